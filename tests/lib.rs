@@ -1,0 +1,1 @@
+//! Cross-crate tests for ctwiz; see the files in this directory.
