@@ -1,1 +1,31 @@
-//! placeholder
+//! # ctwiz-core
+//!
+//! The domain of the ctwiz Immunization Information System as plain values and pure
+//! rules: patients, immunization events, vaccine code sets, clinics and jurisdictions,
+//! users with the ten access types and their permission matrix, and inventory. No I/O,
+//! no clock: functions that need "today" take it as an argument.
+//!
+//! ```
+//! use ctwiz_core::{access::{can, Action, Grant, Role, Scope, Target, User}, ids::*, org::County};
+//!
+//! let mut nurse = User::new(Username::new("jdoe")?, "Jane Doe", Email::new("jdoe@example.org")?)?;
+//! let pin = ClinicPin::new("CT00001")?;
+//! nurse.grant(Grant::new(Role::ClinicAccess, Scope::Clinic(pin.clone()))?);
+//! let here = Target::Clinic { pin: &pin, county: County::Hartford };
+//! assert!(can(&nurse, here, Action::DoseRecord));
+//! assert!(!can(&nurse, here, Action::OrderCreate));
+//! # Ok::<(), ctwiz_core::CoreError>(())
+//! ```
+
+pub mod access;
+pub mod age;
+pub mod codes;
+pub mod dose;
+pub mod error;
+pub mod ids;
+pub mod inventory;
+pub mod org;
+pub mod patient;
+pub mod synth;
+
+pub use error::{CoreError, Result};

@@ -1,0 +1,802 @@
+//! Users, the ten CT WiZ-style access types, and the permission matrix that decides
+//! what each may do where. The web app and CLI ask [`can`] and never re-implement it.
+
+use crate::error::{CoreError, Result};
+use crate::ids::{name_text, ClinicPin, Email, UserId, Username};
+use crate::org::County;
+use serde::{Deserialize, Serialize};
+
+/// The ten access types a user can hold (per clinic, jurisdiction or statewide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    PrimaryVaccineCoordinator,
+    BackupVaccineCoordinator,
+    /// Main contact for a private-only (non-CVP) clinic's inventory.
+    PrivateInventoryMainContact,
+    ClinicAccess,
+    /// Sees only the DQA – Interface Activity report and tasks (EHR interface staff).
+    ClinicAccessDqaInterface,
+    /// Chief Medical Officer / physician who signs the clinic's program agreement.
+    PhysicianSigning,
+    /// MD/DO/PA/APRN who may look patients up, nothing more.
+    PatientLookUpOnly,
+    /// Read-only patient access plus student rosters.
+    SchoolNurseReadOnly,
+    /// Health department/director: read-only, limited to their jurisdiction.
+    HealthDepartmentReadOnly,
+    /// Department of Public Health state staff: approves and administers everything.
+    StateAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::PrimaryVaccineCoordinator,
+        Role::BackupVaccineCoordinator,
+        Role::PrivateInventoryMainContact,
+        Role::ClinicAccess,
+        Role::ClinicAccessDqaInterface,
+        Role::PhysicianSigning,
+        Role::PatientLookUpOnly,
+        Role::SchoolNurseReadOnly,
+        Role::HealthDepartmentReadOnly,
+        Role::StateAdmin,
+    ];
+
+    /// Stable identifier used in the CLI, database and forms.
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::PrimaryVaccineCoordinator => "primary-coordinator",
+            Role::BackupVaccineCoordinator => "backup-coordinator",
+            Role::PrivateInventoryMainContact => "private-inventory-contact",
+            Role::ClinicAccess => "clinic-access",
+            Role::ClinicAccessDqaInterface => "clinic-dqa-interface",
+            Role::PhysicianSigning => "physician-signing",
+            Role::PatientLookUpOnly => "patient-lookup",
+            Role::SchoolNurseReadOnly => "school-nurse",
+            Role::HealthDepartmentReadOnly => "health-department",
+            Role::StateAdmin => "state",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::PrimaryVaccineCoordinator => "Primary Vaccine Coordinator",
+            Role::BackupVaccineCoordinator => "Backup Vaccine Coordinator",
+            Role::PrivateInventoryMainContact => "Private Inventory Main Contact (non-CVP)",
+            Role::ClinicAccess => "Clinic Access",
+            Role::ClinicAccessDqaInterface => "Clinic Access – DQA Interface",
+            Role::PhysicianSigning => "Chief Medical Officer / Physician Signing",
+            Role::PatientLookUpOnly => "Patient Look-Up Only (MD/DO/PA/APRN)",
+            Role::SchoolNurseReadOnly => "School Nurse Read-Only",
+            Role::HealthDepartmentReadOnly => "Health Department/Director Read-Only",
+            Role::StateAdmin => "DPH State",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role> {
+        let t = s.trim().to_lowercase();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.key() == t || r.label().to_lowercase() == t)
+            .ok_or_else(|| CoreError::Unknown {
+                field: "role",
+                value: s.into(),
+                valid: Role::ALL.map(|r| r.key()).join(", "),
+            })
+    }
+
+    /// Where a grant of this role applies.
+    pub fn scope_kind(self) -> ScopeKind {
+        match self {
+            Role::HealthDepartmentReadOnly => ScopeKind::Jurisdiction,
+            Role::StateAdmin => ScopeKind::State,
+            _ => ScopeKind::Clinic,
+        }
+    }
+
+    /// The actions this role allows within its scope: the permission matrix, as data.
+    pub fn allowed(self) -> &'static [Action] {
+        use Action::*;
+        const COORDINATOR: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            PatientEdit,
+            DoseRecord,
+            CertificatePrint,
+            InventoryView,
+            InventoryEdit,
+            OrderCreate,
+            ClinicToolsView,
+            ClinicToolsEdit,
+            ReportCoverage,
+            ReportReminderRecall,
+            ReportDqa,
+            TaskView,
+        ];
+        const PRIVATE_CONTACT: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            PatientEdit,
+            DoseRecord,
+            CertificatePrint,
+            InventoryView,
+            InventoryEdit,
+            ClinicToolsView,
+            ClinicToolsEdit,
+            ReportCoverage,
+            ReportReminderRecall,
+            ReportDqa,
+            TaskView,
+        ];
+        const CLINIC_ACCESS: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            PatientEdit,
+            DoseRecord,
+            CertificatePrint,
+            InventoryView,
+            ReportCoverage,
+            ReportReminderRecall,
+            TaskView,
+        ];
+        const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView];
+        const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicAgreementSign];
+        const LOOK_UP: &[Action] = &[PatientSearch, PatientView, CertificatePrint];
+        const SCHOOL_NURSE: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            RosterView,
+            RosterEdit,
+        ];
+        const HEALTH_DEPT: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            InventoryView,
+            ReportCoverage,
+            ReportReminderRecall,
+            ReportDqa,
+        ];
+        match self {
+            Role::PrimaryVaccineCoordinator | Role::BackupVaccineCoordinator => COORDINATOR,
+            Role::PrivateInventoryMainContact => PRIVATE_CONTACT,
+            Role::ClinicAccess => CLINIC_ACCESS,
+            Role::ClinicAccessDqaInterface => DQA_INTERFACE,
+            Role::PhysicianSigning => PHYSICIAN,
+            Role::PatientLookUpOnly => LOOK_UP,
+            Role::SchoolNurseReadOnly => SCHOOL_NURSE,
+            Role::HealthDepartmentReadOnly => HEALTH_DEPT,
+            Role::StateAdmin => Action::ALL,
+        }
+    }
+
+    pub fn allows(self, action: Action) -> bool {
+        self.allowed().contains(&action)
+    }
+
+    /// Navigation modules the role sees (any module with at least one allowed action).
+    pub fn modules(self) -> Vec<Module> {
+        Module::ALL
+            .into_iter()
+            .filter(|m| self.allowed().iter().any(|a| a.module() == *m))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The application's modules, as they appear in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Module {
+    PatientManagement,
+    InventoryManagement,
+    ClinicTools,
+    Reports,
+    Tasks,
+    Administration,
+}
+
+impl Module {
+    pub const ALL: [Module; 6] = [
+        Module::PatientManagement,
+        Module::InventoryManagement,
+        Module::ClinicTools,
+        Module::Reports,
+        Module::Tasks,
+        Module::Administration,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Module::PatientManagement => "Patient Management",
+            Module::InventoryManagement => "Inventory Management",
+            Module::ClinicTools => "Clinic Tools",
+            Module::Reports => "Reports",
+            Module::Tasks => "Tasks",
+            Module::Administration => "Administration",
+        }
+    }
+}
+
+/// Everything a user can try to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Action {
+    PatientSearch,
+    PatientView,
+    /// Add or edit demographics, opt-out, status.
+    PatientEdit,
+    /// Add, edit or delete doses, refusals, immunity, contraindications.
+    DoseRecord,
+    CertificatePrint,
+    InventoryView,
+    /// Receive, transfer, return, waste, adjust, reconcile.
+    InventoryEdit,
+    OrderCreate,
+    OrderApprove,
+    ClinicToolsView,
+    ClinicToolsEdit,
+    ClinicAgreementSign,
+    ReportCoverage,
+    ReportReminderRecall,
+    ReportDqa,
+    TaskView,
+    RosterView,
+    RosterEdit,
+    AccountApprove,
+    UserManage,
+    ClinicManage,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::PatientSearch,
+        Action::PatientView,
+        Action::PatientEdit,
+        Action::DoseRecord,
+        Action::CertificatePrint,
+        Action::InventoryView,
+        Action::InventoryEdit,
+        Action::OrderCreate,
+        Action::OrderApprove,
+        Action::ClinicToolsView,
+        Action::ClinicToolsEdit,
+        Action::ClinicAgreementSign,
+        Action::ReportCoverage,
+        Action::ReportReminderRecall,
+        Action::ReportDqa,
+        Action::TaskView,
+        Action::RosterView,
+        Action::RosterEdit,
+        Action::AccountApprove,
+        Action::UserManage,
+        Action::ClinicManage,
+    ];
+
+    pub fn module(self) -> Module {
+        use Action::*;
+        match self {
+            PatientSearch | PatientView | PatientEdit | DoseRecord | CertificatePrint
+            | RosterView | RosterEdit => Module::PatientManagement,
+            InventoryView | InventoryEdit | OrderCreate | OrderApprove => {
+                Module::InventoryManagement
+            }
+            ClinicToolsView | ClinicToolsEdit | ClinicAgreementSign => Module::ClinicTools,
+            ReportCoverage | ReportReminderRecall | ReportDqa => Module::Reports,
+            TaskView => Module::Tasks,
+            AccountApprove | UserManage | ClinicManage => Module::Administration,
+        }
+    }
+
+    /// Whether the action changes data (read-only roles never get these).
+    pub fn writes(self) -> bool {
+        use Action::*;
+        matches!(
+            self,
+            PatientEdit
+                | DoseRecord
+                | InventoryEdit
+                | OrderCreate
+                | OrderApprove
+                | ClinicToolsEdit
+                | ClinicAgreementSign
+                | RosterEdit
+                | AccountApprove
+                | UserManage
+                | ClinicManage
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ScopeKind {
+    Clinic,
+    Jurisdiction,
+    State,
+}
+
+/// Where a grant applies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    Clinic(ClinicPin),
+    Jurisdiction(County),
+    State,
+}
+
+impl Scope {
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            Scope::Clinic(_) => ScopeKind::Clinic,
+            Scope::Jurisdiction(_) => ScopeKind::Jurisdiction,
+            Scope::State => ScopeKind::State,
+        }
+    }
+}
+
+/// One role held at one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Grant {
+    /// Checks that the role fits the scope (e.g. a health department role needs a jurisdiction).
+    pub fn new(role: Role, scope: Scope) -> Result<Grant> {
+        if role.scope_kind() != scope.kind() {
+            return Err(CoreError::Rule(format!(
+                "role {} applies to a {:?}, not a {:?}",
+                role.key(),
+                role.scope_kind(),
+                scope.kind()
+            )));
+        }
+        Ok(Grant { role, scope })
+    }
+}
+
+/// Account lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccountStatus {
+    Active,
+    /// Too many failed sign-ins; a state user must unlock.
+    Locked,
+    Disabled,
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Option<UserId>,
+    pub username: Username,
+    pub full_name: String,
+    pub email: Email,
+    pub grants: Vec<Grant>,
+    pub status: AccountStatus,
+}
+
+impl User {
+    pub fn new(username: Username, full_name: &str, email: Email) -> Result<User> {
+        Ok(User {
+            id: None,
+            username,
+            full_name: name_text("full name", full_name, 120)?,
+            email,
+            grants: Vec::new(),
+            status: AccountStatus::Active,
+        })
+    }
+
+    /// Adds a grant, replacing any earlier role at the same scope (one role per clinic).
+    pub fn grant(&mut self, g: Grant) {
+        self.grants.retain(|x| x.scope != g.scope);
+        self.grants.push(g);
+    }
+
+    /// Clinics the user can act for, in grant order (the post-sign-in dropdown).
+    pub fn clinics(&self) -> Vec<&ClinicPin> {
+        self.grants
+            .iter()
+            .filter_map(|g| match &g.scope {
+                Scope::Clinic(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn is_state(&self) -> bool {
+        self.grants.iter().any(|g| g.scope == Scope::State)
+    }
+
+    /// The role the user holds at a clinic, if any.
+    pub fn role_at(&self, pin: &ClinicPin) -> Option<Role> {
+        self.grants
+            .iter()
+            .find(|g| matches!(&g.scope, Scope::Clinic(p) if p == pin))
+            .map(|g| g.role)
+    }
+}
+
+/// What an action is about: a clinic's data, a jurisdiction's, or the state's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// Acting for a clinic (its inventory, its reports, its patients' records).
+    Clinic { pin: &'a ClinicPin, county: County },
+    /// Data aggregated over a county (jurisdiction reports).
+    Jurisdiction(County),
+    /// Statewide data or administration.
+    State,
+}
+
+/// The permission check: may `user` do `action` on `target`?
+///
+/// A grant covers a target when its scope contains it: a clinic grant covers only that
+/// clinic; a jurisdiction grant covers its county and every clinic in it; a state grant
+/// covers everything. Locked or disabled users may do nothing.
+pub fn can(user: &User, target: Target<'_>, action: Action) -> bool {
+    if user.status != AccountStatus::Active {
+        return false;
+    }
+    user.grants
+        .iter()
+        .any(|g| g.role.allows(action) && covers(&g.scope, target))
+}
+
+fn covers(scope: &Scope, target: Target<'_>) -> bool {
+    match (scope, target) {
+        (Scope::State, _) => true,
+        (Scope::Jurisdiction(c), Target::Clinic { county, .. }) => *c == county,
+        (Scope::Jurisdiction(c), Target::Jurisdiction(t)) => *c == t,
+        (Scope::Clinic(p), Target::Clinic { pin, .. }) => p == pin,
+        _ => false,
+    }
+}
+
+/// What the permission check needs to know about a patient record.
+#[derive(Debug, Clone, Copy)]
+pub struct PatientScope<'a> {
+    /// County of residence (health-department jurisdiction).
+    pub county: Option<County>,
+    /// Clinics that have reported for or hold an MRN for the patient.
+    pub clinics: &'a [ClinicPin],
+    pub confidential: bool,
+}
+
+/// May `user`, acting for `acting` (a clinic, or none for jurisdiction/state users),
+/// do `action` on this patient's record?
+///
+/// Clinic users see the consolidated statewide record (the point of an IIS), except
+/// records marked confidential, which only the clinics that reported them see.
+/// Health-department users see only patients residing in their jurisdiction.
+pub fn can_on_patient(
+    user: &User,
+    acting: Option<Target<'_>>,
+    patient: PatientScope<'_>,
+    action: Action,
+) -> bool {
+    if user.status != AccountStatus::Active {
+        return false;
+    }
+    user.grants.iter().any(|g| {
+        if !g.role.allows(action) {
+            return false;
+        }
+        match &g.scope {
+            Scope::State => true,
+            Scope::Jurisdiction(c) => patient.county == Some(*c),
+            Scope::Clinic(p) => {
+                let acting_here = matches!(acting, Some(Target::Clinic { pin, .. }) if pin == p);
+                acting_here && (!patient.confidential || patient.clinics.contains(p))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pin(s: &str) -> ClinicPin {
+        ClinicPin::new(s).unwrap()
+    }
+
+    fn user_with(role: Role, scope: Scope) -> User {
+        let mut u = User::new(
+            Username::new("tester").unwrap(),
+            "Test User",
+            Email::new("t@example.org").unwrap(),
+        )
+        .unwrap();
+        u.grant(Grant::new(role, scope).unwrap());
+        u
+    }
+
+    fn clinic_user(role: Role) -> User {
+        user_with(role, Scope::Clinic(pin("C1")))
+    }
+
+    const HERE: County = County::Hartford;
+
+    fn at_c1(p: &ClinicPin) -> Target<'_> {
+        Target::Clinic {
+            pin: p,
+            county: HERE,
+        }
+    }
+
+    /// The expected matrix, written out per role so a change to the data is a visible diff.
+    #[test]
+    fn each_role_allows_exactly_its_actions() {
+        use Action::*;
+        let c1 = pin("C1");
+        let cases: Vec<(Role, Vec<Action>)> = vec![
+            (
+                Role::PrimaryVaccineCoordinator,
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    PatientEdit,
+                    DoseRecord,
+                    CertificatePrint,
+                    InventoryView,
+                    InventoryEdit,
+                    OrderCreate,
+                    ClinicToolsView,
+                    ClinicToolsEdit,
+                    ReportCoverage,
+                    ReportReminderRecall,
+                    ReportDqa,
+                    TaskView,
+                ],
+            ),
+            (
+                Role::BackupVaccineCoordinator,
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    PatientEdit,
+                    DoseRecord,
+                    CertificatePrint,
+                    InventoryView,
+                    InventoryEdit,
+                    OrderCreate,
+                    ClinicToolsView,
+                    ClinicToolsEdit,
+                    ReportCoverage,
+                    ReportReminderRecall,
+                    ReportDqa,
+                    TaskView,
+                ],
+            ),
+            (
+                Role::PrivateInventoryMainContact,
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    PatientEdit,
+                    DoseRecord,
+                    CertificatePrint,
+                    InventoryView,
+                    InventoryEdit,
+                    ClinicToolsView,
+                    ClinicToolsEdit,
+                    ReportCoverage,
+                    ReportReminderRecall,
+                    ReportDqa,
+                    TaskView,
+                ],
+            ),
+            (
+                Role::ClinicAccess,
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    PatientEdit,
+                    DoseRecord,
+                    CertificatePrint,
+                    InventoryView,
+                    ReportCoverage,
+                    ReportReminderRecall,
+                    TaskView,
+                ],
+            ),
+            (Role::ClinicAccessDqaInterface, vec![ReportDqa, TaskView]),
+            (
+                Role::PhysicianSigning,
+                vec![ClinicToolsView, ClinicAgreementSign],
+            ),
+            (
+                Role::PatientLookUpOnly,
+                vec![PatientSearch, PatientView, CertificatePrint],
+            ),
+            (
+                Role::SchoolNurseReadOnly,
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    CertificatePrint,
+                    RosterView,
+                    RosterEdit,
+                ],
+            ),
+        ];
+        for (role, allowed) in cases {
+            let u = clinic_user(role);
+            for &a in Action::ALL {
+                assert_eq!(
+                    can(&u, at_c1(&c1), a),
+                    allowed.contains(&a),
+                    "{role:?} {a:?}"
+                );
+            }
+        }
+        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        for &a in Action::ALL {
+            let expect = [
+                PatientSearch,
+                PatientView,
+                CertificatePrint,
+                InventoryView,
+                ReportCoverage,
+                ReportReminderRecall,
+                ReportDqa,
+            ]
+            .contains(&a);
+            assert_eq!(can(&hd, at_c1(&c1), a), expect, "HD {a:?}");
+            assert!(
+                !(can(&hd, at_c1(&c1), a) && a.writes()),
+                "HD must be read-only"
+            );
+        }
+        let st = user_with(Role::StateAdmin, Scope::State);
+        assert!(Action::ALL.iter().all(|&a| can(&st, Target::State, a)));
+    }
+
+    #[test]
+    fn read_only_roles_never_write() {
+        for role in [Role::PatientLookUpOnly, Role::HealthDepartmentReadOnly] {
+            assert!(role.allowed().iter().all(|a| !a.writes()), "{role:?}");
+        }
+        // The school nurse's only writes are to her own student roster.
+        assert!(Role::SchoolNurseReadOnly
+            .allowed()
+            .iter()
+            .all(|a| !a.writes() || *a == Action::RosterEdit));
+    }
+
+    #[test]
+    fn clinic_grants_do_not_leak_to_other_clinics() {
+        let u = clinic_user(Role::PrimaryVaccineCoordinator);
+        let c2 = pin("C2");
+        assert!(!can(
+            &u,
+            Target::Clinic {
+                pin: &c2,
+                county: HERE
+            },
+            Action::InventoryView
+        ));
+        assert!(!can(&u, Target::Jurisdiction(HERE), Action::ReportCoverage));
+        assert!(!can(&u, Target::State, Action::OrderApprove));
+    }
+
+    #[test]
+    fn health_department_is_scoped_to_its_county() {
+        let hd = user_with(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(County::Tolland),
+        );
+        let c = pin("C9");
+        assert!(can(
+            &hd,
+            Target::Jurisdiction(County::Tolland),
+            Action::ReportCoverage
+        ));
+        assert!(!can(
+            &hd,
+            Target::Jurisdiction(County::Windham),
+            Action::ReportCoverage
+        ));
+        assert!(!can(
+            &hd,
+            Target::Clinic {
+                pin: &c,
+                county: County::Windham
+            },
+            Action::PatientView
+        ));
+        let in_county = PatientScope {
+            county: Some(County::Tolland),
+            clinics: &[],
+            confidential: false,
+        };
+        let elsewhere = PatientScope {
+            county: Some(County::Windham),
+            clinics: &[],
+            confidential: false,
+        };
+        assert!(can_on_patient(&hd, None, in_county, Action::PatientView));
+        assert!(!can_on_patient(&hd, None, elsewhere, Action::PatientView));
+        assert!(!can_on_patient(&hd, None, in_county, Action::PatientEdit));
+    }
+
+    #[test]
+    fn confidential_records_only_for_reporting_clinics_and_state() {
+        let c1 = pin("C1");
+        let u = clinic_user(Role::ClinicAccess);
+        let others = [pin("C7")];
+        let mine = [c1.clone()];
+        let conf_other = PatientScope {
+            county: Some(HERE),
+            clinics: &others,
+            confidential: true,
+        };
+        let conf_mine = PatientScope {
+            county: Some(HERE),
+            clinics: &mine,
+            confidential: true,
+        };
+        assert!(!can_on_patient(
+            &u,
+            Some(at_c1(&c1)),
+            conf_other,
+            Action::PatientView
+        ));
+        assert!(can_on_patient(
+            &u,
+            Some(at_c1(&c1)),
+            conf_mine,
+            Action::PatientView
+        ));
+        let st = user_with(Role::StateAdmin, Scope::State);
+        assert!(can_on_patient(&st, None, conf_other, Action::PatientView));
+        // Acting for no clinic, a clinic user sees nothing.
+        assert!(!can_on_patient(&u, None, conf_mine, Action::PatientView));
+    }
+
+    #[test]
+    fn multi_clinic_users_have_a_role_per_clinic() {
+        let mut u = clinic_user(Role::ClinicAccess);
+        u.grant(Grant::new(Role::PrimaryVaccineCoordinator, Scope::Clinic(pin("C2"))).unwrap());
+        let (c1, c2) = (pin("C1"), pin("C2"));
+        assert!(!can(&u, at_c1(&c1), Action::OrderCreate));
+        assert!(can(
+            &u,
+            Target::Clinic {
+                pin: &c2,
+                county: HERE
+            },
+            Action::OrderCreate
+        ));
+        assert_eq!(u.clinics().len(), 2);
+        u.grant(Grant::new(Role::PatientLookUpOnly, Scope::Clinic(pin("C2"))).unwrap());
+        assert_eq!(u.role_at(&c2), Some(Role::PatientLookUpOnly));
+    }
+
+    #[test]
+    fn locked_users_can_do_nothing_and_scopes_must_fit() {
+        let mut u = user_with(Role::StateAdmin, Scope::State);
+        u.status = AccountStatus::Locked;
+        assert!(!can(&u, Target::State, Action::PatientView));
+        assert!(Grant::new(Role::HealthDepartmentReadOnly, Scope::Clinic(pin("C1"))).is_err());
+        assert!(Grant::new(Role::ClinicAccess, Scope::State).is_err());
+        let e = Role::parse("janitor").unwrap_err().to_string();
+        assert!(e.contains("clinic-access"), "{e}");
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.key()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn modules_follow_actions() {
+        assert_eq!(
+            Role::ClinicAccessDqaInterface.modules(),
+            vec![Module::Reports, Module::Tasks]
+        );
+        assert_eq!(Role::PhysicianSigning.modules(), vec![Module::ClinicTools]);
+        assert!(Role::StateAdmin.modules().contains(&Module::Administration));
+    }
+}

@@ -1,0 +1,188 @@
+//! Vaccine code sets (CVX, MVX) and their vaccine groups, vendored from CDC tables
+//! (see `data/PROVENANCE.md`) and embedded in the binary.
+//!
+//! Parse once with [`CodeSets::embedded`] and pass the value around; there is no global.
+
+use crate::error::{CoreError, Result};
+use crate::ids::{Cvx, Mvx};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const CVX_CSV: &str = include_str!("../data/cvx.csv");
+const MVX_CSV: &str = include_str!("../data/mvx_hl70227.csv");
+const CVX_ANTIGENS_CSV: &str = include_str!("../data/cvx_antigens_cdsi_4.64.csv");
+
+/// One vaccine product code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaccineCode {
+    pub cvx: Cvx,
+    pub short_name: String,
+    pub description: String,
+    /// Active codes may be used for new administrations; others only for history.
+    pub active: bool,
+    /// CDSi antigens the vaccine protects against (empty for non-vaccines like 998).
+    pub antigens: Vec<String>,
+    /// CDSi vaccine groups (e.g. "DTaP/Tdap/Td", "MMR").
+    pub vaccine_groups: Vec<String>,
+}
+
+/// One manufacturer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manufacturer {
+    pub mvx: Mvx,
+    pub name: String,
+    pub active: bool,
+}
+
+/// The CVX and MVX tables, indexed by code.
+#[derive(Debug, Clone)]
+pub struct CodeSets {
+    cvx: BTreeMap<Cvx, VaccineCode>,
+    mvx: BTreeMap<Mvx, Manufacturer>,
+}
+
+fn csv_records(text: &str) -> Result<Vec<csv::StringRecord>> {
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| CoreError::Rule(format!("code table is not valid CSV: {e}")))
+}
+
+fn is_active(status: &str) -> bool {
+    matches!(status.trim(), "Valid" | "Active")
+}
+
+impl CodeSets {
+    /// The tables shipped with ctwiz.
+    pub fn embedded() -> Self {
+        Self::from_csv(CVX_CSV, MVX_CSV, CVX_ANTIGENS_CSV)
+            .expect("embedded code tables are checked by the crate's tests")
+    }
+
+    /// Builds the tables from CSV texts in the vendored layout (for newer releases).
+    pub fn from_csv(cvx_csv: &str, mvx_csv: &str, cvx_antigens_csv: &str) -> Result<Self> {
+        let mut cvx = BTreeMap::new();
+        for r in csv_records(cvx_csv)? {
+            let Ok(code) = Cvx::new(r.get(0).unwrap_or("")) else {
+                continue; // non-numeric placeholder rows in the source table
+            };
+            cvx.insert(
+                code.clone(),
+                VaccineCode {
+                    cvx: code,
+                    short_name: r.get(1).unwrap_or("").trim().to_string(),
+                    description: r.get(2).unwrap_or("").trim().to_string(),
+                    active: is_active(r.get(3).unwrap_or("")),
+                    antigens: Vec::new(),
+                    vaccine_groups: Vec::new(),
+                },
+            );
+        }
+        for r in csv_records(cvx_antigens_csv)? {
+            let code = Cvx::new(r.get(0).unwrap_or(""))?;
+            let split = |i: usize| -> Vec<String> {
+                r.get(i)
+                    .unwrap_or("")
+                    .split(';')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            let entry = cvx.entry(code.clone()).or_insert_with(|| VaccineCode {
+                cvx: code,
+                short_name: r.get(1).unwrap_or("").trim().to_string(),
+                description: r.get(1).unwrap_or("").trim().to_string(),
+                // Known to CDSi but newer than our CVX snapshot: assume current.
+                active: true,
+                antigens: Vec::new(),
+                vaccine_groups: Vec::new(),
+            });
+            entry.antigens = split(2);
+            entry.vaccine_groups = split(3);
+        }
+        let mut mvx = BTreeMap::new();
+        for r in csv_records(mvx_csv)? {
+            let Ok(code) = Mvx::new(r.get(0).unwrap_or("")) else {
+                continue;
+            };
+            mvx.insert(
+                code.clone(),
+                Manufacturer {
+                    mvx: code,
+                    name: r.get(1).unwrap_or("").trim().to_string(),
+                    active: is_active(r.get(3).unwrap_or("")),
+                },
+            );
+        }
+        if cvx.is_empty() || mvx.is_empty() {
+            return Err(CoreError::Rule("code tables are empty".into()));
+        }
+        Ok(CodeSets { cvx, mvx })
+    }
+
+    pub fn vaccine(&self, cvx: &Cvx) -> Option<&VaccineCode> {
+        self.cvx.get(cvx)
+    }
+
+    /// Looks a CVX up, with an error naming the code when it is unknown.
+    pub fn require_vaccine(&self, cvx: &Cvx) -> Result<&VaccineCode> {
+        self.vaccine(cvx).ok_or_else(|| CoreError::Unknown {
+            field: "CVX",
+            value: cvx.to_string(),
+            valid: "a code from the CDC CVX table (see `ctwiz codes cvx`)".into(),
+        })
+    }
+
+    pub fn manufacturer(&self, mvx: &Mvx) -> Option<&Manufacturer> {
+        self.mvx.get(mvx)
+    }
+
+    pub fn vaccines(&self) -> impl Iterator<Item = &VaccineCode> {
+        self.cvx.values()
+    }
+
+    pub fn manufacturers(&self) -> impl Iterator<Item = &Manufacturer> {
+        self.mvx.values()
+    }
+
+    /// All CDSi vaccine groups that some CVX belongs to, sorted.
+    pub fn vaccine_groups(&self) -> Vec<&str> {
+        let mut g: Vec<&str> = self
+            .cvx
+            .values()
+            .flat_map(|v| v.vaccine_groups.iter().map(String::as_str))
+            .collect();
+        g.sort_unstable();
+        g.dedup();
+        g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_tables_load_with_groups() {
+        let c = CodeSets::embedded();
+        let dtap = c.vaccine(&Cvx::new("20").unwrap()).unwrap();
+        assert!(dtap.short_name.contains("DTaP"), "{dtap:?}");
+        assert_eq!(dtap.vaccine_groups, vec!["DTaP/Tdap/Td"]);
+        assert_eq!(dtap.antigens, vec!["Diphtheria", "Tetanus", "Pertussis"]);
+        let mmrv = c.vaccine(&Cvx::new("94").unwrap()).unwrap();
+        assert!(mmrv.vaccine_groups.contains(&"Varicella".to_string()));
+        assert!(c.manufacturer(&Mvx::new("MSD").unwrap()).is_some());
+        assert!(c.vaccine_groups().contains(&"Polio"));
+        assert!(c.require_vaccine(&Cvx::new("1").unwrap()).is_ok());
+    }
+
+    #[test]
+    fn unknown_cvx_error_names_the_code() {
+        let c = CodeSets::embedded();
+        let e = c
+            .require_vaccine(&Cvx::new("777").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("777"), "{e}");
+    }
+}

@@ -1,0 +1,458 @@
+//! Immunization events: doses given here, historical doses, refusals, and the
+//! patient observations (immunity, contraindications) that change what is due.
+
+use crate::error::{CoreError, Result};
+use crate::ids::{name_text, ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Declares a code-table enum with its HL7 codes, labels and a parser that lists valid codes.
+macro_rules! code_table {
+    ($(#[$m:meta])* $name:ident, $field:literal, { $($variant:ident => $code:literal, $label:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The code as exchanged in HL7.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+            /// Human-readable label from the code table.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+            pub fn from_code(s: &str) -> Result<Self> {
+                let t = s.trim();
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.code().eq_ignore_ascii_case(t))
+                    .ok_or_else(|| CoreError::Unknown {
+                        field: $field,
+                        value: s.into(),
+                        valid: Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", "),
+                    })
+            }
+        }
+    };
+}
+
+code_table!(
+    /// Where the record of a dose comes from (CDC table NIP001, HL7 RXA-9).
+    InformationSource, "information source (NIP001)", {
+        NewRecord => "00", "New immunization record";
+        HistoricalUnspecified => "01", "Historical information - source unspecified";
+        HistoricalOtherProvider => "02", "Historical information - from other provider";
+        HistoricalParentWritten => "03", "Historical information - from parent's written record";
+        HistoricalParentRecall => "04", "Historical information - from parent's recall";
+        HistoricalOtherRegistry => "05", "Historical information - from other registry";
+        HistoricalBirthCertificate => "06", "Historical information - from birth certificate";
+        HistoricalSchool => "07", "Historical information - from school record";
+        HistoricalPublicAgency => "08", "Historical information - from public agency";
+    }
+);
+
+impl InformationSource {
+    /// Administered by the reporting provider (as opposed to transcribed history).
+    pub fn is_administered(self) -> bool {
+        self == InformationSource::NewRecord
+    }
+}
+
+code_table!(
+    /// Completion status of an immunization (HL7 table 0322, RXA-20).
+    CompletionStatus, "completion status (0322)", {
+        Complete => "CP", "Complete";
+        Refused => "RE", "Refused";
+        NotAdministered => "NA", "Not Administered";
+        PartiallyAdministered => "PA", "Partially Administered";
+    }
+);
+
+code_table!(
+    /// Reason a vaccine was refused (CDC table NIP002, RXA-18).
+    RefusalReason, "refusal reason (NIP002)", {
+        ParentalDecision => "00", "Parental decision";
+        ReligiousExemption => "01", "Religious exemption";
+        Other => "02", "Other";
+        PatientDecision => "03", "Patient decision";
+    }
+);
+
+code_table!(
+    /// Patient eligibility for publicly funded vaccine at the dose (HL7 table 0064, OBX 64994-7).
+    VfcEligibility, "VFC eligibility (0064)", {
+        NotEligible => "V01", "Not VFC eligible";
+        Medicaid => "V02", "VFC eligible - Medicaid/Medicaid managed care";
+        Uninsured => "V03", "VFC eligible - Uninsured";
+        AmericanIndianAlaskaNative => "V04", "VFC eligible - American Indian/Alaskan Native";
+        FqhcUnderinsured => "V05", "VFC eligible - FQHC patient (under-insured)";
+        StateSpecific => "V06", "VFC eligible - State specific eligibility";
+        LocalSpecific => "V07", "Local-specific eligibility";
+        NotEligibleUnderinsured => "V08", "Not VFC eligible - Under-insured";
+        Chip => "V22", "CHIP";
+        Section317 => "V23", "317";
+        Medicare => "V24", "Medicare";
+        StateProgram => "V25", "State program eligibility";
+    }
+);
+
+impl VfcEligibility {
+    /// Whether the patient may receive state-supplied (CVP) vaccine.
+    pub fn is_public(self) -> bool {
+        !matches!(
+            self,
+            VfcEligibility::NotEligible
+                | VfcEligibility::Medicare
+                | VfcEligibility::NotEligibleUnderinsured
+        )
+    }
+}
+
+code_table!(
+    /// Who paid for the dose (CDC PHIN VADS funding source, OBX 30963-3).
+    FundingSource, "funding source", {
+        Public => "VXC50", "Public";
+        PublicVfc => "VXC51", "Public VFC";
+        PublicNonVfc => "VXC52", "Public non-VFC";
+        Federal => "VXC1", "Federal funds";
+        State => "VXC2", "State funds";
+        Tribal => "VXC3", "Tribal funds";
+        Military => "PHC68", "Military funds";
+        Private => "PHC70", "Private funds";
+        Other => "OTH", "Other";
+        Unspecified => "UNK", "Unspecified";
+    }
+);
+
+impl FundingSource {
+    /// Public (CVP/VFC/317/state) money, drawn from public inventory.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            FundingSource::Public
+                | FundingSource::PublicVfc
+                | FundingSource::PublicNonVfc
+                | FundingSource::Federal
+                | FundingSource::State
+                | FundingSource::Tribal
+        )
+    }
+}
+
+code_table!(
+    /// Route of administration (HL7 table 0162 / NCIT codes commonly used by the CDC IG).
+    Route, "route", {
+        Intramuscular => "C28161", "Intramuscular";
+        Subcutaneous => "C38299", "Subcutaneous";
+        Intradermal => "C38238", "Intradermal";
+        Intranasal => "C38284", "Intranasal";
+        Oral => "C38288", "Oral";
+        Percutaneous => "C38676", "Percutaneous";
+        Other => "OTH", "Other/Miscellaneous";
+    }
+);
+
+impl Route {
+    /// Accepts both NCIT codes and the older HL7 0162 ones (IM, SC, ID, NS, PO).
+    pub fn parse(s: &str) -> Result<Route> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "IM" => Ok(Route::Intramuscular),
+            "SC" => Ok(Route::Subcutaneous),
+            "ID" => Ok(Route::Intradermal),
+            "NS" | "IN" => Ok(Route::Intranasal),
+            "PO" => Ok(Route::Oral),
+            "TD" => Ok(Route::Percutaneous),
+            _ => Route::from_code(s),
+        }
+    }
+}
+
+code_table!(
+    /// Administration site (HL7 table 0163).
+    Site, "site (0163)", {
+        LeftThigh => "LT", "Left Thigh";
+        RightThigh => "RT", "Right Thigh";
+        LeftArm => "LA", "Left Arm";
+        RightArm => "RA", "Right Arm";
+        LeftDeltoid => "LD", "Left Deltoid";
+        RightDeltoid => "RD", "Right Deltoid";
+        LeftVastusLateralis => "LVL", "Left Vastus Lateralis";
+        RightVastusLateralis => "RVL", "Right Vastus Lateralis";
+        LeftGluteus => "LG", "Left Gluteous Medius";
+        RightGluteus => "RG", "Right Gluteous Medius";
+        LeftUpperArm => "LUA", "Left Upper Arm";
+        RightUpperArm => "RUA", "Right Upper Arm";
+        Nose => "NS", "Nasal";
+        Mouth => "MO", "Mouth";
+    }
+);
+
+/// A Vaccine Information Statement given to the patient or parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisGiven {
+    /// The VIS document's bar-code string (OBX 69764-9, GDTI) or the vaccine it covers.
+    pub document: String,
+    /// Edition date of the VIS (OBX 29768-9).
+    pub published: Option<NaiveDate>,
+    /// When it was given (OBX 29769-7).
+    pub presented: NaiveDate,
+}
+
+/// The amount given, e.g. 0.5 mL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoseAmount {
+    pub value: f64,
+    pub unit: String,
+}
+
+impl DoseAmount {
+    pub fn new(value: f64, unit: &str) -> Result<Self> {
+        if !value.is_finite() || value <= 0.0 || value > 100.0 {
+            return Err(CoreError::invalid(
+                "dose amount",
+                value.to_string(),
+                "expected a positive amount of at most 100",
+            ));
+        }
+        Ok(DoseAmount {
+            value,
+            unit: name_text("dose unit", unit, 20)?,
+        })
+    }
+}
+
+/// One immunization event in a patient's consolidated record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dose {
+    /// `None` until stored.
+    pub id: Option<DoseId>,
+    pub patient: Option<PatientId>,
+    pub cvx: Cvx,
+    pub mvx: Option<Mvx>,
+    pub ndc: Option<Ndc>,
+    pub lot: Option<LotNumber>,
+    pub lot_expiration: Option<NaiveDate>,
+    pub date: NaiveDate,
+    pub source: InformationSource,
+    pub amount: Option<DoseAmount>,
+    pub route: Option<Route>,
+    pub site: Option<Site>,
+    /// Clinic that administered (or recorded the history of) the dose.
+    pub clinic: Option<ClinicPin>,
+    /// Person who administered the dose (free text name or id).
+    pub administered_by: Option<String>,
+    pub funding: Option<FundingSource>,
+    pub eligibility: Option<VfcEligibility>,
+    pub completion: CompletionStatus,
+    pub refusal: Option<RefusalReason>,
+    pub vis: Vec<VisGiven>,
+}
+
+impl Dose {
+    /// An administered (or historical, by `source`) dose, complete.
+    pub fn new(cvx: Cvx, date: NaiveDate, source: InformationSource) -> Self {
+        Dose {
+            id: None,
+            patient: None,
+            cvx,
+            mvx: None,
+            ndc: None,
+            lot: None,
+            lot_expiration: None,
+            date,
+            source,
+            amount: None,
+            route: None,
+            site: None,
+            clinic: None,
+            administered_by: None,
+            funding: None,
+            eligibility: None,
+            completion: CompletionStatus::Complete,
+            refusal: None,
+            vis: Vec::new(),
+        }
+    }
+
+    /// A refusal of `cvx` (RXA-20 = RE) with its reason.
+    pub fn refusal(cvx: Cvx, date: NaiveDate, reason: RefusalReason) -> Self {
+        let mut d = Dose::new(cvx, date, InformationSource::NewRecord);
+        d.completion = CompletionStatus::Refused;
+        d.refusal = Some(reason);
+        d
+    }
+
+    /// Whether vaccine actually entered the patient (counts for evaluation).
+    pub fn was_given(&self) -> bool {
+        matches!(
+            self.completion,
+            CompletionStatus::Complete | CompletionStatus::PartiallyAdministered
+        )
+    }
+
+    pub fn is_historical(&self) -> bool {
+        !self.source.is_administered()
+    }
+
+    /// Checks the event against the patient's birth date and today.
+    pub fn validate(&self, dob: NaiveDate, today: NaiveDate) -> Result<()> {
+        if self.date > today {
+            return Err(CoreError::invalid(
+                "administration date",
+                self.date.to_string(),
+                "is in the future",
+            ));
+        }
+        if self.date < dob {
+            return Err(CoreError::invalid(
+                "administration date",
+                self.date.to_string(),
+                "is before the patient's birth",
+            ));
+        }
+        if self.refusal.is_some() && self.completion != CompletionStatus::Refused {
+            return Err(CoreError::Rule(
+                "a refusal reason needs completion status RE (refused)".into(),
+            ));
+        }
+        if self.completion == CompletionStatus::Refused && self.refusal.is_none() {
+            return Err(CoreError::Rule(
+                "a refused dose needs a refusal reason".into(),
+            ));
+        }
+        if self.source.is_administered() && self.was_given() {
+            // CDC IG: administered doses must carry the lot and manufacturer; history may not.
+            if self.lot.is_none() {
+                return Err(CoreError::Rule(format!(
+                    "administered dose of CVX {} on {} needs a lot number",
+                    self.cvx, self.date
+                )));
+            }
+            if let Some(exp) = self.lot_expiration {
+                if exp < self.date {
+                    return Err(CoreError::invalid(
+                        "lot expiration",
+                        exp.to_string(),
+                        "the lot had expired when the dose was given",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Evidence of immunity, contraindication or precaution recorded for a patient
+/// (OBX 59784-9 disease history, 30945-0 contraindication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub kind: ObservationKind,
+    /// CDSi observation code (ScheduleSupportingData `observationCode`) where known,
+    /// otherwise the SNOMED/table code as reported.
+    pub code: String,
+    pub text: String,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ObservationKind {
+    /// History of disease / serologic evidence of immunity (e.g. varicella).
+    Immunity,
+    Contraindication,
+    Precaution,
+    /// A condition that changes the schedule (asplenia, pregnancy, HIV ...).
+    Condition,
+}
+
+impl Observation {
+    pub fn new(kind: ObservationKind, code: &str, text: &str, date: NaiveDate) -> Result<Self> {
+        Ok(Observation {
+            kind,
+            code: name_text("observation code", code, 40)?,
+            text: name_text("observation text", text, 200)?,
+            date,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn historical_dose_needs_no_lot_but_administered_does() {
+        let dob = d(2024, 1, 1);
+        let today = d(2025, 1, 1);
+        let h = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2024, 3, 1),
+            InformationSource::HistoricalUnspecified,
+        );
+        assert!(h.validate(dob, today).is_ok());
+        let mut a = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2024, 3, 1),
+            InformationSource::NewRecord,
+        );
+        assert!(a.validate(dob, today).is_err());
+        a.lot = Some(LotNumber::new("AB12").unwrap());
+        assert!(a.validate(dob, today).is_ok());
+        a.lot_expiration = Some(d(2024, 2, 1));
+        assert!(a
+            .validate(dob, today)
+            .unwrap_err()
+            .to_string()
+            .contains("expired"));
+    }
+
+    #[test]
+    fn dates_must_fall_between_birth_and_today() {
+        let h = Dose::new(
+            Cvx::new("08").unwrap(),
+            d(2023, 12, 31),
+            InformationSource::HistoricalUnspecified,
+        );
+        assert!(h.validate(d(2024, 1, 1), d(2025, 1, 1)).is_err());
+        let f = Dose::new(
+            Cvx::new("08").unwrap(),
+            d(2025, 2, 1),
+            InformationSource::HistoricalUnspecified,
+        );
+        assert!(f.validate(d(2024, 1, 1), d(2025, 1, 1)).is_err());
+    }
+
+    #[test]
+    fn refusals_are_not_given() {
+        let r = Dose::refusal(
+            Cvx::new("03").unwrap(),
+            d(2024, 6, 1),
+            RefusalReason::ParentalDecision,
+        );
+        assert!(!r.was_given());
+        assert!(r.validate(d(2024, 1, 1), d(2025, 1, 1)).is_ok());
+    }
+
+    #[test]
+    fn code_tables_parse_and_list_valid_values() {
+        assert_eq!(
+            InformationSource::from_code("00").unwrap(),
+            InformationSource::NewRecord
+        );
+        assert_eq!(
+            CompletionStatus::from_code("re").unwrap(),
+            CompletionStatus::Refused
+        );
+        let e = VfcEligibility::from_code("V99").unwrap_err().to_string();
+        assert!(e.contains("V01") && e.contains("V99"), "{e}");
+        assert_eq!(Route::parse("IM").unwrap(), Route::Intramuscular);
+        assert!(FundingSource::PublicVfc.is_public());
+        assert!(!FundingSource::Private.is_public());
+    }
+}

@@ -1,0 +1,526 @@
+//! Patients: demographics, contacts, identifiers and the flags that govern who sees them.
+
+use crate::error::{CoreError, Result};
+use crate::ids::{name_text, ClinicPin, Email, PatientId, Phone, Zip};
+use crate::org::County;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The earliest birth date ctwiz accepts; older dates are data-entry errors.
+pub const EARLIEST_DOB: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => unreachable!(),
+};
+
+/// Administrative sex as exchanged in HL7 PID-8 (table 0001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Sex {
+    Female,
+    Male,
+    Unknown,
+}
+
+impl Sex {
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Female => "F",
+            Sex::Male => "M",
+            Sex::Unknown => "U",
+        }
+    }
+    pub fn from_code(s: &str) -> Result<Sex> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "F" | "FEMALE" => Ok(Sex::Female),
+            "M" | "MALE" => Ok(Sex::Male),
+            "U" | "UNKNOWN" | "O" | "X" => Ok(Sex::Unknown),
+            _ => Err(CoreError::Unknown {
+                field: "sex",
+                value: s.into(),
+                valid: "F, M, U".into(),
+            }),
+        }
+    }
+}
+
+/// A person's legal name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PersonName {
+    pub family: String,
+    pub given: String,
+    pub middle: Option<String>,
+    pub suffix: Option<String>,
+}
+
+impl PersonName {
+    pub fn new(family: &str, given: &str) -> Result<Self> {
+        Ok(PersonName {
+            family: name_text("family name", family, 60)?,
+            given: name_text("given name", given, 60)?,
+            middle: None,
+            suffix: None,
+        })
+    }
+
+    pub fn with_middle(mut self, middle: &str) -> Result<Self> {
+        self.middle = Some(name_text("middle name", middle, 60)?);
+        Ok(self)
+    }
+
+    /// "FAMILY, Given M" as shown in lists.
+    pub fn display(&self) -> String {
+        match &self.middle {
+            Some(m) => format!("{}, {} {}", self.family.to_uppercase(), self.given, m),
+            None => format!("{}, {}", self.family.to_uppercase(), self.given),
+        }
+    }
+}
+
+/// A mailing or residential address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: String,
+    pub city: String,
+    /// Two-letter state code.
+    pub state: String,
+    pub zip: Zip,
+    /// Connecticut county, which decides health-department jurisdiction.
+    pub county: Option<County>,
+}
+
+impl Address {
+    pub fn new(street: &str, city: &str, state: &str, zip: Zip) -> Result<Self> {
+        let state = state.trim().to_ascii_uppercase();
+        if state.len() != 2 || !state.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(CoreError::invalid(
+                "state",
+                state,
+                "expected a two-letter code",
+            ));
+        }
+        Ok(Address {
+            street: name_text("street", street, 120)?,
+            city: name_text("city", city, 60)?,
+            state,
+            zip,
+            county: None,
+        })
+    }
+}
+
+/// Relationship of a responsible party to the patient (HL7 table 0063 subset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Relationship {
+    Mother,
+    Father,
+    Guardian,
+    Grandparent,
+    Parent,
+    FosterParent,
+    Self_,
+    Other,
+}
+
+impl Relationship {
+    /// HL7 0063 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Relationship::Mother => "MTH",
+            Relationship::Father => "FTH",
+            Relationship::Guardian => "GRD",
+            Relationship::Grandparent => "GRP",
+            Relationship::Parent => "PAR",
+            Relationship::FosterParent => "FCH",
+            Relationship::Self_ => "SEL",
+            Relationship::Other => "OTH",
+        }
+    }
+    pub fn from_code(s: &str) -> Relationship {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "MTH" => Relationship::Mother,
+            "FTH" => Relationship::Father,
+            "GRD" => Relationship::Guardian,
+            "GRP" => Relationship::Grandparent,
+            "PAR" => Relationship::Parent,
+            "FCH" => Relationship::FosterParent,
+            "SEL" => Relationship::Self_,
+            _ => Relationship::Other,
+        }
+    }
+}
+
+/// A guardian or other responsible party (HL7 NK1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guardian {
+    pub name: PersonName,
+    pub relationship: Relationship,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+}
+
+/// A clinic's own medical record number for the patient (HL7 PID-3 with type MR).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Mrn {
+    pub clinic: ClinicPin,
+    pub value: String,
+}
+
+impl Mrn {
+    pub fn new(clinic: ClinicPin, value: &str) -> Result<Self> {
+        Ok(Mrn {
+            clinic,
+            value: name_text("medical record number", value, 40)?,
+        })
+    }
+}
+
+/// CDC race categories (CDCREC, HL7 PID-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Race {
+    AmericanIndianOrAlaskaNative,
+    Asian,
+    BlackOrAfricanAmerican,
+    NativeHawaiianOrPacificIslander,
+    White,
+    Other,
+    Unknown,
+}
+
+impl Race {
+    pub const ALL: [Race; 7] = [
+        Race::AmericanIndianOrAlaskaNative,
+        Race::Asian,
+        Race::BlackOrAfricanAmerican,
+        Race::NativeHawaiianOrPacificIslander,
+        Race::White,
+        Race::Other,
+        Race::Unknown,
+    ];
+    /// CDCREC code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Race::AmericanIndianOrAlaskaNative => "1002-5",
+            Race::Asian => "2028-9",
+            Race::BlackOrAfricanAmerican => "2054-5",
+            Race::NativeHawaiianOrPacificIslander => "2076-8",
+            Race::White => "2106-3",
+            Race::Other => "2131-1",
+            Race::Unknown => "UNK",
+        }
+    }
+    pub fn from_code(s: &str) -> Result<Race> {
+        Race::ALL
+            .into_iter()
+            .find(|r| r.code().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| CoreError::Unknown {
+                field: "race",
+                value: s.into(),
+                valid: Race::ALL.map(|r| r.code()).join(", "),
+            })
+    }
+}
+
+/// CDC ethnicity (CDCREC, HL7 PID-22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Ethnicity {
+    HispanicOrLatino,
+    NotHispanicOrLatino,
+    Unknown,
+}
+
+impl Ethnicity {
+    pub fn code(self) -> &'static str {
+        match self {
+            Ethnicity::HispanicOrLatino => "2135-2",
+            Ethnicity::NotHispanicOrLatino => "2186-5",
+            Ethnicity::Unknown => "UNK",
+        }
+    }
+    pub fn from_code(s: &str) -> Result<Ethnicity> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "2135-2" | "H" => Ok(Ethnicity::HispanicOrLatino),
+            "2186-5" | "N" => Ok(Ethnicity::NotHispanicOrLatino),
+            "UNK" | "U" => Ok(Ethnicity::Unknown),
+            _ => Err(CoreError::Unknown {
+                field: "ethnicity",
+                value: s.into(),
+                valid: "2135-2, 2186-5, UNK".into(),
+            }),
+        }
+    }
+}
+
+/// Registry status of the patient (HL7 PD1-16, table 0441).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PatientStatus {
+    /// A = active.
+    Active,
+    /// I = inactive, unspecified.
+    Inactive,
+    /// M = moved or gone elsewhere (no longer seen by this provider).
+    MovedOrGoneElsewhere,
+    /// L = inactive, lost to follow-up.
+    LostToFollowUp,
+    /// O = no longer a patient of the provider (e.g. transferred).
+    OtherProvider,
+    /// P = permanently inactive (deceased).
+    Deceased,
+}
+
+impl PatientStatus {
+    pub const ALL: [PatientStatus; 6] = [
+        PatientStatus::Active,
+        PatientStatus::Inactive,
+        PatientStatus::MovedOrGoneElsewhere,
+        PatientStatus::LostToFollowUp,
+        PatientStatus::OtherProvider,
+        PatientStatus::Deceased,
+    ];
+    /// HL7 table 0441 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PatientStatus::Active => "A",
+            PatientStatus::Inactive => "I",
+            PatientStatus::MovedOrGoneElsewhere => "M",
+            PatientStatus::LostToFollowUp => "L",
+            PatientStatus::OtherProvider => "O",
+            PatientStatus::Deceased => "P",
+        }
+    }
+    pub fn from_code(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.code().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| CoreError::Unknown {
+                field: "patient status",
+                value: s.into(),
+                valid: "A, I, M, L, O, P".into(),
+            })
+    }
+    /// Whether reminder/recall and coverage cohorts should include the patient.
+    pub fn is_active(self) -> bool {
+        self == PatientStatus::Active
+    }
+}
+
+/// Why and since when a patient (or parent) opted out of the registry.
+///
+/// An opted-out patient keeps only the minimum demographics needed to recognize
+/// later submissions and refuse them; dose data is not kept (see [`Patient::opt_out`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptOut {
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+/// The consolidated IIS record of one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    /// `None` until the store assigns an id.
+    pub id: Option<PatientId>,
+    pub name: PersonName,
+    /// Mother's maiden name helps matching (HL7 PID-6).
+    pub mothers_maiden_name: Option<String>,
+    pub dob: NaiveDate,
+    pub sex: Sex,
+    pub addresses: Vec<Address>,
+    pub phones: Vec<Phone>,
+    pub emails: Vec<Email>,
+    pub guardians: Vec<Guardian>,
+    pub mrns: Vec<Mrn>,
+    pub races: Vec<Race>,
+    pub ethnicity: Option<Ethnicity>,
+    /// Multiple-birth order (1 for the first twin), helps deduplication.
+    pub birth_order: Option<u8>,
+    pub status: PatientStatus,
+    pub deceased_date: Option<NaiveDate>,
+    /// Record visible only to the clinics that reported it and the state (HL7 PD1-12 = Y).
+    pub confidential: bool,
+    pub opt_out: Option<OptOut>,
+}
+
+impl Patient {
+    /// A new active patient with the minimum a registry needs: a name, birth date and sex.
+    pub fn new(name: PersonName, dob: NaiveDate, sex: Sex) -> Result<Self> {
+        if dob < EARLIEST_DOB {
+            return Err(CoreError::invalid(
+                "date of birth",
+                dob.to_string(),
+                "before 1900-01-01",
+            ));
+        }
+        Ok(Patient {
+            id: None,
+            name,
+            mothers_maiden_name: None,
+            dob,
+            sex,
+            addresses: Vec::new(),
+            phones: Vec::new(),
+            emails: Vec::new(),
+            guardians: Vec::new(),
+            mrns: Vec::new(),
+            races: Vec::new(),
+            ethnicity: None,
+            birth_order: None,
+            status: PatientStatus::Active,
+            deceased_date: None,
+            confidential: false,
+            opt_out: None,
+        })
+    }
+
+    /// Cross-field checks that need to know today's date.
+    pub fn validate(&self, today: NaiveDate) -> Result<()> {
+        if self.dob > today {
+            return Err(CoreError::invalid(
+                "date of birth",
+                self.dob.to_string(),
+                "is in the future",
+            ));
+        }
+        if self.dob < EARLIEST_DOB {
+            return Err(CoreError::invalid(
+                "date of birth",
+                self.dob.to_string(),
+                "before 1900-01-01",
+            ));
+        }
+        if let Some(d) = self.deceased_date {
+            if d < self.dob || d > today {
+                return Err(CoreError::invalid(
+                    "deceased date",
+                    d.to_string(),
+                    "must be between birth and today",
+                ));
+            }
+        }
+        if self.deceased_date.is_some() != (self.status == PatientStatus::Deceased) {
+            return Err(CoreError::Rule(
+                "a deceased date and status P (deceased) go together".into(),
+            ));
+        }
+        if let Some(o) = self.birth_order {
+            if o == 0 || o > 9 {
+                return Err(CoreError::invalid(
+                    "birth order",
+                    o.to_string(),
+                    "expected 1 to 9",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Age in whole years on `on`.
+    pub fn age_years(&self, on: NaiveDate) -> u32 {
+        crate::age::whole_years(self.dob, on)
+    }
+
+    /// Records a death: status becomes deceased.
+    pub fn mark_deceased(&mut self, date: NaiveDate) {
+        self.deceased_date = Some(date);
+        self.status = PatientStatus::Deceased;
+    }
+
+    /// Opts the patient out of the registry. Contact details and guardians are
+    /// dropped: the registry keeps only what it needs to recognize the person.
+    pub fn opt_out(&mut self, date: NaiveDate, reason: &str) -> Result<()> {
+        self.opt_out = Some(OptOut {
+            date,
+            reason: name_text("opt-out reason", reason, 200)?,
+        });
+        self.addresses.clear();
+        self.phones.clear();
+        self.emails.clear();
+        self.guardians.clear();
+        Ok(())
+    }
+
+    pub fn is_opted_out(&self) -> bool {
+        self.opt_out.is_some()
+    }
+
+    /// The MRN a given clinic uses for this patient, if any.
+    pub fn mrn_at(&self, clinic: &ClinicPin) -> Option<&str> {
+        self.mrns
+            .iter()
+            .find(|m| &m.clinic == clinic)
+            .map(|m| m.value.as_str())
+    }
+
+    /// Health-department jurisdiction, from the first address with a county.
+    pub fn county(&self) -> Option<County> {
+        self.addresses.iter().find_map(|a| a.county)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn ann() -> Patient {
+        Patient::new(
+            PersonName::new("Smith", "Ann").unwrap(),
+            d(2020, 2, 29),
+            Sex::Female,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rejects_future_and_ancient_birth_dates() {
+        let p = ann();
+        assert!(p.validate(d(2020, 2, 28)).is_err());
+        assert!(p.validate(d(2024, 1, 1)).is_ok());
+        assert!(Patient::new(
+            PersonName::new("A", "B").unwrap(),
+            d(1899, 12, 31),
+            Sex::Male
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn deceased_needs_status_and_sane_date() {
+        let mut p = ann();
+        p.mark_deceased(d(2021, 1, 1));
+        assert!(p.validate(d(2024, 1, 1)).is_ok());
+        p.status = PatientStatus::Active;
+        assert!(p.validate(d(2024, 1, 1)).is_err());
+        p.mark_deceased(d(2019, 1, 1));
+        assert!(p.validate(d(2024, 1, 1)).is_err());
+    }
+
+    #[test]
+    fn opt_out_drops_contacts() {
+        let mut p = ann();
+        p.phones.push(Phone::new("8605550100").unwrap());
+        p.opt_out(d(2024, 5, 1), "parent request").unwrap();
+        assert!(p.phones.is_empty());
+        assert!(p.is_opted_out());
+    }
+
+    #[test]
+    fn empty_names_are_refused() {
+        assert!(PersonName::new("  ", "Ann").is_err());
+        assert_eq!(
+            PersonName::new("smith", "Ann").unwrap().display(),
+            "SMITH, Ann"
+        );
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Race::ALL {
+            assert_eq!(Race::from_code(r.code()).unwrap(), r);
+        }
+        for s in PatientStatus::ALL {
+            assert_eq!(PatientStatus::from_code(s.code()).unwrap(), s);
+        }
+        assert!(Sex::from_code("Q").is_err());
+    }
+}
