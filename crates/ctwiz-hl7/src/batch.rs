@@ -1,0 +1,346 @@
+//! Batch files (HL7 v2.5.1 §2.10.3): `FHS` file header, `BHS` batch header,
+//! messages, `BTS` batch trailer (BTS-1 = message count), `FTS` file trailer.
+//!
+//! [`parse`] reads a whole file into borrowed [`Message`]s; the envelope is
+//! optional, so a file of plain concatenated messages parses too.
+//! [`MessageReader`] splits a `BufRead` stream into message texts one at a
+//! time, in constant memory, for bulk imports.
+
+use std::io::BufRead;
+
+use crate::er7::{self, delimiters_of, lines, segment_of, Message, Segment};
+use crate::error::ParseError;
+
+/// One batch (BHS … BTS) of a file.
+#[derive(Debug, Clone, Default)]
+pub struct Batch<'a> {
+    pub header: Option<Segment<'a>>,
+    pub messages: Vec<Message<'a>>,
+    pub trailer: Option<Segment<'a>>,
+}
+
+impl Batch<'_> {
+    /// BTS-1, the message count the sender declared.
+    pub fn declared_count(&self) -> Option<usize> {
+        self.trailer
+            .as_ref()
+            .and_then(|t| t.text(1).trim().parse().ok())
+    }
+
+    /// Whether BTS-1 (when present) matches the messages read. A robust
+    /// reader keeps the messages either way and reports the mismatch.
+    pub fn count_matches(&self) -> bool {
+        self.declared_count()
+            .is_none_or(|n| n == self.messages.len())
+    }
+}
+
+/// A parsed batch file: optional FHS/FTS around one or more batches.
+#[derive(Debug, Clone, Default)]
+pub struct BatchFile<'a> {
+    pub header: Option<Segment<'a>>,
+    pub batches: Vec<Batch<'a>>,
+    pub trailer: Option<Segment<'a>>,
+}
+
+impl<'a> BatchFile<'a> {
+    /// Every message of every batch, in order.
+    pub fn messages(&self) -> impl Iterator<Item = &Message<'a>> {
+        self.batches.iter().flat_map(|b| b.messages.iter())
+    }
+}
+
+/// Parses a batch file, or a file of concatenated messages without envelope.
+pub fn parse(input: &str) -> Result<BatchFile<'_>, ParseError> {
+    let mut file = BatchFile::default();
+    let mut current: Option<Batch<'_>> = None;
+    // Byte range of the message being collected.
+    let mut msg_start: Option<usize> = None;
+    let mut msg_end = 0;
+    let mut envelope_delims = None;
+    let mut any = false;
+
+    for (i, line) in lines(input, 0).enumerate() {
+        any = true;
+        let number = i + 1;
+        let id = line.text.get(..3).unwrap_or(line.text);
+        let out_of_place = |reason| ParseError::BatchStructure {
+            segment: number,
+            offset: line.offset,
+            id: id.to_string(),
+            reason,
+        };
+        if file.trailer.is_some() && id != "FTS" {
+            return Err(out_of_place("segment after FTS"));
+        }
+        match id {
+            "MSH" => {
+                flush(input, &mut msg_start, msg_end, &mut current)?;
+                msg_start = Some(line.offset);
+            }
+            "FHS" | "BHS" | "BTS" | "FTS" => {
+                flush(input, &mut msg_start, msg_end, &mut current)?;
+                let d = match envelope_delims {
+                    Some(d) => d,
+                    None if id == "FHS" || id == "BHS" => {
+                        let d = delimiters_of(line, if id == "FHS" { "FHS" } else { "BHS" })?;
+                        envelope_delims = Some(d);
+                        d
+                    }
+                    None => return Err(out_of_place("a trailer without a header")),
+                };
+                let seg = segment_of(line, d, number)?;
+                match id {
+                    "FHS" => {
+                        if file.header.is_some() || !file.batches.is_empty() || current.is_some() {
+                            return Err(out_of_place("FHS must be the first segment of the file"));
+                        }
+                        file.header = Some(seg);
+                    }
+                    "BHS" => {
+                        if let Some(b) = current.take() {
+                            file.batches.push(b);
+                        }
+                        current = Some(Batch {
+                            header: Some(seg),
+                            ..Batch::default()
+                        });
+                    }
+                    "BTS" => {
+                        let mut b = current.take().unwrap_or_default();
+                        b.trailer = Some(seg);
+                        file.batches.push(b);
+                    }
+                    _ => {
+                        if let Some(b) = current.take() {
+                            file.batches.push(b);
+                        }
+                        file.trailer = Some(seg);
+                    }
+                }
+            }
+            _ if msg_start.is_none() => {
+                return Err(ParseError::MissingMsh {
+                    offset: line.offset,
+                    found: line.text.chars().take(20).collect(),
+                })
+            }
+            _ => {}
+        }
+        msg_end = line.offset + line.text.len();
+    }
+    if !any {
+        return Err(ParseError::Empty);
+    }
+    flush(input, &mut msg_start, msg_end, &mut current)?;
+    if let Some(b) = current.take() {
+        file.batches.push(b);
+    }
+    Ok(file)
+}
+
+/// Parses the collected message `input[start..end]` into the current batch.
+fn flush<'a>(
+    input: &'a str,
+    start: &mut Option<usize>,
+    end: usize,
+    batch: &mut Option<Batch<'a>>,
+) -> Result<(), ParseError> {
+    if let Some(s) = start.take() {
+        let text = input.get(s..end).unwrap_or("");
+        let msg = er7::parse_at(text, s)?;
+        batch.get_or_insert_with(Batch::default).messages.push(msg);
+    }
+    Ok(())
+}
+
+/// Why [`MessageReader`] could not produce the next message.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading input: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("line {line} is not valid UTF-8")]
+    InvalidUtf8 { line: usize },
+}
+
+/// Splits a stream into the ER7 text of each message (segments joined by
+/// CR), skipping FHS/BHS/BTS/FTS envelope segments. Holds one message in
+/// memory at a time. Envelope segments are kept in [`envelope`](Self::envelope)
+/// for callers that check BTS counts.
+pub struct MessageReader<R> {
+    input: R,
+    line: Vec<u8>,
+    pending: Option<String>,
+    line_number: usize,
+    envelope: Vec<String>,
+    done: bool,
+}
+
+impl<R: BufRead> MessageReader<R> {
+    pub fn new(input: R) -> Self {
+        MessageReader {
+            input,
+            line: Vec::new(),
+            pending: None,
+            line_number: 0,
+            envelope: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The envelope segments seen so far.
+    pub fn envelope(&self) -> &[String] {
+        &self.envelope
+    }
+
+    /// Reads one non-empty line (terminated by CR, LF or CRLF).
+    fn next_line(&mut self) -> Result<Option<String>, ReadError> {
+        loop {
+            self.line.clear();
+            loop {
+                let buf = self.input.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|&b| b == b'\r' || b == b'\n') {
+                    Some(p) => {
+                        self.line.extend_from_slice(&buf[..p]);
+                        self.input.consume(p + 1);
+                        break;
+                    }
+                    None => {
+                        let n = buf.len();
+                        self.line.extend_from_slice(buf);
+                        self.input.consume(n);
+                    }
+                }
+            }
+            if self.line.is_empty() {
+                if self.input.fill_buf()?.is_empty() {
+                    return Ok(None);
+                }
+                continue;
+            }
+            self.line_number += 1;
+            let text = String::from_utf8(std::mem::take(&mut self.line)).map_err(|_| {
+                ReadError::InvalidUtf8 {
+                    line: self.line_number,
+                }
+            })?;
+            return Ok(Some(text));
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for MessageReader<R> {
+    type Item = Result<String, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let line = match self.next_line() {
+                Ok(l) => l,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            };
+            let Some(line) = line else {
+                self.done = true;
+                return self.pending.take().map(Ok);
+            };
+            let id = line.get(..3).unwrap_or("");
+            match id {
+                "FHS" | "BHS" | "BTS" | "FTS" => {
+                    self.envelope.push(line);
+                    if let Some(m) = self.pending.take() {
+                        return Some(Ok(m));
+                    }
+                }
+                "MSH" => {
+                    let previous = self.pending.replace(line + "\r");
+                    if previous.is_some() {
+                        return previous.map(Ok);
+                    }
+                }
+                _ => {
+                    // Lines before the first MSH are kept so that the parser
+                    // reports them with a clear error.
+                    let m = self.pending.get_or_insert_with(String::new);
+                    m.push_str(&line);
+                    m.push('\r');
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "FHS|^~\\&|APP|FAC\rBHS|^~\\&|APP|FAC\rMSH|^~\\&|A|B|||20200101||VXU^V04|1|P|2.5.1\rPID|1\n\
+MSH|^~\\&|A|B|||20200101||VXU^V04|2|P|2.5.1\r\nPID|2\rBTS|2\rFTS|1\r";
+
+    #[test]
+    fn parses_envelope_and_messages() {
+        let f = parse(FILE).expect("valid batch");
+        assert_eq!(
+            f.header.as_ref().map(|h| h.text(3).into_owned()),
+            Some("APP".into())
+        );
+        assert_eq!(f.batches.len(), 1);
+        assert_eq!(f.batches[0].messages.len(), 2);
+        assert_eq!(f.batches[0].declared_count(), Some(2));
+        assert!(f.batches[0].count_matches());
+        let ids: Vec<_> = f
+            .messages()
+            .map(|m| m.msh().text(10).into_owned())
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(
+            f.trailer.as_ref().map(|t| t.text(1).into_owned()),
+            Some("1".into())
+        );
+    }
+
+    #[test]
+    fn plain_concatenated_messages() {
+        let f = parse("MSH|^~\\&|A\rPID|1\rMSH|^~\\&|B\rPID|2").expect("valid");
+        assert_eq!(f.messages().count(), 2);
+        assert!(f.header.is_none());
+    }
+
+    #[test]
+    fn structure_errors() {
+        assert!(matches!(
+            parse("PID|1\rMSH|^~\\&|A").unwrap_err(),
+            ParseError::MissingMsh { offset: 0, .. }
+        ));
+        assert!(matches!(
+            parse("BTS|1").unwrap_err(),
+            ParseError::BatchStructure { .. }
+        ));
+        assert!(matches!(
+            parse("FHS|^~\\&\rMSH|^~\\&|A\rFTS|1\rPID|1").unwrap_err(),
+            ParseError::BatchStructure { segment: 4, .. }
+        ));
+    }
+
+    #[test]
+    fn reader_streams_messages() {
+        let texts: Vec<String> = MessageReader::new(FILE.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("readable");
+        assert_eq!(texts.len(), 2);
+        assert_eq!(
+            texts[1],
+            "MSH|^~\\&|A|B|||20200101||VXU^V04|2|P|2.5.1\rPID|2\r"
+        );
+        for t in &texts {
+            er7::parse(t).expect("each message parses");
+        }
+    }
+}
