@@ -24,6 +24,7 @@ pub mod dose;
 pub mod error;
 pub mod ids;
 pub mod inventory;
+pub mod matching;
 pub mod org;
 pub mod patient;
 pub mod synth;

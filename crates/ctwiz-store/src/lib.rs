@@ -1,1 +1,24 @@
-//! placeholder
+//! # ctwiz-store
+//!
+//! Persistence for ctwiz: the store traits that the web app, CLI and HL7 interface
+//! program against, and their SQLite implementation ([`SqliteStore`]). This is the only
+//! crate that speaks SQL.
+//!
+//! ```
+//! use ctwiz_store::{PatientStore, SqliteStore};
+//! use ctwiz_core::patient::{Patient, PersonName, Sex};
+//! let store = SqliteStore::open_in_memory()?;
+//! let dob = chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+//! let id = store.create_patient(&Patient::new(PersonName::new("Rivera", "Luz")?, dob, Sex::Female)?)?;
+//! assert_eq!(store.patient(id)?.unwrap().name.given, "Luz");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod accounts;
+mod error;
+mod sqlite;
+mod traits;
+
+pub use error::{Result, StoreError};
+pub use sqlite::{default_db_path, SqliteStore, SCHEMA_VERSION};
+pub use traits::*;

@@ -1,0 +1,222 @@
+use super::codec::{self, stored};
+use super::SqliteStore;
+use crate::error::{Result, StoreError};
+use crate::traits::DoseStore;
+use ctwiz_core::dose::{
+    CompletionStatus, Dose, DoseAmount, FundingSource, InformationSource, Observation,
+    ObservationKind, RefusalReason, Route, Site, VfcEligibility,
+};
+use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
+use rusqlite::{params, Row};
+use std::collections::HashMap;
+
+const DOSE_COLUMNS: &str =
+    "id, patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount, amount_unit,
+    route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis";
+
+fn opt<T>(
+    column: &'static str,
+    v: Option<String>,
+    parse: fn(&str) -> ctwiz_core::Result<T>,
+) -> Result<Option<T>> {
+    v.map(|s| stored(column, parse(&s))).transpose()
+}
+
+fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
+    let amount = match (r.get::<_, Option<f64>>(9)?, r.get::<_, Option<String>>(10)?) {
+        (Some(v), Some(u)) => Some(DoseAmount { value: v, unit: u }),
+        _ => None,
+    };
+    let vis: Option<String> = r.get(19)?;
+    Ok(Dose {
+        id: Some(DoseId(r.get(0)?)),
+        patient: Some(PatientId(r.get(1)?)),
+        cvx: stored("cvx", Cvx::new(&r.get::<_, String>(2)?))?,
+        mvx: opt("mvx", r.get(3)?, Mvx::new)?,
+        ndc: opt("ndc", r.get(4)?, Ndc::new)?,
+        lot: opt("lot", r.get(5)?, LotNumber::new)?,
+        lot_expiration: codec::opt_date(r.get(6)?)?,
+        date: codec::date(&r.get::<_, String>(7)?)?,
+        source: stored(
+            "source",
+            InformationSource::from_code(&r.get::<_, String>(8)?),
+        )?,
+        amount,
+        route: opt("route", r.get(11)?, Route::from_code)?,
+        site: opt("site", r.get(12)?, Site::from_code)?,
+        clinic: opt("clinic_pin", r.get(13)?, ClinicPin::new)?,
+        administered_by: r.get(14)?,
+        funding: opt("funding", r.get(15)?, FundingSource::from_code)?,
+        eligibility: opt("eligibility", r.get(16)?, VfcEligibility::from_code)?,
+        completion: stored(
+            "completion",
+            CompletionStatus::from_code(&r.get::<_, String>(17)?),
+        )?,
+        refusal: opt("refusal", r.get(18)?, RefusalReason::from_code)?,
+        vis: match vis {
+            Some(v) => serde_json::from_str(&v)?,
+            None => Vec::new(),
+        },
+    })
+}
+
+fn kind_key(k: ObservationKind) -> &'static str {
+    match k {
+        ObservationKind::Immunity => "immunity",
+        ObservationKind::Contraindication => "contraindication",
+        ObservationKind::Precaution => "precaution",
+        ObservationKind::Condition => "condition",
+    }
+}
+
+fn kind_parse(s: &str) -> Result<ObservationKind> {
+    Ok(match s {
+        "immunity" => ObservationKind::Immunity,
+        "contraindication" => ObservationKind::Contraindication,
+        "precaution" => ObservationKind::Precaution,
+        "condition" => ObservationKind::Condition,
+        other => return Err(StoreError::Corrupt(format!("observation kind {other:?}"))),
+    })
+}
+
+impl SqliteStore {
+    fn dose_params(d: &Dose) -> Result<Vec<Box<dyn rusqlite::ToSql>>> {
+        let vis = if d.vis.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&d.vis)?)
+        };
+        Ok(vec![
+            Box::new(d.cvx.as_str().to_string()),
+            Box::new(d.mvx.as_ref().map(|m| m.to_string())),
+            Box::new(d.ndc.as_ref().map(|m| m.to_string())),
+            Box::new(d.lot.as_ref().map(|m| m.to_string())),
+            Box::new(d.lot_expiration.map(|x| x.format(codec::DATE).to_string())),
+            Box::new(d.date.format(codec::DATE).to_string()),
+            Box::new(d.source.code()),
+            Box::new(d.amount.as_ref().map(|a| a.value)),
+            Box::new(d.amount.as_ref().map(|a| a.unit.clone())),
+            Box::new(d.route.map(|x| x.code())),
+            Box::new(d.site.map(|x| x.code())),
+            Box::new(d.clinic.as_ref().map(|m| m.to_string())),
+            Box::new(d.administered_by.clone()),
+            Box::new(d.funding.map(|x| x.code())),
+            Box::new(d.eligibility.map(|x| x.code())),
+            Box::new(d.completion.code()),
+            Box::new(d.refusal.map(|x| x.code())),
+            Box::new(vis),
+        ])
+    }
+
+    /// Live doses of patients with ids in `first..=last`, grouped by patient.
+    pub(super) fn doses_between(&self, first: i64, last: i64) -> Result<HashMap<i64, Vec<Dose>>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE patient_id BETWEEN ?1 AND ?2 AND deleted_reason IS NULL
+             ORDER BY patient_id, date, id"
+        ))?;
+        let mut rows = st.query(params![first, last])?;
+        let mut out: HashMap<i64, Vec<Dose>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let pid: i64 = r.get(1)?;
+            out.entry(pid).or_default().push(dose_from_row(r)?);
+        }
+        Ok(out)
+    }
+}
+
+impl DoseStore for SqliteStore {
+    fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId> {
+        let mut args = Self::dose_params(d)?;
+        args.insert(0, Box::new(patient.0));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount,
+                 amount_unit, route, site, clinic_pin, administered_by, funding, eligibility, completion,
+                 refusal, vis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                 ?16, ?17, ?18, ?19)",
+            )?
+            .execute(rusqlite::params_from_iter(args.iter()))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::NotFound { what: "patient", id: patient.to_string() }
+                }
+                other => other.into(),
+            })?;
+        Ok(DoseId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_dose(&self, d: &Dose) -> Result<()> {
+        let id =
+            d.id.ok_or_else(|| StoreError::Conflict("cannot update a dose that has no id".into()))?;
+        let mut args = Self::dose_params(d)?;
+        args.push(Box::new(id.0));
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE doses SET cvx=?1, mvx=?2, ndc=?3, lot=?4, lot_expiration=?5, date=?6, source=?7,
+                 amount=?8, amount_unit=?9, route=?10, site=?11, clinic_pin=?12, administered_by=?13,
+                 funding=?14, eligibility=?15, completion=?16, refusal=?17, vis=?18
+                 WHERE id=?19 AND deleted_reason IS NULL",
+            )?
+            .execute(rusqlite::params_from_iter(args.iter()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "dose",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn doses(&self, patient: PatientId) -> Result<Vec<Dose>> {
+        Ok(self
+            .doses_between(patient.0, patient.0)?
+            .remove(&patient.0)
+            .unwrap_or_default())
+    }
+
+    fn delete_dose(&self, id: DoseId, reason: &str) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Conflict(
+                "deleting a dose needs a reason".into(),
+            ));
+        }
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE doses SET deleted_reason = ?1 WHERE id = ?2 AND deleted_reason IS NULL",
+            )?
+            .execute(params![reason.trim(), id.0])?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "dose",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO observations (patient_id, kind, code, text, date) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![patient.0, kind_key(o.kind), o.code, o.text, o.date.format(codec::DATE).to_string()])?;
+        Ok(())
+    }
+
+    fn observations(&self, patient: PatientId) -> Result<Vec<Observation>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT kind, code, text, date FROM observations WHERE patient_id = ?1 ORDER BY date, id")?;
+        let mut rows = st.query([patient.0])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Observation {
+                kind: kind_parse(&r.get::<_, String>(0)?)?,
+                code: r.get(1)?,
+                text: r.get(2)?,
+                date: codec::date(&r.get::<_, String>(3)?)?,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,79 @@
+use super::SqliteStore;
+use crate::error::{Result, StoreError};
+use crate::traits::OrgStore;
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::org::{Clinic, ProgramType};
+use rusqlite::{params, OptionalExtension};
+
+fn program_key(p: ProgramType) -> &'static str {
+    match p {
+        ProgramType::Cvp => "cvp",
+        ProgramType::PrivateOnly => "private",
+    }
+}
+
+fn from_detail(d: &str) -> Result<Clinic> {
+    serde_json::from_str(d).map_err(|e| StoreError::Corrupt(format!("clinic: {e}")))
+}
+
+impl OrgStore for SqliteStore {
+    fn add_clinic(&self, c: &Clinic) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO clinics (pin, name, county, program, active, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                c.pin.as_str(),
+                c.name,
+                c.county.name(),
+                program_key(c.program),
+                c.active,
+                serde_json::to_string(c)?
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Conflict(format!("a clinic with PIN {} already exists", c.pin))
+                }
+                other => other.into(),
+            })?;
+        Ok(())
+    }
+
+    fn update_clinic(&self, c: &Clinic) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE clinics SET name=?2, county=?3, program=?4, active=?5, detail=?6 WHERE pin=?1")?
+            .execute(params![
+                c.pin.as_str(),
+                c.name,
+                c.county.name(),
+                program_key(c.program),
+                c.active,
+                serde_json::to_string(c)?
+            ])?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "clinic",
+                id: c.pin.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn clinic(&self, pin: &ClinicPin) -> Result<Option<Clinic>> {
+        let d: Option<String> = self
+            .conn
+            .prepare_cached("SELECT detail FROM clinics WHERE pin = ?1")?
+            .query_row([pin.as_str()], |r| r.get(0))
+            .optional()?;
+        d.as_deref().map(from_detail).transpose()
+    }
+
+    fn clinics(&self) -> Result<Vec<Clinic>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT detail FROM clinics ORDER BY pin")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| from_detail(&r?)).collect()
+    }
+}

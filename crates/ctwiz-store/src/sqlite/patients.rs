@@ -1,0 +1,313 @@
+use super::codec::{self, stored};
+use super::SqliteStore;
+use crate::error::{Result, StoreError};
+use crate::traits::{DoseStore, PatientQuery, PatientStore, PatientSummary, SearchPage};
+use chrono::NaiveDate;
+use ctwiz_core::dose::Dose;
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::matching::{normalize_name, soundex};
+use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
+use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+
+/// The smallest string greater than every string starting with `prefix` (for index ranges).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+impl SqliteStore {
+    fn write_patient_columns(&self, id: Option<PatientId>, p: &Patient) -> Result<PatientId> {
+        let detail = serde_json::to_string(p)?;
+        let fam = normalize_name(&p.name.family);
+        let giv = normalize_name(&p.name.given);
+        let args = params![
+            p.name.family,
+            p.name.given,
+            p.name.middle,
+            fam,
+            giv,
+            soundex(&fam),
+            soundex(&giv),
+            p.dob.format(codec::DATE).to_string(),
+            p.sex.code(),
+            p.county().map(|c| c.name()),
+            p.status.code(),
+            p.confidential,
+            p.is_opted_out(),
+            p.deceased_date.map(|d| d.format(codec::DATE).to_string()),
+            detail,
+        ];
+        let id = match id {
+            None => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO patients (family, given, middle, family_norm, given_norm, family_sx,
+                         given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    )?
+                    .execute(args)?;
+                PatientId(self.conn.last_insert_rowid())
+            }
+            Some(id) => {
+                let n = self
+                    .conn
+                    .prepare_cached(
+                        "UPDATE patients SET family=?1, given=?2, middle=?3, family_norm=?4, given_norm=?5,
+                         family_sx=?6, given_sx=?7, dob=?8, sex=?9, county=?10, status=?11, confidential=?12,
+                         opted_out=?13, deceased_date=?14, detail=?15, updated_at=datetime('now') WHERE id=?16",
+                    )?
+                    .execute(rusqlite::params_from_iter(
+                        args.iter().copied().chain(std::iter::once(&id.0 as &dyn rusqlite::ToSql)),
+                    ))?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        what: "patient",
+                        id: id.to_string(),
+                    });
+                }
+                self.conn
+                    .prepare_cached("DELETE FROM mrns WHERE patient_id = ?1")?
+                    .execute([id.0])?;
+                id
+            }
+        };
+        let mut ins = self
+            .conn
+            .prepare_cached("INSERT INTO mrns (clinic_pin, mrn, patient_id) VALUES (?1, ?2, ?3)")?;
+        for m in &p.mrns {
+            ins.execute(params![m.clinic.as_str(), m.value, id.0])
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        StoreError::Conflict(format!(
+                            "MRN {} at clinic {} already belongs to another patient",
+                            m.value, m.clinic
+                        ))
+                    }
+                    other => other.into(),
+                })?;
+        }
+        Ok(id)
+    }
+
+    fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
+        let mut p: Patient = serde_json::from_str(detail)
+            .map_err(|e| StoreError::Corrupt(format!("patient {id}: {e}")))?;
+        p.id = Some(PatientId(id));
+        Ok(p)
+    }
+
+    fn summary(r: &Row<'_>) -> Result<PatientSummary> {
+        let mut name = PersonName {
+            family: r.get(1)?,
+            given: r.get(2)?,
+            middle: r.get(3)?,
+            suffix: None,
+        };
+        name.middle = name.middle.filter(|m| !m.is_empty());
+        Ok(PatientSummary {
+            id: PatientId(r.get(0)?),
+            name,
+            dob: codec::date(&r.get::<_, String>(4)?)?,
+            sex: stored("sex", Sex::from_code(&r.get::<_, String>(5)?))?,
+            county: codec::county(r.get(6)?)?,
+            status: stored("status", PatientStatus::from_code(&r.get::<_, String>(7)?))?,
+            confidential: r.get(8)?,
+            opted_out: r.get(9)?,
+        })
+    }
+}
+
+const SUMMARY_COLUMNS: &str =
+    "p.id, p.family, p.given, p.middle, p.dob, p.sex, p.county, p.status, p.confidential, p.opted_out";
+
+impl PatientStore for SqliteStore {
+    fn create_patient(&self, p: &Patient) -> Result<PatientId> {
+        self.in_transaction(|s| s.write_patient_columns(None, p))
+    }
+
+    fn update_patient(&self, p: &Patient) -> Result<()> {
+        let id = p
+            .id
+            .ok_or_else(|| StoreError::Conflict("cannot update a patient that has no id".into()))?;
+        self.in_transaction(|s| s.write_patient_columns(Some(id), p).map(|_| ()))
+    }
+
+    fn patient(&self, id: PatientId) -> Result<Option<Patient>> {
+        let detail: Option<String> = self
+            .conn
+            .prepare_cached("SELECT detail FROM patients WHERE id = ?1")?
+            .query_row([id.0], |r| r.get(0))
+            .optional()?;
+        detail
+            .map(|d| Self::patient_from_detail(id.0, &d))
+            .transpose()
+    }
+
+    fn find_by_mrn(&self, clinic: &ClinicPin, mrn: &str) -> Result<Option<PatientId>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT patient_id FROM mrns WHERE clinic_pin = ?1 AND mrn = ?2")?
+            .query_row(params![clinic.as_str(), mrn.trim()], |r| r.get(0))
+            .optional()?
+            .map(PatientId))
+    }
+
+    fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>> {
+        let fam = normalize_name(family);
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_norm = ?2 OR family_sx = ?3) LIMIT 50",
+        )?;
+        let rows = st.query_map(
+            params![dob.format(codec::DATE).to_string(), fam, soundex(&fam)],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        rows.map(|r| {
+            let (id, d) = r?;
+            Self::patient_from_detail(id, &d)
+        })
+        .collect()
+    }
+
+    fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage> {
+        let mut wheres: Vec<String> = Vec::new();
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        let mut order = String::from("p.family_norm, p.given_norm, p.dob, p.id");
+        let mut from = String::from("patients p");
+        if let Some(id) = q.id {
+            wheres.push("p.id = ?".into());
+            args.push(Box::new(id.0));
+        }
+        if let Some(mrn) = q.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            from.push_str(" JOIN mrns m ON m.patient_id = p.id");
+            wheres.push("m.mrn = ?".into());
+            args.push(Box::new(mrn.to_string()));
+        }
+        if let Some(dob) = q.dob {
+            wheres.push("p.dob = ?".into());
+            args.push(Box::new(dob.format(codec::DATE).to_string()));
+        }
+        let mut name_clause = |column_norm: &str, column_sx: &str, value: &Option<String>| {
+            let Some(v) = value
+                .as_deref()
+                .map(normalize_name)
+                .filter(|v| !v.is_empty())
+            else {
+                return;
+            };
+            if q.phonetic {
+                wheres.push(format!(
+                    "((p.{column_norm} >= ? AND p.{column_norm} < ?) OR p.{column_sx} = ?)"
+                ));
+                args.push(Box::new(v.clone()));
+                args.push(Box::new(prefix_end(&v)));
+                args.push(Box::new(soundex(&v)));
+                // Exact prefixes first, sound-alikes after.
+                order = format!(
+                    "(p.{column_norm} >= '{v}' AND p.{column_norm} < '{}') DESC, {order}",
+                    prefix_end(&v)
+                );
+            } else {
+                wheres.push(format!("p.{column_norm} >= ? AND p.{column_norm} < ?"));
+                args.push(Box::new(v.clone()));
+                args.push(Box::new(prefix_end(&v)));
+            }
+        };
+        name_clause("family_norm", "family_sx", &q.family);
+        name_clause("given_norm", "given_sx", &q.given);
+        if let Some(cs) = &q.counties {
+            if cs.is_empty() {
+                return Ok(SearchPage::default());
+            }
+            wheres.push(format!("p.county IN ({})", vec!["?"; cs.len()].join(", ")));
+            for c in cs {
+                args.push(Box::new(c.name()));
+            }
+        }
+        if wheres.is_empty() {
+            return Err(StoreError::Conflict(
+                "give at least one search criterion: name, birth date, MRN or id".into(),
+            ));
+        }
+        let where_sql = wheres.join(" AND ");
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT 10001)"),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let limit = if q.limit == 0 { 25 } else { q.limit.min(500) };
+        let sql = format!(
+            "SELECT DISTINCT {SUMMARY_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}",
+            q.offset
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let mut rows = st.query(params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Self::summary(r)?);
+        }
+        Ok(SearchPage {
+            rows: out,
+            total: total as u64,
+        })
+    }
+
+    fn patient_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM patients", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT clinic_pin FROM mrns WHERE patient_id = ?1
+             UNION SELECT clinic_pin FROM doses WHERE patient_id = ?1 AND clinic_pin IS NOT NULL
+             ORDER BY 1",
+        )?;
+        let rows = st.query_map([id.0], |r| r.get::<_, String>(0))?;
+        rows.map(|r| stored("clinic PIN", ClinicPin::new(&r?)))
+            .collect()
+    }
+
+    fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+        self.in_transaction(|s| {
+            let id = s.write_patient_columns(None, p)?;
+            for d in doses {
+                s.add_dose(id, d)?;
+            }
+            Ok(id)
+        })
+    }
+
+    fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()> {
+        // Keyset pagination so memory stays flat however large the registry is.
+        const CHUNK: i64 = 2000;
+        let mut after = 0i64;
+        loop {
+            let mut batch: Vec<Patient> = Vec::with_capacity(CHUNK as usize);
+            {
+                let mut st = self.conn.prepare_cached(
+                    "SELECT id, detail FROM patients WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?;
+                let rows = st.query_map(params![after, CHUNK], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for r in rows {
+                    let (id, d) = r?;
+                    batch.push(Self::patient_from_detail(id, &d)?);
+                }
+            }
+            let Some(last) = batch.last().and_then(|p| p.id) else {
+                return Ok(());
+            };
+            let mut doses = self.doses_between(batch[0].id.map_or(0, |i| i.0), last.0)?;
+            for p in batch {
+                let id = p.id.map_or(0, |i| i.0);
+                let mine = doses.remove(&id).unwrap_or_default();
+                f(p, mine)?;
+            }
+            after = last.0;
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The storage interfaces. Frontends and use cases depend on these, not on SQLite.
+
+use crate::error::Result;
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::access::{AccountStatus, Grant, User};
+use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::ids::{ClinicPin, DoseId, PatientId, UserId, Username};
+use ctwiz_core::inventory::{Lot, Movement};
+use ctwiz_core::org::{Clinic, County};
+use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
+use serde::{Deserialize, Serialize};
+
+/// Search criteria for the patient look-up screen; empty fields are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct PatientQuery {
+    pub family: Option<String>,
+    pub given: Option<String>,
+    pub dob: Option<NaiveDate>,
+    pub mrn: Option<String>,
+    pub id: Option<PatientId>,
+    /// Restrict to residents of these counties (health-department scoping).
+    pub counties: Option<Vec<County>>,
+    /// Also match names that sound alike (Soundex), ranked after exact prefixes.
+    pub phonetic: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One row of search results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatientSummary {
+    pub id: PatientId,
+    pub name: PersonName,
+    pub dob: NaiveDate,
+    pub sex: Sex,
+    pub county: Option<County>,
+    pub status: PatientStatus,
+    pub confidential: bool,
+    pub opted_out: bool,
+}
+
+/// A page of search results with the total count for pagination.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub rows: Vec<PatientSummary>,
+    pub total: u64,
+}
+
+/// A dose as stored, with its id and whether it was deleted (kept for audit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDose {
+    pub dose: Dose,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub trait PatientStore {
+    fn create_patient(&self, p: &Patient) -> Result<PatientId>;
+    /// Replaces the stored demographics of `p.id`.
+    fn update_patient(&self, p: &Patient) -> Result<()>;
+    fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
+    fn find_by_mrn(&self, clinic: &ClinicPin, mrn: &str) -> Result<Option<PatientId>>;
+    /// Records with the same birth date whose family name matches exactly or phonetically:
+    /// the candidates for identity matching.
+    fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>>;
+    fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage>;
+    fn patient_count(&self) -> Result<u64>;
+    /// Clinics that have reported doses for, or hold an MRN of, the patient.
+    fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
+    /// Creates a patient with its doses in one transaction; nothing is stored on error.
+    fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId>;
+    /// Streams patients (with doses) in id order to `f`, in chunks, for reports.
+    fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()>;
+}
+
+pub trait DoseStore {
+    fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId>;
+    fn update_dose(&self, d: &Dose) -> Result<()>;
+    /// Live (not deleted) doses in date order.
+    fn doses(&self, patient: PatientId) -> Result<Vec<Dose>>;
+    /// Marks a dose deleted with the reason; the row stays for audit.
+    fn delete_dose(&self, id: DoseId, reason: &str) -> Result<()>;
+    fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()>;
+    fn observations(&self, patient: PatientId) -> Result<Vec<Observation>>;
+}
+
+pub trait OrgStore {
+    fn add_clinic(&self, c: &Clinic) -> Result<()>;
+    fn update_clinic(&self, c: &Clinic) -> Result<()>;
+    fn clinic(&self, pin: &ClinicPin) -> Result<Option<Clinic>>;
+    fn clinics(&self) -> Result<Vec<Clinic>>;
+}
+
+/// A user with the sign-in state kept beside the domain user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub user: User,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub failed_sign_ins: u32,
+    pub last_sign_in: Option<NaiveDateTime>,
+}
+
+pub trait UserStore {
+    fn create_user(
+        &self,
+        u: &User,
+        password_hash: &str,
+        must_change_password: bool,
+    ) -> Result<UserId>;
+    fn account(&self, username: &Username) -> Result<Option<Account>>;
+    fn account_by_id(&self, id: UserId) -> Result<Option<Account>>;
+    fn users(&self) -> Result<Vec<User>>;
+    fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        must_change_password: bool,
+    ) -> Result<()>;
+    fn set_grants(&self, id: UserId, grants: &[Grant]) -> Result<()>;
+    fn set_status(&self, id: UserId, status: AccountStatus) -> Result<()>;
+    /// Counts a failed sign-in and returns the new count.
+    fn record_failed_sign_in(&self, id: UserId) -> Result<u32>;
+    fn record_sign_in(&self, id: UserId, at: NaiveDateTime) -> Result<()>;
+}
+
+/// A lot with its current quantity (the sum of its transactions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotStock {
+    pub lot: Lot,
+    pub on_hand: i64,
+}
+
+pub trait InventoryStore {
+    fn add_lot(&self, lot: &Lot) -> Result<i64>;
+    fn lot(&self, id: i64) -> Result<Option<LotStock>>;
+    fn lots(&self, clinic: &ClinicPin) -> Result<Vec<LotStock>>;
+    /// Checks the movement against the lot's current stock (core's rules) and records it,
+    /// atomically. Returns the new quantity.
+    fn record_movement(
+        &self,
+        lot_id: i64,
+        m: &Movement,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64>;
+    fn movements(&self, lot_id: i64) -> Result<Vec<(NaiveDateTime, String, Movement)>>;
+}
+
+/// Which door a read or change came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Interface {
+    Web,
+    Cli,
+    Hl7,
+    Soap,
+    Batch,
+    Portal,
+}
+
+impl Interface {
+    pub fn key(self) -> &'static str {
+        match self {
+            Interface::Web => "web",
+            Interface::Cli => "cli",
+            Interface::Hl7 => "hl7",
+            Interface::Soap => "soap",
+            Interface::Batch => "batch",
+            Interface::Portal => "portal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Merge,
+    Print,
+}
+
+impl AuditAction {
+    pub fn key(self) -> &'static str {
+        match self {
+            AuditAction::Read => "read",
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Delete => "delete",
+            AuditAction::Merge => "merge",
+            AuditAction::Print => "print",
+        }
+    }
+}
+
+/// Who did what to which patient record, when, and through which interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub patient: Option<PatientId>,
+    pub action: AuditAction,
+    pub interface: Interface,
+    pub detail: String,
+}
+
+pub trait AuditStore {
+    fn audit(&self, e: &AuditEntry) -> Result<()>;
+    fn audit_for_patient(&self, id: PatientId, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// Everything a frontend needs.
+pub trait Store:
+    PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore
+{
+}
+impl<T: PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore> Store for T {}

@@ -1,0 +1,414 @@
+//! Behaviour of the SQLite store: round trips, migrations, search, inventory, concurrency.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
+use ctwiz_core::dose::{Dose, InformationSource, Observation, ObservationKind, VisGiven};
+use ctwiz_core::ids::*;
+use ctwiz_core::inventory::{Lot, Movement, StockFunding, WastageReason};
+use ctwiz_core::org::County;
+use ctwiz_core::synth::{self, SynthConfig};
+use ctwiz_store::*;
+use proptest::prelude::*;
+
+fn cfg() -> SynthConfig {
+    SynthConfig {
+        children: 200,
+        clinics: 5,
+        seed: 11,
+        as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    }
+}
+
+fn at(h: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 1, 2)
+        .unwrap()
+        .and_hms_opt(h, 0, 0)
+        .unwrap()
+}
+
+fn seeded() -> SqliteStore {
+    let s = SqliteStore::open_in_memory().unwrap();
+    for c in synth::clinics(&cfg()) {
+        s.add_clinic(&c).unwrap();
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Every field of a patient and its doses survives storage unchanged.
+    #[test]
+    fn patients_and_doses_round_trip(index in 0u64..100_000) {
+        let s = seeded();
+        let child = synth::child(&cfg(), index);
+        let id = s.create_patient_with_doses(&child.patient, &child.doses).unwrap();
+        let mut expected = child.patient.clone();
+        expected.id = Some(id);
+        prop_assert_eq!(s.patient(id).unwrap().unwrap(), expected);
+        let got = s.doses(id).unwrap();
+        prop_assert_eq!(got.len(), child.doses.len());
+        for (g, e) in got.iter().zip(&child.doses) {
+            let mut e = e.clone();
+            e.id = g.id;
+            e.patient = Some(id);
+            prop_assert_eq!(g, &e);
+        }
+    }
+}
+
+#[test]
+fn dose_extras_and_observations_round_trip() {
+    let s = seeded();
+    let child = synth::child(&cfg(), 3);
+    let id = s.create_patient(&child.patient).unwrap();
+    let mut d = Dose::new(
+        Cvx::new("21").unwrap(),
+        NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+        InformationSource::NewRecord,
+    );
+    d.lot = Some(LotNumber::new("V123").unwrap());
+    d.amount = Some(ctwiz_core::dose::DoseAmount::new(0.5, "mL").unwrap());
+    d.ndc = Some(Ndc::new("00006-4827-00").unwrap());
+    d.vis.push(VisGiven {
+        document: "253088698300022111180702".into(),
+        published: NaiveDate::from_ymd_opt(2021, 8, 6),
+        presented: d.date,
+    });
+    let did = s.add_dose(id, &d).unwrap();
+    let got = s.doses(id).unwrap().pop().unwrap();
+    assert_eq!(got.id, Some(did));
+    assert_eq!(got.vis, d.vis);
+    assert_eq!(got.amount, d.amount);
+    let o = Observation::new(
+        ObservationKind::Immunity,
+        "038",
+        "History of varicella",
+        d.date,
+    )
+    .unwrap();
+    s.add_observation(id, &o).unwrap();
+    assert_eq!(s.observations(id).unwrap(), vec![o]);
+    s.delete_dose(did, "entered on wrong patient").unwrap();
+    assert!(s.doses(id).unwrap().is_empty());
+    assert!(s.delete_dose(did, "again").is_err());
+    assert!(s.delete_dose(DoseId(999_999), "x").is_err());
+}
+
+#[test]
+fn a_failed_multi_row_write_stores_nothing() {
+    let s = seeded();
+    let a = synth::child(&cfg(), 1);
+    s.create_patient(&a.patient).unwrap();
+    // Same MRN at the same clinic: the second patient and its doses must not land.
+    let mut b = synth::child(&cfg(), 2);
+    b.patient.mrns = a.patient.mrns.clone();
+    let before = s.patient_count().unwrap();
+    let err = s
+        .create_patient_with_doses(&b.patient, &b.doses)
+        .unwrap_err();
+    assert!(err.to_string().contains("already belongs"), "{err}");
+    assert_eq!(s.patient_count().unwrap(), before);
+}
+
+#[test]
+fn search_by_name_prefix_phonetic_dob_and_mrn() {
+    let s = seeded();
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let c = synth::child(&cfg(), i);
+        ids.push((s.create_patient(&c.patient).unwrap(), c.patient));
+    }
+    let (id, p) = &ids[17];
+    // Exact family + given prefix.
+    let page = s
+        .search_patients(&PatientQuery {
+            family: Some(p.name.family.to_lowercase()),
+            given: Some(p.name.given[..2].into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.rows.iter().any(|r| r.id == *id));
+    assert!(page.rows.iter().all(|r| r.name.family == p.name.family));
+    // By birth date.
+    let page = s
+        .search_patients(&PatientQuery {
+            dob: Some(p.dob),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.rows.iter().all(|r| r.dob == p.dob) && page.rows.iter().any(|r| r.id == *id));
+    // By MRN.
+    let mrn = &p.mrns[0];
+    assert_eq!(s.find_by_mrn(&mrn.clinic, &mrn.value).unwrap(), Some(*id));
+    let page = s
+        .search_patients(&PatientQuery {
+            mrn: Some(mrn.value.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.rows.len(), 1);
+    // Phonetic: a misspelling still finds the record, after exact matches.
+    let misspelt: String = p
+        .name
+        .family
+        .chars()
+        .rev()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        + "e";
+    let page = s
+        .search_patients(&PatientQuery {
+            family: Some(misspelt.clone()),
+            dob: Some(p.dob),
+            phonetic: true,
+            ..Default::default()
+        })
+        .unwrap();
+    if ctwiz_core::matching::soundex(&misspelt) == ctwiz_core::matching::soundex(&p.name.family) {
+        assert!(
+            page.rows.iter().any(|r| r.id == *id),
+            "{misspelt} should find {}",
+            p.name.family
+        );
+    }
+    // County scoping.
+    let page = s
+        .search_patients(&PatientQuery {
+            dob: Some(p.dob),
+            counties: Some(vec![]),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.rows.is_empty());
+    // Pagination.
+    let all = s
+        .search_patients(&PatientQuery {
+            family: Some("S".into()),
+            limit: 500,
+            ..Default::default()
+        })
+        .unwrap();
+    let first = s
+        .search_patients(&PatientQuery {
+            family: Some("S".into()),
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    let second = s
+        .search_patients(&PatientQuery {
+            family: Some("S".into()),
+            limit: 3,
+            offset: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(first.total, all.total);
+    assert_eq!(&all.rows[..3], &first.rows[..]);
+    assert_eq!(&all.rows[3..6.min(all.rows.len())], &second.rows[..]);
+    // No criteria is an error, not a full-table dump.
+    assert!(s.search_patients(&PatientQuery::default()).is_err());
+}
+
+#[test]
+fn users_clinics_and_grants_round_trip() {
+    let s = seeded();
+    let pin = synth::clinic_pin(0);
+    let c = s.clinic(&pin).unwrap().unwrap();
+    assert_eq!(s.clinics().unwrap().len(), 5);
+    assert!(s
+        .add_clinic(&c)
+        .unwrap_err()
+        .to_string()
+        .contains("already exists"));
+    let mut u = User::new(
+        Username::new("coord").unwrap(),
+        "Coordinator",
+        Email::new("c@example.org").unwrap(),
+    )
+    .unwrap();
+    u.grant(Grant::new(Role::PrimaryVaccineCoordinator, Scope::Clinic(pin.clone())).unwrap());
+    u.grant(
+        Grant::new(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(County::Tolland),
+        )
+        .unwrap(),
+    );
+    let id = s.create_user(&u, "hash", true).unwrap();
+    let acc = s.account(&u.username).unwrap().unwrap();
+    u.id = Some(id);
+    assert_eq!(acc.user, u);
+    assert!(acc.must_change_password);
+    assert!(s
+        .create_user(&u, "hash", true)
+        .unwrap_err()
+        .to_string()
+        .contains("taken"));
+    s.set_grants(id, &[Grant::new(Role::StateAdmin, Scope::State).unwrap()])
+        .unwrap();
+    assert!(s.account_by_id(id).unwrap().unwrap().user.is_state());
+    s.set_status(id, AccountStatus::Disabled).unwrap();
+    assert_eq!(s.users().unwrap()[0].status, AccountStatus::Disabled);
+}
+
+#[test]
+fn inventory_movements_keep_stock_consistent() {
+    let s = seeded();
+    let lot = Lot {
+        id: None,
+        clinic: synth::clinic_pin(0),
+        cvx: Cvx::new("20").unwrap(),
+        ndc: None,
+        mvx: Some(Mvx::new("SKB").unwrap()),
+        lot_number: LotNumber::new("DT01").unwrap(),
+        expiration: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        funding: StockFunding::Public,
+    };
+    let id = s.add_lot(&lot).unwrap();
+    assert_eq!(
+        s.record_movement(id, &Movement::Receive { doses: 10 }, "coord", at(9))
+            .unwrap(),
+        10
+    );
+    assert_eq!(
+        s.record_movement(id, &Movement::Administer { doses: 1 }, "nurse", at(10))
+            .unwrap(),
+        9
+    );
+    let e = s
+        .record_movement(
+            id,
+            &Movement::Waste {
+                doses: 20,
+                reason: WastageReason::Spoiled,
+            },
+            "coord",
+            at(11),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("only 9 on hand"), "{e}");
+    assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 9);
+    assert_eq!(s.movements(id).unwrap().len(), 2);
+    assert!(s.add_lot(&lot).is_err());
+    assert!(s
+        .record_movement(999, &Movement::Receive { doses: 1 }, "x", at(9))
+        .is_err());
+}
+
+#[test]
+fn audit_log_records_reads_and_changes() {
+    let s = seeded();
+    let c = synth::child(&cfg(), 5);
+    let id = s.create_patient(&c.patient).unwrap();
+    for (h, action) in [(9, AuditAction::Read), (10, AuditAction::Update)] {
+        s.audit(&AuditEntry {
+            at: at(h),
+            actor: "nurse".into(),
+            patient: Some(id),
+            action,
+            interface: Interface::Web,
+            detail: "".into(),
+        })
+        .unwrap();
+    }
+    let log = s.audit_for_patient(id, 10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, AuditAction::Update);
+}
+
+#[test]
+fn migrates_from_empty_and_reopens_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        s.add_clinic(&synth::clinics(&cfg())[0]).unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.clinics().unwrap().len(), 1);
+}
+
+#[test]
+fn refuses_a_database_from_a_newer_ctwiz() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+    }
+    let e = SqliteStore::open(&path).err().expect("must refuse");
+    assert!(e.to_string().contains("newer"), "{e}");
+}
+
+#[test]
+fn readers_see_consistent_data_while_one_writer_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let s = SqliteStore::open(&path).unwrap();
+    for c in synth::clinics(&cfg()) {
+        s.add_clinic(&c).unwrap();
+    }
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let w = SqliteStore::open(&writer_path).unwrap();
+        for i in 0..150 {
+            let c = synth::child(&cfg(), i);
+            w.create_patient_with_doses(&c.patient, &c.doses).unwrap();
+        }
+    });
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || {
+                let r = SqliteStore::open(&p).unwrap();
+                let mut last = 0;
+                for _ in 0..200 {
+                    let n = r.patient_count().unwrap();
+                    assert!(n >= last, "count went backwards");
+                    last = n;
+                    // A patient visible to a reader always has all of its doses.
+                    if n > 0 {
+                        let id = PatientId(n as i64);
+                        if let Some(p) = r.patient(id).unwrap() {
+                            let idx = (p.mrns[0].value[2..].parse::<u64>().unwrap()) - 1;
+                            assert_eq!(
+                                r.doses(id).unwrap().len(),
+                                synth::child(&cfg(), idx).doses.len()
+                            );
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(s.patient_count().unwrap(), 150);
+}
+
+#[test]
+fn streams_every_patient_with_its_doses() {
+    let s = seeded();
+    let mut expected = 0;
+    for i in 0..120 {
+        let c = synth::child(&cfg(), i);
+        expected += c.doses.len();
+        s.create_patient_with_doses(&c.patient, &c.doses).unwrap();
+    }
+    let (mut n, mut d) = (0, 0);
+    s.for_each_patient(&mut |_, doses| {
+        n += 1;
+        d += doses.len();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((n, d), (120, expected));
+}
