@@ -1,1 +1,58 @@
-fn main() {}
+//! `ctwiz`: the command-line frontend. It parses arguments, opens the store, calls the
+//! libraries and prints; the rules live in the library crates.
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// ctwiz — an Immunization Information System: patients, doses, forecasts, reports.
+#[derive(Parser)]
+#[command(name = "ctwiz", version, propagate_version = true)]
+struct Cli {
+    /// SQLite database file.
+    #[arg(long, global = true, env = "CTWIZ_DB", default_value = "ctwiz.db")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database or bring its schema up to date.
+    Init,
+    /// Generate a deterministic synthetic population (clinics, children, dose histories).
+    Seed(cmd::seed::SeedArgs),
+    /// Look patients up.
+    #[command(subcommand)]
+    Patient(cmd::patient::PatientCommand),
+    /// Register and list clinics.
+    #[command(subcommand)]
+    Clinic(cmd::clinic::ClinicCommand),
+    /// Create and list user accounts.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
+    /// Set up a demo database with a synthetic population and one user per role.
+    Demo(cmd::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init => cmd::db::init(&cli.db),
+        Command::Seed(a) => cmd::seed::run(&cli.db, a),
+        Command::Patient(c) => cmd::patient::run(&cli.db, c),
+        Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
+        Command::User(c) => cmd::user::run(&cli.db, c),
+        Command::Demo(a) => cmd::demo::run(&cli.db, a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -459,7 +459,7 @@ fn products(s: Series) -> &'static [(&'static str, &'static str)] {
         Series::DTaP => &[("20", "SKB"), ("20", "PMC"), ("110", "SKB"), ("120", "PMC")],
         Series::Hib => &[("48", "PMC"), ("49", "MSD"), ("17", "PMC")],
         Series::Pcv => &[("215", "MSD"), ("216", "PFR"), ("133", "PFR")],
-        Series::Ipv => &[("10", "PMC"), ("110", "SKB")],
+        Series::Ipv => &[("10", "PMC")],
         Series::Rota => &[("116", "MSD"), ("119", "SKB")],
         Series::Mmr => &[("03", "MSD"), ("94", "MSD")],
         Series::Var => &[("21", "MSD")],
@@ -468,6 +468,16 @@ fn products(s: Series) -> &'static [(&'static str, &'static str)] {
         Series::Tdap => &[("115", "SKB"), ("115", "PMC")],
         Series::MenAcwy => &[("114", "PMC"), ("136", "NOV"), ("203", "PMC")],
         Series::Hpv => &[("165", "MSD")],
+    }
+}
+
+/// Other series that a combination product given for `cvx` also covers at that visit.
+fn also_covers(cvx: &str) -> &'static [Series] {
+    match cvx {
+        "110" => &[Series::HepB, Series::Ipv],
+        "120" => &[Series::Hib, Series::Ipv],
+        "94" => &[Series::Var],
+        _ => &[],
     }
 }
 
@@ -663,8 +673,13 @@ fn history(
         0
     };
     let mut drift: u32 = 0;
+    // Series already given at this visit age by a combination vaccine.
+    let mut covered: (u32, Vec<Series>) = (u32::MAX, Vec::new());
     for v in SCHEDULE {
         let idx = v.series as usize;
+        if covered.0 == v.age_days && covered.1.contains(&v.series) {
+            continue;
+        }
         let skip_p = match adherence {
             Adherence::OnTime => 0.01,
             Adherence::Late => 0.05,
@@ -723,6 +738,13 @@ fn history(
             eligibility,
         ));
         last_by_series[idx] = Some(date);
+        if covered.0 != v.age_days {
+            covered = (v.age_days, Vec::new());
+        }
+        for &other in also_covers(cvx) {
+            covered.1.push(other);
+            last_by_series[other as usize] = Some(date);
+        }
     }
     // Seasonal flu from 6 months: most children get some seasons.
     let flu_p = match adherence {

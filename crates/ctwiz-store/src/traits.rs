@@ -68,6 +68,8 @@ pub trait PatientStore {
     fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
     /// Creates a patient with its doses in one transaction; nothing is stored on error.
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId>;
+    /// Creates many patients with their doses in one transaction (bulk loads); all or nothing.
+    fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>>;
     /// Streams patients (with doses) in id order to `f`, in chunks, for reports.
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()>;
 }

@@ -280,6 +280,21 @@ impl PatientStore for SqliteStore {
         })
     }
 
+    fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>> {
+        self.in_transaction(|s| {
+            batch
+                .iter()
+                .map(|(p, doses)| {
+                    let id = s.write_patient_columns(None, p)?;
+                    for d in doses {
+                        s.add_dose(id, d)?;
+                    }
+                    Ok(id)
+                })
+                .collect()
+        })
+    }
+
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()> {
         // Keyset pagination so memory stays flat however large the registry is.
         const CHUNK: i64 = 2000;

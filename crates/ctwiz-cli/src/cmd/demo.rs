@@ -1,0 +1,79 @@
+use super::seed::{self, SeedArgs};
+use super::{db, CliResult};
+use crate::output;
+use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::ids::{Email, Username};
+use ctwiz_core::synth;
+use ctwiz_store::{accounts, OrgStore, PatientStore, UserStore};
+use std::path::Path;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Children in the demo population.
+    #[arg(long, default_value_t = 2_000)]
+    pub children: u64,
+}
+
+pub fn run(path: &Path, a: DemoArgs) -> CliResult {
+    let store = db::open(path)?;
+    if store.patient_count()? == 0 {
+        let args = SeedArgs {
+            children: a.children,
+            clinics: 12,
+            seed: 2026,
+            as_of: None,
+        };
+        let r = seed::seed(&store, &args, true)?;
+        println!(
+            "seeded {} patient records with {} doses in {:.1} s",
+            r.patients, r.doses, r.seconds
+        );
+    } else {
+        println!(
+            "database {} already has patients; keeping them",
+            path.display()
+        );
+    }
+    let home = synth::clinic_pin(0);
+    let home_clinic = store.clinic(&home)?.ok_or("the demo clinic is missing")?;
+    let mut t = output::table(&["Username", "Access type", "Where", "Temporary password"]);
+    for role in Role::ALL {
+        let username = Username::new(&format!("demo-{}", role.key()))?;
+        if store.account(&username)?.is_some() {
+            t.add_row(vec![
+                username.to_string(),
+                role.label().into(),
+                "(exists)".into(),
+                "(unchanged)".into(),
+            ]);
+            continue;
+        }
+        let scope = match role.scope_kind() {
+            ctwiz_core::access::ScopeKind::Clinic => Scope::Clinic(home.clone()),
+            ctwiz_core::access::ScopeKind::Jurisdiction => Scope::Jurisdiction(home_clinic.county),
+            ctwiz_core::access::ScopeKind::State => Scope::State,
+        };
+        let mut u = User::new(
+            username.clone(),
+            role.label(),
+            Email::new(&format!("{}@demo.ctwiz.example.org", role.key()))?,
+        )?;
+        let where_ = match &scope {
+            Scope::Clinic(p) => format!("clinic {p}"),
+            Scope::Jurisdiction(c) => format!("{c} County"),
+            Scope::State => "statewide".into(),
+        };
+        u.grant(Grant::new(role, scope)?);
+        let (_, temp) = accounts::create_with_temporary_password(&store, &u)?;
+        t.add_row(vec![
+            username.to_string(),
+            role.label().into(),
+            where_,
+            temp,
+        ]);
+    }
+    println!("{t}");
+    println!("Demo database: {}", path.display());
+    println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz clinic list`, `ctwiz user list`.");
+    Ok(())
+}

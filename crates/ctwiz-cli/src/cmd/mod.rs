@@ -1,0 +1,17 @@
+//! One module per subcommand.
+
+pub mod clinic;
+pub mod db;
+pub mod demo;
+pub mod patient;
+pub mod seed;
+pub mod user;
+
+/// The CLI's error type: every library error prints as a sentence.
+pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// The name recorded in the audit log for CLI actions.
+pub fn actor() -> String {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
+}

@@ -1,0 +1,161 @@
+use super::{actor, db, CliResult};
+use crate::output;
+use chrono::{Local, NaiveDate};
+use ctwiz_core::codes::CodeSets;
+use ctwiz_core::ids::PatientId;
+use ctwiz_store::{
+    AuditAction, AuditEntry, AuditStore, DoseStore, Interface, PatientQuery, PatientStore,
+};
+use std::path::Path;
+
+#[derive(clap::Subcommand)]
+pub enum PatientCommand {
+    /// Show one patient's record and immunization history.
+    Show {
+        /// ctwiz patient id.
+        id: PatientId,
+    },
+    /// Search by name, birth date, MRN or id (name parts match as prefixes).
+    Search {
+        /// Family name (or its beginning).
+        #[arg(long)]
+        name: Option<String>,
+        /// Given name (or its beginning).
+        #[arg(long)]
+        given: Option<String>,
+        #[arg(long)]
+        dob: Option<NaiveDate>,
+        #[arg(long)]
+        mrn: Option<String>,
+        /// Also match names that sound alike.
+        #[arg(long)]
+        phonetic: bool,
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+}
+
+pub fn run(path: &Path, c: PatientCommand) -> CliResult {
+    let store = db::open(path)?;
+    match c {
+        PatientCommand::Show { id } => {
+            let p = store
+                .patient(id)?
+                .ok_or_else(|| format!("no patient with id {id}"))?;
+            store.audit(&AuditEntry {
+                at: Local::now().naive_local(),
+                actor: actor(),
+                patient: Some(id),
+                action: AuditAction::Read,
+                interface: Interface::Cli,
+                detail: "patient show".into(),
+            })?;
+            let today = Local::now().date_naive();
+            println!("Patient {id}: {}", p.name.display());
+            println!(
+                "  Born {} ({} years), sex {}, status {:?}",
+                p.dob,
+                p.age_years(today),
+                p.sex.code(),
+                p.status
+            );
+            if let Some(a) = p.addresses.first() {
+                println!(
+                    "  {} , {} {} {}{}",
+                    a.street,
+                    a.city,
+                    a.state,
+                    a.zip,
+                    a.county
+                        .map(|c| format!(" ({c} County)"))
+                        .unwrap_or_default()
+                );
+            }
+            for m in &p.mrns {
+                println!("  MRN {} at clinic {}", m.value, m.clinic);
+            }
+            for g in &p.guardians {
+                println!("  {:?}: {}", g.relationship, g.name.display());
+            }
+            if p.confidential {
+                println!("  CONFIDENTIAL record");
+            }
+            if let Some(o) = &p.opt_out {
+                println!("  OPTED OUT on {}: {}", o.date, o.reason);
+            }
+            let codes = CodeSets::embedded();
+            let mut t = output::table(&[
+                "Date", "CVX", "Vaccine", "MVX", "Lot", "Source", "Status", "Clinic",
+            ]);
+            for d in store.doses(id)? {
+                t.add_row(vec![
+                    d.date.to_string(),
+                    d.cvx.to_string(),
+                    codes
+                        .vaccine(&d.cvx)
+                        .map(|v| v.short_name.clone())
+                        .unwrap_or_else(|| "unknown CVX".into()),
+                    d.mvx.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+                    d.lot.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+                    if d.is_historical() {
+                        "historical".into()
+                    } else {
+                        "administered".into()
+                    },
+                    d.completion.label().to_string(),
+                    d.clinic.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+                ]);
+            }
+            println!("{t}");
+        }
+        PatientCommand::Search {
+            name,
+            given,
+            dob,
+            mrn,
+            phonetic,
+            limit,
+            page,
+        } => {
+            if page == 0 {
+                return Err("--page starts at 1".into());
+            }
+            let q = PatientQuery {
+                family: name,
+                given,
+                dob,
+                mrn,
+                phonetic,
+                limit,
+                offset: (page - 1) * limit,
+                ..Default::default()
+            };
+            let res = store.search_patients(&q)?;
+            let mut t = output::table(&["ID", "Name", "Born", "Sex", "County", "Status"]);
+            for r in &res.rows {
+                t.add_row(vec![
+                    r.id.to_string(),
+                    r.name.display(),
+                    r.dob.to_string(),
+                    r.sex.code().to_string(),
+                    r.county.map(|c| c.to_string()).unwrap_or_default(),
+                    format!(
+                        "{:?}{}",
+                        r.status,
+                        if r.confidential { ", confidential" } else { "" }
+                    ),
+                ]);
+            }
+            println!("{t}");
+            let more = if res.total > 10_000 {
+                "more than 10000".to_string()
+            } else {
+                res.total.to_string()
+            };
+            println!("{} shown, {} matching (page {page})", res.rows.len(), more);
+        }
+    }
+    Ok(())
+}
