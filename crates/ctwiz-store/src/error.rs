@@ -12,8 +12,12 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
-    #[error("database schema version {found} is newer than this ctwiz understands ({supported}); upgrade ctwiz")]
-    TooNew { found: u32, supported: u32 },
+    #[error("database schema for {component} is at version {found}, newer than this ctwiz understands ({supported}); upgrade ctwiz")]
+    TooNew {
+        component: String,
+        found: u32,
+        supported: u32,
+    },
     #[error("password hashing failed: {0}")]
     Password(String),
 }

@@ -18,6 +18,7 @@ pub mod accounts;
 mod error;
 mod sqlite;
 mod traits;
+pub mod web;
 
 pub use error::{Result, StoreError};
 pub use sqlite::{default_db_path, SqliteStore, SCHEMA_VERSION};

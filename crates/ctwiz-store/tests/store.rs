@@ -339,8 +339,11 @@ fn refuses_a_database_from_a_newer_ctwiz() {
     let path = dir.path().join("new.db");
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
-            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+             INSERT INTO schema_versions VALUES ('foundation', 99);",
+        )
+        .unwrap();
     }
     let e = SqliteStore::open(&path).err().expect("must refuse");
     assert!(e.to_string().contains("newer"), "{e}");

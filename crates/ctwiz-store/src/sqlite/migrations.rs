@@ -1,161 +1,71 @@
-//! Schema migrations: numbered, append-only. Each runs once, in order, in a transaction,
-//! and `PRAGMA user_version` records the last one applied.
+//! Applies the schema migrations: each component's numbered, append-only list runs in order,
+//! each migration once, in a transaction, recorded in `schema_versions`.
 
+use super::schema::COMPONENTS;
 use crate::error::{Result, StoreError};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-const MIGRATIONS: &[&str] = &[
-    // 1: the foundation schema.
-    r#"
-    CREATE TABLE clinics (
-        pin TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        county TEXT NOT NULL,
-        program TEXT NOT NULL CHECK (program IN ('cvp', 'private')),
-        active INTEGER NOT NULL DEFAULT 1,
-        detail TEXT NOT NULL
-    );
-
-    CREATE TABLE patients (
-        id INTEGER PRIMARY KEY,
-        family TEXT NOT NULL,
-        given TEXT NOT NULL,
-        middle TEXT,
-        family_norm TEXT NOT NULL,
-        given_norm TEXT NOT NULL,
-        family_sx TEXT NOT NULL,
-        given_sx TEXT NOT NULL,
-        dob TEXT NOT NULL,
-        sex TEXT NOT NULL,
-        county TEXT,
-        status TEXT NOT NULL,
-        confidential INTEGER NOT NULL DEFAULT 0,
-        opted_out INTEGER NOT NULL DEFAULT 0,
-        deceased_date TEXT,
-        detail TEXT NOT NULL,
-        created_at TEXT NOT NULL DEFAULT (datetime('now')),
-        updated_at TEXT NOT NULL DEFAULT (datetime('now'))
-    );
-    CREATE INDEX patients_name ON patients (family_norm, given_norm, dob);
-    CREATE INDEX patients_sound ON patients (family_sx, given_sx, dob);
-    CREATE INDEX patients_dob ON patients (dob);
-
-    CREATE TABLE mrns (
-        clinic_pin TEXT NOT NULL,
-        mrn TEXT NOT NULL,
-        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
-        PRIMARY KEY (clinic_pin, mrn)
-    ) WITHOUT ROWID;
-    CREATE INDEX mrns_patient ON mrns (patient_id);
-    CREATE INDEX mrns_value ON mrns (mrn);
-
-    CREATE TABLE doses (
-        id INTEGER PRIMARY KEY,
-        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
-        cvx TEXT NOT NULL,
-        mvx TEXT,
-        ndc TEXT,
-        lot TEXT,
-        lot_expiration TEXT,
-        date TEXT NOT NULL,
-        source TEXT NOT NULL,
-        amount REAL,
-        amount_unit TEXT,
-        route TEXT,
-        site TEXT,
-        clinic_pin TEXT,
-        administered_by TEXT,
-        funding TEXT,
-        eligibility TEXT,
-        completion TEXT NOT NULL,
-        refusal TEXT,
-        vis TEXT,
-        deleted_reason TEXT,
-        recorded_at TEXT NOT NULL DEFAULT (datetime('now'))
-    );
-    CREATE INDEX doses_patient ON doses (patient_id, date);
-
-    CREATE TABLE observations (
-        id INTEGER PRIMARY KEY,
-        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
-        kind TEXT NOT NULL,
-        code TEXT NOT NULL,
-        text TEXT NOT NULL,
-        date TEXT NOT NULL
-    );
-    CREATE INDEX observations_patient ON observations (patient_id);
-
-    CREATE TABLE users (
-        id INTEGER PRIMARY KEY,
-        username TEXT NOT NULL UNIQUE,
-        full_name TEXT NOT NULL,
-        email TEXT NOT NULL,
-        status TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        must_change_password INTEGER NOT NULL,
-        failed_sign_ins INTEGER NOT NULL DEFAULT 0,
-        last_sign_in TEXT,
-        created_at TEXT NOT NULL DEFAULT (datetime('now'))
-    );
-    CREATE TABLE user_grants (
-        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        scope_kind TEXT NOT NULL,
-        scope_value TEXT NOT NULL,
-        UNIQUE (user_id, scope_kind, scope_value)
-    );
-
-    CREATE TABLE lots (
-        id INTEGER PRIMARY KEY,
-        clinic_pin TEXT NOT NULL REFERENCES clinics (pin),
-        cvx TEXT NOT NULL,
-        ndc TEXT,
-        mvx TEXT,
-        lot_number TEXT NOT NULL,
-        expiration TEXT NOT NULL,
-        funding TEXT NOT NULL CHECK (funding IN ('public', 'private')),
-        UNIQUE (clinic_pin, lot_number, funding)
-    );
-    CREATE TABLE inventory_transactions (
-        id INTEGER PRIMARY KEY,
-        lot_id INTEGER NOT NULL REFERENCES lots (id),
-        kind TEXT NOT NULL,
-        delta INTEGER NOT NULL,
-        movement TEXT NOT NULL,
-        at TEXT NOT NULL,
-        by_user TEXT NOT NULL
-    );
-    CREATE INDEX inventory_transactions_lot ON inventory_transactions (lot_id);
-
-    CREATE TABLE audit_log (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        patient_id INTEGER,
-        action TEXT NOT NULL,
-        interface TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX audit_log_patient ON audit_log (patient_id, at);
-    "#,
-];
-
-/// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+/// The total number of migrations this build knows (a summary "schema version").
+pub const SCHEMA_VERSION: u32 = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < COMPONENTS.len() {
+        n += COMPONENTS[i].1.len() as u32;
+        i += 1;
+    }
+    n
+};
 
 pub(super) fn migrate(conn: &Connection) -> Result<()> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            found: current,
-            supported: SCHEMA_VERSION,
-        });
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    )?;
+    // Refuse before touching anything if any component is newer than this build.
+    let mut st = conn.prepare("SELECT component, version FROM schema_versions")?;
+    let known: Vec<(String, u32)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    for (component, version) in &known {
+        let supported = COMPONENTS
+            .iter()
+            .find(|(c, _)| c == component)
+            .map_or(0, |(_, m)| m.len() as u32);
+        if *version > supported {
+            return Err(StoreError::TooNew {
+                component: component.clone(),
+                found: *version,
+                supported,
+            });
+        }
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
-        tx.commit()?;
+    for (component, migrations) in COMPONENTS {
+        let current: u32 = conn
+            .query_row(
+                "SELECT version FROM schema_versions WHERE component = ?1",
+                [component],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_versions (component, version) VALUES (?1, ?2)
+                 ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                rusqlite::params![component, i as u32 + 1],
+            )?;
+            tx.commit()?;
+        }
     }
     Ok(())
+}
+
+/// Sum of applied migrations over all components.
+pub(super) fn applied(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(version), 0) FROM schema_versions",
+        [],
+        |r| r.get(0),
+    )?)
 }

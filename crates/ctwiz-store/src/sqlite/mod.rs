@@ -10,7 +10,9 @@ mod inventory;
 mod migrations;
 mod orgs;
 mod patients;
+mod schema;
 mod users;
+mod web;
 
 use crate::error::{Result, StoreError};
 use rusqlite::Connection;
@@ -63,9 +65,7 @@ impl SqliteStore {
 
     /// The schema version of the opened database.
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        migrations::applied(&self.conn)
     }
 
     /// Runs `f` inside one transaction: all of its writes land, or none.

@@ -1,0 +1,3 @@
+//! Vaccine orders and shipments (inventory module).
+
+pub const MIGRATIONS: &[&str] = &[];

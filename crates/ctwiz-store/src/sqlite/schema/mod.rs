@@ -1,0 +1,15 @@
+//! The schema, one append-only migration list per component, so parts of ctwiz can grow
+//! their tables independently. Never edit or reorder a released migration: append.
+
+pub mod foundation;
+pub mod interface;
+pub mod inventory;
+pub mod web;
+
+/// (component, migrations) in the order components are migrated.
+pub const COMPONENTS: &[(&str, &[&str])] = &[
+    ("foundation", foundation::MIGRATIONS),
+    ("web", web::MIGRATIONS),
+    ("interface", interface::MIGRATIONS),
+    ("inventory", inventory::MIGRATIONS),
+];

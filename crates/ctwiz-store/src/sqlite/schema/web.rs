@@ -1,0 +1,3 @@
+//! Web sessions, account requests, e-mail outbox, tasks and notifications (ctwiz-web).
+
+pub const MIGRATIONS: &[&str] = &[];

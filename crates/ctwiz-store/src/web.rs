@@ -1,0 +1,1 @@
+//! Stores used by the web application: sessions, account requests, outbox, tasks, notifications.
