@@ -12,6 +12,9 @@ pub struct DemoArgs {
     /// Children in the demo population.
     #[arg(long, default_value_t = 2_000)]
     pub children: u64,
+    /// Only prepare the database; don't start the web server.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 pub fn run(path: &Path, a: DemoArgs) -> CliResult {
@@ -74,6 +77,12 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
     }
     println!("{t}");
     println!("Demo database: {}", path.display());
+    if !a.no_serve {
+        println!(
+            "Start the web app on it with `ctwiz --db {} serve`.",
+            path.display()
+        );
+    }
     println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz clinic list`, `ctwiz user list`.");
     Ok(())
 }

@@ -1,0 +1,239 @@
+//! End-to-end tests of the `ctwiz` binary on a real database in a temp dir.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ctwiz(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("CTWIZ_DB")
+        .output()
+        .expect("the ctwiz binary runs")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = ctwiz(db, args);
+    assert!(
+        out.status.success(),
+        "ctwiz {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn err(db: &Path, args: &[&str]) -> String {
+    let out = ctwiz(db, args);
+    assert!(!out.status.success(), "ctwiz {args:?} should fail");
+    String::from_utf8(out.stderr).expect("utf-8 output")
+}
+
+#[test]
+fn seed_then_search_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = ok(
+        &db,
+        &[
+            "seed",
+            "--children",
+            "300",
+            "--clinics",
+            "4",
+            "--seed",
+            "5",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    assert!(out.contains("300 children"), "{out}");
+    // Seeding twice would mix populations: refused, and nothing is lost.
+    let e = err(&db, &["seed", "--children", "10"]);
+    assert!(e.contains("already holds"), "{e}");
+    let shown = ok(&db, &["patient", "show", "1"]);
+    let name_line = shown.lines().next().unwrap();
+    // "Patient 1: FAMILY, Given ..." → search for that family name finds patient 1.
+    let family = name_line
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let found = ok(
+        &db,
+        &[
+            "patient",
+            "search",
+            "--name",
+            &family.to_lowercase(),
+            "--limit",
+            "100",
+        ],
+    );
+    assert!(found.lines().any(|l| l.contains("│ 1 ")), "{found}");
+    assert!(shown.contains("MRN"), "{shown}");
+    let e = err(&db, &["patient", "show", "999999"]);
+    assert!(e.contains("no patient with id 999999"), "{e}");
+    let e = err(&db, &["patient", "search"]);
+    assert!(e.contains("at least one search criterion"), "{e}");
+}
+
+#[test]
+fn clinics_and_users_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    ok(&db, &["init"]);
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT90001",
+            "--name",
+            "Elm St Pediatrics",
+            "--county",
+            "new haven",
+            "--cvp",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT90002",
+            "--name",
+            "Shore Family Medicine",
+            "--county",
+            "Middlesex",
+            "--private",
+        ],
+    );
+    let list = ok(&db, &["clinic", "list"]);
+    assert!(
+        list.contains("Elm St Pediatrics") && list.contains("private only"),
+        "{list}"
+    );
+    let e = err(&db, &["clinic", "add", "--pin", "CT90001", "--name", "Dup"]);
+    assert!(e.contains("already exists"), "{e}");
+    let e = err(
+        &db,
+        &[
+            "clinic", "add", "--pin", "X1", "--name", "Nowhere", "--county", "Kings",
+        ],
+    );
+    assert!(e.contains("Windham"), "{e}");
+
+    let out = ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "jdoe",
+            "--email",
+            "jdoe@example.org",
+            "--clinic",
+            "CT90001",
+            "--role",
+            "clinic-access",
+        ],
+    );
+    assert!(out.contains("temporary password"), "{out}");
+    let e = err(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x1",
+            "--email",
+            "x@example.org",
+            "--clinic",
+            "CT90001",
+            "--role",
+            "janitor",
+        ],
+    );
+    assert!(e.contains("clinic-access") && e.contains("janitor"), "{e}");
+    let e = err(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x2",
+            "--email",
+            "x@example.org",
+            "--clinic",
+            "CT99999",
+            "--role",
+            "clinic-access",
+        ],
+    );
+    assert!(
+        e.contains("unknown clinic CT99999") && e.contains("CT90001"),
+        "{e}"
+    );
+    let e = err(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x3",
+            "--email",
+            "x@example.org",
+            "--role",
+            "health-department",
+        ],
+    );
+    assert!(e.contains("--county"), "{e}");
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "hd1",
+            "--email",
+            "hd@example.org",
+            "--role",
+            "health-department",
+            "--county",
+            "Tolland",
+        ],
+    );
+    let users = ok(&db, &["user", "list"]);
+    assert!(
+        users.contains("clinic-access @ CT90001") && users.contains("Tolland"),
+        "{users}"
+    );
+}
+
+#[test]
+fn demo_creates_one_user_per_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let out = ok(&db, &["demo", "--children", "200", "--no-serve"]);
+    for role in [
+        "demo-primary-coordinator",
+        "demo-school-nurse",
+        "demo-health-department",
+        "demo-state",
+    ] {
+        assert!(out.contains(role), "{role} missing in {out}");
+    }
+    // Running again keeps the data and the accounts.
+    let again = ok(&db, &["demo", "--children", "200", "--no-serve"]);
+    assert!(
+        again.contains("keeping them") && again.contains("(exists)"),
+        "{again}"
+    );
+}
