@@ -3,6 +3,16 @@
 //! * [`er7`]: the pipe-and-hat codec — a zero-copy [`er7::parse`] and an
 //!   owned [`er7::MessageBuf`] writer that escapes values ([`escape`]).
 //! * [`batch`]: FHS/BHS/BTS/FTS batch files, and a streaming splitter.
+//! * [`datatype`] and [`segment`]: typed HL7 data types and the segments of
+//!   the CDC IG R1.5 (MSH, PID, PD1, NK1, PV1, ORC, RXA, RXR, OBX, QPD, RCP,
+//!   MSA, ERR, QAK).
+//! * [`message`]: VXU^V04 and QBP^Q11 read into typed messages and
+//!   ctwiz-core values ([`message::vxu::Vxu`], [`message::qbp::Qbp`]), with
+//!   problems as ERR-ready [`message::Issue`]s; ACK^V04 and RSP^K11
+//!   (Z31/Z32/Z33/Z42) builders in [`message::ack`] and [`message::rsp`].
+//!
+//! The store-backed use cases (validate, match, persist, then acknowledge)
+//! live above this codec and call these functions.
 //!
 //! ```
 //! let text = "MSH|^~\\&|EHR|CLINIC|IIS|STATE|20240101||VXU^V04^VXU_V04|1|P|2.5.1\r\
@@ -21,3 +31,6 @@ pub mod escape;
 
 pub use error::ParseError;
 pub use escape::Delimiters;
+pub mod datatype;
+pub mod message;
+pub mod segment;

@@ -1,0 +1,122 @@
+//! ACK^V04 (CDC IG R1.5 §8.5, profile Z23), following the AIRA/CDC
+//! "Guidance for HL7 Acknowledgement Messages": MSA-1 AA when nothing is in
+//! error (warnings and information still go in ERR), AE when some content
+//! was in error, AR when the message could not be processed at all.
+
+use super::{Issue, Responder, Severity};
+use crate::datatype::Ei;
+use crate::er7::MessageBuf;
+use crate::error::ParseError;
+use crate::escape::Delimiters;
+use crate::segment::err::ErrorLocation;
+use crate::segment::msh::MessageType;
+use crate::segment::{Msa, Msh};
+
+/// MSA-1, HL7 table 0008.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckCode {
+    Accept,
+    Error,
+    Reject,
+}
+
+impl AckCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            AckCode::Accept => "AA",
+            AckCode::Error => "AE",
+            AckCode::Reject => "AR",
+        }
+    }
+
+    /// AR if an issue means the message was not processed, AE if any issue
+    /// is an error, else AA.
+    pub fn for_issues(issues: &[Issue]) -> AckCode {
+        if issues.iter().any(|i| i.code.rejects_message()) {
+            AckCode::Reject
+        } else if issues.iter().any(|i| i.severity == Severity::Error) {
+            AckCode::Error
+        } else {
+            AckCode::Accept
+        }
+    }
+}
+
+/// The MSH of a response to `original`: addressed back to its sender,
+/// echoing its processing id (IG R1.5 §6.1).
+pub(crate) fn response_header(
+    original: &Msh,
+    responder: &Responder,
+    message_type: MessageType,
+    profile: &str,
+) -> Msh {
+    Msh {
+        sending_application: responder.application.clone(),
+        sending_facility: responder.facility.clone(),
+        receiving_application: original.sending_application.clone(),
+        receiving_facility: original.sending_facility.clone(),
+        timestamp: responder.timestamp.to_hl7(),
+        message_type,
+        control_id: responder.control_id.clone(),
+        processing_id: if original.processing_id.is_empty() {
+            "P".into()
+        } else {
+            original.processing_id.clone()
+        },
+        version: "2.5.1".into(),
+        accept_ack_type: "NE".into(),
+        application_ack_type: "NE".into(),
+        profiles: vec![Ei {
+            id: profile.into(),
+            namespace: "CDCPHINVS".into(),
+            ..Ei::default()
+        }],
+        ..Msh::default()
+    }
+}
+
+/// Builds the ACK^V04 for a VXU whose header is `original`, with one ERR per
+/// issue. MSA-1 follows [`AckCode::for_issues`] unless `code` overrides it
+/// (e.g. AE when storing failed after validation passed).
+pub fn build_ack(
+    original: &Msh,
+    responder: &Responder,
+    issues: &[Issue],
+    code: Option<AckCode>,
+) -> MessageBuf {
+    let d = Delimiters::default();
+    let mut m = MessageBuf::from_segments(d, Vec::new());
+    let header = response_header(
+        original,
+        responder,
+        MessageType::new("ACK", "V04", "ACK"),
+        "Z23",
+    );
+    m.push(header.to_segment(d));
+    let code = code.unwrap_or_else(|| AckCode::for_issues(issues));
+    m.push(
+        Msa {
+            code: code.code().into(),
+            control_id: original.control_id.clone(),
+        }
+        .to_segment(),
+    );
+    for i in issues {
+        m.push(i.to_err().to_segment());
+    }
+    m
+}
+
+/// An AR for input that is not an HL7 message at all (no usable MSH):
+/// nothing can be echoed, so MSH-5/6 and MSA-2 stay empty.
+pub fn build_parse_error_ack(error: &ParseError, responder: &Responder) -> MessageBuf {
+    // Table 0357 has no "not HL7" code: segment problems are 100, the rest 102.
+    let code = match error {
+        ParseError::BadSegmentId { .. }
+        | ParseError::MultipleMessages { .. }
+        | ParseError::EnvelopeInMessage { .. } => super::Hl7Error::SegmentSequence,
+        _ => super::Hl7Error::DataType,
+    };
+    let issue = Issue::error(ErrorLocation::new("MSH", 1, 0), code, error.to_string());
+    build_ack(&Msh::default(), responder, &[issue], Some(AckCode::Reject))
+}
