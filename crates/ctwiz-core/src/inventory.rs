@@ -64,6 +64,7 @@ impl Lot {
 
 /// Reasons for wasted or returned doses (CDC VTrckS-style categories).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")] // stored and reported by the same keys as `key()`
 pub enum WastageReason {
     Expired,
     /// Spoiled, e.g. temperature excursion or power failure.

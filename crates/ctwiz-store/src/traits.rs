@@ -4,8 +4,9 @@ use crate::error::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{AccountStatus, Grant, User};
 use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::ids::{ClinicPin, DoseId, PatientId, UserId, Username};
+use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, PatientId, UserId, Username};
 use ctwiz_core::inventory::{Lot, Movement};
+use ctwiz_core::ordering::{OrderStatus, VaccineOrder};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
 use serde::{Deserialize, Serialize};
@@ -147,6 +148,64 @@ pub trait InventoryStore {
         at: NaiveDateTime,
     ) -> Result<i64>;
     fn movements(&self, lot_id: i64) -> Result<Vec<(NaiveDateTime, String, Movement)>>;
+    /// The clinic's lot with this number (the one with stock, if public and private share it).
+    fn find_lot(&self, clinic: &ClinicPin, lot_number: &LotNumber) -> Result<Option<LotStock>>;
+    /// Records an administered dose and takes one dose from the lot, atomically.
+    fn administer_from_lot(
+        &self,
+        patient: PatientId,
+        dose: &Dose,
+        lot_id: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<DoseId>;
+    /// Moves doses to another clinic: out of this lot, into the same lot number there
+    /// (created if needed), atomically. Returns the destination lot id.
+    fn transfer(
+        &self,
+        lot_id: i64,
+        to: &ClinicPin,
+        doses: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64>;
+    /// Doses of `cvx` administered from the clinic's inventory since `since`.
+    fn doses_used(&self, clinic: &ClinicPin, cvx: &Cvx, since: NaiveDate) -> Result<i64>;
+    fn create_order(&self, o: &VaccineOrder) -> Result<i64>;
+    fn order(&self, id: i64) -> Result<Option<VaccineOrder>>;
+    /// Orders, newest first, optionally for one clinic and/or in one status.
+    fn orders(
+        &self,
+        clinic: Option<&ClinicPin>,
+        status: Option<OrderStatus>,
+    ) -> Result<Vec<VaccineOrder>>;
+    /// Saves a decision (status, approved quantities, note).
+    fn save_order(&self, o: &VaccineOrder) -> Result<()>;
+    /// Receives an approved order's shipment: adds the lots' doses and marks it received.
+    fn receive_order(
+        &self,
+        order_id: i64,
+        lots: &[(Lot, i64)],
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<Vec<i64>>;
+    /// Stock movement totals per clinic, vaccine, funding, kind and wastage reason.
+    fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>>;
+}
+
+/// One aggregate row of the inventory report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryReportRow {
+    pub clinic: ClinicPin,
+    pub county: County,
+    pub cvx: Cvx,
+    pub funding: String,
+    pub kind: String,
+    /// Wastage/return reason, for those kinds.
+    pub reason: Option<String>,
+    /// Signed sum of the movements.
+    pub doses: i64,
+    pub transactions: i64,
 }
 
 /// Which door a read or change came through.

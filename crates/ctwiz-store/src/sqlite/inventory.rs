@@ -1,10 +1,12 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::traits::{InventoryStore, LotStock};
-use chrono::NaiveDateTime;
-use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
+use crate::traits::{DoseStore, InventoryReportRow, InventoryStore, LotStock};
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::dose::Dose;
+use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding};
+use ctwiz_core::ordering::{OrderLine, OrderStatus, VaccineOrder};
 use rusqlite::{params, Row};
 
 const LOT_COLUMNS: &str =
@@ -38,6 +40,94 @@ fn lot_from_row(r: &Row<'_>) -> Result<LotStock> {
     })
 }
 
+fn constraint(e: rusqlite::Error, msg: impl FnOnce() -> String) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg())
+        }
+        other => other.into(),
+    }
+}
+
+impl SqliteStore {
+    fn lots_where(&self, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<LotStock>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {LOT_COLUMNS} FROM lots l WHERE {sql_where} ORDER BY l.cvx, l.expiration, l.lot_number"
+        ))?;
+        let mut rows = st.query(args)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(lot_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Checks and records a movement; the caller provides the transaction.
+    fn movement_in_tx(
+        &self,
+        lot_id: i64,
+        m: &Movement,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64> {
+        let stock = self.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
+            what: "lot",
+            id: lot_id.to_string(),
+        })?;
+        let new =
+            apply(&stock.lot, stock.on_hand, m, at.date()).map_err(ctwiz_core::CoreError::from)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                lot_id,
+                m.kind(),
+                m.delta(),
+                serde_json::to_string(m)?,
+                at.format(codec::DATETIME).to_string(),
+                by
+            ])?;
+        Ok(new)
+    }
+
+    fn order_lines(&self, id: i64) -> Result<Vec<OrderLine>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT cvx, requested, approved FROM vaccine_order_lines WHERE order_id = ?1 ORDER BY rowid")?;
+        let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.map(|r| {
+            let (cvx, requested, approved) = r?;
+            Ok(OrderLine {
+                cvx: stored("cvx", Cvx::new(&cvx))?,
+                requested,
+                approved,
+            })
+        })
+        .collect()
+    }
+
+    fn order_from_row(&self, r: &Row<'_>) -> Result<VaccineOrder> {
+        let id: i64 = r.get(0)?;
+        Ok(VaccineOrder {
+            id: Some(id),
+            clinic: stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(1)?))?,
+            created_by: r.get(2)?,
+            created_on: codec::date(&r.get::<_, String>(3)?)?,
+            status: stored("status", OrderStatus::parse(&r.get::<_, String>(4)?))?,
+            lines: self.order_lines(id)?,
+            decided_by: r.get(5)?,
+            decision_note: r.get(6)?,
+        })
+    }
+}
+
+const ORDER_COLUMNS: &str =
+    "id, clinic_pin, created_by, created_on, status, decided_by, decision_note";
+
 impl InventoryStore for SqliteStore {
     fn add_lot(&self, lot: &Lot) -> Result<i64> {
         self.conn
@@ -54,40 +144,35 @@ impl InventoryStore for SqliteStore {
                 lot.expiration.format(codec::DATE).to_string(),
                 lot.funding.key(),
             ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    StoreError::Conflict(format!(
+            .map_err(|e| {
+                constraint(e, || {
+                    format!(
                         "clinic {} already has {} lot {} (or the clinic does not exist)",
                         lot.clinic,
                         lot.funding.key(),
                         lot.lot_number
-                    ))
-                }
-                other => other.into(),
+                    )
+                })
             })?;
         Ok(self.conn.last_insert_rowid())
     }
 
     fn lot(&self, id: i64) -> Result<Option<LotStock>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = ?1"))?;
-        let mut rows = st.query([id])?;
-        rows.next()?.map(lot_from_row).transpose()
+        Ok(self.lots_where("l.id = ?1", &[&id])?.pop())
     }
 
     fn lots(&self, clinic: &ClinicPin) -> Result<Vec<LotStock>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {LOT_COLUMNS} FROM lots l WHERE l.clinic_pin = ?1 ORDER BY l.cvx, l.expiration, l.lot_number"
-        ))?;
-        let mut rows = st.query([clinic.as_str()])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(lot_from_row(r)?);
-        }
-        Ok(out)
+        self.lots_where("l.clinic_pin = ?1", &[&clinic.as_str()])
+    }
+
+    fn find_lot(&self, clinic: &ClinicPin, lot_number: &LotNumber) -> Result<Option<LotStock>> {
+        // Prefer the lot with stock when public and private lots share a number.
+        let mut found = self.lots_where(
+            "l.clinic_pin = ?1 AND l.lot_number = ?2",
+            &[&clinic.as_str(), &lot_number.as_str()],
+        )?;
+        found.sort_by_key(|l| -l.on_hand);
+        Ok(found.into_iter().next())
     }
 
     fn record_movement(
@@ -97,41 +182,15 @@ impl InventoryStore for SqliteStore {
         by: &str,
         at: NaiveDateTime,
     ) -> Result<i64> {
-        // Read-check-write inside one IMMEDIATE transaction so two clinics' writers
-        // can't both spend the last dose.
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
-            let stock = self.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
-                what: "lot",
-                id: lot_id.to_string(),
-            })?;
-            let new = apply(&stock.lot, stock.on_hand, m, at.date())
-                .map_err(ctwiz_core::CoreError::from)?;
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    lot_id,
-                    m.kind(),
-                    m.delta(),
-                    serde_json::to_string(m)?,
-                    at.format(codec::DATETIME).to_string(),
-                    by
-                ])?;
-            Ok(new)
-        })();
-        match result {
-            Ok(v) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                self.conn.execute_batch("ROLLBACK")?;
-                Err(e)
-            }
+        if matches!(
+            m,
+            Movement::TransferOut { .. } | Movement::TransferIn { .. }
+        ) {
+            return Err(StoreError::Conflict(
+                "transfers move stock between two clinics: use the transfer operation".into(),
+            ));
         }
+        self.in_transaction(|s| s.movement_in_tx(lot_id, m, by, at))
     }
 
     fn movements(&self, lot_id: i64) -> Result<Vec<(NaiveDateTime, String, Movement)>> {
@@ -148,6 +207,266 @@ impl InventoryStore for SqliteStore {
         rows.map(|r| {
             let (at, by, m) = r?;
             Ok((codec::datetime(&at)?, by, serde_json::from_str(&m)?))
+        })
+        .collect()
+    }
+
+    fn administer_from_lot(
+        &self,
+        patient: PatientId,
+        dose: &Dose,
+        lot_id: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<DoseId> {
+        self.in_transaction(|s| {
+            let stock = s.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
+                what: "lot",
+                id: lot_id.to_string(),
+            })?;
+            if stock.lot.cvx != dose.cvx {
+                return Err(StoreError::Conflict(format!(
+                    "lot {} holds CVX {}, but the dose is CVX {}",
+                    stock.lot.lot_number, stock.lot.cvx, dose.cvx
+                )));
+            }
+            s.movement_in_tx(lot_id, &Movement::Administer { doses: 1 }, by, at)?;
+            s.add_dose(patient, dose)
+        })
+    }
+
+    fn transfer(
+        &self,
+        lot_id: i64,
+        to: &ClinicPin,
+        doses: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64> {
+        self.in_transaction(|s| {
+            let from = s.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
+                what: "lot",
+                id: lot_id.to_string(),
+            })?;
+            if &from.lot.clinic == to {
+                return Err(StoreError::Conflict(
+                    "a transfer needs two different clinics".into(),
+                ));
+            }
+            s.movement_in_tx(
+                lot_id,
+                &Movement::TransferOut {
+                    doses,
+                    to: to.clone(),
+                },
+                by,
+                at,
+            )?;
+            let existing = s
+                .lots_where(
+                    "l.clinic_pin = ?1 AND l.lot_number = ?2 AND l.funding = ?3",
+                    &[
+                        &to.as_str(),
+                        &from.lot.lot_number.as_str(),
+                        &from.lot.funding.key(),
+                    ],
+                )?
+                .pop();
+            let dest = match existing {
+                Some(l) => l
+                    .lot
+                    .id
+                    .ok_or_else(|| StoreError::Corrupt("lot without id".into()))?,
+                None => s.add_lot(&Lot {
+                    id: None,
+                    clinic: to.clone(),
+                    ..from.lot.clone()
+                })?,
+            };
+            s.movement_in_tx(
+                dest,
+                &Movement::TransferIn {
+                    doses,
+                    from: from.lot.clinic.clone(),
+                },
+                by,
+                at,
+            )?;
+            Ok(dest)
+        })
+    }
+
+    fn doses_used(&self, clinic: &ClinicPin, cvx: &Cvx, since: NaiveDate) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(-SUM(t.delta), 0) FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id
+             WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind = 'administer' AND t.at >= ?3",
+            params![clinic.as_str(), cvx.as_str(), since.format(codec::DATE).to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn create_order(&self, o: &VaccineOrder) -> Result<i64> {
+        self.in_transaction(|s| {
+            s.conn
+                .prepare_cached(
+                    "INSERT INTO vaccine_orders (clinic_pin, created_by, created_on, status, decided_by, decision_note)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    o.clinic.as_str(),
+                    o.created_by,
+                    o.created_on.format(codec::DATE).to_string(),
+                    o.status.key(),
+                    o.decided_by,
+                    o.decision_note
+                ])
+                .map_err(|e| constraint(e, || format!("unknown clinic {}", o.clinic)))?;
+            let id = s.conn.last_insert_rowid();
+            let mut ins = s
+                .conn
+                .prepare_cached("INSERT INTO vaccine_order_lines (order_id, cvx, requested, approved) VALUES (?1, ?2, ?3, ?4)")?;
+            for l in &o.lines {
+                ins.execute(params![id, l.cvx.as_str(), l.requested, l.approved])?;
+            }
+            Ok(id)
+        })
+    }
+
+    fn order(&self, id: i64) -> Result<Option<VaccineOrder>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {ORDER_COLUMNS} FROM vaccine_orders WHERE id = ?1"
+        ))?;
+        let mut rows = st.query([id])?;
+        rows.next()?.map(|r| self.order_from_row(r)).transpose()
+    }
+
+    fn orders(
+        &self,
+        clinic: Option<&ClinicPin>,
+        status: Option<OrderStatus>,
+    ) -> Result<Vec<VaccineOrder>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {ORDER_COLUMNS} FROM vaccine_orders
+             WHERE (?1 IS NULL OR clinic_pin = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC"
+        ))?;
+        let mut rows = st.query(params![clinic.map(|c| c.as_str()), status.map(|s| s.key())])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(self.order_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    fn save_order(&self, o: &VaccineOrder) -> Result<()> {
+        let id =
+            o.id.ok_or_else(|| StoreError::Conflict("cannot save an order that has no id".into()))?;
+        self.in_transaction(|s| {
+            let n = s
+                .conn
+                .prepare_cached("UPDATE vaccine_orders SET status = ?2, decided_by = ?3, decision_note = ?4 WHERE id = ?1")?
+                .execute(params![id, o.status.key(), o.decided_by, o.decision_note])?;
+            if n == 0 {
+                return Err(StoreError::NotFound { what: "order", id: id.to_string() });
+            }
+            let mut up = s
+                .conn
+                .prepare_cached("UPDATE vaccine_order_lines SET approved = ?3 WHERE order_id = ?1 AND cvx = ?2")?;
+            for l in &o.lines {
+                up.execute(params![id, l.cvx.as_str(), l.approved])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn receive_order(
+        &self,
+        order_id: i64,
+        lots: &[(Lot, i64)],
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<Vec<i64>> {
+        self.in_transaction(|s| {
+            let mut o = s.order(order_id)?.ok_or_else(|| StoreError::NotFound {
+                what: "order",
+                id: order_id.to_string(),
+            })?;
+            o.mark_received()?;
+            let mut ids = Vec::with_capacity(lots.len());
+            for (lot, doses) in lots {
+                if lot.clinic != o.clinic || lot.funding != StockFunding::Public {
+                    return Err(StoreError::Conflict(format!(
+                        "order {order_id} delivers public vaccine to clinic {}",
+                        o.clinic
+                    )));
+                }
+                if !o
+                    .lines
+                    .iter()
+                    .any(|l| l.cvx == lot.cvx && l.approved.unwrap_or(0) > 0)
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "CVX {} was not approved on order {order_id}",
+                        lot.cvx
+                    )));
+                }
+                let id = match s.find_lot(&lot.clinic, &lot.lot_number)? {
+                    Some(existing)
+                        if existing.lot.funding == lot.funding && existing.lot.cvx == lot.cvx =>
+                    {
+                        existing
+                            .lot
+                            .id
+                            .ok_or_else(|| StoreError::Corrupt("lot without id".into()))?
+                    }
+                    _ => s.add_lot(lot)?,
+                };
+                s.movement_in_tx(id, &Movement::Receive { doses: *doses }, by, at)?;
+                ids.push(id);
+            }
+            s.save_order(&o)?;
+            Ok(ids)
+        })
+    }
+
+    fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT l.clinic_pin, c.county, l.cvx, l.funding, t.kind,
+                    json_extract(t.movement, '$.' || CASE t.kind WHEN 'waste' THEN 'Waste' WHEN 'return' THEN 'Return' END || '.reason'),
+                    SUM(t.delta), COUNT(*)
+             FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id JOIN clinics c ON c.pin = l.clinic_pin
+             WHERE t.at >= ?1 AND t.at < date(?2, '+1 day')
+             GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3, 5, 6",
+        )?;
+        let rows = st.query_map(
+            params![
+                from.format(codec::DATE).to_string(),
+                to.format(codec::DATE).to_string()
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            },
+        )?;
+        rows.map(|r| {
+            let (clinic, county, cvx, funding, kind, reason, doses, transactions) = r?;
+            Ok(InventoryReportRow {
+                clinic: stored("clinic_pin", ClinicPin::new(&clinic))?,
+                county: stored("county", ctwiz_core::org::County::parse(&county))?,
+                cvx: stored("cvx", Cvx::new(&cvx))?,
+                funding,
+                kind,
+                reason,
+                doses,
+                transactions,
+            })
         })
         .collect()
     }

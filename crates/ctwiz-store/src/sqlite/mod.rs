@@ -70,7 +70,28 @@ impl SqliteStore {
 
     /// Runs `f` inside one transaction: all of its writes land, or none.
     pub fn in_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
-        let tx = self.conn.unchecked_transaction()?;
+        // Inside an outer transaction, join it through a savepoint: use cases can then
+        // compose store calls (which use transactions themselves) into one atomic unit.
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("SAVEPOINT nested")?;
+            return match f(self) {
+                Ok(v) => {
+                    self.conn.execute_batch("RELEASE nested")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    self.conn
+                        .execute_batch("ROLLBACK TO nested; RELEASE nested")?;
+                    Err(e)
+                }
+            };
+        }
+        // IMMEDIATE takes the write lock up front, so read-check-write sequences (stock
+        // levels, MRN checks) can't interleave with another writer.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         let out = f(self)?;
         tx.commit()?;
         Ok(out)

@@ -1,0 +1,396 @@
+//! Public (CVP) vaccine ordering: a clinic asks, the state decides, a shipment arrives.
+//! Also the stock alerts (expiring lots, low stock) shown in the notification bell.
+
+use crate::error::{CoreError, Result};
+use crate::ids::{ClinicPin, Cvx};
+use crate::inventory::Lot;
+use crate::org::Clinic;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrderStatus {
+    /// Waiting for a state decision.
+    Pending,
+    /// Approved as asked, or with quantities changed by the state; an expected shipment.
+    Approved,
+    Rejected,
+    /// The shipment arrived and its lots were received into inventory.
+    Received,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::Approved,
+        OrderStatus::Rejected,
+        OrderStatus::Received,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Approved => "approved",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::Received => "received",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.key() == s.trim().to_lowercase())
+            .ok_or_else(|| CoreError::Unknown {
+                field: "order status",
+                value: s.into(),
+                valid: Self::ALL.map(|x| x.key()).join(", "),
+            })
+    }
+}
+
+/// One vaccine on an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub cvx: Cvx,
+    pub requested: i64,
+    /// Set by the state's decision (may differ from `requested`).
+    pub approved: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaccineOrder {
+    pub id: Option<i64>,
+    pub clinic: ClinicPin,
+    pub created_by: String,
+    pub created_on: NaiveDate,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+}
+
+impl VaccineOrder {
+    /// A new pending order. Only CVP clinics order public vaccine; every line needs a
+    /// positive quantity and each vaccine appears once.
+    pub fn new(clinic: &Clinic, by: &str, on: NaiveDate, lines: Vec<(Cvx, i64)>) -> Result<Self> {
+        if !clinic.orders_public_vaccine() {
+            return Err(CoreError::Rule(format!(
+                "clinic {} is private-only (not enrolled in CVP) and cannot order public vaccine",
+                clinic.pin
+            )));
+        }
+        if lines.is_empty() {
+            return Err(CoreError::Rule(
+                "an order needs at least one vaccine".into(),
+            ));
+        }
+        let mut out: Vec<OrderLine> = Vec::with_capacity(lines.len());
+        for (cvx, q) in lines {
+            if q <= 0 {
+                return Err(CoreError::invalid(
+                    "order quantity",
+                    q.to_string(),
+                    "must be a positive number of doses",
+                ));
+            }
+            if out.iter().any(|l| l.cvx == cvx) {
+                return Err(CoreError::Rule(format!(
+                    "CVX {cvx} appears twice on the order"
+                )));
+            }
+            out.push(OrderLine {
+                cvx,
+                requested: q,
+                approved: None,
+            });
+        }
+        Ok(VaccineOrder {
+            id: None,
+            clinic: clinic.pin.clone(),
+            created_by: by.into(),
+            created_on: on,
+            status: OrderStatus::Pending,
+            lines: out,
+            decided_by: None,
+            decision_note: None,
+        })
+    }
+
+    /// The state approves, optionally changing quantities (`changes`: CVX → approved doses;
+    /// 0 drops the line). Changing quantities needs a note for the clinic.
+    pub fn approve(&mut self, by: &str, changes: &[(Cvx, i64)], note: Option<&str>) -> Result<()> {
+        self.expect_status(OrderStatus::Pending, "approve")?;
+        for (cvx, q) in changes {
+            if *q < 0 {
+                return Err(CoreError::invalid(
+                    "approved quantity",
+                    q.to_string(),
+                    "must not be negative",
+                ));
+            }
+            if !self.lines.iter().any(|l| &l.cvx == cvx) {
+                return Err(CoreError::Rule(format!(
+                    "CVX {cvx} is not on order {}",
+                    self.id.unwrap_or(0)
+                )));
+            }
+        }
+        let modified = changes.iter().any(|(cvx, q)| {
+            self.lines
+                .iter()
+                .any(|l| &l.cvx == cvx && l.requested != *q)
+        });
+        if modified && note.is_none_or(|n| n.trim().is_empty()) {
+            return Err(CoreError::Rule(
+                "changing quantities needs a note for the clinic".into(),
+            ));
+        }
+        for l in &mut self.lines {
+            l.approved = Some(
+                changes
+                    .iter()
+                    .find(|(c, _)| c == &l.cvx)
+                    .map_or(l.requested, |(_, q)| *q),
+            );
+        }
+        if self.lines.iter().all(|l| l.approved == Some(0)) {
+            return Err(CoreError::Rule(
+                "approving zero doses of everything is a rejection; reject instead".into(),
+            ));
+        }
+        self.status = OrderStatus::Approved;
+        self.decided_by = Some(by.into());
+        self.decision_note = note.map(str::to_string);
+        Ok(())
+    }
+
+    pub fn reject(&mut self, by: &str, reason: &str) -> Result<()> {
+        self.expect_status(OrderStatus::Pending, "reject")?;
+        if reason.trim().is_empty() {
+            return Err(CoreError::Rule("rejecting an order needs a reason".into()));
+        }
+        self.status = OrderStatus::Rejected;
+        self.decided_by = Some(by.into());
+        self.decision_note = Some(reason.trim().into());
+        Ok(())
+    }
+
+    /// Marks the shipment received; the lots themselves are received into inventory.
+    pub fn mark_received(&mut self) -> Result<()> {
+        self.expect_status(OrderStatus::Approved, "receive")?;
+        self.status = OrderStatus::Received;
+        Ok(())
+    }
+
+    fn expect_status(&self, s: OrderStatus, what: &str) -> Result<()> {
+        if self.status != s {
+            return Err(CoreError::Rule(format!(
+                "cannot {what} order {}: it is {}, not {}",
+                self.id.unwrap_or(0),
+                self.status.key(),
+                s.key()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Suggested doses to order: enough for `months_of_supply` at the recent monthly usage,
+/// less what is on hand, rounded up to whole boxes of `box_size`.
+pub fn suggested_quantity(
+    doses_used: i64,
+    months_observed: u32,
+    on_hand: i64,
+    months_of_supply: u32,
+    box_size: i64,
+) -> i64 {
+    if months_observed == 0 || box_size <= 0 {
+        return 0;
+    }
+    let per_month = doses_used.max(0) as f64 / months_observed as f64;
+    let need = (per_month * months_of_supply as f64).ceil() as i64 - on_hand.max(0);
+    if need <= 0 {
+        0
+    } else {
+        (need + box_size - 1) / box_size * box_size
+    }
+}
+
+/// A stock alert for the notification bell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StockAlert {
+    Expired {
+        lot: String,
+        cvx: Cvx,
+        on: NaiveDate,
+        doses: i64,
+    },
+    ExpiresSoon {
+        lot: String,
+        cvx: Cvx,
+        on: NaiveDate,
+        days: i64,
+        doses: i64,
+    },
+    LowStock {
+        cvx: Cvx,
+        doses: i64,
+    },
+}
+
+impl StockAlert {
+    pub fn message(&self) -> String {
+        match self {
+            StockAlert::Expired {
+                lot,
+                cvx,
+                on,
+                doses,
+            } => {
+                format!("Lot {lot} (CVX {cvx}) expired on {on} with {doses} doses left: return or waste it")
+            }
+            StockAlert::ExpiresSoon {
+                lot,
+                cvx,
+                on,
+                days,
+                doses,
+            } => {
+                format!("Lot {lot} (CVX {cvx}) expires on {on}, in {days} days, with {doses} doses left")
+            }
+            StockAlert::LowStock { cvx, doses } => {
+                format!("Low stock of CVX {cvx}: {doses} doses left")
+            }
+        }
+    }
+}
+
+/// Alerts for a clinic's lots on `today`: expired lots with stock, lots expiring within
+/// 90 days, and vaccines whose total stock is below `low_stock` doses.
+pub fn stock_alerts(lots: &[(Lot, i64)], today: NaiveDate, low_stock: i64) -> Vec<StockAlert> {
+    let mut out = Vec::new();
+    let mut totals: Vec<(Cvx, i64)> = Vec::new();
+    for (lot, on_hand) in lots {
+        match totals.iter_mut().find(|(c, _)| c == &lot.cvx) {
+            Some((_, t)) => *t += if lot.is_expired(today) { 0 } else { *on_hand },
+            None => totals.push((
+                lot.cvx.clone(),
+                if lot.is_expired(today) { 0 } else { *on_hand },
+            )),
+        }
+        if *on_hand <= 0 {
+            continue;
+        }
+        let days = (lot.expiration - today).num_days();
+        if lot.is_expired(today) {
+            out.push(StockAlert::Expired {
+                lot: lot.lot_number.to_string(),
+                cvx: lot.cvx.clone(),
+                on: lot.expiration,
+                doses: *on_hand,
+            });
+        } else if days <= 90 {
+            out.push(StockAlert::ExpiresSoon {
+                lot: lot.lot_number.to_string(),
+                cvx: lot.cvx.clone(),
+                on: lot.expiration,
+                days,
+                doses: *on_hand,
+            });
+        }
+    }
+    for (cvx, t) in totals {
+        if t < low_stock {
+            out.push(StockAlert::LowStock { cvx, doses: t });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::LotNumber;
+    use crate::inventory::StockFunding;
+    use crate::org::{County, ProgramType};
+
+    fn clinic(p: ProgramType) -> Clinic {
+        Clinic::new(ClinicPin::new("C1").unwrap(), "Clinic", County::Hartford, p).unwrap()
+    }
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+    fn cvx(s: &str) -> Cvx {
+        Cvx::new(s).unwrap()
+    }
+
+    #[test]
+    fn private_clinics_cannot_order_and_lines_are_checked() {
+        let e = VaccineOrder::new(
+            &clinic(ProgramType::PrivateOnly),
+            "u",
+            d(1, 1),
+            vec![(cvx("20"), 10)],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("private-only"), "{e}");
+        let c = clinic(ProgramType::Cvp);
+        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![]).is_err());
+        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![(cvx("20"), 0)]).is_err());
+        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![(cvx("20"), 5), (cvx("20"), 5)]).is_err());
+    }
+
+    #[test]
+    fn approval_cycle() {
+        let c = clinic(ProgramType::Cvp);
+        let mut o = VaccineOrder::new(&c, "coord", d(1, 1), vec![(cvx("20"), 50), (cvx("10"), 30)])
+            .unwrap();
+        assert!(o.mark_received().is_err());
+        // Modifying quantities needs a note.
+        assert!(o.approve("state", &[(cvx("20"), 40)], None).is_err());
+        o.approve("state", &[(cvx("20"), 40)], Some("allocation limit"))
+            .unwrap();
+        assert_eq!(o.lines[0].approved, Some(40));
+        assert_eq!(o.lines[1].approved, Some(30));
+        assert!(o.reject("state", "late").is_err());
+        o.mark_received().unwrap();
+        assert_eq!(o.status, OrderStatus::Received);
+        let mut r = VaccineOrder::new(&c, "coord", d(1, 1), vec![(cvx("20"), 50)]).unwrap();
+        assert!(r.reject("state", " ").is_err());
+        r.reject("state", "duplicate order").unwrap();
+        assert_eq!(r.status, OrderStatus::Rejected);
+    }
+
+    #[test]
+    fn suggestion_covers_supply_in_whole_boxes() {
+        assert_eq!(suggested_quantity(60, 3, 5, 2, 10), 40); // 20/month × 2 − 5 = 35 → 40
+        assert_eq!(suggested_quantity(60, 3, 100, 2, 10), 0);
+        assert_eq!(suggested_quantity(60, 0, 0, 2, 10), 0);
+    }
+
+    #[test]
+    fn alerts_for_expiring_expired_and_low_stock() {
+        let lot = |n: &str, exp: NaiveDate| Lot {
+            id: None,
+            clinic: ClinicPin::new("C1").unwrap(),
+            cvx: cvx("20"),
+            ndc: None,
+            mvx: None,
+            lot_number: LotNumber::new(n).unwrap(),
+            expiration: exp,
+            funding: StockFunding::Public,
+        };
+        let a = stock_alerts(
+            &[
+                (lot("OLD", d(1, 31)), 3),
+                (lot("SOON", d(3, 1)), 4),
+                (lot("FAR", d(12, 1)), 0),
+            ],
+            d(2, 1),
+            10,
+        );
+        assert!(matches!(a[0], StockAlert::Expired { .. }));
+        assert!(matches!(a[1], StockAlert::ExpiresSoon { days: 28, .. }));
+        assert!(matches!(a[2], StockAlert::LowStock { doses: 4, .. }));
+        assert_eq!(a.len(), 3);
+    }
+}

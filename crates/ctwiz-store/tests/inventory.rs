@@ -1,0 +1,208 @@
+//! Inventory and ordering through the SQLite store: transfers, administration from a lot,
+//! the order approval cycle, and the movement report.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::dose::{Dose, InformationSource};
+use ctwiz_core::ids::*;
+use ctwiz_core::inventory::{Lot, Movement, StockFunding, WastageReason};
+use ctwiz_core::ordering::{OrderStatus, VaccineOrder};
+use ctwiz_core::org::ProgramType;
+use ctwiz_core::synth::{self, SynthConfig};
+use ctwiz_store::*;
+
+fn cfg() -> SynthConfig {
+    SynthConfig {
+        children: 10,
+        clinics: 6,
+        seed: 3,
+        as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    }
+}
+
+fn at(day: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 2, day)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+}
+
+fn store() -> SqliteStore {
+    let s = SqliteStore::open_in_memory().unwrap();
+    for c in synth::clinics(&cfg()) {
+        s.add_clinic(&c).unwrap();
+    }
+    s
+}
+
+fn lot(clinic: &ClinicPin, number: &str, cvx: &str) -> Lot {
+    Lot {
+        id: None,
+        clinic: clinic.clone(),
+        cvx: Cvx::new(cvx).unwrap(),
+        ndc: None,
+        mvx: Some(Mvx::new("MSD").unwrap()),
+        lot_number: LotNumber::new(number).unwrap(),
+        expiration: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        funding: StockFunding::Public,
+    }
+}
+
+#[test]
+fn transfer_moves_stock_between_clinics_atomically() {
+    let s = store();
+    let (a, b) = (synth::clinic_pin(0), synth::clinic_pin(1));
+    let id = s.add_lot(&lot(&a, "MM1", "03")).unwrap();
+    s.record_movement(id, &Movement::Receive { doses: 10 }, "coord", at(1))
+        .unwrap();
+    let dest = s.transfer(id, &b, 4, "coord", at(2)).unwrap();
+    assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 6);
+    assert_eq!(s.lot(dest).unwrap().unwrap().on_hand, 4);
+    // A second transfer reuses the destination lot.
+    assert_eq!(s.transfer(id, &b, 1, "coord", at(3)).unwrap(), dest);
+    // Too many: nothing moves on either side.
+    assert!(s.transfer(id, &b, 50, "coord", at(3)).is_err());
+    assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 5);
+    assert_eq!(s.lot(dest).unwrap().unwrap().on_hand, 5);
+    assert!(s.transfer(id, &a, 1, "coord", at(3)).is_err());
+    assert!(s
+        .record_movement(
+            id,
+            &Movement::TransferOut {
+                doses: 1,
+                to: b.clone()
+            },
+            "x",
+            at(3)
+        )
+        .is_err());
+}
+
+#[test]
+fn administering_from_a_lot_records_the_dose_and_decrements() {
+    let s = store();
+    let a = synth::clinic_pin(0);
+    let child = synth::child(&cfg(), 1);
+    let pid = s.create_patient(&child.patient).unwrap();
+    let id = s.add_lot(&lot(&a, "VAR9", "21")).unwrap();
+    s.record_movement(id, &Movement::Receive { doses: 1 }, "coord", at(1))
+        .unwrap();
+    let mut d = Dose::new(
+        Cvx::new("21").unwrap(),
+        at(2).date(),
+        InformationSource::NewRecord,
+    );
+    d.lot = Some(LotNumber::new("VAR9").unwrap());
+    s.administer_from_lot(pid, &d, id, "nurse", at(2)).unwrap();
+    assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 0);
+    // Out of stock: the dose is not stored either.
+    let e = s
+        .administer_from_lot(pid, &d, id, "nurse", at(3))
+        .unwrap_err();
+    assert!(e.to_string().contains("on hand"), "{e}");
+    assert_eq!(s.doses(pid).unwrap().len(), 1);
+    // The wrong vaccine for the lot is refused.
+    let mmr = Dose::new(
+        Cvx::new("03").unwrap(),
+        at(2).date(),
+        InformationSource::NewRecord,
+    );
+    assert!(s
+        .administer_from_lot(pid, &mmr, id, "nurse", at(3))
+        .is_err());
+    assert_eq!(
+        s.doses_used(&a, &Cvx::new("21").unwrap(), at(1).date())
+            .unwrap(),
+        1
+    );
+    assert!(s
+        .find_lot(&a, &LotNumber::new("var9").unwrap())
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn order_cycle_from_request_to_received_stock() {
+    let s = store();
+    let clinics = s.clinics().unwrap();
+    let cvp = clinics
+        .iter()
+        .find(|c| c.program == ProgramType::Cvp)
+        .unwrap();
+    let mut o = VaccineOrder::new(
+        cvp,
+        "coord",
+        at(1).date(),
+        vec![(Cvx::new("20").unwrap(), 50), (Cvx::new("10").unwrap(), 20)],
+    )
+    .unwrap();
+    let id = s.create_order(&o).unwrap();
+    o.id = Some(id);
+    assert_eq!(s.orders(None, Some(OrderStatus::Pending)).unwrap().len(), 1);
+    o.approve(
+        "state",
+        &[(Cvx::new("10").unwrap(), 0)],
+        Some("IPV allocation exhausted"),
+    )
+    .unwrap();
+    s.save_order(&o).unwrap();
+    let got = s.order(id).unwrap().unwrap();
+    assert_eq!(got.status, OrderStatus::Approved);
+    assert_eq!(got.lines[1].approved, Some(0));
+    // IPV was not approved: receiving it is refused and nothing is stored.
+    let ipv = lot(&cvp.pin, "IPV1", "10");
+    assert!(s.receive_order(id, &[(ipv, 20)], "coord", at(5)).is_err());
+    assert!(s.lots(&cvp.pin).unwrap().is_empty());
+    let ids = s
+        .receive_order(id, &[(lot(&cvp.pin, "DT5", "20"), 50)], "coord", at(5))
+        .unwrap();
+    assert_eq!(s.lot(ids[0]).unwrap().unwrap().on_hand, 50);
+    assert_eq!(s.order(id).unwrap().unwrap().status, OrderStatus::Received);
+    assert!(s
+        .receive_order(id, &[(lot(&cvp.pin, "DT6", "20"), 5)], "coord", at(6))
+        .is_err());
+}
+
+#[test]
+fn report_sums_movements_by_kind_and_reason() {
+    let s = store();
+    let a = synth::clinic_pin(0);
+    let id = s.add_lot(&lot(&a, "H1", "83")).unwrap();
+    s.record_movement(id, &Movement::Receive { doses: 30 }, "c", at(1))
+        .unwrap();
+    s.record_movement(
+        id,
+        &Movement::Waste {
+            doses: 2,
+            reason: WastageReason::BrokenVial,
+        },
+        "c",
+        at(2),
+    )
+    .unwrap();
+    s.record_movement(
+        id,
+        &Movement::Waste {
+            doses: 3,
+            reason: WastageReason::Spoiled,
+        },
+        "c",
+        at(3),
+    )
+    .unwrap();
+    s.record_movement(id, &Movement::Administer { doses: 1 }, "c", at(3))
+        .unwrap();
+    let rows = s.inventory_report(at(1).date(), at(3).date()).unwrap();
+    let get = |kind: &str, reason: Option<&str>| {
+        rows.iter()
+            .find(|r| r.kind == kind && r.reason.as_deref() == reason)
+            .map(|r| r.doses)
+    };
+    assert_eq!(get("receive", None), Some(30));
+    assert_eq!(get("waste", Some("broken-vial")), Some(-2));
+    assert_eq!(get("waste", Some("spoiled")), Some(-3));
+    assert_eq!(get("administer", None), Some(-1));
+    assert!(s
+        .inventory_report(at(4).date(), at(5).date())
+        .unwrap()
+        .is_empty());
+}
