@@ -34,6 +34,12 @@ enum Command {
     /// Create and list user accounts.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Vaccine inventory: lots, receipts, transfers, wastage, reconciliation, orders.
+    #[command(subcommand)]
+    Inventory(cmd::inventory::InventoryCommand),
+    /// Reports (CSV, JSON or tables).
+    #[command(subcommand)]
+    Report(cmd::report::ReportCommand),
     /// Set up a demo database with a synthetic population and one user per role.
     Demo(cmd::demo::DemoArgs),
 }
@@ -47,6 +53,8 @@ fn main() -> ExitCode {
         Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),
+        Command::Inventory(c) => cmd::inventory::run(&cli.db, c),
+        Command::Report(c) => cmd::report::run(&cli.db, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -237,3 +237,232 @@ fn demo_creates_one_user_per_role() {
         "{again}"
     );
 }
+
+#[test]
+fn inventory_and_order_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT1",
+            "--name",
+            "Main Peds",
+            "--county",
+            "Hartford",
+            "--cvp",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT2",
+            "--name",
+            "North Peds",
+            "--county",
+            "Tolland",
+            "--cvp",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT3",
+            "--name",
+            "Private Care",
+            "--private",
+        ],
+    );
+    let out = ok(
+        &db,
+        &[
+            "inventory",
+            "receive",
+            "--clinic",
+            "CT1",
+            "--cvx",
+            "20",
+            "--lot",
+            "DT1",
+            "--exp",
+            "2099-01-01",
+            "--doses",
+            "10",
+            "--mvx",
+            "SKB",
+        ],
+    );
+    assert!(out.contains("10 on hand"), "{out}");
+    let e = err(
+        &db,
+        &[
+            "inventory",
+            "receive",
+            "--clinic",
+            "CT3",
+            "--cvx",
+            "20",
+            "--lot",
+            "P1",
+            "--exp",
+            "2099-01-01",
+            "--doses",
+            "5",
+        ],
+    );
+    assert!(e.contains("private-only"), "{e}");
+    ok(
+        &db,
+        &[
+            "inventory",
+            "transfer",
+            "--lot-id",
+            "1",
+            "--to",
+            "CT2",
+            "--doses",
+            "3",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "inventory",
+            "waste",
+            "--lot-id",
+            "1",
+            "--doses",
+            "1",
+            "--reason",
+            "broken-vial",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "inventory",
+            "waste",
+            "--lot-id",
+            "1",
+            "--doses",
+            "100",
+            "--reason",
+            "spoiled",
+        ],
+    );
+    assert!(e.contains("only 6 on hand"), "{e}");
+    let e = err(
+        &db,
+        &["inventory", "reconcile", "--lot-id", "1", "--counted", "5"],
+    );
+    assert!(e.contains("reason"), "{e}");
+    ok(
+        &db,
+        &[
+            "inventory",
+            "reconcile",
+            "--lot-id",
+            "1",
+            "--counted",
+            "5",
+            "--reason",
+            "vial found broken",
+        ],
+    );
+    let shown = ok(&db, &["inventory", "show", "--clinic", "CT1"]);
+    assert!(shown.contains("DT1") && shown.contains(" 5 "), "{shown}");
+
+    ok(
+        &db,
+        &[
+            "inventory",
+            "order",
+            "create",
+            "--clinic",
+            "CT1",
+            "--line",
+            "20:50",
+            "--line",
+            "10:20",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "inventory",
+            "order",
+            "create",
+            "--clinic",
+            "CT3",
+            "--line",
+            "20:5",
+        ],
+    );
+    assert!(e.contains("private-only"), "{e}");
+    let e = err(
+        &db,
+        &["inventory", "order", "approve", "1", "--line", "20:40"],
+    );
+    assert!(e.contains("note"), "{e}");
+    ok(
+        &db,
+        &[
+            "inventory",
+            "order",
+            "approve",
+            "1",
+            "--line",
+            "20:40",
+            "--note",
+            "allocation",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "inventory",
+            "order",
+            "receive",
+            "1",
+            "--lot",
+            "20:DT9:2099-06-30:40",
+        ],
+    );
+    let list = ok(&db, &["inventory", "order", "list", "--status", "received"]);
+    assert!(list.contains("CVX 20: 50/40"), "{list}");
+
+    let csv = ok(
+        &db,
+        &[
+            "report",
+            "inventory",
+            "--format",
+            "csv",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+        ],
+    );
+    assert!(
+        csv.starts_with("clinic,county,cvx,funding,movement,reason,doses,transactions"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("CT1,Hartford,20,public,waste,broken-vial,-1,1"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("CT2,Tolland,20,public,transfer-in,,3,1"),
+        "{csv}"
+    );
+}

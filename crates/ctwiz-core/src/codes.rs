@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 const CVX_CSV: &str = include_str!("../data/cvx.csv");
 const MVX_CSV: &str = include_str!("../data/mvx_hl70227.csv");
 const CVX_ANTIGENS_CSV: &str = include_str!("../data/cvx_antigens_cdsi_4.64.csv");
+const NDC_CSV: &str = include_str!("../data/ndc_cvx.csv");
 
 /// One vaccine product code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,22 @@ pub struct Manufacturer {
 pub struct CodeSets {
     cvx: BTreeMap<Cvx, VaccineCode>,
     mvx: BTreeMap<Mvx, Manufacturer>,
+    /// NDC digits (hyphens removed) → product.
+    ndc: BTreeMap<String, NdcProduct>,
+}
+
+/// What an NDC (unit of sale or unit of use) stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NdcProduct {
+    pub ndc: String,
+    pub cvx: Cvx,
+    pub mvx: Option<Mvx>,
+    pub trade_name: String,
+}
+
+/// NDCs are written with and without hyphens; compare their digits.
+fn ndc_key(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 fn csv_records(text: &str) -> Result<Vec<csv::StringRecord>> {
@@ -55,8 +72,11 @@ fn is_active(status: &str) -> bool {
 impl CodeSets {
     /// The tables shipped with ctwiz.
     pub fn embedded() -> Self {
-        Self::from_csv(CVX_CSV, MVX_CSV, CVX_ANTIGENS_CSV)
-            .expect("embedded code tables are checked by the crate's tests")
+        let mut c = Self::from_csv(CVX_CSV, MVX_CSV, CVX_ANTIGENS_CSV)
+            .expect("embedded code tables are checked by the crate's tests");
+        c.load_ndc_csv(NDC_CSV)
+            .expect("embedded NDC table is checked by the crate's tests");
+        c
     }
 
     /// Builds the tables from CSV texts in the vendored layout (for newer releases).
@@ -117,7 +137,36 @@ impl CodeSets {
         if cvx.is_empty() || mvx.is_empty() {
             return Err(CoreError::Rule("code tables are empty".into()));
         }
-        Ok(CodeSets { cvx, mvx })
+        Ok(CodeSets {
+            cvx,
+            mvx,
+            ndc: BTreeMap::new(),
+        })
+    }
+
+    /// Adds NDC → CVX/MVX links from CSV (`ndc,cvx,mvx,label,status`).
+    pub fn load_ndc_csv(&mut self, text: &str) -> Result<()> {
+        for r in csv_records(text)? {
+            let ndc = r.get(0).unwrap_or("").trim();
+            let Ok(cvx) = Cvx::new(r.get(1).unwrap_or("")) else {
+                continue;
+            };
+            self.ndc.insert(
+                ndc_key(ndc),
+                NdcProduct {
+                    ndc: ndc.to_string(),
+                    cvx,
+                    mvx: Mvx::new(r.get(2).unwrap_or("")).ok(),
+                    trade_name: r.get(3).unwrap_or("").trim().to_string(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The product an NDC (with or without hyphens) identifies.
+    pub fn ndc(&self, ndc: &str) -> Option<&NdcProduct> {
+        self.ndc.get(&ndc_key(ndc))
     }
 
     pub fn vaccine(&self, cvx: &Cvx) -> Option<&VaccineCode> {
@@ -174,6 +223,15 @@ mod tests {
         assert!(c.manufacturer(&Mvx::new("MSD").unwrap()).is_some());
         assert!(c.vaccine_groups().contains(&"Polio"));
         assert!(c.require_vaccine(&Cvx::new("1").unwrap()).is_ok());
+    }
+
+    #[test]
+    fn ndc_maps_to_cvx_with_or_without_hyphens() {
+        let c = CodeSets::embedded();
+        let p = c.ndc("00005-0100-01").unwrap();
+        assert_eq!(p.cvx.as_str(), "162");
+        assert_eq!(c.ndc("00005010001").unwrap().trade_name, "Trumenba");
+        assert!(c.ndc("12345").is_none());
     }
 
     #[test]

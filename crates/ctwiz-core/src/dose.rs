@@ -249,6 +249,10 @@ pub struct Dose {
     pub completion: CompletionStatus,
     pub refusal: Option<RefusalReason>,
     pub vis: Vec<VisGiven>,
+    /// The reporting system's own id for the dose (HL7 ORC-3), so later updates and
+    /// deletes (RXA-21 U/D) from the same sender find it.
+    #[serde(default)]
+    pub sender_id: Option<String>,
 }
 
 impl Dose {
@@ -274,6 +278,7 @@ impl Dose {
             completion: CompletionStatus::Complete,
             refusal: None,
             vis: Vec::new(),
+            sender_id: None,
         }
     }
 

@@ -312,6 +312,32 @@ pub struct OptOut {
     pub reason: String,
 }
 
+/// Whether the family wants reminder/recall notices (HL7 PD1-11, table 0215), and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publicity {
+    /// Table 0215 code, e.g. "01" no reminder/recall, "02" reminder/recall any method.
+    pub code: String,
+    pub since: Option<NaiveDate>,
+}
+
+impl Publicity {
+    /// Whether reminder/recall letters or calls may be sent.
+    pub fn allows_reminders(&self) -> bool {
+        self.code != "01"
+    }
+}
+
+/// Another identifier of the patient (HL7 PID-3 other than a clinic MRN), e.g. a
+/// state registry id (SR), Medicaid number (MA) or birth certificate number (BC).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PatientIdentifier {
+    /// HL7 table 0203 identifier type code.
+    pub kind: String,
+    pub value: String,
+    /// Assigning authority (CX-4), when given.
+    pub authority: Option<String>,
+}
+
 /// The consolidated IIS record of one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Patient {
@@ -336,6 +362,12 @@ pub struct Patient {
     /// Record visible only to the clinics that reported it and the state (HL7 PD1-12 = Y).
     pub confidential: bool,
     pub opt_out: Option<OptOut>,
+    /// Reminder/recall preference.
+    #[serde(default)]
+    pub publicity: Option<Publicity>,
+    /// Identifiers other than clinic MRNs.
+    #[serde(default)]
+    pub identifiers: Vec<PatientIdentifier>,
 }
 
 impl Patient {
@@ -366,6 +398,8 @@ impl Patient {
             deceased_date: None,
             confidential: false,
             opt_out: None,
+            publicity: None,
+            identifiers: Vec::new(),
         })
     }
 

@@ -3,7 +3,9 @@
 pub mod clinic;
 pub mod db;
 pub mod demo;
+pub mod inventory;
 pub mod patient;
+pub mod report;
 pub mod seed;
 pub mod user;
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 const DOSE_COLUMNS: &str =
     "id, patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount, amount_unit,
-    route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis";
+    route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis, sender_id";
 
 fn opt<T>(
     column: &'static str,
@@ -57,6 +57,7 @@ fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
             Some(v) => serde_json::from_str(&v)?,
             None => Vec::new(),
         },
+        sender_id: r.get(20)?,
     })
 }
 
@@ -105,6 +106,7 @@ impl SqliteStore {
             Box::new(d.completion.code()),
             Box::new(d.refusal.map(|x| x.code())),
             Box::new(vis),
+            Box::new(d.sender_id.clone()),
         ])
     }
 
@@ -132,8 +134,8 @@ impl DoseStore for SqliteStore {
             .prepare_cached(
                 "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount,
                  amount_unit, route, site, clinic_pin, administered_by, funding, eligibility, completion,
-                 refusal, vis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                 ?16, ?17, ?18, ?19)",
+                 refusal, vis, sender_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                 ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?
             .execute(rusqlite::params_from_iter(args.iter()))
             .map_err(|e| match e {
@@ -155,8 +157,8 @@ impl DoseStore for SqliteStore {
             .prepare_cached(
                 "UPDATE doses SET cvx=?1, mvx=?2, ndc=?3, lot=?4, lot_expiration=?5, date=?6, source=?7,
                  amount=?8, amount_unit=?9, route=?10, site=?11, clinic_pin=?12, administered_by=?13,
-                 funding=?14, eligibility=?15, completion=?16, refusal=?17, vis=?18
-                 WHERE id=?19 AND deleted_reason IS NULL",
+                 funding=?14, eligibility=?15, completion=?16, refusal=?17, vis=?18, sender_id=?19
+                 WHERE id=?20 AND deleted_reason IS NULL",
             )?
             .execute(rusqlite::params_from_iter(args.iter()))?;
         if n == 0 {
@@ -194,6 +196,15 @@ impl DoseStore for SqliteStore {
             });
         }
         Ok(())
+    }
+
+    fn dose_by_sender_id(&self, clinic: &ClinicPin, sender_id: &str) -> Result<Option<Dose>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE clinic_pin = ?1 AND sender_id = ?2 AND deleted_reason IS NULL
+             ORDER BY id DESC LIMIT 1"
+        ))?;
+        let mut rows = st.query(params![clinic.as_str(), sender_id])?;
+        rows.next()?.map(dose_from_row).transpose()
     }
 
     fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()> {
