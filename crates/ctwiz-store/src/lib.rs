@@ -16,6 +16,7 @@
 
 pub mod accounts;
 mod error;
+pub mod interface;
 mod sqlite;
 mod traits;
 pub mod web;

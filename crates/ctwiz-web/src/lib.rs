@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod mllp;
+pub mod soap;

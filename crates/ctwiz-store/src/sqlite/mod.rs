@@ -6,6 +6,7 @@
 mod audit;
 mod codec;
 mod doses;
+mod interface;
 mod inventory;
 mod migrations;
 mod orgs;
