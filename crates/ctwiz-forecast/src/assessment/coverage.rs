@@ -1,0 +1,557 @@
+//! Coverage (AFIX-style) assessment: the 4:3:1:3:3:1:4 series by the second birthday,
+//! each antigen alone, adolescent and flu coverage, missed opportunities, and the list of
+//! children behind (which is also the two-year-old clean-up list).
+//!
+//! Only doses the engine evaluates as **valid** count (e.g. HepB #3 before 24 weeks of
+//! age does not), and only doses given before the second birthday count for it.
+
+use super::{birthday, doses_before, percent, ChildRef};
+use crate::{Engine, EvaluationStatus, ForecastResult, SeriesStatus};
+use chrono::{Datelike, Days, NaiveDate};
+use ctwiz_core::codes::CodeSets;
+use ctwiz_core::dose::Dose;
+use ctwiz_core::patient::Patient;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One coverage measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Measure {
+    /// ≥4 valid DTaP/DT doses by 24 months.
+    DTaP4,
+    /// ≥3 valid polio doses by 24 months.
+    Polio3,
+    /// ≥1 valid MMR dose by 24 months.
+    Mmr1,
+    /// ≥3 valid HepB doses by 24 months.
+    HepB3,
+    /// Hib full series by 24 months: 3 doses of PRP-OMP or 4 of other products, or
+    /// a series CDSi calls complete (late starters need fewer).
+    HibFull,
+    /// ≥1 valid varicella dose or evidence of immunity by 24 months.
+    Var1,
+    /// ≥4 valid PCV doses by 24 months, or a series CDSi calls complete (catch-up).
+    Pcv4,
+    /// All seven above: 4:3:1:3:3:1:4.
+    Combined4313314,
+    /// ≥1 Tdap at 10 years or older.
+    Tdap1,
+    /// ≥1 valid MenACWY dose at 10 years or older.
+    MenAcwy1,
+    /// ≥1 valid HPV dose.
+    HpvStarted,
+    /// HPV series complete.
+    HpvComplete,
+    /// ≥1 influenza dose this season (July–June).
+    FluSeason,
+}
+
+impl Measure {
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::DTaP4 => "4+ DTaP",
+            Measure::Polio3 => "3+ Polio",
+            Measure::Mmr1 => "1+ MMR",
+            Measure::HepB3 => "3+ HepB",
+            Measure::HibFull => "Hib full series",
+            Measure::Var1 => "1+ Varicella",
+            Measure::Pcv4 => "4+ PCV",
+            Measure::Combined4313314 => "4:3:1:3:3:1:4",
+            Measure::Tdap1 => "1+ Tdap",
+            Measure::MenAcwy1 => "1+ MenACWY",
+            Measure::HpvStarted => "1+ HPV",
+            Measure::HpvComplete => "HPV UTD",
+            Measure::FluSeason => "Flu this season",
+        }
+    }
+}
+
+/// Which set of measures to assess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Series {
+    /// The 4:3:1:3:3:1:4 series by the 2nd birthday (cohort typically 24–35 months).
+    Childhood,
+    /// Tdap, MenACWY, HPV (cohort typically 13–17 years).
+    Adolescent,
+    /// Seasonal influenza (anyone 6 months and older).
+    Flu,
+}
+
+impl Series {
+    pub fn measures(self) -> &'static [Measure] {
+        use Measure::*;
+        match self {
+            Series::Childhood => &[
+                DTaP4,
+                Polio3,
+                Mmr1,
+                HepB3,
+                HibFull,
+                Var1,
+                Pcv4,
+                Combined4313314,
+            ],
+            Series::Adolescent => &[Tdap1, MenAcwy1, HpvStarted, HpvComplete],
+            Series::Flu => &[FluSeason],
+        }
+    }
+    /// The measure that decides "up to date" for the series.
+    pub fn headline(self) -> Measure {
+        match self {
+            Series::Childhood => Measure::Combined4313314,
+            Series::Adolescent => Measure::HpvComplete,
+            Series::Flu => Measure::FluSeason,
+        }
+    }
+}
+
+/// Vaccine groups of the childhood series, as CDSi names them.
+pub const CHILDHOOD_GROUPS: [&str; 7] = [
+    "DTaP/Tdap/Td",
+    "Polio",
+    "MMR",
+    "HepB",
+    "Hib",
+    "Varicella",
+    "Pneumococcal",
+];
+
+/// What the engine and code sets an assessment needs, shared read-only across threads.
+pub struct Context<'a> {
+    pub engine: &'a Engine,
+    pub codes: &'a CodeSets,
+}
+
+/// One child's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChildAssessment {
+    pub child: ChildRef,
+    pub met: Vec<(Measure, bool)>,
+    /// Labels of the measures not met (what the clinic must find or give).
+    pub missing: Vec<&'static str>,
+    pub up_to_date: bool,
+    /// Visits where a due childhood vaccine was not given although others were.
+    pub missed_opportunities: u32,
+}
+
+fn valid_in_best(r: &ForecastResult, antigen: &str) -> usize {
+    r.antigen(antigen)
+        .and_then(|a| a.best())
+        .map_or(0, |s| s.valid_doses)
+}
+
+fn status(r: &ForecastResult, antigen: &str) -> Option<SeriesStatus> {
+    r.antigen(antigen).map(|a| a.status)
+}
+
+fn complete(s: Option<SeriesStatus>) -> bool {
+    matches!(s, Some(SeriesStatus::Complete | SeriesStatus::Immune))
+}
+
+/// Valid doses of `antigen` whose CVX satisfies `cvx_ok`, given on or after `from`.
+fn valid_doses_where(
+    r: &ForecastResult,
+    antigen: &str,
+    from: NaiveDate,
+    cvx_ok: impl Fn(u16) -> bool,
+) -> usize {
+    r.antigen(antigen).and_then(|a| a.best()).map_or(0, |s| {
+        s.doses
+            .iter()
+            .filter(|d| d.status == EvaluationStatus::Valid && d.date >= from && cvx_ok(d.cvx.0))
+            .count()
+    })
+}
+
+fn childhood(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    as_of: NaiveDate,
+) -> (Vec<(Measure, bool)>, NaiveDate) {
+    // Evaluate on the day before the 2nd birthday with the doses given by then.
+    let second = birthday(p.dob, 2);
+    let eval = (second - Days::new(1)).min(as_of);
+    let before = doses_before(doses, eval + Days::new(1));
+    let r = ctx
+        .engine
+        .forecast(&crate::from_core::patient(p, &before, &[]), eval);
+    let hib_valid = valid_in_best(&r, "Hib");
+    let hib_omp_only = r.antigen("Hib").and_then(|a| a.best()).is_some_and(|s| {
+        s.doses
+            .iter()
+            .filter(|d| d.status == EvaluationStatus::Valid)
+            .all(|d| d.cvx.0 == 49)
+    });
+    let met = vec![
+        (Measure::DTaP4, valid_in_best(&r, "Diphtheria") >= 4),
+        (Measure::Polio3, valid_in_best(&r, "Polio") >= 3),
+        (Measure::Mmr1, valid_in_best(&r, "Measles") >= 1),
+        (Measure::HepB3, valid_in_best(&r, "HepB") >= 3),
+        (
+            Measure::HibFull,
+            complete(status(&r, "Hib")) || hib_valid >= 4 || (hib_omp_only && hib_valid >= 3),
+        ),
+        (
+            Measure::Var1,
+            valid_in_best(&r, "Varicella") >= 1
+                || status(&r, "Varicella") == Some(SeriesStatus::Immune),
+        ),
+        (
+            Measure::Pcv4,
+            valid_in_best(&r, "Pneumococcal") >= 4 || complete(status(&r, "Pneumococcal")),
+        ),
+    ];
+    let all = met.iter().all(|(_, m)| *m);
+    let mut met = met;
+    met.push((Measure::Combined4313314, all));
+    (met, eval)
+}
+
+fn adolescent(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    as_of: NaiveDate,
+) -> Vec<(Measure, bool)> {
+    let before = doses_before(doses, as_of + Days::new(1));
+    let r = ctx
+        .engine
+        .forecast(&crate::from_core::patient(p, &before, &[]), as_of);
+    let tenth = birthday(p.dob, 10);
+    // Tdap products: CVX 115 (Tdap); valid for pertussis at 10+ years.
+    let tdap = valid_doses_where(&r, "Pertussis", tenth, |c| c == 115) >= 1;
+    let men = valid_doses_where(&r, "Meningococcal", tenth, |_| true) >= 1;
+    vec![
+        (Measure::Tdap1, tdap),
+        (Measure::MenAcwy1, men),
+        (Measure::HpvStarted, valid_in_best(&r, "HPV") >= 1),
+        (Measure::HpvComplete, complete(status(&r, "HPV"))),
+    ]
+}
+
+/// The influenza season (July 1 – June 30) that contains `d`.
+pub fn flu_season(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let start_year = if d.month() >= 7 {
+        d.year()
+    } else {
+        d.year() - 1
+    };
+    let start = NaiveDate::from_ymd_opt(start_year, 7, 1).unwrap_or(d);
+    let end = NaiveDate::from_ymd_opt(start_year + 1, 6, 30).unwrap_or(d);
+    (start, end)
+}
+
+fn flu(ctx: &Context<'_>, doses: &[Dose], as_of: NaiveDate) -> Vec<(Measure, bool)> {
+    let (start, _) = flu_season(as_of);
+    let got = doses.iter().any(|d| {
+        d.was_given()
+            && d.date >= start
+            && d.date <= as_of
+            && ctx
+                .codes
+                .vaccine(&d.cvx)
+                .is_some_and(|v| v.vaccine_groups.iter().any(|g| g == "Influenza"))
+    });
+    vec![(Measure::FluSeason, got)]
+}
+
+/// Visits before `eval` at which some childhood vaccine was due (recommended date reached,
+/// allowed to be given) but not given, while something else was.
+fn missed_opportunities(ctx: &Context<'_>, p: &Patient, doses: &[Dose], eval: NaiveDate) -> u32 {
+    let mut visits: Vec<NaiveDate> = doses
+        .iter()
+        .filter(|d| d.was_given() && d.date <= eval)
+        .map(|d| d.date)
+        .collect();
+    visits.sort_unstable();
+    visits.dedup();
+    let mut missed = 0;
+    for v in visits {
+        let before = doses_before(doses, v);
+        let r = ctx
+            .engine
+            .forecast(&crate::from_core::patient(p, &before, &[]), v);
+        let given: Vec<&str> = doses
+            .iter()
+            .filter(|d| d.date == v && d.was_given())
+            .filter_map(|d| ctx.codes.vaccine(&d.cvx))
+            .flat_map(|c| c.vaccine_groups.iter().map(String::as_str))
+            .collect();
+        let due_not_given = CHILDHOOD_GROUPS.iter().any(|g| {
+            r.vaccine_group(g).is_some_and(|vg| {
+                vg.status == SeriesStatus::NotComplete
+                    && vg
+                        .forecast
+                        .as_ref()
+                        .is_some_and(|f| f.recommended <= v && f.earliest <= v)
+                    && !given.contains(g)
+            })
+        });
+        missed += due_not_given as u32;
+    }
+    missed
+}
+
+/// Assesses one child for `series` as of `as_of`.
+pub fn assess(
+    ctx: &Context<'_>,
+    series: Series,
+    p: &Patient,
+    doses: &[Dose],
+    as_of: NaiveDate,
+) -> ChildAssessment {
+    let (met, missed) = match series {
+        Series::Childhood => {
+            let (met, eval) = childhood(ctx, p, doses, as_of);
+            let utd = met.last().is_some_and(|(_, m)| *m);
+            // Only children behind are worth the extra forecasts per visit.
+            let missed = if utd {
+                0
+            } else {
+                missed_opportunities(ctx, p, doses, eval)
+            };
+            (met, missed)
+        }
+        Series::Adolescent => (adolescent(ctx, p, doses, as_of), 0),
+        Series::Flu => (flu(ctx, doses, as_of), 0),
+    };
+    let headline = series.headline();
+    ChildAssessment {
+        child: ChildRef::of(p),
+        up_to_date: met.iter().any(|(m, ok)| *m == headline && *ok),
+        missing: met
+            .iter()
+            .filter(|(m, ok)| !ok && *m != Measure::Combined4313314)
+            .map(|(m, _)| m.label())
+            .collect(),
+        met,
+        missed_opportunities: missed,
+    }
+}
+
+/// Counts for one group of children (the whole cohort, a clinic or a county).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub children: u64,
+    pub met: BTreeMap<Measure, u64>,
+    pub with_missed_opportunities: u64,
+}
+
+impl Counts {
+    fn add(&mut self, a: &ChildAssessment) {
+        self.children += 1;
+        for (m, ok) in &a.met {
+            *self.met.entry(*m).or_default() += *ok as u64;
+        }
+        self.with_missed_opportunities += (a.missed_opportunities > 0) as u64;
+    }
+    fn merge(&mut self, o: Counts) {
+        self.children += o.children;
+        for (m, n) in o.met {
+            *self.met.entry(m).or_default() += n;
+        }
+        self.with_missed_opportunities += o.with_missed_opportunities;
+    }
+    /// Percentage of children meeting `m`.
+    pub fn rate(&self, m: Measure) -> f64 {
+        percent(self.met.get(&m).copied().unwrap_or(0), self.children)
+    }
+}
+
+/// The report: totals, per clinic and per county, and the children behind.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageReport {
+    pub series: Series,
+    pub as_of: NaiveDate,
+    pub total: Counts,
+    pub by_clinic: BTreeMap<String, Counts>,
+    pub by_county: BTreeMap<String, Counts>,
+    /// Children not up to date, with what is missing (the clean-up list).
+    pub behind: Vec<ChildAssessment>,
+}
+
+impl CoverageReport {
+    pub fn new(series: Series, as_of: NaiveDate) -> Self {
+        CoverageReport {
+            series,
+            as_of,
+            total: Counts::default(),
+            by_clinic: BTreeMap::new(),
+            by_county: BTreeMap::new(),
+            behind: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, a: ChildAssessment) {
+        self.total.add(&a);
+        let clinic = a
+            .child
+            .clinic
+            .as_ref()
+            .map_or("(none)".to_string(), |c| c.to_string());
+        self.by_clinic.entry(clinic).or_default().add(&a);
+        let county = a
+            .child
+            .county
+            .map_or("(unknown)".to_string(), |c| c.to_string());
+        self.by_county.entry(county).or_default().add(&a);
+        if !a.up_to_date {
+            self.behind.push(a);
+        }
+    }
+
+    /// Combines two partial reports of the same series and date (parallel runs).
+    pub fn merge(&mut self, o: CoverageReport) {
+        self.total.merge(o.total);
+        for (k, c) in o.by_clinic {
+            self.by_clinic.entry(k).or_default().merge(c);
+        }
+        for (k, c) in o.by_county {
+            self.by_county.entry(k).or_default().merge(c);
+        }
+        self.behind.extend(o.behind);
+    }
+
+    /// Sorts the behind list by clinic, name and birth date, for stable output.
+    pub fn finish(mut self) -> Self {
+        self.behind.sort_by(|a, b| {
+            (&a.child.clinic, &a.child.name, a.child.dob, a.child.id).cmp(&(
+                &b.child.clinic,
+                &b.child.name,
+                b.child.dob,
+                b.child.id,
+            ))
+        });
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+
+    fn ctx_parts() -> (Engine, CodeSets) {
+        (
+            Engine::bundled().expect("bundled data"),
+            CodeSets::embedded(),
+        )
+    }
+
+    #[test]
+    fn on_time_child_is_up_to_date_by_two() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let a = assess(
+            &ctx,
+            Series::Childhood,
+            &p,
+            &on_time(&p),
+            date("2025-06-01"),
+        );
+        assert!(a.up_to_date, "{:?}", a.missing);
+        assert!(a.missing.is_empty());
+    }
+
+    #[test]
+    fn hepb_dose_three_before_24_weeks_does_not_count() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let mut doses: Vec<Dose> = on_time(&p)
+            .into_iter()
+            .filter(|d| d.cvx.as_str() != "08")
+            .collect();
+        // HepB at birth, 4 weeks and 23 weeks: the third is too young (minimum 24 weeks).
+        doses.extend([at(&p, 0, "08"), at(&p, 28, "08"), at(&p, 161, "08")]);
+        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        assert_eq!(a.missing, vec!["3+ HepB"]);
+        assert!(!a.up_to_date);
+    }
+
+    #[test]
+    fn doses_after_the_second_birthday_do_not_count() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let mut doses: Vec<Dose> = on_time(&p)
+            .into_iter()
+            .filter(|d| d.cvx.as_str() != "03")
+            .collect();
+        doses.push(at(&p, 800, "03")); // MMR at 26 months
+        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        assert_eq!(a.missing, vec!["1+ MMR"]);
+    }
+
+    #[test]
+    fn missed_opportunity_when_mmr_due_but_not_given() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        // At the 12-month visit only Hib and PCV were given; MMR and varicella were due.
+        let doses: Vec<Dose> = on_time(&p)
+            .into_iter()
+            .filter(|d| !matches!(d.cvx.as_str(), "03" | "21"))
+            .collect();
+        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        assert!(a.missed_opportunities >= 1, "{a:?}");
+    }
+
+    #[test]
+    fn flu_counts_this_season_only() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2020-01-10");
+        let last_season = at(&p, 0, "150");
+        let mut d = last_season.clone();
+        d.date = date("2025-03-01");
+        let a = assess(&ctx, Series::Flu, &p, &[d.clone()], date("2025-10-01"));
+        assert!(!a.up_to_date);
+        d.date = date("2025-09-15");
+        let a = assess(&ctx, Series::Flu, &p, &[d], date("2025-10-01"));
+        assert!(a.up_to_date);
+    }
+
+    #[test]
+    fn report_counts_and_merges() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let mut r1 = CoverageReport::new(Series::Childhood, date("2025-06-01"));
+        r1.add(assess(
+            &ctx,
+            Series::Childhood,
+            &p,
+            &on_time(&p),
+            date("2025-06-01"),
+        ));
+        let mut r2 = CoverageReport::new(Series::Childhood, date("2025-06-01"));
+        r2.add(assess(&ctx, Series::Childhood, &p, &[], date("2025-06-01")));
+        r1.merge(r2);
+        let r = r1.finish();
+        assert_eq!(r.total.children, 2);
+        assert_eq!(r.total.rate(Measure::Combined4313314), 50.0);
+        assert_eq!(r.behind.len(), 1);
+        assert_eq!(r.by_clinic["C1"].children, 2);
+    }
+}

@@ -1,0 +1,171 @@
+//! Population assessments built on the engine (feature `core`): coverage (AFIX-style),
+//! compliancy at milestones, the two-year-old clean-up list and reminder/recall.
+//!
+//! Each is a pure function of one child's record plus an accumulator that adds children
+//! up, so the store can stream a cohort of any size, callers can run children in parallel
+//! (accumulators merge), and tests can assess hand-built children.
+
+pub mod chart;
+pub mod compliancy;
+pub mod coverage;
+pub mod recall;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use ctwiz_core::dose::Dose;
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::org::County;
+use ctwiz_core::patient::{Patient, PatientStatus};
+use serde::Serialize;
+
+/// Who is counted: an age band on a date, optionally narrowed to clinics or counties.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cohort {
+    pub as_of: NaiveDate,
+    /// Inclusive age band in whole months on `as_of` (e.g. 24–35 for the AFIX 2-year-olds).
+    pub min_age_months: u32,
+    pub max_age_months: u32,
+    /// Only children whose home clinic (first MRN) is one of these.
+    pub clinics: Option<Vec<ClinicPin>>,
+    /// Only children living in these counties (health-department jurisdiction).
+    pub counties: Option<Vec<County>>,
+}
+
+impl Cohort {
+    /// The range of birth dates the age band covers, for index-backed store queries.
+    pub fn dob_range(&self) -> (NaiveDate, NaiveDate) {
+        let youngest = self
+            .as_of
+            .checked_sub_months(Months::new(self.min_age_months))
+            .unwrap_or(NaiveDate::MIN);
+        let oldest = self
+            .as_of
+            .checked_sub_months(Months::new(self.max_age_months + 1))
+            .and_then(|d| d.checked_add_days(Days::new(1)))
+            .unwrap_or(NaiveDate::MIN);
+        (oldest, youngest)
+    }
+
+    /// Whether a child belongs: in the age band, active, not opted out or deceased, and
+    /// in the requested clinics/counties.
+    pub fn includes(&self, p: &Patient) -> bool {
+        let age = ctwiz_core::age::whole_months(p.dob, self.as_of);
+        if p.dob > self.as_of || age < self.min_age_months || age > self.max_age_months {
+            return false;
+        }
+        if p.status != PatientStatus::Active || p.is_opted_out() || p.deceased_date.is_some() {
+            return false;
+        }
+        if let Some(cs) = &self.clinics {
+            if !home_clinic(p).is_some_and(|h| cs.contains(h)) {
+                return false;
+            }
+        }
+        if let Some(cs) = &self.counties {
+            if !p.county().is_some_and(|c| cs.contains(&c)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The clinic a child is assigned to for assessment: the first clinic that registered them.
+pub fn home_clinic(p: &Patient) -> Option<&ClinicPin> {
+    p.mrns.first().map(|m| &m.clinic)
+}
+
+/// A child as the reports list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildRef {
+    pub id: Option<PatientId>,
+    pub name: String,
+    pub dob: NaiveDate,
+    pub clinic: Option<ClinicPin>,
+    pub county: Option<County>,
+}
+
+impl ChildRef {
+    pub fn of(p: &Patient) -> ChildRef {
+        ChildRef {
+            id: p.id,
+            name: p.name.display(),
+            dob: p.dob,
+            clinic: home_clinic(p).cloned(),
+            county: p.county(),
+        }
+    }
+}
+
+/// Doses given before `date` (what was known on that day).
+pub(crate) fn doses_before(doses: &[Dose], date: NaiveDate) -> Vec<Dose> {
+    doses.iter().filter(|d| d.date < date).cloned().collect()
+}
+
+/// The child's `n`th birthday (a Feb 29 birthday falls on Feb 28 in common years).
+pub fn birthday(dob: NaiveDate, years: u32) -> NaiveDate {
+    dob.with_year(dob.year() + years as i32)
+        .or_else(|| NaiveDate::from_ymd_opt(dob.year() + years as i32, 2, 28))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// A rate as a percentage with one decimal, 0 for an empty cohort.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit {
+    //! Hand-built children for the assessment tests.
+    use chrono::{Days, NaiveDate};
+    use ctwiz_core::dose::{Dose, InformationSource};
+    use ctwiz_core::ids::{ClinicPin, Cvx};
+    use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
+
+    pub fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test dates are valid")
+    }
+
+    pub fn child(dob: &str) -> Patient {
+        let mut p = Patient::new(
+            PersonName::new("Test", "Child").unwrap(),
+            date(dob),
+            Sex::Female,
+        )
+        .unwrap();
+        p.mrns
+            .push(Mrn::new(ClinicPin::new("C1").unwrap(), "M1").unwrap());
+        p
+    }
+
+    /// A dose of `cvx` at `days` of age.
+    pub fn at(p: &Patient, days: u64, cvx: &str) -> Dose {
+        Dose::new(
+            Cvx::new(cvx).unwrap(),
+            p.dob + Days::new(days),
+            InformationSource::HistoricalUnspecified,
+        )
+    }
+
+    /// The routine schedule through 18 months, on time.
+    pub fn on_time(p: &Patient) -> Vec<Dose> {
+        let mut v = Vec::new();
+        for (days, cvxs) in [
+            (0, &["08"][..]),
+            (61, &["20", "10", "49", "133", "08", "116"][..]),
+            (122, &["20", "10", "49", "133", "116"][..]),
+            (183, &["20", "10", "133", "08", "116"][..]),
+            (366, &["49", "133", "03", "21", "83"][..]),
+            (458, &["20"][..]),
+            (548, &["83"][..]),
+        ] {
+            for c in cvxs {
+                v.push(at(p, days, c));
+            }
+        }
+        v
+    }
+}

@@ -1,0 +1,193 @@
+//! Reminder/recall: who is due or overdue (per the engine) in a window, with how to
+//! reach the family. Inactive, opted-out and deceased patients, and families who asked
+//! for no reminders (PD1-11 = 01), are never listed.
+
+use super::{doses_before, ChildRef};
+use crate::{Engine, SeriesStatus};
+use chrono::{Days, NaiveDate};
+use ctwiz_core::dose::Dose;
+use ctwiz_core::patient::{Patient, PatientStatus};
+use serde::Serialize;
+
+/// Whether a dose is coming due or already overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Urgency {
+    /// Recommended date falls in the window.
+    Due,
+    /// Past-due date has passed.
+    Overdue,
+}
+
+/// One vaccine group a patient should be reminded about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueGroup {
+    pub vaccine_group: String,
+    pub dose_number: u8,
+    pub recommended: NaiveDate,
+    pub past_due: Option<NaiveDate>,
+    pub urgency: Urgency,
+}
+
+/// A patient to remind, with contact details for letters, labels and calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecallEntry {
+    pub child: ChildRef,
+    pub guardian: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub due: Vec<DueGroup>,
+}
+
+/// Which patients and vaccine groups a run covers.
+#[derive(Debug, Clone)]
+pub struct RecallQuery {
+    pub as_of: NaiveDate,
+    /// Remind about doses recommended in [from, to]; overdue doses are always included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Only these vaccine groups (CDSi names); empty = all.
+    pub vaccine_groups: Vec<String>,
+    pub include_overdue: bool,
+}
+
+/// Whether the patient may be contacted at all.
+pub fn reachable(p: &Patient) -> bool {
+    p.status == PatientStatus::Active
+        && !p.is_opted_out()
+        && p.deceased_date.is_none()
+        && p.publicity.as_ref().is_none_or(|x| x.allows_reminders())
+}
+
+/// The patient's recall entry, or `None` when nothing is due or they must not be contacted.
+pub fn recall_entry(
+    engine: &Engine,
+    p: &Patient,
+    doses: &[Dose],
+    q: &RecallQuery,
+) -> Option<RecallEntry> {
+    if !reachable(p) {
+        return None;
+    }
+    let known = doses_before(doses, q.as_of + Days::new(1));
+    let r = engine.forecast(&crate::from_core::patient(p, &known, &[]), q.as_of);
+    let due: Vec<DueGroup> = r
+        .vaccine_groups
+        .iter()
+        .filter(|g| {
+            q.vaccine_groups.is_empty()
+                || q.vaccine_groups
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(&g.vaccine_group))
+        })
+        .filter(|g| g.status == SeriesStatus::NotComplete)
+        .filter_map(|g| {
+            let f = g.forecast.as_ref()?;
+            let overdue = f.past_due.is_some_and(|pd| pd <= q.as_of);
+            let urgency = if overdue && q.include_overdue {
+                Urgency::Overdue
+            } else if f.recommended >= q.from && f.recommended <= q.to {
+                Urgency::Due
+            } else {
+                return None;
+            };
+            Some(DueGroup {
+                vaccine_group: g.vaccine_group.clone(),
+                dose_number: f.dose_number,
+                recommended: f.recommended,
+                past_due: f.past_due,
+                urgency,
+            })
+        })
+        .collect();
+    if due.is_empty() {
+        return None;
+    }
+    let address = p
+        .addresses
+        .first()
+        .map(|a| format!("{}, {}, {} {}", a.street, a.city, a.state, a.zip));
+    Some(RecallEntry {
+        child: ChildRef::of(p),
+        guardian: p.guardians.first().map(|g| g.name.display()),
+        address,
+        phone: p
+            .phones
+            .first()
+            .or_else(|| p.guardians.iter().find_map(|g| g.phone.as_ref()))
+            .map(|x| x.formatted()),
+        email: p.emails.first().map(|e| e.to_string()),
+        due,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use ctwiz_core::patient::Publicity;
+
+    fn q(as_of: &str, from: &str, to: &str) -> RecallQuery {
+        RecallQuery {
+            as_of: date(as_of),
+            from: date(from),
+            to: date(to),
+            vaccine_groups: vec![],
+            include_overdue: true,
+        }
+    }
+
+    #[test]
+    fn overdue_child_is_listed_and_opt_outs_are_not() {
+        let engine = Engine::bundled().unwrap();
+        let mut p = child("2024-01-10");
+        let e = recall_entry(
+            &engine,
+            &p,
+            &[],
+            &q("2024-09-01", "2024-09-01", "2024-09-30"),
+        )
+        .unwrap();
+        assert!(
+            e.due
+                .iter()
+                .any(|d| d.vaccine_group == "DTaP/Tdap/Td" && d.urgency == Urgency::Overdue),
+            "{e:?}"
+        );
+        p.publicity = Some(Publicity {
+            code: "01".into(),
+            since: None,
+        });
+        assert!(recall_entry(
+            &engine,
+            &p,
+            &[],
+            &q("2024-09-01", "2024-09-01", "2024-09-30")
+        )
+        .is_none());
+        p.publicity = None;
+        p.opt_out(date("2024-05-01"), "parent request").unwrap();
+        assert!(recall_entry(
+            &engine,
+            &p,
+            &[],
+            &q("2024-09-01", "2024-09-01", "2024-09-30")
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn group_filter_and_window() {
+        let engine = Engine::bundled().unwrap();
+        let p = child("2024-01-10");
+        let doses = on_time(&p);
+        // At 11.5 months, MMR (recommended at 12 months) comes due in the next month.
+        let mut query = q("2024-12-20", "2024-12-20", "2025-01-31");
+        query.vaccine_groups = vec!["MMR".into()];
+        let e = recall_entry(&engine, &p, &doses[..doses.len() - 7], &query).unwrap();
+        assert_eq!(e.due.len(), 1);
+        assert_eq!(e.due[0].urgency, Urgency::Due);
+        query.to = date("2024-12-31");
+        assert!(recall_entry(&engine, &p, &doses[..doses.len() - 7], &query).is_none());
+    }
+}

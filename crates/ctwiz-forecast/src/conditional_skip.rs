@@ -1,0 +1,116 @@
+//! CDSi 6.2 / 7.1 "Evaluate conditional skip": decide whether a target dose
+//! can be skipped because of the patient's age, dose history or completed
+//! series. Used by evaluation (reference date = date administered) and by
+//! forecasting (reference date = assessment date).
+
+use crate::evaluate::{previous_dose, DoseEval};
+use crate::gather::{AntigenDose, Organized};
+use crate::result::EvaluationStatus;
+use crate::supporting_data::{
+    ConditionKind, ConditionalSkip, CountLogic, SkipCondition, SkipContext, SkipSet,
+};
+use chrono::NaiveDate;
+
+/// What a skip decision looks at.
+pub(crate) struct SkipInput<'a, 'p> {
+    pub org: &'a Organized<'p>,
+    pub doses: &'a [AntigenDose<'p>],
+    pub evals: &'a [DoseEval],
+    /// Only doses before this position count (the dose under evaluation).
+    pub limit: usize,
+    pub reference: NaiveDate,
+    /// Is a series of this antigen in the named series group complete?
+    pub completed_group: &'a dyn Fn(&str) -> bool,
+}
+
+/// `phase` is [`SkipContext::Evaluation`] or [`SkipContext::Forecast`].
+pub(crate) fn is_skipped(
+    skips: &[ConditionalSkip],
+    phase: SkipContext,
+    input: &SkipInput<'_, '_>,
+) -> bool {
+    skips.iter().any(|skip| {
+        let applies = skip.context == SkipContext::Both || skip.context == phase;
+        if !applies || skip.sets.is_empty() {
+            return false;
+        }
+        // setLogic: OR (or n/a with a single set) vs AND.
+        if skip.any {
+            skip.sets.iter().any(|s| set_met(s, input))
+        } else {
+            skip.sets.iter().all(|s| set_met(s, input))
+        }
+    })
+}
+
+fn set_met(set: &SkipSet, input: &SkipInput<'_, '_>) -> bool {
+    // A set only applies between its effective and cessation dates.
+    if set.effective.is_some_and(|e| input.reference < e)
+        || set.cessation.is_some_and(|c| input.reference > c)
+    {
+        return false;
+    }
+    if set.conditions.is_empty() {
+        return false;
+    }
+    if set.any {
+        set.conditions.iter().any(|c| condition_met(c, input))
+    } else {
+        set.conditions.iter().all(|c| condition_met(c, input))
+    }
+}
+
+fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
+    let dob = input.org.dob;
+    match c.kind {
+        ConditionKind::Age => c.ages.contains(dob, input.reference),
+        ConditionKind::Interval => {
+            let Some(interval) = c.interval else {
+                return false;
+            };
+            match previous_dose(input.evals, input.limit) {
+                Some(j) => input.reference >= interval.add_to(input.doses[j].date),
+                None => false,
+            }
+        }
+        ConditionKind::CompletedSeries => {
+            c.series_groups.iter().any(|g| (input.completed_group)(g))
+        }
+        ConditionKind::VaccineCountByAge
+        | ConditionKind::VaccineCountByDate
+        | ConditionKind::VaccineCountByDateAndAge => {
+            let by_age = c.kind != ConditionKind::VaccineCountByDate;
+            let by_date = c.kind != ConditionKind::VaccineCountByAge;
+            let count = input.doses[..input.limit]
+                .iter()
+                .zip(input.evals)
+                .filter(|(d, e)| {
+                    if e.status == EvaluationStatus::SubStandard {
+                        return false;
+                    }
+                    if c.valid_only && e.status != EvaluationStatus::Valid {
+                        return false;
+                    }
+                    if !c.vaccine_types.is_empty() && !c.vaccine_types.contains(&d.cvx) {
+                        return false;
+                    }
+                    if by_age && !c.ages.contains(dob, d.date) {
+                        return false;
+                    }
+                    if by_date
+                        && (c.start_date.is_some_and(|s| d.date < s)
+                            || c.end_date.is_some_and(|e| d.date > e))
+                    {
+                        return false;
+                    }
+                    true
+                })
+                .count() as u32;
+            match c.count_logic {
+                CountLogic::GreaterThan => count > c.dose_count,
+                CountLogic::EqualTo => count == c.dose_count,
+                CountLogic::LessThan => count < c.dose_count,
+            }
+        }
+    }
+}

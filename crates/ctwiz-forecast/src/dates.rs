@@ -1,0 +1,236 @@
+//! CDSi date arithmetic: ages and intervals such as `"6 months - 4 days"`.
+//!
+//! The Logic Specification's date-calculation business rules (CALCDT-1..5):
+//! adding years changes only the year, adding months changes only the month
+//! (and year), weeks are converted to 7 days and added as days, and a
+//! resulting date that does not exist (e.g. 31 September) moves to the first
+//! day of the following month. Durations are parsed once, when the supporting
+//! data is loaded, so the hot path only adds integers to dates.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::fmt;
+
+/// A parsed CDSi duration: a number of months (years are 12 months) followed
+/// by a number of days (weeks are 7 days), either of which may be negative.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct CdsiDuration {
+    /// Total months (years × 12 + months).
+    pub months: i32,
+    /// Total days (weeks × 7 + days).
+    pub days: i32,
+}
+
+/// Error for a duration text that is not of the form `N unit [(+|-) N unit]...`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a CDSi duration: {0:?}")]
+pub struct DurationParseError(pub String);
+
+impl CdsiDuration {
+    /// The zero duration.
+    pub const ZERO: CdsiDuration = CdsiDuration { months: 0, days: 0 };
+
+    /// A duration of whole days.
+    pub const fn days(days: i32) -> Self {
+        CdsiDuration { months: 0, days }
+    }
+
+    /// Parses texts like `"6 weeks - 4 days"`, `"18 years"`, `"1 year - 4 days"`,
+    /// `"16 years - 4 months"` or `"7 months + 1 day"`.
+    pub fn parse(text: &str) -> Result<Self, DurationParseError> {
+        let err = || DurationParseError(text.to_string());
+        let mut out = CdsiDuration::ZERO;
+        let mut sign = 1i32;
+        let mut tokens = text.split_whitespace().peekable();
+        let mut saw_term = false;
+        while let Some(tok) = tokens.next() {
+            match tok {
+                "+" => {
+                    sign = 1;
+                    continue;
+                }
+                "-" => {
+                    sign = -1;
+                    continue;
+                }
+                _ => {}
+            }
+            let n: i32 = tok.parse().map_err(|_| err())?;
+            let unit = tokens.next().unwrap_or("days");
+            let unit = unit.trim_end_matches(',').to_ascii_lowercase();
+            let n = n.checked_mul(sign).ok_or_else(err)?;
+            match unit.trim_end_matches('s') {
+                "year" => out.months = out.months.saturating_add(n.saturating_mul(12)),
+                "month" => out.months = out.months.saturating_add(n),
+                "week" => out.days = out.days.saturating_add(n.saturating_mul(7)),
+                "day" => out.days = out.days.saturating_add(n),
+                _ => return Err(err()),
+            }
+            saw_term = true;
+            sign = 1;
+        }
+        if saw_term {
+            Ok(out)
+        } else {
+            Err(err())
+        }
+    }
+
+    /// Adds this duration to `date` per CALCDT-1..5. Saturates at the calendar
+    /// limits rather than failing, so that absurd inputs cannot panic.
+    pub fn add_to(self, date: NaiveDate) -> NaiveDate {
+        let date = if self.months != 0 {
+            add_months(date, self.months)
+        } else {
+            date
+        };
+        add_days(date, self.days)
+    }
+}
+
+impl fmt::Display for CdsiDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} months {:+} days", self.months, self.days)
+    }
+}
+
+/// Adds whole days, saturating at chrono's range.
+pub fn add_days(date: NaiveDate, days: i32) -> NaiveDate {
+    date.checked_add_signed(chrono::Duration::days(i64::from(days)))
+        .unwrap_or(if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
+}
+
+/// Adds months keeping the day of month; a day that does not exist in the
+/// target month rolls to the first of the next month (CDSi CALCDT-5).
+pub fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
+    let total = i64::from(date.year()) * 12 + i64::from(date.month0()) + i64::from(months);
+    let year = total.div_euclid(12);
+    let month0 = total.rem_euclid(12) as u32;
+    let Ok(year) = i32::try_from(year) else {
+        return if months < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        };
+    };
+    match NaiveDate::from_ymd_opt(year, month0 + 1, date.day()) {
+        Some(d) => d,
+        None => {
+            // CALCDT-5: the day does not exist in that month → 1st of next month.
+            let (ny, nm) = if month0 == 11 {
+                (year.saturating_add(1), 1)
+            } else {
+                (year, month0 + 2)
+            };
+            NaiveDate::from_ymd_opt(ny, nm, 1).unwrap_or(if months < 0 {
+                NaiveDate::MIN
+            } else {
+                NaiveDate::MAX
+            })
+        }
+    }
+}
+
+/// Parses the supporting data's `YYYYMMDD` dates and the `MM/DD/YYYY` immunity
+/// birth dates.
+pub fn parse_compact_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        NaiveDate::parse_from_str(t, "%Y%m%d").ok()
+    } else {
+        NaiveDate::parse_from_str(t, "%m/%d/%Y")
+            .ok()
+            .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn parses_cdsi_texts() {
+        assert_eq!(
+            CdsiDuration::parse("6 weeks - 4 days").unwrap(),
+            CdsiDuration {
+                months: 0,
+                days: 38
+            }
+        );
+        assert_eq!(
+            CdsiDuration::parse("16 years - 4 months").unwrap(),
+            CdsiDuration {
+                months: 188,
+                days: 0
+            }
+        );
+        assert_eq!(
+            CdsiDuration::parse("1 year - 4 days").unwrap(),
+            CdsiDuration {
+                months: 12,
+                days: -4
+            }
+        );
+        assert!(CdsiDuration::parse("soon").is_err());
+        assert!(CdsiDuration::parse("").is_err());
+    }
+
+    #[test]
+    fn calcdt_rules() {
+        // CALCDT-1, -2, -3 examples from the spec's quick guide.
+        assert_eq!(
+            CdsiDuration::parse("3 years")
+                .unwrap()
+                .add_to(d(2000, 1, 1)),
+            d(2003, 1, 1)
+        );
+        assert_eq!(
+            CdsiDuration::parse("3 months")
+                .unwrap()
+                .add_to(d(2000, 1, 1)),
+            d(2000, 4, 1)
+        );
+        assert_eq!(
+            CdsiDuration::parse("5 weeks")
+                .unwrap()
+                .add_to(d(2000, 2, 1)),
+            d(2000, 3, 7)
+        );
+        // CALCDT-5: 31 July + 2 months = "31 September" → 1 October.
+        assert_eq!(
+            CdsiDuration::parse("2 months")
+                .unwrap()
+                .add_to(d(2000, 7, 31)),
+            d(2000, 10, 1)
+        );
+        // Minimum age "12 months - 4 days" from 8/6/2008 is 8/2/2009.
+        assert_eq!(
+            CdsiDuration::parse("12 months - 4 days")
+                .unwrap()
+                .add_to(d(2008, 8, 6)),
+            d(2009, 8, 2)
+        );
+    }
+
+    #[test]
+    fn saturates_instead_of_panicking() {
+        let far = CdsiDuration {
+            months: i32::MAX,
+            days: i32::MAX,
+        };
+        let _ = far.add_to(d(2000, 1, 1));
+        let _ = CdsiDuration {
+            months: i32::MIN,
+            days: i32::MIN,
+        }
+        .add_to(d(2000, 1, 1));
+    }
+}

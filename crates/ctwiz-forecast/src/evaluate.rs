@@ -1,0 +1,359 @@
+//! CDSi 6 "Evaluate vaccine dose administered": walk the antigen's doses in
+//! date order against one series' target doses, deciding for each dose
+//! whether it satisfies the current target dose.
+//!
+//! Steps per dose (spec section in brackets): dose condition [6.1],
+//! conditional skip [6.2], inadvertent vaccine [6.3], age [6.4], preferable
+//! and allowable interval [6.5, 6.6], live virus conflict [6.7], preferable
+//! and allowable vaccine [6.8, 6.9], satisfy target dose [6.11]. Gender
+//! [6.10] is applied when the series is chosen as relevant.
+
+use crate::conditional_skip::{is_skipped, SkipInput};
+use crate::gather::{AntigenDose, Organized};
+use crate::result::{EvaluationReason, EvaluationStatus};
+use crate::supporting_data::{
+    AgeRule, IntervalFrom, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
+};
+use chrono::NaiveDate;
+
+/// The evaluation of one antigen dose against one series.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DoseEval {
+    pub status: EvaluationStatus,
+    pub reasons: Vec<EvaluationReason>,
+    pub target_dose: Option<u8>,
+    pub inadvertent: bool,
+}
+
+impl DoseEval {
+    fn new(status: EvaluationStatus, reason: Option<EvaluationReason>) -> Self {
+        DoseEval {
+            status,
+            reasons: reason.into_iter().collect(),
+            target_dose: None,
+            inadvertent: false,
+        }
+    }
+}
+
+/// How a target dose was dealt with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TargetStatus {
+    /// Satisfied by the antigen dose at this position.
+    Satisfied(usize),
+    /// Skipped by a conditional skip.
+    Skipped,
+}
+
+/// The evaluation state of a patient series.
+#[derive(Clone, Debug)]
+pub(crate) struct SeriesState {
+    pub evals: Vec<DoseEval>,
+    pub targets: Vec<TargetStatus>,
+}
+
+impl SeriesState {
+    pub fn valid_doses(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| matches!(t, TargetStatus::Satisfied(_)))
+            .count()
+    }
+}
+
+/// The definition of target dose `k` (0-based); a recurring last dose repeats.
+pub(crate) fn target_definition(series: &Series, k: usize) -> Option<&SeriesDose> {
+    match series.doses.get(k) {
+        Some(d) => Some(d),
+        None => series.doses.last().filter(|d| d.recurring),
+    }
+}
+
+/// The dose an interval "from the immediate previous dose" refers to: the
+/// latest earlier dose that was evaluated Valid or Not Valid and was not an
+/// inadvertent administration.
+pub(crate) fn previous_dose(evals: &[DoseEval], limit: usize) -> Option<usize> {
+    evals[..limit.min(evals.len())].iter().rposition(|e| {
+        matches!(
+            e.status,
+            EvaluationStatus::Valid | EvaluationStatus::NotValid
+        ) && !e.inadvertent
+    })
+}
+
+/// The age row in force on `date` (effective/cessation dates).
+pub(crate) fn age_rule(dose: &SeriesDose, date: NaiveDate) -> Option<&AgeRule> {
+    dose.ages
+        .iter()
+        .find(|a| a.effective.is_none_or(|e| date >= e) && a.cessation.is_none_or(|c| date <= c))
+}
+
+/// Whether an interval row is in force on `date`.
+pub(crate) fn interval_in_force(rule: &IntervalRule, date: NaiveDate) -> bool {
+    rule.effective.is_none_or(|e| date >= e) && rule.cessation.is_none_or(|c| date <= c)
+}
+
+/// The reference date an interval is measured from, if it exists.
+pub(crate) fn interval_reference(
+    rule: &IntervalRule,
+    org: &Organized<'_>,
+    doses: &[AntigenDose<'_>],
+    state: &SeriesState,
+    limit: usize,
+) -> Option<NaiveDate> {
+    match &rule.from {
+        IntervalFrom::Previous => previous_dose(&state.evals, limit).map(|j| doses[j].date),
+        IntervalFrom::TargetDose(n) => {
+            let k = usize::from(*n).checked_sub(1)?;
+            match state.targets.get(k) {
+                Some(TargetStatus::Satisfied(j)) => Some(doses[*j].date),
+                _ => None,
+            }
+        }
+        IntervalFrom::MostRecent(types) => doses[..limit.min(doses.len())]
+            .iter()
+            .zip(&state.evals)
+            .rev()
+            .find(|(d, e)| {
+                types.contains(&d.cvx)
+                    && e.status != EvaluationStatus::SubStandard
+                    && !e.inadvertent
+            })
+            .map(|(d, _)| d.date),
+        IntervalFrom::Observation(code) => org.observation_date(*code),
+    }
+}
+
+/// Result of an age or interval check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Pass,
+    Grace,
+    Fail,
+}
+
+fn check_min(
+    date: NaiveDate,
+    abs_min: Option<NaiveDate>,
+    min: Option<NaiveDate>,
+    grace_allowed: bool,
+) -> Check {
+    let abs = abs_min.or(min);
+    match (abs, min) {
+        (Some(a), _) if date < a => Check::Fail,
+        (_, Some(m)) if date < m => {
+            if grace_allowed {
+                Check::Grace
+            } else {
+                Check::Fail
+            }
+        }
+        _ => Check::Pass,
+    }
+}
+
+/// Evaluates every dose of one antigen against one series.
+pub(crate) fn evaluate_series(
+    data: &SupportingData,
+    org: &Organized<'_>,
+    series: &Series,
+    doses: &[AntigenDose<'_>],
+    completed_group: &dyn Fn(&str) -> bool,
+) -> SeriesState {
+    let mut state = SeriesState {
+        evals: Vec::with_capacity(doses.len()),
+        targets: Vec::with_capacity(series.doses.len()),
+    };
+    for (i, dose) in doses.iter().enumerate() {
+        // CDSi 6.1: a sub-standard dose cannot count.
+        if let Some(reason) = dose.sub_standard {
+            state
+                .evals
+                .push(DoseEval::new(EvaluationStatus::SubStandard, Some(reason)));
+            continue;
+        }
+        // CDSi 6.2: skip target doses whose conditional skip is met on this date.
+        let target = loop {
+            let k = state.targets.len();
+            let Some(td) = target_definition(series, k) else {
+                break None;
+            };
+            let input = SkipInput {
+                org,
+                doses,
+                evals: &state.evals,
+                limit: i,
+                reference: dose.date,
+                completed_group,
+            };
+            // A recurring dose beyond the listed doses is never skipped (it would repeat forever).
+            if k < series.doses.len()
+                && !td.conditional_skips.is_empty()
+                && is_skipped(&td.conditional_skips, SkipContext::Evaluation, &input)
+            {
+                state.targets.push(TargetStatus::Skipped);
+                continue;
+            }
+            break Some(td);
+        };
+        let Some(td) = target else {
+            // CDSi 6: doses after the series is complete are extraneous.
+            state.evals.push(DoseEval::new(
+                EvaluationStatus::Extraneous,
+                Some(EvaluationReason::SeriesComplete),
+            ));
+            continue;
+        };
+        let eval = evaluate_dose(data, org, doses, &state, i, td);
+        if eval.status == EvaluationStatus::Valid {
+            state.targets.push(TargetStatus::Satisfied(i));
+            let mut eval = eval;
+            eval.target_dose = Some(u8::try_from(state.targets.len()).unwrap_or(u8::MAX));
+            state.evals.push(eval);
+        } else {
+            state.evals.push(eval);
+        }
+    }
+    state
+}
+
+fn evaluate_dose(
+    data: &SupportingData,
+    org: &Organized<'_>,
+    doses: &[AntigenDose<'_>],
+    state: &SeriesState,
+    i: usize,
+    td: &SeriesDose,
+) -> DoseEval {
+    let dose = &doses[i];
+    let date = dose.date;
+    let dob = org.dob;
+    // CDSi 6.3: an inadvertent vaccine never counts.
+    if td.inadvertent_vaccines.contains(&dose.cvx) {
+        let mut e = DoseEval::new(
+            EvaluationStatus::NotValid,
+            Some(EvaluationReason::Inadvertent),
+        );
+        e.inadvertent = true;
+        return e;
+    }
+    let mut reasons = Vec::new();
+    // Grace periods do not apply when the previous dose was itself not valid
+    // (CDSi 6.4/6.5: "previous dose evaluation status").
+    let grace_allowed = previous_dose(&state.evals, i)
+        .is_none_or(|j| state.evals[j].status == EvaluationStatus::Valid);
+
+    // CDSi 6.4 age.
+    if let Some(age) = age_rule(td, date) {
+        let abs_min = age.abs_min.map(|d| d.add_to(dob));
+        let min = age.min.map(|d| d.add_to(dob));
+        match check_min(date, abs_min, min, grace_allowed) {
+            Check::Fail => {
+                return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
+            }
+            Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
+            Check::Pass => {}
+        }
+        if age.max.is_some_and(|m| date >= m.add_to(dob)) {
+            // Test data and CDSi 4.x: a dose at/after the maximum age is extraneous.
+            return DoseEval::new(EvaluationStatus::Extraneous, Some(EvaluationReason::TooOld));
+        }
+    }
+
+    // CDSi 6.5 preferable interval; 6.6 allowable interval when it fails.
+    let mut preferable_interval_ok = true;
+    for rule in td.intervals.iter().filter(|r| interval_in_force(r, date)) {
+        let Some(reference) = interval_reference(rule, org, doses, state, i) else {
+            continue;
+        };
+        let abs = rule.abs_min.map(|d| d.add_to(reference));
+        let min = rule.min.map(|d| d.add_to(reference));
+        match check_min(date, abs, min, grace_allowed) {
+            Check::Fail => preferable_interval_ok = false,
+            Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
+            Check::Pass => {}
+        }
+    }
+    if !preferable_interval_ok {
+        let mut any = false;
+        let mut all_ok = true;
+        for rule in td
+            .allowable_intervals
+            .iter()
+            .filter(|r| interval_in_force(r, date))
+        {
+            let Some(reference) = interval_reference(rule, org, doses, state, i) else {
+                continue;
+            };
+            any = true;
+            if rule.abs_min.is_some_and(|d| date < d.add_to(reference)) {
+                all_ok = false;
+            }
+        }
+        if any && all_ok {
+            reasons.push(EvaluationReason::AllowableInterval);
+        } else {
+            return DoseEval::new(
+                EvaluationStatus::NotValid,
+                Some(EvaluationReason::IntervalTooSoon),
+            );
+        }
+    }
+
+    // CDSi 6.7 live virus conflict.
+    if live_virus_conflict(data, org, dose) {
+        return DoseEval::new(
+            EvaluationStatus::NotValid,
+            Some(EvaluationReason::LiveVirusConflict),
+        );
+    }
+
+    // CDSi 6.8 preferable vaccine, 6.9 allowable vaccine.
+    let preferable = td.preferable_vaccines.iter().any(|v| {
+        v.cvx == dose.cvx
+            && v.ages.contains(dob, date)
+            && v.mvx
+                .as_deref()
+                .is_none_or(|m| dose.mvx.is_some_and(|dm| dm.eq_ignore_ascii_case(m)))
+    });
+    if !preferable {
+        let allowable = td
+            .allowable_vaccines
+            .iter()
+            .any(|v| v.cvx == dose.cvx && v.ages.contains(dob, date));
+        if !allowable {
+            return DoseEval::new(
+                EvaluationStatus::NotValid,
+                Some(EvaluationReason::NotPreferableOrAllowable),
+            );
+        }
+        reasons.push(EvaluationReason::AllowableVaccine);
+    }
+
+    DoseEval {
+        status: EvaluationStatus::Valid,
+        reasons,
+        target_dose: None,
+        inadvertent: false,
+    }
+}
+
+/// CDSi 6.7: is this dose given within the conflict window of an earlier
+/// live virus vaccine?
+fn live_virus_conflict(data: &SupportingData, org: &Organized<'_>, dose: &AntigenDose<'_>) -> bool {
+    if data.live_virus_current.binary_search(&dose.cvx).is_err() {
+        return false;
+    }
+    data.live_virus_conflicts
+        .iter()
+        .filter(|c| c.current == dose.cvx)
+        .any(|c| {
+            org.all_doses.iter().any(|&(d, cvx, idx)| {
+                idx != dose.index
+                    && cvx == c.previous
+                    && d < dose.date
+                    && dose.date >= c.begin.add_to(d)
+                    && dose.date < c.min_end.add_to(d)
+            })
+        })
+}

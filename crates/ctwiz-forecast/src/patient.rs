@@ -1,0 +1,122 @@
+//! Input: the patient, their immunization history and their observations
+//! (CDSi 4.1 "Gather necessary data": patient data).
+
+use crate::supporting_data::{ObservationCode, Sex};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Whether a recorded dose was actually given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdministrationStatus {
+    /// The dose was administered (the normal case).
+    #[default]
+    Administered,
+    /// The record says the dose was not administered; it is ignored.
+    NotAdministered,
+    /// The patient or guardian refused; the dose is ignored.
+    Refused,
+}
+
+/// One vaccine dose in the patient's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdministeredDose {
+    /// Date administered.
+    pub date: NaiveDate,
+    /// CVX code as recorded (e.g. `"03"` or `"3"`).
+    pub cvx: String,
+    /// MVX manufacturer code, if recorded.
+    #[serde(default)]
+    pub mvx: Option<String>,
+    /// Lot expiration date, if recorded: a dose given after it is sub-standard.
+    #[serde(default)]
+    pub lot_expiration: Option<NaiveDate>,
+    /// The dose is known to be sub-potent or recalled (sub-standard).
+    #[serde(default)]
+    pub sub_potent: bool,
+    /// Administered, not administered or refused.
+    #[serde(default)]
+    pub status: AdministrationStatus,
+}
+
+impl AdministeredDose {
+    /// An administered dose with just a date and CVX.
+    pub fn new(date: NaiveDate, cvx: impl Into<String>) -> Self {
+        AdministeredDose {
+            date,
+            cvx: cvx.into(),
+            mvx: None,
+            lot_expiration: None,
+            sub_potent: false,
+            status: AdministrationStatus::Administered,
+        }
+    }
+
+    /// Sets the manufacturer.
+    pub fn with_mvx(mut self, mvx: impl Into<String>) -> Self {
+        self.mvx = Some(mvx.into());
+        self
+    }
+}
+
+/// A CDSi observation (condition, immunity, contraindication, indication).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Observation code from `ScheduleSupportingData.xml`, e.g. `"085"`.
+    pub code: String,
+    /// When it was observed (used for intervals from an observation).
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+}
+
+impl Observation {
+    /// An observation without a date.
+    pub fn new(code: impl Into<String>) -> Self {
+        Observation {
+            code: code.into(),
+            date: None,
+        }
+    }
+
+    pub(crate) fn parsed_code(&self) -> Option<ObservationCode> {
+        ObservationCode::parse(&self.code)
+    }
+}
+
+/// The patient whose history is evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    /// Date of birth.
+    pub dob: NaiveDate,
+    /// Sex (for sex-specific series such as HPV).
+    pub sex: Sex,
+    /// Immunization history, in any order.
+    #[serde(default)]
+    pub doses: Vec<AdministeredDose>,
+    /// Observations.
+    #[serde(default)]
+    pub observations: Vec<Observation>,
+}
+
+impl Patient {
+    /// A patient with no history.
+    pub fn new(dob: NaiveDate, sex: Sex) -> Self {
+        Patient {
+            dob,
+            sex,
+            doses: Vec::new(),
+            observations: Vec::new(),
+        }
+    }
+
+    /// Adds a dose (builder style).
+    pub fn with_dose(mut self, dose: AdministeredDose) -> Self {
+        self.doses.push(dose);
+        self
+    }
+
+    /// Adds an observation (builder style).
+    pub fn with_observation(mut self, observation: Observation) -> Self {
+        self.observations.push(observation);
+        self
+    }
+}

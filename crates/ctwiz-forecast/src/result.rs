@@ -1,0 +1,241 @@
+//! Output: evaluations, patient series and forecasts (serde-serializable).
+
+use crate::supporting_data::{Cvx, SeriesType};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Evaluation status of a dose for one antigen (CDSi "dose status").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum EvaluationStatus {
+    /// Counts toward the series.
+    Valid,
+    /// Does not count and needs to be repeated.
+    NotValid,
+    /// Does not count and does not need to be repeated.
+    Extraneous,
+    /// Expired lot, sub-potent or recalled: does not count.
+    SubStandard,
+}
+
+impl EvaluationStatus {
+    /// The CDC's spelling (`"Not Valid"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvaluationStatus::Valid => "Valid",
+            EvaluationStatus::NotValid => "Not Valid",
+            EvaluationStatus::Extraneous => "Extraneous",
+            EvaluationStatus::SubStandard => "Sub-standard",
+        }
+    }
+}
+
+/// Why a dose got its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum EvaluationReason {
+    /// Given before the absolute minimum age.
+    TooYoung,
+    /// Given at or after the maximum age.
+    TooOld,
+    /// Given within the grace period before the minimum age.
+    AgeGracePeriod,
+    /// Given before the (absolute) minimum interval.
+    IntervalTooSoon,
+    /// Given within the grace period of the minimum interval.
+    IntervalGracePeriod,
+    /// Only the allowable interval was met.
+    AllowableInterval,
+    /// Given too soon after a conflicting live virus vaccine.
+    LiveVirusConflict,
+    /// The vaccine is neither preferable nor allowable for the target dose.
+    NotPreferableOrAllowable,
+    /// The vaccine is allowable but not preferable.
+    AllowableVaccine,
+    /// The vaccine was given inadvertently (wrong vaccine for this antigen).
+    Inadvertent,
+    /// The series was already complete.
+    SeriesComplete,
+    /// Given after the lot's expiration date.
+    ExpiredLot,
+    /// Recorded as sub-potent or recalled.
+    SubPotent,
+}
+
+impl EvaluationReason {
+    /// A short human-readable text.
+    pub fn text(self) -> &'static str {
+        match self {
+            EvaluationReason::TooYoung => "Age: too young",
+            EvaluationReason::TooOld => "Age: too old",
+            EvaluationReason::AgeGracePeriod => "Age: grace period",
+            EvaluationReason::IntervalTooSoon => "Interval: too soon",
+            EvaluationReason::IntervalGracePeriod => "Interval: grace period",
+            EvaluationReason::AllowableInterval => "Interval: allowable interval",
+            EvaluationReason::LiveVirusConflict => "Live virus conflict",
+            EvaluationReason::NotPreferableOrAllowable => "Not a preferable or allowable vaccine",
+            EvaluationReason::AllowableVaccine => "Allowable vaccine",
+            EvaluationReason::Inadvertent => "Inadvertent vaccine",
+            EvaluationReason::SeriesComplete => "Series already complete",
+            EvaluationReason::ExpiredLot => "Expired lot",
+            EvaluationReason::SubPotent => "Sub-potent or recalled",
+        }
+    }
+}
+
+/// One administered dose evaluated against one patient series.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DoseEvaluation {
+    /// Index into [`crate::Patient::doses`].
+    pub dose_index: usize,
+    /// Date administered.
+    pub date: NaiveDate,
+    /// CVX.
+    pub cvx: Cvx,
+    /// Status.
+    pub status: EvaluationStatus,
+    /// Reasons (empty for a plain valid dose).
+    pub reasons: Vec<EvaluationReason>,
+    /// Target dose (1-based) this dose satisfied, if valid.
+    pub target_dose: Option<u8>,
+}
+
+/// Status of a patient series, antigen or vaccine group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum SeriesStatus {
+    /// More doses are due.
+    NotComplete,
+    /// All target doses satisfied.
+    Complete,
+    /// Evidence of immunity.
+    Immune,
+    /// Past the maximum age for the next dose.
+    AgedOut,
+    /// Contraindicated.
+    Contraindicated,
+    /// Not recommended (no relevant series).
+    NotRecommended,
+}
+
+impl SeriesStatus {
+    /// The CDC's spelling (`"Not Complete"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesStatus::NotComplete => "Not Complete",
+            SeriesStatus::Complete => "Complete",
+            SeriesStatus::Immune => "Immune",
+            SeriesStatus::AgedOut => "Aged Out",
+            SeriesStatus::Contraindicated => "Contraindicated",
+            SeriesStatus::NotRecommended => "Not Recommended",
+        }
+    }
+}
+
+/// A vaccine the forecast recommends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecommendedVaccine {
+    /// CVX.
+    pub cvx: Cvx,
+    /// Vaccine type name.
+    pub vaccine_type: String,
+}
+
+/// Forecast of the next dose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ForecastDates {
+    /// Target dose number (1-based).
+    pub dose_number: u8,
+    /// Earliest date the dose may be given.
+    pub earliest: NaiveDate,
+    /// Recommended date.
+    pub recommended: NaiveDate,
+    /// After this date the dose is overdue.
+    pub past_due: Option<NaiveDate>,
+    /// Latest date the dose may be given.
+    pub latest: Option<NaiveDate>,
+    /// Vaccines to give.
+    pub vaccines: Vec<RecommendedVaccine>,
+}
+
+/// One series considered for an antigen.
+#[derive(Clone, Debug, Serialize)]
+pub struct PatientSeries {
+    /// Series name.
+    pub name: String,
+    /// Series type.
+    pub series_type: SeriesType,
+    /// Series group.
+    pub series_group: String,
+    /// Status.
+    pub status: SeriesStatus,
+    /// Each dose of the antigen evaluated against this series.
+    pub doses: Vec<DoseEvaluation>,
+    /// Number of valid doses.
+    pub valid_doses: usize,
+    /// Forecast when status is Not Complete.
+    pub forecast: Option<ForecastDates>,
+    /// Selection score (CDSi 8 series scoring).
+    pub score: i32,
+}
+
+/// Result for one antigen.
+#[derive(Clone, Debug, Serialize)]
+pub struct AntigenResult {
+    /// Antigen name.
+    pub antigen: String,
+    /// Relevant series evaluated.
+    pub series: Vec<PatientSeries>,
+    /// Index of the best patient series in `series`.
+    pub best_series: Option<usize>,
+    /// Status of the best series.
+    pub status: SeriesStatus,
+    /// Forecast of the best series.
+    pub forecast: Option<ForecastDates>,
+}
+
+impl AntigenResult {
+    /// The selected series.
+    pub fn best(&self) -> Option<&PatientSeries> {
+        self.best_series.and_then(|i| self.series.get(i))
+    }
+}
+
+/// Forecast for a vaccine group (CDSi 9).
+#[derive(Clone, Debug, Serialize)]
+pub struct VaccineGroupForecast {
+    /// Vaccine group name.
+    pub vaccine_group: String,
+    /// Status.
+    pub status: SeriesStatus,
+    /// Forecast when not complete.
+    pub forecast: Option<ForecastDates>,
+    /// Antigens of the group.
+    pub antigens: Vec<String>,
+}
+
+/// Everything the engine computed for one patient.
+#[derive(Clone, Debug, Serialize)]
+pub struct ForecastResult {
+    /// Assessment date.
+    pub assessment_date: NaiveDate,
+    /// Per antigen.
+    pub antigens: Vec<AntigenResult>,
+    /// Per vaccine group.
+    pub vaccine_groups: Vec<VaccineGroupForecast>,
+    /// Indices of doses whose CVX is unknown to the supporting data.
+    pub unknown_vaccines: Vec<usize>,
+}
+
+impl ForecastResult {
+    /// The result for one antigen, by name.
+    pub fn antigen(&self, name: &str) -> Option<&AntigenResult> {
+        self.antigens
+            .iter()
+            .find(|a| a.antigen.eq_ignore_ascii_case(name))
+    }
+
+    /// The forecast for one vaccine group, by CDSi name.
+    pub fn vaccine_group(&self, name: &str) -> Option<&VaccineGroupForecast> {
+        self.vaccine_groups
+            .iter()
+            .find(|g| g.vaccine_group.eq_ignore_ascii_case(name))
+    }
+}

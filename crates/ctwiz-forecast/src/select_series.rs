@@ -1,0 +1,281 @@
+//! CDSi 5 "Identify relevant patient series" and CDSi 8 "Select best patient
+//! series": which series apply to the patient, and which one of them drives
+//! the antigen's forecast (pre-filtering scorable series, choosing an
+//! obvious winner, scoring complete or in-process series, then choosing
+//! among series groups).
+
+use crate::gather::Organized;
+use crate::result::SeriesStatus;
+use crate::supporting_data::{Series, SeriesType};
+use chrono::NaiveDate;
+
+/// CDSi 5: a standard series is relevant to everyone; a risk series only when
+/// the patient has one of its indications in its age window; either only
+/// when the patient's sex is among the series' required genders.
+pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
+    if !series.required_gender.is_empty() && !series.required_gender.contains(&org.sex) {
+        return false;
+    }
+    match series.series_type {
+        SeriesType::Standard | SeriesType::EvaluationOnly => true,
+        SeriesType::Risk => series
+            .indications
+            .iter()
+            .any(|ind| org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)),
+    }
+}
+
+/// What selection needs to know about an evaluated patient series.
+pub(crate) struct Candidate<'a> {
+    pub series: &'a Series,
+    pub status: SeriesStatus,
+    pub valid_doses: usize,
+    pub first_valid: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub remaining: usize,
+    pub forecast_earliest: Option<NaiveDate>,
+    /// Every valid dose is a preferable vaccine of a product series.
+    pub all_product: bool,
+}
+
+impl Candidate<'_> {
+    fn complete(&self) -> bool {
+        matches!(self.status, SeriesStatus::Complete | SeriesStatus::Immune)
+    }
+    fn in_process(&self) -> bool {
+        self.valid_doses > 0
+    }
+}
+
+/// CDSi 8.1: a series is scorable when the patient could start it: the first
+/// valid dose (or the assessment date, before any dose) falls between the
+/// series' minimum and maximum age to start.
+fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
+    if c.series.series_type == SeriesType::EvaluationOnly {
+        return false;
+    }
+    let start = c.first_valid.unwrap_or(org.assessment);
+    c.series
+        .min_age_to_start
+        .is_none_or(|m| start >= m.add_to(org.dob))
+        && c.series
+            .max_age_to_start
+            .is_none_or(|m| start < m.add_to(org.dob))
+}
+
+/// Scores and returns per-candidate scores plus the index of the best
+/// candidate overall, or `None` when no series can be selected.
+pub(crate) fn select_best(
+    cands: &[Candidate<'_>],
+    org: &Organized<'_>,
+    scores: &mut [i32],
+) -> Option<usize> {
+    let mut groups: Vec<&str> = cands
+        .iter()
+        .map(|c| c.series.series_group.as_str())
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut winners: Vec<usize> = Vec::new();
+    for g in groups {
+        let members: Vec<usize> = (0..cands.len())
+            .filter(|&i| {
+                cands[i].series.series_group == g
+                    && cands[i].series.series_type != SeriesType::EvaluationOnly
+            })
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        // Priority: only the series of the highest priority letter compete.
+        let best_priority = members
+            .iter()
+            .map(|&i| cands[i].series.priority)
+            .min()
+            .unwrap_or('A');
+        let members: Vec<usize> = members
+            .into_iter()
+            .filter(|&i| cands[i].series.priority == best_priority)
+            .collect();
+        // CDSi 8.2: with no valid dose in any series of the group, the
+        // default series is the patient's series.
+        if members.iter().all(|&i| cands[i].valid_doses == 0) {
+            if let Some(d) = members
+                .iter()
+                .copied()
+                .find(|&i| cands[i].series.default_series)
+            {
+                winners.push(d);
+                continue;
+            }
+        }
+        let scorable_members: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| scorable(&cands[i], org))
+            .collect();
+        if scorable_members.is_empty() {
+            continue;
+        }
+        if let Some(w) = select_in_group(cands, &scorable_members, scores) {
+            winners.push(w);
+        }
+    }
+    choose_among_groups(cands, &winners)
+}
+
+fn select_in_group(
+    cands: &[Candidate<'_>],
+    members: &[usize],
+    scores: &mut [i32],
+) -> Option<usize> {
+    if members.len() == 1 {
+        return members.first().copied();
+    }
+    let complete: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| cands[i].complete())
+        .collect();
+    if complete.len() == 1 {
+        return complete.first().copied();
+    }
+    if complete.len() > 1 {
+        score_complete(cands, &complete, scores);
+        return best_scored(cands, &complete, scores);
+    }
+    let in_process: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| cands[i].in_process())
+        .collect();
+    if in_process.len() == 1 {
+        return in_process.first().copied();
+    }
+    if in_process.len() > 1 {
+        score_in_process(cands, &in_process, scores);
+        return best_scored(cands, &in_process, scores);
+    }
+    // CDSi 8.3: nothing started — the default series, else the preferred one.
+    if let Some(d) = members
+        .iter()
+        .copied()
+        .find(|&i| cands[i].series.default_series)
+    {
+        return Some(d);
+    }
+    members
+        .iter()
+        .copied()
+        .min_by_key(|&i| cands[i].series.preference)
+}
+
+fn award<K: Ord + Copy>(
+    members: &[usize],
+    scores: &mut [i32],
+    key: impl Fn(usize) -> Option<K>,
+    best_is_max: bool,
+    points: i32,
+) {
+    let keys: Vec<Option<K>> = members.iter().map(|&i| key(i)).collect();
+    let best = if best_is_max {
+        keys.iter().flatten().max().copied()
+    } else {
+        keys.iter().flatten().min().copied()
+    };
+    if let Some(best) = best {
+        for (m, k) in members.iter().zip(&keys) {
+            if *k == Some(best) {
+                scores[*m] += points;
+            }
+        }
+    }
+}
+
+/// CDSi 8.4 complete-series scoring.
+fn score_complete(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]) {
+    award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
+    for &i in members {
+        if cands[i].series.product_path && cands[i].all_product {
+            scores[i] += 1;
+        }
+    }
+    award(members, scores, |i| cands[i].completed_on, false, 1);
+}
+
+/// CDSi 8.4 in-process-series scoring.
+fn score_in_process(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]) {
+    for &i in members {
+        let c = &cands[i];
+        if c.series.product_path {
+            scores[i] += if c.all_product { 1 } else { -1 };
+        }
+        // Can the series still be completed?
+        scores[i] += if c.status == SeriesStatus::NotComplete {
+            1
+        } else {
+            -1
+        };
+    }
+    award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
+    award(members, scores, |i| Some(cands[i].remaining), false, 1);
+    award(
+        members,
+        scores,
+        |i| {
+            if cands[i].status == SeriesStatus::NotComplete {
+                cands[i].forecast_earliest
+            } else {
+                None
+            }
+        },
+        false,
+        1,
+    );
+}
+
+fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Option<usize> {
+    members.iter().copied().max_by(|&a, &b| {
+        scores[a]
+            .cmp(&scores[b])
+            .then_with(|| cands[b].series.preference.cmp(&cands[a].series.preference))
+            .then_with(|| b.cmp(&a))
+    })
+}
+
+/// Among the best series of each series group: prefer one that still needs
+/// doses, then a complete one, then by priority letter and group number.
+fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usize> {
+    let rank = |i: usize| match cands[i].status {
+        SeriesStatus::NotComplete => 0,
+        SeriesStatus::Complete | SeriesStatus::Immune => 1,
+        SeriesStatus::Contraindicated => 2,
+        _ => 3,
+    };
+    // A complete series satisfies its equivalent series groups.
+    let satisfied: Vec<&str> = winners
+        .iter()
+        .filter(|&&i| cands[i].complete())
+        .flat_map(|&i| {
+            cands[i]
+                .series
+                .equivalent_series_groups
+                .iter()
+                .map(String::as_str)
+        })
+        .collect();
+    winners
+        .iter()
+        .copied()
+        .filter(|&i| {
+            cands[i].complete() || !satisfied.contains(&cands[i].series.series_group.as_str())
+        })
+        .min_by_key(|&i| {
+            (
+                rank(i),
+                cands[i].series.priority,
+                cands[i].series.series_group.clone(),
+            )
+        })
+        .or_else(|| winners.first().copied())
+}

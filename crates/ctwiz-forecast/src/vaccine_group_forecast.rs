@@ -1,0 +1,100 @@
+//! CDSi 9 "Identify and evaluate vaccine group": combine the antigens of a
+//! vaccine group (e.g. Diphtheria, Tetanus and Pertussis for DTaP/Tdap/Td)
+//! into one status and one forecast.
+
+use crate::result::{AntigenResult, ForecastDates, SeriesStatus, VaccineGroupForecast};
+use crate::supporting_data::VaccineGroup;
+
+/// Combines the group's antigen results.
+pub(crate) fn vaccine_group_forecast(
+    group: &VaccineGroup,
+    antigens: &[AntigenResult],
+) -> VaccineGroupForecast {
+    let members: Vec<&AntigenResult> = group
+        .antigens
+        .iter()
+        .filter_map(|id| antigens.get(usize::from(id.0)))
+        .collect();
+    let names = members.iter().map(|a| a.antigen.clone()).collect();
+    let considered: Vec<&AntigenResult> = members
+        .iter()
+        .copied()
+        .filter(|a| a.status != SeriesStatus::NotRecommended)
+        .collect();
+    let status = group_status(&considered);
+    let forecast = if status == SeriesStatus::NotComplete {
+        let due = considered
+            .iter()
+            .filter(|a| a.status == SeriesStatus::NotComplete)
+            .filter_map(|a| a.forecast.as_ref());
+        if group.administer_full_group {
+            combine_full_group(due)
+        } else {
+            // Not the full group: the antigen needing a dose soonest drives it.
+            due.min_by_key(|f| (f.earliest, f.recommended)).cloned()
+        }
+    } else {
+        None
+    };
+    VaccineGroupForecast {
+        vaccine_group: group.name.clone(),
+        status,
+        forecast,
+        antigens: names,
+    }
+}
+
+fn group_status(members: &[&AntigenResult]) -> SeriesStatus {
+    if members.is_empty() {
+        return SeriesStatus::NotRecommended;
+    }
+    let any = |s: SeriesStatus| members.iter().any(|a| a.status == s);
+    let all = |s: SeriesStatus| members.iter().all(|a| a.status == s);
+    // CDSi 9: a contraindicated antigen stops the whole group.
+    if any(SeriesStatus::Contraindicated) {
+        SeriesStatus::Contraindicated
+    } else if any(SeriesStatus::NotComplete) {
+        SeriesStatus::NotComplete
+    } else if all(SeriesStatus::Immune) {
+        SeriesStatus::Immune
+    } else if members
+        .iter()
+        .all(|a| matches!(a.status, SeriesStatus::Complete | SeriesStatus::Immune))
+    {
+        SeriesStatus::Complete
+    } else if any(SeriesStatus::AgedOut) {
+        SeriesStatus::AgedOut
+    } else {
+        members
+            .first()
+            .map_or(SeriesStatus::NotRecommended, |a| a.status)
+    }
+}
+
+/// Administer-full-vaccine-group: earliest and recommended dates are the
+/// latest of the antigens' (so every antigen's requirement is met); past-due
+/// and latest are the earliest.
+fn combine_full_group<'a>(
+    mut it: impl Iterator<Item = &'a ForecastDates>,
+) -> Option<ForecastDates> {
+    let mut out = it.next()?.clone();
+    for f in it {
+        out.earliest = out.earliest.max(f.earliest);
+        out.recommended = out.recommended.max(f.recommended);
+        out.past_due = match (out.past_due, f.past_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        out.latest = match (out.latest, f.latest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for v in &f.vaccines {
+            if !out.vaccines.iter().any(|x| x.cvx == v.cvx) {
+                out.vaccines.push(v.clone());
+            }
+        }
+    }
+    out.recommended = out.recommended.max(out.earliest);
+    Some(out)
+}
