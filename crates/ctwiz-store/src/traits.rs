@@ -71,8 +71,17 @@ pub trait PatientStore {
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId>;
     /// Creates many patients with their doses in one transaction (bulk loads); all or nothing.
     fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>>;
-    /// Streams patients (with doses) in id order to `f`, in chunks, for reports.
+    /// Streams every patient with their live doses to `f`, for exports and checks.
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()>;
+    /// Streams patients born in `born` (inclusive; all when `None`) with their live doses,
+    /// `chunk` at a time, so reports can process a cohort of any size in flat memory and
+    /// work on each chunk in parallel.
+    fn for_each_chunk(
+        &self,
+        born: Option<(NaiveDate, NaiveDate)>,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>)>) -> Result<()>,
+    ) -> Result<()>;
 }
 
 pub trait DoseStore {

@@ -425,4 +425,25 @@ fn streams_every_patient_with_its_doses() {
     })
     .unwrap();
     assert_eq!((n, d), (120, expected));
+    // A birth-date window streams exactly the patients born in it, in chunks.
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2015, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2020, 12, 31).unwrap(),
+    );
+    let want: Vec<i64> = (0..120u64)
+        .filter(|i| (from..=to).contains(&synth::child(&cfg(), *i).patient.dob))
+        .map(|i| i as i64 + 1)
+        .collect();
+    let mut got = Vec::new();
+    s.for_each_chunk(Some((from, to)), 7, &mut |chunk| {
+        assert!(chunk.len() <= 7);
+        for (p, doses) in chunk {
+            assert_eq!(doses.len(), s.doses(p.id.unwrap()).unwrap().len());
+            got.push(p.id.unwrap().0);
+        }
+        Ok(())
+    })
+    .unwrap();
+    got.sort_unstable();
+    assert_eq!(got, want);
 }

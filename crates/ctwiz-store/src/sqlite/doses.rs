@@ -110,6 +110,22 @@ impl SqliteStore {
         ])
     }
 
+    /// Live doses of the given patients, grouped by patient.
+    pub(super) fn doses_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Dose>>> {
+        let list = serde_json::to_string(ids)?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE patient_id IN (SELECT value FROM json_each(?1))
+             AND deleted_reason IS NULL ORDER BY patient_id, date, id"
+        ))?;
+        let mut rows = st.query([list])?;
+        let mut out: HashMap<i64, Vec<Dose>> = HashMap::with_capacity(ids.len());
+        while let Some(r) = rows.next()? {
+            let pid: i64 = r.get(1)?;
+            out.entry(pid).or_default().push(dose_from_row(r)?);
+        }
+        Ok(out)
+    }
+
     /// Live doses of patients with ids in `first..=last`, grouped by patient.
     pub(super) fn doses_between(&self, first: i64, last: i64) -> Result<HashMap<i64, Vec<Dose>>> {
         let mut st = self.conn.prepare_cached(&format!(

@@ -296,33 +296,61 @@ impl PatientStore for SqliteStore {
     }
 
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()> {
-        // Keyset pagination so memory stays flat however large the registry is.
-        const CHUNK: i64 = 2000;
-        let mut after = 0i64;
+        self.for_each_chunk(None, 2000, &mut |chunk| {
+            for (p, d) in chunk {
+                f(p, d)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn for_each_chunk(
+        &self,
+        born: Option<(NaiveDate, NaiveDate)>,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>)>) -> Result<()>,
+    ) -> Result<()> {
+        // Keyset pagination over (dob, id), which the dob index serves in order, so
+        // memory stays flat and each chunk costs the same however large the registry is.
+        // Dates are stored as ISO text, so bounds are compared as text too.
+        let (from, to) = match born {
+            Some((f, t)) => (
+                f.format(codec::DATE).to_string(),
+                t.format(codec::DATE).to_string(),
+            ),
+            None => ("0000-01-01".to_string(), "9999-12-31".to_string()),
+        };
+        let mut after = (from, 0i64);
         loop {
-            let mut batch: Vec<Patient> = Vec::with_capacity(CHUNK as usize);
+            let mut batch: Vec<Patient> = Vec::with_capacity(chunk);
+            let mut last_key = None;
             {
                 let mut st = self.conn.prepare_cached(
-                    "SELECT id, detail FROM patients WHERE id > ?1 ORDER BY id LIMIT ?2",
+                    "SELECT id, detail, dob FROM patients
+                     WHERE dob >= ?1 AND (dob, id) > (?1, ?2) AND dob <= ?3
+                     ORDER BY dob, id LIMIT ?4",
                 )?;
-                let rows = st.query_map(params![after, CHUNK], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })?;
-                for r in rows {
-                    let (id, d) = r?;
-                    batch.push(Self::patient_from_detail(id, &d)?);
+                let mut rows = st.query(params![after.0, after.1, to, chunk as i64])?;
+                while let Some(r) = rows.next()? {
+                    let id: i64 = r.get(0)?;
+                    batch.push(Self::patient_from_detail(id, &r.get::<_, String>(1)?)?);
+                    last_key = Some((r.get::<_, String>(2)?, id));
                 }
             }
-            let Some(last) = batch.last().and_then(|p| p.id) else {
+            let Some(key) = last_key else {
                 return Ok(());
             };
-            let mut doses = self.doses_between(batch[0].id.map_or(0, |i| i.0), last.0)?;
-            for p in batch {
-                let id = p.id.map_or(0, |i| i.0);
-                let mine = doses.remove(&id).unwrap_or_default();
-                f(p, mine)?;
-            }
-            after = last.0;
+            let ids: Vec<i64> = batch.iter().filter_map(|p| p.id.map(|i| i.0)).collect();
+            let mut doses = self.doses_of(&ids)?;
+            let items = batch
+                .into_iter()
+                .map(|p| {
+                    let mine = p.id.and_then(|i| doses.remove(&i.0)).unwrap_or_default();
+                    (p, mine)
+                })
+                .collect();
+            f(items)?;
+            after = key;
         }
     }
 }
