@@ -90,7 +90,7 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
             let completed = |g: &str| completed_groups.contains(&g);
             evaluate_series(data, org, series, doses, &completed)
         };
-        if crate::evaluate::target_definition(series, state.targets.len()).is_none() {
+        if crate::evaluate::target_definition(series, state.pos).is_none() {
             completed_groups.push(series.series_group.as_str());
         }
         states.push((si, state));
@@ -127,7 +127,7 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
             } else {
                 None
             },
-            remaining: series.doses.len().saturating_sub(state.targets.len()),
+            remaining: series.doses.len().saturating_sub(state.pos),
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
             all_product,
         });

@@ -49,7 +49,11 @@ pub(crate) enum TargetStatus {
 #[derive(Clone, Debug)]
 pub(crate) struct SeriesState {
     pub evals: Vec<DoseEval>,
+    /// History of target doses dealt with, in order.
     pub targets: Vec<TargetStatus>,
+    /// Index of the current target dose definition; a satisfied recurring
+    /// dose stays current, everything else moves on.
+    pub pos: usize,
 }
 
 impl SeriesState {
@@ -61,12 +65,9 @@ impl SeriesState {
     }
 }
 
-/// The definition of target dose `k` (0-based); a recurring last dose repeats.
+/// The definition of target dose `k` (0-based); `None` once the series is done.
 pub(crate) fn target_definition(series: &Series, k: usize) -> Option<&SeriesDose> {
-    match series.doses.get(k) {
-        Some(d) => Some(d),
-        None => series.doses.last().filter(|d| d.recurring),
-    }
+    series.doses.get(k)
 }
 
 /// The dose an interval "from the immediate previous dose" refers to: the
@@ -163,6 +164,7 @@ pub(crate) fn evaluate_series(
     let mut state = SeriesState {
         evals: Vec::with_capacity(doses.len()),
         targets: Vec::with_capacity(series.doses.len()),
+        pos: 0,
     };
     for (i, dose) in doses.iter().enumerate() {
         // CDSi 6.1: a sub-standard dose cannot count.
@@ -174,7 +176,7 @@ pub(crate) fn evaluate_series(
         }
         // CDSi 6.2: skip target doses whose conditional skip is met on this date.
         let target = loop {
-            let k = state.targets.len();
+            let k = state.pos;
             let Some(td) = target_definition(series, k) else {
                 break None;
             };
@@ -186,12 +188,11 @@ pub(crate) fn evaluate_series(
                 reference: dose.date,
                 completed_group,
             };
-            // A recurring dose beyond the listed doses is never skipped (it would repeat forever).
-            if k < series.doses.len()
-                && !td.conditional_skips.is_empty()
+            if !td.conditional_skips.is_empty()
                 && is_skipped(&td.conditional_skips, SkipContext::Evaluation, &input)
             {
                 state.targets.push(TargetStatus::Skipped);
+                state.pos = k + 1;
                 continue;
             }
             break Some(td);
@@ -207,8 +208,12 @@ pub(crate) fn evaluate_series(
         let eval = evaluate_dose(data, org, doses, &state, i, td);
         if eval.status == EvaluationStatus::Valid {
             state.targets.push(TargetStatus::Satisfied(i));
+            // CDSi 6.11: a satisfied recurring target dose stays the current target.
+            if !td.recurring {
+                state.pos += 1;
+            }
             let mut eval = eval;
-            eval.target_dose = Some(u8::try_from(state.targets.len()).unwrap_or(u8::MAX));
+            eval.target_dose = Some(td.number);
             state.evals.push(eval);
         } else {
             state.evals.push(eval);

@@ -46,7 +46,7 @@ pub(crate) fn forecast_series(
     completed_group: &dyn Fn(&str) -> bool,
 ) -> (SeriesStatus, Option<ForecastDates>) {
     // CDSi 7.1: skip target doses whose forecast-context skip is met.
-    let mut k = state.targets.len();
+    let mut k = state.pos;
     let td = loop {
         let Some(td) = target_definition(series, k) else {
             return (SeriesStatus::Complete, None);
@@ -59,8 +59,7 @@ pub(crate) fn forecast_series(
             reference: org.assessment,
             completed_group,
         };
-        if k < series.doses.len()
-            && !td.conditional_skips.is_empty()
+        if !td.conditional_skips.is_empty()
             && is_skipped(&td.conditional_skips, SkipContext::Forecast, &input)
         {
             k += 1;
@@ -167,7 +166,16 @@ pub(crate) fn forecast_series(
     // The CDC reports the forecast dose number as the count of valid doses
     // plus one (skipped target doses are not counted).
     let valid = state.valid_doses();
-    let dose_number = u8::try_from(valid + 1).unwrap_or(u8::MAX);
+    // Seasonal doses are counted within the season.
+    let counted = match td.season_start {
+        Some(start) => state
+            .targets
+            .iter()
+            .filter(|t| matches!(t, crate::evaluate::TargetStatus::Satisfied(j) if doses[*j].date >= start))
+            .count(),
+        None => valid,
+    };
+    let dose_number = u8::try_from(counted + 1).unwrap_or(u8::MAX);
     (
         SeriesStatus::NotComplete,
         Some(ForecastDates {

@@ -243,8 +243,9 @@ fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Op
     })
 }
 
-/// Among the best series of each series group: prefer one that still needs
-/// doses, then a complete one, then by priority letter and group number.
+/// Among the best series of each series group: a complete series satisfies
+/// its equivalent series groups; otherwise the series that needs a dose
+/// soonest drives the antigen, then a complete one, then the others.
 fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usize> {
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
@@ -252,7 +253,6 @@ fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usi
         SeriesStatus::Contraindicated => 2,
         _ => 3,
     };
-    // A complete series satisfies its equivalent series groups.
     let satisfied: Vec<&str> = winners
         .iter()
         .filter(|&&i| cands[i].complete())
@@ -273,6 +273,7 @@ fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usi
         .min_by_key(|&i| {
             (
                 rank(i),
+                cands[i].forecast_earliest,
                 cands[i].series.priority,
                 cands[i].series.series_group.clone(),
             )
