@@ -1,0 +1,52 @@
+//! `ctwiz serve`: migrate the database, make sure someone can sign in, and run the web app.
+
+use super::{db, CliResult};
+use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::ids::{Email, Username};
+use ctwiz_store::{accounts, UserStore};
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Mark session cookies Secure (set when users reach the site over HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+/// Username of the first state administrator created on an empty database.
+const FIRST_ADMIN: &str = "admin";
+
+pub fn run(path: &Path, a: ServeArgs) -> CliResult {
+    let store = db::open(path)?;
+    if store.users()?.is_empty() {
+        let mut admin = User::new(
+            Username::new(FIRST_ADMIN)?,
+            "State Administrator",
+            Email::new("admin@localhost.invalid")?,
+        )?;
+        admin.grant(Grant::new(Role::StateAdmin, Scope::State)?);
+        let (_, temp) = accounts::create_with_temporary_password(&store, &admin)?;
+        // Printed once and never stored: the hash is all the database keeps.
+        println!("Created the first state administrator.");
+        println!("  username: {FIRST_ADMIN}");
+        println!("  one-time password: {temp}");
+        println!("You will choose a new password at first sign-in.");
+    }
+    drop(store);
+    let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
+    cfg.secure_cookies = a.secure_cookies;
+    println!(
+        "Serving {} on http://{} (Ctrl-C stops)",
+        path.display(),
+        a.addr
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(ctwiz_web::serve(cfg))?;
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! Administration for DPH state users: account requests (approve → two e-mails), users
+//! (unlock, change access types) and the e-mail outbox.
+
+use crate::error::AppError;
+use crate::page::{self, csrf_field};
+use crate::session::Ctx;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use ctwiz_core::access::{AccountStatus, Action, Grant, Role, Scope, User};
+use ctwiz_core::ids::{ClinicPin, UserId, Username};
+use ctwiz_store::accounts;
+use ctwiz_store::web::{RequestStatus, WebStore};
+use ctwiz_store::{SqliteStore, StoreError, UserStore};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
+    if !ctx.can(Action::UserManage) && !ctx.can(Action::AccountApprove) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(page::layout(
+        &ctx,
+        "Administration",
+        html! {
+            div.tiles {
+                @if ctx.can(Action::AccountApprove) { a.card href="/admin/requests" { h2 { "Account requests" } p { "Approve or reject requests for access." } } }
+                @if ctx.can(Action::UserManage) { a.card href="/admin/users" { h2 { "Users" } p { "Unlock accounts and change access types." } } }
+                @if ctx.can(Action::UserManage) { a.card href="/admin/outbox" { h2 { "E-mail outbox" } p { "Messages sent by the system." } } }
+            }
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- requests
+
+fn suggested_username(email: &str) -> String {
+    email
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::AccountApprove)?;
+    let all = state.db(|s| Ok(s.account_requests(None)?)).await?;
+    Ok(page::layout(
+        &ctx,
+        "Account requests",
+        html! {
+            @if all.is_empty() { p.muted { "No requests." } }
+            @for r in &all {
+                section.card {
+                    h2 { (r.request.full_name) " " span.muted { "– " (r.request.email) " – " (r.status.key()) } }
+                    p.muted { "Requested " (r.created_at) @if let Some(p) = &r.request.phone { " · phone " (p) } }
+                    ul { @for c in &r.request.clinics { li { (c.pin) ": " (c.role.label()) } } }
+                    @if r.status == RequestStatus::Pending {
+                        div.actions {
+                            form.inline method="post" action={ "/admin/requests/" (r.id) "/approve" } {
+                                (csrf_field(&ctx))
+                                label { span { "Username" } input type="text" name="username" value=(suggested_username(r.request.email.as_str())) required; }
+                                button type="submit" { "Approve" }
+                            }
+                            form.inline method="post" action={ "/admin/requests/" (r.id) "/reject" } {
+                                (csrf_field(&ctx))
+                                label { span { "Reason" } input type="text" name="note"; }
+                                button.secondary type="submit" { "Reject" }
+                            }
+                        }
+                    } @else {
+                        p { "Decided by " (r.decided_by.clone().unwrap_or_default()) @if let Some(u) = &r.username { " · username " (u) } @if let Some(n) = &r.note { " · " (n) } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    csrf: String,
+    username: String,
+}
+
+/// Creates the account, records the decision and queues the two e-mails, all at once.
+fn approve_request(s: &SqliteStore, ctx: &Ctx, id: i64, username: &str) -> Result<(), AppError> {
+    let username = Username::new(username)?;
+    let req = s
+        .account_request(id)?
+        .ok_or_else(|| AppError::NotFound(format!("Account request {id}")))?;
+    if req.status != RequestStatus::Pending {
+        return Err(AppError::BadRequest(format!(
+            "Request {id} was already decided."
+        )));
+    }
+    if s.account(&username)?.is_some() {
+        return Err(AppError::BadRequest(format!(
+            "The username {username} is taken; choose another."
+        )));
+    }
+    let mut user = User::new(
+        username.clone(),
+        &req.request.full_name,
+        req.request.email.clone(),
+    )?;
+    for c in &req.request.clinics {
+        user.grant(Grant::new(c.role, Scope::Clinic(c.pin.clone()))?);
+    }
+    s.in_transaction(|s| {
+        let (_, temp) = accounts::create_with_temporary_password(s, &user)?;
+        s.decide_account_request(id, RequestStatus::Approved, &ctx.actor(), None, Some(&username), ctx.now)?;
+        // Two messages, so a single intercepted e-mail does not open the account.
+        s.queue_email(
+            &user.email,
+            "Your CT WiZ account: username",
+            &format!("Your request for CT WiZ access was approved.\n\nUsername: {username}\n\nYour temporary password follows in a separate e-mail."),
+            ctx.now,
+        )?;
+        s.queue_email(
+            &user.email,
+            "Your CT WiZ account: temporary password",
+            &format!("Temporary password: {temp}\n\nAt first sign-in you will choose a new password and two security questions."),
+            ctx.now,
+        )?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(())
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<ApproveForm>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::AccountApprove)?;
+    ctx.check_csrf(&f.csrf)?;
+    state
+        .db(move |s| approve_request(s, &ctx, id, &f.username))
+        .await?;
+    Ok(Redirect::to("/admin/requests").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<RejectForm>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::AccountApprove)?;
+    ctx.check_csrf(&f.csrf)?;
+    state
+        .db(move |s| {
+            let note = Some(f.note.trim()).filter(|n| !n.is_empty());
+            Ok(s.decide_account_request(
+                id,
+                RequestStatus::Rejected,
+                &ctx.actor(),
+                note,
+                None,
+                ctx.now,
+            )?)
+        })
+        .await?;
+    Ok(Redirect::to("/admin/requests").into_response())
+}
+
+// ---------------------------------------------------------------- users
+
+fn scope_text(s: &Scope) -> String {
+    match s {
+        Scope::Clinic(p) => format!("clinic {p}"),
+        Scope::Jurisdiction(c) => format!("{c} County"),
+        Scope::State => "statewide".into(),
+    }
+}
+
+pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::UserManage)?;
+    let all = state.db(|s| Ok(s.users()?)).await?;
+    Ok(page::layout(
+        &ctx,
+        "Users",
+        html! {
+            table {
+                thead { tr { th { "User" } th { "Status" } th { "Access" } th { "" } } }
+                tbody {
+                    @for u in &all {
+                        @let uid = u.id.map(|i| i.0).unwrap_or_default();
+                        tr {
+                            td { strong { (u.username) } br; (u.full_name) br; span.muted { (u.email) } }
+                            td { (format!("{:?}", u.status))
+                                @if u.status != AccountStatus::Active {
+                                    form.inline method="post" action={ "/admin/users/" (uid) "/unlock" } { (csrf_field(&ctx)) button.small type="submit" { "Unlock" } }
+                                } }
+                            td {
+                                @for (i, g) in u.grants.iter().enumerate() {
+                                    form.inline method="post" action={ "/admin/users/" (uid) "/grants" } {
+                                        (csrf_field(&ctx))
+                                        input type="hidden" name="index" value=(i);
+                                        span { (scope_text(&g.scope)) " " }
+                                        select name="role" {
+                                            @for r in Role::ALL.iter().filter(|r| r.scope_kind() == g.role.scope_kind()) {
+                                                option value=(r.key()) selected[*r == g.role] { (r.label()) }
+                                            }
+                                            option value="remove" { "— remove this access —" }
+                                        }
+                                        button.small type="submit" { "Change" }
+                                    }
+                                    br;
+                                }
+                            }
+                            td {
+                                form.inline method="post" action={ "/admin/users/" (uid) "/grants" } {
+                                    (csrf_field(&ctx))
+                                    input type="hidden" name="index" value="new";
+                                    input type="text" name="pin" placeholder="Clinic PIN" size="9";
+                                    select name="role" {
+                                        @for r in Role::ALL.iter().filter(|r| r.scope_kind() == ctwiz_core::access::ScopeKind::Clinic) {
+                                            option value=(r.key()) { (r.label()) }
+                                        }
+                                    }
+                                    button.small.secondary type="submit" { "Add clinic" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::UserManage)?;
+    ctx.check_csrf(&f.csrf)?;
+    state
+        .db(move |s| Ok(s.set_status(UserId(id), AccountStatus::Active)?))
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    csrf: String,
+    index: String,
+    role: String,
+    #[serde(default)]
+    pin: String,
+}
+
+pub async fn change_grant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::UserManage)?;
+    ctx.check_csrf(&f.csrf)?;
+    state
+        .db(move |s| {
+            let uid = UserId(id);
+            let acc = s
+                .account_by_id(uid)?
+                .ok_or_else(|| AppError::NotFound(format!("User {id}")))?;
+            let mut grants = acc.user.grants.clone();
+            if f.index == "new" {
+                let pin = ClinicPin::new(&f.pin)?;
+                grants.retain(|g| g.scope != Scope::Clinic(pin.clone()));
+                grants.push(Grant::new(Role::parse(&f.role)?, Scope::Clinic(pin))?);
+            } else {
+                let i: usize = f.index.parse().map_err(|_| {
+                    AppError::BadRequest(format!("Unknown access entry {:?}.", f.index))
+                })?;
+                let g = grants
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| AppError::BadRequest(format!("Unknown access entry {i}.")))?;
+                if f.role == "remove" {
+                    grants.remove(i);
+                } else {
+                    grants[i] = Grant::new(Role::parse(&f.role)?, g.scope)?;
+                }
+            }
+            s.set_grants(uid, &grants)?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::UserManage)?;
+    let mails = state.db(|s| Ok(s.outbox(200)?)).await?;
+    Ok(page::layout(
+        &ctx,
+        "E-mail outbox",
+        html! {
+            p.muted { "Without an SMTP server configured, e-mail stays here for the state team to forward." }
+            @if mails.is_empty() { p.muted { "No e-mail yet." } }
+            @for m in &mails {
+                section.card {
+                    h2 { (m.subject) }
+                    p.muted { "To " (m.to) " · " (m.created_at) }
+                    pre.mail { (m.body) }
+                }
+            }
+        },
+    ))
+}

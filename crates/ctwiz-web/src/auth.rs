@@ -1,0 +1,688 @@
+//! Signing in and out, the first-sign-in steps (new password, security questions), the
+//! clinic chooser, forgot username/password, and the public request-an-account form.
+
+use crate::error::AppError;
+use crate::page::{self, csrf_field, form_error, select_field, text_field};
+use crate::session::{
+    clear_cookie, cookie, random_token, same_secret, set_cookie, token_hash, Ctx, PRE_COOKIE,
+    SESSION_COOKIE,
+};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::Form;
+use ctwiz_core::access::{AccountStatus, Role, ScopeKind};
+use ctwiz_core::ids::{ClinicPin, Email, Username};
+use ctwiz_store::accounts::{self, SIGN_IN_FAILED};
+use ctwiz_store::web::{NewAccountRequest, RequestedClinic, SecurityAnswer, WebStore};
+use ctwiz_store::{OrgStore, SqliteStore, UserStore};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+/// The questions users choose two of at first sign-in.
+pub const QUESTIONS: [&str; 6] = [
+    "What was the name of your first pet?",
+    "In what city were you born?",
+    "What was the name of your elementary school?",
+    "What is your oldest sibling's middle name?",
+    "What was the make of your first car?",
+    "What street did you grow up on?",
+];
+
+/// Answers compare case- and spacing-insensitively.
+fn normalize_answer(a: &str) -> String {
+    a.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Reuses the browser's pre-sign-in token or makes one; the form echoes it back.
+fn with_pre_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(&str) -> Markup,
+) -> Response {
+    let existing = cookie(headers, PRE_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (token, set) = match existing {
+        Some(t) => (t, None),
+        None => {
+            let t = random_token();
+            let c = set_cookie(state, PRE_COOKIE, &t);
+            (t, Some(c))
+        }
+    };
+    let body = render(&token);
+    (
+        status,
+        AppendHeaders(set.map(|c| (header::SET_COOKIE, c))),
+        body,
+    )
+        .into_response()
+}
+
+fn check_pre_token(headers: &HeaderMap, sent: &str) -> Result<(), AppError> {
+    match cookie(headers, PRE_COOKIE) {
+        Some(c) if same_secret(&c, sent) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
+fn pre_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+// ---------------------------------------------------------------- sign in / out
+
+fn sign_in_form(token: &str, error: Option<&str>, username: &str) -> Markup {
+    page::public(
+        "Sign in",
+        html! {
+            (form_error(error))
+            form.stack.card method="post" action="/sign-in" {
+                (pre_field(token))
+                label { span { "Username" } input type="text" name="username" value=(username) autocomplete="username" required autofocus; }
+                label { span { "Password" } input type="password" name="password" autocomplete="current-password" required; }
+                div.actions { button type="submit" { "Sign in" } }
+            }
+            p { a href="/forgot-username" { "Forgot your username?" } " · "
+                a href="/forgot-password" { "Forgot your password?" } " · "
+                a href="/request-account" { "Request an account" } }
+            p.muted { "For authorized users only. Activity is logged." }
+        },
+    )
+}
+
+pub async fn sign_in_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    with_pre_token(&state, &headers, StatusCode::OK, |t| {
+        sign_in_form(t, None, "")
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    check_pre_token(&headers, &f.csrf)?;
+    let username = f.username.trim().to_string();
+    let password = f.password;
+    let token = random_token();
+    let hash = token_hash(&token);
+    let outcome = state
+        .db(move |s| {
+            let now = crate::session::now();
+            match accounts::sign_in(s, &username, &password, now)? {
+                Ok(account) => {
+                    let id = account
+                        .user
+                        .id
+                        .ok_or_else(|| AppError::Internal("account without id".into()))?;
+                    s.create_session(&hash, id, &random_token(), None, now)?;
+                    let needs_setup =
+                        account.must_change_password || s.security_answers(id)?.is_empty();
+                    let clinics = account.user.clinics().len();
+                    Ok(Some((needs_setup, clinics > 1 && !account.user.is_state())))
+                }
+                Err(_) => Ok(None),
+            }
+        })
+        .await?;
+    match outcome {
+        Some((needs_setup, choose)) => {
+            let to = if needs_setup {
+                "/account/password"
+            } else if choose {
+                "/choose-clinic"
+            } else {
+                "/"
+            };
+            Ok((
+                AppendHeaders([(
+                    header::SET_COOKIE,
+                    set_cookie(&state, SESSION_COOKIE, &token),
+                )]),
+                Redirect::to(to),
+            )
+                .into_response())
+        }
+        // One message for every failure: no hint whether the user exists or is locked.
+        None => {
+            let name = f.username.clone();
+            Ok(with_pre_token(
+                &state,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                |t| sign_in_form(t, Some(SIGN_IN_FAILED), &name),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let hash = ctx.token_hash.clone();
+    state.db(move |s| Ok(s.delete_session(&hash)?)).await?;
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, clear_cookie(&state, SESSION_COOKIE))]),
+        Redirect::to("/sign-in"),
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- password and questions
+
+fn password_form(ctx: &Ctx, error: Option<&str>) -> Markup {
+    let options = || {
+        QUESTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (INDEX[i], q.to_string()))
+    };
+    page::layout(
+        ctx,
+        "Set your password and security questions",
+        html! {
+            p.notice { "Choose a new password (at least 12 characters, with letters and digits) and two security questions. You will need the answers if you forget your password." }
+            (form_error(error))
+            form.stack.card method="post" action="/account/password" {
+                (csrf_field(ctx))
+                label { span { "Current or temporary password" } input type="password" name="current" autocomplete="current-password" required; }
+                label { span { "New password" } input type="password" name="new" autocomplete="new-password" required; }
+                label { span { "Repeat the new password" } input type="password" name="confirm" autocomplete="new-password" required; }
+                div.grid {
+                    (select_field("q1", "Security question 1", options(), "0"))
+                    (text_field("a1", "Answer 1", "", true))
+                    (select_field("q2", "Security question 2", options(), "1"))
+                    (text_field("a2", "Answer 2", "", true))
+                }
+                div.actions { button type="submit" { "Save" } }
+            }
+        },
+    )
+}
+
+const INDEX: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
+
+pub async fn password_page(ctx: Ctx) -> Markup {
+    password_form(&ctx, None)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    confirm: String,
+    q1: usize,
+    a1: String,
+    q2: usize,
+    a2: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let problem = if f.new != f.confirm {
+        Some("The two new passwords differ.".to_string())
+    } else if f.new == f.current {
+        Some("The new password must differ from the current one.".to_string())
+    } else if let Err(e) = accounts::check_password_policy(&f.new) {
+        Some(format!("Please choose another password: {e}."))
+    } else if f.q1 == f.q2 || f.q1 >= QUESTIONS.len() || f.q2 >= QUESTIONS.len() {
+        Some("Choose two different security questions.".to_string())
+    } else if normalize_answer(&f.a1).len() < 2 || normalize_answer(&f.a2).len() < 2 {
+        Some("Answer both security questions.".to_string())
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        return Ok((StatusCode::BAD_REQUEST, password_form(&ctx, Some(&p))).into_response());
+    }
+    let id = ctx
+        .user
+        .id
+        .ok_or_else(|| AppError::Internal("user without id".into()))?;
+    let ok = state
+        .db(move |s| {
+            let account = s
+                .account_by_id(id)?
+                .ok_or_else(|| AppError::NotFound("Your account".into()))?;
+            if !accounts::verify_password(&f.current, &account.password_hash) {
+                return Ok(false);
+            }
+            let answers = [(f.q1, &f.a1), (f.q2, &f.a2)]
+                .into_iter()
+                .map(|(q, a)| {
+                    Ok(SecurityAnswer {
+                        question: QUESTIONS[q].to_string(),
+                        answer_hash: accounts::hash_password(&normalize_answer(a))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let new_hash = accounts::hash_password(&f.new)?;
+            s.in_transaction(|s| {
+                s.set_password(id, &new_hash, false)?;
+                s.set_security_answers(id, &answers)
+            })?;
+            Ok(true)
+        })
+        .await?;
+    if !ok {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            password_form(&ctx, Some("The current password is not correct.")),
+        )
+            .into_response());
+    }
+    let to = if ctx.clinic_choices.len() > 1 && ctx.clinic().is_none() && !ctx.user.is_state() {
+        "/choose-clinic"
+    } else {
+        "/"
+    };
+    Ok(Redirect::to(to).into_response())
+}
+
+// ---------------------------------------------------------------- clinic chooser
+
+pub async fn choose_clinic_page(ctx: Ctx) -> Markup {
+    page::layout(
+        &ctx,
+        "Choose a clinic",
+        html! {
+            p { "You have access at several clinics. Choose the one you are working for now; you can switch at any time from the top bar." }
+            form.stack.card method="post" action="/choose-clinic" {
+                (csrf_field(&ctx))
+                label { span { "Clinic" }
+                    select name="pin" {
+                        @for (pin, name) in &ctx.clinic_choices {
+                            option value=(pin) { (name) " (" (pin) ") – "
+                                (ctx.user.role_at(pin).map(|r| r.label()).unwrap_or("")) }
+                        }
+                    }
+                }
+                div.actions { button type="submit" { "Continue" } }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ChooseForm {
+    csrf: String,
+    pin: String,
+}
+
+pub async fn choose_clinic(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ChooseForm>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let pin = ClinicPin::new(&f.pin)?;
+    if !ctx.clinic_choices.iter().any(|(p, _)| *p == pin) {
+        return Err(AppError::Forbidden);
+    }
+    let hash = ctx.token_hash.clone();
+    state
+        .db(move |s| Ok(s.set_session_clinic(&hash, Some(&pin))?))
+        .await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+// ---------------------------------------------------------------- forgot username
+
+pub async fn forgot_username_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    with_pre_token(&state, &headers, StatusCode::OK, |t| {
+        page::public(
+            "Forgot your username?",
+            html! {
+                form.stack.card method="post" action="/forgot-username" {
+                    (pre_field(t))
+                    label { span { "The e-mail address on your account" } input type="email" name="email" required; }
+                    div.actions { button type="submit" { "E-mail my username" } a href="/sign-in" { "Back to sign in" } }
+                }
+            },
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    csrf: String,
+    email: String,
+}
+
+pub async fn forgot_username(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<EmailForm>,
+) -> Result<Markup, AppError> {
+    check_pre_token(&headers, &f.csrf)?;
+    if let Ok(email) = Email::new(&f.email) {
+        state
+            .db(move |s| {
+                let names = s.usernames_for_email(&email)?;
+                if !names.is_empty() {
+                    let list: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+                    let body = format!(
+                        "You asked for the username of your CT WiZ account.\n\nUsername: {}\n\nIf you did not ask, you can ignore this message.",
+                        list.join(", ")
+                    );
+                    s.queue_email(&email, "Your CT WiZ username", &body, crate::session::now())?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    // The same answer whether or not the address is known (no enumeration).
+    Ok(page::bare(
+        "Check your e-mail",
+        "If an account uses that address, its username has been e-mailed there.",
+    ))
+}
+
+// ---------------------------------------------------------------- forgot password
+
+pub async fn forgot_password_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    with_pre_token(&state, &headers, StatusCode::OK, |t| {
+        page::public(
+            "Forgot your password?",
+            html! {
+                p { "Enter your username and the e-mail address on your account. You will then answer your security questions and receive a temporary password by e-mail." }
+                form.stack.card method="post" action="/forgot-password" {
+                    (pre_field(t))
+                    (text_field("username", "Username", "", true))
+                    label { span { "E-mail address" } input type="email" name="email" required; }
+                    div.actions { button type="submit" { "Continue" } a href="/sign-in" { "Back to sign in" } }
+                }
+            },
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotPasswordForm {
+    csrf: String,
+    username: String,
+    email: String,
+    a1: Option<String>,
+    a2: Option<String>,
+}
+
+/// The account if the username, e-mail and status fit a reset.
+fn reset_candidate(
+    s: &SqliteStore,
+    username: &str,
+    email: &str,
+) -> Result<Option<(ctwiz_store::Account, Vec<SecurityAnswer>)>, AppError> {
+    let (Ok(name), Ok(email)) = (Username::new(username), Email::new(email)) else {
+        return Ok(None);
+    };
+    let Some(acc) = s.account(&name)? else {
+        return Ok(None);
+    };
+    let Some(id) = acc.user.id else {
+        return Ok(None);
+    };
+    if acc.user.status != AccountStatus::Active
+        || !acc.user.email.as_str().eq_ignore_ascii_case(email.as_str())
+    {
+        return Ok(None);
+    }
+    let answers = s.security_answers(id)?;
+    if answers.len() < 2 {
+        return Ok(None);
+    }
+    Ok(Some((acc, answers)))
+}
+
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<ForgotPasswordForm>,
+) -> Result<Markup, AppError> {
+    check_pre_token(&headers, &f.csrf)?;
+    let token = f.csrf.clone();
+    match (f.a1.clone(), f.a2.clone()) {
+        (Some(a1), Some(a2)) => {
+            state
+                .db(move |s| {
+                    let Some((acc, answers)) = reset_candidate(s, &f.username, &f.email)? else {
+                        return Ok(());
+                    };
+                    let Some(id) = acc.user.id else {
+                        return Ok(());
+                    };
+                    let right = [a1, a2]
+                        .iter()
+                        .zip(&answers)
+                        .all(|(a, want)| {
+                            accounts::verify_password(&normalize_answer(a), &want.answer_hash)
+                        });
+                    if !right {
+                        // Wrong answers count like failed sign-ins, so guessing ends in a lock.
+                        if s.record_failed_sign_in(id)? >= accounts::MAX_FAILED_SIGN_INS {
+                            s.set_status(id, AccountStatus::Locked)?;
+                            s.delete_user_sessions(id)?;
+                        }
+                        return Ok(());
+                    }
+                    let temp = accounts::temporary_password();
+                    let hash = accounts::hash_password(&temp)?;
+                    let now = crate::session::now();
+                    s.in_transaction(|s| {
+                        s.set_password(id, &hash, true)?;
+                        s.delete_user_sessions(id)?;
+                        s.queue_email(
+                            &acc.user.email,
+                            "Your CT WiZ temporary password",
+                            &format!("A password reset was requested for CT WiZ user {}.\n\nTemporary password: {temp}\n\nSign in with it; you will be asked to choose a new password.", acc.user.username),
+                            now,
+                        )?;
+                        Ok(())
+                    })?;
+                    Ok(())
+                })
+                .await?;
+            Ok(page::bare(
+                "Check your e-mail",
+                "If the details and answers were correct, a temporary password has been e-mailed to the address on the account.",
+            ))
+        }
+        _ => {
+            let (u, e) = (f.username.clone(), f.email.clone());
+            let questions = state
+                .db(move |s| {
+                    Ok(reset_candidate(s, &u, &e)?
+                        .map(|(_, a)| a.into_iter().map(|q| q.question).collect::<Vec<_>>()))
+                })
+                .await?
+                // Unknown accounts get the first two questions, so the page reveals nothing.
+                .unwrap_or_else(|| QUESTIONS[..2].iter().map(|q| q.to_string()).collect());
+            Ok(page::public(
+                "Answer your security questions",
+                html! {
+                    form.stack.card method="post" action="/forgot-password" {
+                        (pre_field(&token))
+                        input type="hidden" name="username" value=(f.username);
+                        input type="hidden" name="email" value=(f.email);
+                        @for (i, q) in questions.iter().take(2).enumerate() {
+                            (text_field(if i == 0 { "a1" } else { "a2" }, q, "", true))
+                        }
+                        div.actions { button type="submit" { "Reset my password" } }
+                    }
+                },
+            ))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- request an account
+
+const REQUEST_ROWS: usize = 3;
+
+fn clinic_roles() -> impl Iterator<Item = Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| r.scope_kind() == ScopeKind::Clinic)
+}
+
+fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Markup {
+    let value = |get: fn(&RequestForm) -> &str| f.map(get).unwrap_or("").to_string();
+    page::public(
+        "Request an account",
+        html! {
+            p { "Name each clinic you work for by its PIN and the access type you need there. The DPH state team reviews every request; when it is approved you receive two e-mails: one with your username and one with a temporary password." }
+            (form_error(error))
+            form.stack.card method="post" action="/request-account" {
+                (pre_field(token))
+                (text_field("full_name", "Full name", &value(|f| &f.full_name), true))
+                label { span { "E-mail *" } input type="email" name="email" value=(value(|f| &f.email)) required; }
+                (text_field("phone", "Phone", &value(|f| &f.phone), false))
+                @for i in 0..REQUEST_ROWS {
+                    div.grid {
+                        (text_field(&format!("pin{i}"), &format!("Clinic PIN {}", i + 1),
+                            f.map(|f| f.pin(i)).unwrap_or(""), i == 0))
+                        (select_field(&format!("role{i}"), "Access type",
+                            clinic_roles().map(|r| (r.key(), r.label().to_string())),
+                            f.map(|f| f.role(i)).unwrap_or("clinic-access")))
+                    }
+                }
+                div.actions { button type="submit" { "Send request" } a href="/sign-in" { "Back to sign in" } }
+            }
+        },
+    )
+}
+
+pub async fn request_account_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    with_pre_token(&state, &headers, StatusCode::OK, |t| {
+        request_form(t, None, None)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    csrf: String,
+    full_name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    pin0: String,
+    #[serde(default)]
+    role0: String,
+    #[serde(default)]
+    pin1: String,
+    #[serde(default)]
+    role1: String,
+    #[serde(default)]
+    pin2: String,
+    #[serde(default)]
+    role2: String,
+}
+
+impl RequestForm {
+    fn pin(&self, i: usize) -> &str {
+        [&self.pin0, &self.pin1, &self.pin2][i.min(2)]
+    }
+    fn role(&self, i: usize) -> &str {
+        [&self.role0, &self.role1, &self.role2][i.min(2)]
+    }
+}
+
+/// Validates the request form; the error names the field and value at fault.
+fn parse_request(s: &SqliteStore, f: &RequestForm) -> Result<NewAccountRequest, AppError> {
+    let full_name = ctwiz_core::ids::name_text("full name", &f.full_name, 120)?;
+    let email = Email::new(&f.email)?;
+    let mut clinics = Vec::new();
+    for i in 0..REQUEST_ROWS {
+        if f.pin(i).trim().is_empty() {
+            continue;
+        }
+        let pin = ClinicPin::new(f.pin(i))?;
+        if s.clinic(&pin)?.is_none() {
+            return Err(AppError::BadRequest(format!(
+                "Clinic PIN {pin} is not registered; check the PIN with your clinic."
+            )));
+        }
+        let role = Role::parse(f.role(i))?;
+        if role.scope_kind() != ScopeKind::Clinic {
+            return Err(AppError::BadRequest(format!(
+                "{} is not a clinic access type.",
+                role.label()
+            )));
+        }
+        if clinics.iter().any(|c: &RequestedClinic| c.pin == pin) {
+            return Err(AppError::BadRequest(format!(
+                "Clinic PIN {pin} is listed twice."
+            )));
+        }
+        clinics.push(RequestedClinic { pin, role });
+    }
+    if clinics.is_empty() {
+        return Err(AppError::BadRequest("Name at least one clinic PIN.".into()));
+    }
+    let phone = Some(f.phone.trim().to_string()).filter(|p| !p.is_empty());
+    Ok(NewAccountRequest {
+        full_name,
+        email,
+        phone,
+        clinics,
+    })
+}
+
+pub async fn request_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<RequestForm>,
+) -> Result<Response, AppError> {
+    check_pre_token(&headers, &f.csrf)?;
+    let (f, result) = state
+        .db(move |s| {
+            let r = match parse_request(s, &f) {
+                Ok(req) => s
+                    .create_account_request(&req, crate::session::now())
+                    .map(|_| Ok(()))?,
+                Err(AppError::BadRequest(m)) => Err(m),
+                Err(e) => return Err(e),
+            };
+            Ok((f, r))
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(page::bare(
+            "Request sent",
+            "Thank you. The DPH state team will review your request; you will receive two e-mails once it is approved.",
+        )
+        .into_response()),
+        Err(msg) => Ok(with_pre_token(
+            &state,
+            &headers,
+            StatusCode::BAD_REQUEST,
+            |t| request_form(t, Some(&msg), Some(&f)),
+        )),
+    }
+}

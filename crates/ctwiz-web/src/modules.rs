@@ -1,0 +1,329 @@
+//! The home page and the modules other than Patient Management and Administration:
+//! inventory (read-only view), clinic tools, reports, tasks and school rosters.
+
+use crate::error::AppError;
+use crate::page::{self, csrf_field, nav_links, text_field};
+use crate::patients::vaccine_name;
+use crate::session::{Acting, Ctx};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_store::web::{RequestStatus, WebStore};
+use ctwiz_store::{AuditAction, InventoryStore, OrgStore, PatientStore, UserStore};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    let pending = if ctx.can(Action::AccountApprove) {
+        Some(
+            state
+                .db(|s| Ok(s.account_requests(Some(RequestStatus::Pending))?.len()))
+                .await?,
+        )
+    } else {
+        None
+    };
+    let links: Vec<_> = nav_links(&ctx).into_iter().skip(1).collect();
+    Ok(page::layout(
+        &ctx,
+        "Home",
+        html! {
+            p { "Signed in as " strong { (ctx.user.username) } ", acting for " strong { (page::acting_label(&ctx)) } " as " (page::role_label(&ctx)) "." }
+            @if let Some(n) = pending { @if n > 0 { p.notice { (n) " account request(s) wait for approval. " a href="/admin/requests" { "Review them" } } } }
+            @if links.is_empty() { p.notice { "Your account has no access here yet. Contact the DPH state team." } }
+            div.tiles {
+                @for (href, label) in links {
+                    a.card href=(href) { h2 { (label) } }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PinParam {
+    pin: Option<String>,
+}
+
+/// Inventory on hand. Clinic users see their clinic; health-department and state users
+/// pick a clinic in their scope.
+pub async fn inventory(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PinParam>,
+) -> Result<Markup, AppError> {
+    ctx.require(Action::InventoryView)?;
+    let ctx2 = ctx.clone();
+    let wanted = match (&ctx.acting, q.pin.as_deref().filter(|p| !p.is_empty())) {
+        (Acting::Clinic(c), _) => Some(c.pin.clone()),
+        (_, Some(p)) => Some(ClinicPin::new(p)?),
+        _ => None,
+    };
+    let (clinics, lots) = state
+        .db(move |s| {
+            let visible: Vec<_> = s
+                .clinics()?
+                .into_iter()
+                .filter(|c| {
+                    can(
+                        &ctx2.user,
+                        Target::Clinic {
+                            pin: &c.pin,
+                            county: c.county,
+                        },
+                        Action::InventoryView,
+                    )
+                })
+                .collect();
+            let lots = match &wanted {
+                Some(pin) => {
+                    if !visible.iter().any(|c| &c.pin == pin) {
+                        return Err(AppError::Forbidden);
+                    }
+                    Some((pin.clone(), s.lots(pin)?))
+                }
+                None => None,
+            };
+            Ok((visible, lots))
+        })
+        .await?;
+    let codes = state.codes();
+    Ok(page::layout(
+        &ctx,
+        "Inventory",
+        html! {
+            @if ctx.clinic().is_none() {
+                form.card method="get" action="/inventory" {
+                    label { span { "Clinic" }
+                        select name="pin" { @for c in &clinics { option value=(c.pin) selected[lots.as_ref().is_some_and(|(p, _)| *p == c.pin)] { (c.name) " (" (c.pin) ")" } } }
+                    }
+                    div.actions { button type="submit" { "Show" } }
+                }
+            }
+            @if let Some((pin, lots)) = &lots {
+                h2 { "Lots at " (pin) }
+                @if lots.is_empty() { p.muted { "No lots recorded." } } @else {
+                    table {
+                        thead { tr { th { "Vaccine" } th { "Lot" } th { "Expires" } th { "Funding" } th { "On hand" } } }
+                        tbody { @for l in lots { tr {
+                            td { (vaccine_name(codes, &l.lot.cvx)) }
+                            td { (l.lot.lot_number) }
+                            td { (l.lot.expiration) @if l.lot.is_expired(ctx.now.date()) { span.bad { " expired" } } }
+                            td { (l.lot.funding.key()) }
+                            td { (l.on_hand) }
+                        } } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn clinic_tools(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::ClinicToolsView)?;
+    let clinic = ctx.clinic().cloned();
+    let pin = clinic.as_ref().map(|c| c.pin.clone());
+    let staff = state
+        .db(move |s| {
+            let Some(pin) = pin else {
+                return Ok(Vec::new());
+            };
+            Ok(s.users()?
+                .into_iter()
+                .filter_map(|u| {
+                    u.role_at(&pin)
+                        .map(|r| (u.full_name.clone(), u.username.to_string(), r.label()))
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(page::layout(
+        &ctx,
+        "Clinic Tools",
+        html! {
+            @if let Some(c) = &clinic {
+                section.card {
+                    h2 { "Clinic profile" }
+                    dl.facts {
+                        dt { "Name" } dd { (c.name) }
+                        dt { "PIN" } dd { (c.pin) }
+                        dt { "County" } dd { (c.county) }
+                        dt { "Program" } dd { (match c.program { ctwiz_core::org::ProgramType::Cvp => "Connecticut Vaccine Program (CVP)", ctwiz_core::org::ProgramType::PrivateOnly => "Private stock only" }) }
+                        @if let Some(a) = &c.address { dt { "Address" } dd { (a.street) ", " (a.city) " " (a.zip) } }
+                        @if let Some(p) = &c.phone { dt { "Phone" } dd { (p.formatted()) } }
+                        @if let Some(h) = &c.delivery_hours { dt { "Delivery hours" } dd { (h) } }
+                    }
+                }
+                section.card {
+                    h2 { "Clinic staff with access" }
+                    table { thead { tr { th { "Name" } th { "Username" } th { "Access type" } } }
+                        tbody { @for (n, u, r) in &staff { tr { td { (n) } td { (u) } td { (r) } } } } }
+                }
+            } @else {
+                p { "Clinic Tools are per clinic; choose a clinic to see its profile." }
+            }
+        },
+    ))
+}
+
+pub async fn reports(ctx: Ctx) -> Result<Markup, AppError> {
+    let any = [
+        Action::ReportCoverage,
+        Action::ReportReminderRecall,
+        Action::ReportDqa,
+    ];
+    if !any.iter().any(|a| ctx.can(*a)) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(page::layout(
+        &ctx,
+        "Reports",
+        html! {
+            ul {
+                @if ctx.can(Action::ReportDqa) { li { a href="/reports/dqa" { "DQA – Interface Activity" } } }
+                @if ctx.can(Action::ReportCoverage) { li { "Coverage (run " code { "ctwiz report coverage" } "; not yet in the web app)" } }
+                @if ctx.can(Action::ReportReminderRecall) { li { "Reminder/recall (not yet in the web app)" } }
+            }
+        },
+    ))
+}
+
+pub async fn dqa_report(ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::ReportDqa)?;
+    Ok(page::layout(
+        &ctx,
+        "DQA – Interface Activity",
+        html! {
+            p { "Interface activity for " (page::acting_label(&ctx)) "." }
+            p.notice { "No HL7 interface messages have been recorded by this installation yet." }
+        },
+    ))
+}
+
+pub async fn tasks(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::TaskView)?;
+    let pending = if ctx.can(Action::AccountApprove) {
+        state
+            .db(|s| Ok(s.account_requests(Some(RequestStatus::Pending))?.len()))
+            .await?
+    } else {
+        0
+    };
+    Ok(page::layout(
+        &ctx,
+        "Tasks",
+        html! {
+            @if pending > 0 { p { a href="/admin/requests" { (pending) " account request(s) to review" } } }
+            @else { p.muted { "No open tasks." } }
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- school rosters
+
+pub async fn rosters(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(Action::RosterView)?;
+    let Some(clinic) = ctx.clinic().cloned() else {
+        return Ok(page::layout(
+            &ctx,
+            "Student rosters",
+            html! { p { "Rosters are kept per school. Sign in with a school account to see its roster." } },
+        ));
+    };
+    let ctx2 = ctx.clone();
+    let pin = clinic.pin.clone();
+    let students = state
+        .db(move |s| {
+            let mut out = Vec::new();
+            for id in s.roster(&pin)? {
+                if let Some(p) = s.patient(id)? {
+                    out.push((id, p.name.display(), p.dob));
+                }
+            }
+            ctx2.audit(s, None, AuditAction::Read, &format!("roster {pin} viewed"))?;
+            Ok(out)
+        })
+        .await?;
+    Ok(page::layout(
+        &ctx,
+        &format!("Student roster – {}", clinic.name),
+        html! {
+            @if students.is_empty() { p.muted { "No students on the roster yet." } } @else {
+                table {
+                    thead { tr { th { "Student" } th { "Date of birth" } th { "ID" } @if ctx.can(Action::RosterEdit) { th { "" } } } }
+                    tbody { @for (id, name, dob) in &students { tr {
+                        td { a href={ "/patients/" (id) } { (name) } }
+                        td { (dob) } td { (id) }
+                        @if ctx.can(Action::RosterEdit) { td {
+                            form.inline method="post" action={ "/rosters/" (id) "/remove" } { (csrf_field(&ctx)) button.small.secondary type="submit" { "Remove" } }
+                        } }
+                    } } }
+                }
+            }
+            @if ctx.can(Action::RosterEdit) {
+                form.card.stack method="post" action="/rosters/add" {
+                    (csrf_field(&ctx))
+                    (text_field("patient_id", "Add a student by ctwiz ID (find it with Patient search)", "", true))
+                    div.actions { button type="submit" { "Add to roster" } }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RosterAdd {
+    csrf: String,
+    patient_id: String,
+}
+
+pub async fn roster_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<RosterAdd>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::RosterEdit)?;
+    ctx.check_csrf(&f.csrf)?;
+    let id: i64 = f
+        .patient_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("{:?} is not a ctwiz ID.", f.patient_id)))?;
+    let pin = ctx.clinic().map(|c| c.pin.clone()).ok_or_else(|| {
+        AppError::BadRequest("Choose the school you are working for first.".into())
+    })?;
+    state
+        .db(move |s| {
+            // The student must be a record the nurse may view.
+            ctx.patient_for(s, PatientId(id), Action::PatientView)?;
+            s.add_to_roster(&pin, PatientId(id), &ctx.actor(), ctx.now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to("/rosters").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn roster_remove(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::RosterEdit)?;
+    ctx.check_csrf(&f.csrf)?;
+    let pin = ctx.clinic().map(|c| c.pin.clone()).ok_or_else(|| {
+        AppError::BadRequest("Choose the school you are working for first.".into())
+    })?;
+    state
+        .db(move |s| Ok(s.remove_from_roster(&pin, PatientId(id))?))
+        .await?;
+    Ok(Redirect::to("/rosters").into_response())
+}

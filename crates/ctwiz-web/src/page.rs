@@ -1,0 +1,200 @@
+//! The page shell (header, navigation, clinic switcher), shared form helpers and the
+//! one embedded stylesheet.
+
+use crate::session::{Acting, Ctx};
+use ctwiz_core::access::{Action, Module, Scope};
+use maud::{html, Markup, DOCTYPE};
+
+pub const STYLE: &str = include_str!("style.css");
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " – CT WiZ (ctwiz)" }
+            link rel="stylesheet" href="/static/style.css";
+        }
+    }
+}
+
+/// A page for someone not signed in (sign-in, forgot, request an account, errors).
+pub fn public(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body.public {
+                header.top {
+                    a.brand href="/" { "CT WiZ" span.sub { "Immunization Information System" } }
+                }
+                main.narrow {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A plain message page; used for errors, so it never shows patient data.
+pub fn bare(title: &str, message: &str) -> Markup {
+    public(
+        title,
+        html! {
+            p.notice { (message) }
+            p { a href="/" { "Back to the home page" } }
+        },
+    )
+}
+
+/// The role the user holds where they are acting, for the header.
+pub fn role_label(ctx: &Ctx) -> String {
+    let role = match &ctx.acting {
+        Acting::Clinic(c) => ctx.user.role_at(&c.pin).or_else(|| {
+            ctx.user
+                .grants
+                .iter()
+                .find(|g| g.scope == Scope::State)
+                .map(|g| g.role)
+        }),
+        _ => ctx.user.grants.first().map(|g| g.role),
+    };
+    role.map(|r| r.label().to_string())
+        .unwrap_or_else(|| "No access".into())
+}
+
+pub fn acting_label(ctx: &Ctx) -> String {
+    match &ctx.acting {
+        Acting::Clinic(c) => format!("{} ({})", c.name, c.pin),
+        Acting::Jurisdiction(c) => format!("{c} County"),
+        Acting::State => "Statewide".into(),
+        Acting::Nowhere => "No clinic selected".into(),
+    }
+}
+
+/// Navigation entries the user may open: (href, label, module).
+pub fn nav_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![("/", "Home")];
+    let modules = ctx.modules();
+    if ctx.can(Action::PatientSearch) {
+        links.push(("/patients", "Patient Management"));
+    }
+    if ctx.can(Action::RosterView) {
+        links.push(("/rosters", "Student Rosters"));
+    }
+    if modules.contains(&Module::InventoryManagement) {
+        links.push(("/inventory", "Inventory"));
+    }
+    if modules.contains(&Module::ClinicTools) {
+        links.push(("/clinic-tools", "Clinic Tools"));
+    }
+    if modules.contains(&Module::Reports) {
+        links.push(("/reports", "Reports"));
+    }
+    if modules.contains(&Module::Tasks) {
+        links.push(("/tasks", "Tasks"));
+    }
+    if modules.contains(&Module::Administration) {
+        links.push(("/admin", "Administration"));
+    }
+    links
+}
+
+/// The signed-in page shell.
+pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body {
+                header.top {
+                    a.brand href="/" { "CT WiZ" span.sub { "Immunization Information System" } }
+                    div.who {
+                        span.user { (ctx.user.full_name) " · " (role_label(ctx)) }
+                        @if ctx.clinic_choices.len() > 1 {
+                            form.inline method="post" action="/choose-clinic" {
+                                (csrf_field(ctx))
+                                label.visually-hidden for="switch-clinic" { "Clinic" }
+                                select #switch-clinic name="pin" {
+                                    @for (pin, name) in &ctx.clinic_choices {
+                                        option value=(pin) selected[ctx.clinic().is_some_and(|c| &c.pin == pin)] {
+                                            (name) " (" (pin) ")"
+                                        }
+                                    }
+                                }
+                                button.small type="submit" { "Switch" }
+                            }
+                        } @else {
+                            span.where { (acting_label(ctx)) }
+                        }
+                        form.inline method="post" action="/sign-out" {
+                            (csrf_field(ctx))
+                            button.small.secondary type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                nav.modules {
+                    @for (href, label) in nav_links(ctx) {
+                        a href=(href) { (label) }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+                footer { "ctwiz · synthetic data only · " (acting_label(ctx)) }
+            }
+        }
+    }
+}
+
+pub fn csrf_field(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}
+
+/// An error message above a form that was sent back for correction.
+pub fn form_error(msg: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = msg {
+            p.error role="alert" { (m) }
+        }
+    }
+}
+
+pub fn text_field(name: &str, label: &str, value: &str, required: bool) -> Markup {
+    html! {
+        label {
+            span { (label) @if required { " *" } }
+            input type="text" name=(name) value=(value) required[required];
+        }
+    }
+}
+
+pub fn date_field(name: &str, label: &str, value: &str, required: bool) -> Markup {
+    html! {
+        label {
+            span { (label) @if required { " *" } }
+            input type="date" name=(name) value=(value) required[required];
+        }
+    }
+}
+
+/// A `<select>` from (value, label) pairs.
+pub fn select_field<'a>(
+    name: &str,
+    label: &str,
+    options: impl IntoIterator<Item = (&'a str, String)>,
+    selected: &str,
+) -> Markup {
+    html! {
+        label {
+            span { (label) }
+            select name=(name) {
+                @for (v, l) in options {
+                    option value=(v) selected[v == selected] { (l) }
+                }
+            }
+        }
+    }
+}

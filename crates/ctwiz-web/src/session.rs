@@ -1,0 +1,345 @@
+//! Server-side sessions and the signed-in request context.
+//!
+//! The browser holds a random token in an HttpOnly, SameSite=Strict cookie; the database
+//! holds only its hash, the user, the chosen clinic and a per-session CSRF token. Every
+//! handler that needs a user takes a [`Ctx`], which also answers permission questions
+//! through `ctwiz_core::access` (never a matrix of its own).
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use blake2::{Blake2b512, Digest};
+use chrono::{NaiveDateTime, Utc};
+use ctwiz_core::access::{can, can_on_patient, Action, Module, PatientScope, Scope, Target, User};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::org::{Clinic, County};
+use ctwiz_core::patient::Patient;
+use ctwiz_store::web::WebStore;
+use ctwiz_store::{
+    AuditAction, AuditEntry, AuditStore, Interface, OrgStore, PatientStore, SqliteStore, UserStore,
+};
+use rand::Rng;
+
+pub const SESSION_COOKIE: &str = "ctwiz_session";
+/// Double-submit cookie protecting the forms used before sign-in.
+pub const PRE_COOKIE: &str = "ctwiz_pre";
+
+/// The current time, truncated to seconds as the store keeps it.
+pub fn now() -> NaiveDateTime {
+    let t = Utc::now().naive_utc();
+    t - chrono::Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos()))
+}
+
+/// 256 random bits as hex.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the database stores instead of the cookie value, so a leaked table opens no sessions.
+pub fn token_hash(token: &str) -> String {
+    hex(&Blake2b512::digest(token.as_bytes())[..32])
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(state: &AppState, name: &str, value: &str) -> String {
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}")
+}
+
+pub fn clear_cookie(state: &AppState, name: &str) -> String {
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+}
+
+/// Where the user is acting: the clinic chosen after sign-in, their jurisdiction, or the state.
+#[derive(Debug, Clone)]
+pub enum Acting {
+    Clinic(Box<Clinic>),
+    Jurisdiction(County),
+    State,
+    /// The account holds no grant at all: everything is refused.
+    Nowhere,
+}
+
+/// A signed-in user on one request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user: User,
+    pub token_hash: String,
+    pub csrf: String,
+    pub acting: Acting,
+    /// Clinics the user may switch between (with names), for the dropdown.
+    pub clinic_choices: Vec<(ClinicPin, String)>,
+    pub now: NaiveDateTime,
+}
+
+/// Why a request could not get a context: not signed in, or must finish a step first.
+pub enum NoCtx {
+    SignIn,
+    ChangePassword,
+    ChooseClinic,
+    Error(AppError),
+}
+
+impl IntoResponse for NoCtx {
+    fn into_response(self) -> Response {
+        match self {
+            NoCtx::SignIn => Redirect::to("/sign-in").into_response(),
+            NoCtx::ChangePassword => Redirect::to("/account/password").into_response(),
+            NoCtx::ChooseClinic => Redirect::to("/choose-clinic").into_response(),
+            NoCtx::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl From<AppError> for NoCtx {
+    fn from(e: AppError) -> Self {
+        NoCtx::Error(e)
+    }
+}
+
+/// Paths a user may open before finishing the first-sign-in steps.
+fn allowed_before_setup(path: &str) -> bool {
+    matches!(path, "/account/password" | "/sign-out")
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = NoCtx;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, NoCtx> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(NoCtx::SignIn)?;
+        let hash = token_hash(&token);
+        let path = parts.uri.path().to_string();
+        let idle = state.idle_minutes();
+        let loaded = state.db(move |s| load_ctx(s, hash, idle)).await?;
+        let (ctx, needs_setup) = loaded.ok_or(NoCtx::SignIn)?;
+        if needs_setup && !allowed_before_setup(&path) {
+            return Err(NoCtx::ChangePassword);
+        }
+        if !needs_setup
+            && matches!(ctx.acting, Acting::Nowhere)
+            && ctx.clinic_choices.len() > 1
+            && !matches!(path.as_str(), "/choose-clinic" | "/sign-out")
+        {
+            return Err(NoCtx::ChooseClinic);
+        }
+        Ok(ctx)
+    }
+}
+
+/// Loads the session and user; `None` when there is no live session.
+/// The flag says whether the first-sign-in steps (password, questions) are still due.
+fn load_ctx(
+    s: &SqliteStore,
+    hash: String,
+    idle_minutes: i64,
+) -> Result<Option<(Ctx, bool)>, AppError> {
+    let now = now();
+    let Some(sess) = s.session(&hash)? else {
+        return Ok(None);
+    };
+    if now - sess.last_seen > chrono::Duration::minutes(idle_minutes) {
+        s.delete_session(&hash)?;
+        return Ok(None);
+    }
+    let Some(account) = s.account_by_id(sess.user_id)? else {
+        s.delete_session(&hash)?;
+        return Ok(None);
+    };
+    // A locked or disabled account loses its sessions at once.
+    if account.user.status != ctwiz_core::access::AccountStatus::Active {
+        s.delete_user_sessions(sess.user_id)?;
+        return Ok(None);
+    }
+    // Writing last_seen on every request would serialize readers; once a minute is enough.
+    if now - sess.last_seen > chrono::Duration::seconds(60) {
+        s.touch_session(&hash, now)?;
+    }
+    let needs_setup = account.must_change_password || s.security_answers(sess.user_id)?.is_empty();
+    let user = account.user;
+    let mut clinic_choices = Vec::new();
+    for pin in user.clinics() {
+        let name = s
+            .clinic(pin)?
+            .map(|c| c.name)
+            .unwrap_or_else(|| "(unregistered clinic)".into());
+        clinic_choices.push((pin.clone(), name));
+    }
+    let chosen = match &sess.clinic {
+        Some(pin) if user.role_at(pin).is_some() || user.is_state() => Some(pin.clone()),
+        _ if clinic_choices.len() == 1 && !user.is_state() => Some(clinic_choices[0].0.clone()),
+        _ => None,
+    };
+    let acting = match chosen.as_ref().map(|p| s.clinic(p)).transpose()?.flatten() {
+        Some(c) => Acting::Clinic(Box::new(c)),
+        None => {
+            if user.is_state() {
+                Acting::State
+            } else if let Some(c) = user.grants.iter().find_map(|g| match g.scope {
+                Scope::Jurisdiction(c) => Some(c),
+                _ => None,
+            }) {
+                Acting::Jurisdiction(c)
+            } else {
+                Acting::Nowhere
+            }
+        }
+    };
+    Ok(Some((
+        Ctx {
+            user,
+            token_hash: hash,
+            csrf: sess.csrf,
+            acting,
+            clinic_choices,
+            now,
+        },
+        needs_setup,
+    )))
+}
+
+impl Ctx {
+    /// The permission target for actions on the acting scope's own data.
+    pub fn target(&self) -> Target<'_> {
+        match &self.acting {
+            Acting::Clinic(c) => Target::Clinic {
+                pin: &c.pin,
+                county: c.county,
+            },
+            Acting::Jurisdiction(c) => Target::Jurisdiction(*c),
+            Acting::State | Acting::Nowhere => Target::State,
+        }
+    }
+
+    /// The `acting` argument of `can_on_patient`: only clinic users act for a clinic.
+    fn patient_acting(&self) -> Option<Target<'_>> {
+        match &self.acting {
+            Acting::Clinic(_) => Some(self.target()),
+            _ => None,
+        }
+    }
+
+    pub fn can(&self, action: Action) -> bool {
+        !matches!(self.acting, Acting::Nowhere) && can(&self.user, self.target(), action)
+    }
+
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if self.can(action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Modules for the navigation: those with at least one action allowed here.
+    pub fn modules(&self) -> Vec<Module> {
+        Module::ALL
+            .into_iter()
+            .filter(|m| Action::ALL.iter().any(|a| a.module() == *m && self.can(*a)))
+            .collect()
+    }
+
+    pub fn can_on(&self, scope: PatientScope<'_>, action: Action) -> bool {
+        can_on_patient(&self.user, self.patient_acting(), scope, action)
+    }
+
+    /// Loads a patient the user may `action` on; 404 if absent, 403 if not allowed.
+    pub fn patient_for(
+        &self,
+        s: &SqliteStore,
+        id: PatientId,
+        action: Action,
+    ) -> Result<Patient, AppError> {
+        self.require(action)?;
+        let p = s
+            .patient(id)?
+            .ok_or_else(|| AppError::NotFound(format!("Patient {id}")))?;
+        let clinics = s.patient_clinics(id)?;
+        let scope = PatientScope {
+            county: p.county(),
+            clinics: &clinics,
+            confidential: p.confidential,
+        };
+        if self.can_on(scope, action) {
+            Ok(p)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
+        if same_secret(&self.csrf, sent) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+
+    /// The name written in the audit log and inventory transactions.
+    pub fn actor(&self) -> String {
+        match &self.acting {
+            Acting::Clinic(c) => format!("web:{}@{}", self.user.username, c.pin),
+            _ => format!("web:{}", self.user.username),
+        }
+    }
+
+    pub fn clinic(&self) -> Option<&Clinic> {
+        match &self.acting {
+            Acting::Clinic(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn audit(
+        &self,
+        s: &SqliteStore,
+        patient: Option<PatientId>,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        s.audit(&AuditEntry {
+            at: self.now,
+            actor: self.actor(),
+            patient,
+            action,
+            interface: Interface::Web,
+            detail: detail.to_string(),
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Application state: what every handler needs, created once by [`crate::serve`] (or a
+//! test) and passed down through axum. No globals.
+
+use crate::error::AppError;
+use ctwiz_core::codes::CodeSets;
+use ctwiz_forecast::Engine;
+use ctwiz_store::SqliteStore;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Connections kept open between requests; more are opened under load and dropped after.
+const POOL_KEEP: usize = 8;
+
+/// Shared, cheaply clonable state handed to every handler.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db_path: PathBuf,
+    /// Idle connections. `SqliteStore` is `Send` but not `Sync`, so each request takes one
+    /// out, uses it on a blocking thread and puts it back.
+    pool: Mutex<Vec<SqliteStore>>,
+    codes: CodeSets,
+    engine: Engine,
+    secure_cookies: bool,
+    idle_minutes: i64,
+}
+
+impl AppState {
+    /// Opens (and migrates) the database once to fail early, and loads the code sets and
+    /// the CDSi supporting data.
+    pub fn new(db_path: PathBuf, secure_cookies: bool) -> Result<AppState, AppError> {
+        let first = SqliteStore::open(&db_path)?;
+        let engine = Engine::bundled()
+            .map_err(|e| AppError::Internal(format!("CDSi supporting data: {e}")))?;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                db_path,
+                pool: Mutex::new(vec![first]),
+                codes: CodeSets::embedded(),
+                engine,
+                secure_cookies,
+                idle_minutes: 30,
+            }),
+        })
+    }
+
+    pub fn codes(&self) -> &CodeSets {
+        &self.inner.codes
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Whether cookies get the `Secure` attribute (served over TLS or behind an HTTPS proxy).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+
+    /// Minutes of inactivity after which a session ends.
+    pub fn idle_minutes(&self) -> i64 {
+        self.inner.idle_minutes
+    }
+
+    fn take(&self) -> Result<SqliteStore, AppError> {
+        let pooled = self
+            .inner
+            .pool
+            .lock()
+            .map_err(|_| AppError::Internal("connection pool poisoned".into()))?
+            .pop();
+        match pooled {
+            Some(s) => Ok(s),
+            None => Ok(SqliteStore::open(&self.inner.db_path)?),
+        }
+    }
+
+    fn give_back(&self, s: SqliteStore) {
+        if let Ok(mut pool) = self.inner.pool.lock() {
+            if pool.len() < POOL_KEEP {
+                pool.push(s);
+            }
+        }
+    }
+
+    /// Runs `f` with a store on a blocking thread (SQLite and argon2 block).
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SqliteStore) -> Result<T, AppError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = state.take()?;
+            let out = f(&store);
+            state.give_back(store);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("worker failed: {e}")))?
+    }
+}

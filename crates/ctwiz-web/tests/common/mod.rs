@@ -1,0 +1,191 @@
+//! A real database in a temp dir with two clinics in different counties, three patients,
+//! a vaccine lot, and users for every access type.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, Timelike};
+use ctwiz_core::access::{Grant, Role, Scope, ScopeKind, User};
+use ctwiz_core::dose::{Dose, InformationSource};
+use ctwiz_core::ids::{ClinicPin, Cvx, Email, LotNumber, PatientId, UserId, Username, Zip};
+use ctwiz_core::inventory::{Lot, Movement, StockFunding};
+use ctwiz_core::org::{Clinic, County, ProgramType};
+use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
+use ctwiz_store::web::{SecurityAnswer, WebStore};
+use ctwiz_store::{accounts, InventoryStore, OrgStore, PatientStore, SqliteStore, UserStore};
+use ctwiz_web::AppState;
+use std::path::PathBuf;
+
+pub const PASSWORD: &str = "correct horse 42";
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub state: AppState,
+    pub home: ClinicPin,
+    pub other: ClinicPin,
+    /// Lives in the home clinic's county, has doses from the home clinic.
+    pub in_county: PatientId,
+    /// Lives in another county.
+    pub out_county: PatientId,
+    /// Confidential, reported only by the other clinic (but lives in the home county).
+    pub confidential: PatientId,
+    pub lot: i64,
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn patient(family: &str, given: &str, county: County, dob: NaiveDate) -> Patient {
+    let mut p = Patient::new(PersonName::new(family, given).unwrap(), dob, Sex::Female).unwrap();
+    let mut a = Address::new("1 Main St", "Town", "CT", Zip::new("06101").unwrap()).unwrap();
+    a.county = Some(county);
+    p.addresses.push(a);
+    p
+}
+
+fn dose(cvx: &str, on: NaiveDate, clinic: &ClinicPin) -> Dose {
+    let mut d = Dose::new(
+        Cvx::new(cvx).unwrap(),
+        on,
+        InformationSource::HistoricalOtherProvider,
+    );
+    d.clinic = Some(clinic.clone());
+    d
+}
+
+pub fn store(f: &Fixture) -> SqliteStore {
+    SqliteStore::open(&f.db).unwrap()
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("web.db");
+    let s = SqliteStore::open(&db).unwrap();
+    let home = ClinicPin::new("CT00001").unwrap();
+    let other = ClinicPin::new("CT00002").unwrap();
+    s.add_clinic(
+        &Clinic::new(
+            home.clone(),
+            "Hartford Pediatrics",
+            County::Hartford,
+            ProgramType::Cvp,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    s.add_clinic(
+        &Clinic::new(
+            other.clone(),
+            "Shoreline Family Care",
+            County::NewLondon,
+            ProgramType::Cvp,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let dob = date(2024, 1, 15);
+    let in_county = s
+        .create_patient_with_doses(
+            &patient("Testchild", "Ada", County::Hartford, dob),
+            &[
+                dose("20", date(2024, 3, 15), &home),
+                dose("10", date(2024, 3, 15), &home),
+            ],
+        )
+        .unwrap();
+    let out_county = s
+        .create_patient_with_doses(
+            &patient("Outcounty", "Ben", County::NewLondon, dob),
+            &[dose("20", date(2024, 3, 20), &other)],
+        )
+        .unwrap();
+    let mut secret = patient("Secretcase", "Cara", County::Hartford, dob);
+    secret.confidential = true;
+    let confidential = s
+        .create_patient_with_doses(&secret, &[dose("20", date(2024, 3, 20), &other)])
+        .unwrap();
+    let lot = s
+        .add_lot(&Lot {
+            id: None,
+            clinic: home.clone(),
+            cvx: Cvx::new("20").unwrap(),
+            ndc: None,
+            mvx: None,
+            lot_number: LotNumber::new("DT123A").unwrap(),
+            expiration: date(2099, 12, 31),
+            funding: StockFunding::Public,
+        })
+        .unwrap();
+    s.record_movement(
+        lot,
+        &Movement::Receive { doses: 10 },
+        "test",
+        date(2025, 1, 1).and_hms_opt(9, 0, 0).unwrap(),
+    )
+    .unwrap();
+    drop(s);
+    let state = AppState::new(db.clone(), false).unwrap();
+    Fixture {
+        dir,
+        db,
+        state,
+        home,
+        other,
+        in_county,
+        out_county,
+        confidential,
+        lot,
+    }
+}
+
+/// Creates a user holding `role` at the home clinic / its county / the state.
+/// With `ready`, the first-sign-in steps are done (password chosen, questions set).
+pub fn user(f: &Fixture, role: Role, name: &str, ready: bool) -> (UserId, String) {
+    let s = store(f);
+    let scope = match role.scope_kind() {
+        ScopeKind::Clinic => Scope::Clinic(f.home.clone()),
+        ScopeKind::Jurisdiction => Scope::Jurisdiction(County::Hartford),
+        ScopeKind::State => Scope::State,
+    };
+    let mut u = User::new(
+        Username::new(name).unwrap(),
+        name,
+        Email::new(&format!("{name}@example.org")).unwrap(),
+    )
+    .unwrap();
+    u.grant(Grant::new(role, scope).unwrap());
+    let (id, temp) = accounts::create_with_temporary_password(&s, &u).unwrap();
+    if ready {
+        s.set_password(id, &accounts::hash_password(PASSWORD).unwrap(), false)
+            .unwrap();
+        let answer = accounts::hash_password("blue").unwrap();
+        s.set_security_answers(
+            id,
+            &[
+                SecurityAnswer {
+                    question: "Q1".into(),
+                    answer_hash: answer.clone(),
+                },
+                SecurityAnswer {
+                    question: "Q2".into(),
+                    answer_hash: answer,
+                },
+            ],
+        )
+        .unwrap();
+        (id, PASSWORD.to_string())
+    } else {
+        (id, temp)
+    }
+}
+
+/// A live session for `id`: (Cookie header value, CSRF token).
+pub fn session(f: &Fixture, id: UserId) -> (String, String) {
+    let s = store(f);
+    let token = format!("{:064x}", id.0 as u128 * 7919 + 12345);
+    let csrf = format!("csrf-{}", id.0);
+    let now = chrono::Utc::now().naive_utc().with_nanosecond(0).unwrap();
+    s.create_session(&ctwiz_web::session_token_hash(&token), id, &csrf, None, now)
+        .unwrap();
+    (format!("ctwiz_session={token}"), csrf)
+}

@@ -1,0 +1,558 @@
+//! Handler tests against the real router and a real SQLite database in a temp dir.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{fixture, session, store, user, Fixture};
+use ctwiz_core::access::{Action, Role};
+use ctwiz_store::web::WebStore;
+use ctwiz_store::{accounts, AuditStore, DoseStore, InventoryStore, UserStore};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Vec<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(f: &Fixture, req: Request<Body>) -> Reply {
+    let res = ctwiz_web::router(f.state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let location = headers
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    let set_cookie = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let body =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Reply {
+        status,
+        location,
+        set_cookie,
+        headers,
+        body,
+    }
+}
+
+async fn get(f: &Fixture, path: &str, cookie: &str) -> Reply {
+    send(
+        f,
+        Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    send(
+        f,
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Every GET route with the action that guards it. The expected outcome comes from the
+/// core permission matrix (`Role::allows`), so the web layer is checked against it.
+fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
+    let p = f.in_county;
+    vec![
+        ("/".into(), None),
+        ("/patients".into(), Some(Action::PatientSearch)),
+        (
+            "/patients?family=Testchild".into(),
+            Some(Action::PatientSearch),
+        ),
+        ("/patients/new".into(), Some(Action::PatientEdit)),
+        (format!("/patients/{p}"), Some(Action::PatientView)),
+        (format!("/patients/{p}/edit"), Some(Action::PatientEdit)),
+        (format!("/patients/{p}/doses/new"), Some(Action::DoseRecord)),
+        (
+            format!("/patients/{p}/record"),
+            Some(Action::CertificatePrint),
+        ),
+        ("/inventory".into(), Some(Action::InventoryView)),
+        ("/clinic-tools".into(), Some(Action::ClinicToolsView)),
+        ("/reports/dqa".into(), Some(Action::ReportDqa)),
+        ("/tasks".into(), Some(Action::TaskView)),
+        ("/rosters".into(), Some(Action::RosterView)),
+        ("/admin/users".into(), Some(Action::UserManage)),
+        ("/admin/requests".into(), Some(Action::AccountApprove)),
+        ("/admin/outbox".into(), Some(Action::UserManage)),
+    ]
+}
+
+#[tokio::test]
+async fn every_role_against_every_route() {
+    let f = fixture();
+    let mut checked = 0;
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let (id, _) = user(&f, role, &format!("user{i}"), true);
+        let (cookie, csrf) = session(&f, id);
+        for (path, action) in routes(&f) {
+            let r = get(&f, &path, &cookie).await;
+            let allowed = action.is_none_or(|a| role.allows(a));
+            let want = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status, want, "{role:?} GET {path}: {}", r.body);
+            if !allowed {
+                assert!(
+                    !r.body.to_lowercase().contains("testchild"),
+                    "{role:?} {path} leaked patient data"
+                );
+            } else if path.contains("family=")
+                || path.starts_with(&format!("/patients/{}", f.in_county))
+            {
+                assert!(
+                    r.body.to_lowercase().contains("testchild"),
+                    "{role:?} {path} should show the patient"
+                );
+            }
+            checked += 1;
+        }
+        // A write: record a historical dose.
+        let path = format!("/patients/{}/doses", f.in_county);
+        let r = post(
+            &f,
+            &path,
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("kind", "historical"),
+                ("cvx", "08"),
+                ("date", "2024-02-01"),
+                ("source", "01"),
+            ],
+        )
+        .await;
+        let want = if role.allows(Action::DoseRecord) {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{role:?} POST {path}: {}", r.body);
+        assert!(r.status != StatusCode::FORBIDDEN || !r.body.to_lowercase().contains("testchild"));
+        checked += 1;
+    }
+    assert_eq!(checked, Role::ALL.len() * (routes(&f).len() + 1));
+}
+
+#[tokio::test]
+async fn navigation_shows_only_allowed_modules() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccessDqaInterface, "dqa1", true);
+    let (cookie, _) = session(&f, id);
+    let home = get(&f, "/", &cookie).await.body;
+    assert!(home.contains("href=\"/reports\"") && home.contains("href=\"/tasks\""));
+    for hidden in [
+        "href=\"/patients\"",
+        "href=\"/inventory\"",
+        "href=\"/clinic-tools\"",
+        "href=\"/admin\"",
+    ] {
+        assert!(!home.contains(hidden), "DQA interface user sees {hidden}");
+    }
+    let (id, _) = user(&f, Role::PhysicianSigning, "doc1", true);
+    let (cookie, _) = session(&f, id);
+    let home = get(&f, "/", &cookie).await.body;
+    assert!(home.contains("href=\"/clinic-tools\""));
+    assert!(!home.contains("href=\"/patients\"") && !home.contains("href=\"/reports\""));
+}
+
+#[tokio::test]
+async fn health_department_sees_only_its_county_and_clinics_not_others_confidential_records() {
+    let f = fixture();
+    let (hd, _) = user(&f, Role::HealthDepartmentReadOnly, "hd1", true);
+    let (cookie, _) = session(&f, hd);
+    assert_eq!(
+        get(&f, &format!("/patients/{}", f.in_county), &cookie)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = get(&f, &format!("/patients/{}", f.out_county), &cookie).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("OUTCOUNTY"));
+    let r = get(&f, "/patients?family=Outcounty", &cookie).await;
+    assert!(
+        !r.body.contains("OUTCOUNTY"),
+        "search must be limited to the county"
+    );
+    let r = get(&f, &format!("/patients/{}/edit", f.in_county), &cookie).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "health department is read-only"
+    );
+
+    let (nurse, _) = user(&f, Role::ClinicAccess, "nurse1", true);
+    let (cookie, _) = session(&f, nurse);
+    let r = get(&f, &format!("/patients/{}", f.confidential), &cookie).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("SECRETCASE"));
+    assert!(!get(&f, "/patients?family=Secretcase", &cookie)
+        .await
+        .body
+        .contains("SECRETCASE"));
+    let (st, _) = user(&f, Role::StateAdmin, "state1", true);
+    let (cookie, _) = session(&f, st);
+    assert_eq!(
+        get(&f, &format!("/patients/{}", f.confidential), &cookie)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn security_headers_csrf_and_anonymous_redirect() {
+    let f = fixture();
+    let r = get(&f, "/patients", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/sign-in"));
+    let r = get(&f, "/sign-in", "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(r.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert!(r
+        .set_cookie
+        .iter()
+        .any(|c| c.contains("HttpOnly") && c.contains("SameSite=Strict")));
+
+    let (id, _) = user(&f, Role::ClinicAccess, "nurse2", true);
+    let (cookie, _) = session(&f, id);
+    let path = format!("/patients/{}/doses", f.in_county);
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[
+            ("csrf", "forged"),
+            ("kind", "historical"),
+            ("cvx", "08"),
+            ("date", "2024-02-01"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        store(&f).doses(f.in_county).unwrap().len(),
+        2,
+        "nothing stored"
+    );
+}
+
+/// Signs in through the form (pre-session CSRF cookie and all); returns the session cookie.
+async fn sign_in(f: &Fixture, username: &str, password: &str) -> Reply {
+    let page = get(f, "/sign-in", "").await;
+    let pre = page
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_pre="))
+        .unwrap();
+    let pre = pre.split(';').next().unwrap().to_string();
+    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
+    post(
+        f,
+        "/sign-in",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+fn session_cookie(r: &Reply) -> String {
+    r.set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("a session cookie")
+}
+
+#[tokio::test]
+async fn first_sign_in_forces_password_change_and_questions() {
+    let f = fixture();
+    let (_, temp) = user(&f, Role::ClinicAccess, "newbie", false);
+    let r = sign_in(&f, "newbie", &temp).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/account/password"));
+    let cookie = session_cookie(&r);
+    let r = get(&f, "/patients", &cookie).await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/account/password"),
+        "other pages wait for the password change"
+    );
+    let page = get(&f, "/account/password", &cookie).await.body;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let weak = post(
+        &f,
+        "/account/password",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("current", &temp),
+            ("new", "short1"),
+            ("confirm", "short1"),
+            ("q1", "0"),
+            ("a1", "rex"),
+            ("q2", "1"),
+            ("a2", "hartford"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("at least 12 characters"));
+    let ok = post(
+        &f,
+        "/account/password",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("current", &temp),
+            ("new", "a much better one 7"),
+            ("confirm", "a much better one 7"),
+            ("q1", "0"),
+            ("a1", "Rex"),
+            ("q2", "1"),
+            ("a2", "Hartford"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(get(&f, "/patients", &cookie).await.status, StatusCode::OK);
+    let r = sign_in(&f, "newbie", "a much better one 7").await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn lockout_after_five_failures_with_one_message() {
+    let f = fixture();
+    user(&f, Role::ClinicAccess, "locky", true);
+    for _ in 0..accounts::MAX_FAILED_SIGN_INS {
+        let r = sign_in(&f, "locky", "wrong password 1").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains(accounts::SIGN_IN_FAILED));
+    }
+    let r = sign_in(&f, "locky", common::PASSWORD).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "locked even with the right password"
+    );
+    assert!(r.body.contains(accounts::SIGN_IN_FAILED));
+    let unknown = sign_in(&f, "nobody-here", "whatever").await;
+    assert!(unknown.body.contains(accounts::SIGN_IN_FAILED));
+
+    // A state user unlocks the account.
+    let (st, _) = user(&f, Role::StateAdmin, "state2", true);
+    let (cookie, csrf) = session(&f, st);
+    let locky = store(&f)
+        .account(&ctwiz_core::ids::Username::new("locky").unwrap())
+        .unwrap()
+        .unwrap();
+    let r = post(
+        &f,
+        &format!("/admin/users/{}/unlock", locky.user.id.unwrap()),
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in(&f, "locky", common::PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn administering_from_a_lot_decrements_stock_and_is_audited() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord1", true);
+    let (cookie, csrf) = session(&f, id);
+    let path = format!("/patients/{}/doses", f.in_county);
+    let lot = f.lot.to_string();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "administered"),
+            ("lot_id", &lot),
+            ("date", &today),
+            ("route", "C28161"),
+            ("vis_given", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let s = store(&f);
+    assert_eq!(s.lot(f.lot).unwrap().unwrap().on_hand, 9);
+    let doses = s.doses(f.in_county).unwrap();
+    assert_eq!(doses.len(), 3);
+    assert!(doses
+        .iter()
+        .any(|d| d.lot.as_ref().is_some_and(|l| l.as_str() == "DT123A")));
+    let audit = s.audit_for_patient(f.in_county, 50).unwrap();
+    assert!(
+        audit.iter().any(|a| a.detail.contains("administered dose")),
+        "{audit:?}"
+    );
+
+    // Bad input: a date in the future is refused with a message and nothing changes.
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "administered"),
+            ("lot_id", &lot),
+            ("date", "2999-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("in the future"), "{}", r.body);
+    assert_eq!(s.lot(f.lot).unwrap().unwrap().on_hand, 9);
+    assert_eq!(s.doses(f.in_county).unwrap().len(), 3);
+
+    // Viewing the patient page writes a read to the audit log and shows the Recommender.
+    let before = s.audit_for_patient(f.in_county, 100).unwrap().len();
+    let page = get(&f, &format!("/patients/{}", f.in_county), &cookie).await;
+    assert!(page.body.contains("Recommender") && page.body.contains("DTaP/Tdap/Td"));
+    assert_eq!(
+        s.audit_for_patient(f.in_county, 100).unwrap().len(),
+        before + 1
+    );
+}
+
+#[tokio::test]
+async fn approved_account_request_sends_two_emails() {
+    let f = fixture();
+    let page = get(&f, "/request-account", "").await;
+    let pre = page
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_pre="))
+        .unwrap();
+    let pre = pre.split(';').next().unwrap().to_string();
+    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
+    let bad = post(
+        &f,
+        "/request-account",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("full_name", "Pat Nurse"),
+            ("email", "pat@example.org"),
+            ("pin0", "CT09999"),
+            ("role0", "clinic-access"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("CT09999"));
+    let home = f.home.to_string();
+    let r = post(
+        &f,
+        "/request-account",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("full_name", "Pat Nurse"),
+            ("email", "pat@example.org"),
+            ("pin0", &home),
+            ("role0", "clinic-access"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let s = store(&f);
+    let req = s.account_requests(None).unwrap();
+    assert_eq!(req.len(), 1);
+
+    let (st, _) = user(&f, Role::StateAdmin, "state3", true);
+    let (cookie, csrf) = session(&f, st);
+    let r = post(
+        &f,
+        &format!("/admin/requests/{}/approve", req[0].id),
+        &cookie,
+        &[("csrf", &csrf), ("username", "pnurse")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mails = s.outbox(10).unwrap();
+    assert_eq!(mails.len(), 2);
+    assert!(mails.iter().any(|m| m.body.contains("Username: pnurse")));
+    let temp_mail = mails
+        .iter()
+        .find(|m| m.body.contains("Temporary password: "))
+        .unwrap();
+    let temp = temp_mail
+        .body
+        .split("Temporary password: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert!(
+        !temp_mail.body.contains("pnurse"),
+        "the password travels without the username"
+    );
+    let r = sign_in(&f, "pnurse", temp).await;
+    assert_eq!(r.location.as_deref(), Some("/account/password"));
+    let outbox = get(&f, "/admin/outbox", &cookie).await;
+    assert!(outbox.body.contains("Your CT WiZ account: username"));
+}
