@@ -206,14 +206,18 @@ pub fn group_dose_status(
     group_antigens: &[String],
     dose_index: usize,
 ) -> Option<EvaluationStatus> {
-    let mut statuses = Vec::new();
-    for name in group_antigens {
-        let Some(best) = result.antigen(name).and_then(|a| a.best()) else {
-            continue;
-        };
-        if let Some(e) = best.doses.iter().find(|e| e.dose_index == dose_index) {
-            statuses.push(e.status);
-        }
+    let statuses_for = |names: &mut dyn Iterator<Item = &str>| -> Vec<EvaluationStatus> {
+        names
+            .filter_map(|name| result.antigen(name).and_then(|a| a.best()))
+            .filter_map(|best| best.doses.iter().find(|e| e.dose_index == dose_index))
+            .map(|e| e.status)
+            .collect()
+    };
+    let mut statuses = statuses_for(&mut group_antigens.iter().map(String::as_str));
+    if statuses.is_empty() {
+        // A dose of another group (e.g. varicella in an MMR case) is judged
+        // by its own antigens.
+        statuses = statuses_for(&mut result.antigens.iter().map(|a| a.antigen.as_str()));
     }
     if statuses.is_empty() {
         return None;

@@ -5,7 +5,9 @@ use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
 use crate::forecast::forecast_series;
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
-use crate::result::{AntigenResult, DoseEvaluation, ForecastResult, PatientSeries, SeriesStatus};
+use crate::result::{
+    AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult, PatientSeries, SeriesStatus,
+};
 use crate::select_series::{is_relevant, select_best, Candidate};
 use crate::supporting_data::{AntigenId, SupportingData, SupportingDataError};
 use crate::vaccine_group_forecast::vaccine_group_forecast;
@@ -110,12 +112,15 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
                 TargetStatus::Skipped => None,
             })
             .collect();
+        // CDSi 8.4: a product series scores only if every dose given is one of
+        // its products.
         let all_product = series.product_path
-            && valid.iter().all(|&j| {
-                let td = state.evals[j]
-                    .target_dose
-                    .and_then(|n| series.doses.get(usize::from(n).saturating_sub(1)));
-                td.is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == doses[j].cvx))
+            && doses.iter().zip(&state.evals).all(|(d, e)| {
+                e.status == EvaluationStatus::SubStandard
+                    || series
+                        .doses
+                        .iter()
+                        .any(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
             });
         cands.push(Candidate {
             series,

@@ -103,11 +103,26 @@ pub(crate) fn select_best(
             if let Some(d) = members
                 .iter()
                 .copied()
-                .find(|&i| cands[i].series.default_series)
+                .find(|&i| cands[i].series.default_series && scorable(&cands[i], org))
             {
                 winners.push(d);
                 continue;
             }
+        }
+        // CDSi 8.2: one complete series wins, several are scored.
+        let complete: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| cands[i].complete())
+            .collect();
+        if complete.len() == 1 {
+            winners.extend(complete.first().copied());
+            continue;
+        }
+        if complete.len() > 1 {
+            score_complete(cands, &complete, scores);
+            winners.extend(best_scored(cands, &complete, scores));
+            continue;
         }
         let scorable_members: Vec<usize> = members
             .iter()

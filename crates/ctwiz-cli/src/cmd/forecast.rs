@@ -1,0 +1,269 @@
+//! `ctwiz forecast` and `ctwiz cdsi-test`: argument parsing and rendering
+//! around `ctwiz-forecast`. All CDSi logic lives in that crate; this file
+//! only reads files, parses arguments and prints.
+
+use chrono::NaiveDate;
+use ctwiz_forecast::cdsi_cases::{parse_case_file, run_case, CaseOutcome};
+use ctwiz_forecast::{AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData};
+use rayon::prelude::*;
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `ctwiz forecast`: evaluate a history and forecast every vaccine group.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ForecastArgs {
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    pub dob: NaiveDate,
+    /// Sex: F, M or U.
+    #[arg(long, default_value = "U")]
+    pub sex: String,
+    /// A dose as DATE:CVX[:MVX], e.g. 2024-01-02:10 or 2024-01-02:120:PMC (repeatable).
+    #[arg(long = "dose", value_name = "DATE:CVX[:MVX]")]
+    pub doses: Vec<String>,
+    /// A CDSi observation code, optionally CODE:DATE (repeatable), e.g. 160.
+    #[arg(long = "observation", value_name = "CODE[:DATE]")]
+    pub observations: Vec<String>,
+    /// Assessment date (default: today).
+    #[arg(long = "as-of")]
+    pub as_of: Option<NaiveDate>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// A directory holding a newer CDSi supporting-data release (XML files).
+    #[arg(long = "supporting-data", value_name = "DIR")]
+    pub supporting_data: Option<PathBuf>,
+}
+
+/// `ctwiz cdsi-test`: run a CDC CDSi test-case file and report.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CdsiTestArgs {
+    /// Test-case JSON file (format of shared/cdsi/testcases).
+    pub file: PathBuf,
+    /// A directory holding a newer CDSi supporting-data release (XML files).
+    #[arg(long = "supporting-data", value_name = "DIR")]
+    pub supporting_data: Option<PathBuf>,
+}
+
+/// Builds the engine from the bundled data or from a release directory.
+pub fn load_engine(dir: Option<&Path>) -> Result<Engine, Box<dyn Error>> {
+    let Some(dir) = dir else {
+        return Ok(Engine::bundled()?);
+    };
+    let schedule = std::fs::read_to_string(dir.join("ScheduleSupportingData.xml"))
+        .map_err(|e| format!("cannot read {}: {e}", dir.join("ScheduleSupportingData.xml").display()))?;
+    let mut antigen_texts = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("AntigenSupportingData") && n.ends_with(".xml"))
+        })
+        .collect();
+    entries.sort();
+    if entries.is_empty() {
+        return Err(format!("no AntigenSupportingData*.xml files in {}", dir.display()).into());
+    }
+    for p in &entries {
+        antigen_texts.push(std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+    }
+    let refs: Vec<&str> = antigen_texts.iter().map(String::as_str).collect();
+    Ok(Engine::new(Arc::new(SupportingData::from_xml_texts(&schedule, &refs)?)))
+}
+
+fn parse_sex(text: &str) -> Result<Sex, String> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "F" | "FEMALE" => Ok(Sex::Female),
+        "M" | "MALE" => Ok(Sex::Male),
+        "U" | "UNKNOWN" | "" => Ok(Sex::Unknown),
+        other => Err(format!("--sex must be F, M or U, not {other:?}")),
+    }
+}
+
+/// Parses `DATE:CVX[:MVX]`.
+pub fn parse_dose(text: &str) -> Result<AdministeredDose, String> {
+    let mut parts = text.split(':');
+    let date = parts.next().unwrap_or("");
+    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("--dose {text:?}: the date must be YYYY-MM-DD"))?;
+    let cvx = parts
+        .next()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| format!("--dose {text:?}: expected DATE:CVX[:MVX]"))?;
+    let mut dose = AdministeredDose::new(date, cvx);
+    if let Some(mvx) = parts.next().map(str::trim).filter(|m| !m.is_empty()) {
+        dose.mvx = Some(mvx.to_string());
+    }
+    if parts.next().is_some() {
+        return Err(format!("--dose {text:?}: expected DATE:CVX[:MVX]"));
+    }
+    Ok(dose)
+}
+
+fn parse_observation(text: &str) -> Result<Observation, String> {
+    let (code, date) = match text.split_once(':') {
+        Some((c, d)) => (
+            c,
+            Some(
+                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("--observation {text:?}: the date must be YYYY-MM-DD"))?,
+            ),
+        ),
+        None => (text, None),
+    };
+    Ok(Observation {
+        code: code.trim().to_string(),
+        date,
+    })
+}
+
+/// Runs `ctwiz forecast`.
+pub fn run_forecast(args: ForecastArgs) -> Result<(), Box<dyn Error>> {
+    let engine = load_engine(args.supporting_data.as_deref())?;
+    let mut patient = Patient::new(args.dob, parse_sex(&args.sex)?);
+    for d in &args.doses {
+        patient.doses.push(parse_dose(d)?);
+    }
+    for o in &args.observations {
+        patient.observations.push(parse_observation(o)?);
+    }
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let result = engine.forecast(&patient, as_of);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", render_table(&patient, &result));
+    }
+    Ok(())
+}
+
+fn opt_date(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".to_string(), |d| d.to_string())
+}
+
+/// Renders the evaluations and the vaccine-group forecast as text tables.
+pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "Assessment date {}", result.assessment_date);
+    if !patient.doses.is_empty() {
+        let _ = writeln!(out, "\nDose evaluations");
+        let _ = writeln!(
+            out,
+            "{:<4} {:<10} {:<5} {:<14} {:<11} {:<6} reasons",
+            "#", "date", "cvx", "antigen", "status", "target"
+        );
+        for (i, dose) in patient.doses.iter().enumerate() {
+            if result.unknown_vaccines.contains(&i) {
+                let _ = writeln!(
+                    out,
+                    "{:<4} {:<10} {:<5} {:<14} {:<11}",
+                    i + 1,
+                    dose.date,
+                    dose.cvx,
+                    "-",
+                    "unknown CVX"
+                );
+                continue;
+            }
+            for a in &result.antigens {
+                let Some(best) = a.best() else { continue };
+                for e in best.doses.iter().filter(|e| e.dose_index == i) {
+                    let reasons: Vec<&str> = e.reasons.iter().map(|r| r.text()).collect();
+                    let _ = writeln!(
+                        out,
+                        "{:<4} {:<10} {:<5} {:<14} {:<11} {:<6} {}",
+                        i + 1,
+                        e.date,
+                        e.cvx.to_string(),
+                        a.antigen,
+                        e.status.as_str(),
+                        e.target_dose.map_or("-".to_string(), |t| t.to_string()),
+                        reasons.join("; ")
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\nForecast by vaccine group");
+    let _ = writeln!(
+        out,
+        "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} vaccines",
+        "vaccine group", "status", "dose", "earliest", "recommended", "past due", "latest"
+    );
+    for g in &result.vaccine_groups {
+        match &g.forecast {
+            Some(f) => {
+                let vaccines: Vec<String> = f.vaccines.iter().map(|v| format!("{} ({})", v.vaccine_type, v.cvx)).collect();
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} {}",
+                    g.vaccine_group,
+                    g.status.as_str(),
+                    f.dose_number,
+                    f.earliest,
+                    f.recommended,
+                    opt_date(f.past_due),
+                    opt_date(f.latest),
+                    vaccines.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group, g.status.as_str());
+            }
+        }
+    }
+    out
+}
+
+/// Runs `ctwiz cdsi-test`: prints each failing case with its diff and ends
+/// with `N passed, M failed`. Failing cases are a report, not an error; only
+/// unreadable input is.
+pub fn run_cdsi_test(args: CdsiTestArgs) -> Result<(), Box<dyn Error>> {
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let file = parse_case_file(&text).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let engine = load_engine(args.supporting_data.as_deref())?;
+    let outcomes: Vec<CaseOutcome> = file.cases.par_iter().map(|c| run_case(&engine, c)).collect();
+    let mut passed = 0usize;
+    let mut failed = 0usize;
+    for o in &outcomes {
+        if o.passed {
+            passed += 1;
+        } else {
+            failed += 1;
+            print!("FAIL {}", o.diff());
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dose_arguments() {
+        let d = parse_dose("2024-01-02:120:PMC").expect("valid dose");
+        assert_eq!(d.cvx, "120");
+        assert_eq!(d.mvx.as_deref(), Some("PMC"));
+        assert!(parse_dose("2024-01-02").is_err());
+        assert!(parse_dose("02/01/2024:10").is_err());
+        assert!(parse_dose("2024-01-02:10:PMC:x").is_err());
+    }
+
+    #[test]
+    fn renders_a_table_for_a_small_history() {
+        let engine = Engine::bundled().expect("bundled data");
+        let dob = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let patient = Patient::new(dob, Sex::Female).with_dose(parse_dose("2024-03-01:110").expect("dose"));
+        let as_of = NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
+        let table = render_table(&patient, &engine.forecast(&patient, as_of));
+        assert!(table.contains("Polio"));
+        assert!(table.contains("Valid"));
+    }
+}
