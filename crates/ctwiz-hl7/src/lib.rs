@@ -26,6 +26,7 @@
 
 pub mod batch;
 pub mod er7;
+pub mod interface;
 pub mod error;
 pub mod escape;
 

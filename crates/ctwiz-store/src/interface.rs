@@ -1,1 +1,184 @@
-//! Stores for the HL7 interface: the message log behind the DQA – Interface Activity report, and each clinic's interface status (onboarding QA or production).
+//! Stores for the HL7 interface: the message log behind the DQA – Interface Activity
+//! report, each clinic's interface status (onboarding QA or production), batch-import
+//! progress (for resumable, idempotent imports) and the deduplication review queue that
+//! uncertain patient matches go to.
+
+use crate::error::{Result, StoreError};
+use crate::traits::Interface;
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use serde::{Deserialize, Serialize};
+
+/// Where a clinic's EHR interface stands. While onboarding, its messages are validated
+/// and acknowledged exactly as in production, but nothing reaches production data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InterfaceStatus {
+    Qa,
+    Production,
+}
+
+impl InterfaceStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            InterfaceStatus::Qa => "qa",
+            InterfaceStatus::Production => "production",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "qa" => Ok(InterfaceStatus::Qa),
+            "production" => Ok(InterfaceStatus::Production),
+            other => Err(StoreError::Conflict(format!(
+                "interface status {other:?} is not qa or production"
+            ))),
+        }
+    }
+}
+
+/// MSA-1 of the answer we sent (HL7 table 0008).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckResult {
+    /// AA
+    Accepted,
+    /// AE
+    Error,
+    /// AR
+    Rejected,
+}
+
+impl AckResult {
+    pub fn code(self) -> &'static str {
+        match self {
+            AckResult::Accepted => "AA",
+            AckResult::Error => "AE",
+            AckResult::Rejected => "AR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "AA" => Ok(AckResult::Accepted),
+            "AE" => Ok(AckResult::Error),
+            "AR" => Ok(AckResult::Rejected),
+            other => Err(StoreError::Corrupt(format!("ack result {other:?}"))),
+        }
+    }
+}
+
+/// One ERR we sent back: severity (E/W/I), HL7 table 0357 code, CDC table 0533 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedError {
+    pub severity: String,
+    pub hl7_code: String,
+    pub app_code: Option<String>,
+    /// ERR-2 as text, e.g. `RXA-5`.
+    pub location: String,
+    pub text: String,
+}
+
+/// One processed message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageLogEntry {
+    /// MSH-4 as sent (the facility may be unknown to us).
+    pub facility: String,
+    /// The registered clinic it resolved to.
+    pub clinic: Option<ClinicPin>,
+    /// MSH-9, e.g. `VXU^V04`.
+    pub message_type: String,
+    /// MSH-10.
+    pub control_id: String,
+    pub result: AckResult,
+    pub mode: InterfaceStatus,
+    pub interface: Interface,
+    pub received_at: NaiveDateTime,
+    pub processed_at: NaiveDateTime,
+    pub patient: Option<PatientId>,
+    /// Doses the message reported.
+    pub doses: u32,
+    /// Administered doses reported more than 48 hours after administration.
+    pub late_doses: u32,
+    pub errors: Vec<LoggedError>,
+}
+
+/// One row of the DQA – Interface Activity report: a facility's messages on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    pub facility: String,
+    pub day: NaiveDate,
+    pub received: u64,
+    /// AA
+    pub accepted: u64,
+    /// AE
+    pub errors: u64,
+    /// AR
+    pub rejected: u64,
+    /// Messages answered with at least one warning.
+    pub with_warnings: u64,
+    /// Messages with at least one late-reported administered dose.
+    pub late_reports: u64,
+    pub late_doses: u64,
+    /// Of the received, how many came while the clinic was in QA.
+    pub qa: u64,
+}
+
+/// Count of one error code for a facility and day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCodeRow {
+    pub facility: String,
+    pub day: NaiveDate,
+    pub severity: String,
+    pub hl7_code: String,
+    pub app_code: Option<String>,
+    pub count: u64,
+}
+
+/// How far a batch file has been imported, keyed by the hash of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub file_hash: String,
+    pub path: String,
+    /// Messages (in file order) whose outcome is committed.
+    pub messages_done: u64,
+    pub complete: bool,
+}
+
+/// An uncertain identity match waiting for a person to decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupReview {
+    pub patient: PatientId,
+    pub candidate: PatientId,
+    pub source: String,
+}
+
+pub trait InterfaceStore {
+    /// Runs `f` as one atomic unit (nested calls join the outer unit).
+    fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T>
+    where
+        Self: Sized;
+    /// A clinic with no recorded status is in production.
+    fn interface_status(&self, clinic: &ClinicPin) -> Result<InterfaceStatus>;
+    fn set_interface_status(
+        &self,
+        clinic: &ClinicPin,
+        status: InterfaceStatus,
+        at: NaiveDateTime,
+    ) -> Result<()>;
+    fn log_message(&self, e: &MessageLogEntry) -> Result<i64>;
+    /// The latest logged messages, newest first, optionally for one facility.
+    fn message_log(&self, facility: Option<&str>, limit: u32) -> Result<Vec<MessageLogEntry>>;
+    /// Messages per facility and day of receipt, in `from..=to`.
+    fn interface_activity(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ActivityRow>>;
+    /// ERR counts per facility, day and code, in `from..=to`.
+    fn interface_error_counts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErrorCodeRow>>;
+    fn import_progress(&self, file_hash: &str) -> Result<Option<ImportProgress>>;
+    fn record_import_progress(&self, p: &ImportProgress) -> Result<()>;
+    fn flag_for_dedup_review(
+        &self,
+        patient: PatientId,
+        candidate: PatientId,
+        source: &str,
+        at: NaiveDateTime,
+    ) -> Result<()>;
+    fn dedup_reviews(&self, limit: u32) -> Result<Vec<DedupReview>>;
+}

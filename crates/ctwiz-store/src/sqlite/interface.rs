@@ -1,1 +1,426 @@
 //! SQLite implementation of the interface stores (see `crate::interface`).
+
+use super::codec;
+use super::SqliteStore;
+use crate::error::{Result, StoreError};
+use crate::interface::{
+    AckResult, ActivityRow, DedupReview, ErrorCodeRow, ImportProgress, InterfaceStatus,
+    InterfaceStore, LoggedError, MessageLogEntry,
+};
+use crate::traits::Interface;
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use rusqlite::{params, OptionalExtension};
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format(codec::DATETIME).to_string()
+}
+
+fn interface_parse(s: &str) -> Result<Interface> {
+    use Interface::*;
+    [Web, Cli, Hl7, Soap, Batch, Portal]
+        .into_iter()
+        .find(|i| i.key() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("interface {s:?}")))
+}
+
+/// `from..=to` as received_at text bounds.
+fn day_bounds(from: NaiveDate, to: NaiveDate) -> (String, String) {
+    (
+        format!("{} 00:00:00", from.format(codec::DATE)),
+        format!("{} 23:59:59", to.format(codec::DATE)),
+    )
+}
+
+impl InterfaceStore for SqliteStore {
+    fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        self.in_transaction(f)
+    }
+
+    fn interface_status(&self, clinic: &ClinicPin) -> Result<InterfaceStatus> {
+        let s: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM interface_status WHERE clinic_pin = ?1")?
+            .query_row([clinic.as_str()], |r| r.get(0))
+            .optional()?;
+        s.map_or(Ok(InterfaceStatus::Production), |s| {
+            InterfaceStatus::parse(&s)
+        })
+    }
+
+    fn set_interface_status(
+        &self,
+        clinic: &ClinicPin,
+        status: InterfaceStatus,
+        at: NaiveDateTime,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO interface_status (clinic_pin, status, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (clinic_pin) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            params![clinic.as_str(), status.key(), ts(at)],
+        )?;
+        Ok(())
+    }
+
+    fn log_message(&self, e: &MessageLogEntry) -> Result<i64> {
+        let warnings = e.errors.iter().filter(|x| x.severity == "W").count() as i64;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO message_log (facility, clinic_pin, message_type, control_id, result, mode,
+                 interface, received_at, processed_at, patient_id, doses, late_doses, warnings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                e.facility,
+                e.clinic.as_ref().map(|c| c.as_str()),
+                e.message_type,
+                e.control_id,
+                e.result.code(),
+                e.mode.key(),
+                e.interface.key(),
+                ts(e.received_at),
+                ts(e.processed_at),
+                e.patient.map(|p| p.0),
+                e.doses,
+                e.late_doses,
+                warnings,
+            ])?;
+        let id = self.conn.last_insert_rowid();
+        if !e.errors.is_empty() {
+            let mut st = self.conn.prepare_cached(
+                "INSERT INTO message_errors (message_id, severity, hl7_code, app_code, location, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for x in &e.errors {
+                st.execute(params![
+                    id, x.severity, x.hl7_code, x.app_code, x.location, x.text
+                ])?;
+            }
+        }
+        Ok(id)
+    }
+
+    fn message_log(&self, facility: Option<&str>, limit: u32) -> Result<Vec<MessageLogEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, facility, clinic_pin, message_type, control_id, result, mode, interface,
+                    received_at, processed_at, patient_id, doses, late_doses
+             FROM message_log WHERE ?1 IS NULL OR facility = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![facility, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                    r.get::<_, u32>(11)?,
+                    r.get::<_, u32>(12)?,
+                ))
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut errs = self.conn.prepare_cached(
+            "SELECT severity, hl7_code, app_code, location, text FROM message_errors
+             WHERE message_id = ?1 ORDER BY rowid",
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, fac, clinic, mt, cid, result, mode, iface, rec, proc_, pat, doses, late) in rows {
+            let errors = errs
+                .query_map([id], |r| {
+                    Ok(LoggedError {
+                        severity: r.get(0)?,
+                        hl7_code: r.get(1)?,
+                        app_code: r.get(2)?,
+                        location: r.get(3)?,
+                        text: r.get(4)?,
+                    })
+                })?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            out.push(MessageLogEntry {
+                facility: fac,
+                clinic: clinic
+                    .map(|c| codec::stored("clinic_pin", ClinicPin::new(&c)))
+                    .transpose()?,
+                message_type: mt,
+                control_id: cid,
+                result: AckResult::parse(&result)?,
+                mode: InterfaceStatus::parse(&mode)?,
+                interface: interface_parse(&iface)?,
+                received_at: codec::datetime(&rec)?,
+                processed_at: codec::datetime(&proc_)?,
+                patient: pat.map(PatientId),
+                doses,
+                late_doses: late,
+                errors,
+            });
+        }
+        Ok(out)
+    }
+
+    fn interface_activity(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ActivityRow>> {
+        let (lo, hi) = day_bounds(from, to);
+        let mut st = self.conn.prepare_cached(
+            "SELECT facility, substr(received_at, 1, 10) AS day, COUNT(*),
+                    SUM(result = 'AA'), SUM(result = 'AE'), SUM(result = 'AR'),
+                    SUM(warnings > 0), SUM(late_doses > 0), SUM(late_doses), SUM(mode = 'qa')
+             FROM message_log WHERE received_at BETWEEN ?1 AND ?2
+             GROUP BY facility, day ORDER BY facility, day",
+        )?;
+        let rows = st
+            .query_map(params![lo, hi], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    [
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, i64>(9)?,
+                    ],
+                ))
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(facility, day, n)| {
+                let n = n.map(|v| v.max(0) as u64);
+                Ok(ActivityRow {
+                    facility,
+                    day: codec::date(&day)?,
+                    received: n[0],
+                    accepted: n[1],
+                    errors: n[2],
+                    rejected: n[3],
+                    with_warnings: n[4],
+                    late_reports: n[5],
+                    late_doses: n[6],
+                    qa: n[7],
+                })
+            })
+            .collect()
+    }
+
+    fn interface_error_counts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErrorCodeRow>> {
+        let (lo, hi) = day_bounds(from, to);
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.facility, substr(m.received_at, 1, 10) AS day, e.severity, e.hl7_code,
+                    e.app_code, COUNT(*)
+             FROM message_errors e JOIN message_log m ON m.id = e.message_id
+             WHERE m.received_at BETWEEN ?1 AND ?2
+             GROUP BY m.facility, day, e.severity, e.hl7_code, e.app_code
+             ORDER BY m.facility, day, e.severity, e.hl7_code, e.app_code",
+        )?;
+        let rows = st
+            .query_map(params![lo, hi], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(facility, day, severity, hl7_code, app_code, n)| {
+                Ok(ErrorCodeRow {
+                    facility,
+                    day: codec::date(&day)?,
+                    severity,
+                    hl7_code,
+                    app_code,
+                    count: n.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn import_progress(&self, file_hash: &str) -> Result<Option<ImportProgress>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT file_hash, path, messages_done, complete FROM import_progress WHERE file_hash = ?1",
+            )?
+            .query_row([file_hash], |r| {
+                Ok(ImportProgress {
+                    file_hash: r.get(0)?,
+                    path: r.get(1)?,
+                    messages_done: r.get::<_, i64>(2)?.max(0) as u64,
+                    complete: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn record_import_progress(&self, p: &ImportProgress) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO import_progress (file_hash, path, messages_done, complete) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (file_hash) DO UPDATE SET path = excluded.path,
+                   messages_done = excluded.messages_done, complete = excluded.complete",
+            )?
+            .execute(params![
+                p.file_hash,
+                p.path,
+                p.messages_done as i64,
+                p.complete
+            ])?;
+        Ok(())
+    }
+
+    fn flag_for_dedup_review(
+        &self,
+        patient: PatientId,
+        candidate: PatientId,
+        source: &str,
+        at: NaiveDateTime,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![patient.0, candidate.0, source, ts(at)])?;
+        Ok(())
+    }
+
+    fn dedup_reviews(&self, limit: u32) -> Result<Vec<DedupReview>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT patient_id, candidate_id, source FROM dedup_review ORDER BY id LIMIT ?1",
+        )?;
+        let rows = st
+            .query_map([limit], |r| {
+                Ok(DedupReview {
+                    patient: PatientId(r.get(0)?),
+                    candidate: PatientId(r.get(1)?),
+                    source: r.get(2)?,
+                })
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interface::InterfaceStore;
+
+    fn at(d: u32, h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .and_then(|x| x.and_hms_opt(h, 0, 0))
+            .expect("valid test date")
+    }
+
+    fn entry(
+        fac: &str,
+        result: AckResult,
+        day: u32,
+        late: u32,
+        errs: &[(&str, &str)],
+    ) -> MessageLogEntry {
+        MessageLogEntry {
+            facility: fac.into(),
+            clinic: None,
+            message_type: "VXU^V04".into(),
+            control_id: "1".into(),
+            result,
+            mode: InterfaceStatus::Production,
+            interface: Interface::Soap,
+            received_at: at(day, 9),
+            processed_at: at(day, 9),
+            patient: None,
+            doses: 1,
+            late_doses: late,
+            errors: errs
+                .iter()
+                .map(|(s, c)| LoggedError {
+                    severity: (*s).into(),
+                    hl7_code: (*c).into(),
+                    app_code: Some("5".into()),
+                    location: "RXA-5".into(),
+                    text: "x".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn activity_counts_per_facility_and_day() {
+        let s = SqliteStore::open_in_memory().expect("store");
+        s.log_message(&entry("A", AckResult::Accepted, 1, 0, &[("W", "103")]))
+            .expect("log");
+        s.log_message(&entry(
+            "A",
+            AckResult::Error,
+            1,
+            1,
+            &[("E", "103"), ("W", "103")],
+        ))
+        .expect("log");
+        s.log_message(&entry("A", AckResult::Rejected, 2, 0, &[("E", "200")]))
+            .expect("log");
+        s.log_message(&entry("B", AckResult::Accepted, 1, 2, &[]))
+            .expect("log");
+        let rows = s
+            .interface_activity(at(1, 0).date(), at(2, 0).date())
+            .expect("activity");
+        assert_eq!(rows.len(), 3);
+        let a1 = &rows[0];
+        assert_eq!(
+            (a1.facility.as_str(), a1.received, a1.accepted, a1.errors),
+            ("A", 2, 1, 1)
+        );
+        assert_eq!(
+            (a1.with_warnings, a1.late_reports, a1.late_doses),
+            (2, 1, 1)
+        );
+        assert_eq!(rows[1].rejected, 1);
+        assert_eq!(rows[2].late_doses, 2);
+        let errs = s
+            .interface_error_counts(at(1, 0).date(), at(1, 0).date())
+            .expect("errors");
+        assert_eq!(errs.len(), 2);
+        assert_eq!((errs[0].severity.as_str(), errs[0].count), ("E", 1));
+        assert_eq!((errs[1].severity.as_str(), errs[1].count), ("W", 2));
+        let log = s.message_log(Some("A"), 10).expect("log");
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[1].errors.len(), 2);
+    }
+
+    #[test]
+    fn status_defaults_to_production_and_progress_upserts() {
+        let s = SqliteStore::open_in_memory().expect("store");
+        let pin = ClinicPin::new("C1").expect("pin");
+        assert_eq!(
+            s.interface_status(&pin).expect("status"),
+            InterfaceStatus::Production
+        );
+        s.set_interface_status(&pin, InterfaceStatus::Qa, at(1, 1))
+            .expect("set");
+        assert_eq!(
+            s.interface_status(&pin).expect("status"),
+            InterfaceStatus::Qa
+        );
+        let mut p = ImportProgress {
+            file_hash: "h".into(),
+            path: "f".into(),
+            messages_done: 3,
+            complete: false,
+        };
+        s.record_import_progress(&p).expect("record");
+        p.messages_done = 7;
+        p.complete = true;
+        s.record_import_progress(&p).expect("record");
+        assert_eq!(s.import_progress("h").expect("read"), Some(p));
+    }
+}

@@ -6,4 +6,57 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE doses ADD COLUMN sender_id TEXT;
     CREATE INDEX doses_sender ON doses (clinic_pin, sender_id) WHERE sender_id IS NOT NULL;
     "#,
+    // 2: interface status per clinic, the message log (DQA – Interface Activity report),
+    // batch-import progress and the deduplication review queue.
+    r#"
+    CREATE TABLE interface_status (
+        clinic_pin TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('qa', 'production')),
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE message_log (
+        id INTEGER PRIMARY KEY,
+        facility TEXT NOT NULL,
+        clinic_pin TEXT,
+        message_type TEXT NOT NULL,
+        control_id TEXT NOT NULL,
+        result TEXT NOT NULL CHECK (result IN ('AA', 'AE', 'AR')),
+        mode TEXT NOT NULL CHECK (mode IN ('qa', 'production')),
+        interface TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        processed_at TEXT NOT NULL,
+        patient_id INTEGER,
+        doses INTEGER NOT NULL DEFAULT 0,
+        late_doses INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX message_log_received ON message_log (received_at);
+    CREATE INDEX message_log_facility ON message_log (facility, id);
+
+    CREATE TABLE message_errors (
+        message_id INTEGER NOT NULL REFERENCES message_log (id) ON DELETE CASCADE,
+        severity TEXT NOT NULL,
+        hl7_code TEXT NOT NULL,
+        app_code TEXT,
+        location TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX message_errors_message ON message_errors (message_id);
+
+    CREATE TABLE import_progress (
+        file_hash TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        messages_done INTEGER NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE dedup_review (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+        candidate_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    "#,
 ];

@@ -1,0 +1,333 @@
+//! The HL7 interface use cases: an incoming message (VXU^V04 or QBP^Q11) is
+//! read, validated against the code sets, matched to a patient, stored and
+//! answered (ACK^V04 or RSP^K11), and every message is recorded in the
+//! message log behind the DQA – Interface Activity report.
+//!
+//! Everything here is written against the store traits, so the SOAP
+//! endpoint, the MLLP listener and `ctwiz hl7 process/import` share one
+//! [`process_message`].
+//!
+//! Rules this module decides (CDC IG R1.5 and the AIRA/CDC acknowledgement
+//! guidance):
+//! * **Commit, then acknowledge.** The store work of a VXU (patient, doses,
+//!   observations, message-log row) is one atomic unit; the response is built
+//!   only after it succeeded. If it fails nothing of the message is kept and
+//!   the answer is AR with ERR 207. A caller that wraps several messages in an
+//!   outer [`InterfaceStore::atomically`] (the batch import) must not send
+//!   the responses before that outer unit commits.
+//! * **Facility.** MSH-4 must name a registered clinic (its PIN); otherwise AR.
+//! * **Onboarding QA.** A clinic in [`InterfaceStatus::Qa`] is validated and
+//!   answered exactly as in production, but nothing but the log row is stored.
+//! * **Patient identity.** The clinic's MRN (PID-3 type MR) first; then
+//!   demographics (`match_candidates` + `match_patients`): one *certain*
+//!   match is the same patient; *possible* matches never merge automatically —
+//!   a new record is created and each possible pair goes to the
+//!   deduplication review queue.
+//! * **Opt-out.** For a patient who opted out of the registry, no
+//!   immunization data is kept; the message is accepted (AA) with an
+//!   informational ERR saying so.
+//! * **Doses.** An erroneous dose is not stored and makes the answer AE; the
+//!   rest of the message is stored (AIRA ack guidance). RXA-21 A/U/D act
+//!   on the sender's id (ORC-3) per clinic; a resent Add with a known sender
+//!   id, or a dose identical in vaccine and date to a stored one, is not
+//!   stored twice.
+//! * **Late reporting.** An administered dose (RXA-9 = 00) reported more
+//!   than 48 hours after its administration date counts as late.
+
+mod qbp;
+pub mod synth;
+mod vxu;
+
+pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::codes::CodeSets;
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_store::interface::{
+    AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
+};
+use ctwiz_store::{Interface, Store};
+
+use crate::datatype::{Hd, Timestamp};
+use crate::er7::MessageBuf;
+use crate::message::ack::{build_ack, build_parse_error_ack, AckCode};
+use crate::message::{Hl7Error, Issue, Rejection, Responder, Severity};
+use crate::segment::err::ErrorLocation;
+use crate::segment::Msh;
+
+/// Everything a store must offer the interface.
+pub trait IisStore: Store + InterfaceStore {}
+impl<T: Store + InterfaceStore> IisStore for T {}
+
+/// Who we are and the circumstances of one message.
+pub struct Context<'a> {
+    pub codes: &'a CodeSets,
+    /// Our MSH-3 / MSH-4 in responses.
+    pub application: Hd,
+    pub facility: Hd,
+    /// MSH-10 of our response (unique per response; tests fix it).
+    pub response_id: String,
+    /// When the message arrived; also the response's MSH-7.
+    pub received_at: NaiveDateTime,
+    /// Which door the message came through (message log, audit log).
+    pub interface: Interface,
+    /// Z44 answers need an evaluator; without one a Z44 is answered AE.
+    pub forecaster: Option<&'a dyn Forecaster>,
+    /// The most candidates returned in a Z31 when RCP-2 does not say.
+    pub query_limit: u32,
+}
+
+impl<'a> Context<'a> {
+    /// A context with ctwiz's own identity (`CTWIZ` / `CTDPH`).
+    pub fn new(
+        codes: &'a CodeSets,
+        received_at: NaiveDateTime,
+        response_id: impl Into<String>,
+    ) -> Self {
+        Context {
+            codes,
+            application: Hd::new("CTWIZ"),
+            facility: Hd::new("CTDPH"),
+            response_id: response_id.into(),
+            received_at,
+            interface: Interface::Hl7,
+            forecaster: None,
+            query_limit: DEFAULT_QUERY_LIMIT,
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.received_at.date()
+    }
+
+    fn responder(&self) -> Responder {
+        Responder {
+            application: self.application.clone(),
+            facility: self.facility.clone(),
+            control_id: self.response_id.clone(),
+            timestamp: Timestamp {
+                local: self.received_at,
+                offset: None,
+            },
+        }
+    }
+}
+
+/// The answer to one message and what was recorded about it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub response: MessageBuf,
+    pub result: AckResult,
+    /// The message-log row (already stored).
+    pub log: MessageLogEntry,
+    /// Whether production data was written (false for QA, queries, rejects).
+    pub stored: bool,
+}
+
+/// Processes one message in ER7 text from the facility in its MSH-4, as the
+/// interface does for every transport. Never fails: problems, including
+/// store failures, become the response's MSA/ERR (and the log row).
+pub fn process_message<S: IisStore>(store: &S, ctx: &Context<'_>, text: &str) -> Outcome {
+    let msg = match crate::er7::parse(text) {
+        Ok(m) => m,
+        Err(e) => {
+            let response = build_parse_error_ack(&e, &ctx.responder());
+            let issue = Issue::error(
+                ErrorLocation::new("MSH", 1, 0),
+                Hl7Error::DataType,
+                e.to_string(),
+            );
+            return finish(
+                store,
+                ctx,
+                &Msh::default(),
+                None,
+                response,
+                AckResult::Rejected,
+                &[issue],
+                Stats::default(),
+                InterfaceStatus::Production,
+            );
+        }
+    };
+    let msh = Msh::from_segment(msg.msh());
+    match msh.message_type.code.to_ascii_uppercase().as_str() {
+        "VXU" => vxu::process(store, ctx, &msg),
+        "QBP" => qbp::process(store, ctx, &msg),
+        other => {
+            let issue = Issue::error(
+                ErrorLocation::new("MSH", 1, 9).component(1),
+                Hl7Error::UnsupportedMessageType,
+                format!("message type {other:?} is not accepted here; send VXU^V04 or QBP^Q11"),
+            );
+            reject(store, ctx, &msh, None, vec![issue])
+        }
+    }
+}
+
+/// The registered clinic that MSH-4 names, or the issue to reject with.
+fn resolve_facility<S: IisStore>(
+    store: &S,
+    msh: &Msh,
+) -> Result<(ClinicPin, InterfaceStatus), Issue> {
+    let loc = || ErrorLocation::new("MSH", 1, 4);
+    let name = msh.sending_facility.namespace.trim();
+    if name.is_empty() {
+        return Err(Issue::error(
+            loc(),
+            Hl7Error::RequiredFieldMissing,
+            "MSH-4 sending facility is missing; it must be the clinic's PIN",
+        ));
+    }
+    let unknown = || {
+        Issue::error(
+            loc(),
+            Hl7Error::UnknownKeyIdentifier,
+            format!("MSH-4 sending facility {name:?} is not a clinic registered with this IIS"),
+        )
+    };
+    let pin = ClinicPin::new(name).map_err(|_| unknown())?;
+    let internal = |e: ctwiz_store::StoreError| internal_error(&e);
+    match store.clinic(&pin).map_err(internal)? {
+        Some(c) if c.active => {}
+        _ => return Err(unknown()),
+    }
+    let status = store.interface_status(&pin).map_err(internal)?;
+    Ok((pin, status))
+}
+
+fn internal_error(e: &ctwiz_store::StoreError) -> Issue {
+    Issue::error(
+        ErrorLocation::new("MSH", 1, 0),
+        Hl7Error::ApplicationInternalError,
+        format!("the registry could not store or read this message ({e}); nothing was kept, please resend"),
+    )
+}
+
+/// An informational ERR (severity I, code 0): the message is accepted.
+fn information(location: ErrorLocation, message: impl Into<String>) -> Issue {
+    Issue {
+        severity: Severity::Information,
+        ..Issue::error(location, Hl7Error::Accepted, message)
+    }
+}
+
+/// Counters for the log row.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    patient: Option<ctwiz_core::ids::PatientId>,
+    doses: u32,
+    late_doses: u32,
+    stored: bool,
+}
+
+/// Answers AR with an ACK (no data kept) and logs it.
+fn reject<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    msh: &Msh,
+    clinic: Option<ClinicPin>,
+    issues: Vec<Issue>,
+) -> Outcome {
+    let response = build_ack(msh, &ctx.responder(), &issues, Some(AckCode::Reject));
+    finish(
+        store,
+        ctx,
+        msh,
+        clinic,
+        response,
+        AckResult::Rejected,
+        &issues,
+        Stats::default(),
+        InterfaceStatus::Production,
+    )
+}
+
+fn rejection<S: IisStore>(store: &S, ctx: &Context<'_>, r: Rejection) -> Outcome {
+    reject(store, ctx, &r.msh.clone(), None, r.issues)
+}
+
+pub(crate) fn ack_result(code: AckCode) -> AckResult {
+    match code {
+        AckCode::Accept => AckResult::Accepted,
+        AckCode::Error => AckResult::Error,
+        AckCode::Reject => AckResult::Rejected,
+    }
+}
+
+fn log_entry(
+    ctx: &Context<'_>,
+    msh: &Msh,
+    clinic: Option<ClinicPin>,
+    result: AckResult,
+    issues: &[Issue],
+    stats: Stats,
+    mode: InterfaceStatus,
+) -> MessageLogEntry {
+    let mt = &msh.message_type;
+    MessageLogEntry {
+        facility: msh.sending_facility.namespace.clone(),
+        clinic,
+        message_type: if mt.trigger.is_empty() {
+            mt.code.clone()
+        } else {
+            format!("{}^{}", mt.code, mt.trigger)
+        },
+        control_id: msh.control_id.clone(),
+        result,
+        mode,
+        interface: ctx.interface,
+        received_at: ctx.received_at,
+        processed_at: chrono::Local::now().naive_local().max(ctx.received_at),
+        patient: stats.patient,
+        doses: stats.doses,
+        late_doses: stats.late_doses,
+        errors: issues.iter().map(logged).collect(),
+    }
+}
+
+fn logged(i: &Issue) -> LoggedError {
+    let l = &i.location;
+    let mut location = l.segment.clone();
+    if l.field > 0 {
+        location.push_str(&format!("-{}", l.field));
+        if l.component > 0 {
+            location.push_str(&format!(".{}", l.component));
+        }
+    }
+    LoggedError {
+        severity: i.severity.code().into(),
+        hl7_code: i.code.code().into(),
+        app_code: i.application.map(|a| a.code().to_string()),
+        location,
+        text: i.message.clone(),
+    }
+}
+
+/// Logs a message whose data (if any) is already settled. A log failure
+/// cannot change the answer any more; it is reported on stderr-free terms:
+/// the row is simply missing (the response already went out in memory).
+#[allow(clippy::too_many_arguments)]
+fn finish<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    msh: &Msh,
+    clinic: Option<ClinicPin>,
+    response: MessageBuf,
+    result: AckResult,
+    issues: &[Issue],
+    stats: Stats,
+    mode: InterfaceStatus,
+) -> Outcome {
+    let log = log_entry(ctx, msh, clinic, result, issues, stats, mode);
+    let _ = store.log_message(&log);
+    Outcome {
+        response,
+        result,
+        log,
+        stored: stats.stored,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,458 @@
+//! VXU^V04 → validate, match, store, ACK^V04 (CDC IG R1.5 §8.4, ack profile Z23).
+
+use chrono::NaiveDateTime;
+use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::matching::{match_patients, MatchLevel};
+use ctwiz_core::patient::Patient;
+use ctwiz_store::interface::{AckResult, InterfaceStatus};
+use ctwiz_store::{AuditAction, AuditEntry, Result as StoreResult};
+
+use super::{
+    finish, information, internal_error, rejection, resolve_facility, Context, IisStore, Outcome,
+    Stats,
+};
+use crate::er7::Message;
+use crate::message::ack::{build_ack, AckCode};
+use crate::message::vxu::{DoseAction, ReportedDose, Vxu, VxuRecord};
+use crate::message::{AppError, Hl7Error, Issue};
+use crate::segment::err::ErrorLocation;
+
+pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, msg: &Message<'_>) -> Outcome {
+    let vxu = match Vxu::from_message(msg) {
+        Ok(v) => v,
+        Err(r) => return rejection(store, ctx, r),
+    };
+    let (pin, mode) = match resolve_facility(store, &vxu.msh) {
+        Ok(x) => x,
+        Err(issue) => return super::reject(store, ctx, &vxu.msh, None, vec![issue]),
+    };
+    let codes = ctx.codes;
+    let mut record = vxu.to_core_with(&pin, |ndc| codes.ndc(ndc).map(|p| p.cvx.clone()));
+    validate(ctx, &vxu, &mut record);
+    let late = record
+        .doses
+        .iter()
+        .filter(|d| is_late(&d.dose, ctx.received_at))
+        .count() as u32;
+    let stats = Stats {
+        doses: record.doses.len() as u32,
+        late_doses: late,
+        ..Stats::default()
+    };
+    let mut issues = record.issues.clone();
+    let Some(patient) = record
+        .patient
+        .clone()
+        .filter(|_| mode == InterfaceStatus::Production)
+    else {
+        // QA (validated, not stored) or a patient in error (nothing to store).
+        let code = AckCode::for_issues(&issues);
+        let response = build_ack(&vxu.msh, &ctx.responder(), &issues, None);
+        return finish(
+            store,
+            ctx,
+            &vxu.msh,
+            Some(pin),
+            response,
+            super::ack_result(code),
+            &issues,
+            stats,
+            mode,
+        );
+    };
+    // Store and log in one unit: the ACK below is built only once it committed.
+    let result = store.atomically(|s| {
+        let mut extra = Vec::new();
+        let id = apply(s, ctx, &pin, &vxu, patient, &record, &mut extra)?;
+        let mut all = issues.clone();
+        all.extend(extra.iter().cloned());
+        let code = AckCode::for_issues(&all);
+        let st = Stats {
+            patient: Some(id),
+            stored: true,
+            ..stats
+        };
+        let log = super::log_entry(
+            ctx,
+            &vxu.msh,
+            Some(pin.clone()),
+            super::ack_result(code),
+            &all,
+            st,
+            mode,
+        );
+        s.log_message(&log)?;
+        Ok((id, extra, code, log))
+    });
+    match result {
+        Ok((_, extra, code, log)) => {
+            issues.extend(extra);
+            let response = build_ack(&vxu.msh, &ctx.responder(), &issues, Some(code));
+            Outcome {
+                response,
+                result: super::ack_result(code),
+                log,
+                stored: true,
+            }
+        }
+        Err(e) => {
+            // Nothing of the message was kept; say so and ask for a resend.
+            issues.push(internal_error(&e));
+            let response = build_ack(&vxu.msh, &ctx.responder(), &issues, Some(AckCode::Reject));
+            finish(
+                store,
+                ctx,
+                &vxu.msh,
+                Some(pin),
+                response,
+                AckResult::Rejected,
+                &issues,
+                stats,
+                mode,
+            )
+        }
+    }
+}
+
+/// Checks beyond the mapping: dates not in the future, known CVX/MVX
+/// (CDC code sets), core's dose rules. An erroneous dose is dropped.
+fn validate(ctx: &Context<'_>, vxu: &Vxu, record: &mut VxuRecord) {
+    let today = ctx.today();
+    let codes = ctx.codes;
+    if let Some(p) = &record.patient {
+        if let Err(e) = p.validate(today) {
+            // A birth date in the future makes every dose illogical: refuse the patient.
+            record.issues.push(
+                Issue::error(
+                    ErrorLocation::new("PID", 1, 7),
+                    Hl7Error::DataType,
+                    e.to_string(),
+                )
+                .with_app(AppError::IllogicalDate),
+            );
+            record.patient = None;
+        }
+    }
+    let dob = record.patient.as_ref().map(|p| p.dob);
+    let mut kept = Vec::with_capacity(record.doses.len());
+    for d in std::mem::take(&mut record.doses) {
+        let seq = vxu.orders.get(d.order).map_or(0, |o| o.rxa_sequence);
+        let loc = |f| ErrorLocation::new("RXA", seq, f);
+        let dose = &d.dose;
+        if dose.date > today {
+            record.issues.push(
+                Issue::error(
+                    loc(3),
+                    Hl7Error::DataType,
+                    format!("administration date {} is in the future", dose.date),
+                )
+                .with_app(AppError::IllogicalDate),
+            );
+            continue;
+        }
+        // CDC CVX table: an unknown code cannot be evaluated or forecast from.
+        if codes.vaccine(&dose.cvx).is_none() {
+            record.issues.push(
+                Issue::error(
+                    loc(5),
+                    Hl7Error::TableValueNotFound,
+                    format!("CVX {} is not a known vaccine code", dose.cvx),
+                )
+                .with_app(AppError::TableValueNotFound),
+            );
+            continue;
+        }
+        if let Some(m) = &dose.mvx {
+            if codes.manufacturer(m).is_none() {
+                record.issues.push(
+                    Issue::warning(
+                        loc(17),
+                        Hl7Error::TableValueNotFound,
+                        format!("MVX {m} is not a known manufacturer code"),
+                    )
+                    .with_app(AppError::TableValueNotFound),
+                );
+            }
+        }
+        if let Some(dob) = dob {
+            // Lot, refusal-reason and expiry rules (IG R1.5 RXA usage: RE) are warnings.
+            if let Err(e) = dose.validate(dob, today) {
+                record.issues.push(
+                    Issue::warning(loc(0), Hl7Error::DataType, e.to_string())
+                        .with_app(AppError::InvalidValue),
+                );
+            }
+        }
+        kept.push(d);
+    }
+    record.doses = kept;
+}
+
+/// AIRA DQA "timeliness": an administered dose reported more than 48 hours
+/// after its date (the date has no time, so: more than two days).
+fn is_late(d: &Dose, received: NaiveDateTime) -> bool {
+    d.source.is_administered() && d.was_given() && (received.date() - d.date).num_days() > 2
+}
+
+/// Matches or creates the patient and applies the doses and observations.
+fn apply<S: IisStore>(
+    s: &S,
+    ctx: &Context<'_>,
+    pin: &ClinicPin,
+    vxu: &Vxu,
+    incoming: Patient,
+    record: &VxuRecord,
+    issues: &mut Vec<Issue>,
+) -> StoreResult<PatientId> {
+    let actor = format!("hl7:{pin}");
+    let at = ctx.received_at;
+    let existing = find_patient(s, pin, &incoming)?;
+    let (id, possible) = match existing {
+        Found::Same(id) => (id, Vec::new()),
+        Found::New(possible) => {
+            // New record: doses that come from the clinic's own inventory are
+            // recorded with the stock decrement, the others in one go.
+            let (plain, from_stock) = split_by_stock(s, pin, record)?;
+            let id = s.create_patient_with_doses(&incoming, &plain)?;
+            for (dose, lot_id) in from_stock {
+                s.administer_from_lot(id, &dose, lot_id, &actor, at)?;
+            }
+            for o in &record.observations {
+                s.add_observation(id, o)?;
+            }
+            for r in record
+                .doses
+                .iter()
+                .filter(|r| r.action == DoseAction::Delete)
+            {
+                issues.push(unknown_dose(vxu, r));
+            }
+            audit(
+                s,
+                &actor,
+                ctx,
+                id,
+                AuditAction::Create,
+                vxu,
+                record.doses.len(),
+            )?;
+            return finish_new(s, id, possible, &actor, at);
+        }
+    };
+    let Some(mut stored) = s.patient(id)? else {
+        return Err(ctwiz_store::StoreError::Conflict(format!(
+            "patient {id} vanished during matching"
+        )));
+    };
+    if stored.is_opted_out() {
+        // Opt-out: the registry keeps no immunization data for this person.
+        issues.push(information(
+            ErrorLocation::new("PID", 1, 0),
+            "the patient has opted out of the registry; the immunization data was not stored",
+        ));
+        audit(s, &actor, ctx, id, AuditAction::Read, vxu, 0)?;
+        return Ok(id);
+    }
+    // Demographics of an existing record are kept; the VXU adds this clinic's
+    // MRN and may raise (never lower) the protection indicator (PD1-12).
+    let mut changed = false;
+    for m in &incoming.mrns {
+        if stored.mrn_at(&m.clinic).is_none() {
+            stored.mrns.push(m.clone());
+            changed = true;
+        }
+    }
+    if incoming.confidential && !stored.confidential {
+        stored.confidential = true;
+        changed = true;
+    }
+    if changed {
+        s.update_patient(&stored)?;
+    }
+    let mut current = s.doses(id)?;
+    for r in &record.doses {
+        apply_dose(s, pin, id, r, &mut current, &actor, at, vxu, issues)?;
+    }
+    let have: Vec<Observation> = s.observations(id)?;
+    for o in &record.observations {
+        if !have.contains(o) {
+            s.add_observation(id, o)?;
+        }
+    }
+    audit(
+        s,
+        &actor,
+        ctx,
+        id,
+        AuditAction::Update,
+        vxu,
+        record.doses.len(),
+    )?;
+    finish_new(s, id, possible, &actor, at)
+}
+
+fn finish_new<S: IisStore>(
+    s: &S,
+    id: PatientId,
+    possible: Vec<PatientId>,
+    actor: &str,
+    at: NaiveDateTime,
+) -> StoreResult<PatientId> {
+    for other in possible {
+        s.flag_for_dedup_review(id, other, actor, at)?;
+    }
+    Ok(id)
+}
+
+enum Found {
+    Same(PatientId),
+    /// No certain match: create; the possible matches go to dedup review.
+    New(Vec<PatientId>),
+}
+
+fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult<Found> {
+    for m in p.mrns.iter().filter(|m| &m.clinic == pin) {
+        if let Some(id) = s.find_by_mrn(pin, &m.value)? {
+            return Ok(Found::Same(id));
+        }
+    }
+    let mut possible = Vec::new();
+    for c in s.match_candidates(&p.name.family, p.dob)? {
+        let Some(cid) = c.id else { continue };
+        match match_patients(p, &c) {
+            // A record this clinic knows under another MRN is another child.
+            MatchLevel::Certain if c.mrn_at(pin).is_none() => return Ok(Found::Same(cid)),
+            MatchLevel::Certain | MatchLevel::Possible => possible.push(cid),
+            MatchLevel::NoMatch => {}
+        }
+    }
+    Ok(Found::New(possible))
+}
+
+type Stock = (Vec<Dose>, Vec<(Dose, i64)>);
+
+fn split_by_stock<S: IisStore>(s: &S, pin: &ClinicPin, record: &VxuRecord) -> StoreResult<Stock> {
+    let mut plain = Vec::new();
+    let mut stock = Vec::new();
+    for r in record
+        .doses
+        .iter()
+        .filter(|r| r.action != DoseAction::Delete)
+    {
+        let d = with_sender(r);
+        match lot_for(s, pin, &d)? {
+            Some(lot) => stock.push((d, lot)),
+            None => plain.push(d),
+        }
+    }
+    Ok((plain, stock))
+}
+
+fn with_sender(r: &ReportedDose) -> Dose {
+    let mut d = r.dose.clone();
+    d.sender_id = r.sender_dose_id.clone();
+    d
+}
+
+/// The clinic's inventory lot an administered dose came from, if any.
+fn lot_for<S: IisStore>(s: &S, pin: &ClinicPin, d: &Dose) -> StoreResult<Option<i64>> {
+    if !(d.source.is_administered() && d.was_given()) {
+        return Ok(None);
+    }
+    let Some(lot) = &d.lot else { return Ok(None) };
+    Ok(s.find_lot(pin, lot)?
+        .filter(|l| l.lot.cvx == d.cvx && l.on_hand > 0)
+        .and_then(|l| l.lot.id))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_dose<S: IisStore>(
+    s: &S,
+    pin: &ClinicPin,
+    patient: PatientId,
+    r: &ReportedDose,
+    current: &mut Vec<Dose>,
+    actor: &str,
+    at: NaiveDateTime,
+    vxu: &Vxu,
+    issues: &mut Vec<Issue>,
+) -> StoreResult<()> {
+    let by_sender = match &r.sender_dose_id {
+        Some(sid) => s
+            .dose_by_sender_id(pin, sid)?
+            .filter(|d| d.patient == Some(patient)),
+        None => None,
+    };
+    let same = |d: &Dose| d.cvx == r.dose.cvx && d.date == r.dose.date;
+    match (r.action, by_sender) {
+        (DoseAction::Delete, found) => {
+            // RXA-21 D: by sender id, else the same vaccine and date from this clinic.
+            let target = found.or_else(|| {
+                current
+                    .iter()
+                    .find(|d| same(d) && d.clinic.as_ref() == Some(pin))
+                    .cloned()
+            });
+            match target.and_then(|d| d.id) {
+                Some(did) => {
+                    s.delete_dose(did, "deleted by the reporting clinic (RXA-21 D)")?;
+                    current.retain(|d| d.id != Some(did));
+                }
+                None => issues.push(unknown_dose(vxu, r)),
+            }
+        }
+        (_, Some(old)) => {
+            // Update, or a resent Add: replace the stored event.
+            let mut d = with_sender(r);
+            d.id = old.id;
+            d.patient = Some(patient);
+            s.update_dose(&d)?;
+        }
+        (DoseAction::Update | DoseAction::Add, None) => {
+            if current.iter().any(same) {
+                // Already known (e.g. history reported by several clinics).
+                return Ok(());
+            }
+            let mut d = with_sender(r);
+            d.patient = Some(patient);
+            match lot_for(s, pin, &d)? {
+                Some(lot) => s.administer_from_lot(patient, &d, lot, actor, at)?,
+                None => s.add_dose(patient, &d)?,
+            };
+            current.push(d);
+        }
+    }
+    Ok(())
+}
+
+fn unknown_dose(vxu: &Vxu, r: &ReportedDose) -> Issue {
+    let seq = vxu.orders.get(r.order).map_or(0, |o| o.rxa_sequence);
+    Issue::warning(
+        ErrorLocation::new("RXA", seq, 21),
+        Hl7Error::UnknownKeyIdentifier,
+        format!(
+            "no stored dose of CVX {} on {} to delete",
+            r.dose.cvx, r.dose.date
+        ),
+    )
+}
+
+fn audit<S: IisStore>(
+    s: &S,
+    actor: &str,
+    ctx: &Context<'_>,
+    id: PatientId,
+    action: AuditAction,
+    vxu: &Vxu,
+    doses: usize,
+) -> StoreResult<()> {
+    s.audit(&AuditEntry {
+        at: ctx.received_at,
+        actor: actor.to_string(),
+        patient: Some(id),
+        action,
+        interface: ctx.interface,
+        detail: format!("VXU {} with {doses} dose(s)", vxu.msh.control_id),
+    })
+}
