@@ -243,10 +243,9 @@ fn evaluate_dose(
         return e;
     }
     let mut reasons = Vec::new();
-    // Grace periods do not apply when the previous dose was itself not valid
-    // (CDSi 6.4/6.5: "previous dose evaluation status").
-    let grace_allowed = previous_dose(&state.evals, i)
-        .is_none_or(|j| state.evals[j].status == EvaluationStatus::Valid);
+    // CDSi 6.4/6.5: the grace period applies to every dose (test cases show
+    // it applies even right after a not-valid dose).
+    let grace_allowed = true;
 
     // CDSi 6.4 age.
     if let Some(age) = age_rule(td, date) {

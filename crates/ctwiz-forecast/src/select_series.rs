@@ -63,6 +63,14 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
             .is_none_or(|m| start < m.add_to(org.dob))
 }
 
+/// Has the patient reached the series' minimum age to start (on the
+/// assessment date)? Used to pick a default series before any dose.
+fn old_enough_to_start(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
+    c.series
+        .min_age_to_start
+        .is_none_or(|m| org.assessment >= m.add_to(org.dob))
+}
+
 /// Scores and returns per-candidate scores plus the index of the best
 /// candidate overall, or `None` when no series can be selected.
 pub(crate) fn select_best(
@@ -103,7 +111,7 @@ pub(crate) fn select_best(
             if let Some(d) = members
                 .iter()
                 .copied()
-                .find(|&i| cands[i].series.default_series && scorable(&cands[i], org))
+                .find(|&i| cands[i].series.default_series && old_enough_to_start(&cands[i], org))
             {
                 winners.push(d);
                 continue;
@@ -258,9 +266,10 @@ fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Op
     })
 }
 
-/// Among the best series of each series group: a complete series satisfies
-/// its equivalent series groups; otherwise the series that needs a dose
-/// soonest drives the antigen, then a complete one, then the others.
+/// Among the best series of each series group, the series that needs a
+/// dose soonest drives the antigen (a relevant risk series is forecast even
+/// when the standard series is complete), then a complete one, then the
+/// others.
 fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usize> {
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
@@ -268,30 +277,12 @@ fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usi
         SeriesStatus::Contraindicated => 2,
         _ => 3,
     };
-    let satisfied: Vec<&str> = winners
-        .iter()
-        .filter(|&&i| cands[i].complete())
-        .flat_map(|&i| {
-            cands[i]
-                .series
-                .equivalent_series_groups
-                .iter()
-                .map(String::as_str)
-        })
-        .collect();
-    winners
-        .iter()
-        .copied()
-        .filter(|&i| {
-            cands[i].complete() || !satisfied.contains(&cands[i].series.series_group.as_str())
-        })
-        .min_by_key(|&i| {
-            (
-                rank(i),
-                cands[i].forecast_earliest,
-                cands[i].series.priority,
-                cands[i].series.series_group.clone(),
-            )
-        })
-        .or_else(|| winners.first().copied())
+    winners.iter().copied().min_by_key(|&i| {
+        (
+            rank(i),
+            cands[i].forecast_earliest,
+            cands[i].series.priority,
+            cands[i].series.series_group.clone(),
+        )
+    })
 }
