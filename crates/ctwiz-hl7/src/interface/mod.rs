@@ -34,10 +34,13 @@
 //! * **Late reporting.** An administered dose (RXA-9 = 00) reported more
 //!   than 48 hours after its administration date counts as late.
 
+mod forecast;
 mod qbp;
+pub mod soap;
 pub mod synth;
 mod vxu;
 
+pub use forecast::CdsiForecaster;
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
 use chrono::{NaiveDate, NaiveDateTime};

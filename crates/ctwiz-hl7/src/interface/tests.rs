@@ -557,3 +557,37 @@ fn synth_vxu_round_trips_through_the_interface() {
     }
     let _ = InformationSource::NewRecord;
 }
+
+#[test]
+fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
+    let s = store(&["C1"]);
+    run(
+        &s,
+        &vxu(
+            "C1",
+            "A1",
+            "M1",
+            ("Doe", "Ann"),
+            "20260101",
+            "",
+            &[("08", "20260101", "00", "A"), ("08", "20260205", "00", "A")],
+        ),
+    );
+    let engine = CdsiForecaster::bundled().expect("bundled supporting data");
+    let codes = CodeSets::embedded();
+    let mut ctx = Context::new(&codes, now(), "R1");
+    ctx.forecaster = Some(&engine);
+    let r = process_message(
+        &s,
+        &ctx,
+        &query("C1", "Z44", "M1", "Doe", "Ann", "20260101"),
+    );
+    let text = r.response.to_lines();
+    assert!(text.contains("QAK|T1|OK|"), "{text}");
+    assert!(
+        text.contains("|45^Hep B, unspecified formulation^CVX|"),
+        "{text}"
+    );
+    assert!(text.contains("59781-5^Dose validity^LN|1|Y"), "{text}");
+    assert!(text.contains("998^No vaccine administered^CVX"), "{text}");
+}

@@ -1,0 +1,149 @@
+//! The CDSi engine (ctwiz-forecast) as the [`Forecaster`] behind Z42
+//! answers: dose evaluations per vaccine group and the forecast per group,
+//! in the shapes of CDC IG R1.5 §7.4 (Z42 OBX groups).
+
+use chrono::NaiveDate;
+use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::patient::Patient;
+use ctwiz_forecast::{Engine, EvaluationStatus, SeriesStatus};
+
+use super::Forecaster;
+use crate::datatype::Cwe;
+use crate::message::rsp::{DoseEvaluation, Forecast};
+
+/// Z42 answers from the CDSi engine.
+#[derive(Clone)]
+pub struct CdsiForecaster {
+    engine: Engine,
+}
+
+impl CdsiForecaster {
+    pub fn new(engine: Engine) -> Self {
+        CdsiForecaster { engine }
+    }
+
+    /// The engine over the bundled CDC supporting data.
+    pub fn bundled() -> Result<Self, ctwiz_forecast::SupportingDataError> {
+        Ok(CdsiForecaster::new(Engine::bundled()?))
+    }
+}
+
+/// OBX 30956-7 "vaccine type" is a CVX "unspecified formulation" code per
+/// vaccine group (IG R1.5 §7.4, Z42 sample messages).
+fn group_code(group: &str) -> Cwe {
+    let (code, text) = match group {
+        "DTaP/Tdap/Td" => ("107", "DTaP, unspecified formulation"),
+        "HepA" => ("85", "Hep A, unspecified formulation"),
+        "HepB" => ("45", "Hep B, unspecified formulation"),
+        "Hib" => ("17", "Hib, unspecified formulation"),
+        "HPV" => ("137", "HPV, unspecified formulation"),
+        "Influenza" => ("88", "Influenza, unspecified formulation"),
+        "MMR" => ("03", "MMR"),
+        "Meningococcal" => ("108", "Meningococcal ACWY, unspecified formulation"),
+        "MenB" => ("164", "Meningococcal B, unspecified formulation"),
+        "Pneumococcal" => ("109", "Pneumococcal, unspecified formulation"),
+        "Polio" => ("89", "Polio, unspecified formulation"),
+        "Rotavirus" => ("122", "Rotavirus, unspecified formulation"),
+        "Varicella" => ("21", "Varicella"),
+        "Zoster" => ("188", "Zoster, unspecified formulation"),
+        "COVID-19" => (
+            "213",
+            "SARS-COV-2 (COVID-19) vaccine, unspecified formulation",
+        ),
+        other => return Cwe::new("", other, ""),
+    };
+    Cwe::new(code, text, "CVX")
+}
+
+/// OBX 59783-1 "status in immunization series" (LOINC answer list LL940-8).
+fn status_code(status: SeriesStatus, past_due: Option<NaiveDate>, today: NaiveDate) -> Cwe {
+    let (code, text) = match status {
+        SeriesStatus::Complete => ("LA13421-5", "Complete"),
+        SeriesStatus::Immune => ("LA4216-3", "Immune"),
+        SeriesStatus::NotComplete if past_due.is_some_and(|d| d <= today) => {
+            ("LA13423-1", "Overdue")
+        }
+        SeriesStatus::NotComplete => ("LA13422-3", "On schedule"),
+        SeriesStatus::AgedOut => ("LA27183-2", "Aged out"),
+        SeriesStatus::Contraindicated => ("LA4216-3", "Contraindicated"),
+        SeriesStatus::NotRecommended => ("LA27184-0", "Not recommended"),
+    };
+    Cwe::new(code, text, "LN")
+}
+
+impl Forecaster for CdsiForecaster {
+    fn evaluate(
+        &self,
+        patient: &Patient,
+        doses: &[Dose],
+        observations: &[Observation],
+        today: NaiveDate,
+    ) -> (Vec<Vec<DoseEvaluation>>, Vec<Forecast>) {
+        let input = ctwiz_forecast::from_core::patient(patient, doses, observations);
+        let result = self.engine.forecast(&input, today);
+        let group_of = |antigen: &str| {
+            result
+                .vaccine_groups
+                .iter()
+                .find(|g| g.antigens.iter().any(|a| a.eq_ignore_ascii_case(antigen)))
+                .map(|g| g.vaccine_group.clone())
+                .unwrap_or_else(|| antigen.to_string())
+        };
+        let mut evals: Vec<Vec<(String, DoseEvaluation)>> = vec![Vec::new(); doses.len()];
+        for antigen in &result.antigens {
+            let Some(series) = antigen.best() else {
+                continue;
+            };
+            let group = group_of(&antigen.antigen);
+            for ev in &series.doses {
+                let Some(slot) = evals.get_mut(ev.dose_index) else {
+                    continue;
+                };
+                let valid = ev.status == EvaluationStatus::Valid;
+                let reason = ev.reasons.first().map(|r| r.text().to_string());
+                // One OBX group per vaccine group: antigens of a combination
+                // (e.g. DTaP's three) merge; the dose is valid if all are.
+                match slot.iter_mut().find(|(g, _)| *g == group) {
+                    Some((_, e)) => {
+                        e.valid &= valid;
+                        if e.reason.is_none() {
+                            e.reason = reason.filter(|_| !valid);
+                        }
+                    }
+                    None => slot.push((
+                        group.clone(),
+                        DoseEvaluation {
+                            vaccine_group: group_code(&group),
+                            valid,
+                            reason: reason.filter(|_| !valid),
+                            dose_number: ev.target_dose.map(u32::from).filter(|_| valid),
+                        },
+                    )),
+                }
+            }
+        }
+        let forecast = result
+            .vaccine_groups
+            .iter()
+            .map(|g| {
+                let f = g.forecast.as_ref();
+                Forecast {
+                    vaccine_group: group_code(&g.vaccine_group),
+                    status: Some(status_code(g.status, f.and_then(|f| f.past_due), today)),
+                    dose_number: f.map(|f| u32::from(f.dose_number)),
+                    earliest: f.map(|f| f.earliest),
+                    recommended: f.map(|f| f.recommended),
+                    overdue: f.and_then(|f| f.past_due),
+                    latest: f.and_then(|f| f.latest),
+                }
+            })
+            .collect();
+        (
+            evals
+                .into_iter()
+                .map(|v| v.into_iter().map(|(_, e)| e).collect())
+                .collect(),
+            forecast,
+        )
+    }
+}

@@ -1,0 +1,288 @@
+//! The CDC IIS SOAP 1.2 web service envelopes (WSDL 2011, namespace
+//! `urn:cdc:iisb:2011`): reading requests and writing responses and faults
+//! for the server, writing requests and reading responses for the client.
+//! The transport itself (HTTP) lives in ctwiz-web and the CLI.
+
+/// The WSDL's target namespace.
+pub const NS: &str = "urn:cdc:iisb:2011";
+/// SOAP 1.2 envelope namespace.
+pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+/// The `Content-Type` of SOAP 1.2 messages.
+pub const CONTENT_TYPE: &str = "application/soap+xml; charset=utf-8";
+
+/// An operation of the CDC WSDL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    ConnectivityTest {
+        echo_back: String,
+    },
+    SubmitSingleMessage {
+        username: String,
+        password: String,
+        facility_id: String,
+        hl7_message: String,
+    },
+}
+
+/// The faults the WSDL declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `fault` (UnknownFault_Message): anything else that went wrong.
+    Unknown,
+    Security,
+    MessageTooLarge,
+    UnsupportedOperation,
+}
+
+impl FaultKind {
+    /// The detail element name in the WSDL schema.
+    pub fn element(self) -> &'static str {
+        match self {
+            FaultKind::Unknown => "fault",
+            FaultKind::Security => "SecurityFault",
+            FaultKind::MessageTooLarge => "MessageTooLargeFault",
+            FaultKind::UnsupportedOperation => "UnsupportedOperationFault",
+        }
+    }
+
+    /// SOAP 1.2 fault code: the sender's fault, or ours.
+    fn soap_code(self) -> &'static str {
+        match self {
+            FaultKind::Unknown => "soap:Receiver",
+            _ => "soap:Sender",
+        }
+    }
+}
+
+/// A SOAP fault with the WSDL's Code/Reason/Detail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?} fault {code}: {reason} {detail}")]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub code: i64,
+    pub reason: String,
+    pub detail: String,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind, reason: impl Into<String>, detail: impl Into<String>) -> Self {
+        let code = match kind {
+            FaultKind::Unknown => 0,
+            FaultKind::Security => 10,
+            FaultKind::MessageTooLarge => 20,
+            FaultKind::UnsupportedOperation => 30,
+        };
+        Fault {
+            kind,
+            code,
+            reason: reason.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// XML text escaping; CR is kept as a character reference because XML
+/// parsers turn raw CR into LF, and HL7 segments end in CR.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn envelope(body: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <soap:Envelope xmlns:soap=\"{SOAP12}\" xmlns:urn=\"{NS}\"><soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+}
+
+/// A `submitSingleMessage` request (client side).
+pub fn submit_request(username: &str, password: &str, facility_id: &str, hl7: &str) -> String {
+    envelope(&format!(
+        "<urn:submitSingleMessage><urn:username>{}</urn:username><urn:password>{}</urn:password>\
+         <urn:facilityID>{}</urn:facilityID><urn:hl7Message>{}</urn:hl7Message></urn:submitSingleMessage>",
+        escape(username),
+        escape(password),
+        escape(facility_id),
+        escape(hl7)
+    ))
+}
+
+/// A `connectivityTest` request (client side).
+pub fn connectivity_request(echo_back: &str) -> String {
+    envelope(&format!(
+        "<urn:connectivityTest><urn:echoBack>{}</urn:echoBack></urn:connectivityTest>",
+        escape(echo_back)
+    ))
+}
+
+/// The response to `op` (`submitSingleMessage` or `connectivityTest`) carrying `text`.
+pub fn response(op: &str, text: &str) -> String {
+    envelope(&format!(
+        "<urn:{op}Response><urn:return>{}</urn:return></urn:{op}Response>",
+        escape(text)
+    ))
+}
+
+/// A SOAP 1.2 fault whose detail is the WSDL's fault element.
+pub fn fault(f: &Fault) -> String {
+    envelope(&format!(
+        "<soap:Fault><soap:Code><soap:Value>{}</soap:Value></soap:Code>\
+         <soap:Reason><soap:Text xml:lang=\"en\">{}</soap:Text></soap:Reason>\
+         <soap:Detail><urn:{el}><urn:Code>{}</urn:Code><urn:Reason>{}</urn:Reason><urn:Detail>{}</urn:Detail></urn:{el}></soap:Detail></soap:Fault>",
+        f.kind.soap_code(),
+        escape(&f.reason),
+        f.code,
+        escape(&f.reason),
+        escape(&f.detail),
+        el = f.kind.element(),
+    ))
+}
+
+fn body<'a, 'i>(doc: &'a roxmltree::Document<'i>) -> Option<roxmltree::Node<'a, 'i>> {
+    let env = doc.root_element();
+    if env.tag_name().name() != "Envelope" {
+        return None;
+    }
+    env.children()
+        .find(|n| n.is_element() && n.tag_name().name() == "Body")?
+        .children()
+        .find(|n| n.is_element())
+}
+
+fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> String {
+    node.children()
+        .find(|n| n.is_element() && n.tag_name().name() == name)
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reads a request envelope (server side).
+pub fn parse_request(xml: &str) -> Result<Request, Fault> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| {
+        Fault::new(
+            FaultKind::Unknown,
+            "the request is not well-formed XML",
+            e.to_string(),
+        )
+    })?;
+    let op = body(&doc).ok_or_else(|| {
+        Fault::new(
+            FaultKind::Unknown,
+            "the request is not a SOAP envelope with a body",
+            "",
+        )
+    })?;
+    match (op.tag_name().namespace(), op.tag_name().name()) {
+        (Some(NS), "connectivityTest") => Ok(Request::ConnectivityTest {
+            echo_back: child_text(op, "echoBack"),
+        }),
+        (Some(NS), "submitSingleMessage") => Ok(Request::SubmitSingleMessage {
+            username: child_text(op, "username"),
+            password: child_text(op, "password"),
+            facility_id: child_text(op, "facilityID"),
+            hl7_message: child_text(op, "hl7Message"),
+        }),
+        (ns, name) => Err(Fault::new(
+            FaultKind::UnsupportedOperation,
+            "unsupported operation",
+            format!("{{{}}}{name} is not an operation of {NS}", ns.unwrap_or("")),
+        )),
+    }
+}
+
+/// Reads a response envelope (client side): the `return` text, or the fault.
+pub fn parse_response(xml: &str) -> Result<String, Fault> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| {
+        Fault::new(
+            FaultKind::Unknown,
+            "the response is not well-formed XML",
+            e.to_string(),
+        )
+    })?;
+    let node = body(&doc).ok_or_else(|| {
+        Fault::new(
+            FaultKind::Unknown,
+            "the response is not a SOAP envelope with a body",
+            "",
+        )
+    })?;
+    if node.tag_name().name() == "Fault" {
+        let detail = node
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == "Detail")
+            .and_then(|d| d.children().find(|n| n.is_element()));
+        let kind = match detail.map(|d| d.tag_name().name()) {
+            Some("SecurityFault") => FaultKind::Security,
+            Some("MessageTooLargeFault") => FaultKind::MessageTooLarge,
+            Some("UnsupportedOperationFault") => FaultKind::UnsupportedOperation,
+            _ => FaultKind::Unknown,
+        };
+        let reason: String = node
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == "Text")
+            .and_then(|n| n.text())
+            .unwrap_or("")
+            .to_string();
+        let mut f = Fault::new(
+            kind,
+            reason,
+            detail.map(|d| child_text(d, "Detail")).unwrap_or_default(),
+        );
+        if let Some(code) = detail.and_then(|d| child_text(d, "Code").trim().parse().ok()) {
+            f.code = code;
+        }
+        return Err(f);
+    }
+    Ok(child_text(node, "return"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_responses_round_trip_with_cr_and_markup() {
+        let hl7 = "MSH|^~\\&|A|B\rPID|1||<x>&y\r";
+        let req = submit_request("u", "p&w", "C1", hl7);
+        assert_eq!(
+            parse_request(&req),
+            Ok(Request::SubmitSingleMessage {
+                username: "u".into(),
+                password: "p&w".into(),
+                facility_id: "C1".into(),
+                hl7_message: hl7.into(),
+            })
+        );
+        assert_eq!(
+            parse_response(&response("submitSingleMessage", hl7)),
+            Ok(hl7.to_string())
+        );
+        let f = Fault::new(FaultKind::Security, "bad credentials", "user u");
+        assert_eq!(parse_response(&fault(&f)), Err(f));
+        assert_eq!(
+            parse_request(&connectivity_request("hi")),
+            Ok(Request::ConnectivityTest {
+                echo_back: "hi".into()
+            })
+        );
+        assert_eq!(
+            parse_request("<x/>").map_err(|f| f.kind),
+            Err(FaultKind::Unknown)
+        );
+    }
+}
