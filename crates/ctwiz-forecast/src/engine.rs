@@ -127,11 +127,6 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
             status,
             valid_doses: valid.len(),
             first_valid: valid.first().map(|&j| doses[j].date),
-            completed_on: if status == SeriesStatus::Complete {
-                valid.last().map(|&j| doses[j].date)
-            } else {
-                None
-            },
             remaining: series.doses.len().saturating_sub(state.pos),
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
             all_product,

@@ -9,7 +9,9 @@ use crate::evaluate::{
 };
 use crate::gather::{AntigenDose, Organized};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
-use crate::supporting_data::{Antigen, Series, SkipContext, SupportingData};
+use crate::supporting_data::{
+    Antigen, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
+};
 use chrono::NaiveDate;
 
 /// CDSi 7.2: does the patient have evidence of immunity to the antigen?
@@ -35,52 +37,28 @@ pub(crate) fn is_contraindicated(antigen: &Antigen, org: &Organized<'_>) -> bool
         .any(|c| org.has_observation(c.code) && c.ages.contains(org.dob, org.assessment))
 }
 
-/// The series status and, when a dose is needed, its forecast.
-pub(crate) fn forecast_series(
+/// The dates of one target dose (CDSi 7.5), before vaccine selection.
+struct TargetDates {
+    earliest: NaiveDate,
+    recommended: NaiveDate,
+    past_due: Option<NaiveDate>,
+    /// Maximum age date (the dose cannot be given on or after it).
+    max_age: Option<NaiveDate>,
+    /// The earliest date allowed by the intervals alone.
+    interval_earliest: Option<NaiveDate>,
+}
+
+fn target_dates(
     data: &SupportingData,
     org: &Organized<'_>,
-    antigen: &Antigen,
-    series: &Series,
+    td: &SeriesDose,
+    min_age_to_start: Option<crate::dates::CdsiDuration>,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
-    completed_group: &dyn Fn(&str) -> bool,
-) -> (SeriesStatus, Option<ForecastDates>) {
-    // CDSi 7.1: skip target doses whose forecast-context skip is met.
-    let mut k = state.pos;
-    let td = loop {
-        let Some(td) = target_definition(series, k) else {
-            return (SeriesStatus::Complete, None);
-        };
-        let input = SkipInput {
-            org,
-            doses,
-            evals: &state.evals,
-            limit: doses.len(),
-            reference: org.assessment,
-            completed_group,
-        };
-        if !td.conditional_skips.is_empty()
-            && is_skipped(&td.conditional_skips, SkipContext::Forecast, &input)
-        {
-            k += 1;
-            continue;
-        }
-        break td;
-    };
-    if has_immunity(antigen, org) {
-        return (SeriesStatus::Immune, None);
-    }
-    if is_contraindicated(antigen, org) {
-        return (SeriesStatus::Contraindicated, None);
-    }
-
-    // CDSi 7.5 forecast dates.
+) -> TargetDates {
     let dob = org.dob;
     let age = age_rule(td, org.assessment);
-    let max_age_date = age.and_then(|a| a.max).map(|m| m.add_to(dob));
-    if max_age_date.is_some_and(|m| org.assessment >= m) {
-        return (SeriesStatus::AgedOut, None);
-    }
+    let max_age = age.and_then(|a| a.max).map(|m| m.add_to(dob));
     let mut earliest = age
         .and_then(|a| a.min.or(a.abs_min))
         .map(|m| m.add_to(dob))
@@ -91,16 +69,15 @@ pub(crate) fn forecast_series(
         .map(|d| add_days(d.add_to(dob), -1));
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
-
-    let rules: Vec<_> = td
+    // An interval with priority "override" takes precedence over the others.
+    let in_force = |r: &&IntervalRule| interval_in_force(r, org.assessment);
+    let has_override = td
         .intervals
         .iter()
-        .filter(|r| interval_in_force(r, org.assessment))
-        .collect();
-    // An interval with priority "override" takes precedence over the others.
-    let has_override = rules.iter().any(|r| r.priority_override);
+        .filter(in_force)
+        .any(|r| r.priority_override);
     let mut interval_earliest: Option<NaiveDate> = None;
-    for rule in &rules {
+    for rule in td.intervals.iter().filter(in_force) {
         if has_override && !rule.priority_override {
             continue;
         }
@@ -130,6 +107,12 @@ pub(crate) fn forecast_series(
     if let Some(season_start) = td.season_start {
         earliest = earliest.max(season_start);
     }
+    // A series cannot be started before its minimum age to start.
+    if state.valid_doses() == 0 {
+        if let Some(start) = min_age_to_start {
+            earliest = earliest.max(start.add_to(dob));
+        }
+    }
     // CDSi 7.5: the recommended and past-due dates come from the age rule
     // when it has them, otherwise from the intervals; neither may precede
     // the earliest date.
@@ -139,10 +122,72 @@ pub(crate) fn forecast_series(
     let past_due = past_due_by_age
         .or(past_due_by_interval)
         .map(|p| p.max(earliest));
-    let latest = max_age_date.map(|m| add_days(m, -1));
-    if latest.is_some_and(|l| earliest > l) {
+    TargetDates {
+        earliest,
+        recommended,
+        past_due,
+        max_age,
+        interval_earliest,
+    }
+}
+
+/// The series status and, when a dose is needed, its forecast.
+pub(crate) fn forecast_series(
+    data: &SupportingData,
+    org: &Organized<'_>,
+    antigen: &Antigen,
+    series: &Series,
+    doses: &[AntigenDose<'_>],
+    state: &SeriesState,
+    completed_group: &dyn Fn(&str) -> bool,
+) -> (SeriesStatus, Option<ForecastDates>) {
+    // CDSi 7.1: skip target doses whose forecast-context skip is met. The
+    // reference date is the later of the assessment date and the earliest
+    // date the intervals allow ("... at the earliest forecasted date for
+    // next dose"); test cases show the minimum age is not part of it.
+    let mut k = state.pos;
+    let (td, dates) = loop {
+        let Some(td) = target_definition(series, k) else {
+            return (SeriesStatus::Complete, None);
+        };
+        let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
+        if !td.conditional_skips.is_empty() {
+            let input = SkipInput {
+                org,
+                doses,
+                evals: &state.evals,
+                limit: doses.len(),
+                reference: dates
+                    .interval_earliest
+                    .map_or(org.assessment, |d| org.assessment.max(d)),
+                completed_group,
+            };
+            if is_skipped(&td.conditional_skips, SkipContext::Forecast, &input) {
+                k += 1;
+                continue;
+            }
+        }
+        break (td, dates);
+    };
+    if has_immunity(antigen, org) {
+        return (SeriesStatus::Immune, None);
+    }
+    if is_contraindicated(antigen, org) {
+        return (SeriesStatus::Contraindicated, None);
+    }
+    let dob = org.dob;
+    let TargetDates {
+        earliest,
+        recommended,
+        past_due,
+        max_age,
+        ..
+    } = dates;
+    // CDSi 7.4: no forecast once the patient has reached the maximum age.
+    if max_age.is_some_and(|m| org.assessment >= m || earliest >= m) {
         return (SeriesStatus::AgedOut, None);
     }
+    let latest = max_age.map(|m| add_days(m, -1));
     let on = org.assessment.max(earliest);
     let mut vaccines: Vec<RecommendedVaccine> = Vec::new();
     for v in td
@@ -192,7 +237,7 @@ pub(crate) fn forecast_series(
 fn live_virus_conflict_end(
     data: &SupportingData,
     org: &Organized<'_>,
-    td: &crate::supporting_data::SeriesDose,
+    td: &SeriesDose,
 ) -> Option<NaiveDate> {
     let mut end: Option<NaiveDate> = None;
     for c in &data.live_virus_conflicts {

