@@ -675,6 +675,7 @@ fn history(
     let mut drift: u32 = 0;
     // Series already given at this visit age by a combination vaccine.
     let mut covered: (u32, Vec<Series>) = (u32::MAX, Vec::new());
+    let mut visit: (u32, NaiveDate) = (u32::MAX, dob);
     for v in SCHEDULE {
         let idx = v.series as usize;
         if covered.0 == v.age_days && covered.1.contains(&v.series) {
@@ -686,15 +687,20 @@ fn history(
             Adherence::Gappy => 0.35,
             Adherence::Refuser => 0.85,
         };
-        let delay = match adherence {
-            Adherence::OnTime => rng.random_range(0..14),
-            Adherence::Late | Adherence::Gappy => {
-                drift += rng.random_range(0..40);
-                drift + rng.random_range(0..30)
-            }
-            Adherence::Refuser => rng.random_range(0..60),
-        };
-        let mut date = dob + Days::new((v.age_days + delay) as u64);
+        // Vaccines due at the same age are given at one visit; late families drift later
+        // with every visit.
+        if v.age_days != visit.0 {
+            let delay = match adherence {
+                Adherence::OnTime => rng.random_range(0..14),
+                Adherence::Late | Adherence::Gappy => {
+                    drift += rng.random_range(0..20);
+                    drift + rng.random_range(0..10)
+                }
+                Adherence::Refuser => rng.random_range(0..60),
+            };
+            visit = (v.age_days, dob + Days::new((v.age_days + delay) as u64));
+        }
+        let mut date = visit.1;
         // About 2% of doses are given too early: before the minimum interval or age.
         if rng.random_bool(0.02) {
             let early = rng.random_range(5..25);

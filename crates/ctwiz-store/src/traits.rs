@@ -277,6 +277,26 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// A reminder/recall notice that was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecallNotice {
+    pub patient: PatientId,
+    pub sent_on: NaiveDate,
+    /// letter, phone, text or email.
+    pub method: String,
+    pub vaccine_groups: Vec<String>,
+    pub sent_by: String,
+    /// Who ran it: a clinic PIN, a county, or "state" for centralized runs.
+    pub scope: String,
+}
+
+pub trait RecallStore {
+    /// Records notices in one transaction.
+    fn record_recall_notices(&self, notices: &[RecallNotice]) -> Result<()>;
+    /// The most recent notice date per patient among `patients`.
+    fn last_recall_notice(&self, patient: PatientId) -> Result<Option<NaiveDate>>;
+}
+
 pub trait AuditStore {
     fn audit(&self, e: &AuditEntry) -> Result<()>;
     fn audit_for_patient(&self, id: PatientId, limit: u32) -> Result<Vec<AuditEntry>>;
@@ -284,7 +304,10 @@ pub trait AuditStore {
 
 /// Everything a frontend needs.
 pub trait Store:
-    PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore
+    PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore + RecallStore
 {
 }
-impl<T: PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore> Store for T {}
+impl<T> Store for T where
+    T: PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore + RecallStore
+{
+}

@@ -447,3 +447,27 @@ fn streams_every_patient_with_its_doses() {
     got.sort_unstable();
     assert_eq!(got, want);
 }
+
+#[test]
+fn recall_notices_are_recorded() {
+    let s = seeded();
+    let c = synth::child(&cfg(), 9);
+    let id = s.create_patient(&c.patient).unwrap();
+    assert_eq!(s.last_recall_notice(id).unwrap(), None);
+    let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let notice = |d| RecallNotice {
+        patient: id,
+        sent_on: day(d),
+        method: "letter".into(),
+        vaccine_groups: vec!["MMR".into()],
+        sent_by: "coord".into(),
+        scope: "CT00001".into(),
+    };
+    s.record_recall_notices(&[notice(1), notice(9)]).unwrap();
+    assert_eq!(s.last_recall_notice(id).unwrap(), Some(day(9)));
+    // Unknown patients are refused and nothing of the batch is kept.
+    let mut bad = notice(20);
+    bad.patient = PatientId(999_999);
+    assert!(s.record_recall_notices(&[notice(15), bad]).is_err());
+    assert_eq!(s.last_recall_notice(id).unwrap(), Some(day(9)));
+}

@@ -11,6 +11,7 @@ mod inventory;
 mod migrations;
 mod orgs;
 mod patients;
+mod recall;
 mod schema;
 mod users;
 mod web;

@@ -134,4 +134,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_log_patient ON audit_log (patient_id, at);
     "#,
+    // 2: reminder/recall notices sent, so runs can skip families reminded recently.
+    r#"
+    CREATE TABLE recall_notices (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+        sent_on TEXT NOT NULL,
+        method TEXT NOT NULL,
+        vaccine_groups TEXT NOT NULL,
+        sent_by TEXT NOT NULL,
+        scope TEXT NOT NULL
+    );
+    CREATE INDEX recall_notices_patient ON recall_notices (patient_id, sent_on);
+    "#,
 ];
