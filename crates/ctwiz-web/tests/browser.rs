@@ -1,0 +1,260 @@
+//! Browser tests in real headless Chromium driven over WebDriver (chromedriver).
+//! They skip with a message when chromedriver is not installed (CI installs it).
+
+mod common;
+
+use common::{fixture, store, user};
+use ctwiz_core::access::{AccountStatus, Role};
+use ctwiz_store::accounts::SIGN_IN_FAILED;
+use ctwiz_store::{InventoryStore, UserStore};
+use fantoccini::{Client, Locator};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Ends chromedriver (and with it the browser) when the test ends, even on panic.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn shots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let dir = shots_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+    el.clear().await.ok();
+    el.send_keys(value).await.expect("type");
+}
+
+async fn submit(c: &Client, form_action: &str) {
+    c.find(Locator::Css(&format!(
+        "form[action='{form_action}'] button[type='submit']"
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("submit of {form_action}: {e}"))
+    .click()
+    .await
+    .expect("click");
+}
+
+async fn body_text(c: &Client) -> String {
+    // While a page is loading the old body goes stale; report it as empty and retry.
+    match c.find(Locator::Css("body")).await {
+        Ok(b) => b.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits for the page to show `needle` (a click returns before the next page loads).
+async fn wait_for(c: &Client, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = body_text(c).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("page never showed {needle:?}; it shows: {text}");
+}
+
+async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
+    c.goto(&format!("{base}/sign-in"))
+        .await
+        .expect("open sign-in");
+    fill(c, "username", username).await;
+    fill(c, "password", password).await;
+    submit(c, "/sign-in").await;
+}
+
+async fn sign_out(c: &Client) {
+    submit(c, "/sign-out").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinic_workflow_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!(
+            "SKIPPED: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    let f = fixture();
+    let (_, temp) = user(&f, Role::PrimaryVaccineCoordinator, "coordinator", false);
+    user(&f, Role::PatientLookUpOnly, "lookup", true);
+    let (locked, _) = user(&f, Role::ClinicAccess, "lockedout", true);
+    store(&f).set_status(locked, AccountStatus::Locked).unwrap();
+
+    // The app on a free port in this process.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = ctwiz_web::router(f.state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1280,1000".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver did not start");
+
+    // Sign in with the temporary password: the app forces a new password and questions.
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    shot(&c, "sign-in").await;
+    sign_in(&c, &base, "coordinator", &temp).await;
+    wait_for(&c, "Set your password").await;
+    fill(&c, "current", &temp).await;
+    fill(&c, "new", "browser tested 2026").await;
+    fill(&c, "confirm", "browser tested 2026").await;
+    fill(&c, "a1", "Rex").await;
+    fill(&c, "a2", "Hartford").await;
+    shot(&c, "first-sign-in").await;
+    submit(&c, "/account/password").await;
+    wait_for(&c, "Signed in as").await;
+    shot(&c, "home").await;
+
+    // Search by a misspelled name (phonetic) and open the patient.
+    c.goto(&format!("{base}/patients")).await.unwrap();
+    fill(&c, "family", "Testchilde").await;
+    c.find(Locator::Css(
+        "form[action='/patients'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "TESTCHILD, Ada").await;
+    shot(&c, "patient-search").await;
+    c.find(Locator::LinkText("TESTCHILD, Ada"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = wait_for(&c, "Recommender").await;
+    assert!(text.contains("Immunization history"));
+    shot(&c, "immunization-home").await;
+
+    // Administer a dose from the clinic's lot; the history and the stock update.
+    c.find(Locator::LinkText("Add immunization"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "Administered today").await;
+    shot(&c, "add-dose").await;
+    let action = format!("/patients/{}/doses", f.in_county);
+    c.find(Locator::Css(&format!(
+        "form[action='{action}'] button[type='submit']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "DT123A").await;
+    assert_eq!(store(&f).lot(f.lot).unwrap().unwrap().on_hand, 9);
+    shot(&c, "immunization-home-after-dose").await;
+
+    // The official record.
+    c.find(Locator::LinkText("Official record"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "Connecticut Immunization Record").await;
+    shot(&c, "official-record").await;
+    sign_out(&c).await;
+    wait_for(&c, "Forgot your password").await;
+
+    // A locked-out user sees only the one generic message.
+    sign_in(&c, &base, "lockedout", common::PASSWORD).await;
+    wait_for(&c, SIGN_IN_FAILED).await;
+    shot(&c, "locked-out").await;
+
+    // A read-only role can look the patient up but not change anything.
+    sign_in(&c, &base, "lookup", common::PASSWORD).await;
+    wait_for(&c, "Signed in as").await;
+    c.goto(&format!("{base}/patients/{}", f.in_county))
+        .await
+        .unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("TESTCHILD")
+            && !text.contains("Add immunization")
+            && !text.contains("Edit demographics")
+    );
+    c.goto(&format!("{base}/patients/{}/edit", f.in_county))
+        .await
+        .unwrap();
+    let text = body_text(&c).await;
+    assert!(text.contains("Access denied") && !text.contains("TESTCHILD"));
+    shot(&c, "read-only-denied").await;
+    c.close().await.unwrap();
+}
