@@ -48,8 +48,9 @@ impl Engine {
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
         let data = &*self.data;
         let org = organize(data, patient, assessment_date);
+        let mut scratch = Scratch::new();
         let antigens: Vec<AntigenResult> = (0..data.antigens.len())
-            .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16)))
+            .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch))
             .collect();
         let vaccine_groups = data
             .vaccine_groups
@@ -65,17 +66,40 @@ impl Engine {
     }
 }
 
-fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -> AntigenResult {
+/// Buffers reused across the antigens of one forecast, so the hot path does
+/// not allocate per series.
+struct Scratch<'d> {
+    state: SeriesState,
+    cands: Vec<Candidate<'d>>,
+    scores: Vec<i32>,
+    completed_groups: Vec<&'d str>,
+}
+
+impl Scratch<'_> {
+    fn new() -> Self {
+        Scratch {
+            state: SeriesState::default(),
+            cands: Vec::with_capacity(16),
+            scores: Vec::with_capacity(16),
+            completed_groups: Vec::with_capacity(4),
+        }
+    }
+}
+
+fn evaluate_antigen<'d>(
+    data: &'d SupportingData,
+    org: &Organized<'_>,
+    id: AntigenId,
+    scratch: &mut Scratch<'d>,
+) -> AntigenResult {
     let antigen = data.antigen(id);
     let doses: &[AntigenDose<'_>] = &org.per_antigen[usize::from(id.0)];
-    let relevant: Vec<usize> = antigen
+    let relevant = antigen
         .series
         .iter()
-        .enumerate()
-        .filter(|(_, s)| is_relevant(s, org))
-        .map(|(i, _)| i)
-        .collect();
-    if relevant.is_empty() {
+        .filter(|s| is_relevant(s, org))
+        .count();
+    if relevant == 0 {
         return AntigenResult {
             antigen: antigen.name.clone(),
             series: Vec::new(),
@@ -84,34 +108,34 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
             forecast: None,
         };
     }
-    let mut states: Vec<(usize, SeriesState)> = Vec::with_capacity(relevant.len());
-    let mut completed_groups: Vec<&str> = Vec::new();
-    for &si in &relevant {
-        let series = &antigen.series[si];
-        let state = {
+    let Scratch {
+        state,
+        cands,
+        scores,
+        completed_groups,
+    } = scratch;
+    cands.clear();
+    completed_groups.clear();
+    let mut out_series = Vec::with_capacity(relevant);
+    for series in antigen.series.iter().filter(|s| is_relevant(s, org)) {
+        {
             let completed = |g: &str| completed_groups.contains(&g);
-            evaluate_series(data, org, series, doses, &completed)
-        };
+            evaluate_series(state, data, org, series, doses, &completed);
+        }
         if crate::evaluate::target_definition(series, state.pos).is_none() {
             completed_groups.push(series.series_group.as_str());
         }
-        states.push((si, state));
-    }
-    let mut out_series = Vec::with_capacity(states.len());
-    let mut cands = Vec::with_capacity(states.len());
-    for (si, state) in &states {
-        let series = &antigen.series[*si];
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast) =
             forecast_series(data, org, antigen, series, doses, state, &completed);
-        let valid: Vec<usize> = state
-            .targets
-            .iter()
-            .filter_map(|t| match t {
-                TargetStatus::Satisfied(j) => Some(*j),
-                TargetStatus::Skipped => None,
-            })
-            .collect();
+        let mut valid_doses = 0;
+        let mut first_valid = None;
+        for t in &state.targets {
+            if let TargetStatus::Satisfied(j) = t {
+                valid_doses += 1;
+                first_valid = first_valid.or(Some(doses[*j].date));
+            }
+        }
         // CDSi 8.4: a product series scores only if every dose given is one of
         // its products.
         let all_product = series.product_path
@@ -125,8 +149,8 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
         cands.push(Candidate {
             series,
             status,
-            valid_doses: valid.len(),
-            first_valid: valid.first().map(|&j| doses[j].date),
+            valid_doses,
+            first_valid,
             remaining: series.doses.len().saturating_sub(state.pos),
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
             all_product,
@@ -144,19 +168,20 @@ fn evaluate_antigen(data: &SupportingData, org: &Organized<'_>, id: AntigenId) -
                     date: d.date,
                     cvx: d.cvx,
                     status: e.status,
-                    reasons: e.reasons.clone(),
+                    reasons: e.reasons.to_vec(),
                     target_dose: e.target_dose,
                 })
                 .collect(),
-            valid_doses: valid.len(),
+            valid_doses,
             forecast,
             score: 0,
         });
     }
-    let mut scores = vec![0i32; cands.len()];
-    let best = select_best(&cands, org, &mut scores);
-    for (s, score) in out_series.iter_mut().zip(scores) {
-        s.score = score;
+    scores.clear();
+    scores.resize(cands.len(), 0);
+    let best = select_best(cands, org, scores);
+    for (s, score) in out_series.iter_mut().zip(scores.iter()) {
+        s.score = *score;
     }
     let (status, forecast) = match best {
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),

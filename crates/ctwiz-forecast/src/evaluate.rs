@@ -16,11 +16,36 @@ use crate::supporting_data::{
 };
 use chrono::NaiveDate;
 
+/// A small set of evaluation reasons, kept as bits so that evaluating a dose
+/// allocates nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ReasonSet(u16);
+
+impl ReasonSet {
+    pub const EMPTY: ReasonSet = ReasonSet(0);
+
+    pub fn of(reason: EvaluationReason) -> Self {
+        ReasonSet(1 << (reason as u16))
+    }
+
+    pub fn insert(&mut self, reason: EvaluationReason) {
+        self.0 |= 1 << (reason as u16);
+    }
+
+    pub fn to_vec(self) -> Vec<EvaluationReason> {
+        EvaluationReason::ALL
+            .iter()
+            .copied()
+            .filter(|r| self.0 & (1 << (*r as u16)) != 0)
+            .collect()
+    }
+}
+
 /// The evaluation of one antigen dose against one series.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DoseEval {
     pub status: EvaluationStatus,
-    pub reasons: Vec<EvaluationReason>,
+    pub reasons: ReasonSet,
     pub target_dose: Option<u8>,
     pub inadvertent: bool,
 }
@@ -29,7 +54,7 @@ impl DoseEval {
     fn new(status: EvaluationStatus, reason: Option<EvaluationReason>) -> Self {
         DoseEval {
             status,
-            reasons: reason.into_iter().collect(),
+            reasons: reason.map_or(ReasonSet::EMPTY, ReasonSet::of),
             target_dose: None,
             inadvertent: false,
         }
@@ -46,7 +71,7 @@ pub(crate) enum TargetStatus {
 }
 
 /// The evaluation state of a patient series.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SeriesState {
     pub evals: Vec<DoseEval>,
     /// History of target doses dealt with, in order.
@@ -153,19 +178,19 @@ fn check_min(
     }
 }
 
-/// Evaluates every dose of one antigen against one series.
+/// Evaluates every dose of one antigen against one series, into `state`
+/// (whose buffers are reused).
 pub(crate) fn evaluate_series(
+    state: &mut SeriesState,
     data: &SupportingData,
     org: &Organized<'_>,
     series: &Series,
     doses: &[AntigenDose<'_>],
     completed_group: &dyn Fn(&str) -> bool,
-) -> SeriesState {
-    let mut state = SeriesState {
-        evals: Vec::with_capacity(doses.len()),
-        targets: Vec::with_capacity(series.doses.len()),
-        pos: 0,
-    };
+) {
+    state.evals.clear();
+    state.targets.clear();
+    state.pos = 0;
     for (i, dose) in doses.iter().enumerate() {
         // CDSi 6.1: a sub-standard dose cannot count.
         if let Some(reason) = dose.sub_standard {
@@ -205,7 +230,7 @@ pub(crate) fn evaluate_series(
             ));
             continue;
         };
-        let eval = evaluate_dose(data, org, doses, &state, i, td);
+        let eval = evaluate_dose(data, org, doses, state, i, td);
         if eval.status == EvaluationStatus::Valid {
             state.targets.push(TargetStatus::Satisfied(i));
             // CDSi 6.11: a satisfied recurring target dose stays the current target.
@@ -219,7 +244,6 @@ pub(crate) fn evaluate_series(
             state.evals.push(eval);
         }
     }
-    state
 }
 
 fn evaluate_dose(
@@ -242,7 +266,7 @@ fn evaluate_dose(
         e.inadvertent = true;
         return e;
     }
-    let mut reasons = Vec::new();
+    let mut reasons = ReasonSet::EMPTY;
     // CDSi 6.4/6.5: the grace period applies to every dose (test cases show
     // it applies even right after a not-valid dose).
     let grace_allowed = true;
@@ -255,7 +279,7 @@ fn evaluate_dose(
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
             }
-            Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
+            Check::Grace => reasons.insert(EvaluationReason::AgeGracePeriod),
             Check::Pass => {}
         }
         if age.max.is_some_and(|m| date >= m.add_to(dob)) {
@@ -274,7 +298,7 @@ fn evaluate_dose(
         let min = rule.min.map(|d| d.add_to(reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
-            Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
+            Check::Grace => reasons.insert(EvaluationReason::IntervalGracePeriod),
             Check::Pass => {}
         }
     }
@@ -295,7 +319,7 @@ fn evaluate_dose(
             }
         }
         if any && all_ok {
-            reasons.push(EvaluationReason::AllowableInterval);
+            reasons.insert(EvaluationReason::AllowableInterval);
         } else {
             return DoseEval::new(
                 EvaluationStatus::NotValid,
@@ -331,7 +355,7 @@ fn evaluate_dose(
                 Some(EvaluationReason::NotPreferableOrAllowable),
             );
         }
-        reasons.push(EvaluationReason::AllowableVaccine);
+        reasons.insert(EvaluationReason::AllowableVaccine);
     }
 
     DoseEval {
@@ -348,16 +372,43 @@ fn live_virus_conflict(data: &SupportingData, org: &Organized<'_>, dose: &Antige
     if data.live_virus_current.binary_search(&dose.cvx).is_err() {
         return false;
     }
-    data.live_virus_conflicts
-        .iter()
-        .filter(|c| c.current == dose.cvx)
-        .any(|c| {
-            org.all_doses.iter().any(|&(d, cvx, idx)| {
-                idx != dose.index
-                    && cvx == c.previous
-                    && d < dose.date
-                    && dose.date >= c.begin.add_to(d)
-                    && dose.date < c.min_end.add_to(d)
+    org.live_doses.iter().any(|&(d, prev, idx)| {
+        idx != dose.index
+            && d < dose.date
+            && data.conflicts_by_previous.get(&prev).is_some_and(|rows| {
+                rows.iter()
+                    .map(|&r| &data.live_virus_conflicts[r])
+                    .any(|c| {
+                        c.current == dose.cvx
+                            && dose.date >= c.begin.add_to(d)
+                            && dose.date < c.min_end.add_to(d)
+                    })
             })
-        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_bits_round_trip_in_declaration_order() {
+        for (i, r) in EvaluationReason::ALL.iter().enumerate() {
+            assert_eq!(
+                *r as usize, i,
+                "EvaluationReason::ALL must follow declaration order"
+            );
+            assert_eq!(ReasonSet::of(*r).to_vec(), vec![*r]);
+        }
+        let mut set = ReasonSet::EMPTY;
+        set.insert(EvaluationReason::AllowableVaccine);
+        set.insert(EvaluationReason::AgeGracePeriod);
+        assert_eq!(
+            set.to_vec(),
+            vec![
+                EvaluationReason::AgeGracePeriod,
+                EvaluationReason::AllowableVaccine
+            ]
+        );
+    }
 }

@@ -234,18 +234,23 @@ pub(crate) fn forecast_series(
     )
 }
 
+/// The latest end of a live virus conflict window (CDSi 6.7) that the next
+/// dose's live vaccines would fall into, if it is after the assessment date.
 fn live_virus_conflict_end(
     data: &SupportingData,
     org: &Organized<'_>,
     td: &SeriesDose,
 ) -> Option<NaiveDate> {
+    if !td.live_vaccine {
+        return None;
+    }
     let mut end: Option<NaiveDate> = None;
-    for c in &data.live_virus_conflicts {
-        if !td.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
+    for &(d, prev, _) in &org.live_doses {
+        let Some(rows) = data.conflicts_by_previous.get(&prev) else {
             continue;
-        }
-        for &(d, cvx, _) in &org.all_doses {
-            if cvx == c.previous {
+        };
+        for c in rows.iter().map(|&r| &data.live_virus_conflicts[r]) {
+            if td.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
                 let e = c.end.add_to(d);
                 if e > org.assessment {
                     end = Some(end.map_or(e, |x| x.max(e)));

@@ -27,8 +27,8 @@ pub(crate) struct Organized<'p> {
     pub assessment: NaiveDate,
     /// Indexed by antigen id.
     pub per_antigen: Vec<Vec<AntigenDose<'p>>>,
-    /// Every administered dose with a known CVX, by date (for live virus conflicts).
-    pub all_doses: Vec<(NaiveDate, Cvx, usize)>,
+    /// The doses that can start a live virus conflict, by date.
+    pub live_doses: Vec<(NaiveDate, Cvx, usize)>,
     pub observations: Vec<(ObservationCode, Option<NaiveDate>)>,
     pub unknown_vaccines: Vec<usize>,
 }
@@ -52,7 +52,7 @@ pub(crate) fn organize<'p>(
     assessment: NaiveDate,
 ) -> Organized<'p> {
     let mut per_antigen: Vec<Vec<AntigenDose<'p>>> = vec![Vec::new(); data.antigens.len()];
-    let mut all_doses = Vec::with_capacity(patient.doses.len());
+    let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
     for (index, dose) in patient.doses.iter().enumerate() {
         if dose.status != AdministrationStatus::Administered {
@@ -68,7 +68,9 @@ pub(crate) fn organize<'p>(
             continue;
         };
         let (cvx, entry) = entry;
-        all_doses.push((dose.date, cvx, index));
+        if data.conflicts_by_previous.contains_key(&cvx) {
+            live_doses.push((dose.date, cvx, index));
+        }
         // CDSi 6.1: an expired lot or a sub-potent dose is sub-standard.
         let sub_standard = if dose.sub_potent {
             Some(EvaluationReason::SubPotent)
@@ -93,7 +95,7 @@ pub(crate) fn organize<'p>(
     for doses in &mut per_antigen {
         doses.sort_by_key(|d| (d.date, d.index));
     }
-    all_doses.sort_by_key(|d| (d.0, d.2));
+    live_doses.sort_by_key(|d| (d.0, d.2));
     let observations = patient
         .observations
         .iter()
@@ -104,7 +106,7 @@ pub(crate) fn organize<'p>(
         sex: patient.sex,
         assessment,
         per_antigen,
-        all_doses,
+        live_doses,
         observations,
         unknown_vaccines,
     }

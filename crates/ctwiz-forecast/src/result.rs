@@ -61,6 +61,23 @@ pub enum EvaluationReason {
 }
 
 impl EvaluationReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [EvaluationReason; 13] = [
+        EvaluationReason::TooYoung,
+        EvaluationReason::TooOld,
+        EvaluationReason::AgeGracePeriod,
+        EvaluationReason::IntervalTooSoon,
+        EvaluationReason::IntervalGracePeriod,
+        EvaluationReason::AllowableInterval,
+        EvaluationReason::LiveVirusConflict,
+        EvaluationReason::NotPreferableOrAllowable,
+        EvaluationReason::AllowableVaccine,
+        EvaluationReason::Inadvertent,
+        EvaluationReason::SeriesComplete,
+        EvaluationReason::ExpiredLot,
+        EvaluationReason::SubPotent,
+    ];
+
     /// A short human-readable text.
     pub fn text(self) -> &'static str {
         match self {

@@ -70,6 +70,42 @@ fn old_enough_to_start(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
         .is_none_or(|m| org.assessment >= m.add_to(org.dob))
 }
 
+/// A set of candidate indices (at most 64 series per antigen), so that
+/// selection allocates nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Members(u64);
+
+impl Members {
+    fn all(n: usize) -> Self {
+        Members(if n >= 64 { u64::MAX } else { (1u64 << n) - 1 })
+    }
+    /// The members in increasing order (one step per set bit).
+    fn iter(self) -> impl Iterator<Item = usize> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(i)
+        })
+    }
+    fn filter(self, f: impl Fn(usize) -> bool) -> Self {
+        Members(
+            self.iter()
+                .filter(|&i| f(i))
+                .fold(0, |acc, i| acc | (1 << i)),
+        )
+    }
+    fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+    fn first(self) -> Option<usize> {
+        (self.0 != 0).then(|| self.0.trailing_zeros() as usize)
+    }
+}
+
 /// Scores and returns per-candidate scores plus the index of the best
 /// candidate overall, or `None` when no series can be selected.
 pub(crate) fn select_best(
@@ -77,147 +113,105 @@ pub(crate) fn select_best(
     org: &Organized<'_>,
     scores: &mut [i32],
 ) -> Option<usize> {
-    let mut groups: Vec<&str> = cands
-        .iter()
-        .map(|c| c.series.series_group.as_str())
-        .collect();
-    groups.sort_unstable();
-    groups.dedup();
-    let mut winners: Vec<usize> = Vec::new();
-    for g in groups {
-        let members: Vec<usize> = (0..cands.len())
-            .filter(|&i| {
-                cands[i].series.series_group == g
-                    && cands[i].series.series_type != SeriesType::EvaluationOnly
-            })
-            .collect();
-        if members.is_empty() {
+    let everyone = Members::all(cands.len().min(64));
+    let mut winners = Members::default();
+    for first in everyone.iter() {
+        let g = cands[first].series.series_group.as_str();
+        // Handle each series group once, at its first member.
+        if everyone
+            .iter()
+            .take_while(|&i| i < first)
+            .any(|i| cands[i].series.series_group == g)
+        {
+            continue;
+        }
+        let members = everyone.filter(|i| {
+            cands[i].series.series_group == g
+                && cands[i].series.series_type != SeriesType::EvaluationOnly
+        });
+        if members.len() == 0 {
             continue;
         }
         // Priority: only the series of the highest priority letter compete.
         let best_priority = members
             .iter()
-            .map(|&i| cands[i].series.priority)
+            .map(|i| cands[i].series.priority)
             .min()
             .unwrap_or('A');
-        let members: Vec<usize> = members
-            .into_iter()
-            .filter(|&i| cands[i].series.priority == best_priority)
-            .collect();
-        // CDSi 8.2: with no valid dose in any series of the group, the
-        // default series is the patient's series.
-        if members.iter().all(|&i| cands[i].valid_doses == 0) {
-            if let Some(d) = members
-                .iter()
-                .copied()
-                .find(|&i| cands[i].series.default_series && old_enough_to_start(&cands[i], org))
-            {
-                winners.push(d);
-                continue;
-            }
-        }
-        // CDSi 8.2: one complete series wins, several are scored.
-        let complete: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| cands[i].complete())
-            .collect();
-        if complete.len() == 1 {
-            winners.extend(complete.first().copied());
-            continue;
-        }
-        if complete.len() > 1 {
-            score_complete(cands, &complete, scores);
-            winners.extend(best_scored(cands, &complete, scores));
-            continue;
-        }
-        let scorable_members: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| scorable(&cands[i], org))
-            .collect();
-        if scorable_members.is_empty() {
-            continue;
-        }
-        if let Some(w) = select_in_group(cands, &scorable_members, scores) {
-            winners.push(w);
+        let members = members.filter(|i| cands[i].series.priority == best_priority);
+        if let Some(w) = select_in_group(cands, members, org, scores) {
+            winners.0 |= 1 << w;
         }
     }
-    choose_among_groups(cands, &winners)
+    choose_among_groups(cands, winners)
 }
 
 fn select_in_group(
     cands: &[Candidate<'_>],
-    members: &[usize],
+    members: Members,
+    org: &Organized<'_>,
     scores: &mut [i32],
 ) -> Option<usize> {
-    if members.len() == 1 {
-        return members.first().copied();
+    // CDSi 8.2: with no valid dose in any series of the group, the default
+    // series is the patient's series.
+    if members.iter().all(|i| cands[i].valid_doses == 0) {
+        if let Some(d) = members
+            .iter()
+            .find(|&i| cands[i].series.default_series && old_enough_to_start(&cands[i], org))
+        {
+            return Some(d);
+        }
     }
-    let complete: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&i| cands[i].complete())
-        .collect();
+    // CDSi 8.2: one complete series wins, several are scored.
+    let complete = members.filter(|i| cands[i].complete());
     if complete.len() == 1 {
-        return complete.first().copied();
+        return complete.first();
     }
     if complete.len() > 1 {
-        score_complete(cands, &complete, scores);
-        return best_scored(cands, &complete, scores);
+        score_complete(cands, complete, scores);
+        return best_scored(cands, complete, scores);
     }
-    let in_process: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&i| cands[i].in_process())
-        .collect();
+    let members = members.filter(|i| scorable(&cands[i], org));
+    if members.len() <= 1 {
+        return members.first();
+    }
+    let in_process = members.filter(|i| cands[i].in_process());
     if in_process.len() == 1 {
-        return in_process.first().copied();
+        return in_process.first();
     }
     if in_process.len() > 1 {
-        score_in_process(cands, &in_process, scores);
-        return best_scored(cands, &in_process, scores);
+        score_in_process(cands, in_process, scores);
+        return best_scored(cands, in_process, scores);
     }
     // CDSi 8.3: nothing started — the default series, else the preferred one.
-    if let Some(d) = members
-        .iter()
-        .copied()
-        .find(|&i| cands[i].series.default_series)
-    {
+    if let Some(d) = members.iter().find(|&i| cands[i].series.default_series) {
         return Some(d);
     }
-    members
-        .iter()
-        .copied()
-        .min_by_key(|&i| cands[i].series.preference)
+    members.iter().min_by_key(|&i| cands[i].series.preference)
 }
 
 fn award<K: Ord + Copy>(
-    members: &[usize],
+    members: Members,
     scores: &mut [i32],
     key: impl Fn(usize) -> Option<K>,
     best_is_max: bool,
     points: i32,
 ) {
-    let keys: Vec<Option<K>> = members.iter().map(|&i| key(i)).collect();
-    let best = if best_is_max {
-        keys.iter().flatten().max().copied()
-    } else {
-        keys.iter().flatten().min().copied()
-    };
+    let keys = members.iter().filter_map(&key);
+    let best = if best_is_max { keys.max() } else { keys.min() };
     if let Some(best) = best {
-        for (m, k) in members.iter().zip(&keys) {
-            if *k == Some(best) {
-                scores[*m] += points;
+        for m in members.iter() {
+            if key(m) == Some(best) {
+                scores[m] += points;
             }
         }
     }
 }
 
 /// CDSi 8.4 complete-series scoring.
-fn score_complete(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]) {
+fn score_complete(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
     award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
-    for &i in members {
+    for i in members.iter() {
         if cands[i].series.product_path && cands[i].all_product {
             scores[i] += 1;
         }
@@ -227,8 +221,8 @@ fn score_complete(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]
 }
 
 /// CDSi 8.4 in-process-series scoring.
-fn score_in_process(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i32]) {
-    for &i in members {
+fn score_in_process(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
+    for i in members.iter() {
         let c = &cands[i];
         if c.series.product_path {
             scores[i] += if c.all_product { 1 } else { -1 };
@@ -257,8 +251,8 @@ fn score_in_process(cands: &[Candidate<'_>], members: &[usize], scores: &mut [i3
     );
 }
 
-fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Option<usize> {
-    members.iter().copied().max_by(|&a, &b| {
+fn best_scored(cands: &[Candidate<'_>], members: Members, scores: &[i32]) -> Option<usize> {
+    members.iter().max_by(|&a, &b| {
         scores[a]
             .cmp(&scores[b])
             .then_with(|| cands[b].series.preference.cmp(&cands[a].series.preference))
@@ -270,20 +264,20 @@ fn best_scored(cands: &[Candidate<'_>], members: &[usize], scores: &[i32]) -> Op
 /// drives the antigen — a relevant risk series first (it is forecast even
 /// when the standard series is complete), then the one due soonest — then a
 /// complete one, then the others.
-fn choose_among_groups(cands: &[Candidate<'_>], winners: &[usize]) -> Option<usize> {
+fn choose_among_groups(cands: &[Candidate<'_>], winners: Members) -> Option<usize> {
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
         SeriesStatus::Complete | SeriesStatus::Immune => 1,
         SeriesStatus::Contraindicated => 2,
         _ => 3,
     };
-    winners.iter().copied().min_by_key(|&i| {
+    winners.iter().min_by_key(|&i| {
         (
             rank(i),
             cands[i].series.series_type != SeriesType::Risk,
             cands[i].forecast_earliest,
             cands[i].series.priority,
-            cands[i].series.series_group.clone(),
+            cands[i].series.series_group.as_str(),
         )
     })
 }

@@ -323,6 +323,9 @@ pub struct SeriesDose {
     pub season_start: Option<NaiveDate>,
     /// Seasonal recommendation end.
     pub season_end: Option<NaiveDate>,
+    /// Some preferable vaccine is a live virus vaccine (set at load time, so
+    /// forecasting can skip the live-virus conflict search otherwise).
+    pub live_vaccine: bool,
 }
 
 /// A series of an antigen.
@@ -471,6 +474,8 @@ pub struct SupportingData {
     pub observations: HashMap<ObservationCode, String>,
     /// Live-virus CVX codes that appear as `current` in a conflict.
     pub live_virus_current: Vec<Cvx>,
+    /// Conflict rows indexed by the earlier (`previous`) vaccine.
+    pub conflicts_by_previous: HashMap<Cvx, Vec<usize>>,
 }
 
 fn text_of<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
@@ -600,6 +605,20 @@ impl SupportingData {
             live_virus_conflicts.iter().map(|c| c.current).collect();
         live_virus_current.sort();
         live_virus_current.dedup();
+        let mut conflicts_by_previous: HashMap<Cvx, Vec<usize>> = HashMap::new();
+        for (i, c) in live_virus_conflicts.iter().enumerate() {
+            conflicts_by_previous.entry(c.previous).or_default().push(i);
+        }
+        for dose in antigens
+            .iter_mut()
+            .flat_map(|a| a.series.iter_mut())
+            .flat_map(|s| s.doses.iter_mut())
+        {
+            dose.live_vaccine = dose
+                .preferable_vaccines
+                .iter()
+                .any(|v| live_virus_current.binary_search(&v.cvx).is_ok());
+        }
 
         let mut full_group: HashMap<String, bool> = HashMap::new();
         if let Some(vgs) = child(root, "vaccineGroups") {
@@ -676,6 +695,7 @@ impl SupportingData {
             cvx,
             observations,
             live_virus_current,
+            conflicts_by_previous,
         })
     }
 
@@ -966,6 +986,7 @@ fn parse_series_dose(
         inadvertent_vaccines,
         conditional_skips,
         recurring: yes(text_of(d, "recurringDose")),
+        live_vaccine: false,
         season_start: match season {
             Some(s) => ctx.date(s, "startDate")?,
             None => None,

@@ -96,5 +96,6 @@ fn combine_full_group<'a>(
         }
     }
     out.recommended = out.recommended.max(out.earliest);
+    out.past_due = out.past_due.map(|p| p.max(out.earliest));
     Some(out)
 }
