@@ -19,7 +19,7 @@ use ctwiz_core::dose::{
     Site, VfcEligibility, VisGiven,
 };
 use ctwiz_core::ids::{Cvx, DoseId, Email, LotNumber, PatientId, Phone, Zip};
-use ctwiz_core::inventory::{Movement, StockFunding};
+use ctwiz_core::inventory::StockFunding;
 use ctwiz_core::org::County;
 use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
@@ -746,6 +746,10 @@ pub async fn home(
                 @if h.can_record { a.button href={ "/patients/" (id) "/doses/new" } { "Add immunization" } }
                 @if h.can_print { a.button.secondary href={ "/patients/" (id) "/record" } { "Official record" } }
             }
+            section.card {
+                h2 { "Recommender" }
+                (recommender::panel(rec.as_ref(), today))
+            }
             div.cols {
                 div {
                     section.card {
@@ -798,10 +802,6 @@ pub async fn home(
                     section.card {
                         h2 { "Patient" }
                         (demographics(&h.patient, pid))
-                    }
-                    section.card {
-                        h2 { "Recommender" }
-                        (recommender::panel(rec.as_ref(), today))
                     }
                 }
             }
@@ -1188,39 +1188,21 @@ pub async fn add_dose(
                 Err(e) => return Err(e),
             };
             let detail = format!("{} dose CVX {} on {}", f2.kind, dose.cvx, dose.date);
-            // Stock first: record_movement checks quantity and expiry atomically. If saving
-            // the dose then fails, the stock is put back with an adjustment, so the two
-            // never disagree.
-            if let Some(lid) = lot_id {
-                match s.record_movement(
-                    lid,
-                    &Movement::Administer { doses: 1 },
-                    &ctx2.actor(),
-                    ctx2.now,
-                ) {
-                    Ok(_) => {}
-                    Err(ctwiz_store::StoreError::Core(e)) => return Ok(Err(e.to_string())),
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            // Dose, stock movement and audit row land together or not at all; the store
+            // checks stock and expiry against core's inventory rules.
             let saved = s.in_transaction(|s| {
-                s.add_dose(pid, &dose)?;
+                match lot_id {
+                    Some(lid) => s.administer_from_lot(pid, &dose, lid, &ctx2.actor(), ctx2.now)?,
+                    None => s.add_dose(pid, &dose)?,
+                };
                 ctx2.audit(s, Some(pid), AuditAction::Create, &detail)
                     .map_err(into_store)
             });
-            if let Err(e) = saved {
-                if let Some(lid) = lot_id {
-                    s.record_movement(
-                        lid,
-                        &Movement::Adjust {
-                            delta: 1,
-                            reason: "dose entry failed; administration undone".into(),
-                        },
-                        &ctx2.actor(),
-                        ctx2.now,
-                    )?;
-                }
-                return Err(e.into());
+            match saved {
+                Ok(()) => {}
+                Err(ctwiz_store::StoreError::Core(e)) => return Ok(Err(e.to_string())),
+                Err(ctwiz_store::StoreError::Conflict(m)) => return Ok(Err(m)),
+                Err(e) => return Err(e.into()),
             }
             Ok(Ok(()))
         })

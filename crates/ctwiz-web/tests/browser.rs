@@ -136,7 +136,7 @@ async fn clinic_workflow_in_chromium() {
         "--disable-background-networking".into(),
         "--disable-component-update".into(),
         "--disable-sync".into(),
-        "--window-size=1280,1000".into(),
+        "--window-size=1280,1400".into(),
         format!("--user-data-dir={}", profile.path().display()),
     ];
     let mut caps = serde_json::Map::new();

@@ -556,3 +556,285 @@ async fn approved_account_request_sends_two_emails() {
     let outbox = get(&f, "/admin/outbox", &cookie).await;
     assert!(outbox.body.contains("Your CT WiZ account: username"));
 }
+
+/// The anonymous-form token: (Cookie header, token).
+async fn pre_token(f: &Fixture, path: &str) -> (String, String) {
+    let page = get(f, path, "").await;
+    let pre = page
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_pre="))
+        .unwrap();
+    let pre = pre.split(';').next().unwrap().to_string();
+    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
+    (pre, token)
+}
+
+#[tokio::test]
+async fn forgot_username_and_password_go_through_email_and_questions() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "forgetful", true);
+    let (pre, token) = pre_token(&f, "/forgot-username").await;
+    let r = post(
+        &f,
+        "/forgot-username",
+        &pre,
+        &[("csrf", &token), ("email", "forgetful@example.org")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let unknown = post(
+        &f,
+        "/forgot-username",
+        &pre,
+        &[("csrf", &token), ("email", "nobody@example.org")],
+    )
+    .await;
+    assert_eq!(
+        unknown.body, r.body,
+        "the same answer for unknown addresses"
+    );
+    let s = store(&f);
+    assert!(s
+        .outbox(10)
+        .unwrap()
+        .iter()
+        .any(|m| m.body.contains("Username: forgetful")));
+
+    // Step 1 shows the questions; wrong answers change nothing; right answers mail a temporary password.
+    let step1 = post(
+        &f,
+        "/forgot-password",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("username", "forgetful"),
+            ("email", "forgetful@example.org"),
+        ],
+    )
+    .await;
+    assert!(step1.body.contains("Q1") && step1.body.contains("Q2"));
+    let wrong = post(
+        &f,
+        "/forgot-password",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("username", "forgetful"),
+            ("email", "forgetful@example.org"),
+            ("a1", "red"),
+            ("a2", "red"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::OK);
+    assert_eq!(s.outbox(10).unwrap().len(), 1);
+    let right = post(
+        &f,
+        "/forgot-password",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("username", "forgetful"),
+            ("email", "forgetful@example.org"),
+            ("a1", " Blue "),
+            ("a2", "BLUE"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        right.body, wrong.body,
+        "no hint whether the answers were right"
+    );
+    let mail = s
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body.contains("Temporary password: "))
+        .expect("reset mail");
+    let temp = mail
+        .body
+        .split("Temporary password: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(s.account_by_id(id).unwrap().unwrap().must_change_password);
+    assert_eq!(
+        sign_in(&f, "forgetful", &temp).await.location.as_deref(),
+        Some("/account/password")
+    );
+}
+
+#[tokio::test]
+async fn multi_clinic_user_chooses_and_switches_clinic() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "twoplaces", true);
+    let s = store(&f);
+    let mut grants = s.account_by_id(id).unwrap().unwrap().user.grants;
+    grants.push(
+        ctwiz_core::access::Grant::new(
+            Role::PatientLookUpOnly,
+            ctwiz_core::access::Scope::Clinic(f.other.clone()),
+        )
+        .unwrap(),
+    );
+    s.set_grants(id, &grants).unwrap();
+    let r = sign_in(&f, "twoplaces", common::PASSWORD).await;
+    assert_eq!(r.location.as_deref(), Some("/choose-clinic"));
+    let cookie = session_cookie(&r);
+    assert_eq!(
+        get(&f, "/patients", &cookie).await.location.as_deref(),
+        Some("/choose-clinic")
+    );
+    let page = get(&f, "/choose-clinic", &cookie).await.body;
+    assert!(page.contains("Shoreline Family Care") && page.contains("Hartford Pediatrics"));
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let other = f.other.to_string();
+    assert_eq!(
+        post(
+            &f,
+            "/choose-clinic",
+            &cookie,
+            &[("csrf", &csrf), ("pin", &other)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    // At the other clinic the user may only look up: no dose entry.
+    assert_eq!(
+        get(&f, &format!("/patients/{}/doses/new", f.in_county), &cookie)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let home = f.home.to_string();
+    post(
+        &f,
+        "/choose-clinic",
+        &cookie,
+        &[("csrf", &csrf), ("pin", &home)],
+    )
+    .await;
+    assert_eq!(
+        get(&f, &format!("/patients/{}/doses/new", f.in_county), &cookie)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // A clinic the user does not hold is refused.
+    assert_eq!(
+        post(
+            &f,
+            "/choose-clinic",
+            &cookie,
+            &[("csrf", &csrf), ("pin", "CT09999")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn state_user_changes_a_role_and_it_takes_effect() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::ClinicAccess, "promoted", true);
+    let (nurse_cookie, _) = session(&f, nurse);
+    assert_eq!(
+        get(&f, "/clinic-tools", &nurse_cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (st, _) = user(&f, Role::StateAdmin, "state4", true);
+    let (cookie, csrf) = session(&f, st);
+    let r = post(
+        &f,
+        &format!("/admin/users/{nurse}/grants"),
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("index", "0"),
+            ("role", "primary-coordinator"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        get(&f, "/clinic-tools", &nurse_cookie).await.status,
+        StatusCode::OK
+    );
+    let bad = post(
+        &f,
+        &format!("/admin/users/{nurse}/grants"),
+        &cookie,
+        &[("csrf", &csrf), ("index", "0"), ("role", "state")],
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::BAD_REQUEST,
+        "a statewide role cannot sit on a clinic"
+    );
+}
+
+#[tokio::test]
+async fn adding_a_patient_validates_and_audits() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "registrar", true);
+    let (cookie, csrf) = session(&f, id);
+    let base = [
+        ("csrf", csrf.as_str()),
+        ("family", "Newborn"),
+        ("given", "Eli"),
+        ("dob", "2026-01-02"),
+        ("sex", "M"),
+        ("street", "5 Elm St"),
+        ("city", "Hartford"),
+        ("state", "CT"),
+        ("county", "Hartford"),
+        ("mrn", "MRN-77"),
+    ];
+    let mut bad = base.to_vec();
+    bad.push(("zip", "ABCDE"));
+    let r = post(&f, "/patients/new", &cookie, &bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("ABCDE"),
+        "the error names the value: {}",
+        r.body
+    );
+    assert!(r.body.contains("Newborn"), "the form keeps what was typed");
+    let s = store(&f);
+    use ctwiz_store::PatientStore;
+    assert_eq!(s.patient_count().unwrap(), 3, "nothing stored");
+    let mut good = base.to_vec();
+    good.push(("zip", "06105"));
+    let r = post(&f, "/patients/new", &cookie, &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let new_id: i64 = r
+        .location
+        .unwrap()
+        .trim_start_matches("/patients/")
+        .parse()
+        .unwrap();
+    let p = s
+        .patient(ctwiz_core::ids::PatientId(new_id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.mrn_at(&f.home), Some("MRN-77"));
+    assert!(s
+        .audit_for_patient(p.id.unwrap(), 10)
+        .unwrap()
+        .iter()
+        .any(|a| a.action == ctwiz_store::AuditAction::Create));
+}
