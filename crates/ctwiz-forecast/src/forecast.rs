@@ -107,6 +107,17 @@ fn target_dates(
     if let Some(season_start) = td.season_start {
         earliest = earliest.max(season_start);
     }
+    // Test data: the next dose is never forecast before an inadvertent dose
+    // that had to be repeated.
+    if let Some(last) = doses
+        .iter()
+        .zip(&state.evals)
+        .filter(|(_, e)| e.inadvertent)
+        .map(|(d, _)| d.date)
+        .max()
+    {
+        earliest = earliest.max(last);
+    }
     // A series cannot be started before its minimum age to start.
     if state.valid_doses() == 0 {
         if let Some(start) = min_age_to_start {
