@@ -2,7 +2,9 @@
 //! vaccine group (e.g. Diphtheria, Tetanus and Pertussis for DTaP/Tdap/Td)
 //! into one status and one forecast.
 
-use crate::result::{AntigenResult, ForecastDates, SeriesStatus, VaccineGroupForecast};
+use crate::result::{
+    AntigenResult, EvaluationStatus, ForecastDates, SeriesStatus, VaccineGroupForecast,
+};
 use crate::supporting_data::VaccineGroup;
 
 /// Combines the group's antigen results.
@@ -30,8 +32,31 @@ pub(crate) fn vaccine_group_forecast(
         if group.administer_full_group {
             combine_full_group(due)
         } else {
-            // Not the full group: the antigen needing a dose soonest drives it.
-            due.min_by_key(|f| (f.earliest, f.recommended)).cloned()
+            // Not the full group: the antigen needing a dose soonest drives it,
+            // but never before the group's most recent dose (test data: DT as
+            // a 5th DTaP dose) and counting the most doses of any antigen.
+            let dose_number = considered
+                .iter()
+                .filter_map(|a| a.forecast.as_ref())
+                .map(|f| f.dose_number)
+                .max();
+            let last_dose = considered
+                .iter()
+                .filter_map(|a| a.best())
+                .flat_map(|s| s.doses.iter())
+                .filter(|d| d.status != EvaluationStatus::SubStandard)
+                .map(|d| d.date)
+                .max();
+            due.min_by_key(|f| (f.earliest, f.recommended)).map(|f| {
+                let mut f = f.clone();
+                if let Some(last) = last_dose {
+                    f.earliest = f.earliest.max(last);
+                    f.recommended = f.recommended.max(f.earliest);
+                    f.past_due = f.past_due.map(|p| p.max(f.earliest));
+                }
+                f.dose_number = dose_number.unwrap_or(f.dose_number);
+                f
+            })
         }
     } else {
         None
