@@ -71,6 +71,16 @@ async fn body_text(c: &Client) -> String {
     }
 }
 
+/// The Recommender's row for a vaccine group, as text.
+async fn recommender_row(c: &Client, group: &str) -> String {
+    let xpath = format!("//table[contains(@class,'recommender')]//tr[td[1]='{group}']");
+    let row = c
+        .find(Locator::XPath(&xpath))
+        .await
+        .expect("recommender row");
+    format!(" {} ", row.text().await.expect("row text"))
+}
+
 /// Waits for the page to show `needle` (a click returns before the next page loads).
 async fn wait_for(c: &Client, needle: &str) -> String {
     let mut text = String::new();
@@ -198,6 +208,7 @@ async fn clinic_workflow_in_chromium() {
     let text = wait_for(&c, "Recommender").await;
     assert!(text.contains("Immunization history"));
     shot(&c, "immunization-home").await;
+    let dtap_before = recommender_row(&c, "DTaP/Tdap/Td").await;
 
     // Administer a dose from the clinic's lot; the history and the stock update.
     c.find(Locator::LinkText("Add immunization"))
@@ -218,6 +229,15 @@ async fn clinic_workflow_in_chromium() {
     .await
     .unwrap();
     wait_for(&c, "DT123A").await;
+    let dtap_after = recommender_row(&c, "DTaP/Tdap/Td").await;
+    assert!(
+        dtap_before.contains("Overdue") && dtap_before.contains(" 2 "),
+        "{dtap_before}"
+    );
+    assert!(
+        dtap_after.contains(" 3 ") && !dtap_after.contains("Overdue"),
+        "the Recommender moved on: {dtap_after}"
+    );
     assert_eq!(store(&f).lot(f.lot).unwrap().unwrap().on_hand, 9);
     shot(&c, "immunization-home-after-dose").await;
 
