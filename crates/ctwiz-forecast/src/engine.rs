@@ -136,15 +136,15 @@ fn evaluate_antigen<'d>(
                 first_valid = first_valid.or(Some(doses[*j].date));
             }
         }
-        // CDSi 8.4: a product series scores only if every dose given is one of
-        // its products.
+        // CDSi 8.4: a product series scores only if every dose given is its
+        // product (the first target dose's preferable vaccines).
         let all_product = series.product_path
             && doses.iter().zip(&state.evals).all(|(d, e)| {
                 e.status == EvaluationStatus::SubStandard
                     || series
                         .doses
-                        .iter()
-                        .any(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
+                        .first()
+                        .is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
             });
         cands.push(Candidate {
             series,
