@@ -208,9 +208,8 @@ pub fn group_dose_status(
 ) -> Option<EvaluationStatus> {
     let statuses_for = |names: &mut dyn Iterator<Item = &str>| -> Vec<EvaluationStatus> {
         names
-            .filter_map(|name| result.antigen(name).and_then(|a| a.best()))
-            .filter_map(|best| best.doses.iter().find(|e| e.dose_index == dose_index))
-            .map(|e| e.status)
+            .filter_map(|name| result.antigen(name))
+            .filter_map(|a| a.dose_status(dose_index))
             .collect()
     };
     let mut statuses = statuses_for(&mut group_antigens.iter().map(String::as_str));

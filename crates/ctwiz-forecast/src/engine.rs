@@ -106,6 +106,7 @@ fn evaluate_antigen<'d>(
             best_series: None,
             status: SeriesStatus::NotRecommended,
             forecast: None,
+            group_best_series: Vec::new(),
         };
     }
     let Scratch {
@@ -179,7 +180,8 @@ fn evaluate_antigen<'d>(
     }
     scores.clear();
     scores.resize(cands.len(), 0);
-    let best = select_best(cands, org, scores);
+    let mut group_best = Vec::new();
+    let best = select_best(cands, org, scores, &mut group_best);
     for (s, score) in out_series.iter_mut().zip(scores.iter()) {
         s.score = *score;
     }
@@ -187,11 +189,29 @@ fn evaluate_antigen<'d>(
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),
         None => (SeriesStatus::NotRecommended, None),
     };
-    AntigenResult {
+    let mut result = AntigenResult {
         antigen: antigen.name.clone(),
         series: out_series,
         best_series: best,
         status,
         forecast,
+        group_best_series: group_best,
+    };
+    // The forecast dose number counts every dose valid for the antigen, also
+    // in another series group's best series (test data: a risk series
+    // forecast after a complete standard series). Seasonal series count per
+    // season instead.
+    let seasonal = antigen
+        .series
+        .iter()
+        .any(|s| s.doses.iter().any(|d| d.season_start.is_some()));
+    if !seasonal && result.group_best_series.len() > 1 {
+        let counted = result.valid_dose_count();
+        if let Some(f) = result.forecast.as_mut() {
+            f.dose_number = f
+                .dose_number
+                .max(u8::try_from(counted + 1).unwrap_or(u8::MAX));
+        }
     }
+    result
 }

@@ -206,9 +206,41 @@ pub struct AntigenResult {
     pub status: SeriesStatus,
     /// Forecast of the best series.
     pub forecast: Option<ForecastDates>,
+    /// The best series of each series group (indices into `series`); a
+    /// dose valid in any of them counts for the antigen.
+    pub group_best_series: Vec<usize>,
 }
 
 impl AntigenResult {
+    /// The antigen-level status of a dose (by index into the patient's
+    /// doses): valid if any series group's best series counted it, else its
+    /// status in the selected series.
+    pub fn dose_status(&self, dose_index: usize) -> Option<EvaluationStatus> {
+        let in_series = |i: usize| {
+            self.series
+                .get(i)
+                .and_then(|s| s.doses.iter().find(|d| d.dose_index == dose_index))
+                .map(|d| d.status)
+        };
+        if self
+            .group_best_series
+            .iter()
+            .any(|&i| in_series(i) == Some(EvaluationStatus::Valid))
+        {
+            return Some(EvaluationStatus::Valid);
+        }
+        self.best_series.and_then(in_series)
+    }
+
+    /// How many doses count for the antigen (see [`AntigenResult::dose_status`]).
+    pub fn valid_dose_count(&self) -> usize {
+        let Some(best) = self.best() else { return 0 };
+        best.doses
+            .iter()
+            .filter(|d| self.dose_status(d.dose_index) == Some(EvaluationStatus::Valid))
+            .count()
+    }
+
     /// The selected series.
     pub fn best(&self) -> Option<&PatientSeries> {
         self.best_series.and_then(|i| self.series.get(i))

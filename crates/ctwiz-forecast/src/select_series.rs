@@ -106,12 +106,14 @@ impl Members {
     }
 }
 
-/// Scores and returns per-candidate scores plus the index of the best
-/// candidate overall, or `None` when no series can be selected.
+/// Scores the candidates, records the best series of each series group in
+/// `group_best`, and returns the best candidate overall (`None` when no series
+/// can be selected).
 pub(crate) fn select_best(
     cands: &[Candidate<'_>],
     org: &Organized<'_>,
     scores: &mut [i32],
+    group_best: &mut Vec<usize>,
 ) -> Option<usize> {
     let everyone = Members::all(cands.len().min(64));
     let mut winners = Members::default();
@@ -143,6 +145,8 @@ pub(crate) fn select_best(
             winners.0 |= 1 << w;
         }
     }
+    group_best.clear();
+    group_best.extend(winners.iter());
     choose_among_groups(cands, winners)
 }
 

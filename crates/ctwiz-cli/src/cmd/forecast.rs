@@ -4,7 +4,9 @@
 
 use chrono::NaiveDate;
 use ctwiz_forecast::cdsi_cases::{parse_case_file, run_case, CaseOutcome};
-use ctwiz_forecast::{AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData};
+use ctwiz_forecast::{
+    AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
+};
 use rayon::prelude::*;
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -51,8 +53,13 @@ pub fn load_engine(dir: Option<&Path>) -> Result<Engine, Box<dyn Error>> {
     let Some(dir) = dir else {
         return Ok(Engine::bundled()?);
     };
-    let schedule = std::fs::read_to_string(dir.join("ScheduleSupportingData.xml"))
-        .map_err(|e| format!("cannot read {}: {e}", dir.join("ScheduleSupportingData.xml").display()))?;
+    let schedule =
+        std::fs::read_to_string(dir.join("ScheduleSupportingData.xml")).map_err(|e| {
+            format!(
+                "cannot read {}: {e}",
+                dir.join("ScheduleSupportingData.xml").display()
+            )
+        })?;
     let mut antigen_texts = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?
@@ -68,10 +75,14 @@ pub fn load_engine(dir: Option<&Path>) -> Result<Engine, Box<dyn Error>> {
         return Err(format!("no AntigenSupportingData*.xml files in {}", dir.display()).into());
     }
     for p in &entries {
-        antigen_texts.push(std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+        antigen_texts.push(
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        );
     }
     let refs: Vec<&str> = antigen_texts.iter().map(String::as_str).collect();
-    Ok(Engine::new(Arc::new(SupportingData::from_xml_texts(&schedule, &refs)?)))
+    Ok(Engine::new(Arc::new(SupportingData::from_xml_texts(
+        &schedule, &refs,
+    )?)))
 }
 
 fn parse_sex(text: &str) -> Result<Sex, String> {
@@ -131,7 +142,9 @@ pub fn run_forecast(args: ForecastArgs) -> Result<(), Box<dyn Error>> {
     for o in &args.observations {
         patient.observations.push(parse_observation(o)?);
     }
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let result = engine.forecast(&patient, as_of);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
@@ -198,7 +211,11 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
     for g in &result.vaccine_groups {
         match &g.forecast {
             Some(f) => {
-                let vaccines: Vec<String> = f.vaccines.iter().map(|v| format!("{} ({})", v.vaccine_type, v.cvx)).collect();
+                let vaccines: Vec<String> = f
+                    .vaccines
+                    .iter()
+                    .map(|v| format!("{} ({})", v.vaccine_type, v.cvx))
+                    .collect();
                 let _ = writeln!(
                     out,
                     "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} {}",
@@ -224,10 +241,15 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
 /// with `N passed, M failed`. Failing cases are a report, not an error; only
 /// unreadable input is.
 pub fn run_cdsi_test(args: CdsiTestArgs) -> Result<(), Box<dyn Error>> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let file = parse_case_file(&text).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let engine = load_engine(args.supporting_data.as_deref())?;
-    let outcomes: Vec<CaseOutcome> = file.cases.par_iter().map(|c| run_case(&engine, c)).collect();
+    let outcomes: Vec<CaseOutcome> = file
+        .cases
+        .par_iter()
+        .map(|c| run_case(&engine, c))
+        .collect();
     let mut passed = 0usize;
     let mut failed = 0usize;
     for o in &outcomes {
@@ -260,7 +282,8 @@ mod tests {
     fn renders_a_table_for_a_small_history() {
         let engine = Engine::bundled().expect("bundled data");
         let dob = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
-        let patient = Patient::new(dob, Sex::Female).with_dose(parse_dose("2024-03-01:110").expect("dose"));
+        let patient =
+            Patient::new(dob, Sex::Female).with_dose(parse_dose("2024-03-01:110").expect("dose"));
         let as_of = NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
         let table = render_table(&patient, &engine.forecast(&patient, as_of));
         assert!(table.contains("Polio"));
