@@ -40,6 +40,12 @@ enum Command {
     /// Reports (CSV, JSON or tables).
     #[command(subcommand)]
     Report(cmd::report::ReportCommand),
+    /// Evaluate a dose history and forecast next doses (CDC CDSi).
+    Forecast(cmd::forecast::ForecastArgs),
+    /// Run a CDC CDSi test-case file and report passes and failures.
+    CdsiTest(cmd::forecast::CdsiTestArgs),
+    /// Run the web application.
+    Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
     Demo(cmd::demo::DemoArgs),
 }
@@ -54,6 +60,9 @@ fn main() -> ExitCode {
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),
         Command::Inventory(c) => cmd::inventory::run(&cli.db, c),
+        Command::Forecast(a) => cmd::forecast::run_forecast(a),
+        Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
+        Command::Serve(a) => cmd::serve::run(&cli.db, a),
         Command::Report(c) => cmd::report::run(&cli.db, c),
     };
     match result {

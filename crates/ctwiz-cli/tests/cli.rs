@@ -466,3 +466,139 @@ fn inventory_and_order_cycle() {
         "{csv}"
     );
 }
+
+#[test]
+fn reports_over_a_seeded_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    ok(
+        &db,
+        &[
+            "seed",
+            "--children",
+            "3000",
+            "--clinics",
+            "5",
+            "--seed",
+            "9",
+            "--as-of",
+            "2026-06-30",
+        ],
+    );
+    let as_of = ["--as-of", "2026-06-30"];
+
+    let json = ok(
+        &db,
+        &[&["report", "coverage", "--format", "json"][..], &as_of[..]].concat(),
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 8, "{json}");
+    let cohort: u64 = rows[0]["cohort"].as_str().unwrap().parse().unwrap();
+    assert!(cohort > 50, "cohort of 24–35 month olds: {cohort}");
+    let combined: u64 = rows[7]["children_met"].as_str().unwrap().parse().unwrap();
+    for r in &rows[..7] {
+        // Every child complete on all seven is complete on each.
+        assert!(r["children_met"].as_str().unwrap().parse::<u64>().unwrap() >= combined);
+    }
+
+    let chart = dir.path().join("c.svg");
+    let by_clinic = ok(
+        &db,
+        &[
+            &[
+                "report",
+                "coverage",
+                "--by",
+                "clinic",
+                "--format",
+                "csv",
+                "--chart",
+                chart.to_str().unwrap(),
+            ][..],
+            &as_of[..],
+        ]
+        .concat(),
+    );
+    assert!(
+        by_clinic.starts_with("clinic,cohort,4+ DTaP"),
+        "{by_clinic}"
+    );
+    assert!(std::fs::read_to_string(&chart).unwrap().contains("<svg"));
+
+    // The clean-up list is exactly the children not up to date.
+    let cleanup = ok(
+        &db,
+        &[&["report", "cleanup", "--format", "csv"][..], &as_of[..]].concat(),
+    );
+    assert_eq!(
+        cleanup.lines().count() as u64 - 1,
+        cohort - combined,
+        "{cleanup}"
+    );
+
+    let comp = ok(
+        &db,
+        &[&["report", "compliancy", "--format", "csv"][..], &as_of[..]].concat(),
+    );
+    assert!(
+        comp.starts_with("clinic,children_8m,utd_8m_percent,children_20m,utd_20m_percent"),
+        "{comp}"
+    );
+    assert!(comp.lines().any(|l| l.starts_with("ALL,")), "{comp}");
+
+    let letters = dir.path().join("l.pdf");
+    let recall = ok(
+        &db,
+        &[
+            &[
+                "report",
+                "recall",
+                "--clinic",
+                "CT00001",
+                "--format",
+                "csv",
+                "--record",
+                "letter",
+                "--letters",
+                letters.to_str().unwrap(),
+            ][..],
+            &as_of[..],
+        ]
+        .concat(),
+    );
+    let listed = recall.lines().count() - 1;
+    assert!(listed > 0, "{recall}");
+    assert!(std::fs::read(&letters).unwrap().starts_with(b"%PDF"));
+    // Everyone was just reminded: skipping recent notices leaves nobody.
+    let again = ok(
+        &db,
+        &[
+            &[
+                "report",
+                "recall",
+                "--clinic",
+                "CT00001",
+                "--format",
+                "csv",
+                "--skip-recent-days",
+                "30",
+            ][..],
+            &as_of[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(again.lines().count(), 1, "{again}");
+    let e = err(
+        &db,
+        &[
+            "report",
+            "recall",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-06-01",
+        ],
+    );
+    assert!(e.contains("after"), "{e}");
+}

@@ -15,6 +15,9 @@ pub struct DemoArgs {
     /// Only prepare the database; don't start the web server.
     #[arg(long)]
     pub no_serve: bool,
+    /// Where the web server listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
 }
 
 pub fn run(path: &Path, a: DemoArgs) -> CliResult {

@@ -1,12 +1,16 @@
 //! One module per subcommand.
 
+pub mod assess;
 pub mod clinic;
 pub mod db;
 pub mod demo;
+pub mod forecast;
 pub mod inventory;
+pub mod letters;
 pub mod patient;
 pub mod report;
 pub mod seed;
+pub mod serve;
 pub mod user;
 
 /// The CLI's error type: every library error prints as a sentence.

@@ -21,8 +21,109 @@ pub struct OutputArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Who is assessed: the age band and where.
+#[derive(clap::Args, Clone)]
+pub struct CohortArgs {
+    /// Assessment date (default: today).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Youngest age in the cohort, in whole months.
+    #[arg(long)]
+    pub min_age_months: Option<u32>,
+    /// Oldest age in the cohort, in whole months.
+    #[arg(long)]
+    pub max_age_months: Option<u32>,
+    /// Only children whose home clinic is this PIN (repeatable).
+    #[arg(long = "clinic")]
+    pub clinics: Vec<String>,
+    /// Only children living in this county (repeatable).
+    #[arg(long = "county")]
+    pub counties: Vec<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesArg {
+    /// 4:3:1:3:3:1:4 by the 2nd birthday (default cohort 24–35 months).
+    Childhood,
+    /// Tdap, MenACWY, HPV (default cohort 13–17 years).
+    Adolescent,
+    /// Influenza this season (default cohort 6 months–17 years).
+    Flu,
+}
+
 #[derive(clap::Subcommand)]
 pub enum ReportCommand {
+    /// Coverage rates (AFIX-style) by antigen, clinic and county; children behind; missed opportunities.
+    Coverage {
+        #[arg(long, value_enum, default_value = "childhood")]
+        series: SeriesArg,
+        #[command(flatten)]
+        cohort: CohortArgs,
+        /// Also write an SVG chart of coverage by measure.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        /// Also write an SVG chart comparing clinics on the headline measure.
+        #[arg(long)]
+        clinic_chart: Option<PathBuf>,
+        /// Also write the list of children behind (CSV).
+        #[arg(long)]
+        behind: Option<PathBuf>,
+        /// Group rows by clinic or county instead of by measure.
+        #[arg(long, value_enum)]
+        by: Option<ByArg>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Share of children up to date at age milestones (default 8 and 20 months), per clinic.
+    Compliancy {
+        #[arg(long, value_delimiter = ',', default_value = "8,20")]
+        milestones: Vec<u32>,
+        #[command(flatten)]
+        cohort: CohortArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Two-year-old clean-up list: children 24–35 months not up to date, with what is missing.
+    Cleanup {
+        #[command(flatten)]
+        cohort: CohortArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Reminder/recall: patients due or overdue in a window, with contact details.
+    Recall {
+        /// First day of the window (default: as-of date).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day of the window (default: 30 days after --from).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only this vaccine group (repeatable), e.g. MMR, Polio, "DTaP/Tdap/Td".
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Leave out doses already overdue (reminders only).
+        #[arg(long)]
+        no_overdue: bool,
+        /// Skip patients sent a notice within this many days.
+        #[arg(long, default_value_t = 0)]
+        skip_recent_days: u32,
+        /// Record that a notice was sent to everyone listed, by this method (letter, phone, text, email).
+        #[arg(long)]
+        record: Option<String>,
+        /// Write one reminder letter per family to this PDF.
+        #[arg(long)]
+        letters: Option<PathBuf>,
+        /// Write mailing labels (CSV) here.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Write a phone/text call list (CSV) here.
+        #[arg(long)]
+        phone_list: Option<PathBuf>,
+        #[command(flatten)]
+        cohort: CohortArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Stock movement: received, administered, transferred, wasted (by reason), by clinic and vaccine.
     Inventory {
         /// First day (default: 3 months ago).
@@ -83,9 +184,67 @@ pub fn emit(o: &OutputArgs, header: &[&str], rows: &[Vec<String>]) -> CliResult 
     Ok(())
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum ByArg {
+    Clinic,
+    County,
+}
+
 pub fn run(path: &Path, c: ReportCommand) -> CliResult {
     let store = db::open(path)?;
     match c {
+        ReportCommand::Coverage {
+            series,
+            cohort,
+            chart,
+            clinic_chart,
+            behind,
+            by,
+            output,
+        } => super::assess::coverage(
+            &store,
+            series,
+            &cohort,
+            chart,
+            clinic_chart,
+            behind,
+            by,
+            &output,
+        )?,
+        ReportCommand::Compliancy {
+            milestones,
+            cohort,
+            output,
+        } => super::assess::compliancy(&store, &milestones, &cohort, &output)?,
+        ReportCommand::Cleanup { cohort, output } => {
+            super::assess::cleanup(&store, &cohort, &output)?
+        }
+        ReportCommand::Recall {
+            from,
+            to,
+            groups,
+            no_overdue,
+            skip_recent_days,
+            record,
+            letters,
+            labels,
+            phone_list,
+            cohort,
+            output,
+        } => {
+            let opts = super::assess::RecallOptions {
+                from,
+                to,
+                groups,
+                include_overdue: !no_overdue,
+                skip_recent_days,
+                record,
+                letters,
+                labels,
+                phone_list,
+            };
+            super::assess::recall(&store, &opts, &cohort, &output)?
+        }
         ReportCommand::Inventory {
             from,
             to,

@@ -23,7 +23,7 @@ pub enum Measure {
     Polio3,
     /// ≥1 valid MMR dose by 24 months.
     Mmr1,
-    /// ≥3 valid HepB doses by 24 months.
+    /// HepB series complete by 24 months (≥3 valid doses, the last at 24 weeks or older).
     HepB3,
     /// Hib full series by 24 months: 3 doses of PRP-OMP or 4 of other products, or
     /// a series CDSi calls complete (late starters need fewer).
@@ -187,7 +187,9 @@ fn childhood(
         (Measure::DTaP4, valid_in_best(&r, "Diphtheria") >= 4),
         (Measure::Polio3, valid_in_best(&r, "Polio") >= 3),
         (Measure::Mmr1, valid_in_best(&r, "Measles") >= 1),
-        (Measure::HepB3, valid_in_best(&r, "HepB") >= 3),
+        // A complete series, not a count: in the CDSi 4-dose series (birth dose + combination
+        // vaccine) a third dose before 24 weeks is valid but a fourth is still needed.
+        (Measure::HepB3, complete(status(&r, "HepB"))),
         (
             Measure::HibFull,
             complete(status(&r, "Hib")) || hib_valid >= 4 || (hib_omp_only && hib_valid >= 3),

@@ -1,0 +1,536 @@
+//! Runs the population assessments of `ctwiz_forecast::assessment` over the store:
+//! streams the cohort by birth date in chunks, assesses each chunk in parallel, renders.
+
+use super::report::{emit, ByArg, CohortArgs, OutputArgs, SeriesArg};
+use super::{actor, CliResult};
+use crate::output;
+use chrono::{Days, Local, NaiveDate};
+use ctwiz_core::codes::CodeSets;
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::org::County;
+use ctwiz_forecast::assessment::compliancy::{at_milestone, CompliancyReport};
+use ctwiz_forecast::assessment::coverage::{self, Context, CoverageReport, Measure, Series};
+use ctwiz_forecast::assessment::recall::{recall_entry, RecallEntry, RecallQuery};
+use ctwiz_forecast::assessment::{chart, Cohort};
+use ctwiz_forecast::Engine;
+use ctwiz_store::{OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const CHUNK: usize = 4096;
+
+fn engine() -> CliResult<Engine> {
+    Engine::bundled()
+        .map_err(|e| format!("the bundled CDSi supporting data did not load: {e}").into())
+}
+
+fn cohort(a: &CohortArgs, default_months: (u32, u32)) -> CliResult<Cohort> {
+    let min = a.min_age_months.unwrap_or(default_months.0);
+    let max = a.max_age_months.unwrap_or(default_months.1);
+    if min > max {
+        return Err(format!("--min-age-months {min} is more than --max-age-months {max}").into());
+    }
+    Ok(Cohort {
+        as_of: a.as_of.unwrap_or_else(|| Local::now().date_naive()),
+        min_age_months: min,
+        max_age_months: max,
+        clinics: if a.clinics.is_empty() {
+            None
+        } else {
+            Some(
+                a.clinics
+                    .iter()
+                    .map(|c| ClinicPin::new(c))
+                    .collect::<Result<_, _>>()?,
+            )
+        },
+        counties: if a.counties.is_empty() {
+            None
+        } else {
+            Some(
+                a.counties
+                    .iter()
+                    .map(|c| County::parse(c))
+                    .collect::<Result<_, _>>()?,
+            )
+        },
+    })
+}
+
+/// Streams the cohort's children to `per_chunk`, with a progress bar over chunks.
+fn stream<T: Send>(
+    store: &SqliteStore,
+    c: &Cohort,
+    mut per_chunk: impl FnMut(Vec<(ctwiz_core::patient::Patient, Vec<ctwiz_core::dose::Dose>)>) -> T,
+) -> CliResult<Vec<T>> {
+    let pb = output::progress(0, "children");
+    pb.set_length(0);
+    let mut out = Vec::new();
+    let mut seen = 0u64;
+    store.for_each_chunk(Some(c.dob_range()), CHUNK, &mut |chunk| {
+        seen += chunk.len() as u64;
+        let kept: Vec<_> = chunk.into_iter().filter(|(p, _)| c.includes(p)).collect();
+        out.push(per_chunk(kept));
+        pb.set_length(seen);
+        pb.set_position(seen);
+        Ok(())
+    })?;
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+fn series_of(s: SeriesArg) -> (Series, (u32, u32)) {
+    match s {
+        SeriesArg::Childhood => (Series::Childhood, (24, 35)),
+        SeriesArg::Adolescent => (Series::Adolescent, (156, 215)),
+        SeriesArg::Flu => (Series::Flu, (6, 215)),
+    }
+}
+
+/// Assesses the cohort for one series; also used by the clean-up list.
+pub fn coverage_report(
+    store: &SqliteStore,
+    series: Series,
+    c: &Cohort,
+) -> CliResult<CoverageReport> {
+    let engine = engine()?;
+    let codes = CodeSets::embedded();
+    let ctx = Context {
+        engine: &engine,
+        codes: &codes,
+    };
+    let parts = stream(store, c, |kids| {
+        kids.par_iter()
+            .fold(
+                || CoverageReport::new(series, c.as_of),
+                |mut r, (p, d)| {
+                    r.add(coverage::assess(&ctx, series, p, d, c.as_of));
+                    r
+                },
+            )
+            .reduce(
+                || CoverageReport::new(series, c.as_of),
+                |mut a, b| {
+                    a.merge(b);
+                    a
+                },
+            )
+    })?;
+    let mut report = CoverageReport::new(series, c.as_of);
+    for p in parts {
+        report.merge(p);
+    }
+    Ok(report.finish())
+}
+
+fn write_file(path: &PathBuf, text: &str) -> CliResult {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn coverage(
+    store: &SqliteStore,
+    s: SeriesArg,
+    a: &CohortArgs,
+    chart_out: Option<PathBuf>,
+    clinic_chart: Option<PathBuf>,
+    behind_out: Option<PathBuf>,
+    by: Option<ByArg>,
+    out: &OutputArgs,
+) -> CliResult {
+    let (series, ages) = series_of(s);
+    let c = cohort(a, ages)?;
+    let start = Instant::now();
+    let r = coverage_report(store, series, &c)?;
+    eprintln!(
+        "assessed {} children aged {}–{} months as of {} in {:.1} s",
+        r.total.children,
+        c.min_age_months,
+        c.max_age_months,
+        c.as_of,
+        start.elapsed().as_secs_f64()
+    );
+    let measures = series.measures();
+    match by {
+        None => {
+            let rows: Vec<Vec<String>> = measures
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.label().to_string(),
+                        r.total.met.get(m).copied().unwrap_or(0).to_string(),
+                        r.total.children.to_string(),
+                        format!("{:.1}", r.total.rate(*m)),
+                    ]
+                })
+                .collect();
+            emit(
+                out,
+                &["measure", "children_met", "cohort", "percent"],
+                &rows,
+            )?;
+            if series == Series::Childhood {
+                eprintln!(
+                    "{} of {} children had at least one missed opportunity",
+                    r.total.with_missed_opportunities, r.total.children
+                );
+            }
+        }
+        Some(b) => {
+            let groups = if b == ByArg::Clinic {
+                &r.by_clinic
+            } else {
+                &r.by_county
+            };
+            let mut header = vec![
+                if b == ByArg::Clinic {
+                    "clinic"
+                } else {
+                    "county"
+                },
+                "cohort",
+            ];
+            header.extend(measures.iter().map(|m| m.label()));
+            let rows: Vec<Vec<String>> = groups
+                .iter()
+                .map(|(k, counts)| {
+                    let mut row = vec![k.clone(), counts.children.to_string()];
+                    row.extend(measures.iter().map(|m| format!("{:.1}", counts.rate(*m))));
+                    row
+                })
+                .collect();
+            emit(out, &header, &rows)?;
+        }
+    }
+    if let Some(p) = chart_out {
+        let bars: Vec<(String, f64)> = measures
+            .iter()
+            .map(|m| (m.label().to_string(), r.total.rate(*m)))
+            .collect();
+        write_file(
+            &p,
+            &chart::percent_bars(
+                &format!("Coverage as of {} ({} children)", c.as_of, r.total.children),
+                &bars,
+            ),
+        )?;
+    }
+    if let Some(p) = clinic_chart {
+        let h: Measure = series.headline();
+        let bars: Vec<(String, f64)> = r
+            .by_clinic
+            .iter()
+            .map(|(k, v)| (k.clone(), v.rate(h)))
+            .collect();
+        write_file(
+            &p,
+            &chart::percent_bars(
+                &format!("{} by clinic, as of {}", h.label(), c.as_of),
+                &bars,
+            ),
+        )?;
+    }
+    if let Some(p) = behind_out {
+        let o = OutputArgs {
+            format: super::report::Format::Csv,
+            out: Some(p),
+        };
+        emit(&o, BEHIND_HEADER, &behind_rows(&r))?;
+    }
+    Ok(())
+}
+
+const BEHIND_HEADER: &[&str] = &[
+    "patient_id",
+    "name",
+    "dob",
+    "clinic",
+    "county",
+    "missing",
+    "missed_opportunities",
+];
+
+fn behind_rows(r: &CoverageReport) -> Vec<Vec<String>> {
+    r.behind
+        .iter()
+        .map(|a| {
+            vec![
+                a.child.id.map(|i| i.to_string()).unwrap_or_default(),
+                a.child.name.clone(),
+                a.child.dob.to_string(),
+                a.child
+                    .clinic
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                a.child.county.map(|c| c.to_string()).unwrap_or_default(),
+                a.missing.join("; "),
+                a.missed_opportunities.to_string(),
+            ]
+        })
+        .collect()
+}
+
+pub fn cleanup(store: &SqliteStore, a: &CohortArgs, out: &OutputArgs) -> CliResult {
+    let c = cohort(a, (24, 35))?;
+    let r = coverage_report(store, Series::Childhood, &c)?;
+    eprintln!(
+        "{} of {} children aged {}–{} months are not up to date",
+        r.behind.len(),
+        r.total.children,
+        c.min_age_months,
+        c.max_age_months
+    );
+    emit(out, BEHIND_HEADER, &behind_rows(&r))
+}
+
+pub fn compliancy(
+    store: &SqliteStore,
+    milestones: &[u32],
+    a: &CohortArgs,
+    out: &OutputArgs,
+) -> CliResult {
+    if milestones.is_empty() {
+        return Err("give at least one --milestones value".into());
+    }
+    let lo = *milestones.iter().min().unwrap_or(&8);
+    let hi = *milestones.iter().max().unwrap_or(&20);
+    // Children who reached each milestone within the last year.
+    let c = cohort(a, (lo, hi + 11))?;
+    let engine = engine()?;
+    let ms = milestones.to_vec();
+    let parts = stream(store, &c, |kids| {
+        kids.par_iter()
+            .fold(
+                || CompliancyReport::new(c.as_of, ms.clone()),
+                |mut rep, (p, d)| {
+                    let age = ctwiz_core::age::whole_months(p.dob, c.as_of);
+                    for &m in &ms {
+                        if age >= m && age <= m + 11 {
+                            if let Some(r) = at_milestone(&engine, p, d, m, c.as_of) {
+                                rep.add(&r);
+                            }
+                        }
+                    }
+                    rep
+                },
+            )
+            .reduce(
+                || CompliancyReport::new(c.as_of, ms.clone()),
+                |mut x, y| {
+                    x.merge(y);
+                    x
+                },
+            )
+    })?;
+    let mut rep = CompliancyReport::new(c.as_of, ms.clone());
+    for p in parts {
+        rep.merge(p);
+    }
+    let mut header: Vec<String> = vec!["clinic".into()];
+    for m in &ms {
+        header.push(format!("children_{m}m"));
+        header.push(format!("utd_{m}m_percent"));
+    }
+    let mut rows = Vec::new();
+    for (clinic, per) in rep
+        .by_clinic
+        .iter()
+        .chain(std::iter::once((&"ALL".to_string(), &rep.total)))
+    {
+        let mut row = vec![clinic.clone()];
+        for m in &ms {
+            let c = per.get(m).cloned().unwrap_or_default();
+            row.push(c.children.to_string());
+            row.push(format!("{:.1}", c.rate()));
+        }
+        rows.push(row);
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    emit(out, &header, &rows)
+}
+
+/// Options of a reminder/recall run.
+pub struct RecallOptions {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub groups: Vec<String>,
+    pub include_overdue: bool,
+    pub skip_recent_days: u32,
+    pub record: Option<String>,
+    pub letters: Option<PathBuf>,
+    pub labels: Option<PathBuf>,
+    pub phone_list: Option<PathBuf>,
+}
+
+pub fn recall(
+    store: &SqliteStore,
+    o: &RecallOptions,
+    a: &CohortArgs,
+    out: &OutputArgs,
+) -> CliResult {
+    let c = cohort(a, (0, 215))?;
+    let from = o.from.unwrap_or(c.as_of);
+    let to = o.to.unwrap_or(from + Days::new(30));
+    if from > to {
+        return Err(format!("--from {from} is after --to {to}").into());
+    }
+    if let Some(m) = &o.record {
+        if !["letter", "phone", "text", "email"].contains(&m.as_str()) {
+            return Err(
+                format!("unknown method {m:?}; valid values: letter, phone, text, email").into(),
+            );
+        }
+    }
+    let engine = engine()?;
+    let q = RecallQuery {
+        as_of: c.as_of,
+        from,
+        to,
+        vaccine_groups: o.groups.clone(),
+        include_overdue: o.include_overdue,
+    };
+    let parts = stream(store, &c, |kids| {
+        kids.par_iter()
+            .filter_map(|(p, d)| recall_entry(&engine, p, d, &q))
+            .collect::<Vec<_>>()
+    })?;
+    let mut entries: Vec<RecallEntry> = parts.into_iter().flatten().collect();
+    if o.skip_recent_days > 0 {
+        let cutoff = c.as_of - Days::new(o.skip_recent_days as u64);
+        let mut kept = Vec::with_capacity(entries.len());
+        for e in entries {
+            let recent = match e.child.id {
+                Some(id) => store.last_recall_notice(id)?.is_some_and(|d| d >= cutoff),
+                None => false,
+            };
+            if !recent {
+                kept.push(e);
+            }
+        }
+        entries = kept;
+    }
+    entries.sort_by(|x, y| {
+        (&x.child.clinic, &x.child.name, x.child.dob).cmp(&(
+            &y.child.clinic,
+            &y.child.name,
+            y.child.dob,
+        ))
+    });
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let due = e
+                .due
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} #{} {:?} (rec. {})",
+                        g.vaccine_group, g.dose_number, g.urgency, g.recommended
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                e.child.id.map(|i| i.to_string()).unwrap_or_default(),
+                e.child.name.clone(),
+                e.child.dob.to_string(),
+                e.child
+                    .clinic
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                e.guardian.clone().unwrap_or_default(),
+                e.address.clone().unwrap_or_default(),
+                e.phone.clone().unwrap_or_default(),
+                e.email.clone().unwrap_or_default(),
+                due,
+            ]
+        })
+        .collect();
+    emit(
+        out,
+        &[
+            "patient_id",
+            "name",
+            "dob",
+            "clinic",
+            "guardian",
+            "address",
+            "phone",
+            "email",
+            "due",
+        ],
+        &rows,
+    )?;
+    if let Some(p) = &o.letters {
+        let clinics = store
+            .clinics()?
+            .into_iter()
+            .map(|c| (c.pin.to_string(), c))
+            .collect();
+        let pdf = super::letters::letters_pdf(&entries, &clinics, c.as_of)?;
+        std::fs::write(p, pdf).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        eprintln!("wrote {} letters to {}", entries.len(), p.display());
+    }
+    if let Some(p) = &o.labels {
+        let csv = OutputArgs {
+            format: super::report::Format::Csv,
+            out: Some(p.clone()),
+        };
+        emit(
+            &csv,
+            &["line1", "line2", "address"],
+            &super::letters::label_rows(&entries),
+        )?;
+    }
+    if let Some(p) = &o.phone_list {
+        let csv = OutputArgs {
+            format: super::report::Format::Csv,
+            out: Some(p.clone()),
+        };
+        emit(
+            &csv,
+            &["child", "guardian", "phone", "due"],
+            &super::letters::phone_rows(&entries),
+        )?;
+    }
+    if let Some(method) = &o.record {
+        let scope = match (&c.clinics, &c.counties) {
+            (Some(cs), _) => cs
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            (None, Some(cs)) => cs
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            (None, None) => "state".to_string(),
+        };
+        let notices: Vec<RecallNotice> = entries
+            .iter()
+            .filter_map(|e| {
+                Some(RecallNotice {
+                    patient: e.child.id?,
+                    sent_on: c.as_of,
+                    method: method.clone(),
+                    vaccine_groups: e.due.iter().map(|g| g.vaccine_group.clone()).collect(),
+                    sent_by: actor(),
+                    scope: scope.clone(),
+                })
+            })
+            .collect();
+        store.record_recall_notices(&notices)?;
+        eprintln!("recorded {} {method} notices", notices.len());
+    }
+    eprintln!(
+        "{} patients due or overdue between {from} and {to}",
+        entries.len()
+    );
+    Ok(())
+}
