@@ -2,14 +2,14 @@
 //! group forecast for one patient.
 
 use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
-use crate::forecast::forecast_series;
+use crate::forecast::{forecast_series, recommended_vaccines};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
 use crate::result::{
     AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult, PatientSeries, SeriesStatus,
 };
 use crate::select_series::{is_relevant, select_best, Candidate};
-use crate::supporting_data::{AntigenId, SupportingData, SupportingDataError};
+use crate::supporting_data::{AntigenId, Series, SupportingData, SupportingDataError};
 use crate::vaccine_group_forecast::vaccine_group_forecast;
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -73,6 +73,8 @@ struct Scratch<'d> {
     cands: Vec<Candidate<'d>>,
     scores: Vec<i32>,
     completed_groups: Vec<&'d str>,
+    /// Per evaluated series: the series and its forecast target dose index.
+    targets: Vec<(&'d Series, usize)>,
 }
 
 impl Scratch<'_> {
@@ -82,6 +84,7 @@ impl Scratch<'_> {
             cands: Vec::with_capacity(16),
             scores: Vec::with_capacity(16),
             completed_groups: Vec::with_capacity(4),
+            targets: Vec::with_capacity(16),
         }
     }
 }
@@ -114,8 +117,10 @@ fn evaluate_antigen<'d>(
         cands,
         scores,
         completed_groups,
+        targets,
     } = scratch;
     cands.clear();
+    targets.clear();
     completed_groups.clear();
     let mut out_series = Vec::with_capacity(relevant);
     for series in antigen.series.iter().filter(|s| is_relevant(s, org)) {
@@ -127,8 +132,9 @@ fn evaluate_antigen<'d>(
             completed_groups.push(series.series_group.as_str());
         }
         let completed = |g: &str| completed_groups.contains(&g);
-        let (status, forecast) =
+        let (status, forecast, target) =
             forecast_series(data, org, antigen, series, doses, state, &completed);
+        targets.push((series, target));
         let mut valid_doses = 0;
         let mut first_valid = None;
         for t in &state.targets {
@@ -169,7 +175,7 @@ fn evaluate_antigen<'d>(
                     date: d.date,
                     cvx: d.cvx,
                     status: e.status,
-                    reasons: e.reasons.to_vec(),
+                    reasons: e.reasons,
                     target_dose: e.target_dose,
                 })
                 .collect(),
@@ -184,6 +190,12 @@ fn evaluate_antigen<'d>(
     let best = select_best(cands, org, scores, &mut group_best);
     for (s, score) in out_series.iter_mut().zip(scores.iter()) {
         s.score = *score;
+    }
+    // Recommended vaccines are only worked out for the selected series.
+    if let Some(b) = best {
+        if let (Some(f), Some(&(series, k))) = (out_series[b].forecast.as_mut(), targets.get(b)) {
+            f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
+        }
     }
     let (status, forecast) = match best {
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),

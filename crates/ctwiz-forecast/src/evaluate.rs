@@ -10,42 +10,17 @@
 
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::gather::{AntigenDose, Organized};
-use crate::result::{EvaluationReason, EvaluationStatus};
+use crate::result::{EvaluationReason, EvaluationStatus, Reasons};
 use crate::supporting_data::{
     AgeRule, IntervalFrom, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
 };
 use chrono::NaiveDate;
 
-/// A small set of evaluation reasons, kept as bits so that evaluating a dose
-/// allocates nothing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ReasonSet(u16);
-
-impl ReasonSet {
-    pub const EMPTY: ReasonSet = ReasonSet(0);
-
-    pub fn of(reason: EvaluationReason) -> Self {
-        ReasonSet(1 << (reason as u16))
-    }
-
-    pub fn insert(&mut self, reason: EvaluationReason) {
-        self.0 |= 1 << (reason as u16);
-    }
-
-    pub fn to_vec(self) -> Vec<EvaluationReason> {
-        EvaluationReason::ALL
-            .iter()
-            .copied()
-            .filter(|r| self.0 & (1 << (*r as u16)) != 0)
-            .collect()
-    }
-}
-
 /// The evaluation of one antigen dose against one series.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DoseEval {
     pub status: EvaluationStatus,
-    pub reasons: ReasonSet,
+    pub reasons: Reasons,
     pub target_dose: Option<u8>,
     pub inadvertent: bool,
 }
@@ -54,7 +29,7 @@ impl DoseEval {
     fn new(status: EvaluationStatus, reason: Option<EvaluationReason>) -> Self {
         DoseEval {
             status,
-            reasons: reason.map_or(ReasonSet::EMPTY, ReasonSet::of),
+            reasons: reason.map_or(Reasons::EMPTY, Reasons::one),
             target_dose: None,
             inadvertent: false,
         }
@@ -266,7 +241,7 @@ fn evaluate_dose(
         e.inadvertent = true;
         return e;
     }
-    let mut reasons = ReasonSet::EMPTY;
+    let mut reasons = Reasons::EMPTY;
     // CDSi 6.4/6.5: the grace period applies to every dose (test cases show
     // it applies even right after a not-valid dose).
     let grace_allowed = true;
@@ -279,7 +254,7 @@ fn evaluate_dose(
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
             }
-            Check::Grace => reasons.insert(EvaluationReason::AgeGracePeriod),
+            Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
             Check::Pass => {}
         }
         if age.max.is_some_and(|m| date >= m.add_to(dob)) {
@@ -298,7 +273,7 @@ fn evaluate_dose(
         let min = rule.min.map(|d| d.add_to(reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
-            Check::Grace => reasons.insert(EvaluationReason::IntervalGracePeriod),
+            Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
             Check::Pass => {}
         }
     }
@@ -319,7 +294,7 @@ fn evaluate_dose(
             }
         }
         if any && all_ok {
-            reasons.insert(EvaluationReason::AllowableInterval);
+            reasons.push(EvaluationReason::AllowableInterval);
         } else {
             return DoseEval::new(
                 EvaluationStatus::NotValid,
@@ -355,7 +330,7 @@ fn evaluate_dose(
                 Some(EvaluationReason::NotPreferableOrAllowable),
             );
         }
-        reasons.insert(EvaluationReason::AllowableVaccine);
+        reasons.push(EvaluationReason::AllowableVaccine);
     }
 
     DoseEval {
@@ -392,23 +367,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_bits_round_trip_in_declaration_order() {
-        for (i, r) in EvaluationReason::ALL.iter().enumerate() {
-            assert_eq!(
-                *r as usize, i,
-                "EvaluationReason::ALL must follow declaration order"
-            );
-            assert_eq!(ReasonSet::of(*r).to_vec(), vec![*r]);
-        }
-        let mut set = ReasonSet::EMPTY;
-        set.insert(EvaluationReason::AllowableVaccine);
-        set.insert(EvaluationReason::AgeGracePeriod);
+    fn reasons_are_an_inline_deduplicated_list() {
+        let mut r = Reasons::EMPTY;
+        r.push(EvaluationReason::AgeGracePeriod);
+        r.push(EvaluationReason::AllowableVaccine);
+        r.push(EvaluationReason::AgeGracePeriod);
         assert_eq!(
-            set.to_vec(),
-            vec![
+            &r[..],
+            &[
                 EvaluationReason::AgeGracePeriod,
                 EvaluationReason::AllowableVaccine
             ]
+        );
+        assert_eq!(r.first(), Some(&EvaluationReason::AgeGracePeriod));
+        assert_eq!(
+            serde_json::to_string(&r).expect("serializes"),
+            r#"["AgeGracePeriod","AllowableVaccine"]"#
         );
     }
 }

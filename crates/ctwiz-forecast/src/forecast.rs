@@ -151,7 +151,7 @@ pub(crate) fn forecast_series(
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     completed_group: &dyn Fn(&str) -> bool,
-) -> (SeriesStatus, Option<ForecastDates>) {
+) -> (SeriesStatus, Option<ForecastDates>, usize) {
     // CDSi 7.1: skip target doses whose forecast-context skip is met. The
     // reference date is the later of the assessment date and the earliest
     // date the intervals allow ("... at the earliest forecasted date for
@@ -159,7 +159,7 @@ pub(crate) fn forecast_series(
     let mut k = state.pos;
     let (td, dates) = loop {
         let Some(td) = target_definition(series, k) else {
-            return (SeriesStatus::Complete, None);
+            return (SeriesStatus::Complete, None, k);
         };
         let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
         if !td.conditional_skips.is_empty() {
@@ -181,12 +181,11 @@ pub(crate) fn forecast_series(
         break (td, dates);
     };
     if has_immunity(antigen, org) {
-        return (SeriesStatus::Immune, None);
+        return (SeriesStatus::Immune, None, k);
     }
     if is_contraindicated(antigen, org) {
-        return (SeriesStatus::Contraindicated, None);
+        return (SeriesStatus::Contraindicated, None, k);
     }
-    let dob = org.dob;
     let TargetDates {
         earliest,
         recommended,
@@ -196,29 +195,9 @@ pub(crate) fn forecast_series(
     } = dates;
     // CDSi 7.4: no forecast once the patient has reached the maximum age.
     if max_age.is_some_and(|m| org.assessment >= m || earliest >= m) {
-        return (SeriesStatus::AgedOut, None);
+        return (SeriesStatus::AgedOut, None, k);
     }
     let latest = max_age.map(|m| add_days(m, -1));
-    let on = org.assessment.max(earliest);
-    let mut vaccines: Vec<RecommendedVaccine> = Vec::new();
-    for v in td
-        .preferable_vaccines
-        .iter()
-        .filter(|v| v.forecast && v.ages.contains(dob, on))
-    {
-        let contraindicated = antigen.vaccine_contraindications.iter().any(|c| {
-            org.has_observation(c.code)
-                && c.vaccines
-                    .iter()
-                    .any(|(cvx, ages)| *cvx == v.cvx && ages.contains(dob, org.assessment))
-        });
-        if !contraindicated && !vaccines.iter().any(|x| x.cvx == v.cvx) {
-            vaccines.push(RecommendedVaccine {
-                cvx: v.cvx,
-                vaccine_type: v.vaccine_type.clone(),
-            });
-        }
-    }
     // The CDC reports the forecast dose number as the count of valid doses
     // plus one (skipped target doses are not counted).
     let valid = state.valid_doses();
@@ -240,8 +219,10 @@ pub(crate) fn forecast_series(
             recommended,
             past_due,
             latest,
-            vaccines,
+            // Filled in for the selected series only (see `recommended_vaccines`).
+            vaccines: Vec::new(),
         }),
+        k,
     )
 }
 
@@ -270,4 +251,41 @@ fn live_virus_conflict_end(
         }
     }
     end
+}
+
+/// The vaccines to recommend for target dose `k` of a series: its preferable
+/// vaccines flagged for forecasting, in their age window on the earliest date
+/// (or today), minus vaccine-specific contraindications (CDSi 7.3, 7.5).
+pub(crate) fn recommended_vaccines(
+    org: &Organized<'_>,
+    antigen: &Antigen,
+    series: &Series,
+    k: usize,
+    earliest: NaiveDate,
+) -> Vec<RecommendedVaccine> {
+    let Some(td) = target_definition(series, k) else {
+        return Vec::new();
+    };
+    let dob = org.dob;
+    let on = org.assessment.max(earliest);
+    let mut vaccines: Vec<RecommendedVaccine> = Vec::new();
+    for v in td
+        .preferable_vaccines
+        .iter()
+        .filter(|v| v.forecast && v.ages.contains(dob, on))
+    {
+        let contraindicated = antigen.vaccine_contraindications.iter().any(|c| {
+            org.has_observation(c.code)
+                && c.vaccines
+                    .iter()
+                    .any(|(cvx, ages)| *cvx == v.cvx && ages.contains(dob, org.assessment))
+        });
+        if !contraindicated && !vaccines.iter().any(|x| x.cvx == v.cvx) {
+            vaccines.push(RecommendedVaccine {
+                cvx: v.cvx,
+                vaccine_type: v.vaccine_type.clone(),
+            });
+        }
+    }
+    vaccines
 }

@@ -61,7 +61,7 @@ pub use engine::Engine;
 pub use patient::{AdministeredDose, AdministrationStatus, Observation, Patient};
 pub use result::{
     AntigenResult, DoseEvaluation, EvaluationReason, EvaluationStatus, ForecastDates,
-    ForecastResult, PatientSeries, RecommendedVaccine, SeriesStatus, VaccineGroupForecast,
+    ForecastResult, PatientSeries, Reasons, RecommendedVaccine, SeriesStatus, VaccineGroupForecast,
 };
 pub use supporting_data::{Cvx, ObservationCode, Sex, SupportingData, SupportingDataError};
 

@@ -61,23 +61,6 @@ pub enum EvaluationReason {
 }
 
 impl EvaluationReason {
-    /// Every reason, in declaration order.
-    pub const ALL: [EvaluationReason; 13] = [
-        EvaluationReason::TooYoung,
-        EvaluationReason::TooOld,
-        EvaluationReason::AgeGracePeriod,
-        EvaluationReason::IntervalTooSoon,
-        EvaluationReason::IntervalGracePeriod,
-        EvaluationReason::AllowableInterval,
-        EvaluationReason::LiveVirusConflict,
-        EvaluationReason::NotPreferableOrAllowable,
-        EvaluationReason::AllowableVaccine,
-        EvaluationReason::Inadvertent,
-        EvaluationReason::SeriesComplete,
-        EvaluationReason::ExpiredLot,
-        EvaluationReason::SubPotent,
-    ];
-
     /// A short human-readable text.
     pub fn text(self) -> &'static str {
         match self {
@@ -98,6 +81,66 @@ impl EvaluationReason {
     }
 }
 
+/// The reasons given for one dose's evaluation: a short inline list (no heap
+/// allocation) that derefs to a slice and serializes as a JSON array.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reasons {
+    len: u8,
+    items: [EvaluationReason; Reasons::CAPACITY],
+}
+
+impl Reasons {
+    const CAPACITY: usize = 6;
+
+    /// No reasons.
+    pub const EMPTY: Reasons = Reasons {
+        len: 0,
+        items: [EvaluationReason::TooYoung; Reasons::CAPACITY],
+    };
+
+    /// A single reason.
+    pub fn one(reason: EvaluationReason) -> Self {
+        let mut r = Reasons::EMPTY;
+        r.push(reason);
+        r
+    }
+
+    /// Adds a reason once; further reasons beyond the capacity (more than any
+    /// evaluation produces) are dropped.
+    pub fn push(&mut self, reason: EvaluationReason) {
+        let len = usize::from(self.len);
+        if len < Reasons::CAPACITY && !self.contains(&reason) {
+            self.items[len] = reason;
+            self.len += 1;
+        }
+    }
+}
+
+impl Default for Reasons {
+    fn default() -> Self {
+        Reasons::EMPTY
+    }
+}
+
+impl std::ops::Deref for Reasons {
+    type Target = [EvaluationReason];
+    fn deref(&self) -> &[EvaluationReason] {
+        &self.items[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Reasons {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
 /// One administered dose evaluated against one patient series.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DoseEvaluation {
@@ -110,7 +153,7 @@ pub struct DoseEvaluation {
     /// Status.
     pub status: EvaluationStatus,
     /// Reasons (empty for a plain valid dose).
-    pub reasons: Vec<EvaluationReason>,
+    pub reasons: Reasons,
     /// Target dose (1-based) this dose satisfied, if valid.
     pub target_dose: Option<u8>,
 }

@@ -12,21 +12,17 @@ pub(crate) fn vaccine_group_forecast(
     group: &VaccineGroup,
     antigens: &[AntigenResult],
 ) -> VaccineGroupForecast {
-    let members: Vec<&AntigenResult> = group
-        .antigens
-        .iter()
-        .filter_map(|id| antigens.get(usize::from(id.0)))
-        .collect();
-    let names = members.iter().map(|a| a.antigen.clone()).collect();
-    let considered: Vec<&AntigenResult> = members
-        .iter()
-        .copied()
-        .filter(|a| a.status != SeriesStatus::NotRecommended)
-        .collect();
-    let status = group_status(&considered);
-    let forecast = if status == SeriesStatus::NotComplete {
-        let due = considered
+    let members = || {
+        group
+            .antigens
             .iter()
+            .filter_map(|id| antigens.get(usize::from(id.0)))
+    };
+    let names = members().map(|a| a.antigen.clone()).collect();
+    let considered = || members().filter(|a| a.status != SeriesStatus::NotRecommended);
+    let status = group_status(considered);
+    let forecast = if status == SeriesStatus::NotComplete {
+        let due = considered()
             .filter(|a| a.status == SeriesStatus::NotComplete)
             .filter_map(|a| a.forecast.as_ref());
         if group.administer_full_group {
@@ -35,13 +31,11 @@ pub(crate) fn vaccine_group_forecast(
             // Not the full group: the antigen needing a dose soonest drives it,
             // but never before the group's most recent dose (test data: DT as
             // a 5th DTaP dose) and counting the most doses of any antigen.
-            let dose_number = considered
-                .iter()
+            let dose_number = considered()
                 .filter_map(|a| a.forecast.as_ref())
                 .map(|f| f.dose_number)
                 .max();
-            let last_dose = considered
-                .iter()
+            let last_dose = considered()
                 .filter_map(|a| a.best())
                 .flat_map(|s| s.doses.iter())
                 .filter(|d| d.status != EvaluationStatus::SubStandard)
@@ -69,12 +63,14 @@ pub(crate) fn vaccine_group_forecast(
     }
 }
 
-fn group_status(members: &[&AntigenResult]) -> SeriesStatus {
-    if members.is_empty() {
+fn group_status<'a, I: Iterator<Item = &'a AntigenResult>>(
+    members: impl Fn() -> I,
+) -> SeriesStatus {
+    if members().next().is_none() {
         return SeriesStatus::NotRecommended;
     }
-    let any = |s: SeriesStatus| members.iter().any(|a| a.status == s);
-    let all = |s: SeriesStatus| members.iter().all(|a| a.status == s);
+    let any = |s: SeriesStatus| members().any(|a| a.status == s);
+    let all = |s: SeriesStatus| members().all(|a| a.status == s);
     // CDSi 9: a contraindicated antigen stops the whole group.
     if any(SeriesStatus::Contraindicated) {
         SeriesStatus::Contraindicated
@@ -82,16 +78,13 @@ fn group_status(members: &[&AntigenResult]) -> SeriesStatus {
         SeriesStatus::NotComplete
     } else if all(SeriesStatus::Immune) {
         SeriesStatus::Immune
-    } else if members
-        .iter()
-        .all(|a| matches!(a.status, SeriesStatus::Complete | SeriesStatus::Immune))
-    {
+    } else if members().all(|a| matches!(a.status, SeriesStatus::Complete | SeriesStatus::Immune)) {
         SeriesStatus::Complete
     } else if any(SeriesStatus::AgedOut) {
         SeriesStatus::AgedOut
     } else {
-        members
-            .first()
+        members()
+            .next()
             .map_or(SeriesStatus::NotRecommended, |a| a.status)
     }
 }
