@@ -8,13 +8,11 @@ use chrono::{Days, Local, NaiveDate};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
-use ctwiz_forecast::assessment::compliancy::{at_milestone, CompliancyReport};
-use ctwiz_forecast::assessment::coverage::{self, Context, CoverageReport, Measure, Series};
-use ctwiz_forecast::assessment::recall::{recall_entry, RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{chart, Cohort};
+use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Measure, Series};
+use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
+use ctwiz_forecast::assessment::{chart, run, Cohort};
 use ctwiz_forecast::Engine;
 use ctwiz_store::{OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
-use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -58,26 +56,23 @@ fn cohort(a: &CohortArgs, default_months: (u32, u32)) -> CliResult<Cohort> {
     })
 }
 
-/// Streams the cohort's children to `per_chunk`, with a progress bar over chunks.
-fn stream<T: Send>(
+/// Hands the cohort's birth-date range to `f` chunk by chunk, with a progress bar.
+fn stream(
     store: &SqliteStore,
     c: &Cohort,
-    mut per_chunk: impl FnMut(Vec<(ctwiz_core::patient::Patient, Vec<ctwiz_core::dose::Dose>)>) -> T,
-) -> CliResult<Vec<T>> {
+    f: &mut dyn FnMut(run::Chunk),
+) -> Result<(), ctwiz_store::StoreError> {
     let pb = output::progress(0, "children");
-    pb.set_length(0);
-    let mut out = Vec::new();
     let mut seen = 0u64;
-    store.for_each_chunk(Some(c.dob_range()), CHUNK, &mut |chunk| {
+    let r = store.for_each_chunk(Some(c.dob_range()), CHUNK, &mut |chunk| {
         seen += chunk.len() as u64;
-        let kept: Vec<_> = chunk.into_iter().filter(|(p, _)| c.includes(p)).collect();
-        out.push(per_chunk(kept));
+        f(chunk);
         pb.set_length(seen);
         pb.set_position(seen);
         Ok(())
-    })?;
+    });
     pb.finish_and_clear();
-    Ok(out)
+    r
 }
 
 fn series_of(s: SeriesArg) -> (Series, (u32, u32)) {
@@ -100,28 +95,7 @@ pub fn coverage_report(
         engine: &engine,
         codes: &codes,
     };
-    let parts = stream(store, c, |kids| {
-        kids.par_iter()
-            .fold(
-                || CoverageReport::new(series, c.as_of),
-                |mut r, (p, d)| {
-                    r.add(coverage::assess(&ctx, series, p, d, c.as_of));
-                    r
-                },
-            )
-            .reduce(
-                || CoverageReport::new(series, c.as_of),
-                |mut a, b| {
-                    a.merge(b);
-                    a
-                },
-            )
-    })?;
-    let mut report = CoverageReport::new(series, c.as_of);
-    for p in parts {
-        report.merge(p);
-    }
-    Ok(report.finish())
+    Ok(run::coverage(&ctx, series, c, |f| stream(store, c, f))?)
 }
 
 fn write_file(path: &PathBuf, text: &str) -> CliResult {
@@ -302,34 +276,7 @@ pub fn compliancy(
     let c = cohort(a, (lo, hi + 11))?;
     let engine = engine()?;
     let ms = milestones.to_vec();
-    let parts = stream(store, &c, |kids| {
-        kids.par_iter()
-            .fold(
-                || CompliancyReport::new(c.as_of, ms.clone()),
-                |mut rep, (p, d)| {
-                    let age = ctwiz_core::age::whole_months(p.dob, c.as_of);
-                    for &m in &ms {
-                        if age >= m && age <= m + 11 {
-                            if let Some(r) = at_milestone(&engine, p, d, m, c.as_of) {
-                                rep.add(&r);
-                            }
-                        }
-                    }
-                    rep
-                },
-            )
-            .reduce(
-                || CompliancyReport::new(c.as_of, ms.clone()),
-                |mut x, y| {
-                    x.merge(y);
-                    x
-                },
-            )
-    })?;
-    let mut rep = CompliancyReport::new(c.as_of, ms.clone());
-    for p in parts {
-        rep.merge(p);
-    }
+    let rep = run::compliancy(&engine, &ms, &c, |f| stream(store, &c, f))?;
     let mut header: Vec<String> = vec!["clinic".into()];
     for m in &ms {
         header.push(format!("children_{m}m"));
@@ -393,12 +340,7 @@ pub fn recall(
         vaccine_groups: o.groups.clone(),
         include_overdue: o.include_overdue,
     };
-    let parts = stream(store, &c, |kids| {
-        kids.par_iter()
-            .filter_map(|(p, d)| recall_entry(&engine, p, d, &q))
-            .collect::<Vec<_>>()
-    })?;
-    let mut entries: Vec<RecallEntry> = parts.into_iter().flatten().collect();
+    let mut entries: Vec<RecallEntry> = run::recall(&engine, &q, &c, |f| stream(store, &c, f))?;
     if o.skip_recent_days > 0 {
         let cutoff = c.as_of - Days::new(o.skip_recent_days as u64);
         let mut kept = Vec::with_capacity(entries.len());
@@ -413,13 +355,6 @@ pub fn recall(
         }
         entries = kept;
     }
-    entries.sort_by(|x, y| {
-        (&x.child.clinic, &x.child.name, x.child.dob).cmp(&(
-            &y.child.clinic,
-            &y.child.name,
-            y.child.dob,
-        ))
-    });
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {

@@ -124,6 +124,22 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// DQA – Interface Activity: HL7 messages per facility and day, errors, late reporting.
+    Dqa {
+        /// First day (default: 30 days ago).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (default: today).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only this facility (clinic PIN, as sent in MSH-4).
+        #[arg(long)]
+        clinic: Option<String>,
+        #[arg(long, value_enum, default_value = "activity")]
+        view: DqaView,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Stock movement: received, administered, transferred, wasted (by reason), by clinic and vaccine.
     Inventory {
         /// First day (default: 3 months ago).
@@ -185,6 +201,14 @@ pub fn emit(o: &OutputArgs, header: &[&str], rows: &[Vec<String>]) -> CliResult 
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum DqaView {
+    /// Messages received, accepted, rejected, warnings and late reports per facility and day.
+    Activity,
+    /// Error and warning counts by HL7 0357 and application code.
+    Errors,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum ByArg {
     Clinic,
     County,
@@ -193,6 +217,96 @@ pub enum ByArg {
 pub fn run(path: &Path, c: ReportCommand) -> CliResult {
     let store = db::open(path)?;
     match c {
+        ReportCommand::Dqa {
+            from,
+            to,
+            clinic,
+            view,
+            output,
+        } => {
+            use ctwiz_store::interface::InterfaceStore;
+            let to = to.unwrap_or_else(|| Local::now().date_naive());
+            let from = from.unwrap_or_else(|| to - chrono::Days::new(30));
+            if from > to {
+                return Err(format!("--from {from} is after --to {to}").into());
+            }
+            let clinic = clinic
+                .map(|c| ctwiz_core::ids::ClinicPin::new(&c))
+                .transpose()?;
+            let wanted = |f: &str| {
+                clinic
+                    .as_ref()
+                    .is_none_or(|c| c.as_str().eq_ignore_ascii_case(f))
+            };
+            match view {
+                DqaView::Activity => {
+                    let rows: Vec<Vec<String>> = store
+                        .interface_activity(from, to)?
+                        .into_iter()
+                        .filter(|r| wanted(&r.facility))
+                        .map(|r| {
+                            vec![
+                                r.facility,
+                                r.day.to_string(),
+                                r.received.to_string(),
+                                r.accepted.to_string(),
+                                r.errors.to_string(),
+                                r.rejected.to_string(),
+                                r.with_warnings.to_string(),
+                                r.late_reports.to_string(),
+                                r.late_doses.to_string(),
+                                r.qa.to_string(),
+                            ]
+                        })
+                        .collect();
+                    emit(
+                        &output,
+                        &[
+                            "facility",
+                            "day",
+                            "received",
+                            "accepted_AA",
+                            "errors_AE",
+                            "rejected_AR",
+                            "with_warnings",
+                            "late_reports",
+                            "late_doses",
+                            "qa",
+                        ],
+                        &rows,
+                    )?;
+                }
+                DqaView::Errors => {
+                    let rows: Vec<Vec<String>> = store
+                        .interface_error_counts(from, to)?
+                        .into_iter()
+                        .filter(|r| wanted(&r.facility))
+                        .map(|r| {
+                            vec![
+                                r.facility,
+                                r.day.to_string(),
+                                r.severity,
+                                r.hl7_code,
+                                r.app_code.unwrap_or_default(),
+                                r.count.to_string(),
+                            ]
+                        })
+                        .collect();
+                    emit(
+                        &output,
+                        &[
+                            "facility",
+                            "day",
+                            "severity",
+                            "hl7_0357",
+                            "application_code",
+                            "count",
+                        ],
+                        &rows,
+                    )?;
+                }
+            }
+        }
         ReportCommand::Coverage {
             series,
             cohort,

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod compliancy;
 pub mod coverage;
 pub mod recall;
+pub mod run;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use ctwiz_core::dose::Dose;
