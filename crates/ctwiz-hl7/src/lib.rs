@@ -26,9 +26,9 @@
 
 pub mod batch;
 pub mod er7;
-pub mod interface;
 pub mod error;
 pub mod escape;
+pub mod interface;
 
 pub use error::ParseError;
 pub use escape::Delimiters;
