@@ -48,7 +48,8 @@ impl Candidate<'_> {
 
 /// CDSi 8.1: a series is scorable when the patient could start it: the first
 /// valid dose (or the assessment date, before any dose) falls between the
-/// series' minimum and maximum age to start.
+/// series' minimum and maximum age to start. The usual 4-day grace period
+/// applies to the minimum (test data: Heplisav-B at 18 years − 4 days).
 fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     if c.series.series_type == SeriesType::EvaluationOnly {
         return false;
@@ -56,7 +57,7 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .min_age_to_start
-        .is_none_or(|m| start >= m.add_to(org.dob))
+        .is_none_or(|m| start >= crate::dates::add_days(m.add_to(org.dob), -4))
         && c.series
             .max_age_to_start
             .is_none_or(|m| start < m.add_to(org.dob))
