@@ -63,6 +63,14 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
             .is_none_or(|m| start < m.add_to(org.dob))
 }
 
+/// Was the series started (first valid dose) before its maximum age to start?
+fn started_in_time(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
+    let start = c.first_valid.unwrap_or(org.assessment);
+    c.series
+        .max_age_to_start
+        .is_none_or(|m| start < m.add_to(org.dob))
+}
+
 /// Has the patient reached the series' minimum age to start (on the
 /// assessment date)? Used to pick a default series before any dose.
 fn old_enough_to_start(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
@@ -167,8 +175,11 @@ fn select_in_group(
             return Some(d);
         }
     }
-    // CDSi 8.2: one complete series wins, several are scored.
-    let complete = members.filter(|i| cands[i].complete());
+    // CDSi 8.2: one complete series wins, several are scored. A complete
+    // series counts even if the patient started it younger than its minimum
+    // age to start (HPV 3-dose from age 9), but not if they started it after
+    // its maximum age to start (the infant COVID-19 series for an adult).
+    let complete = members.filter(|i| cands[i].complete() && started_in_time(&cands[i], org));
     if complete.len() == 1 {
         return complete.first();
     }
