@@ -18,6 +18,7 @@
 
 mod admin;
 mod auth;
+mod certificate;
 mod error;
 mod modules;
 mod page;
@@ -129,6 +130,10 @@ pub fn router(state: AppState) -> Router {
             post(patients::add_observation),
         )
         .route("/patients/{id}/record", get(patients::official_record))
+        .route(
+            "/patients/{id}/record.pdf",
+            get(patients::official_record_pdf),
+        )
         .route("/inventory", get(modules::inventory))
         .route("/clinic-tools", get(modules::clinic_tools))
         .route("/reports", get(modules::reports))

@@ -795,7 +795,7 @@ pub async fn home(
                         h2 { "Immunity, contraindications and conditions" }
                         @if h.observations.is_empty() { p.muted { "None recorded." } }
                         ul { @for o in &h.observations { li { (o.date) " – " (format!("{:?}", o.kind)) ": " (o.text) span.muted { " (code " (o.code) ")" } } } }
-                        @if h.can_record { (observation_form(&ctx, pid)) }
+                        @if h.can_record { (observation_form(&ctx, state.engine(), pid)) }
                     }
                 }
                 div {
@@ -809,7 +809,21 @@ pub async fn home(
     ))
 }
 
-fn observation_form(ctx: &Ctx, id: PatientId) -> Markup {
+/// The CDSi observation codes (conditions, immunity, contraindications) with their titles,
+/// so a recorded observation is one the Recommender understands.
+fn observation_codes(engine: &ctwiz_forecast::Engine) -> Vec<(String, String)> {
+    let mut codes: Vec<(String, String)> = engine
+        .supporting_data()
+        .observations
+        .iter()
+        .map(|(code, title)| (code.to_string(), format!("{code} – {title}")))
+        .collect();
+    codes.sort();
+    codes
+}
+
+fn observation_form(ctx: &Ctx, engine: &ctwiz_forecast::Engine, id: PatientId) -> Markup {
+    let codes = observation_codes(engine);
     let kinds = [
         (
             "immunity",
@@ -826,8 +840,8 @@ fn observation_form(ctx: &Ctx, id: PatientId) -> Markup {
                 (csrf_field(ctx))
                 div.grid {
                     (select_field("kind", "Kind", kinds, "immunity"))
-                    (text_field("code", "CDSi observation code", "", true))
-                    (text_field("text", "Description", "", true))
+                    (select_field("code", "CDSi observation", codes.iter().map(|(c, t)| (c.as_str(), t.clone())), ""))
+                    (text_field("text", "Note (optional)", "", false))
                     (date_field("date", "Date", &ctx.now.date().to_string(), true))
                 }
                 div.actions { button type="submit" { "Save observation" } }
@@ -841,6 +855,7 @@ pub struct ObservationForm {
     csrf: String,
     kind: String,
     code: String,
+    #[serde(default)]
     text: String,
     date: String,
 }
@@ -864,7 +879,21 @@ pub async fn add_observation(
         }
     };
     let date = parse_date("Observation date", &f.date)?;
-    let o = Observation::new(kind, &f.code, &f.text, date)?;
+    // Only codes the CDSi data knows; the stored text is its title plus any note.
+    let title = observation_codes(state.engine())
+        .into_iter()
+        .find(|(c, _)| *c == f.code.trim())
+        .map(|(_, t)| t)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("{:?} is not a CDSi observation code.", f.code))
+        })?;
+    // Observation text holds at most 200 characters.
+    let title: String = title.chars().take(150).collect();
+    let text = match opt(&f.text) {
+        Some(note) => format!("{title} ({note})"),
+        None => title,
+    };
+    let o = Observation::new(kind, &f.code, &text, date)?;
     state
         .db(move |s| {
             let p = ctx.patient_for(s, PatientId(id), Action::DoseRecord)?;
@@ -1377,68 +1406,87 @@ pub async fn delete_dose(
 
 // ---------------------------------------------------------------- official record
 
-pub async fn official_record(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> Result<Markup, AppError> {
+/// Loads what the official record shows and audits the print.
+async fn record_data(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    what: &'static str,
+) -> Result<crate::certificate::RecordData, AppError> {
     let ctx2 = ctx.clone();
     let (p, doses) = state
         .db(move |s| {
             let pid = PatientId(id);
             let p = ctx2.patient_for(s, pid, Action::CertificatePrint)?;
             let doses = s.doses(pid)?;
-            ctx2.audit(
-                s,
-                Some(pid),
-                AuditAction::Print,
-                "official immunization record printed",
-            )?;
+            ctx2.audit(s, Some(pid), AuditAction::Print, what)?;
             Ok((p, doses))
         })
         .await?;
     let codes = state.codes();
-    let groups = group_doses(codes, &doses);
+    let rows = group_doses(codes, &doses)
+        .into_iter()
+        .flat_map(|(group, rows)| {
+            rows.into_iter()
+                .map(|(_, d)| (group.clone(), vaccine_name(codes, &d.cvx), d.date))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let issuer = match ctx.clinic() {
         Some(c) => format!("{} (PIN {})", c.name, c.pin),
-        None => crate::page::acting_label(&ctx),
+        None => crate::page::acting_label(ctx),
     };
+    Ok(crate::certificate::RecordData {
+        name: p.name.display(),
+        dob: p.dob,
+        sex: p.sex.code(),
+        id: PatientId(id),
+        rows,
+        issuer,
+        issued: ctx.now.date(),
+    })
+}
+
+pub async fn official_record(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let r = record_data(&state, &ctx, id, "official immunization record printed").await?;
     Ok(page::layout(
         &ctx,
         "Official immunization record",
         html! {
-            p.no-print.notice { "Use your browser's Print command (Ctrl+P / ⌘P) to print this record or save it as PDF." }
-            article.record {
-                h2 { "Connecticut Immunization Record" }
-                dl.facts {
-                    dt { "Name" } dd { (p.name.display()) }
-                    dt { "Date of birth" } dd { (p.dob) }
-                    dt { "Sex" } dd { (p.sex.code()) }
-                    dt { "ctwiz ID" } dd { (id) }
-                }
-                table {
-                    thead { tr { th { "Vaccine group" } th { "Vaccine" } th { "Date given" } } }
-                    tbody {
-                        @for (group, rows) in &groups {
-                            @for (n, (_, d)) in rows.iter().enumerate() {
-                                tr {
-                                    td { @if n == 0 { strong { (group) } } }
-                                    td { (vaccine_name(codes, &d.cvx)) }
-                                    td { (d.date) }
-                                }
-                            }
-                        }
-                    }
-                }
-                @if groups.is_empty() { p { "No immunizations on record." } }
-                p.muted { "Issued by " (issuer) " on " (ctx.now.date()) " from the Connecticut immunization registry (ctwiz). For school, child care, camp and college." }
-                div.signature {
-                    div { "Authorized signature – " (issuer) }
-                    div { "Date" }
-                }
+            div.no-print.notice {
+                "Use your browser's Print command (Ctrl+P / ⌘P) to print this record, or "
+                a href={ "/patients/" (id) "/record.pdf" } { "download it as PDF" } "."
             }
+            (crate::certificate::html(&r))
         },
     ))
+}
+
+pub async fn official_record_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let r = record_data(&state, &ctx, id, "official immunization record PDF").await?;
+    let pdf = crate::certificate::pdf(&r)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"immunization-record-{id}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ async fn send(f: &Fixture, req: Request<Body>) -> Reply {
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
     let body =
-        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
     Reply {
         status,
         location,
@@ -132,6 +132,11 @@ async fn every_role_against_every_route() {
                 assert!(
                     !r.body.to_lowercase().contains("testchild"),
                     "{role:?} {path} leaked patient data"
+                );
+            } else if path.ends_with(".pdf") {
+                assert!(
+                    r.body.starts_with("%PDF"),
+                    "{role:?} {path} should be a PDF"
                 );
             } else if path.contains("family=")
                 || path.starts_with(&format!("/patients/{}", f.in_county))
@@ -837,4 +842,57 @@ async fn adding_a_patient_validates_and_audits() {
         .unwrap()
         .iter()
         .any(|a| a.action == ctwiz_store::AuditAction::Create));
+}
+
+#[tokio::test]
+async fn observations_use_cdsi_codes() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "observer", true);
+    let (cookie, csrf) = session(&f, id);
+    let page = get(&f, &format!("/patients/{}", f.in_county), &cookie)
+        .await
+        .body;
+    let select = page
+        .split("name=\"code\"")
+        .nth(1)
+        .expect("observation select");
+    let code = select
+        .split("value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let path = format!("/patients/{}/observations", f.in_county);
+    let bad = post(
+        &f,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "immunity"),
+            ("code", "99999"),
+            ("date", "2025-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let ok = post(
+        &f,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "immunity"),
+            ("code", &code),
+            ("text", "lab titer"),
+            ("date", "2025-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let obs = store(&f).observations(f.in_county).unwrap();
+    assert_eq!(obs.len(), 1);
+    assert!(obs[0].text.contains("lab titer") && obs[0].code == code);
 }
