@@ -48,6 +48,70 @@ pub struct CdsiTestArgs {
     pub supporting_data: Option<PathBuf>,
 }
 
+/// `ctwiz bench forecast`: forecast a synthetic population (the `ctwiz seed`
+/// generator, in memory) and print patient forecasts per second.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchForecastArgs {
+    /// Number of synthetic children (ages 0–18, full histories).
+    #[arg(long, default_value_t = 20_000)]
+    pub children: u64,
+    /// Worker threads (1 = single core).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Assessment date (default: today).
+    #[arg(long = "as-of")]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Runs `ctwiz bench forecast`.
+pub fn run_bench_forecast(args: BenchForecastArgs) -> Result<(), Box<dyn Error>> {
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let cfg = ctwiz_core::synth::SynthConfig {
+        children: args.children,
+        clinics: 10,
+        seed: args.seed,
+        as_of,
+    };
+    let engine = Engine::bundled()?;
+    let patients: Vec<Patient> = (0..args.children)
+        .map(|i| {
+            let c = ctwiz_core::synth::child(&cfg, i);
+            ctwiz_forecast::from_core::patient(&c.patient, &c.doses, &[])
+        })
+        .collect();
+    let doses: usize = patients.iter().map(|p| p.doses.len()).sum();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.max(1))
+        .build()?;
+    let start = std::time::Instant::now();
+    let due: usize = pool.install(|| {
+        patients
+            .par_iter()
+            .map(|p| {
+                let r = engine.forecast(p, as_of);
+                r.vaccine_groups
+                    .iter()
+                    .filter(|g| g.forecast.is_some())
+                    .count()
+            })
+            .sum()
+    });
+    let secs = start.elapsed().as_secs_f64().max(f64::EPSILON);
+    println!(
+        "{} patient forecasts ({:.1} doses each) in {secs:.3} s on {} thread(s): {:.0} patient forecasts/second ({due} vaccine groups due)",
+        patients.len(),
+        doses as f64 / patients.len().max(1) as f64,
+        args.threads.max(1),
+        patients.len() as f64 / secs
+    );
+    Ok(())
+}
+
 /// Builds the engine from the bundled data or from a release directory.
 pub fn load_engine(dir: Option<&Path>) -> Result<Engine, Box<dyn Error>> {
     let Some(dir) = dir else {
