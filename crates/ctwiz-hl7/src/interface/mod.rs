@@ -57,6 +57,7 @@ use crate::message::ack::{build_ack, build_parse_error_ack, AckCode};
 use crate::message::{Hl7Error, Issue, Rejection, Responder, Severity};
 use crate::segment::err::ErrorLocation;
 use crate::segment::Msh;
+use crate::ParseError;
 
 /// Everything a store must offer the interface.
 pub trait IisStore: Store + InterfaceStore {}
@@ -131,16 +132,63 @@ pub struct Outcome {
 /// interface does for every transport. Never fails: problems, including
 /// store failures, become the response's MSA/ERR (and the log row).
 pub fn process_message<S: IisStore>(store: &S, ctx: &Context<'_>, text: &str) -> Outcome {
+    process_prepared(store, ctx, prepare(ctx.codes, ctx.received_at, text))
+}
+
+/// A message read, mapped and validated without the store: the part of
+/// [`process_message`] that can run in parallel (batch import).
+#[derive(Debug, Clone)]
+pub struct Prepared(Kind);
+
+#[derive(Debug, Clone)]
+enum Kind {
+    NotHl7(ParseError),
+    Rejected(Rejection),
+    Unsupported(Box<Msh>, Issue),
+    Vxu(Box<vxu::PreparedVxu>),
+    Qbp(Box<crate::message::qbp::Qbp>),
+}
+
+/// Reads and checks one message (no store access): parse, message type,
+/// VXU mapping and validation as of `received_at` (dates in the future).
+pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prepared {
     let msg = match crate::er7::parse(text) {
         Ok(m) => m,
-        Err(e) => {
+        Err(e) => return Prepared(Kind::NotHl7(e)),
+    };
+    let msh = Msh::from_segment(msg.msh());
+    let kind = match msh.message_type.code.to_ascii_uppercase().as_str() {
+        "VXU" => match vxu::prepare(codes, received_at, &msg) {
+            Ok(v) => Kind::Vxu(Box::new(v)),
+            Err(r) => Kind::Rejected(r),
+        },
+        "QBP" => match crate::message::qbp::Qbp::from_message(&msg) {
+            Ok(q) => Kind::Qbp(Box::new(q)),
+            Err(r) => Kind::Rejected(r),
+        },
+        other => {
+            let issue = Issue::error(
+                ErrorLocation::new("MSH", 1, 9).component(1),
+                Hl7Error::UnsupportedMessageType,
+                format!("message type {other:?} is not accepted here; send VXU^V04 or QBP^Q11"),
+            );
+            Kind::Unsupported(Box::new(msh), issue)
+        }
+    };
+    Prepared(kind)
+}
+
+/// The store part of [`process_message`] for a [`prepare`]d message.
+pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) -> Outcome {
+    match p.0 {
+        Kind::NotHl7(e) => {
             let response = build_parse_error_ack(&e, &ctx.responder());
             let issue = Issue::error(
                 ErrorLocation::new("MSH", 1, 0),
                 Hl7Error::DataType,
                 e.to_string(),
             );
-            return finish(
+            finish(
                 store,
                 ctx,
                 &Msh::default(),
@@ -150,21 +198,12 @@ pub fn process_message<S: IisStore>(store: &S, ctx: &Context<'_>, text: &str) ->
                 &[issue],
                 Stats::default(),
                 InterfaceStatus::Production,
-            );
+            )
         }
-    };
-    let msh = Msh::from_segment(msg.msh());
-    match msh.message_type.code.to_ascii_uppercase().as_str() {
-        "VXU" => vxu::process(store, ctx, &msg),
-        "QBP" => qbp::process(store, ctx, &msg),
-        other => {
-            let issue = Issue::error(
-                ErrorLocation::new("MSH", 1, 9).component(1),
-                Hl7Error::UnsupportedMessageType,
-                format!("message type {other:?} is not accepted here; send VXU^V04 or QBP^Q11"),
-            );
-            reject(store, ctx, &msh, None, vec![issue])
-        }
+        Kind::Rejected(r) => rejection(store, ctx, r),
+        Kind::Unsupported(msh, issue) => reject(store, ctx, &msh, None, vec![issue]),
+        Kind::Vxu(v) => vxu::process(store, ctx, *v),
+        Kind::Qbp(q) => qbp::process(store, ctx, *q),
     }
 }
 

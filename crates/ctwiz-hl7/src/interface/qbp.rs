@@ -11,7 +11,7 @@ use ctwiz_store::interface::InterfaceStatus;
 use ctwiz_store::{AuditAction, AuditEntry, Result as StoreResult};
 
 use super::{finish, internal_error, resolve_facility, Context, IisStore, Outcome, Stats};
-use crate::er7::{Message, MessageBuf};
+use crate::er7::MessageBuf;
 use crate::message::ack::AckCode;
 use crate::message::qbp::{Qbp, QueryProfile};
 use crate::message::rsp::{
@@ -38,11 +38,7 @@ pub trait Forecaster: Send + Sync {
     ) -> (Vec<Vec<DoseEvaluation>>, Vec<Forecast>);
 }
 
-pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, msg: &Message<'_>) -> Outcome {
-    let q = match Qbp::from_message(msg) {
-        Ok(q) => q,
-        Err(r) => return super::rejection(store, ctx, r),
-    };
+pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outcome {
     let done = |response: MessageBuf,
                 code: AckCode,
                 issues: &[Issue],

@@ -1,35 +1,62 @@
 //! VXU^V04 → validate, match, store, ACK^V04 (CDC IG R1.5 §8.4, ack profile Z23).
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{match_patients, MatchLevel};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::interface::{AckResult, InterfaceStatus};
-use ctwiz_store::{AuditAction, AuditEntry, Result as StoreResult};
+use ctwiz_store::{AuditAction, AuditEntry, LotStock, Result as StoreResult};
 
 use super::{
-    finish, information, internal_error, rejection, resolve_facility, Context, IisStore, Outcome,
-    Stats,
+    finish, information, internal_error, resolve_facility, Context, IisStore, Outcome, Stats,
 };
 use crate::er7::Message;
 use crate::message::ack::{build_ack, AckCode};
 use crate::message::vxu::{DoseAction, ReportedDose, Vxu, VxuRecord};
-use crate::message::{AppError, Hl7Error, Issue};
+use crate::message::{AppError, Hl7Error, Issue, Rejection};
 use crate::segment::err::ErrorLocation;
 
-pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, msg: &Message<'_>) -> Outcome {
-    let vxu = match Vxu::from_message(msg) {
-        Ok(v) => v,
-        Err(r) => return rejection(store, ctx, r),
+/// A VXU read, mapped to core values for the clinic MSH-4 names and
+/// validated; `record` is `None` when MSH-4 is not a valid PIN (the
+/// facility check then rejects it).
+#[derive(Debug, Clone)]
+pub(super) struct PreparedVxu {
+    vxu: Vxu,
+    record: Option<VxuRecord>,
+}
+
+pub(super) fn prepare(
+    codes: &CodeSets,
+    received_at: NaiveDateTime,
+    msg: &Message<'_>,
+) -> Result<PreparedVxu, Rejection> {
+    let vxu = Vxu::from_message(msg)?;
+    let record = ClinicPin::new(vxu.msh.sending_facility.namespace.trim())
+        .ok()
+        .map(|pin| {
+            let mut record = vxu.to_core_with(&pin, |ndc| codes.ndc(ndc).map(|p| p.cvx.clone()));
+            validate(codes, received_at.date(), &vxu, &mut record);
+            record
+        });
+    Ok(PreparedVxu { vxu, record })
+}
+
+pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, prepared: PreparedVxu) -> Outcome {
+    let PreparedVxu { vxu, record } = prepared;
+    let (pin, mode, record) = match (resolve_facility(store, &vxu.msh), record) {
+        (Ok((pin, mode)), Some(record)) => (pin, mode, record),
+        (Err(issue), _) => return super::reject(store, ctx, &vxu.msh, None, vec![issue]),
+        (Ok(_), None) => {
+            let issue = Issue::error(
+                ErrorLocation::new("MSH", 1, 4),
+                Hl7Error::UnknownKeyIdentifier,
+                "MSH-4 sending facility is not a valid clinic PIN",
+            );
+            return super::reject(store, ctx, &vxu.msh, None, vec![issue]);
+        }
     };
-    let (pin, mode) = match resolve_facility(store, &vxu.msh) {
-        Ok(x) => x,
-        Err(issue) => return super::reject(store, ctx, &vxu.msh, None, vec![issue]),
-    };
-    let codes = ctx.codes;
-    let mut record = vxu.to_core_with(&pin, |ndc| codes.ndc(ndc).map(|p| p.cvx.clone()));
-    validate(ctx, &vxu, &mut record);
     let late = record
         .doses
         .iter()
@@ -117,9 +144,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, msg: &Message<'
 
 /// Checks beyond the mapping: dates not in the future, known CVX/MVX
 /// (CDC code sets), core's dose rules. An erroneous dose is dropped.
-fn validate(ctx: &Context<'_>, vxu: &Vxu, record: &mut VxuRecord) {
-    let today = ctx.today();
-    let codes = ctx.codes;
+fn validate(codes: &CodeSets, today: NaiveDate, vxu: &Vxu, record: &mut VxuRecord) {
     if let Some(p) = &record.patient {
         if let Err(e) = p.validate(today) {
             // A birth date in the future makes every dose illogical: refuse the patient.
@@ -213,7 +238,8 @@ fn apply<S: IisStore>(
         Found::New(possible) => {
             // New record: doses that come from the clinic's own inventory are
             // recorded with the stock decrement, the others in one go.
-            let (plain, from_stock) = split_by_stock(s, pin, record)?;
+            let mut stock = ClinicStock::load(s, pin, record)?;
+            let (plain, from_stock) = split_by_stock(&mut stock, record);
             let id = s.create_patient_with_doses(&incoming, &plain)?;
             for (dose, lot_id) in from_stock {
                 s.administer_from_lot(id, &dose, lot_id, &actor, at)?;
@@ -271,8 +297,20 @@ fn apply<S: IisStore>(
         s.update_patient(&stored)?;
     }
     let mut current = s.doses(id)?;
+    let mut stock = ClinicStock::load(s, pin, record)?;
     for r in &record.doses {
-        apply_dose(s, pin, id, r, &mut current, &actor, at, vxu, issues)?;
+        apply_dose(
+            s,
+            pin,
+            id,
+            r,
+            &mut current,
+            &mut stock,
+            &actor,
+            at,
+            vxu,
+            issues,
+        )?;
     }
     let have: Vec<Observation> = s.observations(id)?;
     for o in &record.observations {
@@ -330,23 +368,23 @@ fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult
     Ok(Found::New(possible))
 }
 
-type Stock = (Vec<Dose>, Vec<(Dose, i64)>);
+type Split = (Vec<Dose>, Vec<(Dose, i64)>);
 
-fn split_by_stock<S: IisStore>(s: &S, pin: &ClinicPin, record: &VxuRecord) -> StoreResult<Stock> {
+fn split_by_stock(stock: &mut ClinicStock, record: &VxuRecord) -> Split {
     let mut plain = Vec::new();
-    let mut stock = Vec::new();
+    let mut from_stock = Vec::new();
     for r in record
         .doses
         .iter()
         .filter(|r| r.action != DoseAction::Delete)
     {
         let d = with_sender(r);
-        match lot_for(s, pin, &d)? {
-            Some(lot) => stock.push((d, lot)),
+        match stock.take(&d) {
+            Some(lot) => from_stock.push((d, lot)),
             None => plain.push(d),
         }
     }
-    Ok((plain, stock))
+    (plain, from_stock)
 }
 
 fn with_sender(r: &ReportedDose) -> Dose {
@@ -355,15 +393,38 @@ fn with_sender(r: &ReportedDose) -> Dose {
     d
 }
 
-/// The clinic's inventory lot an administered dose came from, if any.
-fn lot_for<S: IisStore>(s: &S, pin: &ClinicPin, d: &Dose) -> StoreResult<Option<i64>> {
-    if !(d.source.is_administered() && d.was_given()) {
-        return Ok(None);
+/// A dose the reporting clinic gave (RXA-9 = 00) from a lot it names.
+fn from_inventory(d: &Dose) -> bool {
+    d.source.is_administered() && d.was_given() && d.lot.is_some()
+}
+
+/// The reporting clinic's lots, read once per message and only when a dose
+/// may have come from its inventory.
+struct ClinicStock(Vec<LotStock>);
+
+impl ClinicStock {
+    fn load<S: IisStore>(s: &S, pin: &ClinicPin, record: &VxuRecord) -> StoreResult<Self> {
+        if record.doses.iter().any(|r| from_inventory(&r.dose)) {
+            Ok(ClinicStock(s.lots(pin)?))
+        } else {
+            Ok(ClinicStock(Vec::new()))
+        }
     }
-    let Some(lot) = &d.lot else { return Ok(None) };
-    Ok(s.find_lot(pin, lot)?
-        .filter(|l| l.lot.cvx == d.cvx && l.on_hand > 0)
-        .and_then(|l| l.lot.id))
+
+    /// The lot (with stock) an administered dose came from; counts it out.
+    fn take(&mut self, d: &Dose) -> Option<i64> {
+        if !from_inventory(d) {
+            return None;
+        }
+        let lot = d.lot.as_ref()?;
+        let l = self
+            .0
+            .iter_mut()
+            .filter(|l| &l.lot.lot_number == lot && l.lot.cvx == d.cvx && l.on_hand > 0)
+            .max_by_key(|l| l.on_hand)?;
+        l.on_hand -= 1;
+        l.lot.id
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -373,6 +434,7 @@ fn apply_dose<S: IisStore>(
     patient: PatientId,
     r: &ReportedDose,
     current: &mut Vec<Dose>,
+    stock: &mut ClinicStock,
     actor: &str,
     at: NaiveDateTime,
     vxu: &Vxu,
@@ -416,7 +478,7 @@ fn apply_dose<S: IisStore>(
             }
             let mut d = with_sender(r);
             d.patient = Some(patient);
-            match lot_for(s, pin, &d)? {
+            match stock.take(&d) {
                 Some(lot) => s.administer_from_lot(patient, &d, lot, actor, at)?,
                 None => s.add_dose(patient, &d)?,
             };
