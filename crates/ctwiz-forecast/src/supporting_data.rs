@@ -713,6 +713,10 @@ impl SupportingData {
     }
 
     /// The antigen with this id.
+    ///
+    /// # Panics
+    /// If `id` did not come from this supporting data (e.g. from
+    /// [`SupportingData::antigen_id`] or a [`VaccineGroup`] of it).
     pub fn antigen(&self, id: AntigenId) -> &Antigen {
         &self.antigens[usize::from(id.0)]
     }
