@@ -96,8 +96,10 @@ pub trait WebStore {
     fn touch_session(&self, token_hash: &str, now: NaiveDateTime) -> Result<()>;
     fn set_session_clinic(&self, token_hash: &str, clinic: Option<&ClinicPin>) -> Result<()>;
     fn delete_session(&self, token_hash: &str) -> Result<()>;
-    /// Signs the user out everywhere (password change, unlock, role change).
+    /// Signs the user out everywhere (password reset, lock).
     fn delete_user_sessions(&self, user: UserId) -> Result<()>;
+    /// Signs the user out everywhere except the session `keep` (after a password change).
+    fn delete_other_sessions(&self, user: UserId, keep: &str) -> Result<()>;
     /// Removes sessions idle since before `idle_before`; returns how many.
     fn expire_sessions(&self, idle_before: NaiveDateTime) -> Result<u64>;
 

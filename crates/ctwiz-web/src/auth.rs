@@ -119,9 +119,12 @@ pub async fn sign_in(
     let password = f.password;
     let token = random_token();
     let hash = token_hash(&token);
+    let idle = state.idle_minutes();
     let outcome = state
         .db(move |s| {
             let now = crate::session::now();
+            // Sweep idle sessions now and then; sign-in is a natural moment.
+            s.expire_sessions(now - chrono::Duration::minutes(idle))?;
             match accounts::sign_in(s, &username, &password, now)? {
                 Ok(account) => {
                     let id = account
@@ -265,6 +268,7 @@ pub async fn change_password(
         .user
         .id
         .ok_or_else(|| AppError::Internal("user without id".into()))?;
+    let hash = ctx.token_hash.clone();
     let ok = state
         .db(move |s| {
             let account = s
@@ -285,7 +289,9 @@ pub async fn change_password(
             let new_hash = accounts::hash_password(&f.new)?;
             s.in_transaction(|s| {
                 s.set_password(id, &new_hash, false)?;
-                s.set_security_answers(id, &answers)
+                s.set_security_answers(id, &answers)?;
+                // Anyone else signed in with the old password is signed out.
+                s.delete_other_sessions(id, &hash)
             })?;
             Ok(true)
         })

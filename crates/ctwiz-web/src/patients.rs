@@ -25,7 +25,8 @@ use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
 use ctwiz_store::{
-    AuditAction, DoseStore, InventoryStore, LotStock, PatientQuery, PatientStore, SqliteStore,
+    AuditAction, AuditStore, DoseStore, InventoryStore, LotStock, PatientQuery, PatientStore,
+    SqliteStore,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -647,6 +648,8 @@ struct Home {
     can_edit: bool,
     can_record: bool,
     can_print: bool,
+    /// Recent reads and changes of the record, for state users.
+    audit: Vec<ctwiz_store::AuditEntry>,
 }
 
 fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError> {
@@ -663,7 +666,13 @@ fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError
     let doses = s.doses(id)?;
     let observations = s.observations(id)?;
     ctx.audit(s, Some(id), AuditAction::Read, "immunization home viewed")?;
+    let audit = if ctx.can(Action::UserManage) {
+        s.audit_for_patient(id, 25)?
+    } else {
+        Vec::new()
+    };
     Ok(Home {
+        audit,
         patient,
         doses,
         observations,
@@ -802,6 +811,18 @@ pub async fn home(
                     section.card {
                         h2 { "Patient" }
                         (demographics(&h.patient, pid))
+                    }
+                    @if !h.audit.is_empty() {
+                        section.card.no-print {
+                            h2 { "Audit trail" }
+                            table {
+                                thead { tr { th { "When (UTC)" } th { "Who" } th { "What" } } }
+                                tbody { @for a in &h.audit { tr {
+                                    td { (a.at) } td { (a.actor) span.muted { " via " (a.interface.key()) } }
+                                    td { (a.action.key()) ": " (a.detail) }
+                                } } }
+                            }
+                        }
                     }
                 }
             }

@@ -896,3 +896,56 @@ async fn observations_use_cdsi_codes() {
     assert_eq!(obs.len(), 1);
     assert!(obs[0].text.contains("lab titer") && obs[0].code == code);
 }
+
+#[tokio::test]
+async fn state_users_see_the_audit_trail_and_a_password_change_ends_other_sessions() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::ClinicAccess, "auditnurse", true);
+    let (ncookie, _) = session(&f, nurse);
+    get(&f, &format!("/patients/{}", f.in_county), &ncookie).await;
+    let (st, _) = user(&f, Role::StateAdmin, "auditor", true);
+    let (scookie, _) = session(&f, st);
+    let page = get(&f, &format!("/patients/{}", f.in_county), &scookie)
+        .await
+        .body;
+    assert!(page.contains("Audit trail") && page.contains("web:auditnurse@CT00001"));
+    let nurse_page = get(&f, &format!("/patients/{}", f.in_county), &ncookie)
+        .await
+        .body;
+    assert!(!nurse_page.contains("Audit trail"));
+
+    // The nurse signs in a second time and changes the password there: the first session ends.
+    let second = sign_in(&f, "auditnurse", common::PASSWORD).await;
+    let cookie2 = session_cookie(&second);
+    let page = get(&f, "/account/password", &cookie2).await.body;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = post(
+        &f,
+        "/account/password",
+        &cookie2,
+        &[
+            ("csrf", &csrf),
+            ("current", common::PASSWORD),
+            ("new", "another good one 9"),
+            ("confirm", "another good one 9"),
+            ("q1", "2"),
+            ("a1", "Elm"),
+            ("q2", "3"),
+            ("a2", "Lee"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        get(&f, "/", &ncookie).await.location.as_deref(),
+        Some("/sign-in")
+    );
+    assert_eq!(get(&f, "/", &cookie2).await.status, StatusCode::OK);
+}

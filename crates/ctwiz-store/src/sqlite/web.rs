@@ -137,6 +137,13 @@ impl WebStore for SqliteStore {
         Ok(())
     }
 
+    fn delete_other_sessions(&self, user: UserId, keep: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM web_sessions WHERE user_id = ?1 AND token_hash <> ?2")?
+            .execute(params![user.0, keep])?;
+        Ok(())
+    }
+
     fn expire_sessions(&self, idle_before: NaiveDateTime) -> Result<u64> {
         let n = self
             .conn
