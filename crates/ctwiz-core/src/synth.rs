@@ -370,6 +370,18 @@ const SCHEDULE: &[Visit] = &[
         min_gap_days: 28,
         series: Series::Ipv,
     },
+    // A third primary Hib dose; skipped for PRP-OMP (PedvaxHIB), whose primary series is two.
+    Visit {
+        age_days: 183,
+        min_gap_days: 28,
+        series: Series::Hib,
+    },
+    // A third rotavirus dose; skipped for Rotarix, a two-dose series.
+    Visit {
+        age_days: 183,
+        min_gap_days: 28,
+        series: Series::Rota,
+    },
     Visit {
         age_days: 365,
         min_gap_days: 56,
@@ -457,7 +469,7 @@ fn products(s: Series) -> &'static [(&'static str, &'static str)] {
     match s {
         Series::HepB => &[("08", "MSD"), ("08", "SKB")],
         Series::DTaP => &[("20", "SKB"), ("20", "PMC"), ("110", "SKB"), ("120", "PMC")],
-        Series::Hib => &[("48", "PMC"), ("49", "MSD"), ("17", "PMC")],
+        Series::Hib => &[("48", "PMC"), ("49", "MSD")],
         Series::Pcv => &[("215", "MSD"), ("216", "PFR"), ("133", "PFR")],
         Series::Ipv => &[("10", "PMC")],
         Series::Rota => &[("116", "MSD"), ("119", "SKB")],
@@ -701,8 +713,8 @@ fn history(
             visit = (v.age_days, dob + Days::new((v.age_days + delay) as u64));
         }
         let mut date = visit.1;
-        // About 2% of doses are given too early: before the minimum interval or age.
-        if rng.random_bool(0.02) {
+        // About 1% of doses are given too early: before the minimum interval or age.
+        if rng.random_bool(0.01) {
             let early = rng.random_range(5..25);
             date = if let Some(prev) = last_by_series[idx] {
                 prev + Days::new(v.min_gap_days.saturating_sub(early) as u64)
@@ -733,6 +745,12 @@ fn history(
             product_by_series[idx] = rng.random_range(0..products(v.series).len());
         }
         let (cvx, mvx) = products(v.series)[product_by_series[idx]];
+        // Two-dose products have no third primary dose.
+        if v.age_days == 183
+            && matches!((v.series, cvx), (Series::Hib, "49") | (Series::Rota, "119"))
+        {
+            continue;
+        }
         doses.push(make_dose(
             rng,
             cvx,
