@@ -7,6 +7,15 @@
 pub const NS: &str = "urn:cdc:iisb:2011";
 /// SOAP 1.2 envelope namespace.
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+/// The CDC IIS WSDL (2011, SOAP 1.2, schema inlined), vendored from
+/// `shared/hl7/cdc-iis-2011-selfcontained.wsdl`.
+pub const WSDL: &str = include_str!("cdc-iis-2011.wsdl");
+
+/// The WSDL with its service address set to `location`.
+pub fn wsdl_for(location: &str) -> String {
+    WSDL.replace("https://localhost/IISService2011", &escape(location))
+}
+
 /// The `Content-Type` of SOAP 1.2 messages.
 pub const CONTENT_TYPE: &str = "application/soap+xml; charset=utf-8";
 
