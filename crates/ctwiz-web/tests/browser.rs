@@ -118,6 +118,7 @@ async fn clinic_workflow_in_chromium() {
     let f = fixture();
     let (_, temp) = user(&f, Role::PrimaryVaccineCoordinator, "coordinator", false);
     user(&f, Role::PatientLookUpOnly, "lookup", true);
+    user(&f, Role::StateAdmin, "stateadmin", true);
     let (locked, _) = user(&f, Role::ClinicAccess, "lockedout", true);
     store(&f).set_status(locked, AccountStatus::Locked).unwrap();
 
@@ -276,5 +277,38 @@ async fn clinic_workflow_in_chromium() {
     let text = body_text(&c).await;
     assert!(text.contains("Access denied") && !text.contains("TESTCHILD"));
     shot(&c, "read-only-denied").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_out(&c).await;
+    wait_for(&c, "Forgot your password").await;
+
+    // Someone requests an account; a state user approves it; two e-mails wait in the outbox.
+    c.goto(&format!("{base}/request-account")).await.unwrap();
+    fill(&c, "full_name", "Robin Nurse").await;
+    fill(&c, "email", "robin@example.org").await;
+    fill(&c, "pin0", "CT00001").await;
+    shot(&c, "request-account").await;
+    submit(&c, "/request-account").await;
+    wait_for(&c, "Request sent").await;
+    sign_in(&c, &base, "stateadmin", common::PASSWORD).await;
+    wait_for(&c, "account request(s) wait for approval").await;
+    c.goto(&format!("{base}/admin/requests")).await.unwrap();
+    wait_for(&c, "Robin Nurse").await;
+    shot(&c, "account-requests").await;
+    c.find(Locator::Css(
+        "form[action$='/approve'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "Decided by").await;
+    c.goto(&format!("{base}/admin/outbox")).await.unwrap();
+    let text = wait_for(&c, "Your CT WiZ account: temporary password").await;
+    assert!(text.contains("Your CT WiZ account: username"));
+    shot(&c, "outbox").await;
+    c.goto(&format!("{base}/admin/users")).await.unwrap();
+    wait_for(&c, "robin").await;
+    shot(&c, "users").await;
     c.close().await.unwrap();
 }
