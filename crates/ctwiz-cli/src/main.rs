@@ -44,6 +44,9 @@ enum Command {
     Forecast(cmd::forecast::ForecastArgs),
     /// Run a CDC CDSi test-case file and report passes and failures.
     CdsiTest(cmd::forecast::CdsiTestArgs),
+    /// Measure throughput (prints figures).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
+        Command::Bench(c) => cmd::bench::run(c),
         Command::Report(c) => cmd::report::run(&cli.db, c),
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod assess;
+pub mod bench;
 pub mod clinic;
 pub mod db;
 pub mod demo;
