@@ -134,9 +134,12 @@ pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                         }
                     }
                 }
+                // Until the first-sign-in steps are done every module redirects, so none is shown.
                 nav.modules {
-                    @for (href, label) in nav_links(ctx) {
-                        a href=(href) { (label) }
+                    @if !ctx.setup_pending {
+                        @for (href, label) in nav_links(ctx) {
+                            a href=(href) { (label) }
+                        }
                     }
                 }
                 main {

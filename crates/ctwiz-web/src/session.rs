@@ -106,6 +106,8 @@ pub struct Ctx {
     /// Clinics the user may switch between (with names), for the dropdown.
     pub clinic_choices: Vec<(ClinicPin, String)>,
     pub now: NaiveDateTime,
+    /// First-sign-in steps (new password, security questions) are still due.
+    pub setup_pending: bool,
 }
 
 /// Why a request could not get a context: not signed in, or must finish a step first.
@@ -228,6 +230,7 @@ fn load_ctx(
             acting,
             clinic_choices,
             now,
+            setup_pending: needs_setup,
         },
         needs_setup,
     )))
