@@ -20,10 +20,12 @@ mod admin;
 mod auth;
 mod certificate;
 mod error;
+mod inventory;
 mod modules;
 mod page;
 mod patients;
 mod recommender;
+mod reports;
 mod session;
 mod state;
 
@@ -134,10 +136,41 @@ pub fn router(state: AppState) -> Router {
             "/patients/{id}/record.pdf",
             get(patients::official_record_pdf),
         )
-        .route("/inventory", get(modules::inventory))
+        .route("/inventory", get(inventory::lots))
+        .route("/inventory/receive", post(inventory::receive))
+        .route("/inventory/waste", post(inventory::waste))
+        .route("/inventory/transfer", post(inventory::transfer))
+        .route(
+            "/inventory/reconcile",
+            get(inventory::reconcile_page).post(inventory::reconcile),
+        )
+        .route(
+            "/inventory/orders",
+            get(inventory::orders).post(inventory::create_order),
+        )
+        .route(
+            "/inventory/orders/{id}/approve",
+            post(inventory::approve_order),
+        )
+        .route(
+            "/inventory/orders/{id}/reject",
+            post(inventory::reject_order),
+        )
+        .route(
+            "/inventory/orders/{id}/receive",
+            post(inventory::receive_shipment),
+        )
+        .route("/inventory/report", get(inventory::report))
         .route("/clinic-tools", get(modules::clinic_tools))
-        .route("/reports", get(modules::reports))
-        .route("/reports/dqa", get(modules::dqa_report))
+        .route("/reports", get(reports::index))
+        .route("/reports/coverage", get(reports::coverage))
+        .route("/reports/compliancy", get(reports::compliancy))
+        .route("/reports/cleanup", get(reports::cleanup))
+        .route(
+            "/reports/recall",
+            get(reports::recall).post(reports::record_recall),
+        )
+        .route("/reports/dqa", get(reports::dqa))
         .route("/tasks", get(modules::tasks))
         .route("/rosters", get(modules::rosters))
         .route("/rosters/add", post(modules::roster_add))

@@ -1,18 +1,17 @@
 //! The home page and the modules other than Patient Management and Administration:
-//! inventory (read-only view), clinic tools, reports, tasks and school rosters.
+//! clinic tools, tasks and school rosters (inventory and reports have their own modules).
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, nav_links, text_field};
-use crate::patients::vaccine_name;
-use crate::session::{Acting, Ctx};
+use crate::session::Ctx;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::{can, Action, Target};
-use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::access::Action;
+use ctwiz_core::ids::PatientId;
 use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{AuditAction, InventoryStore, OrgStore, PatientStore, UserStore};
+use ctwiz_store::{AuditAction, PatientStore, UserStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -37,85 +36,6 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
             div.tiles {
                 @for (href, label) in links {
                     a.card href=(href) { h2 { (label) } }
-                }
-            }
-        },
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct PinParam {
-    pin: Option<String>,
-}
-
-/// Inventory on hand. Clinic users see their clinic; health-department and state users
-/// pick a clinic in their scope.
-pub async fn inventory(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<PinParam>,
-) -> Result<Markup, AppError> {
-    ctx.require(Action::InventoryView)?;
-    let ctx2 = ctx.clone();
-    let wanted = match (&ctx.acting, q.pin.as_deref().filter(|p| !p.is_empty())) {
-        (Acting::Clinic(c), _) => Some(c.pin.clone()),
-        (_, Some(p)) => Some(ClinicPin::new(p)?),
-        _ => None,
-    };
-    let (clinics, lots) = state
-        .db(move |s| {
-            let visible: Vec<_> = s
-                .clinics()?
-                .into_iter()
-                .filter(|c| {
-                    can(
-                        &ctx2.user,
-                        Target::Clinic {
-                            pin: &c.pin,
-                            county: c.county,
-                        },
-                        Action::InventoryView,
-                    )
-                })
-                .collect();
-            let lots = match &wanted {
-                Some(pin) => {
-                    if !visible.iter().any(|c| &c.pin == pin) {
-                        return Err(AppError::Forbidden);
-                    }
-                    Some((pin.clone(), s.lots(pin)?))
-                }
-                None => None,
-            };
-            Ok((visible, lots))
-        })
-        .await?;
-    let codes = state.codes();
-    Ok(page::layout(
-        &ctx,
-        "Inventory",
-        html! {
-            @if ctx.clinic().is_none() {
-                form.card method="get" action="/inventory" {
-                    label { span { "Clinic" }
-                        select name="pin" { @for c in &clinics { option value=(c.pin) selected[lots.as_ref().is_some_and(|(p, _)| *p == c.pin)] { (c.name) " (" (c.pin) ")" } } }
-                    }
-                    div.actions { button type="submit" { "Show" } }
-                }
-            }
-            @if let Some((pin, lots)) = &lots {
-                h2 { "Lots at " (pin) }
-                @if lots.is_empty() { p.muted { "No lots recorded." } } @else {
-                    table {
-                        thead { tr { th { "Vaccine" } th { "Lot" } th { "Expires" } th { "Funding" } th { "On hand" } } }
-                        tbody { @for l in lots { tr {
-                            td { (vaccine_name(codes, &l.lot.cvx)) }
-                            td { (l.lot.lot_number) }
-                            td { (l.lot.expiration) @if l.lot.is_expired(ctx.now.date()) { span.bad { " expired" } } }
-                            td { (l.lot.funding.key()) }
-                            td { (l.on_hand) }
-                        } } }
-                    }
                 }
             }
         },
@@ -165,40 +85,6 @@ pub async fn clinic_tools(State(state): State<AppState>, ctx: Ctx) -> Result<Mar
             } @else {
                 p { "Clinic Tools are per clinic; choose a clinic to see its profile." }
             }
-        },
-    ))
-}
-
-pub async fn reports(ctx: Ctx) -> Result<Markup, AppError> {
-    let any = [
-        Action::ReportCoverage,
-        Action::ReportReminderRecall,
-        Action::ReportDqa,
-    ];
-    if !any.iter().any(|a| ctx.can(*a)) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(page::layout(
-        &ctx,
-        "Reports",
-        html! {
-            ul {
-                @if ctx.can(Action::ReportDqa) { li { a href="/reports/dqa" { "DQA – Interface Activity" } } }
-                @if ctx.can(Action::ReportCoverage) { li { "Coverage (run " code { "ctwiz report coverage" } "; not yet in the web app)" } }
-                @if ctx.can(Action::ReportReminderRecall) { li { "Reminder/recall (not yet in the web app)" } }
-            }
-        },
-    ))
-}
-
-pub async fn dqa_report(ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::ReportDqa)?;
-    Ok(page::layout(
-        &ctx,
-        "DQA – Interface Activity",
-        html! {
-            p { "Interface activity for " (page::acting_label(&ctx)) "." }
-            p.notice { "No HL7 interface messages have been recorded by this installation yet." }
         },
     ))
 }

@@ -1,0 +1,1123 @@
+//! The Reports module: coverage (AFIX-style), compliancy at 8 and 20 months, the
+//! two-year-old clean-up list, reminder/recall and DQA – Interface Activity.
+//!
+//! Every report runs the engine the CLI runs (`ctwiz_forecast::assessment::run` over
+//! `PatientStore::for_each_chunk`, on a blocking thread) on a cohort scoped by where the
+//! user acts: a clinic user gets their acting clinic, a health department its
+//! jurisdiction (never another county), the state anything it picks with the filters.
+//! Which scopes a user may pick is asked of `ctwiz_core::access::can`, never decided here.
+
+use crate::error::AppError;
+use crate::page::{self, csrf_field, date_field, select_field};
+use crate::session::{Acting, Ctx};
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{Days, NaiveDate};
+use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::org::{Clinic, County};
+use ctwiz_forecast::assessment::compliancy::CompliancyReport;
+use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Series};
+use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
+use ctwiz_forecast::assessment::{chart, run, ChildRef, Cohort};
+use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
+use ctwiz_store::{AuditAction, OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
+use maud::{html, Markup, PreEscaped};
+
+/// Children per chunk streamed from the store (as the CLI).
+const CHUNK: usize = 4096;
+/// The compliancy milestones, in months of age.
+const MILESTONES: [u32; 2] = [8, 20];
+/// How a reminder/recall notice may have been sent.
+const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
+
+// ---------------------------------------------------------------- request parameters
+
+/// Query or form fields as sent; repeated keys are kept (several vaccine groups).
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The trimmed value of `key`, absent when missing or blank.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    fn date(&self, key: &str) -> Result<Option<NaiveDate>, AppError> {
+        self.get(key)
+            .map(|v| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    AppError::BadRequest(format!("{key} {v:?} is not a date (YYYY-MM-DD)."))
+                })
+            })
+            .transpose()
+    }
+
+    fn months(&self, key: &str, default: u32) -> Result<u32, AppError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse::<u32>().ok().filter(|m| *m <= 1200).ok_or_else(|| {
+                AppError::BadRequest(format!("{key} {v:?} is not a number of months."))
+            }),
+        }
+    }
+
+    fn csv(&self) -> bool {
+        self.get("format") == Some("csv")
+    }
+
+    /// This query again (without `format`, `table` and `recorded`), plus `extra`, as a URL.
+    fn link(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let kept = self
+            .0
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "format" | "table" | "recorded" | "csrf"))
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let q: Vec<String> = kept
+            .chain(extra.iter().copied())
+            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+            .collect();
+        if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", q.join("&"))
+        }
+    }
+
+    /// The query as hidden form fields (a POST that repeats the GET's filters).
+    fn hidden(&self) -> Markup {
+        html! {
+            @for (k, v) in &self.0 {
+                @if !matches!(k.as_str(), "format" | "table" | "recorded" | "csrf" | "method") {
+                    input type="hidden" name=(k) value=(v);
+                }
+            }
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- scope
+
+/// Whom a report covers, from the acting scope and the permission matrix.
+struct ReportScope {
+    clinics: Option<Vec<ClinicPin>>,
+    counties: Option<Vec<County>>,
+    /// Clinics the user may narrow to (none for clinic users, who have theirs).
+    clinic_choices: Vec<(ClinicPin, String, County)>,
+    /// Counties the user may narrow to (more than one only for the state).
+    county_choices: Vec<County>,
+    chosen_clinic: Option<ClinicPin>,
+    chosen_county: Option<County>,
+    label: String,
+}
+
+impl ReportScope {
+    /// Decides the scope of a report guarded by `action`. A clinic or county the user may
+    /// not see is refused (403), never silently widened or narrowed.
+    fn resolve(
+        ctx: &Ctx,
+        action: Action,
+        clinics: &[Clinic],
+        p: &Params,
+    ) -> Result<ReportScope, AppError> {
+        ctx.require(action)?;
+        let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
+        let wanted_county = p.get("county").map(County::parse).transpose()?;
+        match &ctx.acting {
+            Acting::Clinic(c) => {
+                if wanted_clinic.as_ref().is_some_and(|w| *w != c.pin)
+                    || wanted_county.is_some_and(|w| w != c.county)
+                {
+                    return Err(AppError::Forbidden);
+                }
+                Ok(ReportScope {
+                    clinics: Some(vec![c.pin.clone()]),
+                    counties: None,
+                    clinic_choices: Vec::new(),
+                    county_choices: Vec::new(),
+                    chosen_clinic: None,
+                    chosen_county: None,
+                    label: format!("{} ({})", c.name, c.pin),
+                })
+            }
+            Acting::Jurisdiction(_) | Acting::State => {
+                let clinic_choices: Vec<(ClinicPin, String, County)> = clinics
+                    .iter()
+                    .filter(|c| {
+                        can(
+                            &ctx.user,
+                            Target::Clinic {
+                                pin: &c.pin,
+                                county: c.county,
+                            },
+                            action,
+                        )
+                    })
+                    .map(|c| (c.pin.clone(), c.name.clone(), c.county))
+                    .collect();
+                // Health departments: their jurisdictions only; the state: every county.
+                let county_choices: Vec<County> = County::ALL
+                    .into_iter()
+                    .filter(|c| can(&ctx.user, Target::Jurisdiction(*c), action))
+                    .collect();
+                if let Some(w) = &wanted_clinic {
+                    if !clinic_choices.iter().any(|(p, _, _)| p == w) {
+                        return Err(AppError::Forbidden);
+                    }
+                }
+                let counties = match wanted_county {
+                    Some(c) if !county_choices.contains(&c) => return Err(AppError::Forbidden),
+                    Some(c) => Some(vec![c]),
+                    None if county_choices.len() == County::ALL.len() => None,
+                    None => Some(county_choices.clone()),
+                };
+                let mut label = match &counties {
+                    None => "Statewide".to_string(),
+                    Some(cs) => cs
+                        .iter()
+                        .map(|c| format!("{c} County"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                if let Some(w) = &wanted_clinic {
+                    if let Some((_, name, _)) = clinic_choices.iter().find(|(p, _, _)| p == w) {
+                        label = format!("{name} ({w}), {label}");
+                    }
+                }
+                Ok(ReportScope {
+                    clinics: wanted_clinic.clone().map(|c| vec![c]),
+                    counties,
+                    clinic_choices,
+                    county_choices,
+                    chosen_clinic: wanted_clinic,
+                    chosen_county: wanted_county,
+                    label,
+                })
+            }
+            Acting::Nowhere => Err(AppError::Forbidden),
+        }
+    }
+
+    fn cohort(&self, p: &Params, today: NaiveDate, ages: (u32, u32)) -> Result<Cohort, AppError> {
+        let min = p.months("min_age", ages.0)?;
+        let max = p.months("max_age", ages.1)?;
+        if min > max {
+            return Err(AppError::BadRequest(format!(
+                "The youngest age ({min} months) is above the oldest ({max} months)."
+            )));
+        }
+        Ok(Cohort {
+            as_of: p.date("as_of")?.unwrap_or(today),
+            min_age_months: min,
+            max_age_months: max,
+            clinics: self.clinics.clone(),
+            counties: self.counties.clone(),
+        })
+    }
+
+    /// How notices of a centralized run are attributed (as the CLI records them).
+    fn recorded_scope(&self) -> String {
+        match (&self.clinics, &self.counties) {
+            (Some(cs), _) => join(cs.iter().map(|c| c.to_string())),
+            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string())),
+            (None, None) => "state".into(),
+        }
+    }
+}
+
+fn join(xs: impl Iterator<Item = String>) -> String {
+    xs.collect::<Vec<_>>().join(",")
+}
+
+async fn load_scope(
+    state: &AppState,
+    ctx: &Ctx,
+    action: Action,
+    p: &Params,
+) -> Result<ReportScope, AppError> {
+    ctx.require(action)?;
+    let clinics = state.db(|s| Ok(s.clinics()?)).await?;
+    ReportScope::resolve(ctx, action, &clinics, p)
+}
+
+// ---------------------------------------------------------------- shared rendering
+
+/// The filter form every report starts with: date, ages, and the clinic/county a user
+/// beyond one clinic may narrow to; `extra` adds report-specific fields.
+fn filters(
+    path: &str,
+    scope: &ReportScope,
+    cohort: Option<&Cohort>,
+    p: &Params,
+    extra: Markup,
+) -> Markup {
+    let as_of = p
+        .get("as_of")
+        .map(str::to_string)
+        .unwrap_or_else(|| cohort.map(|c| c.as_of.to_string()).unwrap_or_default());
+    html! {
+        form.card method="get" action=(path) {
+            div.grid {
+                (date_field("as_of", "As of", &as_of, false))
+                @if let Some(c) = cohort {
+                    label { span { "Youngest age (months)" }
+                        input type="number" name="min_age" min="0" max="1200" value=(c.min_age_months); }
+                    label { span { "Oldest age (months)" }
+                        input type="number" name="max_age" min="0" max="1200" value=(c.max_age_months); }
+                }
+                @if !scope.clinic_choices.is_empty() {
+                    (select_field("clinic", "Clinic",
+                        std::iter::once(("", "All clinics in scope".to_string())).chain(
+                            scope.clinic_choices.iter().map(|(pin, name, _)| (pin.as_str(), format!("{name} ({pin})")))),
+                        scope.chosen_clinic.as_ref().map_or("", |c| c.as_str())))
+                }
+                @if scope.county_choices.len() > 1 {
+                    (select_field("county", "County",
+                        std::iter::once(("", "All counties".to_string())).chain(
+                            scope.county_choices.iter().map(|c| (c.name(), c.name().to_string()))),
+                        scope.chosen_county.map_or("", |c| c.name())))
+                }
+                (extra)
+            }
+            div.actions { button type="submit" { "Run report" } }
+        }
+    }
+}
+
+fn downloads(p: &Params, path: &str, tables: &[(&str, &str)]) -> Markup {
+    html! {
+        p.no-print { "Download CSV: "
+            @for (i, (table, label)) in tables.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(p.link(path, &[("format", "csv"), ("table", table)])) { (label) }
+            }
+        }
+    }
+}
+
+fn chart_markup(svg: String) -> Markup {
+    // The SVG comes from `assessment::chart`, which escapes every label it prints.
+    html! { figure.chart { (PreEscaped(svg)) } }
+}
+
+fn child_cells(c: &ChildRef) -> Markup {
+    html! {
+        td { @if let Some(id) = c.id { a href={ "/patients/" (id) } { (c.name) } } @else { (c.name) } }
+        td { (c.dob) }
+        td { (c.clinic.as_ref().map(|c| c.to_string()).unwrap_or_default()) }
+    }
+}
+
+fn child_fields(c: &ChildRef) -> Vec<String> {
+    vec![
+        c.id.map(|i| i.to_string()).unwrap_or_default(),
+        c.name.clone(),
+        c.dob.to_string(),
+        c.clinic.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        c.county.map(|c| c.to_string()).unwrap_or_default(),
+    ]
+}
+
+const CHILD_HEADER: [&str; 5] = ["patient_id", "name", "dob", "clinic", "county"];
+
+/// A CSV file download. Cells that a spreadsheet would run as a formula are quoted with
+/// a leading apostrophe.
+pub(crate) fn csv_download(
+    filename: &str,
+    header_row: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Response, AppError> {
+    let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("CSV output: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header_row).map_err(|e| failed(&e))?;
+    for row in rows {
+        let safe = row.into_iter().map(|cell| {
+            if cell.starts_with(['=', '+', '@']) {
+                format!("'{cell}")
+            } else {
+                cell
+            }
+        });
+        w.write_record(safe).map_err(|e| failed(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| failed(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn stream(
+    s: &SqliteStore,
+    c: &Cohort,
+    f: &mut dyn FnMut(run::Chunk),
+) -> Result<(), ctwiz_store::StoreError> {
+    s.for_each_chunk(Some(c.dob_range()), CHUNK, &mut |chunk| {
+        f(chunk);
+        Ok(())
+    })
+}
+
+/// Runs a coverage assessment on a blocking thread and audits that patient data was read.
+async fn run_coverage(
+    state: &AppState,
+    ctx: &Ctx,
+    series: Series,
+    cohort: Cohort,
+    what: String,
+) -> Result<CoverageReport, AppError> {
+    let st = state.clone();
+    let ctx = ctx.clone();
+    state
+        .db(move |s| {
+            let c = Context {
+                engine: st.engine(),
+                codes: st.codes(),
+            };
+            let r = run::coverage(&c, series, &cohort, |f| stream(s, &cohort, f))?;
+            ctx.audit(s, None, AuditAction::Read, &what)?;
+            Ok(r)
+        })
+        .await
+}
+
+// ---------------------------------------------------------------- index
+
+pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
+    let reports: [(Action, &str, &str, &str); 5] = [
+        (
+            Action::ReportCoverage,
+            "/reports/coverage",
+            "Coverage (AFIX)",
+            "4:3:1:3:3:1:4 by the 2nd birthday, each antigen, adolescent and flu coverage, missed opportunities, children behind.",
+        ),
+        (
+            Action::ReportCoverage,
+            "/reports/compliancy",
+            "Compliancy at 8 and 20 months",
+            "Share of children up to date at each milestone, per clinic.",
+        ),
+        (
+            Action::ReportCoverage,
+            "/reports/cleanup",
+            "Two-year-old clean-up list",
+            "Children 24–35 months not up to date, with what is missing, to clean up before an assessment.",
+        ),
+        (
+            Action::ReportReminderRecall,
+            "/reports/recall",
+            "Reminder/recall",
+            "Patients due or overdue in a window, with contacts; record the notices sent.",
+        ),
+        (
+            Action::ReportDqa,
+            "/reports/dqa",
+            "DQA – Interface Activity",
+            "HL7 messages received, accepted, rejected and warnings by error code, per facility and day.",
+        ),
+    ];
+    if !reports.iter().any(|(a, ..)| ctx.can(*a)) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(page::layout(
+        &ctx,
+        "Reports",
+        html! {
+            p { "Reports for " strong { (page::acting_label(&ctx)) } "." }
+            div.tiles {
+                @for (action, href, title, about) in reports {
+                    @if ctx.can(action) {
+                        a.card href=(href) { h2 { (title) } p.muted { (about) } }
+                    }
+                }
+            }
+            @if ctx.can(Action::InventoryView) {
+                p { a href="/inventory/report" { "Inventory movement report" } }
+            }
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- coverage
+
+fn series_param(p: &Params) -> Result<(Series, &'static str, (u32, u32)), AppError> {
+    // Default age bands: AFIX 2-year-olds, 13–17 years, everyone from 6 months.
+    match p.get("series").unwrap_or("childhood") {
+        "childhood" => Ok((Series::Childhood, "childhood", (24, 35))),
+        "adolescent" => Ok((Series::Adolescent, "adolescent", (156, 215))),
+        "flu" => Ok((Series::Flu, "flu", (6, 215))),
+        other => Err(AppError::BadRequest(format!(
+            "Unknown series {other:?}; choose childhood, adolescent or flu."
+        ))),
+    }
+}
+
+pub async fn coverage(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let p = Params(q);
+    let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
+    let (series, key, ages) = series_param(&p)?;
+    let cohort = scope.cohort(&p, ctx.now.date(), ages)?;
+    let r = run_coverage(
+        &state,
+        &ctx,
+        series,
+        cohort.clone(),
+        format!("coverage report ({key}) for {}", scope.label),
+    )
+    .await?;
+    let measures = series.measures();
+    if p.csv() {
+        return match p.get("table") {
+            Some("clinics") => {
+                let mut head = vec!["clinic", "cohort"];
+                head.extend(measures.iter().map(|m| m.label()));
+                csv_download(
+                    "coverage-by-clinic.csv",
+                    &head,
+                    r.by_clinic.iter().map(|(k, c)| {
+                        let mut row = vec![k.clone(), c.children.to_string()];
+                        row.extend(measures.iter().map(|m| format!("{:.1}", c.rate(*m))));
+                        row
+                    }),
+                )
+            }
+            Some("behind") => behind_csv("coverage-behind.csv", &r),
+            _ => csv_download(
+                "coverage.csv",
+                &["measure", "children_met", "cohort", "percent"],
+                measures.iter().map(|m| {
+                    vec![
+                        m.label().to_string(),
+                        r.total.met.get(m).copied().unwrap_or(0).to_string(),
+                        r.total.children.to_string(),
+                        format!("{:.1}", r.total.rate(*m)),
+                    ]
+                }),
+            ),
+        };
+    }
+    let bars: Vec<(String, f64)> = measures
+        .iter()
+        .map(|m| (m.label().to_string(), r.total.rate(*m)))
+        .collect();
+    let overall = chart::percent_bars(
+        &format!(
+            "Coverage as of {} ({} children)",
+            cohort.as_of, r.total.children
+        ),
+        &bars,
+    );
+    let headline = series.headline();
+    let by_clinic = (r.by_clinic.len() > 1).then(|| {
+        let bars: Vec<(String, f64)> = r
+            .by_clinic
+            .iter()
+            .map(|(k, v)| (k.clone(), v.rate(headline)))
+            .collect();
+        chart::percent_bars(&format!("{} by clinic", headline.label()), &bars)
+    });
+    let series_field = select_field(
+        "series",
+        "Series",
+        [
+            ("childhood", "Childhood 4:3:1:3:3:1:4".to_string()),
+            ("adolescent", "Adolescent (Tdap, MenACWY, HPV)".to_string()),
+            ("flu", "Influenza this season".to_string()),
+        ],
+        key,
+    );
+    Ok(page::layout(
+        &ctx,
+        "Coverage (AFIX)",
+        html! {
+            (filters("/reports/coverage", &scope, Some(&cohort), &p, series_field))
+            p { strong { (r.total.children) } " children aged " (cohort.min_age_months) "–" (cohort.max_age_months)
+                " months as of " (cohort.as_of) " · " (scope.label) "." }
+            @if series == Series::Childhood {
+                p { (r.total.with_missed_opportunities) " of " (r.total.children) " had at least one missed opportunity (a visit with a dose given while another due dose was not)." }
+            }
+            table {
+                thead { tr { th { "Measure" } th { "Children met" } th { "Cohort" } th { "Percent" } } }
+                tbody { @for m in measures { tr {
+                    td { (m.label()) }
+                    td { (r.total.met.get(m).copied().unwrap_or(0)) }
+                    td { (r.total.children) }
+                    td { (format!("{:.1}%", r.total.rate(*m))) }
+                } } }
+            }
+            (chart_markup(overall))
+            h2 { "By clinic" }
+            table {
+                thead { tr { th { "Clinic" } th { "Cohort" } @for m in measures { th { (m.label()) } } } }
+                tbody { @for (k, c) in &r.by_clinic { tr {
+                    td { (k) } td { (c.children) }
+                    @for m in measures { td { (format!("{:.1}%", c.rate(*m))) } }
+                } } }
+            }
+            @if let Some(svg) = by_clinic { (chart_markup(svg)) }
+            (downloads(&p, "/reports/coverage", &[("measures", "measures"), ("clinics", "by clinic"), ("behind", "children behind")]))
+            (behind_table(&r, "Children not up to date"))
+        },
+    )
+    .into_response())
+}
+
+fn behind_table(r: &CoverageReport, title: &str) -> Markup {
+    html! {
+        h2 { (title) " (" (r.behind.len()) ")" }
+        @if r.behind.is_empty() { p.muted { "Every child in the cohort is up to date." } } @else {
+            table {
+                thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Missed opportunities" } } }
+                tbody { @for a in &r.behind { tr {
+                    (child_cells(&a.child))
+                    td { (a.missing.join(", ")) }
+                    td { (a.missed_opportunities) }
+                } } }
+            }
+        }
+    }
+}
+
+fn behind_csv(filename: &str, r: &CoverageReport) -> Result<Response, AppError> {
+    let mut head = CHILD_HEADER.to_vec();
+    head.extend(["missing", "missed_opportunities"]);
+    csv_download(
+        filename,
+        &head,
+        r.behind.iter().map(|a| {
+            let mut row = child_fields(&a.child);
+            row.push(a.missing.join("; "));
+            row.push(a.missed_opportunities.to_string());
+            row
+        }),
+    )
+}
+
+// ---------------------------------------------------------------- clean-up list
+
+pub async fn cleanup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let p = Params(q);
+    let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
+    let cohort = scope.cohort(&p, ctx.now.date(), (24, 35))?;
+    let r = run_coverage(
+        &state,
+        &ctx,
+        Series::Childhood,
+        cohort.clone(),
+        format!("two-year-old clean-up list for {}", scope.label),
+    )
+    .await?;
+    if p.csv() {
+        return behind_csv("cleanup.csv", &r);
+    }
+    Ok(page::layout(
+        &ctx,
+        "Two-year-old clean-up list",
+        html! {
+            (filters("/reports/cleanup", &scope, Some(&cohort), &p, html! {}))
+            p { (r.behind.len()) " of " (r.total.children) " children aged " (cohort.min_age_months) "–" (cohort.max_age_months)
+                " months as of " (cohort.as_of) " are not up to date with 4:3:1:3:3:1:4 · " (scope.label) "." }
+            p.muted { "Open each record to add historical doses, or to mark a child moved or gone elsewhere, before the assessment." }
+            (downloads(&p, "/reports/cleanup", &[("behind", "clean-up list")]))
+            (behind_table(&r, "To clean up"))
+        },
+    )
+    .into_response())
+}
+
+// ---------------------------------------------------------------- compliancy
+
+pub async fn compliancy(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let p = Params(q);
+    let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
+    // Children who reached a milestone within the last year.
+    let cohort = scope.cohort(&p, ctx.now.date(), (MILESTONES[0], MILESTONES[1] + 11))?;
+    let st = state.clone();
+    let c2 = cohort.clone();
+    let rep: CompliancyReport = state
+        .db(move |s| {
+            Ok(run::compliancy(st.engine(), &MILESTONES, &c2, |f| {
+                stream(s, &c2, f)
+            })?)
+        })
+        .await?;
+    let rows: Vec<(String, Vec<(u64, f64)>)> = rep
+        .by_clinic
+        .iter()
+        .chain(std::iter::once((&"All".to_string(), &rep.total)))
+        .map(|(clinic, per)| {
+            let cells = MILESTONES
+                .iter()
+                .map(|m| {
+                    let c = per.get(m).cloned().unwrap_or_default();
+                    (c.children, c.rate())
+                })
+                .collect();
+            (clinic.clone(), cells)
+        })
+        .collect();
+    if p.csv() {
+        let mut head: Vec<String> = vec!["clinic".into()];
+        for m in MILESTONES {
+            head.push(format!("children_{m}m"));
+            head.push(format!("utd_{m}m_percent"));
+        }
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        return csv_download(
+            "compliancy.csv",
+            &head,
+            rows.iter().map(|(clinic, cells)| {
+                let mut row = vec![clinic.clone()];
+                for (n, pct) in cells {
+                    row.push(n.to_string());
+                    row.push(format!("{pct:.1}"));
+                }
+                row
+            }),
+        );
+    }
+    let bars: Vec<(String, f64)> = rows
+        .iter()
+        .flat_map(|(clinic, cells)| {
+            MILESTONES
+                .iter()
+                .zip(cells)
+                .map(move |(m, (_, pct))| (format!("{clinic} · {m} mo"), *pct))
+        })
+        .collect();
+    let svg = chart::percent_bars(
+        &format!("Up to date at 8 and 20 months, as of {}", cohort.as_of),
+        &bars,
+    );
+    Ok(page::layout(
+        &ctx,
+        "Compliancy at 8 and 20 months",
+        html! {
+            (filters("/reports/compliancy", &scope, None, &p, html! {}))
+            p { "Children who reached 8 or 20 months of age in the year before " (cohort.as_of) ", and the share up to date on that day · " (scope.label) "." }
+            table {
+                thead { tr { th { "Clinic" } @for m in MILESTONES { th { "Children at " (m) " months" } th { "Up to date at " (m) " months" } } } }
+                tbody { @for (clinic, cells) in &rows { tr {
+                    td { (clinic) }
+                    @for (n, pct) in cells { td { (n) } td { (format!("{pct:.1}%")) } }
+                } } }
+            }
+            (chart_markup(svg))
+            (downloads(&p, "/reports/compliancy", &[("compliancy", "compliancy per clinic")]))
+        },
+    )
+    .into_response())
+}
+
+// ---------------------------------------------------------------- reminder/recall
+
+struct RecallRun {
+    scope: ReportScope,
+    cohort: Cohort,
+    query: RecallQuery,
+    groups: Vec<String>,
+}
+
+fn recall_run(ctx: &Ctx, scope: ReportScope, p: &Params) -> Result<RecallRun, AppError> {
+    let cohort = scope.cohort(p, ctx.now.date(), (0, 215))?;
+    let from = p.date("from")?.unwrap_or(cohort.as_of);
+    let to = p.date("to")?.unwrap_or(from + Days::new(30));
+    if from > to {
+        return Err(AppError::BadRequest(format!(
+            "The window starts ({from}) after it ends ({to})."
+        )));
+    }
+    // Overdue doses are included unless a submitted form left the box unticked.
+    let include_overdue = p.get("run").is_none() || p.get("overdue").is_some();
+    let groups = p.all("group");
+    Ok(RecallRun {
+        query: RecallQuery {
+            as_of: cohort.as_of,
+            from,
+            to,
+            vaccine_groups: groups.clone(),
+            include_overdue,
+        },
+        scope,
+        cohort,
+        groups,
+    })
+}
+
+async fn recall_entries(state: &AppState, r: &RecallRun) -> Result<Vec<RecallEntry>, AppError> {
+    let st = state.clone();
+    let cohort = r.cohort.clone();
+    let q = r.query.clone();
+    state
+        .db(move |s| {
+            Ok(run::recall(st.engine(), &q, &cohort, |f| {
+                stream(s, &cohort, f)
+            })?)
+        })
+        .await
+}
+
+fn due_text(e: &RecallEntry) -> String {
+    e.due
+        .iter()
+        .map(|g| {
+            let when = match g.urgency {
+                ctwiz_forecast::assessment::recall::Urgency::Due => "due",
+                ctwiz_forecast::assessment::recall::Urgency::Overdue => "overdue",
+            };
+            format!(
+                "{} #{} {when} (recommended {})",
+                g.vaccine_group, g.dose_number, g.recommended
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub async fn recall(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let p = Params(q);
+    let scope = load_scope(&state, &ctx, Action::ReportReminderRecall, &p).await?;
+    let run = recall_run(&ctx, scope, &p)?;
+    let entries = recall_entries(&state, &run).await?;
+    let what = format!("reminder/recall list for {}", run.scope.label);
+    let actx = ctx.clone();
+    state
+        .db(move |s| actx.audit(s, None, AuditAction::Read, &what))
+        .await?;
+    if p.csv() {
+        let mut head = CHILD_HEADER.to_vec();
+        head.extend(["guardian", "address", "phone", "email", "due"]);
+        return csv_download(
+            "recall.csv",
+            &head,
+            entries.iter().map(|e| {
+                let mut row = child_fields(&e.child);
+                row.extend([
+                    e.guardian.clone().unwrap_or_default(),
+                    e.address.clone().unwrap_or_default(),
+                    e.phone.clone().unwrap_or_default(),
+                    e.email.clone().unwrap_or_default(),
+                    due_text(e),
+                ]);
+                row
+            }),
+        );
+    }
+    let all_groups: Vec<String> = state
+        .engine()
+        .supporting_data()
+        .vaccine_groups
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
+    let extra = html! {
+        input type="hidden" name="run" value="1";
+        (date_field("from", "Due from", &run.query.from.to_string(), false))
+        (date_field("to", "Due until", &run.query.to.to_string(), false))
+        label.check { input type="checkbox" name="overdue" value="1" checked[run.query.include_overdue]; " Include overdue" }
+        fieldset {
+            legend { "Vaccine groups (none ticked: all)" }
+            @for g in &all_groups {
+                label.check { input type="checkbox" name="group" value=(g) checked[run.groups.iter().any(|w| w.eq_ignore_ascii_case(g))]; " " (g) }
+            }
+        }
+    };
+    let recorded = p.get("recorded").and_then(|n| n.parse::<usize>().ok());
+    Ok(page::layout(
+        &ctx,
+        "Reminder/recall",
+        html! {
+            @if let Some(n) = recorded { p.ok role="status" { "Recorded " (n) " notice(s) as sent." } }
+            (filters("/reports/recall", &run.scope, Some(&run.cohort), &p, extra))
+            p { strong { (entries.len()) } " patient(s) due between " (run.query.from) " and " (run.query.to)
+                @if run.query.include_overdue { " or overdue" } " as of " (run.cohort.as_of) " · " (run.scope.label) "." }
+            (downloads(&p, "/reports/recall", &[("recall", "mailing and phone list")]))
+            @if !entries.is_empty() {
+                form.card.inline method="post" action="/reports/recall" {
+                    (csrf_field(&ctx))
+                    (p.hidden())
+                    (select_field("method", "Record these notices as sent by",
+                        NOTICE_METHODS.iter().map(|m| (*m, m.to_string())), "letter"))
+                    button type="submit" { "Record " (entries.len()) " notice(s)" }
+                }
+                table {
+                    thead { tr { th { "Patient" } th { "Born" } th { "Clinic" } th { "Guardian" } th { "Phone" } th { "Address" } th { "Due" } } }
+                    tbody { @for e in &entries { tr {
+                        (child_cells(&e.child))
+                        td { (e.guardian.clone().unwrap_or_default()) }
+                        td { (e.phone.clone().unwrap_or_default()) }
+                        td { (e.address.clone().unwrap_or_default()) }
+                        td { (due_text(e)) }
+                    } } }
+                }
+            }
+        },
+    )
+    .into_response())
+}
+
+/// Records that the listed patients were sent a notice: re-runs the same query (so the
+/// recorded list is what the page showed) and stores the notices in one transaction.
+pub async fn record_recall(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let p = Params(form);
+    ctx.require(Action::ReportReminderRecall)?;
+    ctx.check_csrf(p.get("csrf").unwrap_or(""))?;
+    let method = p.get("method").unwrap_or("").to_lowercase();
+    if !NOTICE_METHODS.contains(&method.as_str()) {
+        return Err(AppError::BadRequest(format!(
+            "Unknown notice method {method:?}; choose letter, phone, text or email."
+        )));
+    }
+    let scope = load_scope(&state, &ctx, Action::ReportReminderRecall, &p).await?;
+    let run = recall_run(&ctx, scope, &p)?;
+    let entries = recall_entries(&state, &run).await?;
+    let sent_by = ctx.actor();
+    let where_ = run.scope.recorded_scope();
+    let notices: Vec<RecallNotice> = entries
+        .iter()
+        .filter_map(|e| {
+            Some(RecallNotice {
+                patient: e.child.id?,
+                sent_on: ctx.now.date(),
+                method: method.clone(),
+                vaccine_groups: e.due.iter().map(|g| g.vaccine_group.clone()).collect(),
+                sent_by: sent_by.clone(),
+                scope: where_.clone(),
+            })
+        })
+        .collect();
+    let n = notices.len();
+    state
+        .db(move |s| Ok(s.record_recall_notices(&notices)?))
+        .await?;
+    let n = n.to_string();
+    Ok(Redirect::to(&p.link("/reports/recall", &[("recorded", &n)])).into_response())
+}
+
+// ---------------------------------------------------------------- DQA
+
+/// Whether the user sees a facility's interface activity: a clinic user their acting
+/// clinic's; others the clinics the matrix lets them see (the state also sees messages
+/// from senders that are no registered clinic, which it must follow up).
+fn facility_visible(ctx: &Ctx, clinics: &[Clinic], facility: &str) -> bool {
+    match &ctx.acting {
+        Acting::Clinic(c) => c.pin.as_str().eq_ignore_ascii_case(facility),
+        Acting::Nowhere => false,
+        Acting::Jurisdiction(_) | Acting::State => {
+            match clinics
+                .iter()
+                .find(|c| c.pin.as_str().eq_ignore_ascii_case(facility))
+            {
+                Some(c) => can(
+                    &ctx.user,
+                    Target::Clinic {
+                        pin: &c.pin,
+                        county: c.county,
+                    },
+                    Action::ReportDqa,
+                ),
+                None => can(&ctx.user, Target::State, Action::ReportDqa),
+            }
+        }
+    }
+}
+
+pub async fn dqa(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::ReportDqa)?;
+    let p = Params(q);
+    let to = p.date("to")?.unwrap_or(ctx.now.date());
+    let from = p.date("from")?.unwrap_or(to - Days::new(30));
+    if from > to {
+        return Err(AppError::BadRequest(format!(
+            "The period starts ({from}) after it ends ({to})."
+        )));
+    }
+    let wanted = p.get("clinic").map(ClinicPin::new).transpose()?;
+    let ctx2 = ctx.clone();
+    let (clinics, activity, errors) = state
+        .db(move |s| {
+            let clinics = s.clinics()?;
+            let keep = |f: &str| {
+                facility_visible(&ctx2, &clinics, f)
+                    && wanted
+                        .as_ref()
+                        .is_none_or(|w| w.as_str().eq_ignore_ascii_case(f))
+            };
+            let activity: Vec<ActivityRow> = s
+                .interface_activity(from, to)?
+                .into_iter()
+                .filter(|r| keep(&r.facility))
+                .collect();
+            let errors: Vec<ErrorCodeRow> = s
+                .interface_error_counts(from, to)?
+                .into_iter()
+                .filter(|r| keep(&r.facility))
+                .collect();
+            Ok((clinics, activity, errors))
+        })
+        .await?;
+    if p.csv() {
+        return match p.get("table") {
+            Some("errors") => csv_download(
+                "dqa-errors.csv",
+                &[
+                    "facility",
+                    "day",
+                    "severity",
+                    "hl7_0357",
+                    "application_code",
+                    "count",
+                ],
+                errors.iter().map(|r| {
+                    vec![
+                        r.facility.clone(),
+                        r.day.to_string(),
+                        r.severity.clone(),
+                        r.hl7_code.clone(),
+                        r.app_code.clone().unwrap_or_default(),
+                        r.count.to_string(),
+                    ]
+                }),
+            ),
+            _ => csv_download(
+                "dqa-activity.csv",
+                &[
+                    "facility",
+                    "day",
+                    "received",
+                    "accepted_AA",
+                    "errors_AE",
+                    "rejected_AR",
+                    "with_warnings",
+                    "late_reports",
+                    "late_doses",
+                    "qa",
+                ],
+                activity.iter().map(|r| {
+                    vec![
+                        r.facility.clone(),
+                        r.day.to_string(),
+                        r.received.to_string(),
+                        r.accepted.to_string(),
+                        r.errors.to_string(),
+                        r.rejected.to_string(),
+                        r.with_warnings.to_string(),
+                        r.late_reports.to_string(),
+                        r.late_doses.to_string(),
+                        r.qa.to_string(),
+                    ]
+                }),
+            ),
+        };
+    }
+    let choices: Vec<&Clinic> = if ctx.clinic().is_some() {
+        Vec::new()
+    } else {
+        clinics
+            .iter()
+            .filter(|c| facility_visible(&ctx, &clinics, c.pin.as_str()))
+            .collect()
+    };
+    let received: u64 = activity.iter().map(|r| r.received).sum();
+    Ok(page::layout(
+        &ctx,
+        "DQA – Interface Activity",
+        html! {
+            form.card method="get" action="/reports/dqa" {
+                div.grid {
+                    (date_field("from", "From", &from.to_string(), false))
+                    (date_field("to", "To", &to.to_string(), false))
+                    @if !choices.is_empty() {
+                        (select_field("clinic", "Facility",
+                            std::iter::once(("", "All facilities in scope".to_string())).chain(
+                                choices.iter().map(|c| (c.pin.as_str(), format!("{} ({})", c.name, c.pin)))),
+                            p.get("clinic").unwrap_or("")))
+                    }
+                }
+                div.actions { button type="submit" { "Run report" } }
+            }
+            p { "Interface activity from " (from) " to " (to) " for " (page::acting_label(&ctx)) ": "
+                strong { (received) } " message(s) received. Late reports are doses reported more than 48 hours after they were given." }
+            @if activity.is_empty() {
+                p.notice { "No HL7 interface messages were received in this period." }
+            } @else {
+                table {
+                    thead { tr { th { "Facility" } th { "Day" } th { "Received" } th { "Accepted (AA)" } th { "Errors (AE)" }
+                        th { "Rejected (AR)" } th { "With warnings" } th { "Late reports" } th { "Late doses" } th { "In QA" } } }
+                    tbody { @for r in &activity { tr {
+                        td { (r.facility) } td { (r.day) } td { (r.received) } td { (r.accepted) } td { (r.errors) }
+                        td { (r.rejected) } td { (r.with_warnings) } td { (r.late_reports) } td { (r.late_doses) } td { (r.qa) }
+                    } } }
+                }
+            }
+            h2 { "Errors and warnings by code" }
+            @if errors.is_empty() { p.muted { "None." } } @else {
+                table {
+                    thead { tr { th { "Facility" } th { "Day" } th { "Severity" } th { "HL7 0357" } th { "Application code" } th { "Count" } } }
+                    tbody { @for r in &errors { tr {
+                        td { (r.facility) } td { (r.day) } td { (r.severity) } td { (r.hl7_code) }
+                        td { (r.app_code.clone().unwrap_or_default()) } td { (r.count) }
+                    } } }
+                }
+            }
+            (downloads(&p, "/reports/dqa", &[("activity", "activity"), ("errors", "error codes")]))
+        },
+    )
+    .into_response())
+}

@@ -1,0 +1,761 @@
+//! Reports and Inventory pages against the real router and a real SQLite database seeded
+//! with synthetic children (`ctwiz_core::synth`): who may open each page, the numbers
+//! it shows (compared with the report engine run directly), county scoping for health
+//! departments, CSV downloads, reconciliation, and the public vaccine order cycle.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::{NaiveDate, Timelike};
+use common::{fixture, session, store, user, Fixture};
+use ctwiz_core::access::{Action, Role};
+use ctwiz_core::ids::{ClinicPin, LotNumber};
+use ctwiz_core::ordering::OrderStatus;
+use ctwiz_core::org::County;
+use ctwiz_core::synth::{self, SynthConfig};
+use ctwiz_forecast::assessment::coverage::{Context, Series};
+use ctwiz_forecast::assessment::{run, Cohort};
+use ctwiz_store::interface::{
+    AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
+};
+use ctwiz_store::{Interface, InventoryStore, PatientStore, RecallStore, SqliteStore};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    content_type: String,
+    body: String,
+}
+
+async fn send(f: &Fixture, req: Request<Body>) -> Reply {
+    let res = ctwiz_web::router(f.state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let header_text = |k: header::HeaderName| {
+        res.headers()
+            .get(k)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let location = header_text(header::LOCATION);
+    let content_type = header_text(header::CONTENT_TYPE).unwrap_or_default();
+    let body =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Reply {
+        status,
+        location,
+        content_type,
+        body,
+    }
+}
+
+async fn get(f: &Fixture, path: &str, cookie: &str) -> Reply {
+    send(
+        f,
+        Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    send(
+        f,
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The fixture plus 600 synthetic children of its two clinics (CT00001 in Hartford
+/// County, CT00002 in New London), histories up to today.
+fn seeded() -> Fixture {
+    let f = fixture();
+    let cfg = SynthConfig {
+        children: 600,
+        clinics: 2,
+        seed: 42,
+        as_of: today(),
+    };
+    let batch: Vec<_> = (0..cfg.children)
+        .map(|i| {
+            let c = synth::child(&cfg, i);
+            (c.patient, c.doses)
+        })
+        .collect();
+    store(&f).create_patients_with_doses(&batch).unwrap();
+    f
+}
+
+/// The childhood coverage cohort size, straight from the engine (what the page must say).
+fn cohort_size(f: &Fixture, clinics: Option<Vec<ClinicPin>>, counties: Option<Vec<County>>) -> u64 {
+    let s = store(f);
+    let cohort = Cohort {
+        as_of: today(),
+        min_age_months: 24,
+        max_age_months: 35,
+        clinics,
+        counties,
+    };
+    let ctx = Context {
+        engine: f.state.engine(),
+        codes: f.state.codes(),
+    };
+    let r = run::coverage(&ctx, Series::Childhood, &cohort, |cb| {
+        s.for_each_chunk(Some(cohort.dob_range()), 4096, &mut |chunk| {
+            cb(chunk);
+            Ok(())
+        })
+    })
+    .unwrap();
+    r.total.children
+}
+
+fn csv_rows(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(body.as_bytes());
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn signed_in(f: &Fixture, role: Role, name: &str) -> (String, String) {
+    let (id, _) = user(f, role, name, true);
+    session(f, id)
+}
+
+#[tokio::test]
+async fn every_role_against_every_report_and_inventory_page() {
+    let f = seeded();
+    let pages: [(&str, &[Action]); 10] = [
+        (
+            "/reports",
+            &[
+                Action::ReportCoverage,
+                Action::ReportReminderRecall,
+                Action::ReportDqa,
+            ],
+        ),
+        ("/reports/coverage", &[Action::ReportCoverage]),
+        (
+            "/reports/coverage?series=adolescent",
+            &[Action::ReportCoverage],
+        ),
+        ("/reports/compliancy", &[Action::ReportCoverage]),
+        ("/reports/cleanup", &[Action::ReportCoverage]),
+        ("/reports/recall", &[Action::ReportReminderRecall]),
+        ("/reports/dqa", &[Action::ReportDqa]),
+        ("/inventory", &[Action::InventoryView]),
+        ("/inventory/orders", &[Action::InventoryView]),
+        ("/inventory/report", &[Action::InventoryView]),
+    ];
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let (cookie, _) = signed_in(&f, role, &format!("user{i}"));
+        for (path, actions) in pages {
+            let allowed = actions.iter().any(|a| role.allows(*a));
+            let r = get(&f, path, &cookie).await;
+            let want = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status, want, "{role:?} GET {path}: {}", r.body);
+            if !allowed {
+                assert!(
+                    !r.body.contains("/patients/"),
+                    "{role:?} {path} leaked patient links"
+                );
+            }
+        }
+        // The reconciliation screen and the forms change stock: InventoryEdit only.
+        let r = get(&f, "/inventory/reconcile", &cookie).await;
+        let want = if role.allows(Action::InventoryEdit) {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{role:?} GET /inventory/reconcile");
+    }
+}
+
+#[tokio::test]
+async fn coverage_shows_the_engines_numbers_per_scope() {
+    let f = seeded();
+    // State: the whole cohort, with a clinic table and an inline chart.
+    let (cookie, _) = signed_in(&f, Role::StateAdmin, "statey");
+    let all = cohort_size(&f, None, None);
+    assert!(all > 10, "the synthetic population has 2-year-olds ({all})");
+    let r = get(&f, "/reports/coverage", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains(&format!("<strong>{all}</strong> children aged 24–35")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<svg"), "inline chart");
+    assert!(r.body.contains("4:3:1:3:3:1:4"));
+    assert!(r.body.contains("CT00001") && r.body.contains("CT00002"));
+    assert!(r.body.contains("/patients/"), "children behind are listed");
+
+    // A clinic user: their clinic's children only.
+    let (cookie, _) = signed_in(&f, Role::PrimaryVaccineCoordinator, "coord");
+    let mine = cohort_size(&f, Some(vec![f.home.clone()]), None);
+    let r = get(&f, "/reports/coverage", &cookie).await;
+    assert!(r
+        .body
+        .contains(&format!("<strong>{mine}</strong> children aged")));
+    assert!(!r.body.contains("CT00002"), "another clinic's row");
+    let r = get(&f, "/reports/coverage?clinic=CT00002", &cookie).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // CSV: one row per measure, numbers that parse.
+    let (cookie, _) = signed_in(&f, Role::StateAdmin, "statecsv");
+    let r = get(&f, "/reports/coverage?format=csv", &cookie).await;
+    assert!(r.content_type.starts_with("text/csv"));
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head, ["measure", "children_met", "cohort", "percent"]);
+    assert_eq!(rows.len(), Series::Childhood.measures().len());
+    for row in &rows {
+        assert_eq!(row[2], all.to_string());
+        let pct: f64 = row[3].parse().unwrap();
+        assert!((0.0..=100.0).contains(&pct));
+    }
+    let r = get(&f, "/reports/coverage?format=csv&table=clinics", &cookie).await;
+    let (_, rows) = csv_rows(&r.body);
+    let sum: u64 = rows.iter().map(|r| r[1].parse::<u64>().unwrap()).sum();
+    assert_eq!(sum, all);
+    let r = get(&f, "/reports/cleanup?format=csv", &cookie).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head[0], "patient_id");
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| !r[5].is_empty()),
+        "each child says what is missing"
+    );
+    let r = get(&f, "/reports/compliancy?format=csv", &cookie).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(
+        head,
+        [
+            "clinic",
+            "children_8m",
+            "utd_8m_percent",
+            "children_20m",
+            "utd_20m_percent"
+        ]
+    );
+    assert_eq!(rows.last().unwrap()[0], "All");
+    let r = get(&f, "/reports/recall?format=csv", &cookie).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head.last().unwrap(), "due");
+    assert!(!rows.is_empty(), "someone is due or overdue");
+}
+
+#[tokio::test]
+async fn health_department_reports_stay_in_its_county() {
+    let f = seeded();
+    let (cookie, _) = signed_in(&f, Role::HealthDepartmentReadOnly, "hdept");
+    let hartford = cohort_size(&f, None, Some(vec![County::Hartford]));
+    let all = cohort_size(&f, None, None);
+    assert!(hartford > 0 && hartford < all);
+    let r = get(&f, "/reports/coverage", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains(&format!("<strong>{hartford}</strong> children aged")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Hartford County"));
+    // Every child on the clean-up list lives in Hartford County.
+    let r = get(&f, "/reports/cleanup?format=csv", &cookie).await;
+    let (head, rows) = csv_rows(&r.body);
+    let county = head.iter().position(|h| h == "county").unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[county] == "Hartford"), "{rows:?}");
+    let r = get(&f, "/reports/recall?format=csv", &cookie).await;
+    let (_, rows) = csv_rows(&r.body);
+    assert!(rows.iter().all(|r| r[county] == "Hartford"));
+    // Another county, or a clinic outside the county, is refused.
+    for path in [
+        "/reports/coverage?county=New%20London",
+        "/reports/coverage?clinic=CT00002",
+        "/reports/cleanup?county=Fairfield",
+        "/reports/recall?clinic=CT00002",
+    ] {
+        let r = get(&f, path, &cookie).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!r.body.contains("/patients/"));
+    }
+    // Its own county's clinic is fine.
+    let r = get(&f, "/reports/coverage?clinic=CT00001", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Inventory of a clinic in another county is refused too.
+    let r = get(&f, "/inventory?pin=CT00002", &cookie).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = get(&f, "/inventory?pin=CT00001", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("DT123A"));
+}
+
+fn log_entry(facility: &str, result: AckResult, errors: Vec<LoggedError>) -> MessageLogEntry {
+    let at = chrono::Utc::now().naive_utc().with_nanosecond(0).unwrap();
+    MessageLogEntry {
+        facility: facility.into(),
+        clinic: ClinicPin::new(facility).ok(),
+        message_type: "VXU^V04".into(),
+        control_id: format!("{facility}-{}", at.and_utc().timestamp_subsec_micros()),
+        result,
+        mode: InterfaceStatus::Production,
+        interface: Interface::Soap,
+        received_at: at,
+        processed_at: at,
+        patient: None,
+        doses: 1,
+        late_doses: 0,
+        errors,
+    }
+}
+
+#[tokio::test]
+async fn dqa_lists_interface_activity_per_facility_in_scope() {
+    let f = fixture();
+    {
+        let s = store(&f);
+        s.log_message(&log_entry("CT00001", AckResult::Accepted, vec![]))
+            .unwrap();
+        let err = LoggedError {
+            severity: "E".into(),
+            hl7_code: "101".into(),
+            app_code: Some("2".into()),
+            location: "RXA-5".into(),
+            text: "missing vaccine code".into(),
+        };
+        s.log_message(&log_entry("CT00002", AckResult::Error, vec![err]))
+            .unwrap();
+    }
+    let (state, _) = signed_in(&f, Role::StateAdmin, "stated");
+    let r = get(&f, "/reports/dqa", &state).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CT00001") && r.body.contains("CT00002"));
+    let r = get(&f, "/reports/dqa?format=csv&table=errors", &state).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head[3], "hl7_0357");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0][0].as_str(), rows[0][3].as_str()),
+        ("CT00002", "101")
+    );
+    let r = get(&f, "/reports/dqa?format=csv", &state).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head[2], "received");
+    assert_eq!(rows.len(), 2);
+
+    // The clinic's interface staff and the Hartford health department: CT00001 only.
+    for (role, name) in [
+        (Role::ClinicAccessDqaInterface, "dqa"),
+        (Role::HealthDepartmentReadOnly, "hdd"),
+    ] {
+        let (cookie, _) = signed_in(&f, role, name);
+        let r = get(&f, "/reports/dqa?format=csv", &cookie).await;
+        let (_, rows) = csv_rows(&r.body);
+        assert_eq!(rows.len(), 1, "{role:?}");
+        assert_eq!(rows[0][0], "CT00001");
+        let r = get(&f, "/reports/dqa", &cookie).await;
+        assert!(!r.body.contains("CT00002"), "{role:?}");
+    }
+}
+
+#[tokio::test]
+async fn recall_notices_are_recorded_as_sent() {
+    let f = seeded();
+    let (cookie, csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "coordr");
+    let r = get(&f, "/reports/recall?format=csv", &cookie).await;
+    let (_, rows) = csv_rows(&r.body);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[3] == "CT00001"), "own clinic only");
+    let first: i64 = rows[0][0].parse().unwrap();
+    // Without the CSRF token nothing is recorded.
+    let r = post(&f, "/reports/recall", &cookie, &[("method", "letter")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let s = store(&f);
+    assert_eq!(
+        s.last_recall_notice(ctwiz_core::ids::PatientId(first))
+            .unwrap(),
+        None
+    );
+    let r = post(
+        &f,
+        "/reports/recall",
+        &cookie,
+        &[("csrf", &csrf), ("method", "letter")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.location.unwrap();
+    assert!(to.contains(&format!("recorded={}", rows.len())), "{to}");
+    assert_eq!(
+        s.last_recall_notice(ctwiz_core::ids::PatientId(first))
+            .unwrap(),
+        Some(today())
+    );
+    let r = get(&f, &to, &cookie).await;
+    assert!(r
+        .body
+        .contains(&format!("Recorded {} notice(s)", rows.len())));
+    // An unknown method is refused.
+    let r = post(
+        &f,
+        "/reports/recall",
+        &cookie,
+        &[("csrf", &csrf), ("method", "pigeon")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+fn on_hand(s: &SqliteStore, lot: i64) -> i64 {
+    s.lot(lot).unwrap().unwrap().on_hand
+}
+
+#[tokio::test]
+async fn stock_forms_refuse_clearly_and_store_nothing() {
+    let f = fixture();
+    let s = store(&f);
+    let (cookie, csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "coordw");
+    let lot = f.lot.to_string();
+    let r = get(&f, "/inventory", &cookie).await;
+    assert!(r.body.contains("DT123A") && r.body.contains("name=\"csrf\""));
+    // More than on hand: refused with the quantities, nothing stored.
+    let r = post(
+        &f,
+        "/inventory/waste",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("lot_id", &lot),
+            ("doses", "12"),
+            ("kind", "waste"),
+            ("reason", "broken-vial"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("only 10 on hand"), "{}", r.body);
+    assert_eq!(on_hand(&s, f.lot), 10);
+    let r = post(
+        &f,
+        "/inventory/waste",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("lot_id", &lot),
+            ("doses", "2"),
+            ("kind", "return"),
+            ("reason", "spoiled"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(on_hand(&s, f.lot), 8);
+    // Receiving a new lot, then a transfer of part of it.
+    let r = post(
+        &f,
+        "/inventory/receive",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("cvx", "03"),
+            ("lot", "MMR77"),
+            ("expiration", "2099-06-30"),
+            ("doses", "20"),
+            ("funding", "public"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mmr = s
+        .find_lot(&f.home, &LotNumber::new("MMR77").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(mmr.on_hand, 20);
+    let mmr_id = mmr.lot.id.unwrap().to_string();
+    let r = post(
+        &f,
+        "/inventory/transfer",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("lot_id", &mmr_id),
+            ("to", "CT00002"),
+            ("doses", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(on_hand(&s, mmr.lot.id.unwrap()), 15);
+    assert_eq!(s.lots(&f.other).unwrap()[0].on_hand, 5);
+    // A bad date is refused before anything is written.
+    let r = post(
+        &f,
+        "/inventory/receive",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("cvx", "03"),
+            ("lot", "BAD1"),
+            ("expiration", "next year"),
+            ("doses", "20"),
+            ("funding", "public"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("not a date"));
+    assert!(s
+        .find_lot(&f.home, &LotNumber::new("BAD1").unwrap())
+        .unwrap()
+        .is_none());
+    // Read-only clinic access may not change stock; a missing token is refused.
+    let (ro, ro_csrf) = signed_in(&f, Role::ClinicAccess, "reader");
+    let fields = [
+        ("csrf", ro_csrf.as_str()),
+        ("lot_id", lot.as_str()),
+        ("doses", "1"),
+        ("kind", "waste"),
+        ("reason", "lost"),
+    ];
+    let r = post(&f, "/inventory/waste", &ro, &fields).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(&f, "/inventory/waste", &cookie, &fields[1..]).await;
+    assert!(r.status.is_client_error());
+    assert_eq!(on_hand(&s, f.lot), 8);
+    // The movement report shows it all and its CSV parses.
+    let r = get(&f, "/inventory/report?format=csv", &cookie).await;
+    let (head, rows) = csv_rows(&r.body);
+    assert_eq!(head[4], "kind");
+    let kinds: Vec<&str> = rows.iter().map(|r| r[4].as_str()).collect();
+    for k in ["receive", "return", "transfer-out"] {
+        assert!(kinds.contains(&k), "{kinds:?}");
+    }
+    assert!(rows.iter().all(|r| r[0] == "CT00001"), "own clinic only");
+}
+
+#[tokio::test]
+async fn reconciliation_needs_a_reason_for_a_difference() {
+    let f = fixture();
+    let s = store(&f);
+    let (cookie, csrf) = signed_in(&f, Role::BackupVaccineCoordinator, "backup");
+    let r = get(&f, "/inventory/reconcile", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let count = format!("count_{}", f.lot);
+    let computed = format!("computed_{}", f.lot);
+    let reason = format!("reason_{}", f.lot);
+    assert!(r.body.contains(&count));
+    let r = post(
+        &f,
+        "/inventory/reconcile",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            (&count, "7"),
+            (&computed, "10"),
+            (&reason, ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("needs a reason"), "{}", r.body);
+    assert!(r.body.contains("value=\"7\""), "the count is kept");
+    assert_eq!(on_hand(&s, f.lot), 10);
+    let r = post(
+        &f,
+        "/inventory/reconcile",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            (&count, "7"),
+            (&computed, "10"),
+            (&reason, "3 doses given, not recorded"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(on_hand(&s, f.lot), 7);
+    // A count equal to the books needs no reason.
+    let r = post(
+        &f,
+        "/inventory/reconcile",
+        &cookie,
+        &[("csrf", &csrf), (&count, "7"), (&computed, "7")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(on_hand(&s, f.lot), 7);
+    let kinds: Vec<&str> = s
+        .movements(f.lot)
+        .unwrap()
+        .iter()
+        .map(|(_, _, m)| m.kind())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "reconcile").count(), 2);
+}
+
+#[tokio::test]
+async fn order_cycle_create_approve_with_change_receive() {
+    let f = fixture();
+    let s = store(&f);
+    let (clinic, clinic_csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "orderer");
+    let (state, state_csrf) = signed_in(&f, Role::StateAdmin, "approver");
+    let r = get(&f, "/inventory/orders", &clinic).await;
+    assert!(r.body.contains("New public vaccine order"), "{}", r.body);
+    assert!(
+        r.body.contains("qty_20"),
+        "a suggestion line per stocked vaccine"
+    );
+    // Create: 100 DTaP and 30 MMR.
+    let r = post(
+        &f,
+        "/inventory/orders",
+        &clinic,
+        &[
+            ("csrf", &clinic_csrf),
+            ("qty_20", "100"),
+            ("extra_cvx", "03"),
+            ("extra_qty", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let pending = s.orders(Some(&f.home), Some(OrderStatus::Pending)).unwrap();
+    assert_eq!(pending.len(), 1);
+    let id = pending[0].id.unwrap();
+    // The clinic cannot approve its own order.
+    let r = post(
+        &f,
+        &format!("/inventory/orders/{id}/approve"),
+        &clinic,
+        &[("csrf", &clinic_csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The state sees it; changing a quantity without a note is refused.
+    let r = get(&f, "/inventory/orders", &state).await;
+    assert!(r.body.contains(&format!("Order {id}")), "{}", r.body);
+    let approve = format!("/inventory/orders/{id}/approve");
+    let r = post(
+        &f,
+        &approve,
+        &state,
+        &[("csrf", &state_csrf), ("qty_20", "50"), ("qty_03", "30")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("needs a note"), "{}", r.body);
+    assert_eq!(s.order(id).unwrap().unwrap().status, OrderStatus::Pending);
+    let r = post(
+        &f,
+        &approve,
+        &state,
+        &[
+            ("csrf", &state_csrf),
+            ("qty_20", "50"),
+            ("qty_03", "30"),
+            ("note", "DTaP allocation limited this month"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let o = s.order(id).unwrap().unwrap();
+    assert_eq!(o.status, OrderStatus::Approved);
+    assert_eq!(o.lines[0].approved, Some(50));
+    // The clinic sees the decision and receives the shipment.
+    let r = get(&f, "/inventory/orders", &clinic).await;
+    assert!(r.body.contains("DTaP allocation limited this month"));
+    assert!(r.body.contains("Receive the shipment"));
+    let r = post(
+        &f,
+        &format!("/inventory/orders/{id}/receive"),
+        &clinic,
+        &[
+            ("csrf", &clinic_csrf),
+            ("lot_20", "SHIP20"),
+            ("exp_20", "2099-01-31"),
+            ("doses_20", "50"),
+            ("lot_03", "SHIP03"),
+            ("exp_03", "2099-02-28"),
+            ("doses_03", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(s.order(id).unwrap().unwrap().status, OrderStatus::Received);
+    let lots = s.lots(&f.home).unwrap();
+    let held = |n: &str| {
+        lots.iter()
+            .find(|l| l.lot.lot_number.as_str() == n)
+            .map(|l| l.on_hand)
+    };
+    assert_eq!(held("SHIP20"), Some(50));
+    assert_eq!(held("SHIP03"), Some(30));
+    // Rejecting needs a reason.
+    let r = post(
+        &f,
+        "/inventory/orders",
+        &clinic,
+        &[("csrf", &clinic_csrf), ("qty_20", "10")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let second = s.orders(Some(&f.home), Some(OrderStatus::Pending)).unwrap()[0]
+        .id
+        .unwrap();
+    let reject = format!("/inventory/orders/{second}/reject");
+    let r = post(&f, &reject, &state, &[("csrf", &state_csrf)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = post(
+        &f,
+        &reject,
+        &state,
+        &[("csrf", &state_csrf), ("note", "Enough stock on hand")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.order(second).unwrap().unwrap().status,
+        OrderStatus::Rejected
+    );
+    // An empty order is refused with the core's reason.
+    let r = post(&f, "/inventory/orders", &clinic, &[("csrf", &clinic_csrf)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("at least one vaccine"));
+}
