@@ -9,7 +9,7 @@
 //! (nothing stored).
 
 use crate::error::AppError;
-use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field};
+use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field, Bell};
 use crate::patients::vaccine_name;
 use crate::reports::csv_download;
 use crate::session::{Acting, Ctx};
@@ -26,7 +26,7 @@ use ctwiz_core::ordering::{
     stock_alerts, suggested_quantity, OrderStatus, StockAlert, VaccineOrder,
 };
 use ctwiz_core::org::Clinic;
-use ctwiz_store::{InventoryStore, LotStock, OrgStore, StoreError};
+use ctwiz_store::{InventoryStore, LotStock, OrgStore, SqliteStore, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::future::Future;
@@ -116,11 +116,7 @@ fn whole_number(what: &str, v: &str) -> Result<i64, AppError> {
 }
 
 /// A lot of the clinic, or 404 (a lot of another clinic is not found either).
-fn clinic_lot(
-    s: &ctwiz_store::SqliteStore,
-    clinic: &Clinic,
-    lot_id: i64,
-) -> Result<LotStock, AppError> {
+fn clinic_lot(s: &SqliteStore, clinic: &Clinic, lot_id: i64) -> Result<LotStock, AppError> {
     s.lot(lot_id)?
         .filter(|l| l.lot.clinic == clinic.pin)
         .ok_or_else(|| AppError::NotFound(format!("Lot {lot_id} at {}", clinic.pin)))
@@ -145,6 +141,55 @@ fn alert_list(alerts: &[StockAlert]) -> Markup {
 pub fn alerts_for(lots: &[LotStock], today: NaiveDate) -> Vec<StockAlert> {
     let pairs: Vec<(Lot, i64)> = lots.iter().map(|l| (l.lot.clone(), l.on_hand)).collect();
     stock_alerts(&pairs, today, LOW_STOCK)
+}
+
+/// How long a rejected order stays on the bell (there is no "seen" mark).
+const REJECTION_DAYS: u64 = 30;
+
+/// The notification bell for where the user acts (`None` without inventory access):
+/// the acting clinic's stock alerts and its order decisions to act on (approved
+/// shipments to receive, recent rejections), and for approvers the pending orders.
+pub fn bell(s: &SqliteStore, ctx: &Ctx) -> Result<Option<Bell>, AppError> {
+    if !ctx.can(Action::InventoryView) {
+        return Ok(None);
+    }
+    let mut b = Bell::default();
+    if let Some(c) = ctx.clinic() {
+        let today = ctx.now.date();
+        b.stock_alerts = alerts_for(&s.lots(&c.pin)?, today).len();
+        let recent = today - Days::new(REJECTION_DAYS);
+        b.order_decisions = s
+            .orders(Some(&c.pin), None)?
+            .iter()
+            .filter(|o| {
+                o.status == OrderStatus::Approved
+                    || (o.status == OrderStatus::Rejected && o.created_on >= recent)
+            })
+            .count();
+    }
+    if ctx.can(Action::OrderApprove) {
+        let clinics = s.clinics()?;
+        b.orders_to_decide = s
+            .orders(None, Some(OrderStatus::Pending))?
+            .iter()
+            .filter(|o| {
+                clinics
+                    .iter()
+                    .find(|c| c.pin == o.clinic)
+                    .is_some_and(|c| may(ctx, c, Action::OrderApprove))
+            })
+            .count();
+    }
+    Ok(Some(b))
+}
+
+/// Loads the bell on a blocking thread.
+pub async fn load_bell(state: &AppState, ctx: &Ctx) -> Result<Option<Bell>, AppError> {
+    if !ctx.can(Action::InventoryView) {
+        return Ok(None);
+    }
+    let ctx = ctx.clone();
+    state.db(move |s| bell(s, &ctx)).await
 }
 
 fn clinic_picker(action: &str, choices: &[Clinic], chosen: Option<&Clinic>) -> Markup {
@@ -247,7 +292,8 @@ async fn lots_page(
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v
     };
-    Ok(page::layout(
+    let bell = load_bell(state, ctx).await?;
+    Ok(page::layout_with_bell(
         ctx,
         "Inventory",
         html! {
@@ -310,6 +356,7 @@ async fn lots_page(
                 }
             }
         },
+        bell,
     ))
 }
 
@@ -576,7 +623,8 @@ async fn reconcile_screen(
         .filter(|c| may(ctx, c, Action::InventoryEdit))
         .collect();
     let entered = |key: String| sent.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
-    Ok(page::layout(
+    let bell = load_bell(state, ctx).await?;
+    Ok(page::layout_with_bell(
         ctx,
         "Inventory reconciliation",
         html! {
@@ -612,6 +660,7 @@ async fn reconcile_screen(
                 }
             }
         },
+        bell,
     ))
 }
 
@@ -810,7 +859,8 @@ async fn orders_page(
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v
     };
-    Ok(page::layout(
+    let bell = load_bell(state, ctx).await?;
+    Ok(page::layout_with_bell(
         ctx,
         "Vaccine orders",
         html! {
@@ -889,6 +939,7 @@ async fn orders_page(
                 }
             }
         },
+        bell,
     ))
 }
 

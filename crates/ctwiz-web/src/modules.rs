@@ -26,7 +26,8 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
         None
     };
     let links: Vec<_> = nav_links(&ctx).into_iter().skip(1).collect();
-    Ok(page::layout(
+    let bell = crate::inventory::load_bell(&state, &ctx).await?;
+    Ok(page::layout_with_bell(
         &ctx,
         "Home",
         html! {
@@ -39,6 +40,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
                 }
             }
         },
+        bell,
     ))
 }
 

@@ -101,8 +101,36 @@ pub fn nav_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
     links
 }
 
+/// What the notification bell counts where the user acts: the clinic's stock alerts
+/// (expired, expiring, low stock) and order decisions to act on, and for order
+/// approvers the orders waiting for a decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bell {
+    pub stock_alerts: usize,
+    pub order_decisions: usize,
+    pub orders_to_decide: usize,
+}
+
+impl Bell {
+    pub fn total(&self) -> usize {
+        self.stock_alerts + self.order_decisions + self.orders_to_decide
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} stock alert(s), {} order decision(s), {} order(s) to decide",
+            self.stock_alerts, self.order_decisions, self.orders_to_decide
+        )
+    }
+}
+
 /// The signed-in page shell.
 pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    layout_with_bell(ctx, title, body, None)
+}
+
+/// The page shell with the notification bell (pages that loaded its counts).
+pub fn layout_with_bell(ctx: &Ctx, title: &str, body: Markup, bell: Option<Bell>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -111,6 +139,12 @@ pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "CT WiZ" span.sub { "Immunization Information System" } }
                     div.who {
+                        @if let Some(b) = bell.filter(|b| b.total() > 0) {
+                            a.bell href=(if b.orders_to_decide > 0 { "/inventory/orders" } else { "/inventory" })
+                                title=(b.summary()) aria-label=(format!("Notifications: {}", b.summary())) {
+                                "🔔 " span.badge { (b.total()) }
+                            }
+                        }
                         span.user { (ctx.user.full_name) " · " (role_label(ctx)) }
                         @if ctx.clinic_choices.len() > 1 {
                             form.inline method="post" action="/choose-clinic" {

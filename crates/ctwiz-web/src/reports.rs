@@ -415,7 +415,7 @@ async fn run_coverage(
 
 // ---------------------------------------------------------------- index
 
-pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
+pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
     let reports: [(Action, &str, &str, &str); 5] = [
         (
             Action::ReportCoverage,
@@ -451,7 +451,8 @@ pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
     if !reports.iter().any(|(a, ..)| ctx.can(*a)) {
         return Err(AppError::Forbidden);
     }
-    Ok(page::layout(
+    let bell = crate::inventory::load_bell(&state, &ctx).await?;
+    Ok(page::layout_with_bell(
         &ctx,
         "Reports",
         html! {
@@ -467,6 +468,7 @@ pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
                 p { a href="/inventory/report" { "Inventory movement report" } }
             }
         },
+        bell,
     ))
 }
 

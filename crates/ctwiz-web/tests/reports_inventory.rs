@@ -509,6 +509,29 @@ async fn stock_forms_refuse_clearly_and_store_nothing() {
         .unwrap();
     assert_eq!(mmr.on_hand, 20);
     let mmr_id = mmr.lot.id.unwrap().to_string();
+    let r = get(&f, "/", &cookie).await;
+    // 8 doses of DTaP left: low stock.
+    assert!(r.body.contains("1 stock alert(s)"), "{}", r.body);
+    let soon = (today() + chrono::Days::new(20)).to_string();
+    let r = post(
+        &f,
+        "/inventory/receive",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("cvx", "03"),
+            ("lot", "SOON1"),
+            ("expiration", &soon),
+            ("doses", "20"),
+            ("funding", "private"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = get(&f, "/", &cookie).await;
+    assert!(r.body.contains("2 stock alert(s)"), "{}", r.body);
+    let r = get(&f, "/inventory", &cookie).await;
+    assert!(r.body.contains("SOON1") && r.body.contains("expires on"));
     let r = post(
         &f,
         "/inventory/transfer",
@@ -659,6 +682,11 @@ async fn order_cycle_create_approve_with_change_receive() {
     let pending = s.orders(Some(&f.home), Some(OrderStatus::Pending)).unwrap();
     assert_eq!(pending.len(), 1);
     let id = pending[0].id.unwrap();
+    // The state's bell counts the order to decide; the clinic has no decision yet.
+    let r = get(&f, "/", &state).await;
+    assert!(r.body.contains("1 order(s) to decide"), "{}", r.body);
+    let r = get(&f, "/", &clinic).await;
+    assert!(!r.body.contains("1 order decision(s)"));
     // The clinic cannot approve its own order.
     let r = post(
         &f,
@@ -702,6 +730,8 @@ async fn order_cycle_create_approve_with_change_receive() {
     let r = get(&f, "/inventory/orders", &clinic).await;
     assert!(r.body.contains("DTaP allocation limited this month"));
     assert!(r.body.contains("Receive the shipment"));
+    let r = get(&f, "/", &clinic).await;
+    assert!(r.body.contains("1 order decision(s)"), "{}", r.body);
     let r = post(
         &f,
         &format!("/inventory/orders/{id}/receive"),
