@@ -127,6 +127,8 @@ pub trait WebStore {
     /// Newest first.
     fn outbox(&self, limit: u32) -> Result<Vec<OutboxEmail>>;
     fn mark_email_sent(&self, id: i64, at: NaiveDateTime) -> Result<()>;
+    /// Mail not yet handed to an SMTP server, oldest first.
+    fn unsent_emails(&self, limit: u32) -> Result<Vec<OutboxEmail>>;
     /// Usernames of accounts registered with this e-mail address (forgot-username).
     fn usernames_for_email(&self, email: &Email) -> Result<Vec<Username>>;
 

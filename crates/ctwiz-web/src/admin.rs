@@ -318,12 +318,13 @@ pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, A
         &ctx,
         "E-mail outbox",
         html! {
-            p.muted { "Without an SMTP server configured, e-mail stays here for the state team to forward." }
+            p.muted { "With an SMTP relay configured (ctwiz serve --smtp), mail is sent from here; without one it stays here for the state team to forward." }
             @if mails.is_empty() { p.muted { "No e-mail yet." } }
             @for m in &mails {
                 section.card {
                     h2 { (m.subject) }
-                    p.muted { "To " (m.to) " · " (m.created_at) }
+                    p.muted { "To " (m.to) " · queued " (m.created_at)
+                        @if let Some(at) = m.sent_at { " · sent " (at) } @else { " · not sent" } }
                     pre.mail { (m.body) }
                 }
             }

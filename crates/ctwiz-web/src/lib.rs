@@ -21,6 +21,7 @@ mod auth;
 mod certificate;
 mod error;
 mod inventory;
+mod mail;
 mod modules;
 mod page;
 mod patients;
@@ -30,6 +31,7 @@ mod session;
 mod state;
 
 pub use error::AppError;
+pub use mail::{deliver_outbox, SmtpConfig};
 pub use state::AppState;
 
 /// The form a session token takes in the database (tests and tools that create sessions).
@@ -53,6 +55,8 @@ pub struct WebConfig {
     pub db_path: PathBuf,
     /// Mark cookies `Secure`: set when the site is served over HTTPS (directly or by a proxy).
     pub secure_cookies: bool,
+    /// Deliver the e-mail outbox through this relay; without it mail stays in the outbox.
+    pub smtp: Option<SmtpConfig>,
 }
 
 impl WebConfig {
@@ -61,6 +65,7 @@ impl WebConfig {
             addr,
             db_path,
             secure_cookies: false,
+            smtp: None,
         }
     }
 }
@@ -72,6 +77,13 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", cfg.addr)))?;
     tracing::info!("ctwiz web listening on http://{}", cfg.addr);
+    if let Some(smtp) = cfg.smtp.clone() {
+        tokio::spawn(mail::run_delivery(
+            state.clone(),
+            smtp,
+            std::time::Duration::from_secs(15),
+        ));
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -15,6 +15,13 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (set when users reach the site over HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// SMTP relay (HOST:PORT) that delivers the e-mail outbox; without it mail stays in
+    /// the outbox, readable by state users.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    /// Sender address for e-mail sent through --smtp.
+    #[arg(long, default_value = "ctwiz@localhost")]
+    pub mail_from: String,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -39,6 +46,17 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     drop(store);
     let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
     cfg.secure_cookies = a.secure_cookies;
+    if let Some(relay) = &a.smtp {
+        let (host, port) = relay
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("--smtp {relay:?}: expected HOST:PORT"))?;
+        cfg.smtp = Some(ctwiz_web::SmtpConfig {
+            host,
+            port,
+            from: a.mail_from.clone(),
+        });
+    }
     println!(
         "Serving {} on http://{} (Ctrl-C stops)",
         path.display(),

@@ -55,6 +55,27 @@ fn request_from_row(r: &Row<'_>) -> Result<AccountRequest> {
     })
 }
 
+impl SqliteStore {
+    fn emails_where(&self, where_order: &str, limit: u32) -> Result<Vec<OutboxEmail>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT id, created_at, to_addr, subject, body, sent_at FROM outbox WHERE {where_order} LIMIT ?1"
+        ))?;
+        let mut rows = st.query([limit])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(OutboxEmail {
+                id: r.get(0)?,
+                created_at: codec::datetime(&r.get::<_, String>(1)?)?,
+                to: r.get(2)?,
+                subject: r.get(3)?,
+                body: r.get(4)?,
+                sent_at: opt_ts(r.get(5)?)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
 impl WebStore for SqliteStore {
     fn create_session(
         &self,
@@ -268,22 +289,11 @@ impl WebStore for SqliteStore {
     }
 
     fn outbox(&self, limit: u32) -> Result<Vec<OutboxEmail>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, created_at, to_addr, subject, body, sent_at FROM outbox ORDER BY id DESC LIMIT ?1",
-        )?;
-        let mut rows = st.query([limit])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(OutboxEmail {
-                id: r.get(0)?,
-                created_at: codec::datetime(&r.get::<_, String>(1)?)?,
-                to: r.get(2)?,
-                subject: r.get(3)?,
-                body: r.get(4)?,
-                sent_at: opt_ts(r.get(5)?)?,
-            });
-        }
-        Ok(out)
+        self.emails_where("1 ORDER BY id DESC", limit)
+    }
+
+    fn unsent_emails(&self, limit: u32) -> Result<Vec<OutboxEmail>> {
+        self.emails_where("sent_at IS NULL ORDER BY id", limit)
     }
 
     fn mark_email_sent(&self, id: i64, at: NaiveDateTime) -> Result<()> {

@@ -1,0 +1,126 @@
+//! Outbox delivery over real SMTP to a minimal relay run by the test.
+
+mod common;
+
+use common::{fixture, store};
+use ctwiz_core::ids::Email;
+use ctwiz_store::web::WebStore;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// Speaks just enough SMTP to accept messages; returns its port and what it received.
+fn relay() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut out) = conn else { return };
+            let Ok(input) = out.try_clone() else { return };
+            let mut lines = BufReader::new(input);
+            let _ = out.write_all(b"220 test relay\r\n");
+            let mut line = String::new();
+            let mut data: Option<String> = None;
+            while lines.read_line(&mut line).unwrap_or(0) > 0 {
+                let cmd = line.trim_end().to_string();
+                line.clear();
+                if let Some(d) = data.as_mut() {
+                    if cmd == "." {
+                        sink.lock().expect("lock").push(std::mem::take(d));
+                        data = None;
+                        let _ = out.write_all(b"250 queued\r\n");
+                    } else {
+                        d.push_str(&cmd);
+                        d.push('\n');
+                    }
+                    continue;
+                }
+                let verb = cmd
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" | "HELO" => b"250 test\r\n",
+                    "DATA" => {
+                        data = Some(String::new());
+                        b"354 go ahead\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = out.write_all(b"221 bye\r\n");
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                let _ = out.write_all(reply);
+            }
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn queued_mail_goes_out_through_the_relay_once() {
+    let f = fixture();
+    let s = store(&f);
+    let to = Email::new("pat@example.org").unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let now =
+        now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()));
+    s.queue_email(&to, "Your CT WiZ account: username", "Username: pat", now)
+        .unwrap();
+    s.queue_email(
+        &to,
+        "Your CT WiZ account: temporary password",
+        "Temporary password: x",
+        now,
+    )
+    .unwrap();
+    let (port, got) = relay();
+    let cfg = ctwiz_web::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        from: "ctwiz@dph.example.org".into(),
+    };
+    assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 2);
+    let messages = got.lock().unwrap().clone();
+    assert_eq!(messages.len(), 2);
+    assert!(
+        messages[0].contains("Subject: Your CT WiZ account: username")
+            && messages[0].contains("Username: pat")
+    );
+    assert!(s.unsent_emails(10).unwrap().is_empty());
+    assert!(s.outbox(10).unwrap().iter().all(|m| m.sent_at.is_some()));
+    // Nothing is sent twice.
+    assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_relay_leaves_mail_queued() {
+    let f = fixture();
+    let s = store(&f);
+    let now = chrono::Utc::now().naive_utc();
+    let now =
+        now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()));
+    s.queue_email(
+        &Email::new("pat@example.org").unwrap(),
+        "Hello",
+        "Body",
+        now,
+    )
+    .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = ctwiz_web::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        from: "ctwiz@dph.example.org".into(),
+    };
+    assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 0);
+    assert_eq!(s.unsent_emails(10).unwrap().len(), 1);
+}
