@@ -68,6 +68,7 @@ pub fn seed(store: &SqliteStore, a: &SeedArgs, show_progress: bool) -> CliResult
         as_of: a.as_of.unwrap_or_else(|| Local::now().date_naive()),
     };
     let start = Instant::now();
+    store.tune_for_bulk_load()?;
     for c in synth::clinics(&cfg) {
         if store.clinic(&c.pin)?.is_none() {
             store.add_clinic(&c)?;
