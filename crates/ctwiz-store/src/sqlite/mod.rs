@@ -110,7 +110,8 @@ impl SqliteStore {
     /// commit (a process crash still can't corrupt the database; only an OS crash can lose
     /// the last transactions) and a 256 MiB page cache.
     pub fn tune_for_bulk_load(&self) -> Result<()> {
-        self.conn.execute_batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")?;
+        self.conn
+            .execute_batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")?;
         Ok(())
     }
 
