@@ -11,7 +11,7 @@
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field, Bell};
 use crate::patients::vaccine_name;
-use crate::reports::csv_download;
+use crate::reports::{csv_download, parse_date};
 use crate::session::{Acting, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Days, Months, NaiveDate};
 use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding, WastageReason};
 use ctwiz_core::ordering::{
@@ -192,6 +193,22 @@ pub async fn load_bell(state: &AppState, ctx: &Ctx) -> Result<Option<Bell>, AppE
     state.db(move |s| bell(s, &ctx)).await
 }
 
+/// Active vaccines (CVX value, "name (CVX n)" label) for the forms, by name.
+fn vaccine_options(codes: &CodeSets) -> Vec<(String, String)> {
+    let mut v: Vec<_> = codes
+        .vaccines()
+        .filter(|v| v.active && !v.antigens.is_empty())
+        .map(|v| {
+            (
+                v.cvx.as_str().to_string(),
+                format!("{} (CVX {})", v.short_name, v.cvx),
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v
+}
+
 fn clinic_picker(action: &str, choices: &[Clinic], chosen: Option<&Clinic>) -> Markup {
     html! {
         form.card method="get" action=(action) {
@@ -278,20 +295,7 @@ async fn lots_page(
         .as_ref()
         .is_some_and(|c| may(ctx, c, Action::InventoryEdit));
     let in_stock: Vec<&LotStock> = lots.iter().filter(|l| l.on_hand > 0).collect();
-    let vaccines = {
-        let mut v: Vec<_> = codes
-            .vaccines()
-            .filter(|v| v.active && !v.antigens.is_empty())
-            .map(|v| {
-                (
-                    v.cvx.as_str().to_string(),
-                    format!("{} (CVX {})", v.short_name, v.cvx),
-                )
-            })
-            .collect();
-        v.sort_by(|a, b| a.1.cmp(&b.1));
-        v
-    };
+    let vaccines = vaccine_options(codes);
     let bell = load_bell(state, ctx).await?;
     Ok(page::layout_with_bell(
         ctx,
@@ -360,7 +364,7 @@ async fn lots_page(
     ))
 }
 
-fn lot_select(lots: &[&LotStock], codes: &ctwiz_core::codes::CodeSets) -> Markup {
+fn lot_select(lots: &[&LotStock], codes: &CodeSets) -> Markup {
     html! {
         label { span { "Lot *" }
             select name="lot_id" required {
@@ -448,12 +452,7 @@ async fn receive_lot(
             clinic.name
         )));
     }
-    let expiration = NaiveDate::parse_from_str(f.expiration.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::BadRequest(format!(
-            "Expiration {:?} is not a date (YYYY-MM-DD).",
-            f.expiration
-        ))
-    })?;
+    let expiration = parse_date("Expiration", &f.expiration)?;
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let lot = Lot {
         id: None,
@@ -845,20 +844,7 @@ async fn orders_page(
             .find(|c| &c.pin == pin)
             .map_or_else(|| pin.to_string(), |c| format!("{} ({})", c.name, c.pin))
     };
-    let vaccines = {
-        let mut v: Vec<_> = codes
-            .vaccines()
-            .filter(|v| v.active && !v.antigens.is_empty())
-            .map(|v| {
-                (
-                    v.cvx.as_str().to_string(),
-                    format!("{} (CVX {})", v.short_name, v.cvx),
-                )
-            })
-            .collect();
-        v.sort_by(|a, b| a.1.cmp(&b.1));
-        v
-    };
+    let vaccines = vaccine_options(codes);
     let bell = load_bell(state, ctx).await?;
     Ok(page::layout_with_bell(
         ctx,
@@ -1114,11 +1100,7 @@ pub async fn receive_shipment(
                 AppError::BadRequest(format!("Enter the lot number of CVX {cvx}."))
             })?;
             let exp = form_field(&form, &format!("exp_{cvx}")).unwrap_or("");
-            let expiration = NaiveDate::parse_from_str(exp, "%Y-%m-%d").map_err(|_| {
-                AppError::BadRequest(format!(
-                    "Expiration {exp:?} of CVX {cvx} is not a date (YYYY-MM-DD)."
-                ))
-            })?;
+            let expiration = parse_date(&format!("Expiration of CVX {cvx}"), exp)?;
             let doses = whole_number(
                 &format!("Doses of CVX {cvx}"),
                 form_field(&form, &format!("doses_{cvx}")).unwrap_or(""),
@@ -1166,15 +1148,10 @@ pub async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
     ctx.require(Action::InventoryView)?;
-    let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
+    let date = |v: &Option<String>, what: &str| {
         v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    AppError::BadRequest(format!("{what} {v:?} is not a date (YYYY-MM-DD)."))
-                })
-            })
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| parse_date(what, v))
             .transpose()
     };
     let to = date(&q.to, "to")?.unwrap_or(ctx.now.date());

@@ -29,6 +29,8 @@ use maud::{html, Markup, PreEscaped};
 
 /// Children per chunk streamed from the store (as the CLI).
 const CHUNK: usize = 4096;
+/// Rows of a patient list shown on a page; the CSV download has them all.
+const LIST_LIMIT: usize = 500;
 /// The compliancy milestones, in months of age.
 const MILESTONES: [u32; 2] = [8, 20];
 /// How a reminder/recall notice may have been sent.
@@ -58,13 +60,7 @@ impl Params {
     }
 
     fn date(&self, key: &str) -> Result<Option<NaiveDate>, AppError> {
-        self.get(key)
-            .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    AppError::BadRequest(format!("{key} {v:?} is not a date (YYYY-MM-DD)."))
-                })
-            })
-            .transpose()
+        self.get(key).map(|v| parse_date(key, v)).transpose()
     }
 
     fn months(&self, key: &str, default: u32) -> Result<u32, AppError> {
@@ -108,6 +104,12 @@ impl Params {
             }
         }
     }
+}
+
+/// A date as forms send it (YYYY-MM-DD); the error names the field and the value.
+pub(crate) fn parse_date(what: &str, v: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest(format!("{what} {v:?} is not a date (YYYY-MM-DD).")))
 }
 
 fn url_encode(s: &str) -> String {
@@ -304,9 +306,28 @@ fn filters(
                 }
                 (extra)
             }
+            input type="hidden" name="run" value="1";
             div.actions { button type="submit" { "Run report" } }
         }
     }
+}
+
+/// Reports beyond one clinic may cover the whole state (a million children): they run
+/// when the filter form is sent, not when the page is opened.
+fn waits_for_filters(ctx: &Ctx, p: &Params) -> bool {
+    ctx.clinic().is_none() && p.get("run").is_none() && !p.csv()
+}
+
+fn filters_only(ctx: &Ctx, title: &str, filters: Markup) -> Response {
+    page::layout(
+        ctx,
+        title,
+        html! {
+            (filters)
+            p.muted { "Choose the filters and run the report." }
+        },
+    )
+    .into_response()
 }
 
 fn downloads(p: &Params, path: &str, tables: &[(&str, &str)]) -> Markup {
@@ -495,6 +516,20 @@ pub async fn coverage(
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
     let (series, key, ages) = series_param(&p)?;
     let cohort = scope.cohort(&p, ctx.now.date(), ages)?;
+    let series_field = select_field(
+        "series",
+        "Series",
+        [
+            ("childhood", "Childhood 4:3:1:3:3:1:4".to_string()),
+            ("adolescent", "Adolescent (Tdap, MenACWY, HPV)".to_string()),
+            ("flu", "Influenza this season".to_string()),
+        ],
+        key,
+    );
+    if waits_for_filters(&ctx, &p) {
+        let form = filters("/reports/coverage", &scope, Some(&cohort), &p, series_field);
+        return Ok(filters_only(&ctx, "Coverage (AFIX)", form));
+    }
     let r = run_coverage(
         &state,
         &ctx,
@@ -554,16 +589,6 @@ pub async fn coverage(
             .collect();
         chart::percent_bars(&format!("{} by clinic", headline.label()), &bars)
     });
-    let series_field = select_field(
-        "series",
-        "Series",
-        [
-            ("childhood", "Childhood 4:3:1:3:3:1:4".to_string()),
-            ("adolescent", "Adolescent (Tdap, MenACWY, HPV)".to_string()),
-            ("flu", "Influenza this season".to_string()),
-        ],
-        key,
-    );
     Ok(page::layout(
         &ctx,
         "Coverage (AFIX)",
@@ -600,18 +625,27 @@ pub async fn coverage(
     .into_response())
 }
 
+fn more_rows(n: usize) -> Markup {
+    html! {
+        @if n > LIST_LIMIT {
+            p.notice { "The first " (LIST_LIMIT) " of " (n) " are shown; the CSV download has them all." }
+        }
+    }
+}
+
 fn behind_table(r: &CoverageReport, title: &str) -> Markup {
     html! {
         h2 { (title) " (" (r.behind.len()) ")" }
         @if r.behind.is_empty() { p.muted { "Every child in the cohort is up to date." } } @else {
             table {
                 thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Missed opportunities" } } }
-                tbody { @for a in &r.behind { tr {
+                tbody { @for a in r.behind.iter().take(LIST_LIMIT) { tr {
                     (child_cells(&a.child))
                     td { (a.missing.join(", ")) }
                     td { (a.missed_opportunities) }
                 } } }
             }
+            (more_rows(r.behind.len()))
         }
     }
 }
@@ -641,6 +675,10 @@ pub async fn cleanup(
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
     let cohort = scope.cohort(&p, ctx.now.date(), (24, 35))?;
+    if waits_for_filters(&ctx, &p) {
+        let form = filters("/reports/cleanup", &scope, Some(&cohort), &p, html! {});
+        return Ok(filters_only(&ctx, "Two-year-old clean-up list", form));
+    }
     let r = run_coverage(
         &state,
         &ctx,
@@ -678,6 +716,10 @@ pub async fn compliancy(
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
     // Children who reached a milestone within the last year.
     let cohort = scope.cohort(&p, ctx.now.date(), (MILESTONES[0], MILESTONES[1] + 11))?;
+    if waits_for_filters(&ctx, &p) {
+        let form = filters("/reports/compliancy", &scope, None, &p, html! {});
+        return Ok(filters_only(&ctx, "Compliancy at 8 and 20 months", form));
+    }
     let st = state.clone();
     let c2 = cohort.clone();
     let rep: CompliancyReport = state
@@ -828,6 +870,28 @@ pub async fn recall(
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportReminderRecall, &p).await?;
     let run = recall_run(&ctx, scope, &p)?;
+    let all_groups: Vec<String> = state
+        .engine()
+        .supporting_data()
+        .vaccine_groups
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
+    let extra = html! {
+        (date_field("from", "Due from", &run.query.from.to_string(), false))
+        (date_field("to", "Due until", &run.query.to.to_string(), false))
+        label.check { input type="checkbox" name="overdue" value="1" checked[run.query.include_overdue]; " Include overdue" }
+        fieldset {
+            legend { "Vaccine groups (none ticked: all)" }
+            @for g in &all_groups {
+                label.check { input type="checkbox" name="group" value=(g) checked[run.groups.iter().any(|w| w.eq_ignore_ascii_case(g))]; " " (g) }
+            }
+        }
+    };
+    if waits_for_filters(&ctx, &p) {
+        let form = filters("/reports/recall", &run.scope, Some(&run.cohort), &p, extra);
+        return Ok(filters_only(&ctx, "Reminder/recall", form));
+    }
     let entries = recall_entries(&state, &run).await?;
     let what = format!("reminder/recall list for {}", run.scope.label);
     let actx = ctx.clone();
@@ -853,25 +917,6 @@ pub async fn recall(
             }),
         );
     }
-    let all_groups: Vec<String> = state
-        .engine()
-        .supporting_data()
-        .vaccine_groups
-        .iter()
-        .map(|g| g.name.clone())
-        .collect();
-    let extra = html! {
-        input type="hidden" name="run" value="1";
-        (date_field("from", "Due from", &run.query.from.to_string(), false))
-        (date_field("to", "Due until", &run.query.to.to_string(), false))
-        label.check { input type="checkbox" name="overdue" value="1" checked[run.query.include_overdue]; " Include overdue" }
-        fieldset {
-            legend { "Vaccine groups (none ticked: all)" }
-            @for g in &all_groups {
-                label.check { input type="checkbox" name="group" value=(g) checked[run.groups.iter().any(|w| w.eq_ignore_ascii_case(g))]; " " (g) }
-            }
-        }
-    };
     let recorded = p.get("recorded").and_then(|n| n.parse::<usize>().ok());
     Ok(page::layout(
         &ctx,
@@ -892,7 +937,7 @@ pub async fn recall(
                 }
                 table {
                     thead { tr { th { "Patient" } th { "Born" } th { "Clinic" } th { "Guardian" } th { "Phone" } th { "Address" } th { "Due" } } }
-                    tbody { @for e in &entries { tr {
+                    tbody { @for e in entries.iter().take(LIST_LIMIT) { tr {
                         (child_cells(&e.child))
                         td { (e.guardian.clone().unwrap_or_default()) }
                         td { (e.phone.clone().unwrap_or_default()) }
@@ -900,6 +945,7 @@ pub async fn recall(
                         td { (due_text(e)) }
                     } } }
                 }
+                (more_rows(entries.len()))
             }
         },
     )

@@ -214,7 +214,10 @@ async fn coverage_shows_the_engines_numbers_per_scope() {
     let (cookie, _) = signed_in(&f, Role::StateAdmin, "statey");
     let all = cohort_size(&f, None, None);
     assert!(all > 10, "the synthetic population has 2-year-olds ({all})");
+    // Beyond one clinic a report runs when the filters are sent, not on opening it.
     let r = get(&f, "/reports/coverage", &cookie).await;
+    assert!(r.body.contains("Choose the filters") && !r.body.contains("/patients/"));
+    let r = get(&f, "/reports/coverage?run=1", &cookie).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body
@@ -287,7 +290,7 @@ async fn health_department_reports_stay_in_its_county() {
     let hartford = cohort_size(&f, None, Some(vec![County::Hartford]));
     let all = cohort_size(&f, None, None);
     assert!(hartford > 0 && hartford < all);
-    let r = get(&f, "/reports/coverage", &cookie).await;
+    let r = get(&f, "/reports/coverage?run=1", &cookie).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body
@@ -317,8 +320,12 @@ async fn health_department_reports_stay_in_its_county() {
         assert!(!r.body.contains("/patients/"));
     }
     // Its own county's clinic is fine.
-    let r = get(&f, "/reports/coverage?clinic=CT00001", &cookie).await;
+    let r = get(&f, "/reports/coverage?clinic=CT00001&run=1", &cookie).await;
     assert_eq!(r.status, StatusCode::OK);
+    let mine = cohort_size(&f, Some(vec![f.home.clone()]), Some(vec![County::Hartford]));
+    assert!(r
+        .body
+        .contains(&format!("<strong>{mine}</strong> children aged")));
     // Inventory of a clinic in another county is refused too.
     let r = get(&f, "/inventory?pin=CT00002", &cookie).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
