@@ -169,19 +169,27 @@ pub fn bell(s: &SqliteStore, ctx: &Ctx) -> Result<Option<Bell>, AppError> {
             .count();
     }
     if ctx.can(Action::OrderApprove) {
-        let clinics = s.clinics()?;
-        b.orders_to_decide = s
-            .orders(None, Some(OrderStatus::Pending))?
-            .iter()
-            .filter(|o| {
-                clinics
-                    .iter()
-                    .find(|c| c.pin == o.clinic)
-                    .is_some_and(|c| may(ctx, c, Action::OrderApprove))
-            })
-            .count();
+        b.orders_to_decide = orders_for(s, ctx, &s.clinics()?, OrderStatus::Pending)?.len();
     }
     Ok(Some(b))
+}
+
+/// Orders in `status` of every clinic where the user may decide orders.
+fn orders_for(
+    s: &SqliteStore,
+    ctx: &Ctx,
+    clinics: &[Clinic],
+    status: OrderStatus,
+) -> Result<Vec<VaccineOrder>, AppError> {
+    Ok(s.orders(None, Some(status))?
+        .into_iter()
+        .filter(|o| {
+            clinics
+                .iter()
+                .find(|c| c.pin == o.clinic)
+                .is_some_and(|c| may(ctx, c, Action::OrderApprove))
+        })
+        .collect())
 }
 
 /// Loads the bell on a blocking thread.
@@ -326,7 +334,12 @@ async fn lots_page(
                         form.card.stack method="post" action="/inventory/receive" {
                             h2 { "Receive doses" }
                             (csrf_field(ctx)) (pin_field(c))
-                            (select_field("cvx", "Vaccine", vaccines.iter().map(|(k, l)| (k.as_str(), l.clone())), ""))
+                            label { span { "Vaccine *" }
+                                select name="cvx" required {
+                                    option value="" { "Choose a vaccine" }
+                                    @for (k, l) in &vaccines { option value=(k) { (l) } }
+                                }
+                            }
                             (text_field("lot", "Lot number", "", true))
                             (date_field("expiration", "Expiration date", "", true))
                             label { span { "Doses *" } input type="number" name="doses" min="1" required; }
@@ -774,7 +787,7 @@ async fn orders_page(
 ) -> Result<Markup, AppError> {
     let ctx2 = ctx.clone();
     let today = ctx.now.date();
-    let (clinics, clinic, suggestions, own, pending) = state
+    let (clinics, clinic, suggestions, own, pending, shipping) = state
         .db(move |s| {
             let clinics = s.clinics()?;
             let clinic = resolve_clinic(&ctx2, &clinics, pin.as_deref(), Action::InventoryView)?;
@@ -816,20 +829,15 @@ async fn orders_page(
                     }
                 }
             }
-            let pending: Vec<VaccineOrder> = if ctx2.can(Action::OrderApprove) {
-                s.orders(None, Some(OrderStatus::Pending))?
-                    .into_iter()
-                    .filter(|o| {
-                        clinics
-                            .iter()
-                            .find(|c| c.pin == o.clinic)
-                            .is_some_and(|c| may(&ctx2, c, Action::OrderApprove))
-                    })
-                    .collect()
+            let (pending, shipping) = if ctx2.can(Action::OrderApprove) {
+                (
+                    orders_for(s, &ctx2, &clinics, OrderStatus::Pending)?,
+                    orders_for(s, &ctx2, &clinics, OrderStatus::Approved)?,
+                )
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
-            Ok((clinics, clinic, suggestions, own, pending))
+            Ok((clinics, clinic, suggestions, own, pending, shipping))
         })
         .await?;
     let codes = state.codes();
@@ -873,6 +881,19 @@ async fn orders_page(
                             button.danger type="submit" formaction={ "/inventory/orders/" (id) "/reject" } { "Reject" }
                         }
                     }
+                }
+            }
+            @if !shipping.is_empty() {
+                h2 { "Approved, awaiting shipment (" (shipping.len()) ")" }
+                table {
+                    thead { tr { th { "Order" } th { "Clinic" } th { "Created" } th { "Approved doses" } th { "Note" } } }
+                    tbody { @for o in &shipping { tr {
+                        td { (o.id.unwrap_or(0)) }
+                        td { (name_of(&o.clinic)) }
+                        td { (o.created_on) }
+                        td { (o.lines.iter().map(|l| format!("{} × {}", l.approved.unwrap_or(0), vaccine_name(codes, &l.cvx))).collect::<Vec<_>>().join(", ")) }
+                        td { (o.decision_note.clone().unwrap_or_default()) }
+                    } } }
                 }
             }
             @if ctx.clinic().is_none() { (clinic_picker("/inventory/orders", &choices, clinic.as_ref())) }

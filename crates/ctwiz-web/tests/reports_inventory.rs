@@ -733,6 +733,12 @@ async fn order_cycle_create_approve_with_change_receive() {
     let o = s.order(id).unwrap().unwrap();
     assert_eq!(o.status, OrderStatus::Approved);
     assert_eq!(o.lines[0].approved, Some(50));
+    let r = get(&f, "/inventory/orders", &state).await;
+    assert!(
+        r.body.contains("Approved, awaiting shipment (1)"),
+        "{}",
+        r.body
+    );
     // The clinic sees the decision and receives the shipment.
     let r = get(&f, "/inventory/orders", &clinic).await;
     assert!(r.body.contains("DTaP allocation limited this month"));
