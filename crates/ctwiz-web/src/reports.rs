@@ -42,6 +42,9 @@ const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// Fields of one request (download, notice, token) that links and forms do not repeat.
+    const TRANSIENT: [&'static str; 5] = ["format", "table", "recorded", "csrf", "method"];
+
     /// The trimmed value of `key`, absent when missing or blank.
     fn get(&self, key: &str) -> Option<&str> {
         self.0
@@ -76,12 +79,12 @@ impl Params {
         self.get("format") == Some("csv")
     }
 
-    /// This query again (without `format`, `table` and `recorded`), plus `extra`, as a URL.
+    /// This query again (without its transient fields), plus `extra`, as a URL.
     fn link(&self, path: &str, extra: &[(&str, &str)]) -> String {
         let kept = self
             .0
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "format" | "table" | "recorded" | "csrf"))
+            .filter(|(k, _)| !Params::TRANSIENT.contains(&k.as_str()))
             .map(|(k, v)| (k.as_str(), v.as_str()));
         let q: Vec<String> = kept
             .chain(extra.iter().copied())
@@ -98,7 +101,7 @@ impl Params {
     fn hidden(&self) -> Markup {
         html! {
             @for (k, v) in &self.0 {
-                @if !matches!(k.as_str(), "format" | "table" | "recorded" | "csrf" | "method") {
+                @if !Params::TRANSIENT.contains(&k.as_str()) {
                     input type="hidden" name=(k) value=(v);
                 }
             }

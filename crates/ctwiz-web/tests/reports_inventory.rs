@@ -430,6 +430,7 @@ async fn recall_notices_are_recorded_as_sent() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let to = r.location.unwrap();
     assert!(to.contains(&format!("recorded={}", rows.len())), "{to}");
+    assert!(!to.contains("csrf") && !to.contains("method"), "{to}");
     assert_eq!(
         s.last_recall_notice(ctwiz_core::ids::PatientId(first))
             .unwrap(),
