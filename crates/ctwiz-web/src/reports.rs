@@ -884,10 +884,12 @@ pub async fn recall(
         (date_field("from", "Due from", &run.query.from.to_string(), false))
         (date_field("to", "Due until", &run.query.to.to_string(), false))
         label.check { input type="checkbox" name="overdue" value="1" checked[run.query.include_overdue]; " Include overdue" }
-        fieldset {
-            legend { "Vaccine groups (none ticked: all)" }
-            @for g in &all_groups {
-                label.check { input type="checkbox" name="group" value=(g) checked[run.groups.iter().any(|w| w.eq_ignore_ascii_case(g))]; " " (g) }
+        label {
+            span { "Vaccine groups (none chosen: all)" }
+            select name="group" multiple size="6" {
+                @for g in &all_groups {
+                    option value=(g) selected[run.groups.iter().any(|w| w.eq_ignore_ascii_case(g))] { (g) }
+                }
             }
         }
     };

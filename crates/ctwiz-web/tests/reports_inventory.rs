@@ -411,6 +411,20 @@ async fn recall_notices_are_recorded_as_sent() {
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|r| r[3] == "CT00001"), "own clinic only");
     let first: i64 = rows[0][0].parse().unwrap();
+    // Narrowed to vaccine groups: only those are listed as due.
+    let r = get(
+        &f,
+        "/reports/recall?format=csv&group=MMR&group=Polio",
+        &cookie,
+    )
+    .await;
+    let (_, only) = csv_rows(&r.body);
+    assert!(!only.is_empty() && only.len() <= rows.len());
+    for row in &only {
+        for due in row.last().unwrap().split("; ") {
+            assert!(due.starts_with("MMR") || due.starts_with("Polio"), "{due}");
+        }
+    }
     // Without the CSRF token nothing is recorded.
     let r = post(&f, "/reports/recall", &cookie, &[("method", "letter")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
