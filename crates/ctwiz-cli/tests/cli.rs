@@ -537,6 +537,37 @@ fn reports_over_a_seeded_population() {
         "{cleanup}"
     );
 
+    let trend_svg = dir.path().join("t.svg");
+    let trend = ok(
+        &db,
+        &[
+            &[
+                "report",
+                "trend",
+                "--quarters",
+                "3",
+                "--format",
+                "csv",
+                "--chart",
+                trend_svg.to_str().unwrap(),
+            ][..],
+            &as_of[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(trend.lines().count(), 4, "{trend}");
+    assert!(
+        trend.lines().last().unwrap().starts_with("2026-06-30,"),
+        "{trend}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&trend_svg)
+            .unwrap()
+            .matches("<polyline")
+            .count(),
+        8
+    );
+
     let comp = ok(
         &db,
         &[&["report", "compliancy", "--format", "csv"][..], &as_of[..]].concat(),

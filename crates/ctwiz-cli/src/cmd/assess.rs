@@ -217,6 +217,59 @@ pub fn coverage(
     Ok(())
 }
 
+pub fn trend(
+    store: &SqliteStore,
+    s: SeriesArg,
+    quarters: u32,
+    a: &CohortArgs,
+    chart_out: Option<PathBuf>,
+    out: &OutputArgs,
+) -> CliResult {
+    if !(1..=20).contains(&quarters) {
+        return Err("--quarters must be between 1 and 20".into());
+    }
+    let (series, ages) = series_of(s);
+    let last = cohort(a, ages)?;
+    let mut points = Vec::new();
+    for q in (0..quarters).rev() {
+        let as_of = last
+            .as_of
+            .checked_sub_months(chrono::Months::new(3 * q))
+            .ok_or("the as-of date is too early for that many quarters")?;
+        let c = Cohort {
+            as_of,
+            ..last.clone()
+        };
+        points.push((as_of, coverage_report(store, series, &c)?));
+    }
+    let measures = series.measures();
+    let mut header = vec!["as_of", "cohort"];
+    header.extend(measures.iter().map(|m| m.label()));
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|(d, r)| {
+            let mut row = vec![d.to_string(), r.total.children.to_string()];
+            row.extend(measures.iter().map(|m| format!("{:.1}", r.total.rate(*m))));
+            row
+        })
+        .collect();
+    emit(out, &header, &rows)?;
+    if let Some(p) = chart_out {
+        let labels: Vec<String> = points.iter().map(|(d, _)| d.to_string()).collect();
+        let lines: Vec<(String, Vec<f64>)> = measures
+            .iter()
+            .map(|m| {
+                (
+                    m.label().to_string(),
+                    points.iter().map(|(_, r)| r.total.rate(*m)).collect(),
+                )
+            })
+            .collect();
+        write_file(&p, &chart::percent_lines("Coverage trend", &labels, &lines))?;
+    }
+    Ok(())
+}
+
 const BEHIND_HEADER: &[&str] = &[
     "patient_id",
     "name",

@@ -74,6 +74,21 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Coverage trend: the same cohort definition assessed at the end of each past quarter.
+    Trend {
+        #[arg(long, value_enum, default_value = "childhood")]
+        series: SeriesArg,
+        /// How many quarters back from the as-of date (including it).
+        #[arg(long, default_value_t = 4)]
+        quarters: u32,
+        #[command(flatten)]
+        cohort: CohortArgs,
+        /// Also write an SVG line chart of the trend.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Share of children up to date at age milestones (default 8 and 20 months), per clinic.
     Compliancy {
         #[arg(long, value_delimiter = ',', default_value = "8,20")]
@@ -325,6 +340,13 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             by,
             &output,
         )?,
+        ReportCommand::Trend {
+            series,
+            quarters,
+            cohort,
+            chart,
+            output,
+        } => super::assess::trend(&store, series, quarters, &cohort, chart, &output)?,
         ReportCommand::Compliancy {
             milestones,
             cohort,

@@ -57,8 +57,12 @@ pub fn percent_bars(title: &str, bars: &[(String, f64)]) -> String {
 
 /// A line chart of one or more series of percentages over labelled points (trend).
 pub fn percent_lines(title: &str, points: &[String], series: &[(String, Vec<f64>)]) -> String {
-    let (width, height, left, top, bottom) = (640.0, 320.0, 50.0, 40.0, 60.0);
-    let plot_w = width - left - 20.0;
+    // The legend wraps four entries to a row below the plot.
+    let legend_rows = series.len().div_ceil(4).max(1) as f64;
+    let (width, left, top) = (640.0, 50.0, 40.0);
+    let bottom = 40.0 + 18.0 * legend_rows;
+    let height = 280.0 + bottom;
+    let plot_w = width - left - 45.0; // room for the last date label
     let plot_h = height - top - bottom;
     let colors = [
         "#1565c0", "#2e7d32", "#c62828", "#6a1b9a", "#ef6c00", "#00838f", "#4e342e", "#37474f",
@@ -111,10 +115,10 @@ pub fn percent_lines(title: &str, points: &[String], series: &[(String, Vec<f64>
         let _ = write!(
             s,
             r##"<rect x="{x:.1}" y="{y:.1}" width="10" height="10" fill="{c}"/><text x="{tx:.1}" y="{ty:.1}">{n}</text>"##,
-            x = left + 110.0 * k as f64,
-            y = height - 22.0,
-            tx = left + 110.0 * k as f64 + 14.0,
-            ty = height - 13.0,
+            x = left + 140.0 * (k % 4) as f64,
+            y = height - bottom + 30.0 + 18.0 * (k / 4) as f64,
+            tx = left + 140.0 * (k % 4) as f64 + 14.0,
+            ty = height - bottom + 39.0 + 18.0 * (k / 4) as f64,
             n = esc(name)
         );
     }
