@@ -30,6 +30,14 @@ pub fn run(db_path: &Path, c: BenchCommand) -> CliResult {
     }
 }
 
+/// Builds the search for one known patient.
+type QueryFor = Box<dyn Fn(&ctwiz_core::patient::Patient) -> PatientQuery>;
+
+/// The first `k` characters of a name, as typed into the search box.
+fn prefix(s: &str, k: usize) -> String {
+    s.chars().take(k).collect()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -51,11 +59,7 @@ fn search(db_path: &Path, queries: u32, seed: u64) -> CliResult {
             targets.push(p);
         }
     }
-    let prefix = |s: &str, k: usize| s.chars().take(k).collect::<String>();
-    let kinds: Vec<(
-        &str,
-        Box<dyn Fn(&ctwiz_core::patient::Patient) -> PatientQuery>,
-    )> = vec![
+    let kinds: Vec<(&str, QueryFor)> = vec![
         (
             "family+given prefix",
             Box::new(|p| PatientQuery {
