@@ -220,6 +220,15 @@ pub fn router(service: InterfaceService) -> Router {
         .with_state(service)
 }
 
+/// Serves only the SOAP service on `listener` (a stand-alone interface endpoint,
+/// benchmarks); the web app merges [`router`] instead.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: InterfaceService,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service)).await
+}
+
 async fn wsdl(headers: HeaderMap, uri: Uri) -> Response {
     let host = headers
         .get(header::HOST)

@@ -150,6 +150,117 @@ pub fn run(db: &Path, cmd: Hl7Command) -> CliResult {
     }
 }
 
+/// `ctwiz bench soap`: latency of single messages over the SOAP service under load.
+#[derive(clap::Args)]
+pub struct BenchSoapArgs {
+    /// VXUs from `ctwiz hl7 synth` (their clinics are registered in a scratch database).
+    file: PathBuf,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Send at most this many messages.
+    #[arg(long, default_value_t = 5000)]
+    limit: usize,
+}
+
+/// Starts the SOAP service on a scratch database and a local port, sends the file's
+/// messages from concurrent clients (each message one `submitSingleMessage`), and prints
+/// messages/s and the latency p50/p90/p99.
+pub fn run_bench_soap(args: BenchSoapArgs) -> CliResult {
+    use ctwiz_core::access::{Grant, Role, Scope, User};
+    use ctwiz_core::ids::{Email, Username};
+    use ctwiz_store::UserStore;
+    let text = std::fs::read_to_string(&args.file)?;
+    let mut messages = messages_in(&text)?;
+    messages.truncate(args.limit);
+    let dir = std::env::temp_dir().join(format!("ctwiz-bench-soap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("bench.db");
+    {
+        let store = db::open(&db)?;
+        let cfg = SynthConfig {
+            children: 0,
+            clinics: 50,
+            seed: 1,
+            as_of: Local::now().date_naive(),
+        };
+        for c in synth::clinics(&cfg) {
+            store.add_clinic(&c)?;
+        }
+        let mut u = User::new(
+            Username::new("bench-ehr")?,
+            "Bench EHR",
+            Email::new("bench@example.org")?,
+        )?;
+        u.grants.push(Grant::new(Role::StateAdmin, Scope::State)?);
+        store.create_user(
+            &u,
+            &ctwiz_store::accounts::hash_password("Bench-Pass-1")?,
+            false,
+        )?;
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let service = ctwiz_web::soap::InterfaceService::new(db.clone())?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let url = format!("http://{}{}", listener.local_addr()?, ctwiz_web::soap::PATH);
+    rt.spawn(ctwiz_web::soap::serve(listener, service));
+    let chunk = messages.len().div_ceil(args.clients.max(1)).max(1);
+    let start = Instant::now();
+    let mut latencies: Vec<f64> = std::thread::scope(|sc| {
+        let workers: Vec<_> = messages
+            .chunks(chunk)
+            .map(|part| {
+                let url = url.clone();
+                sc.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let mut out = Vec::with_capacity(part.len());
+                    for m in part {
+                        let body = soap::submit_request("bench-ehr", "Bench-Pass-1", "", m);
+                        let t = Instant::now();
+                        let ok = agent
+                            .post(&url)
+                            .header("Content-Type", soap::CONTENT_TYPE)
+                            .send(body.as_str())
+                            .ok()
+                            .and_then(|mut r| r.body_mut().read_to_string().ok());
+                        if ok.is_some() {
+                            out.push(t.elapsed().as_secs_f64() * 1e3);
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "{} messages over SOAP with {} clients: {:.0} messages/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms",
+        latencies.len(),
+        args.clients,
+        latencies.len() as f64 / secs,
+        pct(0.50),
+        pct(0.90),
+        pct(0.99)
+    );
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// Prints messages/s and MB/s for ER7 parsing, and for parsing plus the typed
 /// VXU/QBP reading and mapping the interface does.
 pub fn run_bench_hl7(args: BenchHl7Args) -> CliResult {

@@ -346,9 +346,10 @@ fn logged(i: &Issue) -> LoggedError {
     }
 }
 
-/// Logs a message whose data (if any) is already settled. A log failure
-/// cannot change the answer any more; it is reported on stderr-free terms:
-/// the row is simply missing (the response already went out in memory).
+/// Logs a message whose data (if any) is already settled (rejected, QA,
+/// query, or a store failure that kept nothing). The answer does not depend
+/// on this row, so a failure to write it leaves the row missing rather than
+/// turning a correct answer into an error.
 #[allow(clippy::too_many_arguments)]
 fn finish<S: IisStore>(
     store: &S,
