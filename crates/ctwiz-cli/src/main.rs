@@ -44,6 +44,9 @@ enum Command {
     Forecast(cmd::forecast::ForecastArgs),
     /// Run a CDC CDSi test-case file and report passes and failures.
     CdsiTest(cmd::forecast::CdsiTestArgs),
+    /// HL7 interface: process, import, send, synthetic VXUs, interface status and activity.
+    #[command(subcommand)]
+    Hl7(cmd::hl7::Hl7Command),
     /// Measure throughput (prints figures).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
+        Command::Hl7(c) => cmd::hl7::run(&cli.db, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),
         Command::Report(c) => cmd::report::run(&cli.db, c),
     };

@@ -633,3 +633,46 @@ fn reports_over_a_seeded_population() {
     );
     assert!(e.contains("after"), "{e}");
 }
+
+/// `ctwiz serve` runs the web app with the CDC SOAP service merged in: the sign-in page
+/// and the WSDL are both served by the one process.
+#[test]
+fn serve_answers_sign_in_and_wsdl() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ctwiz"))
+        .args(["--db", db.to_str().unwrap(), "serve", "--addr", &addr])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    let mut page = None;
+    for _ in 0..100 {
+        page = get("/sign-in");
+        if page.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let wsdl = get("/iis/soap?wsdl");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("one-time password"), "{stdout}");
+    assert!(page.expect("server came up").contains("200 OK"));
+    let wsdl = wsdl.expect("WSDL answered");
+    assert!(wsdl.contains("submitSingleMessage"), "{wsdl}");
+}

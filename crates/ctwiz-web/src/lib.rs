@@ -22,12 +22,14 @@ mod certificate;
 mod error;
 mod inventory;
 mod mail;
+pub mod mllp;
 mod modules;
 mod page;
 mod patients;
 mod recommender;
 mod reports;
 mod session;
+pub mod soap;
 mod state;
 
 pub use error::AppError;
@@ -57,6 +59,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Deliver the e-mail outbox through this relay; without it mail stays in the outbox.
     pub smtp: Option<SmtpConfig>,
+    /// Also accept HL7 over MLLP here (no credentials: trusted networks only).
+    pub mllp_addr: Option<SocketAddr>,
 }
 
 impl WebConfig {
@@ -66,6 +70,7 @@ impl WebConfig {
             db_path,
             secure_cookies: false,
             smtp: None,
+            mllp_addr: None,
         }
     }
 }
@@ -84,7 +89,17 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             std::time::Duration::from_secs(15),
         ));
     }
-    axum::serve(listener, router(state))
+    // The CDC SOAP web service shares the database but not the web app's sessions/CSRF.
+    let interface = soap::InterfaceService::new(cfg.db_path.clone())
+        .map_err(|e| AppError::Internal(format!("HL7 interface: {e}")))?;
+    if let Some(addr) = cfg.mllp_addr {
+        let mllp_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| AppError::Internal(format!("cannot listen for MLLP on {addr}: {e}")))?;
+        tracing::info!("MLLP listening on {addr}");
+        tokio::spawn(mllp::serve(mllp_listener, interface.clone()));
+    }
+    axum::serve(listener, router(state).merge(soap::router(interface)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

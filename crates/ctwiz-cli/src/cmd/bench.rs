@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Patient forecasts per second over a synthetic population (full histories, ages 0–18).
     Forecast(super::forecast::BenchForecastArgs),
+    /// HL7 parse throughput over the messages in FILEs: messages/s and MB/s.
+    Hl7(super::hl7::BenchHl7Args),
+    /// Single-message latency over the SOAP service under concurrent load.
+    Soap(super::hl7::BenchSoapArgs),
     /// Patient search latency (p50/p99) on the database, for the kinds of look-up the
     /// Patient Management screen runs: name prefixes, phonetic name + birth date, birth
     /// date alone, MRN.
@@ -26,6 +30,8 @@ pub enum BenchCommand {
 pub fn run(db_path: &Path, c: BenchCommand) -> CliResult {
     match c {
         BenchCommand::Forecast(a) => super::forecast::run_bench_forecast(a),
+        BenchCommand::Hl7(a) => super::hl7::run_bench_hl7(a),
+        BenchCommand::Soap(a) => super::hl7::run_bench_soap(a),
         BenchCommand::Search { queries, seed } => search(db_path, queries, seed),
     }
 }

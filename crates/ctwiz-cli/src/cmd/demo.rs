@@ -80,12 +80,23 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
     }
     println!("{t}");
     println!("Demo database: {}", path.display());
+    println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz report coverage`.");
     if !a.no_serve {
+        drop(store);
         println!(
-            "Start the web app on it with `ctwiz --db {} serve`.",
-            path.display()
+            "Sign in at http://{} with a username above and its temporary password.",
+            a.addr
         );
+        super::serve::run(
+            path,
+            super::serve::ServeArgs {
+                addr: a.addr,
+                secure_cookies: false,
+                smtp: None,
+                mail_from: "ctwiz@localhost".into(),
+                mllp: None,
+            },
+        )?;
     }
-    println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz clinic list`, `ctwiz user list`.");
     Ok(())
 }

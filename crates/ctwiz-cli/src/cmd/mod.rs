@@ -6,6 +6,7 @@ pub mod clinic;
 pub mod db;
 pub mod demo;
 pub mod forecast;
+pub mod hl7;
 pub mod inventory;
 pub mod letters;
 pub mod patient;

@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Sender address for e-mail sent through --smtp.
     #[arg(long, default_value = "ctwiz@localhost")]
     pub mail_from: String,
+    /// Also accept HL7 v2 over MLLP on this address (no credentials: trusted networks only).
+    /// The CDC SOAP service is always served at /iis/soap.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub mllp: Option<SocketAddr>,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -46,6 +50,7 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     drop(store);
     let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
     cfg.secure_cookies = a.secure_cookies;
+    cfg.mllp_addr = a.mllp;
     if let Some(relay) = &a.smtp {
         let (host, port) = relay
             .rsplit_once(':')

@@ -1,0 +1,174 @@
+//! The CDC SOAP service through the axum router: WSDL, connectivity test, a VXU and a
+//! Z34 query round trip, and the faults.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::ids::{ClinicPin, Email, Username};
+use ctwiz_core::org::{Clinic, County, ProgramType};
+use ctwiz_hl7::interface::soap;
+use ctwiz_store::{accounts, OrgStore, PatientStore, SqliteStore, UserStore};
+use ctwiz_web::soap::{router, InterfaceService};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Interface-Pass-2026!";
+
+fn setup() -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("soap.db");
+    let store = SqliteStore::open(&db).expect("store");
+    let pin = ClinicPin::new("C1").expect("pin");
+    store
+        .add_clinic(
+            &Clinic::new(
+                pin.clone(),
+                "Clinic One",
+                County::Hartford,
+                ProgramType::Cvp,
+            )
+            .expect("clinic"),
+        )
+        .expect("add clinic");
+    store
+        .add_clinic(
+            &Clinic::new(
+                ClinicPin::new("C2").expect("pin"),
+                "Clinic Two",
+                County::Hartford,
+                ProgramType::Cvp,
+            )
+            .expect("clinic"),
+        )
+        .expect("add clinic");
+    let mut user = User::new(
+        Username::new("ehr-c1").expect("name"),
+        "EHR of C1",
+        Email::new("ehr@c1.example").expect("email"),
+    )
+    .expect("user");
+    user.grants
+        .push(Grant::new(Role::ClinicAccessDqaInterface, Scope::Clinic(pin)).expect("grant"));
+    store
+        .create_user(
+            &user,
+            &accounts::hash_password(PASSWORD).expect("hash"),
+            false,
+        )
+        .expect("create user");
+    let service = InterfaceService::new(db).expect("service");
+    (dir, router(service))
+}
+
+async fn post(app: &axum::Router, xml: String) -> (StatusCode, String) {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post(ctwiz_web::soap::PATH)
+                .header("content-type", soap::CONTENT_TYPE)
+                .body(Body::from(xml))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = res.status();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+const VXU: &str = "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250301090000||VXU^V04^VXU_V04|M1|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+PID|1||MRN1^^^C1^MR||Doe^Ann^^^^^L||20250101|F\r\
+ORC|RE||D1^C1\r\
+RXA|0|1|20250301||08^HepB^CVX|0.5|mL||00^^NIP001||||||L1||MSD^^MVX|||CP|A\r";
+
+const Z34: &str = "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250301090000||QBP^Q11^QBP_Q11|Q1|P|2.5.1|||ER|AL|||||Z34^CDCPHINVS\r\
+QPD|Z34^Request Immunization History^CDCPHINVS|T1|MRN1^^^C1^MR|Doe^Ann^^^^^L||20250101|F\r\
+RCP|I|5^RD&records&HL70126\r";
+
+#[tokio::test]
+async fn vxu_and_query_round_trip_over_soap() {
+    let (dir, app) = setup();
+    let (status, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    let ack = soap::parse_response(&xml).expect("response");
+    assert!(ack.contains("\rMSA|AA|M1"), "{ack}");
+    let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
+    assert_eq!(store.patient_count().expect("count"), 1);
+    // The facility may be left out: MSH-4 says who sends.
+    let (status, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "", Z34)).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    let rsp = soap::parse_response(&xml).expect("response");
+    assert!(rsp.contains("\rQAK|T1|OK|"), "{rsp}");
+    assert!(rsp.contains("RXA|0|1|20250301||08^"), "{rsp}");
+}
+
+#[tokio::test]
+async fn security_faults() {
+    let (_dir, app) = setup();
+    let (status, xml) = post(&app, soap::submit_request("ehr-c1", "wrong", "C1", VXU)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        soap::parse_response(&xml).map_err(|f| f.kind),
+        Err(soap::FaultKind::Security)
+    );
+    // Authorized for C1 only.
+    let other = VXU.replace("|EHR|C1|", "|EHR|C2|");
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C2", &other)).await;
+    assert_eq!(
+        soap::parse_response(&xml).map_err(|f| f.kind),
+        Err(soap::FaultKind::Security)
+    );
+    // facilityID must match MSH-4.
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", &other)).await;
+    assert_eq!(
+        soap::parse_response(&xml).map_err(|f| f.kind),
+        Err(soap::FaultKind::Security)
+    );
+}
+
+#[tokio::test]
+async fn connectivity_wsdl_too_large_and_unknown_operation() {
+    let (_dir, app) = setup();
+    let (status, xml) = post(&app, soap::connectivity_request("ping")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(soap::parse_response(&xml).as_deref(), Ok("ping"));
+    let big = format!("{VXU}{}", "NTE|1||x\r".repeat(200_000));
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", &big)).await;
+    assert_eq!(
+        soap::parse_response(&xml).map_err(|f| f.kind),
+        Err(soap::FaultKind::MessageTooLarge),
+        "{}",
+        &xml[..xml.len().min(600)]
+    );
+    let odd = xml_with_op("<urn:submitBatch/>");
+    let (_, xml) = post(&app, odd).await;
+    assert_eq!(
+        soap::parse_response(&xml).map_err(|f| f.kind),
+        Err(soap::FaultKind::UnsupportedOperation)
+    );
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get("/iis/soap?wsdl")
+                .header("host", "iis.example:8080")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let wsdl = String::from_utf8_lossy(&body);
+    assert!(
+        wsdl.contains("submitSingleMessage")
+            && wsdl.contains("location=\"http://iis.example:8080/iis/soap\"")
+    );
+}
+
+fn xml_with_op(op: &str) -> String {
+    format!(
+        "<soap:Envelope xmlns:soap=\"{}\" xmlns:urn=\"{}\"><soap:Body>{op}</soap:Body></soap:Envelope>",
+        soap::SOAP12,
+        soap::NS
+    )
+}
