@@ -161,6 +161,16 @@ pub trait InventoryStore {
     fn movements(&self, lot_id: i64) -> Result<Vec<(NaiveDateTime, String, Movement)>>;
     /// The clinic's lot with this number (the one with stock, if public and private share it).
     fn find_lot(&self, clinic: &ClinicPin, lot_number: &LotNumber) -> Result<Option<LotStock>>;
+    /// Receives doses: into the clinic's lot with this number and funding if it is already
+    /// held (its vaccine and expiration must agree), else into a new lot, atomically.
+    /// Returns the lot id and the new quantity.
+    fn receive_into_lot(
+        &self,
+        lot: &Lot,
+        doses: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<(i64, i64)>;
     /// Records an administered dose and takes one dose from the lot, atomically.
     fn administer_from_lot(
         &self,

@@ -206,3 +206,29 @@ fn report_sums_movements_by_kind_and_reason() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn receiving_reuses_a_held_lot_and_refuses_a_mismatch() {
+    let s = store();
+    let a = synth::clinic_pin(0);
+    let l = lot(&a, "RX1", "20");
+    let (id, q) = s.receive_into_lot(&l, 10, "coord", at(1)).unwrap();
+    assert_eq!(q, 10);
+    assert_eq!(s.receive_into_lot(&l, 5, "coord", at(2)).unwrap(), (id, 15));
+    // Same number as private stock is a separate lot.
+    let private = Lot {
+        funding: StockFunding::Private,
+        ..l.clone()
+    };
+    let (pid, pq) = s.receive_into_lot(&private, 3, "coord", at(2)).unwrap();
+    assert!(pid != id && pq == 3);
+    // Same number, different vaccine: refused, nothing recorded.
+    let wrong = lot(&a, "RX1", "10");
+    assert!(s
+        .receive_into_lot(&wrong, 5, "coord", at(3))
+        .unwrap_err()
+        .to_string()
+        .contains("already held"));
+    assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 15);
+    assert!(s.receive_into_lot(&l, 0, "coord", at(3)).is_err());
+}

@@ -481,24 +481,7 @@ async fn receive_lot(
     let now = ctx.now;
     state
         .db(move |s| {
-            s.in_transaction(|s| {
-                // Doses of a lot already held go into it; its vaccine and date must agree.
-                let id = match s.find_lot(&lot.clinic, &lot.lot_number)? {
-                    Some(l) if l.lot.funding == lot.funding => {
-                        if l.lot.cvx != lot.cvx || l.lot.expiration != lot.expiration {
-                            return Err(StoreError::Conflict(format!(
-                                "Lot {} is already held as CVX {} expiring {}.",
-                                lot.lot_number, l.lot.cvx, l.lot.expiration
-                            )));
-                        }
-                        l.lot
-                            .id
-                            .ok_or_else(|| StoreError::Corrupt("lot without id".into()))?
-                    }
-                    _ => s.add_lot(&lot)?,
-                };
-                s.record_movement(id, &Movement::Receive { doses }, &by, now)
-            })?;
+            s.receive_into_lot(&lot, doses, &by, now)?;
             Ok(())
         })
         .await

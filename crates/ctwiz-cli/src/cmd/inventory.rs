@@ -201,20 +201,7 @@ pub fn run(path: &Path, c: InventoryCommand) -> CliResult {
                 expiration: exp,
                 funding,
             };
-            let id = match store.find_lot(&clinic.pin, &lot.lot_number)? {
-                Some(l) if l.lot.funding == funding => {
-                    if l.lot.cvx != lot.cvx || l.lot.expiration != exp {
-                        return Err(format!(
-                            "lot {} already exists at {} as CVX {} expiring {}",
-                            lot.lot_number, clinic.pin, l.lot.cvx, l.lot.expiration
-                        )
-                        .into());
-                    }
-                    l.lot.id.ok_or("lot without id")?
-                }
-                _ => store.add_lot(&lot)?,
-            };
-            let q = store.record_movement(id, &Movement::Receive { doses }, &by, now)?;
+            let (id, q) = store.receive_into_lot(&lot, doses, &by, now)?;
             println!(
                 "received {doses} doses into lot {} (id {id}); {q} on hand",
                 lot.lot_number

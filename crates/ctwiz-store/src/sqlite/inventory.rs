@@ -211,6 +211,31 @@ impl InventoryStore for SqliteStore {
         .collect()
     }
 
+    fn receive_into_lot(&self, lot: &Lot, doses: i64, by: &str, at: NaiveDateTime) -> Result<(i64, i64)> {
+        self.in_transaction(|s| {
+            let held = s
+                .lots_where(
+                    "l.clinic_pin = ?1 AND l.lot_number = ?2 AND l.funding = ?3",
+                    &[&lot.clinic.as_str(), &lot.lot_number.as_str(), &lot.funding.key()],
+                )?
+                .pop();
+            let id = match held {
+                Some(h) => {
+                    if h.lot.cvx != lot.cvx || h.lot.expiration != lot.expiration {
+                        return Err(StoreError::Conflict(format!(
+                            "lot {} is already held at {} as CVX {} expiring {}",
+                            lot.lot_number, lot.clinic, h.lot.cvx, h.lot.expiration
+                        )));
+                    }
+                    h.lot.id.ok_or_else(|| StoreError::Corrupt("lot without id".into()))?
+                }
+                None => s.add_lot(lot)?,
+            };
+            let q = s.movement_in_tx(id, &Movement::Receive { doses }, by, at)?;
+            Ok((id, q))
+        })
+    }
+
     fn administer_from_lot(
         &self,
         patient: PatientId,
