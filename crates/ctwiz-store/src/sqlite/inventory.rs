@@ -211,12 +211,22 @@ impl InventoryStore for SqliteStore {
         .collect()
     }
 
-    fn receive_into_lot(&self, lot: &Lot, doses: i64, by: &str, at: NaiveDateTime) -> Result<(i64, i64)> {
+    fn receive_into_lot(
+        &self,
+        lot: &Lot,
+        doses: i64,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<(i64, i64)> {
         self.in_transaction(|s| {
             let held = s
                 .lots_where(
                     "l.clinic_pin = ?1 AND l.lot_number = ?2 AND l.funding = ?3",
-                    &[&lot.clinic.as_str(), &lot.lot_number.as_str(), &lot.funding.key()],
+                    &[
+                        &lot.clinic.as_str(),
+                        &lot.lot_number.as_str(),
+                        &lot.funding.key(),
+                    ],
                 )?
                 .pop();
             let id = match held {
@@ -227,7 +237,9 @@ impl InventoryStore for SqliteStore {
                             lot.lot_number, lot.clinic, h.lot.cvx, h.lot.expiration
                         )));
                     }
-                    h.lot.id.ok_or_else(|| StoreError::Corrupt("lot without id".into()))?
+                    h.lot
+                        .id
+                        .ok_or_else(|| StoreError::Corrupt("lot without id".into()))?
                 }
                 None => s.add_lot(lot)?,
             };
