@@ -133,6 +133,62 @@ pub struct ErrorCodeRow {
     pub count: u64,
 }
 
+impl ActivityRow {
+    /// Column names of the DQA – Interface Activity export, in [`ActivityRow::cells`] order.
+    pub const COLUMNS: [&'static str; 10] = [
+        "facility",
+        "day",
+        "received",
+        "accepted_AA",
+        "errors_AE",
+        "rejected_AR",
+        "with_warnings",
+        "late_reports",
+        "late_doses",
+        "qa",
+    ];
+
+    /// The row as text cells for tables and CSV (CLI and web share one layout).
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.facility.clone(),
+            self.day.to_string(),
+            self.received.to_string(),
+            self.accepted.to_string(),
+            self.errors.to_string(),
+            self.rejected.to_string(),
+            self.with_warnings.to_string(),
+            self.late_reports.to_string(),
+            self.late_doses.to_string(),
+            self.qa.to_string(),
+        ]
+    }
+}
+
+impl ErrorCodeRow {
+    /// Column names of the DQA error-code export, in [`ErrorCodeRow::cells`] order.
+    pub const COLUMNS: [&'static str; 6] = [
+        "facility",
+        "day",
+        "severity",
+        "hl7_0357",
+        "application_code",
+        "count",
+    ];
+
+    /// The row as text cells for tables and CSV.
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.facility.clone(),
+            self.day.to_string(),
+            self.severity.clone(),
+            self.hl7_code.clone(),
+            self.app_code.clone().unwrap_or_default(),
+            self.count.to_string(),
+        ]
+    }
+}
+
 /// How far a batch file has been imported, keyed by the hash of its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportProgress {

@@ -1069,53 +1069,13 @@ pub async fn dqa(
         return match p.get("table") {
             Some("errors") => csv_download(
                 "dqa-errors.csv",
-                &[
-                    "facility",
-                    "day",
-                    "severity",
-                    "hl7_0357",
-                    "application_code",
-                    "count",
-                ],
-                errors.iter().map(|r| {
-                    vec![
-                        r.facility.clone(),
-                        r.day.to_string(),
-                        r.severity.clone(),
-                        r.hl7_code.clone(),
-                        r.app_code.clone().unwrap_or_default(),
-                        r.count.to_string(),
-                    ]
-                }),
+                &ErrorCodeRow::COLUMNS,
+                errors.iter().map(ErrorCodeRow::cells),
             ),
             _ => csv_download(
                 "dqa-activity.csv",
-                &[
-                    "facility",
-                    "day",
-                    "received",
-                    "accepted_AA",
-                    "errors_AE",
-                    "rejected_AR",
-                    "with_warnings",
-                    "late_reports",
-                    "late_doses",
-                    "qa",
-                ],
-                activity.iter().map(|r| {
-                    vec![
-                        r.facility.clone(),
-                        r.day.to_string(),
-                        r.received.to_string(),
-                        r.accepted.to_string(),
-                        r.errors.to_string(),
-                        r.rejected.to_string(),
-                        r.with_warnings.to_string(),
-                        r.late_reports.to_string(),
-                        r.late_doses.to_string(),
-                        r.qa.to_string(),
-                    ]
-                }),
+                &ActivityRow::COLUMNS,
+                activity.iter().map(ActivityRow::cells),
             ),
         };
     }

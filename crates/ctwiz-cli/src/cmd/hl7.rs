@@ -700,18 +700,7 @@ fn activity(db: &Path, from: NaiveDate, to: NaiveDate) -> CliResult {
         "QA",
     ]);
     for r in store.interface_activity(from, to)? {
-        t.add_row(vec![
-            r.facility,
-            r.day.to_string(),
-            r.received.to_string(),
-            r.accepted.to_string(),
-            r.errors.to_string(),
-            r.rejected.to_string(),
-            r.with_warnings.to_string(),
-            r.late_reports.to_string(),
-            r.late_doses.to_string(),
-            r.qa.to_string(),
-        ]);
+        t.add_row(r.cells());
     }
     println!("{t}");
     let mut e = output::table(&[

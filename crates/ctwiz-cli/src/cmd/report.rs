@@ -239,7 +239,7 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             view,
             output,
         } => {
-            use ctwiz_store::interface::InterfaceStore;
+            use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
             let to = to.unwrap_or_else(|| Local::now().date_naive());
             let from = from.unwrap_or_else(|| to - chrono::Days::new(30));
             if from > to {
@@ -257,68 +257,20 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
                 DqaView::Activity => {
                     let rows: Vec<Vec<String>> = store
                         .interface_activity(from, to)?
-                        .into_iter()
+                        .iter()
                         .filter(|r| wanted(&r.facility))
-                        .map(|r| {
-                            vec![
-                                r.facility,
-                                r.day.to_string(),
-                                r.received.to_string(),
-                                r.accepted.to_string(),
-                                r.errors.to_string(),
-                                r.rejected.to_string(),
-                                r.with_warnings.to_string(),
-                                r.late_reports.to_string(),
-                                r.late_doses.to_string(),
-                                r.qa.to_string(),
-                            ]
-                        })
+                        .map(ActivityRow::cells)
                         .collect();
-                    emit(
-                        &output,
-                        &[
-                            "facility",
-                            "day",
-                            "received",
-                            "accepted_AA",
-                            "errors_AE",
-                            "rejected_AR",
-                            "with_warnings",
-                            "late_reports",
-                            "late_doses",
-                            "qa",
-                        ],
-                        &rows,
-                    )?;
+                    emit(&output, &ActivityRow::COLUMNS, &rows)?;
                 }
                 DqaView::Errors => {
                     let rows: Vec<Vec<String>> = store
                         .interface_error_counts(from, to)?
-                        .into_iter()
+                        .iter()
                         .filter(|r| wanted(&r.facility))
-                        .map(|r| {
-                            vec![
-                                r.facility,
-                                r.day.to_string(),
-                                r.severity,
-                                r.hl7_code,
-                                r.app_code.unwrap_or_default(),
-                                r.count.to_string(),
-                            ]
-                        })
+                        .map(ErrorCodeRow::cells)
                         .collect();
-                    emit(
-                        &output,
-                        &[
-                            "facility",
-                            "day",
-                            "severity",
-                            "hl7_0357",
-                            "application_code",
-                            "count",
-                        ],
-                        &rows,
-                    )?;
+                    emit(&output, &ErrorCodeRow::COLUMNS, &rows)?;
                 }
             }
         }
