@@ -2,85 +2,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use common::{fixture, session, store, user, Fixture};
+use axum::http::{header, StatusCode};
+use common::{fixture, get, post, session, store, user, Fixture, Reply};
 use ctwiz_core::access::{Action, Role};
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{accounts, AuditStore, DoseStore, InventoryStore, UserStore};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookie: Vec<String>,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn send(f: &Fixture, req: Request<Body>) -> Reply {
-    let res = ctwiz_web::router(f.state.clone())
-        .oneshot(req)
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let location = headers
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string());
-    let set_cookie = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
-    let body =
-        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Reply {
-        status,
-        location,
-        set_cookie,
-        headers,
-        body,
-    }
-}
-
-async fn get(f: &Fixture, path: &str, cookie: &str) -> Reply {
-    send(
-        f,
-        Request::get(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    send(
-        f,
-        Request::post(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
 
 /// Every GET route with the action that guards it. The expected outcome comes from the
 /// core permission matrix (`Role::allows`), so the web layer is checked against it.

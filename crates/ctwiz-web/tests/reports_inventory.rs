@@ -5,10 +5,9 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{NaiveDate, Timelike};
-use common::{fixture, session, store, user, Fixture};
+use common::{fixture, get, post, session, store, user, Fixture};
 use ctwiz_core::access::{Action, Role};
 use ctwiz_core::ids::{ClinicPin, LotNumber};
 use ctwiz_core::ordering::OrderStatus;
@@ -20,75 +19,6 @@ use ctwiz_store::interface::{
     AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
 };
 use ctwiz_store::{Interface, InventoryStore, PatientStore, RecallStore, SqliteStore};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    content_type: String,
-    body: String,
-}
-
-async fn send(f: &Fixture, req: Request<Body>) -> Reply {
-    let res = ctwiz_web::router(f.state.clone())
-        .oneshot(req)
-        .await
-        .unwrap();
-    let status = res.status();
-    let header_text = |k: header::HeaderName| {
-        res.headers()
-            .get(k)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    let location = header_text(header::LOCATION);
-    let content_type = header_text(header::CONTENT_TYPE).unwrap_or_default();
-    let body =
-        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Reply {
-        status,
-        location,
-        content_type,
-        body,
-    }
-}
-
-async fn get(f: &Fixture, path: &str, cookie: &str) -> Reply {
-    send(
-        f,
-        Request::get(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    send(
-        f,
-        Request::post(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
 
 fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()

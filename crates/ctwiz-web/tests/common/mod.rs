@@ -189,3 +189,85 @@ pub fn session(f: &Fixture, id: UserId) -> (String, String) {
         .unwrap();
     (format!("ctwiz_session={token}"), csrf)
 }
+
+/// A response, read whole, with what the tests look at.
+pub struct Reply {
+    pub status: axum::http::StatusCode,
+    pub location: Option<String>,
+    pub set_cookie: Vec<String>,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// Sends one request through the real router.
+pub async fn send(f: &Fixture, req: axum::http::Request<axum::body::Body>) -> Reply {
+    use axum::http::header;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let res = ctwiz_web::router(f.state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = |k: header::HeaderName| headers.get(k).map(|v| v.to_str().unwrap().to_string());
+    let location = text(header::LOCATION);
+    let content_type = text(header::CONTENT_TYPE).unwrap_or_default();
+    let set_cookie = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let body =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Reply {
+        status,
+        location,
+        set_cookie,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(f: &Fixture, path: &str, cookie: &str) -> Reply {
+    use axum::http::{header, Request};
+    send(
+        f,
+        Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Posts a urlencoded form.
+pub async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    use axum::http::{header, Request};
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    send(
+        f,
+        Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
