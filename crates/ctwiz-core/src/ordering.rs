@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::ids::{ClinicPin, Cvx};
-use crate::inventory::Lot;
+use crate::inventory::{Lot, StockFunding};
 use crate::org::Clinic;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -215,6 +215,78 @@ pub fn suggested_quantity(
     }
 }
 
+/// How ordering suggestions are sized: usage over `months_observed` months, stock for
+/// `months_of_supply` months, rounded up to boxes of `box_size` doses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupplyPolicy {
+    pub months_observed: u32,
+    pub months_of_supply: u32,
+    pub box_size: i64,
+}
+
+impl Default for SupplyPolicy {
+    /// Three months of usage, two months of supply, boxes of ten.
+    fn default() -> Self {
+        SupplyPolicy {
+            months_observed: 3,
+            months_of_supply: 2,
+            box_size: 10,
+        }
+    }
+}
+
+/// What to suggest ordering of one vaccine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderSuggestion {
+    pub cvx: Cvx,
+    /// Doses administered from inventory in the observed months.
+    pub used: i64,
+    /// Unexpired public doses on hand.
+    pub on_hand: i64,
+    pub suggested: i64,
+}
+
+/// One suggestion per vaccine the clinic holds lots of, from its lots with their
+/// quantities and `used(cvx, since)`, the doses administered since a date.
+pub fn order_suggestions<E>(
+    lots: &[(&Lot, i64)],
+    today: NaiveDate,
+    policy: SupplyPolicy,
+    mut used: impl FnMut(&Cvx, NaiveDate) -> std::result::Result<i64, E>,
+) -> std::result::Result<Vec<OrderSuggestion>, E> {
+    let since = today
+        .checked_sub_months(chrono::Months::new(policy.months_observed))
+        .unwrap_or(today);
+    let mut cvxs: Vec<&Cvx> = lots.iter().map(|(l, _)| &l.cvx).collect();
+    cvxs.sort();
+    cvxs.dedup();
+    cvxs.into_iter()
+        .map(|cvx| {
+            let used = used(cvx, since)?;
+            // Only public, unexpired stock offsets a public order.
+            let on_hand = lots
+                .iter()
+                .filter(|(l, _)| {
+                    &l.cvx == cvx && l.funding == StockFunding::Public && !l.is_expired(today)
+                })
+                .map(|(_, q)| q)
+                .sum();
+            Ok(OrderSuggestion {
+                cvx: cvx.clone(),
+                used,
+                on_hand,
+                suggested: suggested_quantity(
+                    used,
+                    policy.months_observed,
+                    on_hand,
+                    policy.months_of_supply,
+                    policy.box_size,
+                ),
+            })
+        })
+        .collect()
+}
+
 /// A stock alert for the notification bell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StockAlert {
@@ -365,6 +437,46 @@ mod tests {
         assert_eq!(suggested_quantity(60, 3, 5, 2, 10), 40); // 20/month × 2 − 5 = 35 → 40
         assert_eq!(suggested_quantity(60, 3, 100, 2, 10), 0);
         assert_eq!(suggested_quantity(60, 0, 0, 2, 10), 0);
+    }
+
+    #[test]
+    fn suggestions_count_only_unexpired_public_stock() {
+        let lot = |n: &str, exp: NaiveDate, funding| Lot {
+            id: None,
+            clinic: ClinicPin::new("C1").unwrap(),
+            cvx: cvx("20"),
+            ndc: None,
+            mvx: None,
+            lot_number: crate::ids::LotNumber::new(n).unwrap(),
+            expiration: exp,
+            funding,
+        };
+        let (a, b, c) = (
+            lot("A", d(12, 1), StockFunding::Public),
+            lot("OLD", d(1, 1), StockFunding::Public),
+            lot("P", d(12, 1), StockFunding::Private),
+        );
+        let mut asked = None;
+        let s = order_suggestions(
+            &[(&a, 5), (&b, 7), (&c, 9)],
+            d(2, 1),
+            SupplyPolicy::default(),
+            |_, since| {
+                asked = Some(since);
+                Ok::<_, ()>(60)
+            },
+        )
+        .unwrap();
+        assert_eq!(asked, Some(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap()));
+        assert_eq!(
+            s,
+            vec![OrderSuggestion {
+                cvx: cvx("20"),
+                used: 60,
+                on_hand: 5,
+                suggested: 40
+            }]
+        );
     }
 
     #[test]

@@ -18,13 +18,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Days, NaiveDate};
 use ctwiz_core::access::{can, Action, Target};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding, WastageReason};
 use ctwiz_core::ordering::{
-    stock_alerts, suggested_quantity, OrderStatus, StockAlert, VaccineOrder,
+    order_suggestions, stock_alerts, OrderStatus, StockAlert, SupplyPolicy, VaccineOrder,
 };
 use ctwiz_core::org::Clinic;
 use ctwiz_store::{InventoryStore, LotStock, OrgStore, SqliteStore, StoreError};
@@ -35,9 +35,12 @@ use std::future::Future;
 /// Total doses of a vaccine below which the bell warns of low stock.
 const LOW_STOCK: i64 = 10;
 /// Ordering suggestions: usage observed over 3 months, 2 months of supply, boxes of 10.
-const USAGE_MONTHS: u32 = 3;
-const SUPPLY_MONTHS: u32 = 2;
-const BOX: i64 = 10;
+/// Ordering suggestions: 3 months of usage, 2 months of supply, boxes of 10.
+const SUPPLY: SupplyPolicy = SupplyPolicy {
+    months_observed: 3,
+    months_of_supply: 2,
+    box_size: 10,
+};
 
 // ---------------------------------------------------------------- shared
 
@@ -745,13 +748,6 @@ pub async fn reconcile(
 
 // ---------------------------------------------------------------- orders
 
-struct Suggestion {
-    cvx: Cvx,
-    used: i64,
-    on_hand: i64,
-    suggested: i64,
-}
-
 pub async fn orders(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -779,37 +775,11 @@ async fn orders_page(
             if let Some(c) = &clinic {
                 own = s.orders(Some(&c.pin), None)?;
                 if c.orders_public_vaccine() && may(&ctx2, c, Action::OrderCreate) {
-                    let since = today
-                        .checked_sub_months(Months::new(USAGE_MONTHS))
-                        .unwrap_or(today);
                     let lots = s.lots(&c.pin)?;
-                    let mut cvxs: Vec<Cvx> = lots.iter().map(|l| l.lot.cvx.clone()).collect();
-                    cvxs.sort();
-                    cvxs.dedup();
-                    for cvx in cvxs {
-                        let used = s.doses_used(&c.pin, &cvx, since)?;
-                        let on_hand = lots
-                            .iter()
-                            .filter(|l| {
-                                l.lot.cvx == cvx
-                                    && l.lot.funding == StockFunding::Public
-                                    && !l.lot.is_expired(today)
-                            })
-                            .map(|l| l.on_hand)
-                            .sum();
-                        suggestions.push(Suggestion {
-                            suggested: suggested_quantity(
-                                used,
-                                USAGE_MONTHS,
-                                on_hand,
-                                SUPPLY_MONTHS,
-                                BOX,
-                            ),
-                            cvx,
-                            used,
-                            on_hand,
-                        });
-                    }
+                    let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
+                    suggestions = order_suggestions(&pairs, today, SUPPLY, |cvx, since| {
+                        s.doses_used(&c.pin, cvx, since)
+                    })?;
                 }
             }
             let (pending, shipping) = if ctx2.can(Action::OrderApprove) {
@@ -887,11 +857,11 @@ async fn orders_page(
                 } @else if may(ctx, c, Action::OrderCreate) {
                     form.card.stack method="post" action="/inventory/orders" {
                         h2 { "New public vaccine order" }
-                        p.muted { "Suggested: " (SUPPLY_MONTHS) " months of supply at the last " (USAGE_MONTHS) " months' usage, less public stock on hand, in boxes of " (BOX) "." }
+                        p.muted { "Suggested: " (SUPPLY.months_of_supply) " months of supply at the last " (SUPPLY.months_observed) " months' usage, less public stock on hand, in boxes of " (SUPPLY.box_size) "." }
                         (csrf_field(ctx)) (pin_field(c))
                         @if !suggestions.is_empty() {
                             table {
-                                thead { tr { th { "Vaccine" } th { "Used (" (USAGE_MONTHS) " months)" } th { "Public on hand" } th { "Suggested" } th { "Order doses" } } }
+                                thead { tr { th { "Vaccine" } th { "Used (" (SUPPLY.months_observed) " months)" } th { "Public on hand" } th { "Suggested" } th { "Order doses" } } }
                                 tbody { @for sg in &suggestions { tr {
                                     td { (vaccine_name(codes, &sg.cvx)) }
                                     td { (sg.used) } td { (sg.on_hand) } td { (sg.suggested) }

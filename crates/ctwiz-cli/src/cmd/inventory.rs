@@ -1,9 +1,11 @@
 use super::{actor, db, CliResult};
 use crate::output;
-use chrono::{Local, Months, NaiveDate};
+use chrono::{Local, NaiveDate};
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{Lot, Movement, StockFunding, WastageReason};
-use ctwiz_core::ordering::{stock_alerts, suggested_quantity, OrderStatus, VaccineOrder};
+use ctwiz_core::ordering::{
+    order_suggestions, stock_alerts, OrderStatus, SupplyPolicy, VaccineOrder,
+};
 use ctwiz_store::{InventoryStore, OrgStore};
 use std::path::Path;
 
@@ -289,33 +291,23 @@ fn run_order(
     match c {
         OrderCommand::Suggest { clinic: pin } => {
             let c = clinic(&pin)?;
-            let since = today.checked_sub_months(Months::new(3)).unwrap_or(today);
             let lots = store.lots(&c.pin)?;
-            let mut cvxs: Vec<Cvx> = lots.iter().map(|l| l.lot.cvx.clone()).collect();
-            cvxs.sort();
-            cvxs.dedup();
+            let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
             let mut t = output::table(&[
                 "CVX",
                 "Used (3 months)",
                 "On hand (public)",
                 "Suggested order",
             ]);
-            for cvx in cvxs {
-                let used = store.doses_used(&c.pin, &cvx, since)?;
-                let on_hand: i64 = lots
-                    .iter()
-                    .filter(|l| {
-                        l.lot.cvx == cvx
-                            && l.lot.funding == StockFunding::Public
-                            && !l.lot.is_expired(today)
-                    })
-                    .map(|l| l.on_hand)
-                    .sum();
+            let policy = SupplyPolicy::default();
+            for s in order_suggestions(&pairs, today, policy, |cvx, since| {
+                store.doses_used(&c.pin, cvx, since)
+            })? {
                 t.add_row(vec![
-                    cvx.to_string(),
-                    used.to_string(),
-                    on_hand.to_string(),
-                    suggested_quantity(used, 3, on_hand, 2, 10).to_string(),
+                    s.cvx.to_string(),
+                    s.used.to_string(),
+                    s.on_hand.to_string(),
+                    s.suggested.to_string(),
                 ]);
             }
             println!("{t}");
