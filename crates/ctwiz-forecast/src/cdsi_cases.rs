@@ -221,17 +221,20 @@ pub fn group_dose_status(
     if statuses.is_empty() {
         return None;
     }
-    // A dose is valid for the group only if valid for each antigen it carries.
+    // A dose that is not valid for any antigen it carries is not valid for
+    // the group. A dose that counts for some antigens and is merely extra for
+    // others (a decennial Tdap after a complete pertussis series) is valid
+    // for the group; it is extraneous only when it is extra for all of them.
     for s in [
         EvaluationStatus::SubStandard,
         EvaluationStatus::NotValid,
-        EvaluationStatus::Extraneous,
+        EvaluationStatus::Valid,
     ] {
         if statuses.contains(&s) {
             return Some(s);
         }
     }
-    Some(EvaluationStatus::Valid)
+    Some(EvaluationStatus::Extraneous)
 }
 
 fn fmt_date(d: Option<NaiveDate>) -> String {

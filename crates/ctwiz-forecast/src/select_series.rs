@@ -57,7 +57,7 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .min_age_to_start
-        .is_none_or(|m| start >= crate::dates::add_days(m.add_to(org.dob), -4))
+        .is_none_or(|m| org.assessment >= crate::dates::add_days(m.add_to(org.dob), -4))
         && c.series
             .max_age_to_start
             .is_none_or(|m| start < m.add_to(org.dob))
@@ -281,6 +281,21 @@ fn best_scored(cands: &[Candidate<'_>], members: Members, scores: &[i32]) -> Opt
 /// when the standard series is complete), then the one due soonest — then a
 /// complete one, then the others.
 fn choose_among_groups(cands: &[Candidate<'_>], winners: Members) -> Option<usize> {
+    // Equivalent series groups: a series that names another group as
+    // equivalent is satisfied when that group's best series is complete
+    // (an adult who completed the risk Twinrix series needs no standard
+    // HepB series). The relation is one-way as the data states it: the
+    // pneumococcal risk series name no equivalent group, so a complete
+    // standard series does not satisfy them.
+    let satisfied = |i: usize| {
+        cands[i].series.equivalent_series_groups.iter().any(|g| {
+            winners
+                .iter()
+                .any(|j| j != i && cands[j].series.series_group == *g && cands[j].complete())
+        })
+    };
+    let open = winners.filter(|i| cands[i].complete() || !satisfied(i));
+    let winners = if open.len() > 0 { open } else { winners };
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
         SeriesStatus::Complete | SeriesStatus::Immune => 1,
