@@ -46,10 +46,12 @@ impl Candidate<'_> {
     }
 }
 
-/// CDSi 8.1: a series is scorable when the patient could start it: the first
-/// valid dose (or the assessment date, before any dose) falls between the
-/// series' minimum and maximum age to start. The usual 4-day grace period
-/// applies to the minimum (test data: Heplisav-B at 18 years − 4 days).
+/// CDSi 8.1: a series is scorable when the patient is old enough for it on
+/// the assessment date (minimum age to start, with the usual 4-day grace:
+/// Heplisav-B at 18 years − 4 days) and started it in time (first valid
+/// dose, or the assessment date before any dose, before the maximum age to
+/// start). A childhood dose still counts in an adult risk series (HepA at
+/// 7 years for an adult with an adoptee contact).
 fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     if c.series.series_type == SeriesType::EvaluationOnly {
         return false;
