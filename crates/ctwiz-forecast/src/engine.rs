@@ -160,6 +160,7 @@ fn evaluate_antigen<'d>(
             first_valid,
             remaining: series.doses.len().saturating_sub(state.pos),
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
+            first_doses_skipped: forecast.is_some() && target > 0,
             all_product,
         });
         out_series.push(PatientSeries {

@@ -33,6 +33,9 @@ pub(crate) struct Candidate<'a> {
     pub first_valid: Option<NaiveDate>,
     pub remaining: usize,
     pub forecast_earliest: Option<NaiveDate>,
+    /// The forecast is for a later target dose than the first: the first
+    /// doses were met or skipped for this patient.
+    pub first_doses_skipped: bool,
     /// Every valid dose is a preferable vaccine of a product series.
     pub all_product: bool,
 }
@@ -43,6 +46,21 @@ impl Candidate<'_> {
     }
     fn in_process(&self) -> bool {
         self.valid_doses > 0
+    }
+    /// A series the patient has none of whose first doses are skipped for
+    /// them (the 2–23 month MenACWY risk series for an older patient) has no
+    /// start date (CDSi 8.6 "can start earliest"): it competes only when no
+    /// other series of its group can.
+    fn startable(&self) -> bool {
+        self.complete() || self.in_process() || !self.first_doses_skipped
+    }
+    /// Could this series still give the patient a dose or a completed
+    /// series? Only such series set the series-priority bar (CDSi 8.1): an
+    /// aged-out infant series of priority A does not hide an adult risk
+    /// series of priority B.
+    fn viable(&self) -> bool {
+        self.startable()
+            && (self.complete() || self.in_process() || self.status == SeriesStatus::NotComplete)
     }
 }
 
@@ -145,13 +163,21 @@ pub(crate) fn select_best(
         if members.len() == 0 {
             continue;
         }
-        // Priority: only the series of the highest priority letter compete.
-        let best_priority = members
+        // Priority: only the series of the highest priority letter among the
+        // viable ones compete.
+        let viable = members.filter(|i| cands[i].viable());
+        let best_priority = if viable.len() > 0 { viable } else { members }
             .iter()
             .map(|i| cands[i].series.priority)
             .min()
             .unwrap_or('A');
         let members = members.filter(|i| cands[i].series.priority == best_priority);
+        let startable = members.filter(|i| cands[i].startable());
+        let members = if startable.len() > 0 {
+            startable
+        } else {
+            members
+        };
         if let Some(w) = select_in_group(cands, members, org, scores) {
             winners.0 |= 1 << w;
         }
