@@ -89,16 +89,20 @@ fn group_status<'a, I: Iterator<Item = &'a AntigenResult>>(
     }
 }
 
-/// Administer-full-vaccine-group: earliest and recommended dates are the
-/// latest of the antigens' (so every antigen's requirement is met); past-due
-/// and latest are the earliest.
+/// Administer-full-vaccine-group (CDSi 9, MMR): the earliest date is the
+/// latest of the antigens' (every antigen's minimums are met); the
+/// recommended, past-due and latest dates are the earliest of the antigens'
+/// (the antigen furthest behind sets the pace), never before the earliest
+/// date; the dose number is the lowest (a child with single-antigen measles
+/// and mumps doses still needs MMR dose 1 for rubella).
 fn combine_full_group<'a>(
     mut it: impl Iterator<Item = &'a ForecastDates>,
 ) -> Option<ForecastDates> {
     let mut out = it.next()?.clone();
     for f in it {
         out.earliest = out.earliest.max(f.earliest);
-        out.recommended = out.recommended.max(f.recommended);
+        out.recommended = out.recommended.min(f.recommended);
+        out.dose_number = out.dose_number.min(f.dose_number);
         out.past_due = match (out.past_due, f.past_due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
