@@ -198,6 +198,19 @@ fn evaluate_antigen<'d>(
             f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
         }
     }
+    // A series that counts its doses from an observation (MMR again after
+    // antiretroviral therapy begins) starts the count afresh once it has a
+    // valid dose of its own.
+    let restarted = best
+        .and_then(|b| targets.get(b))
+        .is_some_and(|&(series, _)| {
+            series.doses.iter().any(|d| {
+                d.intervals
+                    .iter()
+                    .any(|r| matches!(r.from, crate::supporting_data::IntervalFrom::Observation(_)))
+            })
+        })
+        && best.is_some_and(|b| cands[b].valid_doses > 0);
     let (status, forecast) = match best {
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),
         None => (SeriesStatus::NotRecommended, None),
@@ -218,7 +231,7 @@ fn evaluate_antigen<'d>(
         .series
         .iter()
         .any(|s| s.doses.iter().any(|d| d.season_start.is_some()));
-    if !seasonal && result.group_best_series.len() > 1 {
+    if !seasonal && !restarted && result.group_best_series.len() > 1 {
         let counted = result.valid_dose_count();
         if let Some(f) = result.forecast.as_mut() {
             f.dose_number = f
