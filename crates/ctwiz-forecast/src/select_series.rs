@@ -215,7 +215,15 @@ fn select_in_group(
         score_complete(cands, complete, scores);
         return best_scored(cands, complete, scores);
     }
-    let members = members.filter(|i| scorable(&cands[i], org));
+    let scorable_members = members.filter(|i| scorable(&cands[i], org));
+    // When the patient is too young for every series of the group, a series
+    // they have already started still counts (PPSV23 at 47 years in the
+    // 50+ PPSV23-PCV series).
+    let members = if scorable_members.len() == 0 {
+        members.filter(|i| cands[i].in_process() && started_in_time(&cands[i], org))
+    } else {
+        scorable_members
+    };
     if members.len() <= 1 {
         return members.first();
     }
