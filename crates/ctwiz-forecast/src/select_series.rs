@@ -38,6 +38,10 @@ pub(crate) struct Candidate<'a> {
     pub first_doses_skipped: bool,
     /// Every valid dose is a preferable vaccine of a product series.
     pub all_product: bool,
+    /// CDSi 8 forecast finish date.
+    pub finish: Option<NaiveDate>,
+    /// The series can be finished before the last target dose's maximum age.
+    pub completable: bool,
 }
 
 impl Candidate<'_> {
@@ -242,65 +246,53 @@ fn select_in_group(
     members.iter().min_by_key(|&i| cands[i].series.preference)
 }
 
+/// CDSi 8.4 complete-series scoring (Table 8-7): the most valid doses.
+fn score_complete(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
+    award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
+}
+
+/// Points: `unique` to a single best, 0 to tied best, `-unique` to the rest.
 fn award<K: Ord + Copy>(
     members: Members,
     scores: &mut [i32],
     key: impl Fn(usize) -> Option<K>,
     best_is_max: bool,
-    points: i32,
+    unique: i32,
 ) {
     let keys = members.iter().filter_map(&key);
     let best = if best_is_max { keys.max() } else { keys.min() };
-    if let Some(best) = best {
-        for m in members.iter() {
-            if key(m) == Some(best) {
-                scores[m] += points;
+    let ties = members
+        .iter()
+        .filter(|&m| best.is_some() && key(m) == best)
+        .count();
+    for m in members.iter() {
+        scores[m] += if best.is_some() && key(m) == best {
+            if ties == 1 {
+                unique
+            } else {
+                0
             }
-        }
+        } else {
+            -unique
+        };
     }
 }
 
-/// CDSi 8.4 complete-series scoring.
-fn score_complete(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
-    award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
-    for i in members.iter() {
-        if cands[i].series.product_path && cands[i].all_product {
-            scores[i] += 1;
-        }
-    }
-    // No "completed earliest" point: the test data choose the complete series
-    // with more valid doses (e.g. HepB 4-dose over 3-dose).
-}
-
-/// CDSi 8.4 in-process-series scoring.
+/// CDSi 8.5 in-process-series scoring (Table 8-9).
 fn score_in_process(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
     for i in members.iter() {
         let c = &cands[i];
-        if c.series.product_path {
-            scores[i] += if c.all_product { 1 } else { -1 };
-        }
-        // Can the series still be completed?
-        scores[i] += if c.status == SeriesStatus::NotComplete {
-            1
+        scores[i] += if c.series.product_path && c.all_product {
+            2
         } else {
-            -1
+            -2
         };
+        scores[i] += if c.completable { 3 } else { -3 };
     }
-    award(members, scores, |i| Some(cands[i].valid_doses), true, 1);
-    award(members, scores, |i| Some(cands[i].remaining), false, 1);
-    award(
-        members,
-        scores,
-        |i| {
-            if cands[i].status == SeriesStatus::NotComplete {
-                cands[i].forecast_earliest
-            } else {
-                None
-            }
-        },
-        false,
-        1,
-    );
+    award(members, scores, |i| Some(cands[i].valid_doses), true, 2);
+    award(members, scores, |i| Some(cands[i].remaining), false, 2);
+    let completable = members.filter(|i| cands[i].completable);
+    award(completable, scores, |i| cands[i].finish, false, 1);
 }
 
 fn best_scored(cands: &[Candidate<'_>], members: Members, scores: &[i32]) -> Option<usize> {
