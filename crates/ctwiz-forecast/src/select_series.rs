@@ -239,11 +239,24 @@ fn select_in_group(
         score_in_process(cands, in_process, scores);
         return best_scored(cands, in_process, scores);
     }
-    // CDSi 8.3: nothing started — the default series, else the preferred one.
+    // CDSi 8.2 rule 5: nothing started — the default series; else CDSi 8.6.
     if let Some(d) = members.iter().find(|&i| cands[i].series.default_series) {
         return Some(d);
     }
-    members.iter().min_by_key(|&i| cands[i].series.preference)
+    score_no_valid_doses(cands, members, scores);
+    best_scored(cands, members, scores)
+}
+
+/// CDSi 8.6 scoring of series with no valid doses (Table 8-11): can start
+/// earliest (the next dose's earliest date, +1/0/−1), completable (±1), and a
+/// product series counts against (−1, others +1).
+fn score_no_valid_doses(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
+    award(members, scores, |i| cands[i].forecast_earliest, false, 1);
+    for i in members.iter() {
+        let c = &cands[i];
+        scores[i] += if c.completable { 1 } else { -1 };
+        scores[i] += if c.series.product_path { -1 } else { 1 };
+    }
 }
 
 /// CDSi 8.4 complete-series scoring (Table 8-7): the most valid doses.
