@@ -110,6 +110,7 @@ impl Role {
             ClinicToolsEdit,
             ReportCoverage,
             ReportReminderRecall,
+            RecallNoticeRecord,
             ReportDqa,
             TaskView,
         ];
@@ -125,6 +126,7 @@ impl Role {
             ClinicToolsEdit,
             ReportCoverage,
             ReportReminderRecall,
+            RecallNoticeRecord,
             ReportDqa,
             TaskView,
         ];
@@ -137,6 +139,7 @@ impl Role {
             InventoryView,
             ReportCoverage,
             ReportReminderRecall,
+            RecallNoticeRecord,
             TaskView,
         ];
         const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView];
@@ -242,6 +245,8 @@ pub enum Action {
     ClinicAgreementSign,
     ReportCoverage,
     ReportReminderRecall,
+    /// Record that reminder/recall notices were sent (a write: only roles that send them).
+    RecallNoticeRecord,
     ReportDqa,
     TaskView,
     RosterView,
@@ -267,6 +272,7 @@ impl Action {
         Action::ClinicAgreementSign,
         Action::ReportCoverage,
         Action::ReportReminderRecall,
+        Action::RecallNoticeRecord,
         Action::ReportDqa,
         Action::TaskView,
         Action::RosterView,
@@ -285,7 +291,9 @@ impl Action {
                 Module::InventoryManagement
             }
             ClinicToolsView | ClinicToolsEdit | ClinicAgreementSign => Module::ClinicTools,
-            ReportCoverage | ReportReminderRecall | ReportDqa => Module::Reports,
+            ReportCoverage | ReportReminderRecall | RecallNoticeRecord | ReportDqa => {
+                Module::Reports
+            }
             TaskView => Module::Tasks,
             AccountApprove | UserManage | ClinicManage => Module::Administration,
         }
@@ -303,6 +311,7 @@ impl Action {
                 | OrderApprove
                 | ClinicToolsEdit
                 | ClinicAgreementSign
+                | RecallNoticeRecord
                 | RosterEdit
                 | AccountApprove
                 | UserManage
@@ -548,6 +557,7 @@ mod tests {
                     ClinicToolsEdit,
                     ReportCoverage,
                     ReportReminderRecall,
+                    RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
                 ],
@@ -567,6 +577,7 @@ mod tests {
                     ClinicToolsEdit,
                     ReportCoverage,
                     ReportReminderRecall,
+                    RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
                 ],
@@ -585,6 +596,7 @@ mod tests {
                     ClinicToolsEdit,
                     ReportCoverage,
                     ReportReminderRecall,
+                    RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
                 ],
@@ -600,6 +612,7 @@ mod tests {
                     InventoryView,
                     ReportCoverage,
                     ReportReminderRecall,
+                    RecallNoticeRecord,
                     TaskView,
                 ],
             ),
@@ -665,6 +678,34 @@ mod tests {
             .allowed()
             .iter()
             .all(|a| !a.writes() || *a == Action::RosterEdit));
+    }
+
+    /// The recall report is readable by health departments, but recording that notices
+    /// were sent is a write for the roles that send them.
+    #[test]
+    fn only_roles_that_send_notices_record_them() {
+        let senders = [
+            Role::PrimaryVaccineCoordinator,
+            Role::BackupVaccineCoordinator,
+            Role::PrivateInventoryMainContact,
+            Role::ClinicAccess,
+            Role::StateAdmin,
+        ];
+        for role in Role::ALL {
+            assert_eq!(
+                role.allows(Action::RecallNoticeRecord),
+                senders.contains(&role),
+                "{role:?}"
+            );
+        }
+        assert!(Action::RecallNoticeRecord.writes());
+        assert!(Role::HealthDepartmentReadOnly.allows(Action::ReportReminderRecall));
+        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        assert!(!can(
+            &hd,
+            Target::Jurisdiction(HERE),
+            Action::RecallNoticeRecord
+        ));
     }
 
     #[test]

@@ -114,6 +114,33 @@ pub fn sign_in(
     Ok(Ok(account))
 }
 
+/// Re-checks, without hashing, a sign-in that [`sign_in`] verified earlier and a caller
+/// cached (the SOAP service: argon2 would dominate every interface message). One indexed
+/// read: the account must still exist, be active, and still have the password hash that
+/// was verified (`verified_hash`; a change or reset stores a new salted hash). Returns the
+/// current account, so grant changes apply at once too.
+pub fn recheck_cached_sign_in(
+    store: &dyn UserStore,
+    username: &str,
+    verified_hash: &str,
+) -> Result<std::result::Result<Account, SignInFailure>> {
+    let Ok(name) = Username::new(username) else {
+        return Ok(Err(SignInFailure::UnknownUser));
+    };
+    let Some(account) = store.account(&name)? else {
+        return Ok(Err(SignInFailure::UnknownUser));
+    };
+    match account.user.status {
+        AccountStatus::Locked => return Ok(Err(SignInFailure::Locked)),
+        AccountStatus::Disabled => return Ok(Err(SignInFailure::Disabled)),
+        AccountStatus::Active => {}
+    }
+    if account.password_hash != verified_hash {
+        return Ok(Err(SignInFailure::WrongPassword));
+    }
+    Ok(Ok(account))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +203,52 @@ mod tests {
         );
         s.set_status(id, AccountStatus::Active).unwrap();
         assert!(sign_in(&s, "nurse2", &temp, now()).unwrap().is_ok());
+    }
+
+    #[test]
+    fn cached_sign_in_follows_lock_disable_and_password_change() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let u = User::new(
+            Username::new("nurse3").unwrap(),
+            "Nurse Three",
+            Email::new("n3@example.org").unwrap(),
+        )
+        .unwrap();
+        let (id, temp) = create_with_temporary_password(&s, &u).unwrap();
+        let acc = sign_in(&s, "nurse3", &temp, now()).unwrap().unwrap();
+        let hash = acc.password_hash.clone();
+        assert!(recheck_cached_sign_in(&s, "nurse3", &hash).unwrap().is_ok());
+        s.set_status(id, AccountStatus::Locked).unwrap();
+        assert_eq!(
+            recheck_cached_sign_in(&s, "nurse3", &hash)
+                .unwrap()
+                .unwrap_err(),
+            SignInFailure::Locked
+        );
+        s.set_status(id, AccountStatus::Disabled).unwrap();
+        assert_eq!(
+            recheck_cached_sign_in(&s, "nurse3", &hash)
+                .unwrap()
+                .unwrap_err(),
+            SignInFailure::Disabled
+        );
+        s.set_status(id, AccountStatus::Active).unwrap();
+        assert!(recheck_cached_sign_in(&s, "nurse3", &hash).unwrap().is_ok());
+        // A reset stores a new salted hash, even for the same password.
+        s.set_password(id, &hash_password(&temp).unwrap(), false)
+            .unwrap();
+        assert_eq!(
+            recheck_cached_sign_in(&s, "nurse3", &hash)
+                .unwrap()
+                .unwrap_err(),
+            SignInFailure::WrongPassword
+        );
+        assert_eq!(
+            recheck_cached_sign_in(&s, "nobody", &hash)
+                .unwrap()
+                .unwrap_err(),
+            SignInFailure::UnknownUser
+        );
     }
 
     #[test]

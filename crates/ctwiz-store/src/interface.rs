@@ -229,6 +229,13 @@ pub trait InterfaceStore {
     fn interface_error_counts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<ErrorCodeRow>>;
     fn import_progress(&self, file_hash: &str) -> Result<Option<ImportProgress>>;
     fn record_import_progress(&self, p: &ImportProgress) -> Result<()>;
+    /// Keeps the ACKs of committed messages of an import (by message index in the file)
+    /// until they are written out; call it in the batch's transaction.
+    fn record_pending_acks(&self, file_hash: &str, acks: &[(u64, String)]) -> Result<()>;
+    /// ACKs committed but not yet confirmed written, in message order.
+    fn pending_acks(&self, file_hash: &str) -> Result<Vec<(u64, String)>>;
+    /// Forgets the pending ACKs up to `through` (inclusive): they are written.
+    fn clear_pending_acks(&self, file_hash: &str, through: u64) -> Result<()>;
     fn flag_for_dedup_review(
         &self,
         patient: PatientId,

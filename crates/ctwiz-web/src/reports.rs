@@ -933,12 +933,15 @@ pub async fn recall(
                 @if run.query.include_overdue { " or overdue" } " as of " (run.cohort.as_of) " · " (run.scope.label) "." }
             (downloads(&p, "/reports/recall", &[("recall", "mailing and phone list")]))
             @if !entries.is_empty() {
-                form.card.inline method="post" action="/reports/recall" {
-                    (csrf_field(&ctx))
-                    (p.hidden())
-                    (select_field("method", "Record these notices as sent by",
-                        NOTICE_METHODS.iter().map(|m| (*m, m.to_string())), "letter"))
-                    button type="submit" { "Record " (entries.len()) " notice(s)" }
+                // Recording is offered only to roles that send notices.
+                @if ctx.can(Action::RecallNoticeRecord) {
+                    form.card.inline method="post" action="/reports/recall" {
+                        (csrf_field(&ctx))
+                        (p.hidden())
+                        (select_field("method", "Record these notices as sent by",
+                            NOTICE_METHODS.iter().map(|m| (*m, m.to_string())), "letter"))
+                        button type="submit" { "Record " (entries.len()) " notice(s)" }
+                    }
                 }
                 table {
                     thead { tr { th { "Patient" } th { "Born" } th { "Clinic" } th { "Guardian" } th { "Phone" } th { "Address" } th { "Due" } } }
@@ -965,7 +968,9 @@ pub async fn record_recall(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let p = Params(form);
-    ctx.require(Action::ReportReminderRecall)?;
+    // Recording is a write: the matrix allows it only to roles that send notices (not
+    // the read-only health departments, who may still run the report).
+    ctx.require(Action::RecallNoticeRecord)?;
     ctx.check_csrf(p.get("csrf").unwrap_or(""))?;
     let method = p.get("method").unwrap_or("").to_lowercase();
     if !NOTICE_METHODS.contains(&method.as_str()) {
@@ -973,7 +978,7 @@ pub async fn record_recall(
             "Unknown notice method {method:?}; choose letter, phone, text or email."
         )));
     }
-    let scope = load_scope(&state, &ctx, Action::ReportReminderRecall, &p).await?;
+    let scope = load_scope(&state, &ctx, Action::RecallNoticeRecord, &p).await?;
     let run = recall_run(&ctx, scope, &p)?;
     let entries = recall_entries(&state, &run).await?;
     let sent_by = ctx.actor();

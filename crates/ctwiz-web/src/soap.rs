@@ -34,7 +34,9 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 /// Idle connections kept between requests.
 const POOL_KEEP: usize = 8;
 /// How long a verified username/password is trusted without re-hashing: argon2 costs
-/// tens of milliseconds, which would dominate every interface message.
+/// tens of milliseconds, which would dominate every interface message. A cached entry
+/// still re-reads the account on every request ([`accounts::recheck_cached_sign_in`]), so
+/// locking, disabling, a password change or reset, and grant changes apply at once.
 const CREDENTIAL_TTL: Duration = Duration::from_secs(300);
 
 /// The HL7 interface as a service for network transports (SOAP, MLLP): a database, the
@@ -52,8 +54,8 @@ struct Inner {
     next_id: AtomicU64,
     started: String,
     max_message_bytes: usize,
-    /// blake2(username, password) → (verified at, user).
-    credentials: Mutex<HashMap<Vec<u8>, (Instant, User)>>,
+    /// blake2(username, password) → (verified at, the argon2 hash it was verified against).
+    credentials: Mutex<HashMap<Vec<u8>, (Instant, String)>>,
 }
 
 /// Errors of the service itself (not of messages: those become ACK/RSP content).
@@ -158,9 +160,25 @@ impl InterfaceService {
                 let cached = inner.credentials.lock().ok().and_then(|c| {
                     c.get(&key)
                         .filter(|(at, _)| at.elapsed() < CREDENTIAL_TTL)
-                        .map(|(_, u)| u.clone())
+                        .map(|(_, hash)| hash.clone())
                 });
-                let user = match cached {
+                // A cache hit still honours the account's current state (one indexed read);
+                // any change drops the entry and the full sign-in decides (and counts a
+                // failure if the password no longer verifies).
+                let rechecked = match cached {
+                    Some(hash) => match accounts::recheck_cached_sign_in(store, &username, &hash) {
+                        Ok(Ok(account)) => Some(account.user),
+                        Ok(Err(_)) => {
+                            if let Ok(mut c) = inner.credentials.lock() {
+                                c.remove(&key);
+                            }
+                            None
+                        }
+                        Err(e) => return Err(ServiceError::Store(e)),
+                    },
+                    None => None,
+                };
+                let user: User = match rechecked {
                     Some(u) => u,
                     None => match accounts::sign_in(
                         store,
@@ -171,7 +189,7 @@ impl InterfaceService {
                         Ok(Ok(account)) => {
                             if let Ok(mut c) = inner.credentials.lock() {
                                 c.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
-                                c.insert(key, (Instant::now(), account.user.clone()));
+                                c.insert(key, (Instant::now(), account.password_hash.clone()));
                             }
                             account.user
                         }

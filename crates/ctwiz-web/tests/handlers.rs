@@ -101,6 +101,122 @@ async fn every_role_against_every_route() {
     assert_eq!(checked, Role::ALL.len() * (routes(&f).len() + 1));
 }
 
+/// Every write route (POST) with the action that guards it.
+fn write_routes(f: &Fixture, order: i64) -> Vec<(String, Action)> {
+    let p = f.in_county;
+    vec![
+        ("/patients/new".into(), Action::PatientEdit),
+        (format!("/patients/{p}/edit"), Action::PatientEdit),
+        (format!("/patients/{p}/doses"), Action::DoseRecord),
+        (format!("/patients/{p}/doses/1/edit"), Action::DoseRecord),
+        (format!("/patients/{p}/doses/1/delete"), Action::DoseRecord),
+        (format!("/patients/{p}/observations"), Action::DoseRecord),
+        ("/inventory/receive".into(), Action::InventoryEdit),
+        ("/inventory/waste".into(), Action::InventoryEdit),
+        ("/inventory/transfer".into(), Action::InventoryEdit),
+        ("/inventory/reconcile".into(), Action::InventoryEdit),
+        ("/inventory/orders".into(), Action::OrderCreate),
+        (
+            format!("/inventory/orders/{order}/approve"),
+            Action::OrderApprove,
+        ),
+        (
+            format!("/inventory/orders/{order}/reject"),
+            Action::OrderApprove,
+        ),
+        (
+            format!("/inventory/orders/{order}/receive"),
+            Action::InventoryEdit,
+        ),
+        ("/reports/recall".into(), Action::RecallNoticeRecord),
+        ("/rosters/add".into(), Action::RosterEdit),
+        (format!("/rosters/{p}/remove"), Action::RosterEdit),
+        ("/admin/requests/1/approve".into(), Action::AccountApprove),
+        ("/admin/requests/1/reject".into(), Action::AccountApprove),
+        ("/admin/users/1/unlock".into(), Action::UserManage),
+        ("/admin/users/1/grants".into(), Action::UserManage),
+    ]
+}
+
+/// Every role against every write route, with a valid CSRF token and plausible fields:
+/// a role the matrix does not allow the action gets 403 and nothing changes. In
+/// particular the read-only roles (health department, school nurse outside her roster,
+/// patient look-up) write nothing.
+#[tokio::test]
+async fn every_role_against_every_write_route() {
+    use ctwiz_core::ids::Cvx;
+    use ctwiz_core::ordering::VaccineOrder;
+    use ctwiz_store::{OrgStore, RecallStore};
+    let f = fixture();
+    let s = store(&f);
+    let clinic = s.clinic(&f.home).unwrap().unwrap();
+    let order = s
+        .create_order(
+            &VaccineOrder::new(
+                &clinic,
+                "test",
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+                vec![(Cvx::new("20").unwrap(), 10)],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let lot = f.lot.to_string();
+    let patient = f.in_county.to_string();
+    let home = f.home.to_string();
+    let other = f.other.to_string();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let (id, _) = user(&f, role, &format!("writer{i}"), true);
+        let (cookie, csrf) = session(&f, id);
+        let fields: Vec<(&str, &str)> = vec![
+            ("csrf", &csrf),
+            ("pin", &home),
+            ("family", "Newchild"),
+            ("given", "Eve"),
+            ("dob", "2024-05-01"),
+            ("sex", "F"),
+            ("kind", "immunity"),
+            ("code", "023"),
+            ("cvx", "20"),
+            ("date", "2024-06-01"),
+            ("source", "01"),
+            ("lot", "NEW1"),
+            ("lot_id", &lot),
+            ("expiration", "2099-12-31"),
+            ("doses", "1"),
+            ("funding", "public"),
+            ("reason", "test"),
+            ("to", &other),
+            ("method", "letter"),
+            ("patient_id", &patient),
+            ("index", "0"),
+            ("role", "state"),
+            ("note", "test"),
+            ("username", "newuser"),
+        ];
+        for (path, action) in write_routes(&f, order) {
+            let r = post(&f, &path, &cookie, &fields).await;
+            if !role.allows(action) {
+                if r.status != StatusCode::FORBIDDEN {
+                    wrong.push(format!(
+                        "{role:?} POST {path} ({action:?}): {} {}",
+                        r.status,
+                        r.body.chars().take(160).collect::<String>()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+        if !role.allows(Action::RecallNoticeRecord) {
+            assert_eq!(s.last_recall_notice(f.in_county).unwrap(), None, "{role:?}");
+        }
+    }
+    assert!(wrong.is_empty(), "not refused:\n{}", wrong.join("\n"));
+    assert!(checked > 3 * 15, "{checked}");
+}
+
 #[tokio::test]
 async fn navigation_shows_only_allowed_modules() {
     let f = fixture();

@@ -109,7 +109,7 @@ async fn every_role_against_every_report_and_inventory_page() {
         ("/inventory/report", &[Action::InventoryView]),
     ];
     for (i, role) in Role::ALL.into_iter().enumerate() {
-        let (cookie, _) = signed_in(&f, role, &format!("user{i}"));
+        let (cookie, csrf) = signed_in(&f, role, &format!("user{i}"));
         for (path, actions) in pages {
             let allowed = actions.iter().any(|a| role.allows(*a));
             let r = get(&f, path, &cookie).await;
@@ -134,6 +134,31 @@ async fn every_role_against_every_report_and_inventory_page() {
             StatusCode::FORBIDDEN
         };
         assert_eq!(r.status, want, "{role:?} GET /inventory/reconcile");
+        // Recording recall notices is a write: a health department may run the recall
+        // report but not record notices; neither the form nor the POST is offered.
+        let may_record = role.allows(Action::RecallNoticeRecord);
+        let r = get(&f, "/reports/recall?run=1", &cookie).await;
+        if r.status == StatusCode::OK {
+            assert_eq!(
+                r.body
+                    .contains("method=\"post\" action=\"/reports/recall\""),
+                may_record,
+                "{role:?} recall form"
+            );
+        }
+        let r = post(
+            &f,
+            "/reports/recall",
+            &cookie,
+            &[("csrf", &csrf), ("method", "letter"), ("run", "1")],
+        )
+        .await;
+        let want = if may_record {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{role:?} POST /reports/recall: {}", r.body);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
 use ctwiz_core::ids::{ClinicPin, Email, Username};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_hl7::interface::soap;
@@ -123,6 +123,99 @@ async fn security_faults() {
     assert_eq!(
         soap::parse_response(&xml).map_err(|f| f.kind),
         Err(soap::FaultKind::Security)
+    );
+}
+
+fn security_fault(xml: &str) -> bool {
+    soap::parse_response(xml).map_err(|f| f.kind) == Err(soap::FaultKind::Security)
+}
+
+fn ehr_account(dir: &tempfile::TempDir) -> (SqliteStore, ctwiz_core::ids::UserId) {
+    let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
+    let id = store
+        .account(&Username::new("ehr-c1").expect("name"))
+        .expect("read")
+        .expect("account")
+        .user
+        .id
+        .expect("id");
+    (store, id)
+}
+
+/// The credential cache must not outlive a lock, a disable or a password change.
+#[tokio::test]
+async fn cached_credentials_follow_lock_disable_and_password_change() {
+    let (dir, app) = setup();
+    let ok = |xml: &str| {
+        soap::parse_response(xml)
+            .map(|ack| ack.contains("\rMSA|AA|"))
+            .unwrap_or(false)
+    };
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(ok(&xml), "{xml}");
+    let (store, id) = ehr_account(&dir);
+
+    store.set_status(id, AccountStatus::Locked).expect("lock");
+    let (status, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(security_fault(&xml), "locked account accepted: {xml}");
+
+    store.set_status(id, AccountStatus::Active).expect("unlock");
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(ok(&xml), "{xml}");
+    store
+        .set_status(id, AccountStatus::Disabled)
+        .expect("disable");
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(security_fault(&xml), "disabled account accepted: {xml}");
+
+    store.set_status(id, AccountStatus::Active).expect("enable");
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(ok(&xml), "{xml}");
+    let new_password = "Changed-Pass-2026!";
+    store
+        .set_password(
+            id,
+            &accounts::hash_password(new_password).expect("hash"),
+            false,
+        )
+        .expect("reset");
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(security_fault(&xml), "old password accepted: {xml}");
+    let (_, xml) = post(
+        &app,
+        soap::submit_request("ehr-c1", new_password, "C1", VXU),
+    )
+    .await;
+    assert!(ok(&xml), "{xml}");
+    // Grants are re-read too: without the clinic grant the cached sign-in no longer submits.
+    store.set_grants(id, &[]).expect("grants");
+    let (_, xml) = post(
+        &app,
+        soap::submit_request("ehr-c1", new_password, "C1", VXU),
+    )
+    .await;
+    assert!(security_fault(&xml), "revoked grant accepted: {xml}");
+}
+
+/// Wrong passwords are never served from the cache and still lock the account, after
+/// which the right (cached) password is refused too.
+#[tokio::test]
+async fn failures_after_a_cached_sign_in_still_lock() {
+    let (dir, app) = setup();
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(!security_fault(&xml), "{xml}");
+    for _ in 0..accounts::MAX_FAILED_SIGN_INS {
+        let (_, xml) = post(&app, soap::submit_request("ehr-c1", "wrong", "C1", VXU)).await;
+        assert!(security_fault(&xml), "{xml}");
+    }
+    let (store, id) = ehr_account(&dir);
+    let account = store.account_by_id(id).expect("read").expect("account");
+    assert_eq!(account.user.status, AccountStatus::Locked);
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(
+        security_fault(&xml),
+        "locked account accepted from cache: {xml}"
     );
 }
 

@@ -416,7 +416,10 @@ impl<R: Read> Read for Counting<R> {
 /// Imports files message by message in transactions of `batch_size` messages. Each
 /// transaction also records how many messages of the file are done, so a killed
 /// import resumes after the last committed message and a finished file is skipped.
-/// ACKs are written only after their transaction committed.
+/// ACKs are written only after their transaction committed. With an ACK file, each
+/// transaction also keeps its ACKs in the store until they are written, so a run
+/// killed between commit and writing re-emits them when it is resumed: the sender gets
+/// exactly one ACK per message.
 pub fn import(
     db: &Path,
     files: &[PathBuf],
@@ -427,9 +430,7 @@ pub fn import(
     let store = db::open(db)?;
     let codes = CodeSets::embedded();
     let mut acks_out = match acks {
-        Some(p) => Some(BufWriter::new(
-            OpenOptions::new().create(true).append(true).open(p)?,
-        )),
+        Some(p) => Some(AckFile::open(p)?),
         None => None,
     };
     let mut summary = ImportSummary::default();
@@ -437,6 +438,15 @@ pub fn import(
     for path in files {
         summary.files += 1;
         let (hash, size) = file_identity(path)?;
+        if let Some(w) = acks_out.as_mut() {
+            let resent = w.resend_pending(&store, &hash)?;
+            if resent > 0 {
+                eprintln!(
+                    "{}: wrote {resent} ACK(s) of messages committed before an interruption",
+                    path.display()
+                );
+            }
+        }
         let done = store.import_progress(&hash)?;
         if done.as_ref().is_some_and(|p| p.complete) {
             summary.skipped_files += 1;
@@ -488,9 +498,10 @@ pub fn import(
                         .map(|(i, t)| (*i, interface::prepare(codes, next.received, t)))
                         .collect::<Vec<_>>()
                 });
+                let keep_acks = acks_out.is_some();
                 let applied = current
                     .take()
-                    .map(|b| apply_batch(&store, codes, b, &id_prefix));
+                    .map(|b| apply_batch(&store, codes, b, &id_prefix, keep_acks));
                 (worker.join(), applied)
             });
             let prepared = prepared.map_err(|_| "a message-reading thread panicked")?;
@@ -498,14 +509,14 @@ pub fn import(
                 // Committed: only now may the acknowledgements go out.
                 let outcomes = outcomes?;
                 if let Some(w) = acks_out.as_mut() {
-                    for o in &outcomes {
-                        w.write_all(o.response.to_er7().as_bytes())?;
-                        w.write_all(b"\n")?;
+                    let acks: Vec<String> =
+                        outcomes.iter().map(|(_, o)| o.response.to_er7()).collect();
+                    w.append(&acks)?;
+                    if let Some((last, _)) = outcomes.last() {
+                        store.clear_pending_acks(&hash, *last)?;
                     }
-                    w.flush()?;
-                    w.get_ref().sync_data()?;
                 }
-                for o in &outcomes {
+                for (_, o) in &outcomes {
                     summary.add(o);
                 }
                 pb.set_position(read.get());
@@ -555,13 +566,15 @@ fn read_batch<R: BufRead>(
     Ok((out, false))
 }
 
-/// Stores one batch in one transaction, with the file's progress.
+/// Stores one batch in one transaction, with the file's progress and (`keep_acks`) its
+/// ACKs until they are written. Returns each message's index in the file and outcome.
 fn apply_batch(
     store: &ctwiz_store::SqliteStore,
     codes: &CodeSets,
     batch: PreparedBatch,
     id_prefix: &str,
-) -> CliResult<Vec<Outcome>> {
+    keep_acks: bool,
+) -> CliResult<Vec<(u64, Outcome)>> {
     let PreparedBatch {
         received,
         items,
@@ -572,11 +585,84 @@ fn apply_batch(
         for (i, p) in items {
             let mut ctx = Context::new(codes, received, format!("{id_prefix}-{i}"));
             ctx.interface = Interface::Batch;
-            out.push(interface::process_prepared(s, &ctx, p));
+            out.push((i, interface::process_prepared(s, &ctx, p)));
+        }
+        if keep_acks {
+            let acks: Vec<(u64, String)> =
+                out.iter().map(|(i, o)| (*i, o.response.to_er7())).collect();
+            s.record_pending_acks(&progress.file_hash, &acks)?;
         }
         s.record_import_progress(&progress)?;
         Ok(out)
     })?)
+}
+
+/// The ACK file of an import: one ACK per line (segments separated by CR), appended a
+/// batch at a time with one write and synced before the store forgets those ACKs.
+struct AckFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl AckFile {
+    fn open(path: &Path) -> CliResult<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(AckFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    fn append(&mut self, acks: &[String]) -> CliResult {
+        let mut buf = String::with_capacity(acks.iter().map(|a| a.len() + 1).sum());
+        for a in acks {
+            buf.push_str(a);
+            buf.push('\n');
+        }
+        self.file.write_all(buf.as_bytes())?;
+        self.file.sync_data()?;
+        Ok(())
+    }
+
+    /// Writes the ACKs a killed run committed but may not have written, skipping any
+    /// already in the file (the run may have died after writing, before the store
+    /// forgot them), and forgets them. Returns how many were written.
+    fn resend_pending(
+        &mut self,
+        store: &ctwiz_store::SqliteStore,
+        file_hash: &str,
+    ) -> CliResult<usize> {
+        let pending = store.pending_acks(file_hash)?;
+        let Some(&(last, _)) = pending.last() else {
+            return Ok(0);
+        };
+        let bytes = std::fs::read(&self.path)?;
+        // Only complete lines count; an ACK cut off by the kill is removed (it is
+        // written again whole below).
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        if complete < bytes.len() {
+            self.file.set_len(complete as u64)?;
+        }
+        let text = String::from_utf8_lossy(&bytes[..complete]);
+        let written: std::collections::HashSet<&str> = text.lines().filter_map(ack_id).collect();
+        let missing: Vec<String> = pending
+            .into_iter()
+            .map(|(_, ack)| ack)
+            .filter(|ack| ack_id(ack).is_none_or(|id| !written.contains(id)))
+            .collect();
+        self.append(&missing)?;
+        store.clear_pending_acks(file_hash, last)?;
+        Ok(missing.len())
+    }
+}
+
+/// MSH-10 of an ER7 ACK: unique per response (`<file>-<message index>` in imports).
+fn ack_id(er7: &str) -> Option<&str> {
+    er7.split('\r')
+        .next()
+        .filter(|msh| msh.starts_with("MSH|"))
+        .and_then(|msh| msh.split('|').nth(9))
+        .filter(|id| !id.is_empty())
 }
 
 fn send(

@@ -278,6 +278,35 @@ impl InterfaceStore for SqliteStore {
         Ok(())
     }
 
+    fn record_pending_acks(&self, file_hash: &str, acks: &[(u64, String)]) -> Result<()> {
+        let mut st = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO import_pending_acks (file_hash, message_index, ack) VALUES (?1, ?2, ?3)",
+        )?;
+        for (i, ack) in acks {
+            st.execute(params![file_hash, *i as i64, ack])?;
+        }
+        Ok(())
+    }
+
+    fn pending_acks(&self, file_hash: &str) -> Result<Vec<(u64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT message_index, ack FROM import_pending_acks WHERE file_hash = ?1 ORDER BY message_index",
+        )?;
+        let rows = st.query_map(params![file_hash], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn clear_pending_acks(&self, file_hash: &str, through: u64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM import_pending_acks WHERE file_hash = ?1 AND message_index <= ?2",
+            )?
+            .execute(params![file_hash, through as i64])?;
+        Ok(())
+    }
+
     fn flag_for_dedup_review(
         &self,
         patient: PatientId,

@@ -59,4 +59,15 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     "#,
+    // 3: ACKs of a batch import committed with their messages and kept until the ACK
+    // file has them, so an import killed between commit and writing its ACKs re-emits
+    // them on resume (one ACK per message).
+    r#"
+    CREATE TABLE import_pending_acks (
+        file_hash TEXT NOT NULL,
+        message_index INTEGER NOT NULL,
+        ack TEXT NOT NULL,
+        PRIMARY KEY (file_hash, message_index)
+    ) WITHOUT ROWID;
+    "#,
 ];
