@@ -169,8 +169,14 @@ mod tests {
             &dose(1, "08", 2, Some("B2")),
             &dose(2, "08", 2, Some("A1"))
         ));
-        assert!(!same_dose_event(&dose(1, "08", 2, None), &dose(2, "08", 3, None)));
-        assert!(!same_dose_event(&dose(1, "08", 2, None), &dose(2, "10", 2, None)));
+        assert!(!same_dose_event(
+            &dose(1, "08", 2, None),
+            &dose(2, "08", 3, None)
+        ));
+        assert!(!same_dose_event(
+            &dose(1, "08", 2, None),
+            &dose(2, "10", 2, None)
+        ));
     }
 
     #[test]
