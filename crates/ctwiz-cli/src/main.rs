@@ -25,7 +25,7 @@ enum Command {
     Init,
     /// Generate a deterministic synthetic population (clinics, children, dose histories).
     Seed(cmd::seed::SeedArgs),
-    /// Look patients up.
+    /// Look patients up; review and merge possible duplicates.
     #[command(subcommand)]
     Patient(cmd::patient::PatientCommand),
     /// Register and list clinics.

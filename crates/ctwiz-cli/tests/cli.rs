@@ -676,3 +676,87 @@ fn serve_answers_sign_in_and_wsdl() {
     let wsdl = wsdl.expect("WSDL answered");
     assert!(wsdl.contains("submitSingleMessage"), "{wsdl}");
 }
+
+/// Two clinics report the same child under slightly different names: the HL7 interface
+/// queues the pair; `patient duplicates` lists it, `patient merge` merges it, and
+/// `patient not-duplicate` settles another pair for good.
+#[test]
+fn duplicates_are_listed_merged_and_dismissed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("d.db");
+    for pin in ["C1", "C2", "C3"] {
+        ok(&db, &["clinic", "add", "--pin", pin, "--name", pin]);
+    }
+    let msg = dir.path().join("m.hl7");
+    std::fs::write(
+        &msg,
+        "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250601090000||VXU^V04^VXU_V04|M1|P|2.5.1\r\
+         PID|1||A1^^^C1^MR||Doe^Ann||20250101|F\r\
+         ORC|RE||D1^C1\rRXA|0|1|20250301||08^HepB^CVX|999|||01^^NIP001\r\
+         MSH|^~\\&|EHR|C2|CTWIZ|CTDPH|20250601090000||VXU^V04^VXU_V04|M2|P|2.5.1\r\
+         PID|1||B2^^^C2^MR||Doe^Annie||20250101|F\r\
+         ORC|RE||D2^C2\rRXA|0|1|20250301||08^HepB^CVX|999|||01^^NIP001\r\
+         ORC|RE||D3^C2\rRXA|0|1|20250501||10^IPV^CVX|999|||01^^NIP001\r\
+         MSH|^~\\&|EHR|C3|CTWIZ|CTDPH|20250601090000||VXU^V04^VXU_V04|M3|P|2.5.1\r\
+         PID|1||C3^^^C3^MR||Doe^Anna||20250101|F\r",
+    )
+    .expect("write");
+    let acks = ok(&db, &["hl7", "process", msg.to_str().expect("path")]);
+    assert_eq!(acks.matches("MSA|AA").count(), 3, "{acks}");
+
+    let queue = ok(&db, &["patient", "duplicates"]);
+    assert!(queue.contains("MRN B2@C2"), "{queue}");
+    assert!(queue.contains("MRN A1@C1"), "{queue}");
+    assert!(queue.contains("waiting for review"), "{queue}");
+    let waiting = |q: &str| -> u32 {
+        q.lines()
+            .find(|l| l.contains("waiting for review"))
+            .and_then(|l| l.split(", ").nth(1))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("count line")
+    };
+    let before = waiting(&queue);
+    assert!(before >= 2, "{queue}");
+
+    // Refusals come with reasons and change nothing.
+    let e = err(
+        &db,
+        &["patient", "merge", "--survivor", "1", "--duplicate", "1"],
+    );
+    assert!(e.contains("itself"), "{e}");
+    let e = err(
+        &db,
+        &["patient", "merge", "--survivor", "1", "--duplicate", "99"],
+    );
+    assert!(e.contains("patient 99 not found"), "{e}");
+
+    let merged = ok(
+        &db,
+        &["patient", "merge", "--survivor", "1", "--duplicate", "2"],
+    );
+    assert!(
+        merged.contains("1 doses moved, 1 repeated doses dropped"),
+        "{merged}"
+    );
+    let e = err(
+        &db,
+        &["patient", "merge", "--survivor", "1", "--duplicate", "2"],
+    );
+    assert!(e.contains("already merged"), "{e}");
+    // The duplicate's id leads to the survivor, which now holds both MRNs and three doses.
+    let shown = ok(&db, &["patient", "show", "2"]);
+    assert!(shown.contains("merged into patient 1"), "{shown}");
+    assert!(shown.contains("MRN B2 at clinic C2"), "{shown}");
+    assert_eq!(shown.matches("│ 2025-").count(), 2, "{shown}");
+    let found = ok(&db, &["patient", "search", "--name", "doe"]);
+    assert!(!found.contains("│ 2 "), "{found}");
+
+    let after_merge = waiting(&ok(&db, &["patient", "duplicates"]));
+    assert!(after_merge < before);
+    ok(&db, &["patient", "not-duplicate", "3", "1"]);
+    let left = ok(&db, &["patient", "duplicates"]);
+    assert_eq!(waiting(&left), 0, "{left}");
+    let e = err(&db, &["patient", "not-duplicate", "3", "3"]);
+    assert!(e.contains("itself"), "{e}");
+}

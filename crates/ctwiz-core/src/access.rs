@@ -234,6 +234,15 @@ pub enum Action {
     PatientEdit,
     /// Add, edit or delete doses, refusals, immunity, contraindications.
     DoseRecord,
+    /// Review the possible-duplicates queue: merge two records of one person, or mark a
+    /// pair as different people.
+    ///
+    /// Only DPH state users hold it. A merge rewrites the consolidated statewide record
+    /// that every clinic sees (doses and MRNs from other providers move, one record is
+    /// retired), and the queue pairs records reported by different clinics, so no clinic
+    /// role, not even a coordinator with edit rights, is allowed to decide it; clinics
+    /// report suspected duplicates to the state instead, as in other state IISs.
+    PatientMerge,
     CertificatePrint,
     InventoryView,
     /// Receive, transfer, return, waste, adjust, reconcile.
@@ -262,6 +271,7 @@ impl Action {
         Action::PatientView,
         Action::PatientEdit,
         Action::DoseRecord,
+        Action::PatientMerge,
         Action::CertificatePrint,
         Action::InventoryView,
         Action::InventoryEdit,
@@ -285,8 +295,8 @@ impl Action {
     pub fn module(self) -> Module {
         use Action::*;
         match self {
-            PatientSearch | PatientView | PatientEdit | DoseRecord | CertificatePrint
-            | RosterView | RosterEdit => Module::PatientManagement,
+            PatientSearch | PatientView | PatientEdit | DoseRecord | PatientMerge
+            | CertificatePrint | RosterView | RosterEdit => Module::PatientManagement,
             InventoryView | InventoryEdit | OrderCreate | OrderApprove => {
                 Module::InventoryManagement
             }
@@ -306,6 +316,7 @@ impl Action {
             self,
             PatientEdit
                 | DoseRecord
+                | PatientMerge
                 | InventoryEdit
                 | OrderCreate
                 | OrderApprove
@@ -666,6 +677,18 @@ mod tests {
         }
         let st = user_with(Role::StateAdmin, Scope::State);
         assert!(Action::ALL.iter().all(|&a| can(&st, Target::State, a)));
+    }
+
+    #[test]
+    fn only_state_users_merge_patients() {
+        let c1 = pin("C1");
+        for role in Role::ALL {
+            let expect = role == Role::StateAdmin;
+            assert_eq!(role.allows(Action::PatientMerge), expect, "{role:?}");
+        }
+        let coordinator = clinic_user(Role::PrimaryVaccineCoordinator);
+        assert!(!can(&coordinator, at_c1(&c1), Action::PatientMerge));
+        assert!(Action::PatientMerge.writes());
     }
 
     #[test]

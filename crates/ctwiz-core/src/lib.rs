@@ -25,6 +25,7 @@ pub mod error;
 pub mod ids;
 pub mod inventory;
 pub mod matching;
+pub mod merge;
 pub mod ordering;
 pub mod org;
 pub mod patient;

@@ -243,5 +243,6 @@ pub trait InterfaceStore {
         source: &str,
         at: NaiveDateTime,
     ) -> Result<()>;
+    /// Open pairs, oldest first (the full queue with both records: `crate::dedup`).
     fn dedup_reviews(&self, limit: u32) -> Result<Vec<DedupReview>>;
 }

@@ -58,12 +58,18 @@ pub trait PatientStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId>;
     /// Replaces the stored demographics of `p.id`.
     fn update_patient(&self, p: &Patient) -> Result<()>;
+    /// The record as stored. A merged record is still returned (a tombstone, see
+    /// [`PatientStore::merged_into`]) so history stays readable.
     fn patient(&self, id: PatientId) -> Result<Option<Patient>>;
+    /// The live record a merged record was merged into; `None` for live or unknown ids.
+    fn merged_into(&self, id: PatientId) -> Result<Option<PatientId>>;
     fn find_by_mrn(&self, clinic: &ClinicPin, mrn: &str) -> Result<Option<PatientId>>;
     /// Records with the same birth date whose family name matches exactly or phonetically:
     /// the candidates for identity matching.
     fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>>;
+    /// Live records only; an id query for a merged record finds its survivor.
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage>;
+    /// Live (not merged) records.
     fn patient_count(&self) -> Result<u64>;
     /// Clinics that have reported doses for, or hold an MRN of, the patient.
     fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
@@ -314,10 +320,24 @@ pub trait AuditStore {
 
 /// Everything a frontend needs.
 pub trait Store:
-    PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore + RecallStore
+    PatientStore
+    + DoseStore
+    + OrgStore
+    + UserStore
+    + InventoryStore
+    + AuditStore
+    + RecallStore
+    + crate::dedup::DedupStore
 {
 }
 impl<T> Store for T where
-    T: PatientStore + DoseStore + OrgStore + UserStore + InventoryStore + AuditStore + RecallStore
+    T: PatientStore
+        + DoseStore
+        + OrgStore
+        + UserStore
+        + InventoryStore
+        + AuditStore
+        + RecallStore
+        + crate::dedup::DedupStore
 {
 }

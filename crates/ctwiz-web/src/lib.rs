@@ -19,6 +19,7 @@
 mod admin;
 mod auth;
 mod certificate;
+mod dedup;
 mod error;
 mod inventory;
 mod mail;
@@ -135,6 +136,13 @@ pub fn router(state: AppState) -> Router {
             get(auth::request_account_page).post(auth::request_account),
         )
         .route("/patients", get(patients::search))
+        .route("/patients/duplicates", get(dedup::queue))
+        .route("/patients/duplicates/{review}", get(dedup::compare))
+        .route("/patients/duplicates/{review}/merge", post(dedup::merge))
+        .route(
+            "/patients/duplicates/{review}/dismiss",
+            post(dedup::dismiss),
+        )
         .route(
             "/patients/new",
             get(patients::new_patient_page).post(patients::create_patient),

@@ -80,6 +80,9 @@ pub fn nav_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
     if ctx.can(Action::PatientSearch) {
         links.push(("/patients", "Patient Management"));
     }
+    if ctx.can(Action::PatientMerge) {
+        links.push(("/patients/duplicates", "Possible Duplicates"));
+    }
     if ctx.can(Action::RosterView) {
         links.push(("/rosters", "Student Rosters"));
     }

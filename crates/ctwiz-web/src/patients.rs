@@ -737,6 +737,20 @@ pub async fn home(
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
     let ctx2 = ctx.clone();
+    let merged = state
+        .db(move |s| {
+            ctx2.require(Action::PatientView)?;
+            Ok(s.merged_into(PatientId(id))?)
+        })
+        .await?;
+    if let Some(into) = merged {
+        return Ok(page::layout(
+            &ctx,
+            "Merged record",
+            html! { p.notice { "Patient " (id) " was merged into " a href={ "/patients/" (into) } { "patient " (into) } "." } },
+        ));
+    }
+    let ctx2 = ctx.clone();
     let h = state
         .db(move |s| load_home(s, &ctx2, PatientId(id)))
         .await?;

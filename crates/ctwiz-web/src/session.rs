@@ -292,6 +292,12 @@ impl Ctx {
         let p = s
             .patient(id)?
             .ok_or_else(|| AppError::NotFound(format!("Patient {id}")))?;
+        // A merged record is a tombstone: nothing is read from or written to it here.
+        if let Some(into) = s.merged_into(id)? {
+            return Err(AppError::BadRequest(format!(
+                "Patient {id} was merged into patient {into}; open that record."
+            )));
+        }
         let clinics = s.patient_clinics(id)?;
         let scope = PatientScope {
             county: p.county(),

@@ -35,6 +35,11 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ("/admin/users".into(), Some(Action::UserManage)),
         ("/admin/requests".into(), Some(Action::AccountApprove)),
         ("/admin/outbox".into(), Some(Action::UserManage)),
+        ("/patients/duplicates".into(), Some(Action::PatientMerge)),
+        (
+            format!("/patients/duplicates/{}", f.review),
+            Some(Action::PatientMerge),
+        ),
     ]
 }
 
@@ -97,8 +102,34 @@ async fn every_role_against_every_route() {
         assert_eq!(r.status, want, "{role:?} POST {path}: {}", r.body);
         assert!(r.status != StatusCode::FORBIDDEN || !r.body.to_lowercase().contains("testchild"));
         checked += 1;
+        // The merge and "not a duplicate" decisions follow the matrix too. A refused merge
+        // is refused before the pair is even looked up; the state user (last in
+        // Role::ALL) dismisses the pair, so the queue stays intact for everyone before.
+        let merge = format!("/patients/duplicates/{}/merge", f.review);
+        let r = post(
+            &f,
+            &merge,
+            &cookie,
+            &[("csrf", &csrf), ("survivor", "999999")],
+        )
+        .await;
+        let want = if role.allows(Action::PatientMerge) {
+            StatusCode::BAD_REQUEST // 999999 is not one of the pair
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{role:?} POST {merge}: {}", r.body);
+        let dismiss = format!("/patients/duplicates/{}/dismiss", f.review);
+        let r = post(&f, &dismiss, &cookie, &[("csrf", &csrf)]).await;
+        let want = if role.allows(Action::PatientMerge) {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(r.status, want, "{role:?} POST {dismiss}: {}", r.body);
+        checked += 2;
     }
-    assert_eq!(checked, Role::ALL.len() * (routes(&f).len() + 1));
+    assert_eq!(checked, Role::ALL.len() * (routes(&f).len() + 3));
 }
 
 /// Every write route (POST) with the action that guards it.
@@ -990,4 +1021,67 @@ async fn state_users_see_the_audit_trail_and_a_password_change_ends_other_sessio
         Some("/sign-in")
     );
     assert_eq!(get(&f, "/", &cookie2).await.status, StatusCode::OK);
+}
+
+/// A state user reviews the queue, compares the pair side by side, and merges it: the
+/// survivor gets the other record's doses, the retired id points to it, the queue empties.
+#[tokio::test]
+async fn state_user_merges_a_possible_duplicate() {
+    use ctwiz_store::dedup::DedupStore;
+    use ctwiz_store::PatientStore;
+    let f = fixture();
+    let (id, _) = user(&f, Role::StateAdmin, "dph1", true);
+    let (cookie, csrf) = session(&f, id);
+    let home = get(&f, "/", &cookie).await.body;
+    assert!(home.contains("href=\"/patients/duplicates\""), "{home}");
+    let queue = get(&f, "/patients/duplicates", &cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("TESTCHILD") && queue.body.contains("OUTCOUNTY"));
+    let compare = get(&f, &format!("/patients/duplicates/{}", f.review), &cookie).await;
+    assert_eq!(compare.status, StatusCode::OK);
+    assert!(compare.body.contains("Not a duplicate") && compare.body.contains("name=\"csrf\""));
+
+    let path = format!("/patients/duplicates/{}/merge", f.review);
+    let survivor = f.in_county.to_string();
+    // Without the session's CSRF token nothing happens.
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[("csrf", "forged"), ("survivor", &survivor)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(store(&f).merged_into(f.out_county).unwrap(), None);
+
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[("csrf", &csrf), ("survivor", &survivor)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/patients/{}", f.in_county).as_str())
+    );
+    let s = store(&f);
+    assert_eq!(s.merged_into(f.out_county).unwrap(), Some(f.in_county));
+    // Testchild had DTaP + IPV on 2024-03-15; Outcounty's DTaP of 2024-03-20 is a new event.
+    assert_eq!(s.doses(f.in_county).unwrap().len(), 3);
+    assert_eq!(s.dedup_queue(10, 0).unwrap().total, 0);
+    let old = get(&f, &format!("/patients/{}", f.out_county), &cookie).await;
+    assert_eq!(old.status, StatusCode::OK);
+    assert!(old.body.contains("was merged into"), "{}", old.body);
+    // Merging again is refused with a reason.
+    let r = post(
+        &f,
+        &path,
+        &cookie,
+        &[("csrf", &csrf), ("survivor", &survivor)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("was merged into patient"), "{}", r.body);
 }

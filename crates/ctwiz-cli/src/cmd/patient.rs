@@ -3,6 +3,8 @@ use crate::output;
 use chrono::{Local, NaiveDate};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::PatientId;
+use ctwiz_core::patient::Patient;
+use ctwiz_store::dedup::{DedupSide, DedupStore};
 use ctwiz_store::{
     AuditAction, AuditEntry, AuditStore, DoseStore, Interface, PatientQuery, PatientStore,
 };
@@ -35,12 +37,68 @@ pub enum PatientCommand {
         #[arg(long, default_value_t = 1)]
         page: u32,
     },
+    /// List the possible-duplicates review queue (pairs flagged by the HL7 interface).
+    Duplicates {
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+    /// Merge two records of the same person: the duplicate's doses, observations and MRNs
+    /// move to the survivor, which keeps its own demographics (empty fields are filled).
+    Merge {
+        /// The record that stays.
+        #[arg(long)]
+        survivor: PatientId,
+        /// The record merged into the survivor (kept only as a pointer to it).
+        #[arg(long)]
+        duplicate: PatientId,
+    },
+    /// Mark two records as different people: their pair leaves the queue for good.
+    NotDuplicate { first: PatientId, second: PatientId },
+}
+
+/// "MRN A@C1, SR 123" for lists.
+fn identifiers(p: &Patient) -> String {
+    p.mrns
+        .iter()
+        .map(|m| format!("MRN {}@{}", m.value, m.clinic))
+        .chain(
+            p.identifiers
+                .iter()
+                .map(|i| format!("{} {}", i.kind, i.value)),
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn side_row(review: String, side: &DedupSide, flagged: String) -> Vec<String> {
+    let p = &side.patient;
+    vec![
+        review,
+        side.id().to_string(),
+        p.name.display(),
+        p.dob.to_string(),
+        p.sex.code().to_string(),
+        identifiers(p),
+        side.live_doses.to_string(),
+        flagged,
+    ]
 }
 
 pub fn run(path: &Path, c: PatientCommand) -> CliResult {
     let store = db::open(path)?;
     match c {
         PatientCommand::Show { id } => {
+            let id = match store.merged_into(id)? {
+                Some(into) => {
+                    println!(
+                        "Patient {id} was merged into patient {into}; showing patient {into}."
+                    );
+                    into
+                }
+                None => id,
+            };
             let p = store
                 .patient(id)?
                 .ok_or_else(|| format!("no patient with id {id}"))?;
@@ -155,6 +213,69 @@ pub fn run(path: &Path, c: PatientCommand) -> CliResult {
                 res.total.to_string()
             };
             println!("{} shown, {} matching (page {page})", res.rows.len(), more);
+        }
+        PatientCommand::Duplicates { limit, page } => {
+            if page == 0 {
+                return Err("--page starts at 1".into());
+            }
+            let res = store.dedup_queue(limit, (page - 1) * limit)?;
+            let mut t = output::table(&[
+                "Review",
+                "Patient",
+                "Name",
+                "Born",
+                "Sex",
+                "Identifiers",
+                "Doses",
+                "Flagged",
+            ]);
+            for r in &res.rows {
+                t.add_row(side_row(
+                    r.review.to_string(),
+                    &r.patient,
+                    format!("{} by {}", r.flagged_at, r.source),
+                ));
+                t.add_row(side_row(String::new(), &r.candidate, String::new()));
+            }
+            println!("{t}");
+            println!(
+                "{} pairs shown, {} waiting for review (page {page})",
+                res.rows.len(),
+                res.total
+            );
+        }
+        PatientCommand::Merge {
+            survivor,
+            duplicate,
+        } => {
+            let out = store.merge_patients(
+                survivor,
+                duplicate,
+                &actor(),
+                Interface::Cli,
+                Local::now().naive_local(),
+            )?;
+            println!(
+                "Merged patient {duplicate} into patient {survivor}: {} doses moved, {} repeated doses \
+                 dropped, {} observations moved, {} MRNs added, {} review(s) closed.",
+                out.doses_moved,
+                out.doses_repeated,
+                out.observations_moved,
+                out.mrns_moved,
+                out.reviews_resolved
+            );
+        }
+        PatientCommand::NotDuplicate { first, second } => {
+            store.dismiss_pair(
+                first,
+                second,
+                &actor(),
+                Interface::Cli,
+                Local::now().naive_local(),
+            )?;
+            println!(
+                "Patients {first} and {second} are recorded as different people; the pair will not be queued again."
+            );
         }
     }
     Ok(())

@@ -254,6 +254,8 @@ fn find<S: IisStore>(store: &S, pin: &ClinicPin, q: &Qbp) -> StoreResult<Found> 
             _ => None,
         };
         if let Some(id) = id {
+            // A registry id of a merged record answers with the record it was merged into.
+            let id = store.merged_into(id)?.unwrap_or(id);
             if let Some(p) = store.patient(id)? {
                 // An identifier hit still has to agree with the birth date sent.
                 if c.birth_date.is_none_or(|d| d == p.dob) && visible(&p)? {

@@ -316,7 +316,13 @@ impl InterfaceStore for SqliteStore {
     ) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at) VALUES (?1, ?2, ?3, ?4)",
+                // A pair already waiting, or already judged to be two people, is not
+                // queued again; nor is a merged record.
+                "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE ?1 != ?2
+                 AND NOT EXISTS (SELECT 1 FROM dedup_review WHERE status IN ('open', 'dismissed')
+                     AND ((patient_id = ?1 AND candidate_id = ?2) OR (patient_id = ?2 AND candidate_id = ?1)))
+                 AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)",
             )?
             .execute(params![patient.0, candidate.0, source, ts(at)])?;
         Ok(())
@@ -324,7 +330,7 @@ impl InterfaceStore for SqliteStore {
 
     fn dedup_reviews(&self, limit: u32) -> Result<Vec<DedupReview>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT patient_id, candidate_id, source FROM dedup_review ORDER BY id LIMIT ?1",
+            "SELECT patient_id, candidate_id, source FROM dedup_review WHERE status = 'open' ORDER BY id LIMIT ?1",
         )?;
         let rows = st
             .query_map([limit], |r| {

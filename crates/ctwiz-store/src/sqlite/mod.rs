@@ -5,6 +5,7 @@
 
 mod audit;
 mod codec;
+mod dedup;
 mod doses;
 mod interface;
 mod inventory;

@@ -15,7 +15,11 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 impl SqliteStore {
-    fn write_patient_columns(&self, id: Option<PatientId>, p: &Patient) -> Result<PatientId> {
+    pub(super) fn write_patient_columns(
+        &self,
+        id: Option<PatientId>,
+        p: &Patient,
+    ) -> Result<PatientId> {
         let detail = serde_json::to_string(p)?;
         let fam = normalize_name(&p.name.family);
         let giv = normalize_name(&p.name.given);
@@ -53,15 +57,22 @@ impl SqliteStore {
                     .prepare_cached(
                         "UPDATE patients SET family=?1, given=?2, middle=?3, family_norm=?4, given_norm=?5,
                          family_sx=?6, given_sx=?7, dob=?8, sex=?9, county=?10, status=?11, confidential=?12,
-                         opted_out=?13, deceased_date=?14, detail=?15, updated_at=datetime('now') WHERE id=?16",
+                         opted_out=?13, deceased_date=?14, detail=?15, updated_at=datetime('now')
+                         WHERE id=?16 AND merged_into IS NULL",
                     )?
                     .execute(rusqlite::params_from_iter(
                         args.iter().copied().chain(std::iter::once(&id.0 as &dyn rusqlite::ToSql)),
                     ))?;
                 if n == 0 {
-                    return Err(StoreError::NotFound {
-                        what: "patient",
-                        id: id.to_string(),
+                    return Err(match self.merged_into(id)? {
+                        // A merged record is a tombstone: changes go to the survivor.
+                        Some(into) => StoreError::Conflict(format!(
+                            "patient {id} was merged into patient {into}; edit that record"
+                        )),
+                        None => StoreError::NotFound {
+                            what: "patient",
+                            id: id.to_string(),
+                        },
                     });
                 }
                 self.conn
@@ -90,7 +101,7 @@ impl SqliteStore {
         Ok(id)
     }
 
-    fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
+    pub(super) fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
         let mut p: Patient = serde_json::from_str(detail)
             .map_err(|e| StoreError::Corrupt(format!("patient {id}: {e}")))?;
         p.id = Some(PatientId(id));
@@ -144,6 +155,17 @@ impl PatientStore for SqliteStore {
             .transpose()
     }
 
+    fn merged_into(&self, id: PatientId) -> Result<Option<PatientId>> {
+        // One hop is enough: a merge re-points earlier merges into the duplicate.
+        Ok(self
+            .conn
+            .prepare_cached("SELECT merged_into FROM patients WHERE id = ?1")?
+            .query_row([id.0], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten()
+            .map(PatientId))
+    }
+
     fn find_by_mrn(&self, clinic: &ClinicPin, mrn: &str) -> Result<Option<PatientId>> {
         Ok(self
             .conn
@@ -156,7 +178,8 @@ impl PatientStore for SqliteStore {
     fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>> {
         let fam = normalize_name(family);
         let mut st = self.conn.prepare_cached(
-            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_norm = ?2 OR family_sx = ?3) LIMIT 50",
+            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_norm = ?2 OR family_sx = ?3)
+             AND merged_into IS NULL LIMIT 50",
         )?;
         let rows = st.query_map(
             params![dob.format(codec::DATE).to_string(), fam, soundex(&fam)],
@@ -175,6 +198,8 @@ impl PatientStore for SqliteStore {
         let mut order = String::from("p.family_norm, p.given_norm, p.dob, p.id");
         let mut from = String::from("patients p");
         if let Some(id) = q.id {
+            // The id of a merged record finds the record it was merged into.
+            let id = self.merged_into(id)?.unwrap_or(id);
             wheres.push("p.id = ?".into());
             args.push(Box::new(id.0));
         }
@@ -229,6 +254,8 @@ impl PatientStore for SqliteStore {
                 "give at least one search criterion: name, birth date, MRN or id".into(),
             ));
         }
+        // Merged records are tombstones, never results.
+        wheres.push("p.merged_into IS NULL".into());
         let where_sql = wheres.join(" AND ");
         let total: i64 = self.conn.query_row(
             &format!("SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT 10001)"),
@@ -253,10 +280,11 @@ impl PatientStore for SqliteStore {
     }
 
     fn patient_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM patients", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM patients WHERE merged_into IS NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>> {
@@ -328,6 +356,7 @@ impl PatientStore for SqliteStore {
                 let mut st = self.conn.prepare_cached(
                     "SELECT id, detail, dob FROM patients
                      WHERE dob >= ?1 AND (dob, id) > (?1, ?2) AND dob <= ?3
+                     AND merged_into IS NULL
                      ORDER BY dob, id LIMIT ?4",
                 )?;
                 let mut rows = st.query(params![after.0, after.1, to, chunk as i64])?;

@@ -9,6 +9,8 @@ use ctwiz_core::ids::{ClinicPin, Cvx, Email, LotNumber, PatientId, UserId, Usern
 use ctwiz_core::inventory::{Lot, Movement, StockFunding};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
+use ctwiz_store::dedup::DedupStore;
+use ctwiz_store::interface::InterfaceStore;
 use ctwiz_store::web::{SecurityAnswer, WebStore};
 use ctwiz_store::{accounts, InventoryStore, OrgStore, PatientStore, SqliteStore, UserStore};
 use ctwiz_web::AppState;
@@ -29,6 +31,8 @@ pub struct Fixture {
     /// Confidential, reported only by the other clinic (but lives in the home county).
     pub confidential: PatientId,
     pub lot: i64,
+    /// A queued possible-duplicate pair: `out_county` flagged against `in_county`.
+    pub review: i64,
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -123,6 +127,14 @@ pub fn fixture() -> Fixture {
         date(2025, 1, 1).and_hms_opt(9, 0, 0).unwrap(),
     )
     .unwrap();
+    s.flag_for_dedup_review(
+        out_county,
+        in_county,
+        "hl7:test",
+        date(2025, 1, 2).and_hms_opt(9, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let review = s.dedup_queue(1, 0).unwrap().rows[0].review;
     drop(s);
     let state = AppState::new(db.clone(), false).unwrap();
     Fixture {
@@ -135,6 +147,7 @@ pub fn fixture() -> Fixture {
         out_county,
         confidential,
         lot,
+        review,
     }
 }
 

@@ -147,4 +147,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recall_notices_patient ON recall_notices (patient_id, sent_on);
     "#,
+    // 3: patient merges (deduplication). A merged record stays as a tombstone pointing at
+    // the record it was merged into, so its old id still leads somewhere and the audit
+    // trail keeps its subject; searches, reports and matching skip it.
+    r#"
+    ALTER TABLE patients ADD COLUMN merged_into INTEGER REFERENCES patients (id);
+    ALTER TABLE patients ADD COLUMN merged_at TEXT;
+    CREATE INDEX patients_merged ON patients (merged_into) WHERE merged_into IS NOT NULL;
+    "#,
 ];

@@ -70,4 +70,15 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (file_hash, message_index)
     ) WITHOUT ROWID;
     "#,
+    // 4: the review queue gets decisions: a pair is open until a person merges the records
+    // or marks them as different people (dismissed pairs are never queued again).
+    r#"
+    ALTER TABLE dedup_review ADD COLUMN status TEXT NOT NULL DEFAULT 'open'
+        CHECK (status IN ('open', 'merged', 'dismissed'));
+    ALTER TABLE dedup_review ADD COLUMN decided_by TEXT;
+    ALTER TABLE dedup_review ADD COLUMN decided_at TEXT;
+    CREATE INDEX dedup_review_status ON dedup_review (status, id);
+    CREATE INDEX dedup_review_patient ON dedup_review (patient_id);
+    CREATE INDEX dedup_review_candidate ON dedup_review (candidate_id);
+    "#,
 ];

@@ -1,0 +1,101 @@
+//! Deduplication: the review queue of possible duplicate records (filled by the HL7
+//! interface when a submission matches an existing record only uncertainly) and the two
+//! decisions a person makes on a pair: merge the records, or mark them as different people.
+//!
+//! The rules of a merge (which doses repeat, which demographics win) are pure and live in
+//! `ctwiz_core::merge`; this store applies them atomically.
+
+use crate::error::Result;
+use crate::traits::Interface;
+use chrono::NaiveDateTime;
+use ctwiz_core::ids::PatientId;
+use ctwiz_core::patient::Patient;
+use serde::{Deserialize, Serialize};
+
+/// One side of a queued pair: the record as stored and how many live doses it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DedupSide {
+    /// Name, birth date, sex, MRNs and other identifiers are all on the record.
+    pub patient: Patient,
+    pub live_doses: u64,
+}
+
+impl DedupSide {
+    pub fn id(&self) -> PatientId {
+        self.patient
+            .id
+            .expect("records loaded from the store carry their id")
+    }
+}
+
+/// An open pair in the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DedupPair {
+    /// The review's id (for decisions and links).
+    pub review: i64,
+    /// The record the flagging submission created or touched.
+    pub patient: DedupSide,
+    /// The existing record it may duplicate.
+    pub candidate: DedupSide,
+    /// Who flagged it (e.g. the HL7 interface user of a clinic).
+    pub source: String,
+    pub flagged_at: NaiveDateTime,
+}
+
+/// A page of the open queue, oldest first, with the number of open pairs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DedupPage {
+    pub rows: Vec<DedupPair>,
+    pub total: u64,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeOutcome {
+    pub survivor: PatientId,
+    pub duplicate: PatientId,
+    /// Distinct doses moved to the survivor.
+    pub doses_moved: u64,
+    /// Doses the survivor already had: moved but kept deleted (audit only).
+    pub doses_repeated: u64,
+    /// Observations (immunity, contraindications, conditions) moved.
+    pub observations_moved: u64,
+    /// Identical observations the survivor already had, dropped.
+    pub observations_repeated: u64,
+    /// MRNs the survivor gained.
+    pub mrns_moved: u64,
+    /// Queued pairs closed by the merge.
+    pub reviews_resolved: u64,
+}
+
+pub trait DedupStore {
+    /// Open pairs whose records are both still live, oldest first, `limit` from `offset`.
+    fn dedup_queue(&self, limit: u32, offset: u32) -> Result<DedupPage>;
+    /// One queued pair (open or decided), by review id.
+    fn dedup_pair(&self, review: i64) -> Result<Option<DedupPair>>;
+    /// Merges `duplicate` into `survivor` in one transaction: the duplicate's doses (those
+    /// the survivor already has are kept deleted), observations, recall notices, roster
+    /// places, message-log references and MRNs move to the survivor; the survivor's
+    /// empty demographics are filled from the duplicate; the duplicate stays as a
+    /// tombstone pointing at the survivor; queued pairs of the two are closed; an audit
+    /// row records it. Refused (nothing written) for a record into itself, unknown ids,
+    /// already-merged or opted-out records.
+    fn merge_patients(
+        &self,
+        survivor: PatientId,
+        duplicate: PatientId,
+        actor: &str,
+        via: Interface,
+        at: NaiveDateTime,
+    ) -> Result<MergeOutcome>;
+    /// Records that two records are different people: their open pairs are closed and
+    /// the pair is never queued again. Works for pairs not (yet) in the queue too.
+    fn dismiss_pair(
+        &self,
+        a: PatientId,
+        b: PatientId,
+        actor: &str,
+        via: Interface,
+        at: NaiveDateTime,
+    ) -> Result<()>;
+}

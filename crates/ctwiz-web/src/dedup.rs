@@ -1,0 +1,269 @@
+//! Possible duplicates: the review queue the HL7 interface fills when a submission matches
+//! an existing record only uncertainly, a side-by-side comparison of a pair with their
+//! doses, and the two decisions (merge, or not a duplicate). Only users the core matrix
+//! allows `Action::PatientMerge` (DPH state users) get here.
+
+use crate::error::AppError;
+use crate::page::{self, csrf_field};
+use crate::patients::vaccine_name;
+use crate::session::Ctx;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use ctwiz_core::access::Action;
+use ctwiz_core::dose::Dose;
+use ctwiz_core::ids::PatientId;
+use ctwiz_core::merge::same_dose_event;
+use ctwiz_core::patient::Patient;
+use ctwiz_store::dedup::{DedupPair, DedupSide, DedupStore};
+use ctwiz_store::{AuditAction, DoseStore, Interface};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+const PAGE_SIZE: u32 = 25;
+
+#[derive(Deserialize, Default)]
+pub struct QueueParams {
+    #[serde(default)]
+    page: u32,
+}
+
+fn identifiers(p: &Patient) -> Markup {
+    html! {
+        @for m in &p.mrns { span.tag { "MRN " (m.value) " @ " (m.clinic) } " " }
+        @for i in &p.identifiers { span.tag { (i.kind) " " (i.value) } " " }
+    }
+}
+
+fn side_cells(side: &DedupSide) -> Markup {
+    let p = &side.patient;
+    html! {
+        td { a href={ "/patients/" (side.id()) } { (p.name.display()) } span.muted { " #" (side.id()) } }
+        td { (p.dob) }
+        td { (p.sex.code()) }
+        td { (identifiers(p)) }
+        td { (side.live_doses) }
+    }
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<QueueParams>,
+) -> Result<Markup, AppError> {
+    ctx.require(Action::PatientMerge)?;
+    let ctx2 = ctx.clone();
+    let page_no = q.page;
+    let res = state
+        .db(move |s| {
+            let res = s.dedup_queue(PAGE_SIZE, page_no * PAGE_SIZE)?;
+            ctx2.audit(
+                s,
+                None,
+                AuditAction::Read,
+                "possible duplicates queue viewed",
+            )?;
+            Ok(res)
+        })
+        .await?;
+    Ok(page::layout(
+        &ctx,
+        "Possible duplicates",
+        html! {
+            p.muted { (res.total) " pair(s) waiting for review. Pairs are flagged when a submission matches an existing record only uncertainly." }
+            @if res.rows.is_empty() { p { "Nothing to review." } } @else {
+                table {
+                    thead { tr { th { "Flagged" } th { "Name" } th { "Date of birth" } th { "Sex" } th { "Identifiers" } th { "Doses" } th { "" } } }
+                    tbody {
+                        @for r in &res.rows {
+                            tr {
+                                td rowspan="2" { (r.flagged_at.date()) br; span.muted { (r.source) } }
+                                (side_cells(&r.patient))
+                                td rowspan="2" { a.button.small href={ "/patients/duplicates/" (r.review) } { "Compare" } }
+                            }
+                            tr { (side_cells(&r.candidate)) }
+                        }
+                    }
+                }
+                div.pager {
+                    @if q.page > 0 { a href={ "/patients/duplicates?page=" (q.page - 1) } { "← Previous" } }
+                    span.muted { "Page " (q.page + 1) " of " (res.total.div_ceil(u64::from(PAGE_SIZE)).max(1)) }
+                    @if u64::from((q.page + 1) * PAGE_SIZE) < res.total { a href={ "/patients/duplicates?page=" (q.page + 1) } { "Next →" } }
+                }
+            }
+        },
+    ))
+}
+
+fn record_column(
+    state: &AppState,
+    side: &DedupSide,
+    doses: &[Dose],
+    other: &[Dose],
+    flag: &str,
+) -> Markup {
+    let p = &side.patient;
+    let codes = state.codes();
+    html! {
+        section.card {
+            h2 { (flag) ": " (p.name.display()) span.muted { " #" (side.id()) } }
+            dl.facts {
+                dt { "Date of birth" } dd { (p.dob) }
+                dt { "Sex" } dd { (p.sex.code()) }
+                @if let Some(m) = &p.mothers_maiden_name { dt { "Mother's maiden name" } dd { (m) } }
+                @if let Some(o) = p.birth_order { dt { "Birth order" } dd { (o) } }
+                @if let Some(a) = p.addresses.first() { dt { "Address" } dd { (a.street) ", " (a.city) " " (a.zip) } }
+                @for g in &p.guardians { dt { "Guardian" } dd { (g.name.display()) } }
+                dt { "Identifiers" } dd { (identifiers(p)) }
+                @if p.confidential { dt { "Privacy" } dd.warn { "Confidential record" } }
+                @if let Some(o) = &p.opt_out { dt { "Opted out" } dd.warn { (o.date) " – " (o.reason) } }
+            }
+            h3 { (doses.len()) " dose(s)" }
+            table {
+                thead { tr { th { "Date" } th { "Vaccine" } th { "Lot" } th { "Clinic" } th { "" } } }
+                tbody {
+                    @for d in doses {
+                        tr {
+                            td { (d.date) }
+                            td { (vaccine_name(codes, &d.cvx)) span.muted { " CVX " (d.cvx) } }
+                            td { (d.lot.as_ref().map(|l| l.to_string()).unwrap_or_default()) }
+                            td { (d.clinic.as_ref().map(|c| c.to_string()).unwrap_or_default()) }
+                            td { @if other.iter().any(|o| same_dose_event(d, o)) { span.muted { "on both" } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn compare(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(review): Path<i64>,
+) -> Result<Markup, AppError> {
+    ctx.require(Action::PatientMerge)?;
+    let ctx2 = ctx.clone();
+    let (pair, mine, theirs): (DedupPair, Vec<Dose>, Vec<Dose>) = state
+        .db(move |s| {
+            let pair = s
+                .dedup_pair(review)?
+                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            let (a, b) = (pair.patient.id(), pair.candidate.id());
+            let (da, db) = (s.doses(a)?, s.doses(b)?);
+            for (p, o) in [(a, b), (b, a)] {
+                ctx2.audit(
+                    s,
+                    Some(p),
+                    AuditAction::Read,
+                    &format!("compared with patient {o} for deduplication"),
+                )?;
+            }
+            Ok((pair, da, db))
+        })
+        .await?;
+    let (a, b) = (pair.patient.id(), pair.candidate.id());
+    // The older record (lower id) is offered as the survivor by default.
+    let (older, newer) = if a < b { (a, b) } else { (b, a) };
+    Ok(page::layout(
+        &ctx,
+        "Compare possible duplicates",
+        html! {
+            p.muted { "Flagged " (pair.flagged_at) " by " (pair.source) ". Doses marked “on both” are one event: a merge keeps it once." }
+            div.cols {
+                div { (record_column(&state, &pair.patient, &mine, &theirs, "Record A")) }
+                div { (record_column(&state, &pair.candidate, &theirs, &mine, "Record B")) }
+            }
+            form.card.stack method="post" action={ "/patients/duplicates/" (review) "/merge" } {
+                (csrf_field(&ctx))
+                h2 { "Merge" }
+                p { "The surviving record keeps its demographics; its empty fields are filled from the other. Every dose, observation and MRN of the other record moves to it; the other record is retired and its id leads to the survivor." }
+                fieldset {
+                    legend { "Keep" }
+                    @for (id, label) in [(older, "older record"), (newer, "newer record")] {
+                        label { input type="radio" name="survivor" value=(id) checked[id == older] required; " #" (id) " (" (label) ")" }
+                    }
+                }
+                div.actions { button type="submit" { "Merge" } }
+            }
+            form.card method="post" action={ "/patients/duplicates/" (review) "/dismiss" } {
+                (csrf_field(&ctx))
+                p { "If these are different people (e.g. twins), say so: the pair leaves the queue and is not flagged again." }
+                div.actions { button.secondary type="submit" { "Not a duplicate" } }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    survivor: i64,
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(review): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::PatientMerge)?;
+    ctx.check_csrf(&f.csrf)?;
+    let survivor = PatientId(f.survivor);
+    let kept = state
+        .db(move |s| {
+            let pair = s
+                .dedup_pair(review)?
+                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            let (a, b) = (pair.patient.id(), pair.candidate.id());
+            let duplicate = match survivor {
+                x if x == a => b,
+                x if x == b => a,
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "Patient {survivor} is not one of the pair under review."
+                    )))
+                }
+            };
+            // Each record must be one this user may merge (core matrix, per patient).
+            for id in [survivor, duplicate] {
+                ctx.patient_for(s, id, Action::PatientMerge)?;
+            }
+            s.merge_patients(survivor, duplicate, &ctx.actor(), Interface::Web, ctx.now)?;
+            Ok(survivor)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/patients/{kept}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn dismiss(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(review): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    ctx.require(Action::PatientMerge)?;
+    ctx.check_csrf(&f.csrf)?;
+    state
+        .db(move |s| {
+            let pair = s
+                .dedup_pair(review)?
+                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            s.dismiss_pair(
+                pair.patient.id(),
+                pair.candidate.id(),
+                &ctx.actor(),
+                Interface::Web,
+                ctx.now,
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to("/patients/duplicates").into_response())
+}
