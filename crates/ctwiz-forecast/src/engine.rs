@@ -219,19 +219,6 @@ fn evaluate_antigen<'d>(
             f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
         }
     }
-    // A series that counts its doses from an observation (MMR again after
-    // antiretroviral therapy begins) starts the count afresh once it has a
-    // valid dose of its own.
-    let restarted = best
-        .and_then(|b| targets.get(b))
-        .is_some_and(|&(series, _)| {
-            series.doses.iter().any(|d| {
-                d.intervals
-                    .iter()
-                    .any(|r| matches!(r.from, crate::supporting_data::IntervalFrom::Observation(_)))
-            })
-        })
-        && best.is_some_and(|b| cands[b].valid_doses > 0);
     let (status, forecast) = match best {
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),
         None => (SeriesStatus::NotRecommended, None),
@@ -247,12 +234,23 @@ fn evaluate_antigen<'d>(
     // The forecast dose number counts every dose valid for the antigen, also
     // in another series group's best series (test data: a risk series
     // forecast after a complete standard series). Seasonal series count per
-    // season instead.
-    let seasonal = antigen
-        .series
-        .iter()
-        .any(|s| s.doses.iter().any(|d| d.season_start.is_some()));
-    if !seasonal && !restarted && result.group_best_series.len() > 1 {
+    // season instead, and a series that counts its doses from an observation
+    // (MMR again after antiretroviral therapy begins) starts the count afresh
+    // once it has a valid dose of its own. Checked in this order so the data
+    // is only scanned for antigens with more than one series group in play.
+    let seasonal = || {
+        antigen
+            .series
+            .iter()
+            .any(|s| s.doses.iter().any(|d| d.season_start.is_some()))
+    };
+    let restarted = || {
+        result.best().is_some_and(|b| b.valid_doses > 0)
+            && best
+                .and_then(|b| targets.get(b))
+                .is_some_and(|&(series, _)| counts_from_observation(series))
+    };
+    if result.group_best_series.len() > 1 && !seasonal() && !restarted() {
         let counted = result.valid_dose_count();
         if let Some(f) = result.forecast.as_mut() {
             f.dose_number = f
@@ -261,4 +259,14 @@ fn evaluate_antigen<'d>(
         }
     }
     result
+}
+
+/// Does some target dose of the series measure its interval from an
+/// observation (e.g. the start of antiretroviral therapy)?
+fn counts_from_observation(series: &Series) -> bool {
+    series.doses.iter().any(|d| {
+        d.intervals
+            .iter()
+            .any(|r| matches!(r.from, crate::supporting_data::IntervalFrom::Observation(_)))
+    })
 }

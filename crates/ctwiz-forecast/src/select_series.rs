@@ -137,6 +137,17 @@ impl Members {
     fn first(self) -> Option<usize> {
         (self.0 != 0).then(|| self.0.trailing_zeros() as usize)
     }
+    fn contains(self, i: usize) -> bool {
+        i < 64 && self.0 & (1 << i) != 0
+    }
+    /// These members, or `fallback` when there are none.
+    fn or_if_empty(self, fallback: Members) -> Members {
+        if self.len() > 0 {
+            self
+        } else {
+            fallback
+        }
+    }
 }
 
 /// Scores the candidates, records the best series of each series group in
@@ -170,18 +181,16 @@ pub(crate) fn select_best(
         // Priority: only the series of the highest priority letter among the
         // viable ones compete.
         let viable = members.filter(|i| cands[i].viable());
-        let best_priority = if viable.len() > 0 { viable } else { members }
+        let best_priority = viable
+            .or_if_empty(members)
             .iter()
             .map(|i| cands[i].series.priority)
             .min()
             .unwrap_or('A');
         let members = members.filter(|i| cands[i].series.priority == best_priority);
-        let startable = members.filter(|i| cands[i].startable());
-        let members = if startable.len() > 0 {
-            startable
-        } else {
-            members
-        };
+        let members = members
+            .filter(|i| cands[i].startable())
+            .or_if_empty(members);
         if let Some(w) = select_in_group(cands, members, org, scores) {
             winners.0 |= 1 << w;
         }
@@ -219,15 +228,12 @@ fn select_in_group(
         score_complete(cands, complete, scores);
         return best_scored(cands, complete, scores);
     }
-    let scorable_members = members.filter(|i| scorable(&cands[i], org));
     // When the patient is too young for every series of the group, a series
     // they have already started still counts (PPSV23 at 47 years in the
     // 50+ PPSV23-PCV series).
-    let members = if scorable_members.len() == 0 {
-        members.filter(|i| cands[i].in_process() && started_in_time(&cands[i], org))
-    } else {
-        scorable_members
-    };
+    let members = members
+        .filter(|i| scorable(&cands[i], org))
+        .or_if_empty(members.filter(|i| cands[i].in_process() && started_in_time(&cands[i], org)));
     if members.len() <= 1 {
         return members.first();
     }
@@ -274,19 +280,12 @@ fn award<K: Ord + Copy>(
 ) {
     let keys = members.iter().filter_map(&key);
     let best = if best_is_max { keys.max() } else { keys.min() };
-    let ties = members
-        .iter()
-        .filter(|&m| best.is_some() && key(m) == best)
-        .count();
+    let is_best = members.filter(|m| best.is_some() && key(m) == best);
     for m in members.iter() {
-        scores[m] += if best.is_some() && key(m) == best {
-            if ties == 1 {
-                unique
-            } else {
-                0
-            }
-        } else {
-            -unique
+        scores[m] += match (is_best.contains(m), is_best.len()) {
+            (true, 1) => unique,
+            (true, _) => 0,
+            (false, _) => -unique,
         };
     }
 }
@@ -335,8 +334,9 @@ fn choose_among_groups(cands: &[Candidate<'_>], winners: Members) -> Option<usiz
                 .any(|j| j != i && cands[j].series.series_group == *g && cands[j].complete())
         })
     };
-    let open = winners.filter(|i| cands[i].complete() || !satisfied(i));
-    let winners = if open.len() > 0 { open } else { winners };
+    let winners = winners
+        .filter(|i| cands[i].complete() || !satisfied(i))
+        .or_if_empty(winners);
     let rank = |i: usize| match cands[i].status {
         SeriesStatus::NotComplete => 0,
         SeriesStatus::Complete | SeriesStatus::Immune => 1,
