@@ -78,6 +78,15 @@ pub enum SignInFailure {
 /// The message users see for any failure, so an attacker learns nothing.
 pub const SIGN_IN_FAILED: &str = "Invalid username/password and/or your account is locked.";
 
+/// A locked or disabled account is refused whatever the password.
+fn refused_by_status(status: AccountStatus) -> Option<SignInFailure> {
+    match status {
+        AccountStatus::Locked => Some(SignInFailure::Locked),
+        AccountStatus::Disabled => Some(SignInFailure::Disabled),
+        AccountStatus::Active => None,
+    }
+}
+
 /// Verifies a sign-in; counts failures and locks the account at [`MAX_FAILED_SIGN_INS`].
 pub fn sign_in(
     store: &dyn UserStore,
@@ -97,10 +106,8 @@ pub fn sign_in(
         .user
         .id
         .ok_or_else(|| StoreError::Corrupt("account without id".into()))?;
-    match account.user.status {
-        AccountStatus::Locked => return Ok(Err(SignInFailure::Locked)),
-        AccountStatus::Disabled => return Ok(Err(SignInFailure::Disabled)),
-        AccountStatus::Active => {}
+    if let Some(failure) = refused_by_status(account.user.status) {
+        return Ok(Err(failure));
     }
     if !verify_password(password, &account.password_hash) {
         let n = store.record_failed_sign_in(id)?;
@@ -130,10 +137,8 @@ pub fn recheck_cached_sign_in(
     let Some(account) = store.account(&name)? else {
         return Ok(Err(SignInFailure::UnknownUser));
     };
-    match account.user.status {
-        AccountStatus::Locked => return Ok(Err(SignInFailure::Locked)),
-        AccountStatus::Disabled => return Ok(Err(SignInFailure::Disabled)),
-        AccountStatus::Active => {}
+    if let Some(failure) = refused_by_status(account.user.status) {
+        return Ok(Err(failure));
     }
     if account.password_hash != verified_hash {
         return Ok(Err(SignInFailure::WrongPassword));
@@ -147,6 +152,17 @@ mod tests {
     use crate::SqliteStore;
     use ctwiz_core::ids::Email;
 
+    /// A new user `nurse{n}` with a temporary password.
+    fn nurse(s: &SqliteStore, n: u8) -> (UserId, String) {
+        let u = User::new(
+            Username::new(&format!("nurse{n}")).unwrap(),
+            &format!("Nurse {n}"),
+            Email::new(&format!("n{n}@example.org")).unwrap(),
+        )
+        .unwrap();
+        create_with_temporary_password(s, &u).unwrap()
+    }
+
     fn now() -> NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
             .unwrap()
@@ -157,13 +173,7 @@ mod tests {
     #[test]
     fn temporary_password_signs_in_and_must_be_changed() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let u = User::new(
-            Username::new("nurse1").unwrap(),
-            "Nurse One",
-            Email::new("n1@example.org").unwrap(),
-        )
-        .unwrap();
-        let (_, temp) = create_with_temporary_password(&s, &u).unwrap();
+        let (_, temp) = nurse(&s, 1);
         let acc = sign_in(&s, "NURSE1", &temp, now()).unwrap().unwrap();
         assert!(acc.must_change_password);
         assert_eq!(
@@ -179,13 +189,7 @@ mod tests {
     #[test]
     fn repeated_failures_lock_the_account() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let u = User::new(
-            Username::new("nurse2").unwrap(),
-            "Nurse Two",
-            Email::new("n2@example.org").unwrap(),
-        )
-        .unwrap();
-        let (id, temp) = create_with_temporary_password(&s, &u).unwrap();
+        let (id, temp) = nurse(&s, 2);
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
             assert_eq!(
                 sign_in(&s, "nurse2", "bad", now()).unwrap().unwrap_err(),
@@ -208,13 +212,7 @@ mod tests {
     #[test]
     fn cached_sign_in_follows_lock_disable_and_password_change() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let u = User::new(
-            Username::new("nurse3").unwrap(),
-            "Nurse Three",
-            Email::new("n3@example.org").unwrap(),
-        )
-        .unwrap();
-        let (id, temp) = create_with_temporary_password(&s, &u).unwrap();
+        let (id, temp) = nurse(&s, 3);
         let acc = sign_in(&s, "nurse3", &temp, now()).unwrap().unwrap();
         let hash = acc.password_hash.clone();
         assert!(recheck_cached_sign_in(&s, "nurse3", &hash).unwrap().is_ok());
