@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field};
-use crate::session::Ctx;
+use crate::session::{CsrfOnly, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -241,11 +241,6 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
             }
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn unlock(

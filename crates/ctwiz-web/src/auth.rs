@@ -4,8 +4,8 @@
 use crate::error::AppError;
 use crate::page::{self, csrf_field, form_error, select_field, text_field};
 use crate::session::{
-    clear_cookie, cookie, random_token, same_secret, set_cookie, token_hash, Ctx, PRE_COOKIE,
-    SESSION_COOKIE,
+    clear_cookie, cookie, random_token, same_secret, set_cookie, token_hash, CsrfOnly, Ctx,
+    PRE_COOKIE, SESSION_COOKIE,
 };
 use crate::state::AppState;
 use axum::extract::State;
@@ -170,11 +170,6 @@ pub async fn sign_in(
             ))
         }
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn sign_out(

@@ -6,7 +6,7 @@
 use crate::error::AppError;
 use crate::page::{self, csrf_field};
 use crate::patients::vaccine_name;
-use crate::session::Ctx;
+use crate::session::{CsrfOnly, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +17,7 @@ use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::same_dose_event;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupPair, DedupSide, DedupStore};
-use ctwiz_store::{AuditAction, DoseStore, Interface};
+use ctwiz_store::{AuditAction, DoseStore, Interface, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -147,9 +147,7 @@ pub async fn compare(
     let ctx2 = ctx.clone();
     let (pair, mine, theirs): (DedupPair, Vec<Dose>, Vec<Dose>) = state
         .db(move |s| {
-            let pair = s
-                .dedup_pair(review)?
-                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            let pair = review_pair(s, review)?;
             let (a, b) = (pair.patient.id(), pair.candidate.id());
             let (da, db) = (s.doses(a)?, s.doses(b)?);
             for (p, o) in [(a, b), (b, a)] {
@@ -213,9 +211,7 @@ pub async fn merge(
     let survivor = PatientId(f.survivor);
     let kept = state
         .db(move |s| {
-            let pair = s
-                .dedup_pair(review)?
-                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            let pair = review_pair(s, review)?;
             let (a, b) = (pair.patient.id(), pair.candidate.id());
             let duplicate = match survivor {
                 x if x == a => b,
@@ -237,11 +233,6 @@ pub async fn merge(
     Ok(Redirect::to(&format!("/patients/{kept}")).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn dismiss(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -252,9 +243,7 @@ pub async fn dismiss(
     ctx.check_csrf(&f.csrf)?;
     state
         .db(move |s| {
-            let pair = s
-                .dedup_pair(review)?
-                .ok_or_else(|| AppError::NotFound(format!("Review {review}")))?;
+            let pair = review_pair(s, review)?;
             s.dismiss_pair(
                 pair.patient.id(),
                 pair.candidate.id(),
@@ -266,4 +255,10 @@ pub async fn dismiss(
         })
         .await?;
     Ok(Redirect::to("/patients/duplicates").into_response())
+}
+
+/// The queued pair `review`, or 404.
+fn review_pair(s: &SqliteStore, review: i64) -> Result<DedupPair, AppError> {
+    s.dedup_pair(review)?
+        .ok_or_else(|| AppError::NotFound(format!("Review {review}")))
 }

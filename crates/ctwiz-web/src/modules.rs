@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, nav_links, text_field};
-use crate::session::Ctx;
+use crate::session::{CsrfOnly, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -192,11 +192,6 @@ pub async fn roster_add(
         })
         .await?;
     Ok(Redirect::to("/rosters").into_response())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn roster_remove(

@@ -352,3 +352,9 @@ impl Ctx {
         Ok(())
     }
 }
+
+/// The form of a button that only posts: its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
