@@ -507,16 +507,14 @@ pub fn import(
             let prepared = prepared.map_err(|_| "a message-reading thread panicked")?;
             if let Some(outcomes) = applied {
                 // Committed: only now may the acknowledgements go out.
-                let outcomes = outcomes?;
+                let (outcomes, acks) = outcomes?;
                 if let Some(w) = acks_out.as_mut() {
-                    let acks: Vec<String> =
-                        outcomes.iter().map(|(_, o)| o.response.to_er7()).collect();
-                    w.append(&acks)?;
-                    if let Some((last, _)) = outcomes.last() {
+                    w.append(acks.iter().map(|(_, a)| a.as_str()))?;
+                    if let Some((last, _)) = acks.last() {
                         store.clear_pending_acks(&hash, *last)?;
                     }
                 }
-                for (_, o) in &outcomes {
+                for o in &outcomes {
                     summary.add(o);
                 }
                 pb.set_position(read.get());
@@ -566,15 +564,19 @@ fn read_batch<R: BufRead>(
     Ok((out, false))
 }
 
+/// Messages' indexes in their file, each with its serialized ACK.
+type IndexedAcks = Vec<(u64, String)>;
+
 /// Stores one batch in one transaction, with the file's progress and (`keep_acks`) its
-/// ACKs until they are written. Returns each message's index in the file and outcome.
+/// ACKs until they are written. Returns the outcomes and (`keep_acks`) each message's
+/// index in the file with its ACK, serialized once for the store and the ACK file.
 fn apply_batch(
     store: &ctwiz_store::SqliteStore,
     codes: &CodeSets,
     batch: PreparedBatch,
     id_prefix: &str,
     keep_acks: bool,
-) -> CliResult<Vec<(u64, Outcome)>> {
+) -> CliResult<(Vec<Outcome>, IndexedAcks)> {
     let PreparedBatch {
         received,
         items,
@@ -582,18 +584,21 @@ fn apply_batch(
     } = batch;
     Ok(store.atomically(|s| {
         let mut out = Vec::with_capacity(items.len());
+        let mut acks = Vec::with_capacity(if keep_acks { items.len() } else { 0 });
         for (i, p) in items {
             let mut ctx = Context::new(codes, received, format!("{id_prefix}-{i}"));
             ctx.interface = Interface::Batch;
-            out.push((i, interface::process_prepared(s, &ctx, p)));
+            let outcome = interface::process_prepared(s, &ctx, p);
+            if keep_acks {
+                acks.push((i, outcome.response.to_er7()));
+            }
+            out.push(outcome);
         }
         if keep_acks {
-            let acks: Vec<(u64, String)> =
-                out.iter().map(|(i, o)| (*i, o.response.to_er7())).collect();
             s.record_pending_acks(&progress.file_hash, &acks)?;
         }
         s.record_import_progress(&progress)?;
-        Ok(out)
+        Ok((out, acks))
     })?)
 }
 
@@ -613,8 +618,8 @@ impl AckFile {
         })
     }
 
-    fn append(&mut self, acks: &[String]) -> CliResult {
-        let mut buf = String::with_capacity(acks.iter().map(|a| a.len() + 1).sum());
+    fn append<'a>(&mut self, acks: impl IntoIterator<Item = &'a str>) -> CliResult {
+        let mut buf = String::new();
         for a in acks {
             buf.push_str(a);
             buf.push('\n');
@@ -650,7 +655,7 @@ impl AckFile {
             .map(|(_, ack)| ack)
             .filter(|ack| ack_id(ack).is_none_or(|id| !written.contains(id)))
             .collect();
-        self.append(&missing)?;
+        self.append(missing.iter().map(String::as_str))?;
         store.clear_pending_acks(file_hash, last)?;
         Ok(missing.len())
     }
