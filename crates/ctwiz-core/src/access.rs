@@ -113,6 +113,8 @@ impl Role {
             RecallNoticeRecord,
             ReportDqa,
             TaskView,
+            InterfaceSubmit,
+            InterfaceQuery,
         ];
         const PRIVATE_CONTACT: &[Action] = &[
             PatientSearch,
@@ -129,6 +131,8 @@ impl Role {
             RecallNoticeRecord,
             ReportDqa,
             TaskView,
+            InterfaceSubmit,
+            InterfaceQuery,
         ];
         const CLINIC_ACCESS: &[Action] = &[
             PatientSearch,
@@ -141,8 +145,12 @@ impl Role {
             ReportReminderRecall,
             RecallNoticeRecord,
             TaskView,
+            InterfaceSubmit,
+            InterfaceQuery,
         ];
-        const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView];
+        // EHR interface staff send their clinic's VXUs and read the DQA report; they
+        // may not read records back (no QBP), as they may not open a patient page.
+        const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView, InterfaceSubmit];
         const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicAgreementSign];
         const LOOK_UP: &[Action] = &[PatientSearch, PatientView, CertificatePrint];
         const SCHOOL_NURSE: &[Action] = &[
@@ -182,7 +190,7 @@ impl Role {
     pub fn modules(self) -> Vec<Module> {
         Module::ALL
             .into_iter()
-            .filter(|m| self.allowed().iter().any(|a| a.module() == *m))
+            .filter(|m| self.allowed().iter().any(|a| a.module() == Some(*m)))
             .collect()
     }
 }
@@ -263,6 +271,10 @@ pub enum Action {
     AccountApprove,
     UserManage,
     ClinicManage,
+    /// Send VXU (immunization updates) for a clinic over an HL7 interface.
+    InterfaceSubmit,
+    /// Query records (QBP Z34/Z44) for a clinic over an HL7 interface: a PHI read.
+    InterfaceQuery,
 }
 
 impl Action {
@@ -290,11 +302,15 @@ impl Action {
         Action::AccountApprove,
         Action::UserManage,
         Action::ClinicManage,
+        Action::InterfaceSubmit,
+        Action::InterfaceQuery,
     ];
 
-    pub fn module(self) -> Module {
+    /// The navigation module the action belongs to; interface actions have none (they
+    /// are used by EHR systems, not through pages).
+    pub fn module(self) -> Option<Module> {
         use Action::*;
-        match self {
+        Some(match self {
             PatientSearch | PatientView | PatientEdit | DoseRecord | PatientMerge
             | CertificatePrint | RosterView | RosterEdit => Module::PatientManagement,
             InventoryView | InventoryEdit | OrderCreate | OrderApprove => {
@@ -306,6 +322,39 @@ impl Action {
             }
             TaskView => Module::Tasks,
             AccountApprove | UserManage | ClinicManage => Module::Administration,
+            InterfaceSubmit | InterfaceQuery => return None,
+        })
+    }
+
+    /// A short phrase for refusals ("may not {label}").
+    pub fn label(self) -> &'static str {
+        use Action::*;
+        match self {
+            PatientSearch => "search patients",
+            PatientView => "view patient records",
+            PatientEdit => "edit patient records",
+            DoseRecord => "record or change doses",
+            PatientMerge => "merge patient records",
+            CertificatePrint => "print certificates",
+            InventoryView => "view inventory",
+            InventoryEdit => "change inventory",
+            OrderCreate => "order public vaccine",
+            OrderApprove => "approve vaccine orders",
+            ClinicToolsView => "view clinic tools",
+            ClinicToolsEdit => "edit clinic information",
+            ClinicAgreementSign => "sign the clinic agreement",
+            ReportCoverage => "run coverage reports",
+            ReportReminderRecall => "run reminder/recall reports",
+            RecallNoticeRecord => "record recall notices",
+            ReportDqa => "run the DQA report",
+            TaskView => "view tasks",
+            RosterView => "view student rosters",
+            RosterEdit => "edit student rosters",
+            AccountApprove => "approve account requests",
+            UserManage => "manage users",
+            ClinicManage => "manage clinics",
+            InterfaceSubmit => "submit immunization messages",
+            InterfaceQuery => "query records over the HL7 interface",
         }
     }
 
@@ -327,6 +376,7 @@ impl Action {
                 | AccountApprove
                 | UserManage
                 | ClinicManage
+                | InterfaceSubmit
         )
     }
 }
@@ -571,6 +621,8 @@ mod tests {
                     RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
+                    InterfaceSubmit,
+                    InterfaceQuery,
                 ],
             ),
             (
@@ -591,6 +643,8 @@ mod tests {
                     RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
+                    InterfaceSubmit,
+                    InterfaceQuery,
                 ],
             ),
             (
@@ -610,6 +664,8 @@ mod tests {
                     RecallNoticeRecord,
                     ReportDqa,
                     TaskView,
+                    InterfaceSubmit,
+                    InterfaceQuery,
                 ],
             ),
             (
@@ -625,9 +681,14 @@ mod tests {
                     ReportReminderRecall,
                     RecallNoticeRecord,
                     TaskView,
+                    InterfaceSubmit,
+                    InterfaceQuery,
                 ],
             ),
-            (Role::ClinicAccessDqaInterface, vec![ReportDqa, TaskView]),
+            (
+                Role::ClinicAccessDqaInterface,
+                vec![ReportDqa, TaskView, InterfaceSubmit],
+            ),
             (
                 Role::PhysicianSigning,
                 vec![ClinicToolsView, ClinicAgreementSign],

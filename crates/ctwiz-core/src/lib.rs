@@ -18,6 +18,7 @@
 //! ```
 
 pub mod access;
+pub mod actor;
 pub mod age;
 pub mod codes;
 pub mod dose;

@@ -273,7 +273,11 @@ impl Ctx {
     pub fn modules(&self) -> Vec<Module> {
         Module::ALL
             .into_iter()
-            .filter(|m| Action::ALL.iter().any(|a| a.module() == *m && self.can(*a)))
+            .filter(|m| {
+                Action::ALL
+                    .iter()
+                    .any(|a| a.module() == Some(*m) && self.can(*a))
+            })
             .collect()
     }
 
