@@ -244,9 +244,20 @@ pub enum Interface {
     Soap,
     Batch,
     Portal,
+    Mllp,
 }
 
 impl Interface {
+    pub const ALL: [Interface; 7] = [
+        Interface::Web,
+        Interface::Cli,
+        Interface::Hl7,
+        Interface::Soap,
+        Interface::Batch,
+        Interface::Portal,
+        Interface::Mllp,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             Interface::Web => "web",
@@ -255,6 +266,20 @@ impl Interface {
             Interface::Soap => "soap",
             Interface::Batch => "batch",
             Interface::Portal => "portal",
+            Interface::Mllp => "mllp",
+        }
+    }
+
+    /// The audit interface of a door.
+    pub fn of(channel: ctwiz_core::actor::Channel) -> Interface {
+        use ctwiz_core::actor::Channel;
+        match channel {
+            Channel::Web => Interface::Web,
+            Channel::Soap => Interface::Soap,
+            Channel::Mllp => Interface::Mllp,
+            Channel::Cli => Interface::Cli,
+            Channel::Batch => Interface::Batch,
+            Channel::Portal => Interface::Portal,
         }
     }
 }
@@ -267,9 +292,34 @@ pub enum AuditAction {
     Delete,
     Merge,
     Print,
+    /// Security events (no patient): sign-ins, failures, lockouts, unlocks, grant
+    /// changes, password resets, refusals by the permission matrix.
+    SignIn,
+    SignInFailed,
+    Lockout,
+    Unlock,
+    GrantChange,
+    PasswordReset,
+    Denied,
 }
 
 impl AuditAction {
+    pub const ALL: [AuditAction; 13] = [
+        AuditAction::Read,
+        AuditAction::Create,
+        AuditAction::Update,
+        AuditAction::Delete,
+        AuditAction::Merge,
+        AuditAction::Print,
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::Lockout,
+        AuditAction::Unlock,
+        AuditAction::GrantChange,
+        AuditAction::PasswordReset,
+        AuditAction::Denied,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             AuditAction::Read => "read",
@@ -278,8 +328,40 @@ impl AuditAction {
             AuditAction::Delete => "delete",
             AuditAction::Merge => "merge",
             AuditAction::Print => "print",
+            AuditAction::SignIn => "sign-in",
+            AuditAction::SignInFailed => "sign-in-failed",
+            AuditAction::Lockout => "lockout",
+            AuditAction::Unlock => "unlock",
+            AuditAction::GrantChange => "grant-change",
+            AuditAction::PasswordReset => "password-reset",
+            AuditAction::Denied => "denied",
         }
     }
+
+    /// Whether the action disclosed or changed PHI (accounting of disclosures).
+    pub fn touches_phi(self) -> bool {
+        matches!(
+            self,
+            AuditAction::Read
+                | AuditAction::Create
+                | AuditAction::Update
+                | AuditAction::Delete
+                | AuditAction::Merge
+                | AuditAction::Print
+        )
+    }
+}
+
+/// Which audit rows to read back; empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub patient: Option<PatientId>,
+    /// The username in the actor label (`door:user[@clinic]`), exactly.
+    pub user: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    /// At most this many rows, newest first (0: a default of 1,000).
+    pub limit: u32,
 }
 
 /// Who did what to which patient record, when, and through which interface.
@@ -290,6 +372,8 @@ pub struct AuditEntry {
     pub patient: Option<PatientId>,
     pub action: AuditAction,
     pub interface: Interface,
+    /// The clinic the actor acted for, when they acted for one.
+    pub clinic: Option<ClinicPin>,
     pub detail: String,
 }
 
@@ -316,6 +400,8 @@ pub trait RecallStore {
 pub trait AuditStore {
     fn audit(&self, e: &AuditEntry) -> Result<()>;
     fn audit_for_patient(&self, id: PatientId, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// Audit rows matching `f`, newest first.
+    fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
 /// Everything a frontend needs.

@@ -322,6 +322,7 @@ fn audit_log_records_reads_and_changes() {
             patient: Some(id),
             action,
             interface: Interface::Web,
+            clinic: None,
             detail: "".into(),
         })
         .unwrap();

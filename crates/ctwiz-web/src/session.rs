@@ -351,6 +351,7 @@ impl Ctx {
             patient,
             action,
             interface: Interface::Web,
+            clinic: self.clinic().map(|c| c.pin.clone()),
             detail: detail.to_string(),
         })?;
         Ok(())

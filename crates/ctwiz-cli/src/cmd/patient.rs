@@ -108,6 +108,7 @@ pub fn run(path: &Path, c: PatientCommand) -> CliResult {
                 patient: Some(id),
                 action: AuditAction::Read,
                 interface: Interface::Cli,
+                clinic: None,
                 detail: "patient show".into(),
             })?;
             let today = Local::now().date_naive();

@@ -218,6 +218,7 @@ fn answer_one<S: IisStore>(
         patient: Some(id),
         action: AuditAction::Read,
         interface: ctx.interface,
+        clinic: None,
         detail: format!("QBP {} {}", q.profile.code(), q.msh.control_id),
     })?;
     Ok((response, AckCode::Accept))

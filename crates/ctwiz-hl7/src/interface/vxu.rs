@@ -515,6 +515,7 @@ fn audit<S: IisStore>(
         patient: Some(id),
         action,
         interface: ctx.interface,
+        clinic: None,
         detail: format!("VXU {} with {doses} dose(s)", vxu.msh.control_id),
     })
 }

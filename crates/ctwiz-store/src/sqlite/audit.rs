@@ -1,31 +1,46 @@
 use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface};
-use ctwiz_core::ids::PatientId;
-use rusqlite::params;
+use crate::traits::{AuditAction, AuditEntry, AuditFilter, AuditStore, Interface};
+use ctwiz_core::ids::{ClinicPin, PatientId};
+use rusqlite::{params, params_from_iter, types::Value};
 
 fn action_parse(s: &str) -> Result<AuditAction> {
-    use AuditAction::*;
-    [Read, Create, Update, Delete, Merge, Print]
+    AuditAction::ALL
         .into_iter()
         .find(|a| a.key() == s)
         .ok_or_else(|| StoreError::Corrupt(format!("audit action {s:?}")))
 }
 
 fn interface_parse(s: &str) -> Result<Interface> {
-    use Interface::*;
-    [Web, Cli, Hl7, Soap, Batch, Portal]
+    Interface::ALL
         .into_iter()
         .find(|a| a.key() == s)
         .ok_or_else(|| StoreError::Corrupt(format!("audit interface {s:?}")))
+}
+
+const COLUMNS: &str = "at, actor, patient_id, action, interface, detail, clinic";
+
+fn entry(r: &rusqlite::Row<'_>) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        at: codec::datetime(&r.get::<_, String>(0)?)?,
+        actor: r.get(1)?,
+        patient: r.get::<_, Option<i64>>(2)?.map(PatientId),
+        action: action_parse(&r.get::<_, String>(3)?)?,
+        interface: interface_parse(&r.get::<_, String>(4)?)?,
+        detail: r.get(5)?,
+        clinic: r
+            .get::<_, Option<String>>(6)?
+            .map(|c| ClinicPin::new(&c))
+            .transpose()?,
+    })
 }
 
 impl AuditStore for SqliteStore {
     fn audit(&self, e: &AuditEntry) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO audit_log (at, actor, patient_id, action, interface, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO audit_log (at, actor, patient_id, action, interface, detail, clinic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 e.at.format(codec::DATETIME).to_string(),
@@ -33,27 +48,53 @@ impl AuditStore for SqliteStore {
                 e.patient.map(|p| p.0),
                 e.action.key(),
                 e.interface.key(),
-                e.detail
+                e.detail,
+                e.clinic.as_ref().map(|c| c.as_str()),
             ])?;
         Ok(())
     }
 
     fn audit_for_patient(&self, id: PatientId, limit: u32) -> Result<Vec<AuditEntry>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT at, actor, patient_id, action, interface, detail FROM audit_log
-             WHERE patient_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
-        )?;
-        let mut rows = st.query(params![id.0, limit])?;
+        self.audit_query(&AuditFilter {
+            patient: Some(id),
+            limit,
+            ..AuditFilter::default()
+        })
+    }
+
+    fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(p) = f.patient {
+            sql.push_str(" AND patient_id = ?");
+            args.push(Value::Integer(p.0));
+        }
+        if let Some(u) = &f.user {
+            // The label is `door:user`, or `door:user@clinic` with the clinic column set
+            // (usernames may hold `@` themselves).
+            sql.push_str(
+                " AND (substr(actor, instr(actor, ':') + 1) = ?
+                  OR substr(actor, instr(actor, ':') + 1) = ? || '@' || clinic)",
+            );
+            args.push(Value::Text(u.clone()));
+            args.push(Value::Text(u.clone()));
+        }
+        if let Some(t) = f.since {
+            sql.push_str(" AND at >= ?");
+            args.push(Value::Text(t.format(codec::DATETIME).to_string()));
+        }
+        if let Some(t) = f.until {
+            sql.push_str(" AND at < ?");
+            args.push(Value::Text(t.format(codec::DATETIME).to_string()));
+        }
+        let limit = if f.limit == 0 { 1000 } else { f.limit };
+        sql.push_str(" ORDER BY at DESC, id DESC LIMIT ?");
+        args.push(Value::Integer(limit.into()));
+        let mut st = self.conn.prepare(&sql)?;
+        let mut rows = st.query(params_from_iter(args))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push(AuditEntry {
-                at: codec::datetime(&r.get::<_, String>(0)?)?,
-                actor: r.get(1)?,
-                patient: r.get::<_, Option<i64>>(2)?.map(PatientId),
-                action: action_parse(&r.get::<_, String>(3)?)?,
-                interface: interface_parse(&r.get::<_, String>(4)?)?,
-                detail: r.get(5)?,
-            });
+            out.push(entry(r)?);
         }
         Ok(out)
     }

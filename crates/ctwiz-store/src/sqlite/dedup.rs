@@ -221,6 +221,7 @@ impl SqliteStore {
                 patient: Some(patient),
                 action: AuditAction::Merge,
                 interface: via,
+                clinic: None,
                 detail: detail.clone(),
             })?;
         }
@@ -324,6 +325,7 @@ impl DedupStore for SqliteStore {
                     patient: Some(p),
                     action: AuditAction::Update,
                     interface: via,
+                    clinic: None,
                     detail: format!("marked not a duplicate of patient {other}"),
                 })?;
             }

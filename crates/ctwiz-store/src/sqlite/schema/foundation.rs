@@ -155,4 +155,11 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE patients ADD COLUMN merged_at TEXT;
     CREATE INDEX patients_merged ON patients (merged_into) WHERE merged_into IS NOT NULL;
     "#,
+    // 4: the audit log names the clinic acted for, and is read by user and by time
+    // (accounting of disclosures, security review).
+    r#"
+    ALTER TABLE audit_log ADD COLUMN clinic TEXT;
+    CREATE INDEX audit_log_at ON audit_log (at);
+    CREATE INDEX audit_log_actor ON audit_log (actor, at);
+    "#,
 ];
