@@ -229,3 +229,226 @@ fn file_hash(path: &Path) -> String {
     }
     format!("fnv1a64:{h:016x}:{}", bytes.len())
 }
+
+/// The first `n` messages `ctwiz hl7 synth` writes (one per line), with byte 0xFF put
+/// into the patient name of message `bad` (1-based). Returns the file's bytes and the
+/// bad message's MSH-10.
+fn messages_with_bad_byte(db: &Path, dir: &Path, n: usize, bad: usize) -> (Vec<u8>, String) {
+    let all = dir.join("all.hl7");
+    synth(db, &all, n as u32 + 10);
+    let text = std::fs::read_to_string(&all).expect("messages");
+    let messages: Vec<&str> = text.split_terminator('\n').take(n).collect();
+    assert_eq!(messages.len(), n);
+    let mut out = Vec::new();
+    let mut control = String::new();
+    for (i, m) in messages.iter().enumerate() {
+        if i + 1 == bad {
+            control = m.split('|').nth(9).expect("MSH-10").to_string();
+            let pid = m.find("\rPID|").expect("PID");
+            let name = pid + m[pid..].match_indices('|').nth(4).expect("PID-5").0 + 1;
+            out.extend_from_slice(&m.as_bytes()[..name]);
+            out.push(0xFF);
+            out.extend_from_slice(&m.as_bytes()[name..]);
+        } else {
+            out.extend_from_slice(m.as_bytes());
+        }
+        out.push(b'\n');
+    }
+    (out, control)
+}
+
+/// The ACK lines of an ACK file, as (MSA-1, MSA-2, whole ACK).
+fn acks_of(file: &Path) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(file).expect("acks");
+    text.split_terminator('\n')
+        .map(|ack| {
+            let msa = ack
+                .split('\r')
+                .find(|s| s.starts_with("MSA|"))
+                .expect("MSA");
+            let f: Vec<&str> = msa.split('|').collect();
+            (f[1].to_string(), f[2].to_string(), ack.to_string())
+        })
+        .collect()
+}
+
+/// One non-UTF-8 byte in message 101 of 300 used to stop the import there (no AR,
+/// nothing logged, and a resume failed at the same line). Now it costs that message
+/// only: AR with an ERR, a row in the message log and the DQA errors view, and the
+/// other 299 are processed.
+#[test]
+fn a_bad_byte_costs_its_message_only() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("b.db");
+    let (bytes, bad) = messages_with_bad_byte(&db, dir.path(), 300, 101);
+    let (file, acks) = (dir.path().join("bad.hl7"), dir.path().join("acks.txt"));
+    std::fs::write(&file, bytes).expect("write");
+    let out = ok(ctwiz(&db)
+        .args(["hl7", "import", "--batch-size", "40", "--acks"])
+        .arg(&acks)
+        .arg(&file));
+    assert!(out.contains(": 300 messages"), "{out}");
+    assert!(out.contains("rejected 1 (AR)"), "{out}");
+    let answers = acks_of(&acks);
+    assert_eq!(answers.len(), 300, "one ACK per message");
+    assert_eq!(answers[100].1, bad, "ACKs are in message order");
+    assert_eq!(answers[100].0, "AR");
+    assert!(
+        answers[100].2.contains("\rERR|") && answers[100].2.contains("102^Data type error"),
+        "{}",
+        answers[100].2
+    );
+    assert!(answers[100].2.contains("not UTF-8"), "{}", answers[100].2);
+    for (i, (code, _, ack)) in answers.iter().enumerate() {
+        if i != 100 {
+            assert!(code == "AA" || code == "AE", "message {}: {ack}", i + 1);
+        }
+    }
+    let s = SqliteStore::open(&db).expect("open");
+    let log = s.message_log(None, u32::MAX).expect("log");
+    assert_eq!(log.len(), 300);
+    let row = log.iter().find(|e| e.control_id == bad).expect("logged");
+    assert!(row.errors.iter().any(|e| e.hl7_code == "102"));
+    let facility = row.facility.clone();
+    assert!(!facility.is_empty(), "the facility is read from MSH-4");
+    drop(s);
+    let dqa = ok(ctwiz(&db).args(["report", "dqa", "--view", "errors", "--format", "csv"]));
+    assert!(
+        dqa.lines()
+            .any(|l| l.starts_with(&format!("{facility},")) && l.contains(",E,102,")),
+        "{dqa}"
+    );
+    // Nothing is left: importing again adds nothing.
+    let again = ok(ctwiz(&db).args(["hl7", "import"]).arg(&file));
+    assert!(
+        again.contains("(1 already imported): 0 messages"),
+        "{again}"
+    );
+}
+
+/// A run killed before or after the bad message resumes past it: every message gets
+/// exactly one ACK over both runs, the bad one AR.
+#[test]
+fn an_import_with_a_bad_byte_resumes_after_a_kill() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("r.db");
+    let (bytes, bad) = messages_with_bad_byte(&db, dir.path(), 3000, 101);
+    let (file, acks) = (dir.path().join("bad.hl7"), dir.path().join("acks.txt"));
+    std::fs::write(&file, bytes).expect("write");
+    let mut child = ctwiz(&db)
+        .args(["hl7", "import", "--batch-size", "20", "--acks"])
+        .arg(&acks)
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn import");
+    let start = Instant::now();
+    while acked(&acks).len() < 60 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("kill");
+    let status = child.wait().expect("wait");
+    assert!(
+        !status.success(),
+        "the import finished before it could be killed"
+    );
+    let out = ok(ctwiz(&db)
+        .args(["hl7", "import", "--acks"])
+        .arg(&acks)
+        .arg(&file));
+    assert!(out.contains("(0 already imported)"), "{out}");
+    let answers = acks_of(&acks);
+    let ids: BTreeSet<&String> = answers.iter().map(|a| &a.1).collect();
+    assert_eq!(ids.len(), answers.len(), "a message was acknowledged twice");
+    assert_eq!(answers.len(), 3000, "a message got no ACK");
+    let rejected: Vec<&String> = answers
+        .iter()
+        .filter(|a| a.0 == "AR")
+        .map(|a| &a.1)
+        .collect();
+    assert_eq!(rejected, [&bad]);
+    let s = SqliteStore::open(&db).expect("open");
+    assert_eq!(s.message_log(None, u32::MAX).expect("log").len(), 3000);
+}
+
+/// A file saved with a UTF-8 byte order mark is read like one without.
+#[test]
+fn a_leading_bom_is_accepted() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("bom.db");
+    let plain = dir.path().join("plain.hl7");
+    synth(&db, &plain, 5);
+    let bom = dir.path().join("bom.hl7");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(std::fs::read(&plain).expect("read"));
+    std::fs::write(&bom, bytes).expect("write");
+    let out = ok(ctwiz(&db).args(["hl7", "import"]).arg(&bom));
+    assert!(out.contains("rejected 0 (AR)"), "{out}");
+    let (patients, _, logged) = totals(&db);
+    assert!(patients >= 5 && logged >= 5, "{patients} {logged}");
+    let processed = ok(ctwiz(&db).args(["hl7", "process"]).arg(&bom));
+    assert!(!processed.contains("MSA|AR"), "{processed}");
+}
+
+/// `--user`: the import acts for that account, per message's facility; a message for
+/// a clinic where the user may not submit is answered AR and nothing of it is stored.
+/// Without `--user` the operator acts with state authority.
+#[test]
+fn import_as_a_user_submits_only_where_the_user_may() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("u.db");
+    for pin in ["C1", "C2"] {
+        ok(ctwiz(&db).args(["clinic", "add", "--pin", pin, "--name", pin]));
+    }
+    ok(ctwiz(&db).args([
+        "user",
+        "add",
+        "--username",
+        "ehr-c1",
+        "--email",
+        "ehr@example.org",
+        "--role",
+        "clinic-dqa-interface",
+        "--clinic",
+        "C1",
+    ]));
+    let vxu = |pin: &str, ctl: &str| {
+        format!(
+            "MSH|^~\\&|EHR|{pin}|CTWIZ|CTDPH|20250301090000||VXU^V04^VXU_V04|{ctl}|P|2.5.1\r\
+             PID|1||MRN-{ctl}^^^{pin}^MR||Doe^{ctl}||20250101|F\r\
+             ORC|RE||D-{ctl}^{pin}\rRXA|0|1|20250301||08^HepB^CVX|999|||01^^NIP001\n"
+        )
+    };
+    let file = dir.path().join("two.hl7");
+    std::fs::write(&file, vxu("C1", "M1") + &vxu("C2", "M2")).expect("write");
+    let acks = dir.path().join("acks.txt");
+    ok(ctwiz(&db)
+        .args(["hl7", "import", "--user", "ehr-c1", "--acks"])
+        .arg(&acks)
+        .arg(&file));
+    let answers = acks_of(&acks);
+    assert_eq!(answers[0].0, "AA", "{}", answers[0].2);
+    assert_eq!(answers[1].0, "AR", "{}", answers[1].2);
+    assert!(
+        answers[1]
+            .2
+            .contains("batch:ehr-c1 may not submit messages for facility C2"),
+        "{}",
+        answers[1].2
+    );
+    assert_eq!(totals(&db).0, 1, "only C1's patient is stored");
+
+    // The operator (no --user) may submit for any clinic.
+    let other = dir.path().join("c2.hl7");
+    std::fs::write(&other, vxu("C2", "M3")).expect("write");
+    let out = ok(ctwiz(&db).args(["hl7", "import"]).arg(&other));
+    assert!(out.contains("accepted 1 (AA)"), "{out}");
+    // An unknown user is refused before anything is read.
+    let unknown = ctwiz(&db)
+        .args(["hl7", "import", "--user", "nobody"])
+        .arg(&other)
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+}

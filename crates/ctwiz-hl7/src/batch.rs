@@ -3,8 +3,9 @@
 //!
 //! [`parse`] reads a whole file into borrowed [`Message`]s; the envelope is
 //! optional, so a file of plain concatenated messages parses too.
-//! [`MessageReader`] splits a `BufRead` stream into message texts one at a
-//! time, in constant memory, for bulk imports.
+//! [`RawMessageReader`] splits a `BufRead` stream into messages one at a
+//! time, in constant memory, on bytes (a bad byte spoils one message, not the
+//! stream); [`MessageReader`] decodes each to text.
 
 use std::io::BufRead;
 
@@ -163,22 +164,61 @@ pub enum ReadError {
     InvalidUtf8 { line: usize },
 }
 
-/// Splits a stream into the ER7 text of each message (segments joined by
-/// CR), skipping FHS/BHS/BTS/FTS envelope segments. Holds one message in
-/// memory at a time. Envelope segments are kept in [`envelope`](Self::envelope)
-/// for callers that check BTS counts.
-pub struct MessageReader<R> {
+/// The UTF-8 byte order mark some Windows tools put at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One message as framed from a stream, not yet decoded: its segments, each
+/// followed by CR. Framing works on bytes, so a byte that is not UTF-8 spoils
+/// only the message it is in ([`decode`](Self::decode) tells which).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    pub bytes: Vec<u8>,
+    /// Line of the input where the message starts (1-based, empty lines not counted).
+    pub first_line: usize,
+}
+
+/// Where a [`RawMessage`] stops being UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8 {
+    /// Byte offset of the first bad byte within the message.
+    pub offset: usize,
+    /// Line of the input it is on (1-based, as [`RawMessage::first_line`]).
+    pub line: usize,
+}
+
+impl RawMessage {
+    /// The message as text, or where its first invalid byte is.
+    pub fn decode(&self) -> Result<&str, NotUtf8> {
+        std::str::from_utf8(&self.bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            let breaks = self.bytes[..offset].iter().filter(|&&b| b == b'\r').count();
+            NotUtf8 {
+                offset,
+                line: self.first_line + breaks,
+            }
+        })
+    }
+}
+
+/// Splits a byte stream into [`RawMessage`]s: a line (CR, LF or CRLF ended;
+/// empty lines skipped) starting with `MSH` begins a message, and
+/// FHS/BHS/BTS/FTS envelope lines end one and are kept aside
+/// ([`envelope`](Self::envelope)). Lines before the first MSH (or after a
+/// trailer) form a message of their own, so that the parser answers them
+/// with a clear error. A leading UTF-8 byte order mark is dropped. Holds one
+/// message in memory at a time; never fails on content, only on I/O.
+pub struct RawMessageReader<R> {
     input: R,
     line: Vec<u8>,
-    pending: Option<String>,
+    pending: Option<RawMessage>,
     line_number: usize,
     envelope: Vec<String>,
     done: bool,
 }
 
-impl<R: BufRead> MessageReader<R> {
+impl<R: BufRead> RawMessageReader<R> {
     pub fn new(input: R) -> Self {
-        MessageReader {
+        RawMessageReader {
             input,
             line: Vec::new(),
             pending: None,
@@ -188,13 +228,13 @@ impl<R: BufRead> MessageReader<R> {
         }
     }
 
-    /// The envelope segments seen so far.
+    /// The envelope segments seen so far (lossily decoded).
     pub fn envelope(&self) -> &[String] {
         &self.envelope
     }
 
-    /// Reads one non-empty line (terminated by CR, LF or CRLF).
-    fn next_line(&mut self) -> Result<Option<String>, ReadError> {
+    /// Reads the next non-empty line into `self.line`; `false` at the end.
+    fn next_line(&mut self) -> std::io::Result<bool> {
         loop {
             self.line.clear();
             loop {
@@ -215,20 +255,80 @@ impl<R: BufRead> MessageReader<R> {
                     }
                 }
             }
+            if self.line_number == 0 && self.line.starts_with(BOM) {
+                self.line.drain(..BOM.len());
+            }
             if self.line.is_empty() {
                 if self.input.fill_buf()?.is_empty() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 continue;
             }
             self.line_number += 1;
-            let text = String::from_utf8(std::mem::take(&mut self.line)).map_err(|_| {
-                ReadError::InvalidUtf8 {
-                    line: self.line_number,
-                }
-            })?;
-            return Ok(Some(text));
+            return Ok(true);
         }
+    }
+}
+
+impl<R: BufRead> Iterator for RawMessageReader<R> {
+    type Item = std::io::Result<RawMessage>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            match self.next_line() {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    return self.pending.take().map(Ok);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+            match self.line.get(..3).unwrap_or(b"") {
+                b"FHS" | b"BHS" | b"BTS" | b"FTS" => {
+                    self.envelope
+                        .push(String::from_utf8_lossy(&self.line).into_owned());
+                    if let Some(m) = self.pending.take() {
+                        return Some(Ok(m));
+                    }
+                }
+                id => {
+                    let starts = id == b"MSH";
+                    let previous = if starts { self.pending.take() } else { None };
+                    let m = self.pending.get_or_insert_with(|| RawMessage {
+                        bytes: Vec::new(),
+                        first_line: self.line_number,
+                    });
+                    m.bytes.extend_from_slice(&self.line);
+                    m.bytes.push(b'\r');
+                    if previous.is_some() {
+                        return previous.map(Ok);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Splits a stream into the ER7 text of each message (segments joined by
+/// CR), as [`RawMessageReader`] frames them. Holds one message in memory at a
+/// time. A message that is not UTF-8 is an error item; reading goes on with
+/// the next message.
+pub struct MessageReader<R>(RawMessageReader<R>);
+
+impl<R: BufRead> MessageReader<R> {
+    pub fn new(input: R) -> Self {
+        MessageReader(RawMessageReader::new(input))
+    }
+
+    /// The envelope segments seen so far.
+    pub fn envelope(&self) -> &[String] {
+        self.0.envelope()
     }
 }
 
@@ -236,44 +336,13 @@ impl<R: BufRead> Iterator for MessageReader<R> {
     type Item = Result<String, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        loop {
-            let line = match self.next_line() {
-                Ok(l) => l,
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            };
-            let Some(line) = line else {
-                self.done = true;
-                return self.pending.take().map(Ok);
-            };
-            let id = line.get(..3).unwrap_or("");
-            match id {
-                "FHS" | "BHS" | "BTS" | "FTS" => {
-                    self.envelope.push(line);
-                    if let Some(m) = self.pending.take() {
-                        return Some(Ok(m));
-                    }
-                }
-                "MSH" => {
-                    let previous = self.pending.replace(line + "\r");
-                    if previous.is_some() {
-                        return previous.map(Ok);
-                    }
-                }
-                _ => {
-                    // Lines before the first MSH are kept so that the parser
-                    // reports them with a clear error.
-                    let m = self.pending.get_or_insert_with(String::new);
-                    m.push_str(&line);
-                    m.push('\r');
-                }
-            }
-        }
+        Some(match self.0.next()? {
+            Err(e) => Err(e.into()),
+            Ok(m) => match m.decode().err() {
+                Some(e) => Err(ReadError::InvalidUtf8 { line: e.line }),
+                None => Ok(String::from_utf8(m.bytes).expect("decode found it valid")),
+            },
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! * [`er7`]: the pipe-and-hat codec — a zero-copy [`er7::parse`] and an
 //!   owned [`er7::MessageBuf`] writer that escapes values ([`escape`]).
 //! * [`batch`]: FHS/BHS/BTS/FTS batch files, and a streaming splitter.
+//! * [`import`]: the batch door — a file of messages through the interface,
+//!   in resumable transactions, one ACK per message.
 //! * [`datatype`] and [`segment`]: typed HL7 data types and the segments of
 //!   the CDC IG R1.5 (MSH, PID, PD1, NK1, PV1, ORC, RXA, RXR, OBX, QPD, RCP,
 //!   MSA, ERR, QAK).
@@ -28,6 +30,7 @@ pub mod batch;
 pub mod er7;
 pub mod error;
 pub mod escape;
+pub mod import;
 pub mod interface;
 
 pub use error::ParseError;

@@ -5,20 +5,20 @@
 use super::{db, CliResult};
 use crate::output;
 use chrono::{Local, NaiveDate, NaiveDateTime};
+use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::actor::{Acting, Actor, Channel};
 use ctwiz_core::codes::CodeSets;
-use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::ids::{ClinicPin, Email, Username};
 use ctwiz_core::synth::{self, SynthConfig};
 use ctwiz_hl7::batch::MessageReader;
-use ctwiz_hl7::interface::{self, soap, CdsiForecaster, Context, Outcome};
-use ctwiz_store::interface::{AckResult, ImportProgress, InterfaceStatus, InterfaceStore};
-use ctwiz_store::{Interface, OrgStore};
+use ctwiz_hl7::import::{self, AckFile, AckSink, Tally};
+use ctwiz_hl7::interface::{self, soap, CdsiForecaster, Context};
+use ctwiz_store::interface::{InterfaceStatus, InterfaceStore};
+use ctwiz_store::{Interface, OrgStore, UserStore};
 use rayon::prelude::*;
-use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::time::Instant;
 
 #[derive(clap::Subcommand)]
@@ -37,6 +37,10 @@ pub enum Hl7Command {
         /// Messages per transaction.
         #[arg(long, default_value_t = 2000)]
         batch_size: usize,
+        /// Submit as this user: messages for a facility where the user may not
+        /// submit are answered AR. Without it the operator acts with state authority.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Send a message to an IIS over SOAP (CDC WSDL) and print the response.
     Send {
@@ -107,8 +111,16 @@ pub fn run(db: &Path, cmd: Hl7Command) -> CliResult {
             files,
             acks,
             batch_size,
+            user,
         } => {
-            let s = import(db, &files, acks.as_deref(), batch_size.max(1), true)?;
+            let s = import(
+                db,
+                &files,
+                acks.as_deref(),
+                batch_size,
+                user.as_deref(),
+                true,
+            )?;
             s.print();
             Ok(())
         }
@@ -167,9 +179,6 @@ pub struct BenchSoapArgs {
 /// messages from concurrent clients (each message one `submitSingleMessage`), and prints
 /// messages/s and the latency p50/p90/p99.
 pub fn run_bench_soap(args: BenchSoapArgs) -> CliResult {
-    use ctwiz_core::access::{Grant, Role, Scope, User};
-    use ctwiz_core::ids::{Email, Username};
-    use ctwiz_store::UserStore;
     let text = std::fs::read_to_string(&args.file)?;
     let mut messages = messages_in(&text)?;
     messages.truncate(args.limit);
@@ -307,54 +316,33 @@ fn process(db: &Path, file: &Path) -> CliResult {
     Ok(())
 }
 
-/// What an import did.
+/// What an import did, over all its files.
 #[derive(Debug, Default)]
 pub struct ImportSummary {
     pub files: u64,
     pub skipped_files: u64,
-    pub messages: u64,
-    pub accepted: u64,
-    pub errors: u64,
-    pub rejected: u64,
-    /// Error-severity ERR codes (HL7 table 0357) → messages.
-    pub reasons: BTreeMap<String, u64>,
+    pub tally: Tally,
     pub seconds: f64,
 }
 
 impl ImportSummary {
-    fn add(&mut self, o: &Outcome) {
-        self.messages += 1;
-        match o.result {
-            AckResult::Accepted => self.accepted += 1,
-            AckResult::Error => self.errors += 1,
-            AckResult::Rejected => self.rejected += 1,
-        }
-        let mut seen = Vec::new();
-        for e in o.log.errors.iter().filter(|e| e.severity == "E") {
-            let label = format!("{} {}", e.hl7_code, hl7_label(&e.hl7_code));
-            if !seen.contains(&label) {
-                *self.reasons.entry(label.clone()).or_default() += 1;
-                seen.push(label);
-            }
-        }
-    }
-
     fn print(&self) {
-        let rate = self.messages as f64 / self.seconds.max(1e-9);
+        let t = &self.tally;
+        let rate = t.messages as f64 / self.seconds.max(1e-9);
         println!(
             "{} file(s) ({} already imported): {} messages in {:.1}s ({rate:.0} messages/s)",
-            self.files, self.skipped_files, self.messages, self.seconds
+            self.files, self.skipped_files, t.messages, self.seconds
         );
         println!(
             "accepted {} (AA), accepted with errors {} (AE), rejected {} (AR)",
-            self.accepted, self.errors, self.rejected
+            t.accepted, t.errors, t.rejected
         );
-        if !self.reasons.is_empty() {
-            let mut t = output::table(&["error (HL7 0357)", "messages"]);
-            for (k, n) in &self.reasons {
-                t.add_row(vec![k.clone(), n.to_string()]);
+        if !t.reasons.is_empty() {
+            let mut table = output::table(&["error (HL7 0357)", "messages"]);
+            for (code, n) in &t.reasons {
+                table.add_row(vec![format!("{code} {}", hl7_label(code)), n.to_string()]);
             }
-            println!("{t}");
+            println!("{table}");
         }
     }
 }
@@ -377,297 +365,90 @@ fn hl7_label(code: &str) -> &'static str {
     }
 }
 
-/// A stable content hash (FNV-1a, 64 bits) and the length: the file's identity for
-/// resuming, independent of its name.
-fn file_identity(path: &Path) -> CliResult<(String, u64)> {
-    let mut r = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut len = 0u64;
-    loop {
-        let buf = r.fill_buf()?;
-        if buf.is_empty() {
-            break;
-        }
-        for &b in buf {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        let n = buf.len();
-        len += n as u64;
-        r.consume(n);
+/// Who `ctwiz hl7 import` acts for. Without `--user`, the operator (whoever can
+/// open the database file) acts with state authority, recorded as
+/// `batch:<os user>`; with it, that account's grants decide per message's
+/// facility (the import acts for each message's MSH-4 clinic).
+fn import_actor(store: &ctwiz_store::SqliteStore, user: Option<&str>) -> CliResult<Actor> {
+    if let Some(name) = user {
+        let username = Username::new(name)?;
+        let account = store
+            .account(&username)?
+            .ok_or_else(|| format!("no user {username}; see `ctwiz user list`"))?;
+        return Ok(Actor::new(account.user, Acting::Nowhere, Channel::Batch));
     }
-    Ok((format!("fnv1a64:{h:016x}:{len}"), len))
+    let os_user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .and_then(|u| Username::new(&u).ok())
+        .map_or_else(|| Username::new("operator"), Ok)?;
+    let mut operator = User::new(
+        os_user,
+        "Batch import operator",
+        Email::new("operator@localhost.localdomain")?,
+    )?;
+    operator.grant(Grant::new(Role::StateAdmin, Scope::State)?);
+    Ok(Actor::new(operator, Acting::State, Channel::Batch))
 }
 
-/// Counts the bytes read, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    read: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
-        Ok(n)
-    }
-}
-
-/// Imports files message by message in transactions of `batch_size` messages. Each
-/// transaction also records how many messages of the file are done, so a killed
-/// import resumes after the last committed message and a finished file is skipped.
-/// ACKs are written only after their transaction committed. With an ACK file, each
-/// transaction also keeps its ACKs in the store until they are written, so a run
-/// killed between commit and writing re-emits them when it is resumed: the sender gets
-/// exactly one ACK per message.
+/// Imports files through `ctwiz_hl7::import` (streamed, resumable, idempotent,
+/// one ACK per message), with a progress bar per file.
 pub fn import(
     db: &Path,
     files: &[PathBuf],
     acks: Option<&Path>,
     batch_size: usize,
+    user: Option<&str>,
     show_progress: bool,
 ) -> CliResult<ImportSummary> {
     let store = db::open(db)?;
     let codes = CodeSets::embedded();
+    let actor = import_actor(&store, user)?;
+    let opts = import::Options {
+        codes: &codes,
+        actor: &actor,
+        batch_size,
+    };
     let mut acks_out = match acks {
-        Some(p) => Some(AckFile::open(p)?),
+        Some(p) => Some(AckFile::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?),
         None => None,
     };
     let mut summary = ImportSummary::default();
     let start = Instant::now();
     for path in files {
         summary.files += 1;
-        let (hash, size) = file_identity(path)?;
-        if let Some(w) = acks_out.as_mut() {
-            let resent = w.resend_pending(&store, &hash)?;
-            if resent > 0 {
-                eprintln!(
-                    "{}: wrote {resent} ACK(s) of messages committed before an interruption",
-                    path.display()
-                );
-            }
-        }
-        let done = store.import_progress(&hash)?;
-        if done.as_ref().is_some_and(|p| p.complete) {
-            summary.skipped_files += 1;
-            eprintln!("{}: already imported; nothing to do", path.display());
-            continue;
-        }
-        let skip = done.map_or(0, |p| p.messages_done);
-        let read = Rc::new(Cell::new(0));
-        let input = Counting {
-            inner: File::open(path)?,
-            read: read.clone(),
-        };
-        let mut reader = MessageReader::new(BufReader::with_capacity(1 << 20, input));
-        let pb = output::progress(size, "bytes");
+        let open = || File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        let identity = import::identify(open()?)?;
+        let pb = output::progress(identity.len, "bytes");
         if !show_progress {
             pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
-        let mut index = 0u64;
-        let id_prefix = hash[8..20].to_string();
-        // Two stages: while the store applies batch k (one transaction), a worker
-        // thread reads and validates batch k+1 in parallel (interface::prepare).
-        let mut current: Option<PreparedBatch> = None;
-        let mut eof = false;
-        loop {
-            if eof && current.is_none() {
-                break;
-            }
-            let (texts, next_eof) = if eof {
-                (Vec::new(), true)
-            } else {
-                read_batch(&mut reader, &mut index, skip, batch_size)
-                    .map_err(|e| format!("{}: {e}", path.display()))?
-            };
-            let next = PreparedBatch {
-                received: now(),
-                items: Vec::new(),
-                progress: ImportProgress {
-                    file_hash: hash.clone(),
-                    path: path.display().to_string(),
-                    messages_done: index,
-                    complete: next_eof,
-                },
-            };
-            let codes = &codes;
-            let (prepared, applied) = std::thread::scope(|sc| {
-                let worker = sc.spawn(move || {
-                    texts
-                        .par_iter()
-                        .map(|(i, t)| (*i, interface::prepare(codes, next.received, t)))
-                        .collect::<Vec<_>>()
-                });
-                let keep_acks = acks_out.is_some();
-                let applied = current
-                    .take()
-                    .map(|b| apply_batch(&store, codes, b, &id_prefix, keep_acks));
-                (worker.join(), applied)
-            });
-            let prepared = prepared.map_err(|_| "a message-reading thread panicked")?;
-            if let Some(outcomes) = applied {
-                // Committed: only now may the acknowledgements go out.
-                let (outcomes, acks) = outcomes?;
-                if let Some(w) = acks_out.as_mut() {
-                    w.append(acks.iter().map(|(_, a)| a.as_str()))?;
-                    if let Some((last, _)) = acks.last() {
-                        store.clear_pending_acks(&hash, *last)?;
-                    }
-                }
-                for o in &outcomes {
-                    summary.add(o);
-                }
-                pb.set_position(read.get());
-            }
-            if !eof {
-                current = Some(PreparedBatch {
-                    items: prepared,
-                    ..next
-                });
-            }
-            eof = next_eof;
-        }
+        let input = import::Input {
+            identity,
+            name: path.display().to_string(),
+            reader: open()?,
+        };
+        let sink = acks_out.as_mut().map(|a| a as &mut dyn AckSink);
+        let report = import::import_file(&store, &opts, input, sink, &mut |bytes| {
+            pb.set_position(bytes)
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))?;
         pb.finish_and_clear();
+        if report.resent_acks > 0 {
+            eprintln!(
+                "{}: wrote {} ACK(s) of messages committed before an interruption",
+                path.display(),
+                report.resent_acks
+            );
+        }
+        if report.already_imported {
+            summary.skipped_files += 1;
+            eprintln!("{}: already imported; nothing to do", path.display());
+        }
+        summary.tally.merge(&report.tally);
     }
     summary.seconds = start.elapsed().as_secs_f64();
     Ok(summary)
-}
-
-/// Messages of a batch, read and validated, waiting for the store.
-struct PreparedBatch {
-    received: NaiveDateTime,
-    items: Vec<(u64, interface::Prepared)>,
-    /// Recorded in the batch's transaction.
-    progress: ImportProgress,
-}
-
-/// The next `batch_size` messages after the first `skip` of the file; `true` at the end.
-fn read_batch<R: BufRead>(
-    reader: &mut MessageReader<R>,
-    index: &mut u64,
-    skip: u64,
-    batch_size: usize,
-) -> CliResult<(Vec<(u64, String)>, bool)> {
-    let mut out = Vec::with_capacity(batch_size);
-    while out.len() < batch_size {
-        match reader.next() {
-            None => return Ok((out, true)),
-            Some(Ok(text)) => {
-                *index += 1;
-                if *index > skip {
-                    out.push((*index, text));
-                }
-            }
-            Some(Err(e)) => return Err(e.to_string().into()),
-        }
-    }
-    Ok((out, false))
-}
-
-/// Messages' indexes in their file, each with its serialized ACK.
-type IndexedAcks = Vec<(u64, String)>;
-
-/// Stores one batch in one transaction, with the file's progress and (`keep_acks`) its
-/// ACKs until they are written. Returns the outcomes and (`keep_acks`) each message's
-/// index in the file with its ACK, serialized once for the store and the ACK file.
-fn apply_batch(
-    store: &ctwiz_store::SqliteStore,
-    codes: &CodeSets,
-    batch: PreparedBatch,
-    id_prefix: &str,
-    keep_acks: bool,
-) -> CliResult<(Vec<Outcome>, IndexedAcks)> {
-    let PreparedBatch {
-        received,
-        items,
-        progress,
-    } = batch;
-    Ok(store.atomically(|s| {
-        let mut out = Vec::with_capacity(items.len());
-        let mut acks = Vec::with_capacity(if keep_acks { items.len() } else { 0 });
-        for (i, p) in items {
-            let mut ctx = Context::new(codes, received, format!("{id_prefix}-{i}"));
-            ctx.interface = Interface::Batch;
-            let outcome = interface::process_prepared(s, &ctx, p);
-            if keep_acks {
-                acks.push((i, outcome.response.to_er7()));
-            }
-            out.push(outcome);
-        }
-        if keep_acks {
-            s.record_pending_acks(&progress.file_hash, &acks)?;
-        }
-        s.record_import_progress(&progress)?;
-        Ok((out, acks))
-    })?)
-}
-
-/// The ACK file of an import: one ACK per line (segments separated by CR), appended a
-/// batch at a time with one write and synced before the store forgets those ACKs.
-struct AckFile {
-    path: PathBuf,
-    file: File,
-}
-
-impl AckFile {
-    fn open(path: &Path) -> CliResult<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(AckFile {
-            path: path.to_path_buf(),
-            file,
-        })
-    }
-
-    fn append<'a>(&mut self, acks: impl IntoIterator<Item = &'a str>) -> CliResult {
-        let mut buf = String::new();
-        for a in acks {
-            buf.push_str(a);
-            buf.push('\n');
-        }
-        self.file.write_all(buf.as_bytes())?;
-        self.file.sync_data()?;
-        Ok(())
-    }
-
-    /// Writes the ACKs a killed run committed but may not have written, skipping any
-    /// already in the file (the run may have died after writing, before the store
-    /// forgot them), and forgets them. Returns how many were written.
-    fn resend_pending(
-        &mut self,
-        store: &ctwiz_store::SqliteStore,
-        file_hash: &str,
-    ) -> CliResult<usize> {
-        let pending = store.pending_acks(file_hash)?;
-        let Some(&(last, _)) = pending.last() else {
-            return Ok(0);
-        };
-        let bytes = std::fs::read(&self.path)?;
-        // Only complete lines count; an ACK cut off by the kill is removed (it is
-        // written again whole below).
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        if complete < bytes.len() {
-            self.file.set_len(complete as u64)?;
-        }
-        let text = String::from_utf8_lossy(&bytes[..complete]);
-        let written: std::collections::HashSet<&str> = text.lines().filter_map(ack_id).collect();
-        let missing: Vec<String> = pending
-            .into_iter()
-            .map(|(_, ack)| ack)
-            .filter(|ack| ack_id(ack).is_none_or(|id| !written.contains(id)))
-            .collect();
-        self.append(missing.iter().map(String::as_str))?;
-        store.clear_pending_acks(file_hash, last)?;
-        Ok(missing.len())
-    }
-}
-
-/// MSH-10 of an ER7 ACK: unique per response (`<file>-<message index>` in imports).
-fn ack_id(er7: &str) -> Option<&str> {
-    er7.split('\r')
-        .next()
-        .filter(|msh| msh.starts_with("MSH|"))
-        .and_then(|msh| msh.split('|').nth(9))
-        .filter(|id| !id.is_empty())
 }
 
 fn send(

@@ -34,12 +34,16 @@
 //! * **Late reporting.** An administered dose (RXA-9 = 00) reported more
 //!   than 48 hours after its administration date counts as late.
 
+mod authorize;
+mod decode;
 mod forecast;
 mod qbp;
 pub mod soap;
 pub mod synth;
 mod vxu;
 
+pub use authorize::{authorize_facility, FacilityRefused};
+pub use decode::prepare_bytes;
 pub use forecast::CdsiForecaster;
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
@@ -144,7 +148,9 @@ pub struct Prepared(Kind);
 enum Kind {
     NotHl7(ParseError),
     Rejected(Rejection),
-    Unsupported(Box<Msh>, Issue),
+    /// Answered AR with this issue before reading further (unsupported type,
+    /// not UTF-8, submitter not authorized).
+    Refused(Box<Msh>, Issue),
     Vxu(Box<vxu::PreparedVxu>),
     Qbp(Box<crate::message::qbp::Qbp>),
 }
@@ -172,7 +178,7 @@ pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prep
                 Hl7Error::UnsupportedMessageType,
                 format!("message type {other:?} is not accepted here; send VXU^V04 or QBP^Q11"),
             );
-            Kind::Unsupported(Box::new(msh), issue)
+            Kind::Refused(Box::new(msh), issue)
         }
     };
     Prepared(kind)
@@ -201,7 +207,7 @@ pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) 
             )
         }
         Kind::Rejected(r) => rejection(store, ctx, r),
-        Kind::Unsupported(msh, issue) => reject(store, ctx, &msh, None, vec![issue]),
+        Kind::Refused(msh, issue) => reject(store, ctx, &msh, None, vec![issue]),
         Kind::Vxu(v) => vxu::process(store, ctx, *v),
         Kind::Qbp(q) => qbp::process(store, ctx, *q),
     }

@@ -10,13 +10,13 @@ use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
 use ctwiz_store::{DoseStore, InventoryStore, OrgStore, PatientStore, SqliteStore};
 use std::path::{Path, PathBuf};
 
-fn now() -> NaiveDateTime {
+pub(super) fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 11, 25)
         .and_then(|d| d.and_hms_opt(10, 0, 0))
         .expect("valid date")
 }
 
-fn store(pins: &[&str]) -> SqliteStore {
+pub(super) fn store(pins: &[&str]) -> SqliteStore {
     let s = SqliteStore::open_in_memory().expect("store");
     for p in pins {
         let pin = ClinicPin::new(p).expect("pin");

@@ -27,6 +27,12 @@ pub(super) struct PreparedVxu {
     record: Option<VxuRecord>,
 }
 
+impl PreparedVxu {
+    pub(super) fn msh(&self) -> &crate::segment::Msh {
+        &self.vxu.msh
+    }
+}
+
 pub(super) fn prepare(
     codes: &CodeSets,
     received_at: NaiveDateTime,
