@@ -5,7 +5,7 @@
 use ctwiz_store::interface::InterfaceStore;
 use ctwiz_store::{PatientStore, SqliteStore};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,36 @@ fn acked(file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Starts `hl7 import --acks` in batches of `batch_size` and kills it (SIGKILL) once
+/// `min_acks` messages were acknowledged, well before the end.
+fn kill_import_after(db: &Path, file: &Path, acks: &Path, batch_size: usize, min_acks: usize) {
+    let mut child = ctwiz(db)
+        .args([
+            "hl7",
+            "import",
+            "--batch-size",
+            &batch_size.to_string(),
+            "--acks",
+        ])
+        .arg(acks)
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn import");
+    let start = Instant::now();
+    while acked(acks).len() < min_acks && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("kill");
+    let status = child.wait().expect("wait");
+    assert!(
+        !status.success(),
+        "the import finished before it could be killed"
+    );
+    assert!(!acked(acks).is_empty());
+}
+
 #[test]
 fn process_prints_the_ack_and_unknown_facilities_are_rejected() {
     let dir = tempfile::tempdir().expect("dir");
@@ -113,27 +143,8 @@ fn killed_import_resumes_without_loss_or_duplicates() {
     ok(ctwiz(&reference).args(["hl7", "import"]).arg(&file));
     let expected = totals(&reference);
 
-    let mut child = ctwiz(&db)
-        .args(["hl7", "import", "--batch-size", "100", "--acks"])
-        .arg(&acks)
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn import");
-    // Kill it (SIGKILL) once some batches were acknowledged, well before the end.
-    let start = Instant::now();
-    while acked(&acks).len() < 300 && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().expect("kill");
-    let status = child.wait().expect("wait");
+    kill_import_after(&db, &file, &acks, 100, 300);
     let acknowledged: BTreeSet<String> = acked(&acks).into_iter().collect();
-    assert!(
-        !status.success(),
-        "the import finished before it could be killed"
-    );
-    assert!(!acknowledged.is_empty());
 
     ok(ctwiz(&db)
         .args(["hl7", "import", "--acks"])
@@ -230,10 +241,10 @@ fn file_hash(path: &Path) -> String {
     format!("fnv1a64:{h:016x}:{}", bytes.len())
 }
 
-/// The first `n` messages `ctwiz hl7 synth` writes (one per line), with byte 0xFF put
-/// into the patient name of message `bad` (1-based). Returns the file's bytes and the
-/// bad message's MSH-10.
-fn messages_with_bad_byte(db: &Path, dir: &Path, n: usize, bad: usize) -> (Vec<u8>, String) {
+/// Writes `dir/bad.hl7`: the first `n` messages `ctwiz hl7 synth` writes (one per
+/// line), with byte 0xFF put into the patient name of message `bad` (1-based).
+/// Returns the file and the bad message's MSH-10.
+fn file_with_bad_byte(db: &Path, dir: &Path, n: usize, bad: usize) -> (PathBuf, String) {
     let all = dir.join("all.hl7");
     synth(db, &all, n as u32 + 10);
     let text = std::fs::read_to_string(&all).expect("messages");
@@ -254,7 +265,9 @@ fn messages_with_bad_byte(db: &Path, dir: &Path, n: usize, bad: usize) -> (Vec<u
         }
         out.push(b'\n');
     }
-    (out, control)
+    let file = dir.join("bad.hl7");
+    std::fs::write(&file, out).expect("write");
+    (file, control)
 }
 
 /// The ACK lines of an ACK file, as (MSA-1, MSA-2, whole ACK).
@@ -280,9 +293,8 @@ fn acks_of(file: &Path) -> Vec<(String, String, String)> {
 fn a_bad_byte_costs_its_message_only() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("b.db");
-    let (bytes, bad) = messages_with_bad_byte(&db, dir.path(), 300, 101);
-    let (file, acks) = (dir.path().join("bad.hl7"), dir.path().join("acks.txt"));
-    std::fs::write(&file, bytes).expect("write");
+    let (file, bad) = file_with_bad_byte(&db, dir.path(), 300, 101);
+    let acks = dir.path().join("acks.txt");
     let out = ok(ctwiz(&db)
         .args(["hl7", "import", "--batch-size", "40", "--acks"])
         .arg(&acks)
@@ -332,27 +344,9 @@ fn a_bad_byte_costs_its_message_only() {
 fn an_import_with_a_bad_byte_resumes_after_a_kill() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("r.db");
-    let (bytes, bad) = messages_with_bad_byte(&db, dir.path(), 3000, 101);
-    let (file, acks) = (dir.path().join("bad.hl7"), dir.path().join("acks.txt"));
-    std::fs::write(&file, bytes).expect("write");
-    let mut child = ctwiz(&db)
-        .args(["hl7", "import", "--batch-size", "20", "--acks"])
-        .arg(&acks)
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn import");
-    let start = Instant::now();
-    while acked(&acks).len() < 60 && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().expect("kill");
-    let status = child.wait().expect("wait");
-    assert!(
-        !status.success(),
-        "the import finished before it could be killed"
-    );
+    let (file, bad) = file_with_bad_byte(&db, dir.path(), 3000, 101);
+    let acks = dir.path().join("acks.txt");
+    kill_import_after(&db, &file, &acks, 20, 60);
     let out = ok(ctwiz(&db)
         .args(["hl7", "import", "--acks"])
         .arg(&acks)
