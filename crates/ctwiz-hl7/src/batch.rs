@@ -162,37 +162,59 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
     #[error("line {line} is not valid UTF-8")]
     InvalidUtf8 { line: usize },
+    #[error("the message at line {line} is {len} bytes, more than the {limit} accepted")]
+    TooLarge {
+        line: usize,
+        len: usize,
+        limit: usize,
+    },
 }
 
 /// The UTF-8 byte order mark some Windows tools put at the start of a file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The largest message [`RawMessageReader`] keeps whole by default (4 MiB; a
+/// child's complete history is a few kilobytes).
+pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
 
 /// One message as framed from a stream, not yet decoded: its segments, each
 /// followed by CR. Framing works on bytes, so a byte that is not UTF-8 spoils
 /// only the message it is in ([`decode`](Self::decode) tells which).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMessage {
+    /// The message; only its first bytes (up to the reader's limit) when it is
+    /// longer than that (see [`is_whole`](Self::is_whole)).
     pub bytes: Vec<u8>,
+    /// Its length in the input, CR after each segment counted.
+    pub len: usize,
     /// Line of the input where the message starts (1-based, empty lines not counted).
     pub first_line: usize,
 }
 
-/// Where a [`RawMessage`] stops being UTF-8.
+/// Why a [`RawMessage`] cannot be read as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotUtf8 {
-    /// Byte offset of the first bad byte within the message.
-    pub offset: usize,
-    /// Line of the input it is on (1-based, as [`RawMessage::first_line`]).
-    pub line: usize,
+pub enum Unreadable {
+    /// The byte at `offset` of the message (on `line` of the input) is not UTF-8.
+    NotUtf8 { offset: usize, line: usize },
+    /// The message is longer than the reader keeps; `bytes` is only its start.
+    TooLarge { len: usize },
 }
 
 impl RawMessage {
-    /// The message as text, or where its first invalid byte is.
-    pub fn decode(&self) -> Result<&str, NotUtf8> {
+    /// Whether `bytes` is the whole message.
+    pub fn is_whole(&self) -> bool {
+        self.bytes.len() == self.len
+    }
+
+    /// The message as text, or why it cannot be.
+    pub fn decode(&self) -> Result<&str, Unreadable> {
+        if !self.is_whole() {
+            return Err(Unreadable::TooLarge { len: self.len });
+        }
         std::str::from_utf8(&self.bytes).map_err(|e| {
             let offset = e.valid_up_to();
             let breaks = self.bytes[..offset].iter().filter(|&&b| b == b'\r').count();
-            NotUtf8 {
+            Unreadable::NotUtf8 {
                 offset,
                 line: self.first_line + breaks,
             }
@@ -205,11 +227,15 @@ impl RawMessage {
 /// FHS/BHS/BTS/FTS envelope lines end one and are kept aside
 /// ([`envelope`](Self::envelope)). Lines before the first MSH (or after a
 /// trailer) form a message of their own, so that the parser answers them
-/// with a clear error. A leading UTF-8 byte order mark is dropped. Holds one
-/// message in memory at a time; never fails on content, only on I/O.
+/// with a clear error. A leading UTF-8 byte order mark is dropped. Holds at
+/// most one message of [`MAX_MESSAGE_BYTES`] (or the limit given) in memory:
+/// of a longer one only the start is kept. Never fails on content, only on I/O.
 pub struct RawMessageReader<R> {
     input: R,
+    limit: usize,
+    /// The current line, its first `limit` bytes at most, and its length.
     line: Vec<u8>,
+    line_len: usize,
     pending: Option<RawMessage>,
     line_number: usize,
     envelope: Vec<String>,
@@ -220,12 +246,26 @@ impl<R: BufRead> RawMessageReader<R> {
     pub fn new(input: R) -> Self {
         RawMessageReader {
             input,
+            limit: MAX_MESSAGE_BYTES,
             line: Vec::new(),
+            line_len: 0,
             pending: None,
             line_number: 0,
             envelope: Vec::new(),
             done: false,
         }
+    }
+
+    /// Keeps messages whole up to `limit` bytes (at least 16) instead of
+    /// [`MAX_MESSAGE_BYTES`].
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(16);
+        self
+    }
+
+    /// The largest message kept whole.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// The envelope segments seen so far (lossily decoded).
@@ -235,8 +275,14 @@ impl<R: BufRead> RawMessageReader<R> {
 
     /// Reads the next non-empty line into `self.line`; `false` at the end.
     fn next_line(&mut self) -> std::io::Result<bool> {
+        let limit = self.limit;
+        let keep = |line: &mut Vec<u8>, part: &[u8]| {
+            let room = limit.saturating_sub(line.len());
+            line.extend_from_slice(&part[..part.len().min(room)]);
+        };
         loop {
             self.line.clear();
+            self.line_len = 0;
             loop {
                 let buf = self.input.fill_buf()?;
                 if buf.is_empty() {
@@ -244,21 +290,24 @@ impl<R: BufRead> RawMessageReader<R> {
                 }
                 match buf.iter().position(|&b| b == b'\r' || b == b'\n') {
                     Some(p) => {
-                        self.line.extend_from_slice(&buf[..p]);
+                        keep(&mut self.line, &buf[..p]);
+                        self.line_len += p;
                         self.input.consume(p + 1);
                         break;
                     }
                     None => {
                         let n = buf.len();
-                        self.line.extend_from_slice(buf);
+                        keep(&mut self.line, buf);
+                        self.line_len += n;
                         self.input.consume(n);
                     }
                 }
             }
             if self.line_number == 0 && self.line.starts_with(BOM) {
                 self.line.drain(..BOM.len());
+                self.line_len -= BOM.len();
             }
-            if self.line.is_empty() {
+            if self.line_len == 0 {
                 if self.input.fill_buf()?.is_empty() {
                     return Ok(false);
                 }
@@ -267,6 +316,35 @@ impl<R: BufRead> RawMessageReader<R> {
             self.line_number += 1;
             return Ok(true);
         }
+    }
+
+    /// Adds the current line (and its CR) to the pending message, starting one
+    /// if there is none. Returns the message it ends, when it starts a new one.
+    fn add_line(&mut self, starts_message: bool) -> Option<RawMessage> {
+        let previous = if starts_message {
+            self.pending.take()
+        } else {
+            None
+        };
+        let m = self.pending.get_or_insert_with(|| RawMessage {
+            bytes: Vec::new(),
+            len: 0,
+            first_line: self.line_number,
+        });
+        let whole = m.is_whole();
+        m.len += self.line_len + 1;
+        if whole {
+            if m.len <= self.limit {
+                m.bytes.extend_from_slice(&self.line);
+                m.bytes.push(b'\r');
+            } else {
+                // Only the start is kept: enough for the MSH of the answer.
+                let room = self.limit.saturating_sub(m.bytes.len());
+                m.bytes
+                    .extend_from_slice(&self.line[..self.line.len().min(room)]);
+            }
+        }
+        previous
     }
 }
 
@@ -299,15 +377,8 @@ impl<R: BufRead> Iterator for RawMessageReader<R> {
                 }
                 id => {
                     let starts = id == b"MSH";
-                    let previous = if starts { self.pending.take() } else { None };
-                    let m = self.pending.get_or_insert_with(|| RawMessage {
-                        bytes: Vec::new(),
-                        first_line: self.line_number,
-                    });
-                    m.bytes.extend_from_slice(&self.line);
-                    m.bytes.push(b'\r');
-                    if previous.is_some() {
-                        return previous.map(Ok);
+                    if let Some(m) = self.add_line(starts) {
+                        return Some(Ok(m));
                     }
                 }
             }
@@ -339,7 +410,12 @@ impl<R: BufRead> Iterator for MessageReader<R> {
         Some(match self.0.next()? {
             Err(e) => Err(e.into()),
             Ok(m) => match m.decode().err() {
-                Some(e) => Err(ReadError::InvalidUtf8 { line: e.line }),
+                Some(Unreadable::NotUtf8 { line, .. }) => Err(ReadError::InvalidUtf8 { line }),
+                Some(Unreadable::TooLarge { len }) => Err(ReadError::TooLarge {
+                    line: m.first_line,
+                    len,
+                    limit: self.0.limit(),
+                }),
                 None => Ok(String::from_utf8(m.bytes).expect("decode found it valid")),
             },
         })
@@ -396,6 +472,34 @@ MSH|^~\\&|A|B|||20200101||VXU^V04|2|P|2.5.1\r\nPID|2\rBTS|2\rFTS|1\r";
             parse("FHS|^~\\&\rMSH|^~\\&|A\rFTS|1\rPID|1").unwrap_err(),
             ParseError::BatchStructure { segment: 4, .. }
         ));
+    }
+
+    #[test]
+    fn a_message_over_the_limit_keeps_its_start_and_the_next_is_whole() {
+        let long = "X".repeat(100);
+        let input =
+            format!("\u{feff}MSH|^~\\&|A\rNTE|{long}\rNTE|1\nMSH|^~\\&|B\rPID|1\rBTS|2\rjunk\r");
+        let raws: Vec<RawMessage> = RawMessageReader::new(input.as_bytes())
+            .with_limit(40)
+            .collect::<Result<_, _>>()
+            .expect("readable");
+        assert_eq!(raws.len(), 3);
+        assert!(!raws[0].is_whole());
+        assert_eq!(raws[0].bytes.len(), 40);
+        assert!(raws[0].bytes.starts_with(b"MSH|^~\\&|A\rNTE|XX"));
+        assert_eq!(raws[0].len, 11 + 105 + 6);
+        assert_eq!(raws[0].decode(), Err(Unreadable::TooLarge { len: 122 }));
+        assert_eq!(raws[1].decode(), Ok("MSH|^~\\&|B\rPID|1\r"));
+        assert_eq!(raws[1].first_line, 4);
+        assert_eq!(raws[2].bytes, b"junk\r");
+    }
+
+    #[test]
+    fn a_bad_byte_is_located_in_its_message_only() {
+        let input = b"MSH|^~\\&|A\rPID|1|\xFF\rMSH|^~\\&|B\r";
+        let texts: Vec<_> = MessageReader::new(&input[..]).collect();
+        assert!(matches!(texts[0], Err(ReadError::InvalidUtf8 { line: 2 })));
+        assert_eq!(texts[1].as_deref().ok(), Some("MSH|^~\\&|B\r"));
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! [`import_file`] streams the file, frames it on bytes
 //! ([`RawMessageReader`]) and answers every message, in order, exactly once:
 //! * **One message, one answer.** Each message is decoded and read on its own
-//!   ([`interface::prepare_bytes`]); a byte that is not UTF-8 or a message
-//!   that is not HL7 is answered AR with an ERR and logged (DQA – Interface
-//!   Activity), and the import goes on. A leading UTF-8 BOM is accepted.
+//!   ([`interface::prepare_raw`]); a byte that is not UTF-8, a message that
+//!   is not HL7 or one larger than [`crate::batch::MAX_MESSAGE_BYTES`] is
+//!   answered AR with an ERR and logged (DQA – Interface Activity), and the
+//!   import goes on. A leading UTF-8 BOM is accepted.
 //! * **Authorized like every door.** The import acts for an [`Actor`]
 //!   (channel Batch); a message whose MSH-4 clinic the actor may not submit
 //!   for ([`interface::authorize_facility`]) is answered AR, nothing stored.
@@ -20,7 +21,7 @@
 //!   writes them when resumed: the sender gets exactly one ACK per message.
 //!
 //! While the store applies one batch, a worker thread reads and validates the
-//! next one in parallel ([`interface::prepare_bytes`] needs no store).
+//! next one in parallel ([`interface::prepare_raw`] needs no store).
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
@@ -233,7 +234,7 @@ pub fn import_file<S: IisStore, R: Read>(
         let (prepared, applied) = std::thread::scope(|sc| {
             let worker = sc.spawn(move || {
                 raws.par_iter()
-                    .map(|(i, m)| (*i, interface::prepare_bytes(codes, received, &m.bytes)))
+                    .map(|(i, m)| (*i, interface::prepare_raw(codes, received, m)))
                     .collect::<Vec<_>>()
             });
             let applied = current

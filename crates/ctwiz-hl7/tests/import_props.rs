@@ -11,7 +11,8 @@ use ctwiz_core::ids::{ClinicPin, Email, Username};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_hl7::batch::RawMessageReader;
 use ctwiz_hl7::import::{self, AckSink, Input, Options};
-use ctwiz_store::interface::InterfaceStore;
+use ctwiz_hl7::interface::{self, Context};
+use ctwiz_store::interface::{AckResult, InterfaceStore};
 use ctwiz_store::{OrgStore, SqliteStore};
 use proptest::prelude::*;
 
@@ -59,6 +60,12 @@ fn expected_chunks(bytes: &[u8]) -> usize {
         }
     }
     n
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("valid date")
 }
 
 fn operator() -> Actor {
@@ -112,7 +119,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn every_chunk_gets_one_answer(bytes in input(), batch_size in 1usize..5) {
+    fn every_chunk_gets_one_answer(bytes in input(), batch_size in 1usize..5, limit in 0usize..120) {
         let chunks = RawMessageReader::new(&bytes[..])
             .collect::<Result<Vec<_>, _>>()
             .expect("reading memory does not fail");
@@ -146,5 +153,22 @@ proptest! {
             prop_assert!(a.starts_with("MSH|") && a.contains("\rMSA|"), "{}", a);
         }
         prop_assert_eq!(store.message_log(None, u32::MAX).expect("log").len(), chunks.len());
+
+        // With a small limit the framing is the same; a message over it is answered AR.
+        let small = RawMessageReader::new(&bytes[..])
+            .with_limit(limit)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("reading memory does not fail");
+        prop_assert_eq!(small.len(), chunks.len());
+        let ctx = Context::new(&codes, now(), "R1");
+        for (whole, cut) in chunks.iter().zip(&small) {
+            prop_assert_eq!(whole.len, cut.len);
+            prop_assert!(cut.bytes.len() <= limit.max(16));
+            prop_assert!(whole.bytes.starts_with(&cut.bytes));
+            let o = interface::process_prepared(&store, &ctx, interface::prepare_raw(&codes, now(), cut));
+            if !cut.is_whole() {
+                prop_assert_eq!(o.result, AckResult::Rejected);
+            }
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Messages that arrive as bytes (batch files, MLLP frames). Each message is
-//! decoded on its own; one that is not UTF-8 is answered AR with an ERR that
-//! says where the bad byte is, and logged like any rejected message, so a bad
-//! byte costs that message only.
+//! decoded on its own; one that is not UTF-8 (or too large to read) is
+//! answered AR with an ERR that says where the bad byte is (or how large it
+//! is), and logged like any rejected message, so a bad byte costs that message
+//! only.
 
 use chrono::NaiveDateTime;
 use ctwiz_core::codes::CodeSets;
 
 use super::{prepare, Kind, Prepared};
+use crate::batch::RawMessage;
 use crate::message::{Hl7Error, Issue};
 use crate::segment::err::ErrorLocation;
 use crate::segment::Msh;
@@ -20,13 +22,26 @@ pub fn prepare_bytes(codes: &CodeSets, received_at: NaiveDateTime, bytes: &[u8])
     }
 }
 
+/// [`prepare_bytes`] for a message framed by a
+/// [`RawMessageReader`](crate::batch::RawMessageReader); one longer than the
+/// reader keeps is answered AR.
+pub fn prepare_raw(codes: &CodeSets, received_at: NaiveDateTime, m: &RawMessage) -> Prepared {
+    if m.is_whole() {
+        return prepare_bytes(codes, received_at, &m.bytes);
+    }
+    let issue = Issue::error(
+        ErrorLocation::new("MSH", 1, 0),
+        Hl7Error::DataType,
+        format!(
+            "the message is {} bytes, more than the {} this registry reads; it was not read",
+            m.len,
+            m.bytes.len()
+        ),
+    );
+    refused(&m.bytes, issue)
+}
+
 fn not_utf8(bytes: &[u8], offset: usize) -> Prepared {
-    // The MSH as far as it can be read, so that the ACK names the message
-    // (MSA-2) and the log row its facility (DQA – Interface Activity).
-    let lossy = String::from_utf8_lossy(bytes);
-    let msh = crate::er7::parse(&lossy)
-        .map(|m| Msh::from_segment(m.msh()))
-        .unwrap_or_default();
     let bad = bytes.get(offset).copied().unwrap_or_default();
     let issue = Issue::error(
         location_of(bytes, offset),
@@ -37,6 +52,21 @@ fn not_utf8(bytes: &[u8], offset: usize) -> Prepared {
             offset + 1
         ),
     );
+    refused(bytes, issue)
+}
+
+/// `bytes` answered AR with `issue`, with the MSH as far as it can be read, so
+/// that the ACK names the message (MSA-2) and the log row its facility (DQA –
+/// Interface Activity).
+fn refused(bytes: &[u8], issue: Issue) -> Prepared {
+    let head = bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map_or(bytes, |end| &bytes[..end]);
+    let lossy = String::from_utf8_lossy(head);
+    let msh = crate::er7::parse(&lossy)
+        .map(|m| Msh::from_segment(m.msh()))
+        .unwrap_or_default();
     Prepared(Kind::Refused(Box::new(msh), issue))
 }
 

@@ -43,7 +43,7 @@ pub mod synth;
 mod vxu;
 
 pub use authorize::{authorize_facility, FacilityRefused};
-pub use decode::prepare_bytes;
+pub use decode::{prepare_bytes, prepare_raw};
 pub use forecast::CdsiForecaster;
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
