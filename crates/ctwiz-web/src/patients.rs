@@ -653,7 +653,8 @@ struct Home {
 }
 
 fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError> {
-    let patient = ctx.patient_for(s, id, Action::PatientView)?;
+    let patient =
+        ctx.patient_for_purpose(s, id, Action::PatientView, "immunization home viewed")?;
     let clinics = s.patient_clinics(id)?;
     let scope = PatientScope {
         county: patient.county(),
@@ -665,7 +666,6 @@ fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError
     let can_print = ctx.can_on(scope, Action::CertificatePrint);
     let doses = s.doses(id)?;
     let observations = s.observations(id)?;
-    ctx.audit(s, Some(id), AuditAction::Read, "immunization home viewed")?;
     let audit = if ctx.can(Action::UserManage) {
         s.audit_for_patient(id, 25)?
     } else {
@@ -1452,9 +1452,8 @@ async fn record_data(
     let (p, doses) = state
         .db(move |s| {
             let pid = PatientId(id);
-            let p = ctx2.patient_for(s, pid, Action::CertificatePrint)?;
+            let p = ctx2.patient_for_purpose(s, pid, Action::CertificatePrint, what)?;
             let doses = s.doses(pid)?;
-            ctx2.audit(s, Some(pid), AuditAction::Print, what)?;
             Ok((p, doses))
         })
         .await?;
