@@ -319,6 +319,18 @@ impl Ctx {
         action: Action,
         purpose: &str,
     ) -> Result<Patient, AppError> {
+        Ok(self.open_record(s, id, action, purpose)?)
+    }
+
+    /// [`Ctx::patient_for_purpose`] with the use case's own error (a page that shows a
+    /// merged record's survivor matches on it).
+    pub fn open_record(
+        &self,
+        s: &SqliteStore,
+        id: PatientId,
+        action: Action,
+        purpose: &str,
+    ) -> Result<Patient, ctwiz_store::usecase::UseCaseError> {
         let actor = self.as_actor();
         let (_, p) =
             ctwiz_store::usecase::patients::open(s, &actor, id, action, self.now, purpose)?;

@@ -8,9 +8,9 @@ use ctwiz_core::actor::{authorize_on_patient, Actor, Authorized};
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
 
-/// Loads patient `id` for `action` (view, edit, record a dose, print): refuses a merged
-/// record (naming the survivor), asks the matrix with the record's county, reporting
-/// clinics and confidentiality, and writes one audit row naming `purpose` (the page or
+/// Loads patient `id` for `action` (view, edit, record a dose, print): asks the matrix
+/// with the record's county, reporting clinics and confidentiality, then refuses a merged
+/// record (naming the survivor), and writes one audit row naming `purpose` (the page or
 /// command that read it). Refusals are audited too ([`AuditAction::Denied`]).
 pub fn open<'a, S: Store + ?Sized>(
     store: &S,
@@ -24,9 +24,6 @@ pub fn open<'a, S: Store + ?Sized>(
         what: "patient",
         id: id.to_string(),
     })?;
-    if let Some(into) = store.merged_into(id)? {
-        return Err(UseCaseError::Merged { id, into });
-    }
     let clinics = store.patient_clinics(id)?;
     let scope = PatientScope {
         county: p.county(),
@@ -44,6 +41,11 @@ pub fn open<'a, S: Store + ?Sized>(
     };
     match authorize_on_patient(actor, scope, action) {
         Ok(proof) => {
+            // Said only to those who may see the record: that it was merged is itself
+            // a fact about the person.
+            if let Some(into) = store.merged_into(id)? {
+                return Err(UseCaseError::Merged { id, into });
+            }
             // Opening a record, even to change it, is a disclosure: audited as a read
             // (a print as a print).
             let kind = if action == Action::CertificatePrint {
