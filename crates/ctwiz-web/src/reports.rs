@@ -9,14 +9,14 @@
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, select_field};
-use crate::session::{Acting, Ctx};
+use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Days, NaiveDate};
-use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::access::Action;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_forecast::assessment::compliancy::CompliancyReport;
@@ -128,106 +128,14 @@ fn url_encode(s: &str) -> String {
 
 // ---------------------------------------------------------------- scope
 
-/// Whom a report covers, from the acting scope and the permission matrix.
-struct ReportScope {
-    clinics: Option<Vec<ClinicPin>>,
-    counties: Option<Vec<County>>,
-    /// Clinics the user may narrow to (none for clinic users, who have theirs).
-    clinic_choices: Vec<(ClinicPin, String, County)>,
-    /// Counties the user may narrow to (more than one only for the state).
-    county_choices: Vec<County>,
-    chosen_clinic: Option<ClinicPin>,
-    chosen_county: Option<County>,
-    label: String,
+use ctwiz_store::usecase::reports::ReportScope;
+
+/// The report filter form's cohort, within a scope.
+trait ScopeCohort {
+    fn cohort(&self, p: &Params, today: NaiveDate, ages: (u32, u32)) -> Result<Cohort, AppError>;
 }
 
-impl ReportScope {
-    /// Decides the scope of a report guarded by `action`. A clinic or county the user may
-    /// not see is refused (403), never silently widened or narrowed.
-    fn resolve(
-        ctx: &Ctx,
-        action: Action,
-        clinics: &[Clinic],
-        p: &Params,
-    ) -> Result<ReportScope, AppError> {
-        ctx.require(action)?;
-        let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
-        let wanted_county = p.get("county").map(County::parse).transpose()?;
-        match &ctx.acting {
-            Acting::Clinic(c) => {
-                if wanted_clinic.as_ref().is_some_and(|w| *w != c.pin)
-                    || wanted_county.is_some_and(|w| w != c.county)
-                {
-                    return Err(AppError::Forbidden);
-                }
-                Ok(ReportScope {
-                    clinics: Some(vec![c.pin.clone()]),
-                    counties: None,
-                    clinic_choices: Vec::new(),
-                    county_choices: Vec::new(),
-                    chosen_clinic: None,
-                    chosen_county: None,
-                    label: format!("{} ({})", c.name, c.pin),
-                })
-            }
-            Acting::Jurisdiction(_) | Acting::State => {
-                let clinic_choices: Vec<(ClinicPin, String, County)> = clinics
-                    .iter()
-                    .filter(|c| {
-                        can(
-                            &ctx.user,
-                            Target::Clinic {
-                                pin: &c.pin,
-                                county: c.county,
-                            },
-                            action,
-                        )
-                    })
-                    .map(|c| (c.pin.clone(), c.name.clone(), c.county))
-                    .collect();
-                // Health departments: their jurisdictions only; the state: every county.
-                let county_choices: Vec<County> = County::ALL
-                    .into_iter()
-                    .filter(|c| can(&ctx.user, Target::Jurisdiction(*c), action))
-                    .collect();
-                if let Some(w) = &wanted_clinic {
-                    if !clinic_choices.iter().any(|(p, _, _)| p == w) {
-                        return Err(AppError::Forbidden);
-                    }
-                }
-                let counties = match wanted_county {
-                    Some(c) if !county_choices.contains(&c) => return Err(AppError::Forbidden),
-                    Some(c) => Some(vec![c]),
-                    None if county_choices.len() == County::ALL.len() => None,
-                    None => Some(county_choices.clone()),
-                };
-                let mut label = match &counties {
-                    None => "Statewide".to_string(),
-                    Some(cs) => cs
-                        .iter()
-                        .map(|c| format!("{c} County"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                };
-                if let Some(w) = &wanted_clinic {
-                    if let Some((_, name, _)) = clinic_choices.iter().find(|(p, _, _)| p == w) {
-                        label = format!("{name} ({w}), {label}");
-                    }
-                }
-                Ok(ReportScope {
-                    clinics: wanted_clinic.clone().map(|c| vec![c]),
-                    counties,
-                    clinic_choices,
-                    county_choices,
-                    chosen_clinic: wanted_clinic,
-                    chosen_county: wanted_county,
-                    label,
-                })
-            }
-            Acting::Nowhere => Err(AppError::Forbidden),
-        }
-    }
-
+impl ScopeCohort for ReportScope {
     fn cohort(&self, p: &Params, today: NaiveDate, ages: (u32, u32)) -> Result<Cohort, AppError> {
         let min = p.months("min_age", ages.0)?;
         let max = p.months("max_age", ages.1)?;
@@ -244,19 +152,6 @@ impl ReportScope {
             counties: self.counties.clone(),
         })
     }
-
-    /// How notices of a centralized run are attributed (as the CLI records them).
-    fn recorded_scope(&self) -> String {
-        match (&self.clinics, &self.counties) {
-            (Some(cs), _) => join(cs.iter().map(|c| c.to_string())),
-            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string())),
-            (None, None) => "state".into(),
-        }
-    }
-}
-
-fn join(xs: impl Iterator<Item = String>) -> String {
-    xs.collect::<Vec<_>>().join(",")
 }
 
 async fn load_scope(
@@ -265,9 +160,20 @@ async fn load_scope(
     action: Action,
     p: &Params,
 ) -> Result<ReportScope, AppError> {
-    ctx.require(action)?;
-    let clinics = state.db(|s| Ok(s.clinics()?)).await?;
-    ReportScope::resolve(ctx, action, &clinics, p)
+    let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
+    let wanted_county = p.get("county").map(County::parse).transpose()?;
+    let actor = ctx.as_actor();
+    state
+        .db(move |s| {
+            Ok(ctwiz_store::usecase::reports::scope(
+                s,
+                &actor,
+                action,
+                wanted_clinic,
+                wanted_county,
+            )?)
+        })
+        .await
 }
 
 // ---------------------------------------------------------------- shared rendering
@@ -982,7 +888,7 @@ pub async fn record_recall(
     let run = recall_run(&ctx, scope, &p)?;
     let entries = recall_entries(&state, &run).await?;
     let sent_by = ctx.actor();
-    let where_ = run.scope.recorded_scope();
+    let where_ = run.cohort.recorded_scope();
     let notices: Vec<RecallNotice> = entries
         .iter()
         .filter_map(|e| {
@@ -1006,30 +912,8 @@ pub async fn record_recall(
 
 // ---------------------------------------------------------------- DQA
 
-/// Whether the user sees a facility's interface activity: a clinic user their acting
-/// clinic's; others the clinics the matrix lets them see (the state also sees messages
-/// from senders that are no registered clinic, which it must follow up).
 fn facility_visible(ctx: &Ctx, clinics: &[Clinic], facility: &str) -> bool {
-    match &ctx.acting {
-        Acting::Clinic(c) => c.pin.as_str().eq_ignore_ascii_case(facility),
-        Acting::Nowhere => false,
-        Acting::Jurisdiction(_) | Acting::State => {
-            match clinics
-                .iter()
-                .find(|c| c.pin.as_str().eq_ignore_ascii_case(facility))
-            {
-                Some(c) => can(
-                    &ctx.user,
-                    Target::Clinic {
-                        pin: &c.pin,
-                        county: c.county,
-                    },
-                    Action::ReportDqa,
-                ),
-                None => can(&ctx.user, Target::State, Action::ReportDqa),
-            }
-        }
-    }
+    ctwiz_store::usecase::reports::dqa_facility_visible(&ctx.as_actor(), clinics, facility)
 }
 
 pub async fn dqa(

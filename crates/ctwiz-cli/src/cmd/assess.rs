@@ -487,19 +487,7 @@ pub fn recall(
         )?;
     }
     if let Some(method) = &o.record {
-        let scope = match (&c.clinics, &c.counties) {
-            (Some(cs), _) => cs
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            (None, Some(cs)) => cs
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            (None, None) => "state".to_string(),
-        };
+        let scope = c.recorded_scope();
         let notices: Vec<RecallNotice> = entries
             .iter()
             .filter_map(|e| {

@@ -32,6 +32,17 @@ pub struct Cohort {
 }
 
 impl Cohort {
+    /// How the cohort is named on recall notices sent for it ("CT00001,CT00002",
+    /// "Hartford", or "state"), the same whichever door recorded them.
+    pub fn recorded_scope(&self) -> String {
+        let join = |xs: Vec<String>| xs.join(",");
+        match (&self.clinics, &self.counties) {
+            (Some(cs), _) => join(cs.iter().map(|c| c.to_string()).collect()),
+            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string()).collect()),
+            (None, None) => "state".into(),
+        }
+    }
+
     /// The range of birth dates the age band covers, for index-backed store queries.
     pub fn dob_range(&self) -> (NaiveDate, NaiveDate) {
         let youngest = self

@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod patients;
+pub mod reports;
 
 use ctwiz_core::actor::Denied;
 use ctwiz_core::ids::PatientId;
