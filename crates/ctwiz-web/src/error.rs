@@ -37,6 +37,7 @@ impl From<ctwiz_store::usecase::UseCaseError> for AppError {
         match e {
             E::Denied(_) => AppError::Forbidden,
             E::NotFound { what, id } => AppError::NotFound(format!("{what} {id}")),
+            E::UnknownUser(u) => AppError::NotFound(format!("user {u:?}")),
             E::Merged { .. } => AppError::BadRequest(e.to_string()),
             E::Store(s) => AppError::Store(s),
         }

@@ -22,7 +22,7 @@ use ctwiz_core::org::{Clinic, County};
 use ctwiz_forecast::assessment::compliancy::CompliancyReport;
 use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Series};
 use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{chart, run, ChildRef, Cohort};
+use ctwiz_forecast::assessment::{chart, defaults, run, ChildRef, Cohort};
 use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
 use ctwiz_store::{AuditAction, OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
 use maud::{html, Markup, PreEscaped};
@@ -32,7 +32,7 @@ const CHUNK: usize = 4096;
 /// Rows of a patient list shown on a page; the CSV download has them all.
 const LIST_LIMIT: usize = 500;
 /// The compliancy milestones, in months of age.
-const MILESTONES: [u32; 2] = [8, 20];
+const MILESTONES: [u32; 2] = defaults::COMPLIANCY_MILESTONES;
 /// How a reminder/recall notice may have been sent.
 const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
 
@@ -405,13 +405,11 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
 // ---------------------------------------------------------------- coverage
 
 fn series_param(p: &Params) -> Result<(Series, &'static str, (u32, u32)), AppError> {
-    // Default age bands: AFIX 2-year-olds, 13–17 years, everyone from 6 months.
-    match p.get("series").unwrap_or("childhood") {
-        "childhood" => Ok((Series::Childhood, "childhood", (24, 35))),
-        "adolescent" => Ok((Series::Adolescent, "adolescent", (156, 215))),
-        "flu" => Ok((Series::Flu, "flu", (6, 215))),
-        other => Err(AppError::BadRequest(format!(
-            "Unknown series {other:?}; choose childhood, adolescent or flu."
+    let key = p.get("series").unwrap_or(Series::Childhood.key());
+    match Series::parse(key) {
+        Some(s) => Ok((s, s.key(), s.default_ages())),
+        None => Err(AppError::BadRequest(format!(
+            "Unknown series {key:?}; choose childhood, adolescent or flu."
         ))),
     }
 }
@@ -583,7 +581,7 @@ pub async fn cleanup(
 ) -> Result<Response, AppError> {
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
-    let cohort = scope.cohort(&p, ctx.now.date(), (24, 35))?;
+    let cohort = scope.cohort(&p, ctx.now.date(), defaults::CLEANUP_AGES)?;
     if waits_for_filters(&ctx, &p) {
         let form = filters("/reports/cleanup", &scope, Some(&cohort), &p, html! {});
         return Ok(filters_only(&ctx, "Two-year-old clean-up list", form));
@@ -624,7 +622,8 @@ pub async fn compliancy(
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
     // Children who reached a milestone within the last year.
-    let cohort = scope.cohort(&p, ctx.now.date(), (MILESTONES[0], MILESTONES[1] + 11))?;
+    let ages = defaults::compliancy_ages(&MILESTONES).expect("two milestones");
+    let cohort = scope.cohort(&p, ctx.now.date(), ages)?;
     if waits_for_filters(&ctx, &p) {
         let form = filters("/reports/compliancy", &scope, None, &p, html! {});
         return Ok(filters_only(&ctx, "Compliancy at 8 and 20 months", form));
@@ -716,7 +715,7 @@ struct RecallRun {
 }
 
 fn recall_run(ctx: &Ctx, scope: ReportScope, p: &Params) -> Result<RecallRun, AppError> {
-    let cohort = scope.cohort(p, ctx.now.date(), (0, 215))?;
+    let cohort = scope.cohort(p, ctx.now.date(), defaults::RECALL_AGES)?;
     let from = p.date("from")?.unwrap_or(cohort.as_of);
     let to = p.date("to")?.unwrap_or(from + Days::new(30));
     if from > to {

@@ -51,10 +51,7 @@ pub fn stored_user<S: UserStore + OrgStore + ?Sized>(
     let name = Username::new(username).map_err(crate::StoreError::from)?;
     let account = store
         .account(&name)?
-        .ok_or_else(|| UseCaseError::NotFound {
-            what: "user",
-            id: username.to_string(),
-        })?;
+        .ok_or_else(|| UseCaseError::UnknownUser(username.to_string()))?;
     let acting = acting_for(store, &account.user, clinic)?;
     Ok(Actor::new(account.user, acting, channel))
 }

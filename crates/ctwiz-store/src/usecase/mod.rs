@@ -19,8 +19,10 @@ use ctwiz_core::ids::PatientId;
 pub enum UseCaseError {
     #[error(transparent)]
     Denied(#[from] Denied),
-    #[error("{what} {id} not found")]
+    #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: String },
+    #[error("no user named {0:?}")]
+    UnknownUser(String),
     #[error("patient {id} was merged into patient {into}; open that record")]
     Merged { id: PatientId, into: PatientId },
     #[error(transparent)]
