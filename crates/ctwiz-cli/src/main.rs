@@ -15,6 +15,13 @@ struct Cli {
     /// SQLite database file.
     #[arg(long, global = true, env = "CTWIZ_DB", default_value = "ctwiz.db")]
     db: PathBuf,
+    /// Act as this ctwiz user (their access type and scope apply, and audit rows name
+    /// them) instead of as the local operator, who has the state's authority.
+    #[arg(long, global = true, env = "CTWIZ_USER")]
+    user: Option<String>,
+    /// With --user: the clinic (PIN) to act for, for users with grants at several clinics.
+    #[arg(long, global = true, env = "CTWIZ_CLINIC")]
+    acting_clinic: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,10 +65,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let who = cmd::Who {
+        user: cli.user.clone(),
+        clinic: cli.acting_clinic.clone(),
+    };
     let result = match cli.command {
         Command::Init => cmd::db::init(&cli.db),
         Command::Seed(a) => cmd::seed::run(&cli.db, a),
-        Command::Patient(c) => cmd::patient::run(&cli.db, c),
+        Command::Patient(c) => cmd::patient::run(&cli.db, &who, c),
         Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),

@@ -31,6 +31,19 @@ impl From<ctwiz_core::CoreError> for AppError {
     }
 }
 
+impl From<ctwiz_store::usecase::UseCaseError> for AppError {
+    fn from(e: ctwiz_store::usecase::UseCaseError) -> Self {
+        use ctwiz_store::usecase::UseCaseError as E;
+        match e {
+            E::Denied(_) => AppError::Forbidden,
+            E::NotFound { what, id } => AppError::NotFound(format!("{what} {id}")),
+            E::UnknownUser(u) => AppError::NotFound(format!("user {u:?}")),
+            E::Merged { .. } => AppError::BadRequest(e.to_string()),
+            E::Store(s) => AppError::Store(s),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, title) = match &self {

@@ -652,8 +652,17 @@ struct Home {
     audit: Vec<ctwiz_store::AuditEntry>,
 }
 
-fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError> {
-    let patient = ctx.patient_for(s, id, Action::PatientView)?;
+/// The home page's data, or the record a merged id now lives in.
+fn load_home(
+    s: &SqliteStore,
+    ctx: &Ctx,
+    id: PatientId,
+) -> Result<Result<Home, PatientId>, AppError> {
+    let patient = match ctx.open_record(s, id, Action::PatientView, "immunization home viewed") {
+        Ok(p) => p,
+        Err(ctwiz_store::usecase::UseCaseError::Merged { into, .. }) => return Ok(Err(into)),
+        Err(e) => return Err(e.into()),
+    };
     let clinics = s.patient_clinics(id)?;
     let scope = PatientScope {
         county: patient.county(),
@@ -665,13 +674,12 @@ fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError
     let can_print = ctx.can_on(scope, Action::CertificatePrint);
     let doses = s.doses(id)?;
     let observations = s.observations(id)?;
-    ctx.audit(s, Some(id), AuditAction::Read, "immunization home viewed")?;
     let audit = if ctx.can(Action::UserManage) {
         s.audit_for_patient(id, 25)?
     } else {
         Vec::new()
     };
-    Ok(Home {
+    Ok(Ok(Home {
         audit,
         patient,
         doses,
@@ -679,7 +687,7 @@ fn load_home(s: &SqliteStore, ctx: &Ctx, id: PatientId) -> Result<Home, AppError
         can_edit,
         can_record,
         can_print,
-    })
+    }))
 }
 
 /// Doses given (not refusals) grouped by CDSi vaccine group; a combination vaccine appears
@@ -737,23 +745,19 @@ pub async fn home(
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
     let ctx2 = ctx.clone();
-    let merged = state
-        .db(move |s| {
-            ctx2.require(Action::PatientView)?;
-            Ok(s.merged_into(PatientId(id))?)
-        })
-        .await?;
-    if let Some(into) = merged {
-        return Ok(page::layout(
-            &ctx,
-            "Merged record",
-            html! { p.notice { "Patient " (id) " was merged into " a href={ "/patients/" (into) } { "patient " (into) } "." } },
-        ));
-    }
-    let ctx2 = ctx.clone();
-    let h = state
+    let h = match state
         .db(move |s| load_home(s, &ctx2, PatientId(id)))
-        .await?;
+        .await?
+    {
+        Ok(h) => h,
+        Err(into) => {
+            return Ok(page::layout(
+                &ctx,
+                "Merged record",
+                html! { p.notice { "Patient " (id) " was merged into " a href={ "/patients/" (into) } { "patient " (into) } "." } },
+            ))
+        }
+    };
     let today = ctx.now.date();
     let rec = recommender::evaluate(state.engine(), &h.patient, &h.doses, &h.observations, today);
     let codes = state.codes();
@@ -1452,9 +1456,8 @@ async fn record_data(
     let (p, doses) = state
         .db(move |s| {
             let pid = PatientId(id);
-            let p = ctx2.patient_for(s, pid, Action::CertificatePrint)?;
+            let p = ctx2.patient_for_purpose(s, pid, Action::CertificatePrint, what)?;
             let doses = s.doses(pid)?;
-            ctx2.audit(s, Some(pid), AuditAction::Print, what)?;
             Ok((p, doses))
         })
         .await?;

@@ -9,20 +9,20 @@
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, select_field};
-use crate::session::{Acting, Ctx};
+use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Days, NaiveDate};
-use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::access::Action;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_forecast::assessment::compliancy::CompliancyReport;
 use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Series};
 use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{chart, run, ChildRef, Cohort};
+use ctwiz_forecast::assessment::{chart, defaults, run, ChildRef, Cohort};
 use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
 use ctwiz_store::{AuditAction, OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
 use maud::{html, Markup, PreEscaped};
@@ -32,7 +32,7 @@ const CHUNK: usize = 4096;
 /// Rows of a patient list shown on a page; the CSV download has them all.
 const LIST_LIMIT: usize = 500;
 /// The compliancy milestones, in months of age.
-const MILESTONES: [u32; 2] = [8, 20];
+const MILESTONES: [u32; 2] = defaults::COMPLIANCY_MILESTONES;
 /// How a reminder/recall notice may have been sent.
 const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
 
@@ -128,106 +128,14 @@ fn url_encode(s: &str) -> String {
 
 // ---------------------------------------------------------------- scope
 
-/// Whom a report covers, from the acting scope and the permission matrix.
-struct ReportScope {
-    clinics: Option<Vec<ClinicPin>>,
-    counties: Option<Vec<County>>,
-    /// Clinics the user may narrow to (none for clinic users, who have theirs).
-    clinic_choices: Vec<(ClinicPin, String, County)>,
-    /// Counties the user may narrow to (more than one only for the state).
-    county_choices: Vec<County>,
-    chosen_clinic: Option<ClinicPin>,
-    chosen_county: Option<County>,
-    label: String,
+use ctwiz_store::usecase::reports::ReportScope;
+
+/// The report filter form's cohort, within a scope.
+trait ScopeCohort {
+    fn cohort(&self, p: &Params, today: NaiveDate, ages: (u32, u32)) -> Result<Cohort, AppError>;
 }
 
-impl ReportScope {
-    /// Decides the scope of a report guarded by `action`. A clinic or county the user may
-    /// not see is refused (403), never silently widened or narrowed.
-    fn resolve(
-        ctx: &Ctx,
-        action: Action,
-        clinics: &[Clinic],
-        p: &Params,
-    ) -> Result<ReportScope, AppError> {
-        ctx.require(action)?;
-        let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
-        let wanted_county = p.get("county").map(County::parse).transpose()?;
-        match &ctx.acting {
-            Acting::Clinic(c) => {
-                if wanted_clinic.as_ref().is_some_and(|w| *w != c.pin)
-                    || wanted_county.is_some_and(|w| w != c.county)
-                {
-                    return Err(AppError::Forbidden);
-                }
-                Ok(ReportScope {
-                    clinics: Some(vec![c.pin.clone()]),
-                    counties: None,
-                    clinic_choices: Vec::new(),
-                    county_choices: Vec::new(),
-                    chosen_clinic: None,
-                    chosen_county: None,
-                    label: format!("{} ({})", c.name, c.pin),
-                })
-            }
-            Acting::Jurisdiction(_) | Acting::State => {
-                let clinic_choices: Vec<(ClinicPin, String, County)> = clinics
-                    .iter()
-                    .filter(|c| {
-                        can(
-                            &ctx.user,
-                            Target::Clinic {
-                                pin: &c.pin,
-                                county: c.county,
-                            },
-                            action,
-                        )
-                    })
-                    .map(|c| (c.pin.clone(), c.name.clone(), c.county))
-                    .collect();
-                // Health departments: their jurisdictions only; the state: every county.
-                let county_choices: Vec<County> = County::ALL
-                    .into_iter()
-                    .filter(|c| can(&ctx.user, Target::Jurisdiction(*c), action))
-                    .collect();
-                if let Some(w) = &wanted_clinic {
-                    if !clinic_choices.iter().any(|(p, _, _)| p == w) {
-                        return Err(AppError::Forbidden);
-                    }
-                }
-                let counties = match wanted_county {
-                    Some(c) if !county_choices.contains(&c) => return Err(AppError::Forbidden),
-                    Some(c) => Some(vec![c]),
-                    None if county_choices.len() == County::ALL.len() => None,
-                    None => Some(county_choices.clone()),
-                };
-                let mut label = match &counties {
-                    None => "Statewide".to_string(),
-                    Some(cs) => cs
-                        .iter()
-                        .map(|c| format!("{c} County"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                };
-                if let Some(w) = &wanted_clinic {
-                    if let Some((_, name, _)) = clinic_choices.iter().find(|(p, _, _)| p == w) {
-                        label = format!("{name} ({w}), {label}");
-                    }
-                }
-                Ok(ReportScope {
-                    clinics: wanted_clinic.clone().map(|c| vec![c]),
-                    counties,
-                    clinic_choices,
-                    county_choices,
-                    chosen_clinic: wanted_clinic,
-                    chosen_county: wanted_county,
-                    label,
-                })
-            }
-            Acting::Nowhere => Err(AppError::Forbidden),
-        }
-    }
-
+impl ScopeCohort for ReportScope {
     fn cohort(&self, p: &Params, today: NaiveDate, ages: (u32, u32)) -> Result<Cohort, AppError> {
         let min = p.months("min_age", ages.0)?;
         let max = p.months("max_age", ages.1)?;
@@ -244,19 +152,6 @@ impl ReportScope {
             counties: self.counties.clone(),
         })
     }
-
-    /// How notices of a centralized run are attributed (as the CLI records them).
-    fn recorded_scope(&self) -> String {
-        match (&self.clinics, &self.counties) {
-            (Some(cs), _) => join(cs.iter().map(|c| c.to_string())),
-            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string())),
-            (None, None) => "state".into(),
-        }
-    }
-}
-
-fn join(xs: impl Iterator<Item = String>) -> String {
-    xs.collect::<Vec<_>>().join(",")
 }
 
 async fn load_scope(
@@ -265,9 +160,20 @@ async fn load_scope(
     action: Action,
     p: &Params,
 ) -> Result<ReportScope, AppError> {
-    ctx.require(action)?;
-    let clinics = state.db(|s| Ok(s.clinics()?)).await?;
-    ReportScope::resolve(ctx, action, &clinics, p)
+    let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
+    let wanted_county = p.get("county").map(County::parse).transpose()?;
+    let actor = ctx.as_actor();
+    state
+        .db(move |s| {
+            Ok(ctwiz_store::usecase::reports::scope(
+                s,
+                &actor,
+                action,
+                wanted_clinic,
+                wanted_county,
+            )?)
+        })
+        .await
 }
 
 // ---------------------------------------------------------------- shared rendering
@@ -499,13 +405,11 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
 // ---------------------------------------------------------------- coverage
 
 fn series_param(p: &Params) -> Result<(Series, &'static str, (u32, u32)), AppError> {
-    // Default age bands: AFIX 2-year-olds, 13–17 years, everyone from 6 months.
-    match p.get("series").unwrap_or("childhood") {
-        "childhood" => Ok((Series::Childhood, "childhood", (24, 35))),
-        "adolescent" => Ok((Series::Adolescent, "adolescent", (156, 215))),
-        "flu" => Ok((Series::Flu, "flu", (6, 215))),
-        other => Err(AppError::BadRequest(format!(
-            "Unknown series {other:?}; choose childhood, adolescent or flu."
+    let key = p.get("series").unwrap_or(Series::Childhood.key());
+    match Series::parse(key) {
+        Some(s) => Ok((s, s.key(), s.default_ages())),
+        None => Err(AppError::BadRequest(format!(
+            "Unknown series {key:?}; choose childhood, adolescent or flu."
         ))),
     }
 }
@@ -677,7 +581,7 @@ pub async fn cleanup(
 ) -> Result<Response, AppError> {
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
-    let cohort = scope.cohort(&p, ctx.now.date(), (24, 35))?;
+    let cohort = scope.cohort(&p, ctx.now.date(), defaults::CLEANUP_AGES)?;
     if waits_for_filters(&ctx, &p) {
         let form = filters("/reports/cleanup", &scope, Some(&cohort), &p, html! {});
         return Ok(filters_only(&ctx, "Two-year-old clean-up list", form));
@@ -718,7 +622,8 @@ pub async fn compliancy(
     let p = Params(q);
     let scope = load_scope(&state, &ctx, Action::ReportCoverage, &p).await?;
     // Children who reached a milestone within the last year.
-    let cohort = scope.cohort(&p, ctx.now.date(), (MILESTONES[0], MILESTONES[1] + 11))?;
+    let ages = defaults::compliancy_ages(&MILESTONES).expect("two milestones");
+    let cohort = scope.cohort(&p, ctx.now.date(), ages)?;
     if waits_for_filters(&ctx, &p) {
         let form = filters("/reports/compliancy", &scope, None, &p, html! {});
         return Ok(filters_only(&ctx, "Compliancy at 8 and 20 months", form));
@@ -810,7 +715,7 @@ struct RecallRun {
 }
 
 fn recall_run(ctx: &Ctx, scope: ReportScope, p: &Params) -> Result<RecallRun, AppError> {
-    let cohort = scope.cohort(p, ctx.now.date(), (0, 215))?;
+    let cohort = scope.cohort(p, ctx.now.date(), defaults::RECALL_AGES)?;
     let from = p.date("from")?.unwrap_or(cohort.as_of);
     let to = p.date("to")?.unwrap_or(from + Days::new(30));
     if from > to {
@@ -982,7 +887,7 @@ pub async fn record_recall(
     let run = recall_run(&ctx, scope, &p)?;
     let entries = recall_entries(&state, &run).await?;
     let sent_by = ctx.actor();
-    let where_ = run.scope.recorded_scope();
+    let where_ = run.cohort.recorded_scope();
     let notices: Vec<RecallNotice> = entries
         .iter()
         .filter_map(|e| {
@@ -1006,30 +911,8 @@ pub async fn record_recall(
 
 // ---------------------------------------------------------------- DQA
 
-/// Whether the user sees a facility's interface activity: a clinic user their acting
-/// clinic's; others the clinics the matrix lets them see (the state also sees messages
-/// from senders that are no registered clinic, which it must follow up).
 fn facility_visible(ctx: &Ctx, clinics: &[Clinic], facility: &str) -> bool {
-    match &ctx.acting {
-        Acting::Clinic(c) => c.pin.as_str().eq_ignore_ascii_case(facility),
-        Acting::Nowhere => false,
-        Acting::Jurisdiction(_) | Acting::State => {
-            match clinics
-                .iter()
-                .find(|c| c.pin.as_str().eq_ignore_ascii_case(facility))
-            {
-                Some(c) => can(
-                    &ctx.user,
-                    Target::Clinic {
-                        pin: &c.pin,
-                        county: c.county,
-                    },
-                    Action::ReportDqa,
-                ),
-                None => can(&ctx.user, Target::State, Action::ReportDqa),
-            }
-        }
-    }
+    ctwiz_store::usecase::reports::dqa_facility_visible(&ctx.as_actor(), clinics, facility)
 }
 
 pub async fn dqa(

@@ -19,7 +19,7 @@ use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{
-    AuditAction, AuditEntry, AuditStore, Interface, OrgStore, PatientStore, SqliteStore, UserStore,
+    AuditAction, AuditEntry, AuditStore, Interface, OrgStore, SqliteStore, UserStore,
 };
 use rand::Rng;
 
@@ -285,34 +285,56 @@ impl Ctx {
         can_on_patient(&self.user, self.patient_acting(), scope, action)
     }
 
-    /// Loads a patient the user may `action` on; 404 if absent, 403 if not allowed.
+    /// This request's actor for the use cases below the web (channel Web).
+    pub fn as_actor(&self) -> ctwiz_core::actor::Actor {
+        use ctwiz_core::actor::Acting as A;
+        let acting = match &self.acting {
+            Acting::Clinic(c) => A::Clinic {
+                pin: c.pin.clone(),
+                county: c.county,
+            },
+            Acting::Jurisdiction(c) => A::Jurisdiction(*c),
+            Acting::State => A::State,
+            Acting::Nowhere => A::Nowhere,
+        };
+        ctwiz_core::actor::Actor::new(self.user.clone(), acting, ctwiz_core::actor::Channel::Web)
+    }
+
+    /// Loads a patient the user may `action` on; 404 if absent, 403 if not allowed. The
+    /// read (or the refusal) is audited by the use case, like every other door's.
     pub fn patient_for(
         &self,
         s: &SqliteStore,
         id: PatientId,
         action: Action,
     ) -> Result<Patient, AppError> {
-        self.require(action)?;
-        let p = s
-            .patient(id)?
-            .ok_or_else(|| AppError::NotFound(format!("Patient {id}")))?;
-        // A merged record is a tombstone: nothing is read from or written to it here.
-        if let Some(into) = s.merged_into(id)? {
-            return Err(AppError::BadRequest(format!(
-                "Patient {id} was merged into patient {into}; open that record."
-            )));
-        }
-        let clinics = s.patient_clinics(id)?;
-        let scope = PatientScope {
-            county: p.county(),
-            clinics: &clinics,
-            confidential: p.confidential,
-        };
-        if self.can_on(scope, action) {
-            Ok(p)
-        } else {
-            Err(AppError::Forbidden)
-        }
+        self.patient_for_purpose(s, id, action, &format!("opened to {}", action.label()))
+    }
+
+    /// [`Ctx::patient_for`] naming the page in the audit row.
+    pub fn patient_for_purpose(
+        &self,
+        s: &SqliteStore,
+        id: PatientId,
+        action: Action,
+        purpose: &str,
+    ) -> Result<Patient, AppError> {
+        Ok(self.open_record(s, id, action, purpose)?)
+    }
+
+    /// [`Ctx::patient_for_purpose`] with the use case's own error (a page that shows a
+    /// merged record's survivor matches on it).
+    pub fn open_record(
+        &self,
+        s: &SqliteStore,
+        id: PatientId,
+        action: Action,
+        purpose: &str,
+    ) -> Result<Patient, ctwiz_store::usecase::UseCaseError> {
+        let actor = self.as_actor();
+        let (_, p) =
+            ctwiz_store::usecase::patients::open(s, &actor, id, action, self.now, purpose)?;
+        Ok(p)
     }
 
     pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {

@@ -10,7 +10,7 @@ use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
 use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Measure, Series};
 use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{chart, run, Cohort};
+use ctwiz_forecast::assessment::{chart, defaults, run, Cohort};
 use ctwiz_forecast::Engine;
 use ctwiz_store::{OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
 use std::path::PathBuf;
@@ -76,11 +76,12 @@ fn stream(
 }
 
 fn series_of(s: SeriesArg) -> (Series, (u32, u32)) {
-    match s {
-        SeriesArg::Childhood => (Series::Childhood, (24, 35)),
-        SeriesArg::Adolescent => (Series::Adolescent, (156, 215)),
-        SeriesArg::Flu => (Series::Flu, (6, 215)),
-    }
+    let series = match s {
+        SeriesArg::Childhood => Series::Childhood,
+        SeriesArg::Adolescent => Series::Adolescent,
+        SeriesArg::Flu => Series::Flu,
+    };
+    (series, series.default_ages())
 }
 
 /// Assesses the cohort for one series; also used by the clean-up list.
@@ -302,7 +303,7 @@ fn behind_rows(r: &CoverageReport) -> Vec<Vec<String>> {
 }
 
 pub fn cleanup(store: &SqliteStore, a: &CohortArgs, out: &OutputArgs) -> CliResult {
-    let c = cohort(a, (24, 35))?;
+    let c = cohort(a, defaults::CLEANUP_AGES)?;
     let r = coverage_report(store, Series::Childhood, &c)?;
     eprintln!(
         "{} of {} children aged {}–{} months are not up to date",
@@ -320,13 +321,10 @@ pub fn compliancy(
     a: &CohortArgs,
     out: &OutputArgs,
 ) -> CliResult {
-    if milestones.is_empty() {
-        return Err("give at least one --milestones value".into());
-    }
-    let lo = *milestones.iter().min().unwrap_or(&8);
-    let hi = *milestones.iter().max().unwrap_or(&20);
+    let ages =
+        defaults::compliancy_ages(milestones).ok_or("give at least one --milestones value")?;
     // Children who reached each milestone within the last year.
-    let c = cohort(a, (lo, hi + 11))?;
+    let c = cohort(a, ages)?;
     let engine = engine()?;
     let ms = milestones.to_vec();
     let rep = run::compliancy(&engine, &ms, &c, |f| stream(store, &c, f))?;
@@ -372,7 +370,7 @@ pub fn recall(
     a: &CohortArgs,
     out: &OutputArgs,
 ) -> CliResult {
-    let c = cohort(a, (0, 215))?;
+    let c = cohort(a, defaults::RECALL_AGES)?;
     let from = o.from.unwrap_or(c.as_of);
     let to = o.to.unwrap_or(from + Days::new(30));
     if from > to {
@@ -487,19 +485,7 @@ pub fn recall(
         )?;
     }
     if let Some(method) = &o.record {
-        let scope = match (&c.clinics, &c.counties) {
-            (Some(cs), _) => cs
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            (None, Some(cs)) => cs
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            (None, None) => "state".to_string(),
-        };
+        let scope = c.recorded_scope();
         let notices: Vec<RecallNotice> = entries
             .iter()
             .filter_map(|e| {

@@ -23,3 +23,36 @@ pub fn actor() -> String {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     format!("cli:{who}")
 }
+
+/// Who a command acts as: `--user` (and `--acting-clinic`), or the local operator.
+#[derive(Debug, Clone, Default)]
+pub struct Who {
+    pub user: Option<String>,
+    pub clinic: Option<String>,
+}
+
+impl Who {
+    /// The actor the use cases authorize: the named user in their scope, or the local
+    /// operator (state authority: whoever can open the database file).
+    pub fn actor(
+        &self,
+        store: &ctwiz_store::SqliteStore,
+        channel: ctwiz_core::actor::Channel,
+    ) -> CliResult<ctwiz_core::actor::Actor> {
+        use ctwiz_store::usecase::actors;
+        match &self.user {
+            None => {
+                let os = std::env::var("USER").unwrap_or_default();
+                Ok(actors::local_operator(&os, channel))
+            }
+            Some(name) => {
+                let clinic = self
+                    .clinic
+                    .as_deref()
+                    .map(ctwiz_core::ids::ClinicPin::new)
+                    .transpose()?;
+                Ok(actors::stored_user(store, name, clinic.as_ref(), channel)?)
+            }
+        }
+    }
+}

@@ -1,13 +1,14 @@
-use super::{actor, db, CliResult};
+use super::{actor, db, CliResult, Who};
 use crate::output;
 use chrono::{Local, NaiveDate};
+use ctwiz_core::access::Action;
+use ctwiz_core::actor::Channel;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupSide, DedupStore};
-use ctwiz_store::{
-    AuditAction, AuditEntry, AuditStore, DoseStore, Interface, PatientQuery, PatientStore,
-};
+use ctwiz_store::usecase::patients;
+use ctwiz_store::{DoseStore, Interface, PatientQuery, PatientStore};
 use std::path::Path;
 
 #[derive(clap::Subcommand)]
@@ -86,7 +87,7 @@ fn side_row(review: String, side: &DedupSide, flagged: String) -> Vec<String> {
     ]
 }
 
-pub fn run(path: &Path, c: PatientCommand) -> CliResult {
+pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
     let store = db::open(path)?;
     match c {
         PatientCommand::Show { id } => {
@@ -99,18 +100,15 @@ pub fn run(path: &Path, c: PatientCommand) -> CliResult {
                 }
                 None => id,
             };
-            let p = store
-                .patient(id)?
-                .ok_or_else(|| format!("no patient with id {id}"))?;
-            store.audit(&AuditEntry {
-                at: Local::now().naive_local(),
-                actor: actor(),
-                patient: Some(id),
-                action: AuditAction::Read,
-                interface: Interface::Cli,
-                clinic: None,
-                detail: "patient show".into(),
-            })?;
+            let actor = who.actor(&store, Channel::Cli)?;
+            let (_, p) = patients::open(
+                &store,
+                &actor,
+                id,
+                Action::PatientView,
+                Local::now().naive_local(),
+                "patient show",
+            )?;
             let today = Local::now().date_naive();
             println!("Patient {id}: {}", p.name.display());
             println!(

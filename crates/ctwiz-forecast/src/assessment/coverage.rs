@@ -78,6 +78,31 @@ pub enum Series {
 }
 
 impl Series {
+    pub const ALL: [Series; 3] = [Series::Childhood, Series::Adolescent, Series::Flu];
+
+    /// Stable key for forms and command lines.
+    pub fn key(self) -> &'static str {
+        match self {
+            Series::Childhood => "childhood",
+            Series::Adolescent => "adolescent",
+            Series::Flu => "flu",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Series> {
+        Series::ALL.into_iter().find(|x| x.key() == s)
+    }
+
+    /// The cohort's age band in months when the user names none: the AFIX 2-year-olds
+    /// (24–35 months), adolescents 13–17 years, everyone from 6 months for flu.
+    pub fn default_ages(self) -> (u32, u32) {
+        match self {
+            Series::Childhood => (24, 35),
+            Series::Adolescent => (156, 215),
+            Series::Flu => (6, 215),
+        }
+    }
+
     pub fn measures(self) -> &'static [Measure] {
         use Measure::*;
         match self {

@@ -18,6 +18,24 @@ use ctwiz_core::org::County;
 use ctwiz_core::patient::{Patient, PatientStatus};
 use serde::Serialize;
 
+/// Default cohorts of the reports that are not per series, the same for every door.
+pub mod defaults {
+    /// The two-year-old clean-up list: the AFIX 2-year-olds, 24–35 months.
+    pub const CLEANUP_AGES: (u32, u32) = (24, 35);
+    /// Monthly compliancy milestones (months of age): up to date at 8 and 20 months.
+    pub const COMPLIANCY_MILESTONES: [u32; 2] = [8, 20];
+    /// Reminder/recall: children and adolescents up to 17 years 11 months.
+    pub const RECALL_AGES: (u32, u32) = (0, 215);
+
+    /// The compliancy cohort for `milestones`: children who reached the youngest milestone
+    /// up to those within a year past the oldest.
+    pub fn compliancy_ages(milestones: &[u32]) -> Option<(u32, u32)> {
+        let lo = *milestones.iter().min()?;
+        let hi = *milestones.iter().max()?;
+        Some((lo, hi + 11))
+    }
+}
+
 /// Who is counted: an age band on a date, optionally narrowed to clinics or counties.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cohort {
@@ -32,6 +50,17 @@ pub struct Cohort {
 }
 
 impl Cohort {
+    /// How the cohort is named on recall notices sent for it ("CT00001,CT00002",
+    /// "Hartford", or "state"), the same whichever door recorded them.
+    pub fn recorded_scope(&self) -> String {
+        let join = |xs: Vec<String>| xs.join(",");
+        match (&self.clinics, &self.counties) {
+            (Some(cs), _) => join(cs.iter().map(|c| c.to_string()).collect()),
+            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string()).collect()),
+            (None, None) => "state".into(),
+        }
+    }
+
     /// The range of birth dates the age band covers, for index-backed store queries.
     pub fn dob_range(&self) -> (NaiveDate, NaiveDate) {
         let youngest = self

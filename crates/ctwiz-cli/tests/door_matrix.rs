@@ -1,0 +1,430 @@
+//! The door matrix: for each use case × access type × door (web, SOAP, MLLP, CLI where
+//! the door exists), the permission matrix decides, and the decision and the audit trail
+//! are the same whichever door the request came through.
+//!
+//! Every user holds their role at clinic CT00001 (or its county, or statewide); the
+//! patient lives in that county and was reported by CT00001, so scope never decides here:
+//! only the role's allowed actions do. Each door maps a use case to one action of the
+//! matrix (a page view is `PatientView`, an HL7 query `InterfaceQuery`), and the test
+//! expects exactly `role.allows(action)`.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::{NaiveDate, Timelike};
+use ctwiz_core::access::{Action, Grant, Role, Scope, ScopeKind, User};
+use ctwiz_core::dose::{Dose, InformationSource};
+use ctwiz_core::ids::{ClinicPin, Cvx, Email, PatientId, UserId, Username, Zip};
+use ctwiz_core::org::{Clinic, County, ProgramType};
+use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
+use ctwiz_hl7::interface::soap;
+use ctwiz_store::web::{SecurityAnswer, WebStore};
+use ctwiz_store::{
+    accounts, AuditAction, AuditEntry, AuditFilter, AuditStore, DoseStore, Interface, OrgStore,
+    PatientStore, SqliteStore, UserStore,
+};
+use http_body_util::BodyExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Door-Matrix-Pass-2026";
+const FAMILY: &str = "Matrixchild";
+const HOME: &str = "CT00001";
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    app: axum::Router,
+    patient: PatientId,
+    /// (role, username, user id)
+    users: Vec<(Role, String, UserId)>,
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("doors.db");
+    let s = SqliteStore::open(&db).expect("store");
+    let home = ClinicPin::new(HOME).expect("pin");
+    s.add_clinic(
+        &Clinic::new(
+            home.clone(),
+            "Home Pediatrics",
+            County::Hartford,
+            ProgramType::Cvp,
+        )
+        .expect("clinic"),
+    )
+    .expect("add clinic");
+    let mut p = Patient::new(
+        PersonName::new(FAMILY, "Ada").expect("name"),
+        date(2024, 1, 15),
+        Sex::Female,
+    )
+    .expect("patient");
+    let mut a = Address::new(
+        "1 Main St",
+        "Hartford",
+        "CT",
+        Zip::new("06101").expect("zip"),
+    )
+    .expect("address");
+    a.county = Some(County::Hartford);
+    p.addresses.push(a);
+    p.mrns.push(ctwiz_core::patient::Mrn {
+        clinic: home.clone(),
+        value: "MRN-D1".into(),
+    });
+    let mut d = Dose::new(
+        Cvx::new("20").expect("cvx"),
+        date(2024, 3, 15),
+        InformationSource::HistoricalOtherProvider,
+    );
+    d.clinic = Some(home.clone());
+    let patient = s.create_patient_with_doses(&p, &[d]).expect("patient");
+    let mut users = Vec::new();
+    for role in Role::ALL {
+        let name = format!("door-{}", role.key());
+        let scope = match role.scope_kind() {
+            ScopeKind::Clinic => Scope::Clinic(home.clone()),
+            ScopeKind::Jurisdiction => Scope::Jurisdiction(County::Hartford),
+            ScopeKind::State => Scope::State,
+        };
+        let mut u = User::new(
+            Username::new(&name).expect("username"),
+            &name,
+            Email::new(&format!("{name}@example.org")).expect("email"),
+        )
+        .expect("user");
+        u.grant(Grant::new(role, scope).expect("grant"));
+        let id = s
+            .create_user(&u, &accounts::hash_password(PASSWORD).expect("hash"), false)
+            .expect("create user");
+        let answer = accounts::hash_password("blue").expect("hash");
+        s.set_security_answers(
+            id,
+            &[
+                SecurityAnswer {
+                    question: "Q1".into(),
+                    answer_hash: answer.clone(),
+                },
+                SecurityAnswer {
+                    question: "Q2".into(),
+                    answer_hash: answer,
+                },
+            ],
+        )
+        .expect("answers");
+        users.push((role, name, id));
+    }
+    drop(s);
+    let state = ctwiz_web::AppState::new(db.clone(), false).expect("web state");
+    let service = ctwiz_web::soap::InterfaceService::new(db.clone()).expect("interface");
+    let app = ctwiz_web::router(state).merge(ctwiz_web::soap::router(service));
+    World {
+        _dir: dir,
+        db,
+        app,
+        patient,
+        users,
+    }
+}
+
+fn store(w: &World) -> SqliteStore {
+    SqliteStore::open(&w.db).expect("store")
+}
+
+/// A signed-in web session for `id`: the Cookie header and the CSRF token.
+fn web_session(w: &World, id: UserId, n: usize) -> (String, String) {
+    let token = format!("{:064x}", id.0 as u128 * 104_729 + n as u128 * 7_919 + 7);
+    let csrf = format!("csrf-door-{}", id.0);
+    let now = chrono::Utc::now()
+        .naive_utc()
+        .with_nanosecond(0)
+        .expect("time");
+    store(w)
+        .create_session(&ctwiz_web::session_token_hash(&token), id, &csrf, None, now)
+        .expect("session");
+    (format!("ctwiz_session={token}"), csrf)
+}
+
+async fn http(w: &World, req: Request<Body>) -> (StatusCode, String) {
+    let res = w.app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Whether a response discloses the patient (pages print family names in capitals).
+fn discloses(text: &str) -> bool {
+    text.to_lowercase().contains(&FAMILY.to_lowercase())
+}
+
+/// The start of a response, for failure messages.
+fn head(text: &str) -> String {
+    text.chars().take(400).collect()
+}
+
+fn ctwiz(db: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ctwiz"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("CTWIZ_DB")
+        .env_remove("CTWIZ_USER")
+        .env_remove("CTWIZ_CLINIC")
+        .output()
+        .expect("the ctwiz binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    Web,
+    Soap,
+    Cli,
+}
+
+impl Door {
+    fn interface(self) -> Interface {
+        match self {
+            Door::Web => Interface::Web,
+            Door::Soap => Interface::Soap,
+            Door::Cli => Interface::Cli,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum UseCase {
+    /// Disclose the patient's record.
+    ReadRecord,
+    /// Add an immunization to the record.
+    RecordDose,
+}
+
+impl UseCase {
+    /// The matrix action a door asks for this use case; `None` where the door has none.
+    fn action(self, door: Door) -> Option<Action> {
+        match (self, door) {
+            (UseCase::ReadRecord, Door::Web | Door::Cli) => Some(Action::PatientView),
+            (UseCase::ReadRecord, Door::Soap) => Some(Action::InterfaceQuery),
+            (UseCase::RecordDose, Door::Web) => Some(Action::DoseRecord),
+            (UseCase::RecordDose, Door::Soap) => Some(Action::InterfaceSubmit),
+            (UseCase::RecordDose, Door::Cli) => None,
+        }
+    }
+
+    /// The audit actions an allowed attempt may leave on the patient (a dose added to an
+    /// existing record: a create of the dose or an update of the record).
+    fn audited_as(self) -> &'static [AuditAction] {
+        match self {
+            UseCase::ReadRecord => &[AuditAction::Read],
+            UseCase::RecordDose => &[AuditAction::Create, AuditAction::Update],
+        }
+    }
+}
+
+fn hl7_query() -> String {
+    format!(
+        "MSH|^~\\&|EHR|{HOME}|CTWIZ|CTDPH|20260301090000||QBP^Q11^QBP_Q11|DQ1|P|2.5.1|||ER|AL|||||Z34^CDCPHINVS\r\
+QPD|Z34^Request Immunization History^CDCPHINVS|DT1|MRN-D1^^^{HOME}^MR|{FAMILY}^Ada^^^^^L||20240115|F\r\
+RCP|I|5^RD&records&HL70126\r"
+    )
+}
+
+fn hl7_vxu(n: usize) -> String {
+    // A distinct date per attempt, so no attempt is a repeat of an earlier one.
+    let day = 1 + n % 28;
+    format!(
+        "MSH|^~\\&|EHR|{HOME}|CTWIZ|CTDPH|20260301090000||VXU^V04^VXU_V04|DV{n}|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+PID|1||MRN-D1^^^{HOME}^MR||{FAMILY}^Ada^^^^^L||20240115|F\r\
+ORC|RE||DOOR{n}^{HOME}\r\
+RXA|0|1|202504{day:02}||08^HepB^CVX|999|||01^^NIP001\r"
+    )
+}
+
+/// One attempt through one door; true when the door let it through.
+async fn attempt(
+    w: &World,
+    uc: UseCase,
+    door: Door,
+    user: &(Role, String, UserId),
+    n: usize,
+) -> bool {
+    let (_, name, id) = user;
+    let p = w.patient;
+    match (uc, door) {
+        (UseCase::ReadRecord, Door::Web) => {
+            let (cookie, _) = web_session(w, *id, n);
+            let (status, body) = http(
+                w,
+                Request::get(format!("/patients/{p}"))
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+            let shown = discloses(&body);
+            assert_eq!(
+                status == StatusCode::OK,
+                shown,
+                "{name}: {status} {}",
+                head(&body)
+            );
+            if !shown {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&body));
+            }
+            shown
+        }
+        (UseCase::RecordDose, Door::Web) => {
+            let (cookie, csrf) = web_session(w, *id, n);
+            let day = format!("2025-04-{:02}", 1 + n % 28);
+            let body = format!("csrf={csrf}&kind=historical&cvx=08&date={day}&source=01");
+            let before = store(w).doses(p).expect("doses").len();
+            let (status, text) = http(
+                w,
+                Request::post(format!("/patients/{p}/doses"))
+                    .header(header::COOKIE, cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+            let stored = store(w).doses(p).expect("doses").len() > before;
+            if !stored {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&text));
+            }
+            stored
+        }
+        (UseCase::ReadRecord, Door::Soap) => {
+            let xml = soap::submit_request(name, PASSWORD, HOME, &hl7_query());
+            let (_, text) = http(
+                w,
+                Request::post(ctwiz_web::soap::PATH)
+                    .header(header::CONTENT_TYPE, soap::CONTENT_TYPE)
+                    .body(Body::from(xml))
+                    .expect("request"),
+            )
+            .await;
+            discloses(&text)
+        }
+        (UseCase::RecordDose, Door::Soap) => {
+            let before = store(w).doses(p).expect("doses").len();
+            let xml = soap::submit_request(name, PASSWORD, HOME, &hl7_vxu(n));
+            let (_, text) = http(
+                w,
+                Request::post(ctwiz_web::soap::PATH)
+                    .header(header::CONTENT_TYPE, soap::CONTENT_TYPE)
+                    .body(Body::from(xml))
+                    .expect("request"),
+            )
+            .await;
+            let stored = store(w).doses(p).expect("doses").len() > before;
+            assert_eq!(
+                stored,
+                text.contains("MSA|AA|") || text.contains("MSA|AE|"),
+                "{name}: {}",
+                head(&text)
+            );
+            stored
+        }
+        (UseCase::ReadRecord, Door::Cli) => {
+            let (ok, text) = ctwiz(&w.db, &["--user", name, "patient", "show", &p.to_string()]);
+            assert_eq!(ok, discloses(&text), "{name}: {}", head(&text));
+            ok
+        }
+        (UseCase::RecordDose, Door::Cli) => unreachable!("no CLI door records a single dose"),
+    }
+}
+
+fn rows_since(w: &World, seen: usize) -> Vec<AuditEntry> {
+    let mut all = store(w)
+        .audit_query(&AuditFilter {
+            limit: 100_000,
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    all.reverse();
+    all.split_off(seen.min(all.len()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
+    let w = world();
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for uc in [UseCase::ReadRecord, UseCase::RecordDose] {
+        for door in [Door::Web, Door::Soap, Door::Cli] {
+            let Some(action) = uc.action(door) else {
+                continue;
+            };
+            for user in &w.users {
+                n += 1;
+                let seen = store(&w)
+                    .audit_query(&AuditFilter {
+                        limit: 100_000,
+                        ..AuditFilter::default()
+                    })
+                    .expect("audit")
+                    .len();
+                let (role, name, _) = user;
+                let allowed = attempt(&w, uc, door, user, n).await;
+                let want = role.allows(action);
+                if allowed != want {
+                    failures.push(format!(
+                        "{uc:?} via {door:?} as {}: allowed={allowed}, matrix says {want}",
+                        role.key()
+                    ));
+                    continue;
+                }
+                // The trail: an allowed attempt leaves its row on the patient, naming the
+                // user and the door; a refused one discloses nothing and is itself audited.
+                let rows = rows_since(&w, seen);
+                let on_patient: Vec<_> = rows
+                    .iter()
+                    .filter(|r| r.patient == Some(w.patient) && uc.audited_as().contains(&r.action))
+                    .collect();
+                let mine = |r: &&AuditEntry| {
+                    r.actor.contains(name.as_str()) && r.interface == door.interface()
+                };
+                if allowed {
+                    if !on_patient.iter().any(mine) {
+                        failures.push(format!(
+                            "{uc:?} via {door:?} as {}: no {:?} audit row naming {name} and {:?}: {rows:?}",
+                            role.key(),
+                            uc.audited_as(),
+                            door.interface()
+                        ));
+                    }
+                } else {
+                    if !on_patient.is_empty() {
+                        failures.push(format!(
+                            "{uc:?} via {door:?} as {}: refused but audited as {:?}: {rows:?}",
+                            role.key(),
+                            uc.audited_as()
+                        ));
+                    }
+                    if !rows
+                        .iter()
+                        .any(|r| r.action == AuditAction::Denied && mine(&r))
+                    {
+                        failures.push(format!(
+                            "{uc:?} via {door:?} as {}: refusal not audited: {rows:?}",
+                            role.key()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,84 @@
+//! Who acts: a stored user in the scope they chose, or the local operator of the CLI.
+
+use super::UseCaseError;
+use crate::traits::{OrgStore, UserStore};
+use ctwiz_core::access::{AccountStatus, Grant, Scope, User};
+use ctwiz_core::actor::{Acting, Actor, Channel};
+use ctwiz_core::ids::{ClinicPin, Email, Username};
+
+/// The scope `user` acts in: the chosen clinic when they hold a grant there (the state
+/// anywhere); otherwise their only clinic; otherwise statewide or their jurisdiction;
+/// otherwise nowhere (a multi-clinic user must choose).
+pub fn acting_for<S: OrgStore + ?Sized>(
+    store: &S,
+    user: &User,
+    chosen: Option<&ClinicPin>,
+) -> Result<Acting, UseCaseError> {
+    let clinics = user.clinics();
+    let pin = match chosen {
+        Some(p) if user.role_at(p).is_some() || user.is_state() => Some(p.clone()),
+        _ if clinics.len() == 1 && !user.is_state() => Some(clinics[0].clone()),
+        _ => None,
+    };
+    if let Some(pin) = pin {
+        if let Some(c) = store.clinic(&pin)? {
+            return Ok(Acting::Clinic {
+                pin: c.pin,
+                county: c.county,
+            });
+        }
+    }
+    Ok(if user.is_state() {
+        Acting::State
+    } else if let Some(c) = user.grants.iter().find_map(|g| match g.scope {
+        Scope::Jurisdiction(c) => Some(c),
+        _ => None,
+    }) {
+        Acting::Jurisdiction(c)
+    } else {
+        Acting::Nowhere
+    })
+}
+
+/// A stored user acting through `channel` (CLI `--user`, MLLP bindings, batch import).
+/// Refused when unknown or not active.
+pub fn stored_user<S: UserStore + OrgStore + ?Sized>(
+    store: &S,
+    username: &str,
+    clinic: Option<&ClinicPin>,
+    channel: Channel,
+) -> Result<Actor, UseCaseError> {
+    let name = Username::new(username).map_err(crate::StoreError::from)?;
+    let account = store
+        .account(&name)?
+        .ok_or_else(|| UseCaseError::UnknownUser(username.to_string()))?;
+    let acting = acting_for(store, &account.user, clinic)?;
+    Ok(Actor::new(account.user, acting, channel))
+}
+
+/// Whoever runs the CLI on the database file: they can read and write the file anyway, so
+/// they act with the state's authority, and every row they touch names them
+/// (`cli:operator-NAME`).
+pub fn local_operator(os_user: &str, channel: Channel) -> Actor {
+    let clean: String = os_user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(48)
+        .collect();
+    let name = format!(
+        "operator-{}",
+        if clean.is_empty() { "local" } else { &clean }
+    );
+    let user = User {
+        id: None,
+        username: Username::new(&name).expect("operator- plus [A-Za-z0-9._-] is a valid username"),
+        full_name: "Local operator".into(),
+        email: Email::new("operator@localhost.invalid").expect("a fixed, valid address"),
+        grants: vec![
+            Grant::new(ctwiz_core::access::Role::StateAdmin, Scope::State)
+                .expect("the state role is statewide"),
+        ],
+        status: AccountStatus::Active,
+    };
+    Actor::new(user, Acting::State, channel)
+}
