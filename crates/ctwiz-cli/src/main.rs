@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
-        Command::Hl7(c) => cmd::hl7::run(&cli.db, c),
+        Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),
         Command::Report(c) => cmd::report::run(&cli.db, c),
     };

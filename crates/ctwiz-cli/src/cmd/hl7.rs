@@ -6,7 +6,7 @@ use super::{db, CliResult};
 use crate::output;
 use chrono::{Local, NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{Grant, Role, Scope, User};
-use ctwiz_core::actor::{Acting, Actor, Channel};
+use ctwiz_core::actor::Channel;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Email, Username};
 use ctwiz_core::synth::{self, SynthConfig};
@@ -37,10 +37,6 @@ pub enum Hl7Command {
         /// Messages per transaction.
         #[arg(long, default_value_t = 2000)]
         batch_size: usize,
-        /// Submit as this user: messages for a facility where the user may not
-        /// submit are answered AR. Without it the operator acts with state authority.
-        #[arg(long)]
-        user: Option<String>,
     },
     /// Send a message to an IIS over SOAP (CDC WSDL) and print the response.
     Send {
@@ -104,23 +100,18 @@ pub struct BenchHl7Args {
     seconds: f64,
 }
 
-pub fn run(db: &Path, cmd: Hl7Command) -> CliResult {
+/// `who` (the global `--user`) decides for whom an import submits: messages for a
+/// facility where that user may not submit are answered AR; without it the operator
+/// acts with state authority.
+pub fn run(db: &Path, who: &super::Who, cmd: Hl7Command) -> CliResult {
     match cmd {
         Hl7Command::Process { file } => process(db, &file),
         Hl7Command::Import {
             files,
             acks,
             batch_size,
-            user,
         } => {
-            let s = import(
-                db,
-                &files,
-                acks.as_deref(),
-                batch_size,
-                user.as_deref(),
-                true,
-            )?;
+            let s = import(db, &files, acks.as_deref(), batch_size, who, true)?;
             s.print();
             Ok(())
         }
@@ -365,32 +356,6 @@ fn hl7_label(code: &str) -> &'static str {
     }
 }
 
-/// Who `ctwiz hl7 import` acts for. Without `--user`, the operator (whoever can
-/// open the database file) acts with state authority, recorded as
-/// `batch:<os user>`; with it, that account's grants decide per message's
-/// facility (the import acts for each message's MSH-4 clinic).
-fn import_actor(store: &ctwiz_store::SqliteStore, user: Option<&str>) -> CliResult<Actor> {
-    if let Some(name) = user {
-        let username = Username::new(name)?;
-        let account = store
-            .account(&username)?
-            .ok_or_else(|| format!("no user {username}; see `ctwiz user list`"))?;
-        return Ok(Actor::new(account.user, Acting::Nowhere, Channel::Batch));
-    }
-    let os_user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok())
-        .and_then(|u| Username::new(&u).ok())
-        .map_or_else(|| Username::new("operator"), Ok)?;
-    let mut operator = User::new(
-        os_user,
-        "Batch import operator",
-        Email::new("operator@localhost.localdomain")?,
-    )?;
-    operator.grant(Grant::new(Role::StateAdmin, Scope::State)?);
-    Ok(Actor::new(operator, Acting::State, Channel::Batch))
-}
-
 /// Imports files through `ctwiz_hl7::import` (streamed, resumable, idempotent,
 /// one ACK per message), with a progress bar per file.
 pub fn import(
@@ -398,12 +363,12 @@ pub fn import(
     files: &[PathBuf],
     acks: Option<&Path>,
     batch_size: usize,
-    user: Option<&str>,
+    who: &super::Who,
     show_progress: bool,
 ) -> CliResult<ImportSummary> {
     let store = db::open(db)?;
     let codes = CodeSets::embedded();
-    let actor = import_actor(&store, user)?;
+    let actor = who.actor(&store, Channel::Batch)?;
     let opts = import::Options {
         codes: &codes,
         actor: &actor,
