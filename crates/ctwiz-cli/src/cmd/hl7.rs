@@ -5,13 +5,14 @@
 use super::{db, CliResult};
 use crate::output;
 use chrono::{Local, NaiveDate, NaiveDateTime};
+use ctwiz_core::actor::Channel;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::synth::{self, SynthConfig};
 use ctwiz_hl7::batch::MessageReader;
 use ctwiz_hl7::interface::{self, soap, CdsiForecaster, Context, Outcome};
 use ctwiz_store::interface::{AckResult, ImportProgress, InterfaceStatus, InterfaceStore};
-use ctwiz_store::{Interface, OrgStore};
+use ctwiz_store::OrgStore;
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -290,13 +291,14 @@ fn process(db: &Path, file: &Path) -> CliResult {
         None
     };
     let stamp = now();
+    let operator = super::operator(Channel::Cli);
     for (i, msg) in messages_in(&text)?.iter().enumerate() {
         let mut ctx = Context::new(
             &codes,
+            &operator,
             stamp,
             format!("CLI{}-{}", stamp.format("%Y%m%d%H%M%S"), i + 1),
         );
-        ctx.interface = Interface::Cli;
         ctx.forecaster = forecaster.as_ref().map(|f| f as _);
         let o = interface::process_message(&store, &ctx, msg);
         if i > 0 {
@@ -582,12 +584,12 @@ fn apply_batch(
         items,
         progress,
     } = batch;
+    let operator = super::operator(Channel::Batch);
     Ok(store.atomically(|s| {
         let mut out = Vec::with_capacity(items.len());
         let mut acks = Vec::with_capacity(if keep_acks { items.len() } else { 0 });
         for (i, p) in items {
-            let mut ctx = Context::new(codes, received, format!("{id_prefix}-{i}"));
-            ctx.interface = Interface::Batch;
+            let ctx = Context::new(codes, &operator, received, format!("{id_prefix}-{i}"));
             let outcome = interface::process_prepared(s, &ctx, p);
             if keep_acks {
                 acks.push((i, outcome.response.to_er7()));

@@ -3,14 +3,18 @@
 //! too many, or a query in error).
 
 use chrono::NaiveDate;
+use ctwiz_core::access::Action;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{match_patients, MatchLevel};
 use ctwiz_core::patient::{Patient, PersonName, Sex};
 use ctwiz_store::interface::InterfaceStatus;
-use ctwiz_store::{AuditAction, AuditEntry, Result as StoreResult};
+use ctwiz_store::{AuditAction, Result as StoreResult};
 
-use super::{finish, internal_error, resolve_facility, Context, IisStore, Outcome, Stats};
+use super::{
+    authorize_sender, finish, internal_error, refused_clinic, resolve_facility, Context, IisStore,
+    Outcome, Stats,
+};
 use crate::er7::MessageBuf;
 use crate::message::ack::AckCode;
 use crate::message::qbp::{Qbp, QueryProfile};
@@ -80,6 +84,16 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
             );
         }
     };
+    if let Err(issue) = authorize_sender(store, ctx, &q.msh, &pin, Action::InterfaceQuery) {
+        let issues = [issue];
+        return done(
+            build_z33(&q, &responder, QueryStatus::Rejected, &issues),
+            AckCode::Reject,
+            &issues,
+            refused_clinic(ctx, &pin),
+            None,
+        );
+    }
     if q.has_errors() {
         return done(
             build_z33(&q, &responder, QueryStatus::Error, &q.issues),
@@ -122,7 +136,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
                     None,
                 );
             };
-            match answer_one(store, ctx, &q, &p, id, registry) {
+            match answer_one(store, ctx, &q, &pin, &p, id, registry) {
                 Ok((response, code)) => done(response, code, &q.issues, Some(pin), Some(id)),
                 Err(e) => {
                     let issues = [internal_error(&e)];
@@ -145,6 +159,32 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
             None,
         ),
         Found::Several(list) => {
+            // Each candidate listed is a disclosure of that record.
+            let listed = list.len();
+            let audited = list.iter().filter_map(|p| p.id).try_for_each(|id| {
+                super::audit(
+                    store,
+                    ctx,
+                    Some(pin.clone()),
+                    Some(id),
+                    AuditAction::Read,
+                    format!(
+                        "QBP {} {} (Z31, one of {listed} candidates)",
+                        q.profile.code(),
+                        q.msh.control_id
+                    ),
+                )
+            });
+            if let Err(e) = audited {
+                let issues = [internal_error(&e)];
+                return done(
+                    build_z33(&q, &responder, QueryStatus::Rejected, &issues),
+                    AckCode::Reject,
+                    &issues,
+                    Some(pin),
+                    None,
+                );
+            }
             let ids: Vec<String> = list
                 .iter()
                 .map(|p| p.id.map(|i| i.to_string()).unwrap_or_default())
@@ -172,6 +212,7 @@ fn answer_one<S: IisStore>(
     store: &S,
     ctx: &Context<'_>,
     q: &Qbp,
+    pin: &ClinicPin,
     p: &Patient,
     id: PatientId,
     registry: &str,
@@ -212,15 +253,14 @@ fn answer_one<S: IisStore>(
             )
         }
     };
-    store.audit(&AuditEntry {
-        at: ctx.received_at,
-        actor: format!("hl7:{}", q.msh.sending_facility.namespace),
-        patient: Some(id),
-        action: AuditAction::Read,
-        interface: ctx.interface,
-        clinic: None,
-        detail: format!("QBP {} {}", q.profile.code(), q.msh.control_id),
-    })?;
+    super::audit(
+        store,
+        ctx,
+        Some(pin.clone()),
+        Some(id),
+        AuditAction::Read,
+        format!("QBP {} {}", q.profile.code(), q.msh.control_id),
+    )?;
     Ok((response, AckCode::Accept))
 }
 
