@@ -71,28 +71,23 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
         )
     };
     let responder = ctx.responder();
-    let pin = match resolve_facility(store, &q.msh) {
-        Ok((pin, _)) => pin,
-        Err(issue) => {
-            let issues = [issue];
-            return done(
-                build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                AckCode::Reject,
-                &issues,
-                None,
-                None,
-            );
-        }
-    };
-    if let Err(issue) = authorize_sender(store, ctx, &q.msh, &pin, Action::InterfaceQuery) {
+    // QAK AR with one ERR: nothing about any patient is sent.
+    let reject = |issue: Issue, pin: Option<ClinicPin>| {
         let issues = [issue];
-        return done(
+        done(
             build_z33(&q, &responder, QueryStatus::Rejected, &issues),
             AckCode::Reject,
             &issues,
-            refused_clinic(ctx, &pin),
+            pin,
             None,
-        );
+        )
+    };
+    let pin = match resolve_facility(store, &q.msh) {
+        Ok((pin, _)) => pin,
+        Err(issue) => return reject(issue, None),
+    };
+    if let Err(issue) = authorize_sender(store, ctx, &q.msh, &pin, Action::InterfaceQuery) {
+        return reject(issue, refused_clinic(ctx, &pin));
     }
     if q.has_errors() {
         return done(
@@ -105,16 +100,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
     }
     let found = match find(store, &pin, &q) {
         Ok(f) => f,
-        Err(e) => {
-            let issues = [internal_error(&e)];
-            return done(
-                build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                AckCode::Reject,
-                &issues,
-                Some(pin),
-                None,
-            );
-        }
+        Err(e) => return reject(internal_error(&e), Some(pin)),
     };
     let limit = q.quantity_limit().unwrap_or(ctx.query_limit).max(1) as usize;
     let registry = ctx.application.namespace.as_str();
@@ -138,16 +124,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
             };
             match answer_one(store, ctx, &q, &pin, &p, id, registry) {
                 Ok((response, code)) => done(response, code, &q.issues, Some(pin), Some(id)),
-                Err(e) => {
-                    let issues = [internal_error(&e)];
-                    done(
-                        build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                        AckCode::Reject,
-                        &issues,
-                        Some(pin),
-                        None,
-                    )
-                }
+                Err(e) => reject(internal_error(&e), Some(pin)),
             }
         }
         // IG R1.5 §7.3.1: more candidates than RCP-2 allows → Z33 with QAK TM.
@@ -176,14 +153,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
                 )
             });
             if let Err(e) = audited {
-                let issues = [internal_error(&e)];
-                return done(
-                    build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                    AckCode::Reject,
-                    &issues,
-                    Some(pin),
-                    None,
-                );
+                return reject(internal_error(&e), Some(pin));
             }
             let ids: Vec<String> = list
                 .iter()
