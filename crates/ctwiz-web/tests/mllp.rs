@@ -195,3 +195,37 @@ async fn a_connection_that_completes_no_message_is_closed_after_the_timeout() {
         "closed too early: {waited:?}"
     );
 }
+
+/// A query answered with a list of candidates (Z31) discloses each of them: one Read
+/// audit row per listed record, under the bound account.
+#[tokio::test]
+async fn every_candidate_of_a_z31_list_is_audited() {
+    let l = start().await;
+    let mut s = connect("127.0.0.1", l.addr).await;
+    let ack = exchange(&mut s, VXU).await.expect("answer");
+    assert!(ack.contains("\rMSA|AA|M1"), "{ack}");
+    // A phonetic variant from the same clinic under another MRN: a second record.
+    let anne = VXU
+        .replace("|M1|", "|M2|")
+        .replace("MRN1^^^C1^MR||Doe^Ann^", "MRN2^^^C1^MR||Doe^Anne^")
+        .replace("D1^C1", "D2^C1");
+    let ack = exchange(&mut s, &anne).await.expect("answer");
+    assert!(ack.contains("\rMSA|AA|M2"), "{ack}");
+    let by_name = Z34
+        .replace("MRN1^^^C1^MR|Doe^Ann^", "|Doe^An^")
+        .replace("|Q1|", "|Q2|");
+    let rsp = exchange(&mut s, &by_name).await.expect("answer");
+    assert!(rsp.contains("Z31^CDCPHINVS"), "{rsp}");
+    assert_eq!(rsp.matches("\rPID|").count(), 2, "{rsp}");
+    let store = SqliteStore::open(&l.db).expect("store");
+    let listed: Vec<_> = store
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Read && e.detail.contains("Z31"))
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|e| e.actor == "mllp:ehr-c1@C1"
+        && e.interface == Interface::Mllp
+        && e.patient.is_some()));
+}
