@@ -20,8 +20,9 @@
 //!   the permission matrix decides ([`authorize::authorize_facility`]): a VXU
 //!   needs `InterfaceSubmit`, a QBP `InterfaceQuery`, for the MSH-4 clinic,
 //!   which must be the clinic the actor acts for (or the actor is statewide).
-//!   A refusal is AR with ERR 207 (HL7 table 0357 has no security code), a
-//!   message-log row and a `Denied` audit row; nothing is stored or disclosed.
+//!   A refusal is AR with ERR 204 on MSH-4 (HL7 table 0357 has no security
+//!   code), a message-log row and a `Denied` audit row; nothing is stored or
+//!   disclosed.
 //! * **Disclosures are audited.** Every patient a response names (Z32, Z42,
 //!   each candidate of a Z31) gets a `Read` audit row under the actor's label,
 //!   before the response leaves; if that row cannot be written, nothing is sent.
@@ -282,9 +283,11 @@ fn authorize_sender<S: IisStore>(
         AuditAction::Denied,
         format!("{} {}: {text}", message_type(msh), msh.control_id),
     );
+    // Table 0357 has no "not authorized" code: the sending facility is not one
+    // this sender holds a key for (204), as the batch door answers too.
     Err(Issue::error(
         ErrorLocation::new("MSH", 1, 4),
-        Hl7Error::ApplicationInternalError,
+        Hl7Error::UnknownKeyIdentifier,
         text,
     ))
 }

@@ -634,7 +634,7 @@ fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
 }
 
 /// A DQA-interface user at C1 submits for C1 but may not query, and may not submit for C2:
-/// AR with ERR 207 on MSH-4, a log row and a Denied audit row; nothing stored or disclosed.
+/// AR with ERR 204 on MSH-4, a log row and a Denied audit row; nothing stored or disclosed.
 #[test]
 fn the_matrix_decides_who_may_submit_and_query_for_msh4() {
     let s = store(&["C1", "C2"]);
@@ -678,7 +678,7 @@ fn the_matrix_decides_who_may_submit_and_query_for_msh4() {
         "a refused query names no patient: {text}"
     );
     assert!(
-        text.contains("|207^Application internal error^HL70357|E||||not authorized for facility C1: your access type may not query records over the HL7 interface"),
+        text.contains("|204^Unknown key identifier^HL70357|E||||not authorized for facility C1: your access type may not query records over the HL7 interface"),
         "{text}"
     );
     assert_eq!(q.log.clinic, Some(c1.clone()));
