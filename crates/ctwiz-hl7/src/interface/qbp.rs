@@ -138,20 +138,11 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
         Found::Several(list) => {
             // Each candidate listed is a disclosure of that record.
             let listed = list.len();
-            let audited = list.iter().filter_map(|p| p.id).try_for_each(|id| {
-                super::audit(
-                    store,
-                    ctx,
-                    Some(pin.clone()),
-                    Some(id),
-                    AuditAction::Read,
-                    format!(
-                        "QBP {} {} (Z31, one of {listed} candidates)",
-                        q.profile.code(),
-                        q.msh.control_id
-                    ),
-                )
-            });
+            let note = format!(" (Z31, one of {listed} candidates)");
+            let audited = list
+                .iter()
+                .filter_map(|p| p.id)
+                .try_for_each(|id| audit_disclosure(store, ctx, &q, &pin, id, &note));
             if let Err(e) = audited {
                 return reject(internal_error(&e), Some(pin));
             }
@@ -223,15 +214,27 @@ fn answer_one<S: IisStore>(
             )
         }
     };
+    audit_disclosure(store, ctx, q, pin, id, "")?;
+    Ok((response, AckCode::Accept))
+}
+
+/// The Read audit row for one record an answer names, written before it is sent.
+fn audit_disclosure<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    q: &Qbp,
+    pin: &ClinicPin,
+    id: PatientId,
+    note: &str,
+) -> StoreResult<()> {
     super::audit(
         store,
         ctx,
         Some(pin.clone()),
         Some(id),
         AuditAction::Read,
-        format!("QBP {} {}", q.profile.code(), q.msh.control_id),
-    )?;
-    Ok((response, AckCode::Accept))
+        format!("QBP {} {}{note}", q.profile.code(), q.msh.control_id),
+    )
 }
 
 enum Found {
