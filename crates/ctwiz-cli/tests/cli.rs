@@ -677,6 +677,44 @@ fn serve_answers_sign_in_and_wsdl() {
     assert!(wsdl.contains("submitSingleMessage"), "{wsdl}");
 }
 
+/// MLLP carries no credentials, so `serve --mllp` trusts no address by default: it needs
+/// a facility binding, and a binding must name an existing account and clinic.
+#[test]
+fn serve_mllp_needs_a_binding_to_an_account_and_clinic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let e = err(
+        &db,
+        &["serve", "--addr", "127.0.0.1:0", "--mllp", "127.0.0.1:0"],
+    );
+    assert!(e.contains("--mllp-bind"), "{e}");
+    let e = err(
+        &db,
+        &[
+            "serve",
+            "--mllp",
+            "127.0.0.1:0",
+            "--mllp-bind",
+            "C1=ehr@not-an-address",
+        ],
+    );
+    assert!(e.contains("is not an IP address"), "{e}");
+    ok(&db, &["clinic", "add", "--pin", "C1", "--name", "C1"]);
+    let e = err(
+        &db,
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--mllp",
+            "127.0.0.1:0",
+            "--mllp-bind",
+            "C1=nobody@127.0.0.1",
+        ],
+    );
+    assert!(e.contains("there is no account \"nobody\""), "{e}");
+}
+
 /// Two clinics report the same child under slightly different names: the HL7 interface
 /// queues the pair; `patient duplicates` lists it, `patient merge` merges it, and
 /// `patient not-duplicate` settles another pair for good.

@@ -315,7 +315,12 @@ async fn attempt(
                     .expect("request"),
             )
             .await;
-            discloses(&text)
+            // An RSP echoes the query (with the name asked for): what discloses the
+            // record is a PID segment naming the patient.
+            let answer = soap::parse_response(&text).unwrap_or_default();
+            answer
+                .split('\r')
+                .any(|seg| seg.starts_with("PID|") && discloses(seg))
         }
         (UseCase::RecordDose, Door::Soap) => {
             let before = store(w).doses(p).expect("doses").len();

@@ -427,7 +427,7 @@ fn import_as_a_user_submits_only_where_the_user_may() {
     assert!(
         answers[1]
             .2
-            .contains("batch:ehr-c1 may not submit messages for facility C2"),
+            .contains("not authorized for facility C2: you may not submit immunization messages"),
         "{}",
         answers[1].2
     );

@@ -34,7 +34,7 @@ use chrono::NaiveDateTime;
 use ctwiz_core::actor::Actor;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_store::interface::{AckResult, ImportProgress};
-use ctwiz_store::{Interface, StoreError};
+use ctwiz_store::StoreError;
 use rayon::prelude::*;
 
 use crate::batch::{RawMessage, RawMessageReader};
@@ -338,16 +338,13 @@ fn apply_batch<S: IisStore>(
         let mut out = Vec::with_capacity(items.len());
         let mut acks = Vec::with_capacity(if keep_acks { items.len() } else { 0 });
         for (i, p) in items {
-            let mut ctx = Context::new(opts.codes, received, format!("{id_prefix}-{i}"));
-            ctx.interface = Interface::Batch;
-            let p = match p.facility() {
-                Some(pin) => match interface::authorize_facility(opts.actor, s, &pin) {
-                    Ok(_) => p,
-                    Err(why) => p.refuse(&why),
-                },
-                // No clinic named: the interface rejects it, whoever sends it.
-                None => p,
+            // The interface authorizes each message for the clinic it names, as for
+            // every door; a user acting nowhere yet acts for that clinic.
+            let actor = match p.facility() {
+                Some(pin) => interface::acting_for_message(opts.actor, s, &pin),
+                None => opts.actor.clone(),
             };
+            let ctx = Context::new(opts.codes, &actor, received, format!("{id_prefix}-{i}"));
             let outcome = interface::process_prepared(s, &ctx, p);
             if keep_acks {
                 acks.push((i, outcome.response.to_er7()));

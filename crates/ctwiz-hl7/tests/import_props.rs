@@ -160,7 +160,7 @@ proptest! {
             .collect::<Result<Vec<_>, _>>()
             .expect("reading memory does not fail");
         prop_assert_eq!(small.len(), chunks.len());
-        let ctx = Context::new(&codes, now(), "R1");
+        let ctx = Context::new(&codes, &actor, now(), "R1");
         for (whole, cut) in chunks.iter().zip(&small) {
             prop_assert_eq!(whole.len, cut.len);
             prop_assert!(cut.bytes.len() <= limit.max(16));

@@ -10,6 +10,9 @@ use ctwiz_core::access::{AccountStatus, User};
 use ctwiz_core::ids::{UserId, Username};
 use rand::Rng;
 
+mod credential_cache;
+pub use credential_cache::CredentialCache;
+
 /// Failed sign-ins in a row after which the account locks until a state user unlocks it.
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
 

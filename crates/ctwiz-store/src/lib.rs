@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod dedup;
 mod error;
 pub mod interface;
+pub mod pool;
 mod sqlite;
 mod traits;
 pub mod usecase;

@@ -60,8 +60,10 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Deliver the e-mail outbox through this relay; without it mail stays in the outbox.
     pub smtp: Option<SmtpConfig>,
-    /// Also accept HL7 over MLLP here (no credentials: trusted networks only).
+    /// Also accept HL7 over MLLP here, from the addresses `mllp` binds to facilities.
     pub mllp_addr: Option<SocketAddr>,
+    /// Which addresses may connect over MLLP, as which facility and account.
+    pub mllp: mllp::MllpConfig,
 }
 
 impl WebConfig {
@@ -72,6 +74,7 @@ impl WebConfig {
             secure_cookies: false,
             smtp: None,
             mllp_addr: None,
+            mllp: mllp::MllpConfig::new(Vec::new()),
         }
     }
 }
@@ -90,15 +93,29 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             std::time::Duration::from_secs(15),
         ));
     }
-    // The CDC SOAP web service shares the database but not the web app's sessions/CSRF.
-    let interface = soap::InterfaceService::new(cfg.db_path.clone())
-        .map_err(|e| AppError::Internal(format!("HL7 interface: {e}")))?;
+    // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
+    // app's sessions/CSRF.
+    let interface = soap::InterfaceService::for_app(&state);
     if let Some(addr) = cfg.mllp_addr {
+        if cfg.mllp.bindings.is_empty() {
+            return Err(AppError::Internal(
+                "MLLP trusts no address by default: bind at least one facility (--mllp-bind)"
+                    .into(),
+            ));
+        }
+        let mllp_config = cfg.mllp.clone();
+        state
+            .db(move |s| mllp::check_bindings(s, &mllp_config).map_err(AppError::Internal))
+            .await?;
         let mllp_listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| AppError::Internal(format!("cannot listen for MLLP on {addr}: {e}")))?;
         tracing::info!("MLLP listening on {addr}");
-        tokio::spawn(mllp::serve(mllp_listener, interface.clone()));
+        tokio::spawn(mllp::serve(
+            mllp_listener,
+            interface.clone(),
+            cfg.mllp.clone(),
+        ));
     }
     axum::serve(listener, router(state).merge(soap::router(interface)))
         .with_graceful_shutdown(async {

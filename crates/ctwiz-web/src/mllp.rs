@@ -3,25 +3,229 @@
 //! processed by the same interface use case as the SOAP service, and answered with
 //! the ACK/RSP in the same framing on the same connection.
 //!
-//! MLLP carries no credentials: expose it only on a trusted network (VPN, private
-//! link) and rely on MSH-4 naming a registered clinic.
+//! MLLP carries no credentials, so nothing is trusted by default, loopback included:
+//! configuration binds each facility to a ctwiz account and the source addresses its
+//! interface engine connects from ([`MllpBinding`], `--mllp-bind
+//! CT00001=ehr-ct00001@10.1.2.3,10.9.0.0/16`). A connection from an address no binding
+//! names is closed unread (and logged). Each message is processed as the bound account
+//! acting for the bound facility; the interface use case then decides, through the
+//! permission matrix, whether that account may submit (VXU) or query (QBP) and refuses
+//! an MSH-4 other than the bound facility. A connection that completes no frame for
+//! [`MllpConfig::idle_timeout`] (idle, half-open, or trickling bytes) is closed.
 
-use crate::soap::{InterfaceService, DEFAULT_MAX_MESSAGE_BYTES};
-use ctwiz_store::Interface;
+use crate::soap::{actor_for, msh4, InterfaceService, ServiceError, DEFAULT_MAX_MESSAGE_BYTES};
+use ctwiz_core::actor::Channel;
+use ctwiz_core::ids::{ClinicPin, Username};
+use ctwiz_store::{OrgStore, UserStore};
 use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{timeout_at, Instant};
 
 const START: u8 = 0x0B;
 const END: u8 = 0x1C;
 const CR: u8 = 0x0D;
 
-/// Accepts connections on `listener` forever, one task per connection.
-pub async fn serve(listener: TcpListener, service: InterfaceService) -> io::Result<()> {
+/// Who may connect and as whom their messages are processed.
+#[derive(Debug, Clone)]
+pub struct MllpConfig {
+    pub bindings: Vec<MllpBinding>,
+    /// A connection that completes no frame for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl MllpConfig {
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+    pub fn new(bindings: Vec<MllpBinding>) -> MllpConfig {
+        MllpConfig {
+            bindings,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+
+    /// The bindings whose allowlist contains `peer` (in configuration order).
+    pub fn bindings_for(&self, peer: IpAddr) -> Vec<MllpBinding> {
+        let peer = peer.to_canonical();
+        self.bindings
+            .iter()
+            .filter(|b| b.sources.iter().any(|n| n.contains(peer)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// One facility's interface: the account whose grants its messages are processed with,
+/// and the addresses it may connect from. Written `PIN=USERNAME@ADDR[,ADDR...]`, each
+/// address an IP or a CIDR network (`10.0.0.0/8`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MllpBinding {
+    pub facility: ClinicPin,
+    pub username: Username,
+    pub sources: Vec<SourceNet>,
+}
+
+/// Why an `--mllp-bind` value was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("MLLP binding {value:?}: {reason} (expected PIN=USERNAME@ADDR[,ADDR...], e.g. CT00001=ehr-ct00001@10.0.0.5,10.1.0.0/16)")]
+pub struct BindingError {
+    value: String,
+    reason: String,
+}
+
+impl FromStr for MllpBinding {
+    type Err = BindingError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let err = |reason: String| BindingError {
+            value: value.into(),
+            reason,
+        };
+        let (facility, rest) = value.split_once('=').ok_or_else(|| err("no '='".into()))?;
+        let (username, sources) = rest
+            .rsplit_once('@')
+            .ok_or_else(|| err("no '@' before the addresses".into()))?;
+        let facility = ClinicPin::new(facility.trim()).map_err(|e| err(e.to_string()))?;
+        let username = Username::new(username.trim()).map_err(|e| err(e.to_string()))?;
+        let sources = sources
+            .split(',')
+            .map(|a| a.trim().parse::<SourceNet>().map_err(&err))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(MllpBinding {
+            facility,
+            username,
+            sources,
+        })
+    }
+}
+
+/// An address or network that a facility connects from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl SourceNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix)
+                    == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), 128, self.prefix)
+                    == masked(u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The top `prefix` bits of a `width`-bit address.
+fn masked(addr: u128, width: u8, prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        addr >> (width - prefix)
+    }
+}
+
+impl FromStr for SourceNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{addr:?} is not an IP address"))?;
+        let addr = addr.to_canonical();
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => width,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(|| format!("/{p} is not a prefix length up to {width}"))?,
+        };
+        Ok(SourceNet { addr, prefix })
+    }
+}
+
+impl std::fmt::Display for SourceNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Checks at start-up that every binding names an existing account and a registered
+/// clinic, so a typo fails loudly instead of refusing that facility's messages later.
+pub fn check_bindings<S: UserStore + OrgStore>(
+    store: &S,
+    config: &MllpConfig,
+) -> Result<(), String> {
+    for b in &config.bindings {
+        if store
+            .account(&b.username)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            return Err(format!(
+                "MLLP binding for {}: there is no account {:?}",
+                b.facility,
+                b.username.as_str()
+            ));
+        }
+        if store
+            .clinic(&b.facility)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            return Err(format!(
+                "MLLP binding for {}: no such clinic is registered",
+                b.facility
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Accepts connections on `listener` forever, one task per bound connection.
+pub async fn serve(
+    listener: TcpListener,
+    service: InterfaceService,
+    config: MllpConfig,
+) -> io::Result<()> {
+    let config = Arc::new(config);
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!("MLLP accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let bound = config.bindings_for(peer.ip());
+        if bound.is_empty() {
+            tracing::warn!(
+                "MLLP connection from {peer} closed: no facility is bound to this address"
+            );
+            drop(stream);
+            continue;
+        }
         let service = service.clone();
+        let idle = config.idle_timeout;
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, service).await {
+            if let Err(e) = connection(stream, peer, service, bound, idle).await {
                 tracing::warn!("MLLP connection from {peer}: {e}");
             }
         });
@@ -66,11 +270,23 @@ pub fn frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn connection(stream: TcpStream, service: InterfaceService) -> io::Result<()> {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: InterfaceService,
+    bound: Vec<MllpBinding>,
+    idle: Duration,
+) -> io::Result<()> {
     let mut frames = Deframer::default();
     let mut buf = vec![0u8; 64 * 1024];
+    let mut deadline = Instant::now() + idle;
     loop {
-        stream.readable().await?;
+        // The deadline moves only when a frame completes, so a peer that vanished
+        // (half-open) or trickles bytes is dropped as surely as an idle one.
+        if timeout_at(deadline, stream.readable()).await.is_err() {
+            tracing::info!("MLLP connection from {peer} closed: no complete message for {idle:?}");
+            return Ok(());
+        }
         let n = match stream.try_read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -86,13 +302,52 @@ async fn connection(stream: TcpStream, service: InterfaceService) -> io::Result<
         }
         while let Some(payload) = frames.next_frame() {
             let text = String::from_utf8_lossy(&payload).into_owned();
-            let answer = service
-                .process(text, Interface::Hl7)
+            let answer = process(&service, &bound, text)
                 .await
                 .map_err(io::Error::other)?;
-            write_all(&stream, &frame(answer.as_bytes())).await?;
+            if timeout_at(
+                deadline.max(Instant::now() + idle),
+                write_all(&stream, &frame(answer.as_bytes())),
+            )
+            .await
+            .is_err()
+            {
+                tracing::info!("MLLP connection from {peer} closed: the answer was not read");
+                return Ok(());
+            }
+            deadline = Instant::now() + idle;
         }
     }
+}
+
+/// Processes one message as the binding for its MSH-4 among those of the connection (or
+/// the first one, whose facility the interface then finds does not match MSH-4).
+async fn process(
+    service: &InterfaceService,
+    bound: &[MllpBinding],
+    text: String,
+) -> Result<String, ServiceError> {
+    let claimed = msh4(&text);
+    let binding = bound
+        .iter()
+        .find(|b| b.facility.as_str().eq_ignore_ascii_case(&claimed))
+        .unwrap_or(&bound[0])
+        .clone();
+    service
+        .with_store(move |store, inner| {
+            // Re-read on every message: a locked account or changed grant applies at once.
+            let Some(account) = store.account(&binding.username)? else {
+                return Err(ServiceError::Unbound(binding.username.to_string()));
+            };
+            let actor = actor_for(
+                store,
+                account.user,
+                binding.facility.as_str(),
+                Channel::Mllp,
+            )?;
+            Ok(inner.process(store, &actor, &text))
+        })
+        .await?
 }
 
 async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
@@ -110,6 +365,36 @@ async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bindings_parse_and_match_addresses_and_networks() {
+        let b: MllpBinding = "C1=ehr-c1@127.0.0.1, 10.0.0.0/8,::1"
+            .parse()
+            .expect("binding");
+        assert_eq!(b.facility.as_str(), "C1");
+        assert_eq!(b.username.as_str(), "ehr-c1");
+        let cfg = MllpConfig::new(vec![b]);
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        for ok in ["127.0.0.1", "10.200.3.4", "::1", "::ffff:127.0.0.1"] {
+            assert_eq!(cfg.bindings_for(ip(ok)).len(), 1, "{ok}");
+        }
+        for no in ["127.0.0.2", "11.0.0.1", "::2", "192.168.1.1"] {
+            assert!(cfg.bindings_for(ip(no)).is_empty(), "{no}");
+        }
+        assert!("0.0.0.0/0"
+            .parse::<SourceNet>()
+            .expect("any")
+            .contains(ip("8.8.8.8")));
+        for bad in [
+            "C1",
+            "C1=ehr",
+            "C1=ehr@",
+            "C1=ehr@10.0.0.0/33",
+            "=ehr@1.2.3.4",
+        ] {
+            assert!(bad.parse::<MllpBinding>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn frames_split_across_reads_and_noise_is_dropped() {

@@ -2,60 +2,56 @@
 //! `submitSingleMessage` and `connectivityTest`, with the WSDL's faults
 //! (SecurityFault, MessageTooLargeFault, UnknownFault), and the WSDL itself at `?wsdl`.
 //!
-//! The handler only authenticates, unwraps the envelope and calls
+//! The handler only authenticates (username/password → the account), builds the
+//! [`Actor`] acting for the facility, unwraps the envelope and calls
 //! [`ctwiz_hl7::interface::process_message`] on a blocking thread — the same use case
-//! as the MLLP listener and `ctwiz hl7 process`. Mount it with
-//! `app.merge(ctwiz_web::soap::router(state))`; it serves [`PATH`].
+//! as the MLLP listener and `ctwiz hl7 process`, which decides whether that actor may
+//! submit or query for MSH-4. Mount it with
+//! `app.merge(ctwiz_web::soap::router(service))`; it serves [`PATH`].
 
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use blake2::{Blake2b512, Digest};
 use chrono::Local;
-use ctwiz_core::access::{can, Action, Role, Scope, Target, User};
+use ctwiz_core::access::User;
+use ctwiz_core::actor::{Acting, Actor, Channel};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::ClinicPin;
+use ctwiz_forecast::Engine;
 use ctwiz_hl7::interface::soap::{self, Fault, FaultKind, Request};
 use ctwiz_hl7::interface::{self, CdsiForecaster, Context};
-use ctwiz_store::{accounts, Interface, OrgStore, SqliteStore};
-use std::collections::HashMap;
+use ctwiz_store::accounts::{self, CredentialCache};
+use ctwiz_store::pool::StorePool;
+use ctwiz_store::{OrgStore, SqliteStore};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// Where the service lives.
 pub const PATH: &str = "/iis/soap";
 /// The largest HL7 message accepted (larger ones get MessageTooLargeFault).
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
-/// Idle connections kept between requests.
-const POOL_KEEP: usize = 8;
-/// How long a verified username/password is trusted without re-hashing: argon2 costs
-/// tens of milliseconds, which would dominate every interface message. A cached entry
-/// still re-reads the account on every request ([`accounts::recheck_cached_sign_in`]), so
-/// locking, disabling, a password change or reset, and grant changes apply at once.
-const CREDENTIAL_TTL: Duration = Duration::from_secs(300);
 
-/// The HL7 interface as a service for network transports (SOAP, MLLP): a database, the
-/// code sets, the CDSi engine for Z44, and unique response ids. Cheap to clone.
+/// The HL7 interface as a service for network transports (SOAP, MLLP): the process's
+/// store pool, the code sets, the CDSi engine for Z44, the credential cache, and unique
+/// response ids. Cheap to clone.
 #[derive(Clone)]
 pub struct InterfaceService {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    db_path: PathBuf,
-    pool: Mutex<Vec<SqliteStore>>,
+pub(crate) struct Inner {
+    pool: StorePool,
     codes: CodeSets,
-    forecaster: Option<CdsiForecaster>,
+    forecaster: CdsiForecaster,
+    credentials: CredentialCache,
     next_id: AtomicU64,
     started: String,
     max_message_bytes: usize,
-    /// blake2(username, password) → (verified at, the argon2 hash it was verified against).
-    credentials: Mutex<HashMap<Vec<u8>, (Instant, String)>>,
 }
 
 /// Errors of the service itself (not of messages: those become ACK/RSP content).
@@ -67,163 +63,137 @@ pub enum ServiceError {
     Forecast(String),
     #[error("worker thread failed: {0}")]
     Join(String),
+    #[error("the account {0} bound to this MLLP connection does not exist")]
+    Unbound(String),
 }
 
 impl InterfaceService {
-    /// Opens (and migrates) the database once to fail early, and loads the CDSi engine
-    /// so Z44 queries are answered.
+    /// A stand-alone service (benchmarks, tests): opens (and migrates) the database and
+    /// loads the CDSi engine. A process that also runs the web app uses [`Self::for_app`].
     pub fn new(db_path: PathBuf) -> Result<Self, ServiceError> {
-        let first = SqliteStore::open(&db_path)?;
-        let forecaster =
-            CdsiForecaster::bundled().map_err(|e| ServiceError::Forecast(e.to_string()))?;
-        Ok(InterfaceService {
+        let pool = StorePool::open(db_path)?;
+        let engine = Engine::bundled().map_err(|e| ServiceError::Forecast(e.to_string()))?;
+        Ok(Self::over(pool, engine, CodeSets::embedded()))
+    }
+
+    /// The service over the web app's store pool, code sets and CDSi engine: one of each
+    /// per process.
+    pub fn for_app(state: &AppState) -> Self {
+        Self::over(
+            state.pool().clone(),
+            state.engine().clone(),
+            state.codes().clone(),
+        )
+    }
+
+    fn over(pool: StorePool, engine: Engine, codes: CodeSets) -> Self {
+        InterfaceService {
             inner: Arc::new(Inner {
-                db_path,
-                pool: Mutex::new(vec![first]),
-                codes: CodeSets::embedded(),
-                forecaster: Some(forecaster),
+                pool,
+                codes,
+                forecaster: CdsiForecaster::new(engine),
+                credentials: CredentialCache::default(),
                 next_id: AtomicU64::new(1),
                 started: Local::now().format("%Y%m%d%H%M%S").to_string(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-                credentials: Mutex::new(HashMap::new()),
             }),
-        })
+        }
+    }
+
+    pub fn max_message_bytes(&self) -> usize {
+        self.inner.max_message_bytes
     }
 
     /// Runs `f` with a pooled connection on a blocking thread.
-    async fn with_store<T: Send + 'static>(
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&SqliteStore, &Inner) -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
         let this = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let taken = this.pool.lock().ok().and_then(|mut p| p.pop());
-            let store = match taken {
-                Some(s) => s,
-                None => SqliteStore::open(&this.db_path)?,
-            };
-            let out = f(&store, &this);
-            if let Ok(mut p) = this.pool.lock() {
-                if p.len() < POOL_KEEP {
-                    p.push(store);
-                }
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| ServiceError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || Ok(this.pool.with(|s| f(s, &this))?))
+            .await
+            .map_err(|e| ServiceError::Join(e.to_string()))?
     }
 
-    /// Processes one HL7 message through the interface and returns the ER7 response
-    /// (segments separated by CR).
-    pub async fn process(&self, hl7: String, door: Interface) -> Result<String, ServiceError> {
-        self.with_store(move |store, inner| {
-            let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
-            let mut ctx = Context::new(
-                &inner.codes,
-                Local::now().naive_local(),
-                format!("{}-{id}", inner.started),
-            );
-            ctx.interface = door;
-            ctx.forecaster = inner.forecaster.as_ref().map(|f| f as _);
-            interface::process_message(store, &ctx, &hl7)
-                .response
-                .to_er7()
-        })
-        .await
-    }
-
-    /// Signs the user in and checks that they may submit for `facility`: a grant that
-    /// allows recording doses at the clinic (coordinators, clinic access, state), or the
-    /// clinic's DQA-interface role (the EHR interface staff).
-    async fn authorize(
+    /// Signs in (SOAP sends username and password with every message) and processes the
+    /// message as that user acting for `facility`. `Err(fault)` when the sign-in fails.
+    async fn submit(
         &self,
         username: String,
         password: String,
         facility: String,
-    ) -> Result<Result<(), Fault>, ServiceError> {
+        hl7: String,
+    ) -> Result<Result<String, Fault>, ServiceError> {
         self.with_store(
-            move |store, inner| -> Result<Result<(), Fault>, ServiceError> {
-                let security = |detail: String| {
-                    Err(Fault::new(
-                        FaultKind::Security,
-                        accounts::SIGN_IN_FAILED,
-                        detail,
-                    ))
+            move |store, inner| -> Result<Result<String, Fault>, ctwiz_store::StoreError> {
+                let now = Local::now().naive_local();
+                let user = match inner
+                    .credentials
+                    .sign_in(store, &username, &password, now)?
+                {
+                    Ok(account) => account.user,
+                    Err(_) => {
+                        return Ok(Err(Fault::new(
+                            FaultKind::Security,
+                            accounts::SIGN_IN_FAILED,
+                            "",
+                        )))
+                    }
                 };
-                let key = Blake2b512::new()
-                    .chain_update(username.as_bytes())
-                    .chain_update([0u8])
-                    .chain_update(password.as_bytes())
-                    .finalize()
-                    .to_vec();
-                let cached = inner.credentials.lock().ok().and_then(|c| {
-                    c.get(&key)
-                        .filter(|(at, _)| at.elapsed() < CREDENTIAL_TTL)
-                        .map(|(_, hash)| hash.clone())
-                });
-                // A cache hit still honours the account's current state (one indexed read);
-                // any change drops the entry and the full sign-in decides (and counts a
-                // failure if the password no longer verifies).
-                let rechecked = match cached {
-                    Some(hash) => match accounts::recheck_cached_sign_in(store, &username, &hash) {
-                        Ok(Ok(account)) => Some(account.user),
-                        Ok(Err(_)) => {
-                            if let Ok(mut c) = inner.credentials.lock() {
-                                c.remove(&key);
-                            }
-                            None
-                        }
-                        Err(e) => return Err(ServiceError::Store(e)),
-                    },
-                    None => None,
-                };
-                let user: User = match rechecked {
-                    Some(u) => u,
-                    None => match accounts::sign_in(
-                        store,
-                        &username,
-                        &password,
-                        Local::now().naive_local(),
-                    ) {
-                        Ok(Ok(account)) => {
-                            if let Ok(mut c) = inner.credentials.lock() {
-                                c.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
-                                c.insert(key, (Instant::now(), account.password_hash.clone()));
-                            }
-                            account.user
-                        }
-                        Ok(Err(_)) => return Ok(security(String::new())),
-                        Err(e) => return Err(ServiceError::Store(e)),
-                    },
-                };
-                let Ok(pin) = ClinicPin::new(&facility) else {
-                    return Ok(security(format!(
-                        "facilityID {facility:?} is not a clinic PIN"
-                    )));
-                };
-                let Some(clinic) = store.clinic(&pin)? else {
-                    return Ok(security(format!("facility {pin} is not registered")));
-                };
-                let target = Target::Clinic {
-                    pin: &pin,
-                    county: clinic.county,
-                };
-                let interface_staff = user.grants.iter().any(|g| {
-                    g.role == Role::ClinicAccessDqaInterface
-                        && g.scope == Scope::Clinic(pin.clone())
-                });
-                if can(&user, target, Action::DoseRecord) || interface_staff {
-                    Ok(Ok(()))
-                } else {
-                    Ok(security(format!(
-                        "user {username} may not submit for facility {pin}"
-                    )))
-                }
+                let actor = actor_for(store, user, &facility, Channel::Soap)?;
+                Ok(Ok(inner.process(store, &actor, &hl7)))
             },
         )
         .await?
+        .map_err(ServiceError::Store)
     }
+}
+
+impl Inner {
+    /// The interface use case for one message from `actor`; the ER7 response.
+    pub(crate) fn process(&self, store: &SqliteStore, actor: &Actor, hl7: &str) -> String {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut ctx = Context::new(
+            &self.codes,
+            actor,
+            Local::now().naive_local(),
+            format!("{}-{id}", self.started),
+        );
+        ctx.forecaster = Some(&self.forecaster);
+        interface::process_message(store, &ctx, hl7)
+            .response
+            .to_er7()
+    }
+}
+
+/// MSH-4.1 of a message (empty if it is not HL7): the facility it claims to come from.
+pub(crate) fn msh4(hl7: &str) -> String {
+    ctwiz_hl7::er7::parse(hl7)
+        .map(|m| m.msh().field(4).component(1).text().trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `user` acting for the clinic `facility` through `channel`. A facility that is not a
+/// registered clinic leaves the actor acting nowhere: the interface then refuses the
+/// message (it decides; this only says who is asking and for whom).
+pub(crate) fn actor_for(
+    store: &SqliteStore,
+    user: User,
+    facility: &str,
+    channel: Channel,
+) -> Result<Actor, ctwiz_store::StoreError> {
+    let clinic = match ClinicPin::new(facility.trim()) {
+        Ok(pin) => store.clinic(&pin)?,
+        Err(_) => None,
+    };
+    let acting = match clinic {
+        Some(c) => Acting::Clinic {
+            pin: c.pin,
+            county: c.county,
+        },
+        None => Acting::Nowhere,
+    };
+    Ok(Actor::new(user, acting, channel))
 }
 
 /// The SOAP service's routes: `GET PATH?wsdl` and `POST PATH`.
@@ -261,7 +231,16 @@ async fn wsdl(headers: HeaderMap, uri: Uri) -> Response {
 }
 
 fn soap_response(status: StatusCode, xml: String) -> Response {
-    (status, [(header::CONTENT_TYPE, soap::CONTENT_TYPE)], xml).into_response()
+    // Answers carry patient records: no cache (browser, proxy) may keep them.
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, soap::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        xml,
+    )
+        .into_response()
 }
 
 fn fault_response(f: &Fault) -> Response {
@@ -304,39 +283,22 @@ async fn submit(State(service): State<InterfaceService>, body: Bytes) -> Respons
                     format!("{} bytes; the limit is {max}", hl7_message.len()),
                 ));
             }
-            // The facility is MSH-4 (what the interface files the data under); a
-            // facilityID that names another clinic is refused.
-            let msh4 = ctwiz_hl7::er7::parse(&hl7_message)
-                .map(|m| m.msh().field(4).component(1).text().trim().to_string())
-                .unwrap_or_default();
+            // facilityID names the clinic the sender acts for; left out, MSH-4 does. The
+            // interface refuses a message whose MSH-4 is another clinic.
             let facility = if facility_id.trim().is_empty() {
-                msh4.clone()
+                msh4(&hl7_message)
             } else {
                 facility_id.trim().to_string()
             };
-            if !msh4.is_empty() && !msh4.eq_ignore_ascii_case(&facility) {
-                return fault_response(&Fault::new(
-                    FaultKind::Security,
-                    accounts::SIGN_IN_FAILED,
-                    format!("facilityID {facility:?} does not match MSH-4 {msh4:?}"),
-                ));
-            }
-            match service.authorize(username, password, facility).await {
-                Ok(Ok(())) => {}
-                Ok(Err(f)) => return fault_response(&f),
-                Err(e) => {
-                    return fault_response(&Fault::new(
-                        FaultKind::Unknown,
-                        "internal error",
-                        e.to_string(),
-                    ))
-                }
-            }
-            match service.process(hl7_message, Interface::Soap).await {
-                Ok(answer) => soap_response(
+            match service
+                .submit(username, password, facility, hl7_message)
+                .await
+            {
+                Ok(Ok(answer)) => soap_response(
                     StatusCode::OK,
                     soap::response("submitSingleMessage", &answer),
                 ),
+                Ok(Err(fault)) => fault_response(&fault),
                 Err(e) => fault_response(&Fault::new(
                     FaultKind::Unknown,
                     "internal error",

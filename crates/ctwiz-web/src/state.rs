@@ -4,12 +4,10 @@
 use crate::error::AppError;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_forecast::Engine;
+use ctwiz_store::pool::StorePool;
 use ctwiz_store::SqliteStore;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-/// Connections kept open between requests; more are opened under load and dropped after.
-const POOL_KEEP: usize = 8;
+use std::sync::Arc;
 
 /// Shared, cheaply clonable state handed to every handler.
 #[derive(Clone)]
@@ -18,10 +16,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    db_path: PathBuf,
-    /// Idle connections. `SqliteStore` is `Send` but not `Sync`, so each request takes one
-    /// out, uses it on a blocking thread and puts it back.
-    pool: Mutex<Vec<SqliteStore>>,
+    /// The process's connections, shared with the HL7 interface service.
+    pool: StorePool,
     codes: CodeSets,
     engine: Engine,
     secure_cookies: bool,
@@ -32,13 +28,12 @@ impl AppState {
     /// Opens (and migrates) the database once to fail early, and loads the code sets and
     /// the CDSi supporting data.
     pub fn new(db_path: PathBuf, secure_cookies: bool) -> Result<AppState, AppError> {
-        let first = SqliteStore::open(&db_path)?;
+        let pool = StorePool::open(db_path)?;
         let engine = Engine::bundled()
             .map_err(|e| AppError::Internal(format!("CDSi supporting data: {e}")))?;
         Ok(AppState {
             inner: Arc::new(Inner {
-                db_path,
-                pool: Mutex::new(vec![first]),
+                pool,
                 codes: CodeSets::embedded(),
                 engine,
                 secure_cookies,
@@ -55,6 +50,11 @@ impl AppState {
         &self.inner.engine
     }
 
+    /// The connection pool, for the other services of this process (SOAP, MLLP).
+    pub fn pool(&self) -> &StorePool {
+        &self.inner.pool
+    }
+
     /// Whether cookies get the `Secure` attribute (served over TLS or behind an HTTPS proxy).
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
@@ -65,41 +65,15 @@ impl AppState {
         self.inner.idle_minutes
     }
 
-    fn take(&self) -> Result<SqliteStore, AppError> {
-        let pooled = self
-            .inner
-            .pool
-            .lock()
-            .map_err(|_| AppError::Internal("connection pool poisoned".into()))?
-            .pop();
-        match pooled {
-            Some(s) => Ok(s),
-            None => Ok(SqliteStore::open(&self.inner.db_path)?),
-        }
-    }
-
-    fn give_back(&self, s: SqliteStore) {
-        if let Ok(mut pool) = self.inner.pool.lock() {
-            if pool.len() < POOL_KEEP {
-                pool.push(s);
-            }
-        }
-    }
-
     /// Runs `f` with a store on a blocking thread (SQLite and argon2 block).
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&SqliteStore) -> Result<T, AppError> + Send + 'static,
     {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let store = state.take()?;
-            let out = f(&store);
-            state.give_back(store);
-            out
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("worker failed: {e}")))?
+        let pool = self.inner.pool.clone();
+        tokio::task::spawn_blocking(move || pool.with(f)?)
+            .await
+            .map_err(|e| AppError::Internal(format!("worker failed: {e}")))?
     }
 }

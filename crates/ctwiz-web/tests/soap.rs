@@ -1,5 +1,5 @@
 //! The CDC SOAP service through the axum router: WSDL, connectivity test, a VXU and a
-//! Z34 query round trip, and the faults.
+//! Z34 query round trip, the matrix deciding who may submit and query, and the faults.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -7,7 +7,10 @@ use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
 use ctwiz_core::ids::{ClinicPin, Email, Username};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_hl7::interface::soap;
-use ctwiz_store::{accounts, OrgStore, PatientStore, SqliteStore, UserStore};
+use ctwiz_store::{
+    accounts, AuditAction, AuditFilter, AuditStore, Interface, OrgStore, PatientStore, SqliteStore,
+    UserStore,
+};
 use ctwiz_web::soap::{router, InterfaceService};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -41,26 +44,40 @@ fn setup() -> (tempfile::TempDir, axum::Router) {
             .expect("clinic"),
         )
         .expect("add clinic");
-    let mut user = User::new(
-        Username::new("ehr-c1").expect("name"),
-        "EHR of C1",
-        Email::new("ehr@c1.example").expect("email"),
-    )
-    .expect("user");
-    user.grants
-        .push(Grant::new(Role::ClinicAccessDqaInterface, Scope::Clinic(pin)).expect("grant"));
-    store
-        .create_user(
-            &user,
-            &accounts::hash_password(PASSWORD).expect("hash"),
-            false,
+    // EHR interface staff (submit only) and a clinic user (submit and query), both at C1.
+    for (name, role) in [
+        ("ehr-c1", Role::ClinicAccessDqaInterface),
+        ("nurse-c1", Role::ClinicAccess),
+    ] {
+        let mut user = User::new(
+            Username::new(name).expect("name"),
+            "User of C1",
+            Email::new("ehr@c1.example").expect("email"),
         )
-        .expect("create user");
+        .expect("user");
+        user.grants
+            .push(Grant::new(role, Scope::Clinic(pin.clone())).expect("grant"));
+        store
+            .create_user(
+                &user,
+                &accounts::hash_password(PASSWORD).expect("hash"),
+                false,
+            )
+            .expect("create user");
+    }
     let service = InterfaceService::new(db).expect("service");
     (dir, router(service))
 }
 
 async fn post(app: &axum::Router, xml: String) -> (StatusCode, String) {
+    let (status, _, body) = post_with_headers(app, xml).await;
+    (status, body)
+}
+
+async fn post_with_headers(
+    app: &axum::Router,
+    xml: String,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let res = app
         .clone()
         .oneshot(
@@ -72,8 +89,9 @@ async fn post(app: &axum::Router, xml: String) -> (StatusCode, String) {
         .await
         .expect("response");
     let status = res.status();
+    let headers = res.headers().clone();
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 const VXU: &str = "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250301090000||VXU^V04^VXU_V04|M1|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
@@ -95,35 +113,99 @@ async fn vxu_and_query_round_trip_over_soap() {
     let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
     assert_eq!(store.patient_count().expect("count"), 1);
     // The facility may be left out: MSH-4 says who sends.
-    let (status, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "", Z34)).await;
+    let (status, headers, xml) =
+        post_with_headers(&app, soap::submit_request("nurse-c1", PASSWORD, "", Z34)).await;
     assert_eq!(status, StatusCode::OK, "{xml}");
+    assert_eq!(
+        headers
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some("no-store"),
+        "an answer with a patient record must not be cached"
+    );
     let rsp = soap::parse_response(&xml).expect("response");
     assert!(rsp.contains("\rQAK|T1|OK|"), "{rsp}");
     assert!(rsp.contains("RXA|0|1|20250301||08^"), "{rsp}");
+    // The disclosure is audited under the sender, for its clinic, as SOAP.
+    let read = store
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .into_iter()
+        .find(|e| e.action == AuditAction::Read)
+        .expect("a Read row for the Z32");
+    assert_eq!(read.actor, "soap:nurse-c1@C1");
+    assert_eq!(read.clinic, Some(ClinicPin::new("C1").expect("pin")));
+    assert_eq!(read.interface, Interface::Soap);
+}
+
+/// The ERR-8 text of a query refused by the matrix; the MLLP test expects the same words.
+const QUERY_REFUSED: &str =
+    "not authorized for facility C1: your access type may not query records over the HL7 interface";
+
+/// Issue 13 (a): Clinic Access – DQA Interface submits but may not read records back over
+/// SOAP, as it may not open the patient page.
+#[tokio::test]
+async fn dqa_interface_staff_submit_but_their_queries_are_refused() {
+    let (dir, app) = setup();
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    let ack = soap::parse_response(&xml).expect("response");
+    assert!(ack.contains("\rMSA|AA|M1"), "{ack}");
+    let (status, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", Z34)).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    let rsp = soap::parse_response(&xml).expect("response");
+    assert!(rsp.contains("\rMSA|AR|Q1"), "{rsp}");
+    assert!(!rsp.contains("\rPID|"), "the record was disclosed: {rsp}");
+    assert!(!rsp.contains("RXA|"), "the record was disclosed: {rsp}");
+    assert!(rsp.contains(QUERY_REFUSED), "{rsp}");
+    let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
+    let denied: Vec<_> = store
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Denied)
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].actor, "soap:ehr-c1@C1");
+    assert_eq!(denied[0].interface, Interface::Soap);
+    assert!(store
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .iter()
+        .all(|e| e.action != AuditAction::Read || e.detail.starts_with("VXU")));
+}
+
+fn refused(xml: &str) -> bool {
+    soap::parse_response(xml)
+        .map(|ack| ack.contains("\rMSA|AR|"))
+        .unwrap_or(false)
 }
 
 #[tokio::test]
 async fn security_faults() {
-    let (_dir, app) = setup();
+    let (dir, app) = setup();
     let (status, xml) = post(&app, soap::submit_request("ehr-c1", "wrong", "C1", VXU)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A fault too is an answer of this service: never cached.
+    let (_, headers, _) =
+        post_with_headers(&app, soap::submit_request("ehr-c1", "wrong", "C1", VXU)).await;
+    assert_eq!(
+        headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
     assert_eq!(
         soap::parse_response(&xml).map_err(|f| f.kind),
         Err(soap::FaultKind::Security)
     );
-    // Authorized for C1 only.
+    // Authorized for C1 only: the interface answers AR and stores nothing.
     let other = VXU.replace("|EHR|C1|", "|EHR|C2|");
     let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C2", &other)).await;
-    assert_eq!(
-        soap::parse_response(&xml).map_err(|f| f.kind),
-        Err(soap::FaultKind::Security)
-    );
-    // facilityID must match MSH-4.
+    assert!(refused(&xml), "{xml}");
+    assert!(xml.contains("not authorized for facility C2"), "{xml}");
+    // MSH-4 must be the facility the sender acts for.
     let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", &other)).await;
-    assert_eq!(
-        soap::parse_response(&xml).map_err(|f| f.kind),
-        Err(soap::FaultKind::Security)
-    );
+    assert!(refused(&xml), "{xml}");
+    let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
+    assert_eq!(store.patient_count().expect("count"), 0);
 }
 
 fn security_fault(xml: &str) -> bool {
@@ -195,7 +277,7 @@ async fn cached_credentials_follow_lock_disable_and_password_change() {
         soap::submit_request("ehr-c1", new_password, "C1", VXU),
     )
     .await;
-    assert!(security_fault(&xml), "revoked grant accepted: {xml}");
+    assert!(refused(&xml), "revoked grant accepted: {xml}");
 }
 
 /// Wrong passwords are never served from the cache and still lock the account, after

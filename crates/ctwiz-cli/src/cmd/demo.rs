@@ -95,6 +95,8 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
                 smtp: None,
                 mail_from: "ctwiz@localhost".into(),
                 mllp: None,
+                mllp_bind: Vec::new(),
+                mllp_idle_secs: 60,
             },
         )?;
     }

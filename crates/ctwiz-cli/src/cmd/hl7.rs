@@ -14,7 +14,7 @@ use ctwiz_hl7::batch::MessageReader;
 use ctwiz_hl7::import::{self, AckFile, AckSink, Tally};
 use ctwiz_hl7::interface::{self, soap, CdsiForecaster, Context};
 use ctwiz_store::interface::{InterfaceStatus, InterfaceStore};
-use ctwiz_store::{Interface, OrgStore, UserStore};
+use ctwiz_store::{OrgStore, UserStore};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -105,7 +105,7 @@ pub struct BenchHl7Args {
 /// acts with state authority.
 pub fn run(db: &Path, who: &super::Who, cmd: Hl7Command) -> CliResult {
     match cmd {
-        Hl7Command::Process { file } => process(db, &file),
+        Hl7Command::Process { file } => process(db, who, &file),
         Hl7Command::Import {
             files,
             acks,
@@ -278,7 +278,7 @@ fn now() -> NaiveDateTime {
     Local::now().naive_local()
 }
 
-fn process(db: &Path, file: &Path) -> CliResult {
+fn process(db: &Path, who: &super::Who, file: &Path) -> CliResult {
     let store = db::open(db)?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -290,13 +290,14 @@ fn process(db: &Path, file: &Path) -> CliResult {
         None
     };
     let stamp = now();
+    let operator = who.actor(&store, Channel::Cli)?;
     for (i, msg) in messages_in(&text)?.iter().enumerate() {
         let mut ctx = Context::new(
             &codes,
+            &operator,
             stamp,
             format!("CLI{}-{}", stamp.format("%Y%m%d%H%M%S"), i + 1),
         );
-        ctx.interface = Interface::Cli;
         ctx.forecaster = forecaster.as_ref().map(|f| f as _);
         let o = interface::process_message(&store, &ctx, msg);
         if i > 0 {

@@ -18,6 +18,15 @@ pub mod user;
 /// The CLI's error type: every library error prints as a sentence.
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
+/// Whoever runs the CLI on the database file, acting with the state's authority
+/// ([`ctwiz_store::usecase::actors::local_operator`]).
+pub fn operator(channel: ctwiz_core::actor::Channel) -> ctwiz_core::actor::Actor {
+    ctwiz_store::usecase::actors::local_operator(
+        &std::env::var("USER").unwrap_or_default(),
+        channel,
+    )
+}
+
 /// The name recorded in the audit log for CLI actions.
 pub fn actor() -> String {
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
@@ -41,10 +50,7 @@ impl Who {
     ) -> CliResult<ctwiz_core::actor::Actor> {
         use ctwiz_store::usecase::actors;
         match &self.user {
-            None => {
-                let os = std::env::var("USER").unwrap_or_default();
-                Ok(actors::local_operator(&os, channel))
-            }
+            None => Ok(operator(channel)),
             Some(name) => {
                 let clinic = self
                     .clinic

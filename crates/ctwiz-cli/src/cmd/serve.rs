@@ -22,10 +22,19 @@ pub struct ServeArgs {
     /// Sender address for e-mail sent through --smtp.
     #[arg(long, default_value = "ctwiz@localhost")]
     pub mail_from: String,
-    /// Also accept HL7 v2 over MLLP on this address (no credentials: trusted networks only).
-    /// The CDC SOAP service is always served at /iis/soap.
-    #[arg(long, value_name = "HOST:PORT")]
+    /// Also accept HL7 v2 over MLLP on this address. Nothing is trusted by default:
+    /// every facility that sends over MLLP needs an --mllp-bind. The CDC SOAP service is
+    /// always served at /iis/soap.
+    #[arg(long, value_name = "HOST:PORT", requires = "mllp_bind")]
     pub mllp: Option<SocketAddr>,
+    /// Bind a facility to the account its messages are processed as (its grants decide
+    /// what it may submit and query) and the addresses it connects from (IPs or CIDR
+    /// networks). Repeat per facility.
+    #[arg(long, value_name = "PIN=USERNAME@ADDR[,ADDR...]")]
+    pub mllp_bind: Vec<ctwiz_web::mllp::MllpBinding>,
+    /// Close an MLLP connection that completes no message for this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mllp_idle_secs: u64,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -51,6 +60,10 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
     cfg.secure_cookies = a.secure_cookies;
     cfg.mllp_addr = a.mllp;
+    cfg.mllp = ctwiz_web::mllp::MllpConfig {
+        bindings: a.mllp_bind.clone(),
+        idle_timeout: std::time::Duration::from_secs(a.mllp_idle_secs),
+    };
     if let Some(relay) = &a.smtp {
         let (host, port) = relay
             .rsplit_once(':')

@@ -1,69 +1,54 @@
-//! Who may submit messages for a facility. Every door (batch import, SOAP,
-//! MLLP) asks [`authorize_facility`] before the interface files a message
-//! under the clinic its MSH-4 names; the permission matrix decides
-//! ([`Action::InterfaceSubmit`]), the same for all of them.
+//! May the sender of a message act for the facility in its MSH-4? The same question for
+//! every door (SOAP, MLLP, batch import, `ctwiz hl7 process`): the door authenticates
+//! and builds the [`Actor`]; the permission matrix decides here.
 
 use ctwiz_core::access::{Action, Target};
 use ctwiz_core::actor::{authorize_at, Acting, Actor, Denied};
 use ctwiz_core::ids::ClinicPin;
-use ctwiz_store::{OrgStore, StoreError};
+use ctwiz_store::OrgStore;
 
-use super::{internal_error, Kind, Prepared};
-use crate::message::{Hl7Error, Issue};
-use crate::segment::err::ErrorLocation;
+use super::{Kind, Prepared};
 use crate::segment::Msh;
 
-/// Why a message may not be submitted for its facility.
-#[derive(Debug, thiserror::Error)]
-pub enum FacilityRefused {
-    /// Not a registered, active clinic. The interface answers that itself
-    /// (AR, ERR 204) whoever sends it, so doors may pass such messages on.
-    #[error("{0} is not a clinic registered with this IIS")]
-    Unknown(ClinicPin),
-    #[error("{who} may not submit messages for facility {pin}: {denied}")]
-    Denied {
-        who: String,
-        pin: ClinicPin,
-        denied: Denied,
-    },
-    #[error("the registry could not check the facility: {0}")]
-    Store(#[from] StoreError),
-}
-
-/// Whether `actor` may submit messages for the clinic `pin` (MSH-4): the
-/// matrix's [`Action::InterfaceSubmit`] at that clinic. An actor that does not
-/// act anywhere yet ([`Acting::Nowhere`]: a named user at the batch door) acts
-/// for the message's clinic, as a SOAP facilityID binds a request to one; an
-/// actor bound to a clinic may submit for that clinic only. Returns the actor
-/// the message is submitted as.
+/// `action` (`InterfaceSubmit` for a VXU, `InterfaceQuery` for a QBP) for the clinic
+/// `pin`: the actor must act for that clinic (a clinic user's grant elsewhere does not
+/// count) or hold a jurisdiction/state grant covering it. A clinic that is not
+/// registered, or cannot be read, is refused (nothing to act for).
 pub fn authorize_facility<S: OrgStore + ?Sized>(
     actor: &Actor,
     store: &S,
     pin: &ClinicPin,
-) -> Result<Actor, FacilityRefused> {
-    let clinic = match store.clinic(pin)? {
-        Some(c) if c.active => c,
-        _ => return Err(FacilityRefused::Unknown(pin.clone())),
+    action: Action,
+) -> Result<(), Denied> {
+    let Ok(Some(clinic)) = store.clinic(pin) else {
+        return Err(Denied::OutOfScope(action));
     };
-    let mut bound = actor.clone();
-    if bound.acting == Acting::Nowhere {
-        bound.acting = Acting::Clinic {
-            pin: clinic.pin.clone(),
-            county: clinic.county,
-        };
-    }
     let target = Target::Clinic {
         pin,
         county: clinic.county,
     };
-    match authorize_at(&bound, target, Action::InterfaceSubmit) {
-        Ok(_) => Ok(bound),
-        Err(denied) => Err(FacilityRefused::Denied {
-            who: actor.label(),
-            pin: pin.clone(),
-            denied,
-        }),
+    authorize_at(actor, target, action).map(|_| ())
+}
+
+/// The actor a message is processed as. One that acts nowhere yet (a named user at the
+/// batch door, who may hold grants at several clinics) acts for the message's clinic, as a
+/// SOAP facilityID or an MLLP binding binds a request to one; any other actor is returned
+/// as it is, and [`authorize_facility`] then refuses a clinic it does not act for.
+pub fn acting_for_message<S: OrgStore + ?Sized>(
+    actor: &Actor,
+    store: &S,
+    pin: &ClinicPin,
+) -> Actor {
+    let mut bound = actor.clone();
+    if bound.acting == Acting::Nowhere {
+        if let Ok(Some(c)) = store.clinic(pin) {
+            bound.acting = Acting::Clinic {
+                pin: c.pin,
+                county: c.county,
+            };
+        }
     }
+    bound
 }
 
 impl Prepared {
@@ -83,104 +68,99 @@ impl Prepared {
         self.msh()
             .and_then(|m| ClinicPin::new(m.sending_facility.namespace.trim()).ok())
     }
-
-    /// This message, to be answered AR for `why` instead of processed (nothing
-    /// is stored; the refusal is logged). An unknown facility is left to the
-    /// interface, which rejects it the same way for every door.
-    pub fn refuse(self, why: &FacilityRefused) -> Prepared {
-        let issue = match why {
-            FacilityRefused::Unknown(_) => return self,
-            // Table 0357 has no "not authorized" code: the sending facility is
-            // not one this submitter holds a key for.
-            FacilityRefused::Denied { .. } => Issue::error(
-                ErrorLocation::new("MSH", 1, 4),
-                Hl7Error::UnknownKeyIdentifier,
-                why.to_string(),
-            ),
-            FacilityRefused::Store(e) => internal_error(e),
-        };
-        let msh = self.msh().cloned().unwrap_or_default();
-        Prepared(Kind::Refused(Box::new(msh), issue))
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{now, store as clinic_store};
     use super::*;
-    use crate::interface::{process_prepared, Context};
     use ctwiz_core::access::{Grant, Role, Scope, User};
-    use ctwiz_core::actor::Channel;
-    use ctwiz_core::codes::CodeSets;
+    use ctwiz_core::actor::{Acting, Channel};
     use ctwiz_core::ids::{Email, Username};
-    use ctwiz_store::interface::AckResult;
+    use ctwiz_core::org::{Clinic, County, ProgramType};
+    use ctwiz_store::SqliteStore;
 
-    fn user(role: Role, scope: Scope) -> User {
+    fn pin(p: &str) -> ClinicPin {
+        ClinicPin::new(p).expect("pin")
+    }
+
+    fn actor(role: Role, scope: Scope, acting: Acting) -> Actor {
         let mut u = User::new(
-            Username::new("ehr-one").expect("name"),
-            "EHR One",
+            Username::new("ehr").expect("name"),
+            "EHR",
             Email::new("ehr@example.org").expect("email"),
         )
         .expect("user");
         u.grant(Grant::new(role, scope).expect("grant"));
-        u
+        Actor::new(u, acting, Channel::Mllp)
     }
 
     #[test]
-    fn a_clinic_grant_submits_for_its_clinic_only() {
-        let s = clinic_store(&["C1", "C2"]);
-        let c1 = ClinicPin::new("C1").expect("pin");
-        let c2 = ClinicPin::new("C2").expect("pin");
-        let a = Actor::new(
-            user(Role::ClinicAccessDqaInterface, Scope::Clinic(c1.clone())),
-            Acting::Nowhere,
-            Channel::Batch,
-        );
-        let bound = authorize_facility(&a, &s, &c1).expect("allowed at C1");
-        assert_eq!(bound.label(), "batch:ehr-one@C1");
-        assert!(matches!(
-            authorize_facility(&a, &s, &c2),
-            Err(FacilityRefused::Denied { .. })
-        ));
-        assert!(matches!(
-            authorize_facility(&a, &s, &ClinicPin::new("NOPE").expect("pin")),
-            Err(FacilityRefused::Unknown(_))
-        ));
-        // Bound to C1 (a SOAP facilityID, an MLLP connection), C2 is out of scope
-        // even for a grant that covers it.
-        let mut both = a.clone();
-        both.user
-            .grant(Grant::new(Role::ClinicAccess, Scope::Clinic(c2.clone())).expect("grant"));
-        both.acting = Acting::Clinic {
-            pin: c1,
-            county: ctwiz_core::org::County::Hartford,
+    fn only_the_acting_clinic_or_the_state_and_only_what_the_role_allows() {
+        let s = SqliteStore::open_in_memory().expect("store");
+        for p in ["C1", "C2"] {
+            s.add_clinic(&Clinic::new(pin(p), p, County::Hartford, ProgramType::Cvp).expect("c"))
+                .expect("add");
+        }
+        let at_c1 = Acting::Clinic {
+            pin: pin("C1"),
+            county: County::Hartford,
         };
-        assert!(authorize_facility(&both, &s, &c2).is_err());
+        let dqa = actor(
+            Role::ClinicAccessDqaInterface,
+            Scope::Clinic(pin("C1")),
+            at_c1.clone(),
+        );
+        assert_eq!(
+            authorize_facility(&dqa, &s, &pin("C1"), Action::InterfaceSubmit),
+            Ok(())
+        );
+        assert_eq!(
+            authorize_facility(&dqa, &s, &pin("C1"), Action::InterfaceQuery),
+            Err(Denied::NotAllowed(Action::InterfaceQuery))
+        );
+        assert_eq!(
+            authorize_facility(&dqa, &s, &pin("C2"), Action::InterfaceSubmit),
+            Err(Denied::OutOfScope(Action::InterfaceSubmit))
+        );
+        let state = actor(Role::StateAdmin, Scope::State, Acting::State);
+        assert_eq!(
+            authorize_facility(&state, &s, &pin("C2"), Action::InterfaceQuery),
+            Ok(())
+        );
+        assert_eq!(
+            authorize_facility(&state, &s, &pin("C9"), Action::InterfaceQuery),
+            Err(Denied::OutOfScope(Action::InterfaceQuery))
+        );
     }
 
     #[test]
-    fn a_refused_message_is_answered_ar_and_logged() {
-        let s = clinic_store(&["C1", "C2"]);
-        let codes = CodeSets::embedded();
-        let a = Actor::new(
-            user(
-                Role::ClinicAccess,
-                Scope::Clinic(ClinicPin::new("C1").expect("pin")),
-            ),
+    fn a_batch_user_acting_nowhere_acts_for_each_message_clinic() {
+        let s = SqliteStore::open_in_memory().expect("store");
+        for p in ["C1", "C2"] {
+            s.add_clinic(&Clinic::new(pin(p), p, County::Hartford, ProgramType::Cvp).expect("c"))
+                .expect("add");
+        }
+        let mut a = actor(
+            Role::ClinicAccessDqaInterface,
+            Scope::Clinic(pin("C1")),
             Acting::Nowhere,
-            Channel::Batch,
         );
-        let text = "MSH|^~\\&|EHR|C2|CTWIZ|CTDPH|20261125090000||VXU^V04^VXU_V04|M9|P|2.5.1\r\
-                    PID|1||MRN1^^^C2^MR||Doe^Ann||20250101|F\r";
-        let p = super::super::prepare(&codes, now(), text);
-        let pin = p.facility().expect("MSH-4 is a PIN");
-        let why = authorize_facility(&a, &s, &pin).expect_err("no grant at C2");
-        let o = process_prepared(&s, &Context::new(&codes, now(), "R1"), p.refuse(&why));
-        assert_eq!(o.result, AckResult::Rejected);
-        assert!(!o.stored);
-        let ack = o.response.to_er7();
-        assert!(ack.contains("MSA|AR|M9"), "{ack}");
-        assert!(ack.contains("batch:ehr-one may not submit"), "{ack}");
-        assert_eq!(o.log.facility, "C2");
+        a.channel = Channel::Batch;
+        let at_c1 = acting_for_message(&a, &s, &pin("C1"));
+        assert_eq!(at_c1.label(), "batch:ehr@C1");
+        assert_eq!(
+            authorize_facility(&at_c1, &s, &pin("C1"), Action::InterfaceSubmit),
+            Ok(())
+        );
+        let at_c2 = acting_for_message(&a, &s, &pin("C2"));
+        assert_eq!(
+            authorize_facility(&at_c2, &s, &pin("C2"), Action::InterfaceSubmit),
+            Err(Denied::OutOfScope(Action::InterfaceSubmit))
+        );
+        // An actor bound to a clinic stays bound.
+        assert_eq!(
+            acting_for_message(&at_c1, &s, &pin("C2")).label(),
+            "batch:ehr@C1"
+        );
     }
 }

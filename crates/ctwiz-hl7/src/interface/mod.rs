@@ -16,6 +16,16 @@
 //!   outer [`InterfaceStore::atomically`] (the batch import) must not send
 //!   the responses before that outer unit commits.
 //! * **Facility.** MSH-4 must name a registered clinic (its PIN); otherwise AR.
+//! * **Who may.** The door authenticates the sender and hands in an [`Actor`];
+//!   the permission matrix decides ([`authorize::authorize_facility`]): a VXU
+//!   needs `InterfaceSubmit`, a QBP `InterfaceQuery`, for the MSH-4 clinic,
+//!   which must be the clinic the actor acts for (or the actor is statewide).
+//!   A refusal is AR with ERR 204 on MSH-4 (HL7 table 0357 has no security
+//!   code), a message-log row and a `Denied` audit row; nothing is stored or
+//!   disclosed.
+//! * **Disclosures are audited.** Every patient a response names (Z32, Z42,
+//!   each candidate of a Z31) gets a `Read` audit row under the actor's label,
+//!   before the response leaves; if that row cannot be written, nothing is sent.
 //! * **Onboarding QA.** A clinic in [`InterfaceStatus::Qa`] is validated and
 //!   answered exactly as in production, but nothing but the log row is stored.
 //! * **Patient identity.** The clinic's MRN (PID-3 type MR) first; then
@@ -34,7 +44,7 @@
 //! * **Late reporting.** An administered dose (RXA-9 = 00) reported more
 //!   than 48 hours after its administration date counts as late.
 
-mod authorize;
+pub mod authorize;
 mod decode;
 mod forecast;
 mod qbp;
@@ -42,18 +52,20 @@ pub mod soap;
 pub mod synth;
 mod vxu;
 
-pub use authorize::{authorize_facility, FacilityRefused};
+pub use authorize::{acting_for_message, authorize_facility};
 pub use decode::{prepare_bytes, prepare_raw};
 pub use forecast::CdsiForecaster;
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
 use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::access::Action;
+use ctwiz_core::actor::{Actor, Denied};
 use ctwiz_core::codes::CodeSets;
-use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_store::interface::{
     AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
 };
-use ctwiz_store::{Interface, Store};
+use ctwiz_store::{AuditAction, AuditEntry, Interface, Store};
 
 use crate::datatype::{Hd, Timestamp};
 use crate::er7::MessageBuf;
@@ -70,6 +82,9 @@ impl<T: Store + InterfaceStore> IisStore for T {}
 /// Who we are and the circumstances of one message.
 pub struct Context<'a> {
     pub codes: &'a CodeSets,
+    /// Who sent the message, as authenticated by the door; its channel is the
+    /// interface named in the message log and the audit log.
+    pub actor: &'a Actor,
     /// Our MSH-3 / MSH-4 in responses.
     pub application: Hd,
     pub facility: Hd,
@@ -77,8 +92,6 @@ pub struct Context<'a> {
     pub response_id: String,
     /// When the message arrived; also the response's MSH-7.
     pub received_at: NaiveDateTime,
-    /// Which door the message came through (message log, audit log).
-    pub interface: Interface,
     /// Z44 answers need an evaluator; without one a Z44 is answered AE.
     pub forecaster: Option<&'a dyn Forecaster>,
     /// The most candidates returned in a Z31 when RCP-2 does not say.
@@ -89,16 +102,17 @@ impl<'a> Context<'a> {
     /// A context with ctwiz's own identity (`CTWIZ` / `CTDPH`).
     pub fn new(
         codes: &'a CodeSets,
+        actor: &'a Actor,
         received_at: NaiveDateTime,
         response_id: impl Into<String>,
     ) -> Self {
         Context {
             codes,
+            actor,
             application: Hd::new("CTWIZ"),
             facility: Hd::new("CTDPH"),
             response_id: response_id.into(),
             received_at,
-            interface: Interface::Hl7,
             forecaster: None,
             query_limit: DEFAULT_QUERY_LIMIT,
         }
@@ -106,6 +120,11 @@ impl<'a> Context<'a> {
 
     pub fn today(&self) -> NaiveDate {
         self.received_at.date()
+    }
+
+    /// Which door the message came through (message log, audit log).
+    pub fn interface(&self) -> Interface {
+        Interface::of(self.actor.channel)
     }
 
     fn responder(&self) -> Responder {
@@ -244,6 +263,76 @@ fn resolve_facility<S: IisStore>(
     Ok((pin, status))
 }
 
+/// Whether the actor may do `action` for the clinic `pin` (already resolved):
+/// `Err` carries the ERR to answer AR with, after the refusal was audited.
+fn authorize_sender<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    msh: &Msh,
+    pin: &ClinicPin,
+    action: Action,
+) -> Result<(), Issue> {
+    let denied: Denied = match authorize::authorize_facility(ctx.actor, store, pin, action) {
+        Ok(()) => return Ok(()),
+        Err(d) => d,
+    };
+    // The same words through every door (the actor is in the audit row).
+    let text = format!("not authorized for facility {pin}: {denied}");
+    // The refusal is answered whether or not its audit row could be written: it
+    // discloses and stores nothing.
+    let _ = audit(
+        store,
+        ctx,
+        ctx.actor.clinic().cloned(),
+        None,
+        AuditAction::Denied,
+        format!("{} {}: {text}", message_type(msh), msh.control_id),
+    );
+    // Table 0357 has no "not authorized" code: the sending facility is not one
+    // this sender holds a key for (204), as the batch door answers too.
+    Err(Issue::error(
+        ErrorLocation::new("MSH", 1, 4),
+        Hl7Error::UnknownKeyIdentifier,
+        text,
+    ))
+}
+
+/// The clinic a refused message is logged under: the facility only when the
+/// actor acts for it (a message claiming another clinic is not that clinic's).
+fn refused_clinic(ctx: &Context<'_>, pin: &ClinicPin) -> Option<ClinicPin> {
+    ctx.actor.clinic().filter(|own| *own == pin).cloned()
+}
+
+/// One audit row under the actor's label, for the clinic acted for.
+fn audit<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    clinic: Option<ClinicPin>,
+    patient: Option<PatientId>,
+    action: AuditAction,
+    detail: String,
+) -> ctwiz_store::Result<()> {
+    store.audit(&AuditEntry {
+        at: ctx.received_at,
+        actor: ctx.actor.label(),
+        patient,
+        action,
+        interface: ctx.interface(),
+        clinic,
+        detail,
+    })
+}
+
+/// MSH-9 as `VXU^V04`.
+fn message_type(msh: &Msh) -> String {
+    let mt = &msh.message_type;
+    if mt.trigger.is_empty() {
+        mt.code.clone()
+    } else {
+        format!("{}^{}", mt.code, mt.trigger)
+    }
+}
+
 fn internal_error(e: &ctwiz_store::StoreError) -> Issue {
     Issue::error(
         ErrorLocation::new("MSH", 1, 0),
@@ -263,7 +352,7 @@ fn information(location: ErrorLocation, message: impl Into<String>) -> Issue {
 /// Counters for the log row.
 #[derive(Debug, Clone, Copy, Default)]
 struct Stats {
-    patient: Option<ctwiz_core::ids::PatientId>,
+    patient: Option<PatientId>,
     doses: u32,
     late_doses: u32,
     stored: bool,
@@ -312,19 +401,14 @@ fn log_entry(
     stats: Stats,
     mode: InterfaceStatus,
 ) -> MessageLogEntry {
-    let mt = &msh.message_type;
     MessageLogEntry {
         facility: msh.sending_facility.namespace.clone(),
         clinic,
-        message_type: if mt.trigger.is_empty() {
-            mt.code.clone()
-        } else {
-            format!("{}^{}", mt.code, mt.trigger)
-        },
+        message_type: message_type(msh),
         control_id: msh.control_id.clone(),
         result,
         mode,
-        interface: ctx.interface,
+        interface: ctx.interface(),
         received_at: ctx.received_at,
         processed_at: chrono::Local::now().naive_local().max(ctx.received_at),
         patient: stats.patient,

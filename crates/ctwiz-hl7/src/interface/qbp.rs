@@ -3,14 +3,18 @@
 //! too many, or a query in error).
 
 use chrono::NaiveDate;
+use ctwiz_core::access::Action;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{match_patients, MatchLevel};
 use ctwiz_core::patient::{Patient, PersonName, Sex};
 use ctwiz_store::interface::InterfaceStatus;
-use ctwiz_store::{AuditAction, AuditEntry, Result as StoreResult};
+use ctwiz_store::{AuditAction, Result as StoreResult};
 
-use super::{finish, internal_error, resolve_facility, Context, IisStore, Outcome, Stats};
+use super::{
+    authorize_sender, finish, internal_error, refused_clinic, resolve_facility, Context, IisStore,
+    Outcome, Stats,
+};
 use crate::er7::MessageBuf;
 use crate::message::ack::AckCode;
 use crate::message::qbp::{Qbp, QueryProfile};
@@ -67,19 +71,24 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
         )
     };
     let responder = ctx.responder();
+    // QAK AR with one ERR: nothing about any patient is sent.
+    let reject = |issue: Issue, pin: Option<ClinicPin>| {
+        let issues = [issue];
+        done(
+            build_z33(&q, &responder, QueryStatus::Rejected, &issues),
+            AckCode::Reject,
+            &issues,
+            pin,
+            None,
+        )
+    };
     let pin = match resolve_facility(store, &q.msh) {
         Ok((pin, _)) => pin,
-        Err(issue) => {
-            let issues = [issue];
-            return done(
-                build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                AckCode::Reject,
-                &issues,
-                None,
-                None,
-            );
-        }
+        Err(issue) => return reject(issue, None),
     };
+    if let Err(issue) = authorize_sender(store, ctx, &q.msh, &pin, Action::InterfaceQuery) {
+        return reject(issue, refused_clinic(ctx, &pin));
+    }
     if q.has_errors() {
         return done(
             build_z33(&q, &responder, QueryStatus::Error, &q.issues),
@@ -91,16 +100,7 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
     }
     let found = match find(store, &pin, &q) {
         Ok(f) => f,
-        Err(e) => {
-            let issues = [internal_error(&e)];
-            return done(
-                build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                AckCode::Reject,
-                &issues,
-                Some(pin),
-                None,
-            );
-        }
+        Err(e) => return reject(internal_error(&e), Some(pin)),
     };
     let limit = q.quantity_limit().unwrap_or(ctx.query_limit).max(1) as usize;
     let registry = ctx.application.namespace.as_str();
@@ -122,18 +122,9 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
                     None,
                 );
             };
-            match answer_one(store, ctx, &q, &p, id, registry) {
+            match answer_one(store, ctx, &q, &pin, &p, id, registry) {
                 Ok((response, code)) => done(response, code, &q.issues, Some(pin), Some(id)),
-                Err(e) => {
-                    let issues = [internal_error(&e)];
-                    done(
-                        build_z33(&q, &responder, QueryStatus::Rejected, &issues),
-                        AckCode::Reject,
-                        &issues,
-                        Some(pin),
-                        None,
-                    )
-                }
+                Err(e) => reject(internal_error(&e), Some(pin)),
             }
         }
         // IG R1.5 §7.3.1: more candidates than RCP-2 allows → Z33 with QAK TM.
@@ -145,6 +136,16 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outc
             None,
         ),
         Found::Several(list) => {
+            // Each candidate listed is a disclosure of that record.
+            let listed = list.len();
+            let note = format!(" (Z31, one of {listed} candidates)");
+            let audited = list
+                .iter()
+                .filter_map(|p| p.id)
+                .try_for_each(|id| audit_disclosure(store, ctx, &q, &pin, id, &note));
+            if let Err(e) = audited {
+                return reject(internal_error(&e), Some(pin));
+            }
             let ids: Vec<String> = list
                 .iter()
                 .map(|p| p.id.map(|i| i.to_string()).unwrap_or_default())
@@ -172,6 +173,7 @@ fn answer_one<S: IisStore>(
     store: &S,
     ctx: &Context<'_>,
     q: &Qbp,
+    pin: &ClinicPin,
     p: &Patient,
     id: PatientId,
     registry: &str,
@@ -212,16 +214,27 @@ fn answer_one<S: IisStore>(
             )
         }
     };
-    store.audit(&AuditEntry {
-        at: ctx.received_at,
-        actor: format!("hl7:{}", q.msh.sending_facility.namespace),
-        patient: Some(id),
-        action: AuditAction::Read,
-        interface: ctx.interface,
-        clinic: None,
-        detail: format!("QBP {} {}", q.profile.code(), q.msh.control_id),
-    })?;
+    audit_disclosure(store, ctx, q, pin, id, "")?;
     Ok((response, AckCode::Accept))
+}
+
+/// The Read audit row for one record an answer names, written before it is sent.
+fn audit_disclosure<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    q: &Qbp,
+    pin: &ClinicPin,
+    id: PatientId,
+    note: &str,
+) -> StoreResult<()> {
+    super::audit(
+        store,
+        ctx,
+        Some(pin.clone()),
+        Some(id),
+        AuditAction::Read,
+        format!("QBP {} {}{note}", q.profile.code(), q.msh.control_id),
+    )
 }
 
 enum Found {

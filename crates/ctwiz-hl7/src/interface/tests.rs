@@ -2,12 +2,16 @@
 
 use super::*;
 use chrono::NaiveDate;
+use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::actor::{Acting, Channel};
 use ctwiz_core::dose::{Dose, InformationSource};
-use ctwiz_core::ids::{Cvx, LotNumber, PatientId};
+use ctwiz_core::ids::{Cvx, Email, LotNumber, PatientId, Username};
 use ctwiz_core::inventory::{Lot, StockFunding};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
-use ctwiz_store::{DoseStore, InventoryStore, OrgStore, PatientStore, SqliteStore};
+use ctwiz_store::{
+    AuditFilter, AuditStore, DoseStore, InventoryStore, OrgStore, PatientStore, SqliteStore,
+};
 use std::path::{Path, PathBuf};
 
 pub(super) fn now() -> NaiveDateTime {
@@ -28,9 +32,30 @@ pub(super) fn store(pins: &[&str]) -> SqliteStore {
     s
 }
 
+/// The statewide interface operator: the matrix allows it everything, so these tests are
+/// about the interface rules (the refusals have their own tests below).
+fn state() -> Actor {
+    actor("state-ehr", Role::StateAdmin, Scope::State, Acting::State)
+}
+
+fn actor(name: &str, role: Role, scope: Scope, acting: Acting) -> Actor {
+    let mut u = User::new(
+        Username::new(name).expect("name"),
+        "Interface",
+        Email::new("ehr@example.org").expect("email"),
+    )
+    .expect("user");
+    u.grant(Grant::new(role, scope).expect("grant"));
+    Actor::new(u, acting, Channel::Mllp)
+}
+
 fn run(s: &SqliteStore, text: &str) -> Outcome {
+    run_as(s, &state(), text)
+}
+
+fn run_as(s: &SqliteStore, who: &Actor, text: &str) -> Outcome {
     let codes = CodeSets::embedded();
-    process_message(s, &Context::new(&codes, now(), "R1"), text)
+    process_message(s, &Context::new(&codes, who, now(), "R1"), text)
 }
 
 fn samples() -> PathBuf {
@@ -384,6 +409,20 @@ fn matching_by_mrn_then_demographics_and_possible_goes_to_review() {
     // Two candidates → Z31 list; RCP-2 limit 1 would be TM.
     let list = run(&s, &query("C1", "Z34", "", "Doe", "An", "20250101"));
     insta::assert_snapshot!("z31_list", list.response.to_lines());
+    // Each candidate listed is a disclosure: one Read row per record, under the sender.
+    let rows = s
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.detail.contains("Z31"))
+        .collect::<Vec<_>>();
+    let mut listed: Vec<_> = rows.iter().filter_map(|e| e.patient).collect();
+    listed.sort();
+    assert_eq!(listed, vec![PatientId(1), PatientId(2)], "{rows:?}");
+    assert!(rows.iter().all(|e| e.action == AuditAction::Read
+        && e.actor == "mllp:state-ehr"
+        && e.clinic == Some(ClinicPin::new("C1").expect("pin"))
+        && e.interface == Interface::Mllp));
     let none = run(&s, &query("C1", "Z34", "", "Smith", "Bo", "20250101"));
     insta::assert_snapshot!("z33_not_found", none.response.to_lines());
 }
@@ -522,7 +561,8 @@ fn z44_uses_the_forecaster_or_says_it_cannot() {
     let without = run(&s, &q);
     assert_eq!(without.result, AckResult::Rejected);
     let codes = CodeSets::embedded();
-    let mut ctx = Context::new(&codes, now(), "R1");
+    let who = state();
+    let mut ctx = Context::new(&codes, &who, now(), "R1");
     ctx.forecaster = Some(&FixedForecast);
     let with = process_message(&s, &ctx, &q);
     insta::assert_snapshot!("z42_fixed_forecast", with.response.to_lines());
@@ -575,7 +615,8 @@ fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
     );
     let engine = CdsiForecaster::bundled().expect("bundled supporting data");
     let codes = CodeSets::embedded();
-    let mut ctx = Context::new(&codes, now(), "R1");
+    let who = state();
+    let mut ctx = Context::new(&codes, &who, now(), "R1");
     ctx.forecaster = Some(&engine);
     let r = process_message(
         &s,
@@ -590,4 +631,88 @@ fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
     );
     assert!(text.contains("59781-5^Dose validity^LN|1|Y"), "{text}");
     assert!(text.contains("998^No vaccine administered^CVX"), "{text}");
+}
+
+/// A DQA-interface user at C1 submits for C1 but may not query, and may not submit for C2:
+/// AR with ERR 204 on MSH-4, a log row and a Denied audit row; nothing stored or disclosed.
+#[test]
+fn the_matrix_decides_who_may_submit_and_query_for_msh4() {
+    let s = store(&["C1", "C2"]);
+    let c1 = ClinicPin::new("C1").expect("pin");
+    let dqa = actor(
+        "ehr-c1",
+        Role::ClinicAccessDqaInterface,
+        Scope::Clinic(c1.clone()),
+        Acting::Clinic {
+            pin: c1.clone(),
+            county: County::Hartford,
+        },
+    );
+    let ok = run_as(
+        &s,
+        &dqa,
+        &vxu(
+            "C1",
+            "A1",
+            "M1",
+            ("Doe", "Ann"),
+            "20250101",
+            "",
+            &[("08", "20250101", "00", "A")],
+        ),
+    );
+    assert_eq!(ok.result, AckResult::Accepted, "{}", ok.response.to_lines());
+    assert_eq!(s.patient_count().expect("count"), 1);
+
+    let q = run_as(
+        &s,
+        &dqa,
+        &query("C1", "Z34", "M1", "Doe", "Ann", "20250101"),
+    );
+    let text = q.response.to_lines();
+    assert_eq!(q.result, AckResult::Rejected, "{text}");
+    assert!(text.contains("MSA|AR|Q-C1"), "{text}");
+    assert!(text.contains("QAK|T1|AR|"), "{text}");
+    assert!(
+        !text.contains("\nPID|"),
+        "a refused query names no patient: {text}"
+    );
+    assert!(
+        text.contains("|204^Unknown key identifier^HL70357|E||||not authorized for facility C1: your access type may not query records over the HL7 interface"),
+        "{text}"
+    );
+    assert_eq!(q.log.clinic, Some(c1.clone()));
+
+    let other = run_as(
+        &s,
+        &dqa,
+        &vxu(
+            "C2",
+            "B1",
+            "Z1",
+            ("Roe", "Bo"),
+            "20250101",
+            "",
+            &[("08", "20250101", "00", "A")],
+        ),
+    );
+    let text = other.response.to_lines();
+    assert_eq!(other.result, AckResult::Rejected, "{text}");
+    assert!(text.contains("for facility C2"), "{text}");
+    assert!(!other.stored);
+    assert_eq!(other.log.clinic, None, "not logged as C2's message");
+    assert_eq!(s.patient_count().expect("count"), 1);
+
+    let denied: Vec<_> = s
+        .audit_query(&AuditFilter::default())
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Denied)
+        .collect();
+    assert_eq!(denied.len(), 2, "{denied:?}");
+    assert!(denied.iter().all(|e| e.actor == "mllp:ehr-c1@C1"
+        && e.clinic == Some(c1.clone())
+        && e.patient.is_none()));
+    assert!(denied.iter().any(|e| e.detail.starts_with("QBP^Q11 Q-C1:")));
+    assert!(denied.iter().any(|e| e.detail.starts_with("VXU^V04 B1:")));
 }

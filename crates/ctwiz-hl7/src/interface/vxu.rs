@@ -1,16 +1,18 @@
 //! VXU^V04 → validate, match, store, ACK^V04 (CDC IG R1.5 §8.4, ack profile Z23).
 
 use chrono::{NaiveDate, NaiveDateTime};
+use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{match_patients, MatchLevel};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::interface::{AckResult, InterfaceStatus};
-use ctwiz_store::{AuditAction, AuditEntry, LotStock, Result as StoreResult};
+use ctwiz_store::{AuditAction, LotStock, Result as StoreResult};
 
 use super::{
-    finish, information, internal_error, resolve_facility, Context, IisStore, Outcome, Stats,
+    authorize_sender, finish, information, internal_error, refused_clinic, resolve_facility,
+    Context, IisStore, Outcome, Stats,
 };
 use crate::er7::Message;
 use crate::message::ack::{build_ack, AckCode};
@@ -63,6 +65,10 @@ pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, prepared: Prepa
             return super::reject(store, ctx, &vxu.msh, None, vec![issue]);
         }
     };
+    if let Err(issue) = authorize_sender(store, ctx, &vxu.msh, &pin, Action::InterfaceSubmit) {
+        let clinic = refused_clinic(ctx, &pin);
+        return super::reject(store, ctx, &vxu.msh, clinic, vec![issue]);
+    }
     let late = record
         .doses
         .iter()
@@ -236,7 +242,7 @@ fn apply<S: IisStore>(
     record: &VxuRecord,
     issues: &mut Vec<Issue>,
 ) -> StoreResult<PatientId> {
-    let actor = format!("hl7:{pin}");
+    let actor = ctx.actor.label();
     let at = ctx.received_at;
     let existing = find_patient(s, pin, &incoming)?;
     let (id, possible) = match existing {
@@ -262,8 +268,8 @@ fn apply<S: IisStore>(
             }
             audit(
                 s,
-                &actor,
                 ctx,
+                pin,
                 id,
                 AuditAction::Create,
                 vxu,
@@ -283,7 +289,7 @@ fn apply<S: IisStore>(
             ErrorLocation::new("PID", 1, 0),
             "the patient has opted out of the registry; the immunization data was not stored",
         ));
-        audit(s, &actor, ctx, id, AuditAction::Read, vxu, 0)?;
+        audit(s, ctx, pin, id, AuditAction::Read, vxu, 0)?;
         return Ok(id);
     }
     // Demographics of an existing record are kept; the VXU adds this clinic's
@@ -326,8 +332,8 @@ fn apply<S: IisStore>(
     }
     audit(
         s,
-        &actor,
         ctx,
+        pin,
         id,
         AuditAction::Update,
         vxu,
@@ -508,20 +514,19 @@ fn unknown_dose(vxu: &Vxu, r: &ReportedDose) -> Issue {
 
 fn audit<S: IisStore>(
     s: &S,
-    actor: &str,
     ctx: &Context<'_>,
+    pin: &ClinicPin,
     id: PatientId,
     action: AuditAction,
     vxu: &Vxu,
     doses: usize,
 ) -> StoreResult<()> {
-    s.audit(&AuditEntry {
-        at: ctx.received_at,
-        actor: actor.to_string(),
-        patient: Some(id),
+    super::audit(
+        s,
+        ctx,
+        Some(pin.clone()),
+        Some(id),
         action,
-        interface: ctx.interface,
-        clinic: None,
-        detail: format!("VXU {} with {doses} dose(s)", vxu.msh.control_id),
-    })
+        format!("VXU {} with {doses} dose(s)", vxu.msh.control_id),
+    )
 }

@@ -17,8 +17,7 @@ fn ts(t: NaiveDateTime) -> String {
 }
 
 fn interface_parse(s: &str) -> Result<Interface> {
-    use Interface::*;
-    [Web, Cli, Hl7, Soap, Batch, Portal]
+    Interface::ALL
         .into_iter()
         .find(|i| i.key() == s)
         .ok_or_else(|| StoreError::Corrupt(format!("interface {s:?}")))

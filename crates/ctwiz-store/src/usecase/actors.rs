@@ -57,8 +57,8 @@ pub fn stored_user<S: UserStore + OrgStore + ?Sized>(
 }
 
 /// Whoever runs the CLI on the database file: they can read and write the file anyway, so
-/// they act with the state's authority, and every row they touch names them
-/// (`cli:operator-NAME`).
+/// they act with the state's authority, and every row they touch names their login
+/// (`cli:NAME`, `batch:NAME`; `operator` when the login is not a valid username).
 pub fn local_operator(os_user: &str, channel: Channel) -> Actor {
     let clean: String = os_user
         .chars()
