@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod dedup;
 mod error;
 pub mod interface;
+pub mod usecase;
 mod sqlite;
 mod traits;
 pub mod web;
