@@ -48,7 +48,7 @@ pub enum InventoryError {
     UnknownCvx(Cvx),
     #[error("a transfer needs two different clinics (lot {lot} is already at {clinic})")]
     SameClinic { lot: String, clinic: ClinicPin },
-    #[error("lot {lot}: the computed quantity changed to {on_hand} while you counted; check the count")]
+    #[error("the computed quantity changed to {on_hand} while you counted; check the count")]
     CountedStale { lot: String, on_hand: i64 },
 }
 

@@ -331,6 +331,21 @@ impl Ctx {
         }
     }
 
+    /// This request's actor, for the use cases below the doors.
+    pub fn as_actor(&self) -> ctwiz_core::actor::Actor {
+        use ctwiz_core::actor::{Acting as Scope, Actor, Channel};
+        let acting = match &self.acting {
+            Acting::Clinic(c) => Scope::Clinic {
+                pin: c.pin.clone(),
+                county: c.county,
+            },
+            Acting::Jurisdiction(c) => Scope::Jurisdiction(*c),
+            Acting::State => Scope::State,
+            Acting::Nowhere => Scope::Nowhere,
+        };
+        Actor::new(self.user.clone(), acting, Channel::Web)
+    }
+
     pub fn clinic(&self) -> Option<&Clinic> {
         match &self.acting {
             Acting::Clinic(c) => Some(c),

@@ -152,7 +152,7 @@ pub fn reconcile<S: InventoryStore + OrgStore + Atomic>(
                     .and_then(|()| apply(&stock.lot, stock.on_hand, &m, at.date()));
                 match checked {
                     Ok(_) => moves.push((n.lot_id, m)),
-                    Err(e) => problems.push(e),
+                    Err(e) => problems.push((stock.lot.lot_number.clone(), e)),
                 }
             }
             if !problems.is_empty() {

@@ -13,7 +13,7 @@ pub mod patients;
 use crate::StoreError;
 use ctwiz_core::actor::Denied;
 use ctwiz_core::dose::DoseError;
-use ctwiz_core::ids::PatientId;
+use ctwiz_core::ids::{LotNumber, PatientId};
 use ctwiz_core::inventory::InventoryError;
 use ctwiz_core::CoreError;
 
@@ -34,8 +34,8 @@ pub enum UseCaseError {
     #[error(transparent)]
     Dose(#[from] DoseError),
     /// A reconciliation refused lot by lot; nothing was recorded.
-    #[error("nothing was recorded: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
-    Reconcile(Vec<InventoryError>),
+    #[error("nothing was recorded: {}", .0.iter().map(|(lot, e)| format!("lot {lot}: {e}")).collect::<Vec<_>>().join("; "))]
+    Reconcile(Vec<(LotNumber, InventoryError)>),
     /// Another domain rule refused the input (order status, dates, codes).
     #[error(transparent)]
     Invalid(CoreError),
