@@ -388,6 +388,21 @@ fn form_pin(ctx: &Ctx, pin: &str) -> Result<ClinicPin, AppError> {
     }
 }
 
+/// The form's clinic once the use case layer allowed `action` there (asked before the
+/// form is read, so a refused user gets 403 whatever they sent).
+async fn form_clinic(
+    state: &AppState,
+    ctx: &Ctx,
+    pin: &str,
+    action: Action,
+) -> Result<ClinicPin, AppError> {
+    let pin = form_pin(ctx, pin)?;
+    let actor = ctx.as_actor();
+    state
+        .db(move |s| Ok(usecase::clinic_for(s, &actor, &pin, action)?.pin))
+        .await
+}
+
 fn back_to(path: &str, pin: &ClinicPin, done: &str) -> Response {
     Redirect::to(&format!("{path}?pin={pin}&done={done}")).into_response()
 }
@@ -414,7 +429,7 @@ pub async fn receive(
     Form(f): Form<ReceiveForm>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
-    let clinic = form_pin(&ctx, &f.pin)?;
+    let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
     let pin = clinic.to_string();
     match receive_lot(&state, &ctx, &clinic, f).await {
         Ok(()) => Ok(back_to("/inventory", &clinic, "received")),
@@ -476,7 +491,7 @@ pub async fn waste(
     Form(f): Form<WasteForm>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
-    let clinic = form_pin(&ctx, &f.pin)?;
+    let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
     let pin = clinic.to_string();
     let done = if f.kind == "return" {
         "returned"
@@ -524,7 +539,7 @@ pub async fn transfer(
     Form(f): Form<TransferForm>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
-    let clinic = form_pin(&ctx, &f.pin)?;
+    let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
     let pin = clinic.to_string();
     let result = async {
         let lot_id = whole_number("Lot", &f.lot_id)?;
@@ -628,7 +643,13 @@ pub async fn reconcile(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
-    let clinic = form_pin(&ctx, form_field(&form, "pin").unwrap_or(""))?;
+    let clinic = form_clinic(
+        &state,
+        &ctx,
+        form_field(&form, "pin").unwrap_or(""),
+        Action::InventoryEdit,
+    )
+    .await?;
     // Each lot on the screen sent `count_<id>`; lots received since are not on it.
     let mut counts = Vec::new();
     let mut problems = Vec::new();
@@ -878,7 +899,13 @@ pub async fn create_order(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
-    let clinic = form_pin(&ctx, form_field(&form, "pin").unwrap_or(""))?;
+    let clinic = form_clinic(
+        &state,
+        &ctx,
+        form_field(&form, "pin").unwrap_or(""),
+        Action::OrderCreate,
+    )
+    .await?;
     let pin = clinic.to_string();
     let result = async {
         let mut lines: Vec<(Cvx, i64)> = quantities(&form)?

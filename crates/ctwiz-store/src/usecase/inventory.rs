@@ -37,6 +37,19 @@ pub fn authorize_at_clinic<'a>(
     Ok(authorize_at(actor, target, action)?)
 }
 
+/// Clinic `pin`, after the matrix allowed `action` there: doors ask this before reading
+/// a form, so a refused user learns nothing about their input.
+pub fn clinic_for<S: OrgStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    pin: &ClinicPin,
+    action: Action,
+) -> Result<Clinic, UseCaseError> {
+    let c = clinic(store, pin)?;
+    authorize_at_clinic(actor, &c, action)?;
+    Ok(c)
+}
+
 /// A lot with the clinic that holds it, after the matrix allowed `action` there.
 fn lot_at<S: InventoryStore + OrgStore + ?Sized>(
     store: &S,
@@ -60,8 +73,7 @@ pub fn receive<S: InventoryStore + OrgStore + ?Sized>(
     doses: i64,
     at: NaiveDateTime,
 ) -> Result<(i64, i64), UseCaseError> {
-    let c = clinic(store, &lot.clinic)?;
-    authorize_at_clinic(actor, &c, Action::InventoryEdit)?;
+    let c = clinic_for(store, actor, &lot.clinic, Action::InventoryEdit)?;
     check_arrival(lot, &c, codes, at.date())?;
     Ok(store.receive_into_lot(lot, doses, &actor.label(), at)?)
 }
@@ -128,8 +140,7 @@ pub fn reconcile<S: InventoryStore + OrgStore + Atomic>(
     counts: &[Count],
     at: NaiveDateTime,
 ) -> Result<usize, UseCaseError> {
-    let c = clinic(store, clinic_pin)?;
-    authorize_at_clinic(actor, &c, Action::InventoryEdit)?;
+    clinic_for(store, actor, clinic_pin, Action::InventoryEdit)?;
     let by = actor.label();
     store
         .atomically(|s| {
@@ -176,8 +187,7 @@ pub fn create_order<S: InventoryStore + OrgStore + ?Sized>(
     lines: Vec<(Cvx, i64)>,
     at: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
-    let c = clinic(store, clinic_pin)?;
-    authorize_at_clinic(actor, &c, Action::OrderCreate)?;
+    let c = clinic_for(store, actor, clinic_pin, Action::OrderCreate)?;
     for (cvx, _) in &lines {
         known_vaccine(codes, cvx)?;
     }
