@@ -781,8 +781,18 @@ fn inventory_rules_hold_at_the_cli_door() {
         ctwiz(
             &db,
             &[
-                "inventory", "receive", "--clinic", "CT1", "--cvx", cvx, "--lot", lot, "--exp",
-                exp, "--doses", doses,
+                "inventory",
+                "receive",
+                "--clinic",
+                "CT1",
+                "--cvx",
+                cvx,
+                "--lot",
+                lot,
+                "--exp",
+                exp,
+                "--doses",
+                doses,
             ],
         )
     };
@@ -799,16 +809,32 @@ fn inventory_rules_hold_at_the_cli_door() {
     let csv = ok(
         &db,
         &[
-            "report", "inventory", "--format", "csv", "--from", "2000-01-01", "--to",
+            "report",
+            "inventory",
+            "--format",
+            "csv",
+            "--from",
+            "2000-01-01",
+            "--to",
             "2099-12-31",
         ],
     );
-    assert!(csv.contains("CT1,Hartford,20,public,receive,,10,1"), "{csv}");
+    assert!(
+        csv.contains("CT1,Hartford,20,public,receive,,10,1"),
+        "{csv}"
+    );
     // Public stock to a private-only clinic: refused like a receipt there.
     let e = err(
         &db,
         &[
-            "inventory", "transfer", "--lot-id", "1", "--to", "CT3", "--doses", "2",
+            "inventory",
+            "transfer",
+            "--lot-id",
+            "1",
+            "--to",
+            "CT3",
+            "--doses",
+            "2",
         ],
     );
     assert!(e.contains("CT3 is private-only"), "{e}");
@@ -816,7 +842,11 @@ fn inventory_rules_hold_at_the_cli_door() {
     assert!(shown.contains(" 10 "), "nothing moved: {shown}");
     // Unknown CVX, expired lot.
     let out = receive("5", "555", "2099-01-01", "X1");
-    assert!(stderr(&out).contains("CVX 555 is not a known vaccine code"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("CVX 555 is not a known vaccine code"),
+        "{}",
+        stderr(&out)
+    );
     let out = receive("5", "20", "2020-01-01", "OLD1");
     assert!(
         stderr(&out).contains("expired on 2020-01-01; it cannot be received"),
@@ -827,23 +857,51 @@ fn inventory_rules_hold_at_the_cli_door() {
     ok(
         &db,
         &[
-            "user", "add", "--username", "coord2", "--email", "c2@example.org", "--role",
-            "primary-coordinator", "--clinic", "CT2",
+            "user",
+            "add",
+            "--username",
+            "coord2",
+            "--email",
+            "c2@example.org",
+            "--role",
+            "primary-coordinator",
+            "--clinic",
+            "CT2",
         ],
     );
     let e = err(
         &db,
         &[
-            "--user", "coord2", "inventory", "waste", "--lot-id", "1", "--doses", "1",
-            "--reason", "lost",
+            "--user",
+            "coord2",
+            "inventory",
+            "waste",
+            "--lot-id",
+            "1",
+            "--doses",
+            "1",
+            "--reason",
+            "lost",
         ],
     );
     assert!(e.contains("you may not"), "{e}");
     ok(
         &db,
         &[
-            "--user", "coord2", "inventory", "receive", "--clinic", "CT2", "--cvx", "20",
-            "--lot", "C2LOT", "--exp", "2099-01-01", "--doses", "4",
+            "--user",
+            "coord2",
+            "inventory",
+            "receive",
+            "--clinic",
+            "CT2",
+            "--cvx",
+            "20",
+            "--lot",
+            "C2LOT",
+            "--exp",
+            "2099-01-01",
+            "--doses",
+            "4",
         ],
     );
 }

@@ -434,18 +434,37 @@ mod tests {
     #[test]
     fn a_dose_is_recorded_once_and_changed_by_its_reporter() {
         let c1 = ClinicPin::new("C1").unwrap();
-        let mut live = Dose::new(Cvx::new("20").unwrap(), d(2025, 3, 15), InformationSource::NewRecord);
+        let mut live = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 15),
+            InformationSource::NewRecord,
+        );
         live.id = Some(DoseId(7));
         live.clinic = Some(c1.clone());
-        let again = Dose::new(Cvx::new("20").unwrap(), d(2025, 3, 15), InformationSource::HistoricalUnspecified);
+        let again = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 15),
+            InformationSource::HistoricalUnspecified,
+        );
         let e = check_not_recorded(std::slice::from_ref(&live), &again).unwrap_err();
-        assert_eq!(e.to_string(), "this dose is already recorded: CVX 20 on 2025-03-15");
+        assert_eq!(
+            e.to_string(),
+            "this dose is already recorded: CVX 20 on 2025-03-15"
+        );
         // Editing the dose itself is not a repeat of it.
         assert!(check_not_recorded(std::slice::from_ref(&live), &live).is_ok());
-        let other = Dose::new(Cvx::new("20").unwrap(), d(2025, 3, 16), InformationSource::NewRecord);
+        let other = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 16),
+            InformationSource::NewRecord,
+        );
         assert!(check_not_recorded(&[live.clone()], &other).is_ok());
         assert!(may_change(Some(&c1), false, &live));
-        assert!(!may_change(Some(&ClinicPin::new("C2").unwrap()), false, &live));
+        assert!(!may_change(
+            Some(&ClinicPin::new("C2").unwrap()),
+            false,
+            &live
+        ));
         assert!(may_change(None, true, &live));
         assert!(!may_change(None, false, &live));
     }

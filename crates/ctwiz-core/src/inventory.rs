@@ -499,12 +499,19 @@ mod tests {
     fn arrivals_need_a_known_vaccine_a_cvp_clinic_for_public_stock_and_a_live_lot() {
         use crate::org::{County, ProgramType};
         let codes = CodeSets::embedded();
-        let clinic = |pin: &str, p| Clinic::new(ClinicPin::new(pin).unwrap(), "C", County::Hartford, p).unwrap();
-        let (cvp, private) = (clinic("C2", ProgramType::Cvp), clinic("C3", ProgramType::PrivateOnly));
+        let clinic = |pin: &str, p| {
+            Clinic::new(ClinicPin::new(pin).unwrap(), "C", County::Hartford, p).unwrap()
+        };
+        let (cvp, private) = (
+            clinic("C2", ProgramType::Cvp),
+            clinic("C3", ProgramType::PrivateOnly),
+        );
         assert!(check_arrival(&lot(), &cvp, &codes, day(1, 1)).is_ok());
         assert_eq!(
             check_transfer(&lot(), &private, &codes, day(1, 1)),
-            Err(InventoryError::PublicAtPrivateClinic { clinic: private.pin.clone() })
+            Err(InventoryError::PublicAtPrivateClinic {
+                clinic: private.pin.clone()
+            })
         );
         let mut unknown = lot();
         unknown.cvx = Cvx::new("555").unwrap();
@@ -516,7 +523,10 @@ mod tests {
         assert!(e.to_string().contains("cannot be transferred"), "{e}");
         assert!(matches!(
             apply(&lot(), 0, &Movement::Receive { doses: 1 }, day(7, 1)),
-            Err(InventoryError::Expired { what: "received", .. })
+            Err(InventoryError::Expired {
+                what: "received",
+                ..
+            })
         ));
         let home = clinic("C1", ProgramType::Cvp);
         assert!(matches!(

@@ -211,7 +211,8 @@ pub fn suggested_quantity(
     if need <= 0 {
         0
     } else {
-        let boxes = (need.saturating_add(box_size - 1) / box_size).min(MAX_DOSES_PER_MOVEMENT / box_size);
+        let boxes =
+            (need.saturating_add(box_size - 1) / box_size).min(MAX_DOSES_PER_MOVEMENT / box_size);
         boxes * box_size
     }
 }
@@ -334,6 +335,17 @@ impl StockAlert {
             }
         }
     }
+}
+
+/// How long a rejected order stays on the bell (there is no "seen" mark).
+pub const REJECTION_NOTICE_DAYS: u64 = 30;
+
+/// Whether the ordering clinic has something to do about `o` on `today`: an approved
+/// shipment to receive, or a rejection of the last [`REJECTION_NOTICE_DAYS`].
+pub fn needs_clinic_attention(o: &VaccineOrder, today: NaiveDate) -> bool {
+    let recent = today - chrono::Days::new(REJECTION_NOTICE_DAYS);
+    o.status == OrderStatus::Approved
+        || (o.status == OrderStatus::Rejected && o.created_on >= recent)
 }
 
 /// Total unexpired doses of a vaccine below which the bell warns of low stock.

@@ -18,9 +18,9 @@ pub mod accounts;
 pub mod dedup;
 mod error;
 pub mod interface;
-pub mod usecase;
 mod sqlite;
 mod traits;
+pub mod usecase;
 pub mod web;
 
 pub use error::{Result, StoreError};

@@ -273,8 +273,15 @@ fn a_legacy_out_of_range_movement_costs_its_lot_only() {
         .unwrap();
     assert_eq!(receive.doses, None);
     assert_eq!(receive.damaged_lots, vec!["HUGE1".to_string()]);
-    assert!(receive.doses_text().contains("lot HUGE1"), "{}", receive.doses_text());
+    assert!(
+        receive.doses_text().contains("lot HUGE1"),
+        "{}",
+        receive.doses_text()
+    );
     let e = s.lot(bad).unwrap_err().to_string();
-    assert!(e.contains("lot HUGE1") && e.contains("out of the range"), "{e}");
+    assert!(
+        e.contains("lot HUGE1") && e.contains("out of the range"),
+        "{e}"
+    );
     assert_eq!(s.lot(good).unwrap().unwrap().on_hand, 7);
 }

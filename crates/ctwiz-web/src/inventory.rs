@@ -18,12 +18,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Days, NaiveDate};
-use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::access::{Action, Target};
+use ctwiz_core::actor::authorize_at;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{Lot, StockFunding, WastageReason};
 use ctwiz_core::ordering::{
-    order_suggestions, stock_alerts, OrderStatus, StockAlert, SupplyPolicy, VaccineOrder,
+    needs_clinic_attention, order_suggestions, stock_alerts, OrderStatus, StockAlert, SupplyPolicy,
+    VaccineOrder,
 };
 use ctwiz_core::org::Clinic;
 use ctwiz_store::usecase::inventory::{self as usecase, Count, Decision, Disposal};
@@ -93,15 +95,10 @@ fn resolve_clinic(
     }
 }
 
+/// Whether the use cases would let the user `action` at clinic `c` (pickers, buttons,
+/// lists): the same question they ask.
 fn may(ctx: &Ctx, c: &Clinic, action: Action) -> bool {
-    can(
-        &ctx.user,
-        Target::Clinic {
-            pin: &c.pin,
-            county: c.county,
-        },
-        action,
-    )
+    usecase::authorize_at_clinic(&ctx.as_actor(), c, action).is_ok()
 }
 
 fn whole_number(what: &str, v: &str) -> Result<i64, AppError> {
@@ -131,9 +128,6 @@ pub fn alerts_for(lots: &[LotStock], today: NaiveDate) -> Vec<StockAlert> {
     stock_alerts(&pairs, today)
 }
 
-/// How long a rejected order stays on the bell (there is no "seen" mark).
-const REJECTION_DAYS: u64 = 30;
-
 /// The notification bell for where the user acts (`None` without inventory access):
 /// the acting clinic's stock alerts and its order decisions to act on (approved
 /// shipments to receive, recent rejections), and for approvers the pending orders.
@@ -145,14 +139,10 @@ pub fn bell(s: &SqliteStore, ctx: &Ctx) -> Result<Option<Bell>, AppError> {
     if let Some(c) = ctx.clinic() {
         let today = ctx.now.date();
         b.stock_alerts = alerts_for(&s.lots(&c.pin)?, today).len();
-        let recent = today - Days::new(REJECTION_DAYS);
         b.order_decisions = s
             .orders(Some(&c.pin), None)?
             .iter()
-            .filter(|o| {
-                o.status == OrderStatus::Approved
-                    || (o.status == OrderStatus::Rejected && o.created_on >= recent)
-            })
+            .filter(|o| needs_clinic_attention(o, today))
             .count();
     }
     if ctx.can(Action::OrderApprove) {
@@ -513,7 +503,11 @@ pub async fn waste(
         };
         let (actor, now) = (ctx.as_actor(), ctx.now);
         state
-            .db(move |s| Ok(usecase::dispose(s, &actor, lot_id, how, doses, reason, now)?))
+            .db(move |s| {
+                Ok(usecase::dispose(
+                    s, &actor, lot_id, how, doses, reason, now,
+                )?)
+            })
             .await
     }
     .await;
@@ -547,7 +541,11 @@ pub async fn transfer(
         let to = ClinicPin::new(&f.to)?;
         let (actor, now, codes) = (ctx.as_actor(), ctx.now, state.codes().clone());
         state
-            .db(move |s| Ok(usecase::transfer(s, &actor, &codes, lot_id, &to, doses, now)?))
+            .db(move |s| {
+                Ok(usecase::transfer(
+                    s, &actor, &codes, lot_id, &to, doses, now,
+                )?)
+            })
             .await
     }
     .await;
@@ -654,7 +652,10 @@ pub async fn reconcile(
     let mut counts = Vec::new();
     let mut problems = Vec::new();
     for (key, value) in &form {
-        let Some(id) = key.strip_prefix("count_").and_then(|i| i.parse::<i64>().ok()) else {
+        let Some(id) = key
+            .strip_prefix("count_")
+            .and_then(|i| i.parse::<i64>().ok())
+        else {
             continue;
         };
         let value = value.trim();
@@ -725,9 +726,10 @@ async fn orders_page(
                 if c.orders_public_vaccine() && may(&ctx2, c, Action::OrderCreate) {
                     let lots = s.lots(&c.pin)?;
                     let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
-                    suggestions = order_suggestions(&pairs, today, SupplyPolicy::default(), |cvx, since| {
-                        s.doses_used(&c.pin, cvx, since)
-                    })?;
+                    suggestions =
+                        order_suggestions(&pairs, today, SupplyPolicy::default(), |cvx, since| {
+                            s.doses_used(&c.pin, cvx, since)
+                        })?;
                 }
             }
             let (pending, shipping) = if ctx2.can(Action::OrderApprove) {
@@ -1067,22 +1069,18 @@ pub async fn report(
             "The period starts ({from}) after it ends ({to})."
         )));
     }
-    let ctx2 = ctx.clone();
+    let actor = ctx.as_actor();
     let rows = state
         .db(move |s| {
             let rows = s.inventory_report(from, to)?;
             Ok(rows
                 .into_iter()
-                .filter(|r| match &ctx2.acting {
-                    Acting::Clinic(c) => c.pin == r.clinic,
-                    _ => can(
-                        &ctx2.user,
-                        Target::Clinic {
-                            pin: &r.clinic,
-                            county: r.county,
-                        },
-                        Action::InventoryView,
-                    ),
+                .filter(|r| {
+                    let at = Target::Clinic {
+                        pin: &r.clinic,
+                        county: r.county,
+                    };
+                    authorize_at(&actor, at, Action::InventoryView).is_ok()
                 })
                 .collect::<Vec<_>>())
         })

@@ -573,7 +573,14 @@ pub async fn edit_patient_page(
     let p = state
         .db(move |s| {
             let purpose = "demographics edit page viewed";
-            let (_, p) = usecase::patients::open(s, &actor, PatientId(id), Action::PatientEdit, now, purpose)?;
+            let (_, p) = usecase::patients::open(
+                s,
+                &actor,
+                PatientId(id),
+                Action::PatientEdit,
+                now,
+                purpose,
+            )?;
             Ok(p)
         })
         .await?;
@@ -1263,7 +1270,15 @@ pub async fn add_dose(
             };
             // Permission, validation, the repeat check, the stock movement and the audit
             // row: one use case, one transaction.
-            match usecase::doses::record(s, &actor, PatientId(id), &dose, lot_id, &f2.kind, ctx2.now) {
+            match usecase::doses::record(
+                s,
+                &actor,
+                PatientId(id),
+                &dose,
+                lot_id,
+                &f2.kind,
+                ctx2.now,
+            ) {
                 Ok(_) => Ok(Ok(())),
                 Err(e) => Ok(Err(form_refusal(e)?)),
             }
@@ -1325,7 +1340,8 @@ pub async fn edit_dose_page(
     // Only whoever may change the dose opens the page; the view is audited.
     let d = state
         .db(move |s| {
-            let (_, d) = usecase::doses::open_for_change(s, &actor, PatientId(id), DoseId(did), now)?;
+            let (_, d) =
+                usecase::doses::open_for_change(s, &actor, PatientId(id), DoseId(did), now)?;
             Ok(d)
         })
         .await?;
@@ -1363,8 +1379,10 @@ pub async fn update_dose(
                     lot,
                     reason: f.reason.clone(),
                 };
-                Ok(usecase::doses::correct(s, &actor, pid, DoseId(did), &c, now)
-                    .map_err(form_refusal))
+                Ok(
+                    usecase::doses::correct(s, &actor, pid, DoseId(did), &c, now)
+                        .map_err(form_refusal),
+                )
             });
             let refusal = match corrected {
                 Ok(Ok(_)) => return Ok(Ok(())),

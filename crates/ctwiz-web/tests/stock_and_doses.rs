@@ -53,8 +53,18 @@ async fn stock_rules_hold_at_the_web_door() {
     assert!(s.lots(&private).unwrap().is_empty());
     // Receipts: unknown vaccine, expired lot, a quantity beyond any shipment.
     for (cvx, exp, doses, says) in [
-        ("555", "2099-01-01", "5", "CVX 555 is not a known vaccine code"),
-        ("20", "2020-01-01", "5", "expired on 2020-01-01; it cannot be received"),
+        (
+            "555",
+            "2099-01-01",
+            "5",
+            "CVX 555 is not a known vaccine code",
+        ),
+        (
+            "20",
+            "2020-01-01",
+            "5",
+            "expired on 2020-01-01; it cannot be received",
+        ),
         (
             "20",
             "2099-01-01",

@@ -167,7 +167,12 @@ fn print_lots(store: &dyn InventoryStore, pin: &ClinicPin) -> CliResult {
     Ok(())
 }
 
-fn wastage(how: Disposal, lot_id: i64, doses: i64, reason: &str) -> CliResult<(Disposal, i64, i64, WastageReason)> {
+fn wastage(
+    how: Disposal,
+    lot_id: i64,
+    doses: i64,
+    reason: &str,
+) -> CliResult<(Disposal, i64, i64, WastageReason)> {
     Ok((how, lot_id, doses, WastageReason::parse(reason)?))
 }
 

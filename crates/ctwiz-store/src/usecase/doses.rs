@@ -35,7 +35,9 @@ where
     dose.validate(p.dob, now.date())?;
     if let Some(lid) = lot_id {
         // Only the acting clinic's own stock may be drawn from.
-        let held = store.lot(lid)?.filter(|l| Some(&l.lot.clinic) == actor.clinic());
+        let held = store
+            .lot(lid)?
+            .filter(|l| Some(&l.lot.clinic) == actor.clinic());
         if held.is_none() {
             return Err(not_found("lot", format!("{lid} of the acting clinic")));
         }

@@ -216,7 +216,9 @@ pub enum Decision {
         changes: Vec<(Cvx, i64)>,
         note: Option<String>,
     },
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
 }
 
 /// Decides pending order `id`.

@@ -36,7 +36,9 @@ pub fn authorize<'a, S: PatientStore + ?Sized>(
     id: PatientId,
     action: Action,
 ) -> Result<(Authorized<'a>, Patient), UseCaseError> {
-    let p = store.patient(id)?.ok_or_else(|| super::not_found("patient", id))?;
+    let p = store
+        .patient(id)?
+        .ok_or_else(|| super::not_found("patient", id))?;
     if let Some(into) = store.merged_into(id)? {
         return Err(UseCaseError::Merged { id, into });
     }
