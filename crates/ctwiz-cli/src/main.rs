@@ -15,10 +15,6 @@ struct Cli {
     /// SQLite database file.
     #[arg(long, global = true, env = "CTWIZ_DB", default_value = "ctwiz.db")]
     db: PathBuf,
-    /// Act as this ctwiz user (their grants apply); without it, the local operator acts
-    /// with the state's authority.
-    #[arg(long, global = true, env = "CTWIZ_USER")]
-    user: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,8 +35,7 @@ enum Command {
     #[command(subcommand)]
     User(cmd::user::UserCommand),
     /// Vaccine inventory: lots, receipts, transfers, wastage, reconciliation, orders.
-    #[command(subcommand)]
-    Inventory(cmd::inventory::InventoryCommand),
+    Inventory(cmd::inventory::InventoryArgs),
     /// Reports (CSV, JSON or tables).
     #[command(subcommand)]
     Report(cmd::report::ReportCommand),
@@ -69,7 +64,7 @@ fn main() -> ExitCode {
         Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),
-        Command::Inventory(c) => cmd::inventory::run(&cli.db, cli.user.as_deref(), c),
+        Command::Inventory(a) => cmd::inventory::run(&cli.db, a),
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),

@@ -872,10 +872,10 @@ fn inventory_rules_hold_at_the_cli_door() {
     let e = err(
         &db,
         &[
-            "--user",
-            "coord2",
             "inventory",
             "waste",
+            "--user",
+            "coord2",
             "--lot-id",
             "1",
             "--doses",
@@ -888,9 +888,9 @@ fn inventory_rules_hold_at_the_cli_door() {
     ok(
         &db,
         &[
+            "inventory",
             "--user",
             "coord2",
-            "inventory",
             "receive",
             "--clinic",
             "CT2",

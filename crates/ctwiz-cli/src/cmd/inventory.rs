@@ -14,6 +14,16 @@ use ctwiz_store::usecase::inventory::{self, Decision, Disposal};
 use ctwiz_store::InventoryStore;
 use std::path::Path;
 
+#[derive(clap::Args)]
+pub struct InventoryArgs {
+    /// Act as this ctwiz user (their grants apply); without it, the local operator acts
+    /// with the state's authority.
+    #[arg(long, global = true, env = "CTWIZ_USER")]
+    user: Option<String>,
+    #[command(subcommand)]
+    command: InventoryCommand,
+}
+
 #[derive(clap::Subcommand)]
 pub enum InventoryCommand {
     /// A clinic's lots with quantities on hand, and its stock alerts.
@@ -176,10 +186,11 @@ fn wastage(
     Ok((how, lot_id, doses, WastageReason::parse(reason)?))
 }
 
-pub fn run(path: &Path, user: Option<&str>, c: InventoryCommand) -> CliResult {
+pub fn run(path: &Path, args: InventoryArgs) -> CliResult {
     let store = db::open(path)?;
     let now = Local::now().naive_local();
-    let actor = cli_actor(&store, user)?;
+    let actor = cli_actor(&store, args.user.as_deref())?;
+    let c = args.command;
     let codes = CodeSets::embedded();
     let disposal = match c {
         InventoryCommand::Show { clinic } => {
