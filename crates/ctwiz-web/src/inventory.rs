@@ -996,10 +996,15 @@ pub async fn receive_shipment(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
+    let actor = ctx.as_actor();
+    // Refused before the form is read, like the other stock forms.
     let order = state
         .db(move |s| {
-            s.order(id)?
-                .ok_or_else(|| AppError::NotFound(format!("Order {id}")))
+            let o = s
+                .order(id)?
+                .ok_or_else(|| AppError::NotFound(format!("Order {id}")))?;
+            usecase::clinic_for(s, &actor, &o.clinic, Action::InventoryEdit)?;
+            Ok(o)
         })
         .await?;
     let clinic = order.clinic.clone();
