@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),
-        Command::Inventory(c) => cmd::inventory::run(&cli.db, c),
+        Command::Inventory(c) => cmd::inventory::run(&cli.db, &who, c),
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),

@@ -798,3 +798,148 @@ fn duplicates_are_listed_merged_and_dismissed() {
     let e = err(&db, &["patient", "not-duplicate", "3", "3"]);
     assert!(e.contains("itself"), "{e}");
 }
+
+/// Issue 13: quantities are bounded and the stock rules hold for the CLI door as for the
+/// web (one use case below both): a huge receipt is refused and the report keeps working;
+/// public stock cannot be transferred to a private-only clinic; unknown vaccines and
+/// expired lots are refused; `--user` acts with that user's grants.
+#[test]
+fn inventory_rules_hold_at_the_cli_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rules.db");
+    for (pin, program) in [("CT1", "--cvp"), ("CT2", "--cvp"), ("CT3", "--private")] {
+        ok(
+            &db,
+            &[
+                "clinic", "add", "--pin", pin, "--name", pin, "--county", "Hartford", program,
+            ],
+        );
+    }
+    let receive = |doses: &str, cvx: &str, exp: &str, lot: &str| {
+        ctwiz(
+            &db,
+            &[
+                "inventory",
+                "receive",
+                "--clinic",
+                "CT1",
+                "--cvx",
+                cvx,
+                "--lot",
+                lot,
+                "--exp",
+                exp,
+                "--doses",
+                doses,
+            ],
+        )
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let out = receive("9223372036854775807", "20", "2099-01-01", "HUGE1");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("at most 100000 doses may move at once"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(receive("100001", "20", "2099-01-01", "HUGE1").status.code() == Some(1));
+    assert!(receive("10", "20", "2099-01-01", "DT1").status.success());
+    let csv = ok(
+        &db,
+        &[
+            "report",
+            "inventory",
+            "--format",
+            "csv",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+        ],
+    );
+    assert!(
+        csv.contains("CT1,Hartford,20,public,receive,,10,1"),
+        "{csv}"
+    );
+    // Public stock to a private-only clinic: refused like a receipt there.
+    let e = err(
+        &db,
+        &[
+            "inventory",
+            "transfer",
+            "--lot-id",
+            "1",
+            "--to",
+            "CT3",
+            "--doses",
+            "2",
+        ],
+    );
+    assert!(e.contains("CT3 is private-only"), "{e}");
+    let shown = ok(&db, &["inventory", "show", "--clinic", "CT1"]);
+    assert!(shown.contains(" 10 "), "nothing moved: {shown}");
+    // Unknown CVX, expired lot.
+    let out = receive("5", "555", "2099-01-01", "X1");
+    assert!(
+        stderr(&out).contains("CVX 555 is not a known vaccine code"),
+        "{}",
+        stderr(&out)
+    );
+    let out = receive("5", "20", "2020-01-01", "OLD1");
+    assert!(
+        stderr(&out).contains("expired on 2020-01-01; it cannot be received"),
+        "{}",
+        stderr(&out)
+    );
+    // A clinic user at CT2 may not change CT1's stock; at CT2 the same user may.
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "coord2",
+            "--email",
+            "c2@example.org",
+            "--role",
+            "primary-coordinator",
+            "--clinic",
+            "CT2",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "inventory",
+            "waste",
+            "--user",
+            "coord2",
+            "--lot-id",
+            "1",
+            "--doses",
+            "1",
+            "--reason",
+            "lost",
+        ],
+    );
+    assert!(e.contains("you may not"), "{e}");
+    ok(
+        &db,
+        &[
+            "inventory",
+            "--user",
+            "coord2",
+            "receive",
+            "--clinic",
+            "CT2",
+            "--cvx",
+            "20",
+            "--lot",
+            "C2LOT",
+            "--exp",
+            "2099-01-01",
+            "--doses",
+            "4",
+        ],
+    );
+}

@@ -350,6 +350,46 @@ impl Dose {
     }
 }
 
+/// Why a dose may not be recorded, changed or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DoseError {
+    #[error("this dose is already recorded: CVX {cvx} on {date}")]
+    AlreadyRecorded { cvx: Cvx, date: NaiveDate },
+    #[error("dose {dose} was reported by {}; only that clinic or the state may change or delete it", .reporter.as_ref().map_or("no clinic".to_string(), |c| format!("clinic {c}")))]
+    NotReportingClinic {
+        dose: DoseId,
+        reporter: Option<ClinicPin>,
+    },
+}
+
+/// The live dose `new` would repeat: the same vaccine (CVX) on the same date for the
+/// same patient. Entering it twice is a data-entry error, not a second dose.
+pub fn already_recorded<'a>(live: &'a [Dose], new: &Dose) -> Option<&'a Dose> {
+    live.iter()
+        .find(|d| d.id != new.id && d.cvx == new.cvx && d.date == new.date)
+}
+
+/// Refuses `new` when [`already_recorded`] finds it among the patient's live doses.
+pub fn check_not_recorded(live: &[Dose], new: &Dose) -> std::result::Result<(), DoseError> {
+    match already_recorded(live, new) {
+        Some(d) => Err(DoseError::AlreadyRecorded {
+            cvx: d.cvx.clone(),
+            date: d.date,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Only the clinic that reported a dose, or someone acting for the state, may change or
+/// delete it (`acting_clinic`: the clinic the actor acts for; `None` with `state` for
+/// statewide actors). A dose without a reporting clinic is the state's to change.
+pub fn may_change(acting_clinic: Option<&ClinicPin>, state: bool, dose: &Dose) -> bool {
+    match acting_clinic {
+        Some(pin) => dose.clinic.as_ref() == Some(pin),
+        None => state,
+    }
+}
+
 /// Evidence of immunity, contraindication or precaution recorded for a patient
 /// (OBX 59784-9 disease history, 30945-0 contraindication).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,6 +429,44 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_dose_is_recorded_once_and_changed_by_its_reporter() {
+        let c1 = ClinicPin::new("C1").unwrap();
+        let mut live = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 15),
+            InformationSource::NewRecord,
+        );
+        live.id = Some(DoseId(7));
+        live.clinic = Some(c1.clone());
+        let again = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 15),
+            InformationSource::HistoricalUnspecified,
+        );
+        let e = check_not_recorded(std::slice::from_ref(&live), &again).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this dose is already recorded: CVX 20 on 2025-03-15"
+        );
+        // Editing the dose itself is not a repeat of it.
+        assert!(check_not_recorded(std::slice::from_ref(&live), &live).is_ok());
+        let other = Dose::new(
+            Cvx::new("20").unwrap(),
+            d(2025, 3, 16),
+            InformationSource::NewRecord,
+        );
+        assert!(check_not_recorded(&[live.clone()], &other).is_ok());
+        assert!(may_change(Some(&c1), false, &live));
+        assert!(!may_change(
+            Some(&ClinicPin::new("C2").unwrap()),
+            false,
+            &live
+        ));
+        assert!(may_change(None, true, &live));
+        assert!(!may_change(None, false, &live));
     }
 
     #[test]

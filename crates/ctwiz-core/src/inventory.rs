@@ -1,11 +1,20 @@
 //! Vaccine inventory: lots and the transactions that move stock. The rules here
-//! (no negative stock, no expired lots administered, quantity = sum of transactions)
-//! hold for every store and frontend.
+//! (no negative stock, bounded quantities, no expired lots administered, received or
+//! moved, public vaccine only at CVP clinics, known vaccine codes, quantity = sum of
+//! transactions) hold for every store and door.
 
+use crate::codes::CodeSets;
 use crate::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
+use crate::org::Clinic;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+/// Most doses one movement (receipt, transfer, wastage, return, adjustment, order line)
+/// may move. A real shipment is far smaller; the bound keeps sums far from overflow.
+pub const MAX_DOSES_PER_MOVEMENT: i64 = 100_000;
+/// Largest physical count a reconciliation may record.
+pub const MAX_COUNTED: i64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InventoryError {
@@ -15,16 +24,103 @@ pub enum InventoryError {
         on_hand: i64,
         requested: i64,
     },
-    #[error("lot {lot} expired on {expired}; it cannot be administered on {on}")]
+    #[error("lot {lot} expired on {expired}; it cannot be {what} on {on}")]
     Expired {
         lot: String,
         expired: NaiveDate,
         on: NaiveDate,
+        /// "administered", "received", "transferred".
+        what: &'static str,
     },
     #[error("quantity must be positive, got {0}")]
     NonPositive(i64),
+    #[error("at most {max} doses may move at once, got {doses}", max = MAX_DOSES_PER_MOVEMENT)]
+    TooMany { doses: i64 },
+    #[error("a physical count must be between 0 and {max}, got {counted}", max = MAX_COUNTED)]
+    CountOutOfRange { counted: i64 },
+    #[error("lot {lot}: the quantity would leave the range ctwiz can count")]
+    Overflow { lot: String },
     #[error("{0} needs a reason")]
     ReasonRequired(&'static str),
+    #[error("clinic {clinic} is private-only (not enrolled in CVP) and holds no public vaccine")]
+    PublicAtPrivateClinic { clinic: ClinicPin },
+    #[error("CVX {0} is not a known vaccine code")]
+    UnknownCvx(Cvx),
+    #[error("a transfer needs two different clinics (lot {lot} is already at {clinic})")]
+    SameClinic { lot: String, clinic: ClinicPin },
+    #[error("the computed quantity changed to {on_hand} while you counted; check the count")]
+    CountedStale { lot: String, on_hand: i64 },
+}
+
+/// Whether `clinic` may hold stock of `funding`: public (state-supplied CVP) vaccine only
+/// at clinics enrolled in CVP. The one rule for receipts, transfers and shipments.
+pub fn may_hold(clinic: &Clinic, funding: StockFunding) -> Result<(), InventoryError> {
+    if funding == StockFunding::Public && !clinic.orders_public_vaccine() {
+        return Err(InventoryError::PublicAtPrivateClinic {
+            clinic: clinic.pin.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// A CVX that inventory may hold or order: one of the code sets' vaccines.
+pub fn known_vaccine(codes: &CodeSets, cvx: &Cvx) -> Result<(), InventoryError> {
+    match codes.vaccine(cvx) {
+        Some(_) => Ok(()),
+        None => Err(InventoryError::UnknownCvx(cvx.clone())),
+    }
+}
+
+/// Checks stock of `lot` arriving at `clinic` on `on` (a receipt, the receiving end of a
+/// transfer, a shipment): a known vaccine, funding the clinic may hold, not expired.
+pub fn check_arrival(
+    lot: &Lot,
+    clinic: &Clinic,
+    codes: &CodeSets,
+    on: NaiveDate,
+) -> Result<(), InventoryError> {
+    known_vaccine(codes, &lot.cvx)?;
+    may_hold(clinic, lot.funding)?;
+    if lot.is_expired(on) {
+        return Err(lot.expired(on, "received"));
+    }
+    Ok(())
+}
+
+/// Checks a transfer of `lot` to clinic `to` on `on`: two different clinics, and the
+/// arrival rules at the destination ([`check_arrival`]).
+pub fn check_transfer(
+    lot: &Lot,
+    to: &Clinic,
+    codes: &CodeSets,
+    on: NaiveDate,
+) -> Result<(), InventoryError> {
+    if lot.clinic == to.pin {
+        return Err(InventoryError::SameClinic {
+            lot: lot.lot_number.to_string(),
+            clinic: to.pin.clone(),
+        });
+    }
+    if lot.is_expired(on) {
+        return Err(lot.expired(on, "transferred"));
+    }
+    check_arrival(lot, to, codes, on)
+}
+
+/// Checks a physical count against the quantity that was shown when counting
+/// (`seen`, if the count came from a screen) and the quantity now (`on_hand`).
+pub fn check_count_is_current(
+    lot: &Lot,
+    seen: Option<i64>,
+    on_hand: i64,
+) -> Result<(), InventoryError> {
+    if seen.is_some_and(|v| v != on_hand) {
+        return Err(InventoryError::CountedStale {
+            lot: lot.lot_number.to_string(),
+            on_hand,
+        });
+    }
+    Ok(())
 }
 
 /// Who paid for the stock: public (state-supplied CVP) and private stock are kept apart.
@@ -59,6 +155,15 @@ pub struct Lot {
 impl Lot {
     pub fn is_expired(&self, on: NaiveDate) -> bool {
         on > self.expiration
+    }
+
+    fn expired(&self, on: NaiveDate, what: &'static str) -> InventoryError {
+        InventoryError::Expired {
+            lot: self.lot_number.to_string(),
+            expired: self.expiration,
+            on,
+            what,
+        }
     }
 }
 
@@ -161,7 +266,8 @@ impl Movement {
         }
     }
 
-    /// Signed change to the lot's quantity.
+    /// Signed change to the lot's quantity. Bounded for movements [`apply`] accepts; a
+    /// reconciliation against a (legacy) out-of-range quantity saturates.
     pub fn delta(&self) -> i64 {
         match self {
             Movement::Receive { doses } | Movement::TransferIn { doses, .. } => *doses,
@@ -172,7 +278,18 @@ impl Movement {
             Movement::Adjust { delta, .. } => *delta,
             Movement::Reconcile {
                 counted, computed, ..
-            } => counted - computed,
+            } => counted.saturating_sub(*computed),
+        }
+    }
+
+    /// Verb for refusals: what could not be done with an expired lot.
+    fn verb(&self) -> Option<&'static str> {
+        match self {
+            Movement::Administer { .. } => Some("administered"),
+            Movement::Receive { .. } => Some("received"),
+            Movement::TransferOut { .. } | Movement::TransferIn { .. } => Some("transferred"),
+            // Expired stock is wasted, returned, adjusted and counted.
+            _ => None,
         }
     }
 
@@ -183,14 +300,13 @@ impl Movement {
             | Movement::TransferOut { doses, .. }
             | Movement::TransferIn { doses, .. }
             | Movement::Return { doses, .. }
-            | Movement::Waste { doses, .. } => {
-                if *doses <= 0 {
-                    return Err(InventoryError::NonPositive(*doses));
-                }
-            }
+            | Movement::Waste { doses, .. } => check_doses(*doses)?,
             Movement::Adjust { delta, reason } => {
                 if *delta == 0 {
                     return Err(InventoryError::NonPositive(0));
+                }
+                if delta.unsigned_abs() > MAX_DOSES_PER_MOVEMENT as u64 {
+                    return Err(InventoryError::TooMany { doses: *delta });
                 }
                 if reason.trim().is_empty() {
                     return Err(InventoryError::ReasonRequired("an adjustment"));
@@ -201,8 +317,8 @@ impl Movement {
                 computed,
                 reason,
             } => {
-                if *counted < 0 {
-                    return Err(InventoryError::NonPositive(*counted));
+                if !(0..=MAX_COUNTED).contains(counted) {
+                    return Err(InventoryError::CountOutOfRange { counted: *counted });
                 }
                 // A count that differs from the books must be explained.
                 if counted != computed && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
@@ -214,6 +330,17 @@ impl Movement {
         }
         Ok(())
     }
+}
+
+/// A dose count of one movement: 1..=[`MAX_DOSES_PER_MOVEMENT`].
+pub fn check_doses(doses: i64) -> Result<(), InventoryError> {
+    if doses <= 0 {
+        return Err(InventoryError::NonPositive(doses));
+    }
+    if doses > MAX_DOSES_PER_MOVEMENT {
+        return Err(InventoryError::TooMany { doses });
+    }
+    Ok(())
 }
 
 /// A recorded movement of one lot.
@@ -235,14 +362,14 @@ pub fn apply(
     on: NaiveDate,
 ) -> Result<i64, InventoryError> {
     movement.check_shape()?;
-    if matches!(movement, Movement::Administer { .. }) && lot.is_expired(on) {
-        return Err(InventoryError::Expired {
-            lot: lot.lot_number.to_string(),
-            expired: lot.expiration,
-            on,
-        });
+    if let Some(what) = movement.verb().filter(|_| lot.is_expired(on)) {
+        return Err(lot.expired(on, what));
     }
-    let new = on_hand + movement.delta();
+    let new = on_hand
+        .checked_add(movement.delta())
+        .ok_or_else(|| InventoryError::Overflow {
+            lot: lot.lot_number.to_string(),
+        })?;
     if new < 0 {
         return Err(InventoryError::Insufficient {
             lot: lot.lot_number.to_string(),
@@ -253,9 +380,11 @@ pub fn apply(
     Ok(new)
 }
 
-/// Quantity on hand as the sum of a lot's transactions.
-pub fn on_hand<'a>(txs: impl IntoIterator<Item = &'a Movement>) -> i64 {
-    txs.into_iter().map(Movement::delta).sum()
+/// Quantity on hand as the sum of a lot's transactions; `None` if the sum leaves the
+/// range of `i64` (only possible with data stored before movements were bounded).
+pub fn on_hand<'a>(txs: impl IntoIterator<Item = &'a Movement>) -> Option<i64> {
+    txs.into_iter()
+        .try_fold(0i64, |sum, m| sum.checked_add(m.delta()))
 }
 
 #[cfg(test)]
@@ -338,6 +467,74 @@ mod tests {
         assert_eq!(apply(&lot(), 10, &m, day(1, 1)).unwrap(), 10);
     }
 
+    #[test]
+    fn quantities_are_bounded_and_sums_checked() {
+        let huge = Movement::Receive { doses: i64::MAX };
+        assert_eq!(
+            apply(&lot(), 0, &huge, day(1, 1)),
+            Err(InventoryError::TooMany { doses: i64::MAX })
+        );
+        let most = Movement::Receive {
+            doses: MAX_DOSES_PER_MOVEMENT,
+        };
+        assert!(apply(&lot(), 0, &most, day(1, 1)).is_ok());
+        // A legacy quantity near the limit: refused, not wrapped.
+        assert!(matches!(
+            apply(&lot(), i64::MAX - 1, &most, day(1, 1)),
+            Err(InventoryError::Overflow { .. })
+        ));
+        let count = Movement::Reconcile {
+            counted: MAX_COUNTED + 1,
+            computed: 0,
+            reason: Some("x".into()),
+        };
+        assert!(matches!(
+            apply(&lot(), 0, &count, day(1, 1)),
+            Err(InventoryError::CountOutOfRange { .. })
+        ));
+        assert_eq!(on_hand(&[huge.clone(), huge]), None);
+    }
+
+    #[test]
+    fn arrivals_need_a_known_vaccine_a_cvp_clinic_for_public_stock_and_a_live_lot() {
+        use crate::org::{County, ProgramType};
+        let codes = CodeSets::embedded();
+        let clinic = |pin: &str, p| {
+            Clinic::new(ClinicPin::new(pin).unwrap(), "C", County::Hartford, p).unwrap()
+        };
+        let (cvp, private) = (
+            clinic("C2", ProgramType::Cvp),
+            clinic("C3", ProgramType::PrivateOnly),
+        );
+        assert!(check_arrival(&lot(), &cvp, &codes, day(1, 1)).is_ok());
+        assert_eq!(
+            check_transfer(&lot(), &private, &codes, day(1, 1)),
+            Err(InventoryError::PublicAtPrivateClinic {
+                clinic: private.pin.clone()
+            })
+        );
+        let mut unknown = lot();
+        unknown.cvx = Cvx::new("555").unwrap();
+        assert_eq!(
+            check_arrival(&unknown, &cvp, &codes, day(1, 1)),
+            Err(InventoryError::UnknownCvx(unknown.cvx.clone()))
+        );
+        let e = check_transfer(&lot(), &cvp, &codes, day(7, 1)).unwrap_err();
+        assert!(e.to_string().contains("cannot be transferred"), "{e}");
+        assert!(matches!(
+            apply(&lot(), 0, &Movement::Receive { doses: 1 }, day(7, 1)),
+            Err(InventoryError::Expired {
+                what: "received",
+                ..
+            })
+        ));
+        let home = clinic("C1", ProgramType::Cvp);
+        assert!(matches!(
+            check_transfer(&lot(), &home, &codes, day(1, 1)),
+            Err(InventoryError::SameClinic { .. })
+        ));
+    }
+
     fn movement() -> impl Strategy<Value = Movement> {
         let pin = ClinicPin::new("C2").unwrap();
         prop_oneof![
@@ -382,7 +579,7 @@ mod tests {
                     accepted.push(m);
                 }
                 prop_assert!(q >= 0);
-                prop_assert_eq!(q, on_hand(&accepted));
+                prop_assert_eq!(Some(q), on_hand(&accepted));
             }
         }
     }

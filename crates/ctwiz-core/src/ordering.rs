@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::ids::{ClinicPin, Cvx};
-use crate::inventory::{Lot, StockFunding};
+use crate::inventory::{check_doses, InventoryError, Lot, StockFunding, MAX_DOSES_PER_MOVEMENT};
 use crate::org::Clinic;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -85,13 +85,7 @@ impl VaccineOrder {
         }
         let mut out: Vec<OrderLine> = Vec::with_capacity(lines.len());
         for (cvx, q) in lines {
-            if q <= 0 {
-                return Err(CoreError::invalid(
-                    "order quantity",
-                    q.to_string(),
-                    "must be a positive number of doses",
-                ));
-            }
+            check_doses(q)?;
             if out.iter().any(|l| l.cvx == cvx) {
                 return Err(CoreError::Rule(format!(
                     "CVX {cvx} appears twice on the order"
@@ -126,6 +120,9 @@ impl VaccineOrder {
                     q.to_string(),
                     "must not be negative",
                 ));
+            }
+            if *q > MAX_DOSES_PER_MOVEMENT {
+                return Err(InventoryError::TooMany { doses: *q }.into());
             }
             if !self.lines.iter().any(|l| &l.cvx == cvx) {
                 return Err(CoreError::Rule(format!(
@@ -207,11 +204,16 @@ pub fn suggested_quantity(
         return 0;
     }
     let per_month = doses_used.max(0) as f64 / months_observed as f64;
-    let need = (per_month * months_of_supply as f64).ceil() as i64 - on_hand.max(0);
+    // Float-to-int casts saturate; an order line may not exceed one movement's bound.
+    let need = ((per_month * months_of_supply as f64).ceil() as i64)
+        .saturating_sub(on_hand.max(0))
+        .min(MAX_DOSES_PER_MOVEMENT);
     if need <= 0 {
         0
     } else {
-        (need + box_size - 1) / box_size * box_size
+        let boxes =
+            (need.saturating_add(box_size - 1) / box_size).min(MAX_DOSES_PER_MOVEMENT / box_size);
+        boxes * box_size
     }
 }
 
@@ -269,8 +271,7 @@ pub fn order_suggestions<E>(
                 .filter(|(l, _)| {
                     &l.cvx == cvx && l.funding == StockFunding::Public && !l.is_expired(today)
                 })
-                .map(|(_, q)| q)
-                .sum();
+                .fold(0i64, |t, (_, q)| t.saturating_add(*q));
             Ok(OrderSuggestion {
                 cvx: cvx.clone(),
                 used,
@@ -336,14 +337,32 @@ impl StockAlert {
     }
 }
 
+/// How long a rejected order stays on the bell (there is no "seen" mark).
+pub const REJECTION_NOTICE_DAYS: u64 = 30;
+
+/// Whether the ordering clinic has something to do about `o` on `today`: an approved
+/// shipment to receive, or a rejection of the last [`REJECTION_NOTICE_DAYS`].
+pub fn needs_clinic_attention(o: &VaccineOrder, today: NaiveDate) -> bool {
+    let recent = today - chrono::Days::new(REJECTION_NOTICE_DAYS);
+    o.status == OrderStatus::Approved
+        || (o.status == OrderStatus::Rejected && o.created_on >= recent)
+}
+
+/// Total unexpired doses of a vaccine below which the bell warns of low stock.
+pub const LOW_STOCK: i64 = 10;
+/// Lots expiring within this many days are announced on the bell.
+pub const EXPIRY_WARNING_DAYS: i64 = 90;
+
 /// Alerts for a clinic's lots on `today`: expired lots with stock, lots expiring within
-/// 90 days, and vaccines whose total stock is below `low_stock` doses.
-pub fn stock_alerts(lots: &[(Lot, i64)], today: NaiveDate, low_stock: i64) -> Vec<StockAlert> {
+/// [`EXPIRY_WARNING_DAYS`], and vaccines whose total stock is below [`LOW_STOCK`] doses.
+pub fn stock_alerts(lots: &[(Lot, i64)], today: NaiveDate) -> Vec<StockAlert> {
+    let low_stock = LOW_STOCK;
     let mut out = Vec::new();
     let mut totals: Vec<(Cvx, i64)> = Vec::new();
     for (lot, on_hand) in lots {
         match totals.iter_mut().find(|(c, _)| c == &lot.cvx) {
-            Some((_, t)) => *t += if lot.is_expired(today) { 0 } else { *on_hand },
+            // Saturating: a legacy out-of-range quantity must not stop the alerts.
+            Some((_, t)) => *t = t.saturating_add(if lot.is_expired(today) { 0 } else { *on_hand }),
             None => totals.push((
                 lot.cvx.clone(),
                 if lot.is_expired(today) { 0 } else { *on_hand },
@@ -360,7 +379,7 @@ pub fn stock_alerts(lots: &[(Lot, i64)], today: NaiveDate, low_stock: i64) -> Ve
                 on: lot.expiration,
                 doses: *on_hand,
             });
-        } else if days <= 90 {
+        } else if days <= EXPIRY_WARNING_DAYS {
             out.push(StockAlert::ExpiresSoon {
                 lot: lot.lot_number.to_string(),
                 cvx: lot.cvx.clone(),
@@ -498,7 +517,6 @@ mod tests {
                 (lot("FAR", d(12, 1)), 0),
             ],
             d(2, 1),
-            10,
         );
         assert!(matches!(a[0], StockAlert::Expired { .. }));
         assert!(matches!(a[1], StockAlert::ExpiresSoon { days: 28, .. }));

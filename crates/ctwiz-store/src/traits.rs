@@ -230,9 +230,33 @@ pub struct InventoryReportRow {
     pub kind: String,
     /// Wastage/return reason, for those kinds.
     pub reason: Option<String>,
-    /// Signed sum of the movements.
-    pub doses: i64,
+    /// Signed sum of the movements; `None` when a movement of the group is out of the
+    /// range ctwiz accepts (stored before movements were bounded): see `damaged_lots`.
+    pub doses: Option<i64>,
     pub transactions: i64,
+    /// Lot numbers whose out-of-range movements left `doses` unknown.
+    pub damaged_lots: Vec<String>,
+}
+
+impl InventoryReportRow {
+    /// The doses cell of a table or CSV: the sum, or which lots make it unknown.
+    pub fn doses_text(&self) -> String {
+        match self.doses {
+            Some(d) => d.to_string(),
+            None => format!(
+                "error: lot {} holds a movement out of range",
+                self.damaged_lots.join(", ")
+            ),
+        }
+    }
+}
+
+/// Groups several store writes into one all-or-nothing unit: a change and its audit row,
+/// or every lot of a reconciliation. Nested calls join the outer unit.
+pub trait Atomic {
+    fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T>
+    where
+        Self: Sized;
 }
 
 /// Which door a read or change came through.

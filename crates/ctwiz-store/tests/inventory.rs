@@ -195,7 +195,7 @@ fn report_sums_movements_by_kind_and_reason() {
     let get = |kind: &str, reason: Option<&str>| {
         rows.iter()
             .find(|r| r.kind == kind && r.reason.as_deref() == reason)
-            .map(|r| r.doses)
+            .and_then(|r| r.doses)
     };
     assert_eq!(get("receive", None), Some(30));
     assert_eq!(get("waste", Some("broken-vial")), Some(-2));
@@ -231,4 +231,57 @@ fn receiving_reuses_a_held_lot_and_refuses_a_mismatch() {
         .contains("already held"));
     assert_eq!(s.lot(id).unwrap().unwrap().on_hand, 15);
     assert!(s.receive_into_lot(&l, 0, "coord", at(3)).is_err());
+}
+
+/// A database written before movements were bounded may hold a huge quantity (issue 13:
+/// `inventory receive --doses 9223372036854775807` was accepted, then the report failed
+/// with "integer overflow" for everyone). The report still runs: the damaged rows name
+/// the lot, every other row is summed; the lot itself reports a clear error.
+#[test]
+fn a_legacy_out_of_range_movement_costs_its_lot_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("legacy.db");
+    let s = SqliteStore::open(&path).unwrap();
+    for c in synth::clinics(&cfg()) {
+        s.add_clinic(&c).unwrap();
+    }
+    let a = synth::clinic_pin(0);
+    let good = s.add_lot(&lot(&a, "OK1", "20")).unwrap();
+    s.record_movement(good, &Movement::Receive { doses: 7 }, "c", at(1))
+        .unwrap();
+    let bad = s.add_lot(&lot(&a, "HUGE1", "20")).unwrap();
+    let legacy = rusqlite::Connection::open(&path).unwrap();
+    for _ in 0..2 {
+        legacy
+            .execute(
+                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user)
+                 VALUES (?1, 'receive', 9223372036854775807, '{\"Receive\":{\"doses\":9223372036854775807}}', '2026-02-01 10:00:00', 'legacy')",
+                [bad],
+            )
+            .unwrap();
+    }
+    // The new bounds refuse such a movement outright.
+    assert!(s
+        .record_movement(good, &Movement::Receive { doses: i64::MAX }, "c", at(1))
+        .unwrap_err()
+        .to_string()
+        .contains("at most 100000 doses"));
+    let rows = s.inventory_report(at(1).date(), at(2).date()).unwrap();
+    let receive = rows
+        .iter()
+        .find(|r| r.kind == "receive" && r.cvx.as_str() == "20")
+        .unwrap();
+    assert_eq!(receive.doses, None);
+    assert_eq!(receive.damaged_lots, vec!["HUGE1".to_string()]);
+    assert!(
+        receive.doses_text().contains("lot HUGE1"),
+        "{}",
+        receive.doses_text()
+    );
+    let e = s.lot(bad).unwrap_err().to_string();
+    assert!(
+        e.contains("lot HUGE1") && e.contains("out of the range"),
+        "{e}"
+    );
+    assert_eq!(s.lot(good).unwrap().unwrap().on_hand, 7);
 }

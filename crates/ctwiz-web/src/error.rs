@@ -31,15 +31,18 @@ impl From<ctwiz_core::CoreError> for AppError {
     }
 }
 
+/// A use case's refusal as a response: the matrix's no and a dose of another clinic are
+/// 403, a missing record 404, a rule's refusal 400 with its sentence.
 impl From<ctwiz_store::usecase::UseCaseError> for AppError {
     fn from(e: ctwiz_store::usecase::UseCaseError) -> Self {
+        use ctwiz_core::dose::DoseError;
         use ctwiz_store::usecase::UseCaseError as E;
         match e {
-            E::Denied(_) => AppError::Forbidden,
+            E::Denied(_) | E::Dose(DoseError::NotReportingClinic { .. }) => AppError::Forbidden,
             E::NotFound { what, id } => AppError::NotFound(format!("{what} {id}")),
             E::UnknownUser(u) => AppError::NotFound(format!("user {u:?}")),
-            E::Merged { .. } => AppError::BadRequest(e.to_string()),
             E::Store(s) => AppError::Store(s),
+            refused => AppError::BadRequest(refused.to_string()),
         }
     }
 }

@@ -2,11 +2,10 @@
 //! returns, transfers, the reconciliation screen, public (CVP) vaccine orders and their
 //! state approval, and the movement report.
 //!
-//! Stock rules (no negative stock, reasons for differences, who may order public
-//! vaccine, what an approval may change) live in `ctwiz_core::inventory` and
-//! `ctwiz_core::ordering` and are enforced by `ctwiz-store`; this module parses forms,
-//! asks `ctwiz_core::access` who may act, and sends a refused form back with the reason
-//! (nothing stored).
+//! Every change goes through `ctwiz_store::usecase::inventory` (the same for the CLI),
+//! which asks the permission matrix at the lot's or order's clinic and applies the stock
+//! rules of `ctwiz_core::inventory` and `ctwiz_core::ordering`; this module parses forms,
+//! calls it, and sends a refused form back with the reason (nothing stored).
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field, Bell};
@@ -19,28 +18,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{Days, NaiveDate};
-use ctwiz_core::access::{can, Action, Target};
+use ctwiz_core::access::{Action, Target};
+use ctwiz_core::actor::authorize_at;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
-use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding, WastageReason};
+use ctwiz_core::inventory::{Lot, StockFunding, WastageReason};
 use ctwiz_core::ordering::{
-    order_suggestions, stock_alerts, OrderStatus, StockAlert, SupplyPolicy, VaccineOrder,
+    needs_clinic_attention, order_suggestions, stock_alerts, OrderStatus, StockAlert, SupplyPolicy,
+    VaccineOrder,
 };
 use ctwiz_core::org::Clinic;
+use ctwiz_store::usecase::inventory::{self as usecase, Count, Decision, Disposal};
+use ctwiz_store::usecase::UseCaseError;
 use ctwiz_store::{InventoryStore, LotStock, OrgStore, SqliteStore, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::future::Future;
-
-/// Total doses of a vaccine below which the bell warns of low stock.
-const LOW_STOCK: i64 = 10;
-/// Ordering suggestions: usage observed over 3 months, 2 months of supply, boxes of 10.
-/// Ordering suggestions: 3 months of usage, 2 months of supply, boxes of 10.
-const SUPPLY: SupplyPolicy = SupplyPolicy {
-    months_observed: 3,
-    months_of_supply: 2,
-    box_size: 10,
-};
 
 // ---------------------------------------------------------------- shared
 
@@ -102,28 +95,16 @@ fn resolve_clinic(
     }
 }
 
+/// Whether the use cases would let the user `action` at clinic `c` (pickers, buttons,
+/// lists): the same question they ask.
 fn may(ctx: &Ctx, c: &Clinic, action: Action) -> bool {
-    can(
-        &ctx.user,
-        Target::Clinic {
-            pin: &c.pin,
-            county: c.county,
-        },
-        action,
-    )
+    usecase::authorize_at_clinic(&ctx.as_actor(), c, action).is_ok()
 }
 
 fn whole_number(what: &str, v: &str) -> Result<i64, AppError> {
     v.trim()
         .parse::<i64>()
         .map_err(|_| AppError::BadRequest(format!("{what} must be a whole number, not {v:?}.")))
-}
-
-/// A lot of the clinic, or 404 (a lot of another clinic is not found either).
-fn clinic_lot(s: &SqliteStore, clinic: &Clinic, lot_id: i64) -> Result<LotStock, AppError> {
-    s.lot(lot_id)?
-        .filter(|l| l.lot.clinic == clinic.pin)
-        .ok_or_else(|| AppError::NotFound(format!("Lot {lot_id} at {}", clinic.pin)))
 }
 
 fn pin_field(c: &Clinic) -> Markup {
@@ -144,11 +125,8 @@ fn alert_list(alerts: &[StockAlert]) -> Markup {
 /// Stock alerts of a clinic's lots today (for the page and the notification bell).
 pub fn alerts_for(lots: &[LotStock], today: NaiveDate) -> Vec<StockAlert> {
     let pairs: Vec<(Lot, i64)> = lots.iter().map(|l| (l.lot.clone(), l.on_hand)).collect();
-    stock_alerts(&pairs, today, LOW_STOCK)
+    stock_alerts(&pairs, today)
 }
-
-/// How long a rejected order stays on the bell (there is no "seen" mark).
-const REJECTION_DAYS: u64 = 30;
 
 /// The notification bell for where the user acts (`None` without inventory access):
 /// the acting clinic's stock alerts and its order decisions to act on (approved
@@ -161,14 +139,10 @@ pub fn bell(s: &SqliteStore, ctx: &Ctx) -> Result<Option<Bell>, AppError> {
     if let Some(c) = ctx.clinic() {
         let today = ctx.now.date();
         b.stock_alerts = alerts_for(&s.lots(&c.pin)?, today).len();
-        let recent = today - Days::new(REJECTION_DAYS);
         b.order_decisions = s
             .orders(Some(&c.pin), None)?
             .iter()
-            .filter(|o| {
-                o.status == OrderStatus::Approved
-                    || (o.status == OrderStatus::Rejected && o.created_on >= recent)
-            })
+            .filter(|o| needs_clinic_attention(o, today))
             .count();
     }
     if ctx.can(Action::OrderApprove) {
@@ -394,26 +368,33 @@ fn lot_select(lots: &[&LotStock], codes: &CodeSets) -> Markup {
     }
 }
 
-/// Loads the clinic a form names and checks `action` there.
+/// The clinic a form is about: the one it names, else the acting clinic. Whether the
+/// user may act there is the use case's question.
+fn form_pin(ctx: &Ctx, pin: &str) -> Result<ClinicPin, AppError> {
+    match (pin.trim(), ctx.clinic()) {
+        ("", Some(c)) => Ok(c.pin.clone()),
+        ("", None) => Err(AppError::BadRequest("Choose a clinic first.".into())),
+        (p, _) => Ok(ClinicPin::new(p)?),
+    }
+}
+
+/// The form's clinic once the use case layer allowed `action` there (asked before the
+/// form is read, so a refused user gets 403 whatever they sent).
 async fn form_clinic(
     state: &AppState,
     ctx: &Ctx,
     pin: &str,
     action: Action,
-) -> Result<Clinic, AppError> {
-    let ctx2 = ctx.clone();
-    let pin = pin.to_string();
+) -> Result<ClinicPin, AppError> {
+    let pin = form_pin(ctx, pin)?;
+    let actor = ctx.as_actor();
     state
-        .db(move |s| {
-            let clinics = s.clinics()?;
-            resolve_clinic(&ctx2, &clinics, Some(&pin), action)?
-                .ok_or_else(|| AppError::BadRequest("Choose a clinic first.".into()))
-        })
+        .db(move |s| Ok(usecase::clinic_for(s, &actor, &pin, action)?.pin))
         .await
 }
 
-fn back_to(path: &str, c: &Clinic, done: &str) -> Response {
-    Redirect::to(&format!("{path}?pin={}&done={done}", c.pin)).into_response()
+fn back_to(path: &str, pin: &ClinicPin, done: &str) -> Response {
+    Redirect::to(&format!("{path}?pin={pin}&done={done}")).into_response()
 }
 
 #[derive(Deserialize)]
@@ -439,7 +420,7 @@ pub async fn receive(
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
     let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
-    let pin = clinic.pin.to_string();
+    let pin = clinic.to_string();
     match receive_lot(&state, &ctx, &clinic, f).await {
         Ok(()) => Ok(back_to("/inventory", &clinic, "received")),
         Err(e) => refused(e, |m| lots_page(&state, &ctx, Some(pin), Some(m), None)).await,
@@ -449,7 +430,7 @@ pub async fn receive(
 async fn receive_lot(
     state: &AppState,
     ctx: &Ctx,
-    clinic: &Clinic,
+    clinic: &ClinicPin,
     f: ReceiveForm,
 ) -> Result<(), AppError> {
     let doses = whole_number("Doses", &f.doses)?;
@@ -462,17 +443,11 @@ async fn receive_lot(
             )))
         }
     };
-    if funding == StockFunding::Public && !clinic.orders_public_vaccine() {
-        return Err(AppError::BadRequest(format!(
-            "{} is private-only (not enrolled in CVP) and holds no public vaccine.",
-            clinic.name
-        )));
-    }
     let expiration = parse_date("Expiration", &f.expiration)?;
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let lot = Lot {
         id: None,
-        clinic: clinic.pin.clone(),
+        clinic: clinic.clone(),
         cvx: Cvx::new(&f.cvx)?,
         ndc: opt(&f.ndc).as_deref().map(Ndc::new).transpose()?,
         mvx: opt(&f.mvx).as_deref().map(Mvx::new).transpose()?,
@@ -480,11 +455,10 @@ async fn receive_lot(
         expiration,
         funding,
     };
-    let by = ctx.actor();
-    let now = ctx.now;
+    let (actor, now, codes) = (ctx.as_actor(), ctx.now, state.codes().clone());
     state
         .db(move |s| {
-            s.receive_into_lot(&lot, doses, &by, now)?;
+            usecase::receive(s, &actor, &codes, &lot, doses, now)?;
             Ok(())
         })
         .await
@@ -508,7 +482,7 @@ pub async fn waste(
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
     let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
-    let pin = clinic.pin.to_string();
+    let pin = clinic.to_string();
     let done = if f.kind == "return" {
         "returned"
     } else {
@@ -518,20 +492,21 @@ pub async fn waste(
         let lot_id = whole_number("Lot", &f.lot_id)?;
         let doses = whole_number("Doses", &f.doses)?;
         let reason = WastageReason::parse(&f.reason)?;
-        let m = match f.kind.as_str() {
-            "waste" => Movement::Waste { doses, reason },
-            "return" => Movement::Return { doses, reason },
+        let how = match f.kind.as_str() {
+            "waste" => Disposal::Waste,
+            "return" => Disposal::Return,
             other => {
                 return Err(AppError::BadRequest(format!(
                     "Unknown kind {other:?}; choose waste or return."
                 )))
             }
         };
-        let (by, now, c) = (ctx.actor(), ctx.now, clinic.clone());
+        let (actor, now) = (ctx.as_actor(), ctx.now);
         state
             .db(move |s| {
-                clinic_lot(s, &c, lot_id)?;
-                Ok(s.record_movement(lot_id, &m, &by, now)?)
+                Ok(usecase::dispose(
+                    s, &actor, lot_id, how, doses, reason, now,
+                )?)
             })
             .await
     }
@@ -559,21 +534,17 @@ pub async fn transfer(
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
     let clinic = form_clinic(&state, &ctx, &f.pin, Action::InventoryEdit).await?;
-    let pin = clinic.pin.to_string();
+    let pin = clinic.to_string();
     let result = async {
         let lot_id = whole_number("Lot", &f.lot_id)?;
         let doses = whole_number("Doses", &f.doses)?;
         let to = ClinicPin::new(&f.to)?;
-        let (by, now, c) = (ctx.actor(), ctx.now, clinic.clone());
+        let (actor, now, codes) = (ctx.as_actor(), ctx.now, state.codes().clone());
         state
             .db(move |s| {
-                clinic_lot(s, &c, lot_id)?;
-                if s.clinic(&to)?.is_none() {
-                    return Err(AppError::BadRequest(format!(
-                        "Clinic {to} is not registered."
-                    )));
-                }
-                Ok(s.transfer(lot_id, &to, doses, &by, now)?)
+                Ok(usecase::transfer(
+                    s, &actor, &codes, lot_id, &to, doses, now,
+                )?)
             })
             .await
     }
@@ -662,88 +633,66 @@ async fn reconcile_screen(
     ))
 }
 
-/// Records the whole count in one transaction, or nothing: every lot is checked with
-/// `ctwiz_core::inventory::apply` first, and a refused screen lists every problem.
+/// Records the whole count in one transaction, or nothing
+/// (`ctwiz_store::usecase::inventory::reconcile`); a refused screen lists every problem.
 pub async fn reconcile(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    ctx.check_csrf(&field("csrf").unwrap_or_default())?;
+    ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
     let clinic = form_clinic(
         &state,
         &ctx,
-        &field("pin").unwrap_or_default(),
+        form_field(&form, "pin").unwrap_or(""),
         Action::InventoryEdit,
     )
     .await?;
-    let (by, now, c) = (ctx.actor(), ctx.now, clinic.clone());
-    let sent = form.clone();
-    let outcome = state
-        .db(move |s| {
-            let get = |k: String| {
-                sent.iter()
-                    .find(|(key, _)| *key == k)
-                    .map(|(_, v)| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-            };
-            let mut moves = Vec::new();
-            let mut problems = Vec::new();
-            for l in s.lots(&c.pin)? {
-                let Some(id) = l.lot.id else { continue };
-                // Lots received after the screen was opened are not on it.
-                let Some(count) = get(format!("count_{id}")) else {
-                    continue;
-                };
-                let name = &l.lot.lot_number;
-                let Ok(counted) = count.parse::<i64>() else {
-                    problems.push(format!("Lot {name}: count {count:?} is not a whole number."));
-                    continue;
-                };
-                let shown = get(format!("computed_{id}")).and_then(|v| v.parse::<i64>().ok());
-                if shown.is_some_and(|v| v != l.on_hand) {
-                    problems.push(format!(
-                        "Lot {name}: the computed quantity changed to {} while you counted; check the count.",
-                        l.on_hand
-                    ));
-                    continue;
-                }
-                let m = Movement::Reconcile {
-                    counted,
-                    computed: l.on_hand,
-                    reason: get(format!("reason_{id}")),
-                };
-                match apply(&l.lot, l.on_hand, &m, now.date()) {
-                    Ok(_) => moves.push((id, m)),
-                    Err(e) => problems.push(format!("Lot {name}: {e}.")),
-                }
-            }
-            if !problems.is_empty() {
-                return Ok(Err(problems));
-            }
-            s.in_transaction(|s| {
-                for (id, m) in &moves {
-                    s.record_movement(*id, m, &by, now)?;
-                }
-                Ok(())
-            })?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(back_to("/inventory", &clinic, "reconciled")),
-        Err(problems) => Ok((
-            StatusCode::BAD_REQUEST,
-            reconcile_screen(&state, &ctx, Some(clinic.pin.to_string()), &form, &problems).await?,
-        )
-            .into_response()),
+    // Each lot on the screen sent `count_<id>`; lots received since are not on it.
+    let mut counts = Vec::new();
+    let mut problems = Vec::new();
+    for (key, value) in &form {
+        let Some(id) = key
+            .strip_prefix("count_")
+            .and_then(|i| i.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let Ok(counted) = value.parse::<i64>() else {
+            problems.push(format!("Lot {id}: count {value:?} is not a whole number."));
+            continue;
+        };
+        counts.push(Count {
+            lot_id: id,
+            counted,
+            seen: form_field(&form, &format!("computed_{id}")).and_then(|v| v.parse().ok()),
+            reason: form_field(&form, &format!("reason_{id}")).map(str::to_string),
+        });
     }
+    if problems.is_empty() {
+        let (actor, now, pin) = (ctx.as_actor(), ctx.now, clinic.clone());
+        let outcome = state
+            .db(move |s| Ok(usecase::reconcile(s, &actor, &pin, &counts, now)))
+            .await?;
+        match outcome {
+            Ok(_) => return Ok(back_to("/inventory", &clinic, "reconciled")),
+            Err(UseCaseError::Reconcile(refused)) => problems.extend(
+                refused
+                    .into_iter()
+                    .map(|(lot, e)| format!("Lot {lot}: {e}.")),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((
+        StatusCode::BAD_REQUEST,
+        reconcile_screen(&state, &ctx, Some(clinic.to_string()), &form, &problems).await?,
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------- orders
@@ -777,9 +726,10 @@ async fn orders_page(
                 if c.orders_public_vaccine() && may(&ctx2, c, Action::OrderCreate) {
                     let lots = s.lots(&c.pin)?;
                     let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
-                    suggestions = order_suggestions(&pairs, today, SUPPLY, |cvx, since| {
-                        s.doses_used(&c.pin, cvx, since)
-                    })?;
+                    suggestions =
+                        order_suggestions(&pairs, today, SupplyPolicy::default(), |cvx, since| {
+                            s.doses_used(&c.pin, cvx, since)
+                        })?;
                 }
             }
             let (pending, shipping) = if ctx2.can(Action::OrderApprove) {
@@ -806,6 +756,7 @@ async fn orders_page(
             .map_or_else(|| pin.to_string(), |c| format!("{} ({})", c.name, c.pin))
     };
     let vaccines = vaccine_options(codes);
+    let supply = SupplyPolicy::default();
     let bell = load_bell(state, ctx).await?;
     Ok(page::layout_with_bell(
         ctx,
@@ -857,11 +808,11 @@ async fn orders_page(
                 } @else if may(ctx, c, Action::OrderCreate) {
                     form.card.stack method="post" action="/inventory/orders" {
                         h2 { "New public vaccine order" }
-                        p.muted { "Suggested: " (SUPPLY.months_of_supply) " months of supply at the last " (SUPPLY.months_observed) " months' usage, less public stock on hand, in boxes of " (SUPPLY.box_size) "." }
+                        p.muted { "Suggested: " (supply.months_of_supply) " months of supply at the last " (supply.months_observed) " months' usage, less public stock on hand, in boxes of " (supply.box_size) "." }
                         (csrf_field(ctx)) (pin_field(c))
                         @if !suggestions.is_empty() {
                             table {
-                                thead { tr { th { "Vaccine" } th { "Used (" (SUPPLY.months_observed) " months)" } th { "Public on hand" } th { "Suggested" } th { "Order doses" } } }
+                                thead { tr { th { "Vaccine" } th { "Used (" (supply.months_observed) " months)" } th { "Public on hand" } th { "Suggested" } th { "Order doses" } } }
                                 tbody { @for sg in &suggestions { tr {
                                     td { (vaccine_name(codes, &sg.cvx)) }
                                     td { (sg.used) } td { (sg.on_hand) } td { (sg.suggested) }
@@ -957,7 +908,7 @@ pub async fn create_order(
         Action::OrderCreate,
     )
     .await?;
-    let pin = clinic.pin.to_string();
+    let pin = clinic.to_string();
     let result = async {
         let mut lines: Vec<(Cvx, i64)> = quantities(&form)?
             .into_iter()
@@ -969,43 +920,21 @@ pub async fn create_order(
         ) {
             lines.push((Cvx::new(cvx)?, whole_number("Doses", q)?));
         }
-        let order = VaccineOrder::new(&clinic, &ctx.actor(), ctx.now.date(), lines)?;
-        state.db(move |s| Ok(s.create_order(&order)?)).await
+        let (actor, now, codes, c) = (
+            ctx.as_actor(),
+            ctx.now,
+            state.codes().clone(),
+            clinic.clone(),
+        );
+        state
+            .db(move |s| Ok(usecase::create_order(s, &actor, &codes, &c, lines, now)?))
+            .await
     }
     .await;
     match result {
         Ok(_) => Ok(back_to("/inventory/orders", &clinic, "ordered")),
         Err(e) => refused(e, |m| orders_page(&state, &ctx, Some(pin), Some(m), None)).await,
     }
-}
-
-/// Loads an order and its clinic, checking `action` at that clinic.
-async fn order_at(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    action: Action,
-) -> Result<(VaccineOrder, Clinic), AppError> {
-    let ctx2 = ctx.clone();
-    state
-        .db(move |s| {
-            let o = s
-                .order(id)?
-                .ok_or_else(|| AppError::NotFound(format!("Order {id}")))?;
-            let c = s
-                .clinic(&o.clinic)?
-                .ok_or_else(|| AppError::NotFound(format!("Clinic {}", o.clinic)))?;
-            let here = match &ctx2.acting {
-                // A clinic user acts on their acting clinic's orders only.
-                Acting::Clinic(a) => a.pin == c.pin || ctx2.user.is_state(),
-                _ => true,
-            };
-            if !here || !may(&ctx2, &c, action) {
-                return Err(AppError::Forbidden);
-            }
-            Ok((o, c))
-        })
-        .await
 }
 
 /// The state decides an order: `approve` with possibly changed quantities, or reject.
@@ -1017,15 +946,22 @@ async fn decide(
     approve: bool,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
-    let (mut order, _) = order_at(&state, &ctx, id, Action::OrderApprove).await?;
     let result = async {
-        let note = form_field(&form, "note");
-        if approve {
-            order.approve(&ctx.actor(), &quantities(&form)?, note)?;
+        let note = form_field(&form, "note").map(str::to_string);
+        let decision = if approve {
+            Decision::Approve {
+                changes: quantities(&form)?,
+                note,
+            }
         } else {
-            order.reject(&ctx.actor(), note.unwrap_or(""))?;
-        }
-        state.db(move |s| Ok(s.save_order(&order)?)).await
+            Decision::Reject {
+                reason: note.unwrap_or_default(),
+            }
+        };
+        let actor = ctx.as_actor();
+        state
+            .db(move |s| Ok(usecase::decide_order(s, &actor, id, &decision)?))
+            .await
     }
     .await;
     let done = if approve { "approved" } else { "rejected" };
@@ -1060,10 +996,21 @@ pub async fn receive_shipment(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
-    let (order, clinic) = order_at(&state, &ctx, id, Action::InventoryEdit).await?;
-    let pin = clinic.pin.to_string();
+    let actor = ctx.as_actor();
+    // Refused before the form is read, like the other stock forms.
+    let order = state
+        .db(move |s| {
+            let o = s
+                .order(id)?
+                .ok_or_else(|| AppError::NotFound(format!("Order {id}")))?;
+            usecase::clinic_for(s, &actor, &o.clinic, Action::InventoryEdit)?;
+            Ok(o)
+        })
+        .await?;
+    let clinic = order.clinic.clone();
+    let pin = clinic.to_string();
     let result = async {
-        let mut lots = Vec::new();
+        let mut shipment = Vec::new();
         for l in order
             .lines
             .iter()
@@ -1079,23 +1026,15 @@ pub async fn receive_shipment(
                 &format!("Doses of CVX {cvx}"),
                 form_field(&form, &format!("doses_{cvx}")).unwrap_or(""),
             )?;
-            lots.push((
-                Lot {
-                    id: None,
-                    clinic: clinic.pin.clone(),
-                    cvx: cvx.clone(),
-                    ndc: None,
-                    mvx: None,
-                    lot_number: LotNumber::new(lot)?,
-                    expiration,
-                    funding: StockFunding::Public,
-                },
-                doses,
-            ));
+            shipment.push((cvx.clone(), LotNumber::new(lot)?, expiration, doses));
         }
-        let (by, now) = (ctx.actor(), ctx.now);
+        let (actor, now, codes) = (ctx.as_actor(), ctx.now, state.codes().clone());
         state
-            .db(move |s| Ok(s.receive_order(id, &lots, &by, now)?))
+            .db(move |s| {
+                Ok(usecase::receive_order(
+                    s, &actor, &codes, id, &shipment, now,
+                )?)
+            })
             .await
     }
     .await;
@@ -1135,22 +1074,18 @@ pub async fn report(
             "The period starts ({from}) after it ends ({to})."
         )));
     }
-    let ctx2 = ctx.clone();
+    let actor = ctx.as_actor();
     let rows = state
         .db(move |s| {
             let rows = s.inventory_report(from, to)?;
             Ok(rows
                 .into_iter()
-                .filter(|r| match &ctx2.acting {
-                    Acting::Clinic(c) => c.pin == r.clinic,
-                    _ => can(
-                        &ctx2.user,
-                        Target::Clinic {
-                            pin: &r.clinic,
-                            county: r.county,
-                        },
-                        Action::InventoryView,
-                    ),
+                .filter(|r| {
+                    let at = Target::Clinic {
+                        pin: &r.clinic,
+                        county: r.county,
+                    };
+                    authorize_at(&actor, at, Action::InventoryView).is_ok()
                 })
                 .collect::<Vec<_>>())
         })
@@ -1176,7 +1111,7 @@ pub async fn report(
                     r.funding.clone(),
                     r.kind.clone(),
                     r.reason.clone().unwrap_or_default(),
-                    r.doses.to_string(),
+                    r.doses_text(),
                     r.transactions.to_string(),
                 ]
             }),
@@ -1200,7 +1135,7 @@ pub async fn report(
                     thead { tr { th { "Clinic" } th { "County" } th { "Vaccine" } th { "Funding" } th { "Movement" } th { "Reason" } th { "Doses" } th { "Transactions" } } }
                     tbody { @for r in &rows { tr {
                         td { (r.clinic) } td { (r.county) } td { (vaccine_name(codes, &r.cvx)) } td { (r.funding) }
-                        td { (r.kind) } td { (r.reason.clone().unwrap_or_default()) } td { (r.doses) } td { (r.transactions) }
+                        td { (r.kind) } td { (r.reason.clone().unwrap_or_default()) } td { (r.doses_text()) } td { (r.transactions) }
                     } } }
                 }
             }

@@ -25,8 +25,8 @@ use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
 use ctwiz_store::{
-    AuditAction, AuditStore, DoseStore, InventoryStore, LotStock, PatientQuery, PatientStore,
-    SqliteStore,
+    usecase, AuditAction, AuditStore, DoseStore, InventoryStore, LotStock, PatientQuery,
+    PatientStore, SqliteStore,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -568,9 +568,21 @@ pub async fn edit_patient_page(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let ctx2 = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    // Opening the form shows the demographics: audited as a read.
     let p = state
-        .db(move |s| ctx2.patient_for(s, PatientId(id), Action::PatientEdit))
+        .db(move |s| {
+            let purpose = "demographics edit page viewed";
+            let (_, p) = usecase::patients::open(
+                s,
+                &actor,
+                PatientId(id),
+                Action::PatientEdit,
+                now,
+                purpose,
+            )?;
+            Ok(p)
+        })
         .await?;
     let f = PatientForm::from_patient(&p, &ctx);
     Ok(patient_form(
@@ -1230,6 +1242,14 @@ fn build_dose(
     }
 }
 
+/// A refusal the user can fix (shown beside the form), or the error itself (403, 404...).
+fn form_refusal(e: usecase::UseCaseError) -> Result<String, AppError> {
+    match AppError::from(e) {
+        AppError::BadRequest(m) | AppError::Store(ctwiz_store::StoreError::Conflict(m)) => Ok(m),
+        other => Err(other),
+    }
+}
+
 pub async fn add_dose(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -1244,35 +1264,35 @@ pub async fn add_dose(
     let lots2 = lots.clone();
     let outcome = state
         .db(move |s| {
-            let pid = PatientId(id);
-            let p = ctx2.patient_for(s, pid, Action::DoseRecord)?;
-            let (dose, lot_id) = match build_dose(&f2, &ctx2, &codes, &lots2).and_then(|(d, l)| {
-                d.validate(p.dob, ctx2.now.date())
-                    .map(|_| (d, l))
-                    .map_err(AppError::from)
-            }) {
+            let actor = ctx2.as_actor();
+            // Refused before the form is read: a refused user gets 403 whatever they sent.
+            usecase::patients::authorize(
+                s,
+                &actor,
+                PatientId(id),
+                Action::DoseRecord,
+                ctx2.now,
+                "dose entry",
+            )?;
+            let (dose, lot_id) = match build_dose(&f2, &ctx2, &codes, &lots2) {
                 Ok(x) => x,
                 Err(AppError::BadRequest(m)) => return Ok(Err(m)),
                 Err(e) => return Err(e),
             };
-            let detail = format!("{} dose CVX {} on {}", f2.kind, dose.cvx, dose.date);
-            // Dose, stock movement and audit row land together or not at all; the store
-            // checks stock and expiry against core's inventory rules.
-            let saved = s.in_transaction(|s| {
-                match lot_id {
-                    Some(lid) => s.administer_from_lot(pid, &dose, lid, &ctx2.actor(), ctx2.now)?,
-                    None => s.add_dose(pid, &dose)?,
-                };
-                ctx2.audit(s, Some(pid), AuditAction::Create, &detail)
-                    .map_err(into_store)
-            });
-            match saved {
-                Ok(()) => {}
-                Err(ctwiz_store::StoreError::Core(e)) => return Ok(Err(e.to_string())),
-                Err(ctwiz_store::StoreError::Conflict(m)) => return Ok(Err(m)),
-                Err(e) => return Err(e.into()),
+            // Permission, validation, the repeat check, the stock movement and the audit
+            // row: one use case, one transaction.
+            match usecase::doses::record(
+                s,
+                &actor,
+                PatientId(id),
+                &dose,
+                lot_id,
+                &f2.kind,
+                ctx2.now,
+            ) {
+                Ok(_) => Ok(Ok(())),
+                Err(e) => Ok(Err(form_refusal(e)?)),
             }
-            Ok(Ok(()))
         })
         .await?;
     match outcome {
@@ -1327,11 +1347,13 @@ pub async fn edit_dose_page(
     ctx: Ctx,
     Path((id, did)): Path<(i64, i64)>,
 ) -> Result<Markup, AppError> {
-    let ctx2 = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    // Only whoever may change the dose opens the page; the view is audited.
     let d = state
         .db(move |s| {
-            ctx2.patient_for(s, PatientId(id), Action::DoseRecord)?;
-            find_dose(s, PatientId(id), did)
+            let (_, d) =
+                usecase::doses::open_for_change(s, &actor, PatientId(id), DoseId(did), now)?;
+            Ok(d)
         })
         .await?;
     Ok(page::layout(
@@ -1357,39 +1379,29 @@ pub async fn update_dose(
     Form(f): Form<EditDoseForm>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
-    let ctx2 = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let outcome = state
         .db(move |s| {
             let pid = PatientId(id);
-            let p = ctx2.patient_for(s, pid, Action::DoseRecord)?;
-            let before = find_dose(s, pid, did)?;
-            let mut after = before.clone();
-            let checked = (|| -> Result<(), AppError> {
-                let reason = opt(&f.reason).ok_or_else(|| {
-                    AppError::BadRequest("Give the reason for the correction.".into())
-                })?;
-                after.date = parse_date("Date given", &f.date)?;
-                after.lot = opt(&f.lot_number).map(LotNumber::new).transpose()?;
-                after.validate(p.dob, ctx2.now.date())?;
-                let detail = format!(
-                    "dose {did} corrected ({reason}): date {} -> {}, lot {:?} -> {:?}",
-                    before.date,
-                    after.date,
-                    before.lot.as_ref().map(|l| l.to_string()),
-                    after.lot.as_ref().map(|l| l.to_string())
-                );
-                s.in_transaction(|s| {
-                    s.update_dose(&after)?;
-                    ctx2.audit(s, Some(pid), AuditAction::Update, &detail)
-                        .map_err(into_store)
-                })?;
-                Ok(())
-            })();
-            match checked {
-                Ok(()) => Ok(Ok(())),
-                Err(AppError::BadRequest(m)) => Ok(Err((before, m))),
-                Err(e) => Err(e),
-            }
+            let corrected = parse_date("Date given", &f.date).and_then(|date| {
+                let lot = opt(&f.lot_number).map(LotNumber::new).transpose()?;
+                let c = usecase::doses::Correction {
+                    date,
+                    lot,
+                    reason: f.reason.clone(),
+                };
+                Ok(
+                    usecase::doses::correct(s, &actor, pid, DoseId(did), &c, now)
+                        .map_err(form_refusal),
+                )
+            });
+            let refusal = match corrected {
+                Ok(Ok(_)) => return Ok(Ok(())),
+                Ok(Err(e)) => e?,
+                Err(AppError::BadRequest(m)) => m,
+                Err(e) => return Err(e),
+            };
+            Ok(Err((find_dose(s, pid, did)?, refusal)))
         })
         .await?;
     match outcome {
@@ -1422,21 +1434,10 @@ pub async fn delete_dose(
     let reason = opt(&f.reason)
         .ok_or_else(|| AppError::BadRequest("Give the reason for deleting the dose.".into()))?
         .to_string();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
-            let pid = PatientId(id);
-            ctx.patient_for(s, pid, Action::DoseRecord)?;
-            let d = find_dose(s, pid, did)?;
-            s.in_transaction(|s| {
-                s.delete_dose(DoseId(did), &reason)?;
-                ctx.audit(
-                    s,
-                    Some(pid),
-                    AuditAction::Delete,
-                    &format!("dose {did} CVX {} on {} deleted: {reason}", d.cvx, d.date),
-                )
-                .map_err(into_store)
-            })?;
+            usecase::doses::delete(s, &actor, PatientId(id), DoseId(did), &reason, now)?;
             Ok(())
         })
         .await?;

@@ -347,10 +347,7 @@ impl Ctx {
 
     /// The name written in the audit log and inventory transactions.
     pub fn actor(&self) -> String {
-        match &self.acting {
-            Acting::Clinic(c) => format!("web:{}@{}", self.user.username, c.pin),
-            _ => format!("web:{}", self.user.username),
-        }
+        self.as_actor().label()
     }
 
     pub fn clinic(&self) -> Option<&Clinic> {

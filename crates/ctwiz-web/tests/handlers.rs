@@ -79,8 +79,10 @@ async fn every_role_against_every_route() {
             }
             checked += 1;
         }
-        // A write: record a historical dose.
+        // A write: record a historical dose (on a day of its own: the same dose twice is
+        // refused).
         let path = format!("/patients/{}/doses", f.in_county);
+        let date = format!("2024-02-{:02}", i + 1);
         let r = post(
             &f,
             &path,
@@ -89,7 +91,7 @@ async fn every_role_against_every_route() {
                 ("csrf", &csrf),
                 ("kind", "historical"),
                 ("cvx", "08"),
-                ("date", "2024-02-01"),
+                ("date", &date),
                 ("source", "01"),
             ],
         )

@@ -1,12 +1,17 @@
-use super::{actor, db, CliResult};
+//! `ctwiz inventory`: parses arguments and calls `ctwiz_store::usecase::inventory`, as
+//! the local operator or `--user`; the stock rules live below.
+
+use super::{db, CliResult, Who};
 use crate::output;
 use chrono::{Local, NaiveDate};
+use ctwiz_core::access::Action;
+use ctwiz_core::actor::Actor;
+use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
-use ctwiz_core::inventory::{Lot, Movement, StockFunding, WastageReason};
-use ctwiz_core::ordering::{
-    order_suggestions, stock_alerts, OrderStatus, SupplyPolicy, VaccineOrder,
-};
-use ctwiz_store::{InventoryStore, OrgStore};
+use ctwiz_core::inventory::{Lot, StockFunding, WastageReason};
+use ctwiz_core::ordering::{order_suggestions, stock_alerts, OrderStatus, SupplyPolicy};
+use ctwiz_store::usecase::inventory::{self, Decision, Disposal};
+use ctwiz_store::InventoryStore;
 use std::path::Path;
 
 #[derive(clap::Subcommand)]
@@ -156,24 +161,33 @@ fn print_lots(store: &dyn InventoryStore, pin: &ClinicPin) -> CliResult {
     }
     println!("{t}");
     let pairs: Vec<_> = lots.into_iter().map(|l| (l.lot, l.on_hand)).collect();
-    for a in stock_alerts(&pairs, Local::now().date_naive(), 10) {
+    for a in stock_alerts(&pairs, Local::now().date_naive()) {
         println!("! {}", a.message());
     }
     Ok(())
 }
 
-pub fn run(path: &Path, c: InventoryCommand) -> CliResult {
+fn wastage(
+    how: Disposal,
+    lot_id: i64,
+    doses: i64,
+    reason: &str,
+) -> CliResult<(Disposal, i64, i64, WastageReason)> {
+    Ok((how, lot_id, doses, WastageReason::parse(reason)?))
+}
+
+/// Runs `c` as `who` (the global `--user`, or the local operator with state authority).
+pub fn run(path: &Path, who: &Who, c: InventoryCommand) -> CliResult {
     let store = db::open(path)?;
     let now = Local::now().naive_local();
-    let by = actor();
-    let known_clinic = |pin: &str| -> CliResult<ctwiz_core::org::Clinic> {
-        let pin = ClinicPin::new(pin)?;
-        store
-            .clinic(&pin)?
-            .ok_or_else(|| format!("unknown clinic {pin}; see `ctwiz clinic list`").into())
-    };
-    match c {
-        InventoryCommand::Show { clinic } => print_lots(&store, &known_clinic(&clinic)?.pin)?,
+    let actor = who.actor(&store, ctwiz_core::actor::Channel::Cli)?;
+    let codes = CodeSets::embedded();
+    let disposal = match c {
+        InventoryCommand::Show { clinic } => {
+            let c = inventory::clinic(&store, &ClinicPin::new(&clinic)?)?;
+            inventory::authorize_at_clinic(&actor, &c, Action::InventoryView)?;
+            return print_lots(&store, &c.pin);
+        }
         InventoryCommand::Receive {
             clinic,
             cvx,
@@ -184,122 +198,92 @@ pub fn run(path: &Path, c: InventoryCommand) -> CliResult {
             mvx,
             ndc,
         } => {
-            let clinic = known_clinic(&clinic)?;
-            let funding = funding(&f)?;
-            if funding == StockFunding::Public && !clinic.orders_public_vaccine() {
-                return Err(format!(
-                    "clinic {} is private-only and holds no public vaccine",
-                    clinic.pin
-                )
-                .into());
-            }
             let lot = Lot {
                 id: None,
-                clinic: clinic.pin.clone(),
+                clinic: ClinicPin::new(&clinic)?,
                 cvx: Cvx::new(&cvx)?,
                 ndc: ndc.as_deref().map(Ndc::new).transpose()?,
                 mvx: mvx.as_deref().map(Mvx::new).transpose()?,
                 lot_number: LotNumber::new(&lot)?,
                 expiration: exp,
-                funding,
+                funding: funding(&f)?,
             };
-            let (id, q) = store.receive_into_lot(&lot, doses, &by, now)?;
+            let (id, q) = inventory::receive(&store, &actor, &codes, &lot, doses, now)?;
             println!(
                 "received {doses} doses into lot {} (id {id}); {q} on hand",
                 lot.lot_number
             );
+            return Ok(());
         }
         InventoryCommand::Transfer { lot_id, to, doses } => {
-            let to = known_clinic(&to)?;
-            let dest = store.transfer(lot_id, &to.pin, doses, &by, now)?;
-            println!(
-                "transferred {doses} doses from lot {lot_id} to clinic {} (lot id {dest})",
-                to.pin
-            );
+            let to = ClinicPin::new(&to)?;
+            let dest = inventory::transfer(&store, &actor, &codes, lot_id, &to, doses, now)?;
+            println!("transferred {doses} doses from lot {lot_id} to clinic {to} (lot id {dest})");
+            return Ok(());
         }
         InventoryCommand::Waste {
             lot_id,
             doses,
             reason,
-        } => {
-            let q = store.record_movement(
-                lot_id,
-                &Movement::Waste {
-                    doses,
-                    reason: WastageReason::parse(&reason)?,
-                },
-                &by,
-                now,
-            )?;
-            println!("recorded {doses} wasted doses; {q} on hand");
-        }
+        } => wastage(Disposal::Waste, lot_id, doses, &reason)?,
         InventoryCommand::Return {
             lot_id,
             doses,
             reason,
-        } => {
-            let q = store.record_movement(
-                lot_id,
-                &Movement::Return {
-                    doses,
-                    reason: WastageReason::parse(&reason)?,
-                },
-                &by,
-                now,
-            )?;
-            println!("recorded {doses} returned doses; {q} on hand");
-        }
+        } => wastage(Disposal::Return, lot_id, doses, &reason)?,
         InventoryCommand::Reconcile {
             lot_id,
             counted,
             reason,
         } => {
-            let computed = store
+            let pin = store
                 .lot(lot_id)?
                 .ok_or_else(|| format!("no lot with id {lot_id}"))?
-                .on_hand;
-            let q = store.record_movement(
+                .lot
+                .clinic;
+            let count = inventory::Count {
                 lot_id,
-                &Movement::Reconcile {
-                    counted,
-                    computed,
-                    reason,
-                },
-                &by,
-                now,
-            )?;
-            println!("lot {lot_id}: computed {computed}, counted {counted}; {q} on hand");
+                counted,
+                seen: None,
+                reason,
+            };
+            inventory::reconcile(&store, &actor, &pin, &[count], now)?;
+            let q = store.lot(lot_id)?.map_or(0, |l| l.on_hand);
+            println!("lot {lot_id}: counted {counted}; {q} on hand");
+            return Ok(());
         }
-        InventoryCommand::Order(o) => run_order(&store, o, &by, now)?,
-    }
+        InventoryCommand::Order(o) => return run_order(&store, &actor, &codes, o, now),
+    };
+    let (how, lot_id, doses, reason) = disposal;
+    let q = inventory::dispose(&store, &actor, lot_id, how, doses, reason, now)?;
+    let what = match how {
+        Disposal::Waste => "wasted",
+        Disposal::Return => "returned",
+    };
+    println!("recorded {doses} {what} doses; {q} on hand");
     Ok(())
 }
 
 fn run_order(
     store: &ctwiz_store::SqliteStore,
+    actor: &Actor,
+    codes: &CodeSets,
     c: OrderCommand,
-    by: &str,
     now: chrono::NaiveDateTime,
 ) -> CliResult {
     let today = now.date();
-    let clinic = |pin: &str| -> CliResult<ctwiz_core::org::Clinic> {
-        let pin = ClinicPin::new(pin)?;
-        store
-            .clinic(&pin)?
-            .ok_or_else(|| format!("unknown clinic {pin}; see `ctwiz clinic list`").into())
+    let lines_of = |lines: &[String]| -> CliResult<Vec<(Cvx, i64)>> {
+        lines.iter().map(|l| cvx_qty(l)).collect()
     };
     match c {
         OrderCommand::Suggest { clinic: pin } => {
-            let c = clinic(&pin)?;
+            let c = inventory::clinic(store, &ClinicPin::new(&pin)?)?;
+            inventory::authorize_at_clinic(actor, &c, Action::InventoryView)?;
             let lots = store.lots(&c.pin)?;
             let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
-            let mut t = output::table(&[
-                "CVX",
-                "Used (3 months)",
-                "On hand (public)",
-                "Suggested order",
-            ]);
             let policy = SupplyPolicy::default();
+            let used = format!("Used ({} months)", policy.months_observed);
+            let mut t = output::table(&["CVX", &used, "On hand (public)", "Suggested order"]);
             for s in order_suggestions(&pairs, today, policy, |cvx, since| {
                 store.doses_used(&c.pin, cvx, since)
             })? {
@@ -313,14 +297,9 @@ fn run_order(
             println!("{t}");
         }
         OrderCommand::Create { clinic: pin, lines } => {
-            let c = clinic(&pin)?;
-            let lines = lines
-                .iter()
-                .map(|l| cvx_qty(l))
-                .collect::<CliResult<Vec<_>>>()?;
-            let o = VaccineOrder::new(&c, by, today, lines)?;
-            let id = store.create_order(&o)?;
-            println!("order {id} for clinic {} is pending state approval", c.pin);
+            let pin = ClinicPin::new(&pin)?;
+            let id = inventory::create_order(store, actor, codes, &pin, lines_of(&lines)?, now)?;
+            println!("order {id} for clinic {pin} is pending state approval");
         }
         OrderCommand::List {
             clinic: pin,
@@ -337,6 +316,12 @@ fn run_order(
                 "Note",
             ]);
             for o in store.orders(pin.as_ref(), status)? {
+                let Ok(c) = inventory::clinic(store, &o.clinic) else {
+                    continue;
+                };
+                if inventory::authorize_at_clinic(actor, &c, Action::InventoryView).is_err() {
+                    continue;
+                }
                 let lines = o
                     .lines
                     .iter()
@@ -362,24 +347,19 @@ fn run_order(
             println!("{t}");
         }
         OrderCommand::Approve { id, lines, note } => {
-            let mut o = store.order(id)?.ok_or_else(|| format!("no order {id}"))?;
-            let changes = lines
-                .iter()
-                .map(|l| cvx_qty(l))
-                .collect::<CliResult<Vec<_>>>()?;
-            o.approve(by, &changes, note.as_deref())?;
-            store.save_order(&o)?;
+            let decision = Decision::Approve {
+                changes: lines_of(&lines)?,
+                note,
+            };
+            inventory::decide_order(store, actor, id, &decision)?;
             println!("order {id} approved");
         }
         OrderCommand::Reject { id, reason } => {
-            let mut o = store.order(id)?.ok_or_else(|| format!("no order {id}"))?;
-            o.reject(by, &reason)?;
-            store.save_order(&o)?;
+            inventory::decide_order(store, actor, id, &Decision::Reject { reason })?;
             println!("order {id} rejected");
         }
         OrderCommand::Receive { id, lots } => {
-            let o = store.order(id)?.ok_or_else(|| format!("no order {id}"))?;
-            let mut parsed = Vec::new();
+            let mut shipment = Vec::new();
             for s in &lots {
                 let parts: Vec<&str> = s.split(':').collect();
                 let [cvx, lot, exp, doses] = parts[..] else {
@@ -390,26 +370,10 @@ fn run_order(
                 let doses: i64 = doses
                     .parse()
                     .map_err(|_| format!("doses in {s:?} must be a whole number"))?;
-                parsed.push((
-                    Lot {
-                        id: None,
-                        clinic: o.clinic.clone(),
-                        cvx: Cvx::new(cvx)?,
-                        ndc: None,
-                        mvx: None,
-                        lot_number: LotNumber::new(lot)?,
-                        expiration,
-                        funding: StockFunding::Public,
-                    },
-                    doses,
-                ));
+                shipment.push((Cvx::new(cvx)?, LotNumber::new(lot)?, expiration, doses));
             }
-            let ids = store.receive_order(id, &parsed, by, now)?;
-            println!(
-                "order {id} received into {} lots at clinic {}",
-                ids.len(),
-                o.clinic
-            );
+            let ids = inventory::receive_order(store, actor, codes, id, &shipment, now)?;
+            println!("order {id} received into {} lots", ids.len());
         }
     }
     Ok(())

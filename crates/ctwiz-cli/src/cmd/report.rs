@@ -353,6 +353,7 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
                 .into_iter()
                 .filter(|r| county.is_none_or(|c| c == r.county))
                 .map(|r| {
+                    let doses = r.doses_text();
                     vec![
                         r.clinic.to_string(),
                         r.county.to_string(),
@@ -360,7 +361,7 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
                         r.funding,
                         r.kind,
                         r.reason.unwrap_or_default(),
-                        r.doses.to_string(),
+                        doses,
                         r.transactions.to_string(),
                     ]
                 })

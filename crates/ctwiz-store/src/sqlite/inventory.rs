@@ -9,11 +9,30 @@ use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding};
 use ctwiz_core::ordering::{OrderLine, OrderStatus, VaccineOrder};
 use rusqlite::{params, Row};
 
-const LOT_COLUMNS: &str =
-    "l.id, l.clinic_pin, l.cvx, l.ndc, l.mvx, l.lot_number, l.expiration, l.funding,
-    COALESCE((SELECT SUM(delta) FROM inventory_transactions t WHERE t.lot_id = l.id), 0)";
+/// Stored movements beyond this many doses come from before core bounded movements
+/// (`ctwiz_core::inventory::MAX_DOSES_PER_MOVEMENT`); sums leave them out and name the
+/// lot instead, so one bad row cannot overflow a report (SQLite's SUM fails on overflow;
+/// in-range rows would need billions of rows to reach it).
+const SANE_DELTA: &str = "BETWEEN -1000000000 AND 1000000000";
+
+/// The lot columns and its quantity; the count of out-of-range movements comes last.
+fn lot_columns() -> String {
+    format!(
+        "l.id, l.clinic_pin, l.cvx, l.ndc, l.mvx, l.lot_number, l.expiration, l.funding,
+        COALESCE((SELECT SUM(delta) FROM inventory_transactions t WHERE t.lot_id = l.id AND t.delta {SANE_DELTA}), 0),
+        (SELECT COUNT(*) FROM inventory_transactions t WHERE t.lot_id = l.id AND t.delta NOT {SANE_DELTA})"
+    )
+}
 
 fn lot_from_row(r: &Row<'_>) -> Result<LotStock> {
+    let out_of_range: i64 = r.get(9)?;
+    if out_of_range > 0 {
+        return Err(StoreError::Corrupt(format!(
+            "lot {} (id {}) holds {out_of_range} movement(s) out of the range ctwiz accepts, stored before movements were bounded; its quantity is unknown until corrected",
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(0)?
+        )));
+    }
     let funding = match r.get::<_, String>(7)?.as_str() {
         "public" => StockFunding::Public,
         "private" => StockFunding::Private,
@@ -54,7 +73,8 @@ fn constraint(e: rusqlite::Error, msg: impl FnOnce() -> String) -> StoreError {
 impl SqliteStore {
     fn lots_where(&self, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<LotStock>> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {LOT_COLUMNS} FROM lots l WHERE {sql_where} ORDER BY l.cvx, l.expiration, l.lot_number"
+            "SELECT {} FROM lots l WHERE {sql_where} ORDER BY l.cvx, l.expiration, l.lot_number",
+            lot_columns()
         ))?;
         let mut rows = st.query(args)?;
         let mut out = Vec::new();
@@ -127,6 +147,12 @@ impl SqliteStore {
 
 const ORDER_COLUMNS: &str =
     "id, clinic_pin, created_by, created_on, status, decided_by, decision_note";
+
+impl crate::traits::Atomic for SqliteStore {
+    fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        self.in_transaction(f)
+    }
+}
 
 impl InventoryStore for SqliteStore {
     fn add_lot(&self, lot: &Lot) -> Result<i64> {
@@ -466,14 +492,15 @@ impl InventoryStore for SqliteStore {
     }
 
     fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>> {
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT l.clinic_pin, c.county, l.cvx, l.funding, t.kind,
                     json_extract(t.movement, '$.' || CASE t.kind WHEN 'waste' THEN 'Waste' WHEN 'return' THEN 'Return' END || '.reason'),
-                    SUM(t.delta), COUNT(*)
+                    SUM(CASE WHEN t.delta {SANE_DELTA} THEN t.delta ELSE 0 END), COUNT(*),
+                    group_concat(DISTINCT CASE WHEN t.delta NOT {SANE_DELTA} THEN l.lot_number END)
              FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id JOIN clinics c ON c.pin = l.clinic_pin
              WHERE t.at >= ?1 AND t.at < date(?2, '+1 day')
-             GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3, 5, 6",
-        )?;
+             GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3, 5, 6"
+        ))?;
         let rows = st.query_map(
             params![
                 from.format(codec::DATE).to_string(),
@@ -489,11 +516,15 @@ impl InventoryStore for SqliteStore {
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             },
         )?;
         rows.map(|r| {
-            let (clinic, county, cvx, funding, kind, reason, doses, transactions) = r?;
+            let (clinic, county, cvx, funding, kind, reason, doses, transactions, damaged) = r?;
+            let damaged_lots: Vec<String> = damaged
+                .map(|d| d.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
             Ok(InventoryReportRow {
                 clinic: stored("clinic_pin", ClinicPin::new(&clinic))?,
                 county: stored("county", ctwiz_core::org::County::parse(&county))?,
@@ -501,8 +532,9 @@ impl InventoryStore for SqliteStore {
                 funding,
                 kind,
                 reason,
-                doses,
+                doses: damaged_lots.is_empty().then_some(doses),
                 transactions,
+                damaged_lots,
             })
         })
         .collect()

@@ -7,11 +7,17 @@
 //! [`Actor`]: ctwiz_core::actor::Actor
 
 pub mod actors;
+pub mod doses;
+pub mod inventory;
 pub mod patients;
 pub mod reports;
 
+use crate::StoreError;
 use ctwiz_core::actor::Denied;
-use ctwiz_core::ids::PatientId;
+use ctwiz_core::dose::DoseError;
+use ctwiz_core::ids::{LotNumber, PatientId};
+use ctwiz_core::inventory::InventoryError;
+use ctwiz_core::CoreError;
 
 /// Why a use case refused or failed. Doors map each variant to their own answer (HTTP
 /// status, HL7 ERR, exit code) without reading the text.
@@ -25,6 +31,46 @@ pub enum UseCaseError {
     UnknownUser(String),
     #[error("patient {id} was merged into patient {into}; open that record")]
     Merged { id: PatientId, into: PatientId },
+    /// A stock rule refused the movement (nothing was written).
     #[error(transparent)]
-    Store(#[from] crate::StoreError),
+    Inventory(#[from] InventoryError),
+    /// A dose rule refused the entry or change (nothing was written).
+    #[error(transparent)]
+    Dose(#[from] DoseError),
+    /// A reconciliation refused lot by lot; nothing was recorded.
+    #[error("nothing was recorded: {}", .0.iter().map(|(lot, e)| format!("lot {lot}: {e}")).collect::<Vec<_>>().join("; "))]
+    Reconcile(Vec<(LotNumber, InventoryError)>),
+    /// Another domain rule refused the input (order status, dates, codes).
+    #[error(transparent)]
+    Invalid(CoreError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<CoreError> for UseCaseError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Inventory(e) => UseCaseError::Inventory(e),
+            other => UseCaseError::Invalid(other),
+        }
+    }
+}
+
+/// Store errors that carry a domain refusal (the store re-checks core rules inside its
+/// transaction) become that refusal.
+impl From<StoreError> for UseCaseError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Core(c) => c.into(),
+            StoreError::NotFound { what, id } => UseCaseError::NotFound { what, id },
+            other => UseCaseError::Store(other),
+        }
+    }
+}
+
+fn not_found(what: &'static str, id: impl ToString) -> UseCaseError {
+    UseCaseError::NotFound {
+        what,
+        id: id.to_string(),
+    }
 }

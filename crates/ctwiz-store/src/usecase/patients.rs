@@ -1,18 +1,39 @@
-//! Opening a patient's record: the one PHI read every door goes through.
+//! Opening a patient's record: the one PHI read every door goes through, and the check
+//! every change to a record starts with.
 
 use super::UseCaseError;
-use crate::traits::{AuditAction, AuditEntry, Interface, Store};
+use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{Action, PatientScope};
 use ctwiz_core::actor::{authorize_on_patient, Actor, Authorized};
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
 
-/// Loads patient `id` for `action` (view, edit, record a dose, print): asks the matrix
-/// with the record's county, reporting clinics and confidentiality, then refuses a merged
-/// record (naming the survivor), and writes one audit row naming `purpose` (the page or
-/// command that read it). Refusals are audited too ([`AuditAction::Denied`]).
-pub fn open<'a, S: Store + ?Sized>(
+/// The audit row of `actor` doing `action` to patient `id` (or to no patient).
+pub fn audit_entry(
+    actor: &Actor,
+    patient: Option<PatientId>,
+    action: AuditAction,
+    now: NaiveDateTime,
+    detail: String,
+) -> AuditEntry {
+    AuditEntry {
+        at: now,
+        actor: actor.label(),
+        patient,
+        action,
+        interface: Interface::of(actor.channel),
+        clinic: actor.clinic().cloned(),
+        detail,
+    }
+}
+
+/// Loads patient `id` and asks the matrix for `action` on it (the record's county,
+/// reporting clinics and confidentiality). A refusal is audited ([`AuditAction::Denied`],
+/// naming `purpose`); only then is a merged record refused, naming the survivor (that a
+/// record was merged is itself a fact about the person). Writes no row on success: a
+/// change's own row says what changed.
+pub fn authorize<'a, S: PatientStore + AuditStore + ?Sized>(
     store: &S,
     actor: &'a Actor,
     id: PatientId,
@@ -20,45 +41,57 @@ pub fn open<'a, S: Store + ?Sized>(
     now: NaiveDateTime,
     purpose: &str,
 ) -> Result<(Authorized<'a>, Patient), UseCaseError> {
-    let p = store.patient(id)?.ok_or_else(|| UseCaseError::NotFound {
-        what: "patient",
-        id: id.to_string(),
-    })?;
+    let p = store
+        .patient(id)?
+        .ok_or_else(|| super::not_found("patient", id))?;
     let clinics = store.patient_clinics(id)?;
     let scope = PatientScope {
         county: p.county(),
         clinics: &clinics,
         confidential: p.confidential,
     };
-    let entry = |action: AuditAction, detail: String| AuditEntry {
-        at: now,
-        actor: actor.label(),
-        patient: Some(id),
-        action,
-        interface: Interface::of(actor.channel),
-        clinic: actor.clinic().cloned(),
-        detail,
-    };
-    match authorize_on_patient(actor, scope, action) {
-        Ok(proof) => {
-            // Said only to those who may see the record: that it was merged is itself
-            // a fact about the person.
-            if let Some(into) = store.merged_into(id)? {
-                return Err(UseCaseError::Merged { id, into });
-            }
-            // Opening a record, even to change it, is a disclosure: audited as a read
-            // (a print as a print).
-            let kind = if action == Action::CertificatePrint {
-                AuditAction::Print
-            } else {
-                AuditAction::Read
-            };
-            store.audit(&entry(kind, purpose.to_string()))?;
-            Ok((proof, p))
-        }
+    let proof = match authorize_on_patient(actor, scope, action) {
+        Ok(proof) => proof,
         Err(denied) => {
-            store.audit(&entry(AuditAction::Denied, format!("{purpose}: {denied}")))?;
-            Err(denied.into())
+            store.audit(&audit_entry(
+                actor,
+                Some(id),
+                AuditAction::Denied,
+                now,
+                format!("{purpose}: {denied}"),
+            ))?;
+            return Err(denied.into());
         }
+    };
+    if let Some(into) = store.merged_into(id)? {
+        return Err(UseCaseError::Merged { id, into });
     }
+    Ok((proof, p))
+}
+
+/// Loads patient `id` for `action` (view, edit, record a dose, print) and writes one
+/// audit row naming `purpose` (the page or command that read it): opening a record,
+/// even to change it, is a disclosure (a print is audited as a print).
+pub fn open<'a, S: PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &'a Actor,
+    id: PatientId,
+    action: Action,
+    now: NaiveDateTime,
+    purpose: &str,
+) -> Result<(Authorized<'a>, Patient), UseCaseError> {
+    let opened = authorize(store, actor, id, action, now, purpose)?;
+    let kind = if action == Action::CertificatePrint {
+        AuditAction::Print
+    } else {
+        AuditAction::Read
+    };
+    store.audit(&audit_entry(
+        actor,
+        Some(id),
+        kind,
+        now,
+        purpose.to_string(),
+    ))?;
+    Ok(opened)
 }
