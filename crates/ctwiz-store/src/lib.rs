@@ -20,6 +20,7 @@ mod error;
 pub mod interface;
 mod sqlite;
 mod traits;
+pub mod usecase;
 pub mod web;
 
 pub use error::{Result, StoreError};
