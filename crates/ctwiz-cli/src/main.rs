@@ -50,6 +50,8 @@ enum Command {
     /// Measure throughput (prints figures).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// The audit log: who saw or changed which record, when and through which door.
+    Audit(cmd::audit::AuditArgs),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
+        Command::Audit(a) => cmd::audit::run(&cli.db, a),
         Command::Hl7(c) => cmd::hl7::run(&cli.db, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),
         Command::Report(c) => cmd::report::run(&cli.db, c),

@@ -15,7 +15,8 @@ use ctwiz_core::actor::{authorize_at, Actor, Denied};
 pub enum AuditReadError {
     #[error(transparent)]
     Denied(#[from] Denied),
-    #[error("the period starts ({since}) after it ends ({until})")]
+    /// `until` is exclusive, so a period must start before it ends.
+    #[error("the period from {since} to {until} is empty: it must start before it ends")]
     EmptyPeriod {
         since: NaiveDateTime,
         until: NaiveDateTime,
@@ -77,7 +78,7 @@ pub fn read<S: AuditStore + ?Sized>(
         return Err(denied.into());
     }
     if let (Some(since), Some(until)) = (filter.since, filter.until) {
-        if since > until {
+        if since >= until {
             return Err(AuditReadError::EmptyPeriod { since, until });
         }
     }
