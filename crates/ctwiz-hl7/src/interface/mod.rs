@@ -40,7 +40,7 @@ pub mod soap;
 pub mod synth;
 mod vxu;
 
-pub use forecast::CdsiForecaster;
+pub use forecast::{vaccine_group_cvx, CdsiForecaster};
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
 use chrono::{NaiveDate, NaiveDateTime};
