@@ -54,6 +54,9 @@ pub struct StoredDose {
     pub recorded_at: NaiveDateTime,
 }
 
+/// A patient with their live doses and observations: everything the forecast engine reads.
+pub type PatientRecord = (Patient, Vec<Dose>, Vec<Observation>);
+
 pub trait PatientStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId>;
     /// Replaces the stored demographics of `p.id`.
@@ -87,7 +90,7 @@ pub trait PatientStore {
         &self,
         born: Option<(NaiveDate, NaiveDate)>,
         chunk: usize,
-        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>, Vec<Observation>)>) -> Result<()>,
+        f: &mut dyn FnMut(Vec<PatientRecord>) -> Result<()>,
     ) -> Result<()>;
 }
 

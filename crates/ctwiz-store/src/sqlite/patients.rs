@@ -3,7 +3,7 @@ use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::traits::{DoseStore, PatientQuery, PatientStore, PatientSummary, SearchPage};
 use chrono::NaiveDate;
-use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{normalize_name, soundex};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
@@ -336,7 +336,7 @@ impl PatientStore for SqliteStore {
         &self,
         born: Option<(NaiveDate, NaiveDate)>,
         chunk: usize,
-        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>, Vec<Observation>)>) -> Result<()>,
+        f: &mut dyn FnMut(Vec<crate::traits::PatientRecord>) -> Result<()>,
     ) -> Result<()> {
         // Keyset pagination over (dob, id), which the dob index serves in order, so
         // memory stays flat and each chunk costs the same however large the registry is.
