@@ -521,27 +521,22 @@ mod tests {
             text: "Healthcare provider verified history of varicella".into(),
             date: date(on),
         };
-        let as_of = date("2025-06-01");
-        let a = assess(&ctx, Series::Childhood, &p, &doses, &[], as_of);
-        assert_eq!(a.missing, vec!["1+ Varicella"]);
-        let a = assess(
-            &ctx,
-            Series::Childhood,
-            &p,
-            &doses,
-            &[history("2024-06-01")],
-            as_of,
-        );
-        assert!(a.up_to_date, "{:?}", a.missing);
-        let a = assess(
-            &ctx,
-            Series::Childhood,
-            &p,
-            &doses,
-            &[history("2025-03-01")],
-            as_of,
-        );
-        assert_eq!(a.missing, vec!["1+ Varicella"]);
+        let cases: [(Vec<Observation>, Vec<&str>); 3] = [
+            (vec![], vec!["1+ Varicella"]),
+            (vec![history("2024-06-01")], vec![]),
+            (vec![history("2025-03-01")], vec!["1+ Varicella"]),
+        ];
+        for (observations, missing) in cases {
+            let a = assess(
+                &ctx,
+                Series::Childhood,
+                &p,
+                &doses,
+                &observations,
+                date("2025-06-01"),
+            );
+            assert_eq!(a.missing, missing, "{observations:?}");
+        }
     }
 
     #[test]
