@@ -17,9 +17,14 @@ struct Cli {
     db: PathBuf,
     /// Act as this ctwiz user (their access type and scope apply, and audit rows name
     /// them) instead of as the local operator, who has the state's authority.
-    #[arg(long, global = true, env = "CTWIZ_USER")]
-    user: Option<String>,
-    /// With --user: the clinic (PIN) to act for, for users with grants at several clinics.
+    #[arg(
+        long = "as",
+        value_name = "USERNAME",
+        global = true,
+        env = "CTWIZ_USER"
+    )]
+    as_user: Option<String>,
+    /// With --as: the clinic (PIN) to act for, for users with grants at several clinics.
     #[arg(long, global = true, env = "CTWIZ_CLINIC")]
     acting_clinic: Option<String>,
     #[command(subcommand)]
@@ -57,6 +62,8 @@ enum Command {
     /// Measure throughput (prints figures).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// The audit log: who saw or changed which record, when and through which door.
+    Audit(cmd::audit::AuditArgs),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -66,7 +73,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let who = cmd::Who {
-        user: cli.user.clone(),
+        user: cli.as_user.clone(),
         clinic: cli.acting_clinic.clone(),
     };
     let result = match cli.command {
@@ -80,6 +87,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
+        Command::Audit(a) => cmd::audit::run(&cli.db, &who, a),
         Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),
         Command::Report(c) => cmd::report::run(&cli.db, c),

@@ -343,7 +343,7 @@ async fn attempt(
             stored
         }
         (UseCase::ReadRecord, Door::Cli) => {
-            let (ok, text) = ctwiz(&w.db, &["--user", name, "patient", "show", &p.to_string()]);
+            let (ok, text) = ctwiz(&w.db, &["--as", name, "patient", "show", &p.to_string()]);
             assert_eq!(ok, discloses(&text), "{name}: {}", head(&text));
             ok
         }

@@ -418,7 +418,7 @@ fn import_as_a_user_submits_only_where_the_user_may() {
     std::fs::write(&file, vxu("C1", "M1") + &vxu("C2", "M2")).expect("write");
     let acks = dir.path().join("acks.txt");
     ok(ctwiz(&db)
-        .args(["hl7", "import", "--user", "ehr-c1", "--acks"])
+        .args(["hl7", "import", "--as", "ehr-c1", "--acks"])
         .arg(&acks)
         .arg(&file));
     let answers = acks_of(&acks);
@@ -440,7 +440,7 @@ fn import_as_a_user_submits_only_where_the_user_may() {
     assert!(out.contains("accepted 1 (AA)"), "{out}");
     // An unknown user is refused before anything is read.
     let unknown = ctwiz(&db)
-        .args(["hl7", "import", "--user", "nobody"])
+        .args(["hl7", "import", "--as", "nobody"])
         .arg(&other)
         .output()
         .expect("run");

@@ -275,6 +275,10 @@ pub enum Action {
     InterfaceSubmit,
     /// Query records (QBP Z34/Z44) for a clinic over an HL7 interface: a PHI read.
     InterfaceQuery,
+    /// Read the audit log: who saw or changed which record (HIPAA accounting of
+    /// disclosures). Only DPH state users hold it; the log names users and records of
+    /// every clinic.
+    AuditView,
 }
 
 impl Action {
@@ -304,6 +308,7 @@ impl Action {
         Action::ClinicManage,
         Action::InterfaceSubmit,
         Action::InterfaceQuery,
+        Action::AuditView,
     ];
 
     /// The navigation module the action belongs to; interface actions have none (they
@@ -321,7 +326,7 @@ impl Action {
                 Module::Reports
             }
             TaskView => Module::Tasks,
-            AccountApprove | UserManage | ClinicManage => Module::Administration,
+            AccountApprove | UserManage | ClinicManage | AuditView => Module::Administration,
             InterfaceSubmit | InterfaceQuery => return None,
         })
     }
@@ -355,6 +360,7 @@ impl Action {
             ClinicManage => "manage clinics",
             InterfaceSubmit => "submit immunization messages",
             InterfaceQuery => "query records over the HL7 interface",
+            AuditView => "read the audit log",
         }
     }
 
@@ -750,6 +756,23 @@ mod tests {
         let coordinator = clinic_user(Role::PrimaryVaccineCoordinator);
         assert!(!can(&coordinator, at_c1(&c1), Action::PatientMerge));
         assert!(Action::PatientMerge.writes());
+    }
+
+    #[test]
+    fn only_state_users_read_the_audit_log() {
+        let c1 = pin("C1");
+        for role in Role::ALL {
+            assert_eq!(
+                role.allows(Action::AuditView),
+                role == Role::StateAdmin,
+                "{role:?}"
+            );
+        }
+        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        assert!(!can(&hd, at_c1(&c1), Action::AuditView));
+        assert!(!Action::AuditView.writes());
+        let st = user_with(Role::StateAdmin, Scope::State);
+        assert!(can(&st, Target::State, Action::AuditView));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod age;
 pub mod codes;
 pub mod dose;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod inventory;
 pub mod matching;

@@ -3,6 +3,7 @@
 
 use crate::patient::{AdministeredDose, AdministrationStatus, Observation, Patient};
 use crate::supporting_data::Sex;
+use chrono::NaiveDate;
 use ctwiz_core::dose::{CompletionStatus, Dose, Observation as CoreObservation};
 use ctwiz_core::patient::{Patient as CorePatient, Sex as CoreSex};
 
@@ -22,6 +23,24 @@ pub fn dose(d: &Dose) -> AdministeredDose {
             CompletionStatus::Refused => AdministrationStatus::Refused,
         },
     }
+}
+
+/// The engine's view of the patient as it was known before `day`: the doses given and
+/// the observations recorded before it. Reports assessing a past date (a birthday, a
+/// milestone, a visit) ask this, so a later dose or titer does not count early.
+pub fn patient_before(
+    p: &CorePatient,
+    doses: &[Dose],
+    observations: &[CoreObservation],
+    day: NaiveDate,
+) -> Patient {
+    let doses: Vec<Dose> = doses.iter().filter(|d| d.date < day).cloned().collect();
+    let observations: Vec<CoreObservation> = observations
+        .iter()
+        .filter(|o| o.date < day)
+        .cloned()
+        .collect();
+    patient(p, &doses, &observations)
 }
 
 /// The engine's view of a patient with the given doses and observations.

@@ -54,6 +54,9 @@ pub struct StoredDose {
     pub recorded_at: NaiveDateTime,
 }
 
+/// A patient with their live doses and observations: everything the forecast engine reads.
+pub type PatientRecord = (Patient, Vec<Dose>, Vec<Observation>);
+
 pub trait PatientStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId>;
     /// Replaces the stored demographics of `p.id`.
@@ -79,14 +82,15 @@ pub trait PatientStore {
     fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>>;
     /// Streams every patient with their live doses to `f`, for exports and checks.
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()>;
-    /// Streams patients born in `born` (inclusive; all when `None`) with their live doses,
+    /// Streams patients born in `born` (inclusive; all when `None`) with their live doses
+    /// and observations (immunity, contraindications: the engine's whole input),
     /// `chunk` at a time, so reports can process a cohort of any size in flat memory and
     /// work on each chunk in parallel.
     fn for_each_chunk(
         &self,
         born: Option<(NaiveDate, NaiveDate)>,
         chunk: usize,
-        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>)>) -> Result<()>,
+        f: &mut dyn FnMut(Vec<PatientRecord>) -> Result<()>,
     ) -> Result<()>;
 }
 

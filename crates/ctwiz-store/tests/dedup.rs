@@ -178,7 +178,7 @@ fn merge_moves_everything_and_drops_repeated_doses() {
     assert_eq!(s.patient_count().expect("count"), 1);
     let mut streamed = Vec::new();
     s.for_each_chunk(None, 10, &mut |chunk| {
-        streamed.extend(chunk.into_iter().map(|(p, d)| (p.id, d.len())));
+        streamed.extend(chunk.into_iter().map(|(p, d, _)| (p.id, d.len())));
         Ok(())
     })
     .expect("stream");

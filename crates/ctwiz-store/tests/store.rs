@@ -438,8 +438,9 @@ fn streams_every_patient_with_its_doses() {
     let mut got = Vec::new();
     s.for_each_chunk(Some((from, to)), 7, &mut |chunk| {
         assert!(chunk.len() <= 7);
-        for (p, doses) in chunk {
+        for (p, doses, observations) in chunk {
             assert_eq!(doses.len(), s.doses(p.id.unwrap()).unwrap().len());
+            assert_eq!(observations, s.observations(p.id.unwrap()).unwrap());
             got.push(p.id.unwrap().0);
         }
         Ok(())

@@ -20,6 +20,7 @@ mod admin;
 mod auth;
 mod certificate;
 mod dedup;
+mod disclosures;
 mod error;
 mod inventory;
 mod mail;
@@ -184,6 +185,7 @@ pub fn router(state: AppState) -> Router {
             post(patients::add_observation),
         )
         .route("/patients/{id}/record", get(patients::official_record))
+        .route("/patients/{id}/disclosures", get(disclosures::page))
         .route(
             "/patients/{id}/record.pdf",
             get(patients::official_record_pdf),

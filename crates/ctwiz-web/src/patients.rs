@@ -25,8 +25,8 @@ use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
 use ctwiz_store::{
-    usecase, AuditAction, AuditStore, DoseStore, InventoryStore, LotStock, PatientQuery,
-    PatientStore, SqliteStore,
+    usecase, AuditAction, DoseStore, InventoryStore, LotStock, PatientQuery, PatientStore,
+    SqliteStore,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -660,8 +660,8 @@ struct Home {
     can_edit: bool,
     can_record: bool,
     can_print: bool,
-    /// Recent reads and changes of the record, for state users.
-    audit: Vec<ctwiz_store::AuditEntry>,
+    /// State users see a link to the record's disclosures (the audit log).
+    can_audit: bool,
 }
 
 /// The home page's data, or the record a merged id now lives in.
@@ -686,13 +686,8 @@ fn load_home(
     let can_print = ctx.can_on(scope, Action::CertificatePrint);
     let doses = s.doses(id)?;
     let observations = s.observations(id)?;
-    let audit = if ctx.can(Action::UserManage) {
-        s.audit_for_patient(id, 25)?
-    } else {
-        Vec::new()
-    };
     Ok(Ok(Home {
-        audit,
+        can_audit: ctx.can(Action::AuditView),
         patient,
         doses,
         observations,
@@ -784,6 +779,7 @@ pub async fn home(
                 @if h.can_edit { a.button.secondary href={ "/patients/" (id) "/edit" } { "Edit demographics" } }
                 @if h.can_record { a.button href={ "/patients/" (id) "/doses/new" } { "Add immunization" } }
                 @if h.can_print { a.button.secondary href={ "/patients/" (id) "/record" } { "Official record" } }
+                @if h.can_audit { a.button.secondary href={ "/patients/" (id) "/disclosures" } { "Disclosures" } }
             }
             section.card {
                 h2 { "Recommender" }
@@ -841,18 +837,6 @@ pub async fn home(
                     section.card {
                         h2 { "Patient" }
                         (demographics(&h.patient, pid))
-                    }
-                    @if !h.audit.is_empty() {
-                        section.card.no-print {
-                            h2 { "Audit trail" }
-                            table {
-                                thead { tr { th { "When (UTC)" } th { "Who" } th { "What" } } }
-                                tbody { @for a in &h.audit { tr {
-                                    td { (a.at) } td { (a.actor) span.muted { " via " (a.interface.key()) } }
-                                    td { (a.action.key()) ": " (a.detail) }
-                                } } }
-                            }
-                        }
                     }
                 }
             }

@@ -3,19 +3,19 @@
 
 use chrono::NaiveDate;
 use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::patient::{Patient, Sex};
-use ctwiz_forecast::{AdministeredDose, Engine, EvaluationStatus, ForecastResult, SeriesStatus};
+use ctwiz_core::patient::Patient;
+use ctwiz_forecast::{Engine, EvaluationStatus, ForecastResult, SeriesStatus};
 use maud::{html, Markup};
 
-/// The engine's result plus the map from its dose indexes back to the stored doses.
+/// The engine's result for the patient's stored doses; its `dose_index` is the index in
+/// the stored dose list (refusals and not-administered entries included: the engine
+/// skips them, CDSi 4.1).
 pub struct Recommendation {
     pub result: ForecastResult,
-    /// `dose_index` in the engine's input → index in the patient's dose list.
-    stored_index: Vec<usize>,
 }
 
-/// Runs the forecast as of `today`. Refusals and not-administered entries are left out:
-/// they are not doses for CDSi.
+/// Runs the forecast as of `today` on the one engine input every part of ctwiz builds
+/// (`ctwiz_forecast::from_core`), so the page, Z42 answers and reports agree.
 pub fn evaluate(
     engine: &Engine,
     p: &Patient,
@@ -23,30 +23,9 @@ pub fn evaluate(
     observations: &[Observation],
     today: NaiveDate,
 ) -> Option<Recommendation> {
-    let sex = match p.sex {
-        Sex::Female => ctwiz_forecast::Sex::Female,
-        Sex::Male => ctwiz_forecast::Sex::Male,
-        Sex::Unknown => ctwiz_forecast::Sex::Unknown,
-    };
-    let mut input = ctwiz_forecast::Patient::new(p.dob, sex);
-    let mut stored_index = Vec::new();
-    for (i, d) in doses.iter().enumerate().filter(|(_, d)| d.was_given()) {
-        let mut a = AdministeredDose::new(d.date, d.cvx.as_str());
-        if let Some(m) = &d.mvx {
-            a = a.with_mvx(m.as_str());
-        }
-        a.lot_expiration = d.lot_expiration;
-        input = input.with_dose(a);
-        stored_index.push(i);
-    }
-    for o in observations {
-        let mut obs = ctwiz_forecast::Observation::new(o.code.clone());
-        obs.date = Some(o.date);
-        input = input.with_observation(obs);
-    }
+    let input = ctwiz_forecast::from_core::patient(p, doses, observations);
     Some(Recommendation {
         result: engine.forecast(&input, today),
-        stored_index,
     })
 }
 
@@ -55,7 +34,6 @@ impl Recommendation {
     /// A dose is valid for a group when every antigen of the group that evaluated it
     /// found it valid in the selected series.
     pub fn dose_status(&self, group: &str, dose: usize) -> Option<(bool, String)> {
-        let fidx = self.stored_index.iter().position(|&i| i == dose)?;
         let g = self.result.vaccine_group(group)?;
         let mut seen = false;
         let mut problems: Vec<String> = Vec::new();
@@ -63,7 +41,7 @@ impl Recommendation {
             let Some(best) = self.result.antigen(antigen).and_then(|a| a.best()) else {
                 continue;
             };
-            for e in best.doses.iter().filter(|e| e.dose_index == fidx) {
+            for e in best.doses.iter().filter(|e| e.dose_index == dose) {
                 seen = true;
                 if e.status != EvaluationStatus::Valid {
                     let why: Vec<&str> = e.reasons.iter().map(|r| r.text()).collect();

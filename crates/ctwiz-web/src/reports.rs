@@ -275,27 +275,14 @@ fn child_fields(c: &ChildRef) -> Vec<String> {
 
 const CHILD_HEADER: [&str; 5] = ["patient_id", "name", "dob", "clinic", "county"];
 
-/// A CSV file download. Cells that a spreadsheet would run as a formula are quoted with
-/// a leading apostrophe.
+/// A CSV file download, written by the one CSV writer (`ctwiz_core::export::csv`), which
+/// neutralises cells a spreadsheet would run as a formula.
 pub(crate) fn csv_download(
     filename: &str,
     header_row: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<Response, AppError> {
-    let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("CSV output: {e}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header_row).map_err(|e| failed(&e))?;
-    for row in rows {
-        let safe = row.into_iter().map(|cell| {
-            if cell.starts_with(['=', '+', '@']) {
-                format!("'{cell}")
-            } else {
-                cell
-            }
-        });
-        w.write_record(safe).map_err(|e| failed(&e))?;
-    }
-    let bytes = w.into_inner().map_err(|e| failed(&e))?;
+    let bytes = ctwiz_core::export::csv::to_csv(header_row, rows);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

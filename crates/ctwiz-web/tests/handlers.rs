@@ -27,6 +27,10 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
             format!("/patients/{p}/record"),
             Some(Action::CertificatePrint),
         ),
+        (
+            format!("/patients/{p}/disclosures"),
+            Some(Action::AuditView),
+        ),
         ("/inventory".into(), Some(Action::InventoryView)),
         ("/clinic-tools".into(), Some(Action::ClinicToolsView)),
         ("/reports/dqa".into(), Some(Action::ReportDqa)),
@@ -70,7 +74,8 @@ async fn every_role_against_every_route() {
                     "{role:?} {path} should be a PDF"
                 );
             } else if path.contains("family=")
-                || path.starts_with(&format!("/patients/{}", f.in_county))
+                || (path.starts_with(&format!("/patients/{}", f.in_county))
+                    && !path.ends_with("/disclosures"))
             {
                 assert!(
                     r.body.to_lowercase().contains("testchild"),
@@ -973,21 +978,40 @@ async fn observations_use_cdsi_codes() {
 }
 
 #[tokio::test]
-async fn state_users_see_the_audit_trail_and_a_password_change_ends_other_sessions() {
+async fn state_users_see_the_disclosures_and_a_password_change_ends_other_sessions() {
     let f = fixture();
     let (nurse, _) = user(&f, Role::ClinicAccess, "auditnurse", true);
     let (ncookie, _) = session(&f, nurse);
-    get(&f, &format!("/patients/{}", f.in_county), &ncookie).await;
+    let record = format!("/patients/{}", f.in_county);
+    let disclosures = format!("{record}/disclosures");
+    get(&f, &record, &ncookie).await;
     let (st, _) = user(&f, Role::StateAdmin, "auditor", true);
     let (scookie, _) = session(&f, st);
-    let page = get(&f, &format!("/patients/{}", f.in_county), &scookie)
-        .await
-        .body;
-    assert!(page.contains("Audit trail") && page.contains("web:auditnurse@CT00001"));
-    let nurse_page = get(&f, &format!("/patients/{}", f.in_county), &ncookie)
-        .await
-        .body;
-    assert!(!nurse_page.contains("Audit trail"));
+    let page = get(&f, &record, &scookie).await.body;
+    assert!(page.contains(&format!("href=\"{disclosures}\"")), "{page}");
+    // The nurse's earlier page view is listed: time, actor, door, clinic, action, detail.
+    let r = get(&f, &disclosures, &scookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("<td>web:auditnurse@CT00001</td><td>web</td><td>CT00001</td><td>read</td><td>immunization home viewed</td>"),
+        "{}",
+        r.body
+    );
+    // A clinic user neither sees the link nor the page, and the attempt is logged.
+    let nurse_page = get(&f, &record, &ncookie).await.body;
+    assert!(!nurse_page.contains("/disclosures"));
+    let r = get(&f, &disclosures, &ncookie).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("auditnurse"));
+    let log = store(&f).audit_for_patient(f.in_county, 10).unwrap();
+    assert_eq!(
+        (log[0].action, log[0].actor.as_str()),
+        (ctwiz_store::AuditAction::Denied, "web:auditnurse@CT00001")
+    );
+    // Reading the disclosures was itself recorded.
+    assert!(log
+        .iter()
+        .any(|e| e.actor == "web:auditor" && e.detail.starts_with("audit log read: patient")));
 
     // The nurse signs in a second time and changes the password there: the first session ends.
     let second = sign_in(&f, "auditnurse", common::PASSWORD).await;

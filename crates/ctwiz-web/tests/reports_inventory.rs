@@ -779,3 +779,33 @@ async fn order_cycle_create_approve_with_change_receive() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("at least one vaccine"));
 }
+
+/// Names a spreadsheet would run as formulas come out of the CSV download neutralised
+/// (a leading `'`), minus signs included; plain numbers stay numbers.
+#[tokio::test]
+async fn csv_downloads_neutralise_formula_cells() {
+    use ctwiz_core::patient::{Patient, PersonName, Sex};
+    let f = fixture();
+    let dob = today() - chrono::Months::new(30);
+    for family in ["=cmd|' /C calc'!A0", "-2+3"] {
+        let p = Patient::new(PersonName::new(family, "Kid").unwrap(), dob, Sex::Male).unwrap();
+        store(&f).create_patient(&p).unwrap();
+    }
+    let (cookie, _) = signed_in(&f, Role::StateAdmin, "statecsv");
+    let r = get(&f, "/reports/cleanup?format=csv", &cookie).await;
+    assert!(r.content_type.starts_with("text/csv"));
+    let (head, rows) = csv_rows(&r.body);
+    let name = head.iter().position(|h| h == "name").unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r[name].as_str()).collect();
+    assert!(names.contains(&"'=CMD|' /C CALC'!A0, Kid"), "{names:?}");
+    assert!(names.contains(&"'-2+3, Kid"), "{names:?}");
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {row:?}"
+            );
+        }
+        assert!(row[0].parse::<i64>().is_ok(), "ids stay numbers: {row:?}");
+    }
+}

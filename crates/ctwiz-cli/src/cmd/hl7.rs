@@ -100,7 +100,7 @@ pub struct BenchHl7Args {
     seconds: f64,
 }
 
-/// `who` (the global `--user`) decides for whom an import submits: messages for a
+/// `who` (the global `--as`) decides for whom an import submits: messages for a
 /// facility where that user may not submit are answered AR; without it the operator
 /// acts with state authority.
 pub fn run(db: &Path, who: &super::Who, cmd: Hl7Command) -> CliResult {

@@ -1,5 +1,5 @@
 //! `ctwiz inventory`: parses arguments and calls `ctwiz_store::usecase::inventory`, as
-//! the local operator or `--user`; the stock rules live below.
+//! the local operator or `--as`; the stock rules live below.
 
 use super::{db, CliResult, Who};
 use crate::output;
@@ -176,7 +176,7 @@ fn wastage(
     Ok((how, lot_id, doses, WastageReason::parse(reason)?))
 }
 
-/// Runs `c` as `who` (the global `--user`, or the local operator with state authority).
+/// Runs `c` as `who` (the global `--as`, or the local operator with state authority).
 pub fn run(path: &Path, who: &Who, c: InventoryCommand) -> CliResult {
     let store = db::open(path)?;
     let now = Local::now().naive_local();

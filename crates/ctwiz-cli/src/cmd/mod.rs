@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod assess;
+pub mod audit;
 pub mod bench;
 pub mod clinic;
 pub mod db;
@@ -33,7 +34,7 @@ pub fn actor() -> String {
     format!("cli:{who}")
 }
 
-/// Who a command acts as: `--user` (and `--acting-clinic`), or the local operator.
+/// Who a command acts as: `--as` (and `--acting-clinic`), or the local operator.
 #[derive(Debug, Clone, Default)]
 pub struct Who {
     pub user: Option<String>,

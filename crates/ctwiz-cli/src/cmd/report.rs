@@ -181,14 +181,7 @@ pub fn emit(o: &OutputArgs, header: &[&str], rows: &[Vec<String>]) -> CliResult 
             }
             format!("{t}\n")
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(header)?;
-            for r in rows {
-                w.write_record(r)?;
-            }
-            String::from_utf8(w.into_inner().map_err(|e| e.to_string())?)?
-        }
+        Format::Csv => ctwiz_core::export::csv::to_csv(header, rows),
         Format::Json => {
             let objs: Vec<serde_json::Map<String, serde_json::Value>> = rows
                 .iter()

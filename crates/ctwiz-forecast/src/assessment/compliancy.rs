@@ -4,10 +4,10 @@
 //! "Up to date" follows the engine: on that day, no routine vaccine group was past due
 //! (its next dose's past-due date not yet reached, or the series complete/immune).
 
-use super::{doses_before, percent, ChildRef};
+use super::{percent, ChildRef};
 use crate::{Engine, SeriesStatus};
 use chrono::{Months, NaiveDate};
-use ctwiz_core::dose::Dose;
+use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::Patient;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,6 +53,7 @@ pub fn at_milestone(
     engine: &Engine,
     p: &Patient,
     doses: &[Dose],
+    observations: &[Observation],
     months: u32,
     as_of: NaiveDate,
 ) -> Option<MilestoneResult> {
@@ -60,8 +61,8 @@ pub fn at_milestone(
     if day > as_of {
         return None;
     }
-    let known = doses_before(doses, day);
-    let r = engine.forecast(&crate::from_core::patient(p, &known, &[]), day);
+    let known = crate::from_core::patient_before(p, doses, observations, day);
+    let r = engine.forecast(&known, day);
     let past_due: Vec<String> = groups_at(months)
         .iter()
         .filter(|g| {
@@ -158,7 +159,7 @@ mod tests {
         let engine = Engine::bundled().unwrap();
         let p = child("2023-01-10");
         for m in [8, 20] {
-            let r = at_milestone(&engine, &p, &on_time(&p), m, date("2025-06-01")).unwrap();
+            let r = at_milestone(&engine, &p, &on_time(&p), &[], m, date("2025-06-01")).unwrap();
             assert!(r.up_to_date, "{m} months: {:?}", r.past_due);
         }
     }
@@ -167,14 +168,14 @@ mod tests {
     fn unvaccinated_child_is_past_due_and_unreached_milestones_are_skipped() {
         let engine = Engine::bundled().unwrap();
         let p = child("2023-01-10");
-        let r = at_milestone(&engine, &p, &[], 8, date("2025-06-01")).unwrap();
+        let r = at_milestone(&engine, &p, &[], &[], 8, date("2025-06-01")).unwrap();
         assert!(!r.up_to_date);
         assert!(
             r.past_due.contains(&"DTaP/Tdap/Td".to_string()),
             "{:?}",
             r.past_due
         );
-        assert!(at_milestone(&engine, &p, &[], 20, date("2024-06-01")).is_none());
+        assert!(at_milestone(&engine, &p, &[], &[], 20, date("2024-06-01")).is_none());
         let mut rep = CompliancyReport::new(date("2025-06-01"), vec![8]);
         rep.add(&r);
         assert_eq!(rep.total[&8].rate(), 0.0);

@@ -5,11 +5,11 @@
 //! Only doses the engine evaluates as **valid** count (e.g. HepB #3 before 24 weeks of
 //! age does not), and only doses given before the second birthday count for it.
 
-use super::{birthday, doses_before, percent, ChildRef};
+use super::{birthday, percent, ChildRef};
 use crate::{Engine, EvaluationStatus, ForecastResult, SeriesStatus};
 use chrono::{Datelike, Days, NaiveDate};
 use ctwiz_core::codes::CodeSets;
-use ctwiz_core::dose::Dose;
+use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::Patient;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -192,15 +192,14 @@ fn childhood(
     ctx: &Context<'_>,
     p: &Patient,
     doses: &[Dose],
+    observations: &[Observation],
     as_of: NaiveDate,
 ) -> (Vec<(Measure, bool)>, NaiveDate) {
     // Evaluate on the day before the 2nd birthday with the doses given by then.
     let second = birthday(p.dob, 2);
     let eval = (second - Days::new(1)).min(as_of);
-    let before = doses_before(doses, eval + Days::new(1));
-    let r = ctx
-        .engine
-        .forecast(&crate::from_core::patient(p, &before, &[]), eval);
+    let before = crate::from_core::patient_before(p, doses, observations, eval + Days::new(1));
+    let r = ctx.engine.forecast(&before, eval);
     let hib_valid = valid_in_best(&r, "Hib");
     let hib_omp_only = r.antigen("Hib").and_then(|a| a.best()).is_some_and(|s| {
         s.doses
@@ -239,12 +238,11 @@ fn adolescent(
     ctx: &Context<'_>,
     p: &Patient,
     doses: &[Dose],
+    observations: &[Observation],
     as_of: NaiveDate,
 ) -> Vec<(Measure, bool)> {
-    let before = doses_before(doses, as_of + Days::new(1));
-    let r = ctx
-        .engine
-        .forecast(&crate::from_core::patient(p, &before, &[]), as_of);
+    let before = crate::from_core::patient_before(p, doses, observations, as_of + Days::new(1));
+    let r = ctx.engine.forecast(&before, as_of);
     let tenth = birthday(p.dob, 10);
     // Tdap products: CVX 115 (Tdap); valid for pertussis at 10+ years.
     let tdap = valid_doses_where(&r, "Pertussis", tenth, |c| c == 115) >= 1;
@@ -285,7 +283,13 @@ fn flu(ctx: &Context<'_>, doses: &[Dose], as_of: NaiveDate) -> Vec<(Measure, boo
 
 /// Visits before `eval` at which some childhood vaccine was due (recommended date reached,
 /// allowed to be given) but not given, while something else was.
-fn missed_opportunities(ctx: &Context<'_>, p: &Patient, doses: &[Dose], eval: NaiveDate) -> u32 {
+fn missed_opportunities(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    observations: &[Observation],
+    eval: NaiveDate,
+) -> u32 {
     let mut visits: Vec<NaiveDate> = doses
         .iter()
         .filter(|d| d.was_given() && d.date <= eval)
@@ -295,10 +299,8 @@ fn missed_opportunities(ctx: &Context<'_>, p: &Patient, doses: &[Dose], eval: Na
     visits.dedup();
     let mut missed = 0;
     for v in visits {
-        let before = doses_before(doses, v);
-        let r = ctx
-            .engine
-            .forecast(&crate::from_core::patient(p, &before, &[]), v);
+        let before = crate::from_core::patient_before(p, doses, observations, v);
+        let r = ctx.engine.forecast(&before, v);
         let given: Vec<&str> = doses
             .iter()
             .filter(|d| d.date == v && d.was_given())
@@ -326,21 +328,22 @@ pub fn assess(
     series: Series,
     p: &Patient,
     doses: &[Dose],
+    observations: &[Observation],
     as_of: NaiveDate,
 ) -> ChildAssessment {
     let (met, missed) = match series {
         Series::Childhood => {
-            let (met, eval) = childhood(ctx, p, doses, as_of);
+            let (met, eval) = childhood(ctx, p, doses, observations, as_of);
             let utd = met.last().is_some_and(|(_, m)| *m);
             // Only children behind are worth the extra forecasts per visit.
             let missed = if utd {
                 0
             } else {
-                missed_opportunities(ctx, p, doses, eval)
+                missed_opportunities(ctx, p, doses, observations, eval)
             };
             (met, missed)
         }
-        Series::Adolescent => (adolescent(ctx, p, doses, as_of), 0),
+        Series::Adolescent => (adolescent(ctx, p, doses, observations, as_of), 0),
         Series::Flu => (flu(ctx, doses, as_of), 0),
     };
     let headline = series.headline();
@@ -479,6 +482,7 @@ mod tests {
             Series::Childhood,
             &p,
             &on_time(&p),
+            &[],
             date("2025-06-01"),
         );
         assert!(a.up_to_date, "{:?}", a.missing);
@@ -499,7 +503,7 @@ mod tests {
             .collect();
         // HepB at birth, 4 weeks and 23 weeks: the third is too young (minimum 24 weeks).
         doses.extend([at(&p, 0, "08"), at(&p, 28, "08"), at(&p, 161, "08")]);
-        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        let a = assess(&ctx, Series::Childhood, &p, &doses, &[], date("2025-06-01"));
         assert_eq!(a.missing, vec!["3+ HepB"]);
         assert!(!a.up_to_date);
     }
@@ -517,8 +521,47 @@ mod tests {
             .filter(|d| d.cvx.as_str() != "03")
             .collect();
         doses.push(at(&p, 800, "03")); // MMR at 26 months
-        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        let a = assess(&ctx, Series::Childhood, &p, &doses, &[], date("2025-06-01"));
         assert_eq!(a.missing, vec!["1+ MMR"]);
+    }
+
+    /// Evidence of immunity is part of the engine's input in reports too (as on the
+    /// patient page and in Z42), but only when it was known by the 2nd birthday.
+    #[test]
+    fn varicella_immunity_counts_when_known_by_the_second_birthday() {
+        use ctwiz_core::dose::ObservationKind;
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let doses: Vec<Dose> = on_time(&p)
+            .into_iter()
+            .filter(|d| d.cvx.as_str() != "21")
+            .collect();
+        let history = |on: &str| Observation {
+            kind: ObservationKind::Immunity,
+            code: "024".into(),
+            text: "Healthcare provider verified history of varicella".into(),
+            date: date(on),
+        };
+        let cases: [(Vec<Observation>, Vec<&str>); 3] = [
+            (vec![], vec!["1+ Varicella"]),
+            (vec![history("2024-06-01")], vec![]),
+            (vec![history("2025-03-01")], vec!["1+ Varicella"]),
+        ];
+        for (observations, missing) in cases {
+            let a = assess(
+                &ctx,
+                Series::Childhood,
+                &p,
+                &doses,
+                &observations,
+                date("2025-06-01"),
+            );
+            assert_eq!(a.missing, missing, "{observations:?}");
+        }
     }
 
     #[test]
@@ -534,7 +577,7 @@ mod tests {
             .into_iter()
             .filter(|d| !matches!(d.cvx.as_str(), "03" | "21"))
             .collect();
-        let a = assess(&ctx, Series::Childhood, &p, &doses, date("2025-06-01"));
+        let a = assess(&ctx, Series::Childhood, &p, &doses, &[], date("2025-06-01"));
         assert!(a.missed_opportunities >= 1, "{a:?}");
     }
 
@@ -549,10 +592,10 @@ mod tests {
         let last_season = at(&p, 0, "150");
         let mut d = last_season.clone();
         d.date = date("2025-03-01");
-        let a = assess(&ctx, Series::Flu, &p, &[d.clone()], date("2025-10-01"));
+        let a = assess(&ctx, Series::Flu, &p, &[d.clone()], &[], date("2025-10-01"));
         assert!(!a.up_to_date);
         d.date = date("2025-09-15");
-        let a = assess(&ctx, Series::Flu, &p, &[d], date("2025-10-01"));
+        let a = assess(&ctx, Series::Flu, &p, &[d], &[], date("2025-10-01"));
         assert!(a.up_to_date);
     }
 
@@ -570,10 +613,18 @@ mod tests {
             Series::Childhood,
             &p,
             &on_time(&p),
+            &[],
             date("2025-06-01"),
         ));
         let mut r2 = CoverageReport::new(Series::Childhood, date("2025-06-01"));
-        r2.add(assess(&ctx, Series::Childhood, &p, &[], date("2025-06-01")));
+        r2.add(assess(
+            &ctx,
+            Series::Childhood,
+            &p,
+            &[],
+            &[],
+            date("2025-06-01"),
+        ));
         r1.merge(r2);
         let r = r1.finish();
         assert_eq!(r.total.children, 2);

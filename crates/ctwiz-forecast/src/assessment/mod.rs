@@ -12,7 +12,6 @@ pub mod recall;
 pub mod run;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::County;
 use ctwiz_core::patient::{Patient, PatientStatus};
@@ -124,11 +123,6 @@ impl ChildRef {
             county: p.county(),
         }
     }
-}
-
-/// Doses given before `date` (what was known on that day).
-pub(crate) fn doses_before(doses: &[Dose], date: NaiveDate) -> Vec<Dose> {
-    doses.iter().filter(|d| d.date < date).cloned().collect()
 }
 
 /// The child's `n`th birthday (a Feb 29 birthday falls on Feb 28 in common years).

@@ -2,10 +2,10 @@
 //! reach the family. Inactive, opted-out and deceased patients, and families who asked
 //! for no reminders (PD1-11 = 01), are never listed.
 
-use super::{doses_before, ChildRef};
+use super::ChildRef;
 use crate::{Engine, SeriesStatus};
 use chrono::{Days, NaiveDate};
-use ctwiz_core::dose::Dose;
+use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::{Patient, PatientStatus};
 use serde::Serialize;
 
@@ -64,13 +64,14 @@ pub fn recall_entry(
     engine: &Engine,
     p: &Patient,
     doses: &[Dose],
+    observations: &[Observation],
     q: &RecallQuery,
 ) -> Option<RecallEntry> {
     if !reachable(p) {
         return None;
     }
-    let known = doses_before(doses, q.as_of + Days::new(1));
-    let r = engine.forecast(&crate::from_core::patient(p, &known, &[]), q.as_of);
+    let known = crate::from_core::patient_before(p, doses, observations, q.as_of + Days::new(1));
+    let r = engine.forecast(&known, q.as_of);
     let due: Vec<DueGroup> = r
         .vaccine_groups
         .iter()
@@ -145,6 +146,7 @@ mod tests {
             &engine,
             &p,
             &[],
+            &[],
             &q("2024-09-01", "2024-09-01", "2024-09-30"),
         )
         .unwrap();
@@ -162,6 +164,7 @@ mod tests {
             &engine,
             &p,
             &[],
+            &[],
             &q("2024-09-01", "2024-09-01", "2024-09-30")
         )
         .is_none());
@@ -170,6 +173,7 @@ mod tests {
         assert!(recall_entry(
             &engine,
             &p,
+            &[],
             &[],
             &q("2024-09-01", "2024-09-01", "2024-09-30")
         )
@@ -184,10 +188,10 @@ mod tests {
         // At 11.5 months, MMR (recommended at 12 months) comes due in the next month.
         let mut query = q("2024-12-20", "2024-12-20", "2025-01-31");
         query.vaccine_groups = vec!["MMR".into()];
-        let e = recall_entry(&engine, &p, &doses[..doses.len() - 7], &query).unwrap();
+        let e = recall_entry(&engine, &p, &doses[..doses.len() - 7], &[], &query).unwrap();
         assert_eq!(e.due.len(), 1);
         assert_eq!(e.due[0].urgency, Urgency::Due);
         query.to = date("2024-12-31");
-        assert!(recall_entry(&engine, &p, &doses[..doses.len() - 7], &query).is_none());
+        assert!(recall_entry(&engine, &p, &doses[..doses.len() - 7], &[], &query).is_none());
     }
 }

@@ -8,15 +8,18 @@ use super::coverage::{self, Context, CoverageReport, Series};
 use super::recall::{recall_entry, RecallEntry, RecallQuery};
 use super::Cohort;
 use crate::Engine;
-use ctwiz_core::dose::Dose;
+use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::Patient;
 use rayon::prelude::*;
 
-/// A chunk of children with their doses.
-pub type Chunk = Vec<(Patient, Vec<Dose>)>;
+/// A chunk of children with their doses and observations.
+pub type Chunk = Vec<(Patient, Vec<Dose>, Vec<Observation>)>;
 
 fn in_cohort(c: &Cohort, chunk: Chunk) -> Chunk {
-    chunk.into_iter().filter(|(p, _)| c.includes(p)).collect()
+    chunk
+        .into_iter()
+        .filter(|(p, _, _)| c.includes(p))
+        .collect()
 }
 
 /// Coverage for `series` over the cohort.
@@ -32,8 +35,8 @@ pub fn coverage<E>(
             .par_iter()
             .fold(
                 || CoverageReport::new(series, cohort.as_of),
-                |mut r, (p, d)| {
-                    r.add(coverage::assess(ctx, series, p, d, cohort.as_of));
+                |mut r, (p, d, o)| {
+                    r.add(coverage::assess(ctx, series, p, d, o, cohort.as_of));
                     r
                 },
             )
@@ -62,11 +65,11 @@ pub fn compliancy<E>(
     stream(&mut |chunk| {
         let part = in_cohort(cohort, chunk)
             .par_iter()
-            .fold(new, |mut rep, (p, d)| {
+            .fold(new, |mut rep, (p, d, o)| {
                 let age = ctwiz_core::age::whole_months(p.dob, cohort.as_of);
                 for &m in milestones {
                     if age >= m && age <= m + 11 {
-                        if let Some(r) = at_milestone(engine, p, d, m, cohort.as_of) {
+                        if let Some(r) = at_milestone(engine, p, d, o, m, cohort.as_of) {
                             rep.add(&r);
                         }
                     }
@@ -93,7 +96,7 @@ pub fn recall<E>(
     stream(&mut |chunk| {
         let part: Vec<RecallEntry> = in_cohort(cohort, chunk)
             .par_iter()
-            .filter_map(|(p, d)| recall_entry(engine, p, d, q))
+            .filter_map(|(p, d, o)| recall_entry(engine, p, d, o, q))
             .collect();
         out.extend(part);
     })?;

@@ -28,10 +28,12 @@ impl CdsiForecaster {
     }
 }
 
-/// OBX 30956-7 "vaccine type" is a CVX "unspecified formulation" code per
-/// vaccine group (IG R1.5 §7.4, Z42 sample messages).
-fn group_code(group: &str) -> Cwe {
-    let (code, text) = match group {
+/// OBX 30956-7 "vaccine type": the CVX "unspecified formulation" code (and its text) for
+/// a vaccine group, keyed by the engine's identifier for the group (its CDSi supporting
+/// data name, `VaccineGroupForecast::vaccine_group`), per IG R1.5 §7.4 and the Z42
+/// sample messages. `None` for groups without such a code (travel and outbreak vaccines).
+pub fn vaccine_group_cvx(group: &str) -> Option<(&'static str, &'static str)> {
+    Some(match group {
         "DTaP/Tdap/Td" => ("107", "DTaP, unspecified formulation"),
         "HepA" => ("85", "Hep A, unspecified formulation"),
         "HepB" => ("45", "Hep B, unspecified formulation"),
@@ -40,7 +42,7 @@ fn group_code(group: &str) -> Cwe {
         "Influenza" => ("88", "Influenza, unspecified formulation"),
         "MMR" => ("03", "MMR"),
         "Meningococcal" => ("108", "Meningococcal ACWY, unspecified formulation"),
-        "MenB" => ("164", "Meningococcal B, unspecified formulation"),
+        "Meningococcal B" => ("164", "Meningococcal B, unspecified formulation"),
         "Pneumococcal" => ("109", "Pneumococcal, unspecified formulation"),
         "Polio" => ("89", "Polio, unspecified formulation"),
         "Rotavirus" => ("122", "Rotavirus, unspecified formulation"),
@@ -50,9 +52,15 @@ fn group_code(group: &str) -> Cwe {
             "213",
             "SARS-COV-2 (COVID-19) vaccine, unspecified formulation",
         ),
-        other => return Cwe::new("", other, ""),
-    };
-    Cwe::new(code, text, "CVX")
+        _ => return None,
+    })
+}
+
+fn group_code(group: &str) -> Cwe {
+    match vaccine_group_cvx(group) {
+        Some((code, text)) => Cwe::new(code, text, "CVX"),
+        None => Cwe::new("", group, ""),
+    }
 }
 
 /// OBX 59783-1 "status in immunization series" (LOINC answer list LL940-8).
@@ -145,5 +153,40 @@ impl Forecaster for CdsiForecaster {
                 .collect(),
             forecast,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every vaccine group of the engine's supporting data that a clinic routinely gives
+    /// has a Z42 code: the table uses the engine's names ("Meningococcal B", not "MenB").
+    #[test]
+    fn every_routine_engine_group_has_a_vaccine_type_code() {
+        const NO_UNSPECIFIED_CVX: &[&str] = &[
+            "Chikungunya",
+            "Cholera",
+            "Dengue",
+            "Ebola",
+            "Japanese Encephalitis",
+            "Orthopoxvirus",
+            "Rabies",
+            "RSV",
+            "TBE",
+            "Typhoid",
+            "Yellow Fever",
+        ];
+        let engine = Engine::bundled().expect("bundled supporting data");
+        for g in &engine.supporting_data().vaccine_groups {
+            let coded = vaccine_group_cvx(&g.name).is_some();
+            assert_eq!(
+                coded,
+                !NO_UNSPECIFIED_CVX.contains(&g.name.as_str()),
+                "{}",
+                g.name
+            );
+        }
+        assert_eq!(group_code("Meningococcal B").code, "164");
     }
 }

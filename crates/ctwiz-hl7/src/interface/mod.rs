@@ -54,7 +54,7 @@ mod vxu;
 
 pub use authorize::{acting_for_message, authorize_facility};
 pub use decode::{prepare_bytes, prepare_raw};
-pub use forecast::CdsiForecaster;
+pub use forecast::{vaccine_group_cvx, CdsiForecaster};
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -10,6 +10,16 @@ use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use rusqlite::{params, Row};
 use std::collections::HashMap;
 
+/// An observation from `SELECT kind, code, text, date ...`.
+fn observation_from_row(r: &Row<'_>) -> Result<Observation> {
+    Ok(Observation {
+        kind: kind_parse(&r.get::<_, String>(0)?)?,
+        code: r.get(1)?,
+        text: r.get(2)?,
+        date: codec::date(&r.get::<_, String>(3)?)?,
+    })
+}
+
 const DOSE_COLUMNS: &str =
     "id, patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount, amount_unit,
     route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis, sender_id";
@@ -126,6 +136,22 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// Observations of the patients with these ids, grouped by patient.
+    pub(super) fn observations_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Observation>>> {
+        let list = serde_json::to_string(ids)?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT kind, code, text, date, patient_id FROM observations
+             WHERE patient_id IN (SELECT value FROM json_each(?1)) ORDER BY patient_id, date, id",
+        )?;
+        let mut rows = st.query([list])?;
+        let mut out: HashMap<i64, Vec<Observation>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let pid: i64 = r.get(4)?;
+            out.entry(pid).or_default().push(observation_from_row(r)?);
+        }
+        Ok(out)
+    }
+
     /// Live doses of patients with ids in `first..=last`, grouped by patient.
     pub(super) fn doses_between(&self, first: i64, last: i64) -> Result<HashMap<i64, Vec<Dose>>> {
         let mut st = self.conn.prepare_cached(&format!(
@@ -237,12 +263,7 @@ impl DoseStore for SqliteStore {
         let mut rows = st.query([patient.0])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push(Observation {
-                kind: kind_parse(&r.get::<_, String>(0)?)?,
-                code: r.get(1)?,
-                text: r.get(2)?,
-                date: codec::date(&r.get::<_, String>(3)?)?,
-            });
+            out.push(observation_from_row(r)?);
         }
         Ok(out)
     }

@@ -325,7 +325,7 @@ impl PatientStore for SqliteStore {
 
     fn for_each_patient(&self, f: &mut dyn FnMut(Patient, Vec<Dose>) -> Result<()>) -> Result<()> {
         self.for_each_chunk(None, 2000, &mut |chunk| {
-            for (p, d) in chunk {
+            for (p, d, _) in chunk {
                 f(p, d)?;
             }
             Ok(())
@@ -336,7 +336,7 @@ impl PatientStore for SqliteStore {
         &self,
         born: Option<(NaiveDate, NaiveDate)>,
         chunk: usize,
-        f: &mut dyn FnMut(Vec<(Patient, Vec<Dose>)>) -> Result<()>,
+        f: &mut dyn FnMut(Vec<crate::traits::PatientRecord>) -> Result<()>,
     ) -> Result<()> {
         // Keyset pagination over (dob, id), which the dob index serves in order, so
         // memory stays flat and each chunk costs the same however large the registry is.
@@ -371,11 +371,14 @@ impl PatientStore for SqliteStore {
             };
             let ids: Vec<i64> = batch.iter().filter_map(|p| p.id.map(|i| i.0)).collect();
             let mut doses = self.doses_of(&ids)?;
+            let mut observations = self.observations_of(&ids)?;
             let items = batch
                 .into_iter()
                 .map(|p| {
-                    let mine = p.id.and_then(|i| doses.remove(&i.0)).unwrap_or_default();
-                    (p, mine)
+                    let id = p.id.map(|i| i.0);
+                    let mine = id.and_then(|i| doses.remove(&i)).unwrap_or_default();
+                    let seen = id.and_then(|i| observations.remove(&i)).unwrap_or_default();
+                    (p, mine, seen)
                 })
                 .collect();
             f(items)?;

@@ -65,13 +65,12 @@ pub fn local_operator(os_user: &str, channel: Channel) -> Actor {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(48)
         .collect();
-    let name = format!(
-        "operator-{}",
-        if clean.is_empty() { "local" } else { &clean }
-    );
+    let username = Username::new(&clean)
+        .or_else(|_| Username::new("operator"))
+        .expect("\"operator\" is a valid username");
     let user = User {
         id: None,
-        username: Username::new(&name).expect("operator- plus [A-Za-z0-9._-] is a valid username"),
+        username,
         full_name: "Local operator".into(),
         email: Email::new("operator@localhost.invalid").expect("a fixed, valid address"),
         grants: vec![

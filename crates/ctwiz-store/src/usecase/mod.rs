@@ -7,6 +7,7 @@
 //! [`Actor`]: ctwiz_core::actor::Actor
 
 pub mod actors;
+pub mod audit;
 pub mod doses;
 pub mod inventory;
 pub mod patients;
