@@ -182,6 +182,7 @@ impl InterfaceService {
                     Some(u) => u,
                     None => match accounts::sign_in(
                         store,
+                        ctwiz_core::actor::Channel::Soap,
                         &username,
                         &password,
                         Local::now().naive_local(),
