@@ -124,3 +124,74 @@ async fn an_unreachable_relay_leaves_mail_queued() {
     assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 0);
     assert_eq!(s.unsent_emails(10).unwrap().len(), 1);
 }
+
+/// A temporary password never sits in the outbox table: the relay gets it from memory,
+/// and once it is sent the server forgets it.
+#[tokio::test]
+async fn a_temporary_password_reaches_the_relay_but_never_the_outbox_table() {
+    use axum::http::StatusCode;
+    use common::{get, post, session, user};
+    use ctwiz_core::access::Role;
+    let f = fixture();
+    let s = store(&f);
+    let request = s
+        .create_account_request(
+            &ctwiz_store::web::NewAccountRequest {
+                full_name: "Pat Nurse".into(),
+                email: Email::new("pat@example.org").unwrap(),
+                phone: None,
+                clinics: vec![ctwiz_store::web::RequestedClinic {
+                    pin: f.home.clone(),
+                    role: Role::ClinicAccess,
+                }],
+            },
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap();
+    let (st, _) = user(&f, Role::StateAdmin, "mailadmin", true);
+    let (cookie, csrf) = session(&f, st);
+    let r = post(
+        &f,
+        &format!("/admin/requests/{request}/approve"),
+        &cookie,
+        &[("csrf", &csrf), ("username", "pnurse")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let stored = s
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.subject.contains("temporary password"))
+        .unwrap();
+    assert!(
+        stored.body.contains("[withheld from the outbox"),
+        "{}",
+        stored.body
+    );
+
+    let (port, got) = relay();
+    let cfg = ctwiz_web::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        from: "ctwiz@dph.example.org".into(),
+    };
+    assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 2);
+    let sent = got.lock().unwrap().clone();
+    let mail = sent
+        .iter()
+        .find(|m| m.contains("Temporary password: "))
+        .expect("the password mail");
+    let temp = mail
+        .split("Temporary password: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert_eq!(temp.len(), 14, "{mail}");
+    assert!(s.outbox(10).unwrap().iter().all(|m| !m.body.contains(temp)));
+    // Sent: the outbox page shows the stored text only.
+    let page = get(&f, "/admin/outbox", &cookie).await.body;
+    assert!(!page.contains(temp));
+}
