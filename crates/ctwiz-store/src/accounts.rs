@@ -12,7 +12,7 @@ use argon2::Argon2;
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{AccountStatus, Action, Grant, User};
 use ctwiz_core::actor::{authorize, Actor, Channel, Denied};
-use ctwiz_core::ids::{Email, UserId, Username};
+use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
 use rand::Rng;
 use std::sync::OnceLock;
 
@@ -157,8 +157,29 @@ pub fn session_may_continue(account: &Account) -> bool {
     account.user.status != AccountStatus::Disabled
 }
 
-/// Writes one security event. `who` is the username the event is about (as typed, for
-/// failures), `channel` the door.
+/// Writes one security event (no patient is involved).
+fn write_audit(
+    store: &(impl UserStore + ?Sized),
+    actor: String,
+    channel: Channel,
+    clinic: Option<ClinicPin>,
+    action: AuditAction,
+    detail: String,
+    now: NaiveDateTime,
+) -> Result<()> {
+    store.audit(&AuditEntry {
+        at: now,
+        actor,
+        patient: None,
+        action,
+        interface: Interface::of(channel),
+        clinic,
+        detail,
+    })
+}
+
+/// A security event about the account `who` (the username, as typed for failures), before
+/// anyone is signed in: labelled like an actor with no acting scope, `door:who`.
 fn audit_event(
     store: &(impl UserStore + ?Sized),
     channel: Channel,
@@ -167,18 +188,11 @@ fn audit_event(
     detail: String,
     now: NaiveDateTime,
 ) -> Result<()> {
-    store.audit(&AuditEntry {
-        at: now,
-        actor: format!("{}:{who}", channel.key()),
-        patient: None,
-        action,
-        interface: Interface::of(channel),
-        clinic: None,
-        detail,
-    })
+    let label = format!("{}:{who}", channel.key());
+    write_audit(store, label, channel, None, action, detail, now)
 }
 
-/// An audit row written by a signed-in actor (admin changes).
+/// A security event caused by a signed-in actor (a state user's change to an account).
 fn audit_by(
     store: &(impl UserStore + ?Sized),
     actor: &Actor,
@@ -186,15 +200,16 @@ fn audit_by(
     detail: String,
     now: NaiveDateTime,
 ) -> Result<()> {
-    store.audit(&AuditEntry {
-        at: now,
-        actor: actor.label(),
-        patient: None,
+    let clinic = actor.clinic().cloned();
+    write_audit(
+        store,
+        actor.label(),
+        actor.channel,
+        clinic,
         action,
-        interface: Interface::of(actor.channel),
-        clinic: actor.clinic().cloned(),
         detail,
-    })
+        now,
+    )
 }
 
 fn account_id(account: &Account) -> Result<UserId> {

@@ -9,7 +9,10 @@ mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
-use common::{enc, fixture, get, send, session, store, user, Fixture, Reply};
+use common::{
+    approve_request, enc, fixture, form_csrf, get, post_from, pre_token, request_account_from,
+    session, session_cookie, sign_in_from, store, user, Fixture,
+};
 use ctwiz_core::access::Role;
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{accounts, AuditAction, AuditFilter, AuditStore, UserStore};
@@ -17,69 +20,6 @@ use std::net::SocketAddr;
 
 fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([10, 0, 0, n], 40000))
-}
-
-/// Posts a form as if from the client at `from` (the server hands handlers the peer
-/// address as `ConnectInfo`).
-async fn post_from(
-    f: &Fixture,
-    from: SocketAddr,
-    path: &str,
-    cookie: &str,
-    fields: &[(&str, &str)],
-) -> Reply {
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut req = Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    req.extensions_mut().insert(ConnectInfo(from));
-    send(f, req).await
-}
-
-/// The anonymous-form token of a public page: (Cookie header, token).
-async fn pre_token(f: &Fixture, path: &str) -> (String, String) {
-    let page = get(f, path, "").await;
-    let pre = page
-        .set_cookie
-        .iter()
-        .find(|c| c.starts_with("ctwiz_pre="))
-        .expect("a pre-sign-in cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
-    (pre, token)
-}
-
-async fn sign_in_from(f: &Fixture, from: SocketAddr, username: &str, password: &str) -> Reply {
-    let (pre, token) = pre_token(f, "/sign-in").await;
-    post_from(
-        f,
-        from,
-        "/sign-in",
-        &pre,
-        &[
-            ("csrf", &token),
-            ("username", username),
-            ("password", password),
-        ],
-    )
-    .await
-}
-
-fn session_cookie(r: &Reply) -> String {
-    r.set_cookie
-        .iter()
-        .find(|c| c.starts_with("ctwiz_session="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .expect("a session cookie")
 }
 
 fn audit_rows(f: &Fixture, action: AuditAction) -> Vec<ctwiz_store::AuditEntry> {
@@ -99,14 +39,7 @@ async fn temporary_password_on_outbox_page(
     subject: &str,
 ) -> String {
     let page = get(f, "/admin/outbox", admin_cookie).await.body;
-    let mail = page.split(subject).nth(1).expect("the message");
-    mail.split("Temporary password: ")
-        .nth(1)
-        .expect("a temporary password")
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    common::temporary_password_in(page.split(subject).nth(1).expect("the message"))
 }
 
 #[tokio::test]
@@ -260,26 +193,10 @@ async fn public_forms_are_throttled() {
     }
     assert!(statuses[..5].iter().all(|s| s.0 == StatusCode::OK));
     assert_eq!(statuses[5], (StatusCode::TOO_MANY_REQUESTS, true));
-    // One address per form post to the account-request form, all for one e-mail.
-    let (pre, token) = pre_token(&f, "/request-account").await;
-    let home = f.home.to_string();
+    // Account requests for one e-mail address from ever new addresses.
     let mut last = StatusCode::OK;
     for i in 0..4 {
-        last = post_from(
-            &f,
-            addr(20 + i),
-            "/request-account",
-            &pre,
-            &[
-                ("csrf", &token),
-                ("full_name", "Pat Nurse"),
-                ("email", "pat@example.org"),
-                ("pin0", &home),
-                ("role0", "clinic-access"),
-            ],
-        )
-        .await
-        .status;
+        last = request_account_from(&f, addr(20 + i)).await.status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -353,15 +270,7 @@ async fn weak_passwords_are_refused_with_a_clear_message() {
     let (_, temp) = user(&f, Role::ClinicAccess, "newnurse", false);
     let r = sign_in_from(&f, addr(1), "newnurse", &temp).await;
     let cookie = session_cookie(&r);
-    let page = get(&f, "/account/password", &cookie).await.body;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = form_csrf(&get(&f, "/account/password", &cookie).await.body);
     let change = |new: &'static str| {
         let (f, cookie, csrf, temp) = (&f, cookie.clone(), csrf.clone(), temp.clone());
         async move {
@@ -403,34 +312,13 @@ async fn weak_passwords_are_refused_with_a_clear_message() {
 #[tokio::test]
 async fn temporary_passwords_are_never_stored_readable() {
     let f = fixture();
-    let (pre, token) = pre_token(&f, "/request-account").await;
-    let home = f.home.to_string();
-    let r = post_from(
-        &f,
-        addr(1),
-        "/request-account",
-        &pre,
-        &[
-            ("csrf", &token),
-            ("full_name", "Pat Nurse"),
-            ("email", "pat@example.org"),
-            ("pin0", &home),
-            ("role0", "clinic-access"),
-        ],
-    )
-    .await;
+    let r = request_account_from(&f, addr(1)).await;
     assert_eq!(r.status, StatusCode::OK);
     let s = store(&f);
     let request = s.account_requests(None).unwrap()[0].id;
     let (st, _) = user(&f, Role::StateAdmin, "approver", true);
     let (admin, csrf) = session(&f, st);
-    let r = common::post(
-        &f,
-        &format!("/admin/requests/{request}/approve"),
-        &admin,
-        &[("csrf", &csrf), ("username", "pnurse")],
-    )
-    .await;
+    let r = approve_request(&f, (&admin, &csrf), request, "pnurse").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let temp =
         temporary_password_on_outbox_page(&f, &admin, "Your CT WiZ account: temporary password")
