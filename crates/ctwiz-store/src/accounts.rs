@@ -10,7 +10,7 @@ use crate::web::{SecurityAnswer, WebStore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{AccountStatus, Action, Grant, User};
+use ctwiz_core::access::{AccountStatus, Action, Grant, Scope, User};
 use ctwiz_core::actor::{authorize, Actor, Channel, Denied};
 use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
 use rand::Rng;
@@ -540,6 +540,15 @@ pub fn unlock(
     Ok(())
 }
 
+/// Where a grant applies, in words: `clinic CT00001`, `Hartford County`, `statewide`.
+pub fn scope_text(s: &Scope) -> String {
+    match s {
+        Scope::Clinic(p) => format!("clinic {p}"),
+        Scope::Jurisdiction(c) => format!("{c} County"),
+        Scope::State => "statewide".into(),
+    }
+}
+
 /// A state user replaces a user's grants (access types per clinic, county or state); audited
 /// with the grants before and after.
 pub fn change_grants(
@@ -553,7 +562,7 @@ pub fn change_grants(
     store.set_grants(id, grants)?;
     let show = |gs: &[Grant]| {
         gs.iter()
-            .map(|g| format!("{} at {:?}", g.role.key(), g.scope))
+            .map(|g| format!("{} {}", g.role.key(), scope_text(&g.scope)))
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -190,14 +190,6 @@ pub async fn reject(
 
 // ---------------------------------------------------------------- users
 
-fn scope_text(s: &Scope) -> String {
-    match s {
-        Scope::Clinic(p) => format!("clinic {p}"),
-        Scope::Jurisdiction(c) => format!("{c} County"),
-        Scope::State => "statewide".into(),
-    }
-}
-
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
     ctx.require(Action::UserManage)?;
     let now = ctx.now;
@@ -238,7 +230,7 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
                                     form.inline method="post" action={ "/admin/users/" (uid) "/grants" } {
                                         (csrf_field(&ctx))
                                         input type="hidden" name="index" value=(i);
-                                        span { (scope_text(&g.scope)) " " }
+                                        span { (accounts::scope_text(&g.scope)) " " }
                                         select name="role" {
                                             @for r in Role::ALL.iter().filter(|r| r.scope_kind() == g.role.scope_kind()) {
                                                 option value=(r.key()) selected[*r == g.role] { (r.label()) }

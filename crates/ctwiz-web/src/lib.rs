@@ -298,7 +298,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/grants", post(admin::change_grant))
         .route("/admin/outbox", get(admin::outbox))
         .fallback(|| async { AppError::NotFound("This page".into()) })
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -326,8 +329,13 @@ pub(crate) fn request_id() -> String {
 }
 
 /// Headers on every response: no framing, no sniffing, no referrers, no scripts, no
-/// cross-origin use, and no caching of pages that may hold patient data; and the request id.
-async fn security_headers(req: Request, next: Next) -> Response {
+/// cross-origin use, no caching of pages that may hold patient data, HTTPS only when served
+/// over HTTPS; and the request id.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let id = session::random_token()[..16].to_string();
     let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     let h = res.headers_mut();
@@ -344,6 +352,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // Served over HTTPS (directly or by a proxy): browsers must not fall back to HTTP.
+    if state.secure_cookies() {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(
         h,

@@ -420,6 +420,18 @@ async fn patient_pages_are_not_cached_and_carry_the_security_headers() {
     assert_eq!(h("cross-origin-resource-policy"), "same-origin");
     assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(h("x-request-id").len(), 16);
+    assert_eq!(h("strict-transport-security"), "", "plain HTTP here");
+
+    // Served over HTTPS, browsers are told to stay on it.
+    let mut f = f;
+    f.state = ctwiz_web::AppState::new(f.db.clone(), true).unwrap();
+    let r = get(&f, "/sign-in", "").await;
+    assert_eq!(
+        r.headers[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap(),
+        "max-age=31536000"
+    );
 }
 
 /// A writer the test reads back: what the server logged.
