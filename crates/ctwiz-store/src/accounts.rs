@@ -48,16 +48,11 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A real hash of nothing in particular: checked against when there is no account, so an
-/// unknown name costs the same argon2 work as a known one.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_password("no account has this password").unwrap_or_else(|_| {
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000".into()
-        })
-    })
-}
+/// A well-formed argon2id hash with the default parameters that no password matches:
+/// checked against when there is no account, so an unknown name costs the same argon2
+/// work as a known one.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000";
 
 /// A random one-time password: 14 characters from an alphabet without look-alikes.
 pub fn temporary_password() -> String {
@@ -275,7 +270,7 @@ pub fn sign_in(
         Err(_) => None,
     };
     let Some(account) = account else {
-        let _ = verify_password(password, dummy_hash());
+        let _ = verify_password(password, DUMMY_HASH);
         let typed: String = username.trim().chars().take(64).collect();
         audit_event(
             store,
@@ -460,9 +455,7 @@ pub fn reset_forgotten_password<S: UserStore + WebStore + ?Sized>(
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let hash = stored
-                .get(i)
-                .map_or(dummy_hash(), |s| s.answer_hash.as_str());
+            let hash = stored.get(i).map_or(DUMMY_HASH, |s| s.answer_hash.as_str());
             verify_password(&normalize_answer(a), hash)
         })
         .fold(stored.len() == 2, |all, ok| all && ok);
@@ -738,6 +731,17 @@ mod tests {
                 .unwrap_err(),
             SignInFailure::UnknownUser
         );
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_a_full_check_with_the_default_parameters() {
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real = hash_password("anything at all").unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!verify_password("", DUMMY_HASH));
     }
 
     #[test]
