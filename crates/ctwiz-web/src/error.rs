@@ -35,17 +35,6 @@ impl From<ctwiz_core::CoreError> for AppError {
     }
 }
 
-impl From<ctwiz_store::accounts::AdminError> for AppError {
-    fn from(e: ctwiz_store::accounts::AdminError) -> Self {
-        use ctwiz_store::accounts::AdminError;
-        match e {
-            AdminError::Denied(_) => AppError::Forbidden,
-            AdminError::NoSuchUser(id) => AppError::NotFound(format!("User {id}")),
-            AdminError::Store(e) => AppError::Store(e),
-        }
-    }
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, title) = match &self {
@@ -75,5 +64,16 @@ impl IntoResponse for AppError {
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
         }
         res
+    }
+}
+
+impl From<ctwiz_store::accounts::AdminError> for AppError {
+    fn from(e: ctwiz_store::accounts::AdminError) -> Self {
+        use ctwiz_store::accounts::AdminError;
+        match e {
+            AdminError::Denied(_) => AppError::Forbidden,
+            AdminError::NoSuchUser(id) => AppError::NotFound(format!("User {id}")),
+            AdminError::Store(e) => AppError::Store(e),
+        }
     }
 }
