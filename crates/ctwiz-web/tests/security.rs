@@ -45,7 +45,7 @@ async fn temporary_password_on_outbox_page(
 #[tokio::test]
 async fn five_wrong_passwords_lock_for_a_while_and_never_end_the_real_users_session() {
     let f = fixture();
-    user(&f, Role::ClinicAccess, "target", true);
+    let (target, _) = user(&f, Role::ClinicAccess, "target", true);
     let real = sign_in_from(&f, addr(1), "target", common::PASSWORD).await;
     assert_eq!(real.status, StatusCode::SEE_OTHER);
     let cookie = session_cookie(&real);
@@ -96,6 +96,15 @@ async fn five_wrong_passwords_lock_for_a_while_and_never_end_the_real_users_sess
     assert_eq!(lockouts[0].actor, "web:target");
     assert!(audit_rows(&f, AuditAction::SignInFailed).len() >= 4 + 2);
     assert_eq!(audit_rows(&f, AuditAction::SignIn).len(), 2);
+
+    // Disabling the account (unlike a lock) ends its sessions at once.
+    store(&f)
+        .set_status(target, ctwiz_core::access::AccountStatus::Disabled)
+        .unwrap();
+    assert_eq!(
+        get(&f, "/", &cookie).await.location.as_deref(),
+        Some("/sign-in")
+    );
 }
 
 /// Sign-in attempts sent all at once, each (address, username): their status and
