@@ -1,20 +1,34 @@
-//! Account use cases shared by the web app and the CLI: password hashing (argon2),
-//! one-time temporary passwords, and sign-in with lockout.
+//! Account use cases shared by every door (web, SOAP, CLI): password hashing (argon2), the
+//! password policy, one-time temporary passwords, sign-in with a lock that ends by itself,
+//! the forgot-password reset, and the state team's unlock and grant changes. Each one
+//! writes its own audit row (sign-ins, failures, locks, unlocks, grant changes, password
+//! resets), so no door can forget it.
 
 use crate::error::{Result, StoreError};
-use crate::traits::{Account, UserStore};
+use crate::traits::{Account, AuditAction, AuditEntry, Interface, UserStore};
+use crate::web::{SecurityAnswer, WebStore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{AccountStatus, User};
-use ctwiz_core::ids::{UserId, Username};
+use ctwiz_core::access::{AccountStatus, Action, Grant, Scope, User};
+use ctwiz_core::actor::{authorize, Actor, Channel, Denied};
+use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
 use rand::Rng;
+use std::sync::OnceLock;
 
 mod credential_cache;
 pub use credential_cache::CredentialCache;
 
-/// Failed sign-ins in a row after which the account locks until a state user unlocks it.
+/// Failed sign-ins in a row after which the account is locked for [`LOCKOUT_MINUTES`].
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
+
+/// How long a lock after [`MAX_FAILED_SIGN_INS`] failures lasts. It ends by itself, so an
+/// attacker who guesses a username cannot keep its owner out for longer; existing sessions
+/// are never ended by it (see [`session_may_continue`]).
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Hashes a password into an argon2id PHC string with a random salt.
 pub fn hash_password(password: &str) -> Result<String> {
@@ -37,6 +51,12 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A well-formed argon2id hash with the default parameters that no password matches:
+/// checked against when there is no account, so an unknown name costs the same argon2
+/// work as a known one.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000";
+
 /// A random one-time password: 14 characters from an alphabet without look-alikes.
 pub fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
@@ -46,14 +66,48 @@ pub fn temporary_password() -> String {
         .collect()
 }
 
-/// The password policy for chosen passwords: 12+ characters with letters and digits.
-pub fn check_password_policy(password: &str) -> std::result::Result<(), &'static str> {
-    if password.chars().count() < 12 {
-        return Err("the password must have at least 12 characters");
+/// Why a chosen password is refused (NIST SP 800-63B 5.1.1.2: length, and no commonly
+/// used or expected values; no composition rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WeakPassword {
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("the password must not contain your username")]
+    ContainsUsername,
+    #[error("the password is one of the most commonly used passwords (or one with digits or symbols added); choose something less predictable, such as several unrelated words")]
+    Common,
+}
+
+/// The 10,000 most common passwords (provenance in the file's header), lower-cased.
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static LIST: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        include_str!("../data/common-passwords.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// The password policy, the one place it is written: at least [`MIN_PASSWORD_CHARS`]
+/// characters, not containing the username, and not a common password — also not one with
+/// only digits or symbols around it (`password1234`, `!!qwerty123456`).
+pub fn check_password_policy(
+    password: &str,
+    username: &str,
+) -> std::result::Result<(), WeakPassword> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(WeakPassword::TooShort);
     }
-    if !password.chars().any(|c| c.is_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit())
-    {
-        return Err("the password must contain letters and digits");
+    let lower = password.to_lowercase();
+    let name = username.trim().to_lowercase();
+    if !name.is_empty() && lower.contains(&name) {
+        return Err(WeakPassword::ContainsUsername);
+    }
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let list = common_passwords();
+    if list.contains(lower.as_str()) || (core.chars().count() >= 4 && list.contains(core)) {
+        return Err(WeakPassword::Common);
     }
     Ok(())
 }
@@ -90,45 +144,187 @@ fn refused_by_status(status: AccountStatus) -> Option<SignInFailure> {
     }
 }
 
-/// Verifies a sign-in; counts failures and locks the account at [`MAX_FAILED_SIGN_INS`].
+/// Whether a failed-sign-in lock is in force at `now`.
+pub fn locked_at(account: &Account, now: NaiveDateTime) -> bool {
+    account.locked_until.is_some_and(|until| until > now)
+}
+
+/// Whether the account's signed-in sessions may go on. Only disabling the account ends
+/// them; a lock after failed sign-ins (anyone can cause one by guessing) never does.
+pub fn session_may_continue(account: &Account) -> bool {
+    account.user.status != AccountStatus::Disabled
+}
+
+/// Writes one security event (no patient is involved).
+fn write_audit(
+    store: &(impl UserStore + ?Sized),
+    actor: String,
+    channel: Channel,
+    clinic: Option<ClinicPin>,
+    action: AuditAction,
+    detail: String,
+    now: NaiveDateTime,
+) -> Result<()> {
+    store.audit(&AuditEntry {
+        at: now,
+        actor,
+        patient: None,
+        action,
+        interface: Interface::of(channel),
+        clinic,
+        detail,
+    })
+}
+
+/// A security event about the account `who` (the username, as typed for failures), before
+/// anyone is signed in: labelled like an actor with no acting scope, `door:who`.
+fn audit_event(
+    store: &(impl UserStore + ?Sized),
+    channel: Channel,
+    who: &str,
+    action: AuditAction,
+    detail: String,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let label = format!("{}:{who}", channel.key());
+    write_audit(store, label, channel, None, action, detail, now)
+}
+
+/// A security event caused by a signed-in actor (a state user's change to an account).
+fn audit_by(
+    store: &(impl UserStore + ?Sized),
+    actor: &Actor,
+    action: AuditAction,
+    detail: String,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let clinic = actor.clinic().cloned();
+    write_audit(
+        store,
+        actor.label(),
+        actor.channel,
+        clinic,
+        action,
+        detail,
+        now,
+    )
+}
+
+fn account_id(account: &Account) -> Result<UserId> {
+    account
+        .user
+        .id
+        .ok_or_else(|| StoreError::Corrupt("account without id".into()))
+}
+
+/// Counts one failure (wrong password or wrong security answers) and locks the account for
+/// [`LOCKOUT_MINUTES`] at [`MAX_FAILED_SIGN_INS`]; audits either. A lock that has passed
+/// starts a fresh count.
+fn count_failure(
+    store: &(impl UserStore + ?Sized),
+    account: &Account,
+    channel: Channel,
+    what: &str,
+    now: NaiveDateTime,
+) -> Result<SignInFailure> {
+    let id = account_id(account)?;
+    let name = account.user.username.as_str();
+    if account.locked_until.is_some() {
+        store.set_locked_until(id, None)?;
+    }
+    let n = store.record_failed_sign_in(id)?;
+    if n >= MAX_FAILED_SIGN_INS {
+        let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+        store.set_locked_until(id, Some(until))?;
+        audit_event(
+            store,
+            channel,
+            name,
+            AuditAction::Lockout,
+            format!("{what}: {n} failures in a row; sign-in locked until {until}"),
+            now,
+        )?;
+        return Ok(SignInFailure::Locked);
+    }
+    audit_event(
+        store,
+        channel,
+        name,
+        AuditAction::SignInFailed,
+        format!("{what} ({n} in a row)"),
+        now,
+    )?;
+    Ok(SignInFailure::WrongPassword)
+}
+
+/// Verifies a sign-in through `channel` and audits the outcome (success, failure, lock).
+/// [`MAX_FAILED_SIGN_INS`] wrong passwords lock the account for [`LOCKOUT_MINUTES`]; the
+/// right password is refused until then. The argon2 work is the same whether or not the
+/// account exists or is locked.
 pub fn sign_in(
     store: &dyn UserStore,
+    channel: Channel,
     username: &str,
     password: &str,
     now: NaiveDateTime,
 ) -> Result<std::result::Result<Account, SignInFailure>> {
-    let Ok(name) = Username::new(username) else {
+    let account = match Username::new(username) {
+        Ok(name) => store.account(&name)?,
+        Err(_) => None,
+    };
+    let Some(account) = account else {
+        let _ = verify_password(password, DUMMY_HASH);
+        let typed: String = username.trim().chars().take(64).collect();
+        audit_event(
+            store,
+            channel,
+            &typed,
+            AuditAction::SignInFailed,
+            "unknown username".into(),
+            now,
+        )?;
         return Ok(Err(SignInFailure::UnknownUser));
     };
-    let Some(account) = store.account(&name)? else {
-        // Spend the same time as a real check so timing does not reveal unknown names.
-        let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0000000000000000000000000000000000000000000");
-        return Ok(Err(SignInFailure::UnknownUser));
-    };
-    let id = account
-        .user
-        .id
-        .ok_or_else(|| StoreError::Corrupt("account without id".into()))?;
+    let id = account_id(&account)?;
+    let name = account.user.username.as_str();
+    let right = verify_password(password, &account.password_hash);
     if let Some(failure) = refused_by_status(account.user.status) {
+        let detail = format!("the account is {:?}", account.user.status).to_lowercase();
+        audit_event(store, channel, name, AuditAction::SignInFailed, detail, now)?;
         return Ok(Err(failure));
     }
-    if !verify_password(password, &account.password_hash) {
-        let n = store.record_failed_sign_in(id)?;
-        if n >= MAX_FAILED_SIGN_INS {
-            store.set_status(id, AccountStatus::Locked)?;
-            return Ok(Err(SignInFailure::Locked));
-        }
-        return Ok(Err(SignInFailure::WrongPassword));
+    if locked_at(&account, now) {
+        let detail = format!("locked until {}", account.locked_until.unwrap_or(now));
+        audit_event(store, channel, name, AuditAction::SignInFailed, detail, now)?;
+        return Ok(Err(SignInFailure::Locked));
+    }
+    if !right {
+        return Ok(Err(count_failure(
+            store,
+            &account,
+            channel,
+            "wrong password",
+            now,
+        )?));
     }
     store.record_sign_in(id, now)?;
+    audit_event(
+        store,
+        channel,
+        name,
+        AuditAction::SignIn,
+        String::new(),
+        now,
+    )?;
     Ok(Ok(account))
 }
 
 /// Re-checks, without hashing, a sign-in that [`sign_in`] verified earlier and a caller
 /// cached (the SOAP service: argon2 would dominate every interface message). One indexed
-/// read: the account must still exist, be active, and still have the password hash that
-/// was verified (`verified_hash`; a change or reset stores a new salted hash). Returns the
-/// current account, so grant changes apply at once too.
+/// read: the account must still exist, be active and unlocked, and still have the password
+/// hash that was verified (`verified_hash`; a change or reset stores a new salted hash).
+/// Returns the current account, so grant changes apply at once too. Any lock (even one
+/// that has passed) sends the caller back to [`sign_in`], which decides and clears it.
 pub fn recheck_cached_sign_in(
     store: &dyn UserStore,
     username: &str,
@@ -143,16 +339,243 @@ pub fn recheck_cached_sign_in(
     if let Some(failure) = refused_by_status(account.user.status) {
         return Ok(Err(failure));
     }
+    if account.locked_until.is_some() {
+        return Ok(Err(SignInFailure::Locked));
+    }
     if account.password_hash != verified_hash {
         return Ok(Err(SignInFailure::WrongPassword));
     }
     Ok(Ok(account))
 }
 
+/// Security answers compare case- and spacing-insensitively.
+pub fn normalize_answer(a: &str) -> String {
+    a.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Why a password change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRefused {
+    #[error("The current password is not correct.")]
+    WrongCurrent,
+    #[error("The new password must differ from the current one.")]
+    SameAsCurrent,
+    #[error("Please choose another password: {0}.")]
+    Weak(#[from] WeakPassword),
+}
+
+/// A user changes their own password (the first-sign-in step too) and sets two security
+/// questions (question text, answer). Checks the current password and the policy, stores
+/// only hashes, signs out the user's other sessions (all but `keep_session`), and audits.
+#[allow(clippy::too_many_arguments)]
+pub fn change_password<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    id: UserId,
+    channel: Channel,
+    current: &str,
+    new: &str,
+    questions: &[(String, String)],
+    keep_session: &str,
+    now: NaiveDateTime,
+) -> Result<std::result::Result<(), PasswordRefused>> {
+    let account = store
+        .account_by_id(id)?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "user",
+            id: id.to_string(),
+        })?;
+    if new == current {
+        return Ok(Err(PasswordRefused::SameAsCurrent));
+    }
+    if let Err(weak) = check_password_policy(new, account.user.username.as_str()) {
+        return Ok(Err(weak.into()));
+    }
+    if !verify_password(current, &account.password_hash) {
+        return Ok(Err(PasswordRefused::WrongCurrent));
+    }
+    let answers = questions
+        .iter()
+        .map(|(question, answer)| {
+            Ok(SecurityAnswer {
+                question: question.clone(),
+                answer_hash: hash_password(&normalize_answer(answer))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let hash = hash_password(new)?;
+    store.set_password(id, &hash, false)?;
+    store.set_security_answers(id, &answers)?;
+    store.delete_other_sessions(id, keep_session)?;
+    audit_event(
+        store,
+        channel,
+        account.user.username.as_str(),
+        AuditAction::PasswordReset,
+        "password changed by the user; other sessions signed out".into(),
+        now,
+    )?;
+    Ok(Ok(()))
+}
+
+/// A forgotten password replaced by a temporary one, to be mailed to `email` (the address
+/// on file) and then forgotten: it is never stored readable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporaryPassword {
+    pub username: Username,
+    pub email: Email,
+    pub password: String,
+}
+
+/// Forgot-password: the username, the e-mail address on the account and the answers to
+/// its two security questions (in the order chosen). When all fit an active, unlocked
+/// account, its password becomes a fresh temporary one (to change at next sign-in), its
+/// sessions end, and the reset is audited. Otherwise `None`, and wrong answers for a real
+/// account count like failed sign-ins. Every path does the same argon2 work (two answer
+/// checks and one hash), so neither the answer nor its timing tells whether the account
+/// exists.
+pub fn reset_forgotten_password<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    channel: Channel,
+    username: &str,
+    email: &str,
+    answers: [&str; 2],
+    now: NaiveDateTime,
+) -> Result<Option<TemporaryPassword>> {
+    let account = match (Username::new(username), Email::new(email)) {
+        (Ok(name), Ok(email)) => store
+            .account(&name)?
+            .filter(|a| a.user.email.as_str().eq_ignore_ascii_case(email.as_str())),
+        _ => None,
+    };
+    let stored = match &account {
+        Some(a) => store.security_answers(account_id(a)?)?,
+        None => Vec::new(),
+    };
+    let right = answers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let hash = stored.get(i).map_or(DUMMY_HASH, |s| s.answer_hash.as_str());
+            verify_password(&normalize_answer(a), hash)
+        })
+        .fold(stored.len() == 2, |all, ok| all && ok);
+    let temp = temporary_password();
+    let temp_hash = hash_password(&temp)?;
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let id = account_id(&account)?;
+    if account.user.status != AccountStatus::Active || locked_at(&account, now) {
+        return Ok(None);
+    }
+    if !right {
+        count_failure(store, &account, channel, "wrong security answers", now)?;
+        return Ok(None);
+    }
+    store.set_password(id, &temp_hash, true)?;
+    store.delete_user_sessions(id)?;
+    audit_event(
+        store,
+        channel,
+        account.user.username.as_str(),
+        AuditAction::PasswordReset,
+        "forgot-password: temporary password e-mailed to the address on file; sessions ended"
+            .into(),
+        now,
+    )?;
+    Ok(Some(TemporaryPassword {
+        username: account.user.username,
+        email: account.user.email,
+        password: temp,
+    }))
+}
+
+/// Why a state user's change to another account was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("user {0} was not found")]
+    NoSuchUser(UserId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn managed_account(
+    store: &(impl UserStore + ?Sized),
+    actor: &Actor,
+    id: UserId,
+) -> std::result::Result<Account, AdminError> {
+    authorize(actor, Action::UserManage)?;
+    store.account_by_id(id)?.ok_or(AdminError::NoSuchUser(id))
+}
+
+/// A state user lifts a lock (and re-activates a locked or disabled account); audited.
+pub fn unlock(
+    store: &dyn UserStore,
+    actor: &Actor,
+    id: UserId,
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    let account = managed_account(store, actor, id)?;
+    store.set_status(id, AccountStatus::Active)?;
+    store.set_locked_until(id, None)?;
+    let detail = format!(
+        "unlocked {} (was {:?}{})",
+        account.user.username,
+        account.user.status,
+        account
+            .locked_until
+            .map(|t| format!(", locked until {t}"))
+            .unwrap_or_default()
+    );
+    audit_by(store, actor, AuditAction::Unlock, detail, now)?;
+    Ok(())
+}
+
+/// Where a grant applies, in words: `clinic CT00001`, `Hartford County`, `statewide`.
+pub fn scope_text(s: &Scope) -> String {
+    match s {
+        Scope::Clinic(p) => format!("clinic {p}"),
+        Scope::Jurisdiction(c) => format!("{c} County"),
+        Scope::State => "statewide".into(),
+    }
+}
+
+/// A state user replaces a user's grants (access types per clinic, county or state); audited
+/// with the grants before and after.
+pub fn change_grants(
+    store: &dyn UserStore,
+    actor: &Actor,
+    id: UserId,
+    grants: &[Grant],
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    let account = managed_account(store, actor, id)?;
+    store.set_grants(id, grants)?;
+    let show = |gs: &[Grant]| {
+        gs.iter()
+            .map(|g| format!("{} {}", g.role.key(), scope_text(&g.scope)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let detail = format!(
+        "grants of {}: [{}] -> [{}]",
+        account.user.username,
+        show(&account.user.grants),
+        show(grants)
+    );
+    audit_by(store, actor, AuditAction::GrantChange, detail, now)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SqliteStore;
+    use crate::{AuditFilter, AuditStore, SqliteStore};
     use ctwiz_core::ids::Email;
 
     /// A new user `nurse{n}` with a temporary password.
@@ -173,59 +596,120 @@ mod tests {
             .unwrap()
     }
 
+    fn web_sign_in(
+        s: &SqliteStore,
+        name: &str,
+        password: &str,
+        at: NaiveDateTime,
+    ) -> std::result::Result<Account, SignInFailure> {
+        sign_in(s, Channel::Web, name, password, at).unwrap()
+    }
+
     #[test]
     fn temporary_password_signs_in_and_must_be_changed() {
         let s = SqliteStore::open_in_memory().unwrap();
         let (_, temp) = nurse(&s, 1);
-        let acc = sign_in(&s, "NURSE1", &temp, now()).unwrap().unwrap();
+        let acc = web_sign_in(&s, "NURSE1", &temp, now()).unwrap();
         assert!(acc.must_change_password);
         assert_eq!(
-            sign_in(&s, "nurse1", "wrong", now()).unwrap().unwrap_err(),
+            web_sign_in(&s, "nurse1", "wrong", now()).unwrap_err(),
             SignInFailure::WrongPassword
         );
         assert_eq!(
-            sign_in(&s, "nobody", "x", now()).unwrap().unwrap_err(),
+            web_sign_in(&s, "nobody", "x", now()).unwrap_err(),
             SignInFailure::UnknownUser
         );
     }
 
     #[test]
-    fn repeated_failures_lock_the_account() {
+    fn repeated_failures_lock_for_a_while_and_the_lock_ends_by_itself() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let (id, temp) = nurse(&s, 2);
+        let (_, temp) = nurse(&s, 2);
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
             assert_eq!(
-                sign_in(&s, "nurse2", "bad", now()).unwrap().unwrap_err(),
+                web_sign_in(&s, "nurse2", "bad", now()).unwrap_err(),
                 SignInFailure::WrongPassword
             );
         }
         assert_eq!(
-            sign_in(&s, "nurse2", "bad", now()).unwrap().unwrap_err(),
+            web_sign_in(&s, "nurse2", "bad", now()).unwrap_err(),
             SignInFailure::Locked
         );
-        // Even the right password is refused while locked.
+        // Even the right password is refused while locked...
+        let almost = now() + chrono::Duration::minutes(LOCKOUT_MINUTES - 1);
         assert_eq!(
-            sign_in(&s, "nurse2", &temp, now()).unwrap().unwrap_err(),
+            web_sign_in(&s, "nurse2", &temp, almost).unwrap_err(),
             SignInFailure::Locked
         );
-        s.set_status(id, AccountStatus::Active).unwrap();
-        assert!(sign_in(&s, "nurse2", &temp, now()).unwrap().is_ok());
+        // ...and accepted once the lock has passed; the status never changed.
+        let later = now() + chrono::Duration::minutes(LOCKOUT_MINUTES);
+        let acc = web_sign_in(&s, "nurse2", &temp, later).unwrap();
+        assert_eq!(acc.user.status, AccountStatus::Active);
+        let acc = s.account_by_id(acc.user.id.unwrap()).unwrap().unwrap();
+        assert_eq!((acc.failed_sign_ins, acc.locked_until), (0, None));
+    }
+
+    #[test]
+    fn a_passed_lock_starts_a_fresh_count() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        nurse(&s, 4);
+        for _ in 0..MAX_FAILED_SIGN_INS {
+            let _ = web_sign_in(&s, "nurse4", "bad", now());
+        }
+        let later = now() + chrono::Duration::minutes(LOCKOUT_MINUTES + 1);
+        assert_eq!(
+            web_sign_in(&s, "nurse4", "bad", later).unwrap_err(),
+            SignInFailure::WrongPassword,
+            "one failure after the lock does not lock again"
+        );
+    }
+
+    #[test]
+    fn sign_ins_failures_and_locks_are_audited_with_the_door() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let (_, temp) = nurse(&s, 5);
+        sign_in(&s, Channel::Soap, "nurse5", &temp, now())
+            .unwrap()
+            .unwrap();
+        for _ in 0..MAX_FAILED_SIGN_INS {
+            let _ = web_sign_in(&s, "nurse5", "bad", now());
+        }
+        let _ = web_sign_in(&s, "ghost", "bad", now());
+        let rows = s.audit_query(&AuditFilter::default()).unwrap();
+        let count = |a: AuditAction| rows.iter().filter(|r| r.action == a).count();
+        assert_eq!(count(AuditAction::SignIn), 1);
+        assert_eq!(
+            count(AuditAction::SignInFailed),
+            5,
+            "4 wrong + the unknown name"
+        );
+        assert_eq!(count(AuditAction::Lockout), 1);
+        let ok = rows
+            .iter()
+            .find(|r| r.action == AuditAction::SignIn)
+            .unwrap();
+        assert_eq!(
+            (ok.actor.as_str(), ok.interface),
+            ("soap:nurse5", Interface::Soap)
+        );
+        assert!(rows.iter().any(|r| r.actor == "web:ghost"));
     }
 
     #[test]
     fn cached_sign_in_follows_lock_disable_and_password_change() {
         let s = SqliteStore::open_in_memory().unwrap();
         let (id, temp) = nurse(&s, 3);
-        let acc = sign_in(&s, "nurse3", &temp, now()).unwrap().unwrap();
+        let acc = web_sign_in(&s, "nurse3", &temp, now()).unwrap();
         let hash = acc.password_hash.clone();
         assert!(recheck_cached_sign_in(&s, "nurse3", &hash).unwrap().is_ok());
-        s.set_status(id, AccountStatus::Locked).unwrap();
+        s.set_locked_until(id, Some(now())).unwrap();
         assert_eq!(
             recheck_cached_sign_in(&s, "nurse3", &hash)
                 .unwrap()
                 .unwrap_err(),
             SignInFailure::Locked
         );
+        s.set_locked_until(id, None).unwrap();
         s.set_status(id, AccountStatus::Disabled).unwrap();
         assert_eq!(
             recheck_cached_sign_in(&s, "nurse3", &hash)
@@ -253,9 +737,27 @@ mod tests {
     }
 
     #[test]
+    fn the_dummy_hash_costs_a_full_check_with_the_default_parameters() {
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real = hash_password("anything at all").unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!verify_password("", DUMMY_HASH));
+    }
+
+    #[test]
     fn policy() {
-        assert!(check_password_policy("short1").is_err());
-        assert!(check_password_policy("longbutnodigits").is_err());
-        assert!(check_password_policy("long enough 123").is_ok());
+        use WeakPassword::*;
+        let check = |p| check_password_policy(p, "jdoe");
+        assert_eq!(check("short1"), Err(TooShort));
+        assert_eq!(check("password1234"), Err(Common));
+        assert_eq!(check("Password1234!"), Err(Common));
+        assert_eq!(check("qwerty123456"), Err(Common));
+        assert_eq!(check("1qaz2wsx3edc"), Err(Common));
+        assert_eq!(check("my name is JDoe really"), Err(ContainsUsername));
+        assert_eq!(check("long enough 123"), Ok(()));
+        assert_eq!(check("correct horse battery"), Ok(()));
     }
 }

@@ -123,9 +123,14 @@ pub struct Account {
     pub must_change_password: bool,
     pub failed_sign_ins: u32,
     pub last_sign_in: Option<NaiveDateTime>,
+    /// Set when too many failed sign-ins locked the account: refused until then (see
+    /// `accounts::sign_in`). A lock that has passed is cleared at the next attempt.
+    pub locked_until: Option<NaiveDateTime>,
 }
 
-pub trait UserStore {
+/// Accounts and their sign-in state. Every implementation also keeps the audit log, so the
+/// account use cases (`accounts`) can record security events through a `&dyn UserStore`.
+pub trait UserStore: AuditStore {
     fn create_user(
         &self,
         u: &User,
@@ -145,6 +150,9 @@ pub trait UserStore {
     fn set_status(&self, id: UserId, status: AccountStatus) -> Result<()>;
     /// Counts a failed sign-in and returns the new count.
     fn record_failed_sign_in(&self, id: UserId) -> Result<u32>;
+    /// Locks sign-in until `until`; `None` lifts the lock and clears the failure count.
+    fn set_locked_until(&self, id: UserId, until: Option<NaiveDateTime>) -> Result<()>;
+    /// A successful sign-in: clears the failure count and any lock.
     fn record_sign_in(&self, id: UserId, at: NaiveDateTime) -> Result<()>;
 }
 

@@ -87,8 +87,15 @@ pub struct ApproveForm {
     username: String,
 }
 
-/// Creates the account, records the decision and queues the two e-mails, all at once.
-fn approve_request(s: &SqliteStore, ctx: &Ctx, id: i64, username: &str) -> Result<(), AppError> {
+/// Creates the account, records the decision and queues the two e-mails, all at once. The
+/// temporary password is held in memory for its e-mail, never stored (see `mail`).
+fn approve_request(
+    state: &AppState,
+    s: &SqliteStore,
+    ctx: &Ctx,
+    id: i64,
+    username: &str,
+) -> Result<(), AppError> {
     let username = Username::new(username)?;
     let req = s
         .account_request(id)?
@@ -121,10 +128,13 @@ fn approve_request(s: &SqliteStore, ctx: &Ctx, id: i64, username: &str) -> Resul
             &format!("Your request for CT WiZ access was approved.\n\nUsername: {username}\n\nYour temporary password follows in a separate e-mail."),
             ctx.now,
         )?;
-        s.queue_email(
+        crate::mail::queue_with_secret(
+            state,
+            s,
             &user.email,
             "Your CT WiZ account: temporary password",
-            &format!("Temporary password: {temp}\n\nAt first sign-in you will choose a new password and two security questions."),
+            &format!("Temporary password: {}\n\nAt first sign-in you will choose a new password and two security questions.", crate::mail::WITHHELD),
+            temp,
             ctx.now,
         )?;
         Ok::<_, StoreError>(())
@@ -140,8 +150,9 @@ pub async fn approve(
 ) -> Result<Response, AppError> {
     ctx.require(Action::AccountApprove)?;
     ctx.check_csrf(&f.csrf)?;
+    let held = state.clone();
     state
-        .db(move |s| approve_request(s, &ctx, id, &f.username))
+        .db(move |s| approve_request(&held, s, &ctx, id, &f.username))
         .await?;
     Ok(Redirect::to("/admin/requests").into_response())
 }
@@ -179,17 +190,25 @@ pub async fn reject(
 
 // ---------------------------------------------------------------- users
 
-fn scope_text(s: &Scope) -> String {
-    match s {
-        Scope::Clinic(p) => format!("clinic {p}"),
-        Scope::Jurisdiction(c) => format!("{c} County"),
-        Scope::State => "statewide".into(),
-    }
-}
-
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
     ctx.require(Action::UserManage)?;
-    let all = state.db(|s| Ok(s.users()?)).await?;
+    let now = ctx.now;
+    let all = state
+        .db(move |s| {
+            let mut out = Vec::new();
+            for u in s.users()? {
+                let locked = match u.id {
+                    Some(id) => s
+                        .account_by_id(id)?
+                        .filter(|a| accounts::locked_at(a, now))
+                        .and_then(|a| a.locked_until),
+                    None => None,
+                };
+                out.push((u, locked));
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(page::layout(
         &ctx,
         "Users",
@@ -197,12 +216,13 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
             table {
                 thead { tr { th { "User" } th { "Status" } th { "Access" } th { "" } } }
                 tbody {
-                    @for u in &all {
+                    @for (u, locked_until) in &all {
                         @let uid = u.id.map(|i| i.0).unwrap_or_default();
                         tr {
                             td { strong { (u.username) } br; (u.full_name) br; span.muted { (u.email) } }
                             td { (format!("{:?}", u.status))
-                                @if u.status != AccountStatus::Active {
+                                @if let Some(t) = locked_until { br; span.muted { "sign-in locked until " (t) " UTC" } }
+                                @if u.status != AccountStatus::Active || locked_until.is_some() {
                                     form.inline method="post" action={ "/admin/users/" (uid) "/unlock" } { (csrf_field(&ctx)) button.small type="submit" { "Unlock" } }
                                 } }
                             td {
@@ -210,7 +230,7 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
                                     form.inline method="post" action={ "/admin/users/" (uid) "/grants" } {
                                         (csrf_field(&ctx))
                                         input type="hidden" name="index" value=(i);
-                                        span { (scope_text(&g.scope)) " " }
+                                        span { (accounts::scope_text(&g.scope)) " " }
                                         select name="role" {
                                             @for r in Role::ALL.iter().filter(|r| r.scope_kind() == g.role.scope_kind()) {
                                                 option value=(r.key()) selected[*r == g.role] { (r.label()) }
@@ -249,10 +269,11 @@ pub async fn unlock(
     Path(id): Path<i64>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::UserManage)?;
     ctx.check_csrf(&f.csrf)?;
+    let actor = ctx.as_actor();
+    let now = ctx.now;
     state
-        .db(move |s| Ok(s.set_status(UserId(id), AccountStatus::Active)?))
+        .db(move |s| Ok(accounts::unlock(s, &actor, UserId(id), now)?))
         .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
@@ -274,6 +295,8 @@ pub async fn change_grant(
 ) -> Result<Response, AppError> {
     ctx.require(Action::UserManage)?;
     ctx.check_csrf(&f.csrf)?;
+    let actor = ctx.as_actor();
+    let now = ctx.now;
     state
         .db(move |s| {
             let uid = UserId(id);
@@ -299,8 +322,7 @@ pub async fn change_grant(
                     grants[i] = Grant::new(Role::parse(&f.role)?, g.scope)?;
                 }
             }
-            s.set_grants(uid, &grants)?;
-            Ok(())
+            Ok(accounts::change_grants(s, &actor, uid, &grants, now)?)
         })
         .await?;
     Ok(Redirect::to("/admin/users").into_response())
@@ -309,18 +331,31 @@ pub async fn change_grant(
 pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
     ctx.require(Action::UserManage)?;
     let mails = state.db(|s| Ok(s.outbox(200)?)).await?;
+    // A secret (temporary password) is never stored; while this process holds it for an
+    // unsent message, the state team sees it here to forward it by hand.
+    let mails: Vec<_> = mails
+        .into_iter()
+        .map(|m| {
+            let body = if m.sent_at.is_none() {
+                crate::mail::deliverable_body(&state, &m)
+            } else {
+                m.body.clone()
+            };
+            (m, body)
+        })
+        .collect();
     Ok(page::layout(
         &ctx,
         "E-mail outbox",
         html! {
             p.muted { "With an SMTP relay configured (ctwiz serve --smtp), mail is sent from here; without one it stays here for the state team to forward." }
             @if mails.is_empty() { p.muted { "No e-mail yet." } }
-            @for m in &mails {
+            @for (m, body) in &mails {
                 section.card {
                     h2 { (m.subject) }
                     p.muted { "To " (m.to) " · queued " (m.created_at)
                         @if let Some(at) = m.sent_at { " · sent " (at) } @else { " · not sent" } }
-                    pre.mail { (m.body) }
+                    pre.mail { (body) }
                 }
             }
         },

@@ -2,6 +2,7 @@
 //! clinic chooser, forgot username/password, and the public request-an-account form.
 
 use crate::error::AppError;
+use crate::limits::ClientAddr;
 use crate::page::{self, csrf_field, form_error, select_field, text_field};
 use crate::session::{
     clear_cookie, cookie, random_token, same_secret, set_cookie, token_hash, CsrfOnly, Ctx,
@@ -12,11 +13,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::{AccountStatus, Role, ScopeKind};
-use ctwiz_core::ids::{ClinicPin, Email, Username};
-use ctwiz_store::accounts::{self, SIGN_IN_FAILED};
-use ctwiz_store::web::{NewAccountRequest, RequestedClinic, SecurityAnswer, WebStore};
-use ctwiz_store::{OrgStore, SqliteStore, UserStore};
+use ctwiz_core::access::{Role, ScopeKind};
+use ctwiz_core::actor::Channel;
+use ctwiz_core::ids::{ClinicPin, Email};
+use ctwiz_store::accounts::{self, normalize_answer, SIGN_IN_FAILED};
+use ctwiz_store::web::{NewAccountRequest, RequestedClinic, WebStore};
+use ctwiz_store::{OrgStore, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -29,14 +31,6 @@ pub const QUESTIONS: [&str; 6] = [
     "What was the make of your first car?",
     "What street did you grow up on?",
 ];
-
-/// Answers compare case- and spacing-insensitively.
-fn normalize_answer(a: &str) -> String {
-    a.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
 
 /// Reuses the browser's pre-sign-in token or makes one; the form echoes it back.
 fn with_pre_token(
@@ -111,21 +105,23 @@ pub struct SignInForm {
 
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Result<Response, AppError> {
     check_pre_token(&headers, &f.csrf)?;
+    state.limits().sign_in.check(addr, &f.username)?;
     let username = f.username.trim().to_string();
     let password = f.password;
     let token = random_token();
     let hash = token_hash(&token);
     let idle = state.idle_minutes();
+    let now = state.now();
     let outcome = state
         .db(move |s| {
-            let now = crate::session::now();
             // Sweep idle sessions now and then; sign-in is a natural moment.
             s.expire_sessions(now - chrono::Duration::minutes(idle))?;
-            match accounts::sign_in(s, &username, &password, now)? {
+            match accounts::sign_in(s, Channel::Web, &username, &password, now)? {
                 Ok(account) => {
                     let id = account
                         .user
@@ -200,7 +196,7 @@ fn password_form(ctx: &Ctx, error: Option<&str>) -> Markup {
         ctx,
         "Set your password and security questions",
         html! {
-            p.notice { "Choose a new password (at least 12 characters, with letters and digits) and two security questions. You will need the answers if you forget your password." }
+            p.notice { "Choose a new password and two security questions. The password needs at least " (accounts::MIN_PASSWORD_CHARS) " characters, must not contain your username and must not be a common password; several unrelated words work well. You will need the answers if you forget your password." }
             (form_error(error))
             form.stack.card method="post" action="/account/password" {
                 (csrf_field(ctx))
@@ -245,10 +241,6 @@ pub async fn change_password(
     ctx.check_csrf(&f.csrf)?;
     let problem = if f.new != f.confirm {
         Some("The two new passwords differ.".to_string())
-    } else if f.new == f.current {
-        Some("The new password must differ from the current one.".to_string())
-    } else if let Err(e) = accounts::check_password_policy(&f.new) {
-        Some(format!("Please choose another password: {e}."))
     } else if f.q1 == f.q2 || f.q1 >= QUESTIONS.len() || f.q2 >= QUESTIONS.len() {
         Some("Choose two different security questions.".to_string())
     } else if normalize_answer(&f.a1).len() < 2 || normalize_answer(&f.a2).len() < 2 {
@@ -264,37 +256,31 @@ pub async fn change_password(
         .id
         .ok_or_else(|| AppError::Internal("user without id".into()))?;
     let hash = ctx.token_hash.clone();
-    let ok = state
+    let now = ctx.now;
+    let outcome = state
         .db(move |s| {
-            let account = s
-                .account_by_id(id)?
-                .ok_or_else(|| AppError::NotFound("Your account".into()))?;
-            if !accounts::verify_password(&f.current, &account.password_hash) {
-                return Ok(false);
-            }
-            let answers = [(f.q1, &f.a1), (f.q2, &f.a2)]
-                .into_iter()
-                .map(|(q, a)| {
-                    Ok(SecurityAnswer {
-                        question: QUESTIONS[q].to_string(),
-                        answer_hash: accounts::hash_password(&normalize_answer(a))?,
-                    })
-                })
-                .collect::<Result<Vec<_>, AppError>>()?;
-            let new_hash = accounts::hash_password(&f.new)?;
-            s.in_transaction(|s| {
-                s.set_password(id, &new_hash, false)?;
-                s.set_security_answers(id, &answers)?;
-                // Anyone else signed in with the old password is signed out.
-                s.delete_other_sessions(id, &hash)
-            })?;
-            Ok(true)
+            let questions = [
+                (QUESTIONS[f.q1].to_string(), f.a1),
+                (QUESTIONS[f.q2].to_string(), f.a2),
+            ];
+            Ok(s.in_transaction(|s| {
+                accounts::change_password(
+                    s,
+                    id,
+                    Channel::Web,
+                    &f.current,
+                    &f.new,
+                    &questions,
+                    &hash,
+                    now,
+                )
+            })?)
         })
         .await?;
-    if !ok {
+    if let Err(refused) = outcome {
         return Ok((
             StatusCode::BAD_REQUEST,
-            password_form(&ctx, Some("The current password is not correct.")),
+            password_form(&ctx, Some(&refused.to_string())),
         )
             .into_response());
     }
@@ -378,10 +364,12 @@ pub struct EmailForm {
 
 pub async fn forgot_username(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<EmailForm>,
 ) -> Result<Markup, AppError> {
     check_pre_token(&headers, &f.csrf)?;
+    state.limits().public_forms.check(addr, &f.email)?;
     if let Ok(email) = Email::new(&f.email) {
         state
             .db(move |s| {
@@ -407,17 +395,21 @@ pub async fn forgot_username(
 
 // ---------------------------------------------------------------- forgot password
 
+/// The one forgot-password form: the same for everyone, so it reveals nothing about
+/// accounts (their questions are not shown; the user answers them in the order chosen).
 pub async fn forgot_password_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     with_pre_token(&state, &headers, StatusCode::OK, |t| {
         page::public(
             "Forgot your password?",
             html! {
-                p { "Enter your username and the e-mail address on your account. You will then answer your security questions and receive a temporary password by e-mail." }
+                p { "Enter your username, the e-mail address on your account, and the answers to the two security questions you chose, in the order you chose them. If everything matches, a temporary password is e-mailed to the address on the account." }
                 form.stack.card method="post" action="/forgot-password" {
                     (pre_field(t))
                     (text_field("username", "Username", "", true))
                     label { span { "E-mail address" } input type="email" name="email" required; }
-                    div.actions { button type="submit" { "Continue" } a href="/sign-in" { "Back to sign in" } }
+                    (text_field("a1", "Answer to your first security question", "", true))
+                    (text_field("a2", "Answer to your second security question", "", true))
+                    div.actions { button type="submit" { "Reset my password" } a href="/sign-in" { "Back to sign in" } }
                 }
             },
         )
@@ -429,116 +421,59 @@ pub struct ForgotPasswordForm {
     csrf: String,
     username: String,
     email: String,
-    a1: Option<String>,
-    a2: Option<String>,
+    #[serde(default)]
+    a1: String,
+    #[serde(default)]
+    a2: String,
 }
 
-/// The account if the username, e-mail and status fit a reset.
-fn reset_candidate(
-    s: &SqliteStore,
-    username: &str,
-    email: &str,
-) -> Result<Option<(ctwiz_store::Account, Vec<SecurityAnswer>)>, AppError> {
-    let (Ok(name), Ok(email)) = (Username::new(username), Email::new(email)) else {
-        return Ok(None);
-    };
-    let Some(acc) = s.account(&name)? else {
-        return Ok(None);
-    };
-    let Some(id) = acc.user.id else {
-        return Ok(None);
-    };
-    if acc.user.status != AccountStatus::Active
-        || !acc.user.email.as_str().eq_ignore_ascii_case(email.as_str())
-    {
-        return Ok(None);
-    }
-    let answers = s.security_answers(id)?;
-    if answers.len() < 2 {
-        return Ok(None);
-    }
-    Ok(Some((acc, answers)))
-}
-
+/// Answers the same page, after the same work, whether or not the account exists and the
+/// answers were right (`accounts::reset_forgotten_password` decides and audits).
 pub async fn forgot_password(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<ForgotPasswordForm>,
 ) -> Result<Markup, AppError> {
     check_pre_token(&headers, &f.csrf)?;
-    let token = f.csrf.clone();
-    match (f.a1.clone(), f.a2.clone()) {
-        (Some(a1), Some(a2)) => {
-            state
-                .db(move |s| {
-                    let Some((acc, answers)) = reset_candidate(s, &f.username, &f.email)? else {
-                        return Ok(());
-                    };
-                    let Some(id) = acc.user.id else {
-                        return Ok(());
-                    };
-                    let right = [a1, a2]
-                        .iter()
-                        .zip(&answers)
-                        .all(|(a, want)| {
-                            accounts::verify_password(&normalize_answer(a), &want.answer_hash)
-                        });
-                    if !right {
-                        // Wrong answers count like failed sign-ins, so guessing ends in a lock.
-                        if s.record_failed_sign_in(id)? >= accounts::MAX_FAILED_SIGN_INS {
-                            s.set_status(id, AccountStatus::Locked)?;
-                            s.delete_user_sessions(id)?;
-                        }
-                        return Ok(());
-                    }
-                    let temp = accounts::temporary_password();
-                    let hash = accounts::hash_password(&temp)?;
-                    let now = crate::session::now();
-                    s.in_transaction(|s| {
-                        s.set_password(id, &hash, true)?;
-                        s.delete_user_sessions(id)?;
-                        s.queue_email(
-                            &acc.user.email,
-                            "Your CT WiZ temporary password",
-                            &format!("A password reset was requested for CT WiZ user {}.\n\nTemporary password: {temp}\n\nSign in with it; you will be asked to choose a new password.", acc.user.username),
-                            now,
-                        )?;
-                        Ok(())
-                    })?;
-                    Ok(())
-                })
-                .await?;
-            Ok(page::bare(
-                "Check your e-mail",
-                "If the details and answers were correct, a temporary password has been e-mailed to the address on the account.",
-            ))
-        }
-        _ => {
-            let (u, e) = (f.username.clone(), f.email.clone());
-            let questions = state
-                .db(move |s| {
-                    Ok(reset_candidate(s, &u, &e)?
-                        .map(|(_, a)| a.into_iter().map(|q| q.question).collect::<Vec<_>>()))
-                })
-                .await?
-                // Unknown accounts get the first two questions, so the page reveals nothing.
-                .unwrap_or_else(|| QUESTIONS[..2].iter().map(|q| q.to_string()).collect());
-            Ok(page::public(
-                "Answer your security questions",
-                html! {
-                    form.stack.card method="post" action="/forgot-password" {
-                        (pre_field(&token))
-                        input type="hidden" name="username" value=(f.username);
-                        input type="hidden" name="email" value=(f.email);
-                        @for (i, q) in questions.iter().take(2).enumerate() {
-                            (text_field(if i == 0 { "a1" } else { "a2" }, q, "", true))
-                        }
-                        div.actions { button type="submit" { "Reset my password" } }
-                    }
-                },
-            ))
-        }
-    }
+    state.limits().public_forms.check(addr, &f.username)?;
+    let now = state.now();
+    let held = state.clone();
+    state
+        .db(move |s| {
+            // One transaction: the new password is stored only with its e-mail queued.
+            Ok(s.in_transaction(|s| {
+            let reset = accounts::reset_forgotten_password(
+                s,
+                Channel::Web,
+                &f.username,
+                &f.email,
+                [&f.a1, &f.a2],
+                now,
+            )?;
+            if let Some(reset) = reset {
+                crate::mail::queue_with_secret(
+                    &held,
+                    s,
+                    &reset.email,
+                    "Your CT WiZ temporary password",
+                    &format!(
+                        "A password reset was requested for CT WiZ user {}.\n\nTemporary password: {}\n\nSign in with it; you will be asked to choose a new password.",
+                        reset.username,
+                        crate::mail::WITHHELD
+                    ),
+                    reset.password,
+                    now,
+                )?;
+            }
+            Ok(())
+            })?)
+        })
+        .await?;
+    Ok(page::bare(
+        "Check your e-mail",
+        "If the details and answers were correct, a temporary password has been e-mailed to the address on the account.",
+    ))
 }
 
 // ---------------------------------------------------------------- request an account
@@ -657,10 +592,12 @@ fn parse_request(s: &SqliteStore, f: &RequestForm) -> Result<NewAccountRequest, 
 
 pub async fn request_account(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<RequestForm>,
 ) -> Result<Response, AppError> {
     check_pre_token(&headers, &f.csrf)?;
+    state.limits().public_forms.check(addr, &f.email)?;
     let (f, result) = state
         .db(move |s| {
             let r = match parse_request(s, &f) {

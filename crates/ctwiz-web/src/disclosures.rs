@@ -5,10 +5,9 @@
 
 use crate::error::AppError;
 use crate::page;
-use crate::session::{Acting, Ctx};
+use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use ctwiz_core::actor::{self, Actor, Channel};
 use ctwiz_core::ids::PatientId;
 use ctwiz_store::usecase::audit::{self, AuditReadError};
 use ctwiz_store::AuditFilter;
@@ -16,20 +15,6 @@ use maud::{html, Markup};
 
 /// Rows shown on the page, newest first.
 const SHOWN: u32 = 500;
-
-/// The signed-in user as an actor of the use cases, through the web door.
-fn web_actor(ctx: &Ctx) -> Actor {
-    let acting = match &ctx.acting {
-        Acting::Clinic(c) => actor::Acting::Clinic {
-            pin: c.pin.clone(),
-            county: c.county,
-        },
-        Acting::Jurisdiction(c) => actor::Acting::Jurisdiction(*c),
-        Acting::State => actor::Acting::State,
-        Acting::Nowhere => actor::Acting::Nowhere,
-    };
-    Actor::new(ctx.user.clone(), acting, Channel::Web)
-}
 
 fn refused(e: AuditReadError) -> AppError {
     match e {
@@ -53,7 +38,7 @@ pub async fn page(
                 limit: SHOWN,
                 ..AuditFilter::default()
             };
-            audit::read(s, &web_actor(&ctx2), &filter, ctx2.now).map_err(refused)
+            audit::read(s, &ctx2.as_actor(), &filter, ctx2.now).map_err(refused)
         })
         .await?;
     Ok(page::layout(

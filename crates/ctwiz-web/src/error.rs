@@ -1,8 +1,9 @@
 //! Errors as responses: every failure becomes a page that says what went wrong, and a
-//! refusal (403) never carries patient data.
+//! refusal (403) never carries patient data. Every 500 is logged (`tracing`) with the
+//! request's id, and the page shows that id so a help desk can find the log line.
 
 use crate::page;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ctwiz_store::StoreError;
 
@@ -19,6 +20,9 @@ pub enum AppError {
     /// The form did not carry this session's anti-forgery token.
     #[error("The form expired or did not come from this site. Go back, reload and try again.")]
     Csrf,
+    /// Too many attempts from this address or for this account (sign-in, public forms).
+    #[error("Too many attempts. Please wait {retry_after} seconds and try again.")]
+    TooManyRequests { retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -54,6 +58,7 @@ impl IntoResponse for AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Please check your input"),
             AppError::Csrf => (StatusCode::FORBIDDEN, "Form expired"),
+            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "Please wait"),
             AppError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "Not found"),
             AppError::Store(StoreError::Core(_)) | AppError::Store(StoreError::Conflict(_)) => {
                 (StatusCode::BAD_REQUEST, "Please check your input")
@@ -63,11 +68,28 @@ impl IntoResponse for AppError {
             }
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!("{self}");
-            "The server could not complete the request. It has been logged.".to_string()
+            let id = crate::request_id();
+            tracing::error!(request_id = %id, error = %self, "request failed");
+            format!("The server could not complete the request. It has been logged under reference {id}; please quote it if you contact the help desk.")
         } else {
             self.to_string()
         };
-        (status, page::bare(title, &message)).into_response()
+        let mut res = (status, page::bare(title, &message)).into_response();
+        if let AppError::TooManyRequests { retry_after } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        }
+        res
+    }
+}
+
+impl From<ctwiz_store::accounts::AdminError> for AppError {
+    fn from(e: ctwiz_store::accounts::AdminError) -> Self {
+        use ctwiz_store::accounts::AdminError;
+        match e {
+            AdminError::Denied(_) => AppError::Forbidden,
+            AdminError::NoSuchUser(id) => AppError::NotFound(format!("User {id}")),
+            AdminError::Store(e) => AppError::Store(e),
+        }
     }
 }

@@ -7,7 +7,10 @@
 //! It parses requests, asks `ctwiz_core::access` whether the signed-in user may act,
 //! calls `ctwiz-store` (the only SQL) and `ctwiz-forecast` (the CDSi Recommender), and
 //! renders HTML. Sessions live in the database; every form carries a CSRF token; every
-//! response carries security headers.
+//! response carries security headers and a request id (`X-Request-Id`, also in the log
+//! line and on the page of any 500). Sign-in and the public forms are throttled per
+//! client address and per account (`limits`); the server drops connections that do not
+//! send their request headers in time.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), ctwiz_web::AppError> {
@@ -23,6 +26,7 @@ mod dedup;
 mod disclosures;
 mod error;
 mod inventory;
+mod limits;
 mod mail;
 pub mod mllp;
 mod modules;
@@ -49,8 +53,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -65,7 +71,13 @@ pub struct WebConfig {
     pub mllp_addr: Option<SocketAddr>,
     /// Which addresses may connect over MLLP, as which facility and account.
     pub mllp: mllp::MllpConfig,
+    /// A connection that has not sent a whole request head within this time is closed
+    /// (slow or half-open clients must not hold connections forever).
+    pub header_read_timeout: Duration,
 }
+
+/// The default [`WebConfig::header_read_timeout`].
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl WebConfig {
     pub fn new(addr: SocketAddr, db_path: PathBuf) -> WebConfig {
@@ -76,12 +88,22 @@ impl WebConfig {
             smtp: None,
             mllp_addr: None,
             mllp: mllp::MllpConfig::new(Vec::new()),
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
 
 /// Opens the database and serves until Ctrl-C.
 pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
+    // Errors (every 500, with its request id) must land somewhere: stderr, unless the
+    // program embedding us installed its own subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let state = AppState::new(cfg.db_path.clone(), cfg.secure_cookies)?;
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
@@ -118,12 +140,69 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             cfg.mllp.clone(),
         ));
     }
-    axum::serve(listener, router(state).merge(soap::router(interface)))
-        .with_graceful_shutdown(async {
+    serve_app(
+        listener,
+        router(state).merge(soap::router(interface)),
+        cfg.header_read_timeout,
+        async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("server stopped: {e}")))
+        },
+    )
+    .await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish (for at most 10 s). HTTP/1.1, with the client's address handed to handlers as
+/// `ConnectInfo<SocketAddr>` (the throttles key on it), and connections closed when a
+/// request head takes longer than `header_read_timeout` to arrive (hyper's timer).
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AppError> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::{Service, ServiceExt};
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = match make.call(peer).await {
+            Ok(s) => s,
+            Err(never) => match never {},
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            service
+                .map_request(|req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
+        );
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection from {peer}: {e}");
+            }
+        });
+    }
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+    }
+    Ok(())
 }
 
 /// Every route of the application. Tests drive this directly.
@@ -238,7 +317,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/grants", post(admin::change_grant))
         .route("/admin/outbox", get(admin::outbox))
         .fallback(|| async { AppError::NotFound("This page".into()) })
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -253,11 +335,32 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Headers on every response: no framing, no sniffing, no referrers, no scripts, and no
-/// caching of pages that may hold patient data.
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled (`-` outside of one): in the log line and on the
+/// page of every 500, and in the `X-Request-Id` header of every response.
+pub(crate) fn request_id() -> String {
+    REQUEST_ID
+        .try_with(|id| id.clone())
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// Headers on every response: no framing, no sniffing, no referrers, no scripts, no
+/// cross-origin use, no caching of pages that may hold patient data, HTTPS only when served
+/// over HTTPS; and the request id.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let id = session::random_token()[..16].to_string();
+    let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", v);
+    }
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
@@ -268,7 +371,26 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // Served over HTTPS (directly or by a proxy): browsers must not fall back to HTTP.
+    if state.secure_cookies() {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     set(h, header::REFERRER_POLICY, "no-referrer");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
     }

@@ -1,9 +1,18 @@
 //! Delivery of the e-mail outbox over SMTP, when a relay is configured. Without one, mail
 //! stays in the outbox for state users to read and forward (so ctwiz runs with no mail server).
+//!
+//! Secrets (temporary passwords) are never written to the outbox: the stored message holds
+//! [`WITHHELD`] in their place and the secret stays in this process's memory
+//! ([`AppState`]) until the message is delivered, then is forgotten. A state user reading
+//! the outbox of a server without a relay sees it while it is held; after a restart it is
+//! gone and the message says how to get a new one.
 
 use crate::error::AppError;
 use crate::state::AppState;
-use ctwiz_store::web::WebStore;
+use chrono::NaiveDateTime;
+use ctwiz_core::ids::Email;
+use ctwiz_store::web::{OutboxEmail, WebStore};
+use ctwiz_store::SqliteStore;
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 use std::time::Duration;
@@ -15,6 +24,39 @@ pub struct SmtpConfig {
     pub port: u16,
     /// The sender address, e.g. `ctwiz@dph.example.org`.
     pub from: String,
+}
+
+/// What the outbox stores where a message's secret goes.
+pub const WITHHELD: &str = "[withheld from the outbox: sent by e-mail only, never stored]";
+
+/// What a message says instead when the server restarted before sending it.
+const LOST: &str = "(no longer available: the server restarted before this message was sent; use \"Forgot your password?\" or ask the DPH help desk for a new one)";
+
+/// Queues an e-mail whose `body` holds [`WITHHELD`] where `secret` goes; the secret is kept
+/// in memory only.
+pub(crate) fn queue_with_secret(
+    state: &AppState,
+    s: &SqliteStore,
+    to: &Email,
+    subject: &str,
+    body: &str,
+    secret: String,
+    now: NaiveDateTime,
+) -> ctwiz_store::Result<i64> {
+    let id = s.queue_email(to, subject, body, now)?;
+    state.hold_secret(id, secret);
+    Ok(id)
+}
+
+/// The text of a queued message as it is sent: its secret filled in from memory.
+pub(crate) fn deliverable_body(state: &AppState, mail: &OutboxEmail) -> String {
+    if !mail.body.contains(WITHHELD) {
+        return mail.body.clone();
+    }
+    let secret = state
+        .held_secret(mail.id)
+        .unwrap_or_else(|| LOST.to_string());
+    mail.body.replace(WITHHELD, &secret)
 }
 
 /// Sends queued mail through the relay and marks each message sent. Returns how many went
@@ -29,6 +71,7 @@ pub async fn deliver_outbox(state: &AppState, cfg: &SmtpConfig) -> Result<usize,
         .timeout(Some(Duration::from_secs(20)))
         .build();
     let relay = format!("{}:{}", cfg.host, cfg.port);
+    let held = state.clone();
     state
         .db(move |s| {
             let mut sent = 0;
@@ -48,13 +91,14 @@ pub async fn deliver_outbox(state: &AppState, cfg: &SmtpConfig) -> Result<usize,
                     .from(from.clone())
                     .to(to)
                     .subject(mail.subject.clone())
-                    .body(mail.body.clone())
+                    .body(deliverable_body(&held, &mail))
                     .map_err(|e| AppError::Internal(format!("building mail {}: {e}", mail.id)))?;
                 if let Err(e) = transport.send(&msg) {
                     tracing::warn!("SMTP relay {relay}: {e}; will retry");
                     break;
                 }
                 s.mark_email_sent(mail.id, crate::session::now())?;
+                held.forget_secret(mail.id);
                 sent += 1;
             }
             Ok(sent)

@@ -148,7 +148,8 @@ impl FromRequestParts<AppState> for Ctx {
         let hash = token_hash(&token);
         let path = parts.uri.path().to_string();
         let idle = state.idle_minutes();
-        let loaded = state.db(move |s| load_ctx(s, hash, idle)).await?;
+        let now = state.now();
+        let loaded = state.db(move |s| load_ctx(s, hash, idle, now)).await?;
         let (ctx, needs_setup) = loaded.ok_or(NoCtx::SignIn)?;
         if needs_setup && !allowed_before_setup(&path) {
             return Err(NoCtx::ChangePassword);
@@ -170,8 +171,8 @@ fn load_ctx(
     s: &SqliteStore,
     hash: String,
     idle_minutes: i64,
+    now: NaiveDateTime,
 ) -> Result<Option<(Ctx, bool)>, AppError> {
-    let now = now();
     let Some(sess) = s.session(&hash)? else {
         return Ok(None);
     };
@@ -183,8 +184,9 @@ fn load_ctx(
         s.delete_session(&hash)?;
         return Ok(None);
     };
-    // A locked or disabled account loses its sessions at once.
-    if account.user.status != ctwiz_core::access::AccountStatus::Active {
+    // A disabled account loses its sessions at once; a lock after failed sign-ins (which
+    // anyone can cause) does not end the real user's sessions.
+    if !ctwiz_store::accounts::session_may_continue(&account) {
         s.delete_user_sessions(sess.user_id)?;
         return Ok(None);
     }

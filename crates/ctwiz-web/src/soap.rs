@@ -127,10 +127,13 @@ impl InterfaceService {
         self.with_store(
             move |store, inner| -> Result<Result<String, Fault>, ctwiz_store::StoreError> {
                 let now = Local::now().naive_local();
-                let user = match inner
-                    .credentials
-                    .sign_in(store, &username, &password, now)?
-                {
+                let user = match inner.credentials.sign_in(
+                    store,
+                    Channel::Soap,
+                    &username,
+                    &password,
+                    now,
+                )? {
                     Ok(account) => account.user,
                     Err(_) => {
                         return Ok(Err(Fault::new(

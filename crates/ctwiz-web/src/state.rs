@@ -2,12 +2,16 @@
 //! test) and passed down through axum. No globals.
 
 use crate::error::AppError;
+use crate::limits::Limits;
+use chrono::NaiveDateTime;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_forecast::Engine;
 use ctwiz_store::pool::StorePool;
 use ctwiz_store::SqliteStore;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Shared, cheaply clonable state handed to every handler.
 #[derive(Clone)]
@@ -22,6 +26,12 @@ struct Inner {
     engine: Engine,
     secure_cookies: bool,
     idle_minutes: i64,
+    limits: Limits,
+    /// Seconds added to the real time (tests move the clock past a lock).
+    clock_offset: AtomicI64,
+    /// Secrets of queued e-mails (temporary passwords) by outbox id: they live only here,
+    /// never in the database, until the message is delivered (see `mail`).
+    held_secrets: Mutex<HashMap<i64, String>>,
 }
 
 impl AppState {
@@ -38,6 +48,9 @@ impl AppState {
                 engine,
                 secure_cookies,
                 idle_minutes: 30,
+                limits: Limits::default(),
+                clock_offset: AtomicI64::new(0),
+                held_secrets: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -58,6 +71,49 @@ impl AppState {
     /// Whether cookies get the `Secure` attribute (served over TLS or behind an HTTPS proxy).
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
+    }
+
+    /// The throttles of sign-in and the public forms.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The server's current time (UTC, whole seconds), including any [`shift_clock`].
+    ///
+    /// [`shift_clock`]: AppState::shift_clock
+    pub fn now(&self) -> NaiveDateTime {
+        crate::session::now()
+            + chrono::Duration::seconds(self.inner.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Moves this server's clock forward by `by` (tests and demos: e.g. past a sign-in lock).
+    pub fn shift_clock(&self, by: chrono::Duration) {
+        self.inner
+            .clock_offset
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+
+    /// Keeps `secret` for the queued e-mail `outbox_id` until it is delivered.
+    pub(crate) fn hold_secret(&self, outbox_id: i64, secret: String) {
+        if let Ok(mut held) = self.inner.held_secrets.lock() {
+            held.insert(outbox_id, secret);
+        }
+    }
+
+    /// The secret held for the e-mail `outbox_id`, if this process still has it.
+    pub(crate) fn held_secret(&self, outbox_id: i64) -> Option<String> {
+        self.inner
+            .held_secrets
+            .lock()
+            .ok()
+            .and_then(|held| held.get(&outbox_id).cloned())
+    }
+
+    /// Forgets the secret of a delivered e-mail.
+    pub(crate) fn forget_secret(&self, outbox_id: i64) {
+        if let Ok(mut held) = self.inner.held_secrets.lock() {
+            held.remove(&outbox_id);
+        }
     }
 
     /// Minutes of inactivity after which a session ends.

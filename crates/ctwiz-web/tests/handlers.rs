@@ -3,7 +3,9 @@
 mod common;
 
 use axum::http::{header, StatusCode};
-use common::{fixture, get, post, session, store, user, Fixture, Reply};
+use common::{
+    fixture, get, post, pre_token, session, session_cookie, sign_in, store, user, Fixture,
+};
 use ctwiz_core::access::{Action, Role};
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{accounts, AuditStore, DoseStore, InventoryStore, UserStore};
@@ -364,37 +366,6 @@ async fn security_headers_csrf_and_anonymous_redirect() {
     );
 }
 
-/// Signs in through the form (pre-session CSRF cookie and all); returns the session cookie.
-async fn sign_in(f: &Fixture, username: &str, password: &str) -> Reply {
-    let page = get(f, "/sign-in", "").await;
-    let pre = page
-        .set_cookie
-        .iter()
-        .find(|c| c.starts_with("ctwiz_pre="))
-        .unwrap();
-    let pre = pre.split(';').next().unwrap().to_string();
-    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
-    post(
-        f,
-        "/sign-in",
-        &pre,
-        &[
-            ("csrf", &token),
-            ("username", username),
-            ("password", password),
-        ],
-    )
-    .await
-}
-
-fn session_cookie(r: &Reply) -> String {
-    r.set_cookie
-        .iter()
-        .find(|c| c.starts_with("ctwiz_session="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .expect("a session cookie")
-}
-
 #[tokio::test]
 async fn first_sign_in_forces_password_change_and_questions() {
     let f = fixture();
@@ -588,20 +559,7 @@ async fn approved_account_request_sends_two_emails() {
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("CT09999"));
-    let home = f.home.to_string();
-    let r = post(
-        &f,
-        "/request-account",
-        &pre,
-        &[
-            ("csrf", &token),
-            ("full_name", "Pat Nurse"),
-            ("email", "pat@example.org"),
-            ("pin0", &home),
-            ("role0", "clinic-access"),
-        ],
-    )
-    .await;
+    let r = common::request_account_from(&f, ([127, 0, 0, 1], 50000).into()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let s = store(&f);
     let req = s.account_requests(None).unwrap();
@@ -624,35 +582,17 @@ async fn approved_account_request_sends_two_emails() {
         .iter()
         .find(|m| m.body.contains("Temporary password: "))
         .unwrap();
-    let temp = temp_mail
-        .body
-        .split("Temporary password: ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
     assert!(
         !temp_mail.body.contains("pnurse"),
         "the password travels without the username"
     );
-    let r = sign_in(&f, "pnurse", temp).await;
-    assert_eq!(r.location.as_deref(), Some("/account/password"));
+    // The temporary password is held in memory until sent; the state team sees it in the
+    // outbox page meanwhile.
     let outbox = get(&f, "/admin/outbox", &cookie).await;
     assert!(outbox.body.contains("Your CT WiZ account: username"));
-}
-
-/// The anonymous-form token: (Cookie header, token).
-async fn pre_token(f: &Fixture, path: &str) -> (String, String) {
-    let page = get(f, path, "").await;
-    let pre = page
-        .set_cookie
-        .iter()
-        .find(|c| c.starts_with("ctwiz_pre="))
-        .unwrap();
-    let pre = pre.split(';').next().unwrap().to_string();
-    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
-    (pre, token)
+    let temp = common::temporary_password_in(&outbox.body);
+    let r = sign_in(&f, "pnurse", &temp).await;
+    assert_eq!(r.location.as_deref(), Some("/account/password"));
 }
 
 #[tokio::test]
@@ -686,19 +626,8 @@ async fn forgot_username_and_password_go_through_email_and_questions() {
         .iter()
         .any(|m| m.body.contains("Username: forgetful")));
 
-    // Step 1 shows the questions; wrong answers change nothing; right answers mail a temporary password.
-    let step1 = post(
-        &f,
-        "/forgot-password",
-        &pre,
-        &[
-            ("csrf", &token),
-            ("username", "forgetful"),
-            ("email", "forgetful@example.org"),
-        ],
-    )
-    .await;
-    assert!(step1.body.contains("Q1") && step1.body.contains("Q2"));
+    // Wrong answers change nothing; right answers mail a temporary password (see
+    // tests/security.rs for the same answer whatever the account).
     let wrong = post(
         &f,
         "/forgot-password",
@@ -714,6 +643,7 @@ async fn forgot_username_and_password_go_through_email_and_questions() {
     .await;
     assert_eq!(wrong.status, StatusCode::OK);
     assert_eq!(s.outbox(10).unwrap().len(), 1);
+    assert!(!s.account_by_id(id).unwrap().unwrap().must_change_password);
     let right = post(
         &f,
         "/forgot-password",
@@ -731,26 +661,8 @@ async fn forgot_username_and_password_go_through_email_and_questions() {
         right.body, wrong.body,
         "no hint whether the answers were right"
     );
-    let mail = s
-        .outbox(10)
-        .unwrap()
-        .into_iter()
-        .find(|m| m.body.contains("Temporary password: "))
-        .expect("reset mail");
-    let temp = mail
-        .body
-        .split("Temporary password: ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    assert_eq!(s.outbox(10).unwrap().len(), 2);
     assert!(s.account_by_id(id).unwrap().unwrap().must_change_password);
-    assert_eq!(
-        sign_in(&f, "forgetful", &temp).await.location.as_deref(),
-        Some("/account/password")
-    );
 }
 
 #[tokio::test]

@@ -61,6 +61,15 @@ fn relay() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, got)
 }
 
+/// How ctwiz reaches the test relay on `port`.
+fn relay_config(port: u16) -> ctwiz_web::SmtpConfig {
+    ctwiz_web::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        from: "ctwiz@dph.example.org".into(),
+    }
+}
+
 #[tokio::test]
 async fn queued_mail_goes_out_through_the_relay_once() {
     let f = fixture();
@@ -79,11 +88,7 @@ async fn queued_mail_goes_out_through_the_relay_once() {
     )
     .unwrap();
     let (port, got) = relay();
-    let cfg = ctwiz_web::SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        from: "ctwiz@dph.example.org".into(),
-    };
+    let cfg = relay_config(port);
     assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 2);
     let messages = got.lock().unwrap().clone();
     assert_eq!(messages.len(), 2);
@@ -116,11 +121,55 @@ async fn an_unreachable_relay_leaves_mail_queued() {
         .local_addr()
         .unwrap()
         .port();
-    let cfg = ctwiz_web::SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        from: "ctwiz@dph.example.org".into(),
-    };
+    let cfg = relay_config(port);
     assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 0);
     assert_eq!(s.unsent_emails(10).unwrap().len(), 1);
+}
+
+/// A temporary password never sits in the outbox table: the relay gets it from memory,
+/// and once it is sent the server forgets it.
+#[tokio::test]
+async fn a_temporary_password_reaches_the_relay_but_never_the_outbox_table() {
+    use axum::http::StatusCode;
+    use common::{approve_request, get, request_account_from, session, user};
+    use ctwiz_core::access::Role;
+    let f = fixture();
+    let s = store(&f);
+    let r = request_account_from(&f, ([127, 0, 0, 1], 50000).into()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let request = s.account_requests(None).unwrap()[0].id;
+    let (st, _) = user(&f, Role::StateAdmin, "mailadmin", true);
+    let (cookie, csrf) = session(&f, st);
+    let r = approve_request(&f, (&cookie, &csrf), request, "pnurse").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let stored = s
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.subject.contains("temporary password"))
+        .unwrap();
+    assert!(
+        stored.body.contains("[withheld from the outbox"),
+        "{}",
+        stored.body
+    );
+
+    let (port, got) = relay();
+    let cfg = relay_config(port);
+    assert_eq!(ctwiz_web::deliver_outbox(&f.state, &cfg).await.unwrap(), 2);
+    let sent = got.lock().unwrap().clone();
+    let mail = sent
+        .iter()
+        .find(|m| m.contains("Temporary password: "))
+        .expect("the password mail");
+    let temp = common::temporary_password_in(mail);
+    assert_eq!(temp.len(), 14, "{mail}");
+    assert!(s
+        .outbox(10)
+        .unwrap()
+        .iter()
+        .all(|m| !m.body.contains(&temp)));
+    // Sent: the outbox page shows the stored text only.
+    let page = get(&f, "/admin/outbox", &cookie).await.body;
+    assert!(!page.contains(&temp));
 }

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::traits::{Account, UserStore};
 use blake2::{Blake2b512, Digest};
 use chrono::NaiveDateTime;
+use ctwiz_core::actor::Channel;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -36,6 +37,7 @@ impl CredentialCache {
     pub fn sign_in(
         &self,
         store: &dyn UserStore,
+        channel: Channel,
         username: &str,
         password: &str,
         now: NaiveDateTime,
@@ -63,7 +65,7 @@ impl CredentialCache {
                 }
             }
         }
-        let out = sign_in(store, username, password, now)?;
+        let out = sign_in(store, channel, username, password, now)?;
         if let Ok(account) = &out {
             if let Ok(mut c) = self.entries.lock() {
                 c.retain(|_, (at, _)| at.elapsed() < self.ttl);

@@ -34,7 +34,7 @@ fn scope_columns(s: &Scope) -> (&'static str, String) {
 }
 
 const ACCOUNT_COLUMNS: &str =
-    "id, username, full_name, email, status, password_hash, must_change_password, failed_sign_ins, last_sign_in";
+    "id, username, full_name, email, status, password_hash, must_change_password, failed_sign_ins, last_sign_in, locked_until";
 
 impl SqliteStore {
     fn grants_of(&self, id: i64) -> Result<Vec<Grant>> {
@@ -74,6 +74,11 @@ impl SqliteStore {
             failed_sign_ins: r.get(7)?,
             last_sign_in: r
                 .get::<_, Option<String>>(8)?
+                .as_deref()
+                .map(codec::datetime)
+                .transpose()?,
+            locked_until: r
+                .get::<_, Option<String>>(9)?
                 .as_deref()
                 .map(codec::datetime)
                 .transpose()?,
@@ -206,9 +211,12 @@ impl UserStore for SqliteStore {
     }
 
     fn set_status(&self, id: UserId, status: AccountStatus) -> Result<()> {
-        // Unlocking also clears the failure count.
+        // Unlocking also clears the failure count and a failed-sign-in lock.
         self.touch_user(
-            "UPDATE users SET status = ?2, failed_sign_ins = CASE WHEN ?2 = 'active' THEN 0 ELSE failed_sign_ins END WHERE id = ?1",
+            "UPDATE users SET status = ?2,
+                 failed_sign_ins = CASE WHEN ?2 = 'active' THEN 0 ELSE failed_sign_ins END,
+                 locked_until = CASE WHEN ?2 = 'active' THEN NULL ELSE locked_until END
+             WHERE id = ?1",
             id,
             &status_key(status),
         )
@@ -224,9 +232,20 @@ impl UserStore for SqliteStore {
             .ok_or_else(|| StoreError::NotFound { what: "user", id: id.to_string() })
     }
 
+    fn set_locked_until(&self, id: UserId, until: Option<NaiveDateTime>) -> Result<()> {
+        let until = until.map(|t| t.format(codec::DATETIME).to_string());
+        self.touch_user(
+            "UPDATE users SET locked_until = ?2,
+                 failed_sign_ins = CASE WHEN ?2 IS NULL THEN 0 ELSE failed_sign_ins END
+             WHERE id = ?1",
+            id,
+            &until,
+        )
+    }
+
     fn record_sign_in(&self, id: UserId, at: NaiveDateTime) -> Result<()> {
         self.touch_user(
-            "UPDATE users SET last_sign_in = ?2, failed_sign_ins = 0 WHERE id = ?1",
+            "UPDATE users SET last_sign_in = ?2, failed_sign_ins = 0, locked_until = NULL WHERE id = ?1",
             id,
             &at.format(codec::DATETIME).to_string(),
         )

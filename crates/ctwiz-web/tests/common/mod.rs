@@ -284,3 +284,138 @@ pub async fn post(f: &Fixture, path: &str, cookie: &str, fields: &[(&str, &str)]
     )
     .await
 }
+
+/// Posts a urlencoded form as if from the client at `from` (the server hands handlers the
+/// peer address as `ConnectInfo`; the throttles key on it).
+pub async fn post_from(
+    f: &Fixture,
+    from: std::net::SocketAddr,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> Reply {
+    use axum::http::{header, Request};
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut req = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(from));
+    send(f, req).await
+}
+
+/// The anonymous-form token of a public page: (Cookie header, token).
+pub async fn pre_token(f: &Fixture, path: &str) -> (String, String) {
+    let page = get(f, path, "").await;
+    let pre = page
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_pre="))
+        .expect("a pre-sign-in cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = pre.trim_start_matches("ctwiz_pre=").to_string();
+    (pre, token)
+}
+
+/// Signs in through the form from the client at `from` (pre-session CSRF cookie and all).
+pub async fn sign_in_from(
+    f: &Fixture,
+    from: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+) -> Reply {
+    let (pre, token) = pre_token(f, "/sign-in").await;
+    post_from(
+        f,
+        from,
+        "/sign-in",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// Signs in through the form from a local client.
+pub async fn sign_in(f: &Fixture, username: &str, password: &str) -> Reply {
+    sign_in_from(f, ([127, 0, 0, 1], 50000).into(), username, password).await
+}
+
+/// The session cookie a successful sign-in set (as a Cookie header value).
+pub fn session_cookie(r: &Reply) -> String {
+    r.set_cookie
+        .iter()
+        .find(|c| c.starts_with("ctwiz_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("a session cookie")
+}
+
+/// Pat Nurse asks for Clinic Access at the home clinic through the public form.
+pub async fn request_account_from(f: &Fixture, from: std::net::SocketAddr) -> Reply {
+    let (pre, token) = pre_token(f, "/request-account").await;
+    let home = f.home.to_string();
+    post_from(
+        f,
+        from,
+        "/request-account",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("full_name", "Pat Nurse"),
+            ("email", "pat@example.org"),
+            ("pin0", &home),
+            ("role0", "clinic-access"),
+        ],
+    )
+    .await
+}
+
+/// The anti-forgery token of a signed-in page's forms.
+pub fn form_csrf(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form with a CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A state user approves account request `request` under `username`.
+pub async fn approve_request(
+    f: &Fixture,
+    (cookie, csrf): (&str, &str),
+    request: i64,
+    username: &str,
+) -> Reply {
+    post(
+        f,
+        &format!("/admin/requests/{request}/approve"),
+        cookie,
+        &[("csrf", csrf), ("username", username)],
+    )
+    .await
+}
+
+/// The temporary password written after "Temporary password: " in a message or page.
+pub fn temporary_password_in(text: &str) -> String {
+    text.split("Temporary password: ")
+        .nth(1)
+        .expect("a temporary password")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}

@@ -60,4 +60,15 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX web_patients_name_lookup ON patients (family_norm, given_norm, given_sx, dob);
     CREATE INDEX web_patients_sound_lookup ON patients (family_sx, given_sx, given_norm, dob);
     "#,
+    // 3: a failed-sign-in lock ends by itself (`users.locked_until`) instead of setting the
+    // account's status; accounts locked under the old rule get a 15-minute lock from now.
+    // Temporary passwords are no longer stored: outbox messages that held one lose it.
+    r#"
+    ALTER TABLE users ADD COLUMN locked_until TEXT;
+    UPDATE users SET status = 'active',
+        locked_until = strftime('%Y-%m-%d %H:%M:%S', 'now', '+15 minutes')
+        WHERE status = 'locked';
+    UPDATE outbox SET body = 'This message held a temporary password, removed when ctwiz stopped storing them. Use "Forgot your password?" or ask the DPH help desk for a new one.'
+        WHERE body LIKE '%Temporary password:%';
+    "#,
 ];

@@ -1,0 +1,111 @@
+//! Throttling of sign-in and the public forms (account request, forgot username, forgot
+//! password): each is limited per client address and per account name, so neither one
+//! address trying many names nor many addresses trying one name get far. Over the limit
+//! the answer is HTTP 429 with `Retry-After` (see [`AppError::TooManyRequests`]).
+//!
+//! The address is the peer of the TCP connection ([`ClientAddr`], from axum's
+//! `ConnectInfo`, which [`crate::serve`] provides). Behind a reverse proxy every request
+//! comes from the proxy, so the per-address limit then applies to the proxy as a whole.
+
+use crate::error::AppError;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// The address of the client that sent the request: the connection's peer. Requests
+/// without connection information (handed to the router directly) count as `0.0.0.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// Beyond this many remembered keys, keys whose limit has fully recovered are dropped.
+const MAX_KEYS: usize = 10_000;
+
+/// One form's limits: a burst and a steady rate per address, and per account name.
+pub struct Throttle {
+    by_addr: DefaultKeyedRateLimiter<IpAddr>,
+    by_account: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn quota(burst: u32, one_per: Duration) -> Quota {
+    Quota::with_period(one_per)
+        .expect("a non-zero period")
+        .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
+}
+
+impl Throttle {
+    /// `burst` attempts at once, then one more per `one_per`; for each address and for
+    /// each account name.
+    pub fn new(
+        addr_burst: u32,
+        addr_one_per: Duration,
+        account_burst: u32,
+        account_one_per: Duration,
+    ) -> Throttle {
+        Throttle {
+            by_addr: DefaultKeyedRateLimiter::keyed(quota(addr_burst, addr_one_per)),
+            by_account: DefaultKeyedRateLimiter::keyed(quota(account_burst, account_one_per)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one attempt from `addr` for `account` (a username or e-mail address, compared
+    /// case-insensitively); refused with the time to wait when either limit is spent.
+    pub fn check(&self, addr: IpAddr, account: &str) -> Result<(), AppError> {
+        let wait = |t: governor::NotUntil<_>| {
+            let secs = t.wait_time_from(self.clock.now()).as_secs_f64().ceil() as u64;
+            AppError::TooManyRequests {
+                retry_after: secs.max(1),
+            }
+        };
+        if self.by_addr.len() > MAX_KEYS {
+            self.by_addr.retain_recent();
+        }
+        if self.by_account.len() > MAX_KEYS {
+            self.by_account.retain_recent();
+        }
+        self.by_addr.check_key(&addr).map_err(wait)?;
+        let account = account.trim().to_lowercase();
+        if !account.is_empty() {
+            self.by_account.check_key(&account).map_err(wait)?;
+        }
+        Ok(())
+    }
+}
+
+/// The limits of every throttled form.
+pub struct Limits {
+    /// `POST /sign-in`: 20 at once per address then one per 3 s; 10 per account name then
+    /// one per 30 s (the lock after 5 wrong passwords comes first for a real account).
+    pub sign_in: Throttle,
+    /// `POST` of the account request and forgot-username/password forms: 5 at once per
+    /// address then one a minute; 3 per account name or e-mail then one per 5 minutes.
+    pub public_forms: Throttle,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            sign_in: Throttle::new(20, Duration::from_secs(3), 10, Duration::from_secs(30)),
+            public_forms: Throttle::new(5, Duration::from_secs(60), 3, Duration::from_secs(300)),
+        }
+    }
+}

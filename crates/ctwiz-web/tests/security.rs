@@ -1,0 +1,539 @@
+//! Accounts and web security through HTTP: throttling (429 + Retry-After), a lock that ends
+//! by itself and never ends the real user's session, forgot-password that tells nothing,
+//! the password policy, temporary passwords that never reach the database, audited
+//! security events, response headers, logged 500s with a request id, and a header-read
+//! timeout on a real socket.
+
+mod common;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use common::{
+    approve_request, enc, fixture, form_csrf, get, post_from, pre_token, request_account_from,
+    session, session_cookie, sign_in_from, store, user, Fixture,
+};
+use ctwiz_core::access::Role;
+use ctwiz_store::web::WebStore;
+use ctwiz_store::{accounts, AuditAction, AuditFilter, AuditStore, UserStore};
+use std::net::SocketAddr;
+
+fn addr(n: u8) -> SocketAddr {
+    SocketAddr::from(([10, 0, 0, n], 40000))
+}
+
+fn audit_rows(f: &Fixture, action: AuditAction) -> Vec<ctwiz_store::AuditEntry> {
+    store(f)
+        .audit_query(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .collect()
+}
+
+/// The temporary password in the message with `subject`, as the state team reads the
+/// outbox page (it is held in memory until sent; the database never has it).
+async fn temporary_password_on_outbox_page(
+    f: &Fixture,
+    admin_cookie: &str,
+    subject: &str,
+) -> String {
+    let page = get(f, "/admin/outbox", admin_cookie).await.body;
+    common::temporary_password_in(page.split(subject).nth(1).expect("the message"))
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_for_a_while_and_never_end_the_real_users_session() {
+    let f = fixture();
+    let (target, _) = user(&f, Role::ClinicAccess, "target", true);
+    let real = sign_in_from(&f, addr(1), "target", common::PASSWORD).await;
+    assert_eq!(real.status, StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&real);
+
+    // Someone else guesses from another address.
+    for _ in 0..accounts::MAX_FAILED_SIGN_INS {
+        let r = sign_in_from(&f, addr(66), "target", "guess guess guess").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains(accounts::SIGN_IN_FAILED));
+    }
+    let locked = sign_in_from(&f, addr(2), "target", common::PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::UNAUTHORIZED,
+        "locked: the right password waits"
+    );
+
+    // The real user goes on working.
+    let home = get(&f, "/", &cookie).await;
+    assert_eq!(
+        home.status,
+        StatusCode::OK,
+        "the lock ended the real user's session"
+    );
+    assert_eq!(get(&f, "/patients", &cookie).await.status, StatusCode::OK);
+
+    // The lock ends by itself.
+    f.state
+        .shift_clock(chrono::Duration::minutes(accounts::LOCKOUT_MINUTES - 1));
+    assert_eq!(
+        sign_in_from(&f, addr(2), "target", common::PASSWORD)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    f.state.shift_clock(chrono::Duration::minutes(2));
+    assert_eq!(
+        sign_in_from(&f, addr(2), "target", common::PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "the lock has passed"
+    );
+
+    // Every step is in the audit log, with its door.
+    let lockouts = audit_rows(&f, AuditAction::Lockout);
+    assert_eq!(lockouts.len(), 1);
+    assert_eq!(lockouts[0].actor, "web:target");
+    assert!(audit_rows(&f, AuditAction::SignInFailed).len() >= 4 + 2);
+    assert_eq!(audit_rows(&f, AuditAction::SignIn).len(), 2);
+
+    // Disabling the account (unlike a lock) ends its sessions at once.
+    store(&f)
+        .set_status(target, ctwiz_core::access::AccountStatus::Disabled)
+        .unwrap();
+    assert_eq!(
+        get(&f, "/", &cookie).await.location.as_deref(),
+        Some("/sign-in")
+    );
+}
+
+/// Sign-in attempts sent all at once, each (address, username): their status and
+/// Retry-After. Sent together, so the limits and not the time argon2 takes decide.
+async fn sign_in_burst(
+    f: &Fixture,
+    attempts: Vec<(SocketAddr, String)>,
+) -> Vec<(StatusCode, Option<u64>)> {
+    use tower::ServiceExt;
+    let (pre, token) = pre_token(f, "/sign-in").await;
+    let tasks: Vec<_> = attempts
+        .into_iter()
+        .map(|(from, name)| {
+            let (state, pre, token) = (f.state.clone(), pre.clone(), token.clone());
+            tokio::spawn(async move {
+                let body = format!("csrf={token}&username={}&password=a+guess", enc(&name));
+                let mut req = Request::post("/sign-in")
+                    .header(header::COOKIE, pre)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap();
+                req.extensions_mut().insert(ConnectInfo(from));
+                let res = ctwiz_web::router(state).oneshot(req).await.unwrap();
+                let wait = res
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .map(|v| v.to_str().unwrap().parse().unwrap());
+                (res.status(), wait)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_address_with_retry_after() {
+    let f = fixture();
+    let attempts = (0..24).map(|i| (addr(7), format!("guess{i}"))).collect();
+    let replies = sign_in_burst(&f, attempts).await;
+    let refused: Vec<_> = replies
+        .iter()
+        .filter(|r| r.0 == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert!(!refused.is_empty(), "24 sign-ins at once from one address");
+    assert!(refused.len() <= 4, "the first 20 pass: {replies:?}");
+    for (_, wait) in &refused {
+        assert!(matches!(wait, Some(1..=60)), "Retry-After {wait:?}");
+    }
+    // Another address is not held up.
+    let other = sign_in_from(&f, addr(8), "guess0", "whatever it is").await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_account_across_addresses() {
+    let f = fixture();
+    let attempts = (0..12)
+        .map(|i| (addr(100 + i), "admin".to_string()))
+        .collect();
+    let replies = sign_in_burst(&f, attempts).await;
+    let refused = replies
+        .iter()
+        .filter(|r| r.0 == StatusCode::TOO_MANY_REQUESTS && r.1.is_some())
+        .count();
+    assert!((1..=2).contains(&refused), "{replies:?}");
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r.0 == StatusCode::UNAUTHORIZED)
+            .count(),
+        12 - refused
+    );
+}
+
+#[tokio::test]
+async fn public_forms_are_throttled() {
+    let f = fixture();
+    let (pre, token) = pre_token(&f, "/forgot-username").await;
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let email = format!("someone{i}@example.org");
+        let r = post_from(
+            &f,
+            addr(9),
+            "/forgot-username",
+            &pre,
+            &[("csrf", &token), ("email", &email)],
+        )
+        .await;
+        statuses.push((r.status, r.headers.contains_key(header::RETRY_AFTER)));
+    }
+    assert!(statuses[..5].iter().all(|s| s.0 == StatusCode::OK));
+    assert_eq!(statuses[5], (StatusCode::TOO_MANY_REQUESTS, true));
+    // Account requests for one e-mail address from ever new addresses.
+    let mut last = StatusCode::OK;
+    for i in 0..4 {
+        last = request_account_from(&f, addr(20 + i)).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Hides the per-page anti-forgery token so two pages can be compared byte for byte.
+fn without_token(body: &str, token: &str) -> String {
+    body.replace(token, "TOKEN")
+}
+
+#[tokio::test]
+async fn forgot_password_answers_alike_for_known_and_unknown_accounts() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "forgetful", true);
+    let (pre, token) = pre_token(&f, "/forgot-password").await;
+    let ask =
+        |n: u8, name: &'static str, email: &'static str, a1: &'static str, a2: &'static str| {
+            let (f, pre, token) = (&f, pre.clone(), token.clone());
+            async move {
+                post_from(
+                    f,
+                    addr(n),
+                    "/forgot-password",
+                    &pre,
+                    &[
+                        ("csrf", &token),
+                        ("username", name),
+                        ("email", email),
+                        ("a1", a1),
+                        ("a2", a2),
+                    ],
+                )
+                .await
+            }
+        };
+    // The first step of the old two-step form: only username and e-mail.
+    let known = ask(1, "forgetful", "forgetful@example.org", "", "").await;
+    let unknown = ask(2, "nobody-here", "nobody@example.org", "", "").await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(
+        without_token(&known.body, &token),
+        without_token(&unknown.body, &token),
+        "the page differs for a known account"
+    );
+    let wrong = ask(3, "forgetful", "forgetful@example.org", "red", "red").await;
+    let right = ask(4, "forgetful", "forgetful@example.org", " Blue ", "BLUE").await;
+    let stranger = ask(5, "nobody-here", "nobody@example.org", "blue", "blue").await;
+    assert_eq!(wrong.body, right.body);
+    assert_eq!(wrong.body, stranger.body);
+    assert_eq!(known.body, right.body);
+
+    // The right answers mailed a temporary password; the outbox table does not hold it.
+    let s = store(&f);
+    assert!(s.account_by_id(id).unwrap().unwrap().must_change_password);
+    let (st, _) = user(&f, Role::StateAdmin, "helpdesk", true);
+    let (admin, _) = session(&f, st);
+    let temp =
+        temporary_password_on_outbox_page(&f, &admin, "Your CT WiZ temporary password").await;
+    assert!(s
+        .outbox(10)
+        .unwrap()
+        .iter()
+        .all(|m| !m.body.contains(&temp)));
+    let r = sign_in_from(&f, addr(6), "forgetful", &temp).await;
+    assert_eq!(r.location.as_deref(), Some("/account/password"));
+    assert_eq!(audit_rows(&f, AuditAction::PasswordReset).len(), 1);
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_with_a_clear_message() {
+    let f = fixture();
+    let (_, temp) = user(&f, Role::ClinicAccess, "newnurse", false);
+    let r = sign_in_from(&f, addr(1), "newnurse", &temp).await;
+    let cookie = session_cookie(&r);
+    let csrf = form_csrf(&get(&f, "/account/password", &cookie).await.body);
+    let change = |new: &'static str| {
+        let (f, cookie, csrf, temp) = (&f, cookie.clone(), csrf.clone(), temp.clone());
+        async move {
+            common::post(
+                f,
+                "/account/password",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("current", &temp),
+                    ("new", new),
+                    ("confirm", new),
+                    ("q1", "0"),
+                    ("a1", "Rex"),
+                    ("q2", "1"),
+                    ("a2", "Hartford"),
+                ],
+            )
+            .await
+        }
+    };
+    let common_one = change("password1234").await;
+    assert_eq!(common_one.status, StatusCode::BAD_REQUEST);
+    assert!(
+        common_one.body.contains("most commonly used passwords"),
+        "{}",
+        common_one.body
+    );
+    let named = change("I am newnurse at work").await;
+    assert_eq!(named.status, StatusCode::BAD_REQUEST);
+    assert!(named.body.contains("must not contain your username"));
+    let ok = change("tulips under the bridge").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let changed = audit_rows(&f, AuditAction::PasswordReset);
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].actor, "web:newnurse");
+}
+
+#[tokio::test]
+async fn temporary_passwords_are_never_stored_readable() {
+    let f = fixture();
+    let r = request_account_from(&f, addr(1)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let s = store(&f);
+    let request = s.account_requests(None).unwrap()[0].id;
+    let (st, _) = user(&f, Role::StateAdmin, "approver", true);
+    let (admin, csrf) = session(&f, st);
+    let r = approve_request(&f, (&admin, &csrf), request, "pnurse").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let temp =
+        temporary_password_on_outbox_page(&f, &admin, "Your CT WiZ account: temporary password")
+            .await;
+    assert_eq!(temp.len(), 14);
+    // Not in the outbox table, and nowhere in the database files.
+    assert!(s
+        .outbox(10)
+        .unwrap()
+        .iter()
+        .all(|m| !m.body.contains(&temp)));
+    drop(s);
+    for entry in std::fs::read_dir(f.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(temp.len()).any(|w| w == temp.as_bytes()),
+            "{} holds the temporary password",
+            path.display()
+        );
+    }
+    // It works, once, for the new user.
+    let r = sign_in_from(&f, addr(2), "pnurse", &temp).await;
+    assert_eq!(r.location.as_deref(), Some("/account/password"));
+}
+
+#[tokio::test]
+async fn unlock_and_grant_changes_are_audited_with_the_admin() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::ClinicAccess, "lockme", true);
+    for _ in 0..accounts::MAX_FAILED_SIGN_INS {
+        sign_in_from(&f, addr(3), "lockme", "not my password").await;
+    }
+    let (st, _) = user(&f, Role::StateAdmin, "dphadmin", true);
+    let (admin, csrf) = session(&f, st);
+    let users = get(&f, "/admin/users", &admin).await.body;
+    assert!(users.contains("sign-in locked until"), "{users}");
+    let r = common::post(
+        &f,
+        &format!("/admin/users/{}/unlock", nurse.0),
+        &admin,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in_from(&f, addr(4), "lockme", common::PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let r = common::post(
+        &f,
+        &format!("/admin/users/{}/grants", nurse.0),
+        &admin,
+        &[("csrf", &csrf), ("index", "0"), ("role", "patient-lookup")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let unlock = audit_rows(&f, AuditAction::Unlock);
+    assert_eq!(unlock.len(), 1);
+    assert_eq!(unlock[0].actor, "web:dphadmin");
+    assert!(unlock[0].detail.contains("lockme"));
+    let grant = audit_rows(&f, AuditAction::GrantChange);
+    assert_eq!(grant.len(), 1);
+    assert!(grant[0].detail.contains("lockme") && grant[0].detail.contains("patient-lookup"));
+    // Someone without user management is refused, and nothing is audited.
+    let (other, _) = user(&f, Role::ClinicAccess, "plain", true);
+    let (cookie, csrf) = session(&f, other);
+    let r = common::post(
+        &f,
+        &format!("/admin/users/{}/unlock", nurse.0),
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(audit_rows(&f, AuditAction::Unlock).len(), 1);
+}
+
+#[tokio::test]
+async fn patient_pages_are_not_cached_and_carry_the_security_headers() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "viewer", true);
+    let (cookie, _) = session(&f, id);
+    let r = get(&f, &format!("/patients/{}", f.in_county), &cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let h = |k: &str| {
+        r.headers
+            .get(k)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(h("cache-control"), "no-store");
+    assert_eq!(h("x-frame-options"), "DENY");
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "no-referrer");
+    assert_eq!(h("cross-origin-opener-policy"), "same-origin");
+    assert_eq!(h("cross-origin-resource-policy"), "same-origin");
+    assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(h("x-request-id").len(), 16);
+    assert_eq!(h("strict-transport-security"), "", "plain HTTP here");
+
+    // Served over HTTPS, browsers are told to stay on it.
+    let mut f = f;
+    f.state = ctwiz_web::AppState::new(f.db.clone(), true).unwrap();
+    let r = get(&f, "/sign-in", "").await;
+    assert_eq!(
+        r.headers[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap(),
+        "max-age=31536000"
+    );
+}
+
+/// A writer the test reads back: what the server logged.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_500_is_logged_with_the_request_id_the_page_shows() {
+    let log = Captured::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "damaged", true);
+    let (cookie, _) = session(&f, id);
+    // Damage the account row so loading it fails.
+    rusqlite::Connection::open(&f.db)
+        .unwrap()
+        .execute(
+            "UPDATE users SET status = 'no such status' WHERE username = 'damaged'",
+            [],
+        )
+        .unwrap();
+    let r = get(&f, "/", &cookie).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let request_id = r.headers["x-request-id"].to_str().unwrap().to_string();
+    assert!(r.body.contains(&request_id), "{}", r.body);
+    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let line = logged
+        .lines()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("no log line with {request_id}: {logged}"));
+    assert!(
+        line.contains("ERROR") && line.contains("no such status"),
+        "{line}"
+    );
+}
+
+/// Sends `bytes` and reads until the server closes: the reply, or `None` when the
+/// connection was still open after 10 s.
+fn exchange(at: SocketAddr, bytes: &'static [u8]) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(at).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(bytes).unwrap();
+    let mut reply = Vec::new();
+    match conn.read_to_end(&mut reply) {
+        Ok(_) => Some(String::from_utf8_lossy(&reply).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(String::new()),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_finishes_its_request_head_is_closed() {
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    let app = ctwiz_web::router(f.state.clone());
+    tokio::spawn(ctwiz_web::serve_app(
+        listener,
+        app,
+        std::time::Duration::from_secs(1),
+        std::future::pending(),
+    ));
+    let run = |bytes: &'static [u8]| tokio::task::spawn_blocking(move || exchange(at, bytes));
+    // A complete request is served.
+    let ok = run(b"GET /sign-in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap()
+        .expect("closed after the reply");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    // A head that never ends is cut off, and so is a connection that sends nothing.
+    let slow = run(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    assert!(
+        slow.is_some(),
+        "a half-sent request head held the connection for 10 s"
+    );
+    let idle = run(b"").await.unwrap();
+    assert!(idle.is_some(), "an idle connection was held for 10 s");
+}
