@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use blake2::{Blake2b512, Digest};
 use chrono::{NaiveDateTime, Utc};
-use ctwiz_core::access::{can, can_on_patient, Action, Module, PatientScope, Scope, Target, User};
+use ctwiz_core::access::{Action, Module, PatientScope, Scope, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
@@ -239,28 +239,10 @@ fn load_ctx(
 }
 
 impl Ctx {
-    /// The permission target for actions on the acting scope's own data.
-    pub fn target(&self) -> Target<'_> {
-        match &self.acting {
-            Acting::Clinic(c) => Target::Clinic {
-                pin: &c.pin,
-                county: c.county,
-            },
-            Acting::Jurisdiction(c) => Target::Jurisdiction(*c),
-            Acting::State | Acting::Nowhere => Target::State,
-        }
-    }
-
-    /// The `acting` argument of `can_on_patient`: only clinic users act for a clinic.
-    fn patient_acting(&self) -> Option<Target<'_>> {
-        match &self.acting {
-            Acting::Clinic(_) => Some(self.target()),
-            _ => None,
-        }
-    }
-
+    /// Whether `action` is allowed on the acting scope's own data (what to show); the same
+    /// rule as the use cases' `authorize`.
     pub fn can(&self, action: Action) -> bool {
-        !matches!(self.acting, Acting::Nowhere) && can(&self.user, self.target(), action)
+        self.as_actor().may(action)
     }
 
     pub fn require(&self, action: Action) -> Result<(), AppError> {
@@ -283,8 +265,10 @@ impl Ctx {
             .collect()
     }
 
+    /// Whether `action` is allowed on a record with this scope: the same rule the use
+    /// cases apply (`authorize_on_patient`), asked for what to show.
     pub fn can_on(&self, scope: PatientScope<'_>, action: Action) -> bool {
-        can_on_patient(&self.user, self.patient_acting(), scope, action)
+        ctwiz_core::actor::authorize_on_patient(&self.as_actor(), scope, action).is_ok()
     }
 
     /// This request's actor for the use cases below the web (channel Web).

@@ -1,0 +1,169 @@
+//! The invariants docs/ARCHITECTURE.md states per crate, checked on the sources so a change
+//! that breaks one fails here with the file that broke it.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Every `.rs` file under `dir`, with its text.
+fn sources(dir: &str) -> Vec<(PathBuf, String)> {
+    fn walk(p: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for e in std::fs::read_dir(p).expect("readable source dir") {
+            let path = e.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&path).expect("utf-8 source");
+                out.push((path, text));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root().join(dir), &mut out);
+    assert!(!out.is_empty(), "no sources under {dir}");
+    out
+}
+
+/// The text before a file's `#[cfg(test)]` module (unit tests may do what the code may not).
+fn product_code(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap_or(text)
+}
+
+fn offenders(dir: &str, needles: &[&str], skip: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, text) in sources(dir) {
+        let shown = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if skip.iter().any(|s| shown.contains(s)) {
+            continue;
+        }
+        for n in needles {
+            if product_code(&text).contains(n) {
+                found.push(format!("{shown}: {n}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_pure_crates_do_no_io_and_read_no_clock() {
+    let io = [
+        "std::fs",
+        "std::net",
+        "tokio::",
+        "Local::now",
+        "Utc::now",
+        "SystemTime::now",
+    ];
+    for dir in ["crates/ctwiz-core/src", "crates/ctwiz-forecast/src"] {
+        // The CDC test-case runner reads the files it is handed (a dev tool, not the engine).
+        let found = offenders(dir, &io, &["cdsi_cases.rs"]);
+        assert!(
+            found.is_empty(),
+            "I/O or clock in a pure crate:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
+fn only_the_store_speaks_sql() {
+    let sql = [
+        "rusqlite::",
+        "\"SELECT ",
+        "\"INSERT INTO",
+        "\"UPDATE ",
+        "\"DELETE FROM",
+    ];
+    for dir in [
+        "crates/ctwiz-core/src",
+        "crates/ctwiz-forecast/src",
+        "crates/ctwiz-hl7/src",
+        "crates/ctwiz-web/src",
+        "crates/ctwiz-cli/src",
+        "crates/ctwiz-store/src/usecase",
+    ] {
+        let found = offenders(dir, &sql, &[]);
+        assert!(
+            found.is_empty(),
+            "SQL outside the store:\n{}",
+            found.join("\n")
+        );
+    }
+    for krate in [
+        "ctwiz-core",
+        "ctwiz-forecast",
+        "ctwiz-hl7",
+        "ctwiz-web",
+        "ctwiz-cli",
+    ] {
+        let manifest =
+            std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml"))
+                .expect("manifest");
+        let deps = manifest
+            .split("[dev-dependencies]")
+            .next()
+            .expect("some text");
+        assert!(
+            !deps.contains("rusqlite"),
+            "{krate} depends on rusqlite outside its tests"
+        );
+    }
+}
+
+#[test]
+fn only_authorize_makes_the_proof() {
+    for dir in [
+        "crates/ctwiz-core/src",
+        "crates/ctwiz-store/src",
+        "crates/ctwiz-hl7/src",
+        "crates/ctwiz-web/src",
+        "crates/ctwiz-cli/src",
+    ] {
+        let found = offenders(dir, &["Authorized {"], &["ctwiz-core/src/actor.rs"]);
+        assert!(
+            found.is_empty(),
+            "an Authorized built by hand:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_doors_hold_no_rules_of_their_own() {
+    // Per-patient permission, CSV writing, report scope and recall attribution live below
+    // the doors (the doors may still ask them what to show).
+    let rules = [
+        "can_on_patient(",
+        "csv::Writer",
+        "fn recorded_scope",
+        "Target::Jurisdiction(*c), action",
+    ];
+    for dir in ["crates/ctwiz-web/src", "crates/ctwiz-cli/src"] {
+        let found = offenders(dir, &rules, &[]);
+        assert!(found.is_empty(), "a rule in a door:\n{}", found.join("\n"));
+    }
+}
+
+#[test]
+fn the_audit_log_is_append_only() {
+    let found = offenders(
+        "crates/ctwiz-store/src",
+        &["UPDATE audit_log", "DELETE FROM audit_log"],
+        &[],
+    );
+    assert!(
+        found.is_empty(),
+        "audit rows changed:\n{}",
+        found.join("\n")
+    );
+}
