@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use blake2::{Blake2b512, Digest};
 use chrono::{NaiveDateTime, Utc};
-use ctwiz_core::access::{Action, Module, PatientScope, Scope, User};
+use ctwiz_core::access::{Action, Module, PatientScope, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
@@ -204,25 +204,15 @@ fn load_ctx(
             .unwrap_or_else(|| "(unregistered clinic)".into());
         clinic_choices.push((pin.clone(), name));
     }
-    let chosen = match &sess.clinic {
-        Some(pin) if user.role_at(pin).is_some() || user.is_state() => Some(pin.clone()),
-        _ if clinic_choices.len() == 1 && !user.is_state() => Some(clinic_choices[0].0.clone()),
-        _ => None,
-    };
-    let acting = match chosen.as_ref().map(|p| s.clinic(p)).transpose()?.flatten() {
-        Some(c) => Acting::Clinic(Box::new(c)),
-        None => {
-            if user.is_state() {
-                Acting::State
-            } else if let Some(c) = user.grants.iter().find_map(|g| match g.scope {
-                Scope::Jurisdiction(c) => Some(c),
-                _ => None,
-            }) {
-                Acting::Jurisdiction(c)
-            } else {
-                Acting::Nowhere
-            }
-        }
+    // The one rule for which scope a user acts in (shared with the CLI's `--as`).
+    let acting = match ctwiz_store::usecase::actors::acting_for(s, &user, sess.clinic.as_ref())? {
+        ctwiz_core::actor::Acting::Clinic { pin, .. } => match s.clinic(&pin)? {
+            Some(c) => Acting::Clinic(Box::new(c)),
+            None => Acting::Nowhere,
+        },
+        ctwiz_core::actor::Acting::Jurisdiction(c) => Acting::Jurisdiction(c),
+        ctwiz_core::actor::Acting::State => Acting::State,
+        ctwiz_core::actor::Acting::Nowhere => Acting::Nowhere,
     };
     Ok(Some((
         Ctx {
