@@ -7,6 +7,10 @@
 //! only the role's allowed actions do. Each door maps a use case to one action of the
 //! matrix (a page view is `PatientView`, an HL7 query `InterfaceQuery`), and the test
 //! expects exactly `role.allows(action)`.
+//!
+//! Doors: web pages (the real router), SOAP (the CDC service, username/password), MLLP (a
+//! real socket; each user's account is bound to CT00001 from its own loopback address), and
+//! the CLI as a process (`--as USER`: `patient show`, `hl7 process`).
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -33,6 +37,8 @@ const HOME: &str = "CT00001";
 
 struct World {
     _dir: tempfile::TempDir,
+    /// The MLLP listener; user `i` connects from 127.0.0.(10 + i).
+    mllp: std::net::SocketAddr,
     db: PathBuf,
     app: axum::Router,
     patient: PatientId,
@@ -123,14 +129,75 @@ fn world() -> World {
     drop(s);
     let state = ctwiz_web::AppState::new(db.clone(), false).expect("web state");
     let service = ctwiz_web::soap::InterfaceService::new(db.clone()).expect("interface");
+    let bindings = users
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name, _))| {
+            format!("{HOME}={name}@{}", mllp_source(i))
+                .parse()
+                .expect("binding")
+        })
+        .collect();
+    let config = ctwiz_web::mllp::MllpConfig {
+        bindings,
+        idle_timeout: std::time::Duration::from_secs(30),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let mllp = listener.local_addr().expect("addr");
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    tokio::spawn(ctwiz_web::mllp::serve(listener, service.clone(), config));
     let app = ctwiz_web::router(state).merge(ctwiz_web::soap::router(service));
     World {
         _dir: dir,
+        mllp,
         db,
         app,
         patient,
         users,
     }
+}
+
+/// The loopback address user `i` connects to MLLP from (all of 127/8 is local).
+fn mllp_source(i: usize) -> String {
+    format!("127.0.0.{}", 10 + i)
+}
+
+/// One framed message over a fresh MLLP connection from `from`; the framed answer, or
+/// `None` when the listener closed without answering.
+async fn mllp_exchange(to: std::net::SocketAddr, from: &str, message: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::new(from.parse().expect("ip"), 0))
+        .expect("bind");
+    let mut stream = socket.connect(to).await.expect("connect");
+    let _ = stream
+        .write_all(&ctwiz_web::mllp::frame(message.as_bytes()))
+        .await;
+    let mut frames = ctwiz_web::mllp::Deframer::default();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(payload) = frames.next_frame() {
+            return Some(String::from_utf8_lossy(&payload).into_owned());
+        }
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .expect("the listener neither answered nor closed")
+            .unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        frames.push(&buf[..n]);
+    }
+}
+
+/// Whether an RSP discloses the patient: a PID segment naming them (the echoed query
+/// carries the name asked for, so the whole text does not tell).
+fn rsp_discloses(answer: &str) -> bool {
+    answer
+        .split('\r')
+        .any(|seg| seg.starts_with("PID|") && discloses(seg))
 }
 
 fn store(w: &World) -> SqliteStore {
@@ -190,6 +257,7 @@ fn ctwiz(db: &Path, args: &[&str]) -> (bool, String) {
 enum Door {
     Web,
     Soap,
+    Mllp,
     Cli,
 }
 
@@ -198,6 +266,7 @@ impl Door {
         match self {
             Door::Web => Interface::Web,
             Door::Soap => Interface::Soap,
+            Door::Mllp => Interface::Mllp,
             Door::Cli => Interface::Cli,
         }
     }
@@ -216,10 +285,12 @@ impl UseCase {
     fn action(self, door: Door) -> Option<Action> {
         match (self, door) {
             (UseCase::ReadRecord, Door::Web | Door::Cli) => Some(Action::PatientView),
-            (UseCase::ReadRecord, Door::Soap) => Some(Action::InterfaceQuery),
+            (UseCase::ReadRecord, Door::Soap | Door::Mllp) => Some(Action::InterfaceQuery),
             (UseCase::RecordDose, Door::Web) => Some(Action::DoseRecord),
-            (UseCase::RecordDose, Door::Soap) => Some(Action::InterfaceSubmit),
-            (UseCase::RecordDose, Door::Cli) => None,
+            // `ctwiz hl7 process` is the CLI's way to record doses: an HL7 submission.
+            (UseCase::RecordDose, Door::Soap | Door::Mllp | Door::Cli) => {
+                Some(Action::InterfaceSubmit)
+            }
         }
     }
 
@@ -241,14 +312,19 @@ RCP|I|5^RD&records&HL70126\r"
     )
 }
 
+/// The day attempt `n` records its dose: a distinct day per attempt, so no attempt
+/// repeats an earlier dose (a repeat is refused whoever sends it).
+fn dose_day(n: usize) -> NaiveDate {
+    date(2025, 1, 1) + chrono::Days::new(n as u64)
+}
+
 fn hl7_vxu(n: usize) -> String {
-    // A distinct date per attempt, so no attempt is a repeat of an earlier one.
-    let day = 1 + n % 28;
+    let day = dose_day(n).format("%Y%m%d");
     format!(
         "MSH|^~\\&|EHR|{HOME}|CTWIZ|CTDPH|20260301090000||VXU^V04^VXU_V04|DV{n}|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
 PID|1||MRN-D1^^^{HOME}^MR||{FAMILY}^Ada^^^^^L||20240115|F\r\
 ORC|RE||DOOR{n}^{HOME}\r\
-RXA|0|1|202504{day:02}||08^HepB^CVX|999|||01^^NIP001\r"
+RXA|0|1|{day}||08^HepB^CVX|999|||01^^NIP001\r"
     )
 }
 
@@ -262,6 +338,11 @@ async fn attempt(
 ) -> bool {
     let (_, name, id) = user;
     let p = w.patient;
+    let i = w
+        .users
+        .iter()
+        .position(|u| u.1 == *name)
+        .expect("a user of the world");
     match (uc, door) {
         (UseCase::ReadRecord, Door::Web) => {
             let (cookie, _) = web_session(w, *id, n);
@@ -287,7 +368,7 @@ async fn attempt(
         }
         (UseCase::RecordDose, Door::Web) => {
             let (cookie, csrf) = web_session(w, *id, n);
-            let day = format!("2025-04-{:02}", 1 + n % 28);
+            let day = dose_day(n).to_string();
             let body = format!("csrf={csrf}&kind=historical&cvx=08&date={day}&source=01");
             let before = store(w).doses(p).expect("doses").len();
             let (status, text) = http(
@@ -315,12 +396,7 @@ async fn attempt(
                     .expect("request"),
             )
             .await;
-            // An RSP echoes the query (with the name asked for): what discloses the
-            // record is a PID segment naming the patient.
-            let answer = soap::parse_response(&text).unwrap_or_default();
-            answer
-                .split('\r')
-                .any(|seg| seg.starts_with("PID|") && discloses(seg))
+            rsp_discloses(&soap::parse_response(&text).unwrap_or_default())
         }
         (UseCase::RecordDose, Door::Soap) => {
             let before = store(w).doses(p).expect("doses").len();
@@ -347,7 +423,34 @@ async fn attempt(
             assert_eq!(ok, discloses(&text), "{name}: {}", head(&text));
             ok
         }
-        (UseCase::RecordDose, Door::Cli) => unreachable!("no CLI door records a single dose"),
+        (UseCase::ReadRecord, Door::Mllp) => {
+            let answer = mllp_exchange(w.mllp, &mllp_source(i), &hl7_query()).await;
+            rsp_discloses(&answer.expect("a bound connection is answered"))
+        }
+        (UseCase::RecordDose, Door::Mllp) => {
+            let before = store(w).doses(p).expect("doses").len();
+            let answer = mllp_exchange(w.mllp, &mllp_source(i), &hl7_vxu(n))
+                .await
+                .expect("a bound connection is answered");
+            let stored = store(w).doses(p).expect("doses").len() > before;
+            assert_eq!(
+                stored,
+                !answer.contains("MSA|AR|"),
+                "{name}: {}",
+                head(&answer)
+            );
+            stored
+        }
+        (UseCase::RecordDose, Door::Cli) => {
+            let before = store(w).doses(p).expect("doses").len();
+            let file = w.db.with_file_name(format!("vxu-{n}.hl7"));
+            std::fs::write(&file, hl7_vxu(n)).expect("write message");
+            let path = file.to_str().expect("utf-8 path");
+            let (_, text) = ctwiz(&w.db, &["--as", name, "hl7", "process", path]);
+            let stored = store(w).doses(p).expect("doses").len() > before;
+            assert_eq!(stored, !text.contains("MSA|AR|"), "{name}: {}", head(&text));
+            stored
+        }
     }
 }
 
@@ -368,7 +471,7 @@ async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
     let mut n = 0;
     let mut failures = Vec::new();
     for uc in [UseCase::ReadRecord, UseCase::RecordDose] {
-        for door in [Door::Web, Door::Soap, Door::Cli] {
+        for door in [Door::Web, Door::Soap, Door::Mllp, Door::Cli] {
             let Some(action) = uc.action(door) else {
                 continue;
             };
