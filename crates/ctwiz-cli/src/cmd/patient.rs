@@ -189,9 +189,10 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                 offset: (page - 1) * limit,
                 ..Default::default()
             };
-            let res = store.search_patients(&q)?;
+            let actor = who.actor(&store, Channel::Cli)?;
+            let (rows, total) = patients::search(&store, &actor, q, Local::now().naive_local())?;
             let mut t = output::table(&["ID", "Name", "Born", "Sex", "County", "Status"]);
-            for r in &res.rows {
+            for r in &rows {
                 t.add_row(vec![
                     r.id.to_string(),
                     r.name.display(),
@@ -206,12 +207,12 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                 ]);
             }
             println!("{t}");
-            let more = if res.total > 10_000 {
+            let more = if total > 10_000 {
                 "more than 10000".to_string()
             } else {
-                res.total.to_string()
+                total.to_string()
             };
-            println!("{} shown, {} matching (page {page})", res.rows.len(), more);
+            println!("{} shown, {} matching (page {page})", rows.len(), more);
         }
         PatientCommand::Duplicates { limit, page } => {
             if page == 0 {

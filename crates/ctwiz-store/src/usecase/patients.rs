@@ -95,3 +95,54 @@ pub fn open<'a, S: PatientStore + AuditStore + ?Sized>(
     ))?;
     Ok(opened)
 }
+
+/// Searches patients for `actor`: `PatientSearch` in the acting scope; a health department
+/// searches only residents of its jurisdiction; a confidential record is listed only to
+/// those who may view it. The search (its criteria, not its results) is audited. Returns
+/// the rows shown and the store's total for paging.
+pub fn search<S: PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    mut query: crate::traits::PatientQuery,
+    now: NaiveDateTime,
+) -> Result<(Vec<crate::traits::PatientSummary>, u64), UseCaseError> {
+    let criteria = format!(
+        "search family={:?} given={:?} dob={:?} mrn={:?} id={:?}",
+        query.family.as_deref().unwrap_or(""),
+        query.given.as_deref().unwrap_or(""),
+        query.dob.map(|d| d.to_string()).unwrap_or_default(),
+        query.mrn.as_deref().unwrap_or(""),
+        query.id.map(|i| i.to_string()).unwrap_or_default(),
+    );
+    if let Err(denied) = ctwiz_core::actor::authorize(actor, Action::PatientSearch) {
+        store.audit(&audit_entry(
+            actor,
+            None,
+            AuditAction::Denied,
+            now,
+            format!("{criteria}: {denied}"),
+        ))?;
+        return Err(denied.into());
+    }
+    if let ctwiz_core::actor::Acting::Jurisdiction(c) = actor.acting {
+        query.counties = Some(vec![c]);
+    }
+    let page = store.search_patients(&query)?;
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for r in page.rows {
+        if r.confidential {
+            let clinics = store.patient_clinics(r.id)?;
+            let scope = PatientScope {
+                county: r.county,
+                clinics: &clinics,
+                confidential: true,
+            };
+            if authorize_on_patient(actor, scope, Action::PatientView).is_err() {
+                continue;
+            }
+        }
+        rows.push(r);
+    }
+    store.audit(&audit_entry(actor, None, AuditAction::Read, now, criteria))?;
+    Ok((rows, page.total))
+}

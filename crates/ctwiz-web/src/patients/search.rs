@@ -6,9 +6,9 @@ use crate::page::{self, date_field, form_error, text_field};
 use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use ctwiz_core::access::{Action, PatientScope};
+use ctwiz_core::access::Action;
 use ctwiz_core::ids::PatientId;
-use ctwiz_store::{AuditAction, PatientQuery, PatientStore};
+use ctwiz_store::PatientQuery;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -70,35 +70,16 @@ pub async fn search(
     let mut error = None;
     let mut results = None;
     if !q.is_empty() {
-        match build_query(&ctx, &q) {
+        match build_query(&q) {
             Ok(query) => {
-                let ctx2 = ctx.clone();
-                let summary = format!(
-                    "search family={:?} given={:?} dob={:?} mrn={:?} id={:?}",
-                    q.family, q.given, q.dob, q.mrn, q.id
-                );
+                let actor = ctx.as_actor();
+                let now = ctx.now;
                 results = Some(
                     state
                         .db(move |s| {
-                            let page = s.search_patients(&query)?;
-                            // Confidential records the user may not open are left out of the list.
-                            let mut rows = Vec::with_capacity(page.rows.len());
-                            for r in page.rows {
-                                if r.confidential {
-                                    let clinics = s.patient_clinics(r.id)?;
-                                    let scope = PatientScope {
-                                        county: r.county,
-                                        clinics: &clinics,
-                                        confidential: true,
-                                    };
-                                    if !ctx2.can_on(scope, Action::PatientView) {
-                                        continue;
-                                    }
-                                }
-                                rows.push(r);
-                            }
-                            ctx2.audit(s, None, AuditAction::Read, &summary)?;
-                            Ok((rows, page.total))
+                            Ok(ctwiz_store::usecase::patients::search(
+                                s, &actor, query, now,
+                            )?)
                         })
                         .await?,
                 );
@@ -160,7 +141,7 @@ pub async fn search(
     ))
 }
 
-fn build_query(ctx: &Ctx, q: &SearchParams) -> Result<PatientQuery, AppError> {
+fn build_query(q: &SearchParams) -> Result<PatientQuery, AppError> {
     let id = match opt(&q.id) {
         Some(s) => Some(PatientId(s.parse::<i64>().map_err(|_| {
             AppError::BadRequest(format!("ctwiz ID: {s:?} is not a number"))
@@ -170,18 +151,14 @@ fn build_query(ctx: &Ctx, q: &SearchParams) -> Result<PatientQuery, AppError> {
     let dob = opt(&q.dob)
         .map(|d| parse_date("Date of birth", d))
         .transpose()?;
-    // Health-department users search only residents of their jurisdiction.
-    let counties = match &ctx.acting {
-        crate::session::Acting::Jurisdiction(c) => Some(vec![*c]),
-        _ => None,
-    };
     Ok(PatientQuery {
         family: opt(&q.family).map(str::to_string),
         given: opt(&q.given).map(str::to_string),
         dob,
         mrn: opt(&q.mrn).map(str::to_string),
         id,
-        counties,
+        // The use case narrows a health department to its jurisdiction.
+        counties: None,
         phonetic: true,
         limit: PAGE_SIZE,
         offset: q.page.saturating_mul(PAGE_SIZE),
