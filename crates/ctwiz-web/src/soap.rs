@@ -208,7 +208,27 @@ pub fn router(service: InterfaceService) -> Router {
     Router::new()
         .route(PATH, get(wsdl).post(submit))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(interface_headers))
         .with_state(service)
+}
+
+/// The security headers of the web pages that apply to an XML service: answers may hold
+/// PHI, so nothing is cached, sniffed, framed or sent on as a referrer.
+async fn interface_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    for (k, v) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ] {
+        h.insert(k, axum::http::HeaderValue::from_static(v));
+    }
+    res
 }
 
 /// Serves only the SOAP service on `listener` (a stand-alone interface endpoint,
@@ -234,16 +254,8 @@ async fn wsdl(headers: HeaderMap, uri: Uri) -> Response {
 }
 
 fn soap_response(status: StatusCode, xml: String) -> Response {
-    // Answers carry patient records: no cache (browser, proxy) may keep them.
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, soap::CONTENT_TYPE),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        xml,
-    )
-        .into_response()
+    // No cache may keep an answer: `interface_headers` marks every response no-store.
+    (status, [(header::CONTENT_TYPE, soap::CONTENT_TYPE)], xml).into_response()
 }
 
 fn fault_response(f: &Fault) -> Response {

@@ -123,6 +123,17 @@ async fn vxu_and_query_round_trip_over_soap() {
         Some("no-store"),
         "an answer with a patient record must not be cached"
     );
+    for (name, want) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(
+            headers.get(name).map(|v| v.to_str().unwrap_or("")),
+            Some(want),
+            "SOAP answers carry the security header {name}"
+        );
+    }
     let rsp = soap::parse_response(&xml).expect("response");
     assert!(rsp.contains("\rQAK|T1|OK|"), "{rsp}");
     assert!(rsp.contains("RXA|0|1|20250301||08^"), "{rsp}");
