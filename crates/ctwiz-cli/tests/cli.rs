@@ -759,6 +759,45 @@ fn duplicates_are_listed_merged_and_dismissed() {
     let before = waiting(&queue);
     assert!(before >= 2, "{queue}");
 
+    // Only the state merges, at the CLI door as on the web: a clinic user acting through
+    // `--as` is refused (and the refusal is audited).
+    ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "nurse-c1",
+            "--email",
+            "n@c1.example",
+            "--role",
+            "clinic-access",
+            "--clinic",
+            "C1",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "--as",
+            "nurse-c1",
+            "patient",
+            "merge",
+            "--survivor",
+            "1",
+            "--duplicate",
+            "2",
+        ],
+    );
+    assert!(e.contains("may not merge patient records"), "{e}");
+    let e = err(
+        &db,
+        &["--as", "nurse-c1", "patient", "not-duplicate", "3", "1"],
+    );
+    assert!(e.contains("may not merge patient records"), "{e}");
+    let denied = ok(&db, &["audit", "--user", "nurse-c1", "--format", "csv"]);
+    assert_eq!(denied.matches(",denied,").count(), 2, "{denied}");
+
     // Refusals come with reasons and change nothing.
     let e = err(
         &db,

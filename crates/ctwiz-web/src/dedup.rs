@@ -17,7 +17,7 @@ use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::same_dose_event;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupPair, DedupSide, DedupStore};
-use ctwiz_store::{AuditAction, DoseStore, Interface, SqliteStore};
+use ctwiz_store::{AuditAction, DoseStore, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -226,7 +226,7 @@ pub async fn merge(
             for id in [survivor, duplicate] {
                 ctx.patient_for(s, id, Action::PatientMerge)?;
             }
-            s.merge_patients(survivor, duplicate, &ctx.actor(), Interface::Web, ctx.now)?;
+            ctwiz_store::usecase::dedup::merge(s, &ctx.as_actor(), survivor, duplicate, ctx.now)?;
             Ok(survivor)
         })
         .await?;
@@ -244,11 +244,11 @@ pub async fn dismiss(
     state
         .db(move |s| {
             let pair = review_pair(s, review)?;
-            s.dismiss_pair(
+            ctwiz_store::usecase::dedup::dismiss(
+                s,
+                &ctx.as_actor(),
                 pair.patient.id(),
                 pair.candidate.id(),
-                &ctx.actor(),
-                Interface::Web,
                 ctx.now,
             )?;
             Ok(())

@@ -1,4 +1,4 @@
-use super::{actor, db, CliResult, Who};
+use super::{db, CliResult, Who};
 use crate::output;
 use chrono::{Local, NaiveDate};
 use ctwiz_core::access::Action;
@@ -8,7 +8,7 @@ use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupSide, DedupStore};
 use ctwiz_store::usecase::patients;
-use ctwiz_store::{DoseStore, Interface, PatientQuery, PatientStore};
+use ctwiz_store::{DoseStore, PatientQuery, PatientStore};
 use std::path::Path;
 
 #[derive(clap::Subcommand)]
@@ -248,11 +248,12 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
             survivor,
             duplicate,
         } => {
-            let out = store.merge_patients(
+            let actor = who.actor(&store, Channel::Cli)?;
+            let out = ctwiz_store::usecase::dedup::merge(
+                &store,
+                &actor,
                 survivor,
                 duplicate,
-                &actor(),
-                Interface::Cli,
                 Local::now().naive_local(),
             )?;
             println!(
@@ -266,11 +267,12 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
             );
         }
         PatientCommand::NotDuplicate { first, second } => {
-            store.dismiss_pair(
+            let actor = who.actor(&store, Channel::Cli)?;
+            ctwiz_store::usecase::dedup::dismiss(
+                &store,
+                &actor,
                 first,
                 second,
-                &actor(),
-                Interface::Cli,
                 Local::now().naive_local(),
             )?;
             println!(

@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod audit;
+pub mod dedup;
 pub mod doses;
 pub mod inventory;
 pub mod patients;
