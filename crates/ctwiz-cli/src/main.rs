@@ -76,6 +76,19 @@ fn main() -> ExitCode {
         user: cli.as_user.clone(),
         clinic: cli.acting_clinic.clone(),
     };
+    // Commands that take no actor run as the local operator; acting as someone else there
+    // would be a silent no-op, so it is refused rather than ignored.
+    let honours_as = matches!(
+        cli.command,
+        Command::Patient(_) | Command::Inventory(_) | Command::Audit(_) | Command::Hl7(_)
+    );
+    if !honours_as && who.user.is_some() {
+        eprintln!(
+            "error: --as applies to the patient, inventory, hl7 and audit commands; this one \
+             runs as the local operator (state authority)"
+        );
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Init => cmd::db::init(&cli.db),
         Command::Seed(a) => cmd::seed::run(&cli.db, a),

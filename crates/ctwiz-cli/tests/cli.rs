@@ -795,6 +795,12 @@ fn duplicates_are_listed_merged_and_dismissed() {
         &["--as", "nurse-c1", "patient", "not-duplicate", "3", "1"],
     );
     assert!(e.contains("may not merge patient records"), "{e}");
+    // A command that takes no actor does not silently ignore --as.
+    let e = err(&db, &["--as", "nurse-c1", "user", "list"]);
+    assert!(
+        e.contains("--as applies to the patient, inventory, hl7 and audit"),
+        "{e}"
+    );
     let denied = ok(&db, &["audit", "--user", "nurse-c1", "--format", "csv"]);
     assert_eq!(denied.matches(",denied,").count(), 2, "{denied}");
 
