@@ -5,7 +5,7 @@
 //! it, and reading it is itself audited; a refusal is audited too, as
 //! [`AuditAction::Denied`].
 
-use crate::{AuditAction, AuditEntry, AuditFilter, AuditStore, Interface, StoreError};
+use crate::{AuditAction, AuditEntry, AuditFilter, AuditStore, StoreError};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{Action, Target};
 use ctwiz_core::actor::{authorize_at, Actor, Denied};
@@ -46,24 +46,6 @@ fn describe(f: &AuditFilter) -> String {
     parts.join(", ")
 }
 
-fn entry(
-    actor: &Actor,
-    f: &AuditFilter,
-    action: AuditAction,
-    detail: String,
-    at: NaiveDateTime,
-) -> AuditEntry {
-    AuditEntry {
-        at,
-        actor: actor.label(),
-        patient: f.patient,
-        action,
-        interface: Interface::of(actor.channel),
-        clinic: actor.clinic().cloned(),
-        detail,
-    }
-}
-
 /// The audit rows matching `filter`, newest first, read by `actor` at `at`; the read is
 /// recorded in the log (after the rows are taken, so it is not among them).
 pub fn read<S: AuditStore + ?Sized>(
@@ -72,11 +54,14 @@ pub fn read<S: AuditStore + ?Sized>(
     filter: &AuditFilter,
     at: NaiveDateTime,
 ) -> Result<Vec<AuditEntry>, AuditReadError> {
-    if let Err(denied) = authorize_at(actor, Target::State, Action::AuditView) {
-        let detail = format!("audit log read refused ({})", describe(filter));
-        store.audit(&entry(actor, filter, AuditAction::Denied, detail, at))?;
-        return Err(denied.into());
-    }
+    super::audit_refusal::<_, AuditReadError, _>(
+        store,
+        actor,
+        filter.patient,
+        at,
+        |_| format!("audit log read refused ({})", describe(filter)),
+        authorize_at(actor, Target::State, Action::AuditView),
+    )?;
     if let (Some(since), Some(until)) = (filter.since, filter.until) {
         if since >= until {
             return Err(AuditReadError::EmptyPeriod { since, until });
@@ -84,14 +69,20 @@ pub fn read<S: AuditStore + ?Sized>(
     }
     let rows = store.audit_query(filter)?;
     let detail = format!("audit log read: {} ({} rows)", describe(filter), rows.len());
-    store.audit(&entry(actor, filter, AuditAction::Read, detail, at))?;
+    store.audit(&super::audit_entry(
+        actor,
+        filter.patient,
+        AuditAction::Read,
+        at,
+        detail,
+    ))?;
     Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SqliteStore;
+    use crate::{Interface, SqliteStore};
     use ctwiz_core::access::{Grant, Role, Scope, User};
     use ctwiz_core::actor::{Acting, Channel};
     use ctwiz_core::ids::{ClinicPin, Email, PatientId, Username};

@@ -1,10 +1,9 @@
 //! Merging duplicate records and settling pairs as different people: the one path for
 //! every door (web review queue, `ctwiz patient merge / not-duplicate`).
 
-use super::patients::audit_entry;
-use super::UseCaseError;
+use super::{audit_refusal, UseCaseError};
 use crate::dedup::{DedupStore, MergeOutcome};
-use crate::traits::{AuditAction, AuditStore, Interface};
+use crate::traits::{AuditStore, Interface};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize, Actor};
@@ -17,17 +16,14 @@ fn may_merge<S: AuditStore + ?Sized>(
     now: NaiveDateTime,
     what: &str,
 ) -> Result<(), UseCaseError> {
-    if let Err(denied) = authorize(actor, Action::PatientMerge) {
-        store.audit(&audit_entry(
-            actor,
-            None,
-            AuditAction::Denied,
-            now,
-            format!("{what}: {denied}"),
-        ))?;
-        return Err(denied.into());
-    }
-    Ok(())
+    audit_refusal(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("{what}: {d}"),
+        authorize(actor, Action::PatientMerge).map(|_| ()),
+    )
 }
 
 /// Merges `duplicate` into `survivor` (`DedupStore::merge_patients`: one transaction,

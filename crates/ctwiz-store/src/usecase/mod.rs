@@ -76,3 +76,53 @@ fn not_found(what: &'static str, id: impl ToString) -> UseCaseError {
         id: id.to_string(),
     }
 }
+
+/// The audit row of `actor` doing `action` to patient `patient` (or to no patient), under
+/// the actor's label, door and acting clinic.
+pub fn audit_entry(
+    actor: &ctwiz_core::actor::Actor,
+    patient: Option<PatientId>,
+    action: crate::AuditAction,
+    now: chrono::NaiveDateTime,
+    detail: String,
+) -> crate::AuditEntry {
+    crate::AuditEntry {
+        at: now,
+        actor: actor.label(),
+        patient,
+        action,
+        interface: crate::Interface::of(actor.channel),
+        clinic: actor.clinic().cloned(),
+        detail,
+    }
+}
+
+/// The matrix's `decision`, with a refusal first audited as [`crate::AuditAction::Denied`]
+/// (`detail` says what was attempted), so every door leaves the same trail when refused.
+pub(crate) fn audit_refusal<T, E, S>(
+    store: &S,
+    actor: &ctwiz_core::actor::Actor,
+    patient: Option<PatientId>,
+    now: chrono::NaiveDateTime,
+    detail: impl FnOnce(&Denied) -> String,
+    decision: Result<T, Denied>,
+) -> Result<T, E>
+where
+    S: crate::AuditStore + ?Sized,
+    E: From<Denied> + From<StoreError>,
+{
+    match decision {
+        Ok(t) => Ok(t),
+        Err(denied) => {
+            let row = audit_entry(
+                actor,
+                patient,
+                crate::AuditAction::Denied,
+                now,
+                detail(&denied),
+            );
+            store.audit(&row).map_err(E::from)?;
+            Err(denied.into())
+        }
+    }
+}

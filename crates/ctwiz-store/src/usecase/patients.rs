@@ -2,31 +2,15 @@
 //! every change to a record starts with.
 
 use super::UseCaseError;
-use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface, PatientStore};
+use crate::traits::{AuditAction, AuditStore, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{Action, PatientScope};
 use ctwiz_core::actor::{authorize_on_patient, Actor, Authorized};
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
 
-/// The audit row of `actor` doing `action` to patient `id` (or to no patient).
-pub fn audit_entry(
-    actor: &Actor,
-    patient: Option<PatientId>,
-    action: AuditAction,
-    now: NaiveDateTime,
-    detail: String,
-) -> AuditEntry {
-    AuditEntry {
-        at: now,
-        actor: actor.label(),
-        patient,
-        action,
-        interface: Interface::of(actor.channel),
-        clinic: actor.clinic().cloned(),
-        detail,
-    }
-}
+pub use super::audit_entry;
+use super::audit_refusal;
 
 /// Loads patient `id` and asks the matrix for `action` on it (the record's county,
 /// reporting clinics and confidentiality). A refusal is audited ([`AuditAction::Denied`],
@@ -50,19 +34,14 @@ pub fn authorize<'a, S: PatientStore + AuditStore + ?Sized>(
         clinics: &clinics,
         confidential: p.confidential,
     };
-    let proof = match authorize_on_patient(actor, scope, action) {
-        Ok(proof) => proof,
-        Err(denied) => {
-            store.audit(&audit_entry(
-                actor,
-                Some(id),
-                AuditAction::Denied,
-                now,
-                format!("{purpose}: {denied}"),
-            ))?;
-            return Err(denied.into());
-        }
-    };
+    let proof = audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        Some(id),
+        now,
+        |d| format!("{purpose}: {d}"),
+        authorize_on_patient(actor, scope, action),
+    )?;
     if let Some(into) = store.merged_into(id)? {
         return Err(UseCaseError::Merged { id, into });
     }
@@ -114,16 +93,14 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
         query.mrn.as_deref().unwrap_or(""),
         query.id.map(|i| i.to_string()).unwrap_or_default(),
     );
-    if let Err(denied) = ctwiz_core::actor::authorize(actor, Action::PatientSearch) {
-        store.audit(&audit_entry(
-            actor,
-            None,
-            AuditAction::Denied,
-            now,
-            format!("{criteria}: {denied}"),
-        ))?;
-        return Err(denied.into());
-    }
+    audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("{criteria}: {d}"),
+        ctwiz_core::actor::authorize(actor, Action::PatientSearch),
+    )?;
     if let ctwiz_core::actor::Acting::Jurisdiction(c) = actor.acting {
         query.counties = Some(vec![c]);
     }
