@@ -155,6 +155,34 @@ fn the_doors_hold_no_rules_of_their_own() {
 }
 
 #[test]
+fn the_doors_write_no_audit_rows_and_decide_no_permission() {
+    // Audit rows (reads, changes, refusals) are written by the use cases, so every door
+    // leaves the same trail; a door asks the matrix only to decide what to show
+    // (`Ctx::can`), and refuses through a use case (`Ctx::require` → `actors::permit`).
+    let writes = [
+        "AuditEntry {",
+        ".audit(&",
+        "actor::authorize",
+        "actor::{authorize",
+        " authorize_at(",
+        "Err(AppError::Forbidden)",
+    ];
+    for dir in ["crates/ctwiz-web/src", "crates/ctwiz-cli/src"] {
+        // session.rs answers `Ctx::can_on` (what to show) with the matrix's own function.
+        let found = offenders(
+            dir,
+            &writes,
+            &["ctwiz-web/src/error.rs", "ctwiz-web/src/session.rs"],
+        );
+        assert!(
+            found.is_empty(),
+            "an audit row or a permission decision in a door:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
 fn the_audit_log_is_append_only() {
     let found = offenders(
         "crates/ctwiz-store/src",

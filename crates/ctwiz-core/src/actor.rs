@@ -140,6 +140,18 @@ pub enum Denied {
     NotAllowed(Action),
     #[error("you may not {} for this record, clinic or jurisdiction", .0.label())]
     OutOfScope(Action),
+    /// Acting for a clinic where the user holds no access (only the state may act anywhere).
+    #[error("you hold no access at clinic {0}")]
+    NoGrantAt(crate::ids::ClinicPin),
+}
+
+/// Whether `user` may act for clinic `pin`: a grant there, or the state's authority.
+pub fn may_act_for(user: &User, pin: &crate::ids::ClinicPin) -> Result<(), Denied> {
+    if user.role_at(pin).is_some() || user.is_state() {
+        Ok(())
+    } else {
+        Err(Denied::NoGrantAt(pin.clone()))
+    }
 }
 
 fn precheck(actor: &Actor, action: Action) -> Result<(), Denied> {

@@ -365,8 +365,25 @@ pub enum DoseError {
 /// The live dose `new` would repeat: the same vaccine (CVX) on the same date for the
 /// same patient. Entering it twice is a data-entry error, not a second dose.
 pub fn already_recorded<'a>(live: &'a [Dose], new: &Dose) -> Option<&'a Dose> {
+    live.iter().find(|d| same_event(d, new))
+}
+
+/// Two entries record one vaccination event: the same vaccine on the same date (and they
+/// are not the same stored row).
+fn same_event(a: &Dose, b: &Dose) -> bool {
+    (a.id.is_none() || a.id != b.id) && a.cvx == b.cvx && a.date == b.date
+}
+
+/// The live dose that `reporter` may change (see [`may_change`]) recording the same event
+/// as `reported`: what an interface deletion or correction without the sender's own dose
+/// id refers to. Another clinic's record of the event is never matched.
+pub fn reported_by<'a>(
+    live: &'a [Dose],
+    reported: &Dose,
+    reporter: &ClinicPin,
+) -> Option<&'a Dose> {
     live.iter()
-        .find(|d| d.id != new.id && d.cvx == new.cvx && d.date == new.date)
+        .find(|d| same_event(d, reported) && may_change(Some(reporter), false, d))
 }
 
 /// Refuses `new` when [`already_recorded`] finds it among the patient's live doses.
@@ -420,6 +437,18 @@ impl Observation {
             text: name_text("observation text", text, 200)?,
             date,
         })
+    }
+
+    /// An observation is dated between the patient's birth and `today`.
+    pub fn validate(&self, dob: NaiveDate, today: NaiveDate) -> Result<()> {
+        if self.date < dob || self.date > today {
+            return Err(CoreError::invalid(
+                "observation date",
+                self.date.to_string(),
+                "must fall between the birth date and today",
+            ));
+        }
+        Ok(())
     }
 }
 

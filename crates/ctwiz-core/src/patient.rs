@@ -445,6 +445,39 @@ impl Patient {
         Ok(())
     }
 
+    /// What changing this record into `after` must say in the audit log, refusing what
+    /// the rules do not allow: a change of confidentiality needs a reason (it decides who
+    /// may see the record), and the result must be a valid record on `today`.
+    pub fn change_note(
+        &self,
+        after: &Patient,
+        confidentiality_reason: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<String> {
+        after.validate(today)?;
+        let mut note = String::from("demographics updated");
+        if self.confidential != after.confidential {
+            let reason = confidentiality_reason.map(str::trim).unwrap_or("");
+            if reason.is_empty() {
+                return Err(CoreError::Rule(
+                    "give a reason for changing the confidentiality of the record".into(),
+                ));
+            }
+            let reason = name_text("confidentiality reason", reason, 200)?;
+            note.push_str(&format!(
+                "; confidential={} on {today} because {reason}",
+                after.confidential
+            ));
+        }
+        if self.opt_out != after.opt_out {
+            note.push_str(&match &after.opt_out {
+                Some(o) => format!("; opted out on {} because {}", o.date, o.reason),
+                None => "; opt-out withdrawn".into(),
+            });
+        }
+        Ok(note)
+    }
+
     /// Age in whole years on `on`.
     pub fn age_years(&self, on: NaiveDate) -> u32 {
         crate::age::whole_years(self.dob, on)

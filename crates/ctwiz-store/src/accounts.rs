@@ -17,6 +17,7 @@ use rand::Rng;
 use std::sync::OnceLock;
 
 mod credential_cache;
+pub mod requests;
 pub use credential_cache::CredentialCache;
 
 /// Failed sign-ins in a row after which the account is locked for [`LOCKOUT_MINUTES`].
@@ -500,6 +501,14 @@ pub enum AdminError {
     Denied(#[from] Denied),
     #[error("user {0} was not found")]
     NoSuchUser(UserId),
+    #[error("account request {0} was not found")]
+    NoSuchRequest(i64),
+    #[error("account request {0} was already decided")]
+    AlreadyDecided(i64),
+    #[error("the username {0} is taken; choose another")]
+    UsernameTaken(Username),
+    #[error(transparent)]
+    Invalid(ctwiz_core::CoreError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -508,8 +517,13 @@ fn managed_account(
     store: &(impl UserStore + ?Sized),
     actor: &Actor,
     id: UserId,
+    now: NaiveDateTime,
 ) -> std::result::Result<Account, AdminError> {
-    authorize(actor, Action::UserManage)?;
+    if let Err(d) = authorize(actor, Action::UserManage) {
+        let detail = format!("manage user {id}: {d}");
+        audit_by(store, actor, AuditAction::Denied, detail, now)?;
+        return Err(d.into());
+    }
     store.account_by_id(id)?.ok_or(AdminError::NoSuchUser(id))
 }
 
@@ -520,7 +534,7 @@ pub fn unlock(
     id: UserId,
     now: NaiveDateTime,
 ) -> std::result::Result<(), AdminError> {
-    let account = managed_account(store, actor, id)?;
+    let account = managed_account(store, actor, id, now)?;
     store.set_status(id, AccountStatus::Active)?;
     store.set_locked_until(id, None)?;
     let detail = format!(
@@ -554,7 +568,7 @@ pub fn change_grants(
     grants: &[Grant],
     now: NaiveDateTime,
 ) -> std::result::Result<(), AdminError> {
-    let account = managed_account(store, actor, id)?;
+    let account = managed_account(store, actor, id, now)?;
     store.set_grants(id, grants)?;
     let show = |gs: &[Grant]| {
         gs.iter()

@@ -8,17 +8,17 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::{AccountStatus, Action, Grant, Role, Scope, User};
-use ctwiz_core::ids::{ClinicPin, UserId, Username};
+use ctwiz_core::access::{AccountStatus, Action, Grant, Role, Scope};
+use ctwiz_core::ids::{ClinicPin, UserId};
 use ctwiz_store::accounts;
 use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{SqliteStore, StoreError, UserStore};
+use ctwiz_store::UserStore;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-pub async fn index(ctx: Ctx) -> Result<Markup, AppError> {
-    if !ctx.can(Action::UserManage) && !ctx.can(Action::AccountApprove) {
-        return Err(AppError::Forbidden);
+pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    if !ctx.can(Action::AccountApprove) {
+        ctx.require(&state, Action::UserManage).await?;
     }
     Ok(page::layout(
         &ctx,
@@ -47,7 +47,7 @@ fn suggested_username(email: &str) -> String {
 }
 
 pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::AccountApprove)?;
+    ctx.require(&state, Action::AccountApprove).await?;
     let all = state.db(|s| Ok(s.account_requests(None)?)).await?;
     Ok(page::layout(
         &ctx,
@@ -87,72 +87,32 @@ pub struct ApproveForm {
     username: String,
 }
 
-/// Creates the account, records the decision and queues the two e-mails, all at once. The
-/// temporary password is held in memory for its e-mail, never stored (see `mail`).
-fn approve_request(
-    state: &AppState,
-    s: &SqliteStore,
-    ctx: &Ctx,
-    id: i64,
-    username: &str,
-) -> Result<(), AppError> {
-    let username = Username::new(username)?;
-    let req = s
-        .account_request(id)?
-        .ok_or_else(|| AppError::NotFound(format!("Account request {id}")))?;
-    if req.status != RequestStatus::Pending {
-        return Err(AppError::BadRequest(format!(
-            "Request {id} was already decided."
-        )));
-    }
-    if s.account(&username)?.is_some() {
-        return Err(AppError::BadRequest(format!(
-            "The username {username} is taken; choose another."
-        )));
-    }
-    let mut user = User::new(
-        username.clone(),
-        &req.request.full_name,
-        req.request.email.clone(),
-    )?;
-    for c in &req.request.clinics {
-        user.grant(Grant::new(c.role, Scope::Clinic(c.pin.clone()))?);
-    }
-    s.in_transaction(|s| {
-        let (_, temp) = accounts::create_with_temporary_password(s, &user)?;
-        s.decide_account_request(id, RequestStatus::Approved, &ctx.actor(), None, Some(&username), ctx.now)?;
-        // Two messages, so a single intercepted e-mail does not open the account.
-        s.queue_email(
-            &user.email,
-            "Your CT WiZ account: username",
-            &format!("Your request for CT WiZ access was approved.\n\nUsername: {username}\n\nYour temporary password follows in a separate e-mail."),
-            ctx.now,
-        )?;
-        crate::mail::queue_with_secret(
-            state,
-            s,
-            &user.email,
-            "Your CT WiZ account: temporary password",
-            &format!("Temporary password: {}\n\nAt first sign-in you will choose a new password and two security questions.", crate::mail::WITHHELD),
-            temp,
-            ctx.now,
-        )?;
-        Ok::<_, StoreError>(())
-    })?;
-    Ok(())
-}
-
 pub async fn approve(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Form(f): Form<ApproveForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::AccountApprove)?;
     ctx.check_csrf(&f.csrf)?;
     let held = state.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| approve_request(&held, s, &ctx, id, &f.username))
+        .db(move |s| {
+            // The temporary password is held in memory for its e-mail, never stored.
+            accounts::requests::approve(s, &actor, id, &f.username, now, |s, to, temp| {
+                crate::mail::queue_with_secret(
+                    &held,
+                    s,
+                    to,
+                    "Your CT WiZ account: temporary password",
+                    &format!("Temporary password: {}\n\nAt first sign-in you will choose a new password and two security questions.", crate::mail::WITHHELD),
+                    temp,
+                    now,
+                )
+                .map(|_| ())
+            })?;
+            Ok(())
+        })
         .await?;
     Ok(Redirect::to("/admin/requests").into_response())
 }
@@ -170,18 +130,16 @@ pub async fn reject(
     Path(id): Path<i64>,
     Form(f): Form<RejectForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::AccountApprove)?;
     ctx.check_csrf(&f.csrf)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
-            let note = Some(f.note.trim()).filter(|n| !n.is_empty());
-            Ok(s.decide_account_request(
+            Ok(accounts::requests::reject(
+                s,
+                &actor,
                 id,
-                RequestStatus::Rejected,
-                &ctx.actor(),
-                note,
-                None,
-                ctx.now,
+                Some(&f.note),
+                now,
             )?)
         })
         .await?;
@@ -191,7 +149,7 @@ pub async fn reject(
 // ---------------------------------------------------------------- users
 
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::UserManage)?;
+    ctx.require(&state, Action::UserManage).await?;
     let now = ctx.now;
     let all = state
         .db(move |s| {
@@ -293,7 +251,7 @@ pub async fn change_grant(
     Path(id): Path<i64>,
     Form(f): Form<GrantForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::UserManage)?;
+    ctx.require(&state, Action::UserManage).await?;
     ctx.check_csrf(&f.csrf)?;
     let actor = ctx.as_actor();
     let now = ctx.now;
@@ -329,7 +287,7 @@ pub async fn change_grant(
 }
 
 pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::UserManage)?;
+    ctx.require(&state, Action::UserManage).await?;
     let mails = state.db(|s| Ok(s.outbox(200)?)).await?;
     // A secret (temporary password) is never stored; while this process holds it for an
     // unsent message, the state team sees it here to forward it by hand.

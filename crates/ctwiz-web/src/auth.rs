@@ -329,9 +329,13 @@ pub async fn choose_clinic(
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
     let pin = ClinicPin::new(&f.pin)?;
-    if !ctx.clinic_choices.iter().any(|(p, _)| *p == pin) {
-        return Err(AppError::Forbidden);
-    }
+    let (actor, now, wanted) = (ctx.as_actor(), ctx.now, pin.clone());
+    state
+        .db(move |s| {
+            ctwiz_store::usecase::actors::choose_clinic(s, &actor, &wanted, now)?;
+            Ok(())
+        })
+        .await?;
     let hash = ctx.token_hash.clone();
     state
         .db(move |s| Ok(s.set_session_clinic(&hash, Some(&pin))?))

@@ -11,13 +11,12 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::Action;
 use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::same_dose_event;
 use ctwiz_core::patient::Patient;
-use ctwiz_store::dedup::{DedupPair, DedupSide, DedupStore};
-use ctwiz_store::{AuditAction, DoseStore, SqliteStore};
+use ctwiz_store::dedup::{DedupPair, DedupSide};
+use ctwiz_store::usecase;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -52,19 +51,17 @@ pub async fn queue(
     ctx: Ctx,
     Query(q): Query<QueueParams>,
 ) -> Result<Markup, AppError> {
-    ctx.require(Action::PatientMerge)?;
-    let ctx2 = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let page_no = q.page;
     let res = state
         .db(move |s| {
-            let res = s.dedup_queue(PAGE_SIZE, page_no * PAGE_SIZE)?;
-            ctx2.audit(
+            Ok(usecase::dedup::queue(
                 s,
-                None,
-                AuditAction::Read,
-                "possible duplicates queue viewed",
-            )?;
-            Ok(res)
+                &actor,
+                PAGE_SIZE,
+                page_no * PAGE_SIZE,
+                now,
+            )?)
         })
         .await?;
     Ok(page::layout(
@@ -143,23 +140,9 @@ pub async fn compare(
     ctx: Ctx,
     Path(review): Path<i64>,
 ) -> Result<Markup, AppError> {
-    ctx.require(Action::PatientMerge)?;
-    let ctx2 = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let (pair, mine, theirs): (DedupPair, Vec<Dose>, Vec<Dose>) = state
-        .db(move |s| {
-            let pair = review_pair(s, review)?;
-            let (a, b) = (pair.patient.id(), pair.candidate.id());
-            let (da, db) = (s.doses(a)?, s.doses(b)?);
-            for (p, o) in [(a, b), (b, a)] {
-                ctx2.audit(
-                    s,
-                    Some(p),
-                    AuditAction::Read,
-                    &format!("compared with patient {o} for deduplication"),
-                )?;
-            }
-            Ok((pair, da, db))
-        })
+        .db(move |s| Ok(usecase::dedup::compare(s, &actor, review, now)?))
         .await?;
     let (a, b) = (pair.patient.id(), pair.candidate.id());
     // The older record (lower id) is offered as the survivor by default.
@@ -206,31 +189,16 @@ pub async fn merge(
     Path(review): Path<i64>,
     Form(f): Form<MergeForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::PatientMerge)?;
     ctx.check_csrf(&f.csrf)?;
     let survivor = PatientId(f.survivor);
-    let kept = state
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    state
         .db(move |s| {
-            let pair = review_pair(s, review)?;
-            let (a, b) = (pair.patient.id(), pair.candidate.id());
-            let duplicate = match survivor {
-                x if x == a => b,
-                x if x == b => a,
-                _ => {
-                    return Err(AppError::BadRequest(format!(
-                        "Patient {survivor} is not one of the pair under review."
-                    )))
-                }
-            };
-            // Each record must be one this user may merge (core matrix, per patient).
-            for id in [survivor, duplicate] {
-                ctx.patient_for(s, id, Action::PatientMerge)?;
-            }
-            ctwiz_store::usecase::dedup::merge(s, &ctx.as_actor(), survivor, duplicate, ctx.now)?;
-            Ok(survivor)
+            usecase::dedup::merge_review(s, &actor, review, survivor, now)?;
+            Ok(())
         })
         .await?;
-    Ok(Redirect::to(&format!("/patients/{kept}")).into_response())
+    Ok(Redirect::to(&format!("/patients/{survivor}")).into_response())
 }
 
 pub async fn dismiss(
@@ -239,26 +207,10 @@ pub async fn dismiss(
     Path(review): Path<i64>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::PatientMerge)?;
     ctx.check_csrf(&f.csrf)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| {
-            let pair = review_pair(s, review)?;
-            ctwiz_store::usecase::dedup::dismiss(
-                s,
-                &ctx.as_actor(),
-                pair.patient.id(),
-                pair.candidate.id(),
-                ctx.now,
-            )?;
-            Ok(())
-        })
+        .db(move |s| Ok(usecase::dedup::dismiss_review(s, &actor, review, now)?))
         .await?;
     Ok(Redirect::to("/patients/duplicates").into_response())
-}
-
-/// The queued pair `review`, or 404.
-fn review_pair(s: &SqliteStore, review: i64) -> Result<DedupPair, AppError> {
-    s.dedup_pair(review)?
-        .ok_or_else(|| AppError::NotFound(format!("Review {review}")))
 }

@@ -89,6 +89,10 @@ impl From<ctwiz_store::accounts::AdminError> for AppError {
         match e {
             AdminError::Denied(_) => AppError::Forbidden,
             AdminError::NoSuchUser(id) => AppError::NotFound(format!("User {id}")),
+            AdminError::NoSuchRequest(id) => AppError::NotFound(format!("Account request {id}")),
+            e @ (AdminError::AlreadyDecided(_)
+            | AdminError::UsernameTaken(_)
+            | AdminError::Invalid(_)) => AppError::BadRequest(e.to_string()),
             AdminError::Store(e) => AppError::Store(e),
         }
     }

@@ -109,3 +109,66 @@ impl Default for Limits {
         }
     }
 }
+
+/// Failed sign-ins of a door that signs in on every request (SOAP sends a username and
+/// password with each message). Only failures count, so an EHR sending thousands of
+/// messages with the right password is never slowed; an address whose failures go past
+/// `burst` (then one more per `one_per`) is refused outright, right password or not, until
+/// its limit recovers. Per account, the lock after repeated wrong passwords
+/// (`ctwiz_store::accounts`) applies as on the web.
+pub struct FailedSignIns {
+    failures: DefaultKeyedRateLimiter<IpAddr>,
+    blocked: std::sync::Mutex<std::collections::HashMap<IpAddr, std::time::Instant>>,
+    clock: DefaultClock,
+}
+
+impl FailedSignIns {
+    pub fn new(burst: u32, one_per: Duration) -> FailedSignIns {
+        FailedSignIns {
+            failures: DefaultKeyedRateLimiter::keyed(quota(burst, one_per)),
+            blocked: Default::default(),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Whether `addr` is refused for now: the seconds to wait.
+    pub fn blocked(&self, addr: IpAddr) -> Option<u64> {
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        match blocked.get(&addr) {
+            Some(until) if *until > now => {
+                Some((*until - now).as_secs_f64().ceil().max(1.0) as u64)
+            }
+            Some(_) => {
+                blocked.remove(&addr);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Counts one failed sign-in from `addr`; past the limit, `addr` is refused from now on
+    /// for the returned number of seconds.
+    pub fn failed(&self, addr: IpAddr) -> Option<u64> {
+        if self.failures.len() > MAX_KEYS {
+            self.failures.retain_recent();
+        }
+        let not_until = self.failures.check_key(&addr).err()?;
+        let wait = not_until.wait_time_from(self.clock.now());
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if blocked.len() > MAX_KEYS {
+            blocked.retain(|_, until| *until > now);
+        }
+        blocked.insert(addr, now + Duration::from_secs(secs));
+        Some(secs)
+    }
+}
+
+impl Default for FailedSignIns {
+    /// As the web's sign-in per address: 20 at once, then one per 3 s.
+    fn default() -> FailedSignIns {
+        FailedSignIns::new(20, Duration::from_secs(3))
+    }
+}

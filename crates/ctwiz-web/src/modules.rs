@@ -11,7 +11,7 @@ use axum::Form;
 use ctwiz_core::access::Action;
 use ctwiz_core::ids::PatientId;
 use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{AuditAction, PatientStore, UserStore};
+use ctwiz_store::{usecase, UserStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -45,7 +45,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
 }
 
 pub async fn clinic_tools(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::ClinicToolsView)?;
+    ctx.require(&state, Action::ClinicToolsView).await?;
     let clinic = ctx.clinic().cloned();
     let pin = clinic.as_ref().map(|c| c.pin.clone());
     let staff = state
@@ -92,7 +92,7 @@ pub async fn clinic_tools(State(state): State<AppState>, ctx: Ctx) -> Result<Mar
 }
 
 pub async fn tasks(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::TaskView)?;
+    ctx.require(&state, Action::TaskView).await?;
     let pending = if ctx.can(Action::AccountApprove) {
         state
             .db(|s| Ok(s.account_requests(Some(RequestStatus::Pending))?.len()))
@@ -113,27 +113,17 @@ pub async fn tasks(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
 // ---------------------------------------------------------------- school rosters
 
 pub async fn rosters(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::RosterView)?;
     let Some(clinic) = ctx.clinic().cloned() else {
+        ctx.require(&state, Action::RosterView).await?;
         return Ok(page::layout(
             &ctx,
             "Student rosters",
             html! { p { "Rosters are kept per school. Sign in with a school account to see its roster." } },
         ));
     };
-    let ctx2 = ctx.clone();
-    let pin = clinic.pin.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let students = state
-        .db(move |s| {
-            let mut out = Vec::new();
-            for id in s.roster(&pin)? {
-                if let Some(p) = s.patient(id)? {
-                    out.push((id, p.name.display(), p.dob));
-                }
-            }
-            ctx2.audit(s, None, AuditAction::Read, &format!("roster {pin} viewed"))?;
-            Ok(out)
-        })
+        .db(move |s| Ok(usecase::rosters::list(s, &actor, now)?))
         .await?;
     Ok(page::layout(
         &ctx,
@@ -142,11 +132,11 @@ pub async fn rosters(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
             @if students.is_empty() { p.muted { "No students on the roster yet." } } @else {
                 table {
                     thead { tr { th { "Student" } th { "Date of birth" } th { "ID" } @if ctx.can(Action::RosterEdit) { th { "" } } } }
-                    tbody { @for (id, name, dob) in &students { tr {
-                        td { a href={ "/patients/" (id) } { (name) } }
-                        td { (dob) } td { (id) }
+                    tbody { @for st in &students { tr {
+                        td { a href={ "/patients/" (st.id) } { (st.name) } }
+                        td { (st.dob) } td { (st.id) }
                         @if ctx.can(Action::RosterEdit) { td {
-                            form.inline method="post" action={ "/rosters/" (id) "/remove" } { (csrf_field(&ctx)) button.small.secondary type="submit" { "Remove" } }
+                            form.inline method="post" action={ "/rosters/" (st.id) "/remove" } { (csrf_field(&ctx)) button.small.secondary type="submit" { "Remove" } }
                         } }
                     } } }
                 }
@@ -173,23 +163,15 @@ pub async fn roster_add(
     ctx: Ctx,
     Form(f): Form<RosterAdd>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::RosterEdit)?;
     ctx.check_csrf(&f.csrf)?;
     let id: i64 = f
         .patient_id
         .trim()
         .parse()
         .map_err(|_| AppError::BadRequest(format!("{:?} is not a ctwiz ID.", f.patient_id)))?;
-    let pin = ctx.clinic().map(|c| c.pin.clone()).ok_or_else(|| {
-        AppError::BadRequest("Choose the school you are working for first.".into())
-    })?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| {
-            // The student must be a record the nurse may view.
-            ctx.patient_for(s, PatientId(id), Action::PatientView)?;
-            s.add_to_roster(&pin, PatientId(id), &ctx.actor(), ctx.now)?;
-            Ok(())
-        })
+        .db(move |s| Ok(usecase::rosters::add(s, &actor, PatientId(id), now)?))
         .await?;
     Ok(Redirect::to("/rosters").into_response())
 }
@@ -200,13 +182,10 @@ pub async fn roster_remove(
     Path(id): Path<i64>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::RosterEdit)?;
     ctx.check_csrf(&f.csrf)?;
-    let pin = ctx.clinic().map(|c| c.pin.clone()).ok_or_else(|| {
-        AppError::BadRequest("Choose the school you are working for first.".into())
-    })?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| Ok(s.remove_from_roster(&pin, PatientId(id))?))
+        .db(move |s| Ok(usecase::rosters::remove(s, &actor, PatientId(id), now)?))
         .await?;
     Ok(Redirect::to("/rosters").into_response())
 }

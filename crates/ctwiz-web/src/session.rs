@@ -18,9 +18,7 @@ use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::web::WebStore;
-use ctwiz_store::{
-    AuditAction, AuditEntry, AuditStore, Interface, OrgStore, SqliteStore, UserStore,
-};
+use ctwiz_store::{OrgStore, SqliteStore, UserStore};
 use rand::Rng;
 
 pub const SESSION_COOKIE: &str = "ctwiz_session";
@@ -235,12 +233,16 @@ impl Ctx {
         self.as_actor().may(action)
     }
 
-    pub fn require(&self, action: Action) -> Result<(), AppError> {
-        if self.can(action) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+    /// The gate of a page that lists the acting scope's data: `action` there, a refusal
+    /// audited by the use case layer (`usecase::actors::permit`) like every other door's.
+    pub async fn require(&self, state: &AppState, action: Action) -> Result<(), AppError> {
+        let (actor, now) = (self.as_actor(), self.now);
+        state
+            .db(move |s| {
+                ctwiz_store::usecase::actors::permit(s, &actor, action, now, action.label())?;
+                Ok(())
+            })
+            .await
     }
 
     /// Modules for the navigation: those with at least one action allowed here.
@@ -321,35 +323,11 @@ impl Ctx {
         }
     }
 
-    /// The name written in the audit log and inventory transactions.
-    pub fn actor(&self) -> String {
-        self.as_actor().label()
-    }
-
     pub fn clinic(&self) -> Option<&Clinic> {
         match &self.acting {
             Acting::Clinic(c) => Some(c),
             _ => None,
         }
-    }
-
-    pub fn audit(
-        &self,
-        s: &SqliteStore,
-        patient: Option<PatientId>,
-        action: AuditAction,
-        detail: &str,
-    ) -> Result<(), AppError> {
-        s.audit(&AuditEntry {
-            at: self.now,
-            actor: self.actor(),
-            patient,
-            action,
-            interface: Interface::Web,
-            clinic: self.clinic().map(|c| c.pin.clone()),
-            detail: detail.to_string(),
-        })?;
-        Ok(())
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     codes: CodeSets,
     forecaster: CdsiForecaster,
     credentials: CredentialCache,
+    /// Addresses refused after too many failed sign-ins.
+    failed_sign_ins: crate::limits::FailedSignIns,
     next_id: AtomicU64,
     started: String,
     max_message_bytes: usize,
@@ -93,6 +95,7 @@ impl InterfaceService {
                 codes,
                 forecaster: CdsiForecaster::new(engine),
                 credentials: CredentialCache::default(),
+                failed_sign_ins: Default::default(),
                 next_id: AtomicU64::new(1),
                 started: Local::now().format("%Y%m%d%H%M%S").to_string(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
@@ -237,7 +240,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     service: InterfaceService,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service)).await
+    axum::serve(
+        listener,
+        router(service).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }
 
 async fn wsdl(headers: HeaderMap, uri: Uri) -> Response {
@@ -267,7 +274,25 @@ fn fault_response(f: &Fault) -> Response {
     soap_response(status, soap::fault(f))
 }
 
-async fn submit(State(service): State<InterfaceService>, body: Bytes) -> Response {
+/// HTTP 429 with `Retry-After` and a SecurityFault saying why, for an address refused after
+/// too many failed sign-ins.
+fn too_many_failures(wait: u64) -> Response {
+    let f = Fault::new(
+        FaultKind::Security,
+        "too many failed sign-ins from this address",
+        format!("retry after {wait} seconds"),
+    );
+    let mut res = soap_response(StatusCode::TOO_MANY_REQUESTS, soap::fault(&f));
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(wait));
+    res
+}
+
+async fn submit(
+    State(service): State<InterfaceService>,
+    from: crate::limits::ClientAddr,
+    body: Bytes,
+) -> Response {
     let Ok(xml) = std::str::from_utf8(&body) else {
         return fault_response(&Fault::new(
             FaultKind::Unknown,
@@ -305,6 +330,9 @@ async fn submit(State(service): State<InterfaceService>, body: Bytes) -> Respons
             } else {
                 facility_id.trim().to_string()
             };
+            if let Some(wait) = service.inner.failed_sign_ins.blocked(from.0) {
+                return too_many_failures(wait);
+            }
             match service
                 .submit(username, password, facility, hl7_message)
                 .await
@@ -313,7 +341,11 @@ async fn submit(State(service): State<InterfaceService>, body: Bytes) -> Respons
                     StatusCode::OK,
                     soap::response("submitSingleMessage", &answer),
                 ),
-                Ok(Err(fault)) => fault_response(&fault),
+                Ok(Err(fault)) => {
+                    // Only a failed sign-in answers with a fault here.
+                    service.inner.failed_sign_ins.failed(from.0);
+                    fault_response(&fault)
+                }
                 Err(e) => fault_response(&Fault::new(
                     FaultKind::Unknown,
                     "internal error",

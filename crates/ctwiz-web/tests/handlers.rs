@@ -1021,5 +1021,5 @@ async fn state_user_merges_a_possible_duplicate() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("was merged into patient"), "{}", r.body);
+    assert!(r.body.contains("already merged into patient"), "{}", r.body);
 }

@@ -358,3 +358,73 @@ fn xml_with_op(op: &str) -> String {
         soap::NS
     )
 }
+
+/// Posts as if from `from` (the server hands the handler the peer address).
+async fn post_from(
+    app: &axum::Router,
+    from: [u8; 4],
+    xml: String,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut req = Request::post(ctwiz_web::soap::PATH)
+        .header("content-type", soap::CONTENT_TYPE)
+        .body(Body::from(xml))
+        .expect("request");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            from, 5000,
+        ))));
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Password guessing over SOAP is throttled per address like the web sign-in, counting
+/// only failures: an address past the limit is refused (429, Retry-After), right password
+/// or not, while a sender elsewhere goes on.
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_address() {
+    let (_dir, app) = setup();
+    let attacker = [10, 9, 9, 9];
+    let mut refused_at = None;
+    // Different account names: the per-account lock cannot stop this; the address limit does.
+    for i in 0..40 {
+        let who = format!("guess{i}");
+        let (status, headers, xml) = post_from(
+            &app,
+            attacker,
+            soap::submit_request(&who, "wrong", "C1", VXU),
+        )
+        .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!(wait >= 1, "{wait}");
+            assert!(security_fault(&xml), "{xml}");
+            assert!(xml.contains("too many failed sign-ins"), "{xml}");
+            refused_at = Some(i);
+            break;
+        }
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{xml}");
+    }
+    let n = refused_at.expect("refused before 40 failures");
+    assert!((20..=22).contains(&n), "refused after {n} failures");
+    // The right password from that address is refused for now too.
+    let (status, _, _) = post_from(
+        &app,
+        attacker,
+        soap::submit_request("nurse-c1", PASSWORD, "C1", VXU),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address, and many successes from it, are never slowed.
+    for _ in 0..30 {
+        let (status, _, xml) = post_from(
+            &app,
+            [10, 1, 1, 1],
+            soap::submit_request("nurse-c1", PASSWORD, "C1", VXU),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{xml}");
+    }
+}

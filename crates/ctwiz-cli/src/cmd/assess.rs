@@ -2,7 +2,7 @@
 //! streams the cohort by birth date in chunks, assesses each chunk in parallel, renders.
 
 use super::report::{emit, ByArg, CohortArgs, OutputArgs, SeriesArg};
-use super::{actor, CliResult};
+use super::CliResult;
 use crate::output;
 use chrono::{Days, Local, NaiveDate};
 use ctwiz_core::codes::CodeSets;
@@ -12,7 +12,8 @@ use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Measure, Ser
 use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
 use ctwiz_forecast::assessment::{chart, defaults, run, Cohort};
 use ctwiz_forecast::Engine;
-use ctwiz_store::{OrgStore, PatientStore, RecallNotice, RecallStore, SqliteStore};
+use ctwiz_store::usecase::reports::NoticeSent;
+use ctwiz_store::{OrgStore, PatientStore, RecallStore, SqliteStore};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -377,11 +378,8 @@ pub fn recall(
         return Err(format!("--from {from} is after --to {to}").into());
     }
     if let Some(m) = &o.record {
-        if !["letter", "phone", "text", "email"].contains(&m.as_str()) {
-            return Err(
-                format!("unknown method {m:?}; valid values: letter, phone, text, email").into(),
-            );
-        }
+        // Refused before the list is computed and any letter written.
+        ctwiz_store::usecase::reports::notice_method(m)?;
     }
     let engine = engine()?;
     let q = RecallQuery {
@@ -485,22 +483,27 @@ pub fn recall(
         )?;
     }
     if let Some(method) = &o.record {
-        let scope = c.recorded_scope();
-        let notices: Vec<RecallNotice> = entries
+        let sent: Vec<NoticeSent> = entries
             .iter()
             .filter_map(|e| {
-                Some(RecallNotice {
+                Some(NoticeSent {
                     patient: e.child.id?,
-                    sent_on: c.as_of,
-                    method: method.clone(),
                     vaccine_groups: e.due.iter().map(|g| g.vaccine_group.clone()).collect(),
-                    sent_by: actor(),
-                    scope: scope.clone(),
                 })
             })
             .collect();
-        store.record_recall_notices(&notices)?;
-        eprintln!("recorded {} {method} notices", notices.len());
+        let actor = super::operator(ctwiz_core::actor::Channel::Cli);
+        let now = chrono::Local::now().naive_local();
+        let n = ctwiz_store::usecase::reports::record_notices(
+            store,
+            &actor,
+            method,
+            c.as_of,
+            &c.recorded_scope(),
+            &sent,
+            now,
+        )?;
+        eprintln!("recorded {n} {method} notices");
     }
     eprintln!(
         "{} patients due or overdue between {from} and {to}",

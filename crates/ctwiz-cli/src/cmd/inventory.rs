@@ -351,11 +351,11 @@ fn run_order(
                 changes: lines_of(&lines)?,
                 note,
             };
-            inventory::decide_order(store, actor, id, &decision)?;
+            inventory::decide_order(store, actor, id, &decision, now)?;
             println!("order {id} approved");
         }
         OrderCommand::Reject { id, reason } => {
-            inventory::decide_order(store, actor, id, &Decision::Reject { reason })?;
+            inventory::decide_order(store, actor, id, &Decision::Reject { reason }, now)?;
             println!("order {id} rejected");
         }
         OrderCommand::Receive { id, lots } => {

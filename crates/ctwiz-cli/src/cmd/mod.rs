@@ -28,12 +28,6 @@ pub fn operator(channel: ctwiz_core::actor::Channel) -> ctwiz_core::actor::Actor
     )
 }
 
-/// The name recorded in the audit log for CLI actions.
-pub fn actor() -> String {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
-}
-
 /// Who a command acts as: `--as` (and `--acting-clinic`), or the local operator.
 #[derive(Debug, Clone, Default)]
 pub struct Who {

@@ -1,7 +1,6 @@
 use super::{db, CliResult};
 use crate::output;
-use chrono::{Local, Months, NaiveDate};
-use ctwiz_store::InventoryStore;
+use chrono::{Local, NaiveDate};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -232,37 +231,22 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             view,
             output,
         } => {
-            use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
-            let to = to.unwrap_or_else(|| Local::now().date_naive());
-            let from = from.unwrap_or_else(|| to - chrono::Days::new(30));
-            if from > to {
-                return Err(format!("--from {from} is after --to {to}").into());
-            }
+            use ctwiz_store::interface::{ActivityRow, ErrorCodeRow};
             let clinic = clinic
                 .map(|c| ctwiz_core::ids::ClinicPin::new(&c))
                 .transpose()?;
-            let wanted = |f: &str| {
-                clinic
-                    .as_ref()
-                    .is_none_or(|c| c.as_str().eq_ignore_ascii_case(f))
-            };
+            let actor = super::operator(ctwiz_core::actor::Channel::Cli);
+            let now = Local::now().naive_local();
+            let r =
+                ctwiz_store::usecase::reports::dqa(&store, &actor, from, to, clinic.as_ref(), now)?;
             match view {
                 DqaView::Activity => {
-                    let rows: Vec<Vec<String>> = store
-                        .interface_activity(from, to)?
-                        .iter()
-                        .filter(|r| wanted(&r.facility))
-                        .map(ActivityRow::cells)
-                        .collect();
+                    let rows: Vec<Vec<String>> =
+                        r.activity.iter().map(ActivityRow::cells).collect();
                     emit(&output, &ActivityRow::COLUMNS, &rows)?;
                 }
                 DqaView::Errors => {
-                    let rows: Vec<Vec<String>> = store
-                        .interface_error_counts(from, to)?
-                        .iter()
-                        .filter(|r| wanted(&r.facility))
-                        .map(ErrorCodeRow::cells)
-                        .collect();
+                    let rows: Vec<Vec<String>> = r.errors.iter().map(ErrorCodeRow::cells).collect();
                     emit(&output, &ErrorCodeRow::COLUMNS, &rows)?;
                 }
             }
@@ -332,33 +316,31 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             county,
             output,
         } => {
-            let to = to.unwrap_or_else(|| Local::now().date_naive());
-            let from = from.unwrap_or_else(|| to.checked_sub_months(Months::new(3)).unwrap_or(to));
-            if from > to {
-                return Err(format!("--from {from} is after --to {to}").into());
-            }
             let county = county
                 .as_deref()
                 .map(ctwiz_core::org::County::parse)
                 .transpose()?;
-            let rows: Vec<Vec<String>> = store
-                .inventory_report(from, to)?
-                .into_iter()
-                .filter(|r| county.is_none_or(|c| c == r.county))
-                .map(|r| {
-                    let doses = r.doses_text();
-                    vec![
-                        r.clinic.to_string(),
-                        r.county.to_string(),
-                        r.cvx.to_string(),
-                        r.funding,
-                        r.kind,
-                        r.reason.unwrap_or_default(),
-                        doses,
-                        r.transactions.to_string(),
-                    ]
-                })
-                .collect();
+            let actor = super::operator(ctwiz_core::actor::Channel::Cli);
+            let now = Local::now().naive_local();
+            let rows: Vec<Vec<String>> = ctwiz_store::usecase::inventory::movement_report(
+                &store, &actor, from, to, county, now,
+            )?
+            .rows
+            .into_iter()
+            .map(|r| {
+                let doses = r.doses_text();
+                vec![
+                    r.clinic.to_string(),
+                    r.county.to_string(),
+                    r.cvx.to_string(),
+                    r.funding,
+                    r.kind,
+                    r.reason.unwrap_or_default(),
+                    doses,
+                    r.transactions.to_string(),
+                ]
+            })
+            .collect();
             emit(
                 &output,
                 &[

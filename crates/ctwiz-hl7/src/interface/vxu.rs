@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
-use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::dose::{already_recorded, reported_by, Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{match_patients, MatchLevel};
 use ctwiz_core::patient::Patient;
@@ -458,16 +458,11 @@ fn apply_dose<S: IisStore>(
             .filter(|d| d.patient == Some(patient)),
         None => None,
     };
-    let same = |d: &Dose| d.cvx == r.dose.cvx && d.date == r.dose.date;
     match (r.action, by_sender) {
         (DoseAction::Delete, found) => {
-            // RXA-21 D: by sender id, else the same vaccine and date from this clinic.
-            let target = found.or_else(|| {
-                current
-                    .iter()
-                    .find(|d| same(d) && d.clinic.as_ref() == Some(pin))
-                    .cloned()
-            });
+            // RXA-21 D: by sender id, else the same event as reported by this clinic
+            // (core rule: only the reporting clinic changes a dose).
+            let target = found.or_else(|| reported_by(current, &r.dose, pin).cloned());
             match target.and_then(|d| d.id) {
                 Some(did) => {
                     s.delete_dose(did, "deleted by the reporting clinic (RXA-21 D)")?;
@@ -484,8 +479,9 @@ fn apply_dose<S: IisStore>(
             s.update_dose(&d)?;
         }
         (DoseAction::Update | DoseAction::Add, None) => {
-            if current.iter().any(same) {
-                // Already known (e.g. history reported by several clinics).
+            if already_recorded(current, &r.dose).is_some() {
+                // Already known (e.g. history reported by several clinics): an interface
+                // resend is idempotent where the web refuses the repeat.
                 return Ok(());
             }
             let mut d = with_sender(r);

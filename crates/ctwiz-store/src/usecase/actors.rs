@@ -16,7 +16,7 @@ pub fn acting_for<S: OrgStore + ?Sized>(
 ) -> Result<Acting, UseCaseError> {
     let clinics = user.clinics();
     let pin = match chosen {
-        Some(p) if user.role_at(p).is_some() || user.is_state() => Some(p.clone()),
+        Some(p) if ctwiz_core::actor::may_act_for(user, p).is_ok() => Some(p.clone()),
         _ if clinics.len() == 1 && !user.is_state() => Some(clinics[0].clone()),
         _ => None,
     };
@@ -80,4 +80,45 @@ pub fn local_operator(os_user: &str, channel: Channel) -> Actor {
         status: AccountStatus::Active,
     };
     Actor::new(user, Acting::State, channel)
+}
+
+/// `action` in the actor's own acting scope (a page or list of the acting clinic,
+/// jurisdiction or the state), with a refusal audited as `Denied` naming `what`: the gate
+/// of every screen whose data the use case then reads for that scope.
+pub fn permit<'a, S: crate::AuditStore + ?Sized>(
+    store: &S,
+    actor: &'a Actor,
+    action: ctwiz_core::access::Action,
+    now: chrono::NaiveDateTime,
+    what: &str,
+) -> Result<ctwiz_core::actor::Authorized<'a>, UseCaseError> {
+    super::audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("{what}: {d}"),
+        ctwiz_core::actor::authorize(actor, action),
+    )
+}
+
+/// Switches the clinic `actor`'s user acts for to `pin` (a session's clinic choice): only a
+/// clinic of their own grants (the state: any registered clinic). A refusal is audited.
+pub fn choose_clinic<S: OrgStore + crate::AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    pin: &ClinicPin,
+    now: chrono::NaiveDateTime,
+) -> Result<ctwiz_core::org::Clinic, UseCaseError> {
+    super::audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("act for clinic {pin}: {d}"),
+        ctwiz_core::actor::may_act_for(&actor.user, pin),
+    )?;
+    store
+        .clinic(pin)?
+        .ok_or_else(|| super::not_found("clinic", pin))
 }

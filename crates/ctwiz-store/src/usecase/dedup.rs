@@ -3,7 +3,7 @@
 
 use super::{audit_refusal, UseCaseError};
 use crate::dedup::{DedupStore, MergeOutcome};
-use crate::traits::{AuditStore, Interface};
+use crate::traits::{AuditStore, Interface, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize, Actor};
@@ -26,21 +26,49 @@ fn may_merge<S: AuditStore + ?Sized>(
     )
 }
 
+/// `PatientMerge` on record `id` when it exists (the store refuses unknown ones in its own
+/// words); a refusal is audited on that record.
+fn may_merge_record<S: PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: PatientId,
+    now: NaiveDateTime,
+    what: &str,
+) -> Result<(), UseCaseError> {
+    let Some(p) = store.patient(id)? else {
+        return Ok(());
+    };
+    let clinics = store.patient_clinics(id)?;
+    let scope = ctwiz_core::access::PatientScope {
+        county: p.county(),
+        clinics: &clinics,
+        confidential: p.confidential,
+    };
+    audit_refusal(
+        store,
+        actor,
+        Some(id),
+        now,
+        |d| format!("{what}: {d}"),
+        ctwiz_core::actor::authorize_on_patient(actor, scope, Action::PatientMerge).map(|_| ()),
+    )
+}
+
 /// Merges `duplicate` into `survivor` (`DedupStore::merge_patients`: one transaction,
 /// audit rows for both records under the actor's label and door).
-pub fn merge<S: DedupStore + AuditStore + ?Sized>(
+pub fn merge<S: DedupStore + PatientStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     survivor: PatientId,
     duplicate: PatientId,
     now: NaiveDateTime,
 ) -> Result<MergeOutcome, UseCaseError> {
-    may_merge(
-        store,
-        actor,
-        now,
-        &format!("merge patient {duplicate} into {survivor}"),
-    )?;
+    let what = format!("merge patient {duplicate} into {survivor}");
+    may_merge(store, actor, now, &what)?;
+    // Each record must be one the actor may merge (a health department: its residents).
+    for id in [survivor, duplicate] {
+        may_merge_record(store, actor, id, now, &what)?;
+    }
     // The store's own refusals (itself, unknown, already merged) pass through as they are.
     store
         .merge_patients(
@@ -65,4 +93,104 @@ pub fn dismiss<S: DedupStore + AuditStore + ?Sized>(
     store
         .dismiss_pair(a, b, &actor.label(), Interface::of(actor.channel), now)
         .map_err(UseCaseError::Store)
+}
+
+/// A page of the review queue (`PatientMerge`): names, birth dates and identifiers of
+/// both records of each pair, so the view is audited as a read.
+pub fn queue<S: DedupStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    limit: u32,
+    offset: u32,
+    now: NaiveDateTime,
+) -> Result<crate::dedup::DedupPage, UseCaseError> {
+    may_merge(store, actor, now, "view the possible duplicates queue")?;
+    let page = store.dedup_queue(limit, offset)?;
+    store.audit(&super::audit_entry(
+        actor,
+        None,
+        crate::AuditAction::Read,
+        now,
+        "possible duplicates queue viewed".into(),
+    ))?;
+    Ok(page)
+}
+
+/// Review `review`'s pair with both records' live doses, for comparing side by side
+/// (`PatientMerge`); each record's disclosure is audited, naming the other.
+pub fn compare<S: DedupStore + crate::traits::DoseStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    review: i64,
+    now: NaiveDateTime,
+) -> Result<
+    (
+        crate::dedup::DedupPair,
+        Vec<ctwiz_core::dose::Dose>,
+        Vec<ctwiz_core::dose::Dose>,
+    ),
+    UseCaseError,
+> {
+    may_merge(store, actor, now, &format!("compare review {review}"))?;
+    let pair = store
+        .dedup_pair(review)?
+        .ok_or_else(|| super::not_found("review", review))?;
+    let (a, b) = (pair.patient.id(), pair.candidate.id());
+    let (da, db) = (store.doses(a)?, store.doses(b)?);
+    for (p, o) in [(a, b), (b, a)] {
+        store.audit(&super::audit_entry(
+            actor,
+            Some(p),
+            crate::AuditAction::Read,
+            now,
+            format!("compared with patient {o} for deduplication"),
+        ))?;
+    }
+    Ok((pair, da, db))
+}
+
+/// The other record of review `review`'s pair, `chosen` being one of its two records.
+fn pair_partner<S: DedupStore + ?Sized>(
+    store: &S,
+    review: i64,
+    chosen: PatientId,
+) -> Result<PatientId, UseCaseError> {
+    let pair = store
+        .dedup_pair(review)?
+        .ok_or_else(|| super::not_found("review", review))?;
+    let (a, b) = (pair.patient.id(), pair.candidate.id());
+    match chosen {
+        x if x == a => Ok(b),
+        x if x == b => Ok(a),
+        _ => Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "patient {chosen} is not one of the pair under review"
+        )))),
+    }
+}
+
+/// Settles review `review` by merging its other record into `survivor` (one of the pair).
+pub fn merge_review<S: DedupStore + PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    review: i64,
+    survivor: PatientId,
+    now: NaiveDateTime,
+) -> Result<MergeOutcome, UseCaseError> {
+    may_merge(store, actor, now, &format!("merge review {review}"))?;
+    let duplicate = pair_partner(store, review, survivor)?;
+    merge(store, actor, survivor, duplicate, now)
+}
+
+/// Settles review `review` as two different people.
+pub fn dismiss_review<S: DedupStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    review: i64,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError> {
+    may_merge(store, actor, now, &format!("dismiss review {review}"))?;
+    let pair = store
+        .dedup_pair(review)?
+        .ok_or_else(|| super::not_found("review", review))?;
+    dismiss(store, actor, pair.patient.id(), pair.candidate.id(), now)
 }

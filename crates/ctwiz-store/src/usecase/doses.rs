@@ -209,3 +209,38 @@ where
     })?;
     Ok(())
 }
+
+/// Records observation `o` (immunity, contraindication, condition) for patient `pid`:
+/// `DoseRecord` on the patient, dated between birth and today, the observation and its
+/// audit row in one transaction.
+pub fn add_observation<S>(
+    store: &S,
+    actor: &Actor,
+    pid: PatientId,
+    o: &ctwiz_core::dose::Observation,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError>
+where
+    S: PatientStore + DoseStore + AuditStore + Atomic,
+{
+    let (_, p) = authorize(
+        store,
+        actor,
+        pid,
+        Action::DoseRecord,
+        now,
+        "add observation",
+    )?;
+    o.validate(p.dob, now.date())?;
+    let detail = format!("observation {:?} {}", o.kind, o.code);
+    Ok(store.atomically(|s| {
+        s.add_observation(pid, o)?;
+        s.audit(&audit_entry(
+            actor,
+            Some(pid),
+            AuditAction::Create,
+            now,
+            detail,
+        ))
+    })?)
+}

@@ -5,8 +5,8 @@
 //! through the store, whose transactions re-check stock against the same rules. Every
 //! inventory transaction records the actor's label as who moved the stock.
 
-use super::{not_found, UseCaseError};
-use crate::traits::{Atomic, InventoryStore, OrgStore};
+use super::{audit_refusal, not_found, UseCaseError};
+use crate::traits::{Atomic, AuditStore, InventoryStore, OrgStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{Action, Target};
 use ctwiz_core::actor::{authorize_at, Actor, Authorized};
@@ -37,35 +37,85 @@ pub fn authorize_at_clinic<'a>(
     Ok(authorize_at(actor, target, action)?)
 }
 
+/// `action` at clinic `c`, with a refusal audited as `Denied` (naming `what` and the
+/// clinic), the same for every door.
+fn permit_at<S: AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    c: &Clinic,
+    action: Action,
+    at: NaiveDateTime,
+) -> Result<(), UseCaseError> {
+    let target = Target::Clinic {
+        pin: &c.pin,
+        county: c.county,
+    };
+    audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        None,
+        at,
+        |d| format!("{} at {}: {d}", action.label(), c.pin),
+        authorize_at(actor, target, action),
+    )?;
+    Ok(())
+}
+
 /// Clinic `pin`, after the matrix allowed `action` there: doors ask this before reading
 /// a form, so a refused user learns nothing about their input.
-pub fn clinic_for<S: OrgStore + ?Sized>(
+pub fn clinic_for<S: OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     pin: &ClinicPin,
     action: Action,
+    at: NaiveDateTime,
 ) -> Result<Clinic, UseCaseError> {
     let c = clinic(store, pin)?;
-    authorize_at_clinic(actor, &c, action)?;
+    permit_at(store, actor, &c, action, at)?;
     Ok(c)
 }
 
+/// The clinic an inventory screen is about: a clinic user's acting clinic (another `pin`
+/// is refused); for health-department and state users the `pin` they picked, or `None`
+/// when they have not picked one yet (the screen shows a picker). `action` is asked
+/// there; refusals are audited.
+pub fn screen_clinic<S: OrgStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    pin: Option<&ClinicPin>,
+    action: Action,
+    at: NaiveDateTime,
+) -> Result<Option<Clinic>, UseCaseError> {
+    super::actors::permit(store, actor, action, at, action.label())?;
+    match (actor.clinic(), pin) {
+        (Some(own), Some(p)) if own != p => {
+            let c = clinic(store, p)?;
+            permit_at(store, actor, &c, action, at)?;
+            Ok(Some(c))
+        }
+        (Some(own), _) => Ok(Some(clinic(store, own)?)),
+        (None, None) => Ok(None),
+        (None, Some(p)) => clinic_for(store, actor, p, action, at).map(Some),
+    }
+}
+
 /// A lot with the clinic that holds it, after the matrix allowed `action` there.
-fn lot_at<S: InventoryStore + OrgStore + ?Sized>(
+fn lot_at<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     lot_id: i64,
     action: Action,
+    at: NaiveDateTime,
 ) -> Result<(Lot, i64, Clinic), UseCaseError> {
     let stock = store.lot(lot_id)?.ok_or_else(|| not_found("lot", lot_id))?;
     let c = clinic(store, &stock.lot.clinic)?;
-    authorize_at_clinic(actor, &c, action)?;
+    permit_at(store, actor, &c, action, at)?;
     Ok((stock.lot, stock.on_hand, c))
 }
 
 /// Receives `doses` of `lot` at its clinic (into the clinic's lot with that number and
 /// funding if held, else a new lot). Returns the lot id and the new quantity.
-pub fn receive<S: InventoryStore + OrgStore + ?Sized>(
+pub fn receive<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     codes: &CodeSets,
@@ -73,13 +123,13 @@ pub fn receive<S: InventoryStore + OrgStore + ?Sized>(
     doses: i64,
     at: NaiveDateTime,
 ) -> Result<(i64, i64), UseCaseError> {
-    let c = clinic_for(store, actor, &lot.clinic, Action::InventoryEdit)?;
+    let c = clinic_for(store, actor, &lot.clinic, Action::InventoryEdit, at)?;
     check_arrival(lot, &c, codes, at.date())?;
     Ok(store.receive_into_lot(lot, doses, &actor.label(), at)?)
 }
 
 /// Moves `doses` of lot `lot_id` to clinic `to`. Returns the destination lot id.
-pub fn transfer<S: InventoryStore + OrgStore + ?Sized>(
+pub fn transfer<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     codes: &CodeSets,
@@ -88,7 +138,7 @@ pub fn transfer<S: InventoryStore + OrgStore + ?Sized>(
     doses: i64,
     at: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
-    let (lot, _, _) = lot_at(store, actor, lot_id, Action::InventoryEdit)?;
+    let (lot, _, _) = lot_at(store, actor, lot_id, Action::InventoryEdit, at)?;
     let dest = clinic(store, to)?;
     check_transfer(&lot, &dest, codes, at.date())?;
     Ok(store.transfer(lot_id, to, doses, &actor.label(), at)?)
@@ -103,7 +153,7 @@ pub enum Disposal {
 
 /// Records wasted or returned doses of lot `lot_id` (expired stock included). Returns
 /// the new quantity.
-pub fn dispose<S: InventoryStore + OrgStore + ?Sized>(
+pub fn dispose<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     lot_id: i64,
@@ -112,7 +162,7 @@ pub fn dispose<S: InventoryStore + OrgStore + ?Sized>(
     reason: WastageReason,
     at: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
-    lot_at(store, actor, lot_id, Action::InventoryEdit)?;
+    lot_at(store, actor, lot_id, Action::InventoryEdit, at)?;
     let m = match how {
         Disposal::Waste => Movement::Waste { doses, reason },
         Disposal::Return => Movement::Return { doses, reason },
@@ -133,14 +183,14 @@ pub struct Count {
 
 /// Records the counts of lots of one clinic, all or none: every count is checked first
 /// and a refusal lists every lot's problem. Returns how many lots were reconciled.
-pub fn reconcile<S: InventoryStore + OrgStore + Atomic>(
+pub fn reconcile<S: InventoryStore + OrgStore + AuditStore + Atomic>(
     store: &S,
     actor: &Actor,
     clinic_pin: &ClinicPin,
     counts: &[Count],
     at: NaiveDateTime,
 ) -> Result<usize, UseCaseError> {
-    clinic_for(store, actor, clinic_pin, Action::InventoryEdit)?;
+    clinic_for(store, actor, clinic_pin, Action::InventoryEdit, at)?;
     let by = actor.label();
     store
         .atomically(|s| {
@@ -179,7 +229,7 @@ pub fn reconcile<S: InventoryStore + OrgStore + Atomic>(
 
 /// A new public vaccine order of clinic `clinic_pin`, pending state approval. Returns
 /// its id.
-pub fn create_order<S: InventoryStore + OrgStore + ?Sized>(
+pub fn create_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     codes: &CodeSets,
@@ -187,7 +237,7 @@ pub fn create_order<S: InventoryStore + OrgStore + ?Sized>(
     lines: Vec<(Cvx, i64)>,
     at: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
-    let c = clinic_for(store, actor, clinic_pin, Action::OrderCreate)?;
+    let c = clinic_for(store, actor, clinic_pin, Action::OrderCreate, at)?;
     for (cvx, _) in &lines {
         known_vaccine(codes, cvx)?;
     }
@@ -196,15 +246,16 @@ pub fn create_order<S: InventoryStore + OrgStore + ?Sized>(
 }
 
 /// Order `id` with its clinic, after the matrix allowed `action` there.
-fn order_at<S: InventoryStore + OrgStore + ?Sized>(
+fn order_at<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: i64,
     action: Action,
+    at: NaiveDateTime,
 ) -> Result<(VaccineOrder, Clinic), UseCaseError> {
     let o = store.order(id)?.ok_or_else(|| not_found("order", id))?;
     let c = clinic(store, &o.clinic)?;
-    authorize_at_clinic(actor, &c, action)?;
+    permit_at(store, actor, &c, action, at)?;
     Ok((o, c))
 }
 
@@ -222,13 +273,14 @@ pub enum Decision {
 }
 
 /// Decides pending order `id`.
-pub fn decide_order<S: InventoryStore + OrgStore + ?Sized>(
+pub fn decide_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: i64,
     decision: &Decision,
+    at: NaiveDateTime,
 ) -> Result<(), UseCaseError> {
-    let (mut o, _) = order_at(store, actor, id, Action::OrderApprove)?;
+    let (mut o, _) = order_at(store, actor, id, Action::OrderApprove, at)?;
     let by = actor.label();
     match decision {
         Decision::Approve { changes, note } => o.approve(&by, changes, note.as_deref())?,
@@ -242,7 +294,7 @@ pub type ShipmentLot = (Cvx, ctwiz_core::ids::LotNumber, chrono::NaiveDate, i64)
 
 /// Receives approved order `id`'s shipment into the ordering clinic's public stock.
 /// Returns the lot ids.
-pub fn receive_order<S: InventoryStore + OrgStore + ?Sized>(
+pub fn receive_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     codes: &CodeSets,
@@ -250,7 +302,7 @@ pub fn receive_order<S: InventoryStore + OrgStore + ?Sized>(
     shipment: &[ShipmentLot],
     at: NaiveDateTime,
 ) -> Result<Vec<i64>, UseCaseError> {
-    let (o, c) = order_at(store, actor, id, Action::InventoryEdit)?;
+    let (o, c) = order_at(store, actor, id, Action::InventoryEdit, at)?;
     let mut lots = Vec::with_capacity(shipment.len());
     for (cvx, number, expiration, doses) in shipment {
         let lot = Lot {
@@ -267,4 +319,49 @@ pub fn receive_order<S: InventoryStore + OrgStore + ?Sized>(
         lots.push((lot, *doses));
     }
     Ok(store.receive_order(id, &lots, &actor.label(), at)?)
+}
+
+/// The stock movement report: totals per clinic, vaccine, funding, kind and reason over a
+/// period, for the clinics the actor may see (`InventoryView` at each; a clinic user: their
+/// acting clinic), optionally one county. The period defaults to the three months up to
+/// `now`'s date; one that starts after it ends is refused. Returns the period and the rows.
+pub fn movement_report<S: InventoryStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    county: Option<ctwiz_core::org::County>,
+    now: NaiveDateTime,
+) -> Result<MovementReport, UseCaseError> {
+    super::actors::permit(
+        store,
+        actor,
+        Action::InventoryView,
+        now,
+        "inventory movement report",
+    )?;
+    let (from, to) = super::period(from, to, now.date(), |to| {
+        to.checked_sub_months(chrono::Months::new(3)).unwrap_or(to)
+    })?;
+    let rows = store
+        .inventory_report(from, to)?
+        .into_iter()
+        .filter(|r| county.is_none_or(|c| c == r.county))
+        .filter(|r| {
+            let at = Target::Clinic {
+                pin: &r.clinic,
+                county: r.county,
+            };
+            authorize_at(actor, at, Action::InventoryView).is_ok()
+        })
+        .collect();
+    Ok(MovementReport { from, to, rows })
+}
+
+/// [`movement_report`]'s answer.
+#[derive(Debug, Clone)]
+pub struct MovementReport {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub rows: Vec<crate::traits::InventoryReportRow>,
 }

@@ -13,6 +13,7 @@ pub mod doses;
 pub mod inventory;
 pub mod patients;
 pub mod reports;
+pub mod rosters;
 
 use crate::StoreError;
 use ctwiz_core::actor::Denied;
@@ -68,6 +69,24 @@ impl From<StoreError> for UseCaseError {
             other => UseCaseError::Store(other),
         }
     }
+}
+
+/// A report period: `to` defaults to `today`, `from` to `default_from(to)`; a period that
+/// starts after it ends is refused.
+fn period(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    default_from: impl FnOnce(chrono::NaiveDate) -> chrono::NaiveDate,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), UseCaseError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| default_from(to));
+    if from > to {
+        return Err(UseCaseError::Invalid(CoreError::Rule(format!(
+            "the period starts ({from}) after it ends ({to})"
+        ))));
+    }
+    Ok((from, to))
 }
 
 fn not_found(what: &'static str, id: impl ToString) -> UseCaseError {

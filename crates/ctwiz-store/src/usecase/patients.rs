@@ -1,8 +1,8 @@
 //! Opening a patient's record: the one PHI read every door goes through, and the check
 //! every change to a record starts with.
 
-use super::UseCaseError;
-use crate::traits::{AuditAction, AuditStore, PatientStore};
+use super::{not_found, UseCaseError};
+use crate::traits::{Atomic, AuditAction, AuditStore, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{Action, PatientScope};
 use ctwiz_core::actor::{authorize_on_patient, Actor, Authorized};
@@ -122,4 +122,69 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
     }
     store.audit(&audit_entry(actor, None, AuditAction::Read, now, criteria))?;
     Ok((rows, page.total))
+}
+
+/// Adds patient `p` (the web's add-patient form): `PatientEdit` in the acting scope, a
+/// record valid on `now`, the record and its audit row in one transaction.
+pub fn create<S: PatientStore + AuditStore + Atomic>(
+    store: &S,
+    actor: &Actor,
+    p: &Patient,
+    now: NaiveDateTime,
+) -> Result<PatientId, UseCaseError> {
+    audit_refusal::<_, UseCaseError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("add a patient: {d}"),
+        ctwiz_core::actor::authorize(actor, Action::PatientEdit),
+    )?;
+    p.validate(now.date())?;
+    Ok(store.atomically(|s| {
+        let id = s.create_patient(p)?;
+        s.audit(&audit_entry(
+            actor,
+            Some(id),
+            AuditAction::Create,
+            now,
+            "patient added".into(),
+        ))?;
+        Ok(id)
+    })?)
+}
+
+/// Replaces patient `after.id`'s demographics with `after`: `PatientEdit` on the stored
+/// record, the core rules for the change (`Patient::change_note`: a confidentiality change
+/// needs `confidentiality_reason`), the update and its audit row (saying what changed in
+/// confidentiality and opt-out) in one transaction.
+pub fn update<S: PatientStore + AuditStore + Atomic>(
+    store: &S,
+    actor: &Actor,
+    after: &Patient,
+    confidentiality_reason: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError> {
+    let id = after
+        .id
+        .ok_or_else(|| not_found("patient", "(a record without an id)"))?;
+    let (_, before) = authorize(
+        store,
+        actor,
+        id,
+        Action::PatientEdit,
+        now,
+        "edit demographics",
+    )?;
+    let note = before.change_note(after, confidentiality_reason, now.date())?;
+    Ok(store.atomically(|s| {
+        s.update_patient(after)?;
+        s.audit(&audit_entry(
+            actor,
+            Some(id),
+            AuditAction::Update,
+            now,
+            note,
+        ))
+    })?)
 }

@@ -3,10 +3,11 @@
 //! narrowed.
 
 use super::UseCaseError;
-use crate::traits::OrgStore;
+use crate::traits::{AuditAction, AuditStore, OrgStore, RecallNotice, RecallStore};
+use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{can, Action, Target};
 use ctwiz_core::actor::{authorize, authorize_at, Acting, Actor, Denied};
-use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 
 /// The population a report runs over, and what the actor could narrow it to.
@@ -27,8 +28,33 @@ pub struct ReportScope {
 }
 
 /// Decides the scope of a report guarded by `action` (ReportCoverage, ReportDqa, …) for
-/// an optional clinic and county the actor asked for.
-pub fn scope<S: OrgStore + ?Sized>(
+/// an optional clinic and county the actor asked for. A refusal is audited as `Denied`.
+pub fn scope<S: OrgStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    action: Action,
+    wanted_clinic: Option<ClinicPin>,
+    wanted_county: Option<County>,
+    now: NaiveDateTime,
+) -> Result<ReportScope, UseCaseError> {
+    let asked = format!(
+        "{} for clinic {} county {}",
+        action.label(),
+        wanted_clinic.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+        wanted_county
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+    );
+    let decided = decide_scope(store, actor, action, wanted_clinic, wanted_county);
+    match decided {
+        Err(UseCaseError::Denied(d)) => {
+            super::audit_refusal(store, actor, None, now, |d| format!("{asked}: {d}"), Err(d))
+        }
+        other => other,
+    }
+}
+
+fn decide_scope<S: OrgStore + ?Sized>(
     store: &S,
     actor: &Actor,
     action: Action,
@@ -140,4 +166,141 @@ pub fn dqa_facility_visible(actor: &Actor, clinics: &[Clinic], facility: &str) -
             }
         }
     }
+}
+
+/// Records that a report listing patients (names, birth dates, contacts) was produced:
+/// the list is a disclosure, audited as one read; `what` names the report and its scope.
+pub fn disclosed<S: AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    what: &str,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError> {
+    store.audit(&super::audit_entry(
+        actor,
+        None,
+        AuditAction::Read,
+        now,
+        what.to_string(),
+    ))?;
+    Ok(())
+}
+
+/// How a reminder/recall notice went out.
+pub const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
+
+/// `method` as recorded (lower case), refused unless it is one of [`NOTICE_METHODS`].
+pub fn notice_method(method: &str) -> Result<String, UseCaseError> {
+    let m = method.trim().to_lowercase();
+    if NOTICE_METHODS.contains(&m.as_str()) {
+        Ok(m)
+    } else {
+        Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "unknown notice method {m:?}; valid values: {}",
+            NOTICE_METHODS.join(", ")
+        ))))
+    }
+}
+
+/// One child a notice was sent about, with the vaccine groups it named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeSent {
+    pub patient: PatientId,
+    pub vaccine_groups: Vec<String>,
+}
+
+/// Records that notices went out by `method` on `sent_on` for the children of a recall
+/// list run over `scope` (a clinic PIN, a county or "state": see
+/// `Cohort::recorded_scope`): `RecallNoticeRecord` (sending is a write the read-only
+/// health departments may not do), a known method, the notices and one audit row in one
+/// transaction. Returns how many were recorded.
+pub fn record_notices<S: RecallStore + AuditStore + crate::traits::Atomic>(
+    store: &S,
+    actor: &Actor,
+    method: &str,
+    sent_on: NaiveDate,
+    scope: &str,
+    sent: &[NoticeSent],
+    now: NaiveDateTime,
+) -> Result<usize, UseCaseError> {
+    super::actors::permit(
+        store,
+        actor,
+        Action::RecallNoticeRecord,
+        now,
+        "record recall notices",
+    )?;
+    let method = notice_method(method)?;
+    let notices: Vec<RecallNotice> = sent
+        .iter()
+        .map(|n| RecallNotice {
+            patient: n.patient,
+            sent_on,
+            method: method.clone(),
+            vaccine_groups: n.vaccine_groups.clone(),
+            sent_by: actor.label(),
+            scope: scope.to_string(),
+        })
+        .collect();
+    store.atomically(|s| {
+        s.record_recall_notices(&notices)?;
+        s.audit(&super::audit_entry(
+            actor,
+            None,
+            AuditAction::Create,
+            now,
+            format!(
+                "{} {method} recall notices recorded for {scope}",
+                notices.len()
+            ),
+        ))
+    })?;
+    Ok(notices.len())
+}
+
+/// The DQA – Interface Activity report: messages received and their errors per facility
+/// and day over a period (default: the 30 days up to `now`), for the facilities the actor
+/// may see (`dqa_facility_visible`), optionally one clinic.
+pub fn dqa<S: crate::interface::InterfaceStore + OrgStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    clinic: Option<&ClinicPin>,
+    now: NaiveDateTime,
+) -> Result<DqaReport, UseCaseError> {
+    super::actors::permit(store, actor, Action::ReportDqa, now, "DQA report")?;
+    let (from, to) = super::period(from, to, now.date(), |to| to - chrono::Days::new(30))?;
+    let clinics = store.clinics()?;
+    let keep = |f: &str| {
+        dqa_facility_visible(actor, &clinics, f)
+            && clinic.is_none_or(|w| w.as_str().eq_ignore_ascii_case(f))
+    };
+    let activity = store
+        .interface_activity(from, to)?
+        .into_iter()
+        .filter(|r| keep(&r.facility))
+        .collect();
+    let errors = store
+        .interface_error_counts(from, to)?
+        .into_iter()
+        .filter(|r| keep(&r.facility))
+        .collect();
+    Ok(DqaReport {
+        from,
+        to,
+        clinics,
+        activity,
+        errors,
+    })
+}
+
+/// [`dqa`]'s answer (with the registered clinics, for naming facilities).
+#[derive(Debug, Clone)]
+pub struct DqaReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub clinics: Vec<Clinic>,
+    pub activity: Vec<crate::interface::ActivityRow>,
+    pub errors: Vec<crate::interface::ErrorCodeRow>,
 }

@@ -39,7 +39,7 @@ pub(super) async fn lots_page(
     let (clinics, clinic, lots) = state
         .db(move |s| {
             let clinics = s.clinics()?;
-            let clinic = resolve_clinic(&ctx2, &clinics, pin.as_deref(), Action::InventoryView)?;
+            let clinic = resolve_clinic(s, &ctx2, pin.as_deref(), Action::InventoryView)?;
             let lots = match &clinic {
                 Some(c) => s.lots(&c.pin)?,
                 None => Vec::new(),

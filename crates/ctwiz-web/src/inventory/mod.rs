@@ -9,7 +9,7 @@
 
 use crate::error::AppError;
 use crate::page::{select_field, Bell};
-use crate::session::{Acting, Ctx};
+use crate::session::Ctx;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -58,12 +58,11 @@ where
     Ok((StatusCode::BAD_REQUEST, render(msg).await?).into_response())
 }
 
-/// The clinic an inventory request is about: a clinic user's acting clinic; for
-/// health-department and state users the `pin` they picked (none: show the picker),
-/// if the matrix lets them `action` there.
+/// The clinic an inventory screen is about (`usecase::screen_clinic`): the acting clinic,
+/// or for health-department and state users the `pin` they picked (none: show the picker).
 fn resolve_clinic(
+    s: &SqliteStore,
     ctx: &Ctx,
-    clinics: &[Clinic],
     pin: Option<&str>,
     action: Action,
 ) -> Result<Option<Clinic>, AppError> {
@@ -72,30 +71,13 @@ fn resolve_clinic(
         .filter(|p| !p.is_empty())
         .map(ClinicPin::new)
         .transpose()?;
-    match &ctx.acting {
-        Acting::Clinic(c) => {
-            ctx.require(action)?;
-            if pin.is_some_and(|p| p != c.pin) {
-                return Err(AppError::Forbidden);
-            }
-            Ok(Some(c.as_ref().clone()))
-        }
-        Acting::Nowhere => Err(AppError::Forbidden),
-        Acting::Jurisdiction(_) | Acting::State => {
-            ctx.require(action)?;
-            let Some(pin) = pin else {
-                return Ok(None);
-            };
-            let c = clinics
-                .iter()
-                .find(|c| c.pin == pin)
-                .ok_or_else(|| AppError::NotFound(format!("Clinic {pin}")))?;
-            if !may(ctx, c, action) {
-                return Err(AppError::Forbidden);
-            }
-            Ok(Some(c.clone()))
-        }
-    }
+    Ok(usecase::screen_clinic(
+        s,
+        &ctx.as_actor(),
+        pin.as_ref(),
+        action,
+        ctx.now,
+    )?)
 }
 
 /// Whether the use cases would let the user `action` at clinic `c` (pickers, buttons,
@@ -261,9 +243,9 @@ async fn form_clinic(
     action: Action,
 ) -> Result<ClinicPin, AppError> {
     let pin = form_pin(ctx, pin)?;
-    let actor = ctx.as_actor();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| Ok(usecase::clinic_for(s, &actor, &pin, action)?.pin))
+        .db(move |s| Ok(usecase::clinic_for(s, &actor, &pin, action, now)?.pin))
         .await
 }
 

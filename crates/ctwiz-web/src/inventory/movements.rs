@@ -206,7 +206,7 @@ async fn reconcile_screen(
     let (clinics, clinic, lots) = state
         .db(move |s| {
             let clinics = s.clinics()?;
-            let clinic = resolve_clinic(&ctx2, &clinics, pin.as_deref(), Action::InventoryEdit)?;
+            let clinic = resolve_clinic(s, &ctx2, pin.as_deref(), Action::InventoryEdit)?;
             let lots = match &clinic {
                 Some(c) => s.lots(&c.pin)?,
                 None => Vec::new(),

@@ -45,7 +45,7 @@ async fn orders_page(
     let (clinics, clinic, suggestions, own, pending, shipping) = state
         .db(move |s| {
             let clinics = s.clinics()?;
-            let clinic = resolve_clinic(&ctx2, &clinics, pin.as_deref(), Action::InventoryView)?;
+            let clinic = resolve_clinic(s, &ctx2, pin.as_deref(), Action::InventoryView)?;
             let mut suggestions = Vec::new();
             let mut own = Vec::new();
             if let Some(c) = &clinic {
@@ -278,9 +278,9 @@ async fn decide(
                 reason: note.unwrap_or_default(),
             }
         };
-        let actor = ctx.as_actor();
+        let (actor, now) = (ctx.as_actor(), ctx.now);
         state
-            .db(move |s| Ok(usecase::decide_order(s, &actor, id, &decision)?))
+            .db(move |s| Ok(usecase::decide_order(s, &actor, id, &decision, now)?))
             .await
     }
     .await;
@@ -316,14 +316,14 @@ pub async fn receive_shipment(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(form_field(&form, "csrf").unwrap_or(""))?;
-    let actor = ctx.as_actor();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     // Refused before the form is read, like the other stock forms.
     let order = state
         .db(move |s| {
             let o = s
                 .order(id)?
                 .ok_or_else(|| AppError::NotFound(format!("Order {id}")))?;
-            usecase::clinic_for(s, &actor, &o.clinic, Action::InventoryEdit)?;
+            usecase::clinic_for(s, &actor, &o.clinic, Action::InventoryEdit, now)?;
             Ok(o)
         })
         .await?;

@@ -8,10 +8,7 @@ use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::Days;
-use ctwiz_core::access::{Action, Target};
-use ctwiz_core::actor::authorize_at;
-use ctwiz_store::InventoryStore;
+use ctwiz_store::usecase::inventory as usecase;
 use maud::html;
 use serde::Deserialize;
 
@@ -31,36 +28,18 @@ pub async fn report(
     ctx: Ctx,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::InventoryView)?;
     let date = |v: &Option<String>, what: &str| {
         v.as_deref()
             .filter(|v| !v.trim().is_empty())
             .map(|v| parse_date(what, v))
             .transpose()
     };
-    let to = date(&q.to, "to")?.unwrap_or(ctx.now.date());
-    let from = date(&q.from, "from")?.unwrap_or(to - Days::new(90));
-    if from > to {
-        return Err(AppError::BadRequest(format!(
-            "The period starts ({from}) after it ends ({to})."
-        )));
-    }
-    let actor = ctx.as_actor();
-    let rows = state
-        .db(move |s| {
-            let rows = s.inventory_report(from, to)?;
-            Ok(rows
-                .into_iter()
-                .filter(|r| {
-                    let at = Target::Clinic {
-                        pin: &r.clinic,
-                        county: r.county,
-                    };
-                    authorize_at(&actor, at, Action::InventoryView).is_ok()
-                })
-                .collect::<Vec<_>>())
-        })
+    let (from, to) = (date(&q.from, "from")?, date(&q.to, "to")?);
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let report = state
+        .db(move |s| Ok(usecase::movement_report(s, &actor, from, to, None, now)?))
         .await?;
+    let (from, to, rows) = (report.from, report.to, report.rows);
     if q.format.as_deref() == Some("csv") {
         return csv_download(
             "inventory-movements.csv",

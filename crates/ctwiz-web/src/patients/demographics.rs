@@ -1,6 +1,6 @@
 //! Adding and editing a patient's demographics (the new and edit patient forms and their handlers).
 
-use super::{into_store, opt, parse_date, status_label};
+use super::{opt, parse_date, status_label};
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field};
 use crate::session::Ctx;
@@ -15,7 +15,7 @@ use ctwiz_core::org::County;
 use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
-use ctwiz_store::{usecase, AuditAction, PatientStore};
+use ctwiz_store::usecase;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -187,13 +187,7 @@ impl PatientForm {
                 p.mrns.push(Mrn::new(c.pin.clone(), mrn)?);
             }
         }
-        let was_confidential = p.confidential;
         p.confidential = self.confidential.is_some();
-        if p.confidential != was_confidential && opt(&self.confidential_reason).is_none() {
-            return Err(AppError::BadRequest(
-                "Give a reason for changing the confidentiality of the record.".into(),
-            ));
-        }
         if self.opt_out.is_some() {
             let date = parse_date("Opt-out date", &self.opt_out_date)?;
             if opt(&self.opt_out_reason).is_none() {
@@ -206,7 +200,6 @@ impl PatientForm {
         } else {
             p.opt_out = None;
         }
-        p.validate(ctx.now.date())?;
         Ok(p)
     }
 }
@@ -293,8 +286,8 @@ fn patient_form(
     )
 }
 
-pub async fn new_patient_page(ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(Action::PatientEdit)?;
+pub async fn new_patient_page(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
+    ctx.require(&state, Action::PatientEdit).await?;
     let f = PatientForm {
         state: "CT".into(),
         sex: "U".into(),
@@ -315,7 +308,6 @@ pub async fn create_patient(
     ctx: Ctx,
     Form(f): Form<PatientForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::PatientEdit)?;
     ctx.check_csrf(&f.csrf)?;
     let p = match f.apply(None, &ctx) {
         Ok(p) => p,
@@ -328,18 +320,22 @@ pub async fn create_patient(
         }
         Err(e) => return Err(e),
     };
-    let ctx2 = ctx.clone();
-    let id = state
-        .db(move |s| {
-            s.in_transaction(|s| {
-                let id = s.create_patient(&p)?;
-                ctx2.audit(s, Some(id), AuditAction::Create, "patient added")
-                    .map_err(into_store)?;
-                Ok(id)
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let id = match state
+        .db(move |s| Ok(usecase::patients::create(s, &actor, &p, now)))
+        .await?
+    {
+        Ok(id) => id,
+        Err(usecase::UseCaseError::Invalid(e)) => {
+            let m = e.to_string();
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                patient_form(&ctx, "/patients/new", "Add a patient", &f, Some(&m)),
+            )
+                .into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(Redirect::to(&format!("/patients/{id}")).into_response())
 }
 
@@ -385,33 +381,24 @@ pub async fn update_patient(
     let f2 = f.clone();
     let outcome = state
         .db(move |s| {
-            let before = ctx2.patient_for(s, PatientId(id), Action::PatientEdit)?;
-            let after = match f2.apply(Some(before.clone()), &ctx2) {
+            let actor = ctx2.as_actor();
+            let before = ctx2.patient_for_purpose(
+                s,
+                PatientId(id),
+                Action::PatientEdit,
+                "demographics edit submitted",
+            )?;
+            let after = match f2.apply(Some(before), &ctx2) {
                 Ok(p) => p,
                 Err(AppError::BadRequest(m)) => return Ok(Some(m)),
                 Err(e) => return Err(e),
             };
-            let mut detail = String::from("demographics updated");
-            if before.confidential != after.confidential {
-                detail.push_str(&format!(
-                    "; confidential={} on {} because {}",
-                    after.confidential,
-                    ctx2.now.date(),
-                    f2.confidential_reason.trim()
-                ));
+            let reason = Some(f2.confidential_reason.as_str());
+            match usecase::patients::update(s, &actor, &after, reason, ctx2.now) {
+                Ok(()) => Ok(None),
+                Err(usecase::UseCaseError::Invalid(e)) => Ok(Some(e.to_string())),
+                Err(e) => Err(e.into()),
             }
-            if before.opt_out != after.opt_out {
-                detail.push_str(&match &after.opt_out {
-                    Some(o) => format!("; opted out on {} because {}", o.date, o.reason),
-                    None => "; opt-out withdrawn".into(),
-                });
-            }
-            s.in_transaction(|s| {
-                s.update_patient(&after)?;
-                ctx2.audit(s, Some(PatientId(id)), AuditAction::Update, &detail)
-                    .map_err(into_store)
-            })?;
-            Ok(None)
         })
         .await?;
     match outcome {

@@ -1,6 +1,6 @@
 //! Dose and observation entry: recording, correcting and deleting doses, and recording observations.
 
-use super::{into_store, opt, parse_date, vaccine_name};
+use super::{opt, parse_date, vaccine_name};
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field};
 use crate::session::Ctx;
@@ -18,7 +18,7 @@ use ctwiz_core::dose::{
 };
 use ctwiz_core::ids::{Cvx, DoseId, LotNumber, PatientId};
 use ctwiz_core::inventory::StockFunding;
-use ctwiz_store::{usecase, AuditAction, DoseStore, InventoryStore, LotStock, SqliteStore};
+use ctwiz_store::{usecase, DoseStore, InventoryStore, LotStock, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -111,25 +111,16 @@ pub async fn add_observation(
         None => title,
     };
     let o = Observation::new(kind, &f.code, &text, date)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
-            let p = ctx.patient_for(s, PatientId(id), Action::DoseRecord)?;
-            if date < p.dob || date > ctx.now.date() {
-                return Err(AppError::BadRequest(format!(
-                    "Observation date {date} must fall between the birth date and today."
-                )));
-            }
-            s.in_transaction(|s| {
-                s.add_observation(PatientId(id), &o)?;
-                ctx.audit(
-                    s,
-                    Some(PatientId(id)),
-                    AuditAction::Create,
-                    &format!("observation {:?} {}", o.kind, o.code),
-                )
-                .map_err(into_store)
-            })?;
-            Ok(())
+            Ok(usecase::doses::add_observation(
+                s,
+                &actor,
+                PatientId(id),
+                &o,
+                now,
+            )?)
         })
         .await?;
     Ok(Redirect::to(&format!("/patients/{id}")).into_response())

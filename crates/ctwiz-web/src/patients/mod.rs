@@ -47,14 +47,6 @@ fn status_label(s: PatientStatus) -> &'static str {
     }
 }
 
-/// Audit writes inside a store transaction must fail the transaction.
-fn into_store(e: AppError) -> ctwiz_store::StoreError {
-    match e {
-        AppError::Store(s) => s,
-        other => ctwiz_store::StoreError::Conflict(other.to_string()),
-    }
-}
-
 /// Doses given (not refusals) grouped by CDSi vaccine group; a combination vaccine appears
 /// in each of its groups.
 pub fn group_doses<'a>(

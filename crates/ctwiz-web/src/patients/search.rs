@@ -66,7 +66,7 @@ pub async fn search(
     ctx: Ctx,
     Query(q): Query<SearchParams>,
 ) -> Result<Markup, AppError> {
-    ctx.require(Action::PatientSearch)?;
+    ctx.require(&state, Action::PatientSearch).await?;
     let mut error = None;
     let mut results = None;
     if !q.is_empty() {

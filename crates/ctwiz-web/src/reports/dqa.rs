@@ -7,58 +7,36 @@ use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::Days;
-use ctwiz_core::access::Action;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::Clinic;
-use ctwiz_store::interface::{ActivityRow, ErrorCodeRow, InterfaceStore};
-use ctwiz_store::OrgStore;
+use ctwiz_store::interface::{ActivityRow, ErrorCodeRow};
 use maud::html;
 
 // ---------------------------------------------------------------- DQA
-
-fn facility_visible(ctx: &Ctx, clinics: &[Clinic], facility: &str) -> bool {
-    ctwiz_store::usecase::reports::dqa_facility_visible(&ctx.as_actor(), clinics, facility)
-}
 
 pub async fn dqa(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::ReportDqa)?;
     let p = Params(q);
-    let to = p.date("to")?.unwrap_or(ctx.now.date());
-    let from = p.date("from")?.unwrap_or(to - Days::new(30));
-    if from > to {
-        return Err(AppError::BadRequest(format!(
-            "The period starts ({from}) after it ends ({to})."
-        )));
-    }
     let wanted = p.get("clinic").map(ClinicPin::new).transpose()?;
-    let ctx2 = ctx.clone();
-    let (clinics, activity, errors) = state
+    let (from, to) = (p.date("from")?, p.date("to")?);
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let asker = actor.clone();
+    let r = state
         .db(move |s| {
-            let clinics = s.clinics()?;
-            let keep = |f: &str| {
-                facility_visible(&ctx2, &clinics, f)
-                    && wanted
-                        .as_ref()
-                        .is_none_or(|w| w.as_str().eq_ignore_ascii_case(f))
-            };
-            let activity: Vec<ActivityRow> = s
-                .interface_activity(from, to)?
-                .into_iter()
-                .filter(|r| keep(&r.facility))
-                .collect();
-            let errors: Vec<ErrorCodeRow> = s
-                .interface_error_counts(from, to)?
-                .into_iter()
-                .filter(|r| keep(&r.facility))
-                .collect();
-            Ok((clinics, activity, errors))
+            Ok(ctwiz_store::usecase::reports::dqa(
+                s,
+                &asker,
+                from,
+                to,
+                wanted.as_ref(),
+                now,
+            )?)
         })
         .await?;
+    let (from, to, clinics, activity, errors) = (r.from, r.to, r.clinics, r.activity, r.errors);
     if p.csv() {
         return match p.get("table") {
             Some("errors") => csv_download(
@@ -78,7 +56,13 @@ pub async fn dqa(
     } else {
         clinics
             .iter()
-            .filter(|c| facility_visible(&ctx, &clinics, c.pin.as_str()))
+            .filter(|c| {
+                ctwiz_store::usecase::reports::dqa_facility_visible(
+                    &actor,
+                    &clinics,
+                    c.pin.as_str(),
+                )
+            })
             .collect()
     };
     let received: u64 = activity.iter().map(|r| r.received).sum();

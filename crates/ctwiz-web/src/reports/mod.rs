@@ -20,7 +20,7 @@ use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
 use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Series};
 use ctwiz_forecast::assessment::{run, ChildRef, Cohort};
-use ctwiz_store::{AuditAction, PatientStore, SqliteStore};
+use ctwiz_store::{PatientStore, SqliteStore};
 use maud::{html, Markup, PreEscaped};
 
 mod cleanup;
@@ -166,7 +166,7 @@ async fn load_scope(
 ) -> Result<ReportScope, AppError> {
     let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
     let wanted_county = p.get("county").map(County::parse).transpose()?;
-    let actor = ctx.as_actor();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
             Ok(ctwiz_store::usecase::reports::scope(
@@ -175,6 +175,7 @@ async fn load_scope(
                 action,
                 wanted_clinic,
                 wanted_county,
+                now,
             )?)
         })
         .await
@@ -328,7 +329,7 @@ async fn run_coverage(
                 codes: st.codes(),
             };
             let r = run::coverage(&c, series, &cohort, |f| stream(s, &cohort, f))?;
-            ctx.audit(s, None, AuditAction::Read, &what)?;
+            ctwiz_store::usecase::reports::disclosed(s, &ctx.as_actor(), &what, ctx.now)?;
             Ok(r)
         })
         .await
@@ -370,7 +371,8 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
         ),
     ];
     if !reports.iter().any(|(a, ..)| ctx.can(*a)) {
-        return Err(AppError::Forbidden);
+        // Refused (and audited) as the first report would be.
+        ctx.require(&state, Action::ReportCoverage).await?;
     }
     let bell = crate::inventory::load_bell(&state, &ctx).await?;
     Ok(page::layout_with_bell(

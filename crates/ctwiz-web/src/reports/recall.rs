@@ -15,12 +15,8 @@ use chrono::Days;
 use ctwiz_core::access::Action;
 use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
 use ctwiz_forecast::assessment::{defaults, run, Cohort};
-use ctwiz_store::usecase::reports::ReportScope;
-use ctwiz_store::{AuditAction, RecallNotice, RecallStore};
+use ctwiz_store::usecase::reports::{self as usecase, ReportScope};
 use maud::html;
-
-/// How a reminder/recall notice may have been sent.
-const NOTICE_METHODS: [&str; 4] = ["letter", "phone", "text", "email"];
 
 // ---------------------------------------------------------------- reminder/recall
 
@@ -121,9 +117,9 @@ pub async fn recall(
     }
     let entries = recall_entries(&state, &run).await?;
     let what = format!("reminder/recall list for {}", run.scope.label);
-    let actx = ctx.clone();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| actx.audit(s, None, AuditAction::Read, &what))
+        .db(move |s| Ok(usecase::disclosed(s, &actor, &what, now)?))
         .await?;
     if p.csv() {
         let mut head = CHILD_HEADER.to_vec();
@@ -161,7 +157,7 @@ pub async fn recall(
                         (csrf_field(&ctx))
                         (p.hidden())
                         (select_field("method", "Record these notices as sent by",
-                            NOTICE_METHODS.iter().map(|m| (*m, m.to_string())), "letter"))
+                            usecase::NOTICE_METHODS.iter().map(|m| (*m, m.to_string())), "letter"))
                         button type="submit" { "Record " (entries.len()) " notice(s)" }
                     }
                 }
@@ -190,37 +186,34 @@ pub async fn record_recall(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let p = Params(form);
-    // Recording is a write: the matrix allows it only to roles that send notices (not
-    // the read-only health departments, who may still run the report).
-    ctx.require(Action::RecallNoticeRecord)?;
     ctx.check_csrf(p.get("csrf").unwrap_or(""))?;
-    let method = p.get("method").unwrap_or("").to_lowercase();
-    if !NOTICE_METHODS.contains(&method.as_str()) {
-        return Err(AppError::BadRequest(format!(
-            "Unknown notice method {method:?}; choose letter, phone, text or email."
-        )));
-    }
+    let method = p.get("method").unwrap_or("").to_string();
     let scope = load_scope(&state, &ctx, Action::RecallNoticeRecord, &p).await?;
     let run = recall_run(&ctx, scope, &p)?;
     let entries = recall_entries(&state, &run).await?;
-    let sent_by = ctx.actor();
-    let where_ = run.cohort.recorded_scope();
-    let notices: Vec<RecallNotice> = entries
+    let sent: Vec<usecase::NoticeSent> = entries
         .iter()
         .filter_map(|e| {
-            Some(RecallNotice {
+            Some(usecase::NoticeSent {
                 patient: e.child.id?,
-                sent_on: ctx.now.date(),
-                method: method.clone(),
                 vaccine_groups: e.due.iter().map(|g| g.vaccine_group.clone()).collect(),
-                sent_by: sent_by.clone(),
-                scope: where_.clone(),
             })
         })
         .collect();
-    let n = notices.len();
-    state
-        .db(move |s| Ok(s.record_recall_notices(&notices)?))
+    let where_ = run.cohort.recorded_scope();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let n = state
+        .db(move |s| {
+            Ok(usecase::record_notices(
+                s,
+                &actor,
+                &method,
+                now.date(),
+                &where_,
+                &sent,
+                now,
+            )?)
+        })
         .await?;
     let n = n.to_string();
     Ok(Redirect::to(&p.link("/reports/recall", &[("recorded", &n)])).into_response())

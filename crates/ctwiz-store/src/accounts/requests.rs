@@ -1,0 +1,142 @@
+//! Deciding account requests (state users with `AccountApprove`): approval creates the
+//! account with the requested access at each clinic and a temporary password, records the
+//! decision and queues the username e-mail, all in one transaction; the temporary password
+//! goes to the door's `deliver` (it is never stored readable). Every decision and every
+//! refusal is audited.
+
+use super::{audit_by, create_with_temporary_password, AdminError};
+use crate::traits::{Atomic, AuditAction, UserStore};
+use crate::web::{RequestStatus, WebStore};
+use crate::StoreError;
+use chrono::NaiveDateTime;
+use ctwiz_core::access::{Action, Grant, Scope, User};
+use ctwiz_core::actor::{authorize, Actor};
+use ctwiz_core::ids::{Email, Username};
+
+/// `AccountApprove` for the actor; a refusal is audited as `Denied`.
+fn may_decide<S: UserStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(), AdminError> {
+    if let Err(d) = authorize(actor, Action::AccountApprove) {
+        audit_by(
+            store,
+            actor,
+            AuditAction::Denied,
+            format!("decide account request {id}: {d}"),
+            now,
+        )?;
+        return Err(d.into());
+    }
+    Ok(())
+}
+
+/// The pending request `id`.
+fn pending<S: WebStore + ?Sized>(
+    store: &S,
+    id: i64,
+) -> Result<crate::web::AccountRequest, AdminError> {
+    let req = store
+        .account_request(id)?
+        .ok_or(AdminError::NoSuchRequest(id))?;
+    if req.status != RequestStatus::Pending {
+        return Err(AdminError::AlreadyDecided(id));
+    }
+    Ok(req)
+}
+
+/// Approves request `id` under `username`. `deliver(store, email, temporary_password)`
+/// queues the password's own message inside the same transaction (two messages, so one
+/// intercepted e-mail does not open the account). Returns the new user.
+pub fn approve<S, F>(
+    store: &S,
+    actor: &Actor,
+    id: i64,
+    username: &str,
+    now: NaiveDateTime,
+    deliver: F,
+) -> Result<User, AdminError>
+where
+    S: UserStore + WebStore + Atomic,
+    F: FnOnce(&S, &Email, String) -> crate::Result<()>,
+{
+    may_decide(store, actor, id, now)?;
+    let username = Username::new(username).map_err(AdminError::Invalid)?;
+    let req = pending(store, id)?;
+    if store.account(&username)?.is_some() {
+        return Err(AdminError::UsernameTaken(username));
+    }
+    let mut user = User::new(
+        username.clone(),
+        &req.request.full_name,
+        req.request.email.clone(),
+    )
+    .map_err(AdminError::Invalid)?;
+    for c in &req.request.clinics {
+        let grant =
+            Grant::new(c.role, Scope::Clinic(c.pin.clone())).map_err(AdminError::Invalid)?;
+        user.grant(grant);
+    }
+    let grants = user
+        .grants
+        .iter()
+        .map(|g| format!("{} {}", g.role.key(), super::scope_text(&g.scope)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    store.atomically(|s| {
+        let (_, temp) = create_with_temporary_password(s, &user)?;
+        s.decide_account_request(
+            id,
+            RequestStatus::Approved,
+            &actor.label(),
+            None,
+            Some(&username),
+            now,
+        )?;
+        s.queue_email(
+            &user.email,
+            "Your CT WiZ account: username",
+            &format!(
+                "Your request for CT WiZ access was approved.\n\nUsername: {username}\n\n\
+                 Your temporary password follows in a separate e-mail."
+            ),
+            now,
+        )?;
+        deliver(s, &user.email, temp)?;
+        audit_by(
+            s,
+            actor,
+            AuditAction::GrantChange,
+            format!("account request {id} approved: {username} with [{grants}]"),
+            now,
+        )?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(user)
+}
+
+/// Rejects request `id`, with an optional note for the requester's record.
+pub fn reject<S: UserStore + WebStore + Atomic>(
+    store: &S,
+    actor: &Actor,
+    id: i64,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), AdminError> {
+    may_decide(store, actor, id, now)?;
+    pending(store, id)?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    store.atomically(|s| {
+        s.decide_account_request(id, RequestStatus::Rejected, &actor.label(), note, None, now)?;
+        audit_by(
+            s,
+            actor,
+            AuditAction::GrantChange,
+            format!("account request {id} rejected"),
+            now,
+        )
+    })?;
+    Ok(())
+}

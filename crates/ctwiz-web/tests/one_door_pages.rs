@@ -1,0 +1,271 @@
+//! The web's remaining screens go through the use cases: a refused page leaves the same
+//! `Denied` audit row as every other door, and each change is written (and audited) by the
+//! use case, with the core's rules and messages.
+
+mod common;
+
+use common::*;
+use ctwiz_core::access::Role;
+use ctwiz_store::web::{RequestStatus, WebStore};
+use ctwiz_store::{AuditAction, AuditFilter, AuditStore, PatientStore};
+
+fn rows(f: &Fixture, action: AuditAction, actor: &str) -> Vec<ctwiz_store::AuditEntry> {
+    store(f)
+        .audit_query(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action && r.actor.starts_with(actor))
+        .collect()
+}
+
+#[tokio::test]
+async fn refused_pages_are_audited_like_every_other_door() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::SchoolNurseReadOnly, "nurse1", true);
+    let (cookie, _) = session(&f, nurse);
+    let (clerk, _) = user(&f, Role::ClinicAccess, "clerk1", true);
+    let (clerk_cookie, _) = session(&f, clerk);
+    // A page gate (DQA report), an inventory screen of another clinic, the reports index
+    // for a role with no report, and the duplicates queue.
+    for (cookie, path) in [
+        (&cookie, "/reports/dqa"),
+        (&cookie, "/patients/duplicates"),
+        (&clerk_cookie, "/inventory?pin=CT00002"),
+        (&clerk_cookie, "/admin"),
+    ] {
+        let r = get(&f, path, cookie).await;
+        assert_eq!(r.status, 403, "{path}");
+        assert!(!r.body.contains("Testchild"), "{path}");
+    }
+    let nurse_rows = rows(&f, AuditAction::Denied, "web:nurse1");
+    assert_eq!(nurse_rows.len(), 2, "{nurse_rows:?}");
+    assert!(nurse_rows[0].detail.contains("DQA") || nurse_rows[1].detail.contains("DQA"));
+    assert!(nurse_rows
+        .iter()
+        .all(|r| r.clinic.as_ref() == Some(&f.home)));
+    let clerk_rows = rows(&f, AuditAction::Denied, "web:clerk1");
+    assert_eq!(clerk_rows.len(), 2, "{clerk_rows:?}");
+    assert!(
+        clerk_rows.iter().any(|r| r.detail.contains("CT00002")),
+        "{clerk_rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_confidentiality_change_needs_a_reason_and_the_audit_row_says_why() {
+    let f = fixture();
+    let (coord, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord1", true);
+    let (cookie, csrf) = session(&f, coord);
+    let id = f.in_county.0;
+    let base = [
+        ("csrf", csrf.as_str()),
+        ("family", "Testchild"),
+        ("given", "Ada"),
+        ("dob", "2024-01-15"),
+        ("sex", "F"),
+        ("status", "A"),
+        ("street", "1 Main St"),
+        ("city", "Town"),
+        ("state", "CT"),
+        ("zip", "06101"),
+        ("county", "Hartford"),
+        ("confidential", "on"),
+    ];
+    let r = post(&f, &format!("/patients/{id}/edit"), &cookie, &base).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body
+            .contains("give a reason for changing the confidentiality"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !store(&f)
+            .patient(f.in_county)
+            .unwrap()
+            .unwrap()
+            .confidential
+    );
+
+    let mut with_reason = base.to_vec();
+    with_reason.push(("confidential_reason", "guardian request"));
+    let r = post(&f, &format!("/patients/{id}/edit"), &cookie, &with_reason).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        store(&f)
+            .patient(f.in_county)
+            .unwrap()
+            .unwrap()
+            .confidential
+    );
+    let updates = rows(&f, AuditAction::Update, "web:coord1");
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].patient, Some(f.in_county));
+    assert!(
+        updates[0].detail.contains("because guardian request"),
+        "{}",
+        updates[0].detail
+    );
+}
+
+#[tokio::test]
+async fn a_new_patient_is_written_and_audited_by_the_use_case() {
+    let f = fixture();
+    let (coord, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord2", true);
+    let (cookie, csrf) = session(&f, coord);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("family", "Newborn"),
+        ("given", "Eve"),
+        ("dob", "2099-01-01"),
+        ("sex", "F"),
+        ("status", "A"),
+    ];
+    // A birth date in the future: the core's rule and words, the form kept.
+    let r = post(&f, "/patients/new", &cookie, &fields).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("is in the future"), "{}", r.body);
+    assert!(r.body.contains("Newborn"), "the form keeps what was typed");
+    let mut ok = fields.to_vec();
+    ok[3] = ("dob", "2025-06-01");
+    let r = post(&f, "/patients/new", &cookie, &ok).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let created = rows(&f, AuditAction::Create, "web:coord2");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].detail, "patient added");
+    let id = created[0].patient.expect("names the new record");
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/patients/{id}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn roster_changes_are_audited_on_the_student_and_need_roster_access() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::SchoolNurseReadOnly, "nurse2", true);
+    let (cookie, csrf) = session(&f, nurse);
+    let id = f.in_county.0.to_string();
+    let r = post(
+        &f,
+        "/rosters/add",
+        &cookie,
+        &[("csrf", &csrf), ("patient_id", &id)],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = get(&f, "/rosters", &cookie).await;
+    assert!(r.body.contains(&format!("/patients/{id}\"")), "{}", r.body);
+    let r = post(
+        &f,
+        &format!("/rosters/{id}/remove"),
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    // Removing a student who is not on the roster is a clear 404, not a silent no-op.
+    let r = post(
+        &f,
+        &format!("/rosters/{id}/remove"),
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let added = rows(&f, AuditAction::Create, "web:nurse2");
+    let removed = rows(&f, AuditAction::Delete, "web:nurse2");
+    assert_eq!((added.len(), removed.len()), (1, 1));
+    assert_eq!(added[0].patient, Some(f.in_county));
+    assert_eq!(removed[0].patient, Some(f.in_county));
+    assert_eq!(
+        rows(&f, AuditAction::Read, "web:nurse2").len(),
+        1,
+        "roster view"
+    );
+
+    // A clinic user has no roster: refused and audited.
+    let (clerk, _) = user(&f, Role::ClinicAccess, "clerk2", true);
+    let (cookie, csrf) = session(&f, clerk);
+    let r = post(
+        &f,
+        "/rosters/add",
+        &cookie,
+        &[("csrf", &csrf), ("patient_id", &id)],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(rows(&f, AuditAction::Denied, "web:clerk2").len(), 1);
+}
+
+#[tokio::test]
+async fn a_health_department_may_run_recall_but_not_record_notices() {
+    let f = fixture();
+    let (hd, _) = user(&f, Role::HealthDepartmentReadOnly, "hd1", true);
+    let (cookie, csrf) = session(&f, hd);
+    let r = post(
+        &f,
+        "/reports/recall",
+        &cookie,
+        &[("csrf", &csrf), ("method", "letter"), ("run", "1")],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let denied = rows(&f, AuditAction::Denied, "web:hd1");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(denied[0].detail.contains("record"), "{}", denied[0].detail);
+}
+
+#[tokio::test]
+async fn account_requests_are_decided_once_by_the_use_case() {
+    let f = fixture();
+    let r = request_account_from(&f, std::net::SocketAddr::from(([10, 1, 0, 1], 4000))).await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let request = store(&f).account_requests(None).unwrap()[0].id;
+    let (admin, _) = user(&f, Role::StateAdmin, "dph1", true);
+    let (cookie, csrf) = session(&f, admin);
+    let reject = |note: &'static str| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let f = &f;
+        async move {
+            post(
+                f,
+                &format!("/admin/requests/{request}/reject"),
+                &cookie,
+                &[("csrf", &csrf), ("note", note)],
+            )
+            .await
+        }
+    };
+    assert_eq!(reject("not staff of this clinic").await.status, 303);
+    let again = reject("twice").await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("already decided"), "{}", again.body);
+    let decided = store(&f).account_request(request).unwrap().unwrap();
+    assert_eq!(decided.status, RequestStatus::Rejected);
+    assert_eq!(decided.note.as_deref(), Some("not staff of this clinic"));
+    let audited = rows(&f, AuditAction::GrantChange, "web:dph1");
+    assert_eq!(audited.len(), 1);
+    assert!(audited[0].detail.contains("rejected"));
+
+    // Someone without AccountApprove: refused, audited, nothing decided.
+    let r2 = request_account_from(&f, std::net::SocketAddr::from(([10, 1, 0, 2], 4000))).await;
+    assert!(r2.status.is_success() || r2.status.is_redirection());
+    let pending = store(&f)
+        .account_requests(Some(RequestStatus::Pending))
+        .unwrap()[0]
+        .id;
+    let (coord, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord3", true);
+    let (cookie, csrf) = session(&f, coord);
+    let r = approve_request(&f, (&cookie, &csrf), pending, "someone").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(rows(&f, AuditAction::Denied, "web:coord3").len(), 1);
+    assert_eq!(
+        store(&f).account_request(pending).unwrap().unwrap().status,
+        RequestStatus::Pending
+    );
+}
