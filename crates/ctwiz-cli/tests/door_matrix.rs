@@ -10,7 +10,8 @@
 //!
 //! Doors: web pages (the real router), SOAP (the CDC service, username/password), MLLP (a
 //! real socket; each user's account is bound to CT00001 from its own loopback address), and
-//! the CLI as a process (`--as USER`: `patient show`, `hl7 process`).
+//! the CLI as a process (`--as USER`: `patient show`, `patient search`, `hl7 process`,
+//! `inventory receive`, `audit`).
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -23,8 +24,8 @@ use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
 use ctwiz_hl7::interface::soap;
 use ctwiz_store::web::{SecurityAnswer, WebStore};
 use ctwiz_store::{
-    accounts, AuditAction, AuditEntry, AuditFilter, AuditStore, DoseStore, Interface, OrgStore,
-    PatientStore, SqliteStore, UserStore,
+    accounts, AuditAction, AuditEntry, AuditFilter, AuditStore, DoseStore, Interface,
+    InventoryStore, OrgStore, PatientStore, SqliteStore, UserStore,
 };
 use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
@@ -278,6 +279,12 @@ enum UseCase {
     ReadRecord,
     /// Add an immunization to the record.
     RecordDose,
+    /// Search patients by name (the list is a disclosure).
+    SearchPatients,
+    /// Receive vaccine into the clinic's stock.
+    ReceiveStock,
+    /// Read who saw or changed the record (accounting of disclosures).
+    ReadAuditLog,
 }
 
 impl UseCase {
@@ -291,7 +298,23 @@ impl UseCase {
             (UseCase::RecordDose, Door::Soap | Door::Mllp | Door::Cli) => {
                 Some(Action::InterfaceSubmit)
             }
+            (UseCase::SearchPatients, Door::Web | Door::Cli) => Some(Action::PatientSearch),
+            (UseCase::ReceiveStock, Door::Web | Door::Cli) => Some(Action::InventoryEdit),
+            (UseCase::ReadAuditLog, Door::Web | Door::Cli) => Some(Action::AuditView),
+            (
+                UseCase::SearchPatients | UseCase::ReceiveStock | UseCase::ReadAuditLog,
+                Door::Soap | Door::Mllp,
+            ) => None,
         }
+    }
+
+    /// Whether an allowed attempt's audit row names the patient (a search or a stock
+    /// movement is about no one record).
+    fn on_patient(self) -> bool {
+        matches!(
+            self,
+            UseCase::ReadRecord | UseCase::RecordDose | UseCase::ReadAuditLog
+        )
     }
 
     /// The audit actions an allowed attempt may leave on the patient (a dose added to an
@@ -300,6 +323,9 @@ impl UseCase {
         match self {
             UseCase::ReadRecord => &[AuditAction::Read],
             UseCase::RecordDose => &[AuditAction::Create, AuditAction::Update],
+            UseCase::SearchPatients | UseCase::ReadAuditLog => &[AuditAction::Read],
+            // Stock is not patient data: its trail is the movement's `by`, checked apart.
+            UseCase::ReceiveStock => &[],
         }
     }
 }
@@ -441,6 +467,103 @@ async fn attempt(
             );
             stored
         }
+        (UseCase::SearchPatients, Door::Web) => {
+            let (cookie, _) = web_session(w, *id, n);
+            let (status, body) = http(
+                w,
+                Request::get(format!("/patients?family={FAMILY}"))
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+            let shown = discloses(&body);
+            if !shown {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&body));
+            }
+            shown
+        }
+        (UseCase::SearchPatients, Door::Cli) => {
+            let (ok, text) = ctwiz(
+                &w.db,
+                &["--as", name, "patient", "search", "--name", FAMILY],
+            );
+            assert_eq!(ok, discloses(&text), "{name}: {}", head(&text));
+            ok
+        }
+        (UseCase::ReceiveStock, Door::Web) => {
+            let (cookie, csrf) = web_session(w, *id, n);
+            let before = stock(w);
+            let body = format!(
+                "csrf={csrf}&pin={HOME}&cvx=20&lot=WEB{n}&expiration=2099-12-31&doses=10&funding=public"
+            );
+            let (status, text) = http(
+                w,
+                Request::post("/inventory/receive")
+                    .header(header::COOKIE, cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+            let stored = stock(w) > before;
+            if !stored {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&text));
+            }
+            stored
+        }
+        (UseCase::ReceiveStock, Door::Cli) => {
+            let before = stock(w);
+            let lot = format!("CLI{n}");
+            let (ok, text) = ctwiz(
+                &w.db,
+                &[
+                    "--as",
+                    name,
+                    "inventory",
+                    "receive",
+                    "--clinic",
+                    HOME,
+                    "--cvx",
+                    "20",
+                    "--lot",
+                    &lot,
+                    "--exp",
+                    "2099-12-31",
+                    "--doses",
+                    "10",
+                ],
+            );
+            let stored = stock(w) > before;
+            assert_eq!(ok, stored, "{name}: {}", head(&text));
+            stored
+        }
+        (UseCase::ReadAuditLog, Door::Web) => {
+            let (cookie, _) = web_session(w, *id, n);
+            let (status, body) = http(
+                w,
+                Request::get(format!("/patients/{p}/disclosures"))
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+            if status != StatusCode::OK {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&body));
+            }
+            status == StatusCode::OK
+        }
+        (UseCase::ReadAuditLog, Door::Cli) => {
+            let (ok, text) = ctwiz(&w.db, &["--as", name, "audit", "--patient", &p.to_string()]);
+            if !ok {
+                assert!(text.contains("may not"), "{name}: {}", head(&text));
+            }
+            ok
+        }
+        (
+            UseCase::SearchPatients | UseCase::ReceiveStock | UseCase::ReadAuditLog,
+            Door::Soap | Door::Mllp,
+        ) => unreachable!("{uc:?} has no {door:?} door (UseCase::action says None)"),
         (UseCase::RecordDose, Door::Cli) => {
             let before = store(w).doses(p).expect("doses").len();
             let file = w.db.with_file_name(format!("vxu-{n}.hl7"));
@@ -452,6 +575,27 @@ async fn attempt(
             stored
         }
     }
+}
+
+/// Doses on hand at the home clinic, all lots.
+fn stock(w: &World) -> i64 {
+    store(w)
+        .lots(&ClinicPin::new(HOME).expect("pin"))
+        .expect("lots")
+        .iter()
+        .map(|l| l.on_hand)
+        .sum()
+}
+
+/// Who recorded the home clinic's movements (`door:user@clinic`).
+fn movement_authors(w: &World) -> Vec<String> {
+    let s = store(w);
+    let mut by = Vec::new();
+    for l in s.lots(&ClinicPin::new(HOME).expect("pin")).expect("lots") {
+        let id = l.lot.id.expect("stored lot");
+        by.extend(s.movements(id).expect("movements").into_iter().map(|m| m.1));
+    }
+    by
 }
 
 fn rows_since(w: &World, seen: usize) -> Vec<AuditEntry> {
@@ -470,7 +614,13 @@ async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
     let w = world();
     let mut n = 0;
     let mut failures = Vec::new();
-    for uc in [UseCase::ReadRecord, UseCase::RecordDose] {
+    for uc in [
+        UseCase::ReadRecord,
+        UseCase::RecordDose,
+        UseCase::SearchPatients,
+        UseCase::ReceiveStock,
+        UseCase::ReadAuditLog,
+    ] {
         for door in [Door::Web, Door::Soap, Door::Mllp, Door::Cli] {
             let Some(action) = uc.action(door) else {
                 continue;
@@ -499,12 +649,24 @@ async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
                 let rows = rows_since(&w, seen);
                 let on_patient: Vec<_> = rows
                     .iter()
-                    .filter(|r| r.patient == Some(w.patient) && uc.audited_as().contains(&r.action))
+                    .filter(|r| {
+                        (!uc.on_patient() || r.patient == Some(w.patient))
+                            && uc.audited_as().contains(&r.action)
+                    })
                     .collect();
                 let mine = |r: &&AuditEntry| {
                     r.actor.contains(name.as_str()) && r.interface == door.interface()
                 };
-                if allowed {
+                if allowed && uc.audited_as().is_empty() {
+                    // Stock: the movement names the user and the door.
+                    let label = format!("{}:{name}", door.interface().key());
+                    if !movement_authors(&w).iter().any(|by| by.starts_with(&label)) {
+                        failures.push(format!(
+                            "{uc:?} via {door:?} as {}: no movement by {label}",
+                            role.key()
+                        ));
+                    }
+                } else if allowed {
                     if !on_patient.iter().any(mine) {
                         failures.push(format!(
                             "{uc:?} via {door:?} as {}: no {:?} audit row naming {name} and {:?}: {rows:?}",
@@ -535,4 +697,6 @@ async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Ten access types: two use cases through four doors, three through two.
+    assert_eq!(n, 10 * (2 * 4 + 3 * 2), "attempts made");
 }

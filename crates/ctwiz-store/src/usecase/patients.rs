@@ -93,14 +93,7 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
         query.mrn.as_deref().unwrap_or(""),
         query.id.map(|i| i.to_string()).unwrap_or_default(),
     );
-    audit_refusal::<_, UseCaseError, _>(
-        store,
-        actor,
-        None,
-        now,
-        |d| format!("{criteria}: {d}"),
-        ctwiz_core::actor::authorize(actor, Action::PatientSearch),
-    )?;
+    super::actors::permit(store, actor, Action::PatientSearch, now, &criteria)?;
     if let ctwiz_core::actor::Acting::Jurisdiction(c) = actor.acting {
         query.counties = Some(vec![c]);
     }
@@ -132,14 +125,7 @@ pub fn create<S: PatientStore + AuditStore + Atomic>(
     p: &Patient,
     now: NaiveDateTime,
 ) -> Result<PatientId, UseCaseError> {
-    audit_refusal::<_, UseCaseError, _>(
-        store,
-        actor,
-        None,
-        now,
-        |d| format!("add a patient: {d}"),
-        ctwiz_core::actor::authorize(actor, Action::PatientEdit),
-    )?;
+    super::actors::permit(store, actor, Action::PatientEdit, now, "add a patient")?;
     p.validate(now.date())?;
     Ok(store.atomically(|s| {
         let id = s.create_patient(p)?;
