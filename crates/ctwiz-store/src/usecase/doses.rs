@@ -233,14 +233,13 @@ where
     )?;
     o.validate(p.dob, now.date())?;
     let detail = format!("observation {:?} {}", o.kind, o.code);
-    Ok(store.atomically(|s| {
-        s.add_observation(pid, o)?;
-        s.audit(&audit_entry(
-            actor,
-            Some(pid),
-            AuditAction::Create,
-            now,
-            detail,
-        ))
-    })?)
+    super::audited(
+        store,
+        actor,
+        Some(pid),
+        AuditAction::Create,
+        now,
+        detail,
+        |s| s.add_observation(pid, o),
+    )
 }

@@ -116,6 +116,27 @@ pub fn audit_entry(
     }
 }
 
+/// Runs `write` and the audit row of `actor` doing `action` to `patient` in one
+/// transaction: a change and its trail land together or not at all.
+pub(crate) fn audited<S, T>(
+    store: &S,
+    actor: &ctwiz_core::actor::Actor,
+    patient: Option<PatientId>,
+    action: crate::AuditAction,
+    now: chrono::NaiveDateTime,
+    detail: String,
+    write: impl FnOnce(&S) -> crate::Result<T>,
+) -> Result<T, UseCaseError>
+where
+    S: crate::AuditStore + crate::traits::Atomic,
+{
+    Ok(store.atomically(|s| {
+        let t = write(s)?;
+        s.audit(&audit_entry(actor, patient, action, now, detail))?;
+        Ok(t)
+    })?)
+}
+
 /// The matrix's `decision`, with a refusal first audited as [`crate::AuditAction::Denied`]
 /// (`detail` says what was attempted), so every door leaves the same trail when refused.
 pub(crate) fn audit_refusal<T, E, S>(

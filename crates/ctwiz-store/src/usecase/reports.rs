@@ -242,18 +242,12 @@ pub fn record_notices<S: RecallStore + AuditStore + crate::traits::Atomic>(
             scope: scope.to_string(),
         })
         .collect();
-    store.atomically(|s| {
-        s.record_recall_notices(&notices)?;
-        s.audit(&super::audit_entry(
-            actor,
-            None,
-            AuditAction::Create,
-            now,
-            format!(
-                "{} {method} recall notices recorded for {scope}",
-                notices.len()
-            ),
-        ))
+    let detail = format!(
+        "{} {method} recall notices recorded for {scope}",
+        notices.len()
+    );
+    super::audited(store, actor, None, AuditAction::Create, now, detail, |s| {
+        s.record_recall_notices(&notices)
     })?;
     Ok(notices.len())
 }

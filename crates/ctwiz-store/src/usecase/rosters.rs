@@ -5,7 +5,7 @@
 
 use super::actors::permit;
 use super::patients::{audit_entry, authorize};
-use super::UseCaseError;
+use super::{audited, UseCaseError};
 use crate::traits::{Atomic, AuditAction, AuditStore, PatientStore};
 use crate::web::WebStore;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -82,16 +82,16 @@ pub fn add<S: WebStore + PatientStore + AuditStore + Atomic>(
     )?;
     let pin = school(actor)?;
     authorize(store, actor, pid, Action::PatientView, now, "add to roster")?;
-    Ok(store.atomically(|s| {
-        s.add_to_roster(&pin, pid, &actor.label(), now)?;
-        s.audit(&audit_entry(
-            actor,
-            Some(pid),
-            AuditAction::Create,
-            now,
-            format!("added to roster {pin}"),
-        ))
-    })?)
+    let detail = format!("added to roster {pin}");
+    audited(
+        store,
+        actor,
+        Some(pid),
+        AuditAction::Create,
+        now,
+        detail,
+        |s| s.add_to_roster(&pin, pid, &actor.label(), now),
+    )
 }
 
 /// Removes patient `pid` from the acting school's roster (`RosterEdit` there).
@@ -112,14 +112,14 @@ pub fn remove<S: WebStore + AuditStore + Atomic>(
     if !store.roster(&pin)?.contains(&pid) {
         return Err(super::not_found("student on roster", pid));
     }
-    Ok(store.atomically(|s| {
-        s.remove_from_roster(&pin, pid)?;
-        s.audit(&audit_entry(
-            actor,
-            Some(pid),
-            AuditAction::Delete,
-            now,
-            format!("removed from roster {pin}"),
-        ))
-    })?)
+    let detail = format!("removed from roster {pin}");
+    audited(
+        store,
+        actor,
+        Some(pid),
+        AuditAction::Delete,
+        now,
+        detail,
+        |s| s.remove_from_roster(&pin, pid),
+    )
 }
