@@ -195,3 +195,32 @@ fn the_audit_log_is_append_only() {
         found.join("\n")
     );
 }
+
+/// The ctwiz crates a crate's manifest names outside its dev-dependencies.
+fn ctwiz_dependencies(krate: &str) -> Vec<String> {
+    let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml"))
+        .expect("manifest");
+    let deps = manifest
+        .split("[dev-dependencies]")
+        .next()
+        .expect("some text");
+    deps.lines()
+        .filter_map(|l| l.trim().strip_prefix("ctwiz-"))
+        .filter_map(|rest| rest.split(['=', '.', ' ']).next())
+        .map(|name| format!("ctwiz-{name}"))
+        .collect()
+}
+
+#[test]
+fn the_engine_is_a_leaf_and_core_uses_only_the_engine() {
+    // Embedders build ctwiz-forecast with no other ctwiz crate present; ctwiz's own use of
+    // it (forecast input, the population assessments) lives in ctwiz-core.
+    assert_eq!(ctwiz_dependencies("ctwiz-forecast"), Vec::<String>::new());
+    assert_eq!(ctwiz_dependencies("ctwiz-core"), vec!["ctwiz-forecast"]);
+    let manifest =
+        std::fs::read_to_string(root().join("crates/ctwiz-forecast/Cargo.toml")).expect("manifest");
+    assert!(
+        !manifest.contains("[features]") || !manifest.contains("core ="),
+        "ctwiz-forecast has a `core` feature again"
+    );
+}

@@ -6,6 +6,8 @@
 
 use chrono::{Days, Months, NaiveDate, Timelike};
 use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::assessment::recall::RecallQuery;
+use ctwiz_core::assessment::{run, Cohort};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{
     CompletionStatus, Dose, InformationSource, Observation, ObservationKind, RefusalReason,
@@ -13,8 +15,6 @@ use ctwiz_core::dose::{
 use ctwiz_core::ids::{ClinicPin, Cvx, Email, PatientId, Username};
 use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
-use ctwiz_forecast::assessment::recall::RecallQuery;
-use ctwiz_forecast::assessment::{run, Cohort};
 use ctwiz_forecast::Engine;
 use ctwiz_hl7::interface::{process_message, vaccine_group_cvx, CdsiForecaster, Context};
 use ctwiz_store::web::{SecurityAnswer, WebStore};

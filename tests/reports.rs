@@ -3,11 +3,11 @@
 //! change in counting rules (or in the engine's evaluations) shows up as a reviewed diff.
 
 use chrono::NaiveDate;
+use ctwiz_core::assessment::coverage::{Context, Series};
+use ctwiz_core::assessment::recall::RecallQuery;
+use ctwiz_core::assessment::{run, Cohort};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::synth::{self, SynthConfig};
-use ctwiz_forecast::assessment::coverage::{Context, Series};
-use ctwiz_forecast::assessment::recall::RecallQuery;
-use ctwiz_forecast::assessment::{run, Cohort};
 use ctwiz_forecast::Engine;
 use ctwiz_store::{OrgStore, PatientStore, SqliteStore};
 use serde_json::json;
@@ -148,6 +148,6 @@ fn coverage_compliancy_cleanup_and_recall_snapshots() {
     );
 }
 
-fn series_headline() -> ctwiz_forecast::assessment::coverage::Measure {
+fn series_headline() -> ctwiz_core::assessment::coverage::Measure {
     Series::Childhood.headline()
 }

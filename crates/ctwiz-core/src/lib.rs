@@ -5,6 +5,10 @@
 //! users with the ten access types and their permission matrix, and inventory. No I/O,
 //! no clock: functions that need "today" take it as an argument.
 //!
+//! It also holds ctwiz's use of the CDSi engine (`ctwiz-forecast`, a leaf crate):
+//! [`forecast_input`], the one mapping from ctwiz records to engine input, and
+//! [`assessment`], the population reports built on it.
+//!
 //! ```
 //! use ctwiz_core::{access::{can, Action, Grant, Role, Scope, Target, User}, ids::*, org::County};
 //!
@@ -20,10 +24,13 @@
 pub mod access;
 pub mod actor;
 pub mod age;
+#[allow(missing_docs)] // the reports, documented at module level
+pub mod assessment;
 pub mod codes;
 pub mod dose;
 pub mod error;
 pub mod export;
+pub mod forecast_input;
 pub mod ids;
 pub mod inventory;
 pub mod matching;

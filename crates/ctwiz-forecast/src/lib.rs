@@ -38,9 +38,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "core")]
-#[allow(missing_docs)] // ctwiz's own reports, documented at module level
-pub mod assessment;
 pub mod bundled;
 pub mod cdsi_cases;
 mod conditional_skip;
@@ -48,8 +45,6 @@ pub mod dates;
 mod engine;
 mod evaluate;
 mod forecast;
-#[cfg(feature = "core")]
-pub mod from_core;
 mod gather;
 mod patient;
 mod result;

@@ -15,7 +15,7 @@ pub struct Recommendation {
 }
 
 /// Runs the forecast as of `today` on the one engine input every part of ctwiz builds
-/// (`ctwiz_forecast::from_core`), so the page, Z42 answers and reports agree.
+/// (`ctwiz_core::forecast_input`), so the page, Z42 answers and reports agree.
 pub fn evaluate(
     engine: &Engine,
     p: &Patient,
@@ -23,7 +23,7 @@ pub fn evaluate(
     observations: &[Observation],
     today: NaiveDate,
 ) -> Option<Recommendation> {
-    let input = ctwiz_forecast::from_core::patient(p, doses, observations);
+    let input = ctwiz_core::forecast_input::patient(p, doses, observations);
     Some(Recommendation {
         result: engine.forecast(&input, today),
     })

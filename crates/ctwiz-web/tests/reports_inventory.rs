@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Timelike};
 use common::{fixture, get, post, session, store, user, Fixture};
 use ctwiz_core::access::{Action, Role};
+use ctwiz_core::assessment::coverage::{Context, Series};
+use ctwiz_core::assessment::{run, Cohort};
 use ctwiz_core::ids::{ClinicPin, LotNumber};
 use ctwiz_core::ordering::OrderStatus;
 use ctwiz_core::org::County;
 use ctwiz_core::synth::{self, SynthConfig};
-use ctwiz_forecast::assessment::coverage::{Context, Series};
-use ctwiz_forecast::assessment::{run, Cohort};
 use ctwiz_store::interface::{
     AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
 };

@@ -1,16 +1,16 @@
-//! Runs the population assessments of `ctwiz_forecast::assessment` over the store:
+//! Runs the population assessments of `ctwiz_core::assessment` over the store:
 //! streams the cohort by birth date in chunks, assesses each chunk in parallel, renders.
 
 use super::report::{emit, ByArg, CohortArgs, OutputArgs, SeriesArg};
 use super::CliResult;
 use crate::output;
 use chrono::{Days, Local, NaiveDate};
+use ctwiz_core::assessment::coverage::{Context, CoverageReport, Measure, Series};
+use ctwiz_core::assessment::recall::{RecallEntry, RecallQuery};
+use ctwiz_core::assessment::{chart, defaults, run, Cohort};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
-use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Measure, Series};
-use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{chart, defaults, run, Cohort};
 use ctwiz_forecast::Engine;
 use ctwiz_store::usecase::reports::NoticeSent;
 use ctwiz_store::{OrgStore, PatientStore, RecallStore, SqliteStore};

@@ -81,7 +81,7 @@ pub fn run_bench_forecast(args: BenchForecastArgs) -> Result<(), Box<dyn Error>>
     let patients: Vec<Patient> = (0..args.children)
         .map(|i| {
             let c = ctwiz_core::synth::child(&cfg, i);
-            ctwiz_forecast::from_core::patient(&c.patient, &c.doses, &[])
+            ctwiz_core::forecast_input::patient(&c.patient, &c.doses, &[])
         })
         .collect();
     let doses: usize = patients.iter().map(|p| p.doses.len()).sum();

@@ -3,8 +3,8 @@
 
 use super::CliResult;
 use chrono::NaiveDate;
+use ctwiz_core::assessment::recall::{RecallEntry, Urgency};
 use ctwiz_core::org::Clinic;
-use ctwiz_forecast::assessment::recall::{RecallEntry, Urgency};
 use printpdf::{BuiltinFont, Mm, PdfDocument};
 use std::collections::HashMap;
 

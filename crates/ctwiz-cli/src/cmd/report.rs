@@ -90,7 +90,7 @@ pub enum ReportCommand {
     },
     /// Share of children up to date at age milestones (default 8 and 20 months), per clinic.
     Compliancy {
-        #[arg(long, value_delimiter = ',', default_values_t = ctwiz_forecast::assessment::defaults::COMPLIANCY_MILESTONES)]
+        #[arg(long, value_delimiter = ',', default_values_t = ctwiz_core::assessment::defaults::COMPLIANCY_MILESTONES)]
         milestones: Vec<u32>,
         #[command(flatten)]
         cohort: CohortArgs,

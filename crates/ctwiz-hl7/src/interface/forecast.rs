@@ -87,7 +87,7 @@ impl Forecaster for CdsiForecaster {
         observations: &[Observation],
         today: NaiveDate,
     ) -> (Vec<Vec<DoseEvaluation>>, Vec<Forecast>) {
-        let input = ctwiz_forecast::from_core::patient(patient, doses, observations);
+        let input = ctwiz_core::forecast_input::patient(patient, doses, observations);
         let result = self.engine.forecast(&input, today);
         let group_of = |antigen: &str| {
             result

@@ -12,8 +12,8 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::access::Action;
-use ctwiz_forecast::assessment::coverage::Series;
-use ctwiz_forecast::assessment::defaults;
+use ctwiz_core::assessment::coverage::Series;
+use ctwiz_core::assessment::defaults;
 use maud::html;
 
 // ---------------------------------------------------------------- clean-up list

@@ -11,8 +11,8 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::access::Action;
-use ctwiz_forecast::assessment::compliancy::CompliancyReport;
-use ctwiz_forecast::assessment::{chart, defaults, run};
+use ctwiz_core::assessment::compliancy::CompliancyReport;
+use ctwiz_core::assessment::{chart, defaults, run};
 use maud::html;
 
 /// The compliancy milestones, in months of age.

@@ -12,8 +12,8 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::access::Action;
-use ctwiz_forecast::assessment::chart;
-use ctwiz_forecast::assessment::coverage::{CoverageReport, Series};
+use ctwiz_core::assessment::chart;
+use ctwiz_core::assessment::coverage::{CoverageReport, Series};
 use maud::{html, Markup};
 
 // ---------------------------------------------------------------- coverage

@@ -1,7 +1,7 @@
 //! The Reports module: coverage (AFIX-style), compliancy at 8 and 20 months, the
 //! two-year-old clean-up list, reminder/recall and DQA – Interface Activity.
 //!
-//! Every report runs the engine the CLI runs (`ctwiz_forecast::assessment::run` over
+//! Every report runs the engine the CLI runs (`ctwiz_core::assessment::run` over
 //! `PatientStore::for_each_chunk`, on a blocking thread) on a cohort scoped by where the
 //! user acts: a clinic user gets their acting clinic, a health department its
 //! jurisdiction (never another county), the state anything it picks with the filters.
@@ -16,10 +16,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use ctwiz_core::access::Action;
+use ctwiz_core::assessment::coverage::{Context, CoverageReport, Series};
+use ctwiz_core::assessment::{run, ChildRef, Cohort};
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
-use ctwiz_forecast::assessment::coverage::{Context, CoverageReport, Series};
-use ctwiz_forecast::assessment::{run, ChildRef, Cohort};
 use ctwiz_store::{PatientStore, SqliteStore};
 use maud::{html, Markup, PreEscaped};
 

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Days;
 use ctwiz_core::access::Action;
-use ctwiz_forecast::assessment::recall::{RecallEntry, RecallQuery};
-use ctwiz_forecast::assessment::{defaults, run, Cohort};
+use ctwiz_core::assessment::recall::{RecallEntry, RecallQuery};
+use ctwiz_core::assessment::{defaults, run, Cohort};
 use ctwiz_store::usecase::reports::{self as usecase, ReportScope};
 use maud::html;
 
@@ -71,8 +71,8 @@ fn due_text(e: &RecallEntry) -> String {
         .iter()
         .map(|g| {
             let when = match g.urgency {
-                ctwiz_forecast::assessment::recall::Urgency::Due => "due",
-                ctwiz_forecast::assessment::recall::Urgency::Overdue => "overdue",
+                ctwiz_core::assessment::recall::Urgency::Due => "due",
+                ctwiz_core::assessment::recall::Urgency::Overdue => "overdue",
             };
             format!(
                 "{} #{} {when} (recommended {})",

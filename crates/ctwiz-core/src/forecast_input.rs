@@ -1,11 +1,11 @@
-//! Builds the engine's input from ctwiz-core records (feature `core`), so every part of
+//! Builds the engine's input from ctwiz-core records, so every part of
 //! ctwiz — web, CLI, HL7 Z42 responses, reports — asks the engine the same question.
 
-use crate::patient::{AdministeredDose, AdministrationStatus, Observation, Patient};
-use crate::supporting_data::Sex;
+use crate::dose::{CompletionStatus, Dose, Observation as CoreObservation};
+use crate::patient::{Patient as CorePatient, Sex as CoreSex};
 use chrono::NaiveDate;
-use ctwiz_core::dose::{CompletionStatus, Dose, Observation as CoreObservation};
-use ctwiz_core::patient::{Patient as CorePatient, Sex as CoreSex};
+use ctwiz_forecast::Sex;
+use ctwiz_forecast::{AdministeredDose, AdministrationStatus, Observation, Patient};
 
 /// The engine's view of one dose.
 pub fn dose(d: &Dose) -> AdministeredDose {

@@ -1,4 +1,4 @@
-//! Population assessments built on the engine (feature `core`): coverage (AFIX-style),
+//! Population assessments built on the engine (`ctwiz-forecast`): coverage (AFIX-style),
 //! compliancy at milestones, the two-year-old clean-up list and reminder/recall.
 //!
 //! Each is a pure function of one child's record plus an accumulator that adds children
@@ -11,10 +11,10 @@ pub mod coverage;
 pub mod recall;
 pub mod run;
 
+use crate::ids::{ClinicPin, PatientId};
+use crate::org::County;
+use crate::patient::{Patient, PatientStatus};
 use chrono::{Datelike, Days, Months, NaiveDate};
-use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::org::County;
-use ctwiz_core::patient::{Patient, PatientStatus};
 use serde::Serialize;
 
 /// Default cohorts of the reports that are not per series, the same for every door.
@@ -77,7 +77,7 @@ impl Cohort {
     /// Whether a child belongs: in the age band, active, not opted out or deceased, and
     /// in the requested clinics/counties.
     pub fn includes(&self, p: &Patient) -> bool {
-        let age = ctwiz_core::age::whole_months(p.dob, self.as_of);
+        let age = crate::age::whole_months(p.dob, self.as_of);
         if p.dob > self.as_of || age < self.min_age_months || age > self.max_age_months {
             return false;
         }
@@ -144,10 +144,10 @@ pub fn percent(part: u64, whole: u64) -> f64 {
 #[cfg(test)]
 pub(crate) mod testkit {
     //! Hand-built children for the assessment tests.
+    use crate::dose::{Dose, InformationSource};
+    use crate::ids::{ClinicPin, Cvx};
+    use crate::patient::{Mrn, Patient, PersonName, Sex};
     use chrono::{Days, NaiveDate};
-    use ctwiz_core::dose::{Dose, InformationSource};
-    use ctwiz_core::ids::{ClinicPin, Cvx};
-    use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
 
     pub fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test dates are valid")

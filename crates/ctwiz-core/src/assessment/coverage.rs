@@ -6,11 +6,11 @@
 //! age does not), and only doses given before the second birthday count for it.
 
 use super::{birthday, percent, ChildRef};
-use crate::{Engine, EvaluationStatus, ForecastResult, SeriesStatus};
+use crate::codes::CodeSets;
+use crate::dose::{Dose, Observation};
+use crate::patient::Patient;
 use chrono::{Datelike, Days, NaiveDate};
-use ctwiz_core::codes::CodeSets;
-use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::patient::Patient;
+use ctwiz_forecast::{Engine, EvaluationStatus, ForecastResult, SeriesStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -198,7 +198,7 @@ fn childhood(
     // Evaluate on the day before the 2nd birthday with the doses given by then.
     let second = birthday(p.dob, 2);
     let eval = (second - Days::new(1)).min(as_of);
-    let before = crate::from_core::patient_before(p, doses, observations, eval + Days::new(1));
+    let before = crate::forecast_input::patient_before(p, doses, observations, eval + Days::new(1));
     let r = ctx.engine.forecast(&before, eval);
     let hib_valid = valid_in_best(&r, "Hib");
     let hib_omp_only = r.antigen("Hib").and_then(|a| a.best()).is_some_and(|s| {
@@ -241,7 +241,8 @@ fn adolescent(
     observations: &[Observation],
     as_of: NaiveDate,
 ) -> Vec<(Measure, bool)> {
-    let before = crate::from_core::patient_before(p, doses, observations, as_of + Days::new(1));
+    let before =
+        crate::forecast_input::patient_before(p, doses, observations, as_of + Days::new(1));
     let r = ctx.engine.forecast(&before, as_of);
     let tenth = birthday(p.dob, 10);
     // Tdap products: CVX 115 (Tdap); valid for pertussis at 10+ years.
@@ -299,7 +300,7 @@ fn missed_opportunities(
     visits.dedup();
     let mut missed = 0;
     for v in visits {
-        let before = crate::from_core::patient_before(p, doses, observations, v);
+        let before = crate::forecast_input::patient_before(p, doses, observations, v);
         let r = ctx.engine.forecast(&before, v);
         let given: Vec<&str> = doses
             .iter()
@@ -529,7 +530,7 @@ mod tests {
     /// patient page and in Z42), but only when it was known by the 2nd birthday.
     #[test]
     fn varicella_immunity_counts_when_known_by_the_second_birthday() {
-        use ctwiz_core::dose::ObservationKind;
+        use crate::dose::ObservationKind;
         let (engine, codes) = ctx_parts();
         let ctx = Context {
             engine: &engine,

@@ -3,10 +3,10 @@
 //! for no reminders (PD1-11 = 01), are never listed.
 
 use super::ChildRef;
-use crate::{Engine, SeriesStatus};
+use crate::dose::{Dose, Observation};
+use crate::patient::{Patient, PatientStatus};
 use chrono::{Days, NaiveDate};
-use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::patient::{Patient, PatientStatus};
+use ctwiz_forecast::{Engine, SeriesStatus};
 use serde::Serialize;
 
 /// Whether a dose is coming due or already overdue.
@@ -70,7 +70,8 @@ pub fn recall_entry(
     if !reachable(p) {
         return None;
     }
-    let known = crate::from_core::patient_before(p, doses, observations, q.as_of + Days::new(1));
+    let known =
+        crate::forecast_input::patient_before(p, doses, observations, q.as_of + Days::new(1));
     let r = engine.forecast(&known, q.as_of);
     let due: Vec<DueGroup> = r
         .vaccine_groups
@@ -126,7 +127,7 @@ pub fn recall_entry(
 mod tests {
     use super::super::testkit::*;
     use super::*;
-    use ctwiz_core::patient::Publicity;
+    use crate::patient::Publicity;
 
     fn q(as_of: &str, from: &str, to: &str) -> RecallQuery {
         RecallQuery {

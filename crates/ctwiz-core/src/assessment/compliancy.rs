@@ -5,10 +5,10 @@
 //! (its next dose's past-due date not yet reached, or the series complete/immune).
 
 use super::{percent, ChildRef};
-use crate::{Engine, SeriesStatus};
+use crate::dose::{Dose, Observation};
+use crate::patient::Patient;
 use chrono::{Months, NaiveDate};
-use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::patient::Patient;
+use ctwiz_forecast::{Engine, SeriesStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -61,7 +61,7 @@ pub fn at_milestone(
     if day > as_of {
         return None;
     }
-    let known = crate::from_core::patient_before(p, doses, observations, day);
+    let known = crate::forecast_input::patient_before(p, doses, observations, day);
     let r = engine.forecast(&known, day);
     let past_due: Vec<String> = groups_at(months)
         .iter()

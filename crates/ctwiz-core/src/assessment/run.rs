@@ -7,9 +7,9 @@ use super::compliancy::{at_milestone, CompliancyReport};
 use super::coverage::{self, Context, CoverageReport, Series};
 use super::recall::{recall_entry, RecallEntry, RecallQuery};
 use super::Cohort;
-use crate::Engine;
-use ctwiz_core::dose::{Dose, Observation};
-use ctwiz_core::patient::Patient;
+use crate::dose::{Dose, Observation};
+use crate::patient::Patient;
+use ctwiz_forecast::Engine;
 use rayon::prelude::*;
 
 /// A chunk of children with their doses and observations.
@@ -66,7 +66,7 @@ pub fn compliancy<E>(
         let part = in_cohort(cohort, chunk)
             .par_iter()
             .fold(new, |mut rep, (p, d, o)| {
-                let age = ctwiz_core::age::whole_months(p.dob, cohort.as_of);
+                let age = crate::age::whole_months(p.dob, cohort.as_of);
                 for &m in milestones {
                     if age >= m && age <= m + 11 {
                         if let Some(r) = at_milestone(engine, p, d, o, m, cohort.as_of) {
