@@ -388,6 +388,7 @@ async fn failed_sign_ins_are_throttled_per_address() {
     let (_dir, app) = setup();
     let attacker = [10, 9, 9, 9];
     let mut refused_at = None;
+    let started = std::time::Instant::now();
     // Different account names: the per-account lock cannot stop this; the address limit does.
     for i in 0..40 {
         let who = format!("guess{i}");
@@ -408,7 +409,10 @@ async fn failed_sign_ins_are_throttled_per_address() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{xml}");
     }
     let n = refused_at.expect("refused before 40 failures");
-    assert!((20..=22).contains(&n), "refused after {n} failures");
+    // 20 at once, then one more per 3 s (slow password hashing on a busy machine lets a
+    // few come back while the loop runs).
+    let refill = (started.elapsed().as_secs() / 3) as usize;
+    assert!((20..=21 + refill).contains(&n), "refused after {n} failures");
     // The right password from that address is refused for now too.
     let (status, _, _) = post_from(
         &app,
