@@ -571,7 +571,8 @@ fn reports_over_a_seeded_population() {
             .unwrap()
             .matches("<polyline")
             .count(),
-        8
+        9,
+        "one line per childhood measure"
     );
 
     let comp = ok(

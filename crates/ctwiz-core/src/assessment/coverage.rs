@@ -650,7 +650,8 @@ mod tests {
         };
         // (observations, Var1 met, missing, not asked): immunity recorded after the 2nd
         // birthday does not meet the measure, but the clean-up list no longer asks for it.
-        let cases: [(Vec<Observation>, bool, Vec<&str>, Vec<&str>); 3] = [
+        type Case = (Vec<Observation>, bool, Vec<&'static str>, Vec<&'static str>);
+        let cases: [Case; 3] = [
             (vec![], false, vec!["1+ Varicella"], vec![]),
             (vec![history("2024-06-01")], true, vec![], vec![]),
             (
