@@ -288,7 +288,12 @@ fn reports(s: &SqliteStore, engine: &Engine, today: NaiveDate) -> BTreeMap<Patie
         vaccine_groups: vec![],
         include_overdue: true,
     };
-    let entries = run::recall(engine, &q, &cohort, |f| {
+    let codes = CodeSets::embedded();
+    let ctx = ctwiz_core::assessment::coverage::Context {
+        engine,
+        codes: &codes,
+    };
+    let entries = run::recall(&ctx, &q, &cohort, |f| {
         s.for_each_chunk(Some(cohort.dob_range()), 100, &mut |chunk| {
             f(chunk);
             Ok(())

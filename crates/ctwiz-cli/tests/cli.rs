@@ -495,7 +495,9 @@ fn reports_over_a_seeded_population() {
     );
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 8, "{json}");
+    // The seven measures, 4:3:1:3:3:1:4, and PCV complete for age.
+    assert_eq!(rows.len(), 9, "{json}");
+    assert_eq!(rows[7]["measure"], "4:3:1:3:3:1:4", "{json}");
     let cohort: u64 = rows[0]["cohort"].as_str().unwrap().parse().unwrap();
     assert!(cohort > 50, "cohort of 24–35 month olds: {cohort}");
     let combined: u64 = rows[7]["children_met"].as_str().unwrap().parse().unwrap();
@@ -528,16 +530,18 @@ fn reports_over_a_seeded_population() {
     );
     assert!(std::fs::read_to_string(&chart).unwrap().contains("<svg"));
 
-    // The clean-up list is exactly the children not up to date.
+    // The clean-up list is exactly the children not up to date, and each row says what
+    // to find or give, or why nothing is asked (here: PCV complete for age by catch-up).
     let cleanup = ok(
         &db,
-        &[&["report", "cleanup", "--format", "csv"][..], &as_of[..]].concat(),
+        &[&["report", "cleanup", "--format", "json"][..], &as_of[..]].concat(),
     );
-    assert_eq!(
-        cleanup.lines().count() as u64 - 1,
-        cohort - combined,
-        "{cleanup}"
-    );
+    let listed: serde_json::Value = serde_json::from_str(&cleanup).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len() as u64, cohort - combined, "{cleanup}");
+    for row in listed {
+        assert!(row["missing"] != "" || row["not_asked"] != "", "{row}");
+    }
 
     let trend_svg = dir.path().join("t.svg");
     let trend = ok(
@@ -567,7 +571,8 @@ fn reports_over_a_seeded_population() {
             .unwrap()
             .matches("<polyline")
             .count(),
-        8
+        9,
+        "one line per childhood measure"
     );
 
     let comp = ok(

@@ -279,6 +279,7 @@ const BEHIND_HEADER: &[&str] = &[
     "clinic",
     "county",
     "missing",
+    "not_asked",
     "missed_opportunities",
 ];
 
@@ -297,6 +298,7 @@ fn behind_rows(r: &CoverageReport) -> Vec<Vec<String>> {
                     .unwrap_or_default(),
                 a.child.county.map(|c| c.to_string()).unwrap_or_default(),
                 a.missing.join("; "),
+                a.not_due.join("; "),
                 a.missed_opportunities.to_string(),
             ]
         })
@@ -327,8 +329,13 @@ pub fn compliancy(
     // Children who reached each milestone within the last year.
     let c = cohort(a, ages)?;
     let engine = engine()?;
+    let codes = CodeSets::embedded();
+    let ctx = Context {
+        engine: &engine,
+        codes: &codes,
+    };
     let ms = milestones.to_vec();
-    let rep = run::compliancy(&engine, &ms, &c, |f| stream(store, &c, f))?;
+    let rep = run::compliancy(&ctx, &ms, &c, |f| stream(store, &c, f))?;
     let mut header: Vec<String> = vec!["clinic".into()];
     for m in &ms {
         header.push(format!("children_{m}m"));
@@ -389,7 +396,12 @@ pub fn recall(
         vaccine_groups: o.groups.clone(),
         include_overdue: o.include_overdue,
     };
-    let mut entries: Vec<RecallEntry> = run::recall(&engine, &q, &c, |f| stream(store, &c, f))?;
+    let codes = CodeSets::embedded();
+    let ctx = Context {
+        engine: &engine,
+        codes: &codes,
+    };
+    let mut entries: Vec<RecallEntry> = run::recall(&ctx, &q, &c, |f| stream(store, &c, f))?;
     if o.skip_recent_days > 0 {
         let cutoff = c.as_of - Days::new(o.skip_recent_days as u64);
         let mut kept = Vec::with_capacity(entries.len());
@@ -432,6 +444,7 @@ pub fn recall(
                 e.phone.clone().unwrap_or_default(),
                 e.email.clone().unwrap_or_default(),
                 due,
+                e.not_asked.join("; "),
             ]
         })
         .collect();
@@ -447,6 +460,7 @@ pub fn recall(
             "phone",
             "email",
             "due",
+            "not_asked",
         ],
         &rows,
     )?;

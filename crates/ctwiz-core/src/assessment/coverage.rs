@@ -2,10 +2,13 @@
 //! each antigen alone, adolescent and flu coverage, missed opportunities, and the list of
 //! children behind (which is also the two-year-old clean-up list).
 //!
-//! Only doses the engine evaluates as **valid** count (e.g. HepB #3 before 24 weeks of
-//! age does not), and only doses given before the second birthday count for it.
+//! Each measure counts exactly what its label says; the definitions and their sources are
+//! in docs/reports.md. Only doses the engine evaluates as **valid** count (e.g. HepB #3
+//! before 24 weeks of age does not), and only doses given before the second birthday
+//! count for the childhood series. A "complete for age" view (which credits a shorter
+//! catch-up series) is a separate measure, never folded into a count-named one.
 
-use super::{birthday, percent, ChildRef};
+use super::{birthday, excused, may_be_excused, percent, ChildRef};
 use crate::codes::CodeSets;
 use crate::dose::{Dose, Observation};
 use crate::patient::Patient;
@@ -21,19 +24,25 @@ pub enum Measure {
     DTaP4,
     /// ≥3 valid polio doses by 24 months.
     Polio3,
-    /// ≥1 valid MMR dose by 24 months.
+    /// ≥1 valid MMR dose given on or after the 1st birthday, by 24 months.
     Mmr1,
-    /// HepB series complete by 24 months (≥3 valid doses, the last at 24 weeks or older).
+    /// HepB series complete by 24 months: ≥3 valid doses, the 3rd (or a later) one given
+    /// at 24 weeks of age or older.
     HepB3,
-    /// Hib full series by 24 months: 3 doses of PRP-OMP or 4 of other products, or
-    /// a series CDSi calls complete (late starters need fewer).
+    /// Hib complete for age by 24 months (product-dependent): 3 valid doses when every
+    /// valid dose is PRP-OMP (PedvaxHIB), 4 otherwise, or a series CDSi calls complete
+    /// (late starters need fewer).
     HibFull,
-    /// ≥1 valid varicella dose or evidence of immunity by 24 months.
+    /// ≥1 valid varicella dose or evidence of immunity recorded by 24 months.
     Var1,
-    /// ≥4 valid PCV doses by 24 months, or a series CDSi calls complete (catch-up).
+    /// ≥4 valid PCV doses by 24 months (a count: a catch-up series CDSi calls complete
+    /// with fewer doses is [`Measure::PcvCompleteForAge`], not this).
     Pcv4,
     /// All seven above: 4:3:1:3:3:1:4.
     Combined4313314,
+    /// PCV complete for age by 24 months: 4 valid doses or a catch-up series the engine
+    /// calls complete (e.g. 2 doses after 12 months). Not part of 4:3:1:3:3:1:4.
+    PcvCompleteForAge,
     /// ≥1 Tdap at 10 years or older.
     Tdap1,
     /// ≥1 valid MenACWY dose at 10 years or older.
@@ -53,10 +62,11 @@ impl Measure {
             Measure::Polio3 => "3+ Polio",
             Measure::Mmr1 => "1+ MMR",
             Measure::HepB3 => "3+ HepB",
-            Measure::HibFull => "Hib full series",
+            Measure::HibFull => "Hib complete for age",
             Measure::Var1 => "1+ Varicella",
             Measure::Pcv4 => "4+ PCV",
             Measure::Combined4313314 => "4:3:1:3:3:1:4",
+            Measure::PcvCompleteForAge => "PCV complete for age",
             Measure::Tdap1 => "1+ Tdap",
             Measure::MenAcwy1 => "1+ MenACWY",
             Measure::HpvStarted => "1+ HPV",
@@ -115,6 +125,7 @@ impl Series {
                 Var1,
                 Pcv4,
                 Combined4313314,
+                PcvCompleteForAge,
             ],
             Series::Adolescent => &[Tdap1, MenAcwy1, HpvStarted, HpvComplete],
             Series::Flu => &[FluSeason],
@@ -154,6 +165,10 @@ pub struct ChildAssessment {
     pub met: Vec<(Measure, bool)>,
     /// Labels of the measures not met (what the clinic must find or give).
     pub missing: Vec<&'static str>,
+    /// Measures not met for which no dose is to be asked, with the reason ("1+ MMR:
+    /// contraindicated", "1+ Varicella: evidence of immunity", "4+ PCV: complete for age
+    /// (catch-up), no dose due"), as known on the report date.
+    pub not_due: Vec<String>,
     pub up_to_date: bool,
     /// Visits where a due childhood vaccine was not given although others were.
     pub missed_opportunities: u32,
@@ -200,6 +215,8 @@ fn childhood(
     let eval = (second - Days::new(1)).min(as_of);
     let before = crate::forecast_input::patient_before(p, doses, observations, eval + Days::new(1));
     let r = ctx.engine.forecast(&before, eval);
+    let first = birthday(p.dob, 1);
+    let week_24 = p.dob + Days::new(24 * 7);
     let hib_valid = valid_in_best(&r, "Hib");
     let hib_omp_only = r.antigen("Hib").and_then(|a| a.best()).is_some_and(|s| {
         s.doses
@@ -210,10 +227,13 @@ fn childhood(
     let met = vec![
         (Measure::DTaP4, valid_in_best(&r, "Diphtheria") >= 4),
         (Measure::Polio3, valid_in_best(&r, "Polio") >= 3),
-        (Measure::Mmr1, valid_in_best(&r, "Measles") >= 1),
-        // A complete series, not a count: in the CDSi 4-dose series (birth dose + combination
-        // vaccine) a third dose before 24 weeks is valid but a fourth is still needed.
-        (Measure::HepB3, complete(status(&r, "HepB"))),
+        (
+            Measure::Mmr1,
+            valid_doses_where(&r, "Measles", first, |_| true) >= 1,
+        ),
+        // In the CDSi 4-dose series (birth dose + combination vaccine) a third dose before
+        // 24 weeks is valid; the measure still asks for a 3rd or later one at 24 weeks.
+        (Measure::HepB3, hepb_complete(&r, week_24)),
         (
             Measure::HibFull,
             complete(status(&r, "Hib")) || hib_valid >= 4 || (hib_omp_only && hib_valid >= 3),
@@ -223,15 +243,51 @@ fn childhood(
             valid_in_best(&r, "Varicella") >= 1
                 || status(&r, "Varicella") == Some(SeriesStatus::Immune),
         ),
-        (
-            Measure::Pcv4,
-            valid_in_best(&r, "Pneumococcal") >= 4 || complete(status(&r, "Pneumococcal")),
-        ),
+        (Measure::Pcv4, valid_in_best(&r, "Pneumococcal") >= 4),
     ];
     let all = met.iter().all(|(_, m)| *m);
     let mut met = met;
     met.push((Measure::Combined4313314, all));
+    met.push((
+        Measure::PcvCompleteForAge,
+        valid_in_best(&r, "Pneumococcal") >= 4 || complete(status(&r, "Pneumococcal")),
+    ));
     (met, eval)
+}
+
+/// ≥3 valid HepB doses, the 3rd or a later one given on or after `week_24`.
+fn hepb_complete(r: &ForecastResult, week_24: NaiveDate) -> bool {
+    let mut valid: Vec<NaiveDate> = r
+        .antigen("HepB")
+        .and_then(|a| a.best())
+        .map(|s| {
+            s.doses
+                .iter()
+                .filter(|d| d.status == EvaluationStatus::Valid)
+                .map(|d| d.date)
+                .collect()
+        })
+        .unwrap_or_default();
+    valid.sort_unstable();
+    valid.iter().skip(2).any(|d| *d >= week_24)
+}
+
+/// The vaccine group each childhood measure asks for.
+pub fn group_of(m: Measure) -> Option<&'static str> {
+    Some(match m {
+        Measure::DTaP4 => "DTaP/Tdap/Td",
+        Measure::Polio3 => "Polio",
+        Measure::Mmr1 => "MMR",
+        Measure::HepB3 => "HepB",
+        Measure::HibFull => "Hib",
+        Measure::Var1 => "Varicella",
+        Measure::Pcv4 | Measure::PcvCompleteForAge => "Pneumococcal",
+        Measure::Tdap1 => "DTaP/Tdap/Td",
+        Measure::MenAcwy1 => "Meningococcal",
+        Measure::HpvStarted | Measure::HpvComplete => "HPV",
+        Measure::FluSeason => "Influenza",
+        Measure::Combined4313314 => return None,
+    })
 }
 
 fn adolescent(
@@ -283,7 +339,7 @@ fn flu(ctx: &Context<'_>, doses: &[Dose], as_of: NaiveDate) -> Vec<(Measure, boo
 }
 
 /// Visits before `eval` at which some childhood vaccine was due (recommended date reached,
-/// allowed to be given) but not given, while something else was.
+/// allowed to be given, not excused by an exemption) but not given, while something else was.
 fn missed_opportunities(
     ctx: &Context<'_>,
     p: &Patient,
@@ -316,7 +372,7 @@ fn missed_opportunities(
                         .as_ref()
                         .is_some_and(|f| f.recommended <= v && f.earliest <= v)
                     && !given.contains(g)
-            })
+            }) && excused(ctx.codes, &r, doses, g, v).is_none()
         });
         missed += due_not_given as u32;
     }
@@ -335,7 +391,9 @@ pub fn assess(
     let (met, missed) = match series {
         Series::Childhood => {
             let (met, eval) = childhood(ctx, p, doses, observations, as_of);
-            let utd = met.last().is_some_and(|(_, m)| *m);
+            let utd = met
+                .iter()
+                .any(|(m, ok)| *m == Measure::Combined4313314 && *ok);
             // Only children behind are worth the extra forecasts per visit.
             let missed = if utd {
                 0
@@ -348,17 +406,59 @@ pub fn assess(
         Series::Flu => (flu(ctx, doses, as_of), 0),
     };
     let headline = series.headline();
+    let (missing, not_due) = unmet(ctx, p, doses, observations, as_of, &met);
     ChildAssessment {
         child: ChildRef::of(p),
         up_to_date: met.iter().any(|(m, ok)| *m == headline && *ok),
-        missing: met
-            .iter()
-            .filter(|(m, ok)| !ok && *m != Measure::Combined4313314)
-            .map(|(m, _)| m.label())
-            .collect(),
+        missing,
+        not_due,
         met,
         missed_opportunities: missed,
     }
+}
+
+/// The measures not met, split into what the clinic must find or give and what is not
+/// to be asked (immunity, contraindication or exemption on record by `as_of`, or a PCV
+/// catch-up series already complete for age).
+fn unmet(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    observations: &[Observation],
+    as_of: NaiveDate,
+    met: &[(Measure, bool)],
+) -> (Vec<&'static str>, Vec<String>) {
+    let is_met = |m: Measure| met.iter().any(|(x, ok)| *x == m && *ok);
+    let unmet: Vec<Measure> = met
+        .iter()
+        .filter(|(m, ok)| {
+            !ok && !matches!(m, Measure::Combined4313314 | Measure::PcvCompleteForAge)
+        })
+        .map(|(m, _)| *m)
+        .collect();
+    if unmet.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let now = may_be_excused(doses, observations).then(|| {
+        let known =
+            crate::forecast_input::patient_before(p, doses, observations, as_of + Days::new(1));
+        ctx.engine.forecast(&known, as_of)
+    });
+    let mut missing = Vec::new();
+    let mut not_due = Vec::new();
+    for m in unmet {
+        let reason = now
+            .as_ref()
+            .and_then(|r| group_of(m).and_then(|g| excused(ctx.codes, r, doses, g, as_of)));
+        match reason {
+            Some(why) => not_due.push(format!("{}: {why}", m.label())),
+            None if m == Measure::Pcv4 && is_met(Measure::PcvCompleteForAge) => not_due.push(
+                format!("{}: complete for age (catch-up), no dose due", m.label()),
+            ),
+            None => missing.push(m.label()),
+        }
+    }
+    (missing, not_due)
 }
 
 /// Counts for one group of children (the whole cohort, a clinic or a county).
@@ -398,7 +498,8 @@ pub struct CoverageReport {
     pub total: Counts,
     pub by_clinic: BTreeMap<String, Counts>,
     pub by_county: BTreeMap<String, Counts>,
-    /// Children not up to date, with what is missing (the clean-up list).
+    /// Children not up to date, with what is missing and what is not asked and why
+    /// (the clean-up list).
     pub behind: Vec<ChildAssessment>,
 }
 
@@ -547,12 +648,20 @@ mod tests {
             text: "Healthcare provider verified history of varicella".into(),
             date: date(on),
         };
-        let cases: [(Vec<Observation>, Vec<&str>); 3] = [
-            (vec![], vec!["1+ Varicella"]),
-            (vec![history("2024-06-01")], vec![]),
-            (vec![history("2025-03-01")], vec!["1+ Varicella"]),
+        // (observations, Var1 met, missing, not asked): immunity recorded after the 2nd
+        // birthday does not meet the measure, but the clean-up list no longer asks for it.
+        type Case = (Vec<Observation>, bool, Vec<&'static str>, Vec<&'static str>);
+        let cases: [Case; 3] = [
+            (vec![], false, vec!["1+ Varicella"], vec![]),
+            (vec![history("2024-06-01")], true, vec![], vec![]),
+            (
+                vec![history("2025-03-01")],
+                false,
+                vec![],
+                vec!["1+ Varicella: evidence of immunity"],
+            ),
         ];
-        for (observations, missing) in cases {
+        for (observations, var1, missing, not_due) in cases {
             let a = assess(
                 &ctx,
                 Series::Childhood,
@@ -562,6 +671,8 @@ mod tests {
                 date("2025-06-01"),
             );
             assert_eq!(a.missing, missing, "{observations:?}");
+            assert_eq!(a.not_due, not_due, "{observations:?}");
+            assert!(a.met.contains(&(Measure::Var1, var1)), "{observations:?}");
         }
     }
 
@@ -580,6 +691,84 @@ mod tests {
             .collect();
         let a = assess(&ctx, Series::Childhood, &p, &doses, &[], date("2025-06-01"));
         assert!(a.missed_opportunities >= 1, "{a:?}");
+    }
+
+    /// NIS-Teen: Tdap and MenACWY count from the 10th birthday; HPV UTD is the CDSi
+    /// series (2 doses 5+ months apart when started before the 15th birthday).
+    #[test]
+    fn adolescent_measures_count_from_the_tenth_birthday() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2010-01-10");
+        let years = |y: u64| y * 365 + y / 4;
+        let early = vec![at(&p, years(9), "115"), at(&p, years(9), "136")];
+        let a = assess(
+            &ctx,
+            Series::Adolescent,
+            &p,
+            &early,
+            &[],
+            date("2025-06-01"),
+        );
+        assert_eq!(
+            a.missing,
+            vec!["1+ Tdap", "1+ MenACWY", "1+ HPV", "HPV UTD"],
+            "{a:?}"
+        );
+        let mut on_time = early.clone();
+        on_time.extend([
+            at(&p, years(11), "115"),
+            at(&p, years(11), "136"),
+            at(&p, years(11), "165"),
+        ]);
+        let a = assess(
+            &ctx,
+            Series::Adolescent,
+            &p,
+            &on_time,
+            &[],
+            date("2025-06-01"),
+        );
+        assert_eq!(a.missing, vec!["HPV UTD"], "{a:?}");
+        on_time.push(at(&p, years(11) + 183, "165"));
+        let a = assess(
+            &ctx,
+            Series::Adolescent,
+            &p,
+            &on_time,
+            &[],
+            date("2025-06-01"),
+        );
+        assert!(a.missing.is_empty() && a.up_to_date, "{a:?}");
+    }
+
+    /// 4+ PCV is a count; a catch-up series complete for age is its own measure, and the
+    /// clean-up list says why it asks for no PCV dose.
+    #[test]
+    fn pcv_catch_up_is_complete_for_age_but_not_four_doses() {
+        let (engine, codes) = ctx_parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2023-01-10");
+        let mut doses: Vec<Dose> = on_time(&p)
+            .into_iter()
+            .filter(|d| d.cvx.as_str() != "133")
+            .collect();
+        doses.extend([at(&p, 366, "133"), at(&p, 430, "133")]);
+        let a = assess(&ctx, Series::Childhood, &p, &doses, &[], date("2025-06-01"));
+        assert!(a.met.contains(&(Measure::Pcv4, false)), "{a:?}");
+        assert!(a.met.contains(&(Measure::PcvCompleteForAge, true)), "{a:?}");
+        assert!(!a.up_to_date);
+        assert!(a.missing.is_empty(), "{a:?}");
+        assert_eq!(
+            a.not_due,
+            vec!["4+ PCV: complete for age (catch-up), no dose due"]
+        );
     }
 
     #[test]

@@ -11,10 +11,13 @@ pub mod coverage;
 pub mod recall;
 pub mod run;
 
+use crate::codes::CodeSets;
+use crate::dose::{CompletionStatus, Dose, RefusalReason};
 use crate::ids::{ClinicPin, PatientId};
 use crate::org::County;
 use crate::patient::{Patient, PatientStatus};
 use chrono::{Datelike, Days, Months, NaiveDate};
+use ctwiz_forecast::{ForecastResult, SeriesStatus};
 use serde::Serialize;
 
 /// Default cohorts of the reports that are not per series, the same for every door.
@@ -132,6 +135,49 @@ pub fn birthday(dob: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// Why a vaccine group is not asked of a child: the engine found evidence of immunity
+/// or a contraindication in the observations recorded by the assessment date (`r` is the
+/// forecast of the child as known then), or an exemption was recorded by `day` (a refusal
+/// with NIP002 reason 01, religious exemption, for a vaccine of the group). `None` when the
+/// group may be asked for. Reports show the reason in the child's row instead of the group.
+/// Only observations and refusals can excuse a group, so [`may_be_excused`] lets callers
+/// skip the extra forecast for the (usual) child with neither.
+pub fn excused(
+    codes: &CodeSets,
+    r: &ForecastResult,
+    doses: &[Dose],
+    group: &str,
+    day: NaiveDate,
+) -> Option<String> {
+    match r.vaccine_group(group).map(|g| g.status) {
+        Some(SeriesStatus::Immune) => return Some("evidence of immunity".into()),
+        Some(SeriesStatus::Contraindicated) => return Some("contraindicated".into()),
+        _ => {}
+    }
+    doses
+        .iter()
+        .filter(|d| {
+            d.completion == CompletionStatus::Refused
+                && d.refusal == Some(RefusalReason::ReligiousExemption)
+                && d.date <= day
+        })
+        .find(|d| {
+            codes
+                .vaccine(&d.cvx)
+                .is_some_and(|v| v.vaccine_groups.iter().any(|g| g == group))
+        })
+        .map(|d| format!("exempt (religious exemption, {})", d.date))
+}
+
+/// Whether anything on record could excuse a vaccine group (see [`excused`]).
+pub fn may_be_excused(doses: &[Dose], observations: &[crate::dose::Observation]) -> bool {
+    !observations.is_empty()
+        || doses.iter().any(|d| {
+            d.completion == CompletionStatus::Refused
+                && d.refusal == Some(RefusalReason::ReligiousExemption)
+        })
+}
+
 /// A rate as a percentage with one decimal, 0 for an empty cohort.
 pub fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
@@ -148,6 +194,14 @@ pub(crate) mod testkit {
     use crate::ids::{ClinicPin, Cvx};
     use crate::patient::{Mrn, Patient, PersonName, Sex};
     use chrono::{Days, NaiveDate};
+
+    /// The bundled engine and the embedded code sets, for a `coverage::Context`.
+    pub fn parts() -> (ctwiz_forecast::Engine, crate::codes::CodeSets) {
+        (
+            ctwiz_forecast::Engine::bundled().expect("bundled data"),
+            crate::codes::CodeSets::embedded(),
+        )
+    }
 
     pub fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test dates are valid")

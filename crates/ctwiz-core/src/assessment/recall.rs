@@ -1,12 +1,15 @@
 //! Reminder/recall: who is due or overdue (per the engine) in a window, with how to
-//! reach the family. Inactive, opted-out and deceased patients, and families who asked
-//! for no reminders (PD1-11 = 01), are never listed.
+//! reach the family. Inactive (including moved or gone elsewhere), opted-out and deceased
+//! patients, and families who asked for no reminders (PD1-11 = 01), are never listed, and
+//! nobody is asked for a vaccine group they are immune to, contraindicated for or exempt
+//! from (the reason shows in their row when something else is due).
 
-use super::ChildRef;
+use super::coverage::Context;
+use super::{excused, may_be_excused, ChildRef};
 use crate::dose::{Dose, Observation};
 use crate::patient::{Patient, PatientStatus};
 use chrono::{Days, NaiveDate};
-use ctwiz_forecast::{Engine, SeriesStatus};
+use ctwiz_forecast::SeriesStatus;
 use serde::Serialize;
 
 /// Whether a dose is coming due or already overdue.
@@ -37,6 +40,9 @@ pub struct RecallEntry {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub due: Vec<DueGroup>,
+    /// Vaccine groups of the query not asked, with the reason ("Varicella: evidence of
+    /// immunity", "MMR: contraindicated", "Polio: exempt (religious exemption, ...)").
+    pub not_asked: Vec<String>,
 }
 
 /// Which patients and vaccine groups a run covers.
@@ -61,7 +67,7 @@ pub fn reachable(p: &Patient) -> bool {
 
 /// The patient's recall entry, or `None` when nothing is due or they must not be contacted.
 pub fn recall_entry(
-    engine: &Engine,
+    ctx: &Context<'_>,
     p: &Patient,
     doses: &[Dose],
     observations: &[Observation],
@@ -72,17 +78,31 @@ pub fn recall_entry(
     }
     let known =
         crate::forecast_input::patient_before(p, doses, observations, q.as_of + Days::new(1));
-    let r = engine.forecast(&known, q.as_of);
+    let r = ctx.engine.forecast(&known, q.as_of);
+    let asked = |g: &&ctwiz_forecast::VaccineGroupForecast| {
+        q.vaccine_groups.is_empty()
+            || q.vaccine_groups
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(&g.vaccine_group))
+    };
+    let not_asked: Vec<(String, String)> = if may_be_excused(doses, observations) {
+        r.vaccine_groups
+            .iter()
+            .filter(asked)
+            .filter_map(|g| {
+                excused(ctx.codes, &r, doses, &g.vaccine_group, q.as_of)
+                    .map(|w| (g.vaccine_group.clone(), w))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let due: Vec<DueGroup> = r
         .vaccine_groups
         .iter()
-        .filter(|g| {
-            q.vaccine_groups.is_empty()
-                || q.vaccine_groups
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(&g.vaccine_group))
-        })
+        .filter(asked)
         .filter(|g| g.status == SeriesStatus::NotComplete)
+        .filter(|g| !not_asked.iter().any(|(n, _)| *n == g.vaccine_group))
         .filter_map(|g| {
             let f = g.forecast.as_ref()?;
             let overdue = f.past_due.is_some_and(|pd| pd <= q.as_of);
@@ -120,6 +140,10 @@ pub fn recall_entry(
             .map(|x| x.formatted()),
         email: p.emails.first().map(|e| e.to_string()),
         due,
+        not_asked: not_asked
+            .into_iter()
+            .map(|(g, w)| format!("{g}: {w}"))
+            .collect(),
     })
 }
 
@@ -141,10 +165,14 @@ mod tests {
 
     #[test]
     fn overdue_child_is_listed_and_opt_outs_are_not() {
-        let engine = Engine::bundled().unwrap();
+        let (engine, codes) = parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
         let mut p = child("2024-01-10");
         let e = recall_entry(
-            &engine,
+            &ctx,
             &p,
             &[],
             &[],
@@ -162,7 +190,7 @@ mod tests {
             since: None,
         });
         assert!(recall_entry(
-            &engine,
+            &ctx,
             &p,
             &[],
             &[],
@@ -172,7 +200,7 @@ mod tests {
         p.publicity = None;
         p.opt_out(date("2024-05-01"), "parent request").unwrap();
         assert!(recall_entry(
-            &engine,
+            &ctx,
             &p,
             &[],
             &[],
@@ -183,16 +211,63 @@ mod tests {
 
     #[test]
     fn group_filter_and_window() {
-        let engine = Engine::bundled().unwrap();
+        let (engine, codes) = parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
         let p = child("2024-01-10");
         let doses = on_time(&p);
         // At 11.5 months, MMR (recommended at 12 months) comes due in the next month.
         let mut query = q("2024-12-20", "2024-12-20", "2025-01-31");
         query.vaccine_groups = vec!["MMR".into()];
-        let e = recall_entry(&engine, &p, &doses[..doses.len() - 7], &[], &query).unwrap();
+        let e = recall_entry(&ctx, &p, &doses[..doses.len() - 7], &[], &query).unwrap();
         assert_eq!(e.due.len(), 1);
         assert_eq!(e.due[0].urgency, Urgency::Due);
         query.to = date("2024-12-31");
-        assert!(recall_entry(&engine, &p, &doses[..doses.len() - 7], &[], &query).is_none());
+        assert!(recall_entry(&ctx, &p, &doses[..doses.len() - 7], &[], &query).is_none());
+    }
+
+    /// A religious exemption from polio and a varicella disease history: neither group is
+    /// asked; the row (the child is due for something else) says why.
+    #[test]
+    fn exempt_and_immune_groups_are_not_asked_and_the_row_says_why() {
+        use crate::dose::{CompletionStatus, Observation, ObservationKind, RefusalReason};
+        let (engine, codes) = parts();
+        let ctx = Context {
+            engine: &engine,
+            codes: &codes,
+        };
+        let p = child("2024-01-10");
+        let mut refused = at(&p, 61, "10");
+        refused.completion = CompletionStatus::Refused;
+        refused.refusal = Some(RefusalReason::ReligiousExemption);
+        let history = Observation::new(
+            ObservationKind::Immunity,
+            "024",
+            "History of varicella",
+            date("2024-08-01"),
+        )
+        .unwrap();
+        let query = q("2025-06-01", "2025-01-01", "2025-06-30");
+        let plain = recall_entry(&ctx, &p, &[], &[], &query).unwrap();
+        for g in ["Polio", "Varicella"] {
+            assert!(plain.due.iter().any(|d| d.vaccine_group == g), "{plain:?}");
+        }
+        let e = recall_entry(&ctx, &p, &[refused], &[history], &query).unwrap();
+        assert!(
+            !e.due
+                .iter()
+                .any(|d| d.vaccine_group == "Polio" || d.vaccine_group == "Varicella"),
+            "{e:?}"
+        );
+        assert!(e.due.iter().any(|d| d.vaccine_group == "MMR"), "{e:?}");
+        assert_eq!(
+            e.not_asked,
+            vec![
+                "Polio: exempt (religious exemption, 2024-03-11)",
+                "Varicella: evidence of immunity"
+            ]
+        );
     }
 }

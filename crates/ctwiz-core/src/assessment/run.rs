@@ -9,7 +9,6 @@ use super::recall::{recall_entry, RecallEntry, RecallQuery};
 use super::Cohort;
 use crate::dose::{Dose, Observation};
 use crate::patient::Patient;
-use ctwiz_forecast::Engine;
 use rayon::prelude::*;
 
 /// A chunk of children with their doses and observations.
@@ -55,7 +54,7 @@ pub fn coverage<E>(
 /// Compliancy at each milestone (months) for children who reached it within the last
 /// year before `cohort.as_of`.
 pub fn compliancy<E>(
-    engine: &Engine,
+    ctx: &Context<'_>,
     milestones: &[u32],
     cohort: &Cohort,
     stream: impl FnOnce(&mut dyn FnMut(Chunk)) -> Result<(), E>,
@@ -69,7 +68,7 @@ pub fn compliancy<E>(
                 let age = crate::age::whole_months(p.dob, cohort.as_of);
                 for &m in milestones {
                     if age >= m && age <= m + 11 {
-                        if let Some(r) = at_milestone(engine, p, d, o, m, cohort.as_of) {
+                        if let Some(r) = at_milestone(ctx, p, d, o, m, cohort.as_of) {
                             rep.add(&r);
                         }
                     }
@@ -87,7 +86,7 @@ pub fn compliancy<E>(
 
 /// Everyone in the cohort due or overdue per `q`, sorted by clinic, name and birth date.
 pub fn recall<E>(
-    engine: &Engine,
+    ctx: &Context<'_>,
     q: &RecallQuery,
     cohort: &Cohort,
     stream: impl FnOnce(&mut dyn FnMut(Chunk)) -> Result<(), E>,
@@ -96,7 +95,7 @@ pub fn recall<E>(
     stream(&mut |chunk| {
         let part: Vec<RecallEntry> = in_cohort(cohort, chunk)
             .par_iter()
-            .filter_map(|(p, d, o)| recall_entry(engine, p, d, o, q))
+            .filter_map(|(p, d, o)| recall_entry(ctx, p, d, o, q))
             .collect();
         out.extend(part);
     })?;

@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::access::Action;
 use ctwiz_core::assessment::compliancy::CompliancyReport;
+use ctwiz_core::assessment::coverage::Context;
 use ctwiz_core::assessment::{chart, defaults, run};
 use maud::html;
 
@@ -38,7 +39,11 @@ pub async fn compliancy(
     let c2 = cohort.clone();
     let rep: CompliancyReport = state
         .db(move |s| {
-            Ok(run::compliancy(st.engine(), &MILESTONES, &c2, |f| {
+            let c = Context {
+                engine: st.engine(),
+                codes: st.codes(),
+            };
+            Ok(run::compliancy(&c, &MILESTONES, &c2, |f| {
                 stream(s, &c2, f)
             })?)
         })

@@ -151,10 +151,11 @@ pub(super) fn behind_table(r: &CoverageReport, title: &str) -> Markup {
         h2 { (title) " (" (r.behind.len()) ")" }
         @if r.behind.is_empty() { p.muted { "Every child in the cohort is up to date." } } @else {
             table {
-                thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Missed opportunities" } } }
+                thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Not asked (reason)" } th { "Missed opportunities" } } }
                 tbody { @for a in r.behind.iter().take(LIST_LIMIT) { tr {
                     (child_cells(&a.child))
                     td { (a.missing.join(", ")) }
+                    td { (a.not_due.join(", ")) }
                     td { (a.missed_opportunities) }
                 } } }
             }
@@ -165,13 +166,14 @@ pub(super) fn behind_table(r: &CoverageReport, title: &str) -> Markup {
 
 pub(super) fn behind_csv(filename: &str, r: &CoverageReport) -> Result<Response, AppError> {
     let mut head = CHILD_HEADER.to_vec();
-    head.extend(["missing", "missed_opportunities"]);
+    head.extend(["missing", "not_asked", "missed_opportunities"]);
     csv_download(
         filename,
         &head,
         r.behind.iter().map(|a| {
             let mut row = child_fields(&a.child);
             row.push(a.missing.join("; "));
+            row.push(a.not_due.join("; "));
             row.push(a.missed_opportunities.to_string());
             row
         }),

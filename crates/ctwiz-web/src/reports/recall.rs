@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Days;
 use ctwiz_core::access::Action;
+use ctwiz_core::assessment::coverage::Context;
 use ctwiz_core::assessment::recall::{RecallEntry, RecallQuery};
 use ctwiz_core::assessment::{defaults, run, Cohort};
 use ctwiz_store::usecase::reports::{self as usecase, ReportScope};
@@ -59,9 +60,11 @@ async fn recall_entries(state: &AppState, r: &RecallRun) -> Result<Vec<RecallEnt
     let q = r.query.clone();
     state
         .db(move |s| {
-            Ok(run::recall(st.engine(), &q, &cohort, |f| {
-                stream(s, &cohort, f)
-            })?)
+            let c = Context {
+                engine: st.engine(),
+                codes: st.codes(),
+            };
+            Ok(run::recall(&c, &q, &cohort, |f| stream(s, &cohort, f))?)
         })
         .await
 }
@@ -123,7 +126,7 @@ pub async fn recall(
         .await?;
     if p.csv() {
         let mut head = CHILD_HEADER.to_vec();
-        head.extend(["guardian", "address", "phone", "email", "due"]);
+        head.extend(["guardian", "address", "phone", "email", "due", "not_asked"]);
         return csv_download(
             "recall.csv",
             &head,
@@ -135,6 +138,7 @@ pub async fn recall(
                     e.phone.clone().unwrap_or_default(),
                     e.email.clone().unwrap_or_default(),
                     due_text(e),
+                    e.not_asked.join("; "),
                 ]);
                 row
             }),
@@ -162,13 +166,14 @@ pub async fn recall(
                     }
                 }
                 table {
-                    thead { tr { th { "Patient" } th { "Born" } th { "Clinic" } th { "Guardian" } th { "Phone" } th { "Address" } th { "Due" } } }
+                    thead { tr { th { "Patient" } th { "Born" } th { "Clinic" } th { "Guardian" } th { "Phone" } th { "Address" } th { "Due" } th { "Not asked (reason)" } } }
                     tbody { @for e in entries.iter().take(LIST_LIMIT) { tr {
                         (child_cells(&e.child))
                         td { (e.guardian.clone().unwrap_or_default()) }
                         td { (e.phone.clone().unwrap_or_default()) }
                         td { (e.address.clone().unwrap_or_default()) }
                         td { (due_text(e)) }
+                        td { (e.not_asked.join("; ")) }
                     } } }
                 }
                 (more_rows(entries.len()))
