@@ -150,7 +150,7 @@ impl Members {
     }
 }
 
-/// Scores the candidates, records the best series of each series group in
+/// Scores the candidates, appends the best series of each series group to
 /// `group_best`, and returns the best candidate overall (`None` when no series
 /// can be selected).
 pub(crate) fn select_best(
@@ -195,7 +195,6 @@ pub(crate) fn select_best(
             winners.0 |= 1 << w;
         }
     }
-    group_best.clear();
     group_best.extend(winners.iter());
     choose_among_groups(cands, winners)
 }

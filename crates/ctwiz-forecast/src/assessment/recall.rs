@@ -93,7 +93,7 @@ pub fn recall_entry(
                 return None;
             };
             Some(DueGroup {
-                vaccine_group: g.vaccine_group.clone(),
+                vaccine_group: g.vaccine_group.to_string(),
                 dose_number: f.dose_number,
                 recommended: f.recommended,
                 past_due: f.past_due,
