@@ -117,6 +117,8 @@ struct Scratch<'d> {
     completed_groups: Vec<&'d str>,
     /// Per evaluated series: the series and its forecast target dose index.
     targets: Vec<(&'d Series, usize)>,
+    /// The antigen's relevant series.
+    relevant: Vec<&'d Series>,
 }
 
 impl Scratch<'_> {
@@ -127,6 +129,7 @@ impl Scratch<'_> {
             scores: Vec::with_capacity(16),
             completed_groups: Vec::with_capacity(4),
             targets: Vec::with_capacity(16),
+            relevant: Vec::with_capacity(16),
         }
     }
 }
@@ -140,12 +143,18 @@ fn evaluate_antigen<'d>(
 ) -> AntigenResult {
     let antigen = data.antigen(id);
     let doses: &[AntigenDose<'_>] = org.antigen_doses(usize::from(id.0));
-    let relevant = antigen
-        .series
-        .iter()
-        .filter(|s| is_relevant(s, org))
-        .count();
-    if relevant == 0 {
+    // The relevant series (CDSi 5), decided once.
+    let Scratch {
+        state,
+        cands,
+        scores,
+        completed_groups,
+        targets,
+        relevant,
+    } = scratch;
+    relevant.clear();
+    relevant.extend(antigen.series.iter().filter(|s| is_relevant(s, org)));
+    if relevant.is_empty() {
         return AntigenResult {
             antigen: antigen.name.clone(),
             series: Shared::default(),
@@ -155,18 +164,11 @@ fn evaluate_antigen<'d>(
             group_best_series: Shared::default(),
         };
     }
-    let Scratch {
-        state,
-        cands,
-        scores,
-        completed_groups,
-        targets,
-    } = scratch;
     cands.clear();
     targets.clear();
     completed_groups.clear();
     let series_start = bufs.series.len();
-    for series in antigen.series.iter().filter(|s| is_relevant(s, org)) {
+    for &series in relevant.iter() {
         {
             let completed = |g: &str| completed_groups.contains(&g);
             evaluate_series(state, data, org, series, doses, &completed);

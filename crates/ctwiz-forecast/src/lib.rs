@@ -131,10 +131,18 @@
 //! ## Features
 //!
 //! - `serde` (default): `Serialize`/`Deserialize` for the input and results.
+//! - `python`: the `ctwiz_forecast` Python module (pyo3, abi3), built into a
+//!   wheel with maturin (`pyproject.toml`); `forecast(dob=..., doses=[(date,
+//!   cvx)], as_of=...)` returns plain dicts and lists.
+//! - `wasm`: exports for WebAssembly (`wasm32-unknown-unknown`), a plain C
+//!   ABI taking and returning JSON, used by the in-browser demo page in
+//!   ctwiz's `docs/forecast-demo/`.
 //! - `core` (ctwiz's own crates only): the mapping from ctwiz records and the
 //!   population assessments; it pulls in `ctwiz-core`.
 
-#![forbid(unsafe_code)]
+// The engine has no unsafe code; the bindings' generated glue needs it.
+#![cfg_attr(not(any(feature = "python", feature = "wasm")), forbid(unsafe_code))]
+#![cfg_attr(any(feature = "python", feature = "wasm"), deny(unsafe_code))]
 #![deny(missing_docs)]
 
 #[cfg(feature = "core")]
@@ -151,10 +159,16 @@ pub mod from_core;
 mod gather;
 mod name;
 mod patient;
+#[cfg(feature = "python")]
+#[allow(unsafe_code)] // pyo3's generated module glue
+mod python;
 mod result;
 mod select_series;
 pub mod supporting_data;
 mod vaccine_group_forecast;
+#[cfg(feature = "wasm")]
+#[allow(unsafe_code)] // `#[no_mangle]` exports; no unsafe block
+mod wasm;
 
 pub use engine::Engine;
 pub use patient::{AdministeredDose, AdministrationStatus, Observation, Patient};

@@ -18,10 +18,12 @@ pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
     }
     match series.series_type {
         SeriesType::Standard | SeriesType::EvaluationOnly => true,
-        SeriesType::Risk => series
-            .indications
-            .iter()
-            .any(|ind| org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)),
+        SeriesType::Risk => {
+            !org.observations.is_empty()
+                && series.indications.iter().any(|ind| {
+                    org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)
+                })
+        }
     }
 }
 
