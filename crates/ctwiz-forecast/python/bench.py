@@ -22,13 +22,12 @@ inputs = [
 ]
 for kw in inputs[:50]:  # warm up
     ctwiz_forecast.forecast(**kw)
-for fn, returned in [(ctwiz_forecast.forecast, "dicts and lists"),
-                     (ctwiz_forecast.forecast_json, "JSON text")]:
+for as_json, returned in [(False, "dicts and lists"), (True, "JSON text")]:
     n = 0
     start = time.perf_counter()
     while time.perf_counter() - start < 2.0:
         for kw in inputs:
-            fn(**kw)
+            ctwiz_forecast.forecast(**kw, as_json=as_json)
         n += len(inputs)
     secs = time.perf_counter() - start
     print(f"python: CDC healthy cases ({len(inputs)} patients): {n / secs:.0f} forecasts/s on one core "

@@ -69,14 +69,6 @@ fn result_to_py(py: Python<'_>, result: &ForecastResult) -> PyResult<Py<PyAny>> 
     loads.call1(py, (json,))
 }
 
-/// Evaluates a history and forecasts every antigen and vaccine group.
-///
-/// `dob` and `as_of` are `"YYYY-MM-DD"` strings or dates (`as_of` defaults
-/// to today); `doses` is a list of `(date, cvx)` or `(date, cvx, mvx)`
-/// tuples; `sex` is `"F"`, `"M"` or `"U"`; `observations` are CDSi
-/// observation codes (e.g. `"160"`). Returns a dict with `assessment_date`,
-/// `antigens`, `vaccine_groups` and `unknown_vaccines` (indices of doses
-/// whose CVX the supporting data does not know).
 /// Builds the engine input from the Python arguments and forecasts.
 fn run(
     py: Python<'_>,
@@ -128,9 +120,10 @@ fn run(
 /// tuples; `sex` is `"F"`, `"M"` or `"U"`; `observations` are CDSi
 /// observation codes (e.g. `"160"`). Returns a dict with `assessment_date`,
 /// `antigens`, `vaccine_groups` and `unknown_vaccines` (indices of doses
-/// whose CVX the supporting data does not know).
+/// whose CVX the supporting data does not know) — or, with `as_json=True`,
+/// that result as JSON text (to pass on without building Python objects).
 #[pyfunction]
-#[pyo3(signature = (dob, doses = Vec::new(), as_of = None, sex = "U", observations = Vec::new()))]
+#[pyo3(signature = (dob, doses = Vec::new(), as_of = None, sex = "U", observations = Vec::new(), as_json = false))]
 fn forecast(
     py: Python<'_>,
     dob: &Bound<'_, PyAny>,
@@ -138,26 +131,15 @@ fn forecast(
     as_of: Option<&Bound<'_, PyAny>>,
     sex: &str,
     observations: Vec<String>,
+    as_json: bool,
 ) -> PyResult<Py<PyAny>> {
     let result = run(py, dob, doses, as_of, sex, observations)?;
+    if as_json {
+        let json = serde_json::to_string(&result)
+            .map_err(|e| PyRuntimeError::new_err(format!("result to JSON: {e}")))?;
+        return Ok(json.into_pyobject(py)?.into_any().unbind());
+    }
     result_to_py(py, &result)
-}
-
-/// Like `forecast`, but returns the result as JSON text (for passing it on
-/// without building Python objects).
-#[pyfunction]
-#[pyo3(signature = (dob, doses = Vec::new(), as_of = None, sex = "U", observations = Vec::new()))]
-fn forecast_json(
-    py: Python<'_>,
-    dob: &Bound<'_, PyAny>,
-    doses: Vec<Bound<'_, PyAny>>,
-    as_of: Option<&Bound<'_, PyAny>>,
-    sex: &str,
-    observations: Vec<String>,
-) -> PyResult<String> {
-    let result = run(py, dob, doses, as_of, sex, observations)?;
-    serde_json::to_string(&result)
-        .map_err(|e| PyRuntimeError::new_err(format!("result to JSON: {e}")))
 }
 
 /// The CDC supporting-data release bundled with the engine (e.g. `"4.64"`).
@@ -170,7 +152,6 @@ fn supporting_data_release() -> &'static str {
 #[pymodule]
 fn ctwiz_forecast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forecast, m)?)?;
-    m.add_function(wrap_pyfunction!(forecast_json, m)?)?;
     m.add_function(wrap_pyfunction!(supporting_data_release, m)?)?;
     Ok(())
 }

@@ -88,9 +88,9 @@ def test_dates_may_be_date_objects_and_bad_input_is_a_clear_error():
     assert unknown["unknown_vaccines"] == [0]
 
 
-def test_forecast_json_is_the_same_result_as_text():
+def test_as_json_is_the_same_result_as_text():
     kw = dict(dob="2025-01-15", doses=[("2025-03-15", "20")], as_of="2025-06-01")
-    assert json.loads(ctwiz_forecast.forecast_json(**kw)) == ctwiz_forecast.forecast(**kw)
+    assert json.loads(ctwiz_forecast.forecast(**kw, as_json=True)) == ctwiz_forecast.forecast(**kw)
 
 
 def test_as_of_defaults_to_today():
