@@ -65,8 +65,7 @@ fn the_pure_crates_do_no_io_and_read_no_clock() {
         "SystemTime::now",
     ];
     for dir in ["crates/ctwiz-core/src", "crates/ctwiz-forecast/src"] {
-        // The CDC test-case runner reads the files it is handed (a dev tool, not the engine).
-        let found = offenders(dir, &io, &["cdsi_cases.rs"]);
+        let found = offenders(dir, &io, &[]);
         assert!(
             found.is_empty(),
             "I/O or clock in a pure crate:\n{}",
@@ -223,4 +222,41 @@ fn the_engine_is_a_leaf_and_core_uses_only_the_engine() {
         !manifest.contains("[features]") || !manifest.contains("core ="),
         "ctwiz-forecast has a `core` feature again"
     );
+}
+
+/// Embedders build `ctwiz-forecast` by itself (issue 20): without optional features its
+/// manifest names no other ctwiz crate, and every file it embeds lies inside its own
+/// directory (so `cargo package` ships it).
+#[test]
+fn the_forecast_engine_builds_alone() {
+    let dir = root().join("crates/ctwiz-forecast");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .expect("a [dependencies] table")
+        .split("\n[")
+        .next()
+        .expect("some text");
+    for line in deps.lines().filter(|l| l.trim_start().starts_with("ctwiz")) {
+        assert!(
+            line.contains("optional = true"),
+            "ctwiz-forecast needs another ctwiz crate by default: {line}"
+        );
+    }
+    for (path, text) in sources("crates/ctwiz-forecast/src") {
+        for embedded in text.split("include_str!(\"").skip(1) {
+            let rel = embedded.split('"').next().expect("a path");
+            let file = path.parent().expect("a directory").join(rel);
+            let file = file.canonicalize().unwrap_or_else(|e| {
+                panic!("{} embeds {rel}, which is missing: {e}", path.display())
+            });
+            assert!(
+                file.starts_with(dir.canonicalize().expect("crate dir")),
+                "{} embeds {} from outside the crate",
+                path.display(),
+                file.display()
+            );
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `ctwiz`: the command-line frontend. It parses arguments, opens the store, calls the
 //! libraries and prints; the rules live in the library crates.
 
+mod cdsi_cases;
 mod cmd;
 mod output;
 

@@ -8,12 +8,12 @@
 //! data is loaded, so the hot path only adds integers to dates.
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 use std::fmt;
 
 /// A parsed CDSi duration: a number of months (years are 12 months) followed
 /// by a number of days (weeks are 7 days), either of which may be negative.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CdsiDuration {
     /// Total months (years × 12 + months).
     pub months: i32,
@@ -84,7 +84,11 @@ impl CdsiDuration {
         } else {
             date
         };
-        add_days(date, self.days)
+        if self.days != 0 {
+            add_days(date, self.days)
+        } else {
+            date
+        }
     }
 }
 
@@ -96,12 +100,16 @@ impl fmt::Display for CdsiDuration {
 
 /// Adds whole days, saturating at chrono's range.
 pub fn add_days(date: NaiveDate, days: i32) -> NaiveDate {
-    date.checked_add_signed(chrono::Duration::days(i64::from(days)))
-        .unwrap_or(if days < 0 {
-            NaiveDate::MIN
-        } else {
-            NaiveDate::MAX
-        })
+    let moved = if days >= 0 {
+        date.checked_add_days(chrono::Days::new(u64::from(days.unsigned_abs())))
+    } else {
+        date.checked_sub_days(chrono::Days::new(u64::from(days.unsigned_abs())))
+    };
+    moved.unwrap_or(if days < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
 }
 
 /// Adds months keeping the day of month; a day that does not exist in the

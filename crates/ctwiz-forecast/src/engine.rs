@@ -6,10 +6,11 @@ use crate::forecast::{forecast_series, recommended_vaccines};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
 use crate::result::{
-    AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult, PatientSeries, SeriesStatus,
+    valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
+    PatientSeries, SeriesStatus,
 };
 use crate::select_series::{is_relevant, select_best, Candidate};
-use crate::supporting_data::{AntigenId, Series, SupportingData, SupportingDataError};
+use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
 use crate::vaccine_group_forecast::vaccine_group_forecast;
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -49,9 +50,36 @@ impl Engine {
         let data = &*self.data;
         let org = organize(data, patient, assessment_date);
         let mut scratch = Scratch::new();
-        let antigens: Vec<AntigenResult> = (0..data.antigens.len())
-            .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch))
+        let mut bufs = Buffers {
+            series: Vec::with_capacity(64),
+            evals: Vec::with_capacity(org.antigen_dose_count() * 3),
+            group_best: Vec::with_capacity(32),
+        };
+        let mut antigens: Vec<AntigenResult> = (0..data.antigens.len())
+            .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch, &mut bufs))
             .collect();
+        // One allocation each for every evaluation, series and group-best
+        // index of this forecast; the results' lists point into them.
+        let Buffers {
+            mut series,
+            evals,
+            group_best,
+        } = bufs;
+        if let Some(evals) = freeze(evals) {
+            for s in &mut series {
+                s.doses.resolve(&evals);
+            }
+        }
+        let series = freeze(series);
+        let group_best = freeze(group_best);
+        for a in &mut antigens {
+            if let Some(series) = &series {
+                a.series.resolve(series);
+            }
+            if let Some(group_best) = &group_best {
+                a.group_best_series.resolve(group_best);
+            }
+        }
         let vaccine_groups = data
             .vaccine_groups
             .iter()
@@ -66,6 +94,20 @@ impl Engine {
     }
 }
 
+/// A finished buffer as a shared one (`None` when empty: nothing to share).
+fn freeze<T>(v: Vec<T>) -> Option<Arc<[T]>> {
+    (!v.is_empty()).then(|| Arc::from(v))
+}
+
+/// The forecast-wide buffers the results' lists are cut from: each antigen
+/// appends its series, their evaluations and its group-best indices, and
+/// records pending ranges ([`Shared::pending`]).
+struct Buffers {
+    series: Vec<PatientSeries>,
+    evals: Vec<DoseEvaluation>,
+    group_best: Vec<usize>,
+}
+
 /// Buffers reused across the antigens of one forecast, so the hot path does
 /// not allocate per series.
 struct Scratch<'d> {
@@ -75,6 +117,8 @@ struct Scratch<'d> {
     completed_groups: Vec<&'d str>,
     /// Per evaluated series: the series and its forecast target dose index.
     targets: Vec<(&'d Series, usize)>,
+    /// The antigen's relevant series.
+    relevant: Vec<&'d Series>,
 }
 
 impl Scratch<'_> {
@@ -85,6 +129,7 @@ impl Scratch<'_> {
             scores: Vec::with_capacity(16),
             completed_groups: Vec::with_capacity(4),
             targets: Vec::with_capacity(16),
+            relevant: Vec::with_capacity(16),
         }
     }
 }
@@ -94,36 +139,36 @@ fn evaluate_antigen<'d>(
     org: &Organized<'_>,
     id: AntigenId,
     scratch: &mut Scratch<'d>,
+    bufs: &mut Buffers,
 ) -> AntigenResult {
     let antigen = data.antigen(id);
-    let doses: &[AntigenDose<'_>] = &org.per_antigen[usize::from(id.0)];
-    let relevant = antigen
-        .series
-        .iter()
-        .filter(|s| is_relevant(s, org))
-        .count();
-    if relevant == 0 {
-        return AntigenResult {
-            antigen: antigen.name.clone(),
-            series: Vec::new(),
-            best_series: None,
-            status: SeriesStatus::NotRecommended,
-            forecast: None,
-            group_best_series: Vec::new(),
-        };
-    }
+    let doses: &[AntigenDose<'_>] = org.antigen_doses(usize::from(id.0));
+    // The relevant series (CDSi 5), decided once.
     let Scratch {
         state,
         cands,
         scores,
         completed_groups,
         targets,
+        relevant,
     } = scratch;
+    relevant.clear();
+    relevant.extend(antigen.series.iter().filter(|s| is_relevant(s, org)));
+    if relevant.is_empty() {
+        return AntigenResult {
+            antigen: antigen.name.clone(),
+            series: Shared::default(),
+            best_series: None,
+            status: SeriesStatus::NotRecommended,
+            forecast: None,
+            group_best_series: Shared::default(),
+        };
+    }
     cands.clear();
     targets.clear();
     completed_groups.clear();
-    let mut out_series = Vec::with_capacity(relevant);
-    for series in antigen.series.iter().filter(|s| is_relevant(s, org)) {
+    let series_start = bufs.series.len();
+    for &series in relevant.iter() {
         {
             let completed = |g: &str| completed_groups.contains(&g);
             evaluate_series(state, data, org, series, doses, &completed);
@@ -184,23 +229,22 @@ fn evaluate_antigen<'d>(
             first_doses_skipped: forecast.is_some() && target > 0,
             all_product,
         });
-        out_series.push(PatientSeries {
+        let evals_start = bufs.evals.len();
+        bufs.evals
+            .extend(doses.iter().zip(&state.evals).map(|(d, e)| DoseEvaluation {
+                dose_index: d.index,
+                date: d.date,
+                cvx: d.cvx,
+                status: e.status,
+                reasons: e.reasons,
+                target_dose: e.target_dose,
+            }));
+        bufs.series.push(PatientSeries {
             name: series.name.clone(),
             series_type: series.series_type,
             series_group: series.series_group.clone(),
             status,
-            doses: doses
-                .iter()
-                .zip(&state.evals)
-                .map(|(d, e)| DoseEvaluation {
-                    dose_index: d.index,
-                    date: d.date,
-                    cvx: d.cvx,
-                    status: e.status,
-                    reasons: e.reasons,
-                    target_dose: e.target_dose,
-                })
-                .collect(),
+            doses: Shared::pending(evals_start..bufs.evals.len()),
             valid_doses,
             forecast,
             score: 0,
@@ -208,8 +252,10 @@ fn evaluate_antigen<'d>(
     }
     scores.clear();
     scores.resize(cands.len(), 0);
-    let mut group_best = Vec::new();
-    let best = select_best(cands, org, scores, &mut group_best);
+    let group_best_start = bufs.group_best.len();
+    let best = select_best(cands, org, scores, &mut bufs.group_best);
+    let group_best = &bufs.group_best[group_best_start..];
+    let out_series = &mut bufs.series[series_start..];
     for (s, score) in out_series.iter_mut().zip(scores.iter()) {
         s.score = *score;
     }
@@ -219,17 +265,9 @@ fn evaluate_antigen<'d>(
             f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
         }
     }
-    let (status, forecast) = match best {
+    let (status, mut forecast) = match best {
         Some(b) => (out_series[b].status, out_series[b].forecast.clone()),
         None => (SeriesStatus::NotRecommended, None),
-    };
-    let mut result = AntigenResult {
-        antigen: antigen.name.clone(),
-        series: out_series,
-        best_series: best,
-        status,
-        forecast,
-        group_best_series: group_best,
     };
     // The forecast dose number counts every dose valid for the antigen, also
     // in another series group's best series (test data: a risk series
@@ -245,20 +283,33 @@ fn evaluate_antigen<'d>(
             .any(|s| s.doses.iter().any(|d| d.season_start.is_some()))
     };
     let restarted = || {
-        result.best().is_some_and(|b| b.valid_doses > 0)
+        best.is_some_and(|b| out_series[b].valid_doses > 0)
             && best
                 .and_then(|b| targets.get(b))
                 .is_some_and(|&(series, _)| counts_from_observation(series))
     };
-    if result.group_best_series.len() > 1 && !seasonal() && !restarted() {
-        let counted = result.valid_dose_count();
-        if let Some(f) = result.forecast.as_mut() {
+    if group_best.len() > 1 && !seasonal() && !restarted() {
+        let evals = &bufs.evals;
+        let counted = valid_dose_count_in(
+            out_series,
+            &|s: &PatientSeries| &evals[s.doses.range()],
+            group_best,
+            best,
+        );
+        if let Some(f) = forecast.as_mut() {
             f.dose_number = f
                 .dose_number
                 .max(u8::try_from(counted + 1).unwrap_or(u8::MAX));
         }
     }
-    result
+    AntigenResult {
+        antigen: antigen.name.clone(),
+        series: Shared::pending(series_start..bufs.series.len()),
+        best_series: best,
+        status,
+        forecast,
+        group_best_series: Shared::pending(group_best_start..bufs.group_best.len()),
+    }
 }
 
 /// Does some target dose of the series measure its interval from an

@@ -380,6 +380,7 @@ mod tests {
             ]
         );
         assert_eq!(r.first(), Some(&EvaluationReason::AgeGracePeriod));
+        #[cfg(feature = "serde")]
         assert_eq!(
             serde_json::to_string(&r).expect("serializes"),
             r#"["AgeGracePeriod","AllowableVaccine"]"#

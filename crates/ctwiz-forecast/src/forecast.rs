@@ -12,6 +12,7 @@ use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
 use crate::supporting_data::{
     Antigen, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
 };
+use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
 
 /// CDSi 7.2: does the patient have evidence of immunity to the antigen?
@@ -220,7 +221,7 @@ pub(crate) fn forecast_series(
             past_due,
             latest,
             // Filled in for the selected series only (see `recommended_vaccines`).
-            vaccines: Vec::new(),
+            vaccines: Shared::default(),
         }),
         k,
     )
@@ -256,36 +257,45 @@ fn live_virus_conflict_end(
 /// The vaccines to recommend for target dose `k` of a series: its preferable
 /// vaccines flagged for forecasting, in their age window on the earliest date
 /// (or today), minus vaccine-specific contraindications (CDSi 7.3, 7.5).
+/// Shares the target dose's precomputed list when every one of them applies.
 pub(crate) fn recommended_vaccines(
     org: &Organized<'_>,
     antigen: &Antigen,
     series: &Series,
     k: usize,
     earliest: NaiveDate,
-) -> Vec<RecommendedVaccine> {
+) -> Shared<RecommendedVaccine> {
     let Some(td) = target_definition(series, k) else {
-        return Vec::new();
+        return Shared::default();
     };
     let dob = org.dob;
     let on = org.assessment.max(earliest);
+    let contraindicated = |cvx: Cvx| {
+        antigen.vaccine_contraindications.iter().any(|c| {
+            org.has_observation(c.code)
+                && c.vaccines
+                    .iter()
+                    .any(|(v, ages)| *v == cvx && ages.contains(dob, org.assessment))
+        })
+    };
+    let applies = |v: &PreferableVaccine| v.ages.contains(dob, on) && !contraindicated(v.cvx);
+    let mut flagged = td.preferable_vaccines.iter().filter(|v| v.forecast);
+    // Every flagged row applies: the answer is the precomputed list.
+    if flagged.all(applies) {
+        return td.forecast_vaccines.clone();
+    }
     let mut vaccines: Vec<RecommendedVaccine> = Vec::new();
     for v in td
         .preferable_vaccines
         .iter()
-        .filter(|v| v.forecast && v.ages.contains(dob, on))
+        .filter(|v| v.forecast && applies(v))
     {
-        let contraindicated = antigen.vaccine_contraindications.iter().any(|c| {
-            org.has_observation(c.code)
-                && c.vaccines
-                    .iter()
-                    .any(|(cvx, ages)| *cvx == v.cvx && ages.contains(dob, org.assessment))
-        });
-        if !contraindicated && !vaccines.iter().any(|x| x.cvx == v.cvx) {
+        if !vaccines.iter().any(|x| x.cvx == v.cvx) {
             vaccines.push(RecommendedVaccine {
                 cvx: v.cvx,
                 vaccine_type: v.vaccine_type.clone(),
             });
         }
     }
-    vaccines
+    Shared::from(vaccines)
 }

@@ -25,15 +25,31 @@ pub(crate) struct Organized<'p> {
     pub dob: NaiveDate,
     pub sex: crate::Sex,
     pub assessment: NaiveDate,
-    /// Indexed by antigen id.
-    pub per_antigen: Vec<Vec<AntigenDose<'p>>>,
+    /// Every antigen dose, sorted by antigen, date and dose index: one buffer
+    /// for all antigens (see [`Organized::antigen_doses`]).
+    doses: Vec<AntigenDose<'p>>,
+    /// `doses[starts[a]..starts[a + 1]]` are antigen `a`'s doses.
+    starts: Vec<u32>,
     /// The doses that can start a live virus conflict, by date.
     pub live_doses: Vec<(NaiveDate, Cvx, usize)>,
     pub observations: Vec<(ObservationCode, Option<NaiveDate>)>,
     pub unknown_vaccines: Vec<usize>,
 }
 
-impl Organized<'_> {
+impl<'p> Organized<'p> {
+    /// How many antigen doses there are in all (a dose counts once per antigen).
+    pub fn antigen_dose_count(&self) -> usize {
+        self.doses.len()
+    }
+
+    /// The doses of one antigen (by antigen id), in date order.
+    pub fn antigen_doses(&self, antigen: usize) -> &[AntigenDose<'p>] {
+        match (self.starts.get(antigen), self.starts.get(antigen + 1)) {
+            (Some(&a), Some(&b)) => &self.doses[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
     pub fn has_observation(&self, code: ObservationCode) -> bool {
         self.observations.iter().any(|(c, _)| *c == code)
     }
@@ -51,7 +67,8 @@ pub(crate) fn organize<'p>(
     patient: &'p Patient,
     assessment: NaiveDate,
 ) -> Organized<'p> {
-    let mut per_antigen: Vec<Vec<AntigenDose<'p>>> = vec![Vec::new(); data.antigens.len()];
+    // (antigen id, dose) pairs, sorted below.
+    let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
     for (index, dose) in patient.doses.iter().enumerate() {
@@ -83,19 +100,32 @@ pub(crate) fn organize<'p>(
             if !assoc.ages.contains(patient.dob, dose.date) {
                 continue;
             }
-            per_antigen[usize::from(assoc.antigen.0)].push(AntigenDose {
-                index,
-                date: dose.date,
-                cvx,
-                mvx: dose.mvx.as_deref(),
-                sub_standard,
-            });
+            all.push((
+                assoc.antigen.0,
+                AntigenDose {
+                    index,
+                    date: dose.date,
+                    cvx,
+                    mvx: dose.mvx.as_deref(),
+                    sub_standard,
+                },
+            ));
         }
     }
-    for doses in &mut per_antigen {
-        doses.sort_by_key(|d| (d.date, d.index));
+    // Sorted by (antigen, date, dose index): each antigen's doses form one
+    // run; `starts` records where each run begins. (Unstable sort: the keys
+    // are distinct, and it does not allocate.)
+    all.sort_unstable_by_key(|(a, d)| (*a, d.date, d.index));
+    let mut starts = vec![0u32; data.antigens.len() + 1];
+    for (a, _) in &all {
+        if let Some(s) = starts.get_mut(usize::from(*a) + 1) {
+            *s += 1;
+        }
     }
-    live_doses.sort_by_key(|d| (d.0, d.2));
+    for a in 1..starts.len() {
+        starts[a] += starts[a - 1];
+    }
+    live_doses.sort_unstable_by_key(|d| (d.0, d.2));
     let observations = patient
         .observations
         .iter()
@@ -105,7 +135,8 @@ pub(crate) fn organize<'p>(
         dob: patient.dob,
         sex: patient.sex,
         assessment,
-        per_antigen,
+        doses: all.into_iter().map(|(_, d)| d).collect(),
+        starts,
         live_doses,
         observations,
         unknown_vaccines,

@@ -3,10 +3,10 @@
 
 use crate::supporting_data::{ObservationCode, Sex};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 /// Whether a recorded dose was actually given.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AdministrationStatus {
     /// The dose was administered (the normal case).
     #[default]
@@ -18,23 +18,24 @@ pub enum AdministrationStatus {
 }
 
 /// One vaccine dose in the patient's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdministeredDose {
     /// Date administered.
     pub date: NaiveDate,
     /// CVX code as recorded (e.g. `"03"` or `"3"`).
     pub cvx: String,
     /// MVX manufacturer code, if recorded.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub mvx: Option<String>,
     /// Lot expiration date, if recorded: a dose given after it is sub-standard.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub lot_expiration: Option<NaiveDate>,
     /// The dose is known to be sub-potent or recalled (sub-standard).
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub sub_potent: bool,
     /// Administered, not administered or refused.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub status: AdministrationStatus,
 }
 
@@ -59,12 +60,13 @@ impl AdministeredDose {
 }
 
 /// A CDSi observation (condition, immunity, contraindication, indication).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Observation {
     /// Observation code from `ScheduleSupportingData.xml`, e.g. `"085"`.
     pub code: String,
     /// When it was observed (used for intervals from an observation).
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub date: Option<NaiveDate>,
 }
 
@@ -83,17 +85,18 @@ impl Observation {
 }
 
 /// The patient whose history is evaluated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Patient {
     /// Date of birth.
     pub dob: NaiveDate,
     /// Sex (for sex-specific series such as HPV).
     pub sex: Sex,
     /// Immunization history, in any order.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub doses: Vec<AdministeredDose>,
     /// Observations.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub observations: Vec<Observation>,
 }
 

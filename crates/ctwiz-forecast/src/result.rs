@@ -1,11 +1,11 @@
 //! Output: evaluations, patient series and forecasts (serde-serializable).
 
-use crate::supporting_data::{Cvx, SeriesType};
+use crate::supporting_data::{Cvx, Name, Names, SeriesType, Shared};
 use chrono::NaiveDate;
-use serde::Serialize;
 
 /// Evaluation status of a dose for one antigen (CDSi "dose status").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EvaluationStatus {
     /// Counts toward the series.
     Valid,
@@ -30,7 +30,8 @@ impl EvaluationStatus {
 }
 
 /// Why a dose got its status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EvaluationReason {
     /// Given before the absolute minimum age.
     TooYoung,
@@ -135,14 +136,34 @@ impl std::fmt::Debug for Reasons {
     }
 }
 
-impl Serialize for Reasons {
+#[cfg(feature = "serde")]
+impl serde::Serialize for Reasons {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
     }
 }
 
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Reasons {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list = <Vec<EvaluationReason> as serde::Deserialize>::deserialize(deserializer)?;
+        if list.len() > Reasons::CAPACITY {
+            return Err(serde::de::Error::invalid_length(
+                list.len(),
+                &"at most 6 evaluation reasons",
+            ));
+        }
+        let mut r = Reasons::EMPTY;
+        for reason in list {
+            r.push(reason);
+        }
+        Ok(r)
+    }
+}
+
 /// One administered dose evaluated against one patient series.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DoseEvaluation {
     /// Index into [`crate::Patient::doses`].
     pub dose_index: usize,
@@ -159,7 +180,8 @@ pub struct DoseEvaluation {
 }
 
 /// Status of a patient series, antigen or vaccine group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SeriesStatus {
     /// More doses are due.
     NotComplete,
@@ -190,16 +212,18 @@ impl SeriesStatus {
 }
 
 /// A vaccine the forecast recommends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RecommendedVaccine {
     /// CVX.
     pub cvx: Cvx,
     /// Vaccine type name.
-    pub vaccine_type: String,
+    pub vaccine_type: Name,
 }
 
 /// Forecast of the next dose.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ForecastDates {
     /// Target dose number (1-based).
     pub dose_number: u8,
@@ -212,22 +236,23 @@ pub struct ForecastDates {
     /// Latest date the dose may be given.
     pub latest: Option<NaiveDate>,
     /// Vaccines to give.
-    pub vaccines: Vec<RecommendedVaccine>,
+    pub vaccines: Shared<RecommendedVaccine>,
 }
 
 /// One series considered for an antigen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatientSeries {
     /// Series name.
-    pub name: String,
+    pub name: Name,
     /// Series type.
     pub series_type: SeriesType,
     /// Series group.
-    pub series_group: String,
+    pub series_group: Name,
     /// Status.
     pub status: SeriesStatus,
-    /// Each dose of the antigen evaluated against this series.
-    pub doses: Vec<DoseEvaluation>,
+    /// Each dose of the antigen evaluated against this series, in date order.
+    pub doses: Shared<DoseEvaluation>,
     /// Number of valid doses.
     pub valid_doses: usize,
     /// Forecast when status is Not Complete.
@@ -237,12 +262,13 @@ pub struct PatientSeries {
 }
 
 /// Result for one antigen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AntigenResult {
     /// Antigen name.
-    pub antigen: String,
+    pub antigen: Name,
     /// Relevant series evaluated.
-    pub series: Vec<PatientSeries>,
+    pub series: Shared<PatientSeries>,
     /// Index of the best patient series in `series`.
     pub best_series: Option<usize>,
     /// Status of the best series.
@@ -251,7 +277,7 @@ pub struct AntigenResult {
     pub forecast: Option<ForecastDates>,
     /// The best series of each series group (indices into `series`); a
     /// dose valid in any of them counts for the antigen.
-    pub group_best_series: Vec<usize>,
+    pub group_best_series: Shared<usize>,
 }
 
 impl AntigenResult {
@@ -259,29 +285,23 @@ impl AntigenResult {
     /// doses): valid if any series group's best series counted it, else its
     /// status in the selected series.
     pub fn dose_status(&self, dose_index: usize) -> Option<EvaluationStatus> {
-        let in_series = |i: usize| {
-            self.series
-                .get(i)
-                .and_then(|s| s.doses.iter().find(|d| d.dose_index == dose_index))
-                .map(|d| d.status)
-        };
-        if self
-            .group_best_series
-            .iter()
-            .any(|&i| in_series(i) == Some(EvaluationStatus::Valid))
-        {
-            return Some(EvaluationStatus::Valid);
-        }
-        self.best_series.and_then(in_series)
+        dose_status_in(
+            &self.series,
+            &|s| &s.doses,
+            &self.group_best_series,
+            self.best_series,
+            dose_index,
+        )
     }
 
     /// How many doses count for the antigen (see [`AntigenResult::dose_status`]).
     pub fn valid_dose_count(&self) -> usize {
-        let Some(best) = self.best() else { return 0 };
-        best.doses
-            .iter()
-            .filter(|d| self.dose_status(d.dose_index) == Some(EvaluationStatus::Valid))
-            .count()
+        valid_dose_count_in(
+            &self.series,
+            &|s| &s.doses,
+            &self.group_best_series,
+            self.best_series,
+        )
     }
 
     /// The selected series.
@@ -290,21 +310,66 @@ impl AntigenResult {
     }
 }
 
+/// [`AntigenResult::dose_status`] over explicit parts, so the engine can ask
+/// before the result is assembled (`evals_of` gives a series' evaluations).
+pub(crate) fn dose_status_in<'s>(
+    series: &'s [PatientSeries],
+    evals_of: &dyn Fn(&'s PatientSeries) -> &'s [DoseEvaluation],
+    group_best: &[usize],
+    best: Option<usize>,
+    dose_index: usize,
+) -> Option<EvaluationStatus> {
+    let in_series = |i: usize| {
+        series
+            .get(i)
+            .and_then(|s| evals_of(s).iter().find(|d| d.dose_index == dose_index))
+            .map(|d| d.status)
+    };
+    if group_best
+        .iter()
+        .any(|&i| in_series(i) == Some(EvaluationStatus::Valid))
+    {
+        return Some(EvaluationStatus::Valid);
+    }
+    best.and_then(in_series)
+}
+
+/// [`AntigenResult::valid_dose_count`] over explicit parts.
+pub(crate) fn valid_dose_count_in<'s>(
+    series: &'s [PatientSeries],
+    evals_of: &dyn Fn(&'s PatientSeries) -> &'s [DoseEvaluation],
+    group_best: &[usize],
+    best: Option<usize>,
+) -> usize {
+    let Some(b) = best.and_then(|i| series.get(i)) else {
+        return 0;
+    };
+    evals_of(b)
+        .iter()
+        .filter(|d| {
+            dose_status_in(series, evals_of, group_best, best, d.dose_index)
+                == Some(EvaluationStatus::Valid)
+        })
+        .count()
+}
+
 /// Forecast for a vaccine group (CDSi 9).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct VaccineGroupForecast {
     /// Vaccine group name.
-    pub vaccine_group: String,
+    pub vaccine_group: Name,
     /// Status.
     pub status: SeriesStatus,
     /// Forecast when not complete.
     pub forecast: Option<ForecastDates>,
     /// Antigens of the group.
-    pub antigens: Vec<String>,
+    pub antigens: Names,
 }
 
 /// Everything the engine computed for one patient.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ForecastResult {
     /// Assessment date.
     pub assessment_date: NaiveDate,

@@ -18,10 +18,12 @@ pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
     }
     match series.series_type {
         SeriesType::Standard | SeriesType::EvaluationOnly => true,
-        SeriesType::Risk => series
-            .indications
-            .iter()
-            .any(|ind| org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)),
+        SeriesType::Risk => {
+            !org.observations.is_empty()
+                && series.indications.iter().any(|ind| {
+                    org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)
+                })
+        }
     }
 }
 
@@ -150,7 +152,7 @@ impl Members {
     }
 }
 
-/// Scores the candidates, records the best series of each series group in
+/// Scores the candidates, appends the best series of each series group to
 /// `group_best`, and returns the best candidate overall (`None` when no series
 /// can be selected).
 pub(crate) fn select_best(
@@ -195,7 +197,6 @@ pub(crate) fn select_best(
             winners.0 |= 1 << w;
         }
     }
-    group_best.clear();
     group_best.extend(winners.iter());
     choose_among_groups(cands, winners)
 }

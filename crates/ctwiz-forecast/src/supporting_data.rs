@@ -7,13 +7,14 @@
 //! hash map.
 
 use crate::dates::{parse_compact_date, CdsiDuration};
+pub use crate::name::{Name, Names, Shared};
 use chrono::NaiveDate;
 use roxmltree::{Document, Node};
-use serde::Serialize;
 use std::collections::HashMap;
 
 /// A CVX code as an integer (`"03"` and `"3"` are the same vaccine).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cvx(pub u16);
 
 impl Cvx {
@@ -34,7 +35,8 @@ impl std::fmt::Display for Cvx {
 }
 
 /// A CDSi observation code (`"085"`) as an integer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ObservationCode(pub u16);
 
 impl ObservationCode {
@@ -55,7 +57,8 @@ impl std::fmt::Display for ObservationCode {
 }
 
 /// Index of an antigen in [`SupportingData::antigens`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AntigenId(pub u16);
 
 /// Errors while loading supporting data.
@@ -80,7 +83,8 @@ pub enum SupportingDataError {
 }
 
 /// Whether the patient's sex is relevant to a series (`requiredGender`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Sex {
     /// Female.
     Female,
@@ -91,7 +95,8 @@ pub enum Sex {
 }
 
 /// An age window; both ends optional (`beginAge` inclusive, `endAge` exclusive).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AgeRange {
     /// Inclusive lower bound.
     pub begin: Option<CdsiDuration>,
@@ -108,7 +113,8 @@ impl AgeRange {
 }
 
 /// `seriesType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SeriesType {
     /// Routine series for everyone.
     Standard,
@@ -119,7 +125,8 @@ pub enum SeriesType {
 }
 
 /// A risk-series indication.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Indication {
     /// Observation code that makes the series relevant.
     pub code: ObservationCode,
@@ -128,7 +135,8 @@ pub struct Indication {
 }
 
 /// One `<age>` row of a series dose.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AgeRule {
     /// Absolute minimum age (minimum age minus grace period).
     pub abs_min: Option<CdsiDuration>,
@@ -147,7 +155,8 @@ pub struct AgeRule {
 }
 
 /// Where an interval is measured from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum IntervalFrom {
     /// The immediate previous dose administered.
     Previous,
@@ -160,7 +169,8 @@ pub enum IntervalFrom {
 }
 
 /// A preferable (or allowable) interval.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct IntervalRule {
     /// Reference point.
     pub from: IntervalFrom,
@@ -181,10 +191,11 @@ pub struct IntervalRule {
 }
 
 /// A preferable vaccine of a series dose.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PreferableVaccine {
     /// Vaccine type name.
-    pub vaccine_type: String,
+    pub vaccine_type: Name,
     /// CVX.
     pub cvx: Cvx,
     /// Age window.
@@ -198,10 +209,11 @@ pub struct PreferableVaccine {
 }
 
 /// An allowable vaccine of a series dose.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AllowableVaccine {
     /// Vaccine type name.
-    pub vaccine_type: String,
+    pub vaccine_type: Name,
     /// CVX.
     pub cvx: Cvx,
     /// Age window.
@@ -209,7 +221,8 @@ pub struct AllowableVaccine {
 }
 
 /// Conditional-skip context.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum SkipContext {
     /// Only when evaluating a dose.
     Evaluation,
@@ -220,7 +233,8 @@ pub enum SkipContext {
 }
 
 /// Kind of a conditional-skip condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum ConditionKind {
     /// Patient age at the reference date.
     Age,
@@ -237,7 +251,8 @@ pub enum ConditionKind {
 }
 
 /// How a dose count is compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum CountLogic {
     /// count > n
     GreaterThan,
@@ -248,7 +263,8 @@ pub enum CountLogic {
 }
 
 /// One condition of a conditional-skip set.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SkipCondition {
     /// Condition type.
     pub kind: ConditionKind,
@@ -273,7 +289,8 @@ pub struct SkipCondition {
 }
 
 /// A set of conditions.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SkipSet {
     /// Description.
     pub description: String,
@@ -288,7 +305,8 @@ pub struct SkipSet {
 }
 
 /// A conditional skip of a target dose.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConditionalSkip {
     /// When it applies.
     pub context: SkipContext,
@@ -299,7 +317,8 @@ pub struct ConditionalSkip {
 }
 
 /// A target dose of a series (`seriesDose`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SeriesDose {
     /// 1-based dose number.
     pub number: u8,
@@ -326,13 +345,18 @@ pub struct SeriesDose {
     /// Some preferable vaccine is a live virus vaccine (set at load time, so
     /// forecasting can skip the live-virus conflict search otherwise).
     pub live_vaccine: bool,
+    /// The preferable vaccines flagged for forecasting, once per CVX, in
+    /// order (set at load time): the usual recommendation, shared by every
+    /// forecast that keeps them all.
+    pub forecast_vaccines: Shared<crate::result::RecommendedVaccine>,
 }
 
 /// A series of an antigen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Series {
     /// Series name.
-    pub name: String,
+    pub name: Name,
     /// Antigen.
     pub target_disease: String,
     /// Vaccine group.
@@ -350,7 +374,7 @@ pub struct Series {
     /// Series group name.
     pub series_group_name: String,
     /// Series group.
-    pub series_group: String,
+    pub series_group: Name,
     /// Priority letter ('A' highest).
     pub priority: char,
     /// Preference (1 best).
@@ -366,7 +390,8 @@ pub struct Series {
 }
 
 /// An antigen-level (vaccine-group) contraindication.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AntigenContraindication {
     /// Observation.
     pub code: ObservationCode,
@@ -377,7 +402,8 @@ pub struct AntigenContraindication {
 }
 
 /// A vaccine-specific contraindication.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VaccineContraindication {
     /// Observation.
     pub code: ObservationCode,
@@ -388,7 +414,8 @@ pub struct VaccineContraindication {
 }
 
 /// Birth-date based evidence of immunity.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BirthDateImmunity {
     /// Born before this date → immune.
     pub born_before: NaiveDate,
@@ -399,10 +426,11 @@ pub struct BirthDateImmunity {
 }
 
 /// One antigen's supporting data.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Antigen {
     /// Antigen name (target disease), e.g. `"Measles"`.
-    pub name: String,
+    pub name: Name,
     /// Observations that are evidence of immunity.
     pub immunity_codes: Vec<ObservationCode>,
     /// Birth-date immunity.
@@ -416,7 +444,8 @@ pub struct Antigen {
 }
 
 /// A live virus conflict row.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LiveVirusConflict {
     /// Earlier vaccine.
     pub previous: Cvx,
@@ -431,18 +460,22 @@ pub struct LiveVirusConflict {
 }
 
 /// A vaccine group.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VaccineGroup {
     /// Name, e.g. `"DTaP/Tdap/Td"`.
-    pub name: String,
+    pub name: Name,
     /// All antigens must be forecast together.
     pub administer_full_group: bool,
     /// Antigens.
     pub antigens: Vec<AntigenId>,
+    /// The antigens' names, in the order of `antigens`.
+    pub antigen_names: Names,
 }
 
 /// A CVX → antigen association.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CvxAssociation {
     /// Antigen.
     pub antigen: AntigenId,
@@ -451,7 +484,8 @@ pub struct CvxAssociation {
 }
 
 /// A CVX code's entry in the schedule data.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CvxEntry {
     /// Short description.
     pub description: String,
@@ -460,7 +494,8 @@ pub struct CvxEntry {
 }
 
 /// The complete, parsed supporting data. Build once, share with `Arc`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SupportingData {
     /// Antigens (index = [`AntigenId`]).
     pub antigens: Vec<Antigen>,
@@ -637,14 +672,19 @@ impl SupportingData {
                 let Some(name) = text_of(g, "name") else {
                     continue;
                 };
-                let ids = children(g, "antigen")
+                let ids: Vec<AntigenId> = children(g, "antigen")
                     .filter_map(|a| a.text())
                     .filter_map(|a| by_name.get(&a.trim().to_ascii_lowercase()).copied())
                     .collect();
+                let antigen_names = ids
+                    .iter()
+                    .map(|id| antigens[usize::from(id.0)].name.clone())
+                    .collect();
                 vaccine_groups.push(VaccineGroup {
-                    name: name.to_string(),
+                    name: Name::from(name),
                     administer_full_group: full_group.get(name).copied().unwrap_or(false),
                     antigens: ids,
+                    antigen_names,
                 });
             }
         }
@@ -736,10 +776,11 @@ fn parse_antigen(text: &str) -> Result<Antigen, SupportingDataError> {
     })?;
     let root = doc.root_element();
     let first_series = child(root, "series");
-    let name = first_series
-        .and_then(|s| text_of(s, "targetDisease"))
-        .unwrap_or("")
-        .to_string();
+    let name = Name::from(
+        first_series
+            .and_then(|s| text_of(s, "targetDisease"))
+            .unwrap_or(""),
+    );
     let file = format!("AntigenSupportingData- {name}");
     let ctx = Ctx { file: &file };
     if !root.has_tag_name("antigenSupportingData") || name.is_empty() {
@@ -854,7 +895,7 @@ fn parse_series(ctx: &Ctx<'_>, s: Node<'_, '_>) -> Result<Series, SupportingData
         None => (None, None),
     };
     Ok(Series {
-        name: text_of(s, "seriesName").unwrap_or("").to_string(),
+        name: Name::from(text_of(s, "seriesName").unwrap_or("")),
         target_disease: text_of(s, "targetDisease").unwrap_or("").to_string(),
         vaccine_group: text_of(s, "vaccineGroup").unwrap_or("").to_string(),
         series_type,
@@ -870,7 +911,7 @@ fn parse_series(ctx: &Ctx<'_>, s: Node<'_, '_>) -> Result<Series, SupportingData
         default_series: yes(sel_text("defaultSeries")),
         product_path: yes(sel_text("productPath")),
         series_group_name: sel_text("seriesGroupName").unwrap_or("").to_string(),
-        series_group: sel_text("seriesGroup").unwrap_or("1").to_string(),
+        series_group: Name::from(sel_text("seriesGroup").unwrap_or("1")),
         priority: sel_text("seriesPriority")
             .and_then(|p| p.chars().next())
             .unwrap_or('A'),
@@ -953,7 +994,7 @@ fn parse_series_dose(
             continue;
         };
         preferable_vaccines.push(PreferableVaccine {
-            vaccine_type: text_of(v, "vaccineType").unwrap_or("").to_string(),
+            vaccine_type: Name::from(text_of(v, "vaccineType").unwrap_or("")),
             cvx,
             ages: ctx.ages(v)?,
             mvx: text_of(v, "mvx").map(str::to_string),
@@ -967,7 +1008,7 @@ fn parse_series_dose(
             continue;
         };
         allowable_vaccines.push(AllowableVaccine {
-            vaccine_type: text_of(v, "vaccineType").unwrap_or("").to_string(),
+            vaccine_type: Name::from(text_of(v, "vaccineType").unwrap_or("")),
             cvx,
             ages: ctx.ages(v)?,
         });
@@ -980,7 +1021,17 @@ fn parse_series_dose(
         conditional_skips.push(parse_skip(ctx, c)?);
     }
     let season = child(d, "seasonalRecommendation");
+    let mut forecast_vaccines: Vec<crate::result::RecommendedVaccine> = Vec::new();
+    for v in preferable_vaccines.iter().filter(|v| v.forecast) {
+        if !forecast_vaccines.iter().any(|x| x.cvx == v.cvx) {
+            forecast_vaccines.push(crate::result::RecommendedVaccine {
+                cvx: v.cvx,
+                vaccine_type: v.vaccine_type.clone(),
+            });
+        }
+    }
     Ok(SeriesDose {
+        forecast_vaccines: Shared::from(forecast_vaccines),
         number,
         ages,
         intervals,

@@ -3,7 +3,8 @@
 //! into one status and one forecast.
 
 use crate::result::{
-    AntigenResult, EvaluationStatus, ForecastDates, SeriesStatus, VaccineGroupForecast,
+    AntigenResult, EvaluationStatus, ForecastDates, RecommendedVaccine, SeriesStatus,
+    VaccineGroupForecast,
 };
 use crate::supporting_data::VaccineGroup;
 
@@ -18,7 +19,6 @@ pub(crate) fn vaccine_group_forecast(
             .iter()
             .filter_map(|id| antigens.get(usize::from(id.0)))
     };
-    let names = members().map(|a| a.antigen.clone()).collect();
     let considered = || members().filter(|a| a.status != SeriesStatus::NotRecommended);
     let status = group_status(considered);
     let forecast = if status == SeriesStatus::NotComplete {
@@ -59,7 +59,7 @@ pub(crate) fn vaccine_group_forecast(
         vaccine_group: group.name.clone(),
         status,
         forecast,
-        antigens: names,
+        antigens: group.antigen_names.clone(),
     }
 }
 
@@ -99,6 +99,8 @@ fn combine_full_group<'a>(
     mut it: impl Iterator<Item = &'a ForecastDates>,
 ) -> Option<ForecastDates> {
     let mut out = it.next()?.clone();
+    // Vaccines of later antigens not already listed, in order.
+    let mut more: Vec<RecommendedVaccine> = Vec::new();
     for f in it {
         out.earliest = out.earliest.max(f.earliest);
         out.recommended = out.recommended.min(f.recommended);
@@ -112,10 +114,13 @@ fn combine_full_group<'a>(
             (a, b) => a.or(b),
         };
         for v in &f.vaccines {
-            if !out.vaccines.iter().any(|x| x.cvx == v.cvx) {
-                out.vaccines.push(v.clone());
+            if !out.vaccines.iter().chain(&more).any(|x| x.cvx == v.cvx) {
+                more.push(v.clone());
             }
         }
+    }
+    if !more.is_empty() {
+        out.vaccines = out.vaccines.iter().cloned().chain(more).collect();
     }
     out.recommended = out.recommended.max(out.earliest);
     out.past_due = out.past_due.map(|p| p.max(out.earliest));

@@ -2,8 +2,8 @@
 //! around `ctwiz-forecast`. All CDSi logic lives in that crate; this file
 //! only reads files, parses arguments and prints.
 
+use crate::cdsi_cases::{cdsi_vaccine_group, judge_case, parse_case_file, CaseOutcome, TestCase};
 use chrono::NaiveDate;
-use ctwiz_forecast::cdsi_cases::{parse_case_file, run_case, CaseOutcome};
 use ctwiz_forecast::{
     AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
 };
@@ -46,6 +46,12 @@ pub struct CdsiTestArgs {
     /// A directory holding a newer CDSi supporting-data release (XML files).
     #[arg(long = "supporting-data", value_name = "DIR")]
     pub supporting_data: Option<PathBuf>,
+    /// Only the cases whose id contains TEXT or whose vaccine group is TEXT.
+    #[arg(long = "case", value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Print each selected case's history and the engine's series-by-series result.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// `ctwiz bench forecast`: forecast a synthetic population (the `ctwiz seed`
@@ -309,14 +315,29 @@ pub fn run_cdsi_test(args: CdsiTestArgs) -> Result<(), Box<dyn Error>> {
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let file = parse_case_file(&text).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let engine = load_engine(args.supporting_data.as_deref())?;
-    let outcomes: Vec<CaseOutcome> = file
+    let selected: Vec<&TestCase> = file
         .cases
+        .iter()
+        .filter(|c| {
+            args.filter
+                .as_deref()
+                .is_none_or(|f| c.id.contains(f) || c.vaccine_group.eq_ignore_ascii_case(f))
+        })
+        .collect();
+    let outcomes: Vec<(CaseOutcome, Option<String>)> = selected
         .par_iter()
-        .map(|c| run_case(&engine, c))
+        .map(|c| {
+            let result = engine.forecast(&c.patient(), c.assessment_date);
+            let detail = args.verbose.then(|| render_case_detail(c, &result));
+            (judge_case(c, &result), detail)
+        })
         .collect();
     let mut passed = 0usize;
     let mut failed = 0usize;
-    for o in &outcomes {
+    for (o, detail) in &outcomes {
+        if let Some(d) = detail {
+            print!("{d}");
+        }
         if o.passed {
             passed += 1;
         } else {
@@ -326,6 +347,95 @@ pub fn run_cdsi_test(args: CdsiTestArgs) -> Result<(), Box<dyn Error>> {
     }
     println!("{passed} passed, {failed} failed");
     Ok(())
+}
+
+/// `cdsi-test --verbose`: the case's history and, for each antigen of its
+/// vaccine group, every series with its doses, statuses and forecast.
+fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "CASE {} {} (dob {}, sex {}, assessed {})",
+        case.id, case.name, case.dob, case.sex, case.assessment_date
+    );
+    for d in &case.doses {
+        let _ = writeln!(
+            out,
+            "  dose {} {} CVX {} MVX {} expected {}",
+            d.dose_index,
+            d.date_administered,
+            d.cvx,
+            d.mvx.as_deref().unwrap_or("-"),
+            d.evaluation_status.as_deref().unwrap_or("-")
+        );
+    }
+    for o in &case.observations {
+        let _ = writeln!(
+            out,
+            "  observation {} {} {}",
+            o.code,
+            o.text.as_deref().unwrap_or(""),
+            opt_date(o.date)
+        );
+    }
+    let Some(group) = result.vaccine_group(cdsi_vaccine_group(&case.vaccine_group)) else {
+        let _ = writeln!(out, "  vaccine group {:?} is unknown", case.vaccine_group);
+        return out;
+    };
+    for a in group.antigens.iter().filter_map(|a| result.antigen(a)) {
+        let _ = writeln!(
+            out,
+            "  antigen {}: {} (best series {})",
+            a.antigen,
+            a.status.as_str(),
+            a.best_series.map_or("-".to_string(), |b| b.to_string())
+        );
+        for (i, s) in a.series.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    [{i}] {} (group {}): {}, score {}, {} valid, next {}",
+                s.name,
+                s.series_group,
+                s.status.as_str(),
+                s.score,
+                s.valid_doses,
+                s.forecast.as_ref().map_or("-".to_string(), |f| format!(
+                    "dose {} earliest {} recommended {} past due {}",
+                    f.dose_number,
+                    f.earliest,
+                    f.recommended,
+                    opt_date(f.past_due)
+                ))
+            );
+            for d in &s.doses {
+                let reasons: Vec<&str> = d.reasons.iter().map(|r| r.text()).collect();
+                let _ = writeln!(
+                    out,
+                    "        dose {} {} CVX {}: {} {} target {}",
+                    d.dose_index + 1,
+                    d.date,
+                    d.cvx,
+                    d.status.as_str(),
+                    reasons.join("; "),
+                    d.target_dose.map_or("-".to_string(), |t| t.to_string())
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  group {}: {}",
+        group.status.as_str(),
+        group.forecast.as_ref().map_or("-".to_string(), |f| format!(
+            "dose {} earliest {} recommended {} past due {}",
+            f.dose_number,
+            f.earliest,
+            f.recommended,
+            opt_date(f.past_due)
+        ))
+    );
+    out
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub fn recall_entry(
             .filter(asked)
             .filter_map(|g| {
                 excused(ctx.codes, &r, doses, &g.vaccine_group, q.as_of)
-                    .map(|w| (g.vaccine_group.clone(), w))
+                    .map(|w| (g.vaccine_group.to_string(), w))
             })
             .collect()
     } else {
@@ -114,7 +114,7 @@ pub fn recall_entry(
                 return None;
             };
             Some(DueGroup {
-                vaccine_group: g.vaccine_group.clone(),
+                vaccine_group: g.vaccine_group.to_string(),
                 dose_number: f.dose_number,
                 recommended: f.recommended,
                 past_due: f.past_due,

@@ -94,7 +94,7 @@ impl Forecaster for CdsiForecaster {
                 .vaccine_groups
                 .iter()
                 .find(|g| g.antigens.iter().any(|a| a.eq_ignore_ascii_case(antigen)))
-                .map(|g| g.vaccine_group.clone())
+                .map(|g| g.vaccine_group.to_string())
                 .unwrap_or_else(|| antigen.to_string())
         };
         let mut evals: Vec<Vec<(String, DoseEvaluation)>> = vec![Vec::new(); doses.len()];

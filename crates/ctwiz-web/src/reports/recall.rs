@@ -99,7 +99,7 @@ pub async fn recall(
         .supporting_data()
         .vaccine_groups
         .iter()
-        .map(|g| g.name.clone())
+        .map(|g| g.name.to_string())
         .collect();
     let extra = html! {
         (date_field("from", "Due from", &run.query.from.to_string(), false))

@@ -1,5 +1,8 @@
 //! The CDC CDSi test cases: parse the JSON test-case format (see
-//! `shared/cdsi/README.md`), run one case through the [`Engine`] and judge it.
+//! `shared/cdsi/README.md`), turn a case into engine input and judge a result.
+//! Used by `ctwiz cdsi-test` (and, through it, by the test that keeps the CDC
+//! pass counts from regressing); it is ctwiz's tooling, not part of the
+//! `ctwiz-forecast` library API.
 //!
 //! A case passes when, for the case's vaccine group, every dose's evaluation
 //! status matches, the series status matches (case-insensitively), and the
@@ -7,11 +10,11 @@
 //! dates all match exactly (an expected null means no date produced). This
 //! module reads no files: callers hand in the JSON text.
 
-use crate::engine::Engine;
-use crate::patient::{AdministeredDose, Observation, Patient};
-use crate::result::{EvaluationStatus, ForecastResult, SeriesStatus};
-use crate::supporting_data::Sex;
 use chrono::NaiveDate;
+use ctwiz_forecast::{
+    AdministeredDose, EvaluationStatus, ForecastResult, Name, Observation, Patient, SeriesStatus,
+    Sex,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -203,7 +206,7 @@ impl CaseOutcome {
 /// The combined status of one dose for the antigens of a vaccine group.
 pub fn group_dose_status(
     result: &ForecastResult,
-    group_antigens: &[String],
+    group_antigens: &[Name],
     dose_index: usize,
 ) -> Option<EvaluationStatus> {
     let statuses_for = |names: &mut dyn Iterator<Item = &str>| -> Vec<EvaluationStatus> {
@@ -212,7 +215,7 @@ pub fn group_dose_status(
             .filter_map(|a| a.dose_status(dose_index))
             .collect()
     };
-    let mut statuses = statuses_for(&mut group_antigens.iter().map(String::as_str));
+    let mut statuses = statuses_for(&mut group_antigens.iter().map(Name::as_str));
     if statuses.is_empty() {
         // A dose of another group (e.g. varicella in an MMR case) is judged
         // by its own antigens.
@@ -241,19 +244,12 @@ fn fmt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
-/// Runs and judges one case.
-pub fn run_case(engine: &Engine, case: &TestCase) -> CaseOutcome {
-    let patient = case.patient();
-    let result = engine.forecast(&patient, case.assessment_date);
-    judge_case(case, &result)
-}
-
 /// Judges an already computed result against the case's expectations.
 pub fn judge_case(case: &TestCase, result: &ForecastResult) -> CaseOutcome {
     let mut mismatches = Vec::new();
     let group_name = cdsi_vaccine_group(&case.vaccine_group);
     let group = result.vaccine_group(group_name);
-    let antigens: Vec<String> = group.map(|g| g.antigens.clone()).unwrap_or_default();
+    let antigens = group.map(|g| g.antigens.clone()).unwrap_or_default();
     if group.is_none() {
         mismatches.push(format!("vaccine group {:?} is unknown", case.vaccine_group));
     }
@@ -318,30 +314,4 @@ pub fn judge_case(case: &TestCase, result: &ForecastResult) -> CaseOutcome {
         passed: mismatches.is_empty(),
         mismatches,
     }
-}
-
-/// Pass/fail counts of a run.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RunSummary {
-    /// Cases passed.
-    pub passed: usize,
-    /// Cases failed.
-    pub failed: usize,
-    /// The failing outcomes.
-    pub failures: Vec<CaseOutcome>,
-}
-
-/// Runs every case of a file.
-pub fn run_all(engine: &Engine, file: &CaseFile) -> RunSummary {
-    let mut summary = RunSummary::default();
-    for case in &file.cases {
-        let outcome = run_case(engine, case);
-        if outcome.passed {
-            summary.passed += 1;
-        } else {
-            summary.failed += 1;
-            summary.failures.push(outcome);
-        }
-    }
-    summary
 }
