@@ -5,7 +5,7 @@
 use chrono::Days;
 use chrono::NaiveDate;
 use ctwiz_core::assessment::birthday;
-use ctwiz_core::assessment::coverage::{assess, Measure};
+use ctwiz_core::assessment::coverage::{assess, Measure, CHILDHOOD_GROUPS};
 use ctwiz_core::assessment::coverage::{Context, Series};
 use ctwiz_core::assessment::recall::RecallEntry;
 use ctwiz_core::assessment::recall::RecallQuery;
@@ -481,17 +481,7 @@ fn hand_built_children_in_every_report() {
         as_of: day(HAND_AS_OF),
         from: day(HAND_AS_OF),
         to: day("2026-07-31"),
-        vaccine_groups: [
-            "DTaP/Tdap/Td",
-            "Polio",
-            "MMR",
-            "HepB",
-            "Hib",
-            "Varicella",
-            "Pneumococcal",
-        ]
-        .map(String::from)
-        .to_vec(),
+        vaccine_groups: CHILDHOOD_GROUPS.map(String::from).to_vec(),
         include_overdue: true,
     };
     let recall: Vec<RecallEntry> = run::recall(&ctx, &q, &all, stream(&s, &all)).unwrap();
