@@ -20,6 +20,7 @@
 pub mod access;
 pub mod actor;
 pub mod age;
+pub mod clinic_info;
 pub mod codes;
 pub mod dose;
 pub mod error;
