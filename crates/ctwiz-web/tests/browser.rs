@@ -49,7 +49,9 @@ async fn fill(c: &Client, name: &str, value: &str) {
         .await
         .unwrap_or_else(|e| panic!("field {name}: {e}"));
     el.clear().await.ok();
-    el.send_keys(value).await.expect("type");
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("type into {name}: {e}"));
 }
 
 async fn submit(c: &Client, form_action: &str) {
@@ -355,7 +357,13 @@ async fn clinic_change_requests_in_chromium() {
     .unwrap();
     wait_for(&c, "Change request sent").await;
     fill(&c, "staff_name", "Sam Assistant").await;
-    fill(&c, "staff_email", "sam@example.org").await;
+    // (each listed staff member's removal form holds a hidden staff_email too)
+    c.find(Locator::Css("input[type='text'][name='staff_email']"))
+        .await
+        .unwrap()
+        .send_keys("sam@example.org")
+        .await
+        .unwrap();
     fill(&c, "staff_title", "Medical assistant").await;
     c.find(Locator::Css(
         "form[action='/clinic-tools/changes'] input[value='staff'] ~ div.actions button",
