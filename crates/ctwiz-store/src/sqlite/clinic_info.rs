@@ -182,14 +182,13 @@ impl NotificationStore for SqliteStore {
                 "UPDATE notifications SET read_at = ?3 WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL",
             )?
             .execute(params![id, user.0, ts(now)])?;
-        Ok(self
-            .conn
+        self.conn
             .prepare_cached(&format!(
                 "SELECT {NOTE_COLUMNS} FROM notifications WHERE id = ?1 AND user_id = ?2"
             ))?
             .query_row(params![id, user.0], |r| Ok(note_from_row(r)))
             .optional()?
-            .transpose()?)
+            .transpose()
     }
 
     fn purge_notifications(&self, before: NaiveDateTime) -> Result<usize> {

@@ -269,9 +269,9 @@ pub fn approve<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore
             ),
         ))
     })?;
-    Ok(store
+    store
         .change_request(id)?
-        .ok_or_else(|| not_found("change request", id))?)
+        .ok_or_else(|| not_found("change request", id))
 }
 
 /// Rejects request `id` with a reason the requester reads (required), notifies them and
@@ -311,9 +311,9 @@ pub fn reject<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore 
             ),
         ))
     })?;
-    Ok(store
+    store
         .change_request(id)?
-        .ok_or_else(|| not_found("change request", id))?)
+        .ok_or_else(|| not_found("change request", id))
 }
 
 /// Files a public account request: every clinic named must be registered, and a CVP
