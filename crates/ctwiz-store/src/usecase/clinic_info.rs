@@ -207,24 +207,51 @@ pub fn pending<S: OrgStore + ChangeRequestStore + AuditStore>(
     Ok(out)
 }
 
-/// The decision's message and link for the requester.
-fn notify_requester<S: NotificationStore>(
-    s: &S,
+/// Records the decision on `req` (with the clinic as changed, when approved), tells the
+/// requester (a notification linking to the clinic's history) and audits, in one
+/// transaction; returns the decided request.
+fn decide<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore + Atomic>(
+    store: &S,
+    actor: &Actor,
     req: &ChangeRequest,
     clinic: &Clinic,
-    message: String,
+    decision: Result<Option<Clinic>, String>,
     now: NaiveDateTime,
-) -> crate::Result<()> {
-    if let Some(user) = req.requester {
-        s.notify(
-            user,
-            NotificationKind::ChangeRequestDecision,
-            &format!("{} ({}): {message}", clinic.name, clinic.pin),
-            "/clinic-tools#history",
+) -> Result<ChangeRequest, UseCaseError> {
+    let (status, reason, outcome) = match &decision {
+        Ok(_) => (ChangeStatus::Approved, None, "approved".to_string()),
+        Err(reason) => (
+            ChangeStatus::Rejected,
+            Some(reason.as_str()),
+            format!("rejected (reason: {reason})"),
+        ),
+    };
+    let what = format!("{outcome}: {}", req.change.summary());
+    store.atomically(|s| {
+        if let Ok(Some(changed)) = &decision {
+            s.update_clinic(changed)?;
+        }
+        s.decide_change_request(req.id, status, actor.user.username.as_str(), reason, now)?;
+        if let Some(user) = req.requester {
+            s.notify(
+                user,
+                NotificationKind::ChangeRequestDecision,
+                &format!("{} ({}): {what}", clinic.name, clinic.pin),
+                "/clinic-tools#history",
+                now,
+            )?;
+        }
+        s.audit(&audit_entry(
+            actor,
+            None,
+            AuditAction::Update,
             now,
-        )?;
-    }
-    Ok(())
+            format!("clinic {} change request {} {what}", clinic.pin, req.id),
+        ))
+    })?;
+    store
+        .change_request(req.id)?
+        .ok_or_else(|| not_found("change request", req.id))
 }
 
 /// Approves request `id`: applies the change to the clinic, records the decision,
@@ -236,42 +263,11 @@ pub fn approve<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore
     id: i64,
     now: NaiveDateTime,
 ) -> Result<ChangeRequest, UseCaseError> {
-    let (req, mut clinic) = reviewable(store, actor, id, now)?;
-    let before = clinic.clone();
-    req.change.apply(&mut clinic)?;
-    store.atomically(|s| {
-        if clinic != before {
-            s.update_clinic(&clinic)?;
-        }
-        s.decide_change_request(
-            id,
-            ChangeStatus::Approved,
-            actor.user.username.as_str(),
-            None,
-            now,
-        )?;
-        notify_requester(
-            s,
-            &req,
-            &before,
-            format!("approved: {}", req.change.summary()),
-            now,
-        )?;
-        s.audit(&audit_entry(
-            actor,
-            None,
-            AuditAction::Update,
-            now,
-            format!(
-                "clinic {} change request {id} approved: {}",
-                clinic.pin,
-                req.change.summary()
-            ),
-        ))
-    })?;
-    store
-        .change_request(id)?
-        .ok_or_else(|| not_found("change request", id))
+    let (req, clinic) = reviewable(store, actor, id, now)?;
+    let mut changed = clinic.clone();
+    req.change.apply(&mut changed)?;
+    let changed = (changed != clinic).then_some(changed);
+    decide(store, actor, &req, &clinic, Ok(changed), now)
 }
 
 /// Rejects request `id` with a reason the requester reads (required), notifies them and
@@ -285,35 +281,7 @@ pub fn reject<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore 
 ) -> Result<ChangeRequest, UseCaseError> {
     let (req, clinic) = reviewable(store, actor, id, now)?;
     let reason = rejection_reason(reason)?;
-    store.atomically(|s| {
-        s.decide_change_request(
-            id,
-            ChangeStatus::Rejected,
-            actor.user.username.as_str(),
-            Some(&reason),
-            now,
-        )?;
-        notify_requester(
-            s,
-            &req,
-            &clinic,
-            format!("rejected: {} (reason: {reason})", req.change.summary()),
-            now,
-        )?;
-        s.audit(&audit_entry(
-            actor,
-            None,
-            AuditAction::Update,
-            now,
-            format!(
-                "clinic {} change request {id} rejected: {reason}",
-                clinic.pin
-            ),
-        ))
-    })?;
-    store
-        .change_request(id)?
-        .ok_or_else(|| not_found("change request", id))
+    decide(store, actor, &req, &clinic, Err(reason), now)
 }
 
 /// Files a public account request: every clinic named must be registered, and a CVP
