@@ -151,7 +151,7 @@ impl Role {
         // EHR interface staff send their clinic's VXUs and read the DQA report; they
         // may not read records back (no QBP), as they may not open a patient page.
         const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView, InterfaceSubmit];
-        const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicAgreementSign];
+        const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicToolsEdit, ClinicAgreementSign];
         const LOOK_UP: &[Action] = &[PatientSearch, PatientView, CertificatePrint];
         const SCHOOL_NURSE: &[Action] = &[
             PatientSearch,
@@ -260,6 +260,8 @@ pub enum Action {
     ClinicToolsView,
     ClinicToolsEdit,
     ClinicAgreementSign,
+    /// Approve or reject clinics' change requests (name, address, staff). DPH state only.
+    ChangeRequestReview,
     ReportCoverage,
     ReportReminderRecall,
     /// Record that reminder/recall notices were sent (a write: only roles that send them).
@@ -296,6 +298,7 @@ impl Action {
         Action::ClinicToolsView,
         Action::ClinicToolsEdit,
         Action::ClinicAgreementSign,
+        Action::ChangeRequestReview,
         Action::ReportCoverage,
         Action::ReportReminderRecall,
         Action::RecallNoticeRecord,
@@ -326,7 +329,9 @@ impl Action {
                 Module::Reports
             }
             TaskView => Module::Tasks,
-            AccountApprove | UserManage | ClinicManage | AuditView => Module::Administration,
+            AccountApprove | UserManage | ClinicManage | AuditView | ChangeRequestReview => {
+                Module::Administration
+            }
             InterfaceSubmit | InterfaceQuery => return None,
         })
     }
@@ -348,6 +353,7 @@ impl Action {
             ClinicToolsView => "view clinic tools",
             ClinicToolsEdit => "edit clinic information",
             ClinicAgreementSign => "sign the clinic agreement",
+            ChangeRequestReview => "review clinic change requests",
             ReportCoverage => "run coverage reports",
             ReportReminderRecall => "run reminder/recall reports",
             RecallNoticeRecord => "record recall notices",
@@ -377,6 +383,7 @@ impl Action {
                 | OrderApprove
                 | ClinicToolsEdit
                 | ClinicAgreementSign
+                | ChangeRequestReview
                 | RecallNoticeRecord
                 | RosterEdit
                 | AccountApprove
@@ -697,7 +704,7 @@ mod tests {
             ),
             (
                 Role::PhysicianSigning,
-                vec![ClinicToolsView, ClinicAgreementSign],
+                vec![ClinicToolsView, ClinicToolsEdit, ClinicAgreementSign],
             ),
             (
                 Role::PatientLookUpOnly,

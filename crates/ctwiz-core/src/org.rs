@@ -110,6 +110,10 @@ pub struct Clinic {
     pub program: ProgramType,
     pub county: County,
     pub active: bool,
+    /// The clinic's staff list, kept by its coordinators through change requests
+    /// (`clinic_info`); a CVP clinic's staff must be listed before they request access.
+    #[serde(default)]
+    pub staff: Vec<crate::clinic_info::StaffMember>,
 }
 
 impl Clinic {
@@ -125,6 +129,7 @@ impl Clinic {
             program,
             county,
             active: true,
+            staff: Vec::new(),
         })
     }
 

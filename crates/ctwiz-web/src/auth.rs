@@ -18,7 +18,6 @@ use ctwiz_core::actor::Channel;
 use ctwiz_core::ids::{ClinicPin, Email};
 use ctwiz_store::accounts::{self, normalize_answer, SIGN_IN_FAILED};
 use ctwiz_store::web::{NewAccountRequest, RequestedClinic, WebStore};
-use ctwiz_store::{OrgStore, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -554,7 +553,7 @@ impl RequestForm {
 }
 
 /// Validates the request form; the error names the field and value at fault.
-fn parse_request(s: &SqliteStore, f: &RequestForm) -> Result<NewAccountRequest, AppError> {
+fn parse_request(f: &RequestForm) -> Result<NewAccountRequest, AppError> {
     let full_name = ctwiz_core::ids::name_text("full name", &f.full_name, 120)?;
     let email = Email::new(&f.email)?;
     let mut clinics = Vec::new();
@@ -563,11 +562,6 @@ fn parse_request(s: &SqliteStore, f: &RequestForm) -> Result<NewAccountRequest, 
             continue;
         }
         let pin = ClinicPin::new(f.pin(i))?;
-        if s.clinic(&pin)?.is_none() {
-            return Err(AppError::BadRequest(format!(
-                "Clinic PIN {pin} is not registered; check the PIN with your clinic."
-            )));
-        }
         let role = Role::parse(f.role(i))?;
         if role.scope_kind() != ScopeKind::Clinic {
             return Err(AppError::BadRequest(format!(
@@ -604,10 +598,18 @@ pub async fn request_account(
     state.limits().public_forms.check(addr, &f.email)?;
     let (f, result) = state
         .db(move |s| {
-            let r = match parse_request(s, &f) {
-                Ok(req) => s
-                    .create_account_request(&req, crate::session::now())
-                    .map(|_| Ok(()))?,
+            let r = match parse_request(&f) {
+                Ok(req) => {
+                    match ctwiz_store::usecase::clinic_info::submit_account_request(
+                        s,
+                        &req,
+                        crate::session::now(),
+                    ) {
+                        Ok(_) => Ok(()),
+                        Err(ctwiz_store::usecase::UseCaseError::Store(e)) => return Err(e.into()),
+                        Err(refused) => Err(refused.to_string()),
+                    }
+                }
                 Err(AppError::BadRequest(m)) => Err(m),
                 Err(e) => return Err(e),
             };

@@ -22,6 +22,7 @@
 mod admin;
 mod auth;
 mod certificate;
+mod clinic_tools;
 mod dedup;
 mod disclosures;
 mod error;
@@ -294,7 +295,20 @@ pub fn router(state: AppState) -> Router {
             post(inventory::receive_shipment),
         )
         .route("/inventory/report", get(inventory::report))
-        .route("/clinic-tools", get(modules::clinic_tools))
+        .route("/clinic-tools", get(clinic_tools::page))
+        .route("/clinic-tools/contact", post(clinic_tools::contact))
+        .route("/clinic-tools/changes", post(clinic_tools::request_change))
+        .route("/admin/change-requests", get(clinic_tools::reviews))
+        .route(
+            "/admin/change-requests/{id}/approve",
+            post(clinic_tools::approve),
+        )
+        .route(
+            "/admin/change-requests/{id}/reject",
+            post(clinic_tools::reject),
+        )
+        .route("/notifications", get(clinic_tools::notifications_page))
+        .route("/notifications/{id}", get(clinic_tools::open_notification))
         .route("/reports", get(reports::index))
         .route("/reports/coverage", get(reports::coverage))
         .route("/reports/compliancy", get(reports::compliancy))

@@ -1,5 +1,5 @@
-//! The home page and the modules other than Patient Management and Administration:
-//! clinic tools, tasks and school rosters (inventory and reports have their own modules).
+//! The home page, tasks and school rosters (Clinic Tools, inventory and reports have
+//! their own modules).
 
 use crate::error::AppError;
 use crate::page::{self, csrf_field, nav_links, text_field};
@@ -10,20 +10,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use ctwiz_core::access::Action;
 use ctwiz_core::ids::PatientId;
-use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{usecase, UserStore};
+use ctwiz_store::usecase;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let pending = if ctx.can(Action::AccountApprove) {
-        Some(
-            state
-                .db(|s| Ok(s.account_requests(Some(RequestStatus::Pending))?.len()))
-                .await?,
-        )
+    let tasks = if ctx.can(Action::TaskView) {
+        let (actor, now) = (ctx.as_actor(), ctx.now);
+        state
+            .db(move |s| Ok(usecase::tasks::pending(s, &actor, now)?))
+            .await?
     } else {
-        None
+        Vec::new()
     };
     let links: Vec<_> = nav_links(&ctx).into_iter().skip(1).collect();
     let bell = crate::inventory::load_bell(&state, &ctx).await?;
@@ -32,7 +30,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
         "Home",
         html! {
             p { "Signed in as " strong { (ctx.user.username) } ", acting for " strong { (page::acting_label(&ctx)) } " as " (page::role_label(&ctx)) "." }
-            @if let Some(n) = pending { @if n > 0 { p.notice { (n) " account request(s) wait for approval. " a href="/admin/requests" { "Review them" } } } }
+            @for t in &tasks { p.notice { a href=(t.link) { (t.count) " " (t.what) } } }
             @if links.is_empty() { p.notice { "Your account has no access here yet. Contact the DPH state team." } }
             div.tiles {
                 @for (href, label) in links {
@@ -44,68 +42,22 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, App
     ))
 }
 
-pub async fn clinic_tools(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(&state, Action::ClinicToolsView).await?;
-    let clinic = ctx.clinic().cloned();
-    let pin = clinic.as_ref().map(|c| c.pin.clone());
-    let staff = state
-        .db(move |s| {
-            let Some(pin) = pin else {
-                return Ok(Vec::new());
-            };
-            Ok(s.users()?
-                .into_iter()
-                .filter_map(|u| {
-                    u.role_at(&pin)
-                        .map(|r| (u.full_name.clone(), u.username.to_string(), r.label()))
-                })
-                .collect::<Vec<_>>())
-        })
-        .await?;
-    Ok(page::layout(
-        &ctx,
-        "Clinic Tools",
-        html! {
-            @if let Some(c) = &clinic {
-                section.card {
-                    h2 { "Clinic profile" }
-                    dl.facts {
-                        dt { "Name" } dd { (c.name) }
-                        dt { "PIN" } dd { (c.pin) }
-                        dt { "County" } dd { (c.county) }
-                        dt { "Program" } dd { (match c.program { ctwiz_core::org::ProgramType::Cvp => "Connecticut Vaccine Program (CVP)", ctwiz_core::org::ProgramType::PrivateOnly => "Private stock only" }) }
-                        @if let Some(a) = &c.address { dt { "Address" } dd { (a.street) ", " (a.city) " " (a.zip) } }
-                        @if let Some(p) = &c.phone { dt { "Phone" } dd { (p.formatted()) } }
-                        @if let Some(h) = &c.delivery_hours { dt { "Delivery hours" } dd { (h) } }
-                    }
-                }
-                section.card {
-                    h2 { "Clinic staff with access" }
-                    table { thead { tr { th { "Name" } th { "Username" } th { "Access type" } } }
-                        tbody { @for (n, u, r) in &staff { tr { td { (n) } td { (u) } td { (r) } } } } }
-                }
-            } @else {
-                p { "Clinic Tools are per clinic; choose a clinic to see its profile." }
-            }
-        },
-    ))
-}
-
 pub async fn tasks(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(&state, Action::TaskView).await?;
-    let pending = if ctx.can(Action::AccountApprove) {
-        state
-            .db(|s| Ok(s.account_requests(Some(RequestStatus::Pending))?.len()))
-            .await?
-    } else {
-        0
-    };
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let tasks = state
+        .db(move |s| Ok(usecase::tasks::pending(s, &actor, now)?))
+        .await?;
     Ok(page::layout(
         &ctx,
         "Tasks",
         html! {
-            @if pending > 0 { p { a href="/admin/requests" { (pending) " account request(s) to review" } } }
-            @else { p.muted { "No open tasks." } }
+            @if tasks.is_empty() { p.muted { "No open tasks." } } @else {
+                ul.tasks {
+                    @for t in &tasks {
+                        li { a href=(t.link) { strong { (t.count) } " " (t.what) } }
+                    }
+                }
+            }
         },
     ))
 }

@@ -104,11 +104,13 @@ pub fn nav_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
     links
 }
 
-/// What the notification bell counts where the user acts: the clinic's stock alerts
-/// (expired, expiring, low stock) and order decisions to act on, and for order
+/// What the notification bell counts where the user acts: the user's unread stored
+/// notifications (decisions on their change requests and others), the clinic's stock
+/// alerts (expired, expiring, low stock) and order decisions to act on, and for order
 /// approvers the orders waiting for a decision.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Bell {
+    pub notifications: usize,
     pub stock_alerts: usize,
     pub order_decisions: usize,
     pub orders_to_decide: usize,
@@ -116,13 +118,13 @@ pub struct Bell {
 
 impl Bell {
     pub fn total(&self) -> usize {
-        self.stock_alerts + self.order_decisions + self.orders_to_decide
+        self.notifications + self.stock_alerts + self.order_decisions + self.orders_to_decide
     }
 
     fn summary(&self) -> String {
         format!(
-            "{} stock alert(s), {} order decision(s), {} order(s) to decide",
-            self.stock_alerts, self.order_decisions, self.orders_to_decide
+            "{} unread notification(s), {} stock alert(s), {} order decision(s), {} order(s) to decide",
+            self.notifications, self.stock_alerts, self.order_decisions, self.orders_to_decide
         )
     }
 }
@@ -142,11 +144,10 @@ pub fn layout_with_bell(ctx: &Ctx, title: &str, body: Markup, bell: Option<Bell>
                 header.top {
                     a.brand href="/" { "CT WiZ" span.sub { "Immunization Information System" } }
                     div.who {
-                        @if let Some(b) = bell.filter(|b| b.total() > 0) {
-                            a.bell href=(if b.orders_to_decide > 0 { "/inventory/orders" } else { "/inventory" })
-                                title=(b.summary()) aria-label=(format!("Notifications: {}", b.summary())) {
-                                "🔔 " span.badge { (b.total()) }
-                            }
+                        @let b = Bell { notifications: ctx.unread_notifications, ..bell.unwrap_or_default() };
+                        a.bell href="/notifications" title=(b.summary())
+                            aria-label=(format!("Notifications: {}", b.summary())) {
+                            "🔔" @if b.total() > 0 { " " span.badge { (b.total()) } }
                         }
                         span.user { (ctx.user.full_name) " · " (role_label(ctx)) }
                         @if ctx.clinic_choices.len() > 1 {

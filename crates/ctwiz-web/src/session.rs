@@ -106,6 +106,8 @@ pub struct Ctx {
     pub now: NaiveDateTime,
     /// First-sign-in steps (new password, security questions) are still due.
     pub setup_pending: bool,
+    /// The user's unread notifications (the bell's stored part).
+    pub unread_notifications: usize,
 }
 
 /// Why a request could not get a context: not signed in, or must finish a step first.
@@ -193,6 +195,7 @@ fn load_ctx(
         s.touch_session(&hash, now)?;
     }
     let needs_setup = account.must_change_password || s.security_answers(sess.user_id)?.is_empty();
+    let unread_notifications = ctwiz_store::usecase::notifications::unread(s, sess.user_id, now)?;
     let user = account.user;
     let mut clinic_choices = Vec::new();
     for pin in user.clinics() {
@@ -221,6 +224,7 @@ fn load_ctx(
             clinic_choices,
             now,
             setup_pending: needs_setup,
+            unread_notifications,
         },
         needs_setup,
     )))

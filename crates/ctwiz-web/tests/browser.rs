@@ -49,7 +49,9 @@ async fn fill(c: &Client, name: &str, value: &str) {
         .await
         .unwrap_or_else(|e| panic!("field {name}: {e}"));
     el.clear().await.ok();
-    el.send_keys(value).await.expect("type");
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("type into {name}: {e}"));
 }
 
 async fn submit(c: &Client, form_action: &str) {
@@ -107,21 +109,9 @@ async fn sign_out(c: &Client) {
     submit(c, "/sign-out").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clinic_workflow_in_chromium() {
-    if !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!(
-            "SKIPPED: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
-        );
-        return;
-    }
-    let f = fixture();
-    let (_, temp) = user(&f, Role::PrimaryVaccineCoordinator, "coordinator", false);
-    user(&f, Role::PatientLookUpOnly, "lookup", true);
-    user(&f, Role::StateAdmin, "stateadmin", true);
-    let (locked, _) = user(&f, Role::ClinicAccess, "lockedout", true);
-    store(&f).set_status(locked, AccountStatus::Locked).unwrap();
-
+/// The app on a free port in this process and a headless Chromium driving it: (browser,
+/// base URL, the driver process and the browser profile, both kept until the test ends).
+async fn start(f: &common::Fixture) -> (Client, String, Driver, tempfile::TempDir) {
     // The app on a free port in this process.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -129,7 +119,7 @@ async fn clinic_workflow_in_chromium() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let port = free_port();
-    let _driver = Driver(
+    let driver = Driver(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -171,6 +161,25 @@ async fn clinic_workflow_in_chromium() {
         }
     }
     let c = client.expect("chromedriver did not start");
+    (c, base, driver, profile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinic_workflow_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!(
+            "SKIPPED: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    let f = fixture();
+    let (_, temp) = user(&f, Role::PrimaryVaccineCoordinator, "coordinator", false);
+    user(&f, Role::PatientLookUpOnly, "lookup", true);
+    user(&f, Role::StateAdmin, "stateadmin", true);
+    let (locked, _) = user(&f, Role::ClinicAccess, "lockedout", true);
+    store(&f).set_status(locked, AccountStatus::Locked).unwrap();
+
+    let (c, base, _driver, _profile) = start(&f).await;
 
     // Sign in with the temporary password: the app forces a new password and questions.
     c.goto(&format!("{base}/sign-in")).await.unwrap();
@@ -310,5 +319,132 @@ async fn clinic_workflow_in_chromium() {
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     wait_for(&c, "robin").await;
     shot(&c, "users").await;
+    c.close().await.unwrap();
+}
+
+/// Clinic Tools in Chromium: the coordinator asks to rename the clinic and to add a staff
+/// member → both pending in the history → the state sees them in Tasks, approves one and
+/// rejects the other with a reason → the coordinator's bell shows both decisions →
+/// Clinic Tools shows the new name and the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinic_change_requests_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!(
+            "SKIPPED: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    let f = fixture();
+    user(&f, Role::PrimaryVaccineCoordinator, "coordinator", true);
+    user(&f, Role::StateAdmin, "stateadmin", true);
+    let (c, base, _driver, _profile) = start(&f).await;
+
+    sign_in(&c, &base, "coordinator", common::PASSWORD).await;
+    wait_for(&c, "Signed in as").await;
+    c.goto(&format!("{base}/clinic-tools")).await.unwrap();
+    wait_for(&c, "Clinic profile").await;
+    fill(&c, "delivery_hours", "Mon–Thu 9:00–15:00").await;
+    submit(&c, "/clinic-tools/contact").await;
+    wait_for(&c, "Contact details saved").await;
+    fill(&c, "name", "Hartford Kids Care").await;
+    c.find(Locator::Css(
+        "form[action='/clinic-tools/changes'] input[value='name'] ~ div.actions button",
+    ))
+    .await
+    .expect("the name form")
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "Change request sent").await;
+    fill(&c, "staff_name", "Sam Assistant").await;
+    // (each listed staff member's removal form holds a hidden staff_email too)
+    c.find(Locator::Css("input[type='text'][name='staff_email']"))
+        .await
+        .unwrap()
+        .send_keys("sam@example.org")
+        .await
+        .unwrap();
+    fill(&c, "staff_title", "Medical assistant").await;
+    c.find(Locator::Css(
+        "form[action='/clinic-tools/changes'] input[value='staff'] ~ div.actions button",
+    ))
+    .await
+    .expect("the staff form")
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "Staff: Sam Assistant").await;
+    let text = body_text(&c).await;
+    assert_eq!(text.matches("Pending").count(), 2, "{text}");
+    assert!(text.contains("Hartford Pediatrics"), "not renamed yet");
+    shot(&c, "clinic-tools").await;
+    sign_out(&c).await;
+
+    sign_in(&c, &base, "stateadmin", common::PASSWORD).await;
+    wait_for(&c, "Signed in as").await;
+    c.goto(&format!("{base}/tasks")).await.unwrap();
+    wait_for(&c, "2 clinic change request(s) wait for review").await;
+    c.find(Locator::Css("a[href='/admin/change-requests']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "Clinic name → Hartford Kids Care").await;
+    shot(&c, "change-requests").await;
+    // Oldest first: the name change, then the staff member.
+    c.find(Locator::Css(
+        "form[action$='/approve'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let text = wait_for(&c, "Staff: Sam Assistant").await;
+    assert!(!text.contains("Clinic name → Hartford Kids Care"), "{text}");
+    fill(&c, "reason", "Training date missing").await;
+    c.find(Locator::Css(
+        "form[action$='/reject'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "No change requests wait for a decision").await;
+    sign_out(&c).await;
+
+    sign_in(&c, &base, "coordinator", common::PASSWORD).await;
+    wait_for(&c, "Signed in as").await;
+    let bell = c.find(Locator::Css("a.bell")).await.unwrap();
+    let title = bell.attr("title").await.unwrap().unwrap_or_default();
+    assert!(title.starts_with("2 unread notification(s)"), "{title}");
+    bell.click().await.unwrap();
+    let text = wait_for(&c, "approved: Clinic name → Hartford Kids Care").await;
+    assert!(text.contains("Training date missing"), "{text}");
+    shot(&c, "notifications").await;
+    c.find(Locator::Css("ul.notifications a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = wait_for(&c, "Change Request History").await;
+    assert!(text.contains("Hartford Kids Care"), "{text}");
+    assert!(
+        text.contains("Approved") && text.contains("Rejected"),
+        "{text}"
+    );
+    assert!(text.contains("Training date missing"));
+    let title = c
+        .find(Locator::Css("a.bell"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(title.starts_with("1 unread notification(s)"), "{title}");
     c.close().await.unwrap();
 }

@@ -35,6 +35,11 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ),
         ("/inventory".into(), Some(Action::InventoryView)),
         ("/clinic-tools".into(), Some(Action::ClinicToolsView)),
+        (
+            "/admin/change-requests".into(),
+            Some(Action::ChangeRequestReview),
+        ),
+        ("/notifications".into(), None),
         ("/reports/dqa".into(), Some(Action::ReportDqa)),
         ("/tasks".into(), Some(Action::TaskView)),
         ("/rosters".into(), Some(Action::RosterView)),
@@ -175,6 +180,16 @@ fn write_routes(f: &Fixture, order: i64) -> Vec<(String, Action)> {
         ("/admin/requests/1/reject".into(), Action::AccountApprove),
         ("/admin/users/1/unlock".into(), Action::UserManage),
         ("/admin/users/1/grants".into(), Action::UserManage),
+        ("/clinic-tools/contact".into(), Action::ClinicToolsEdit),
+        ("/clinic-tools/changes".into(), Action::ClinicToolsEdit),
+        (
+            "/admin/change-requests/1/approve".into(),
+            Action::ChangeRequestReview,
+        ),
+        (
+            "/admin/change-requests/1/reject".into(),
+            Action::ChangeRequestReview,
+        ),
     ]
 }
 

@@ -39,7 +39,7 @@ pub fn authorize_at_clinic<'a>(
 
 /// `action` at clinic `c`, with a refusal audited as `Denied` (naming `what` and the
 /// clinic), the same for every door.
-fn permit_at<S: AuditStore + ?Sized>(
+pub(crate) fn permit_at<S: AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     c: &Clinic,

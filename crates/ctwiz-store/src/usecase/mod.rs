@@ -8,12 +8,15 @@
 
 pub mod actors;
 pub mod audit;
+pub mod clinic_info;
 pub mod dedup;
 pub mod doses;
 pub mod inventory;
+pub mod notifications;
 pub mod patients;
 pub mod reports;
 pub mod rosters;
+pub mod tasks;
 
 use crate::StoreError;
 use ctwiz_core::actor::Denied;

@@ -67,16 +67,30 @@ pub fn fixture() -> Fixture {
     let s = SqliteStore::open(&db).unwrap();
     let home = ClinicPin::new("CT00001").unwrap();
     let other = ClinicPin::new("CT00002").unwrap();
-    s.add_clinic(
-        &Clinic::new(
-            home.clone(),
-            "Hartford Pediatrics",
-            County::Hartford,
-            ProgramType::Cvp,
-        )
-        .unwrap(),
+    let mut home_clinic = Clinic::new(
+        home.clone(),
+        "Hartford Pediatrics",
+        County::Hartford,
+        ProgramType::Cvp,
     )
     .unwrap();
+    // The staff list of a CVP clinic gates account requests: the nurses who request
+    // access in the tests are listed.
+    for (name, email) in [
+        ("Pat Nurse", "pat@example.org"),
+        ("Robin Nurse", "robin@example.org"),
+    ] {
+        home_clinic
+            .staff
+            .push(ctwiz_core::clinic_info::StaffMember {
+                name: name.into(),
+                email: Email::new(email).unwrap(),
+                role: Role::ClinicAccess,
+                title: Some("RN".into()),
+                training: None,
+            });
+    }
+    s.add_clinic(&home_clinic).unwrap();
     s.add_clinic(
         &Clinic::new(
             other.clone(),

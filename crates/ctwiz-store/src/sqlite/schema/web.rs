@@ -71,4 +71,34 @@ pub const MIGRATIONS: &[&str] = &[
     UPDATE outbox SET body = 'This message held a temporary password, removed when ctwiz stopped storing them. Use "Forgot your password?" or ask the DPH help desk for a new one.'
         WHERE body LIKE '%Temporary password:%';
     "#,
+    // 4: clinic change requests (name, address, staff: the state decides) and per-user
+    // notifications (kept 90 days; `read_at` set when opened).
+    r#"
+    CREATE TABLE clinic_change_requests (
+        id INTEGER PRIMARY KEY,
+        clinic_pin TEXT NOT NULL REFERENCES clinics (pin),
+        change TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requester_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+        requested_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        reviewer TEXT,
+        reviewed_at TEXT,
+        reason TEXT
+    );
+    CREATE INDEX clinic_change_requests_clinic ON clinic_change_requests (clinic_pin, id);
+    CREATE INDEX clinic_change_requests_status ON clinic_change_requests (status, id);
+
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        link TEXT NOT NULL,
+        read_at TEXT
+    );
+    CREATE INDEX notifications_user ON notifications (user_id, created_at);
+    CREATE INDEX notifications_created ON notifications (created_at);
+    "#,
 ];
