@@ -29,87 +29,89 @@ pub struct BenchIngestArgs {
 pub fn run(a: BenchIngestArgs) -> CliResult {
     let dir = std::env::temp_dir().join(format!("ctwiz-bench-ingest-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = (|| -> CliResult {
-        let cfg = SynthConfig {
-            children: a.children,
-            clinics: 20,
-            seed: 11,
-            as_of: NaiveDate::from_ymd_opt(2026, 11, 1).ok_or("date")?,
-        };
-        let realistic = feed(&dir, "realistic", &cfg, |out, sent, fallback| {
-            for i in 0..cfg.children {
-                let c = synth::child(&cfg, i);
-                writeln!(
-                    out,
-                    "{}",
-                    vxu_for(&c.patient, &c.doses, fallback, &format!("R{i}"), sent).to_er7()
-                )?;
-                if let Some((p, d)) = &c.duplicate {
-                    writeln!(
-                        out,
-                        "{}",
-                        vxu_for(p, d, fallback, &format!("R{i}D"), sent).to_er7()
-                    )?;
-                }
-            }
-            Ok(())
-        })?;
-        let look = SynthConfig {
-            children: 1,
-            ..cfg.clone()
-        };
-        let look_alike = feed(&dir, "look-alike", &look, |out, sent, fallback| {
-            let template = synth::child(&look, 0);
-            for k in 0..a.look_alikes {
-                let mut p = template.patient.clone();
-                p.name.family = format!("{}{k}", template.patient.name.family);
-                p.mrns = vec![Mrn::new(
-                    template.patient.mrns[0].clinic.clone(),
-                    &format!("LA{k}"),
-                )?];
-                writeln!(
-                    out,
-                    "{}",
-                    vxu_for(&p, &template.doses, fallback, &format!("L{k}"), sent).to_er7()
-                )?;
-            }
-            Ok(())
-        })?;
-        println!("feed          messages  seconds  messages/s  records  open reviews");
-        for (name, (db_path, file)) in [("realistic", realistic), ("look-alike", look_alike)] {
-            let s = super::hl7::import(
-                &db_path,
-                &[file],
-                None,
-                a.batch_size,
-                &Who::default(),
-                false,
-            )?;
-            let store = db::open(&db_path)?;
-            let reviews = ctwiz_store::dedup::DedupStore::dedup_queue(&store, 1, 0)?.total;
-            println!(
-                "{name:<12} {:>9} {:>8.2} {:>11.0} {:>8} {:>13}",
-                s.tally.messages,
-                s.seconds,
-                s.tally.messages as f64 / s.seconds.max(1e-9),
-                store.patient_count()?,
-                reviews
-            );
-        }
-        Ok(())
-    })();
+    let result = measure(&a, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-type Writer<'a> = BufWriter<std::fs::File>;
+fn measure(a: &BenchIngestArgs, dir: &Path) -> CliResult {
+    let cfg = SynthConfig {
+        children: a.children,
+        clinics: 20,
+        seed: 11,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 1).ok_or("date")?,
+    };
+    let realistic = feed(dir, "realistic", &cfg, |out, sent, fallback| {
+        for i in 0..cfg.children {
+            let c = synth::child(&cfg, i);
+            writeln!(
+                out,
+                "{}",
+                vxu_for(&c.patient, &c.doses, fallback, &format!("R{i}"), sent).to_er7()
+            )?;
+            if let Some((p, d)) = &c.duplicate {
+                writeln!(
+                    out,
+                    "{}",
+                    vxu_for(p, d, fallback, &format!("R{i}D"), sent).to_er7()
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    let look = SynthConfig {
+        children: 1,
+        ..cfg.clone()
+    };
+    let look_alike = feed(dir, "look-alike", &look, |out, sent, fallback| {
+        let template = synth::child(&look, 0);
+        for k in 0..a.look_alikes {
+            let mut p = template.patient.clone();
+            p.name.family = format!("{}{k}", template.patient.name.family);
+            p.mrns = vec![Mrn::new(
+                template.patient.mrns[0].clinic.clone(),
+                &format!("LA{k}"),
+            )?];
+            writeln!(
+                out,
+                "{}",
+                vxu_for(&p, &template.doses, fallback, &format!("L{k}"), sent).to_er7()
+            )?;
+        }
+        Ok(())
+    })?;
+    println!("feed          messages  seconds  messages/s  records  open reviews");
+    for (name, (db_path, file)) in [("realistic", realistic), ("look-alike", look_alike)] {
+        let s = super::hl7::import(
+            &db_path,
+            &[file],
+            None,
+            a.batch_size,
+            &Who::default(),
+            false,
+        )?;
+        let store = db::open(&db_path)?;
+        let reviews = ctwiz_store::dedup::DedupStore::dedup_queue(&store, 1, 0)?.total;
+        println!(
+            "{name:<12} {:>9} {:>8.2} {:>11.0} {:>8} {:>13}",
+            s.tally.messages,
+            s.seconds,
+            s.tally.messages as f64 / s.seconds.max(1e-9),
+            store.patient_count()?,
+            reviews
+        );
+    }
+    Ok(())
+}
+
+type Writer = BufWriter<std::fs::File>;
 
 /// A scratch database with the feed's clinics, and the feed written by `write`.
 fn feed(
     dir: &Path,
     name: &str,
     cfg: &SynthConfig,
-    write: impl FnOnce(&mut Writer<'_>, chrono::NaiveDateTime, &ctwiz_core::ids::ClinicPin) -> CliResult,
+    write: impl FnOnce(&mut Writer, chrono::NaiveDateTime, &ctwiz_core::ids::ClinicPin) -> CliResult,
 ) -> CliResult<(std::path::PathBuf, std::path::PathBuf)> {
     let db_path = dir.join(format!("{name}.db"));
     let store = db::open(&db_path)?;

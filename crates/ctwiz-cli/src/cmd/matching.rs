@@ -65,7 +65,7 @@ fn pairs(a: PairsArgs) -> CliResult {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut w = csv_line_writer(&mut out);
+    let mut w = csv_line_writer(out.as_mut());
     w("a", "b", "score")?;
     for p in &found {
         w(
@@ -86,7 +86,7 @@ fn pairs(a: PairsArgs) -> CliResult {
 
 /// Writes one CSV line of three cells, quoting where needed.
 fn csv_line_writer<'a>(
-    out: &'a mut Box<dyn Write>,
+    out: &'a mut dyn Write,
 ) -> impl FnMut(&str, &str, &str) -> std::io::Result<()> + 'a {
     fn cell(s: &str) -> std::borrow::Cow<'_, str> {
         if s.contains([',', '"', '\n', '\r']) {

@@ -28,13 +28,10 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     for (i, &c) in x.iter().enumerate() {
         let lo = i.saturating_sub(window);
         let hi = (i + window + 1).min(y.len());
-        for j in lo..hi {
-            if used_y & (1 << j) == 0 && y[j] == c {
-                used_y |= 1 << j;
-                matched_x |= 1 << i;
-                matches += 1;
-                break;
-            }
+        if let Some(j) = (lo..hi).find(|&j| used_y & (1 << j) == 0 && y[j] == c) {
+            used_y |= 1 << j;
+            matched_x |= 1 << i;
+            matches += 1;
         }
     }
     if matches == 0 {

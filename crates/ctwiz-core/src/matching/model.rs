@@ -48,7 +48,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            link: 0.9,
+            link: 0.95,
             review: 0.2,
         }
     }
@@ -176,7 +176,7 @@ impl Default for MatchModel {
                 p(&[0.7, 0.2, 0.1], &[0.02, 0.06, 0.92]),
                 p(
                     &[0.88, 0.04, 0.04, 0.03, 0.01],
-                    &[0.005, 0.001, 0.01, 0.02, 0.964],
+                    &[0.005, 0.002, 0.01, 0.02, 0.963],
                 ),
                 p(
                     &[0.93, 0.02, 0.045, 0.005],
