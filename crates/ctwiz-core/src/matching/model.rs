@@ -428,7 +428,8 @@ fn overrides(a: &MatchRecord, b: &MatchRecord, c: &Comparison) -> Option<Overrid
         || (c.level(Field::Ssn) == Some(1)
             && a.ssn.get(..a.ssn.len() - 1) != b.ssn.get(..b.ssn.len() - 1))
         || c.level(Field::Mrn) == Some(0);
-    let twins = c.level(Field::Dob) == Some(0)
+    // Same birth date, or the same one with day and month transposed.
+    let twins = c.level(Field::Dob).is_some_and(|l| l <= 1)
         && c.level(Field::Family).is_some_and(|l| l <= 2)
         && c.level(Field::Given) == Some(4)
         && !same_identifier;
