@@ -59,10 +59,7 @@ fn measure(a: &BenchIngestArgs, dir: &Path) -> CliResult {
         }
         Ok(())
     })?;
-    let look = SynthConfig {
-        children: 1,
-        ..cfg.clone()
-    };
+    let look = SynthConfig { children: 1, ..cfg };
     let look_alike = feed(dir, "look-alike", &look, |out, sent, fallback| {
         let template = synth::child(&look, 0);
         for k in 0..a.look_alikes {
