@@ -55,6 +55,9 @@ enum Command {
     Report(cmd::report::ReportCommand),
     /// Evaluate a dose history and forecast next doses (CDC CDSi).
     Forecast(cmd::forecast::ForecastArgs),
+    /// Record linkage on files: find the same person among the rows of a CSV extract.
+    #[command(subcommand)]
+    Match(cmd::matching::MatchCommand),
     /// Run a CDC CDSi test-case file and report passes and failures.
     CdsiTest(cmd::forecast::CdsiTestArgs),
     /// HL7 interface: process, import, send, synthetic VXUs, interface status and activity.
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Inventory(c) => cmd::inventory::run(&cli.db, &who, c),
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
+        Command::Match(c) => cmd::matching::run(c),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
         Command::Audit(a) => cmd::audit::run(&cli.db, &who, a),
         Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),

@@ -236,6 +236,11 @@ pub trait InterfaceStore {
     fn pending_acks(&self, file_hash: &str) -> Result<Vec<(u64, String)>>;
     /// Forgets the pending ACKs up to `through` (inclusive): they are written.
     fn clear_pending_acks(&self, file_hash: &str, through: u64) -> Result<()>;
+    /// Queues `patient` and `candidate` for a person to decide whether they are one
+    /// person. Not queued again when the pair is waiting or was judged two people, when
+    /// either record is merged, or when `candidate` already waits in
+    /// [`MAX_OPEN_REVIEWS_PER_RECORD`] open pairs (the queue stays a few clusters, not
+    /// every pair of a look-alike feed).
     fn flag_for_dedup_review(
         &self,
         patient: PatientId,
@@ -246,3 +251,6 @@ pub trait InterfaceStore {
     /// Open pairs, oldest first (the full queue with both records: `crate::dedup`).
     fn dedup_reviews(&self, limit: u32) -> Result<Vec<DedupReview>>;
 }
+
+/// A record joins at most this many open review pairs as the existing candidate.
+pub const MAX_OPEN_REVIEWS_PER_RECORD: u32 = 3;

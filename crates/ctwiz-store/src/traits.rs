@@ -57,6 +57,9 @@ pub struct StoredDose {
 /// A patient with their live doses and observations: everything the forecast engine reads.
 pub type PatientRecord = (Patient, Vec<Dose>, Vec<Observation>);
 
+/// The cap on records one blocking pass of [`PatientStore::match_candidates`] returns.
+pub const MATCH_CANDIDATES_PER_PASS: u32 = 50;
+
 pub trait PatientStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId>;
     /// Replaces the stored demographics of `p.id`.
@@ -67,9 +70,12 @@ pub trait PatientStore {
     /// The live record a merged record was merged into; `None` for live or unknown ids.
     fn merged_into(&self, id: PatientId) -> Result<Option<PatientId>>;
     fn find_by_mrn(&self, clinic: &ClinicPin, mrn: &str) -> Result<Option<PatientId>>;
-    /// Records with the same birth date whose family name matches exactly or phonetically:
-    /// the candidates for identity matching.
-    fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>>;
+    /// The live records worth scoring against `probe` (identity matching), in two passes
+    /// of at most [`MATCH_CANDIDATES_PER_PASS`] records each, so the cost per lookup is
+    /// bounded whatever the registry holds: the same birth date with the family or
+    /// given name sounding alike; both names sounding alike with the birth date one
+    /// keying slip away (`ctwiz_core::matching::dob_variants`).
+    fn match_candidates(&self, probe: &Patient) -> Result<Vec<Patient>>;
     /// Live records only; an id query for a merged record finds its survivor.
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage>;
     /// Live (not merged) records.

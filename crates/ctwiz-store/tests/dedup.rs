@@ -184,7 +184,7 @@ fn merge_moves_everything_and_drops_repeated_doses() {
     .expect("stream");
     assert_eq!(streamed, [(Some(a), 4)]);
     assert!(s
-        .match_candidates("Rivera", day(1, 1))
+        .match_candidates(&person("Ana", None))
         .expect("candidates")
         .iter()
         .all(|p| p.id == Some(a)));

@@ -15,6 +15,9 @@ pub enum BenchCommand {
     Hl7(super::hl7::BenchHl7Args),
     /// Single-message latency over the SOAP service under concurrent load.
     Soap(super::hl7::BenchSoapArgs),
+    /// VXU batch-import messages/s on a realistic feed of distinct children and on a
+    /// look-alike feed (scratch databases; the real import path).
+    Ingest(super::ingest_bench::BenchIngestArgs),
     /// Patient search latency (p50/p99) on the database, for the kinds of look-up the
     /// Patient Management screen runs: name prefixes, phonetic name + birth date, birth
     /// date alone, MRN.
@@ -32,6 +35,7 @@ pub fn run(db_path: &Path, c: BenchCommand) -> CliResult {
         BenchCommand::Forecast(a) => super::forecast::run_bench_forecast(a),
         BenchCommand::Hl7(a) => super::hl7::run_bench_hl7(a),
         BenchCommand::Soap(a) => super::hl7::run_bench_soap(a),
+        BenchCommand::Ingest(a) => super::ingest_bench::run(a),
         BenchCommand::Search { queries, seed } => search(db_path, queries, seed),
     }
 }

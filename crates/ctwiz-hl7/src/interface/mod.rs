@@ -29,10 +29,11 @@
 //! * **Onboarding QA.** A clinic in [`InterfaceStatus::Qa`] is validated and
 //!   answered exactly as in production, but nothing but the log row is stored.
 //! * **Patient identity.** The clinic's MRN (PID-3 type MR) first; then
-//!   demographics (`match_candidates` + `match_patients`): one *certain*
-//!   match is the same patient; *possible* matches never merge automatically —
-//!   a new record is created and each possible pair goes to the
-//!   deduplication review queue.
+//!   demographics: the store's bounded `match_candidates`, scored by the one
+//!   matching engine (`ctwiz_core::matching`). The best automatic *link* is
+//!   the same patient; *review* matches never merge automatically — a new
+//!   record is created and its few best pairs go to the deduplication
+//!   review queue.
 //! * **Opt-out.** For a patient who opted out of the registry, no
 //!   immunization data is kept; the message is accepted (AA) with an
 //!   informational ERR saying so.

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use ctwiz_core::access::Action;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::matching::{match_patients, MatchLevel};
+use ctwiz_core::matching::{match_patients, Decision};
 use ctwiz_core::patient::{Patient, PersonName, Sex};
 use ctwiz_store::interface::InterfaceStatus;
 use ctwiz_store::{AuditAction, Result as StoreResult};
@@ -290,10 +290,10 @@ fn find<S: IisStore>(store: &S, pin: &ClinicPin, q: &Qbp) -> StoreResult<Found> 
     probe.birth_order = c.birth_order;
     let mut certain = Vec::new();
     let mut possible = Vec::new();
-    for cand in store.match_candidates(&c.family, dob)? {
+    for cand in store.match_candidates(&probe)? {
         match match_patients(&probe, &cand) {
-            MatchLevel::Certain if visible(&cand)? => certain.push(cand),
-            MatchLevel::Possible if visible(&cand)? => possible.push(cand),
+            Decision::Link if visible(&cand)? => certain.push(cand),
+            Decision::Review if visible(&cand)? => possible.push(cand),
             _ => {}
         }
     }

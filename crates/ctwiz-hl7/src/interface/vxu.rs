@@ -5,7 +5,7 @@ use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{already_recorded, reported_by, Dose, Observation};
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::matching::{match_patients, MatchLevel};
+use ctwiz_core::matching::{default_model, Decision, MatchRecord};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::interface::{AckResult, InterfaceStatus};
 use ctwiz_store::{AuditAction, LotStock, Result as StoreResult};
@@ -367,18 +367,35 @@ fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult
             return Ok(Found::Same(id));
         }
     }
-    let mut possible = Vec::new();
-    for c in s.match_candidates(&p.name.family, p.dob)? {
+    // The matching engine on the bounded candidate set: the best automatic link wins;
+    // otherwise the few best possible matches go to review. A record this clinic knows
+    // under another MRN is never linked automatically (the engine's own rule).
+    let probe = MatchRecord::from_patient(p);
+    let model = default_model();
+    let mut scored: Vec<(f64, Decision, PatientId)> = Vec::new();
+    for c in s.match_candidates(p)? {
         let Some(cid) = c.id else { continue };
-        match match_patients(p, &c) {
-            // A record this clinic knows under another MRN is another child.
-            MatchLevel::Certain if c.mrn_at(pin).is_none() => return Ok(Found::Same(cid)),
-            MatchLevel::Certain | MatchLevel::Possible => possible.push(cid),
-            MatchLevel::NoMatch => {}
+        let score = model.score(&probe, &MatchRecord::from_patient(&c));
+        if score.decision != Decision::Distinct {
+            scored.push((score.weight, score.decision, cid));
         }
     }
-    Ok(Found::New(possible))
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if let Some(&(_, Decision::Link, id)) = scored.iter().find(|s| s.1 == Decision::Link) {
+        return Ok(Found::Same(id));
+    }
+    Ok(Found::New(
+        scored
+            .iter()
+            .take(REVIEWS_PER_SUBMISSION)
+            .map(|s| s.2)
+            .collect(),
+    ))
 }
+
+/// A new record is queued for review with at most this many existing records (the
+/// best-scoring), so a look-alike feed cannot flood the queue.
+const REVIEWS_PER_SUBMISSION: usize = 3;
 
 type Split = (Vec<Dose>, Vec<(Dose, i64)>);
 

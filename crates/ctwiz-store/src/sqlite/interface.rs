@@ -3,6 +3,7 @@
 use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::interface::MAX_OPEN_REVIEWS_PER_RECORD;
 use crate::interface::{
     AckResult, ActivityRow, DedupReview, ErrorCodeRow, ImportProgress, InterfaceStatus,
     InterfaceStore, LoggedError, MessageLogEntry,
@@ -321,9 +322,11 @@ impl InterfaceStore for SqliteStore {
                  SELECT ?1, ?2, ?3, ?4 WHERE ?1 != ?2
                  AND NOT EXISTS (SELECT 1 FROM dedup_review WHERE status IN ('open', 'dismissed')
                      AND ((patient_id = ?1 AND candidate_id = ?2) OR (patient_id = ?2 AND candidate_id = ?1)))
-                 AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)",
+                 AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)
+                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?2)
+                   + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?2) < ?5",
             )?
-            .execute(params![patient.0, candidate.0, source, ts(at)])?;
+            .execute(params![patient.0, candidate.0, source, ts(at), MAX_OPEN_REVIEWS_PER_RECORD])?;
         Ok(())
     }
 

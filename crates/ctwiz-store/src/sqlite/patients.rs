@@ -1,11 +1,13 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::traits::{DoseStore, PatientQuery, PatientStore, PatientSummary, SearchPage};
+use crate::traits::{
+    DoseStore, PatientQuery, PatientStore, PatientSummary, SearchPage, MATCH_CANDIDATES_PER_PASS,
+};
 use chrono::NaiveDate;
 use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::matching::{normalize_name, soundex};
+use ctwiz_core::matching::{dob_variants, normalize_name, soundex};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
@@ -175,21 +177,52 @@ impl PatientStore for SqliteStore {
             .map(PatientId))
     }
 
-    fn match_candidates(&self, family: &str, dob: NaiveDate) -> Result<Vec<Patient>> {
-        let fam = normalize_name(family);
+    fn match_candidates(&self, probe: &Patient) -> Result<Vec<Patient>> {
+        let fam = normalize_name(&probe.name.family);
+        let giv = normalize_name(&probe.name.given);
+        let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
+        let date = |d: NaiveDate| d.format(codec::DATE).to_string();
+        let mut found: Vec<Patient> = Vec::new();
+        fn collect(
+            found: &mut Vec<Patient>,
+            rows: impl Iterator<Item = rusqlite::Result<(i64, String)>>,
+        ) -> Result<()> {
+            for r in rows {
+                let (id, d) = r?;
+                if !found.iter().any(|p| p.id == Some(PatientId(id))) {
+                    found.push(SqliteStore::patient_from_detail(id, &d)?);
+                }
+            }
+            Ok(())
+        }
+        // Pass 1: same birth date, either name sounding alike (index on dob).
         let mut st = self.conn.prepare_cached(
-            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_norm = ?2 OR family_sx = ?3)
-             AND merged_into IS NULL LIMIT 50",
+            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3)
+             AND merged_into IS NULL LIMIT ?4",
         )?;
-        let rows = st.query_map(
-            params![dob.format(codec::DATE).to_string(), fam, soundex(&fam)],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        collect(
+            &mut found,
+            st.query_map(
+                params![date(probe.dob), fam_sx, giv_sx, MATCH_CANDIDATES_PER_PASS],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )?,
         )?;
-        rows.map(|r| {
-            let (id, d) = r?;
-            Self::patient_from_detail(id, &d)
-        })
-        .collect()
+        // Pass 2: both names sounding alike, birth date one slip away (index on
+        // family_sx, given_sx, dob: one seek per variant).
+        let variants: Vec<String> = dob_variants(probe.dob).into_iter().map(date).collect();
+        let placeholders = vec!["?"; variants.len()].join(",");
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT id, detail FROM patients WHERE family_sx = ? AND given_sx = ?
+             AND dob IN ({placeholders}) AND merged_into IS NULL LIMIT {MATCH_CANDIDATES_PER_PASS}"
+        ))?;
+        let args = [fam_sx, giv_sx].into_iter().chain(variants);
+        collect(
+            &mut found,
+            st.query_map(params_from_iter(args), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?,
+        )?;
+        Ok(found)
     }
 
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage> {

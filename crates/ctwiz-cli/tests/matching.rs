@@ -1,0 +1,226 @@
+//! Patient matching through the binary: `ctwiz match pairs` on a CSV extract, and an HL7
+//! import of a feed with known duplicates (the records and the review queue it leaves).
+
+use chrono::{Datelike, NaiveDate};
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::patient::{Mrn, Patient};
+use ctwiz_core::synth::{self, SynthConfig};
+use ctwiz_hl7::interface::synth::vxu_for;
+use ctwiz_store::dedup::DedupStore;
+use ctwiz_store::{PatientStore, SqliteStore};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+fn ctwiz(db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ctwiz"));
+    c.arg("--db").arg(db).env_remove("CTWIZ_DB");
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("run ctwiz");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const EXTRACT: &str = "\
+person,first,last,born,gender,addr,town,postal,tel
+{A},Olivia,Tymczak,2020-03-04,F,12 Main St,Hartford,06106,860-555-0101
+{B},Olivia,Tymczack,2020-04-03,F,12 Main Street,Hartford,06106,860-555-0101
+{C},Sophia,Tymczak,2020-03-04,F,12 Main St,Hartford,06106,860-555-0101
+{D},Robert,Okafor,2019-11-23,M,4 Elm Rd,New Haven,06511,203-555-0144
+{E},Bob,Okafor,2019-11-23,M,4 Elm Road,New Haven,06511,
+{F},Maya,Lindqvist,2018-06-30,F,77 Oak Ave,Stamford,06901,203-555-0199
+";
+
+fn pairs(dir: &Path, ids: [&str; 6]) -> BTreeSet<(String, String)> {
+    let mut text = EXTRACT.to_string();
+    for (slot, id) in ["{A}", "{B}", "{C}", "{D}", "{E}", "{F}"].iter().zip(ids) {
+        text = text.replace(slot, id);
+    }
+    let file = dir.join("extract.csv");
+    std::fs::write(&file, text).expect("write extract");
+    let out = dir.join("pairs.csv");
+    ok(ctwiz(&dir.join("unused.db"))
+        .args(["match", "pairs", "--id-column", "person", "--map"])
+        .arg(
+            "given=first,family=last,dob=born,sex=gender,street=addr,city=town,zip=postal,phone=tel",
+        )
+        .args(["--dob-format", "%Y-%m-%d", "--out"])
+        .arg(&out)
+        .arg(&file));
+    let text = std::fs::read_to_string(&out).expect("pairs");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("a,b,score"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(cells.len(), 3, "{l}");
+            let score: f64 = cells[2].parse().expect("score");
+            assert!((0.0..=1.0).contains(&score));
+            (cells[0].to_string(), cells[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn match_pairs_finds_the_same_people_and_never_reads_the_id() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Typo + swapped day/month; nickname with a missing phone. Twins (C) and a stranger
+    // (F) pair with no one.
+    let found = pairs(dir.path(), ["1", "2", "3", "4", "5", "6"]);
+    let want: BTreeSet<(String, String)> = [("1", "2"), ("4", "5")]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .into();
+    assert_eq!(found, want);
+    // Ids that look alike (or are a name) change nothing: only the fields are compared.
+    let renamed = pairs(dir.path(), ["x9", "Olivia", "x9b", "zz", "Okafor", "x"]);
+    let want: BTreeSet<(String, String)> = [("x9", "Olivia"), ("zz", "Okafor")]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .into();
+    assert_eq!(renamed, want);
+}
+
+#[test]
+fn match_pairs_refuses_a_bad_layout_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("x.csv");
+    std::fs::write(&file, "person,first\n1,Ann\n").expect("write");
+    for (map, says) in [
+        (
+            "given=missing",
+            "\"missing\" (mapped to given) is not in the header",
+        ),
+        ("nickname=first", "unknown match field \"nickname\""),
+        ("given=person", "never used for matching"),
+    ] {
+        let out = ctwiz(&dir.path().join("unused.db"))
+            .args(["match", "pairs", "--id-column", "person", "--map", map])
+            .arg(&file)
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{map}: {err}");
+    }
+}
+
+/// A synthetic feed (its own duplicates included) plus hand-made cases with known
+/// answers, imported through `ctwiz hl7 import`.
+#[test]
+fn an_import_with_known_duplicates_links_them_and_queues_only_the_doubtful() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("feed.db");
+    let cfg = SynthConfig {
+        children: 150,
+        clinics: 4,
+        seed: 3,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+    };
+    ok(ctwiz(&db).arg("init"));
+    {
+        let store = SqliteStore::open(&db).expect("open");
+        for c in synth::clinics(&cfg) {
+            ctwiz_store::OrgStore::add_clinic(&store, &c).expect("clinic");
+        }
+    }
+    let pins: Vec<ClinicPin> = synth::clinics(&cfg).into_iter().map(|c| c.pin).collect();
+    let sent = cfg.as_of.and_hms_opt(12, 0, 0).expect("time");
+    let mut feed = String::new();
+    let mut push = |p: &Patient, id: &str| {
+        feed.push_str(&vxu_for(p, &[], &pins[0], id, sent).to_er7());
+        feed.push('\n');
+    };
+    let children: Vec<_> = (0..cfg.children).map(|i| synth::child(&cfg, i)).collect();
+    let mut synth_duplicates = 0;
+    for (i, c) in children.iter().enumerate() {
+        push(&c.patient, &format!("C{i}"));
+        if let Some((dup, _)) = &c.duplicate {
+            push(dup, &format!("D{i}"));
+            synth_duplicates += 1;
+        }
+    }
+    let at = |p: &Patient, pin: &ClinicPin, mrn: &str| {
+        let mut q = p.clone();
+        q.mrns = vec![Mrn::new(pin.clone(), mrn).expect("mrn")];
+        q
+    };
+    let other = |p: &Patient| {
+        pins.iter()
+            .find(|x| p.mrn_at(x).is_none())
+            .expect("pin")
+            .clone()
+    };
+    // 0: another clinic, day and month transposed, family name mistyped: the same child.
+    let base = &children
+        .iter()
+        .find(|c| c.patient.dob.day() <= 12 && c.patient.dob.day() != c.patient.dob.month())
+        .expect("a child whose birth day can be a month")
+        .patient;
+    let mut slip = at(base, &other(base), "SLIP1");
+    slip.dob =
+        NaiveDate::from_ymd_opt(base.dob.year(), base.dob.day(), base.dob.month()).expect("date");
+    slip.name.family.push('e');
+    push(&slip, "SLIP");
+    // 1: a twin: same birth date, family and address, another given name: a new child.
+    let sibling = &children
+        .iter()
+        .find(|c| c.patient.name != base.name)
+        .expect("another child")
+        .patient;
+    let mut twin = at(sibling, &other(sibling), "TWIN1");
+    twin.name.given = "Zebulon".into();
+    twin.name.middle = None;
+    push(&twin, "TWIN");
+    // 2: the same clinic sends the same demographics under a new MRN: kept apart, queued.
+    let look = &children
+        .iter()
+        .find(|c| c.patient.name != base.name && c.patient.name != sibling.name)
+        .expect("a third child")
+        .patient;
+    let home = look.mrns[0].clinic.clone();
+    push(&at(look, &home, "NEWMRN"), "LOOK");
+    let file = dir.path().join("feed.hl7");
+    std::fs::write(&file, feed).expect("feed");
+    ok(ctwiz(&db).args(["hl7", "import"]).arg(&file));
+
+    let store = SqliteStore::open(&db).expect("open");
+    assert!(synth_duplicates > 0, "the synthetic feed has duplicates");
+    // Every synthetic duplicate and the slipped record joined their child; the twin and
+    // the look-alike are records of their own.
+    assert_eq!(store.patient_count().expect("count"), cfg.children + 2);
+    let twin_id = store
+        .find_by_mrn(&twin.mrns[0].clinic, "TWIN1")
+        .expect("find")
+        .expect("the twin has a record");
+    let look_id = store
+        .find_by_mrn(&home, "NEWMRN")
+        .expect("find")
+        .expect("the look-alike has a record");
+    let original = store
+        .find_by_mrn(&home, &look.mrns[0].value)
+        .expect("find")
+        .expect("original");
+    assert_eq!(
+        store
+            .find_by_mrn(&slip.mrns[0].clinic, "SLIP1")
+            .expect("find"),
+        store
+            .find_by_mrn(&base.mrns[0].clinic, &base.mrns[0].value)
+            .expect("find"),
+    );
+    // The queue: only the look-alike pair waits; twins are never queued.
+    let queue = store.dedup_queue(100, 0).expect("queue");
+    let pairs: Vec<(i64, i64)> = queue
+        .rows
+        .iter()
+        .map(|r| (r.patient.id().0, r.candidate.id().0))
+        .collect();
+    assert_eq!(pairs, [(look_id.0, original.0)]);
+    assert!(!pairs.iter().any(|&(a, b)| a == twin_id.0 || b == twin_id.0));
+}
