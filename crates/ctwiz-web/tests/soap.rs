@@ -412,7 +412,10 @@ async fn failed_sign_ins_are_throttled_per_address() {
     // 20 at once, then one more per 3 s (slow password hashing on a busy machine lets a
     // few come back while the loop runs).
     let refill = (started.elapsed().as_secs() / 3) as usize;
-    assert!((20..=21 + refill).contains(&n), "refused after {n} failures");
+    assert!(
+        (20..=21 + refill).contains(&n),
+        "refused after {n} failures"
+    );
     // The right password from that address is refused for now too.
     let (status, _, _) = post_from(
         &app,
