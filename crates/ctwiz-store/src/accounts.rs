@@ -519,11 +519,14 @@ fn managed_account(
     id: UserId,
     now: NaiveDateTime,
 ) -> std::result::Result<Account, AdminError> {
-    if let Err(d) = authorize(actor, Action::UserManage) {
-        let detail = format!("manage user {id}: {d}");
-        audit_by(store, actor, AuditAction::Denied, detail, now)?;
-        return Err(d.into());
-    }
+    crate::usecase::audit_refusal::<_, AdminError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("manage user {id}: {d}"),
+        authorize(actor, Action::UserManage),
+    )?;
     store.account_by_id(id)?.ok_or(AdminError::NoSuchUser(id))
 }
 

@@ -20,17 +20,14 @@ fn may_decide<S: UserStore + ?Sized>(
     id: i64,
     now: NaiveDateTime,
 ) -> Result<(), AdminError> {
-    if let Err(d) = authorize(actor, Action::AccountApprove) {
-        audit_by(
-            store,
-            actor,
-            AuditAction::Denied,
-            format!("decide account request {id}: {d}"),
-            now,
-        )?;
-        return Err(d.into());
-    }
-    Ok(())
+    crate::usecase::audit_refusal(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("decide account request {id}: {d}"),
+        authorize(actor, Action::AccountApprove).map(|_| ()),
+    )
 }
 
 /// The pending request `id`.

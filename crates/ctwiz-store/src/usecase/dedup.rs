@@ -38,20 +38,8 @@ fn may_merge_record<S: PatientStore + AuditStore + ?Sized>(
     let Some(p) = store.patient(id)? else {
         return Ok(());
     };
-    let clinics = store.patient_clinics(id)?;
-    let scope = ctwiz_core::access::PatientScope {
-        county: p.county(),
-        clinics: &clinics,
-        confidential: p.confidential,
-    };
-    audit_refusal(
-        store,
-        actor,
-        Some(id),
-        now,
-        |d| format!("{what}: {d}"),
-        ctwiz_core::actor::authorize_on_patient(actor, scope, Action::PatientMerge).map(|_| ()),
-    )
+    super::patients::permit_on(store, actor, &p, id, Action::PatientMerge, now, what)?;
+    Ok(())
 }
 
 /// Merges `duplicate` into `survivor` (`DedupStore::merge_patients`: one transaction,

@@ -28,24 +28,38 @@ pub fn authorize<'a, S: PatientStore + AuditStore + ?Sized>(
     let p = store
         .patient(id)?
         .ok_or_else(|| super::not_found("patient", id))?;
+    let proof = permit_on(store, actor, &p, id, action, now, purpose)?;
+    if let Some(into) = store.merged_into(id)? {
+        return Err(UseCaseError::Merged { id, into });
+    }
+    Ok((proof, p))
+}
+
+/// The matrix's answer for `action` on stored record `p` (its county, reporting clinics
+/// and confidentiality), a refusal audited on the record naming `purpose`.
+pub(crate) fn permit_on<'a, S: PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &'a Actor,
+    p: &Patient,
+    id: PatientId,
+    action: Action,
+    now: NaiveDateTime,
+    purpose: &str,
+) -> Result<Authorized<'a>, UseCaseError> {
     let clinics = store.patient_clinics(id)?;
     let scope = PatientScope {
         county: p.county(),
         clinics: &clinics,
         confidential: p.confidential,
     };
-    let proof = audit_refusal::<_, UseCaseError, _>(
+    audit_refusal(
         store,
         actor,
         Some(id),
         now,
         |d| format!("{purpose}: {d}"),
         authorize_on_patient(actor, scope, action),
-    )?;
-    if let Some(into) = store.merged_into(id)? {
-        return Err(UseCaseError::Merged { id, into });
-    }
-    Ok((proof, p))
+    )
 }
 
 /// Loads patient `id` for `action` (view, edit, record a dose, print) and writes one
