@@ -394,9 +394,12 @@ pub fn compare(a: &MatchRecord, b: &MatchRecord) -> Comparison {
         let g = name_level(&a.given, &b.family_joined, &a.given_sound, &b.family_sound);
         let f = name_level(&a.family_joined, &b.given, &a.family_sound, &b.given_sound);
         if g <= 1 && f <= 1 {
-            // Agreement, but a swap is itself an error: one level down.
-            levels[Field::Given.index()] = Some(g + 1);
-            levels[Field::Family.index()] = Some(f + 1);
+            // Agreement, but a swap is itself an error: one level down. Both fields take
+            // the weaker of the two crosswise levels so that compare(a, b) == compare(b, a)
+            // (swapping the records swaps which crosswise pair is "given").
+            let level = Some(g.max(f) + 1);
+            levels[Field::Given.index()] = level;
+            levels[Field::Family.index()] = level;
         }
     }
     let mut set = |f: Field, l: Option<u8>| levels[f.index()] = l;
@@ -475,5 +478,15 @@ mod tests {
         let c = compare(&rec("Ann", "Smith", ""), &rec("Zoe", "Smith", ""));
         assert_eq!(c.level(Field::Given), Some(4));
         assert_eq!(c.level(Field::Dob), None);
+    }
+
+    #[test]
+    fn swapped_names_agree_crosswise_the_same_both_ways() {
+        // Found by the symmetry property test: one crosswise pair exact, the other close.
+        let (a, b) = (rec("Sophia", "Ann", ""), rec("Anne", "Sophia", ""));
+        let (ab, ba) = (compare(&a, &b), compare(&b, &a));
+        assert_eq!(ab, ba);
+        assert_eq!(ab.level(Field::Given), Some(2));
+        assert_eq!(ab.level(Field::Family), Some(2));
     }
 }
