@@ -225,6 +225,7 @@ fn no_count_named_measure_exceeds_the_doses_given_before_the_second_birthday() {
 
 const HAND_AS_OF: &str = "2026-06-30";
 const HAND_DOB: &str = "2024-03-15";
+const INFANT_DOB: &str = "2025-06-15";
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -270,6 +271,20 @@ fn without(cvx: &str, at: &[u64]) -> Vec<Dose> {
         .collect()
 }
 
+/// The same schedule for a child born on `INFANT_DOB`, up to the 6-month visit (an
+/// infant past the 8-month milestone on `HAND_AS_OF`, before the 20-month one).
+fn infant(doses: Vec<Dose>) -> Vec<Dose> {
+    let shift = Days::new((day(INFANT_DOB) - day(HAND_DOB)).num_days() as u64);
+    doses
+        .into_iter()
+        .filter(|d| d.date <= day(HAND_DOB) + Days::new(183))
+        .map(|mut d| {
+            d.date = d.date + shift;
+            d
+        })
+        .collect()
+}
+
 fn observation(kind: ObservationKind, code: &str, text: &str, on: &str) -> Observation {
     Observation::new(kind, code, text, day(on)).unwrap()
 }
@@ -281,9 +296,14 @@ fn hand_built() -> SqliteStore {
     let mut children: Vec<(&str, Patient, Vec<Dose>, Vec<Observation>)> = Vec::new();
     let mut add = |rule: &'static str, doses: Vec<Dose>, observations: Vec<Observation>| {
         let pin = ClinicPin::new(rule).unwrap();
+        let dob = if rule.starts_with("INFANT-") {
+            INFANT_DOB
+        } else {
+            HAND_DOB
+        };
         let mut p = Patient::new(
             PersonName::new("Child", rule).unwrap(),
-            day(HAND_DOB),
+            day(dob),
             Sex::Female,
         )
         .unwrap();
@@ -370,6 +390,24 @@ fn hand_built() -> SqliteStore {
         "POLIO-EXEMPT",
         without("10", &[]).into_iter().chain([refused]).collect(),
         vec![],
+    );
+    // Infants at the 8-month milestone (12 months old on the report date).
+    add("INFANT-ON-TIME", infant(on_time()), vec![]);
+    // DTaP #3 never given: past due at 8 months.
+    add("INFANT-DTAP-2", infant(without("20", &[183])), vec![]);
+    // No rotavirus at all: the series can no longer be started after 15 weeks, so the
+    // group is aged out, not past due, and does not make the child behind.
+    add("INFANT-NO-ROTA", infant(without("116", &[])), vec![]);
+    // Hepatitis B immunity (anti-HBs serology) recorded, only the birth dose given.
+    add(
+        "INFANT-HEPB-IMMUNE",
+        infant(without("08", &[61, 183])),
+        vec![observation(
+            ObservationKind::Immunity,
+            "019",
+            "Laboratory evidence of immunity or confirmation of hepatitis B disease",
+            "2025-08-01",
+        )],
     );
     // Unvaccinated children the reports must leave out of recall and denominators.
     for rule in ["OPTED-OUT", "DECEASED", "MOVED"] {
