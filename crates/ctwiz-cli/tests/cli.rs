@@ -851,6 +851,28 @@ fn duplicates_are_listed_merged_and_dismissed() {
     assert_eq!(waiting(&left), 0, "{left}");
     let e = err(&db, &["patient", "not-duplicate", "3", "3"]);
     assert!(e.contains("itself"), "{e}");
+
+    // The merge is undone through the same door: a clinic user is refused (audited), the
+    // state gets both records back with their own MRNs and doses.
+    let e = err(&db, &["--as", "nurse-c1", "patient", "unmerge", "2"]);
+    assert!(e.contains("may not merge patient records"), "{e}");
+    let undone = ok(&db, &["patient", "unmerge", "2"]);
+    assert!(
+        undone.contains("Undid the merge of patient 2 into patient 1: 2 doses, 0 observations and 1 MRNs returned"),
+        "{undone}"
+    );
+    assert!(undone.contains("as it was before the merge"), "{undone}");
+    let shown = ok(&db, &["patient", "show", "2"]);
+    assert!(!shown.contains("merged into"), "{shown}");
+    assert!(shown.contains("MRN B2 at clinic C1"), "{shown}");
+    assert_eq!(shown.matches("│ 2025-").count(), 2, "{shown}");
+    let survivor = ok(&db, &["patient", "show", "1"]);
+    assert!(!survivor.contains("MRN B2"), "{survivor}");
+    assert_eq!(survivor.matches("│ 2025-").count(), 1, "{survivor}");
+    let e = err(&db, &["patient", "unmerge", "2"]);
+    assert!(e.contains("not a merged record"), "{e}");
+    let trail = ok(&db, &["audit", "--patient", "2", "--format", "csv"]);
+    assert!(trail.contains(",unmerge,"), "{trail}");
 }
 
 /// Issue 13: quantities are bounded and the stock rules hold for the CLI door as for the

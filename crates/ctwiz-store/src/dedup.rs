@@ -68,6 +68,22 @@ pub struct MergeOutcome {
     pub reviews_resolved: u64,
 }
 
+/// What an unmerge did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmergeOutcome {
+    pub survivor: PatientId,
+    pub duplicate: PatientId,
+    /// Dose rows given back to the duplicate (repeats marked by the merge are live again).
+    pub doses_returned: u64,
+    /// Observations given back (moved ones and the identical ones the merge dropped).
+    pub observations_returned: u64,
+    /// MRNs the duplicate holds again.
+    pub mrns_returned: u64,
+    /// Whether the survivor's record went back to its state before the merge (false: it
+    /// was changed after the merge, and keeps those changes minus the duplicate's MRNs).
+    pub demographics_restored: bool,
+}
+
 pub trait DedupStore {
     /// Open pairs whose records are both still live, oldest first, `limit` from `offset`.
     fn dedup_queue(&self, limit: u32, offset: u32) -> Result<DedupPage>;
@@ -88,6 +104,20 @@ pub trait DedupStore {
         via: Interface,
         at: NaiveDateTime,
     ) -> Result<MergeOutcome>;
+    /// Undoes the most recent merge of `duplicate`, in one transaction: the rows the
+    /// merge moved go back, the survivor's record is restored (or, if edited since the
+    /// merge, keeps those edits and gives back the duplicate's MRNs), the duplicate lives
+    /// again, the pair is settled as different people, and both records get an audit row.
+    /// What was recorded on the survivor after the merge stays there. Refused (nothing
+    /// written) for a record that is not merged, or when a later merge involving the
+    /// survivor must be undone first.
+    fn unmerge_patient(
+        &self,
+        duplicate: PatientId,
+        actor: &str,
+        via: Interface,
+        at: NaiveDateTime,
+    ) -> Result<UnmergeOutcome>;
     /// Records that two records are different people: their open pairs are closed and
     /// the pair is never queued again. Works for pairs not (yet) in the queue too.
     fn dismiss_pair(

@@ -333,6 +333,8 @@ pub enum AuditAction {
     Update,
     Delete,
     Merge,
+    /// A merge undone: both records live again.
+    Unmerge,
     Print,
     /// Security events (no patient): sign-ins, failures, lockouts, unlocks, grant
     /// changes, password resets, refusals by the permission matrix.
@@ -346,12 +348,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::Read,
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
         AuditAction::Merge,
+        AuditAction::Unmerge,
         AuditAction::Print,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
@@ -369,6 +372,7 @@ impl AuditAction {
             AuditAction::Update => "update",
             AuditAction::Delete => "delete",
             AuditAction::Merge => "merge",
+            AuditAction::Unmerge => "unmerge",
             AuditAction::Print => "print",
             AuditAction::SignIn => "sign-in",
             AuditAction::SignInFailed => "sign-in-failed",
@@ -389,6 +393,7 @@ impl AuditAction {
                 | AuditAction::Update
                 | AuditAction::Delete
                 | AuditAction::Merge
+                | AuditAction::Unmerge
                 | AuditAction::Print
         )
     }

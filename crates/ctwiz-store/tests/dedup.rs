@@ -6,6 +6,7 @@ use ctwiz_core::ids::*;
 use ctwiz_core::patient::{Mrn, Patient, PersonName, Sex};
 use ctwiz_store::dedup::DedupStore;
 use ctwiz_store::interface::InterfaceStore;
+use ctwiz_store::web::WebStore;
 use ctwiz_store::*;
 use proptest::prelude::*;
 
@@ -331,5 +332,148 @@ proptest! {
         let new_events = ys.iter().map(|(c, d)| (CVX[*c].to_string(), day(2, *d)))
             .filter(|k| !survivors_only.contains(k)).count();
         prop_assert_eq!(extra, new_events);
+    }
+}
+
+/// Both records as the store shows them: demographics and MRNs, live doses (with their
+/// ids) and observations (as a sorted list: re-inserted ones get new row ids).
+fn snapshot(s: &SqliteStore, id: PatientId) -> (Patient, Vec<Dose>, Vec<String>) {
+    let mut obs: Vec<String> = s
+        .observations(id)
+        .expect("observations")
+        .iter()
+        .map(|o| format!("{:?}|{}|{}|{}", o.kind, o.code, o.text, o.date))
+        .collect();
+    obs.sort();
+    (
+        s.patient(id).expect("read").expect("patient"),
+        s.doses(id).expect("doses"),
+        obs,
+    )
+}
+
+#[test]
+fn unmerge_restores_both_records_and_keeps_what_came_after() {
+    let s = SqliteStore::open_in_memory().expect("db");
+    let (a, b) = pair(&s);
+    let (before_a, before_b) = (snapshot(&s, a), snapshot(&s, b));
+    s.merge_patients(a, b, "dph.admin", Interface::Web, at())
+        .expect("merge");
+    // Recorded on the survivor after the merge: stays there.
+    let later = s.add_dose(a, &dose("21", day(6, 6), None)).expect("dose");
+    let out = s
+        .unmerge_patient(b, "dph.admin", Interface::Cli, at())
+        .expect("unmerge");
+    assert_eq!((out.survivor, out.duplicate), (a, b));
+    assert_eq!(out.doses_returned, 3);
+    assert_eq!(out.observations_returned, 2);
+    assert!(out.demographics_restored);
+    let (pa, da, oa) = snapshot(&s, a);
+    assert_eq!(pa, before_a.0);
+    assert_eq!(oa, before_a.2);
+    assert_eq!(
+        da.iter().map(|d| d.id).collect::<Vec<_>>(),
+        before_a
+            .1
+            .iter()
+            .map(|d| d.id)
+            .chain([Some(later)])
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(snapshot(&s, b), before_b);
+    assert_eq!(s.merged_into(b).expect("read"), None);
+    assert_eq!(s.find_by_mrn(&pin("C2"), "B").expect("mrn"), Some(b));
+    // Settled as different people, audited on both, and not undone twice.
+    assert_eq!(s.dedup_queue(10, 0).expect("queue").total, 0);
+    for id in [a, b] {
+        assert!(s
+            .audit_for_patient(id, 50)
+            .expect("audit")
+            .iter()
+            .any(|e| e.action == AuditAction::Unmerge && e.interface == Interface::Cli));
+    }
+    let again = s.unmerge_patient(b, "dph.admin", Interface::Cli, at());
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+#[test]
+fn unmerge_keeps_the_survivors_later_edits_and_undoes_newest_first() {
+    let s = SqliteStore::open_in_memory().expect("db");
+    let (a, b) = pair(&s);
+    let c = s
+        .create_patient(&person("Lucy", Some(("C3", "C"))))
+        .expect("third");
+    s.merge_patients(a, b, "x", Interface::Web, at())
+        .expect("merge b");
+    let mut edited = s.patient(a).expect("read").expect("a");
+    edited.name.middle = Some("Esperanza".into());
+    s.update_patient(&edited).expect("edit");
+    s.merge_patients(a, c, "x", Interface::Web, at())
+        .expect("merge c");
+    // b's merge came first: c's must be undone before it.
+    let refused = s.unmerge_patient(b, "x", Interface::Web, at());
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("undo that merge first")),
+        "{refused:?}"
+    );
+    let out = s.unmerge_patient(c, "x", Interface::Web, at()).expect("c");
+    assert!(out.demographics_restored);
+    let out = s.unmerge_patient(b, "x", Interface::Web, at()).expect("b");
+    assert!(!out.demographics_restored, "a was edited after b's merge");
+    let pa = s.patient(a).expect("read").expect("a");
+    assert_eq!(pa.name.middle.as_deref(), Some("Esperanza"));
+    assert_eq!(mrn_pairs(&pa), vec![("C1".into(), "A".into())]);
+    assert_eq!(s.find_by_mrn(&pin("C2"), "B").expect("mrn"), Some(b));
+    assert_eq!(s.find_by_mrn(&pin("C3"), "C").expect("mrn"), Some(c));
+    // A record never merged cannot be unmerged.
+    assert!(matches!(
+        s.unmerge_patient(a, "x", Interface::Web, at()),
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Merge then unmerge gives back both records exactly (demographics, MRNs, every live
+    /// dose with its id, observations), whatever the two histories share.
+    #[test]
+    fn merge_then_unmerge_restores_both_records(
+        xs in prop::collection::vec((0usize..3, 1u32..5), 0..6),
+        ys in prop::collection::vec((0usize..3, 1u32..5), 0..6),
+        obs in prop::collection::vec((0usize..2, 0usize..2), 0..4),
+        roster in any::<bool>(),
+    ) {
+        const CVX: [&str; 3] = ["08", "10", "20"];
+        let s = SqliteStore::open_in_memory().expect("db");
+        let mk = |v: &[(usize, u32)]| -> Vec<Dose> {
+            v.iter().map(|(c, d)| dose(CVX[*c], day(2, *d), None)).collect()
+        };
+        let a = s.create_patient_with_doses(&person("Luz", Some(("C1", "A"))), &mk(&xs)).expect("a");
+        let mut dup = person("Lucia", Some(("C2", "B")));
+        dup.name.middle = Some("Maria".into());
+        let b = s.create_patient_with_doses(&dup, &mk(&ys)).expect("b");
+        for (who, code) in &obs {
+            let o = Observation {
+                kind: ObservationKind::Immunity,
+                code: ["38907003", "14189004"][*code].into(),
+                text: "History".into(),
+                date: day(2, 2),
+            };
+            s.add_observation([a, b][*who], &o).expect("obs");
+        }
+        if roster {
+            s.add_clinic(&ctwiz_core::org::Clinic::new(
+                pin("S1"), "School", ctwiz_core::org::County::Hartford,
+                ctwiz_core::org::ProgramType::Cvp).expect("clinic")).expect("add clinic");
+            s.add_to_roster(&pin("S1"), b, "nurse", at()).expect("roster");
+        }
+        let (before_a, before_b) = (snapshot(&s, a), snapshot(&s, b));
+        s.merge_patients(a, b, "x", Interface::Cli, at()).expect("merge");
+        s.unmerge_patient(b, "x", Interface::Cli, at()).expect("unmerge");
+        prop_assert_eq!(snapshot(&s, a), before_a);
+        prop_assert_eq!(snapshot(&s, b), before_b);
+        if roster {
+            prop_assert_eq!(s.roster(&pin("S1")).expect("roster"), vec![b]);
+        }
     }
 }

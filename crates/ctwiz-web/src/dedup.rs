@@ -214,3 +214,18 @@ pub async fn dismiss(
         .await?;
     Ok(Redirect::to("/patients/duplicates").into_response())
 }
+
+/// Undoes the merge of record `id` into another (`usecase::dedup::unmerge`).
+pub async fn unmerge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    state
+        .db(move |s| Ok(usecase::dedup::unmerge(s, &actor, PatientId(id), now)?))
+        .await?;
+    Ok(Redirect::to(&format!("/patients/{id}")).into_response())
+}

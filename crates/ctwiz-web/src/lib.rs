@@ -237,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .route("/patients/duplicates", get(dedup::queue))
         .route("/patients/duplicates/{review}", get(dedup::compare))
         .route("/patients/duplicates/{review}/merge", post(dedup::merge))
+        .route("/patients/{id}/unmerge", post(dedup::unmerge))
         .route(
             "/patients/duplicates/{review}/dismiss",
             post(dedup::dismiss),

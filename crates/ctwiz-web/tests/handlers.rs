@@ -1037,4 +1037,25 @@ async fn state_user_merges_a_possible_duplicate() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("already merged into patient"), "{}", r.body);
+
+    // The retired record's page offers to undo the merge; undoing gives its dose back.
+    assert!(old.body.contains("Undo merge"), "{}", old.body);
+    let undo = format!("/patients/{}/unmerge", f.out_county);
+    let r = post(&f, &undo, &cookie, &[("csrf", "forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        store(&f).merged_into(f.out_county).unwrap(),
+        Some(f.in_county)
+    );
+    let r = post(&f, &undo, &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let s = store(&f);
+    assert_eq!(s.merged_into(f.out_county).unwrap(), None);
+    assert_eq!(s.doses(f.in_county).unwrap().len(), 2);
+    assert_eq!(s.doses(f.out_county).unwrap().len(), 1);
+    let back = get(&f, &format!("/patients/{}", f.out_county), &cookie).await;
+    assert!(back.body.contains("OUTCOUNTY") && !back.body.contains("was merged into"));
+    let r = post(&f, &undo, &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("not a merged record"), "{}", r.body);
 }

@@ -55,6 +55,12 @@ pub enum PatientCommand {
         #[arg(long)]
         duplicate: PatientId,
     },
+    /// Undo the most recent merge of a record: the doses, observations, MRNs and other rows
+    /// the merge moved go back to it, and the two are recorded as different people.
+    Unmerge {
+        /// The record that was merged into another.
+        duplicate: PatientId,
+    },
     /// Mark two records as different people: their pair leaves the queue for good.
     NotDuplicate { first: PatientId, second: PatientId },
 }
@@ -264,6 +270,27 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                 out.observations_moved,
                 out.mrns_moved,
                 out.reviews_resolved
+            );
+        }
+        PatientCommand::Unmerge { duplicate } => {
+            let actor = who.actor(&store, Channel::Cli)?;
+            let out = ctwiz_store::usecase::dedup::unmerge(
+                &store,
+                &actor,
+                duplicate,
+                Local::now().naive_local(),
+            )?;
+            println!(
+                "Undid the merge of patient {duplicate} into patient {}: {} doses, {} observations and {} MRNs returned; {}. The two are recorded as different people.",
+                out.survivor,
+                out.doses_returned,
+                out.observations_returned,
+                out.mrns_returned,
+                if out.demographics_restored {
+                    format!("patient {} is as it was before the merge", out.survivor)
+                } else {
+                    format!("patient {} keeps the changes made since the merge", out.survivor)
+                }
             );
         }
         PatientCommand::NotDuplicate { first, second } => {

@@ -21,7 +21,10 @@ const SAME_PAIR: &str =
 
 impl SqliteStore {
     /// A stored record (tombstones too) and the record it was merged into, if any.
-    fn patient_with_merge(&self, id: PatientId) -> Result<Option<(Patient, Option<PatientId>)>> {
+    pub(super) fn patient_with_merge(
+        &self,
+        id: PatientId,
+    ) -> Result<Option<(Patient, Option<PatientId>)>> {
         let row: Option<(String, Option<i64>)> = self
             .conn
             .prepare_cached("SELECT detail, merged_into FROM patients WHERE id = ?1")?
@@ -114,20 +117,22 @@ impl SqliteStore {
         // Doses: every row moves (deleted ones too, for audit); repeats of the survivor's
         // doses are kept deleted so nothing counts twice and nothing is lost.
         let plan = plan_dose_merge(&self.doses(survivor)?, &self.doses(duplicate)?);
+        // What the merge changes, so it can be undone (`sqlite::unmerge`).
+        let mut journal = self.journal_before_merge(survivor, duplicate)?;
         self.conn.execute(
             "UPDATE doses SET patient_id = ?1 WHERE patient_id = ?2",
             params![s, d],
         )?;
         for (dup, kept_dose) in &plan.repeated {
-            self.conn.execute(
+            let reason =
+                format!("merge of patient {duplicate} into {survivor}: repeats dose {kept_dose}");
+            if self.conn.execute(
                 "UPDATE doses SET deleted_reason = ?1 WHERE id = ?2 AND deleted_reason IS NULL",
-                params![
-                    format!(
-                        "merge of patient {duplicate} into {survivor}: repeats dose {kept_dose}"
-                    ),
-                    dup.0
-                ],
-            )?;
+                params![reason, dup.0],
+            )? == 1
+            {
+                journal.doses_marked.push((dup.0, reason));
+            }
         }
 
         // Observations: identical ones (same kind, code, text and date) are one fact.
@@ -198,6 +203,8 @@ impl SqliteStore {
                  AND (o.status = 'dismissed' OR (o.status = 'open' AND o.id < dedup_review.id))))",
             params![actor, ts(at)],
         )? as u64;
+
+        self.write_merge_journal(journal, survivor, duplicate, actor, at)?;
 
         let out = MergeOutcome {
             survivor,
@@ -286,6 +293,16 @@ impl DedupStore for SqliteStore {
         }
         // Any error inside rolls the whole merge back: both records stay as they were.
         self.in_transaction(|s| s.merge_in_transaction(survivor, duplicate, actor, via, at))
+    }
+
+    fn unmerge_patient(
+        &self,
+        duplicate: PatientId,
+        actor: &str,
+        via: Interface,
+        at: NaiveDateTime,
+    ) -> Result<crate::dedup::UnmergeOutcome> {
+        self.unmerge(duplicate, actor, via, at)
     }
 
     fn dismiss_pair(

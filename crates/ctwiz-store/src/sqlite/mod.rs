@@ -15,6 +15,7 @@ mod orgs;
 mod patients;
 mod recall;
 mod schema;
+mod unmerge;
 mod users;
 mod web;
 

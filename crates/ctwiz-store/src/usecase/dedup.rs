@@ -1,8 +1,8 @@
 //! Merging duplicate records and settling pairs as different people: the one path for
-//! every door (web review queue, `ctwiz patient merge / not-duplicate`).
+//! every door (web review queue, `ctwiz patient merge / unmerge / not-duplicate`).
 
 use super::{audit_refusal, UseCaseError};
-use crate::dedup::{DedupStore, MergeOutcome};
+use crate::dedup::{DedupStore, MergeOutcome, UnmergeOutcome};
 use crate::traits::{AuditStore, Interface, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::Action;
@@ -66,6 +66,25 @@ pub fn merge<S: DedupStore + PatientStore + AuditStore + ?Sized>(
             Interface::of(actor.channel),
             now,
         )
+        .map_err(UseCaseError::Store)
+}
+
+/// Undoes the most recent merge of `duplicate` (`DedupStore::unmerge_patient`): the same
+/// permission as a merge, on both records; audited on both.
+pub fn unmerge<S: DedupStore + PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    duplicate: PatientId,
+    now: NaiveDateTime,
+) -> Result<UnmergeOutcome, UseCaseError> {
+    let what = format!("undo the merge of patient {duplicate}");
+    may_merge(store, actor, now, &what)?;
+    may_merge_record(store, actor, duplicate, now, &what)?;
+    if let Some(survivor) = store.merged_into(duplicate)? {
+        may_merge_record(store, actor, survivor, now, &what)?;
+    }
+    store
+        .unmerge_patient(duplicate, &actor.label(), Interface::of(actor.channel), now)
         .map_err(UseCaseError::Store)
 }
 

@@ -99,7 +99,16 @@ pub async fn home(
             return Ok(page::layout(
                 &ctx,
                 "Merged record",
-                html! { p.notice { "Patient " (id) " was merged into " a href={ "/patients/" (into) } { "patient " (into) } "." } },
+                html! {
+                    p.notice { "Patient " (id) " was merged into " a href={ "/patients/" (into) } { "patient " (into) } "." }
+                    @if ctx.can(Action::PatientMerge) {
+                        form.card method="post" action={ "/patients/" (id) "/unmerge" } {
+                            (page::csrf_field(&ctx))
+                            p { "If the two records are different people, undo the merge: the doses, observations and MRNs that came from this record go back to it, and the pair is not flagged again." }
+                            div.actions { button.secondary type="submit" { "Undo merge" } }
+                        }
+                    }
+                },
             ))
         }
     };

@@ -1,0 +1,21 @@
+//! Deduplication history: what each merge changed, so a merge can be undone.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the merge journal. One row per merge, written in the merge's transaction: the
+    // survivor's stored record before and after, and the ids of every row the merge moved
+    // or changed (JSON, see `sqlite::unmerge::Journal`). `undone_at` is set by an unmerge.
+    r#"
+    CREATE TABLE merge_journal (
+        id INTEGER PRIMARY KEY,
+        survivor_id INTEGER NOT NULL REFERENCES patients (id),
+        duplicate_id INTEGER NOT NULL REFERENCES patients (id),
+        merged_at TEXT NOT NULL,
+        merged_by TEXT NOT NULL,
+        changes TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    );
+    CREATE INDEX merge_journal_duplicate ON merge_journal (duplicate_id);
+    CREATE INDEX merge_journal_survivor ON merge_journal (survivor_id);
+    "#,
+];
