@@ -8,7 +8,7 @@
 use crate::error::Result;
 use crate::traits::Interface;
 use chrono::NaiveDateTime;
-use ctwiz_core::ids::PatientId;
+use ctwiz_core::ids::{DoseId, PatientId};
 use ctwiz_core::patient::Patient;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,8 @@ pub struct MergeOutcome {
     pub doses_moved: u64,
     /// Doses the survivor already had: moved but kept deleted (audit only).
     pub doses_repeated: u64,
+    /// Those repeats: (the duplicate's dose kept deleted, the survivor's dose it repeats).
+    pub repeated: Vec<(DoseId, DoseId)>,
     /// Observations (immunity, contraindications, conditions) moved.
     pub observations_moved: u64,
     /// Identical observations the survivor already had, dropped.

@@ -204,6 +204,7 @@ impl SqliteStore {
             duplicate,
             doses_moved: plan.moved.len() as u64,
             doses_repeated: plan.repeated.len() as u64,
+            repeated: plan.repeated.clone(),
             observations_moved,
             observations_repeated,
             mrns_moved,
