@@ -220,3 +220,66 @@ pub fn lot_usage(
         })
         .collect()
 }
+
+impl LotUsage {
+    /// Column names of [`LotUsage::cells`] (CSV, JSON, terminal table).
+    pub const COLUMNS: [&'static str; 18] = [
+        "clinic",
+        "lot",
+        "cvx",
+        "funding",
+        "expiration",
+        "received",
+        "transferred_in",
+        "transferred_out",
+        "returned",
+        "wasted",
+        "adjusted",
+        "decrements",
+        "given_back",
+        "administered",
+        "difference",
+        "unlinked_decrements",
+        "on_hand",
+        "dose_records_involved",
+    ];
+
+    /// One row of the report; the dose records behind a difference in the last cell.
+    pub fn cells(&self) -> Vec<String> {
+        let n = |v: i64| v.to_string();
+        vec![
+            self.lot.clinic.to_string(),
+            self.lot.lot_number.to_string(),
+            self.lot.cvx.to_string(),
+            self.lot.funding.key().to_string(),
+            self.lot.expiration.to_string(),
+            n(self.received),
+            n(self.transferred_in),
+            n(self.transferred_out),
+            n(self.returned),
+            n(self.wasted),
+            n(self.adjusted),
+            n(self.decrements),
+            n(self.given_back),
+            n(self.administered),
+            n(self.difference),
+            n(self.unlinked_decrements),
+            n(self.on_hand),
+            self.involved
+                .iter()
+                .map(Involved::describe)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ]
+    }
+}
+
+impl Involved {
+    /// "dose 12 of patient 3 on 2026-01-11: drawn 0, given 1 (note)".
+    pub fn describe(&self) -> String {
+        format!(
+            "dose {} of patient {} on {}: drawn {}, given {} ({})",
+            self.dose.0, self.patient.0, self.date, self.drawn, self.given, self.note
+        )
+    }
+}
