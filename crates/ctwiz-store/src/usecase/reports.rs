@@ -282,13 +282,12 @@ pub fn dqa<
         .into_iter()
         .filter(|r| keep(&r.facility))
         .collect();
-    // Doses the senders gave from lots their clinic could not draw from.
-    let interfaces = [
-        crate::Interface::Hl7,
-        crate::Interface::Soap,
-        crate::Interface::Mllp,
-        crate::Interface::Batch,
-    ];
+    // Doses the senders gave from lots their clinic could not draw from: every door that
+    // takes HL7 messages (`ctwiz hl7 process` is the CLI's), not the web's dose form.
+    let interfaces: Vec<crate::Interface> = crate::Interface::ALL
+        .into_iter()
+        .filter(|i| !matches!(i, crate::Interface::Web | crate::Interface::Portal))
+        .collect();
     let inventory_exceptions = store
         .exception_counts(from, to, &interfaces)?
         .into_iter()
