@@ -12,7 +12,6 @@ use crate::traits::{
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose_stock::ExceptionKind;
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, PatientId};
-use ctwiz_core::inventory::{apply, Movement};
 use ctwiz_core::lot_usage::{DoseRecord, LotMovement};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -60,40 +59,6 @@ impl SqliteStore {
             params![lot_number.as_str(), except.as_str()],
             |r| r.get(0),
         )?)
-    }
-
-    /// Checks and records a movement for a dose record; the caller provides the
-    /// transaction.
-    pub(super) fn dose_movement_in_tx(
-        &self,
-        lot_id: i64,
-        dose: DoseId,
-        m: &Movement,
-        on: NaiveDate,
-        by: &str,
-        at: NaiveDateTime,
-    ) -> Result<i64> {
-        use crate::traits::InventoryStore;
-        let stock = self.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
-            what: "lot",
-            id: lot_id.to_string(),
-        })?;
-        let new = apply(&stock.lot, stock.on_hand, m, on).map_err(ctwiz_core::CoreError::from)?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user, dose_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                lot_id,
-                m.kind(),
-                m.delta(),
-                serde_json::to_string(m)?,
-                ts(at),
-                by,
-                dose.0
-            ])?;
-        Ok(new)
     }
 
     pub(super) fn draws_of_dose(&self, dose: DoseId) -> Result<Vec<(i64, i64)>> {

@@ -96,16 +96,29 @@ impl SqliteStore {
         by: &str,
         at: NaiveDateTime,
     ) -> Result<i64> {
+        self.movement_for(lot_id, None, m, at.date(), by, at)
+    }
+
+    /// Checks a movement (core's `apply`, expiry judged on `on`) and records it, for dose
+    /// record `dose` if given; the caller provides the transaction.
+    fn movement_for(
+        &self,
+        lot_id: i64,
+        dose: Option<DoseId>,
+        m: &Movement,
+        on: NaiveDate,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64> {
         let stock = self.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
             what: "lot",
             id: lot_id.to_string(),
         })?;
-        let new =
-            apply(&stock.lot, stock.on_hand, m, at.date()).map_err(ctwiz_core::CoreError::from)?;
+        let new = apply(&stock.lot, stock.on_hand, m, on).map_err(ctwiz_core::CoreError::from)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user, dose_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 lot_id,
@@ -113,7 +126,8 @@ impl SqliteStore {
                 m.delta(),
                 serde_json::to_string(m)?,
                 at.format(codec::DATETIME).to_string(),
-                by
+                by,
+                dose.map(|d| d.0)
             ])?;
         Ok(new)
     }
@@ -298,9 +312,9 @@ impl InventoryStore for SqliteStore {
                 )));
             }
             let id = s.add_dose(patient, dose)?;
-            s.dose_movement_in_tx(
+            s.movement_for(
                 lot_id,
-                id,
+                Some(id),
                 &Movement::Administer { doses: 1 },
                 dose.date,
                 by,
@@ -516,7 +530,7 @@ impl InventoryStore for SqliteStore {
         by: &str,
         at: NaiveDateTime,
     ) -> Result<i64> {
-        self.in_transaction(|s| s.dose_movement_in_tx(lot_id, dose, m, on, by, at))
+        self.in_transaction(|s| s.movement_for(lot_id, Some(dose), m, on, by, at))
     }
 
     fn dose_draws(&self, dose: DoseId) -> Result<Vec<(i64, i64)>> {

@@ -3,11 +3,12 @@
 //! and CSV). The rules and the permission checks are `ctwiz_store::usecase::
 //! {inventory_exceptions, lot_usage}`'s.
 
+use super::report::optional_date;
 use super::{back_to, clinic_picker, done_message, may, resolve_clinic, sub_nav};
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field};
 use crate::patients::vaccine_name;
-use crate::reports::{csv_download, parse_date};
+use crate::reports::csv_download;
 use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -209,13 +210,7 @@ pub async fn lot_usage_report(
     ctx: Ctx,
     Query(q): Query<UsageQuery>,
 ) -> Result<Response, AppError> {
-    let date = |v: &Option<String>, what: &str| {
-        v.as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| parse_date(what, v))
-            .transpose()
-    };
-    let (from, to) = (date(&q.from, "from")?, date(&q.to, "to")?);
+    let (from, to) = (optional_date(&q.from, "from")?, optional_date(&q.to, "to")?);
     let ctx2 = ctx.clone();
     let pin = q.pin.clone();
     let (clinics, clinic, report) = state
