@@ -244,6 +244,13 @@ pub enum Movement {
         delta: i64,
         reason: String,
     },
+    /// A dose drawn for a dose record goes back to the lot: the record was deleted as
+    /// entered in error, corrected to another lot or vaccine, or repeated a dose event
+    /// another record already drew (`crate::dose_stock`). The reason says which.
+    GiveBack {
+        doses: i64,
+        reason: String,
+    },
     /// Physical count replaces the computed quantity; the difference is recorded.
     Reconcile {
         counted: i64,
@@ -262,6 +269,7 @@ impl Movement {
             Movement::Return { .. } => "return",
             Movement::Waste { .. } => "waste",
             Movement::Adjust { .. } => "adjust",
+            Movement::GiveBack { .. } => "give-back",
             Movement::Reconcile { .. } => "reconcile",
         }
     }
@@ -270,7 +278,9 @@ impl Movement {
     /// reconciliation against a (legacy) out-of-range quantity saturates.
     pub fn delta(&self) -> i64 {
         match self {
-            Movement::Receive { doses } | Movement::TransferIn { doses, .. } => *doses,
+            Movement::Receive { doses }
+            | Movement::TransferIn { doses, .. }
+            | Movement::GiveBack { doses, .. } => *doses,
             Movement::Administer { doses }
             | Movement::TransferOut { doses, .. }
             | Movement::Return { doses, .. }
@@ -310,6 +320,12 @@ impl Movement {
                 }
                 if reason.trim().is_empty() {
                     return Err(InventoryError::ReasonRequired("an adjustment"));
+                }
+            }
+            Movement::GiveBack { doses, reason } => {
+                check_doses(*doses)?;
+                if reason.trim().is_empty() {
+                    return Err(InventoryError::ReasonRequired("a dose given back"));
                 }
             }
             Movement::Reconcile {

@@ -8,7 +8,7 @@
 use crate::error::Result;
 use crate::traits::Interface;
 use chrono::NaiveDateTime;
-use ctwiz_core::ids::PatientId;
+use ctwiz_core::ids::{DoseId, PatientId};
 use ctwiz_core::patient::Patient;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,8 @@ pub struct MergeOutcome {
     pub doses_moved: u64,
     /// Doses the survivor already had: moved but kept deleted (audit only).
     pub doses_repeated: u64,
+    /// Those repeats: (the duplicate's dose kept deleted, the survivor's dose it repeats).
+    pub repeated: Vec<(DoseId, DoseId)>,
     /// Observations (immunity, contraindications, conditions) moved.
     pub observations_moved: u64,
     /// Identical observations the survivor already had, dropped.
@@ -82,6 +84,25 @@ pub struct UnmergeOutcome {
     /// Whether the survivor's record went back to its state before the merge (false: it
     /// was changed after the merge, and keeps those changes minus the duplicate's MRNs).
     pub demographics_restored: bool,
+    /// The duplicate's doses the merge had kept deleted as repeats, live again.
+    pub repeats_restored: Vec<RestoredRepeat>,
+}
+
+/// A dose the merge kept deleted as a repeat of the survivor's `kept`, live again after an
+/// unmerge, with the net draws from stock both had when the merge settled them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoredRepeat {
+    pub repeat: DoseId,
+    pub kept: DoseId,
+    pub kept_drawn: i64,
+    pub repeat_drawn: i64,
+}
+
+impl RestoredRepeat {
+    /// What the merge did with the repeat's draw (`ctwiz_core::dose_stock::repeat_on_merge`).
+    pub fn draw(&self) -> ctwiz_core::dose_stock::RepeatDraw {
+        ctwiz_core::dose_stock::repeat_on_merge(self.kept_drawn, self.repeat_drawn)
+    }
 }
 
 pub trait DedupStore {

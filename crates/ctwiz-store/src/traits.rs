@@ -4,6 +4,7 @@ use crate::error::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{AccountStatus, Grant, User};
 use ctwiz_core::dose::{Dose, Observation};
+use ctwiz_core::dose_stock::ExceptionKind;
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, PatientId, UserId, Username};
 use ctwiz_core::inventory::{Lot, Movement};
 use ctwiz_core::ordering::{OrderStatus, VaccineOrder};
@@ -236,6 +237,123 @@ pub trait InventoryStore {
     ) -> Result<Vec<i64>>;
     /// Stock movement totals per clinic, vaccine, funding, kind and wastage reason.
     fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>>;
+    /// Whether a clinic other than `except` holds a lot numbered `lot_number`.
+    fn lot_held_elsewhere(&self, lot_number: &LotNumber, except: &ClinicPin) -> Result<bool>;
+    /// Checks a movement for dose record `dose` against the lot (core's `apply`, expiry
+    /// judged on `on`, the dose's date) and records it linked to the record, atomically.
+    /// Returns the new quantity.
+    fn record_dose_movement(
+        &self,
+        lot_id: i64,
+        dose: DoseId,
+        m: &Movement,
+        on: NaiveDate,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64>;
+    /// Net doses drawn for dose record `dose`, per lot (draws less give-backs), lots
+    /// with nothing left out.
+    fn dose_draws(&self, dose: DoseId) -> Result<Vec<(i64, i64)>>;
+    /// The draws of dose record `from` now belong to `to` (a merge keeps one record of a
+    /// dose event).
+    fn move_dose_draws(&self, from: DoseId, to: DoseId) -> Result<()>;
+    /// Records an inventory exception. Returns its id.
+    fn raise_exception(&self, e: &NewException) -> Result<i64>;
+    /// Exceptions, newest first, of one clinic or all, open ones only or all.
+    fn exceptions(
+        &self,
+        clinic: Option<&ClinicPin>,
+        open_only: bool,
+    ) -> Result<Vec<InventoryException>>;
+    fn exception(&self, id: i64) -> Result<Option<InventoryException>>;
+    /// Closes open exception `id`; refused when it is already closed.
+    fn resolve_exception(
+        &self,
+        id: i64,
+        how: &ExceptionResolution,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<()>;
+    /// Open exceptions of dose record `dose`.
+    fn open_exceptions_of_dose(&self, dose: DoseId) -> Result<Vec<i64>>;
+    /// Exceptions raised from `from` to `to` through `interfaces`, counted per reporting
+    /// clinic and kind.
+    fn exception_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        interfaces: &[Interface],
+    ) -> Result<Vec<(ClinicPin, ExceptionKind, i64)>>;
+    /// What the lot usage report needs for the lots of `clinic` (all clinics if `None`):
+    /// the lots with their quantity, their movements and the dose records that drew from
+    /// them or name them.
+    fn lot_usage_data(&self, clinic: Option<&ClinicPin>) -> Result<LotUsageData>;
+}
+
+/// An administered dose from the clinic that did not draw from its stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewException {
+    pub dose: DoseId,
+    pub clinic: ClinicPin,
+    pub kind: ExceptionKind,
+    pub cvx: Cvx,
+    pub lot_number: LotNumber,
+    pub by: String,
+    pub interface: Interface,
+    pub at: NaiveDateTime,
+}
+
+/// How an exception was closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceptionResolution {
+    /// The dose was drawn from this lot of the clinic.
+    Linked { lot_id: i64 },
+    /// The dose was not from the clinic's stock, and why.
+    NotFromStock { why: String },
+    /// The dose record was deleted or corrected; the change settled its stock.
+    DoseChanged { note: String },
+}
+
+impl ExceptionResolution {
+    pub fn key(&self) -> &'static str {
+        match self {
+            ExceptionResolution::Linked { .. } => "linked",
+            ExceptionResolution::NotFromStock { .. } => "not-from-stock",
+            ExceptionResolution::DoseChanged { .. } => "dose-changed",
+        }
+    }
+}
+
+/// A stored inventory exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InventoryException {
+    pub id: i64,
+    pub dose: DoseId,
+    pub patient: PatientId,
+    pub dose_date: NaiveDate,
+    pub clinic: ClinicPin,
+    pub kind: ExceptionKind,
+    pub cvx: Cvx,
+    pub lot_number: LotNumber,
+    pub raised_at: NaiveDateTime,
+    pub raised_by: String,
+    /// The door the dose came through (`Interface::key`).
+    pub interface: String,
+    /// `None` while open; else `ExceptionResolution::key`.
+    pub resolution: Option<String>,
+    pub resolved_lot: Option<i64>,
+    pub resolution_note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+/// [`InventoryStore::lot_usage_data`]'s answer.
+#[derive(Debug, Clone, Default)]
+pub struct LotUsageData {
+    /// (lot id, lot, quantity on hand).
+    pub lots: Vec<(i64, Lot, i64)>,
+    pub movements: Vec<ctwiz_core::lot_usage::LotMovement>,
+    pub records: Vec<ctwiz_core::lot_usage::DoseRecord>,
 }
 
 /// One aggregate row of the inventory report.

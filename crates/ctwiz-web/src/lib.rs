@@ -296,6 +296,9 @@ pub fn router(state: AppState) -> Router {
             post(inventory::receive_shipment),
         )
         .route("/inventory/report", get(inventory::report))
+        .route("/inventory/exceptions", get(inventory::exceptions))
+        .route("/inventory/exceptions/{id}", post(inventory::settle))
+        .route("/inventory/lot-usage", get(inventory::lot_usage_report))
         .route("/clinic-tools", get(clinic_tools::page))
         .route("/clinic-tools/contact", post(clinic_tools::contact))
         .route("/clinic-tools/changes", post(clinic_tools::request_change))

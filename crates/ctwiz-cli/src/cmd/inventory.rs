@@ -11,6 +11,7 @@ use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{Lot, StockFunding, WastageReason};
 use ctwiz_core::ordering::{order_suggestions, stock_alerts, OrderStatus, SupplyPolicy};
 use ctwiz_store::usecase::inventory::{self, Decision, Disposal};
+use ctwiz_store::usecase::inventory_exceptions::{self, Settle};
 use ctwiz_store::InventoryStore;
 use std::path::Path;
 
@@ -77,6 +78,30 @@ pub enum InventoryCommand {
         counted: i64,
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Inventory exceptions: administered doses the clinic could not draw from the lot
+    /// they name (unknown lot, another clinic's lot, no stock left, expired lot).
+    Exceptions {
+        #[arg(long)]
+        clinic: String,
+        /// Settled ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Settle an inventory exception: link it to the lot the dose came from (one dose is
+    /// drawn from it), or record why the dose was not from the clinic's stock.
+    Settle {
+        /// The exception's id (`inventory exceptions`).
+        id: i64,
+        #[arg(
+            long,
+            conflicts_with = "not_from_stock",
+            required_unless_present = "not_from_stock"
+        )]
+        lot_id: Option<i64>,
+        /// Why the dose was not from the clinic's stock.
+        #[arg(long)]
+        not_from_stock: Option<String>,
     },
     /// Public vaccine orders.
     #[command(subcommand)]
@@ -250,6 +275,50 @@ pub fn run(path: &Path, who: &Who, c: InventoryCommand) -> CliResult {
             inventory::reconcile(&store, &actor, &pin, &[count], now)?;
             let q = store.lot(lot_id)?.map_or(0, |l| l.on_hand);
             println!("lot {lot_id}: counted {counted}; {q} on hand");
+            return Ok(());
+        }
+        InventoryCommand::Exceptions { clinic, all } => {
+            let pin = ClinicPin::new(&clinic)?;
+            let rows = inventory_exceptions::list(&store, &actor, &pin, !all, now)?;
+            let mut t = output::table(&[
+                "Id",
+                "Dose",
+                "Patient",
+                "Given",
+                "CVX",
+                "Lot",
+                "Exception",
+                "Via",
+                "Settled",
+            ]);
+            for e in &rows {
+                t.add_row(vec![
+                    e.id.to_string(),
+                    e.dose.0.to_string(),
+                    e.patient.0.to_string(),
+                    e.dose_date.to_string(),
+                    e.cvx.to_string(),
+                    e.lot_number.to_string(),
+                    e.kind.key().to_string(),
+                    e.interface.clone(),
+                    e.resolution.clone().unwrap_or_default(),
+                ]);
+            }
+            println!("{t}");
+            return Ok(());
+        }
+        InventoryCommand::Settle {
+            id,
+            lot_id,
+            not_from_stock,
+        } => {
+            let how = match (lot_id, not_from_stock) {
+                (Some(lot_id), _) => Settle::Link { lot_id },
+                (None, Some(why)) => Settle::NotFromStock { why },
+                (None, None) => return Err("give --lot-id or --not-from-stock".into()),
+            };
+            inventory_exceptions::settle(&store, &actor, id, &how, now)?;
+            println!("inventory exception {id} settled");
             return Ok(());
         }
         InventoryCommand::Order(o) => return run_order(&store, &actor, &codes, o, now),

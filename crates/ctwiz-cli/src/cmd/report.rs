@@ -168,6 +168,22 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Lot usage: per lot of a clinic, doses received, moved, wasted, drawn for dose records
+    /// and given back, against the dose records given from it; a non-zero difference names
+    /// the dose records involved.
+    LotUsage {
+        /// The clinic (PIN).
+        #[arg(long)]
+        clinic: String,
+        /// First day (default: 3 months ago).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (default: today).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 /// Renders rows as a terminal table, CSV or JSON, to stdout or `--out`.
@@ -213,6 +229,8 @@ pub enum DqaView {
     Activity,
     /// Error and warning counts by HL7 0357 and application code.
     Errors,
+    /// Inventory exceptions raised by the senders' doses, by kind.
+    InventoryExceptions,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -248,6 +266,14 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
                 DqaView::Errors => {
                     let rows: Vec<Vec<String>> = r.errors.iter().map(ErrorCodeRow::cells).collect();
                     emit(&output, &ErrorCodeRow::COLUMNS, &rows)?;
+                }
+                DqaView::InventoryExceptions => {
+                    let rows: Vec<Vec<String>> = r
+                        .inventory_exceptions
+                        .iter()
+                        .map(|(c, k, n)| vec![c.to_string(), k.key().to_string(), n.to_string()])
+                        .collect();
+                    emit(&output, &["facility", "exception", "doses"], &rows)?;
                 }
             }
         }
@@ -309,6 +335,20 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
                 phone_list,
             };
             super::assess::recall(&store, &opts, &cohort, &output)?
+        }
+        ReportCommand::LotUsage {
+            clinic,
+            from,
+            to,
+            output,
+        } => {
+            let clinic = ctwiz_core::ids::ClinicPin::new(&clinic)?;
+            let actor = super::operator(ctwiz_core::actor::Channel::Cli);
+            let now = Local::now().naive_local();
+            let r =
+                ctwiz_store::usecase::lot_usage::report(&store, &actor, &clinic, from, to, now)?;
+            let rows: Vec<Vec<String>> = r.lots.iter().map(|l| l.cells()).collect();
+            emit(&output, &ctwiz_core::lot_usage::LotUsage::COLUMNS, &rows)?;
         }
         ReportCommand::Inventory {
             from,

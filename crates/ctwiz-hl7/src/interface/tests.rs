@@ -505,6 +505,87 @@ fn administered_dose_from_inventory_decrements_the_lot() {
     assert_eq!(s.lot(lot_id).expect("lot").expect("exists").on_hand, 9);
 }
 
+/// A VXU from C1 for child M1 with one dose of CVX 08 given on 2026-11-24, sent under
+/// ORC-3 `order`, from lot `lot`, with RXA-21 `action`.
+fn vxu_from_lot(ctl: &str, order: &str, lot: &str, action: &str) -> String {
+    format!(
+        "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20261125090000||VXU^V04^VXU_V04|{ctl}|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+         PID|1||M1^^^C1^MR||Doe^Ann^^^^^L||20250101|F\r\
+         ORC|RE||{order}^C1\r\
+         RXA|0|1|20261124||08^^CVX|0.5|mL||00^^NIP001||||||{lot}||MSD^^MVX|||CP|{action}\r"
+    )
+}
+
+#[test]
+fn a_dose_follows_its_lot_through_rxa21_add_update_and_delete() {
+    let s = store(&["C1"]);
+    let pin = ClinicPin::new("C1").expect("pin");
+    let receive = |number: &str| {
+        let lot = Lot {
+            id: None,
+            clinic: pin.clone(),
+            cvx: Cvx::new("08").expect("cvx"),
+            ndc: None,
+            mvx: None,
+            lot_number: LotNumber::new(number).expect("lot"),
+            expiration: NaiveDate::from_ymd_opt(2030, 1, 1).expect("d"),
+            funding: StockFunding::Public,
+        };
+        s.receive_into_lot(&lot, 5, "t", now()).expect("receive").0
+    };
+    let (a, b) = (receive("LOTA"), receive("LOTB"));
+    let counts = || {
+        (
+            s.lot(a).expect("lot").expect("a").on_hand,
+            s.lot(b).expect("lot").expect("b").on_hand,
+        )
+    };
+    let send = |ctl: &str, lot: &str, action: &str| {
+        let o = run(&s, &vxu_from_lot(ctl, "E1", lot, action));
+        assert_eq!(o.result, AckResult::Accepted, "{}", o.response.to_lines());
+    };
+    send("M1", "LOTA", "A");
+    assert_eq!(counts(), (4, 5), "A draws from the lot it names");
+    send("M2", "LOTA", "A");
+    assert_eq!(
+        counts(),
+        (4, 5),
+        "a resent A is the same dose: no second draw"
+    );
+    send("M3", "LOTB", "U");
+    assert_eq!(counts(), (5, 4), "U with another lot moves the draw");
+    send("M4", "LOTB", "D");
+    assert_eq!(counts(), (5, 5), "D gives the dose back");
+    let (_, by, last) = s.movements(b).expect("movements").pop().expect("one");
+    assert_eq!(by, state().label());
+    assert!(
+        matches!(&last, ctwiz_core::inventory::Movement::GiveBack { doses: 1, reason } if reason.contains("RXA-21 D")),
+        "{last:?}"
+    );
+    // A lot the clinic does not hold: stored, and an inventory exception the DQA counts.
+    send("M5", "NOPE", "A");
+    assert_eq!(counts(), (5, 5));
+    let open = s.exceptions(Some(&pin), true).expect("exceptions");
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        open[0].kind,
+        ctwiz_core::dose_stock::ExceptionKind::UnknownLot
+    );
+    assert_eq!(open[0].interface, "mllp");
+    let day = now().date();
+    let counted = s
+        .exception_counts(day, day, &[ctwiz_store::Interface::Mllp])
+        .expect("counts");
+    assert_eq!(
+        counted,
+        vec![(
+            pin.clone(),
+            ctwiz_core::dose_stock::ExceptionKind::UnknownLot,
+            1
+        )]
+    );
+}
+
 struct FixedForecast;
 impl Forecaster for FixedForecast {
     fn evaluate(

@@ -4,11 +4,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{already_recorded, reported_by, Dose, Observation};
+use ctwiz_core::dose_stock::{draws_from_stock, DeletedVaccine};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{default_model, Decision, MatchRecord};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::interface::{AckResult, InterfaceStatus};
-use ctwiz_store::{AuditAction, LotStock, Result as StoreResult};
+use ctwiz_store::usecase::dose_stock::{self, Change};
+use ctwiz_store::{AuditAction, Interface, Result as StoreResult};
 
 use super::{
     authorize_sender, finish, information, internal_error, refused_clinic, resolve_facility,
@@ -244,17 +246,26 @@ fn apply<S: IisStore>(
 ) -> StoreResult<PatientId> {
     let actor = ctx.actor.label();
     let at = ctx.received_at;
+    let change = Change {
+        by: &actor,
+        interface: Interface::of(ctx.actor.channel),
+        at,
+    };
     let existing = find_patient(s, pin, &incoming)?;
     let (id, possible) = match existing {
         Found::Same(id) => (id, Vec::new()),
         Found::New(possible) => {
-            // New record: doses that come from the clinic's own inventory are
-            // recorded with the stock decrement, the others in one go.
-            let mut stock = ClinicStock::load(s, pin, record)?;
-            let (plain, from_stock) = split_by_stock(&mut stock, record);
+            // New record: doses given from the clinic's own stock are recorded one by
+            // one with their draw (or inventory exception), the others in one go.
+            let (from_stock, plain): (Vec<Dose>, Vec<Dose>) = record
+                .doses
+                .iter()
+                .filter(|r| r.action != DoseAction::Delete)
+                .map(with_sender)
+                .partition(draws_from_stock);
             let id = s.create_patient_with_doses(&incoming, &plain)?;
-            for (dose, lot_id) in from_stock {
-                s.administer_from_lot(id, &dose, lot_id, &actor, at)?;
+            for dose in from_stock {
+                add_dose(s, id, dose, change)?;
             }
             for o in &record.observations {
                 s.add_observation(id, o)?;
@@ -309,20 +320,8 @@ fn apply<S: IisStore>(
         s.update_patient(&stored)?;
     }
     let mut current = s.doses(id)?;
-    let mut stock = ClinicStock::load(s, pin, record)?;
     for r in &record.doses {
-        apply_dose(
-            s,
-            pin,
-            id,
-            r,
-            &mut current,
-            &mut stock,
-            &actor,
-            at,
-            vxu,
-            issues,
-        )?;
+        apply_dose(s, pin, id, r, &mut current, change, vxu, issues)?;
     }
     let have: Vec<Observation> = s.observations(id)?;
     for o in &record.observations {
@@ -397,63 +396,24 @@ fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult
 /// best-scoring), so a look-alike feed cannot flood the queue.
 const REVIEWS_PER_SUBMISSION: usize = 3;
 
-type Split = (Vec<Dose>, Vec<(Dose, i64)>);
-
-fn split_by_stock(stock: &mut ClinicStock, record: &VxuRecord) -> Split {
-    let mut plain = Vec::new();
-    let mut from_stock = Vec::new();
-    for r in record
-        .doses
-        .iter()
-        .filter(|r| r.action != DoseAction::Delete)
-    {
-        let d = with_sender(r);
-        match stock.take(&d) {
-            Some(lot) => from_stock.push((d, lot)),
-            None => plain.push(d),
-        }
-    }
-    (plain, from_stock)
-}
-
 fn with_sender(r: &ReportedDose) -> Dose {
     let mut d = r.dose.clone();
     d.sender_id = r.sender_dose_id.clone();
     d
 }
 
-/// A dose the reporting clinic gave (RXA-9 = 00) from a lot it names.
-fn from_inventory(d: &Dose) -> bool {
-    d.source.is_administered() && d.was_given() && d.lot.is_some()
-}
-
-/// The reporting clinic's lots, read once per message and only when a dose
-/// may have come from its inventory.
-struct ClinicStock(Vec<LotStock>);
-
-impl ClinicStock {
-    fn load<S: IisStore>(s: &S, pin: &ClinicPin, record: &VxuRecord) -> StoreResult<Self> {
-        if record.doses.iter().any(|r| from_inventory(&r.dose)) {
-            Ok(ClinicStock(s.lots(pin)?))
-        } else {
-            Ok(ClinicStock(Vec::new()))
-        }
-    }
-
-    /// The lot (with stock) an administered dose came from; counts it out.
-    fn take(&mut self, d: &Dose) -> Option<i64> {
-        if !from_inventory(d) {
-            return None;
-        }
-        let lot = d.lot.as_ref()?;
-        let l = self
-            .0
-            .iter_mut()
-            .filter(|l| &l.lot.lot_number == lot && l.lot.cvx == d.cvx && l.on_hand > 0)
-            .max_by_key(|l| l.on_hand)?;
-        l.on_hand -= 1;
-        l.lot.id
-    }
+/// Stores reported dose `d` of `patient` with its effect on stock (a draw from the lot
+/// it names, or an inventory exception): the rule every door shares.
+fn add_dose<S: IisStore>(
+    s: &S,
+    patient: PatientId,
+    mut d: Dose,
+    change: Change<'_>,
+) -> StoreResult<Dose> {
+    d.patient = Some(patient);
+    d.id = Some(s.add_dose(patient, &d)?);
+    dose_stock::record(s, &d, None, change)?;
+    Ok(d)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -463,9 +423,7 @@ fn apply_dose<S: IisStore>(
     patient: PatientId,
     r: &ReportedDose,
     current: &mut Vec<Dose>,
-    stock: &mut ClinicStock,
-    actor: &str,
-    at: NaiveDateTime,
+    change: Change<'_>,
     vxu: &Vxu,
     issues: &mut Vec<Issue>,
 ) -> StoreResult<()> {
@@ -480,10 +438,13 @@ fn apply_dose<S: IisStore>(
             // RXA-21 D: by sender id, else the same event as reported by this clinic
             // (core rule: only the reporting clinic changes a dose).
             let target = found.or_else(|| reported_by(current, &r.dose, pin).cloned());
-            match target.and_then(|d| d.id) {
-                Some(did) => {
-                    s.delete_dose(did, "deleted by the reporting clinic (RXA-21 D)")?;
-                    current.retain(|d| d.id != Some(did));
+            match target.filter(|d| d.id.is_some()) {
+                Some(d) => {
+                    // The EHR deletes a record entered in error: its draw goes back.
+                    let reason = "deleted by the reporting clinic (RXA-21 D)";
+                    s.delete_dose(d.id.expect("filtered on a stored id"), reason)?;
+                    dose_stock::delete(s, &d, reason, DeletedVaccine::BackToStock, change)?;
+                    current.retain(|c| c.id != d.id);
                 }
                 None => issues.push(unknown_dose(vxu, r)),
             }
@@ -494,6 +455,14 @@ fn apply_dose<S: IisStore>(
             d.id = old.id;
             d.patient = Some(patient);
             s.update_dose(&d)?;
+            // A new lot or vaccine moves the draw.
+            dose_stock::correct(
+                s,
+                &old,
+                &d,
+                "updated by the reporting clinic (RXA-21 U)",
+                change,
+            )?;
         }
         (DoseAction::Update | DoseAction::Add, None) => {
             if already_recorded(current, &r.dose).is_some() {
@@ -501,13 +470,7 @@ fn apply_dose<S: IisStore>(
                 // resend is idempotent where the web refuses the repeat.
                 return Ok(());
             }
-            let mut d = with_sender(r);
-            d.patient = Some(patient);
-            match stock.take(&d) {
-                Some(lot) => s.administer_from_lot(patient, &d, lot, actor, at)?,
-                None => s.add_dose(patient, &d)?,
-            };
-            current.push(d);
+            current.push(add_dose(s, patient, with_sender(r), change)?);
         }
     }
     Ok(())

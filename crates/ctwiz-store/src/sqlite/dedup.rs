@@ -4,7 +4,7 @@ use super::codec;
 use super::SqliteStore;
 use crate::dedup::{DedupPage, DedupPair, DedupSide, DedupStore, MergeOutcome};
 use crate::error::{Result, StoreError};
-use crate::traits::{AuditAction, AuditEntry, AuditStore, DoseStore, Interface};
+use crate::traits::{AuditAction, AuditEntry, AuditStore, DoseStore, Interface, InventoryStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::{check_merge, merge_demographics, plan_dose_merge};
@@ -131,7 +131,15 @@ impl SqliteStore {
                 params![reason, dup.0],
             )? == 1
             {
-                journal.doses_marked.push((dup.0, reason));
+                let drawn =
+                    |id| -> Result<i64> { Ok(self.dose_draws(id)?.iter().map(|(_, n)| n).sum()) };
+                let r = crate::dedup::RestoredRepeat {
+                    repeat: *dup,
+                    kept: *kept_dose,
+                    kept_drawn: drawn(*kept_dose)?,
+                    repeat_drawn: drawn(*dup)?,
+                };
+                journal.doses_marked.push((dup.0, reason, r));
             }
         }
 
@@ -211,6 +219,7 @@ impl SqliteStore {
             duplicate,
             doses_moved: plan.moved.len() as u64,
             doses_repeated: plan.repeated.len() as u64,
+            repeated: plan.repeated.clone(),
             observations_moved,
             observations_repeated,
             mrns_moved,

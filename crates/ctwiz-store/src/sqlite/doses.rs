@@ -20,7 +20,7 @@ fn observation_from_row(r: &Row<'_>) -> Result<Observation> {
     })
 }
 
-const DOSE_COLUMNS: &str =
+pub(super) const DOSE_COLUMNS: &str =
     "id, patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount, amount_unit,
     route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis, sender_id";
 
@@ -32,7 +32,7 @@ fn opt<T>(
     v.map(|s| stored(column, parse(&s))).transpose()
 }
 
-fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
+pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
     let amount = match (r.get::<_, Option<f64>>(9)?, r.get::<_, Option<String>>(10)?) {
         (Some(v), Some(u)) => Some(DoseAmount { value: v, unit: u }),
         _ => None,

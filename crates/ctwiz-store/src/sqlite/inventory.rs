@@ -1,9 +1,13 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::traits::{DoseStore, InventoryReportRow, InventoryStore, LotStock};
+use crate::traits::{
+    DoseStore, ExceptionResolution, Interface, InventoryException, InventoryReportRow,
+    InventoryStore, LotStock, LotUsageData, NewException,
+};
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose::Dose;
+use ctwiz_core::dose_stock::ExceptionKind;
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding};
 use ctwiz_core::ordering::{OrderLine, OrderStatus, VaccineOrder};
@@ -92,16 +96,29 @@ impl SqliteStore {
         by: &str,
         at: NaiveDateTime,
     ) -> Result<i64> {
+        self.movement_for(lot_id, None, m, at.date(), by, at)
+    }
+
+    /// Checks a movement (core's `apply`, expiry judged on `on`) and records it, for dose
+    /// record `dose` if given; the caller provides the transaction.
+    fn movement_for(
+        &self,
+        lot_id: i64,
+        dose: Option<DoseId>,
+        m: &Movement,
+        on: NaiveDate,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64> {
         let stock = self.lot(lot_id)?.ok_or_else(|| StoreError::NotFound {
             what: "lot",
             id: lot_id.to_string(),
         })?;
-        let new =
-            apply(&stock.lot, stock.on_hand, m, at.date()).map_err(ctwiz_core::CoreError::from)?;
+        let new = apply(&stock.lot, stock.on_hand, m, on).map_err(ctwiz_core::CoreError::from)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO inventory_transactions (lot_id, kind, delta, movement, at, by_user, dose_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 lot_id,
@@ -109,7 +126,8 @@ impl SqliteStore {
                 m.delta(),
                 serde_json::to_string(m)?,
                 at.format(codec::DATETIME).to_string(),
-                by
+                by,
+                dose.map(|d| d.0)
             ])?;
         Ok(new)
     }
@@ -293,8 +311,16 @@ impl InventoryStore for SqliteStore {
                     stock.lot.lot_number, stock.lot.cvx, dose.cvx
                 )));
             }
-            s.movement_in_tx(lot_id, &Movement::Administer { doses: 1 }, by, at)?;
-            s.add_dose(patient, dose)
+            let id = s.add_dose(patient, dose)?;
+            s.movement_for(
+                lot_id,
+                Some(id),
+                &Movement::Administer { doses: 1 },
+                dose.date,
+                by,
+                at,
+            )?;
+            Ok(id)
         })
     }
 
@@ -362,7 +388,7 @@ impl InventoryStore for SqliteStore {
     fn doses_used(&self, clinic: &ClinicPin, cvx: &Cvx, since: NaiveDate) -> Result<i64> {
         Ok(self.conn.query_row(
             "SELECT COALESCE(-SUM(t.delta), 0) FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id
-             WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind = 'administer' AND t.at >= ?3",
+             WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind IN ('administer', 'give-back') AND t.at >= ?3",
             params![clinic.as_str(), cvx.as_str(), since.format(codec::DATE).to_string()],
             |r| r.get(0),
         )?)
@@ -489,6 +515,73 @@ impl InventoryStore for SqliteStore {
             s.save_order(&o)?;
             Ok(ids)
         })
+    }
+
+    fn lot_held_elsewhere(&self, lot_number: &LotNumber, except: &ClinicPin) -> Result<bool> {
+        self.held_elsewhere(lot_number, except)
+    }
+
+    fn record_dose_movement(
+        &self,
+        lot_id: i64,
+        dose: DoseId,
+        m: &Movement,
+        on: NaiveDate,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<i64> {
+        self.in_transaction(|s| s.movement_for(lot_id, Some(dose), m, on, by, at))
+    }
+
+    fn dose_draws(&self, dose: DoseId) -> Result<Vec<(i64, i64)>> {
+        self.draws_of_dose(dose)
+    }
+
+    fn move_dose_draws(&self, from: DoseId, to: DoseId) -> Result<()> {
+        self.move_draws(from, to)
+    }
+
+    fn raise_exception(&self, e: &NewException) -> Result<i64> {
+        self.insert_exception(e)
+    }
+
+    fn exceptions(
+        &self,
+        clinic: Option<&ClinicPin>,
+        open_only: bool,
+    ) -> Result<Vec<InventoryException>> {
+        self.exceptions_where(clinic, open_only, None)
+    }
+
+    fn exception(&self, id: i64) -> Result<Option<InventoryException>> {
+        Ok(self.exceptions_where(None, false, Some(id))?.pop())
+    }
+
+    fn resolve_exception(
+        &self,
+        id: i64,
+        how: &ExceptionResolution,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<()> {
+        self.close_exception(id, how, by, at)
+    }
+
+    fn open_exceptions_of_dose(&self, dose: DoseId) -> Result<Vec<i64>> {
+        self.open_exceptions_for(dose)
+    }
+
+    fn exception_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        interfaces: &[Interface],
+    ) -> Result<Vec<(ClinicPin, ExceptionKind, i64)>> {
+        self.count_exceptions(from, to, interfaces)
+    }
+
+    fn lot_usage_data(&self, clinic: Option<&ClinicPin>) -> Result<LotUsageData> {
+        self.usage_data(clinic)
     }
 
     fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>> {

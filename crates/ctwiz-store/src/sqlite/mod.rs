@@ -7,6 +7,7 @@ mod audit;
 mod clinic_info;
 mod codec;
 mod dedup;
+mod dose_stock;
 mod doses;
 mod interface;
 mod inventory;

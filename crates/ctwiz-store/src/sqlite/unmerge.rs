@@ -4,7 +4,7 @@
 
 use super::codec;
 use super::SqliteStore;
-use crate::dedup::{DedupStore, UnmergeOutcome};
+use crate::dedup::{DedupStore, RestoredRepeat, UnmergeOutcome};
 use crate::error::{Result, StoreError};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface};
 use chrono::NaiveDateTime;
@@ -23,8 +23,9 @@ pub(super) struct Journal {
     pub survivor_after: String,
     /// Every dose row of the duplicate (deleted ones too), moved to the survivor.
     pub doses_moved: Vec<i64>,
-    /// Those of them marked deleted as repeats, with the reason written.
-    pub doses_marked: Vec<(i64, String)>,
+    /// Those of them marked deleted as repeats, with the reason written, the survivor's
+    /// dose each repeats, and the net draws from stock of both before the merge.
+    pub doses_marked: Vec<(i64, String, RestoredRepeat)>,
     /// The duplicate's observations moved, and the identical ones dropped.
     pub observations_moved: Vec<i64>,
     pub observations_dropped: Vec<ObservationRow>,
@@ -216,12 +217,15 @@ impl SqliteStore {
         self.write_patient_columns(Some(s), &survivor)?;
 
         let doses_returned = move_rows(self, "doses", &j.doses_moved, s.0, d.0)?;
+        let mut repeats_restored = Vec::new();
         {
             let mut st = self.conn.prepare_cached(
                 "UPDATE doses SET deleted_reason = NULL WHERE id = ?1 AND deleted_reason = ?2",
             )?;
-            for (id, reason) in &j.doses_marked {
-                st.execute(params![id, reason])?;
+            for (id, reason, r) in &j.doses_marked {
+                if st.execute(params![id, reason])? == 1 {
+                    repeats_restored.push(*r);
+                }
             }
         }
         let mut observations_returned =
@@ -276,6 +280,7 @@ impl SqliteStore {
             observations_returned,
             mrns_returned: duplicate.mrns.len() as u64,
             demographics_restored,
+            repeats_restored,
         };
         let detail = format!(
             "undid the merge of patient {d} into {s}: {} doses and {} observations returned, {} MRNs; \

@@ -3,7 +3,7 @@
 
 use super::{audit_refusal, UseCaseError};
 use crate::dedup::{DedupStore, MergeOutcome, UnmergeOutcome};
-use crate::traits::{AuditStore, Interface, PatientStore};
+use crate::traits::{Atomic, AuditStore, DoseStore, Interface, InventoryStore, PatientStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize, Actor};
@@ -43,48 +43,84 @@ fn may_merge_record<S: PatientStore + AuditStore + ?Sized>(
 }
 
 /// Merges `duplicate` into `survivor` (`DedupStore::merge_patients`: one transaction,
-/// audit rows for both records under the actor's label and door).
-pub fn merge<S: DedupStore + PatientStore + AuditStore + ?Sized>(
+/// audit rows for both records under the actor's label and door). In the same
+/// transaction, each dose event the two records shared keeps one draw from stock
+/// (`usecase::dose_stock::merged_repeat`).
+pub fn merge<S>(
     store: &S,
     actor: &Actor,
     survivor: PatientId,
     duplicate: PatientId,
     now: NaiveDateTime,
-) -> Result<MergeOutcome, UseCaseError> {
+) -> Result<MergeOutcome, UseCaseError>
+where
+    S: DedupStore + PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
+{
     let what = format!("merge patient {duplicate} into {survivor}");
     may_merge(store, actor, now, &what)?;
     // Each record must be one the actor may merge (a health department: its residents).
     for id in [survivor, duplicate] {
         may_merge_record(store, actor, id, now, &what)?;
     }
+    let by = actor.label();
+    let via = Interface::of(actor.channel);
     // The store's own refusals (itself, unknown, already merged) pass through as they are.
     store
-        .merge_patients(
-            survivor,
-            duplicate,
-            &actor.label(),
-            Interface::of(actor.channel),
-            now,
-        )
+        .atomically(|s| {
+            let out = s.merge_patients(survivor, duplicate, &by, via, now)?;
+            let kept = s.doses(survivor)?;
+            for (repeat, of) in &out.repeated {
+                if let Some(k) = kept.iter().find(|d| d.id == Some(*of)) {
+                    let change = super::dose_stock::Change {
+                        by: &by,
+                        interface: via,
+                        at: now,
+                    };
+                    super::dose_stock::merged_repeat(s, k, *repeat, change)?;
+                }
+            }
+            Ok(out)
+        })
         .map_err(UseCaseError::Store)
 }
 
 /// Undoes the most recent merge of `duplicate` (`DedupStore::unmerge_patient`): the same
-/// permission as a merge, on both records; audited on both.
-pub fn unmerge<S: DedupStore + PatientStore + AuditStore + ?Sized>(
+/// permission as a merge, on both records; audited on both. In the same transaction, each
+/// repeated dose event the merge settled in stock gets its draws back
+/// (`usecase::dose_stock::unmerged_repeat`).
+pub fn unmerge<S>(
     store: &S,
     actor: &Actor,
     duplicate: PatientId,
     now: NaiveDateTime,
-) -> Result<UnmergeOutcome, UseCaseError> {
+) -> Result<UnmergeOutcome, UseCaseError>
+where
+    S: DedupStore + PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
+{
     let what = format!("undo the merge of patient {duplicate}");
     may_merge(store, actor, now, &what)?;
     may_merge_record(store, actor, duplicate, now, &what)?;
     if let Some(survivor) = store.merged_into(duplicate)? {
         may_merge_record(store, actor, survivor, now, &what)?;
     }
+    let by = actor.label();
+    let via = Interface::of(actor.channel);
     store
-        .unmerge_patient(duplicate, &actor.label(), Interface::of(actor.channel), now)
+        .atomically(|s| {
+            let out = s.unmerge_patient(duplicate, &by, via, now)?;
+            let back = s.doses(duplicate)?;
+            for r in &out.repeats_restored {
+                if let Some(d) = back.iter().find(|d| d.id == Some(r.repeat)) {
+                    let change = super::dose_stock::Change {
+                        by: &by,
+                        interface: via,
+                        at: now,
+                    };
+                    super::dose_stock::unmerged_repeat(s, d, r.kept, r.draw(), change)?;
+                }
+            }
+            Ok(out)
+        })
         .map_err(UseCaseError::Store)
 }
 
@@ -176,7 +212,9 @@ fn pair_partner<S: DedupStore + ?Sized>(
 }
 
 /// Settles review `review` by merging its other record into `survivor` (one of the pair).
-pub fn merge_review<S: DedupStore + PatientStore + AuditStore + ?Sized>(
+pub fn merge_review<
+    S: DedupStore + PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
+>(
     store: &S,
     actor: &Actor,
     review: i64,

@@ -7,18 +7,21 @@
 //! its audit row are written in one transaction.
 
 use super::patients::{audit_entry, authorize, open};
-use super::{not_found, UseCaseError};
+use super::{dose_stock, not_found, UseCaseError};
 use crate::traits::{Atomic, AuditAction, AuditStore, DoseStore, InventoryStore, PatientStore};
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::Action;
 use ctwiz_core::actor::{Acting, Actor};
 use ctwiz_core::dose::{check_not_recorded, may_change, Dose, DoseError};
-use ctwiz_core::ids::{DoseId, LotNumber, PatientId};
+use ctwiz_core::dose_stock::DeletedVaccine;
+use ctwiz_core::ids::{Cvx, DoseId, LotNumber, PatientId};
 use ctwiz_core::patient::Patient;
 
 /// Records `dose` for patient `pid`; with `lot_id`, draws one dose from that lot of the
-/// actor's clinic. `what` names the entry in the audit row ("administered",
-/// "historical", "refusal").
+/// actor's clinic (the stock rules may refuse). Without it, an administered dose from the
+/// clinic's stock draws from the lot it names or becomes an inventory exception
+/// (`usecase::dose_stock::record`). `what` names the entry in the audit row
+/// ("administered", "historical", "refusal").
 pub fn record<S>(
     store: &S,
     actor: &Actor,
@@ -34,24 +37,30 @@ where
     let (_, p) = authorize(store, actor, pid, Action::DoseRecord, now, what)?;
     dose.validate(p.dob, now.date())?;
     if let Some(lid) = lot_id {
-        // Only the acting clinic's own stock may be drawn from.
+        // Only the acting clinic's own stock may be drawn from, and only for its vaccine.
         let held = store
             .lot(lid)?
-            .filter(|l| Some(&l.lot.clinic) == actor.clinic());
-        if held.is_none() {
-            return Err(not_found("lot", format!("{lid} of the acting clinic")));
+            .filter(|l| Some(&l.lot.clinic) == actor.clinic())
+            .ok_or_else(|| not_found("lot", format!("{lid} of the acting clinic")))?;
+        if held.lot.cvx != dose.cvx {
+            return Err(crate::StoreError::Conflict(format!(
+                "lot {} holds CVX {}, but the dose is CVX {}",
+                held.lot.lot_number, held.lot.cvx, dose.cvx
+            ))
+            .into());
         }
     }
     let detail = format!("{what} dose CVX {} on {}", dose.cvx, dose.date);
+    let by = actor.label();
     Ok(store.atomically(|s| {
         // Checked inside the transaction so two identical entries cannot both land.
         if let Err(e) = check_not_recorded(&s.doses(pid)?, dose) {
             return Ok(Err(e));
         }
-        let id = match lot_id {
-            Some(lid) => s.administer_from_lot(pid, dose, lid, &actor.label(), now)?,
-            None => s.add_dose(pid, dose)?,
-        };
+        let id = s.add_dose(pid, dose)?;
+        let mut stored = dose.clone();
+        stored.id = Some(id);
+        dose_stock::record(s, &stored, lot_id, change(actor, &by, now))?;
         s.audit(&audit_entry(
             actor,
             Some(pid),
@@ -61,6 +70,15 @@ where
         ))?;
         Ok(Ok(id))
     })??)
+}
+
+/// The stock trail of a dose change by `actor`.
+fn change<'a>(actor: &Actor, by: &'a str, at: NaiveDateTime) -> dose_stock::Change<'a> {
+    dose_stock::Change {
+        by,
+        interface: crate::Interface::of(actor.channel),
+        at,
+    }
 }
 
 /// A live dose of the patient that the actor may change: the reporting clinic or the
@@ -117,6 +135,8 @@ where
 pub struct Correction {
     pub date: NaiveDate,
     pub lot: Option<LotNumber>,
+    /// The vaccine given, when it was recorded wrongly (`None` keeps it).
+    pub cvx: Option<Cvx>,
     pub reason: String,
 }
 
@@ -130,7 +150,8 @@ fn reason_given(reason: &str) -> Result<&str, UseCaseError> {
     Ok(r)
 }
 
-/// Corrects the date or lot of dose `did`. Returns the dose as stored.
+/// Corrects the date, lot or vaccine of dose `did`; a new lot or vaccine moves its draw
+/// from stock (`usecase::dose_stock::correct`). Returns the dose as stored.
 pub fn correct<S>(
     store: &S,
     actor: &Actor,
@@ -140,7 +161,7 @@ pub fn correct<S>(
     now: NaiveDateTime,
 ) -> Result<Dose, UseCaseError>
 where
-    S: PatientStore + DoseStore + AuditStore + Atomic,
+    S: PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
 {
     let (_, p) = authorize(
         store,
@@ -155,18 +176,25 @@ where
     let mut after = before.clone();
     after.date = c.date;
     after.lot = c.lot.clone();
+    if let Some(cvx) = &c.cvx {
+        after.cvx = cvx.clone();
+    }
     after.validate(p.dob, now.date())?;
     check_not_recorded(&live, &after)?;
     let detail = format!(
-        "dose {} corrected ({reason}): date {} -> {}, lot {:?} -> {:?}",
+        "dose {} corrected ({reason}): date {} -> {}, lot {:?} -> {:?}, CVX {} -> {}",
         did.0,
         before.date,
         after.date,
         before.lot.as_ref().map(|l| l.to_string()),
-        after.lot.as_ref().map(|l| l.to_string())
+        after.lot.as_ref().map(|l| l.to_string()),
+        before.cvx,
+        after.cvx
     );
+    let by = actor.label();
     store.atomically(|s| {
         s.update_dose(&after)?;
+        dose_stock::correct(s, &before, &after, reason, change(actor, &by, now))?;
         s.audit(&audit_entry(
             actor,
             Some(pid),
@@ -178,7 +206,8 @@ where
     Ok(after)
 }
 
-/// Deletes dose `did` (kept, marked deleted, for audit) with the reason.
+/// Deletes dose `did` (kept, marked deleted, for audit) with the reason; what it drew
+/// from stock goes back to the lot (`DeletedVaccine::BackToStock`).
 pub fn delete<S>(
     store: &S,
     actor: &Actor,
@@ -188,17 +217,47 @@ pub fn delete<S>(
     now: NaiveDateTime,
 ) -> Result<(), UseCaseError>
 where
-    S: PatientStore + DoseStore + AuditStore + Atomic,
+    S: PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
+{
+    delete_as(
+        store,
+        actor,
+        pid,
+        did,
+        reason,
+        DeletedVaccine::BackToStock,
+        now,
+    )
+}
+
+/// Deletes dose `did` with the reason, saying what became of the vaccine: back to stock,
+/// or drawn up and lost (wastage) (`usecase::dose_stock::delete`).
+pub fn delete_as<S>(
+    store: &S,
+    actor: &Actor,
+    pid: PatientId,
+    did: DoseId,
+    reason: &str,
+    vaccine: DeletedVaccine,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError>
+where
+    S: PatientStore + DoseStore + InventoryStore + AuditStore + Atomic,
 {
     authorize(store, actor, pid, Action::DoseRecord, now, "dose deletion")?;
     let (d, _) = changeable(store, actor, pid, did)?;
     let reason = reason_given(reason)?;
     let detail = format!(
-        "dose {} CVX {} on {} deleted: {reason}",
-        did.0, d.cvx, d.date
+        "dose {} CVX {} on {} deleted ({}): {reason}",
+        did.0,
+        d.cvx,
+        d.date,
+        vaccine.key()
     );
+    let by = actor.label();
     store.atomically(|s| {
         s.delete_dose(did, reason)?;
+        dose_stock::delete(s, &d, reason, vaccine, change(actor, &by, now))?;
         s.audit(&audit_entry(
             actor,
             Some(pid),

@@ -255,7 +255,9 @@ pub fn record_notices<S: RecallStore + AuditStore + crate::traits::Atomic>(
 /// The DQA – Interface Activity report: messages received and their errors per facility
 /// and day over a period (default: the 30 days up to `now`), for the facilities the actor
 /// may see (`dqa_facility_visible`), optionally one clinic.
-pub fn dqa<S: crate::interface::InterfaceStore + OrgStore + AuditStore + ?Sized>(
+pub fn dqa<
+    S: crate::interface::InterfaceStore + crate::InventoryStore + OrgStore + AuditStore + ?Sized,
+>(
     store: &S,
     actor: &Actor,
     from: Option<NaiveDate>,
@@ -280,12 +282,24 @@ pub fn dqa<S: crate::interface::InterfaceStore + OrgStore + AuditStore + ?Sized>
         .into_iter()
         .filter(|r| keep(&r.facility))
         .collect();
+    // Doses the senders gave from lots their clinic could not draw from: every door that
+    // takes HL7 messages (`ctwiz hl7 process` is the CLI's), not the web's dose form.
+    let interfaces: Vec<crate::Interface> = crate::Interface::ALL
+        .into_iter()
+        .filter(|i| !matches!(i, crate::Interface::Web | crate::Interface::Portal))
+        .collect();
+    let inventory_exceptions = store
+        .exception_counts(from, to, &interfaces)?
+        .into_iter()
+        .filter(|(c, _, _)| keep(c.as_str()))
+        .collect();
     Ok(DqaReport {
         from,
         to,
         clinics,
         activity,
         errors,
+        inventory_exceptions,
     })
 }
 
@@ -297,4 +311,6 @@ pub struct DqaReport {
     pub clinics: Vec<Clinic>,
     pub activity: Vec<crate::interface::ActivityRow>,
     pub errors: Vec<crate::interface::ErrorCodeRow>,
+    /// Inventory exceptions raised by HL7 senders' doses: (facility, kind, count).
+    pub inventory_exceptions: Vec<(ClinicPin, ctwiz_core::dose_stock::ExceptionKind, i64)>,
 }

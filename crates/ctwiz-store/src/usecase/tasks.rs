@@ -72,5 +72,10 @@ where
             add("approved order(s) to receive", n, "/inventory/orders");
         }
     }
+    add(
+        "dose(s) given from a lot not in stock (inventory exceptions) to settle",
+        super::inventory_exceptions::open_count(store, actor)?,
+        "/inventory/exceptions",
+    );
     Ok(out)
 }

@@ -28,11 +28,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use std::future::Future;
 
+mod lot_usage;
 mod lots;
 mod movements;
 mod orders;
 mod report;
 
+pub use lot_usage::{exceptions, lot_usage_report, settle};
 pub use lots::lots;
 pub use movements::{receive, reconcile, reconcile_page, transfer, waste};
 pub use orders::{approve_order, create_order, orders, receive_shipment, reject_order};
@@ -197,6 +199,8 @@ fn sub_nav(c: &Clinic) -> Markup {
             a href={ "/inventory" (q) } { "Lots" } " · "
             a href={ "/inventory/reconcile" (q) } { "Reconciliation" } " · "
             a href={ "/inventory/orders" (q) } { "Orders" } " · "
+            a href={ "/inventory/exceptions" (q) } { "Exceptions" } " · "
+            a href={ "/inventory/lot-usage" (q) } { "Lot usage" } " · "
             a href="/inventory/report" { "Movement report" }
         }
     }
@@ -220,6 +224,7 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         "approved" => Some("Order approved."),
         "rejected" => Some("Order rejected."),
         "shipment" => Some("Shipment received into inventory."),
+        "settled" => Some("Inventory exception settled."),
         _ => None,
     }
 }

@@ -14,6 +14,17 @@ use serde::Deserialize;
 
 // ---------------------------------------------------------------- movement report
 
+/// A report's optional date parameter (empty: the report's default).
+pub(super) fn optional_date(
+    v: &Option<String>,
+    what: &str,
+) -> Result<Option<chrono::NaiveDate>, AppError> {
+    v.as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| parse_date(what, v))
+        .transpose()
+}
+
 #[derive(Deserialize)]
 pub struct ReportQuery {
     from: Option<String>,
@@ -28,13 +39,7 @@ pub async fn report(
     ctx: Ctx,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let date = |v: &Option<String>, what: &str| {
-        v.as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| parse_date(what, v))
-            .transpose()
-    };
-    let (from, to) = (date(&q.from, "from")?, date(&q.to, "to")?);
+    let (from, to) = (optional_date(&q.from, "from")?, optional_date(&q.to, "to")?);
     let (actor, now) = (ctx.as_actor(), ctx.now);
     let report = state
         .db(move |s| Ok(usecase::movement_report(s, &actor, from, to, None, now)?))

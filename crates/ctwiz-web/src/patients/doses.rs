@@ -493,6 +493,12 @@ fn edit_dose_form(ctx: &Ctx, codes: &CodeSets, pid: i64, d: &Dose, error: Option
             form.stack method="post" action={ "/patients/" (pid) "/doses/" (d.id.map(|x| x.0).unwrap_or_default()) "/delete" } {
                 (csrf_field(ctx))
                 (text_field("reason", "Reason for deleting", "", true))
+                @if ctwiz_core::dose_stock::draws_from_stock(d) {
+                    (select_field("vaccine", "What became of the vaccine", [
+                        ("back-to-stock", "Not drawn up: back to the lot's stock".to_string()),
+                        ("drawn-up-and-lost", "Drawn up and lost: record it as wastage".to_string()),
+                    ], "back-to-stock"))
+                }
                 div.actions { button.danger type="submit" { "Delete dose" } a href={ "/patients/" (pid) } { "Cancel" } }
             }
         }
@@ -545,6 +551,7 @@ pub async fn update_dose(
                 let c = usecase::doses::Correction {
                     date,
                     lot,
+                    cvx: None,
                     reason: f.reason.clone(),
                 };
                 Ok(
@@ -579,6 +586,9 @@ pub async fn update_dose(
 pub struct ReasonForm {
     csrf: String,
     reason: String,
+    /// `DeletedVaccine` key; back to stock when absent.
+    #[serde(default)]
+    vaccine: String,
 }
 
 pub async fn delete_dose(
@@ -591,10 +601,22 @@ pub async fn delete_dose(
     let reason = opt(&f.reason)
         .ok_or_else(|| AppError::BadRequest("Give the reason for deleting the dose.".into()))?
         .to_string();
+    let vaccine = match opt(&f.vaccine) {
+        Some(v) => ctwiz_core::dose_stock::DeletedVaccine::parse(v)?,
+        None => Default::default(),
+    };
     let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
-            usecase::doses::delete(s, &actor, PatientId(id), DoseId(did), &reason, now)?;
+            usecase::doses::delete_as(
+                s,
+                &actor,
+                PatientId(id),
+                DoseId(did),
+                &reason,
+                vaccine,
+                now,
+            )?;
             Ok(())
         })
         .await?;

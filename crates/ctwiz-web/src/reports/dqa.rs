@@ -37,6 +37,7 @@ pub async fn dqa(
         })
         .await?;
     let (from, to, clinics, activity, errors) = (r.from, r.to, r.clinics, r.activity, r.errors);
+    let stock_exceptions = r.inventory_exceptions;
     if p.csv() {
         return match p.get("table") {
             Some("errors") => csv_download(
@@ -104,6 +105,16 @@ pub async fn dqa(
                     tbody { @for r in &errors { tr {
                         td { (r.facility) } td { (r.day) } td { (r.severity) } td { (r.hl7_code) }
                         td { (r.app_code.clone().unwrap_or_default()) } td { (r.count) }
+                    } } }
+                }
+            }
+            h2 { "Inventory exceptions" }
+            p.muted { "Administered doses a sender reported from a lot its clinic could not draw from (the coordinator settles them under Inventory → Exceptions)." }
+            @if stock_exceptions.is_empty() { p.muted { "None." } } @else {
+                table {
+                    thead { tr { th { "Facility" } th { "Exception" } th { "Doses" } } }
+                    tbody { @for (c, k, n) in &stock_exceptions { tr {
+                        td { (c) } td { (k.label()) } td { (n) }
                     } } }
                 }
             }

@@ -1,0 +1,274 @@
+//! A dose's effect on stock, through its whole life: the pure rules.
+//!
+//! An administered dose the clinic gave from a lot it names draws one dose from that lot
+//! ([`draws_from_stock`], [`source_lot`]); when the lot cannot be found in the clinic's
+//! stock the dose is still recorded and an [`ExceptionKind`] says why it was not drawn.
+//! Deleting the dose gives it back ([`DeletedVaccine`]) unless the vaccine was drawn up and
+//! lost, which is wastage; a correction of lot or vaccine gives back the old draw and draws
+//! again; a merge keeps one draw per dose event ([`repeat_on_merge`]). The store applies
+//! these in the transaction that changes the dose (`ctwiz_store::usecase::dose_stock`).
+
+use crate::dose::Dose;
+use crate::inventory::Lot;
+use serde::{Deserialize, Serialize};
+
+/// Whether `d` came out of its clinic's own stock: given (complete or partial) by the
+/// reporting clinic itself (a new record, RXA-9 = 00), naming a lot.
+pub fn draws_from_stock(d: &Dose) -> bool {
+    d.source.is_administered() && d.was_given() && d.lot.is_some() && d.clinic.is_some()
+}
+
+/// Whether a change from `before` to `after` touches stock (vaccine, lot, clinic, or
+/// whether the dose draws at all); a date or route fix does not.
+pub fn stock_changed(before: &Dose, after: &Dose) -> bool {
+    draws_from_stock(before) != draws_from_stock(after)
+        || before.cvx != after.cvx
+        || before.lot != after.lot
+        || before.clinic != after.clinic
+}
+
+/// Why an administered dose from the clinic's stock could not be drawn from a lot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ExceptionKind {
+    /// No lot with this number (and vaccine) anywhere in ctwiz.
+    UnknownLot,
+    /// The lot number is held by another clinic, not the reporting one.
+    OtherClinicLot,
+    /// The clinic holds the lot, but none of it is left.
+    NoStock,
+    /// The clinic holds the lot, but it had expired on the dose's date.
+    ExpiredLot,
+}
+
+impl ExceptionKind {
+    pub const ALL: [ExceptionKind; 4] = [
+        ExceptionKind::UnknownLot,
+        ExceptionKind::OtherClinicLot,
+        ExceptionKind::NoStock,
+        ExceptionKind::ExpiredLot,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ExceptionKind::UnknownLot => "unknown-lot",
+            ExceptionKind::OtherClinicLot => "other-clinic-lot",
+            ExceptionKind::NoStock => "no-stock",
+            ExceptionKind::ExpiredLot => "expired-lot",
+        }
+    }
+
+    /// What a coordinator reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExceptionKind::UnknownLot => "lot not in the clinic's inventory",
+            ExceptionKind::OtherClinicLot => "lot held by another clinic",
+            ExceptionKind::NoStock => "no stock left in the lot",
+            ExceptionKind::ExpiredLot => "lot expired on the dose's date",
+        }
+    }
+
+    pub fn parse(s: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.key() == s.trim())
+            .ok_or_else(|| crate::CoreError::Unknown {
+                field: "inventory exception kind",
+                value: s.into(),
+                valid: Self::ALL.map(|k| k.key()).join(", "),
+            })
+    }
+}
+
+/// The lot `d` is drawn from among `at_clinic`, the reporting clinic's lots with the
+/// dose's lot number (each with its quantity on hand): one of the dose's vaccine, not
+/// expired on the dose's date, with a dose left (the fullest such lot, so public and
+/// private lots sharing a number draw where the stock is). `held_elsewhere` says whether
+/// another clinic holds a lot with that number, which names the exception when the
+/// clinic holds none.
+pub fn source_lot<'a>(
+    d: &Dose,
+    at_clinic: impl IntoIterator<Item = (&'a Lot, i64)>,
+    held_elsewhere: bool,
+) -> Result<&'a Lot, ExceptionKind> {
+    let same: Vec<(&Lot, i64)> = at_clinic
+        .into_iter()
+        .filter(|(l, _)| l.cvx == d.cvx && Some(&l.lot_number) == d.lot.as_ref())
+        .collect();
+    if same.is_empty() {
+        return Err(if held_elsewhere {
+            ExceptionKind::OtherClinicLot
+        } else {
+            ExceptionKind::UnknownLot
+        });
+    }
+    let live: Vec<(&Lot, i64)> = same
+        .into_iter()
+        .filter(|(l, _)| !l.is_expired(d.date))
+        .collect();
+    if live.is_empty() {
+        return Err(ExceptionKind::ExpiredLot);
+    }
+    live.into_iter()
+        .filter(|(_, on_hand)| *on_hand >= 1)
+        .max_by_key(|(_, on_hand)| *on_hand)
+        .map(|(l, _)| l)
+        .ok_or(ExceptionKind::NoStock)
+}
+
+/// What became of the vaccine of a deleted dose record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DeletedVaccine {
+    /// The record was wrong (entered in error, wrong patient, duplicate): the dose is
+    /// still in the lot and goes back to it.
+    #[default]
+    BackToStock,
+    /// The vaccine was drawn up and lost (not given): the draw becomes wastage
+    /// (`WastageReason::DrawnNotAdministered`).
+    DrawnUpAndLost,
+}
+
+impl DeletedVaccine {
+    pub fn key(self) -> &'static str {
+        match self {
+            DeletedVaccine::BackToStock => "back-to-stock",
+            DeletedVaccine::DrawnUpAndLost => "drawn-up-and-lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> crate::Result<Self> {
+        [DeletedVaccine::BackToStock, DeletedVaccine::DrawnUpAndLost]
+            .into_iter()
+            .find(|k| k.key() == s.trim())
+            .ok_or_else(|| crate::CoreError::Unknown {
+                field: "what became of the vaccine",
+                value: s.into(),
+                valid: "back-to-stock, drawn-up-and-lost".into(),
+            })
+    }
+}
+
+/// What a merge does with the draw of a repeated dose (the duplicate record's copy of a
+/// dose event the survivor already has, kept deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepeatDraw {
+    /// Neither copy drew stock: nothing to do.
+    Nothing,
+    /// Only the repeat drew: the draw now belongs to the kept dose (the event happened
+    /// once and was drawn once).
+    MoveToKept,
+    /// Both copies drew: one event drew twice, the repeat's draw goes back.
+    GiveBack,
+}
+
+/// [`RepeatDraw`] for a repeat that drew `repeat_drawn` doses when the kept dose drew
+/// `kept_drawn`.
+pub fn repeat_on_merge(kept_drawn: i64, repeat_drawn: i64) -> RepeatDraw {
+    match (kept_drawn > 0, repeat_drawn > 0) {
+        (_, false) => RepeatDraw::Nothing,
+        (false, true) => RepeatDraw::MoveToKept,
+        (true, true) => RepeatDraw::GiveBack,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dose::InformationSource;
+    use crate::ids::{ClinicPin, Cvx, LotNumber};
+    use crate::inventory::StockFunding;
+    use chrono::NaiveDate;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+    fn lot(id: i64, number: &str, cvx: &str, exp: NaiveDate, funding: StockFunding) -> Lot {
+        Lot {
+            id: Some(id),
+            clinic: ClinicPin::new("C1").unwrap(),
+            cvx: Cvx::new(cvx).unwrap(),
+            ndc: None,
+            mvx: None,
+            lot_number: LotNumber::new(number).unwrap(),
+            expiration: exp,
+            funding,
+        }
+    }
+    fn given(number: &str, cvx: &str, on: NaiveDate) -> Dose {
+        let mut d = Dose::new(Cvx::new(cvx).unwrap(), on, InformationSource::NewRecord);
+        d.lot = Some(LotNumber::new(number).unwrap());
+        d.clinic = Some(ClinicPin::new("C1").unwrap());
+        d
+    }
+
+    #[test]
+    fn only_doses_the_clinic_gave_from_a_named_lot_draw() {
+        let d = given("A1", "20", day(3, 1));
+        assert!(draws_from_stock(&d));
+        let mut h = d.clone();
+        h.source = InformationSource::HistoricalUnspecified;
+        assert!(!draws_from_stock(&h));
+        let mut no_lot = d.clone();
+        no_lot.lot = None;
+        assert!(!draws_from_stock(&no_lot));
+        let mut refused = d.clone();
+        refused.completion = crate::dose::CompletionStatus::Refused;
+        assert!(!draws_from_stock(&refused));
+        let mut moved = d.clone();
+        moved.date = day(3, 2);
+        assert!(!stock_changed(&d, &moved), "a date fix leaves stock alone");
+        moved.lot = Some(LotNumber::new("B2").unwrap());
+        assert!(stock_changed(&d, &moved));
+    }
+
+    #[test]
+    fn the_source_lot_or_the_reason_there_is_none() {
+        let exp = day(6, 30);
+        let public = lot(1, "A1", "20", exp, StockFunding::Public);
+        let private = lot(2, "A1", "20", exp, StockFunding::Private);
+        let d = given("A1", "20", day(3, 1));
+        // The fuller of two lots sharing the number.
+        let got = source_lot(&d, [(&public, 2), (&private, 5)], false).unwrap();
+        assert_eq!(got.id, Some(2));
+        assert_eq!(
+            source_lot(&d, [(&public, 0), (&private, 0)], false),
+            Err(ExceptionKind::NoStock)
+        );
+        // Given on the expiration date: usable; the day after: expired.
+        assert!(source_lot(&given("A1", "20", exp), [(&public, 1)], false).is_ok());
+        assert_eq!(
+            source_lot(&given("A1", "20", day(7, 1)), [(&public, 1)], false),
+            Err(ExceptionKind::ExpiredLot)
+        );
+        assert_eq!(
+            source_lot(&d, std::iter::empty(), true),
+            Err(ExceptionKind::OtherClinicLot)
+        );
+        assert_eq!(
+            source_lot(&d, std::iter::empty(), false),
+            Err(ExceptionKind::UnknownLot)
+        );
+        // A lot of another vaccine under the same number is not this dose's lot.
+        let mmr = lot(3, "A1", "03", exp, StockFunding::Public);
+        assert_eq!(
+            source_lot(&d, [(&mmr, 9)], false),
+            Err(ExceptionKind::UnknownLot)
+        );
+        for k in ExceptionKind::ALL {
+            assert_eq!(ExceptionKind::parse(k.key()).unwrap(), k);
+        }
+        assert!(ExceptionKind::parse("nope").is_err());
+    }
+
+    #[test]
+    fn a_merge_keeps_one_draw_per_dose_event() {
+        assert_eq!(repeat_on_merge(0, 0), RepeatDraw::Nothing);
+        assert_eq!(repeat_on_merge(1, 0), RepeatDraw::Nothing);
+        assert_eq!(repeat_on_merge(0, 1), RepeatDraw::MoveToKept);
+        assert_eq!(repeat_on_merge(1, 1), RepeatDraw::GiveBack);
+        assert_eq!(
+            DeletedVaccine::parse("drawn-up-and-lost").unwrap(),
+            DeletedVaccine::DrawnUpAndLost
+        );
+        assert!(DeletedVaccine::parse("gone").is_err());
+    }
+}
