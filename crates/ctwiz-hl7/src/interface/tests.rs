@@ -55,7 +55,15 @@ fn run(s: &SqliteStore, text: &str) -> Outcome {
 
 fn run_as(s: &SqliteStore, who: &Actor, text: &str) -> Outcome {
     let codes = CodeSets::embedded();
-    process_message(s, &Context::new(&codes, who, now(), "R1"), text)
+    process_message(s, &context(&codes, who), text)
+}
+
+/// The context of these tests: fixed time and Connecticut's winter offset, so the
+/// snapshots do not depend on the machine's time zone.
+pub(super) fn context<'a>(codes: &'a CodeSets, who: &'a Actor) -> Context<'a> {
+    let mut ctx = Context::new(codes, who, now(), "R1");
+    ctx.utc_offset = FixedOffset::west_opt(5 * 3600).expect("offset");
+    ctx
 }
 
 fn samples() -> PathBuf {
@@ -562,7 +570,7 @@ fn z44_uses_the_forecaster_or_says_it_cannot() {
     assert_eq!(without.result, AckResult::Rejected);
     let codes = CodeSets::embedded();
     let who = state();
-    let mut ctx = Context::new(&codes, &who, now(), "R1");
+    let mut ctx = context(&codes, &who);
     ctx.forecaster = Some(&FixedForecast);
     let with = process_message(&s, &ctx, &q);
     insta::assert_snapshot!("z42_fixed_forecast", with.response.to_lines());
@@ -616,7 +624,7 @@ fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
     let engine = CdsiForecaster::bundled().expect("bundled supporting data");
     let codes = CodeSets::embedded();
     let who = state();
-    let mut ctx = Context::new(&codes, &who, now(), "R1");
+    let mut ctx = context(&codes, &who);
     ctx.forecaster = Some(&engine);
     let r = process_message(
         &s,
