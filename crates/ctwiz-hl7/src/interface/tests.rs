@@ -335,6 +335,55 @@ fn opted_out_patient_keeps_no_immunization_data() {
     assert!(run(&s, &q).response.to_lines().contains("QAK|T1|NF|"));
 }
 
+/// Patient-level OBX (before the first order) for an indication to immunize (59785-6, e.g.
+/// VXC7 rabies exposure) and the risk/indication code 75505-8 are stored as condition
+/// observations with the VXU, like immunity and contraindications; one dated before the
+/// birth is left out with a warning (the rule the web applies, `Observation::validate`).
+#[test]
+fn indication_and_risk_observations_are_stored_with_the_vxu() {
+    use ctwiz_core::dose::ObservationKind;
+    let s = store(&["C1"]);
+    let mut m = vxu("C1", "O1", "M1", ("Doe", "Ann"), "20250101", "", &[]);
+    m.push_str(
+        "OBX|1|CE|59785-6^Indication for immunization^LN|1|VXC7^Rabies exposure within previous 10 days^CDCPHINVS||||||F|||20261120\r\
+         OBX|2|CE|75505-8^Indication or risk^LN|2|VXC8^Member of special group^CDCPHINVS||||||F|||20260105\r\
+         OBX|3|CE|59785-6^Indication for immunization^LN|3|VXC7^Rabies exposure within previous 10 days^CDCPHINVS||||||F|||20240101\r",
+    );
+    let o = run(&s, &m);
+    let text = o.response.to_lines();
+    assert_eq!(o.result, AckResult::Accepted, "{text}");
+    assert!(
+        text.contains("2024-01-01"),
+        "the observation before birth is reported: {text}"
+    );
+    let id = s
+        .find_by_mrn(&ClinicPin::new("C1").expect("pin"), "M1")
+        .expect("find")
+        .expect("stored");
+    let mut stored: Vec<_> = s
+        .observations(id)
+        .expect("observations")
+        .into_iter()
+        .map(|o| (o.kind, o.code, o.date.to_string()))
+        .collect();
+    stored.sort_by(|a, b| a.2.cmp(&b.2));
+    assert_eq!(
+        stored,
+        vec![
+            (
+                ObservationKind::Condition,
+                "VXC8".to_string(),
+                "2026-01-05".to_string()
+            ),
+            (
+                ObservationKind::Condition,
+                "VXC7".to_string(),
+                "2026-11-20".to_string()
+            ),
+        ]
+    );
+}
+
 fn query(pin: &str, profile: &str, mrn: &str, family: &str, given: &str, dob: &str) -> String {
     format!(
         "MSH|^~\\&|EHR|{pin}|CTWIZ|CTDPH|20261125090000||QBP^Q11^QBP_Q11|Q-{pin}|P|2.5.1|||ER|AL|||||{profile}^CDCPHINVS\r\

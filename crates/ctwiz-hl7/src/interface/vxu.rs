@@ -224,6 +224,27 @@ fn validate(codes: &CodeSets, today: NaiveDate, vxu: &Vxu, record: &mut VxuRecor
         kept.push(d);
     }
     record.doses = kept;
+    // Observations (immunity, contraindication, indication/risk) follow the same rule as
+    // the web's: dated between birth and today (`Observation::validate`); one that is
+    // not is left out with a warning on its OBX-14.
+    if let Some(dob) = dob {
+        record
+            .observations
+            .retain(|o| match o.validate(dob, today) {
+                Ok(()) => true,
+                Err(e) => {
+                    record.issues.push(
+                        Issue::warning(
+                            ErrorLocation::new("OBX", 0, 14),
+                            Hl7Error::DataType,
+                            format!("observation {} ({}): {e}; not stored", o.code, o.text),
+                        )
+                        .with_app(AppError::IllogicalDate),
+                    );
+                    false
+                }
+            });
+    }
 }
 
 /// The RXA field a failed core dose rule is about, and how table 0357/0533 name it:
