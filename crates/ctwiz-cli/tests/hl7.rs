@@ -502,7 +502,8 @@ fn the_ack_file_of_a_batch_file_has_the_batch_envelope() {
         "{text}"
     );
     // Our own batch reader reads it back as one batch of `count` ACKs.
-    let parsed = ctwiz_hl7::batch::parse(&text.replace('\n', "\r")).expect("a batch file");
+    let as_cr = text.replace('\n', "\r");
+    let parsed = ctwiz_hl7::batch::parse(&as_cr).expect("a batch file");
     assert_eq!(parsed.batches.len(), 1);
     assert_eq!(parsed.batches[0].messages.len(), count);
     assert!(parsed.batches[0].count_matches());
