@@ -84,6 +84,7 @@ fn world() -> World {
     p.mrns.push(ctwiz_core::patient::Mrn {
         clinic: home.clone(),
         value: "MRN-D1".into(),
+        authority: None,
     });
     let mut d = Dose::new(
         Cvx::new("20").expect("cvx"),

@@ -446,3 +446,65 @@ fn import_as_a_user_submits_only_where_the_user_may() {
         .expect("run");
     assert!(!unknown.status.success());
 }
+
+/// A batch file (FHS/BHS … BTS/FTS) is acknowledged as one (HL7 v2.5.1 §2.10.3): the
+/// ACK file has our FHS/BHS answering the sender's (FHS-12/BHS-12 = its control ids),
+/// the ACKs, and BTS (the count) / FTS. Importing the file again adds no second envelope.
+#[test]
+fn the_ack_file_of_a_batch_file_has_the_batch_envelope() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("db.sqlite");
+    let plain = dir.path().join("plain.hl7");
+    synth(&db, &plain, 3);
+    let messages = std::fs::read_to_string(&plain).expect("read");
+    let count = messages.matches("MSH|").count();
+    let file = dir.path().join("batch.hl7");
+    std::fs::write(
+        &file,
+        format!(
+            "FHS|^~\\&|EHR|C1|CTWIZ|CTDPH|20261101120000-0500||batch.hl7||FILE-7\r\n\
+             BHS|^~\\&|EHR|C1|CTWIZ|CTDPH|20261101120000-0500||||BATCH-7\r\n\
+             {}\r\nBTS|{count}\r\nFTS|1\r\n",
+            messages.trim_end()
+        ),
+    )
+    .expect("write batch");
+    let acks = dir.path().join("acks.hl7");
+    for _ in 0..2 {
+        ok(ctwiz(&db)
+            .args(["hl7", "import", "--batch-size", "2", "--acks"])
+            .arg(&acks)
+            .arg(&file));
+    }
+    let text = std::fs::read_to_string(&acks).expect("acks");
+    let lines: Vec<&str> = text.lines().collect();
+    let field = |line: &str, n: usize| line.split('|').nth(n - 1).unwrap_or("").to_string();
+    assert!(
+        lines[0].starts_with("FHS|^~\\&|CTWIZ|CTDPH|EHR|C1|"),
+        "{text}"
+    );
+    assert_eq!(field(lines[0], 12), "FILE-7", "{text}");
+    assert!(
+        lines[1].starts_with("BHS|^~\\&|CTWIZ|CTDPH|EHR|C1|"),
+        "{text}"
+    );
+    assert_eq!(field(lines[1], 12), "BATCH-7", "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("MSH|")).count(),
+        count,
+        "{text}"
+    );
+    assert_eq!(lines[lines.len() - 2], format!("BTS|{count}"), "{text}");
+    assert_eq!(lines[lines.len() - 1], "FTS|1", "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("FHS|")).count(),
+        1,
+        "{text}"
+    );
+    // Our own batch reader reads it back as one batch of `count` ACKs.
+    let as_cr = text.replace('\n', "\r");
+    let parsed = ctwiz_hl7::batch::parse(&as_cr).expect("a batch file");
+    assert_eq!(parsed.batches.len(), 1);
+    assert_eq!(parsed.batches[0].messages.len(), count);
+    assert!(parsed.batches[0].count_matches());
+}

@@ -85,6 +85,10 @@ pub struct Address {
     pub zip: Zip,
     /// Connecticut county, which decides health-department jurisdiction.
     pub county: Option<County>,
+    /// HL7 address type as the sender gave it (XAD-7, table 0190: L legal, M mailing,
+    /// H home, P permanent, BR birth residence ...); `None` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl Address {
@@ -103,6 +107,7 @@ impl Address {
             state,
             zip,
             county: None,
+            kind: None,
         })
     }
 }
@@ -155,6 +160,9 @@ pub struct Guardian {
     pub relationship: Relationship,
     pub phone: Option<Phone>,
     pub email: Option<Email>,
+    /// Where the responsible party lives (HL7 NK1-4), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
 }
 
 /// A clinic's own medical record number for the patient (HL7 PID-3 with type MR).
@@ -162,6 +170,11 @@ pub struct Guardian {
 pub struct Mrn {
     pub clinic: ClinicPin,
     pub value: String,
+    /// The assigning authority the clinic's system sends with it (HL7 CX-4, e.g. its EHR's
+    /// namespace); answers echo it so the sender recognizes its own identifier. `None`
+    /// when it was not given (answers then name the clinic's PIN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
 }
 
 impl Mrn {
@@ -169,6 +182,7 @@ impl Mrn {
         Ok(Mrn {
             clinic,
             value: name_text("medical record number", value, 40)?,
+            authority: None,
         })
     }
 }

@@ -605,6 +605,7 @@ pub fn child(cfg: &SynthConfig, index: u64) -> SynthChild {
         relationship: Relationship::Mother,
         phone: patient.phones.first().cloned(),
         email: None,
+        address: None,
     });
     patient.mrns.push(
         Mrn::new(home_pin.clone(), &format!("MR{:08}", index + 1))

@@ -422,6 +422,75 @@ impl<R: BufRead> Iterator for MessageReader<R> {
     }
 }
 
+/// The envelope of an acknowledgement file answering a batch file (HL7 v2.5.1
+/// §2.10.3): our FHS and BHS for the sender's, each naming the sender as receiver and
+/// its control id as the reference (FHS-12 / BHS-12); BTS-1 counts the ACKs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckEnvelope {
+    /// FHS and/or BHS lines, as the input had them.
+    pub header: Vec<String>,
+    has_file: bool,
+    has_batch: bool,
+}
+
+impl AckEnvelope {
+    /// The answer to the envelope lines `input` (as [`RawMessageReader::envelope`]
+    /// keeps them), from `application`/`facility` at `timestamp` (HL7 DTM), with our
+    /// `control_id` in FHS-11/BHS-11. `None` when the input had neither FHS nor BHS.
+    pub fn answering(
+        input: &[String],
+        application: &str,
+        facility: &str,
+        timestamp: &str,
+        control_id: &str,
+    ) -> Option<AckEnvelope> {
+        let find = |id: &str| input.iter().find(|l| l.starts_with(id));
+        let answer = |line: &String, id: &str| {
+            let sep = line.chars().nth(3).unwrap_or('|');
+            let fields: Vec<&str> = line.split(sep).collect();
+            let f = |n: usize| fields.get(n - 1).copied().unwrap_or("");
+            let encoding = if f(2).is_empty() { "^~\\&" } else { f(2) };
+            [
+                id,
+                encoding,
+                application,
+                facility,
+                f(3),
+                f(4),
+                timestamp,
+                "",
+                "",
+                &format!("ACK of {}", if f(9).is_empty() { "the file" } else { f(9) }),
+                control_id,
+                f(11),
+            ]
+            .join(&sep.to_string())
+        };
+        let fhs = find("FHS").map(|l| answer(l, "FHS"));
+        let bhs = find("BHS").map(|l| answer(l, "BHS"));
+        if fhs.is_none() && bhs.is_none() {
+            return None;
+        }
+        Some(AckEnvelope {
+            has_file: fhs.is_some(),
+            has_batch: bhs.is_some(),
+            header: fhs.into_iter().chain(bhs).collect(),
+        })
+    }
+
+    /// BTS (BTS-1 = `acks`) and FTS (FTS-1 = one batch), as the header opened them.
+    pub fn trailer(&self, acks: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.has_batch {
+            out.push(format!("BTS|{acks}"));
+        }
+        if self.has_file {
+            out.push("FTS|1".to_string());
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

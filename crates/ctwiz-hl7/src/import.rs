@@ -37,7 +37,7 @@ use ctwiz_store::interface::{AckResult, ImportProgress};
 use ctwiz_store::StoreError;
 use rayon::prelude::*;
 
-use crate::batch::{RawMessage, RawMessageReader};
+use crate::batch::{AckEnvelope, RawMessage, RawMessageReader};
 use crate::interface::{self, Context, IisStore, Outcome, Prepared};
 
 /// A file's identity for resuming, independent of its name: a stable content
@@ -98,6 +98,17 @@ pub trait AckSink {
     /// The MSH-10 of each complete ACK already written (after an interrupted
     /// run); a partly written one is dropped, it is written again whole.
     fn written(&mut self) -> std::io::Result<HashSet<String>>;
+    /// The input is a batch file (FHS/BHS): its ACKs go inside `envelope`'s header,
+    /// written before them unless a resumed run finds it written already. Called
+    /// before the file's first ACK. A sink without envelopes ignores it.
+    fn open_envelope(&mut self, _envelope: &AckEnvelope) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// The file's last ACK was written: `trailer` (BTS/FTS) closes the envelope
+    /// opened by [`open_envelope`](Self::open_envelope), once.
+    fn close_envelope(&mut self, _trailer: &[String]) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Why an import stopped. Message content never stops it; only the input,
@@ -182,14 +193,8 @@ pub fn import_file<S: IisStore, R: Read>(
     } = input;
     let hash = identity.key;
     let mut report = FileReport::default();
-    if let Some(sink) = acks.as_deref_mut() {
-        report.resent_acks = resend_pending(store, sink, &hash)?;
-    }
     let done = store.import_progress(&hash)?;
-    if done.as_ref().is_some_and(|p| p.complete) {
-        report.already_imported = true;
-        return Ok(report);
-    }
+    let complete = done.as_ref().is_some_and(|p| p.complete);
     let skip = done.map_or(0, |p| p.messages_done);
     let read = Rc::new(Cell::new(0));
     let counting = Counting {
@@ -205,6 +210,42 @@ pub fn import_file<S: IisStore, R: Read>(
         name: name.clone(),
         source,
     };
+    // The first batch is read before any ACK is written: a batch file's FHS/BHS
+    // come first, and the ACKs (also those a killed run left) go inside our answer
+    // to them.
+    let mut first = None;
+    if complete {
+        // Imported already: the first message is read only for the envelope before it.
+        if let Some(Err(e)) = messages.next() {
+            return Err(read_error(e));
+        }
+    } else {
+        first = Some(read_batch(&mut messages, &mut index, skip, batch_size).map_err(read_error)?);
+    }
+    let now = chrono::Local::now();
+    let us = Context::new(codes, opts.actor, now.naive_local(), "");
+    let envelope = AckEnvelope::answering(
+        messages.envelope(),
+        &us.application.namespace,
+        &us.facility.namespace,
+        &now.format("%Y%m%d%H%M%S%z").to_string(),
+        &format!("ACK-{id_prefix}"),
+    );
+    if let Some(sink) = acks.as_deref_mut() {
+        if let Some(e) = &envelope {
+            sink.open_envelope(e).map_err(ImportError::Acks)?;
+        }
+        report.resent_acks = resend_pending(store, sink, &hash)?;
+        if let (true, Some(e)) = (complete, &envelope) {
+            // A run killed after its last commit may not have closed the envelope.
+            sink.close_envelope(&e.trailer(skip))
+                .map_err(ImportError::Acks)?;
+        }
+    }
+    if complete {
+        report.already_imported = true;
+        return Ok(report);
+    }
     // Two stages: while the store applies batch k (one transaction), a worker
     // thread reads and validates batch k+1.
     let mut current: Option<PreparedBatch> = None;
@@ -215,6 +256,8 @@ pub fn import_file<S: IisStore, R: Read>(
         }
         let (raws, next_eof) = if eof {
             (Vec::new(), true)
+        } else if let Some(batch) = first.take() {
+            batch
         } else {
             read_batch(&mut messages, &mut index, skip, batch_size).map_err(read_error)?
         };
@@ -265,6 +308,10 @@ pub fn import_file<S: IisStore, R: Read>(
             });
         }
         eof = next_eof;
+    }
+    if let (Some(sink), Some(e)) = (acks, &envelope) {
+        sink.close_envelope(&e.trailer(index))
+            .map_err(ImportError::Acks)?;
     }
     Ok(report)
 }
@@ -393,10 +440,15 @@ fn ack_id(er7: &str) -> Option<&str> {
 }
 
 /// An ACK file: one ACK per line (segments separated by CR), appended a batch
-/// at a time with one write and synced before the store forgets those ACKs.
+/// at a time with one write and synced before the store forgets those ACKs. The
+/// ACKs of a batch file (FHS/BHS) are enclosed in the answering envelope, one
+/// segment per line (HL7 v2.5.1 §2.10.3); several imported files make several
+/// envelopes one after the other.
 pub struct AckFile {
     path: PathBuf,
     file: File,
+    /// An envelope is open: its trailer is still to be written.
+    open: bool,
 }
 
 impl AckFile {
@@ -406,19 +458,66 @@ impl AckFile {
         Ok(AckFile {
             path: path.to_path_buf(),
             file,
+            open: false,
         })
     }
-}
 
-impl AckSink for AckFile {
-    fn append(&mut self, acks: &[&str]) -> std::io::Result<()> {
+    fn write_lines<S: AsRef<str>>(&mut self, lines: &[S]) -> std::io::Result<()> {
         let mut buf = String::new();
-        for a in acks {
-            buf.push_str(a);
+        for l in lines {
+            buf.push_str(l.as_ref());
             buf.push('\n');
         }
         self.file.write_all(buf.as_bytes())?;
         self.file.sync_data()
+    }
+}
+
+/// Field `n` of an envelope line (`FHS|^~\&|...`): FHS-11 is the control id.
+fn envelope_field(line: &str, n: usize) -> &str {
+    line.split('|').nth(n - 1).unwrap_or("")
+}
+
+impl AckSink for AckFile {
+    fn append(&mut self, acks: &[&str]) -> std::io::Result<()> {
+        self.write_lines(acks)
+    }
+
+    fn open_envelope(&mut self, envelope: &AckEnvelope) -> std::io::Result<()> {
+        let Some(first) = envelope.header.first() else {
+            return Ok(());
+        };
+        let control_id = envelope_field(first, 11);
+        // A resumed run: the header is there; the envelope is open unless a trailer
+        // follows it.
+        let text = String::from_utf8_lossy(&std::fs::read(&self.path)?).into_owned();
+        let mut found = None;
+        for (i, line) in text.lines().enumerate() {
+            if line.get(..4) == first.get(..4) && envelope_field(line, 11) == control_id {
+                found = Some(i);
+            }
+        }
+        match found {
+            Some(i) => {
+                self.open = !text
+                    .lines()
+                    .skip(i + 1)
+                    .any(|l| l.starts_with("BTS|") || l.starts_with("FTS|"));
+                Ok(())
+            }
+            None => {
+                self.write_lines(&envelope.header)?;
+                self.open = true;
+                Ok(())
+            }
+        }
+    }
+
+    fn close_envelope(&mut self, trailer: &[String]) -> std::io::Result<()> {
+        if std::mem::take(&mut self.open) {
+            self.write_lines(trailer)?;
+        }
+        Ok(())
     }
 
     fn written(&mut self) -> std::io::Result<HashSet<String>> {

@@ -22,6 +22,10 @@ fn responder() -> Responder {
         facility: Hd::new("CTDPH"),
         control_id: "CTWIZ-0001".into(),
         timestamp: parse_timestamp("20240301120000-0500").expect("valid"),
+        organization: (
+            "Connecticut Department of Public Health".into(),
+            "CTDPH".into(),
+        ),
     }
 }
 

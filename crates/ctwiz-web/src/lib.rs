@@ -75,6 +75,9 @@ pub struct WebConfig {
     /// A connection that has not sent a whole request head within this time is closed
     /// (slow or half-open clients must not hold connections forever).
     pub header_read_timeout: Duration,
+    /// The site's address as clients reach it (e.g. `https://iis.example.org` behind a
+    /// TLS-terminating proxy): the SOAP WSDL advertises its service there.
+    pub public_url: Option<String>,
 }
 
 /// The default [`WebConfig::header_read_timeout`].
@@ -90,6 +93,7 @@ impl WebConfig {
             mllp_addr: None,
             mllp: mllp::MllpConfig::new(Vec::new()),
             header_read_timeout: HEADER_READ_TIMEOUT,
+            public_url: None,
         }
     }
 }
@@ -119,7 +123,7 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     }
     // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
     // app's sessions/CSRF.
-    let interface = soap::InterfaceService::for_app(&state);
+    let interface = soap::InterfaceService::for_app(&state).with_public_url(cfg.public_url.clone());
     if let Some(addr) = cfg.mllp_addr {
         if cfg.mllp.bindings.is_empty() {
             return Err(AppError::Internal(

@@ -42,6 +42,8 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 #[derive(Clone)]
 pub struct InterfaceService {
     inner: Arc<Inner>,
+    /// The service's site as clients reach it (behind a proxy), for the WSDL.
+    public_url: Option<Arc<str>>,
 }
 
 pub(crate) struct Inner {
@@ -100,7 +102,19 @@ impl InterfaceService {
                 started: Local::now().format("%Y%m%d%H%M%S").to_string(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             }),
+            public_url: None,
         }
+    }
+
+    /// The address the WSDL advertises: `url` (the site as clients reach it, e.g.
+    /// `https://iis.example.org`) followed by [`PATH`]. Without it the WSDL follows the
+    /// request's `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` and `Host`.
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty())
+            .map(Arc::from);
+        self
     }
 
     pub fn max_message_bytes(&self) -> usize {
@@ -138,13 +152,7 @@ impl InterfaceService {
                     now,
                 )? {
                     Ok(account) => account.user,
-                    Err(_) => {
-                        return Ok(Err(Fault::new(
-                            FaultKind::Security,
-                            accounts::SIGN_IN_FAILED,
-                            "",
-                        )))
-                    }
+                    Err(why) => return Ok(Err(sign_in_fault(why))),
                 };
                 let actor = actor_for(store, user, &facility, Channel::Soap)?;
                 Ok(Ok(inner.process(store, &actor, &hl7)))
@@ -170,6 +178,27 @@ impl Inner {
             .response
             .to_er7()
     }
+}
+
+/// The SecurityFault for a failed sign-in: what failed, in words that give an attacker
+/// nothing to go on — an unknown username and a wrong password read the same.
+fn sign_in_fault(why: accounts::SignInFailure) -> Fault {
+    use accounts::SignInFailure::*;
+    let (reason, detail) = match why {
+        UnknownUser | WrongPassword => (
+            "the username or password is not correct",
+            "check the credentials configured in the sending system",
+        ),
+        Locked => (
+            "the account is locked",
+            "too many failed sign-ins or locked by an administrator; ask the registry to unlock it",
+        ),
+        Disabled => (
+            "the account is disabled",
+            "ask the registry whether this interface account is still in use",
+        ),
+    };
+    Fault::new(FaultKind::Security, reason, detail)
 }
 
 /// MSH-4.1 of a message (empty if it is not HL7): the facility it claims to come from.
@@ -247,12 +276,57 @@ pub async fn serve(
     .await
 }
 
-async fn wsdl(headers: HeaderMap, uri: Uri) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let location = format!("http://{host}{}", uri.path());
+/// The service address clients reach: the configured public URL, else the scheme and
+/// host a TLS-terminating proxy reports (`Forwarded` per RFC 7239, or the de-facto
+/// `X-Forwarded-Proto` / `X-Forwarded-Host`), else the request's `Host` over http.
+fn public_location(configured: Option<&str>, headers: &HeaderMap, path: &str) -> String {
+    if let Some(base) = configured {
+        return format!("{base}{PATH}");
+    }
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // The first (client-facing) element of Forwarded.
+    let forwarded = |key: &str| -> Option<String> {
+        let first = text("forwarded")?.split(',').next()?;
+        first.split(';').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case(key)
+                .then(|| v.trim().trim_matches('"').to_string())
+        })
+    };
+    let first = |name: &str| {
+        text(name)
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+    };
+    let proto = forwarded("proto")
+        .or_else(|| first("x-forwarded-proto"))
+        .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
+        .map(|p| p.to_ascii_lowercase())
+        .unwrap_or_else(|| "http".into());
+    // The first candidate that is a host at all (a forged value falls through).
+    let host = [
+        forwarded("host"),
+        first("x-forwarded-host"),
+        text("host").map(str::to_string),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|h| valid_host(h))
+    .unwrap_or_else(|| "localhost".into());
+    format!("{proto}://{host}{path}")
+}
+
+/// A host[:port] as a URL authority may carry it (no userinfo, path or markup).
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+async fn wsdl(State(service): State<InterfaceService>, headers: HeaderMap, uri: Uri) -> Response {
+    let location = public_location(service.public_url.as_deref(), &headers, uri.path());
     (
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         soap::wsdl_for(&location),
@@ -266,12 +340,15 @@ fn soap_response(status: StatusCode, xml: String) -> Response {
 }
 
 fn fault_response(f: &Fault) -> Response {
-    // SOAP 1.2 over HTTP: Sender faults are 400, Receiver faults 500.
-    let status = match f.kind {
-        FaultKind::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    soap_response(status, soap::fault(f))
+    // SOAP 1.2 over HTTP: Sender faults are 400, the others 500.
+    let status = StatusCode::from_u16(f.soap_code.http_status())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, soap::fault_content_type(f))],
+        soap::fault(f),
+    )
+        .into_response()
 }
 
 /// HTTP 429 with `Retry-After` and a SecurityFault saying why, for an address refused after
@@ -294,11 +371,9 @@ async fn submit(
     body: Bytes,
 ) -> Response {
     let Ok(xml) = std::str::from_utf8(&body) else {
-        return fault_response(&Fault::new(
-            FaultKind::Unknown,
-            "the request is not UTF-8",
-            "",
-        ));
+        return fault_response(
+            &Fault::new(FaultKind::Unknown, "the request is not UTF-8", "").by_sender(),
+        );
     };
     let request = match soap::parse_request(xml) {
         Ok(r) => r,

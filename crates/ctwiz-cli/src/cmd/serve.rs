@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// Close an MLLP connection that completes no message for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub mllp_idle_secs: u64,
+    /// The site's address as clients reach it (e.g. https://iis.example.org behind a
+    /// TLS-terminating proxy); the SOAP WSDL advertises its service there. Without it the
+    /// WSDL follows the proxy's Forwarded / X-Forwarded-Proto headers.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -60,6 +65,7 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
     cfg.secure_cookies = a.secure_cookies;
     cfg.mllp_addr = a.mllp;
+    cfg.public_url = a.public_url.clone();
     cfg.mllp = ctwiz_web::mllp::MllpConfig {
         bindings: a.mllp_bind.clone(),
         idle_timeout: std::time::Duration::from_secs(a.mllp_idle_secs),

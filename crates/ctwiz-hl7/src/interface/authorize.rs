@@ -57,7 +57,7 @@ impl Prepared {
         match &self.0 {
             Kind::NotHl7(_) => None,
             Kind::Rejected(r) => Some(&r.msh),
-            Kind::Refused(msh, _) => Some(msh),
+            Kind::Refused(msh, _) | Kind::InvalidQuery(msh, _, _) => Some(msh),
             Kind::Vxu(v) => Some(v.msh()),
             Kind::Qbp(q) => Some(&q.msh),
         }

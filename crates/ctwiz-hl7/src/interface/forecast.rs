@@ -31,7 +31,9 @@ impl CdsiForecaster {
 /// OBX 30956-7 "vaccine type": the CVX "unspecified formulation" code (and its text) for
 /// a vaccine group, keyed by the engine's identifier for the group (its CDSi supporting
 /// data name, `VaccineGroupForecast::vaccine_group`), per IG R1.5 §7.4 and the Z42
-/// sample messages. `None` for groups without such a code (travel and outbreak vaccines).
+/// sample messages. Travel and outbreak groups use their "unspecified" code too; the
+/// two without one in the CVX table (Chikungunya, Dengue) use their only licensed
+/// vaccine's code. `None` only for a group the engine's data does not have.
 pub fn vaccine_group_cvx(group: &str) -> Option<(&'static str, &'static str)> {
     Some(match group {
         "DTaP/Tdap/Td" => ("107", "DTaP, unspecified formulation"),
@@ -52,31 +54,50 @@ pub fn vaccine_group_cvx(group: &str) -> Option<(&'static str, &'static str)> {
             "213",
             "SARS-COV-2 (COVID-19) vaccine, unspecified formulation",
         ),
+        "Chikungunya" => ("317", "Chikungunya live attenuated vaccine, 0.5 mL, PF"),
+        "Cholera" => ("26", "cholera, unspecified formulation"),
+        "Dengue" => ("56", "dengue fever"),
+        "Ebola" => ("214", "Ebola, unspecified"),
+        "Japanese Encephalitis" => ("129", "Japanese Encephalitis, unspecified formulation"),
+        "Orthopoxvirus" => ("325", "Vaccinia (smallpox, mpox), unspecified"),
+        "Rabies" => ("90", "rabies, unspecified formulation"),
+        "RSV" => ("304", "Respiratory syncytial virus (RSV), unspecified"),
+        "TBE" => ("222", "Tick-borne encephalitis, unspecified"),
+        "Typhoid" => ("91", "typhoid, unspecified formulation"),
+        "Yellow Fever" => ("184", "Yellow fever, unspecified formulation"),
         _ => return None,
     })
 }
 
-fn group_code(group: &str) -> Cwe {
-    match vaccine_group_cvx(group) {
-        Some((code, text)) => Cwe::new(code, text, "CVX"),
-        None => Cwe::new("", group, ""),
-    }
+/// The group's CVX, or `None` for a group without one (left out of a Z42 rather
+/// than sent with an empty OBX-5 code).
+fn group_code(group: &str) -> Option<Cwe> {
+    vaccine_group_cvx(group).map(|(code, text)| Cwe::new(code, text, "CVX"))
 }
 
 /// OBX 59783-1 "status in immunization series" (LOINC answer list LL940-8).
 fn status_code(status: SeriesStatus, past_due: Option<NaiveDate>, today: NaiveDate) -> Cwe {
     let (code, text) = match status {
         SeriesStatus::Complete => ("LA13421-5", "Complete"),
-        SeriesStatus::Immune => ("LA4216-3", "Immune"),
+        SeriesStatus::Immune => ("LA27183-5", "Immune"),
         SeriesStatus::NotComplete if past_due.is_some_and(|d| d <= today) => {
             ("LA13423-1", "Overdue")
         }
         SeriesStatus::NotComplete => ("LA13422-3", "On schedule"),
-        SeriesStatus::AgedOut => ("LA27183-2", "Aged out"),
+        SeriesStatus::AgedOut => ("LA13424-9", "Too old"),
         SeriesStatus::Contraindicated => ("LA4216-3", "Contraindicated"),
-        SeriesStatus::NotRecommended => ("LA27184-0", "Not recommended"),
+        SeriesStatus::NotRecommended => ("LA4695-8", "Not Recommended"),
     };
     Cwe::new(code, text, "LN")
+}
+
+/// Whether a vaccine group belongs in the patient's forecast: every group the engine
+/// has a series for (due, complete, immune, contraindicated, aged out). "Not
+/// Recommended" means no series applies — travel and risk-based vaccines for a
+/// patient with no observation that calls for them (an observation on record makes
+/// a risk series apply, and the group then has another status).
+fn relevant(status: SeriesStatus) -> bool {
+    status != SeriesStatus::NotRecommended
 }
 
 impl Forecaster for CdsiForecaster {
@@ -121,7 +142,8 @@ impl Forecaster for CdsiForecaster {
                     None => slot.push((
                         group.clone(),
                         DoseEvaluation {
-                            vaccine_group: group_code(&group),
+                            vaccine_group: group_code(&group)
+                                .unwrap_or_else(|| Cwe::new("", &group, "")),
                             valid,
                             reason: reason.filter(|_| !valid),
                             dose_number: ev.target_dose.map(u32::from).filter(|_| valid),
@@ -133,17 +155,18 @@ impl Forecaster for CdsiForecaster {
         let forecast = result
             .vaccine_groups
             .iter()
-            .map(|g| {
+            .filter(|g| relevant(g.status))
+            .filter_map(|g| {
                 let f = g.forecast.as_ref();
-                Forecast {
-                    vaccine_group: group_code(&g.vaccine_group),
+                Some(Forecast {
+                    vaccine_group: group_code(&g.vaccine_group)?,
                     status: Some(status_code(g.status, f.and_then(|f| f.past_due), today)),
                     dose_number: f.map(|f| u32::from(f.dose_number)),
                     earliest: f.map(|f| f.earliest),
                     recommended: f.map(|f| f.recommended),
                     overdue: f.and_then(|f| f.past_due),
                     latest: f.and_then(|f| f.latest),
-                }
+                })
             })
             .collect();
         (
@@ -163,30 +186,18 @@ mod tests {
     /// Every vaccine group of the engine's supporting data that a clinic routinely gives
     /// has a Z42 code: the table uses the engine's names ("Meningococcal B", not "MenB").
     #[test]
-    fn every_routine_engine_group_has_a_vaccine_type_code() {
-        const NO_UNSPECIFIED_CVX: &[&str] = &[
-            "Chikungunya",
-            "Cholera",
-            "Dengue",
-            "Ebola",
-            "Japanese Encephalitis",
-            "Orthopoxvirus",
-            "Rabies",
-            "RSV",
-            "TBE",
-            "Typhoid",
-            "Yellow Fever",
-        ];
+    fn every_engine_group_has_a_vaccine_type_code_the_cvx_table_knows() {
         let engine = Engine::bundled().expect("bundled supporting data");
+        let codes = ctwiz_core::codes::CodeSets::embedded();
         for g in &engine.supporting_data().vaccine_groups {
-            let coded = vaccine_group_cvx(&g.name).is_some();
-            assert_eq!(
-                coded,
-                !NO_UNSPECIFIED_CVX.contains(&g.name.as_str()),
-                "{}",
-                g.name
-            );
+            let (cvx, _) = vaccine_group_cvx(&g.name)
+                .unwrap_or_else(|| panic!("{} has no Z42 vaccine type code", g.name));
+            let cvx = ctwiz_core::ids::Cvx::new(cvx).expect("a CVX code");
+            assert!(codes.vaccine(&cvx).is_some(), "{}: CVX {cvx}", g.name);
         }
-        assert_eq!(group_code("Meningococcal B").code, "164");
+        assert_eq!(
+            group_code("Meningococcal B").map(|c| c.code),
+            Some("164".into())
+        );
     }
 }

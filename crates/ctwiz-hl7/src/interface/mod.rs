@@ -58,7 +58,7 @@ pub use decode::{prepare_bytes, prepare_raw};
 pub use forecast::{vaccine_group_cvx, CdsiForecaster};
 pub use qbp::{Forecaster, DEFAULT_QUERY_LIMIT};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 use ctwiz_core::access::Action;
 use ctwiz_core::actor::{Actor, Denied};
 use ctwiz_core::codes::CodeSets;
@@ -97,6 +97,10 @@ pub struct Context<'a> {
     pub forecaster: Option<&'a dyn Forecaster>,
     /// The most candidates returned in a Z31 when RCP-2 does not say.
     pub query_limit: u32,
+    /// The offset from UTC of `received_at` (MSH-7 of responses carries it).
+    pub utc_offset: FixedOffset,
+    /// MSH-22 of responses: our organization's name and identifier.
+    pub organization: (String, String),
 }
 
 impl<'a> Context<'a> {
@@ -116,6 +120,11 @@ impl<'a> Context<'a> {
             received_at,
             forecaster: None,
             query_limit: DEFAULT_QUERY_LIMIT,
+            utc_offset: local_offset(received_at),
+            organization: (
+                "Connecticut Department of Public Health".into(),
+                "CTDPH".into(),
+            ),
         }
     }
 
@@ -135,10 +144,22 @@ impl<'a> Context<'a> {
             control_id: self.response_id.clone(),
             timestamp: Timestamp {
                 local: self.received_at,
-                offset: None,
+                offset: Some(self.utc_offset),
             },
+            organization: self.organization.clone(),
         }
     }
+}
+
+/// The offset from UTC this machine's time zone has at the local time `at` (the
+/// earlier one when a clock change makes it ambiguous; UTC for a time skipped).
+pub fn local_offset(at: NaiveDateTime) -> FixedOffset {
+    use chrono::{Local, Offset, TimeZone};
+    Local
+        .offset_from_local_datetime(&at)
+        .earliest()
+        .map(|o| o.fix())
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 /// The answer to one message and what was recorded about it.
@@ -173,6 +194,9 @@ enum Kind {
     Refused(Box<Msh>, Issue),
     Vxu(Box<vxu::PreparedVxu>),
     Qbp(Box<crate::message::qbp::Qbp>),
+    /// A query with a QPD that cannot be answered as asked (query name unknown or
+    /// missing): answered RSP^K11 Z33 with QAK AE, not as a VXU would be.
+    InvalidQuery(Box<Msh>, Box<crate::segment::Qpd>, Vec<Issue>),
 }
 
 /// Reads and checks one message (no store access): parse, message type,
@@ -190,6 +214,18 @@ pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prep
         },
         "QBP" => match crate::message::qbp::Qbp::from_message(&msg) {
             Ok(q) => Kind::Qbp(Box::new(q)),
+            // Readable as a query (it has a QPD and a usable header): a Z33 says what
+            // was wrong; otherwise ACK^Q11 (see `build_ack`).
+            Err(r) if !r.issues.iter().any(|i| i.code.rejects_message()) => {
+                match msg.segment("QPD") {
+                    Some(qpd) => Kind::InvalidQuery(
+                        r.msh,
+                        Box::new(crate::segment::Qpd::from_segment(qpd)),
+                        r.issues,
+                    ),
+                    None => Kind::Rejected(r),
+                }
+            }
             Err(r) => Kind::Rejected(r),
         },
         other => {
@@ -230,6 +266,7 @@ pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) 
         Kind::Refused(msh, issue) => reject(store, ctx, &msh, None, vec![issue]),
         Kind::Vxu(v) => vxu::process(store, ctx, *v),
         Kind::Qbp(q) => qbp::process(store, ctx, *q),
+        Kind::InvalidQuery(msh, qpd, issues) => qbp::invalid(store, ctx, &msh, &qpd, issues),
     }
 }
 

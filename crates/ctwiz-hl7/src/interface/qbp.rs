@@ -19,11 +19,12 @@ use crate::er7::MessageBuf;
 use crate::message::ack::AckCode;
 use crate::message::qbp::{Qbp, QueryProfile};
 use crate::message::rsp::{
-    build_z31, build_z32, build_z33, build_z42, DoseEvaluation, EvaluatedDose, Forecast,
-    PatientRecord, QueryStatus,
+    build_query_error, build_z31, build_z32, build_z33, build_z42, DoseEvaluation, EvaluatedDose,
+    Forecast, PatientRecord, QueryStatus,
 };
 use crate::message::{Hl7Error, Issue};
 use crate::segment::err::ErrorLocation;
+use crate::segment::{Msh, Qpd};
 
 /// The Z31 size when neither RCP-2 nor the context says otherwise.
 pub const DEFAULT_QUERY_LIMIT: u32 = 10;
@@ -42,33 +43,73 @@ pub trait Forecaster: Send + Sync {
     ) -> (Vec<Vec<DoseEvaluation>>, Vec<Forecast>);
 }
 
+/// Logs an answered query under the clinic's interface mode.
+#[allow(clippy::too_many_arguments)]
+fn answered<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    msh: &Msh,
+    response: MessageBuf,
+    code: AckCode,
+    issues: &[Issue],
+    pin: Option<ClinicPin>,
+    patient: Option<PatientId>,
+) -> Outcome {
+    let stats = Stats {
+        patient,
+        ..Stats::default()
+    };
+    let mode = match &pin {
+        Some(p) => store
+            .interface_status(p)
+            .unwrap_or(InterfaceStatus::Production),
+        None => InterfaceStatus::Production,
+    };
+    finish(
+        store,
+        ctx,
+        msh,
+        pin,
+        response,
+        super::ack_result(code),
+        issues,
+        stats,
+        mode,
+    )
+}
+
+/// A query whose QPD names no query this IIS answers (or none): after the same
+/// facility and permission checks as any query, Z33 with QAK AE and one ERR.
+pub(super) fn invalid<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    msh: &Msh,
+    qpd: &Qpd,
+    issues: Vec<Issue>,
+) -> Outcome {
+    let responder = ctx.responder();
+    let answer = |status: QueryStatus, code: AckCode, issues: &[Issue], pin| {
+        let response = build_query_error(msh, qpd, &responder, status, issues);
+        answered(store, ctx, msh, response, code, issues, pin, None)
+    };
+    let pin = match resolve_facility(store, msh) {
+        Ok((pin, _)) => pin,
+        Err(issue) => return answer(QueryStatus::Rejected, AckCode::Reject, &[issue], None),
+    };
+    if let Err(issue) = authorize_sender(store, ctx, msh, &pin, Action::InterfaceQuery) {
+        let clinic = refused_clinic(ctx, &pin);
+        return answer(QueryStatus::Rejected, AckCode::Reject, &[issue], clinic);
+    }
+    answer(QueryStatus::Error, AckCode::Error, &issues, Some(pin))
+}
+
 pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, q: Qbp) -> Outcome {
     let done = |response: MessageBuf,
                 code: AckCode,
                 issues: &[Issue],
                 pin: Option<ClinicPin>,
                 patient: Option<PatientId>| {
-        let stats = Stats {
-            patient,
-            ..Stats::default()
-        };
-        let mode = match &pin {
-            Some(p) => store
-                .interface_status(p)
-                .unwrap_or(InterfaceStatus::Production),
-            None => InterfaceStatus::Production,
-        };
-        finish(
-            store,
-            ctx,
-            &q.msh,
-            pin,
-            response,
-            super::ack_result(code),
-            issues,
-            stats,
-            mode,
-        )
+        answered(store, ctx, &q.msh, response, code, issues, pin, patient)
     };
     let responder = ctx.responder();
     // QAK AR with one ERR: nothing about any patient is sent.

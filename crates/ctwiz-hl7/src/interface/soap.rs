@@ -7,6 +7,8 @@
 pub const NS: &str = "urn:cdc:iisb:2011";
 /// SOAP 1.2 envelope namespace.
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+/// SOAP 1.1 envelope namespace: the service answers it with a VersionMismatch fault.
+pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// The CDC IIS WSDL (2011, SOAP 1.2, schema inlined), vendored from
 /// `shared/hl7/cdc-iis-2011-selfcontained.wsdl`.
 pub const WSDL: &str = include_str!("cdc-iis-2011.wsdl");
@@ -53,12 +55,37 @@ impl FaultKind {
             FaultKind::UnsupportedOperation => "UnsupportedOperationFault",
         }
     }
+}
 
-    /// SOAP 1.2 fault code: the sender's fault, or ours.
-    fn soap_code(self) -> &'static str {
+/// The SOAP 1.2 fault code (SOAP 1.2 part 1 §5.4.6): whose fault it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoapCode {
+    /// The envelope is not SOAP 1.2 (e.g. a SOAP 1.1 envelope).
+    VersionMismatch,
+    /// A header block marked `mustUnderstand` that this service does not process,
+    /// by its qualified name (namespace, local name).
+    MustUnderstand(String, String),
+    /// The request was wrong (malformed, not allowed, too large).
+    Sender,
+    /// The service failed.
+    Receiver,
+}
+
+impl SoapCode {
+    fn value(&self) -> &'static str {
         match self {
-            FaultKind::Unknown => "soap:Receiver",
-            _ => "soap:Sender",
+            SoapCode::VersionMismatch => "soap:VersionMismatch",
+            SoapCode::MustUnderstand(..) => "soap:MustUnderstand",
+            SoapCode::Sender => "soap:Sender",
+            SoapCode::Receiver => "soap:Receiver",
+        }
+    }
+
+    /// The HTTP status of a fault with this code (SOAP 1.2 part 2 §7.5.1.2, table 20).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            SoapCode::Sender => 400,
+            _ => 500,
         }
     }
 }
@@ -71,6 +98,9 @@ pub struct Fault {
     pub code: i64,
     pub reason: String,
     pub detail: String,
+    /// soap:Code/soap:Value: Sender for every WSDL fault but `fault` (Receiver) unless
+    /// set otherwise (a malformed request is the sender's fault).
+    pub soap_code: SoapCode,
 }
 
 impl Fault {
@@ -86,6 +116,40 @@ impl Fault {
             code,
             reason: reason.into(),
             detail: detail.into(),
+            soap_code: match kind {
+                FaultKind::Unknown => SoapCode::Receiver,
+                _ => SoapCode::Sender,
+            },
+        }
+    }
+
+    /// The same fault, blamed on the sender (soap:Sender, HTTP 400).
+    pub fn by_sender(mut self) -> Self {
+        self.soap_code = SoapCode::Sender;
+        self
+    }
+
+    /// The envelope is not SOAP 1.2 (SOAP 1.2 part 1 §5.4.7).
+    pub fn version_mismatch(found: &str) -> Self {
+        Fault {
+            soap_code: SoapCode::VersionMismatch,
+            ..Fault::new(
+                FaultKind::Unknown,
+                "this service speaks SOAP 1.2 only",
+                format!("the envelope namespace is {found:?}; send {SOAP12:?}"),
+            )
+        }
+    }
+
+    /// A mandatory header block this service does not process (SOAP 1.2 part 1 §5.4.8).
+    pub fn must_understand(namespace: &str, name: &str) -> Self {
+        Fault {
+            soap_code: SoapCode::MustUnderstand(namespace.into(), name.into()),
+            ..Fault::new(
+                FaultKind::Unknown,
+                "a header block marked mustUnderstand is not understood by this service",
+                format!("{{{namespace}}}{name}"),
+            )
         }
     }
 }
@@ -142,19 +206,53 @@ pub fn response(op: &str, text: &str) -> String {
     ))
 }
 
-/// A SOAP 1.2 fault whose detail is the WSDL's fault element.
+/// A SOAP 1.2 fault whose detail is the WSDL's fault element. A VersionMismatch
+/// fault is a SOAP 1.1 envelope with an Upgrade header naming SOAP 1.2 (SOAP 1.2
+/// part 1 appendix A: the sender reads 1.1); a MustUnderstand fault carries the
+/// NotUnderstood header block (§5.4.8).
 pub fn fault(f: &Fault) -> String {
-    envelope(&format!(
+    if f.soap_code == SoapCode::VersionMismatch {
+        return format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+             <env:Envelope xmlns:env=\"{SOAP11}\"><env:Header>\
+             <upg:Upgrade xmlns:upg=\"{SOAP12}\"><upg:SupportedEnvelope qname=\"ns1:Envelope\" xmlns:ns1=\"{SOAP12}\"/></upg:Upgrade>\
+             </env:Header><env:Body><env:Fault><faultcode>env:VersionMismatch</faultcode>\
+             <faultstring>{}</faultstring></env:Fault></env:Body></env:Envelope>",
+            escape(&f.reason)
+        );
+    }
+    let header = match &f.soap_code {
+        SoapCode::MustUnderstand(ns, name) => format!(
+            "<soap:Header><soap:NotUnderstood qname=\"nu:{}\" xmlns:nu=\"{}\"/></soap:Header>",
+            escape(name),
+            escape(ns)
+        ),
+        _ => String::new(),
+    };
+    let body = format!(
         "<soap:Fault><soap:Code><soap:Value>{}</soap:Value></soap:Code>\
          <soap:Reason><soap:Text xml:lang=\"en\">{}</soap:Text></soap:Reason>\
          <soap:Detail><urn:{el}><urn:Code>{}</urn:Code><urn:Reason>{}</urn:Reason><urn:Detail>{}</urn:Detail></urn:{el}></soap:Detail></soap:Fault>",
-        f.kind.soap_code(),
+        f.soap_code.value(),
         escape(&f.reason),
         f.code,
         escape(&f.reason),
         escape(&f.detail),
         el = f.kind.element(),
-    ))
+    );
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <soap:Envelope xmlns:soap=\"{SOAP12}\" xmlns:urn=\"{NS}\">{header}<soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+}
+
+/// The `Content-Type` of a fault: SOAP 1.1's for a VersionMismatch (its envelope is 1.1).
+pub fn fault_content_type(f: &Fault) -> &'static str {
+    if f.soap_code == SoapCode::VersionMismatch {
+        "text/xml; charset=utf-8"
+    } else {
+        CONTENT_TYPE
+    }
 }
 
 fn body<'a, 'i>(doc: &'a roxmltree::Document<'i>) -> Option<roxmltree::Node<'a, 'i>> {
@@ -162,6 +260,10 @@ fn body<'a, 'i>(doc: &'a roxmltree::Document<'i>) -> Option<roxmltree::Node<'a, 
     if env.tag_name().name() != "Envelope" {
         return None;
     }
+    body_of(env)
+}
+
+fn body_of<'a, 'i>(env: roxmltree::Node<'a, 'i>) -> Option<roxmltree::Node<'a, 'i>> {
     env.children()
         .find(|n| n.is_element() && n.tag_name().name() == "Body")?
         .children()
@@ -180,7 +282,22 @@ fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Reads a request envelope (server side).
+/// Whether a header block is addressed to this service: no role, or the roles every
+/// SOAP 1.2 node plays (`next`, `ultimateReceiver`); `none` is for nobody.
+fn targets_us(block: roxmltree::Node<'_, '_>) -> bool {
+    match block.attribute((SOAP12, "role")) {
+        None => true,
+        Some(role) => matches!(
+            role.trim(),
+            "" | "http://www.w3.org/2003/05/soap-envelope/role/next"
+                | "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
+        ),
+    }
+}
+
+/// Reads a request envelope (server side): a SOAP 1.2 envelope whose header blocks
+/// marked `mustUnderstand` are all ones this service processes (none: the CDC WSDL
+/// carries credentials in the body), and whose body holds a WSDL operation.
 pub fn parse_request(xml: &str) -> Result<Request, Fault> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| {
         Fault::new(
@@ -188,14 +305,46 @@ pub fn parse_request(xml: &str) -> Result<Request, Fault> {
             "the request is not well-formed XML",
             e.to_string(),
         )
+        .by_sender()
     })?;
-    let op = body(&doc).ok_or_else(|| {
+    let env = doc.root_element();
+    let not_soap = || {
         Fault::new(
             FaultKind::Unknown,
             "the request is not a SOAP envelope with a body",
             "",
         )
-    })?;
+        .by_sender()
+    };
+    if env.tag_name().name() != "Envelope" {
+        return Err(not_soap());
+    }
+    match env.tag_name().namespace() {
+        Some(SOAP12) => {}
+        Some(other) if other == SOAP11 || other.contains("soap") => {
+            return Err(Fault::version_mismatch(other))
+        }
+        _ => return Err(not_soap()),
+    }
+    let header = env
+        .children()
+        .find(|n| n.is_element() && n.tag_name().name() == "Header");
+    for block in header
+        .iter()
+        .flat_map(|h| h.children().filter(|n| n.is_element()))
+    {
+        let must = block
+            .attribute((SOAP12, "mustUnderstand"))
+            .is_some_and(|v| matches!(v.trim(), "true" | "1"));
+        if must && targets_us(block) {
+            let name = block.tag_name();
+            return Err(Fault::must_understand(
+                name.namespace().unwrap_or(""),
+                name.name(),
+            ));
+        }
+    }
+    let op = body_of(env).ok_or_else(not_soap)?;
     match (op.tag_name().namespace(), op.tag_name().name()) {
         (Some(NS), "connectivityTest") => Ok(Request::ConnectivityTest {
             echo_back: child_text(op, "echoBack"),
@@ -252,6 +401,16 @@ pub fn parse_response(xml: &str) -> Result<String, Fault> {
             reason,
             detail.map(|d| child_text(d, "Detail")).unwrap_or_default(),
         );
+        let value = node
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == "Value")
+            .and_then(|n| n.text())
+            .unwrap_or("");
+        match value.rsplit(':').next().unwrap_or("") {
+            "Sender" => f.soap_code = SoapCode::Sender,
+            "Receiver" => f.soap_code = SoapCode::Receiver,
+            _ => {}
+        }
         if let Some(code) = detail.and_then(|d| child_text(d, "Code").trim().parse().ok()) {
             f.code = code;
         }

@@ -55,7 +55,15 @@ fn run(s: &SqliteStore, text: &str) -> Outcome {
 
 fn run_as(s: &SqliteStore, who: &Actor, text: &str) -> Outcome {
     let codes = CodeSets::embedded();
-    process_message(s, &Context::new(&codes, who, now(), "R1"), text)
+    process_message(s, &context(&codes, who), text)
+}
+
+/// The context of these tests: fixed time and Connecticut's winter offset, so the
+/// snapshots do not depend on the machine's time zone.
+pub(super) fn context<'a>(codes: &'a CodeSets, who: &'a Actor) -> Context<'a> {
+    let mut ctx = Context::new(codes, who, now(), "R1");
+    ctx.utc_offset = FixedOffset::west_opt(5 * 3600).expect("offset");
+    ctx
 }
 
 fn samples() -> PathBuf {
@@ -325,6 +333,55 @@ fn opted_out_patient_keeps_no_immunization_data() {
     // Queries do not return the record either.
     let q = query("C1", "Z34", "M1", "Doe", "Ann", "20250101");
     assert!(run(&s, &q).response.to_lines().contains("QAK|T1|NF|"));
+}
+
+/// Patient-level OBX (before the first order) for an indication to immunize (59785-6, e.g.
+/// VXC7 rabies exposure) and the risk/indication code 75505-8 are stored as condition
+/// observations with the VXU, like immunity and contraindications; one dated before the
+/// birth is left out with a warning (the rule the web applies, `Observation::validate`).
+#[test]
+fn indication_and_risk_observations_are_stored_with_the_vxu() {
+    use ctwiz_core::dose::ObservationKind;
+    let s = store(&["C1"]);
+    let mut m = vxu("C1", "O1", "M1", ("Doe", "Ann"), "20250101", "", &[]);
+    m.push_str(
+        "OBX|1|CE|59785-6^Indication for immunization^LN|1|VXC7^Rabies exposure within previous 10 days^CDCPHINVS||||||F|||20261120\r\
+         OBX|2|CE|75505-8^Indication or risk^LN|2|VXC8^Member of special group^CDCPHINVS||||||F|||20260105\r\
+         OBX|3|CE|59785-6^Indication for immunization^LN|3|VXC7^Rabies exposure within previous 10 days^CDCPHINVS||||||F|||20240101\r",
+    );
+    let o = run(&s, &m);
+    let text = o.response.to_lines();
+    assert_eq!(o.result, AckResult::Accepted, "{text}");
+    assert!(
+        text.contains("2024-01-01"),
+        "the observation before birth is reported: {text}"
+    );
+    let id = s
+        .find_by_mrn(&ClinicPin::new("C1").expect("pin"), "M1")
+        .expect("find")
+        .expect("stored");
+    let mut stored: Vec<_> = s
+        .observations(id)
+        .expect("observations")
+        .into_iter()
+        .map(|o| (o.kind, o.code, o.date.to_string()))
+        .collect();
+    stored.sort_by(|a, b| a.2.cmp(&b.2));
+    assert_eq!(
+        stored,
+        vec![
+            (
+                ObservationKind::Condition,
+                "VXC8".to_string(),
+                "2026-01-05".to_string()
+            ),
+            (
+                ObservationKind::Condition,
+                "VXC7".to_string(),
+                "2026-11-20".to_string()
+            ),
+        ]
+    );
 }
 
 fn query(pin: &str, profile: &str, mrn: &str, family: &str, given: &str, dob: &str) -> String {
@@ -643,7 +700,7 @@ fn z44_uses_the_forecaster_or_says_it_cannot() {
     assert_eq!(without.result, AckResult::Rejected);
     let codes = CodeSets::embedded();
     let who = state();
-    let mut ctx = Context::new(&codes, &who, now(), "R1");
+    let mut ctx = context(&codes, &who);
     ctx.forecaster = Some(&FixedForecast);
     let with = process_message(&s, &ctx, &q);
     insta::assert_snapshot!("z42_fixed_forecast", with.response.to_lines());
@@ -697,7 +754,7 @@ fn z44_with_the_cdsi_engine_evaluates_and_forecasts() {
     let engine = CdsiForecaster::bundled().expect("bundled supporting data");
     let codes = CodeSets::embedded();
     let who = state();
-    let mut ctx = Context::new(&codes, &who, now(), "R1");
+    let mut ctx = context(&codes, &who);
     ctx.forecaster = Some(&engine);
     let r = process_message(
         &s,

@@ -217,15 +217,59 @@ fn validate(codes: &CodeSets, today: NaiveDate, vxu: &Vxu, record: &mut VxuRecor
         if let Some(dob) = dob {
             // Lot, refusal-reason and expiry rules (IG R1.5 RXA usage: RE) are warnings.
             if let Err(e) = dose.validate(dob, today) {
-                record.issues.push(
-                    Issue::warning(loc(0), Hl7Error::DataType, e.to_string())
-                        .with_app(AppError::InvalidValue),
-                );
+                let (field, code, app) = dose_rule_field(dose);
+                let mut issue = Issue::warning(loc(field), code, e.to_string());
+                issue.application = app;
+                record.issues.push(issue);
             }
         }
         kept.push(d);
     }
     record.doses = kept;
+    // Observations (immunity, contraindication, indication/risk) follow the same rule as
+    // the web's: dated between birth and today (`Observation::validate`); one that is
+    // not is left out with a warning on its OBX-14.
+    if let Some(dob) = dob {
+        record
+            .observations
+            .retain(|o| match o.validate(dob, today) {
+                Ok(()) => true,
+                Err(e) => {
+                    record.issues.push(
+                        Issue::warning(
+                            ErrorLocation::new("OBX", 0, 14),
+                            Hl7Error::DataType,
+                            format!("observation {} ({}): {e}; not stored", o.code, o.text),
+                        )
+                        .with_app(AppError::IllogicalDate),
+                    );
+                    false
+                }
+            });
+    }
+}
+
+/// The RXA field a failed core dose rule is about, and how table 0357/0533 name it:
+/// a missing lot number (RXA-15) or refusal reason (RXA-18) is a required field
+/// missing (101) at that field; a refusal reason without completion status RE is an
+/// illogical value of RXA-20; an expired lot an illogical date of RXA-16.
+fn dose_rule_field(dose: &Dose) -> (usize, Hl7Error, Option<AppError>) {
+    use ctwiz_core::dose::CompletionStatus;
+    let refused = dose.completion == CompletionStatus::Refused;
+    if refused && dose.refusal.is_none() {
+        (18, Hl7Error::RequiredFieldMissing, None)
+    } else if dose.refusal.is_some() && !refused {
+        (20, Hl7Error::DataType, Some(AppError::IllogicalValue))
+    } else if dose.source.is_administered() && dose.was_given() && dose.lot.is_none() {
+        (15, Hl7Error::RequiredFieldMissing, None)
+    } else if dose
+        .lot_expiration
+        .is_some_and(|exp| exp < dose.date && dose.source.is_administered())
+    {
+        (16, Hl7Error::DataType, Some(AppError::IllogicalDate))
+    } else {
+        (3, Hl7Error::DataType, Some(AppError::IllogicalDate))
+    }
 }
 
 /// AIRA DQA "timeliness": an administered dose reported more than 48 hours
@@ -307,9 +351,18 @@ fn apply<S: IisStore>(
     // MRN and may raise (never lower) the protection indicator (PD1-12).
     let mut changed = false;
     for m in &incoming.mrns {
-        if stored.mrn_at(&m.clinic).is_none() {
-            stored.mrns.push(m.clone());
-            changed = true;
+        match stored.mrns.iter_mut().find(|s| s.clinic == m.clinic) {
+            None => {
+                stored.mrns.push(m.clone());
+                changed = true;
+            }
+            // The clinic's EHR names its assigning authority (PID-3.4) for an MRN
+            // recorded without one: answers echo it from now on.
+            Some(s) if s.value == m.value && s.authority.is_none() && m.authority.is_some() => {
+                s.authority = m.authority.clone();
+                changed = true;
+            }
+            Some(_) => {}
         }
     }
     if incoming.confidential && !stored.confidential {

@@ -66,13 +66,29 @@ pub(crate) fn response_header(
         version: "2.5.1".into(),
         accept_ack_type: "NE".into(),
         application_ack_type: "NE".into(),
-        profiles: vec![Ei {
-            id: profile.into(),
-            namespace: "CDCPHINVS".into(),
-            ..Ei::default()
-        }],
-        ..Msh::default()
+        profiles: if profile.is_empty() {
+            Vec::new()
+        } else {
+            vec![Ei {
+                id: profile.into(),
+                namespace: "CDCPHINVS".into(),
+                ..Ei::default()
+            }]
+        },
+        sending_organization: responder.organization.clone(),
+        receiving_organization: receiving_organization(original),
     }
+}
+
+/// MSH-23 of a response: the sender's own MSH-22 when it named its organization,
+/// else the facility of its MSH-4 (the clinic the message came from).
+fn receiving_organization(original: &Msh) -> (String, String) {
+    let (name, id) = &original.sending_organization;
+    if !name.is_empty() || !id.is_empty() {
+        return original.sending_organization.clone();
+    }
+    let facility = original.sending_facility.namespace.trim();
+    (facility.to_string(), facility.to_string())
 }
 
 /// Builds the ACK^V04 for a VXU whose header is `original`, with one ERR per
@@ -84,13 +100,32 @@ pub fn build_ack(
     issues: &[Issue],
     code: Option<AckCode>,
 ) -> MessageBuf {
+    let trigger = if original.message_type.code.eq_ignore_ascii_case("QBP") {
+        "Q11"
+    } else {
+        "V04"
+    };
+    ack_of(original, responder, issues, code, trigger)
+}
+
+/// ACK^`trigger`^ACK. IG R1.5 §8.5 defines the ACK^V04 profile (Z23); a QBP that
+/// cannot be read as a query (no QPD, unsupported version or processing id) is
+/// answered ACK^Q11^ACK (IG R1.5 §7.3), which has no CDC profile of its own.
+fn ack_of(
+    original: &Msh,
+    responder: &Responder,
+    issues: &[Issue],
+    code: Option<AckCode>,
+    trigger: &str,
+) -> MessageBuf {
     let d = Delimiters::default();
     let mut m = MessageBuf::from_segments(d, Vec::new());
+    let profile = if trigger == "V04" { "Z23" } else { "" };
     let header = response_header(
         original,
         responder,
-        MessageType::new("ACK", "V04", "ACK"),
-        "Z23",
+        MessageType::new("ACK", trigger, "ACK"),
+        profile,
     );
     m.push(header.to_segment(d));
     let code = code.unwrap_or_else(|| AckCode::for_issues(issues));

@@ -209,7 +209,10 @@ pub struct Responder {
     pub application: Hd,
     pub facility: Hd,
     pub control_id: String,
+    /// MSH-7; the CDC IG R1.5 asks for the time-zone offset.
     pub timestamp: Timestamp,
+    /// MSH-22, the responsible sending organization: (XON-1 name, XON-10 identifier).
+    pub organization: (String, String),
 }
 
 /// Checks MSH fields every incoming message needs (CDC IG R1.5 §6.1):

@@ -5,16 +5,16 @@
 use chrono::NaiveDate;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::Dose;
-use ctwiz_core::patient::Patient;
+use ctwiz_core::patient::{Address, Patient};
 
 use super::ack::{response_header, AckCode};
 use super::qbp::Qbp;
-use super::{Issue, Responder};
+use super::{Issue, Responder, Severity};
 use crate::datatype::{format_date, Cwe, Cx, Ei, Xad, Xpn, Xtn};
 use crate::er7::MessageBuf;
 use crate::escape::Delimiters;
 use crate::segment::msh::MessageType;
-use crate::segment::{Msa, Nk1, Obx, Orc, Pd1, Pid, Qak, Rxa, Rxr};
+use crate::segment::{Msa, Msh, Nk1, Obx, Orc, Pd1, Pid, Qak, Qpd, Rxa, Rxr};
 
 /// QAK-2, HL7 table 0208.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,39 +88,78 @@ fn header(
     code: AckCode,
     status: QueryStatus,
 ) -> MessageBuf {
+    header_for(
+        &query.msh, &query.qpd, responder, profile, code, status, None,
+    )
+}
+
+/// MSH, MSA, the one ERR RSP_K11 allows (IG R1.5 §7.3: `MSA [ERR] QAK QPD`), QAK and
+/// the QPD echoed as received.
+fn header_for(
+    msh: &Msh,
+    qpd: &Qpd,
+    responder: &Responder,
+    profile: &str,
+    code: AckCode,
+    status: QueryStatus,
+    err: Option<&Issue>,
+) -> MessageBuf {
     let d = Delimiters::default();
     let mut m = MessageBuf::from_segments(d, Vec::new());
-    let msh = response_header(
-        &query.msh,
+    let header = response_header(
+        msh,
         responder,
         MessageType::new("RSP", "K11", "RSP_K11"),
         profile,
     );
-    m.push(msh.to_segment(d));
+    m.push(header.to_segment(d));
     m.push(
         Msa {
             code: code.code().into(),
-            control_id: query.msh.control_id.clone(),
+            control_id: msh.control_id.clone(),
         }
         .to_segment(),
     );
+    if let Some(issue) = err {
+        m.push(issue.to_err().to_segment());
+    }
     m.push(
         Qak {
-            query_tag: query.qpd.query_tag.clone(),
+            query_tag: qpd.query_tag.clone(),
             status: status.code().into(),
-            query_name: query.qpd.query_name.clone(),
+            query_name: qpd.query_name.clone(),
         }
         .to_segment(),
     );
-    // QPD is echoed as received (IG R1.5 §7.3).
-    m.push(query.qpd.to_segment());
+    m.push(qpd.to_segment());
     m
 }
 
+/// The issue an RSP_K11 reports in its one ERR: the first error, else the first
+/// warning, else the first note (the message log keeps them all).
+pub fn most_serious(issues: &[Issue]) -> Option<&Issue> {
+    [Severity::Error, Severity::Warning, Severity::Information]
+        .into_iter()
+        .find_map(|sev| issues.iter().find(|i| i.severity == sev))
+}
+
 /// Z33: no patient found (NF), too many candidates (TM), protected (PD),
-/// or a query in error (AE/AR, with one ERR per issue).
+/// or a query in error (AE/AR, with the most serious issue as its one ERR).
 pub fn build_z33(
     query: &Qbp,
+    responder: &Responder,
+    status: QueryStatus,
+    issues: &[Issue],
+) -> MessageBuf {
+    build_query_error(&query.msh, &query.qpd, responder, status, issues)
+}
+
+/// Z33 for a query whose QPD was read but which cannot be answered as asked
+/// (unknown or missing query name, a required field missing): QAK `status`
+/// (AE/AR, or NF/TM/PD with no error), MSA to match, one ERR.
+pub fn build_query_error(
+    msh: &Msh,
+    qpd: &Qpd,
     responder: &Responder,
     status: QueryStatus,
     issues: &[Issue],
@@ -130,12 +169,15 @@ pub fn build_z33(
         QueryStatus::Rejected => AckCode::Reject,
         _ => AckCode::Accept,
     };
-    let mut m = header(query, responder, "Z33", code, status);
-    // ERR follows MSA in the RSP_K11 structure; put them right after MSA.
-    for (i, issue) in issues.iter().enumerate() {
-        m.segments_mut().insert(2 + i, issue.to_err().to_segment());
-    }
-    m
+    header_for(
+        msh,
+        qpd,
+        responder,
+        "Z33",
+        code,
+        status,
+        most_serious(issues),
+    )
 }
 
 /// Z31: the candidates that matched, one PID (and NK1s) each.
@@ -332,8 +374,16 @@ fn renumber(obx: &mut [Obx]) {
 fn push_patient(m: &mut MessageBuf, record: PatientRecord<'_>, registry: &str) {
     m.push(pid_for(&record, 1, registry).to_segment());
     let p = record.patient;
+    let publicity = p.publicity.as_ref();
     m.push(
         Pd1 {
+            publicity_code: publicity
+                .map(|x| Cwe::new(&x.code, publicity_label(&x.code), "HL70215"))
+                .unwrap_or_default(),
+            publicity_date: publicity
+                .and_then(|x| x.since)
+                .map(format_date)
+                .unwrap_or_default(),
             protection_indicator: if p.confidential { "Y" } else { "N" }.into(),
             registry_status: p.status.code().into(),
             ..Pd1::default()
@@ -345,12 +395,38 @@ fn push_patient(m: &mut MessageBuf, record: PatientRecord<'_>, registry: &str) {
     }
 }
 
+/// HL7 table 0215 (publicity code) as the CDC IG lists it.
+fn publicity_label(code: &str) -> &'static str {
+    match code {
+        "01" => "No reminder/recall",
+        "02" => "Reminder/recall - any method",
+        "03" => "Reminder/recall - no calls",
+        "04" => "Reminder only - any method",
+        "05" => "Reminder only - no calls",
+        "06" => "Recall only - any method",
+        "07" => "Recall only - no calls",
+        "08" => "Reminder/recall - to provider",
+        "09" => "Reminder to provider",
+        "10" => "Only reminder to provider, no recall",
+        "11" => "Recall to provider",
+        "12" => "Only recall to provider, no reminder",
+        _ => "",
+    }
+}
+
 fn pid_for(record: &PatientRecord<'_>, set_id: usize, registry: &str) -> Pid {
     let p = record.patient;
     let mut ids: Vec<Cx> = p
         .mrns
         .iter()
-        .map(|m| Cx::new(&m.value, m.clinic.as_str(), "MR"))
+        // The sender's own assigning authority (CX-4) when it gave one.
+        .map(|m| {
+            Cx::new(
+                &m.value,
+                m.authority.as_deref().unwrap_or(m.clinic.as_str()),
+                "MR",
+            )
+        })
         .collect();
     if let Some(id) = record.registry_id {
         ids.push(Cx::new(id, registry, "SR"));
@@ -381,20 +457,7 @@ fn pid_for(record: &PatientRecord<'_>, set_id: usize, registry: &str) -> Pid {
             .iter()
             .map(|r| Cwe::new(r.code(), "", "CDCREC"))
             .collect(),
-        addresses: p
-            .addresses
-            .iter()
-            .map(|a| Xad {
-                street: a.street.clone(),
-                city: a.city.clone(),
-                state: a.state.clone(),
-                zip: a.zip.to_string(),
-                country: "USA".into(),
-                address_type: "L".into(),
-                county: a.county.map(|c| c.fips().to_string()).unwrap_or_default(),
-                ..Xad::default()
-            })
-            .collect(),
+        addresses: p.addresses.iter().map(xad).collect(),
         phones: p
             .phones
             .iter()
@@ -425,6 +488,20 @@ fn pid_for(record: &PatientRecord<'_>, set_id: usize, registry: &str) -> Pid {
     }
 }
 
+/// XAD of an address, with the type the sender gave (XAD-7), else L (legal).
+fn xad(a: &Address) -> Xad {
+    Xad {
+        street: a.street.clone(),
+        city: a.city.clone(),
+        state: a.state.clone(),
+        zip: a.zip.to_string(),
+        country: "USA".into(),
+        address_type: a.kind.clone().unwrap_or_else(|| "L".into()),
+        county: a.county.map(|c| c.fips().to_string()).unwrap_or_default(),
+        ..Xad::default()
+    }
+}
+
 fn nk1s_for(p: &Patient) -> Vec<Nk1> {
     p.guardians
         .iter()
@@ -438,7 +515,7 @@ fn nk1s_for(p: &Patient) -> Vec<Nk1> {
                 ..Xpn::default()
             },
             relationship: Cwe::new(g.relationship.code(), "", "HL70063"),
-            address: Xad::default(),
+            address: g.address.as_ref().map(xad).unwrap_or_default(),
             phones: g
                 .phone
                 .iter()
@@ -501,6 +578,11 @@ fn push_dose(m: &mut MessageBuf, dose: &Dose, codes: &CodeSets, registry: &str) 
             .map(|r| Cwe::new(r.code(), r.label(), "NIP002"))
             .unwrap_or_default(),
         completion_status: dose.completion.code().into(),
+        administering_provider: dose
+            .administered_by
+            .as_deref()
+            .map(super::vxu::administering_provider)
+            .unwrap_or_default(),
         action_code: "A".into(),
         ..Rxa::default()
     };

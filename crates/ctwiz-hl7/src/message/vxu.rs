@@ -11,7 +11,8 @@ use ctwiz_core::dose::{
 use ctwiz_core::ids::{ClinicPin, Cvx, Email, LotNumber, Mvx, Ndc, Phone, Zip};
 use ctwiz_core::org::County;
 use ctwiz_core::patient::{
-    Address, Ethnicity, Guardian, Mrn, Patient, PatientStatus, PersonName, Race, Relationship, Sex,
+    Address, Ethnicity, Guardian, Mrn, Patient, PatientStatus, PersonName, Publicity, Race,
+    Relationship, Sex,
 };
 
 use super::{check_header, AppError, Hl7Error, Issue, Rejection};
@@ -364,7 +365,12 @@ impl Vxu {
             // other types (SR, MA, SS, PI ...) are not kept by core yet.
             if cx.id_type.eq_ignore_ascii_case("MR") && !cx.id.is_empty() {
                 match Mrn::new(clinic.clone(), &cx.id) {
-                    Ok(m) => p.mrns.push(m),
+                    Ok(mut m) => {
+                        // CX-4 as sent, so answers name the sender's own authority.
+                        m.authority =
+                            Some(cx.authority.trim().to_string()).filter(|a| !a.is_empty());
+                        p.mrns.push(m)
+                    }
                     Err(e) => warn(3, e.to_string()),
                 }
             }
@@ -413,6 +419,13 @@ impl Vxu {
         if let Some(pd1) = &self.pd1 {
             // PD1-12 protection indicator Y: share only per confidentiality rules.
             p.confidential = pd1.protection_indicator.eq_ignore_ascii_case("Y");
+            // PD1-11 reminder/recall preference (table 0215), since PD1-18.
+            if !pd1.publicity_code.code.is_empty() {
+                p.publicity = Some(Publicity {
+                    code: pd1.publicity_code.code.clone(),
+                    since: parse_date(&pd1.publicity_date).ok(),
+                });
+            }
             if !pd1.registry_status.is_empty() {
                 match PatientStatus::from_code(&pd1.registry_status) {
                     Ok(s) => p.status = s,
@@ -445,6 +458,38 @@ impl Vxu {
     }
 }
 
+/// RXA-10 as the dose keeps it: "Given Family", with the sender's provider id in
+/// parentheses when there is one ("Given Family (id)"); [`administering_provider`]
+/// reads it back for answers.
+fn administering_provider_text(x: &crate::datatype::Xcn) -> String {
+    let name = x.display();
+    if x.id.is_empty() || name == x.id {
+        name
+    } else {
+        format!("{name} ({})", x.id)
+    }
+}
+
+/// RXA-10 of an answer from the dose's "administered by" text (see
+/// [`administering_provider_text`]); free text typed in the web lands in XCN-2.
+pub(crate) fn administering_provider(text: &str) -> crate::datatype::Xcn {
+    let text = text.trim();
+    let (name, id) = match text.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
+        Some((name, id)) if !id.is_empty() && !id.contains(' ') => (name.trim(), id),
+        _ => (text, ""),
+    };
+    let (given, family) = match name.rsplit_once(' ') {
+        Some((given, family)) => (given.trim(), family),
+        None => ("", name),
+    };
+    crate::datatype::Xcn {
+        id: id.to_string(),
+        family: family.to_string(),
+        given: given.to_string(),
+        ..Default::default()
+    }
+}
+
 fn orc_without_rxa(seq: usize) -> Issue {
     Issue::error(
         ErrorLocation::new("ORC", seq, 0),
@@ -465,6 +510,7 @@ fn person_name(n: &Xpn) -> ctwiz_core::Result<PersonName> {
 fn address(a: &crate::datatype::Xad) -> ctwiz_core::Result<Address> {
     let mut addr = Address::new(&a.street, &a.city, &a.state, Zip::new(&a.zip)?)?;
     addr.county = County::parse(&a.county).ok();
+    addr.kind = Some(a.address_type.trim().to_ascii_uppercase()).filter(|k| !k.is_empty());
     Ok(addr)
 }
 
@@ -500,6 +546,10 @@ fn guardian(nk1: &Nk1) -> Option<Guardian> {
         relationship: Relationship::from_code(&nk1.relationship.code),
         phone,
         email,
+        // NK1-4 is RE: an address that cannot be read is left out, the guardian is kept.
+        address: (!nk1.address.is_empty())
+            .then(|| address(&nk1.address).ok())
+            .flatten(),
     })
 }
 
@@ -663,7 +713,7 @@ fn map_dose(
         }
     }
     if !rxa.administering_provider.is_empty() {
-        dose.administered_by = Some(rxa.administering_provider.display());
+        dose.administered_by = Some(administering_provider_text(&rxa.administering_provider));
     }
     if let Some(lot) = rxa.lot_numbers.iter().find(|l| !l.is_empty()) {
         match LotNumber::new(lot) {
@@ -799,11 +849,16 @@ fn read_observations(
                 }
                 Err(e) => warn(Hl7Error::DataType, AppError::InvalidDate, e.to_string()),
             },
-            code @ (loinc::DISEASE_IMMUNITY | loinc::CONTRAINDICATION) => {
-                let kind = if code == loinc::DISEASE_IMMUNITY {
-                    ObservationKind::Immunity
-                } else {
-                    ObservationKind::Contraindication
+            code @ (loinc::DISEASE_IMMUNITY
+            | loinc::CONTRAINDICATION
+            | loinc::EXEMPTION
+            | loinc::INDICATION) => {
+                let kind = match code {
+                    loinc::DISEASE_IMMUNITY => ObservationKind::Immunity,
+                    loinc::CONTRAINDICATION => ObservationKind::Contraindication,
+                    // Indications to immunize and risk conditions (e.g. VXC7 rabies
+                    // exposure) change which series apply: a condition.
+                    _ => ObservationKind::Condition,
                 };
                 let text = obx
                     .value
@@ -821,7 +876,7 @@ fn read_observations(
                     ),
                 }
             }
-            loinc::REACTION | loinc::EXEMPTION | loinc::INDICATION | loinc::SEROLOGY => {}
+            loinc::REACTION | loinc::SEROLOGY => {}
             other => {
                 // A robust receiver ignores observations it does not know and says so.
                 issues.push(

@@ -172,6 +172,8 @@ impl PatientForm {
             .transpose()?
             .into_iter()
             .collect();
+        // The form edits the first guardian; an address an interface reported (NK1-4) stays.
+        let kept_address = p.guardians.first().and_then(|g| g.address.clone());
         p.guardians.clear();
         if let Some(gf) = opt(&self.guardian_family) {
             p.guardians.push(Guardian {
@@ -179,12 +181,19 @@ impl PatientForm {
                 relationship: Relationship::from_code(&self.guardian_relationship),
                 phone: opt(&self.guardian_phone).map(Phone::new).transpose()?,
                 email: None,
+                address: kept_address,
             });
         }
         if let Some(c) = ctx.clinic() {
+            // The same MRN keeps the assigning authority its EHR sends (PID-3.4).
+            let before = p.mrns.iter().find(|m| m.clinic == c.pin).cloned();
             p.mrns.retain(|m| m.clinic != c.pin);
             if let Some(mrn) = opt(&self.mrn) {
-                p.mrns.push(Mrn::new(c.pin.clone(), mrn)?);
+                let mut m = Mrn::new(c.pin.clone(), mrn)?;
+                m.authority = before
+                    .filter(|b| b.value == m.value)
+                    .and_then(|b| b.authority);
+                p.mrns.push(m);
             }
         }
         p.confidential = self.confidential.is_some();
