@@ -5,7 +5,7 @@
 use crate::cdsi_cases::{cdsi_vaccine_group, judge_case, parse_case_file, CaseOutcome, TestCase};
 use chrono::NaiveDate;
 use ctwiz_forecast::{
-    AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
+    explain, AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
 };
 use rayon::prelude::*;
 use std::error::Error;
@@ -219,7 +219,10 @@ pub fn run_forecast(args: ForecastArgs) -> Result<(), Box<dyn Error>> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        print!("{}", render_table(&patient, &result));
+        print!(
+            "{}",
+            render_table(engine.supporting_data(), &patient, &result)
+        );
     }
     Ok(())
 }
@@ -228,8 +231,11 @@ fn opt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
-/// Renders the evaluations and the vaccine-group forecast as text tables.
-pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
+/// Renders the evaluations and the vaccine-group forecast as text tables,
+/// with each group's status as a nurse reads it on the assessment date and
+/// the reason in words for every dose that does not count or is extra
+/// (`ctwiz_forecast::explain`, the wording the web page shows too).
+pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastResult) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "Assessment date {}", result.assessment_date);
@@ -272,6 +278,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
             }
         }
     }
+    let as_of = result.assessment_date;
     let _ = writeln!(out, "\nForecast by vaccine group");
     let _ = writeln!(
         out,
@@ -279,6 +286,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
         "vaccine group", "status", "dose", "earliest", "recommended", "past due", "latest"
     );
     for g in &result.vaccine_groups {
+        let status = g.due_status(as_of).label();
         match &g.forecast {
             Some(f) => {
                 let vaccines: Vec<String> = f
@@ -290,7 +298,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
                     out,
                     "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} {}",
                     g.vaccine_group,
-                    g.status.as_str(),
+                    status,
                     f.dose_number,
                     f.earliest,
                     f.recommended,
@@ -300,8 +308,23 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
                 );
             }
             None => {
-                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group, g.status.as_str());
+                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group, status);
             }
+        }
+    }
+    let notes: Vec<(&str, explain::DoseNote)> = result
+        .vaccine_groups
+        .iter()
+        .flat_map(|g| {
+            explain::dose_notes(data, result, &g.vaccine_group)
+                .into_iter()
+                .map(move |n| (g.vaccine_group.as_str(), n))
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nDoses that do not count or are extra");
+        for (group, n) in notes {
+            let _ = writeln!(out, "{group:<22} {}", n.text);
         }
     }
     out
@@ -423,6 +446,22 @@ fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
             }
         }
     }
+    for sg in &group.series_groups {
+        let _ = writeln!(
+            out,
+            "  series group {} ({:?}): {}: {}",
+            sg.series_group,
+            sg.series_type,
+            sg.status.as_str(),
+            sg.forecast.as_ref().map_or("-".to_string(), |f| format!(
+                "dose {} earliest {} recommended {} past due {}",
+                f.dose_number,
+                f.earliest,
+                f.recommended,
+                opt_date(f.past_due)
+            ))
+        );
+    }
     let _ = writeln!(
         out,
         "  group {}: {}",
@@ -459,7 +498,11 @@ mod tests {
         let patient =
             Patient::new(dob, Sex::Female).with_dose(parse_dose("2024-03-01:110").expect("dose"));
         let as_of = NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
-        let table = render_table(&patient, &engine.forecast(&patient, as_of));
+        let table = render_table(
+            engine.supporting_data(),
+            &patient,
+            &engine.forecast(&patient, as_of),
+        );
         assert!(table.contains("Polio"));
         assert!(table.contains("Valid"));
     }
