@@ -145,7 +145,7 @@ pub fn dose_notes(data: &SupportingData, result: &ForecastResult, group: &str) -
         result
             .antigens
             .iter()
-            .filter(|a| g.antigens.iter().any(|n| *n == a.antigen))
+            .filter(|a| g.antigens.contains(&a.antigen))
     };
     // The group's doses, by date: every dose its antigens' selected series
     // evaluated.

@@ -442,9 +442,7 @@ impl ForecastResult {
             let g = self.vaccine_group(group);
             self.antigens
                 .iter()
-                .filter(move |a| {
-                    !only_group || g.is_some_and(|g| g.antigens.iter().any(|n| *n == a.antigen))
-                })
+                .filter(move |a| !only_group || g.is_some_and(|g| g.antigens.contains(&a.antigen)))
                 .filter_map(move |a| a.dose_status(dose_index))
         };
         let has = |s: EvaluationStatus| {
