@@ -125,3 +125,45 @@ pub fn panel(rec: Option<&Recommendation>, today: NaiveDate) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ctwiz_forecast::{AdministeredDose, Patient as EnginePatient, Sex};
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
+    }
+
+    #[test]
+    fn a_one_year_old_reads_not_yet_due_and_the_hepb_dose_says_why_a_4th_is_needed() {
+        let engine = Engine::bundled().expect("bundled supporting data");
+        let patient = EnginePatient::new(date("2025-01-01"), Sex::Female)
+            .with_dose(AdministeredDose::new(date("2025-01-01"), "08"))
+            .with_dose(AdministeredDose::new(date("2025-02-01"), "08"))
+            .with_dose(AdministeredDose::new(date("2025-05-01"), "08"));
+        let today = date("2026-01-01");
+        let rec = Recommendation {
+            result: engine.forecast(&patient, today),
+            data: engine.supporting_data().clone(),
+        };
+        let page = panel(Some(&rec), today).into_string();
+        assert!(!page.contains("Up to date"), "{page}");
+        let hpv = page
+            .split("<tr>")
+            .find(|row| row.contains("<td>HPV</td>"))
+            .expect("an HPV row");
+        assert!(hpv.contains("Not yet due"), "{hpv}");
+
+        let eval = rec.dose_status("HepB", 2);
+        assert_eq!(eval.as_ref().map(|e| e.0), Some(EvaluationStatus::Valid));
+        let cell = dose_cell(eval.as_ref()).into_string();
+        assert!(
+            cell.contains("dose 3 given before 24 weeks of age: a 4th dose is needed"),
+            "{cell}"
+        );
+        // A valid dose with nothing to explain reads just "Valid".
+        let first = dose_cell(rec.dose_status("HepB", 0).as_ref()).into_string();
+        assert!(first.contains("Valid") && !first.contains(" – "), "{first}");
+    }
+}

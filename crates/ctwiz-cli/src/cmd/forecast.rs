@@ -269,7 +269,7 @@ pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastR
                         i + 1,
                         e.date,
                         e.cvx.to_string(),
-                        a.antigen,
+                        a.antigen.as_str(),
                         e.status.as_str(),
                         e.target_dose.map_or("-".to_string(), |t| t.to_string()),
                         reasons.join("; ")
@@ -297,7 +297,7 @@ pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastR
                 let _ = writeln!(
                     out,
                     "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} {}",
-                    g.vaccine_group,
+                    g.vaccine_group.as_str(),
                     status,
                     f.dose_number,
                     f.earliest,
@@ -308,7 +308,7 @@ pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastR
                 );
             }
             None => {
-                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group, status);
+                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group.as_str(), status);
             }
         }
     }
