@@ -221,7 +221,8 @@ pub(crate) fn forecast_series(
             recommended,
             past_due,
             latest,
-            // Filled in for the selected series only (see `recommended_vaccines`).
+            // Filled in for the series a vaccine group forecast contains only
+            // (see `recommended_vaccines`).
             vaccines: Shared::default(),
         }),
         k,

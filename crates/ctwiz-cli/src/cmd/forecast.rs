@@ -227,6 +227,19 @@ pub fn run_forecast(args: ForecastArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// `dose N earliest D recommended D past due D`, or `-` without a forecast.
+fn forecast_line(f: Option<&ctwiz_forecast::ForecastDates>) -> String {
+    f.map_or("-".to_string(), |f| {
+        format!(
+            "dose {} earliest {} recommended {} past due {}",
+            f.dose_number,
+            f.earliest,
+            f.recommended,
+            opt_date(f.past_due)
+        )
+    })
+}
+
 fn opt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
@@ -423,13 +436,7 @@ fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
                 s.status.as_str(),
                 s.score,
                 s.valid_doses,
-                s.forecast.as_ref().map_or("-".to_string(), |f| format!(
-                    "dose {} earliest {} recommended {} past due {}",
-                    f.dose_number,
-                    f.earliest,
-                    f.recommended,
-                    opt_date(f.past_due)
-                ))
+                forecast_line(s.forecast.as_ref())
             );
             for d in &s.doses {
                 let reasons: Vec<&str> = d.reasons.iter().map(|r| r.text()).collect();
@@ -453,26 +460,14 @@ fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
             sg.series_group,
             sg.series_type,
             sg.status.as_str(),
-            sg.forecast.as_ref().map_or("-".to_string(), |f| format!(
-                "dose {} earliest {} recommended {} past due {}",
-                f.dose_number,
-                f.earliest,
-                f.recommended,
-                opt_date(f.past_due)
-            ))
+            forecast_line(sg.forecast.as_ref())
         );
     }
     let _ = writeln!(
         out,
         "  group {}: {}",
         group.status.as_str(),
-        group.forecast.as_ref().map_or("-".to_string(), |f| format!(
-            "dose {} earliest {} recommended {} past due {}",
-            f.dose_number,
-            f.earliest,
-            f.recommended,
-            opt_date(f.past_due)
-        ))
+        forecast_line(group.forecast.as_ref())
     );
     out
 }
