@@ -38,21 +38,18 @@ pub fn evaluate(
 
 impl Recommendation {
     /// How stored dose `dose` counts for `group` (`ForecastResult::group_dose_status`)
-    /// and, when it does not count or is extra, why in words (`ctwiz_forecast::explain`).
+    /// and, when it does not count, is extra or moved the antigen to a longer series, why
+    /// in words (`ctwiz_forecast::explain`).
     pub fn dose_status(
         &self,
         group: &str,
         dose: usize,
     ) -> Option<(EvaluationStatus, Option<String>)> {
         let status = self.result.group_dose_status(group, dose)?;
-        let note = (status != EvaluationStatus::Valid)
-            .then(|| {
-                explain::dose_notes(&self.data, &self.result, group)
-                    .into_iter()
-                    .find(|n| n.dose_index == dose)
-                    .map(|n| n.text)
-            })
-            .flatten();
+        let note = explain::dose_notes(&self.data, &self.result, group)
+            .into_iter()
+            .find(|n| n.dose_index == dose)
+            .map(|n| n.text);
         Some((status, note))
     }
 }
