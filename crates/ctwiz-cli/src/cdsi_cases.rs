@@ -5,15 +5,20 @@
 //! `ctwiz-forecast` library API.
 //!
 //! A case passes when, for the case's vaccine group, every dose's evaluation
-//! status matches, the series status matches (case-insensitively), and the
-//! forecast dose number (when given), earliest, recommended and past-due
-//! dates all match exactly (an expected null means no date produced). This
-//! module reads no files: callers hand in the JSON text.
+//! status matches, and the expected forecast matches one forecast of the
+//! group: the series status (case-insensitively), the forecast dose number
+//! (when given), earliest, recommended and past-due dates all exactly (an
+//! expected null means no date produced). The forecasts it may match are the
+//! group's headline forecast and, when the case names the series type its
+//! doses belong to (the underlying-conditions set's `series_type`: standard
+//! or risk), the forecast of each series group of that type (CDSi
+//! FORECASTVG-1: every best series of Table 8-14 yields its own vaccine group
+//! forecast). This module reads no files: callers hand in the JSON text.
 
 use chrono::NaiveDate;
 use ctwiz_forecast::{
-    AdministeredDose, EvaluationStatus, ForecastResult, Name, Observation, Patient, SeriesStatus,
-    Sex,
+    AdministeredDose, EvaluationStatus, ForecastDates, ForecastResult, Observation, Patient,
+    SeriesStatus, SeriesType, Sex,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -77,6 +82,10 @@ pub struct TestDose {
     /// Expected reason (free text; not compared).
     #[serde(default)]
     pub evaluation_reason: Option<String>,
+    /// The series type the dose belongs to (`standard` or `risk`; the
+    /// underlying-conditions set).
+    #[serde(default)]
+    pub series_type: Option<String>,
 }
 
 /// Expected forecast.
@@ -203,45 +212,73 @@ impl CaseOutcome {
     }
 }
 
-/// The combined status of one dose for the antigens of a vaccine group.
-pub fn group_dose_status(
-    result: &ForecastResult,
-    group_antigens: &[Name],
-    dose_index: usize,
-) -> Option<EvaluationStatus> {
-    let statuses_for = |names: &mut dyn Iterator<Item = &str>| -> Vec<EvaluationStatus> {
-        names
-            .filter_map(|name| result.antigen(name))
-            .filter_map(|a| a.dose_status(dose_index))
-            .collect()
-    };
-    let mut statuses = statuses_for(&mut group_antigens.iter().map(Name::as_str));
-    if statuses.is_empty() {
-        // A dose of another group (e.g. varicella in an MMR case) is judged
-        // by its own antigens.
-        statuses = statuses_for(&mut result.antigens.iter().map(|a| a.antigen.as_str()));
-    }
-    if statuses.is_empty() {
-        return None;
-    }
-    // A dose that is not valid for any antigen it carries is not valid for
-    // the group. A dose that counts for some antigens and is merely extra for
-    // others (a decennial Tdap after a complete pertussis series) is valid
-    // for the group; it is extraneous only when it is extra for all of them.
-    for s in [
-        EvaluationStatus::SubStandard,
-        EvaluationStatus::NotValid,
-        EvaluationStatus::Valid,
-    ] {
-        if statuses.contains(&s) {
-            return Some(s);
-        }
-    }
-    Some(EvaluationStatus::Extraneous)
-}
-
 fn fmt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
+}
+
+impl TestCase {
+    /// The series type the case's doses name, when they all name the same
+    /// one (`None` without doses or when they differ).
+    pub fn series_type(&self) -> Option<SeriesType> {
+        let mut types = self.doses.iter().map(|d| {
+            match d
+                .series_type
+                .as_deref()
+                .map(|t| t.trim().to_ascii_lowercase())
+            {
+                Some(t) if t == "risk" => Some(SeriesType::Risk),
+                Some(t) if t == "standard" => Some(SeriesType::Standard),
+                _ => None,
+            }
+        });
+        let first = types.next()??;
+        types.all(|t| t == Some(first)).then_some(first)
+    }
+}
+
+/// How one forecast differs from the expected one (empty when it matches).
+fn forecast_mismatches(
+    exp: &ExpectedForecast,
+    status: SeriesStatus,
+    forecast: Option<&ForecastDates>,
+) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    let got_status = status.as_str();
+    if !exp.series_status.trim().eq_ignore_ascii_case(got_status) {
+        mismatches.push(format!(
+            "series status: expected {}, got {got_status}",
+            exp.series_status
+        ));
+    }
+    let f = forecast.filter(|_| status == SeriesStatus::NotComplete);
+    if let Some(n) = exp.forecast_dose_number {
+        let got = f.map(|f| u32::from(f.dose_number));
+        if got != Some(n) {
+            mismatches.push(format!(
+                "forecast dose number: expected {n}, got {}",
+                got.map_or("-".to_string(), |g| g.to_string())
+            ));
+        }
+    }
+    let pairs = [
+        ("earliest", exp.earliest_date, f.map(|f| f.earliest)),
+        (
+            "recommended",
+            exp.recommended_date,
+            f.map(|f| f.recommended),
+        ),
+        ("past due", exp.past_due_date, f.and_then(|f| f.past_due)),
+    ];
+    for (field, want, got) in pairs {
+        if want != got {
+            mismatches.push(format!(
+                "{field} date: expected {}, got {}",
+                fmt_date(want),
+                fmt_date(got)
+            ));
+        }
+    }
+    mismatches
 }
 
 /// Judges an already computed result against the case's expectations.
@@ -249,7 +286,6 @@ pub fn judge_case(case: &TestCase, result: &ForecastResult) -> CaseOutcome {
     let mut mismatches = Vec::new();
     let group_name = cdsi_vaccine_group(&case.vaccine_group);
     let group = result.vaccine_group(group_name);
-    let antigens = group.map(|g| g.antigens.clone()).unwrap_or_default();
     if group.is_none() {
         mismatches.push(format!("vaccine group {:?} is unknown", case.vaccine_group));
     }
@@ -257,7 +293,7 @@ pub fn judge_case(case: &TestCase, result: &ForecastResult) -> CaseOutcome {
         let Some(expected) = dose.evaluation_status.as_deref() else {
             continue;
         };
-        let got = group_dose_status(result, &antigens, i);
+        let got = result.group_dose_status(group_name, i);
         let got_text = got.map_or("(not evaluated)", EvaluationStatus::as_str);
         if !expected.trim().eq_ignore_ascii_case(got_text) {
             mismatches.push(format!(
@@ -269,43 +305,15 @@ pub fn judge_case(case: &TestCase, result: &ForecastResult) -> CaseOutcome {
         }
     }
     if let (Some(exp), Some(g)) = (case.expected_forecasts.first(), group) {
-        let got_status = g.status.as_str();
-        if !exp.series_status.trim().eq_ignore_ascii_case(got_status) {
-            mismatches.push(format!(
-                "series status: expected {}, got {got_status}",
-                exp.series_status
-            ));
-        }
-        let f = g
-            .forecast
-            .as_ref()
-            .filter(|_| g.status == SeriesStatus::NotComplete);
-        if let Some(n) = exp.forecast_dose_number {
-            let got = f.map(|f| u32::from(f.dose_number));
-            if got != Some(n) {
-                mismatches.push(format!(
-                    "forecast dose number: expected {n}, got {}",
-                    got.map_or("-".to_string(), |g| g.to_string())
-                ));
-            }
-        }
-        let pairs = [
-            ("earliest", exp.earliest_date, f.map(|f| f.earliest)),
-            (
-                "recommended",
-                exp.recommended_date,
-                f.map(|f| f.recommended),
-            ),
-            ("past due", exp.past_due_date, f.and_then(|f| f.past_due)),
-        ];
-        for (field, want, got) in pairs {
-            if want != got {
-                mismatches.push(format!(
-                    "{field} date: expected {}, got {}",
-                    fmt_date(want),
-                    fmt_date(got)
-                ));
-            }
+        let headline = forecast_mismatches(exp, g.status, g.forecast.as_ref());
+        let of_series_type = case.series_type().is_some_and(|t| {
+            g.series_groups
+                .iter()
+                .filter(|s| s.series_type == t)
+                .any(|s| forecast_mismatches(exp, s.status, s.forecast.as_ref()).is_empty())
+        });
+        if !of_series_type {
+            mismatches.extend(headline);
         }
     }
     CaseOutcome {

@@ -11,7 +11,7 @@ use crate::result::{
 };
 use crate::select_series::{is_relevant, select_best, Candidate};
 use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
-use crate::vaccine_group_forecast::vaccine_group_forecast;
+use crate::vaccine_group_forecast::{vaccine_group_forecast, GroupInputs, GroupScratch};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -54,6 +54,7 @@ impl Engine {
             series: Vec::with_capacity(64),
             evals: Vec::with_capacity(org.antigen_dose_count() * 3),
             group_best: Vec::with_capacity(32),
+            priority: Vec::with_capacity(64),
         };
         let mut antigens: Vec<AntigenResult> = (0..data.antigens.len())
             .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch, &mut bufs))
@@ -64,6 +65,7 @@ impl Engine {
             mut series,
             evals,
             group_best,
+            priority,
         } = bufs;
         if let Some(evals) = freeze(evals) {
             for s in &mut series {
@@ -80,11 +82,29 @@ impl Engine {
                 a.group_best_series.resolve(group_best);
             }
         }
-        let vaccine_groups = data
+        let inputs = GroupInputs {
+            priority: &priority,
+        };
+        let mut group_scratch = GroupScratch::new();
+        let mut series_groups = Vec::with_capacity(data.vaccine_groups.len() + 8);
+        let mut vaccine_groups: Vec<_> = data
             .vaccine_groups
             .iter()
-            .map(|g| vaccine_group_forecast(g, &antigens))
+            .map(|g| {
+                vaccine_group_forecast(
+                    g,
+                    &antigens,
+                    &inputs,
+                    &mut group_scratch,
+                    &mut series_groups,
+                )
+            })
             .collect();
+        if let Some(series_groups) = freeze(series_groups) {
+            for g in &mut vaccine_groups {
+                g.series_groups.resolve(&series_groups);
+            }
+        }
         ForecastResult {
             assessment_date,
             antigens,
@@ -106,6 +126,9 @@ struct Buffers {
     series: Vec<PatientSeries>,
     evals: Vec<DoseEvaluation>,
     group_best: Vec<usize>,
+    /// Per series (parallel to `series`): is its forecast a priority
+    /// forecast (CDSi FORECASTPRIORITY-1)?
+    priority: Vec<bool>,
 }
 
 /// Buffers reused across the antigens of one forecast, so the hot path does
@@ -180,6 +203,20 @@ fn evaluate_antigen<'d>(
         let (status, forecast, target) =
             forecast_series(data, org, antigen, series, doses, state, &completed);
         targets.push((series, target));
+        // FORECASTPRIORITY-1: the forecast target dose has preferable
+        // intervals in force, every one of them of priority "override".
+        bufs.priority.push(
+            forecast.is_some() && {
+                let mut intervals = series
+                    .doses
+                    .get(target)
+                    .into_iter()
+                    .flat_map(|td| td.intervals.iter())
+                    .filter(|r| crate::evaluate::interval_in_force(r, org.assessment))
+                    .peekable();
+                intervals.peek().is_some() && intervals.all(|r| r.priority_override)
+            },
+        );
         let mut valid_doses = 0;
         let mut first_valid = None;
         for t in &state.targets {
@@ -238,6 +275,7 @@ fn evaluate_antigen<'d>(
                 status: e.status,
                 reasons: e.reasons,
                 target_dose: e.target_dose,
+                evaluated_against: e.against,
             }));
         bufs.series.push(PatientSeries {
             name: series.name.clone(),
@@ -259,10 +297,14 @@ fn evaluate_antigen<'d>(
     for (s, score) in out_series.iter_mut().zip(scores.iter()) {
         s.score = *score;
     }
-    // Recommended vaccines are only worked out for the selected series.
-    if let Some(b) = best {
+    // Recommended vaccines are worked out for the best series of each series
+    // group (each yields a vaccine group forecast, FORECASTVG-1) and the
+    // selected one.
+    for b in group_best.iter().copied().chain(best) {
         if let (Some(f), Some(&(series, k))) = (out_series[b].forecast.as_mut(), targets.get(b)) {
-            f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
+            if f.vaccines.is_empty() {
+                f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
+            }
         }
     }
     let (status, mut forecast) = match best {

@@ -22,6 +22,8 @@ pub(crate) struct DoseEval {
     pub status: EvaluationStatus,
     pub reasons: Reasons,
     pub target_dose: Option<u8>,
+    /// The target dose (1-based) the dose was evaluated against.
+    pub against: Option<u8>,
     pub inadvertent: bool,
 }
 
@@ -31,6 +33,7 @@ impl DoseEval {
             status,
             reasons: reason.map_or(Reasons::EMPTY, Reasons::one),
             target_dose: None,
+            against: None,
             inadvertent: false,
         }
     }
@@ -205,14 +208,14 @@ pub(crate) fn evaluate_series(
             ));
             continue;
         };
-        let eval = evaluate_dose(data, org, doses, state, i, td);
+        let mut eval = evaluate_dose(data, org, doses, state, i, td);
+        eval.against = Some(td.number);
         if eval.status == EvaluationStatus::Valid {
             state.targets.push(TargetStatus::Satisfied(i));
             // CDSi 6.11: a satisfied recurring target dose stays the current target.
             if !td.recurring {
                 state.pos += 1;
             }
-            let mut eval = eval;
             eval.target_dose = Some(td.number);
             state.evals.push(eval);
         } else {
@@ -337,6 +340,7 @@ fn evaluate_dose(
         status: EvaluationStatus::Valid,
         reasons,
         target_dose: None,
+        against: None,
         inadvertent: false,
     }
 }

@@ -45,8 +45,6 @@ struct TargetDates {
     past_due: Option<NaiveDate>,
     /// Maximum age date (the dose cannot be given on or after it).
     max_age: Option<NaiveDate>,
-    /// The earliest date allowed by the intervals alone.
-    interval_earliest: Option<NaiveDate>,
 }
 
 fn target_dates(
@@ -139,7 +137,6 @@ fn target_dates(
         recommended,
         past_due,
         max_age,
-        interval_earliest,
     }
 }
 
@@ -153,31 +150,36 @@ pub(crate) fn forecast_series(
     state: &SeriesState,
     completed_group: &dyn Fn(&str) -> bool,
 ) -> (SeriesStatus, Option<ForecastDates>, usize) {
-    // CDSi 7.1: skip target doses whose forecast-context skip is met. The
-    // reference date is the later of the assessment date and the earliest
-    // date the intervals allow ("... at the earliest forecasted date for
-    // next dose"); test cases show the minimum age is not part of it.
+    // CDSi 7.1: skip target doses whose forecast-context skip is met on the
+    // assessment date; CDSi 7.6 validates the recommendation by asking again
+    // on the forecast's earliest date (CONDSKIP-2: the reference date is the
+    // assessment date, then the earliest date): Hib dose 3 is skipped when
+    // the child will be 12 months old by the time it may be given.
     let mut k = state.pos;
     let (td, dates) = loop {
         let Some(td) = target_definition(series, k) else {
             return (SeriesStatus::Complete, None, k);
         };
-        let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
-        if !td.conditional_skips.is_empty() {
+        let skipped_on = |reference: NaiveDate| {
             let input = SkipInput {
                 org,
                 doses,
                 evals: &state.evals,
                 limit: doses.len(),
-                reference: dates
-                    .interval_earliest
-                    .map_or(org.assessment, |d| org.assessment.max(d)),
+                reference,
                 completed_group,
             };
-            if is_skipped(&td.conditional_skips, SkipContext::Forecast, &input) {
-                k += 1;
-                continue;
-            }
+            is_skipped(&td.conditional_skips, SkipContext::Forecast, &input)
+        };
+        let has_skips = !td.conditional_skips.is_empty();
+        if has_skips && skipped_on(org.assessment) {
+            k += 1;
+            continue;
+        }
+        let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
+        if has_skips && dates.earliest > org.assessment && skipped_on(dates.earliest) {
+            k += 1;
+            continue;
         }
         break (td, dates);
     };
@@ -192,7 +194,6 @@ pub(crate) fn forecast_series(
         recommended,
         past_due,
         max_age,
-        ..
     } = dates;
     // CDSi 7.4: no forecast once the patient has reached the maximum age.
     if max_age.is_some_and(|m| org.assessment >= m || earliest >= m) {
@@ -220,7 +221,8 @@ pub(crate) fn forecast_series(
             recommended,
             past_due,
             latest,
-            // Filled in for the selected series only (see `recommended_vaccines`).
+            // Filled in for the series a vaccine group forecast contains only
+            // (see `recommended_vaccines`).
             vaccines: Shared::default(),
         }),
         k,

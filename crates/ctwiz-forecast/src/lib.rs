@@ -151,6 +151,7 @@ mod conditional_skip;
 pub mod dates;
 mod engine;
 mod evaluate;
+pub mod explain;
 mod forecast;
 mod gather;
 mod name;
@@ -167,13 +168,15 @@ mod vaccine_group_forecast;
 mod wasm;
 
 pub use engine::Engine;
+pub use explain::{DoseNote, DueStatus};
 pub use patient::{AdministeredDose, AdministrationStatus, Observation, Patient};
 pub use result::{
     AntigenResult, DoseEvaluation, EvaluationReason, EvaluationStatus, ForecastDates,
-    ForecastResult, PatientSeries, Reasons, RecommendedVaccine, SeriesStatus, VaccineGroupForecast,
+    ForecastResult, PatientSeries, Reasons, RecommendedVaccine, SeriesGroupForecast, SeriesStatus,
+    VaccineGroupForecast,
 };
 pub use supporting_data::{
-    Cvx, Name, Names, ObservationCode, Sex, Shared, SupportingData, SupportingDataError,
+    Cvx, Name, Names, ObservationCode, SeriesType, Sex, Shared, SupportingData, SupportingDataError,
 };
 
 #[cfg(test)]

@@ -177,6 +177,12 @@ pub struct DoseEvaluation {
     pub reasons: Reasons,
     /// Target dose (1-based) this dose satisfied, if valid.
     pub target_dose: Option<u8>,
+    /// Target dose (1-based) the dose was evaluated against, valid or not
+    /// (`None` when the series was already complete or the dose was
+    /// sub-standard): the dose whose age and interval rules a not-valid
+    /// dose failed, for explaining it ([`crate::explain`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub evaluated_against: Option<u8>,
 }
 
 /// Status of a patient series, antigen or vaccine group.
@@ -354,6 +360,12 @@ pub(crate) fn valid_dose_count_in<'s>(
 }
 
 /// Forecast for a vaccine group (CDSi 9).
+///
+/// `status` and `forecast` combine each antigen's selected series (the one
+/// answer a clinic reads per vaccine group); `series_groups` holds the
+/// vaccine group forecast of every series group in play (CDSi
+/// FORECASTVG-1: each best patient series of Table 8-14, one per series
+/// group, standard and risk, yields its own forecast).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct VaccineGroupForecast {
@@ -365,6 +377,27 @@ pub struct VaccineGroupForecast {
     pub forecast: Option<ForecastDates>,
     /// Antigens of the group.
     pub antigens: Names,
+    /// One forecast per series group (standard, increased risk, ...), in
+    /// series-group order; empty when no antigen of the group has a series.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub series_groups: Shared<SeriesGroupForecast>,
+}
+
+/// The vaccine group forecast of one series group (CDSi 9, FORECASTVG-1):
+/// the best series of that group of each antigen of the vaccine group,
+/// combined by Table 9-4 (status) and FORECASTVG-2..4, MULTIANTVG-1 and
+/// FORECASTDN-2 (dates and dose number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SeriesGroupForecast {
+    /// Series group identifier of the supporting data (`"1"` standard, `"2"`, ...).
+    pub series_group: Name,
+    /// Series type of the group's best series (standard or risk).
+    pub series_type: SeriesType,
+    /// Status (Table 9-4).
+    pub status: SeriesStatus,
+    /// Forecast when not complete.
+    pub forecast: Option<ForecastDates>,
 }
 
 /// Everything the engine computed for one patient.
@@ -394,5 +427,38 @@ impl ForecastResult {
         self.vaccine_groups
             .iter()
             .find(|g| g.vaccine_group.eq_ignore_ascii_case(name))
+    }
+
+    /// The status of one dose (by index into the patient's doses) for a
+    /// vaccine group, combining its antigens' statuses
+    /// ([`AntigenResult::dose_status`]): not valid if it is not valid for
+    /// any antigen it carries (sub-standard first); valid if it counts for at
+    /// least one (a decennial Tdap after a complete pertussis series);
+    /// extraneous only when it is extra for all of them. A dose none of the
+    /// group's antigens evaluated (a varicella dose listed with MMR) is
+    /// judged by its own antigens; `None` when no antigen evaluated it.
+    pub fn group_dose_status(&self, group: &str, dose_index: usize) -> Option<EvaluationStatus> {
+        let statuses = |only_group: bool| {
+            let g = self.vaccine_group(group);
+            self.antigens
+                .iter()
+                .filter(move |a| !only_group || g.is_some_and(|g| g.antigens.contains(&a.antigen)))
+                .filter_map(move |a| a.dose_status(dose_index))
+        };
+        let has = |s: EvaluationStatus| {
+            statuses(true).any(|x| x == s)
+                || (statuses(true).next().is_none() && statuses(false).any(|x| x == s))
+        };
+        if statuses(true).next().is_none() && statuses(false).next().is_none() {
+            return None;
+        }
+        [
+            EvaluationStatus::SubStandard,
+            EvaluationStatus::NotValid,
+            EvaluationStatus::Valid,
+        ]
+        .into_iter()
+        .find(|&s| has(s))
+        .or(Some(EvaluationStatus::Extraneous))
     }
 }

@@ -1,17 +1,79 @@
 //! CDSi 9 "Identify and evaluate vaccine group": combine the antigens of a
 //! vaccine group (e.g. Diphtheria, Tetanus and Pertussis for DTaP/Tdap/Td)
 //! into one status and one forecast.
+//!
+//! A vaccine group forecast *contains* patient series forecasts
+//! (FORECASTVG-1): the best series of one series group of each antigen of the
+//! group. Every series group in play gets its own forecast
+//! ([`SeriesGroupForecast`]); the group's headline status and forecast
+//! combine each antigen's selected series (CDSi 8.8, the series that drives
+//! the antigen) by the same rules.
 
 use crate::result::{
-    AntigenResult, EvaluationStatus, ForecastDates, RecommendedVaccine, SeriesStatus,
-    VaccineGroupForecast,
+    AntigenResult, EvaluationStatus, ForecastDates, PatientSeries, RecommendedVaccine,
+    SeriesGroupForecast, SeriesStatus, VaccineGroupForecast,
 };
-use crate::supporting_data::VaccineGroup;
+use crate::supporting_data::{Name, Shared, VaccineGroup};
+use chrono::NaiveDate;
 
-/// Combines the group's antigen results.
-pub(crate) fn vaccine_group_forecast(
+/// A patient series forecast contained in a vaccine group forecast.
+#[derive(Clone, Copy)]
+pub(crate) struct Contained<'a> {
+    pub series: &'a PatientSeries,
+    /// The status and forecast it contributes: the series' own, or for the
+    /// antigen's selected series the antigen's (whose dose number also counts
+    /// doses valid in another series group's best series).
+    pub status: SeriesStatus,
+    pub forecast: Option<&'a ForecastDates>,
+    /// FORECASTPRIORITY-1: the forecast target dose has preferable intervals,
+    /// all of them with interval priority "override".
+    pub priority: bool,
+}
+
+/// The engine's per-forecast facts the vaccine group rules need: whether
+/// each patient series' forecast is a priority forecast, by the series'
+/// position in the forecast-wide series buffer.
+pub(crate) struct GroupInputs<'a> {
+    pub priority: &'a [bool],
+}
+
+impl GroupInputs<'_> {
+    fn contained<'a>(&self, a: &'a AntigenResult, i: usize) -> Option<Contained<'a>> {
+        let series = a.series.get(i)?;
+        let global = a.series.range().start + i;
+        Some(Contained {
+            series,
+            status: series.status,
+            forecast: series.forecast.as_ref(),
+            priority: self.priority.get(global).copied().unwrap_or(false),
+        })
+    }
+}
+
+/// Buffers reused across the vaccine groups of one forecast.
+pub(crate) struct GroupScratch<'a> {
+    contained: Vec<Contained<'a>>,
+    groups: Vec<&'a Name>,
+}
+
+impl GroupScratch<'_> {
+    pub fn new() -> Self {
+        GroupScratch {
+            contained: Vec::with_capacity(8),
+            groups: Vec::with_capacity(4),
+        }
+    }
+}
+
+/// Combines the group's antigen results; appends the group's series-group
+/// forecasts to `out` and returns the vaccine group forecast whose
+/// `series_groups` is pending on that range.
+pub(crate) fn vaccine_group_forecast<'a>(
     group: &VaccineGroup,
-    antigens: &[AntigenResult],
+    antigens: &'a [AntigenResult],
+    inputs: &GroupInputs<'_>,
+    scratch: &mut GroupScratch<'a>,
+    out: &mut Vec<SeriesGroupForecast>,
 ) -> VaccineGroupForecast {
     let members = || {
         group
@@ -19,110 +81,181 @@ pub(crate) fn vaccine_group_forecast(
             .iter()
             .filter_map(|id| antigens.get(usize::from(id.0)))
     };
-    let considered = || members().filter(|a| a.status != SeriesStatus::NotRecommended);
-    let status = group_status(considered);
-    let forecast = if status == SeriesStatus::NotComplete {
-        let due = considered()
-            .filter(|a| a.status == SeriesStatus::NotComplete)
-            .filter_map(|a| a.forecast.as_ref());
-        if group.administer_full_group {
-            combine_full_group(due)
-        } else {
-            // Not the full group: the antigen needing a dose soonest drives it,
-            // but never before the group's most recent dose (test data: DT as
-            // a 5th DTaP dose) and counting the most doses of any antigen.
-            let dose_number = considered()
-                .filter_map(|a| a.forecast.as_ref())
-                .map(|f| f.dose_number)
-                .max();
-            let last_dose = considered()
-                .filter_map(|a| a.best())
-                .flat_map(|s| s.doses.iter())
-                .filter(|d| d.status != EvaluationStatus::SubStandard)
-                .map(|d| d.date)
-                .max();
-            due.min_by_key(|f| (f.earliest, f.recommended)).map(|f| {
-                let mut f = f.clone();
-                if let Some(last) = last_dose {
-                    f.earliest = f.earliest.max(last);
-                    f.recommended = f.recommended.max(f.earliest);
-                    f.past_due = f.past_due.map(|p| p.max(f.earliest));
-                }
-                f.dose_number = dose_number.unwrap_or(f.dose_number);
-                f
-            })
-        }
-    } else {
-        None
-    };
+    // MULTIANTVG-1: the latest date administered of any dose of the group.
+    let last_dose = members()
+        .filter_map(|a| a.best())
+        .flat_map(|s| s.doses.iter())
+        .filter(|d| d.status != EvaluationStatus::SubStandard)
+        .map(|d| d.date)
+        .max();
+    let GroupScratch { contained, groups } = scratch;
+
+    // The headline: each antigen's selected series.
+    contained.clear();
+    contained.extend(members().filter_map(|a| {
+        let c = inputs.contained(a, a.best_series?)?;
+        Some(Contained {
+            status: a.status,
+            forecast: a.forecast.as_ref(),
+            ..c
+        })
+    }));
+    let (status, forecast) = combine(group, contained, last_dose);
+
+    // FORECASTVG-1: one forecast per series group, from the best series of
+    // that group of each antigen (Table 8-14).
+    let start = out.len();
+    groups.clear();
+    groups.extend(
+        members()
+            .flat_map(|a| a.group_best_series.iter().filter_map(|&i| a.series.get(i)))
+            .map(|s| &s.series_group),
+    );
+    groups.sort_by(|a, b| cmp_series_group(a, b));
+    groups.dedup();
+    for g in groups.iter() {
+        contained.clear();
+        contained.extend(members().flat_map(|a| {
+            a.group_best_series
+                .iter()
+                .filter(|&&i| a.series.get(i).is_some_and(|s| s.series_group == **g))
+                .filter_map(|&i| inputs.contained(a, i))
+        }));
+        let Some(first) = contained.first() else {
+            continue;
+        };
+        let series_type = first.series.series_type;
+        let (status, forecast) = combine(group, contained, last_dose);
+        out.push(SeriesGroupForecast {
+            series_group: (*g).clone(),
+            series_type,
+            status,
+            forecast,
+        });
+    }
     VaccineGroupForecast {
         vaccine_group: group.name.clone(),
         status,
         forecast,
         antigens: group.antigen_names.clone(),
+        series_groups: Shared::pending(start..out.len()),
     }
 }
 
-fn group_status<'a, I: Iterator<Item = &'a AntigenResult>>(
-    members: impl Fn() -> I,
-) -> SeriesStatus {
-    if members().next().is_none() {
-        return SeriesStatus::NotRecommended;
+/// Series groups in their numeric order ("1" standard, "2", "3", ...).
+fn cmp_series_group(a: &Name, b: &Name) -> std::cmp::Ordering {
+    match (a.parse::<u32>(), b.parse::<u32>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.as_str().cmp(b.as_str()),
     }
-    let any = |s: SeriesStatus| members().any(|a| a.status == s);
-    let all = |s: SeriesStatus| members().all(|a| a.status == s);
-    // CDSi 9: a contraindicated antigen stops the whole group.
-    if any(SeriesStatus::Contraindicated) {
-        SeriesStatus::Contraindicated
-    } else if any(SeriesStatus::NotComplete) {
-        SeriesStatus::NotComplete
-    } else if all(SeriesStatus::Immune) {
-        SeriesStatus::Immune
-    } else if members().all(|a| matches!(a.status, SeriesStatus::Complete | SeriesStatus::Immune)) {
-        SeriesStatus::Complete
-    } else if any(SeriesStatus::AgedOut) {
-        SeriesStatus::AgedOut
+}
+
+/// The status and forecast of a vaccine group forecast containing
+/// `contained` (SINGLEANTVG-1/2 for one antigen, Table 9-4 and MULTIANTVG-1
+/// for several, FORECASTVG-2..4 and FORECASTDN-2 for both).
+fn combine(
+    group: &VaccineGroup,
+    contained: &[Contained<'_>],
+    last_dose: Option<NaiveDate>,
+) -> (SeriesStatus, Option<ForecastDates>) {
+    let status = group_status(contained.iter().map(|c| c.status));
+    if status != SeriesStatus::NotComplete {
+        return (status, None);
+    }
+    let due = || {
+        contained
+            .iter()
+            .filter(|c| c.status == SeriesStatus::NotComplete)
+            .filter_map(|c| c.forecast.map(|f| (f, c.priority)))
+    };
+    let Some((first, _)) = due().next() else {
+        return (status, None);
+    };
+    let min =
+        |get: &dyn Fn(&ForecastDates) -> Option<NaiveDate>| due().filter_map(|(f, _)| get(f)).min();
+    // MULTIANTVG-1: with a priority forecast among them (DTaP/Tdap/Td), the
+    // antigen due soonest sets the earliest date; otherwise every antigen's
+    // earliest date must be reached (MMR). A single antigen's earliest date
+    // is its own (SINGLEANTVG-2).
+    let earliest = if due().any(|(_, priority)| priority) {
+        min(&|f| Some(f.earliest)).unwrap_or(first.earliest)
     } else {
-        members()
-            .next()
-            .map_or(SeriesStatus::NotRecommended, |a| a.status)
+        due()
+            .map(|(f, _)| f.earliest)
+            .max()
+            .unwrap_or(first.earliest)
+    };
+    // MULTIANTVG-1 also keeps a priority forecast from coming before the
+    // group's latest dose; the test cases apply that to every group not given
+    // as a whole, single-antigen ones too (DT given as a 5th DTaP dose,
+    // 2024-0058; a Heplisav-B dose given too young, 2018-0022).
+    let earliest = match last_dose {
+        Some(l) if !group.administer_full_group => earliest.max(l),
+        _ => earliest,
+    };
+    // FORECASTVG-2/3: the earliest of the recommended (past-due) dates, never
+    // before the group's earliest date; FORECASTVG-4: the earliest latest date.
+    let recommended = min(&|f| Some(f.recommended))
+        .unwrap_or(earliest)
+        .max(earliest);
+    let past_due = min(&|f| f.past_due).map(|p| p.max(earliest));
+    let latest = min(&|f| f.latest);
+    // FORECASTDN-2: the lowest dose number when the whole group is given at
+    // once (MMR: single-antigen measles and mumps doses still leave MMR dose
+    // 1 due for rubella, 2013-0534), else the highest.
+    let numbers = due().map(|(f, _)| f.dose_number);
+    let dose_number = if group.administer_full_group {
+        numbers.min()
+    } else {
+        numbers.max()
     }
-}
-
-/// Administer-full-vaccine-group (CDSi 9, MMR): the earliest date is the
-/// latest of the antigens' (every antigen's minimums are met); the
-/// recommended, past-due and latest dates are the earliest of the antigens'
-/// (the antigen furthest behind sets the pace), never before the earliest
-/// date; the dose number is the lowest (a child with single-antigen measles
-/// and mumps doses still needs MMR dose 1 for rubella).
-fn combine_full_group<'a>(
-    mut it: impl Iterator<Item = &'a ForecastDates>,
-) -> Option<ForecastDates> {
-    let mut out = it.next()?.clone();
-    // Vaccines of later antigens not already listed, in order.
-    let mut more: Vec<RecommendedVaccine> = Vec::new();
-    for f in it {
-        out.earliest = out.earliest.max(f.earliest);
-        out.recommended = out.recommended.min(f.recommended);
-        out.dose_number = out.dose_number.min(f.dose_number);
-        out.past_due = match (out.past_due, f.past_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        out.latest = match (out.latest, f.latest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        for v in &f.vaccines {
-            if !out.vaccines.iter().chain(&more).any(|x| x.cvx == v.cvx) {
-                more.push(v.clone());
+    .unwrap_or(first.dose_number);
+    // FORECASTVG-9: every contained forecast's vaccines, in order, once.
+    let listed_by_first = |v: &RecommendedVaccine| first.vaccines.iter().any(|x| x.cvx == v.cvx);
+    let vaccines = if due().all(|(f, _)| f.vaccines.iter().all(listed_by_first)) {
+        first.vaccines.clone()
+    } else {
+        let mut all: Vec<RecommendedVaccine> = Vec::new();
+        for v in due().flat_map(|(f, _)| f.vaccines.iter()) {
+            if !all.iter().any(|x| x.cvx == v.cvx) {
+                all.push(v.clone());
             }
         }
+        Shared::from(all)
+    };
+    (
+        status,
+        Some(ForecastDates {
+            dose_number,
+            earliest,
+            recommended,
+            past_due,
+            latest,
+            vaccines,
+        }),
+    )
+}
+
+/// CDSi Table 9-4: the vaccine group status from the contained forecasts'
+/// statuses, first match wins — any Contraindicated, any Aged Out, any Not
+/// Recommended, any Not Complete, all Immune, all Complete or Immune. With
+/// nothing contained, the group is Not Recommended.
+fn group_status(statuses: impl Iterator<Item = SeriesStatus> + Clone) -> SeriesStatus {
+    let any = |s: SeriesStatus| statuses.clone().any(|x| x == s);
+    if statuses.clone().next().is_none() {
+        return SeriesStatus::NotRecommended;
     }
-    if !more.is_empty() {
-        out.vaccines = out.vaccines.iter().cloned().chain(more).collect();
+    if any(SeriesStatus::Contraindicated) {
+        SeriesStatus::Contraindicated
+    } else if any(SeriesStatus::AgedOut) {
+        SeriesStatus::AgedOut
+    } else if any(SeriesStatus::NotRecommended) {
+        SeriesStatus::NotRecommended
+    } else if any(SeriesStatus::NotComplete) {
+        SeriesStatus::NotComplete
+    } else if statuses.clone().all(|s| s == SeriesStatus::Immune) {
+        SeriesStatus::Immune
+    } else {
+        SeriesStatus::Complete
     }
-    out.recommended = out.recommended.max(out.earliest);
-    out.past_due = out.past_due.map(|p| p.max(out.earliest));
-    Some(out)
 }

@@ -5,7 +5,7 @@
 use crate::cdsi_cases::{cdsi_vaccine_group, judge_case, parse_case_file, CaseOutcome, TestCase};
 use chrono::NaiveDate;
 use ctwiz_forecast::{
-    AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
+    explain, AdministeredDose, Engine, ForecastResult, Observation, Patient, Sex, SupportingData,
 };
 use rayon::prelude::*;
 use std::error::Error;
@@ -219,17 +219,36 @@ pub fn run_forecast(args: ForecastArgs) -> Result<(), Box<dyn Error>> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        print!("{}", render_table(&patient, &result));
+        print!(
+            "{}",
+            render_table(engine.supporting_data(), &patient, &result)
+        );
     }
     Ok(())
+}
+
+/// `dose N earliest D recommended D past due D`, or `-` without a forecast.
+fn forecast_line(f: Option<&ctwiz_forecast::ForecastDates>) -> String {
+    f.map_or("-".to_string(), |f| {
+        format!(
+            "dose {} earliest {} recommended {} past due {}",
+            f.dose_number,
+            f.earliest,
+            f.recommended,
+            opt_date(f.past_due)
+        )
+    })
 }
 
 fn opt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
-/// Renders the evaluations and the vaccine-group forecast as text tables.
-pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
+/// Renders the evaluations and the vaccine-group forecast as text tables,
+/// with each group's status as a nurse reads it on the assessment date and
+/// the reason in words for every dose that does not count or is extra
+/// (`ctwiz_forecast::explain`, the wording the web page shows too).
+pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastResult) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "Assessment date {}", result.assessment_date);
@@ -263,7 +282,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
                         i + 1,
                         e.date,
                         e.cvx.to_string(),
-                        a.antigen,
+                        a.antigen.as_str(),
                         e.status.as_str(),
                         e.target_dose.map_or("-".to_string(), |t| t.to_string()),
                         reasons.join("; ")
@@ -272,6 +291,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
             }
         }
     }
+    let as_of = result.assessment_date;
     let _ = writeln!(out, "\nForecast by vaccine group");
     let _ = writeln!(
         out,
@@ -279,6 +299,7 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
         "vaccine group", "status", "dose", "earliest", "recommended", "past due", "latest"
     );
     for g in &result.vaccine_groups {
+        let status = g.due_status(as_of).label();
         match &g.forecast {
             Some(f) => {
                 let vaccines: Vec<String> = f
@@ -289,8 +310,8 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
                 let _ = writeln!(
                     out,
                     "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} {}",
-                    g.vaccine_group,
-                    g.status.as_str(),
+                    g.vaccine_group.as_str(),
+                    status,
                     f.dose_number,
                     f.earliest,
                     f.recommended,
@@ -300,8 +321,23 @@ pub fn render_table(patient: &Patient, result: &ForecastResult) -> String {
                 );
             }
             None => {
-                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group, g.status.as_str());
+                let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group.as_str(), status);
             }
+        }
+    }
+    let notes: Vec<(&str, explain::DoseNote)> = result
+        .vaccine_groups
+        .iter()
+        .flat_map(|g| {
+            explain::dose_notes(data, result, &g.vaccine_group)
+                .into_iter()
+                .map(move |n| (g.vaccine_group.as_str(), n))
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nDoses that do not count or are extra");
+        for (group, n) in notes {
+            let _ = writeln!(out, "{group:<22} {}", n.text);
         }
     }
     out
@@ -400,13 +436,7 @@ fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
                 s.status.as_str(),
                 s.score,
                 s.valid_doses,
-                s.forecast.as_ref().map_or("-".to_string(), |f| format!(
-                    "dose {} earliest {} recommended {} past due {}",
-                    f.dose_number,
-                    f.earliest,
-                    f.recommended,
-                    opt_date(f.past_due)
-                ))
+                forecast_line(s.forecast.as_ref())
             );
             for d in &s.doses {
                 let reasons: Vec<&str> = d.reasons.iter().map(|r| r.text()).collect();
@@ -423,17 +453,21 @@ fn render_case_detail(case: &TestCase, result: &ForecastResult) -> String {
             }
         }
     }
+    for sg in &group.series_groups {
+        let _ = writeln!(
+            out,
+            "  series group {} ({:?}): {}: {}",
+            sg.series_group,
+            sg.series_type,
+            sg.status.as_str(),
+            forecast_line(sg.forecast.as_ref())
+        );
+    }
     let _ = writeln!(
         out,
         "  group {}: {}",
         group.status.as_str(),
-        group.forecast.as_ref().map_or("-".to_string(), |f| format!(
-            "dose {} earliest {} recommended {} past due {}",
-            f.dose_number,
-            f.earliest,
-            f.recommended,
-            opt_date(f.past_due)
-        ))
+        forecast_line(group.forecast.as_ref())
     );
     out
 }
@@ -459,7 +493,11 @@ mod tests {
         let patient =
             Patient::new(dob, Sex::Female).with_dose(parse_dose("2024-03-01:110").expect("dose"));
         let as_of = NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
-        let table = render_table(&patient, &engine.forecast(&patient, as_of));
+        let table = render_table(
+            engine.supporting_data(),
+            &patient,
+            &engine.forecast(&patient, as_of),
+        );
         assert!(table.contains("Polio"));
         assert!(table.contains("Valid"));
     }

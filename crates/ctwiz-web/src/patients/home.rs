@@ -151,13 +151,7 @@ pub async fn home(
                                                 td { @if d.is_historical() { "Historical" } @else { "Administered" }
                                                      @if let Some(c) = &d.clinic { span.muted { " · " (c) } } }
                                                 td { (d.lot.as_ref().map(|l| l.to_string()).unwrap_or_default()) }
-                                                td {
-                                                    @match &eval {
-                                                        Some((true, _)) => span.ok { "Valid" },
-                                                        Some((false, why)) => { span.bad { "Not valid" } span.muted { " – " (why) } },
-                                                        None => span.muted { "—" },
-                                                    }
-                                                }
+                                                td { (recommender::dose_cell(eval.as_ref())) }
                                                 @if h.can_record { td.no-print { @if let Some(did) = d.id { a href={ "/patients/" (id) "/doses/" (did) "/edit" } { "Edit" } } } }
                                             }
                                         }
