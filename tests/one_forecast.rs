@@ -199,7 +199,7 @@ async fn web_page(state: &ctwiz_web::AppState, cookie: &str, id: PatientId) -> N
             .map(|c| c.split("</td>").next().unwrap())
             .collect();
         let status = cells[1];
-        let not_complete = ["Overdue<", "Due<", "Up to date<"]
+        let not_complete = ["Overdue<", "Due now<", "Not yet due<"]
             .iter()
             .any(|s| status.contains(s));
         if not_complete {
