@@ -58,8 +58,9 @@ pub struct MergeOutcome {
     pub doses_moved: u64,
     /// Doses the survivor already had: moved but kept deleted (audit only).
     pub doses_repeated: u64,
-    /// Those repeats: (the duplicate's dose kept deleted, the survivor's dose it repeats).
-    pub repeated: Vec<(DoseId, DoseId)>,
+    /// The live ones among those repeats, now kept deleted, each with the draws from stock
+    /// both doses had (the stock rule settles them from these).
+    pub repeated: Vec<RepeatedDose>,
     /// Observations (immunity, contraindications, conditions) moved.
     pub observations_moved: u64,
     /// Identical observations the survivor already had, dropped.
@@ -85,20 +86,21 @@ pub struct UnmergeOutcome {
     /// was changed after the merge, and keeps those changes minus the duplicate's MRNs).
     pub demographics_restored: bool,
     /// The duplicate's doses the merge had kept deleted as repeats, live again.
-    pub repeats_restored: Vec<RestoredRepeat>,
+    pub repeats_restored: Vec<RepeatedDose>,
 }
 
-/// A dose the merge kept deleted as a repeat of the survivor's `kept`, live again after an
-/// unmerge, with the net draws from stock both had when the merge settled them.
+/// A dose a merge kept deleted as a repeat of the survivor's `kept`, with the net draws
+/// from stock both had at the merge: what the merge's stock rule decided from, and what
+/// an unmerge reverses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestoredRepeat {
+pub struct RepeatedDose {
     pub repeat: DoseId,
     pub kept: DoseId,
     pub kept_drawn: i64,
     pub repeat_drawn: i64,
 }
 
-impl RestoredRepeat {
+impl RepeatedDose {
     /// What the merge did with the repeat's draw (`ctwiz_core::dose_stock::repeat_on_merge`).
     pub fn draw(&self) -> ctwiz_core::dose_stock::RepeatDraw {
         ctwiz_core::dose_stock::repeat_on_merge(self.kept_drawn, self.repeat_drawn)

@@ -123,6 +123,7 @@ impl SqliteStore {
             "UPDATE doses SET patient_id = ?1 WHERE patient_id = ?2",
             params![s, d],
         )?;
+        let mut repeated = Vec::new();
         for (dup, kept_dose) in &plan.repeated {
             let reason =
                 format!("merge of patient {duplicate} into {survivor}: repeats dose {kept_dose}");
@@ -133,13 +134,14 @@ impl SqliteStore {
             {
                 let drawn =
                     |id| -> Result<i64> { Ok(self.dose_draws(id)?.iter().map(|(_, n)| n).sum()) };
-                let r = crate::dedup::RestoredRepeat {
+                let r = crate::dedup::RepeatedDose {
                     repeat: *dup,
                     kept: *kept_dose,
                     kept_drawn: drawn(*kept_dose)?,
                     repeat_drawn: drawn(*dup)?,
                 };
-                journal.doses_marked.push((dup.0, reason, r));
+                repeated.push(r);
+                journal.doses_marked.push((r, reason));
             }
         }
 
@@ -219,7 +221,7 @@ impl SqliteStore {
             duplicate,
             doses_moved: plan.moved.len() as u64,
             doses_repeated: plan.repeated.len() as u64,
-            repeated: plan.repeated.clone(),
+            repeated,
             observations_moved,
             observations_repeated,
             mrns_moved,

@@ -4,7 +4,7 @@
 
 use super::codec;
 use super::SqliteStore;
-use crate::dedup::{DedupStore, RestoredRepeat, UnmergeOutcome};
+use crate::dedup::{DedupStore, RepeatedDose, UnmergeOutcome};
 use crate::error::{Result, StoreError};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface};
 use chrono::NaiveDateTime;
@@ -23,9 +23,9 @@ pub(super) struct Journal {
     pub survivor_after: String,
     /// Every dose row of the duplicate (deleted ones too), moved to the survivor.
     pub doses_moved: Vec<i64>,
-    /// Those of them marked deleted as repeats, with the reason written, the survivor's
-    /// dose each repeats, and the net draws from stock of both before the merge.
-    pub doses_marked: Vec<(i64, String, RestoredRepeat)>,
+    /// Those of them marked deleted as repeats (the survivor's dose each repeats, the net
+    /// draws from stock of both before the merge), with the reason written.
+    pub doses_marked: Vec<(RepeatedDose, String)>,
     /// The duplicate's observations moved, and the identical ones dropped.
     pub observations_moved: Vec<i64>,
     pub observations_dropped: Vec<ObservationRow>,
@@ -205,10 +205,10 @@ impl SqliteStore {
         let duplicate = Self::patient_from_detail(d.0, &self.detail(d)?)?;
         let current = self.detail(s)?;
         let demographics_restored = current == j.survivor_after;
+        let before = Self::patient_from_detail(s.0, &j.survivor_before)?;
         let survivor = if demographics_restored {
-            Self::patient_from_detail(s.0, &j.survivor_before)?
+            before
         } else {
-            let before = Self::patient_from_detail(s.0, &j.survivor_before)?;
             let mut p = Self::patient_from_detail(s.0, &current)?;
             p.mrns
                 .retain(|m| before.mrns.contains(m) || !duplicate.mrns.contains(m));
@@ -222,8 +222,8 @@ impl SqliteStore {
             let mut st = self.conn.prepare_cached(
                 "UPDATE doses SET deleted_reason = NULL WHERE id = ?1 AND deleted_reason = ?2",
             )?;
-            for (id, reason, r) in &j.doses_marked {
-                if st.execute(params![id, reason])? == 1 {
+            for (r, reason) in &j.doses_marked {
+                if st.execute(params![r.repeat.0, reason])? == 1 {
                     repeats_restored.push(*r);
                 }
             }

@@ -69,14 +69,14 @@ where
         .atomically(|s| {
             let out = s.merge_patients(survivor, duplicate, &by, via, now)?;
             let kept = s.doses(survivor)?;
-            for (repeat, of) in &out.repeated {
-                if let Some(k) = kept.iter().find(|d| d.id == Some(*of)) {
+            for r in &out.repeated {
+                if let Some(k) = kept.iter().find(|d| d.id == Some(r.kept)) {
                     let change = super::dose_stock::Change {
                         by: &by,
                         interface: via,
                         at: now,
                     };
-                    super::dose_stock::merged_repeat(s, k, *repeat, change)?;
+                    super::dose_stock::merged_repeat(s, k, r.repeat, r.draw(), change)?;
                 }
             }
             Ok(out)

@@ -13,8 +13,7 @@ use crate::traits::{ExceptionResolution, Interface, InventoryStore, NewException
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose::Dose;
 use ctwiz_core::dose_stock::{
-    draws_from_stock, repeat_on_merge, source_lot, stock_changed, DeletedVaccine, ExceptionKind,
-    RepeatDraw,
+    draws_from_stock, source_lot, stock_changed, DeletedVaccine, ExceptionKind, RepeatDraw,
 };
 use ctwiz_core::ids::DoseId;
 use ctwiz_core::inventory::{Movement, WastageReason};
@@ -197,18 +196,18 @@ pub fn correct<S: InventoryStore + ?Sized>(
 }
 
 /// Stock for a merge that kept dose record `repeat` deleted as a repeat of `kept` (one
-/// dose event on two records): one draw per event
-/// (`ctwiz_core::dose_stock::repeat_on_merge`).
+/// dose event on two records): one draw per event, as `draw` decided from both doses'
+/// draws at the merge (`ctwiz_core::dose_stock::repeat_on_merge`).
 pub fn merged_repeat<S: InventoryStore + ?Sized>(
     s: &S,
     kept: &Dose,
     repeat: DoseId,
+    draw: RepeatDraw,
     by: Change<'_>,
 ) -> Result<()> {
     let k = stored_id(kept)?;
-    let drawn = |id| -> Result<i64> { Ok(s.dose_draws(id)?.iter().map(|(_, n)| n).sum()) };
     let why = format!("dose {} repeats dose {} (patient merge)", repeat.0, k.0);
-    match repeat_on_merge(drawn(k)?, drawn(repeat)?) {
+    match draw {
         RepeatDraw::Nothing => {}
         RepeatDraw::MoveToKept => {
             s.move_dose_draws(repeat, k)?;
