@@ -75,6 +75,8 @@ pub struct WebConfig {
     /// A connection that has not sent a whole request head within this time is closed
     /// (slow or half-open clients must not hold connections forever).
     pub header_read_timeout: Duration,
+    /// The registry's public address (the SMART Health Card issuer); `http://ADDR` if unset.
+    pub public_url: Option<String>,
 }
 
 /// The default [`WebConfig::header_read_timeout`].
@@ -90,6 +92,7 @@ impl WebConfig {
             mllp_addr: None,
             mllp: mllp::MllpConfig::new(Vec::new()),
             header_read_timeout: HEADER_READ_TIMEOUT,
+            public_url: None,
         }
     }
 }
@@ -106,6 +109,19 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
         .with_writer(std::io::stderr)
         .try_init();
     let state = AppState::new(cfg.db_path.clone(), cfg.secure_cookies)?;
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.addr));
+    state.set_public_url(
+        ctwiz_store::certificate::shc::IssuerUrl::new(&public_url)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    // The card issuer's key exists from the first run, so the JWK Set is never empty.
+    let now = state.now();
+    state
+        .db(move |s| Ok(ctwiz_store::usecase::certificates::signing_key(s, now)?))
+        .await?;
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", cfg.addr)))?;
@@ -270,6 +286,11 @@ pub fn router(state: AppState) -> Router {
             "/patients/{id}/record.pdf",
             get(patients::official_record_pdf),
         )
+        .route(
+            "/patients/{id}/record.smart-health-card",
+            get(patients::smart_health_card),
+        )
+        .route("/.well-known/jwks.json", get(patients::jwks))
         .route("/inventory", get(inventory::lots))
         .route("/inventory/receive", post(inventory::receive))
         .route("/inventory/waste", post(inventory::waste))

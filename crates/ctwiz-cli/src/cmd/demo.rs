@@ -97,6 +97,7 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
                 mllp: None,
                 mllp_bind: Vec::new(),
                 mllp_idle_secs: 60,
+                public_url: None,
             },
         )?;
     }

@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// Close an MLLP connection that completes no message for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub mllp_idle_secs: u64,
+    /// The registry's public address (e.g. https://iis.example.gov): the issuer of the
+    /// SMART Health Cards on certificates, whose keys are served at
+    /// URL/.well-known/jwks.json. Defaults to http://ADDR.
+    #[arg(long, env = "CTWIZ_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -60,6 +65,7 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     let mut cfg = ctwiz_web::WebConfig::new(a.addr, path.to_path_buf());
     cfg.secure_cookies = a.secure_cookies;
     cfg.mllp_addr = a.mllp;
+    cfg.public_url = a.public_url.clone();
     cfg.mllp = ctwiz_web::mllp::MllpConfig {
         bindings: a.mllp_bind.clone(),
         idle_timeout: std::time::Duration::from_secs(a.mllp_idle_secs),

@@ -21,7 +21,7 @@ pub use doses::{
     add_dose, add_observation, delete_dose, edit_dose_page, new_dose_page, update_dose,
 };
 pub use home::home;
-pub use record::{official_record, official_record_pdf};
+pub use record::{jwks, official_record, official_record_pdf, smart_health_card};
 pub use search::search;
 
 fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {

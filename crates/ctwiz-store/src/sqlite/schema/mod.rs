@@ -1,6 +1,7 @@
 //! The schema, one append-only migration list per component, so parts of ctwiz can grow
 //! their tables independently. Never edit or reorder a released migration: append.
 
+pub mod certificates;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
@@ -12,4 +13,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("web", web::MIGRATIONS),
     ("interface", interface::MIGRATIONS),
     ("inventory", inventory::MIGRATIONS),
+    ("certificates", certificates::MIGRATIONS),
 ];
