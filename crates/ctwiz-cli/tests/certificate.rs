@@ -146,6 +146,16 @@ fn pdftotext(pdf: &Path) -> Option<String> {
     }
 }
 
+/// The JWS inside a `.smart-health-card` file.
+fn card_jws(path: &Path) -> String {
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("card written")).expect("json");
+    file["verifiableCredential"][0]
+        .as_str()
+        .expect("a JWS")
+        .to_string()
+}
+
 fn us(d: NaiveDate) -> String {
     d.format("%m/%d/%Y").to_string()
 }
@@ -204,11 +214,9 @@ fn school_certificate_prints_every_date_intact_and_the_name_as_written() {
     assert!(text.contains("Religious exemption"), "{text}");
     assert!(text.contains("Connecticut Immunization Registry"), "{text}");
     // The card verifies with the store's key and carries the name as written.
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&card).expect("card written")).expect("json");
-    let jws = file["verifiableCredential"][0].as_str().expect("a JWS");
     let store = SqliteStore::open(&f.db).expect("store");
-    let payload = shc::verify(jws, &store.shc_keys().expect("keys")).expect("verifies");
+    let payload =
+        shc::verify(&card_jws(&card), &store.shc_keys().expect("keys")).expect("verifies");
     let bundle = &payload["vc"]["credentialSubject"]["fhirBundle"];
     assert_eq!(bundle["entry"][0]["resource"]["name"][0]["family"], FAMILY);
     // 6 long-named doses and 7 flu doses, the refusal not among them.
@@ -289,10 +297,7 @@ fn rotated_keys_stay_published_and_old_cards_still_verify() {
     assert_eq!(after["keys"].as_array().map(Vec::len), Some(2));
     let store = SqliteStore::open(&f.db).expect("store");
     let keys = store.shc_keys().expect("keys");
-    let old: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&card).expect("card")).expect("json");
-    shc::verify(old["verifiableCredential"][0].as_str().expect("jws"), &keys)
-        .expect("a card signed before the rotation still verifies");
+    shc::verify(&card_jws(&card), &keys).expect("a card signed before the rotation still verifies");
     ok(
         &f.db,
         &[
@@ -306,15 +311,13 @@ fn rotated_keys_stay_published_and_old_cards_still_verify() {
             card_s,
         ],
     );
-    let new: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&card).expect("card")).expect("json");
-    let jws = new["verifiableCredential"][0].as_str().expect("jws");
+    let jws = card_jws(&card);
     let signing = keys
         .iter()
         .find(|k| k.retired_at.is_none())
         .expect("a signing key");
     assert!(
-        shc::verify(jws, std::slice::from_ref(signing)).is_ok(),
+        shc::verify(&jws, std::slice::from_ref(signing)).is_ok(),
         "signed with the new key"
     );
     // The rotation is audited.

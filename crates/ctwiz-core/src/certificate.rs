@@ -185,25 +185,14 @@ pub fn build(
     let patient = p.id.ok_or_else(|| {
         CoreError::Rule("a certificate is issued only for a stored record".into())
     })?;
-    let name_of = |cvx: &Cvx| {
-        codes
-            .vaccine(cvx)
-            .map(|v| v.short_name.clone())
-            .unwrap_or_else(|| format!("CVX {cvx}"))
-    };
     let mut groups: BTreeMap<String, Vec<CertificateDose>> = BTreeMap::new();
     let mut exemptions = Vec::new();
     for d in doses {
         if d.was_given() {
-            let names = codes
-                .vaccine(&d.cvx)
-                .map(|v| v.vaccine_groups.clone())
-                .filter(|g| !g.is_empty())
-                .unwrap_or_else(|| vec!["Other".to_string()]);
-            for g in names {
+            for g in codes.groups_listed(&d.cvx) {
                 groups.entry(g).or_default().push(CertificateDose {
                     cvx: d.cvx.clone(),
-                    vaccine: name_of(&d.cvx),
+                    vaccine: codes.vaccine_label(&d.cvx),
                     date: d.date,
                 });
             }
@@ -214,7 +203,7 @@ pub fn build(
                 } else {
                     ExemptionKind::Refusal
                 },
-                subject: name_of(&d.cvx),
+                subject: codes.vaccine_label(&d.cvx),
                 detail: reason.label().to_string(),
                 date: d.date,
             });

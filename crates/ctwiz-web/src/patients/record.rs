@@ -83,19 +83,38 @@ pub fn download(content_type: &str, file_name: String, body: Vec<u8>) -> Respons
         .into_response()
 }
 
+/// The certificate of `?kind=` as a file: its PDF or its SMART Health Card.
+async fn issued_file(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    q: &KindQuery,
+    card: bool,
+) -> Result<Response, AppError> {
+    let kind = q.kind()?;
+    let issued = issue(state, ctx, id, kind).await?;
+    Ok(if card {
+        download(
+            "application/smart-health-card",
+            format!("immunization-record-{id}.smart-health-card"),
+            issued.card_file().into_bytes(),
+        )
+    } else {
+        download(
+            "application/pdf",
+            format!("immunization-certificate-{}-{id}.pdf", kind.code()),
+            issued.pdf,
+        )
+    })
+}
+
 pub async fn official_record_pdf(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<KindQuery>,
 ) -> Result<Response, AppError> {
-    let kind = q.kind()?;
-    let issued = issue(&state, &ctx, id, kind).await?;
-    Ok(download(
-        "application/pdf",
-        format!("immunization-certificate-{}-{id}.pdf", kind.code()),
-        issued.pdf,
-    ))
+    issued_file(&state, &ctx, id, &q, false).await
 }
 
 pub async fn smart_health_card(
@@ -104,13 +123,7 @@ pub async fn smart_health_card(
     Path(id): Path<i64>,
     Query(q): Query<KindQuery>,
 ) -> Result<Response, AppError> {
-    let kind = q.kind()?;
-    let issued = issue(&state, &ctx, id, kind).await?;
-    Ok(download(
-        "application/smart-health-card",
-        format!("immunization-record-{id}.smart-health-card"),
-        issued.card_file().into_bytes(),
-    ))
+    issued_file(&state, &ctx, id, &q, true).await
 }
 
 /// `/.well-known/jwks.json`: the card issuer's public keys, retired ones included.
