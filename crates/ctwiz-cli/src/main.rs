@@ -68,6 +68,11 @@ enum Command {
     Bench(cmd::bench::BenchCommand),
     /// The audit log: who saw or changed which record, when and through which door.
     Audit(cmd::audit::AuditArgs),
+    /// Issue an official immunization certificate (PDF with a SMART Health Card).
+    Certificate(cmd::certificate::CertificateArgs),
+    /// The SMART Health Card issuer keys: rotate, show the published set.
+    #[command(subcommand)]
+    Keys(cmd::certificate::KeysCommand),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -84,11 +89,16 @@ fn main() -> ExitCode {
     // would be a silent no-op, so it is refused rather than ignored.
     let honours_as = matches!(
         cli.command,
-        Command::Patient(_) | Command::Inventory(_) | Command::Audit(_) | Command::Hl7(_)
+        Command::Patient(_)
+            | Command::Inventory(_)
+            | Command::Audit(_)
+            | Command::Hl7(_)
+            | Command::Certificate(_)
+            | Command::Keys(_)
     );
     if !honours_as && who.user.is_some() {
         eprintln!(
-            "error: --as applies to the patient, inventory, hl7 and audit commands; this one \
+            "error: --as applies to the patient, inventory, hl7 and audit commands and to certificate and keys; this one \
              runs as the local operator (state authority)"
         );
         return ExitCode::FAILURE;
@@ -109,6 +119,8 @@ fn main() -> ExitCode {
         Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),
         Command::Report(c) => cmd::report::run(&cli.db, c),
+        Command::Certificate(a) => cmd::certificate::run(&cli.db, &who, a),
+        Command::Keys(c) => cmd::certificate::keys(&cli.db, &who, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -173,6 +173,23 @@ impl CodeSets {
         self.cvx.get(cvx)
     }
 
+    /// The vaccine groups a dose of `cvx` is listed under on records and certificates (a
+    /// combination vaccine under each of its groups; an unknown or group-less code under
+    /// "Other").
+    pub fn groups_listed(&self, cvx: &Cvx) -> Vec<String> {
+        self.vaccine(cvx)
+            .map(|v| v.vaccine_groups.clone())
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| vec!["Other".to_string()])
+    }
+
+    /// The name a dose of `cvx` is shown with: the CVX short name, or "CVX nn" if unknown.
+    pub fn vaccine_label(&self, cvx: &Cvx) -> String {
+        self.vaccine(cvx)
+            .map(|v| v.short_name.clone())
+            .unwrap_or_else(|| format!("CVX {cvx}"))
+    }
+
     /// Looks a CVX up, with an error naming the code when it is unknown.
     pub fn require_vaccine(&self, cvx: &Cvx) -> Result<&VaccineCode> {
         self.vaccine(cvx).ok_or_else(|| CoreError::Unknown {

@@ -26,6 +26,7 @@ pub mod actor;
 pub mod age;
 #[allow(missing_docs)] // the reports, documented at module level
 pub mod assessment;
+pub mod certificate;
 pub mod clinic_info;
 pub mod codes;
 pub mod dose;

@@ -76,7 +76,8 @@ pub struct WebConfig {
     /// (slow or half-open clients must not hold connections forever).
     pub header_read_timeout: Duration,
     /// The site's address as clients reach it (e.g. `https://iis.example.org` behind a
-    /// TLS-terminating proxy): the SOAP WSDL advertises its service there.
+    /// TLS-terminating proxy): the SOAP WSDL advertises its service there, and it is the
+    /// SMART Health Card issuer (`http://ADDR` if unset).
     pub public_url: Option<String>,
 }
 
@@ -110,6 +111,19 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
         .with_writer(std::io::stderr)
         .try_init();
     let state = AppState::new(cfg.db_path.clone(), cfg.secure_cookies)?;
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.addr));
+    state.set_public_url(
+        ctwiz_store::certificate::shc::IssuerUrl::new(&public_url)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    // The card issuer's key exists from the first run, so the JWK Set is never empty.
+    let now = state.now();
+    state
+        .db(move |s| Ok(ctwiz_store::usecase::certificates::signing_key(s, now)?))
+        .await?;
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", cfg.addr)))?;
@@ -275,6 +289,11 @@ pub fn router(state: AppState) -> Router {
             "/patients/{id}/record.pdf",
             get(patients::official_record_pdf),
         )
+        .route(
+            "/patients/{id}/record.smart-health-card",
+            get(patients::smart_health_card),
+        )
+        .route("/.well-known/jwks.json", get(patients::jwks))
         .route("/inventory", get(inventory::lots))
         .route("/inventory/receive", post(inventory::receive))
         .route("/inventory/waste", post(inventory::waste))

@@ -13,6 +13,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The public address when none is configured (`ctwiz serve`'s default listen address).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// Shared, cheaply clonable state handed to every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +35,8 @@ struct Inner {
     /// Secrets of queued e-mails (temporary passwords) by outbox id: they live only here,
     /// never in the database, until the message is delivered (see `mail`).
     held_secrets: Mutex<HashMap<i64, String>>,
+    /// The registry's public address: the SMART Health Card issuer (`iss`).
+    public_url: std::sync::OnceLock<ctwiz_store::certificate::shc::IssuerUrl>,
 }
 
 impl AppState {
@@ -51,7 +56,23 @@ impl AppState {
                 limits: Limits::default(),
                 clock_offset: AtomicI64::new(0),
                 held_secrets: Mutex::new(HashMap::new()),
+                public_url: std::sync::OnceLock::new(),
             }),
+        })
+    }
+
+    /// Sets the public address once (`serve`, from `WebConfig::public_url`); later calls
+    /// keep the first.
+    pub fn set_public_url(&self, url: ctwiz_store::certificate::shc::IssuerUrl) {
+        let _ = self.inner.public_url.set(url);
+    }
+
+    /// The SMART Health Card issuer: the configured public address, else the default
+    /// local address of `ctwiz serve`.
+    pub fn public_url(&self) -> &ctwiz_store::certificate::shc::IssuerUrl {
+        self.inner.public_url.get_or_init(|| {
+            ctwiz_store::certificate::shc::IssuerUrl::new(DEFAULT_PUBLIC_URL)
+                .expect("the default public URL is valid")
         })
     }
 

@@ -258,7 +258,7 @@ async fn clinic_workflow_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for(&c, "Connecticut Immunization Record").await;
+    wait_for(&c, "Certificate of Immunization for School").await;
     shot(&c, "official-record").await;
     sign_out(&c).await;
     wait_for(&c, "Forgot your password").await;

@@ -30,6 +30,15 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
             Some(Action::CertificatePrint),
         ),
         (
+            format!("/patients/{p}/record.pdf?kind=camp"),
+            Some(Action::CertificatePrint),
+        ),
+        (
+            format!("/patients/{p}/record.smart-health-card"),
+            Some(Action::CertificatePrint),
+        ),
+        ("/.well-known/jwks.json".into(), None),
+        (
             format!("/patients/{p}/disclosures"),
             Some(Action::AuditView),
         ),
@@ -75,7 +84,12 @@ async fn every_role_against_every_route() {
                     !r.body.to_lowercase().contains("testchild"),
                     "{role:?} {path} leaked patient data"
                 );
-            } else if path.ends_with(".pdf") {
+            } else if path.ends_with(".smart-health-card") {
+                assert!(
+                    r.body.contains("verifiableCredential"),
+                    "{role:?} {path} should be a SMART Health Card file"
+                );
+            } else if path.contains(".pdf") {
                 assert!(
                     r.body.starts_with("%PDF"),
                     "{role:?} {path} should be a PDF"

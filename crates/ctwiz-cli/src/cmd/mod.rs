@@ -3,6 +3,7 @@
 pub mod assess;
 pub mod audit;
 pub mod bench;
+pub mod certificate;
 pub mod clinic;
 pub mod db;
 pub mod demo;

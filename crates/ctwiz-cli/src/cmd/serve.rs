@@ -36,9 +36,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub mllp_idle_secs: u64,
     /// The site's address as clients reach it (e.g. https://iis.example.org behind a
-    /// TLS-terminating proxy); the SOAP WSDL advertises its service there. Without it the
-    /// WSDL follows the proxy's Forwarded / X-Forwarded-Proto headers.
-    #[arg(long, value_name = "URL")]
+    /// TLS-terminating proxy): the SOAP WSDL advertises its service there, and it is the
+    /// issuer of the SMART Health Cards on certificates, whose keys are served at
+    /// URL/.well-known/jwks.json. Without it the WSDL follows the proxy's Forwarded /
+    /// X-Forwarded-Proto headers and cards name http://ADDR.
+    #[arg(long, value_name = "URL", env = "CTWIZ_PUBLIC_URL")]
     pub public_url: Option<String>,
 }
 

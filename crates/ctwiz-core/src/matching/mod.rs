@@ -36,12 +36,15 @@ pub use record::MatchRecord;
 
 use crate::patient::Patient;
 
-/// Upper-case ASCII letters only ("O'Brien-Smith" → "OBRIENSMITH"), for comparisons.
+/// Upper-case letters of any script, Latin diacritics folded to their base letter and
+/// everything else dropped ("O'Brien-Müller" → "OBRIENMULLER", "Иванова" → "ИВАНОВА",
+/// "李 小龍" → "李小龍"), for search keys and comparisons: a name in any script is found
+/// by itself, and never by an empty key.
 pub fn normalize_name(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphabetic())
         .flat_map(char::to_uppercase)
-        .filter(char::is_ascii_uppercase)
+        .map(|c| record::fold(c).unwrap_or(c))
         .collect()
 }
 
@@ -59,7 +62,11 @@ pub fn soundex(s: &str) -> String {
             _ => b'0', // vowels and Y separate equal codes
         }
     }
-    let n = normalize_name(s);
+    // Soundex codes English letters: other scripts have no code (an empty key).
+    let n: String = normalize_name(s)
+        .chars()
+        .filter(char::is_ascii_uppercase)
+        .collect();
     let mut chars = n.chars();
     let Some(first) = chars.next() else {
         return String::new();
@@ -115,6 +122,17 @@ mod tests {
         assert_eq!(soundex("Pfister"), "P236");
         assert_eq!(soundex("O'Brien"), soundex("OBrien"));
         assert_eq!(soundex(""), "");
+        assert_eq!(soundex("Иванова"), "");
+    }
+
+    #[test]
+    fn names_in_any_script_keep_their_letters() {
+        assert_eq!(normalize_name("O'Brien-Smith"), "OBRIENSMITH");
+        assert_eq!(normalize_name("Müller"), "MULLER");
+        assert_eq!(normalize_name("Иванова"), "ИВАНОВА");
+        assert_eq!(normalize_name("李 小龍"), "李小龍");
+        assert_eq!(normalize_name("Ελένη"), "ΕΛΈΝΗ");
+        assert_eq!(normalize_name("  -' "), "");
     }
 
     fn p(family: &str, given: &str, y: i32) -> Patient {

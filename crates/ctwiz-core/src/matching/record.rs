@@ -42,7 +42,7 @@ pub struct MatchRecord {
 }
 
 /// The base letter of a Latin letter with a diacritic ("í" → 'I'), upper-cased.
-fn fold(c: char) -> Option<char> {
+pub(crate) fn fold(c: char) -> Option<char> {
     let u = c.to_uppercase().next()?;
     if u.is_ascii_alphanumeric() {
         return Some(u);
@@ -63,7 +63,16 @@ fn fold(c: char) -> Option<char> {
 /// Upper-case letters and digits only, diacritics folded, for names: digits are kept so
 /// "Test1" and "Test2" (synthetic and test records) stay different names.
 pub fn normalize_token(s: &str) -> String {
-    s.chars().filter_map(fold).collect()
+    s.chars().filter_map(fold_any_script).collect()
+}
+
+/// [`fold`] for Latin letters and digits; a letter of another script upper-cased as it
+/// is ("и" → 'И'), so names in Cyrillic, Greek, Arabic or Han compare by their letters.
+fn fold_any_script(c: char) -> Option<char> {
+    fold(c).or_else(|| {
+        c.is_alphabetic()
+            .then(|| c.to_uppercase().next().unwrap_or(c))
+    })
 }
 
 /// Upper-case words separated by single spaces ("12  Main St." → "12 MAIN ST").
@@ -76,7 +85,7 @@ fn normalize_words(s: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(w.chars().filter_map(fold));
+        out.extend(w.chars().filter_map(fold_any_script));
     }
     out
 }

@@ -16,7 +16,26 @@ pub const SCHEMA_VERSION: u32 = {
     n
 };
 
+/// The Rust functions migrations may call (search keys are computed by the same code that
+/// writes them, `ctwiz_core::matching`).
+fn register_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("ctwiz_normalize_name", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .map(|s| ctwiz_core::matching::normalize_name(&s)))
+    })?;
+    conn.create_scalar_function("ctwiz_soundex", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .map(|s| ctwiz_core::matching::soundex(&s)))
+    })?;
+    Ok(())
+}
+
 pub(super) fn migrate(conn: &Connection) -> Result<()> {
+    register_functions(conn)?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     )?;

@@ -253,7 +253,8 @@ impl PatientStore for SqliteStore {
             else {
                 return;
             };
-            if q.phonetic {
+            // A name without English letters has no Soundex code: prefix search only.
+            if q.phonetic && !soundex(&v).is_empty() {
                 wheres.push(format!(
                     "((p.{column_norm} >= ? AND p.{column_norm} < ?) OR p.{column_sx} = ?)"
                 ));

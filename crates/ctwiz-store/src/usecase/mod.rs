@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod audit;
+pub mod certificates;
 pub mod clinic_info;
 pub mod dedup;
 pub mod dose_stock;

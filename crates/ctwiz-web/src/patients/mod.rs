@@ -21,7 +21,7 @@ pub use doses::{
     add_dose, add_observation, delete_dose, edit_dose_page, new_dose_page, update_dose,
 };
 pub use home::home;
-pub use record::{official_record, official_record_pdf};
+pub use record::{jwks, official_record, official_record_pdf, smart_health_card};
 pub use search::search;
 
 fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
@@ -55,12 +55,7 @@ pub fn group_doses<'a>(
 ) -> BTreeMap<String, Vec<(usize, &'a Dose)>> {
     let mut groups: BTreeMap<String, Vec<(usize, &Dose)>> = BTreeMap::new();
     for (i, d) in doses.iter().enumerate().filter(|(_, d)| d.was_given()) {
-        let names = codes
-            .vaccine(&d.cvx)
-            .map(|v| v.vaccine_groups.clone())
-            .filter(|g| !g.is_empty())
-            .unwrap_or_else(|| vec!["Other".to_string()]);
-        for g in names {
+        for g in codes.groups_listed(&d.cvx) {
             groups.entry(g).or_default().push((i, d));
         }
     }
@@ -68,10 +63,7 @@ pub fn group_doses<'a>(
 }
 
 pub fn vaccine_name(codes: &CodeSets, cvx: &Cvx) -> String {
-    codes
-        .vaccine(cvx)
-        .map(|v| v.short_name.clone())
-        .unwrap_or_else(|| format!("CVX {cvx}"))
+    codes.vaccine_label(cvx)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! their tables independently. Never edit or reorder a released migration: append.
 
 pub mod dedup;
+pub mod certificates;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
@@ -14,4 +15,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("interface", interface::MIGRATIONS),
     ("inventory", inventory::MIGRATIONS),
     ("dedup", dedup::MIGRATIONS),
+    ("certificates", certificates::MIGRATIONS),
 ];
