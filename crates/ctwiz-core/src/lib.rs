@@ -42,6 +42,7 @@ pub mod merge;
 pub mod ordering;
 pub mod org;
 pub mod patient;
+pub mod portal;
 pub mod synth;
 
 pub use error::{CoreError, Result};

@@ -21,6 +21,8 @@ pub mod dedup;
 mod error;
 pub mod interface;
 pub mod pool;
+pub mod portal;
+pub mod secret;
 mod sqlite;
 mod traits;
 pub mod usecase;

@@ -28,7 +28,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
                 @if ctx.can(Action::AccountApprove) { a.card href="/admin/requests" { h2 { "Account requests" } p { "Approve or reject requests for access." } } }
                 @if ctx.can(Action::ChangeRequestReview) { a.card href="/admin/change-requests" { h2 { "Clinic change requests" } p { "Approve or reject clinics' name, address and staff changes." } } }
                 @if ctx.can(Action::UserManage) { a.card href="/admin/users" { h2 { "Users" } p { "Unlock accounts and change access types." } } }
-                @if ctx.can(Action::UserManage) { a.card href="/admin/outbox" { h2 { "E-mail outbox" } p { "Messages sent by the system." } } }
+                @if ctx.can(Action::UserManage) { a.card href="/admin/outbox" { h2 { "E-mail and text outbox" } p { "Messages sent by the system." } } }
             }
         },
     ))
@@ -289,7 +289,14 @@ pub async fn change_grant(
 
 pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
     ctx.require(&state, Action::UserManage).await?;
-    let mails = state.db(|s| Ok(s.outbox(200)?)).await?;
+    let (mails, texts) = state
+        .db(|s| {
+            Ok((
+                s.outbox(200)?,
+                ctwiz_store::portal::PortalStore::texts(s, 200)?,
+            ))
+        })
+        .await?;
     // A secret (temporary password) is never stored; while this process holds it for an
     // unsent message, the state team sees it here to forward it by hand.
     let mails: Vec<_> = mails
@@ -305,9 +312,26 @@ pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, A
         .collect();
     Ok(page::layout(
         &ctx,
-        "E-mail outbox",
+        "E-mail and text outbox",
         html! {
-            p.muted { "With an SMTP relay configured (ctwiz serve --smtp), mail is sent from here; without one it stays here for the state team to forward." }
+            p.muted { "With an SMTP relay configured (ctwiz serve --smtp), mail is sent from here; without one it stays here for the state team to forward. Text messages (portal codes) go through the SMS gateway (ctwiz serve --sms-gateway) the same way." }
+            h2 { "Text messages" }
+            @if texts.is_empty() { p.muted { "No text messages yet." } }
+            @else {
+                table {
+                    thead { tr { th { "To" } th { "Queued" } th { "Sent" } th { "Message" } } }
+                    tbody {
+                        @for t in &texts {
+                            tr.text-message {
+                                td { (t.to) } td { (t.created_at) }
+                                td { @if let Some(at) = t.sent_at { (at) } @else { "not sent" } }
+                                td { (t.body) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "E-mail" }
             @if mails.is_empty() { p.muted { "No e-mail yet." } }
             @for (m, body) in &mails {
                 section.card {

@@ -32,7 +32,7 @@ pub const QUESTIONS: [&str; 6] = [
 ];
 
 /// Reuses the browser's pre-sign-in token or makes one; the form echoes it back.
-fn with_pre_token(
+pub(crate) fn with_pre_token(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
@@ -57,14 +57,14 @@ fn with_pre_token(
         .into_response()
 }
 
-fn check_pre_token(headers: &HeaderMap, sent: &str) -> Result<(), AppError> {
+pub(crate) fn check_pre_token(headers: &HeaderMap, sent: &str) -> Result<(), AppError> {
     match cookie(headers, PRE_COOKIE) {
         Some(c) if same_secret(&c, sent) => Ok(()),
         _ => Err(AppError::Csrf),
     }
 }
 
-fn pre_field(token: &str) -> Markup {
+pub(crate) fn pre_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 

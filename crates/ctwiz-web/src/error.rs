@@ -23,6 +23,9 @@ pub enum AppError {
     /// Too many attempts from this address or for this account (sign-in, public forms).
     #[error("Too many attempts. Please wait {retry_after} seconds and try again.")]
     TooManyRequests { retry_after: u64 },
+    /// A portal visit that ended, or a record no longer shown there.
+    #[error("{}", ctwiz_store::usecase::UseCaseError::PortalClosed)]
+    PortalClosed,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -46,6 +49,7 @@ impl From<ctwiz_store::usecase::UseCaseError> for AppError {
             E::NotFound { what, id } => AppError::NotFound(format!("{what} {id}")),
             E::UnknownUser(u) => AppError::NotFound(format!("user {u:?}")),
             E::Store(s) => AppError::Store(s),
+            E::PortalClosed => AppError::PortalClosed,
             refused => AppError::BadRequest(refused.to_string()),
         }
     }
@@ -59,6 +63,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Please check your input"),
             AppError::Csrf => (StatusCode::FORBIDDEN, "Form expired"),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "Please wait"),
+            AppError::PortalClosed => (StatusCode::UNAUTHORIZED, "Your visit has ended"),
             AppError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "Not found"),
             AppError::Store(StoreError::Core(_)) | AppError::Store(StoreError::Conflict(_)) => {
                 (StatusCode::BAD_REQUEST, "Please check your input")

@@ -33,15 +33,19 @@ pub mod mllp;
 mod modules;
 mod page;
 mod patients;
+mod portal;
 mod recommender;
 mod reports;
 mod session;
 pub mod soap;
 mod state;
+mod texts;
 
 pub use error::AppError;
+pub use limits::{Limits, Throttle};
 pub use mail::{deliver_outbox, SmtpConfig};
 pub use state::AppState;
+pub use texts::{deliver_texts, SmsGateway};
 
 /// The form a session token takes in the database (tests and tools that create sessions).
 pub fn session_token_hash(token: &str) -> String {
@@ -68,6 +72,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Deliver the e-mail outbox through this relay; without it mail stays in the outbox.
     pub smtp: Option<SmtpConfig>,
+    /// Deliver the text-message outbox (portal codes) through this gateway; without it
+    /// texts stay in the outbox.
+    pub sms: Option<SmsGateway>,
     /// Also accept HL7 over MLLP here, from the addresses `mllp` binds to facilities.
     pub mllp_addr: Option<SocketAddr>,
     /// Which addresses may connect over MLLP, as which facility and account.
@@ -91,6 +98,7 @@ impl WebConfig {
             db_path,
             secure_cookies: false,
             smtp: None,
+            sms: None,
             mllp_addr: None,
             mllp: mllp::MllpConfig::new(Vec::new()),
             header_read_timeout: HEADER_READ_TIMEOUT,
@@ -133,6 +141,13 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             state.clone(),
             smtp,
             std::time::Duration::from_secs(15),
+        ));
+    }
+    if let Some(gw) = cfg.sms.clone() {
+        tokio::spawn(texts::run_delivery(
+            state.clone(),
+            gw,
+            std::time::Duration::from_secs(5),
         ));
     }
     // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
@@ -251,6 +266,19 @@ pub fn router(state: AppState) -> Router {
             "/request-account",
             get(auth::request_account_page).post(auth::request_account),
         )
+        .route("/portal", get(portal::search_page).post(portal::search))
+        .route(
+            "/portal/verify",
+            get(portal::verify_page).post(portal::verify),
+        )
+        .route("/portal/record", get(portal::record))
+        .route("/portal/certificate.pdf", get(portal::certificate_pdf))
+        .route(
+            "/portal/record.smart-health-card",
+            get(portal::smart_health_card),
+        )
+        .route("/portal/done", post(portal::done))
+        .route("/portal/help", get(portal::help))
         .route("/patients", get(patients::search))
         .route("/patients/duplicates", get(dedup::queue))
         .route("/patients/duplicates/{review}", get(dedup::compare))

@@ -99,6 +99,13 @@ pub struct Limits {
     /// `POST` of the account request and forgot-username/password forms: 5 at once per
     /// address then one a minute; 3 per account name or e-mail then one per 5 minutes.
     pub public_forms: Throttle,
+    /// `POST /portal` (a code sent to a record's contact): 10 at once per address then one
+    /// a minute; 5 per person searched for (names and birth date) then one per 10 minutes.
+    /// The use case adds its own limit per record (3 codes an hour).
+    pub portal_search: Throttle,
+    /// `POST /portal/verify`: 20 at once per address then one per 3 s (each challenge
+    /// also locks after 5 wrong codes).
+    pub portal_verify: Throttle,
 }
 
 impl Default for Limits {
@@ -106,6 +113,8 @@ impl Default for Limits {
         Limits {
             sign_in: Throttle::new(20, Duration::from_secs(3), 10, Duration::from_secs(30)),
             public_forms: Throttle::new(5, Duration::from_secs(60), 3, Duration::from_secs(300)),
+            portal_search: Throttle::new(10, Duration::from_secs(60), 5, Duration::from_secs(600)),
+            portal_verify: Throttle::new(20, Duration::from_secs(3), 1, Duration::from_secs(1)),
         }
     }
 }

@@ -11,7 +11,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use blake2::{Blake2b512, Digest};
 use chrono::{NaiveDateTime, Utc};
 use ctwiz_core::access::{Action, Module, PatientScope, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
@@ -19,7 +18,6 @@ use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{OrgStore, SqliteStore, UserStore};
-use rand::Rng;
 
 pub const SESSION_COOKIE: &str = "ctwiz_session";
 /// Double-submit cookie protecting the forms used before sign-in.
@@ -31,29 +29,7 @@ pub fn now() -> NaiveDateTime {
     t - chrono::Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos()))
 }
 
-/// 256 random bits as hex.
-pub fn random_token() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What the database stores instead of the cookie value, so a leaked table opens no sessions.
-pub fn token_hash(token: &str) -> String {
-    hex(&Blake2b512::digest(token.as_bytes())[..32])
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use ctwiz_store::secret::{random_token, same_secret, token_hash};
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

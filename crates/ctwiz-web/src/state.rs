@@ -43,6 +43,16 @@ impl AppState {
     /// Opens (and migrates) the database once to fail early, and loads the code sets and
     /// the CDSi supporting data.
     pub fn new(db_path: PathBuf, secure_cookies: bool) -> Result<AppState, AppError> {
+        AppState::with_limits(db_path, secure_cookies, Limits::default())
+    }
+
+    /// [`AppState::new`] with other throttles (tests that send many requests from one
+    /// address; deployments that want stricter ones).
+    pub fn with_limits(
+        db_path: PathBuf,
+        secure_cookies: bool,
+        limits: Limits,
+    ) -> Result<AppState, AppError> {
         let pool = StorePool::open(db_path)?;
         let engine = Engine::bundled()
             .map_err(|e| AppError::Internal(format!("CDSi supporting data: {e}")))?;
@@ -53,7 +63,7 @@ impl AppState {
                 engine,
                 secure_cookies,
                 idle_minutes: 30,
-                limits: Limits::default(),
+                limits,
                 clock_offset: AtomicI64::new(0),
                 held_secrets: Mutex::new(HashMap::new()),
                 public_url: std::sync::OnceLock::new(),

@@ -94,6 +94,8 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
                 secure_cookies: false,
                 smtp: None,
                 mail_from: "ctwiz@localhost".into(),
+                sms_gateway: None,
+                sms_token: None,
                 mllp: None,
                 mllp_bind: Vec::new(),
                 mllp_idle_secs: 60,

@@ -22,6 +22,14 @@ pub struct ServeArgs {
     /// Sender address for e-mail sent through --smtp.
     #[arg(long, default_value = "ctwiz@localhost")]
     pub mail_from: String,
+    /// HTTP SMS gateway (or a local relay to one) that delivers the text-message outbox
+    /// (portal codes): each text is POSTed as JSON {"to", "body"}. Without it texts stay
+    /// in the outbox, readable by state users.
+    #[arg(long, value_name = "URL")]
+    pub sms_gateway: Option<String>,
+    /// Bearer token sent to --sms-gateway.
+    #[arg(long, env = "CTWIZ_SMS_TOKEN", hide_env_values = true)]
+    pub sms_token: Option<String>,
     /// Also accept HL7 v2 over MLLP on this address. Nothing is trusted by default:
     /// every facility that sends over MLLP needs an --mllp-bind. The CDC SOAP service is
     /// always served at /iis/soap.
@@ -72,6 +80,9 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
         bindings: a.mllp_bind.clone(),
         idle_timeout: std::time::Duration::from_secs(a.mllp_idle_secs),
     };
+    if let Some(url) = &a.sms_gateway {
+        cfg.sms = Some(ctwiz_web::SmsGateway::new(url, a.sms_token.clone())?);
+    }
     if let Some(relay) = &a.smtp {
         let (host, port) = relay
             .rsplit_once(':')

@@ -15,6 +15,7 @@ mod inventory;
 mod migrations;
 mod orgs;
 mod patients;
+mod portal;
 mod recall;
 mod schema;
 mod unmerge;

@@ -67,11 +67,25 @@ where
         now,
         &purpose,
     )?;
+    render(store, &p, req, now)
+}
+
+/// The certificate of record `p` (already opened and audited by the caller): the
+/// document, its signed card and its PDF.
+pub(crate) fn render<S>(
+    store: &S,
+    p: &ctwiz_core::patient::Patient,
+    req: &IssueRequest<'_>,
+    now: NaiveDateTime,
+) -> Result<Issued, UseCaseError>
+where
+    S: DoseStore + ShcKeyStore + ?Sized,
+{
     let doses = store.doses(req.patient)?;
     let observations = store.observations(req.patient)?;
     let mut certificate = model::build(
         req.kind,
-        &p,
+        p,
         &doses,
         &observations,
         req.codes,
@@ -79,7 +93,7 @@ where
         now.date(),
     )?;
     let key = signing_key(store, now)?;
-    let card = shc::sign(shc::fhir_bundle(&p, &doses), req.iss, &key, now).map_err(card_error)?;
+    let card = shc::sign(shc::fhir_bundle(p, &doses), req.iss, &key, now).map_err(card_error)?;
     certificate.verification = Some(shc::qr_numeric(&card));
     let pdf = pdf::render(&certificate).map_err(card_error)?;
     Ok(Issued {

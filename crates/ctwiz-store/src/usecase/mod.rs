@@ -18,6 +18,8 @@ pub mod inventory_exceptions;
 pub mod lot_usage;
 pub mod notifications;
 pub mod patients;
+pub mod portal;
+pub mod releases;
 pub mod reports;
 pub mod rosters;
 pub mod tasks;
@@ -53,6 +55,10 @@ pub enum UseCaseError {
     /// Another domain rule refused the input (order status, dates, codes).
     #[error(transparent)]
     Invalid(CoreError),
+    /// A portal visit that ended (15 minutes after verification, or "Done"), or whose
+    /// record may no longer be shown there.
+    #[error("This visit has ended or the record is not available here. Start again from the portal's first page.")]
+    PortalClosed,
     #[error(transparent)]
     Store(StoreError),
 }

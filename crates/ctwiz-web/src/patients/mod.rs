@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 mod demographics;
 mod doses;
 mod home;
-mod record;
+pub(crate) mod record;
 mod search;
 
 pub use demographics::{create_patient, edit_patient_page, new_patient_page, update_patient};
