@@ -52,45 +52,53 @@ pub fn html(c: &Certificate) -> Markup {
                 dt { "Sex" } dd { (c.sex) }
                 dt { "Registry ID" } dd { (c.patient) }
             }
-            h3 { "Immunizations" }
-            @if c.groups.is_empty() { p { "No immunizations on record." } } @else {
-                table {
-                    thead { tr { th { "Vaccine group" } th { "Vaccine" } th { "Date given" } } }
-                    tbody {
-                        @for g in &c.groups {
-                            @for (i, d) in g.doses.iter().enumerate() {
-                                tr {
-                                    td { @if i == 0 { strong { (g.group) } } }
-                                    td { (d.vaccine) }
-                                    td { (us_date(d.date)) }
-                                }
+            (history(c))
+            p.muted { "Issued by " (c.issuer) " on " (us_date(c.issued)) " from the " (c.registry) "." }
+            div.signature {
+                div { "Authorized signature" }
+                div { "Date" }
+            }
+        }
+    }
+}
+
+/// The record's doses by vaccine group, evidence of immunity and exemptions: the body of
+/// the certificate, and the history the portal shows.
+pub fn history(c: &Certificate) -> Markup {
+    html! {
+        h3 { "Immunizations" }
+        @if c.groups.is_empty() { p { "No immunizations on record." } } @else {
+            table {
+                thead { tr { th { "Vaccine group" } th { "Vaccine" } th { "Date given" } } }
+                tbody {
+                    @for g in &c.groups {
+                        @for (i, d) in g.doses.iter().enumerate() {
+                            tr {
+                                td { @if i == 0 { strong { (g.group) } } }
+                                td { (d.vaccine) }
+                                td { (us_date(d.date)) }
                             }
                         }
                     }
                 }
             }
-            @if !c.immunity.is_empty() {
-                h3 { "Evidence of immunity" }
-                table {
-                    thead { tr { th { "Evidence" } th { "Date recorded" } } }
-                    tbody { @for i in &c.immunity { tr { td { (i.evidence) } td { (us_date(i.date)) } } } }
-                }
+        }
+        @if !c.immunity.is_empty() {
+            h3 { "Evidence of immunity" }
+            table {
+                thead { tr { th { "Evidence" } th { "Date recorded" } } }
+                tbody { @for i in &c.immunity { tr { td { (i.evidence) } td { (us_date(i.date)) } } } }
             }
-            @if !c.exemptions.is_empty() {
-                h3 { @if c.kind == CertificateKind::Travel { "Medical exemptions" } @else { "Exemptions and refusals" } }
-                table {
-                    thead { tr { th { "Kind" } th { "Vaccine or condition" } th { "Date" } } }
-                    tbody {
-                        @for e in &c.exemptions {
-                            tr { td { strong { (e.kind.label()) } } td { (e.subject) " (" (e.detail) ")" } td { (us_date(e.date)) } }
-                        }
+        }
+        @if !c.exemptions.is_empty() {
+            h3 { @if c.kind == CertificateKind::Travel { "Medical exemptions" } @else { "Exemptions and refusals" } }
+            table {
+                thead { tr { th { "Kind" } th { "Vaccine or condition" } th { "Date" } } }
+                tbody {
+                    @for e in &c.exemptions {
+                        tr { td { strong { (e.kind.label()) } } td { (e.subject) " (" (e.detail) ")" } td { (us_date(e.date)) } }
                     }
                 }
-            }
-            p.muted { "Issued by " (c.issuer) " on " (us_date(c.issued)) " from the " (c.registry) "." }
-            div.signature {
-                div { "Authorized signature" }
-                div { "Date" }
             }
         }
     }

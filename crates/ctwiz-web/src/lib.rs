@@ -312,6 +312,7 @@ pub fn router(state: AppState) -> Router {
             post(patients::add_observation),
         )
         .route("/patients/{id}/record", get(patients::official_record))
+        .route("/patients/{id}/releases", post(patients::releases::record))
         .route("/patients/{id}/disclosures", get(disclosures::page))
         .route(
             "/patients/{id}/record.pdf",

@@ -307,7 +307,14 @@ pub async fn record(
                 li { a href="/portal/record.smart-health-card" { "SMART Health Card" } }
             }
         }
-        (crate::certificate::html(&rec.history))
+        section.card {
+            h2 { "Immunization history" }
+            dl.facts {
+                dt { "Name" } dd { (rec.history.name) }
+                dt { "Date of birth" } dd { (rec.history.dob.format("%m/%d/%Y")) }
+            }
+            (crate::certificate::history(&rec.history))
+        }
         h2 { "What is due" }
         (crate::recommender::panel(recommendation.as_ref(), now.date()))
         // No anti-forgery token: ending a visit is harmless and the cookie is SameSite=Strict.

@@ -143,7 +143,16 @@ async fn start(f: &common::Fixture) -> (Client, String, Driver, tempfile::TempDi
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": args,
+            // Downloads (certificates, cards) land in the profile's downloads/ folder.
+            "prefs": {
+                "download.default_directory": profile.path().join("downloads"),
+                "download.prompt_for_download": false,
+                "plugins.always_open_pdf_externally": true,
+            },
+        }),
     );
     let mut client = None;
     for _ in 0..50 {
@@ -447,4 +456,127 @@ async fn clinic_change_requests_in_chromium() {
         .unwrap_or_default();
     assert!(title.starts_with("1 unread notification(s)"), "{title}");
     c.close().await.unwrap();
+}
+
+/// Fills the portal search and sends it (the date input set by script: typing into a
+/// date control depends on the browser's locale).
+async fn portal_search(c: &Client, base: &str, given: &str, family: &str) -> String {
+    c.goto(&format!("{base}/portal")).await.unwrap();
+    fill(c, "given", given).await;
+    fill(c, "family", family).await;
+    c.execute(
+        "document.querySelector(\"[name='dob']\").value = '2024-01-15';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    submit(c, "/portal").await;
+    wait_for(c, "we sent a code").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_portal_in_chromium() {
+    use ctwiz_store::portal::PortalStore;
+    use ctwiz_store::PatientStore;
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!(
+            "SKIPPED: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    let f = fixture();
+    let s = store(&f);
+    let mut p = s.patient(f.in_county).unwrap().unwrap();
+    p.phones
+        .push(ctwiz_core::ids::Phone::new("860-555-0142").unwrap());
+    s.update_patient(&p).unwrap();
+    let (c, base, _driver, _profile) = start(&f).await;
+
+    // A search that matches nothing reads exactly like one that does.
+    let miss = portal_search(&c, &base, "Ada", "Nobody").await;
+    shot(&c, "portal-code").await;
+    let hit = portal_search(&c, &base, "Ada", "Testchild").await;
+    assert_eq!(miss, hit);
+    assert_eq!(s.texts(10).unwrap().len(), 1, "only the match sent a code");
+    let sent = s.texts(1).unwrap()[0].body.clone();
+    let code: String = sent
+        .split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+
+    // Five wrong codes lock this verification, even for the right code after.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..5).rev() {
+        fill(&c, "code", wrong).await;
+        submit(&c, "/portal/verify").await;
+        wait_for(
+            &c,
+            &format!("{left} {} left", if left == 1 { "try" } else { "tries" }),
+        )
+        .await;
+    }
+    fill(&c, "code", wrong).await;
+    submit(&c, "/portal/verify").await;
+    wait_for(&c, "Code locked").await;
+
+    // Start again: a new code from the outbox opens the record.
+    portal_search(&c, &base, "Ada", "Testchild").await;
+    let sent = s.texts(1).unwrap()[0].body.clone();
+    let code: String = sent
+        .split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    fill(&c, "code", &code).await;
+    submit(&c, "/portal/verify").await;
+    let page = wait_for(&c, "What is due").await;
+    assert!(page.contains("Testchild"), "{page}");
+    shot(&c, "portal-record").await;
+
+    // The downloads, by clicking their links as a parent would.
+    let downloads = _profile.path().join("downloads");
+    c.find(Locator::LinkText(
+        "Certificate of Immunization for School (PDF)",
+    ))
+    .await
+    .expect("the school certificate link")
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::LinkText("SMART Health Card"))
+        .await
+        .expect("the card link")
+        .click()
+        .await
+        .unwrap();
+    let (mut pdf, mut card) = (None, None);
+    for _ in 0..100 {
+        for e in std::fs::read_dir(&downloads)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".pdf") {
+                pdf = std::fs::read(e.path()).ok();
+            } else if name.ends_with(".smart-health-card") {
+                card = std::fs::read_to_string(e.path()).ok();
+            }
+        }
+        if pdf.is_some() && card.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pdf = pdf.expect("the certificate PDF was downloaded");
+    assert!(pdf.starts_with(b"%PDF-") && pdf.len() > 2_000);
+    let card: serde_json::Value =
+        serde_json::from_str(&card.expect("the .smart-health-card was downloaded")).unwrap();
+    assert_eq!(card["verifiableCredential"].as_array().unwrap().len(), 1);
+
+    submit(&c, "/portal/done").await;
+    wait_for(&c, "Get your immunization record").await;
+    c.goto(&format!("{base}/portal/record")).await.unwrap();
+    wait_for(&c, "Start again").await;
 }

@@ -170,6 +170,7 @@ fn write_routes(f: &Fixture, order: i64) -> Vec<(String, Action)> {
         (format!("/patients/{p}/doses/1/edit"), Action::DoseRecord),
         (format!("/patients/{p}/doses/1/delete"), Action::DoseRecord),
         (format!("/patients/{p}/observations"), Action::DoseRecord),
+        (format!("/patients/{p}/releases"), Action::CertificatePrint),
         ("/inventory/receive".into(), Action::InventoryEdit),
         ("/inventory/waste".into(), Action::InventoryEdit),
         ("/inventory/transfer".into(), Action::InventoryEdit),
@@ -264,6 +265,11 @@ async fn every_role_against_every_write_route() {
             ("role", "state"),
             ("note", "test"),
             ("username", "newuser"),
+            ("signed_by", "Maria Lopez"),
+            ("relationship", "mother"),
+            ("released_to", "Hartford Public Schools"),
+            ("information", "school certificate"),
+            ("signed_on", "2024-06-01"),
         ];
         for (path, action) in write_routes(&f, order) {
             let r = post(&f, &path, &cookie, &fields).await;

@@ -280,3 +280,96 @@ async fn match_and_no_match_answers_take_the_same_time() {
         "match {hit:?} vs no match {miss:?}"
     );
 }
+
+/// A clinic records a signed release of information on the record page and sees it
+/// listed; a bad entry is refused with its reason and records nothing.
+#[tokio::test]
+async fn releases_of_information_on_the_record_page() {
+    use ctwiz_core::access::Role;
+    let f = fixture();
+    let (id, _) = common::user(&f, Role::ClinicAccess, "nurse", true);
+    let (cookie, csrf) = common::session(&f, id);
+    let p = f.in_county;
+    let path = format!("/patients/{p}/releases");
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("signed_by", "Maria Testchild"),
+        ("relationship", "mother"),
+        ("released_to", "Hartford Public Schools"),
+        ("information", "school immunization certificate"),
+        ("signed_on", "2026-11-30"),
+    ];
+    let r = post(&f, &path, &cookie, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    fields[3] = ("released_to", " ");
+    let bad = post(&f, &path, &cookie, &fields).await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("who receives the information"),
+        "{}",
+        bad.body
+    );
+    let page = get(&f, &format!("/patients/{p}/record"), &cookie).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Releases of information"));
+    assert!(page.body.contains("Hartford Public Schools"));
+    assert!(page.body.contains("Maria Testchild (mother)"));
+    assert_eq!(page.body.matches("Hartford Public Schools").count(), 1);
+}
+
+/// The SMS gateway adapter posts each queued text as JSON (with the bearer token) and
+/// marks it sent; a gateway that refuses leaves the text queued for the next round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn texts_go_out_through_an_http_gateway() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::{Arc, Mutex};
+    let f = fixture();
+    let s = store(&f);
+    let now = f.state.now();
+    s.queue_text(
+        &Phone::new("860-555-0142").unwrap(),
+        "Your code is 123456",
+        now,
+    )
+    .unwrap();
+    let got: Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>> = Arc::default();
+    let refuse = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (g, r) = (got.clone(), refuse.clone());
+    let gateway = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |h: HeaderMap, body: String| {
+            let (g, r) = (g.clone(), r.clone());
+            async move {
+                if r.load(std::sync::atomic::Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let auth = h
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_string());
+                g.lock()
+                    .unwrap()
+                    .push((auth, serde_json::from_str(&body).unwrap()));
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await });
+    let gw = ctwiz_web::SmsGateway::new(&url, Some("sekrit".into())).unwrap();
+
+    assert_eq!(ctwiz_web::deliver_texts(&f.state, &gw).await.unwrap(), 0);
+    assert_eq!(
+        s.unsent_texts(10).unwrap().len(),
+        1,
+        "kept for the next round"
+    );
+    refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(ctwiz_web::deliver_texts(&f.state, &gw).await.unwrap(), 1);
+    assert!(s.unsent_texts(10).unwrap().is_empty());
+    let got = got.lock().unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0.as_deref(), Some("Bearer sekrit"));
+    assert_eq!(got[0].1["to"], "+18605550142");
+    assert_eq!(got[0].1["body"], "Your code is 123456");
+}

@@ -112,6 +112,8 @@ where
         search.given, search.family, search.dob
     );
     store.atomically(|s| {
+        // Sweep what no limit or visit needs any more; a search is a natural moment.
+        s.expire_portal(now - RECORD_WINDOW)?;
         let Some((p, to)) = find(s, search)? else {
             s.add_challenge(&token_hash(&token), None, search.via, "", now)?;
             s.audit(&entry(

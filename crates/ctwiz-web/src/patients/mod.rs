@@ -14,6 +14,7 @@ mod demographics;
 mod doses;
 mod home;
 pub(crate) mod record;
+pub(crate) mod releases;
 mod search;
 
 pub use demographics::{create_patient, edit_patient_page, new_patient_page, update_patient};

@@ -50,6 +50,7 @@ pub async fn official_record(
 ) -> Result<Markup, AppError> {
     let kind = q.kind()?;
     let issued = issue(&state, &ctx, id, kind).await?;
+    let past = super::releases::list(&state, &ctx, id).await?;
     let base = format!("/patients/{id}/record");
     Ok(page::layout(
         &ctx,
@@ -63,6 +64,7 @@ pub async fn official_record(
                 a href={ (base) ".smart-health-card?kind=" (kind.code()) } { "SMART Health Card" } "."
             }
             (crate::certificate::html(&issued.certificate))
+            (super::releases::section(&ctx, id, &past))
         },
     ))
 }
