@@ -87,6 +87,10 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
             "Sign in at http://{} with a username above and its temporary password.",
             a.addr
         );
+        println!(
+            "Public portal (no account): http://{}/portal; its codes wait in the outbox (state admin: /admin/outbox).",
+            a.addr
+        );
         super::serve::run(
             path,
             super::serve::ServeArgs {
