@@ -73,6 +73,10 @@ enum Command {
     /// The SMART Health Card issuer keys: rotate, show the published set.
     #[command(subcommand)]
     Keys(cmd::certificate::KeysCommand),
+    /// Write a consistent copy of the database to a new file (while it is in use).
+    Backup(cmd::db::BackupArgs),
+    /// Replace the database with a backup (stop the server first; the old file is kept).
+    Restore(cmd::db::RestoreArgs),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -121,6 +125,8 @@ fn main() -> ExitCode {
         Command::Report(c) => cmd::report::run(&cli.db, c),
         Command::Certificate(a) => cmd::certificate::run(&cli.db, &who, a),
         Command::Keys(c) => cmd::certificate::keys(&cli.db, &who, c),
+        Command::Backup(a) => cmd::db::backup(&cli.db, a),
+        Command::Restore(a) => cmd::db::restore(&cli.db, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

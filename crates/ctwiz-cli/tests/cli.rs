@@ -1112,3 +1112,32 @@ fn audit_lists_who_read_a_record_and_records_the_reading() {
     );
     assert!(e.contains("is empty"), "{e}");
 }
+
+#[test]
+fn backup_and_restore_round_trip_and_keep_the_replaced_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    ok(&db, &["seed", "--children", "30", "--seed", "7"]);
+    let before = ok(&db, &["report", "coverage", "--format", "csv"]);
+    let copy = dir.path().join("nightly.db");
+    let out = ok(&db, &["backup", "--out", copy.to_str().unwrap()]);
+    assert!(out.contains("integrity checked"), "{out}");
+    let again = err(&db, &["backup", "--out", copy.to_str().unwrap()]);
+    assert!(again.contains("already exists"), "{again}");
+    // More data after the backup; the restore brings back the backed-up state.
+    ok(&db, &["seed", "--children", "10", "--seed", "8"]);
+    let out = ok(&db, &["restore", "--from", copy.to_str().unwrap()]);
+    assert!(out.contains("kept as"), "{out}");
+    assert_eq!(ok(&db, &["report", "coverage", "--format", "csv"]), before);
+    let audit = ok(&db, &["audit", "--limit", "20"]);
+    assert!(audit.contains("registry restored from"), "{audit}");
+    assert!(audit.contains("registry backed up to"), "{audit}");
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "plain text").unwrap();
+    let refused = err(&db, &["restore", "--from", junk.to_str().unwrap()]);
+    assert!(
+        refused.contains("not a sound database") || refused.contains("not a database"),
+        "{refused}"
+    );
+    assert_eq!(ok(&db, &["report", "coverage", "--format", "csv"]), before);
+}

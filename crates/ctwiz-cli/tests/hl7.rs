@@ -508,3 +508,62 @@ fn the_ack_file_of_a_batch_file_has_the_batch_envelope() {
     assert_eq!(parsed.batches[0].messages.len(), count);
     assert!(parsed.batches[0].count_matches());
 }
+
+/// A name in another script travels through HL7 as written: stored, matched (a second
+/// clinic's VXU for the same child joins the same record), found by a Z34 query, and
+/// returned unchanged in the RSP.
+#[test]
+fn names_in_any_script_are_stored_matched_and_sent_back_as_written() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("u.db");
+    ok(ctwiz(&db).args(["clinic", "add", "--pin", "C1", "--name", "One"]));
+    ok(ctwiz(&db).args(["clinic", "add", "--pin", "C2", "--name", "Two"]));
+    let vxu = |pin: &str, id: &str, cvx: &str, day: &str| {
+        format!(
+            "MSH|^~\\&|EHR|{pin}|CTWIZ|CTDPH|{day}090000||VXU^V04^VXU_V04|{id}|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+             PID|1||MRN-{id}^^^{pin}^MR||Иванова^Анна^Сергеевна^^^^L|Петрова^Мария|20250101|F|||ул. Ленина 1^^Hartford^CT^06101^USA^P\r\
+             ORC|RE||{id}^{pin}\rRXA|0|1|{day}||{cvx}^vaccine^CVX|999|||01^^NIP001\r"
+        )
+    };
+    let file = dir.path().join("in.hl7");
+    std::fs::write(
+        &file,
+        format!(
+            "{}{}",
+            vxu("C1", "U1", "08", "20250101"),
+            vxu("C2", "U2", "20", "20250301")
+        ),
+    )
+    .expect("write");
+    let out = ok(ctwiz(&db).args(["hl7", "process"]).arg(&file));
+    assert!(
+        out.contains("MSA|AA|U1") && out.contains("MSA|AA|U2"),
+        "{out}"
+    );
+    let s = SqliteStore::open(&db).expect("db");
+    let found = s
+        .search_patients(&ctwiz_store::PatientQuery {
+            family: Some("иванова".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(found.rows.len(), 1, "one record for both clinics' messages");
+    assert_eq!(found.rows[0].name.family, "Иванова");
+    assert_eq!(found.rows[0].name.given, "Анна");
+    let doses = ctwiz_store::DoseStore::doses(&s, found.rows[0].id).expect("doses");
+    assert_eq!(doses.len(), 2);
+
+    let query = dir.path().join("q.hl7");
+    std::fs::write(
+        &query,
+        "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250401090000||QBP^Q11^QBP_Q11|Q1|P|2.5.1|||ER|AL|||||Z34^CDCPHINVS\r\
+         QPD|Z34^Request Immunization History^CDCPHINVS|QT1|^^^^MR|Иванова^Анна^^^^^L||20250101|F\r\
+         RCP|I|5^RD&records&HL70126\r",
+    )
+    .expect("write");
+    let rsp = ok(ctwiz(&db).args(["hl7", "process"]).arg(&query));
+    assert!(rsp.contains("RSP^K11"), "{rsp}");
+    assert!(rsp.contains("Иванова^Анна^Сергеевна"), "{rsp}");
+    assert!(rsp.contains("Петрова^Мария"), "{rsp}");
+}

@@ -26,6 +26,7 @@ mod clinic_tools;
 mod dedup;
 mod disclosures;
 mod error;
+mod health;
 mod inventory;
 mod limits;
 mod mail;
@@ -244,6 +245,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(modules::home))
         .route("/static/style.css", get(stylesheet))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route(

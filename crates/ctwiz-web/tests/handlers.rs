@@ -1079,3 +1079,13 @@ async fn state_user_merges_a_possible_duplicate() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("not a merged record"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer_without_a_session() {
+    let f = fixture();
+    let h = get(&f, "/healthz", "").await;
+    assert_eq!((h.status.as_u16(), h.body.as_str()), (200, "ok\n"));
+    let r = get(&f, "/readyz", "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.starts_with("ready (schema "), "{}", r.body);
+}

@@ -271,7 +271,7 @@ async fn match_and_no_match_answers_take_the_same_time() {
         "every match sent a code"
     );
     let (hit, miss) = (median(hits.clone()), median(misses.clone()));
-    let gap = if hit > miss { hit - miss } else { miss - hit };
+    let gap = hit.abs_diff(miss);
     eprintln!("portal answer medians over {ROUNDS} each: match {hit:?}, no match {miss:?}, gap {gap:?}; all: {hits:?} / {misses:?}");
     let floor = Duration::from_millis(ctwiz_core::portal::ANSWER_FLOOR_MS);
     assert!(hit >= floor && miss >= floor, "{hit:?} / {miss:?}");
@@ -332,7 +332,9 @@ async fn texts_go_out_through_an_http_gateway() {
         now,
     )
     .unwrap();
-    let got: Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>> = Arc::default();
+    /// (Authorization header, JSON body) of each request the gateway received.
+    type Received = Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>>;
+    let got: Received = Arc::default();
     let refuse = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let (g, r) = (got.clone(), refuse.clone());
     let gateway = axum::Router::new().route(

@@ -4,6 +4,7 @@
 //! WAL mode lets many readers run beside one writer.
 
 mod audit;
+mod backup;
 mod certificates;
 mod clinic_info;
 mod codec;

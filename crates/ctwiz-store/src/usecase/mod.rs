@@ -16,6 +16,7 @@ pub mod doses;
 pub mod inventory;
 pub mod inventory_exceptions;
 pub mod lot_usage;
+pub mod maintenance;
 pub mod notifications;
 pub mod patients;
 pub mod portal;
