@@ -1124,11 +1124,23 @@ fn backup_and_restore_round_trip_and_keep_the_replaced_database() {
     assert!(out.contains("integrity checked"), "{out}");
     let again = err(&db, &["backup", "--out", copy.to_str().unwrap()]);
     assert!(again.contains("already exists"), "{again}");
-    // More data after the backup; the restore brings back the backed-up state.
-    ok(&db, &["seed", "--children", "10", "--seed", "8"]);
+    // A change after the backup; the restore brings back the backed-up state.
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "CT99999",
+            "--name",
+            "After Backup Clinic",
+        ],
+    );
+    assert!(ok(&db, &["clinic", "list"]).contains("After Backup Clinic"));
     let out = ok(&db, &["restore", "--from", copy.to_str().unwrap()]);
     assert!(out.contains("kept as"), "{out}");
     assert_eq!(ok(&db, &["report", "coverage", "--format", "csv"]), before);
+    assert!(!ok(&db, &["clinic", "list"]).contains("After Backup Clinic"));
     let audit = ok(&db, &["audit", "--limit", "20"]);
     assert!(audit.contains("registry restored from"), "{audit}");
     assert!(audit.contains("registry backed up to"), "{audit}");

@@ -565,5 +565,6 @@ fn names_in_any_script_are_stored_matched_and_sent_back_as_written() {
     let rsp = ok(ctwiz(&db).args(["hl7", "process"]).arg(&query));
     assert!(rsp.contains("RSP^K11"), "{rsp}");
     assert!(rsp.contains("Иванова^Анна^Сергеевна"), "{rsp}");
-    assert!(rsp.contains("Петрова^Мария"), "{rsp}");
+    // PID-6 keeps the mother's maiden surname (the name type M says what it is).
+    assert!(rsp.contains("|Петрова^^^^^^M|"), "{rsp}");
 }
