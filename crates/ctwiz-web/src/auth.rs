@@ -156,6 +156,7 @@ pub async fn sign_in(
         }
         // One message for every failure: no hint whether the user exists or is locked.
         None => {
+            state.metrics().sign_in_failed("web");
             let name = f.username.clone();
             Ok(with_pre_token(
                 &state,

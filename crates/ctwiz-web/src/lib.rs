@@ -30,6 +30,7 @@ mod health;
 mod inventory;
 mod limits;
 mod mail;
+mod metrics;
 pub mod mllp;
 mod modules;
 mod page;
@@ -247,6 +248,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route(
@@ -389,6 +391,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/grants", post(admin::change_grant))
         .route("/admin/outbox", get(admin::outbox))
+        .route_layer(middleware::from_fn_with_state(
+            state.metrics().clone(),
+            metrics::track,
+        ))
         .fallback(|| async { AppError::NotFound("This page".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),

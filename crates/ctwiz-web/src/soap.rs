@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     next_id: AtomicU64,
     started: String,
     max_message_bytes: usize,
+    /// Messages by type and acknowledgment, failed sign-ins (shared with the web app).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Errors of the service itself (not of messages: those become ACK/RSP content).
@@ -77,7 +79,12 @@ impl InterfaceService {
     pub fn new(db_path: PathBuf) -> Result<Self, ServiceError> {
         let pool = StorePool::open(db_path)?;
         let engine = Engine::bundled().map_err(|e| ServiceError::Forecast(e.to_string()))?;
-        Ok(Self::over(pool, engine, CodeSets::embedded()))
+        Ok(Self::over(
+            pool,
+            engine,
+            CodeSets::embedded(),
+            Arc::default(),
+        ))
     }
 
     /// The service over the web app's store pool, code sets and CDSi engine: one of each
@@ -87,10 +94,16 @@ impl InterfaceService {
             state.pool().clone(),
             state.engine().clone(),
             state.codes().clone(),
+            state.metrics().clone(),
         )
     }
 
-    fn over(pool: StorePool, engine: Engine, codes: CodeSets) -> Self {
+    fn over(
+        pool: StorePool,
+        engine: Engine,
+        codes: CodeSets,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         InterfaceService {
             inner: Arc::new(Inner {
                 pool,
@@ -101,6 +114,7 @@ impl InterfaceService {
                 next_id: AtomicU64::new(1),
                 started: Local::now().format("%Y%m%d%H%M%S").to_string(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+                metrics,
             }),
             public_url: None,
         }
@@ -152,7 +166,10 @@ impl InterfaceService {
                     now,
                 )? {
                     Ok(account) => account.user,
-                    Err(why) => return Ok(Err(sign_in_fault(why))),
+                    Err(why) => {
+                        inner.metrics.sign_in_failed("soap");
+                        return Ok(Err(sign_in_fault(why)));
+                    }
                 };
                 let actor = actor_for(store, user, &facility, Channel::Soap)?;
                 Ok(Ok(inner.process(store, &actor, &hl7)))
@@ -174,9 +191,15 @@ impl Inner {
             format!("{}-{id}", self.started),
         );
         ctx.forecaster = Some(&self.forecaster);
-        interface::process_message(store, &ctx, hl7)
-            .response
-            .to_er7()
+        let started = std::time::Instant::now();
+        let outcome = interface::process_message(store, &ctx, hl7);
+        self.metrics.hl7_message(
+            actor.channel.key(),
+            &outcome.log.message_type,
+            outcome.result.code(),
+            started.elapsed().as_secs_f64(),
+        );
+        outcome.response.to_er7()
     }
 }
 

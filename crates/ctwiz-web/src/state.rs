@@ -37,6 +37,8 @@ struct Inner {
     held_secrets: Mutex<HashMap<i64, String>>,
     /// The registry's public address: the SMART Health Card issuer (`iss`).
     public_url: std::sync::OnceLock<ctwiz_store::certificate::shc::IssuerUrl>,
+    /// The process's metrics (`/metrics`), shared with the HL7 interface.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
                 clock_offset: AtomicI64::new(0),
                 held_secrets: Mutex::new(HashMap::new()),
                 public_url: std::sync::OnceLock::new(),
+                metrics: Arc::default(),
             }),
         })
     }
@@ -105,6 +108,10 @@ impl AppState {
     }
 
     /// The throttles of sign-in and the public forms.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.inner.metrics
+    }
+
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
     }

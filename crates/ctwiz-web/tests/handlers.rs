@@ -1089,3 +1089,37 @@ async fn health_and_readiness_probes_answer_without_a_session() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.starts_with("ready (schema "), "{}", r.body);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_failed_sign_ins() {
+    let f = fixture();
+    let _ = get(&f, "/healthz", "").await;
+    let _ = get(&f, &format!("/patients/{}", f.in_county), "").await;
+    let failed = common::sign_in(&f, "nobody-here", "wrong password").await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    let m = get(&f, "/metrics", "").await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.content_type.starts_with("application/openmetrics-text"),
+        "{}",
+        m.content_type
+    );
+    let line = |prefix: &str| {
+        m.body
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{}", m.body))
+            .to_string()
+    };
+    assert!(m
+        .body
+        .lines()
+        .any(|l| l.starts_with("ctwiz_http_requests_total{") && l.contains("route=\"/healthz\"")));
+    // Ids in paths stay in the pattern, not in new series.
+    assert!(m.body.contains("route=\"/patients/{id}\""), "{}", m.body);
+    assert!(!m.body.contains(&format!("/patients/{}\"", f.in_county)));
+    assert!(line("ctwiz_sign_in_failures_total{door=\"web\"}").ends_with(" 1"));
+    assert!(m
+        .body
+        .contains("ctwiz_http_request_duration_seconds_bucket"));
+}
