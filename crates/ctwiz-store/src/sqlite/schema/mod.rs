@@ -1,11 +1,12 @@
 //! The schema, one append-only migration list per component, so parts of ctwiz can grow
 //! their tables independently. Never edit or reorder a released migration: append.
 
-pub mod dedup;
 pub mod certificates;
+pub mod dedup;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
+pub mod providers;
 pub mod web;
 
 /// (component, migrations) in the order components are migrated.
@@ -16,4 +17,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("inventory", inventory::MIGRATIONS),
     ("dedup", dedup::MIGRATIONS),
     ("certificates", certificates::MIGRATIONS),
+    ("providers", providers::MIGRATIONS),
 ];
