@@ -242,8 +242,8 @@ pub struct Dose {
     pub site: Option<Site>,
     /// Clinic that administered (or recorded the history of) the dose.
     pub clinic: Option<ClinicPin>,
-    /// Person who administered the dose (free text name or id).
-    pub administered_by: Option<String>,
+    /// Person who administered the dose, as the sender named them (HL7 RXA-10).
+    pub administered_by: Option<Provider>,
     pub funding: Option<FundingSource>,
     pub eligibility: Option<VfcEligibility>,
     pub completion: CompletionStatus,
@@ -253,6 +253,109 @@ pub struct Dose {
     /// deletes (RXA-21 U/D) from the same sender find it.
     #[serde(default)]
     pub sender_id: Option<String>,
+}
+
+/// The person who gave a dose (HL7 RXA-10, an XCN), in the parts the sender gave, so
+/// an answer names them exactly as they were sent: an identifier with the authority
+/// that assigned it and its type, and the name in parts. Empty text is an absent part.
+/// A name typed into the web is read by [`Provider::from_text`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Provider {
+    /// XCN-1: the provider's identifier (e.g. an NPI or the EHR's staff id).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// XCN-2: family name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub family: String,
+    /// XCN-3: given name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub given: String,
+    /// XCN-4: further given names or initials.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub middle: String,
+    /// XCN-5: suffix (e.g. `JR`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub suffix: String,
+    /// XCN-6: prefix (e.g. `DR`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub prefix: String,
+    /// XCN-7: degree (e.g. `RN`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub degree: String,
+    /// XCN-9: the authority that assigned the identifier (HD namespace id, and its
+    /// universal id and universal id type when sent).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub authority: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub authority_universal_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub authority_universal_id_type: String,
+    /// XCN-10: name type (HL7 table 0200, e.g. `L`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name_type: String,
+    /// XCN-13: identifier type (HL7 table 0203, e.g. `NPI`, `PRN`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id_type: String,
+}
+
+impl Provider {
+    /// A provider from text as a person types it (or as ctwiz kept RXA-10 before it
+    /// kept the parts): `"Given Family"`, with an identifier in parentheses when there
+    /// is one (`"Nancy Nurse (4567)"`). The last word is the family name; a single word
+    /// is a family name. [`Provider::display`] gives the same text back.
+    pub fn from_text(text: &str) -> Provider {
+        let text = text.trim();
+        let (name, id) = match text.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
+            Some((name, id)) if !id.is_empty() && !id.contains(' ') => (name.trim(), id),
+            _ => (text, ""),
+        };
+        let (given, family) = match name.rsplit_once(' ') {
+            Some((given, family)) => (given.trim(), family),
+            None => ("", name),
+        };
+        Provider {
+            id: id.to_string(),
+            family: family.to_string(),
+            given: given.to_string(),
+            ..Provider::default()
+        }
+    }
+
+    /// Neither an identifier nor a family name: nothing that names a person.
+    pub fn is_empty(&self) -> bool {
+        self.id.trim().is_empty() && self.family.trim().is_empty()
+    }
+
+    /// The name as people read it (`"DR Nancy J Nurse RN"`), then the identifier in
+    /// parentheses (`"Nancy Nurse (4567)"`); the identifier alone when there is no name.
+    pub fn display(&self) -> String {
+        let name = [
+            &self.prefix,
+            &self.given,
+            &self.middle,
+            &self.family,
+            &self.suffix,
+            &self.degree,
+        ]
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+        match (name.is_empty(), self.id.trim()) {
+            (true, id) => id.to_string(),
+            (false, "") => name,
+            (false, id) if id == name => name,
+            (false, id) => format!("{name} ({id})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
 }
 
 impl Dose {

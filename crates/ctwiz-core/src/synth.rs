@@ -4,7 +4,8 @@
 //! parallelizes without holding the population in memory.
 
 use crate::dose::{
-    CompletionStatus, Dose, FundingSource, InformationSource, RefusalReason, Route, VfcEligibility,
+    CompletionStatus, Dose, FundingSource, InformationSource, Provider, RefusalReason, Route,
+    VfcEligibility,
 };
 use crate::ids::{ClinicPin, Cvx, LotNumber, Mvx, Phone, Zip};
 use crate::org::{Clinic, County, ProgramType};
@@ -846,7 +847,7 @@ fn make_dose(
         } else {
             FundingSource::Private
         });
-        d.administered_by = Some("RN Synthetic".into());
+        d.administered_by = Some(Provider::from_text("RN Synthetic"));
     }
     d
 }

@@ -35,7 +35,7 @@ use crate::result::{
     DoseEvaluation, EvaluationReason, EvaluationStatus, ForecastDates, ForecastResult,
     PatientSeries, SeriesStatus, VaccineGroupForecast,
 };
-use crate::supporting_data::{IntervalFrom, SeriesDose, SupportingData};
+use crate::supporting_data::{IntervalFrom, SeriesDose, SeriesType, SupportingData};
 use chrono::NaiveDate;
 
 /// A vaccine group's status as a clinic reads it on a given day: the CDSi
@@ -118,6 +118,110 @@ impl VaccineGroupForecast {
     }
 }
 
+/// Whether a vaccine group belongs among those a front end lists for a patient, and
+/// if not, why ([`relevance`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Relevance {
+    /// Listed: the patient has a dose of the group, or a series applies now or within
+    /// the patient's schedule.
+    Listed,
+    /// No series applies (travel and risk vaccines without an indication on record).
+    NotRecommended,
+    /// Only series that ACIP recommends by shared clinical decision-making apply (a
+    /// standard series group with no default series, e.g. MenB at 16-23 years), and the
+    /// patient has no dose of it: not routine, so not listed until one is given.
+    SharedDecision,
+    /// Not yet due, and the next dose's earliest date falls on or after the patient's
+    /// 19th birthday while the patient is younger: the vaccine is on the adult schedule
+    /// (Zoster at 50 years for an infant), not the child and adolescent one.
+    AdultSchedule,
+}
+
+impl Relevance {
+    /// Why a group is not listed, in words (`"on the adult schedule"`); `"listed"` for
+    /// a listed group.
+    pub fn label(self) -> &'static str {
+        match self {
+            Relevance::Listed => "listed",
+            Relevance::NotRecommended => "not recommended",
+            Relevance::SharedDecision => "by shared clinical decision-making only",
+            Relevance::AdultSchedule => "on the adult schedule",
+        }
+    }
+}
+
+/// The age at which the CDC's adult immunization schedule takes over from the child
+/// and adolescent schedule (birth through 18 years).
+const ADULT_SCHEDULE_AGE_MONTHS: i32 = 19 * 12;
+
+/// Whether `group` is listed for a patient born on `birth_date` (see [`Relevance`]),
+/// decided from the engine's result and the supporting data's series (no vaccine is
+/// named here): web, CLI and HL7 answers list the same groups.
+pub fn relevance(
+    data: &SupportingData,
+    result: &ForecastResult,
+    group: &VaccineGroupForecast,
+    birth_date: NaiveDate,
+) -> Relevance {
+    if group.status == SeriesStatus::NotRecommended {
+        return Relevance::NotRecommended;
+    }
+    let has_dose = result
+        .antigens
+        .iter()
+        .filter(|a| group.antigens.contains(&a.antigen))
+        .any(|a| a.series.iter().any(|s| !s.doses.is_empty()));
+    if has_dose {
+        return Relevance::Listed;
+    }
+    // A standard series group none of whose series is a default series (CDSi 8.x: the
+    // default series is the one a patient without history starts) is recommended
+    // only by shared decision.
+    let shared_decision = |series_group: &str| {
+        group.antigens.iter().all(|antigen| {
+            data.antigen_id(antigen).is_none_or(|id| {
+                let series = data.antigen(id).series.iter();
+                let mut in_group = series.filter(|s| *s.series_group == *series_group);
+                in_group.all(|s| s.series_type == SeriesType::Standard && !s.default_series)
+            })
+        })
+    };
+    let in_play: Vec<&str> = group
+        .series_groups
+        .iter()
+        .filter(|g| g.status != SeriesStatus::NotRecommended)
+        .map(|g| &*g.series_group)
+        .collect();
+    if !in_play.is_empty() && in_play.iter().all(|g| shared_decision(g)) {
+        return Relevance::SharedDecision;
+    }
+    let adult = crate::dates::add_months(birth_date, ADULT_SCHEDULE_AGE_MONTHS);
+    match &group.forecast {
+        Some(f)
+            if group.status == SeriesStatus::NotComplete
+                && result.assessment_date < adult
+                && f.earliest >= adult =>
+        {
+            Relevance::AdultSchedule
+        }
+        _ => Relevance::Listed,
+    }
+}
+
+/// The vaccine groups listed for a patient born on `birth_date`, in the result's order
+/// (those whose [`relevance`] is [`Relevance::Listed`]).
+pub fn listed_groups<'r>(
+    data: &'r SupportingData,
+    result: &'r ForecastResult,
+    birth_date: NaiveDate,
+) -> impl Iterator<Item = &'r VaccineGroupForecast> + 'r {
+    result
+        .vaccine_groups
+        .iter()
+        .filter(move |g| relevance(data, result, g, birth_date) == Relevance::Listed)
+}
+
 /// Why one dose of a vaccine group does not count, or is extra, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -130,6 +234,12 @@ pub struct DoseNote {
     pub status: EvaluationStatus,
     /// E.g. `"dose 3 given before 24 weeks of age: a 4th dose is needed"`.
     pub text: String,
+    /// The CDSi evaluation reason the words quote (`None` when the evaluation gave
+    /// none, e.g. a plain extra dose).
+    pub reason: Option<EvaluationReason>,
+    /// Whether the note says why the group's next dose is needed (it ends "a 4th dose
+    /// is needed"): the reason behind the forecast, not only behind this dose.
+    pub next_dose: bool,
 }
 
 /// A note for every dose of `group` (CDSi vaccine group name) that is not
@@ -202,16 +312,18 @@ pub fn dose_notes(data: &SupportingData, result: &ForecastResult, group: &str) -
                 .find(|d| d.number == n)
         });
         let ordinal = pos + 1;
-        let what = reason_words(ordinal, eval, target);
+        let (what, reason) = reason_words(ordinal, eval, target);
         let last = pos + 1 == doses.len();
+        let next_dose = last
+            && needs_dose
+            && matches!(
+                status,
+                EvaluationStatus::Valid
+                    | EvaluationStatus::NotValid
+                    | EvaluationStatus::SubStandard
+            );
         let consequence = match status {
-            EvaluationStatus::Valid
-            | EvaluationStatus::NotValid
-            | EvaluationStatus::SubStandard
-                if last && needs_dose =>
-            {
-                format!("a {} dose is needed", nth(doses.len() + 1))
-            }
+            _ if next_dose => format!("a {} dose is needed", nth(doses.len() + 1)),
             EvaluationStatus::Valid => "the series needs an extra dose".to_string(),
             EvaluationStatus::NotValid | EvaluationStatus::SubStandard => {
                 "it does not count and must be repeated".to_string()
@@ -225,6 +337,8 @@ pub fn dose_notes(data: &SupportingData, result: &ForecastResult, group: &str) -
             ordinal,
             status,
             text: format!("{what}: {consequence}"),
+            reason,
+            next_dose,
         });
     }
     notes
@@ -235,8 +349,12 @@ fn evaluation_in(series: &PatientSeries, index: usize) -> Option<&DoseEvaluation
     series.doses.iter().find(|d| d.dose_index == index)
 }
 
-/// What happened to dose number `ordinal`, in words.
-fn reason_words(ordinal: usize, eval: &DoseEvaluation, target: Option<&SeriesDose>) -> String {
+/// What happened to dose number `ordinal`, in words, and the evaluation reason they say.
+fn reason_words(
+    ordinal: usize,
+    eval: &DoseEvaluation,
+    target: Option<&SeriesDose>,
+) -> (String, Option<EvaluationReason>) {
     let dose = format!("dose {ordinal}");
     let age = target.and_then(|t| crate::evaluate::age_rule(t, eval.date));
     for reason in eval.reasons.iter() {
@@ -290,13 +408,14 @@ fn reason_words(ordinal: usize, eval: &DoseEvaluation, target: Option<&SeriesDos
             | EvaluationReason::AllowableInterval
             | EvaluationReason::AllowableVaccine => continue,
         };
-        return text;
+        return (text, Some(*reason));
     }
-    match eval.status {
+    let text = match eval.status {
         EvaluationStatus::Extraneous => format!("{dose} is an extra dose"),
         EvaluationStatus::SubStandard => format!("{dose} is sub-standard"),
         _ => format!("{dose} does not count"),
-    }
+    };
+    (text, None)
 }
 
 /// What an interval is measured from, in words.
@@ -375,6 +494,64 @@ mod tests {
             got,
             ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd"]
         );
+    }
+
+    /// The groups listed for a patient with no doses on `as_of`.
+    fn listed(dob: &str, as_of: &str) -> Vec<String> {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let engine = crate::Engine::bundled().expect("bundled supporting data");
+        let patient = crate::Patient::new(d(dob), crate::Sex::Female);
+        let result = engine.forecast(&patient, d(as_of));
+        listed_groups(engine.supporting_data(), &result, d(dob))
+            .map(|g| g.vaccine_group.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_infant_is_listed_the_childhood_groups_only() {
+        let groups = listed("2026-09-01", "2026-11-25");
+        for routine in [
+            "HepB",
+            "DTaP/Tdap/Td",
+            "Hib",
+            "Pneumococcal",
+            "Polio",
+            "Rotavirus",
+            "MMR",
+            "Varicella",
+            "HepA",
+            "Influenza",
+            "COVID-19",
+            "HPV",
+            "Meningococcal",
+        ] {
+            assert!(groups.iter().any(|g| g == routine), "{routine}: {groups:?}");
+        }
+        for not_listed in [
+            "Zoster",
+            "Meningococcal B",
+            "Yellow Fever",
+            "Typhoid",
+            "Rabies",
+            "Japanese Encephalitis",
+            "Cholera",
+            "Dengue",
+        ] {
+            assert!(
+                !groups.iter().any(|g| g == not_listed),
+                "{not_listed}: {groups:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_adult_of_fifty_five_is_listed_zoster_but_not_menb() {
+        let groups = listed("1971-03-01", "2026-11-25");
+        assert!(groups.iter().any(|g| g == "Zoster"), "{groups:?}");
+        assert!(!groups.iter().any(|g| g == "Meningococcal B"), "{groups:?}");
+        // Seventeen: Zoster is still on the adult schedule.
+        let teen = listed("2009-06-01", "2026-11-25");
+        assert!(!teen.iter().any(|g| g == "Zoster"), "{teen:?}");
     }
 
     #[test]

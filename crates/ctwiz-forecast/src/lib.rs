@@ -168,7 +168,7 @@ mod vaccine_group_forecast;
 mod wasm;
 
 pub use engine::Engine;
-pub use explain::{DoseNote, DueStatus};
+pub use explain::{DoseNote, DueStatus, Relevance};
 pub use patient::{AdministeredDose, AdministrationStatus, Observation, Patient};
 pub use result::{
     AntigenResult, DoseEvaluation, EvaluationReason, EvaluationStatus, ForecastDates,

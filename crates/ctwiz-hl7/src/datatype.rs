@@ -311,18 +311,32 @@ pub struct Xcn {
     pub family: String,
     pub given: String,
     pub middle: String,
-    pub authority: String,
+    pub suffix: String,
+    pub prefix: String,
+    pub degree: String,
+    /// XCN-9, an HD (sub-components).
+    pub authority: Hd,
+    pub name_type: String,
     pub id_type: String,
 }
 
 impl Xcn {
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        let authority = r.component(9);
         Xcn {
             id: s(&r, 1),
             family: r.component(2).text().into_owned(),
             given: s(&r, 3),
             middle: s(&r, 4),
-            authority: s(&r, 9),
+            suffix: s(&r, 5),
+            prefix: s(&r, 6),
+            degree: s(&r, 7),
+            authority: Hd {
+                namespace: authority.subcomponent(1).into_owned(),
+                universal_id: authority.subcomponent(2).into_owned(),
+                universal_id_type: authority.subcomponent(3).into_owned(),
+            },
+            name_type: s(&r, 10),
             id_type: s(&r, 13),
         }
     }
@@ -333,35 +347,77 @@ impl Xcn {
 
     /// "Given Family", or the identifier when there is no name.
     pub fn display(&self) -> String {
-        let name = [self.given.as_str(), self.family.as_str()]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if name.is_empty() {
-            self.id.clone()
-        } else {
-            name
+        self.to_provider().display()
+    }
+
+    /// The provider as the domain keeps it (RXA-10 of a stored dose), every part kept.
+    pub fn to_provider(&self) -> ctwiz_core::dose::Provider {
+        ctwiz_core::dose::Provider {
+            id: self.id.clone(),
+            family: self.family.clone(),
+            given: self.given.clone(),
+            middle: self.middle.clone(),
+            suffix: self.suffix.clone(),
+            prefix: self.prefix.clone(),
+            degree: self.degree.clone(),
+            authority: self.authority.namespace.clone(),
+            authority_universal_id: self.authority.universal_id.clone(),
+            authority_universal_id_type: self.authority.universal_id_type.clone(),
+            name_type: self.name_type.clone(),
+            id_type: self.id_type.clone(),
+        }
+    }
+
+    /// The XCN of a stored provider, as the sender sent it.
+    pub fn from_provider(p: &ctwiz_core::dose::Provider) -> Self {
+        Xcn {
+            id: p.id.clone(),
+            family: p.family.clone(),
+            given: p.given.clone(),
+            middle: p.middle.clone(),
+            suffix: p.suffix.clone(),
+            prefix: p.prefix.clone(),
+            degree: p.degree.clone(),
+            authority: Hd {
+                namespace: p.authority.clone(),
+                universal_id: p.authority_universal_id.clone(),
+                universal_id_type: p.authority_universal_id_type.clone(),
+            },
+            name_type: p.name_type.clone(),
+            id_type: p.id_type.clone(),
         }
     }
 
     pub fn to_field(&self) -> FieldBuf {
-        FieldBuf::components(&[
-            self.id.as_str(),
-            &self.family,
-            &self.given,
-            &self.middle,
-            "",
-            "",
-            "",
-            "",
-            &self.authority,
-            "",
-            "",
-            "",
-            &self.id_type,
-        ])
+        let one = |v: &str| vec![v.to_string()];
+        let a = &self.authority;
+        let mut authority = vec![
+            a.namespace.clone(),
+            a.universal_id.clone(),
+            a.universal_id_type.clone(),
+        ];
+        while authority.len() > 1 && authority.last().is_some_and(String::is_empty) {
+            authority.pop();
+        }
+        let mut components = vec![
+            one(&self.id),
+            one(&self.family),
+            one(&self.given),
+            one(&self.middle),
+            one(&self.suffix),
+            one(&self.prefix),
+            one(&self.degree),
+            one(""),
+            authority,
+            one(&self.name_type),
+            one(""),
+            one(""),
+            one(&self.id_type),
+        ];
+        while components.len() > 1 && components.last().is_some_and(|c| c == &[""]) {
+            components.pop();
+        }
+        FieldBuf::from_tree(vec![components])
     }
 }
 

@@ -67,7 +67,11 @@ impl Interface {
     }
 
     fn send(&self, text: &str) -> Outcome {
-        let mut ctx = Context::new(&self.codes, &self.actor, now(), "R1");
+        self.send_as(&self.actor, text)
+    }
+
+    fn send_as(&self, actor: &Actor, text: &str) -> Outcome {
+        let mut ctx = Context::new(&self.codes, actor, now(), "R1");
         // Connecticut in November: the snapshots do not depend on this machine's zone.
         ctx.utc_offset = FixedOffset::west_opt(5 * 3600).expect("offset");
         ctx.forecaster = Some(&self.engine);
@@ -103,6 +107,35 @@ fn vxu_with_errors() -> String {
          RXA|0|1|20261101||9876^Bogus^CVX|0.5|mL^mL^UCUM||00^New immunization record^NIP001|||||||||||CP|A\r\
          ORC|RE||EHR-3^TESTEHR\r\
          RXA|0|1|20261101||10^IPV^CVX|0.5|mL^mL^UCUM||00^New immunization record^NIP001||||||||PMC^sanofi^MVX|||CP|A\r"
+    )
+}
+
+/// A one-year-old whose HepB dose 3 came before 24 weeks of age (it counts in the
+/// 4-dose series, so a 4th is due) and whose DTaP dose 2 came too soon.
+fn vxu_hepb_dose_3_early() -> String {
+    format!(
+        "{HEADER}VXU^V04^VXU_V04|V-5|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+         PID|1||RT770005^^^TESTEHR^MR||Early^Hanna^^^^^L||20250101|F\r\
+         ORC|RE||EHR-51^TESTEHR\r\
+         RXA|0|1|20250101||08^Hep B, adolescent or pediatric^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r\
+         ORC|RE||EHR-52^TESTEHR\r\
+         RXA|0|1|20250201||08^Hep B, adolescent or pediatric^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r\
+         ORC|RE||EHR-53^TESTEHR\r\
+         RXA|0|1|20250501||08^Hep B, adolescent or pediatric^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r\
+         ORC|RE||EHR-54^TESTEHR\r\
+         RXA|0|1|20250301||20^DTaP^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r\
+         ORC|RE||EHR-55^TESTEHR\r\
+         RXA|0|1|20250322||20^DTaP^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r"
+    )
+}
+
+/// An adult of 55 with one Td booster on record.
+fn vxu_adult() -> String {
+    format!(
+        "{HEADER}VXU^V04^VXU_V04|V-6|P|2.5.1|||ER|AL|||||Z22^CDCPHINVS\r\
+         PID|1||RT770006^^^TESTEHR^MR||Grown^Alan^^^^^L||19710301|M\r\
+         ORC|RE||EHR-61^TESTEHR\r\
+         RXA|0|1|20200115||09^Td (adult)^CVX|999|||01^Historical information - source unspecified^NIP001|||||||||||CP|A\r"
     )
 }
 
@@ -194,7 +227,7 @@ fn responses() -> Vec<(Expect, String)> {
         z32.contains("NK1|1|Tester^Mary^^^^^L|MTH^^HL70063|12 Elm St^^Hartford^CT^06103^USA^H"),
         "{z32}"
     );
-    assert!(z32.contains("|4567^Nurse^Nancy|"), "{z32}");
+    assert!(z32.contains("|4567^Nurse^Nancy^^^^^^TESTEHR|"), "{z32}");
 
     let z42 = add(
         Expect("rsp_z42", "RSP^K11^RSP_K11", "Z42", "AA", "OK", Some(0)),
@@ -212,15 +245,29 @@ fn responses() -> Vec<(Expect, String)> {
             5,
         )),
     );
-    // A healthy infant: routine groups only, each coded.
-    for travel in [
-        "Yellow", "Typhoid", "Rabies", "Cholera", "Dengue", "Japanese",
+    // A healthy infant: the groups of the childhood schedule, each coded; no travel
+    // vaccine, nothing by shared decision only (MenB 164), nothing of the adult
+    // schedule (Zoster 188).
+    let forecast_cvx = forecast_rows(&z42);
+    for routine in [
+        "45", "107", "17", "109", "89", "122", "03", "21", "85", "88", "213",
     ] {
         assert!(
-            !z42.contains(travel),
-            "{travel} listed for a healthy infant:\n{z42}"
+            forecast_cvx.iter().any(|c| c == routine),
+            "CVX {routine} missing from the infant's forecast: {forecast_cvx:?}\n{z42}"
         );
     }
+    for not_listed in ["188", "164", "184", "91", "90", "26", "56", "129"] {
+        assert!(
+            !forecast_cvx.iter().any(|c| c == not_listed),
+            "CVX {not_listed} listed for a healthy infant: {forecast_cvx:?}"
+        );
+    }
+    // The status a nurse reads rides along the LOINC answer.
+    assert!(
+        z42.contains("|LA13422-3^On schedule^LN^NOT_YET_DUE^Not yet due^99CTW|"),
+        "{z42}"
+    );
     let uncoded: Vec<&str> = z42
         .lines()
         .filter(|l| {
@@ -231,6 +278,74 @@ fn responses() -> Vec<(Expect, String)> {
         uncoded.is_empty(),
         "vaccine types without a CVX code: {uncoded:?}"
     );
+
+    // A dose 3 of HepB before 24 weeks and a DTaP too soon: the Z42 says why, in the
+    // words the web and CLI show (ctwiz_forecast::explain), on the dose and on the
+    // forecast it explains.
+    let stored = i.send(&vxu_hepb_dose_3_early()).response.to_lines();
+    assert!(stored.contains("\nMSA|AA|V-5"), "{stored}");
+    let reasons = add(
+        Expect(
+            "rsp_z42_reasons",
+            "RSP^K11^RSP_K11",
+            "Z42",
+            "AA",
+            "OK",
+            Some(0),
+        ),
+        i.send(&query(
+            "Q-9",
+            "Z44",
+            &qpd(
+                z44,
+                "T9",
+                "RT770005^^^TESTEHR^MR",
+                "Early",
+                "Hanna",
+                "20250101",
+            ),
+            5,
+        )),
+    );
+    for words in [
+        "|30982-3^Reason applied by forecast logic to project this vaccine^LN|1|LONGER_SERIES^dose 3 given before 24 weeks of age: a 4th dose is needed^99CTW|",
+        "^dose 2 given less than 4 weeks after the previous dose: a 3rd dose is needed^99CTW|",
+    ] {
+        assert!(reasons.contains(words), "{words}\n{reasons}");
+    }
+    assert!(reasons.contains("^Overdue^99CTW|"), "{reasons}");
+
+    let stored = i.send(&vxu_adult()).response.to_lines();
+    assert!(stored.contains("\nMSA|AA|V-6"), "{stored}");
+    let adult = add(
+        Expect(
+            "rsp_z42_adult",
+            "RSP^K11^RSP_K11",
+            "Z42",
+            "AA",
+            "OK",
+            Some(0),
+        ),
+        i.send(&query(
+            "Q-10",
+            "Z44",
+            &qpd(
+                z44,
+                "T10",
+                "RT770006^^^TESTEHR^MR",
+                "Grown",
+                "Alan",
+                "19710301",
+            ),
+            5,
+        )),
+    );
+    let adult_cvx = forecast_rows(&adult);
+    assert!(
+        adult_cvx.iter().any(|c| c == "188"),
+        "Zoster: {adult_cvx:?}"
+    );
+    assert!(!adult_cvx.iter().any(|c| c == "164"), "MenB: {adult_cvx:?}");
 
     // A second child with a near-identical name: a query by name alone lists both.
     let twin = vxu_first_visit()
@@ -328,7 +443,76 @@ fn responses() -> Vec<(Expect, String)> {
         ),
         i.send(&format!("{HEADER}QBP^Q11^QBP_Q11|Q-8|P|2.5.1|||ER|AL\r")),
     );
+    // Input that is not HL7 at all, from a clinic's connection: AR, MSA-2 this
+    // answer's own control id (required, and nothing else names the input), addressed
+    // to the clinic the door authenticated.
+    let garbage = add(
+        Expect("ack_not_hl7", "ACK^V04^ACK", "Z23", "AR", "", Some(1)),
+        i.send_as(
+            &clinic_sender(),
+            "\u{1}\u{2}GET / HTTP/1.1\r\nHost: iis\r\n",
+        ),
+    );
+    assert!(garbage.contains("\nMSA|AR|R1\n"), "{garbage}");
+    assert!(garbage.contains("|CTWIZ|CTDPH||CT00001|"), "{garbage}");
+    // An MSH that reads, then a segment that does not: the sender's control id.
+    let bad_segment = add(
+        Expect(
+            "ack_unreadable_segment",
+            "ACK^V04^ACK",
+            "Z23",
+            "AR",
+            "",
+            Some(1),
+        ),
+        i.send(&format!(
+            "{HEADER}VXU^V04^VXU_V04|V-7|P|2.5.1|||ER|AL\rPID|1||X^^^TESTEHR^MR\rrxa|0|1\r"
+        )),
+    );
+    assert!(bad_segment.contains("\nMSA|AR|V-7\n"), "{bad_segment}");
     out
+}
+
+/// The words (`ctwiz_forecast::explain`) the Python checker must find in a message's
+/// OBX 30982-3 reasons, read with python-hl7.
+fn expected_reasons(name: &str) -> Vec<&'static str> {
+    match name {
+        "rsp_z42_reasons" => vec![
+            "dose 3 given before 24 weeks of age: a 4th dose is needed",
+            "dose 2 given less than 4 weeks after the previous dose: a 3rd dose is needed",
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// A clinic's interface account (MLLP), acting for CT00001.
+fn clinic_sender() -> Actor {
+    let mut u = User::new(
+        Username::new("ehr-ct00001").expect("name"),
+        "Clinic interface",
+        Email::new("ehr1@example.org").expect("email"),
+    )
+    .expect("user");
+    let pin = ClinicPin::new("CT00001").expect("pin");
+    u.grant(Grant::new(Role::ClinicAccess, Scope::Clinic(pin.clone())).expect("grant"));
+    Actor::new(
+        u,
+        Acting::Clinic {
+            pin,
+            county: County::Hartford,
+        },
+        Channel::Mllp,
+    )
+}
+
+/// The CVX code of every forecast row of a Z42 (OBX 30956-7 after the RXA with CVX 998).
+fn forecast_rows(z42: &str) -> Vec<String> {
+    z42.lines()
+        .skip_while(|l| !l.starts_with("RXA|") || !l.contains("|998^"))
+        .filter(|l| l.contains("|30956-7^"))
+        .filter_map(|l| l.split('|').nth(5))
+        .map(|v| v.split('^').next().unwrap_or_default().to_string())
+        .collect()
 }
 
 #[test]
@@ -363,6 +547,7 @@ fn independent_validators_read_every_ack_and_rsp() {
                     "msa": msa,
                     "qak": qak,
                     "errors": errors,
+                    "reasons": expected_reasons(name),
                 },
             })
         })

@@ -106,7 +106,9 @@ fn ack_accepting_a_clean_vxu() {
 #[test]
 fn ack_rejecting_unparseable_input() {
     let err = er7::parse("HELLO").expect_err("not HL7");
-    insta::assert_snapshot!(build_parse_error_ack(&err, &responder()).to_lines());
+    insta::assert_snapshot!(
+        build_parse_error_ack(&err, &Default::default(), &responder()).to_lines()
+    );
 }
 
 #[test]
@@ -168,14 +170,26 @@ fn rsp_z42_evaluated_history_and_forecast() {
                     "CVX",
                 ),
                 valid: d.cvx.as_str() == "08",
-                reason: (d.cvx.as_str() != "08").then(|| "Too young".to_string()),
+                reason: (d.cvx.as_str() != "08").then(|| {
+                    Cwe::new(
+                        "TOO_YOUNG",
+                        "dose 1 given before 6 weeks of age: it does not count and must be repeated",
+                        "99CTW",
+                    )
+                }),
                 dose_number: Some(1),
             }],
         })
         .collect();
     let forecast = [Forecast {
         vaccine_group: Cwe::new("107", "DTaP, unspecified formulation", "CVX"),
-        status: Some(Cwe::new("LA13423-1", "Overdue", "LN")),
+        status: Some(Cwe {
+            alt_code: "OVERDUE".into(),
+            alt_text: "Overdue".into(),
+            alt_system: "99CTW".into(),
+            ..Cwe::new("LA13423-1", "Overdue", "LN")
+        }),
+        reason: None,
         dose_number: Some(1),
         earliest: Some(date(2023, 2, 26)),
         recommended: Some(date(2023, 3, 15)),

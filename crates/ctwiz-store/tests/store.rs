@@ -473,3 +473,90 @@ fn recall_notices_are_recorded() {
     assert!(s.record_recall_notices(&[notice(15), bad]).is_err());
     assert_eq!(s.last_recall_notice(id).unwrap(), Some(day(9)));
 }
+
+/// A database from before `providers` migration 1 kept RXA-10 as text only; opening it
+/// converts every stored text into the provider's parts (nothing is lost: the display is
+/// the text that was stored), and a dose written after keeps every part it was given.
+#[test]
+fn administering_provider_texts_from_before_become_parts() {
+    use ctwiz_core::dose::Provider;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let c = synth::child(&cfg(), 7);
+    let id = {
+        let s = SqliteStore::open(&path).unwrap();
+        s.create_patient_with_doses(&c.patient, &c.doses).unwrap()
+    };
+    let texts = [
+        "Nancy Nurse (4567)",
+        "Mary Ann Van Dyke",
+        "RN Synthetic",
+        "4567",
+    ];
+    {
+        // Back to the schema before the migration, with the texts ctwiz kept then.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE doses DROP COLUMN administering_provider;
+             DELETE FROM schema_versions WHERE component = 'providers';",
+        )
+        .unwrap();
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM doses WHERE patient_id = ?1 ORDER BY date, id")
+            .unwrap()
+            .query_map([id.0], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(ids.len() >= texts.len(), "the synthetic child has doses");
+        for (dose, text) in ids.iter().zip(texts) {
+            conn.execute(
+                "UPDATE doses SET administered_by = ?1 WHERE id = ?2",
+                rusqlite::params![text, dose],
+            )
+            .unwrap();
+        }
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let doses = s.doses(id).unwrap();
+    let shown: Vec<String> = doses
+        .iter()
+        .take(texts.len())
+        .map(|d| {
+            d.administered_by
+                .as_ref()
+                .map(Provider::display)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(shown, texts);
+    let first = doses[0].administered_by.clone().unwrap();
+    assert_eq!(
+        (
+            first.id.as_str(),
+            first.given.as_str(),
+            first.family.as_str()
+        ),
+        ("4567", "Nancy", "Nurse")
+    );
+
+    // Written now: every part comes back.
+    let sent = Provider {
+        id: "1234567890".into(),
+        family: "Nurse".into(),
+        given: "Nancy".into(),
+        middle: "J".into(),
+        degree: "RN".into(),
+        authority: "NPPES".into(),
+        authority_universal_id: "2.16.840.1.113883.4.6".into(),
+        authority_universal_id_type: "ISO".into(),
+        name_type: "L".into(),
+        id_type: "NPI".into(),
+        ..Provider::default()
+    };
+    let mut d = doses[0].clone();
+    d.administered_by = Some(sent.clone());
+    s.update_dose(&d).unwrap();
+    let back = s.doses(id).unwrap().remove(0);
+    assert_eq!(back.administered_by, Some(sent));
+}

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::Patient;
 use ctwiz_forecast::{
-    explain, DueStatus, Engine, EvaluationStatus, ForecastResult, SeriesStatus, SupportingData,
+    explain, DueStatus, Engine, EvaluationStatus, ForecastResult, SupportingData,
 };
 use maud::{html, Markup};
 use std::sync::Arc;
@@ -15,6 +15,8 @@ use std::sync::Arc;
 /// skips them, CDSi 4.1).
 pub struct Recommendation {
     pub result: ForecastResult,
+    /// The patient's birth date (which groups are listed depends on the age).
+    birth_date: NaiveDate,
     /// The supporting data the result was computed with (the dose notes quote its ages
     /// and intervals).
     data: Arc<SupportingData>,
@@ -32,6 +34,7 @@ pub fn evaluate(
     let input = ctwiz_core::forecast_input::patient(p, doses, observations);
     Some(Recommendation {
         result: engine.forecast(&input, today),
+        birth_date: input.dob,
         data: engine.supporting_data().clone(),
     })
 }
@@ -89,12 +92,8 @@ pub fn panel(rec: Option<&Recommendation>, today: NaiveDate) -> Markup {
     let Some(rec) = rec else {
         return html! { p.muted { "The recommender could not evaluate this record." } };
     };
-    let shown: Vec<_> = rec
-        .result
-        .vaccine_groups
-        .iter()
-        .filter(|g| g.status != SeriesStatus::NotRecommended)
-        .collect();
+    // The groups that apply to the patient, as the CLI and Z42 list them.
+    let shown: Vec<_> = explain::listed_groups(&rec.data, &rec.result, rec.birth_date).collect();
     let hidden = rec.result.vaccine_groups.len() - shown.len();
     html! {
         p.muted { "CDSi evaluation as of " (today) "." }
@@ -116,7 +115,7 @@ pub fn panel(rec: Option<&Recommendation>, today: NaiveDate) -> Markup {
                 }
             }
         }
-        @if hidden > 0 { p.muted { (hidden) " vaccine group(s) not recommended for this patient are not shown." } }
+        @if hidden > 0 { p.muted { (hidden) " vaccine group(s) that do not apply to this patient now (not recommended, by shared clinical decision-making only, or on the adult schedule) are not shown." } }
         @if !rec.result.unknown_vaccines.is_empty() {
             p.warn { (rec.result.unknown_vaccines.len()) " dose(s) have a vaccine code the CDSi data does not know; they were not evaluated." }
         }
@@ -142,6 +141,7 @@ mod tests {
         let today = date("2026-01-01");
         let rec = Recommendation {
             result: engine.forecast(&patient, today),
+            birth_date: patient.dob,
             data: engine.supporting_data().clone(),
         };
         let page = panel(Some(&rec), today).into_string();

@@ -298,7 +298,15 @@ pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastR
         "{:<22} {:<15} {:<4} {:<10} {:<11} {:<10} {:<10} vaccines",
         "vaccine group", "status", "dose", "earliest", "recommended", "past due", "latest"
     );
+    // The groups that apply to the patient (explain::relevance), as the web page and Z42
+    // list them; the others are named below with why.
+    let mut not_listed: Vec<(explain::Relevance, &str)> = Vec::new();
     for g in &result.vaccine_groups {
+        let relevance = explain::relevance(data, result, g, patient.dob);
+        if relevance != explain::Relevance::Listed {
+            not_listed.push((relevance, g.vaccine_group.as_str()));
+            continue;
+        }
         let status = g.due_status(as_of).label();
         match &g.forecast {
             Some(f) => {
@@ -324,6 +332,16 @@ pub fn render_table(data: &SupportingData, patient: &Patient, result: &ForecastR
                 let _ = writeln!(out, "{:<22} {:<15}", g.vaccine_group.as_str(), status);
             }
         }
+    }
+    not_listed.sort();
+    for chunk in not_listed.chunk_by(|a, b| a.0 == b.0) {
+        let names: Vec<&str> = chunk.iter().map(|(_, name)| *name).collect();
+        let _ = writeln!(
+            out,
+            "Not listed, {}: {}",
+            chunk[0].0.label(),
+            names.join(", ")
+        );
     }
     let notes: Vec<(&str, explain::DoseNote)> = result
         .vaccine_groups

@@ -102,6 +102,12 @@ pub fn recall_entry(
         .iter()
         .filter(asked)
         .filter(|g| g.status == SeriesStatus::NotComplete)
+        // The groups the patient's record lists (web, CLI, Z42 alike): no notice for a
+        // vaccine given by shared decision only or on the adult schedule of a child.
+        .filter(|g| {
+            ctwiz_forecast::explain::relevance(ctx.engine.supporting_data(), &r, g, p.dob)
+                == ctwiz_forecast::Relevance::Listed
+        })
         .filter(|g| !not_asked.iter().any(|(n, _)| *n == g.vaccine_group))
         .filter_map(|g| {
             let f = g.forecast.as_ref()?;

@@ -55,7 +55,7 @@ impl Prepared {
     /// The message's MSH as read (empty for text that is not HL7).
     pub fn msh(&self) -> Option<&Msh> {
         match &self.0 {
-            Kind::NotHl7(_) => None,
+            Kind::NotHl7(..) => None,
             Kind::Rejected(r) => Some(&r.msh),
             Kind::Refused(msh, _) | Kind::InvalidQuery(msh, _, _) => Some(msh),
             Kind::Vxu(v) => Some(v.msh()),

@@ -59,15 +59,21 @@ fn not_utf8(bytes: &[u8], offset: usize) -> Prepared {
 /// that the ACK names the message (MSA-2) and the log row its facility (DQA –
 /// Interface Activity).
 fn refused(bytes: &[u8], issue: Issue) -> Prepared {
+    Prepared(Kind::Refused(Box::new(readable_header(bytes)), issue))
+}
+
+/// The MSH of input that cannot be read whole, as far as its first segment reads
+/// (empty when there is none), so the answer can name the message (MSA-2) and its
+/// sender (MSH-5/6), and the log row its facility.
+pub(super) fn readable_header(bytes: &[u8]) -> Msh {
     let head = bytes
         .iter()
         .position(|&b| b == b'\r' || b == b'\n')
         .map_or(bytes, |end| &bytes[..end]);
     let lossy = String::from_utf8_lossy(head);
-    let msh = crate::er7::parse(&lossy)
+    crate::er7::parse(&lossy)
         .map(|m| Msh::from_segment(m.msh()))
-        .unwrap_or_default();
-    Prepared(Kind::Refused(Box::new(msh), issue))
+        .unwrap_or_default()
 }
 
 /// The segment and field that the byte at `offset` is in (ERR-2). Segments

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::patient::Patient;
-use ctwiz_forecast::{Engine, EvaluationStatus, SeriesStatus};
+use ctwiz_forecast::{explain, DoseNote, DueStatus, Engine, EvaluationReason, EvaluationStatus};
 
 use super::Forecaster;
 use crate::datatype::Cwe;
@@ -75,29 +75,60 @@ fn group_code(group: &str) -> Option<Cwe> {
     vaccine_group_cvx(group).map(|(code, text)| Cwe::new(code, text, "CVX"))
 }
 
-/// OBX 59783-1 "status in immunization series" (LOINC answer list LL940-8).
-fn status_code(status: SeriesStatus, past_due: Option<NaiveDate>, today: NaiveDate) -> Cwe {
-    let (code, text) = match status {
-        SeriesStatus::Complete => ("LA13421-5", "Complete"),
-        SeriesStatus::Immune => ("LA27183-5", "Immune"),
-        SeriesStatus::NotComplete if past_due.is_some_and(|d| d <= today) => {
-            ("LA13423-1", "Overdue")
-        }
-        SeriesStatus::NotComplete => ("LA13422-3", "On schedule"),
-        SeriesStatus::AgedOut => ("LA13424-9", "Too old"),
-        SeriesStatus::Contraindicated => ("LA4216-3", "Contraindicated"),
-        SeriesStatus::NotRecommended => ("LA4695-8", "Not Recommended"),
+/// The local coding system of the words a nurse reads (HL7 table 0396: `99zzz` is a
+/// locally defined table).
+const LOCAL: &str = "99CTW";
+
+/// OBX 59783-1 "status in immunization series": the LOINC answer (list LL940-8, as the
+/// IG R1.5 Z42 profile asks), with the status a nurse reads as the alternate code, in
+/// the words of `ctwiz_forecast::explain` that the web and CLI show.
+fn status_code(due: DueStatus) -> Cwe {
+    let (code, text, local) = match due {
+        DueStatus::Complete => ("LA13421-5", "Complete", "COMPLETE"),
+        DueStatus::Immune => ("LA27183-5", "Immune", "IMMUNE"),
+        DueStatus::Overdue => ("LA13423-1", "Overdue", "OVERDUE"),
+        DueStatus::DueNow => ("LA13422-3", "On schedule", "DUE"),
+        DueStatus::NotYetDue => ("LA13422-3", "On schedule", "NOT_YET_DUE"),
+        DueStatus::AgedOut => ("LA13424-9", "Too old", "AGED_OUT"),
+        DueStatus::Contraindicated => ("LA4216-3", "Contraindicated", "CONTRAINDICATED"),
+        DueStatus::NotRecommended => ("LA4695-8", "Not Recommended", "NOT_RECOMMENDED"),
     };
-    Cwe::new(code, text, "LN")
+    Cwe {
+        alt_code: local.into(),
+        alt_text: due.label().into(),
+        alt_system: LOCAL.into(),
+        ..Cwe::new(code, text, "LN")
+    }
 }
 
-/// Whether a vaccine group belongs in the patient's forecast: every group the engine
-/// has a series for (due, complete, immune, contraindicated, aged out). "Not
-/// Recommended" means no series applies — travel and risk-based vaccines for a
-/// patient with no observation that calls for them (an observation on record makes
-/// a risk series apply, and the group then has another status).
-fn relevant(status: SeriesStatus) -> bool {
-    status != SeriesStatus::NotRecommended
+/// OBX 30982-3 "reason applied by forecast logic": a dose note of
+/// `ctwiz_forecast::explain` (the words the web and CLI show), coded in the local table
+/// by the CDSi evaluation reason it quotes. The IG R1.5 names no value set for it.
+fn reason_code(note: &DoseNote) -> Cwe {
+    let code = match (note.status, note.reason) {
+        // A valid dose the default series did not count: the patient needs the
+        // longer series.
+        (EvaluationStatus::Valid, _) => "LONGER_SERIES",
+        (_, Some(r)) => match r {
+            EvaluationReason::TooYoung => "TOO_YOUNG",
+            EvaluationReason::TooOld => "TOO_OLD",
+            EvaluationReason::IntervalTooSoon => "TOO_SOON",
+            EvaluationReason::LiveVirusConflict => "LIVE_VIRUS_CONFLICT",
+            EvaluationReason::Inadvertent => "INADVERTENT",
+            EvaluationReason::NotPreferableOrAllowable => "NOT_ALLOWABLE",
+            EvaluationReason::SeriesComplete => "SERIES_COMPLETE",
+            EvaluationReason::ExpiredLot => "EXPIRED_LOT",
+            EvaluationReason::SubPotent => "SUB_POTENT",
+            EvaluationReason::AgeGracePeriod
+            | EvaluationReason::IntervalGracePeriod
+            | EvaluationReason::AllowableInterval
+            | EvaluationReason::AllowableVaccine => "OTHER",
+        },
+        (EvaluationStatus::Extraneous, None) => "EXTRA_DOSE",
+        (EvaluationStatus::SubStandard, None) => "SUB_STANDARD",
+        (EvaluationStatus::NotValid, None) => "NOT_VALID",
+    };
+    Cwe::new(code, &note.text, LOCAL)
 }
 
 impl Forecaster for CdsiForecaster {
@@ -110,72 +141,74 @@ impl Forecaster for CdsiForecaster {
     ) -> (Vec<Vec<DoseEvaluation>>, Vec<Forecast>) {
         let input = ctwiz_core::forecast_input::patient(patient, doses, observations);
         let result = self.engine.forecast(&input, today);
-        let group_of = |antigen: &str| {
-            result
-                .vaccine_groups
+        let data = self.engine.supporting_data();
+        let mut evals: Vec<Vec<DoseEvaluation>> = vec![Vec::new(); doses.len()];
+        let mut forecast = Vec::new();
+        let listed: Vec<&str> = explain::listed_groups(data, &result, input.dob)
+            .map(|g| g.vaccine_group.as_str())
+            .collect();
+        for g in &result.vaccine_groups {
+            let group = g.vaccine_group.as_str();
+            let notes = explain::dose_notes(data, &result, group);
+            let code = group_code(group).unwrap_or_else(|| Cwe::new("", group, ""));
+            // The group's antigens' selected series, and the doses they evaluated.
+            let series: Vec<_> = result
+                .antigens
                 .iter()
-                .find(|g| g.antigens.iter().any(|a| a.eq_ignore_ascii_case(antigen)))
-                .map(|g| g.vaccine_group.to_string())
-                .unwrap_or_else(|| antigen.to_string())
-        };
-        let mut evals: Vec<Vec<(String, DoseEvaluation)>> = vec![Vec::new(); doses.len()];
-        for antigen in &result.antigens {
-            let Some(series) = antigen.best() else {
-                continue;
-            };
-            let group = group_of(&antigen.antigen);
-            for ev in &series.doses {
-                let Some(slot) = evals.get_mut(ev.dose_index) else {
+                .filter(|a| g.antigens.contains(&a.antigen))
+                .filter_map(|a| a.best())
+                .collect();
+            let mut indices: Vec<usize> = series
+                .iter()
+                .flat_map(|s| s.doses.iter().map(|d| d.dose_index))
+                .collect();
+            indices.sort_unstable();
+            indices.dedup();
+            // One OBX group per vaccine group and dose: the dose's status for the
+            // group as the web shows it (`ForecastResult::group_dose_status`).
+            for index in indices {
+                let (Some(status), Some(slot)) =
+                    (result.group_dose_status(group, index), evals.get_mut(index))
+                else {
                     continue;
                 };
-                let valid = ev.status == EvaluationStatus::Valid;
-                let reason = ev.reasons.first().map(|r| r.text().to_string());
-                // One OBX group per vaccine group: antigens of a combination
-                // (e.g. DTaP's three) merge; the dose is valid if all are.
-                match slot.iter_mut().find(|(g, _)| *g == group) {
-                    Some((_, e)) => {
-                        e.valid &= valid;
-                        if e.reason.is_none() {
-                            e.reason = reason.filter(|_| !valid);
-                        }
-                    }
-                    None => slot.push((
-                        group.clone(),
-                        DoseEvaluation {
-                            vaccine_group: group_code(&group)
-                                .unwrap_or_else(|| Cwe::new("", &group, "")),
-                            valid,
-                            reason: reason.filter(|_| !valid),
-                            dose_number: ev.target_dose.map(u32::from).filter(|_| valid),
-                        },
-                    )),
-                }
+                let valid = status == EvaluationStatus::Valid;
+                let dose_number = series
+                    .iter()
+                    .flat_map(|s| s.doses.iter())
+                    .filter(|d| d.dose_index == index)
+                    .find_map(|d| d.target_dose)
+                    .map(u32::from)
+                    .filter(|_| valid);
+                slot.push(DoseEvaluation {
+                    vaccine_group: code.clone(),
+                    valid,
+                    reason: notes
+                        .iter()
+                        .find(|n| n.dose_index == index)
+                        .map(reason_code),
+                    dose_number,
+                });
             }
+            // Forecast rows: the groups the patient's record lists (explain::relevance),
+            // each coded in CVX (a group without a code is left out rather than sent
+            // with an empty OBX-5).
+            if !listed.contains(&group) || group_code(group).is_none() {
+                continue;
+            }
+            let f = g.forecast.as_ref();
+            forecast.push(Forecast {
+                vaccine_group: code,
+                status: Some(status_code(g.due_status(today))),
+                reason: notes.iter().find(|n| n.next_dose).map(reason_code),
+                dose_number: f.map(|f| u32::from(f.dose_number)),
+                earliest: f.map(|f| f.earliest),
+                recommended: f.map(|f| f.recommended),
+                overdue: f.and_then(|f| f.past_due),
+                latest: f.and_then(|f| f.latest),
+            });
         }
-        let forecast = result
-            .vaccine_groups
-            .iter()
-            .filter(|g| relevant(g.status))
-            .filter_map(|g| {
-                let f = g.forecast.as_ref();
-                Some(Forecast {
-                    vaccine_group: group_code(&g.vaccine_group)?,
-                    status: Some(status_code(g.status, f.and_then(|f| f.past_due), today)),
-                    dose_number: f.map(|f| u32::from(f.dose_number)),
-                    earliest: f.map(|f| f.earliest),
-                    recommended: f.map(|f| f.recommended),
-                    overdue: f.and_then(|f| f.past_due),
-                    latest: f.and_then(|f| f.latest),
-                })
-            })
-            .collect();
-        (
-            evals
-                .into_iter()
-                .map(|v| v.into_iter().map(|(_, e)| e).collect())
-                .collect(),
-            forecast,
-        )
+        (evals, forecast)
     }
 }
 

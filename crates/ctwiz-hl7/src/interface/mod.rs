@@ -70,7 +70,7 @@ use ctwiz_store::{AuditAction, AuditEntry, Interface, Store};
 
 use crate::datatype::{Hd, Timestamp};
 use crate::er7::MessageBuf;
-use crate::message::ack::{build_ack, build_parse_error_ack, AckCode};
+use crate::message::ack::{build_ack, build_parse_error_ack, parse_error_issue, AckCode};
 use crate::message::{Hl7Error, Issue, Rejection, Responder, Severity};
 use crate::segment::err::ErrorLocation;
 use crate::segment::Msh;
@@ -187,7 +187,8 @@ pub struct Prepared(Kind);
 
 #[derive(Debug, Clone)]
 enum Kind {
-    NotHl7(ParseError),
+    /// Not readable as HL7, with its MSH as far as it could be read.
+    NotHl7(ParseError, Box<Msh>),
     Rejected(Rejection),
     /// Answered AR with this issue before reading further (unsupported type,
     /// not UTF-8, submitter not authorized).
@@ -204,7 +205,10 @@ enum Kind {
 pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prepared {
     let msg = match crate::er7::parse(text) {
         Ok(m) => m,
-        Err(e) => return Prepared(Kind::NotHl7(e)),
+        Err(e) => {
+            let msh = decode::readable_header(text.as_bytes());
+            return Prepared(Kind::NotHl7(e, Box::new(msh)));
+        }
     };
     let msh = Msh::from_segment(msg.msh());
     let kind = match msh.message_type.code.to_ascii_uppercase().as_str() {
@@ -243,17 +247,19 @@ pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prep
 /// The store part of [`process_message`] for a [`prepare`]d message.
 pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) -> Outcome {
     match p.0 {
-        Kind::NotHl7(e) => {
-            let response = build_parse_error_ack(&e, &ctx.responder());
-            let issue = Issue::error(
-                ErrorLocation::new("MSH", 1, 0),
-                Hl7Error::DataType,
-                e.to_string(),
-            );
+        Kind::NotHl7(e, mut msh) => {
+            // Who sent bytes with no readable MSH-4: the clinic the door authenticated.
+            if msh.sending_facility.namespace.trim().is_empty() {
+                if let Some(pin) = ctx.actor.clinic() {
+                    msh.sending_facility = Hd::new(pin.as_str());
+                }
+            }
+            let response = build_parse_error_ack(&e, &msh, &ctx.responder());
+            let issue = parse_error_issue(&e);
             finish(
                 store,
                 ctx,
-                &Msh::default(),
+                &msh,
                 None,
                 response,
                 AckResult::Rejected,

@@ -670,6 +670,7 @@ impl Forecaster for FixedForecast {
         let f = crate::message::rsp::Forecast {
             vaccine_group: g,
             status: None,
+            reason: None,
             dose_number: Some(2),
             earliest: Some(today),
             recommended: Some(today),

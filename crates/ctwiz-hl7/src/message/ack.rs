@@ -142,16 +142,35 @@ fn ack_of(
     m
 }
 
-/// An AR for input that is not an HL7 message at all (no usable MSH):
-/// nothing can be echoed, so MSH-5/6 and MSA-2 stay empty.
-pub fn build_parse_error_ack(error: &ParseError, responder: &Responder) -> MessageBuf {
-    // Table 0357 has no "not HL7" code: segment problems are 100, the rest 102.
+/// The ERR for input that is not an HL7 message (or whose segments cannot all be read).
+/// Table 0357 has no "not HL7" code: segment problems are 100, the rest 102.
+pub fn parse_error_issue(error: &ParseError) -> Issue {
     let code = match error {
         ParseError::BadSegmentId { .. }
         | ParseError::MultipleMessages { .. }
         | ParseError::EnvelopeInMessage { .. } => super::Hl7Error::SegmentSequence,
         _ => super::Hl7Error::DataType,
     };
-    let issue = Issue::error(ErrorLocation::new("MSH", 1, 0), code, error.to_string());
-    build_ack(&Msh::default(), responder, &[issue], Some(AckCode::Reject))
+    Issue::error(ErrorLocation::new("MSH", 1, 0), code, error.to_string())
+}
+
+/// The AR for input that is not an HL7 message: `original` is its MSH as far as it could
+/// be read (empty for bytes with no MSH at all). MSA-2 is required (IG R1.5 §6.2): the
+/// sender's MSH-10 when it could be read, else this answer's own control id (MSH-10),
+/// under which the message log keeps the input's record.
+pub fn build_parse_error_ack(
+    error: &ParseError,
+    original: &Msh,
+    responder: &Responder,
+) -> MessageBuf {
+    let mut original = original.clone();
+    if original.control_id.trim().is_empty() {
+        original.control_id = responder.control_id.clone();
+    }
+    build_ack(
+        &original,
+        responder,
+        &[parse_error_issue(error)],
+        Some(AckCode::Reject),
+    )
 }

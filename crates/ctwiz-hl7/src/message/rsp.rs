@@ -55,8 +55,9 @@ pub struct DoseEvaluation {
     /// Vaccine group as a CVX code and name (e.g. `107` "DTaP, NOS").
     pub vaccine_group: Cwe,
     pub valid: bool,
-    /// Why the dose is not valid (e.g. "Too young").
-    pub reason: Option<String>,
+    /// Why the dose does not count, is extra, or made the series longer (OBX 30982-3):
+    /// a local code and the words a nurse reads (`ctwiz_forecast::explain`).
+    pub reason: Option<Cwe>,
     pub dose_number: Option<u32>,
 }
 
@@ -72,8 +73,12 @@ pub struct EvaluatedDose<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forecast {
     pub vaccine_group: Cwe,
-    /// Series status (e.g. `LA13421-5^Complete^LN`, `LA13423-1^Overdue^LN`).
+    /// Series status (e.g. `LA13421-5^Complete^LN`, `LA13423-1^Overdue^LN`), with the
+    /// status a nurse reads as its alternate code (`...^DUE^Due now^99CTW`).
     pub status: Option<Cwe>,
+    /// Why the next dose is forecast, when a dose of the history explains it (OBX
+    /// 30982-3, e.g. a HepB dose 3 given before 24 weeks of age).
+    pub reason: Option<Cwe>,
     pub dose_number: Option<u32>,
     pub earliest: Option<NaiveDate>,
     pub recommended: Option<NaiveDate>,
@@ -237,6 +242,13 @@ pub fn build_z42(
     let today = format_date(responder.timestamp.date());
     let schedule = || Cwe::new("VXC16", "ACIP", "CDCPHINVS");
     let loinc = |code: &str, text: &str| Cwe::new(code, text, "LN");
+    // IG R1.5 Z42: the reason applied by the evaluation and forecast logic.
+    let reason = || {
+        loinc(
+            "30982-3",
+            "Reason applied by forecast logic to project this vaccine",
+        )
+    };
     for ed in doses {
         push_dose(&mut m, ed.dose, codes, registry);
         let mut obx = Vec::new();
@@ -271,13 +283,7 @@ pub fn build_z42(
                 if ev.valid { "Y" } else { "N" },
             ));
             if let Some(r) = &ev.reason {
-                obx.push(Obx::simple(
-                    0,
-                    "ST",
-                    loinc("30982-3", "Reason applied"),
-                    &sub,
-                    r,
-                ));
+                obx.push(Obx::coded(0, reason(), &sub, r.clone()));
             }
         }
         // OBX-4 groups continue after the evaluation groups.
@@ -354,6 +360,9 @@ pub fn build_z42(
                         &format_date(d),
                     ));
                 }
+            }
+            if let Some(r) = &f.reason {
+                obx.push(Obx::coded(0, reason(), &sub, r.clone()));
             }
         }
         renumber(&mut obx);
@@ -580,8 +589,8 @@ fn push_dose(m: &mut MessageBuf, dose: &Dose, codes: &CodeSets, registry: &str) 
         completion_status: dose.completion.code().into(),
         administering_provider: dose
             .administered_by
-            .as_deref()
-            .map(super::vxu::administering_provider)
+            .as_ref()
+            .map(crate::datatype::Xcn::from_provider)
             .unwrap_or_default(),
         action_code: "A".into(),
         ..Rxa::default()

@@ -458,38 +458,6 @@ impl Vxu {
     }
 }
 
-/// RXA-10 as the dose keeps it: "Given Family", with the sender's provider id in
-/// parentheses when there is one ("Given Family (id)"); [`administering_provider`]
-/// reads it back for answers.
-fn administering_provider_text(x: &crate::datatype::Xcn) -> String {
-    let name = x.display();
-    if x.id.is_empty() || name == x.id {
-        name
-    } else {
-        format!("{name} ({})", x.id)
-    }
-}
-
-/// RXA-10 of an answer from the dose's "administered by" text (see
-/// [`administering_provider_text`]); free text typed in the web lands in XCN-2.
-pub(crate) fn administering_provider(text: &str) -> crate::datatype::Xcn {
-    let text = text.trim();
-    let (name, id) = match text.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
-        Some((name, id)) if !id.is_empty() && !id.contains(' ') => (name.trim(), id),
-        _ => (text, ""),
-    };
-    let (given, family) = match name.rsplit_once(' ') {
-        Some((given, family)) => (given.trim(), family),
-        None => ("", name),
-    };
-    crate::datatype::Xcn {
-        id: id.to_string(),
-        family: family.to_string(),
-        given: given.to_string(),
-        ..Default::default()
-    }
-}
-
 fn orc_without_rxa(seq: usize) -> Issue {
     Issue::error(
         ErrorLocation::new("ORC", seq, 0),
@@ -713,7 +681,7 @@ fn map_dose(
         }
     }
     if !rxa.administering_provider.is_empty() {
-        dose.administered_by = Some(administering_provider_text(&rxa.administering_provider));
+        dose.administered_by = Some(rxa.administering_provider.to_provider());
     }
     if let Some(lot) = rxa.lot_numbers.iter().find(|l| !l.is_empty()) {
         match LotNumber::new(lot) {

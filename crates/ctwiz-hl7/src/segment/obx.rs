@@ -50,7 +50,14 @@ impl Obx {
             value_type: "CE".into(),
             observation,
             sub_id: sub_id.into(),
-            value: vec![value.code, value.text, value.system],
+            value: vec![
+                value.code,
+                value.text,
+                value.system,
+                value.alt_code,
+                value.alt_text,
+                value.alt_system,
+            ],
             result_status: "F".into(),
             ..Obx::default()
         }

@@ -17,7 +17,8 @@ Each message is
     found wanting on (issue 17): MSH-7 with a time-zone offset, MSH-22/23
     filled, at most one ERR in an RSP_K11, every Z42 forecast row (OBX
     30956-7 under the RXA with CVX 998) coded in CVX with a series status and
-    its dates, ERR-2 naming a field.
+    its dates and the status a nurse reads, every reason (OBX 30982-3) coded
+    with the words the web shows, ERR-2 naming a field, MSA-2 filled.
 
 Prints one line per message and exits 1 if any message fails.
 """
@@ -62,6 +63,10 @@ def component(seg, n, c):
 
 
 DTM_WITH_OFFSET = re.compile(r"^\d{14}(\.\d{1,4})?[+-]\d{4}$")
+# The statuses a nurse reads (ctwiz_forecast::explain::DueStatus), sent as the
+# alternate code of the LOINC series status in ctwiz's local table 99CTW.
+NURSE_STATUS = {"Due now", "Overdue", "Not yet due", "Complete", "Aged out",
+                "Contraindicated", "Immune"}
 LOINC_STATUS = {"LA13421-5", "LA13422-3", "LA13423-1", "LA13424-9", "LA27183-5",
                 "LA4216-3", "LA4695-8"}
 
@@ -75,9 +80,12 @@ def profile_checks(text, expect):
         problems.append(f"MSH-9 is {mtype!r}, expected {expect['type']!r}")
     if not DTM_WITH_OFFSET.match(field(msh, 7)):
         problems.append(f"MSH-7 {field(msh, 7)!r} has no time-zone offset")
-    for n in (22, 23):
-        if not field(msh, n).strip("^"):
-            problems.append(f"MSH-{n} is empty")
+    if not field(msh, 22).strip("^"):
+        problems.append("MSH-22 is empty")
+    # MSH-23 is RE: required when the receiver is known (MSH-6), which it is not for
+    # input with no readable MSH from a sender the door did not bind to a clinic.
+    if field(msh, 6).strip("^") and not field(msh, 23).strip("^"):
+        problems.append("MSH-23 is empty although MSH-6 names the receiver")
     profile = component(msh, 21, 1)
     if profile != expect.get("profile", profile):
         problems.append(f"MSH-21 is {profile!r}, expected {expect['profile']!r}")
@@ -105,6 +113,7 @@ def profile_checks(text, expect):
         if order[:1] != ["MSA"] or order[-2:] != ["QAK", "QPD"]:
             problems.append(f"RSP_K11 must start MSA [ERR] QAK QPD, found {order}")
         problems += forecast_checks(m)
+        problems += reason_checks(m, expect.get("reasons") or [])
     return problems
 
 
@@ -133,6 +142,10 @@ def forecast_checks(m):
             problems.append(f"forecast group {sub}: no LOINC series status (59783-1)")
         elif component(status, 5, 1) == "LA4695-8":
             problems.append(f"forecast group {sub}: a Not Recommended group is listed")
+        if status is not None and (component(status, 5, 6) != "99CTW"
+                                   or component(status, 5, 5) not in NURSE_STATUS):
+            problems.append(f"forecast group {sub}: series status {field(status, 5)!r} "
+                            "does not carry the status a nurse reads")
         not_complete = status is not None and component(status, 5, 1) in ("LA13422-3", "LA13423-1")
         if not_complete:
             for code in ("30981-5", "30980-7"):
@@ -141,6 +154,22 @@ def forecast_checks(m):
         for code in ("30981-5", "30980-7", "59778-1", "59777-3"):
             if code in g and not re.match(r"^\d{8}$", field(g[code], 5)):
                 problems.append(f"forecast group {sub}: {code} is not a date: {field(g[code], 5)!r}")
+    return problems
+
+
+def reason_checks(m, expected):
+    """Every OBX 30982-3 (reason applied) is coded, with words; the expected words are there."""
+    problems = []
+    found = []
+    for s in m:
+        if str(s[0]) == "OBX" and component(s, 3, 1) == "30982-3":
+            code, text, system = (component(s, 5, c) for c in (1, 2, 3))
+            if field(s, 2) != "CE" or not code or not text or system != "99CTW":
+                problems.append(f"reason {field(s, 5)!r} is not a coded reason with words")
+            found.append(text)
+    for words in expected:
+        if words not in found:
+            problems.append(f"no OBX 30982-3 says {words!r} (found {found})")
     return problems
 
 

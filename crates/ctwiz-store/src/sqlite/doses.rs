@@ -4,7 +4,7 @@ use crate::error::{Result, StoreError};
 use crate::traits::DoseStore;
 use ctwiz_core::dose::{
     CompletionStatus, Dose, DoseAmount, FundingSource, InformationSource, Observation,
-    ObservationKind, RefusalReason, Route, Site, VfcEligibility,
+    ObservationKind, Provider, RefusalReason, Route, Site, VfcEligibility,
 };
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use rusqlite::{params, Row};
@@ -22,7 +22,8 @@ fn observation_from_row(r: &Row<'_>) -> Result<Observation> {
 
 pub(super) const DOSE_COLUMNS: &str =
     "id, patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount, amount_unit,
-    route, site, clinic_pin, administered_by, funding, eligibility, completion, refusal, vis, sender_id";
+    route, site, clinic_pin, administering_provider, funding, eligibility, completion, refusal, vis,
+    sender_id";
 
 fn opt<T>(
     column: &'static str,
@@ -55,7 +56,7 @@ pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
         route: opt("route", r.get(11)?, Route::from_code)?,
         site: opt("site", r.get(12)?, Site::from_code)?,
         clinic: opt("clinic_pin", r.get(13)?, ClinicPin::new)?,
-        administered_by: r.get(14)?,
+        administered_by: provider_from_column(r.get(14)?)?,
         funding: opt("funding", r.get(15)?, FundingSource::from_code)?,
         eligibility: opt("eligibility", r.get(16)?, VfcEligibility::from_code)?,
         completion: stored(
@@ -69,6 +70,17 @@ pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
         },
         sender_id: r.get(20)?,
     })
+}
+
+/// `doses.administering_provider`: RXA-10 in its parts, as JSON (`providers` migration 1
+/// converted the text ctwiz kept before, "Given Family (id)", with the same reading the
+/// web uses for a typed name).
+fn provider_from_column(v: Option<String>) -> Result<Option<Provider>> {
+    v.map(|json| {
+        serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("administering_provider {json:?}: {e}")))
+    })
+    .transpose()
 }
 
 fn kind_key(k: ObservationKind) -> &'static str {
@@ -110,13 +122,21 @@ impl SqliteStore {
             Box::new(d.route.map(|x| x.code())),
             Box::new(d.site.map(|x| x.code())),
             Box::new(d.clinic.as_ref().map(|m| m.to_string())),
-            Box::new(d.administered_by.clone()),
+            // The display text stays readable in the old column; the parts are in
+            // administering_provider (the last parameter).
+            Box::new(d.administered_by.as_ref().map(Provider::display)),
             Box::new(d.funding.map(|x| x.code())),
             Box::new(d.eligibility.map(|x| x.code())),
             Box::new(d.completion.code()),
             Box::new(d.refusal.map(|x| x.code())),
             Box::new(vis),
             Box::new(d.sender_id.clone()),
+            Box::new(
+                d.administered_by
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
+            ),
         ])
     }
 
@@ -176,8 +196,8 @@ impl DoseStore for SqliteStore {
             .prepare_cached(
                 "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount,
                  amount_unit, route, site, clinic_pin, administered_by, funding, eligibility, completion,
-                 refusal, vis, sender_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                 ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                 refusal, vis, sender_id, administering_provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             )?
             .execute(rusqlite::params_from_iter(args.iter()))
             .map_err(|e| match e {
@@ -199,8 +219,9 @@ impl DoseStore for SqliteStore {
             .prepare_cached(
                 "UPDATE doses SET cvx=?1, mvx=?2, ndc=?3, lot=?4, lot_expiration=?5, date=?6, source=?7,
                  amount=?8, amount_unit=?9, route=?10, site=?11, clinic_pin=?12, administered_by=?13,
-                 funding=?14, eligibility=?15, completion=?16, refusal=?17, vis=?18, sender_id=?19
-                 WHERE id=?20 AND deleted_reason IS NULL",
+                 funding=?14, eligibility=?15, completion=?16, refusal=?17, vis=?18, sender_id=?19,
+                 administering_provider=?20
+                 WHERE id=?21 AND deleted_reason IS NULL",
             )?
             .execute(rusqlite::params_from_iter(args.iter()))?;
         if n == 0 {

@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: u32 = {
 };
 
 /// The Rust functions migrations may call (search keys are computed by the same code that
-/// writes them, `ctwiz_core::matching`).
+/// writes them, `ctwiz_core::matching`; a provider's text is read as the web reads it).
 fn register_functions(conn: &Connection) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
@@ -30,6 +30,12 @@ fn register_functions(conn: &Connection) -> Result<()> {
         Ok(ctx
             .get::<Option<String>>(0)?
             .map(|s| ctwiz_core::matching::soundex(&s)))
+    })?;
+    conn.create_scalar_function("ctwiz_provider_from_text", 1, flags, |ctx| {
+        ctx.get::<Option<String>>(0)?
+            .map(|s| serde_json::to_string(&ctwiz_core::dose::Provider::from_text(&s)))
+            .transpose()
+            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
     })?;
     Ok(())
 }

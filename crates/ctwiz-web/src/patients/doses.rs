@@ -365,7 +365,7 @@ fn build_dose(
             d.eligibility = opt(&f.eligibility)
                 .map(VfcEligibility::from_code)
                 .transpose()?;
-            d.administered_by = opt(&f.administered_by).map(str::to_string);
+            d.administered_by = opt(&f.administered_by).map(ctwiz_core::dose::Provider::from_text);
             if f.vis_given.is_some() {
                 d.vis.push(VisGiven {
                     document: vaccine_name(codes, &d.cvx),

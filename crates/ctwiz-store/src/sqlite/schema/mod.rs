@@ -7,6 +7,7 @@ pub mod foundation;
 pub mod interface;
 pub mod inventory;
 pub mod portal;
+pub mod providers;
 pub mod web;
 
 /// (component, migrations) in the order components are migrated.
@@ -18,4 +19,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("dedup", dedup::MIGRATIONS),
     ("certificates", certificates::MIGRATIONS),
     ("portal", portal::MIGRATIONS),
+    ("providers", providers::MIGRATIONS),
 ];
