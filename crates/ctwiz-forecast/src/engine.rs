@@ -244,14 +244,14 @@ fn evaluate_antigen<'d>(
                 .skip(target + 1)
                 .flat_map(|d| d.intervals.iter())
                 .filter_map(|r| r.min)
-                .map(|m| m.add_to(f.earliest))
+                .map(|m| org.add(m, f.earliest))
                 .fold(f.earliest, NaiveDate::max)
         });
         let last_max_age = series
             .doses
             .last()
             .and_then(|d| d.ages.iter().filter_map(|a| a.max).next())
-            .map(|m| m.add_to(org.dob));
+            .map(|m| org.age_date(m));
         let completable = status == SeriesStatus::NotComplete
             && finish.is_some_and(|f| last_max_age.is_none_or(|m| f < m));
         cands.push(Candidate {

@@ -21,7 +21,7 @@ pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
         SeriesType::Risk => {
             !org.observations.is_empty()
                 && series.indications.iter().any(|ind| {
-                    org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)
+                    org.has_observation(ind.code) && org.in_ages(&ind.ages, org.assessment)
                 })
         }
     }
@@ -83,10 +83,10 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .min_age_to_start
-        .is_none_or(|m| org.assessment >= crate::dates::add_days(m.add_to(org.dob), -4))
+        .is_none_or(|m| org.assessment >= crate::dates::add_days(org.age_date(m), -4))
         && c.series
             .max_age_to_start
-            .is_none_or(|m| start < m.add_to(org.dob))
+            .is_none_or(|m| start < org.age_date(m))
 }
 
 /// Was the series started (first valid dose) before its maximum age to start?
@@ -94,7 +94,7 @@ fn started_in_time(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .max_age_to_start
-        .is_none_or(|m| start < m.add_to(org.dob))
+        .is_none_or(|m| start < org.age_date(m))
 }
 
 /// Has the patient reached the series' minimum age to start (on the
@@ -102,7 +102,7 @@ fn started_in_time(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
 fn old_enough_to_start(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     c.series
         .min_age_to_start
-        .is_none_or(|m| org.assessment >= m.add_to(org.dob))
+        .is_none_or(|m| org.assessment >= org.age_date(m))
 }
 
 /// A set of candidate indices (at most 64 series per antigen), so that
