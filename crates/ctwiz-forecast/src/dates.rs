@@ -106,7 +106,7 @@ impl fmt::Display for CdsiDuration {
 /// child with a full history. A direct-mapped table: a sum whose slot holds
 /// another is computed again and takes the slot.
 pub(crate) struct DateSums {
-    slots: Box<[Cell<DateSum>]>,
+    slots: [Cell<DateSum>; 1 << DateSums::BITS],
 }
 
 #[derive(Clone, Copy)]
@@ -122,13 +122,13 @@ impl DateSums {
 
     pub(crate) fn new() -> Self {
         // `MIN + 0 = MIN`: a true sum, so an unused slot needs no marker.
-        let empty = DateSum {
+        const EMPTY: DateSum = DateSum {
             base: NaiveDate::MIN,
             duration: CdsiDuration::ZERO,
             sum: NaiveDate::MIN,
         };
         DateSums {
-            slots: (0..1usize << Self::BITS).map(|_| Cell::new(empty)).collect(),
+            slots: [const { Cell::new(EMPTY) }; 1 << Self::BITS],
         }
     }
 

@@ -48,7 +48,9 @@ impl Engine {
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
         let data = &*self.data;
-        let org = organize(data, patient, assessment_date);
+        // On the stack: 8 KiB the allocator need not find and coalesce.
+        let sums = crate::dates::DateSums::new();
+        let org = organize(data, patient, assessment_date, &sums);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),

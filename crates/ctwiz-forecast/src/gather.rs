@@ -36,7 +36,7 @@ pub(crate) struct Organized<'p> {
     pub observations: Vec<(ObservationCode, Option<NaiveDate>)>,
     pub unknown_vaccines: Vec<usize>,
     /// The forecast's date sums (ages, intervals), each worked out once.
-    sums: DateSums,
+    sums: &'p DateSums,
 }
 
 impl<'p> Organized<'p> {
@@ -89,12 +89,12 @@ pub(crate) fn organize<'p>(
     data: &SupportingData,
     patient: &'p Patient,
     assessment: NaiveDate,
+    sums: &'p DateSums,
 ) -> Organized<'p> {
     // (antigen id, dose) pairs, sorted below.
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    let sums = DateSums::new();
     for (index, dose) in patient.doses.iter().enumerate() {
         if dose.status != AdministrationStatus::Administered {
             continue;
