@@ -237,28 +237,8 @@ fn evaluate_antigen<'d>(
                         .first()
                         .is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
             });
-        // CDSi 8 "forecast finish date": the next dose's earliest date plus
-        // the longest minimum interval of the target doses still to come.
-        let finish = forecast.as_ref().map(|f| {
-            series
-                .doses
-                .iter()
-                .skip(target + 1)
-                .flat_map(|d| d.intervals.iter())
-                .filter_map(|r| r.min)
-                .map(|m| org.add(m, f.earliest))
-                .fold(f.earliest, NaiveDate::max)
-        });
-        let last_max_age = series
-            .doses
-            .last()
-            .and_then(|d| d.ages.iter().filter_map(|a| a.max).next())
-            .map(|m| org.age_date(m));
-        let completable = status == SeriesStatus::NotComplete
-            && finish.is_some_and(|f| last_max_age.is_none_or(|m| f < m));
         cands.push(Candidate {
-            finish,
-            completable,
+            target,
             series,
             status,
             valid_doses,
