@@ -2,7 +2,7 @@
 //! group forecast for one patient.
 
 use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
-use crate::forecast::{forecast_series, recommended_vaccines};
+use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
 use crate::result::{
@@ -192,9 +192,13 @@ fn evaluate_antigen<'d>(
     cands.clear();
     targets.clear();
     completed_groups.clear();
+    let facts = AntigenFacts::of(antigen, org);
     let series_start = bufs.series.len();
     for &series in relevant.iter() {
-        {
+        if doses.is_empty() {
+            // Nothing to evaluate: the series stands at its first target dose.
+            state.clear();
+        } else {
             let completed = |g: &str| completed_groups.contains(&g);
             evaluate_series(state, data, org, series, doses, &completed);
         }
@@ -203,7 +207,7 @@ fn evaluate_antigen<'d>(
         }
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast, target) =
-            forecast_series(data, org, antigen, series, doses, state, &completed);
+            forecast_series(data, org, facts, series, doses, state, &completed);
         targets.push((series, target));
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".

@@ -60,6 +60,13 @@ pub(crate) struct SeriesState {
 }
 
 impl SeriesState {
+    /// No dose evaluated, no target dose dealt with.
+    pub fn clear(&mut self) {
+        self.evals.clear();
+        self.targets.clear();
+        self.pos = 0;
+    }
+
     pub fn valid_doses(&self) -> usize {
         self.targets
             .iter()
@@ -166,9 +173,7 @@ pub(crate) fn evaluate_series(
     doses: &[AntigenDose<'_>],
     completed_group: &dyn Fn(&str) -> bool,
 ) {
-    state.evals.clear();
-    state.targets.clear();
-    state.pos = 0;
+    state.clear();
     for (i, dose) in doses.iter().enumerate() {
         // CDSi 6.1: a sub-standard dose cannot count.
         if let Some(reason) = dose.sub_standard {

@@ -38,6 +38,25 @@ pub(crate) fn is_contraindicated(antigen: &Antigen, org: &Organized<'_>) -> bool
         .any(|c| org.has_observation(c.code) && org.in_ages(&c.ages, org.assessment))
 }
 
+/// What CDSi 7.2 and 7.3 decide for an antigen as a whole, the same for
+/// every series of it: decided once per antigen.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AntigenFacts {
+    /// Evidence of immunity (CDSi 7.2).
+    pub immune: bool,
+    /// Contraindicated on the assessment date (CDSi 7.3).
+    pub contraindicated: bool,
+}
+
+impl AntigenFacts {
+    pub(crate) fn of(antigen: &Antigen, org: &Organized<'_>) -> Self {
+        AntigenFacts {
+            immune: has_immunity(antigen, org),
+            contraindicated: is_contraindicated(antigen, org),
+        }
+    }
+}
+
 /// The dates of one target dose (CDSi 7.5), before vaccine selection.
 struct TargetDates {
     earliest: NaiveDate,
@@ -144,7 +163,7 @@ fn target_dates(
 pub(crate) fn forecast_series(
     data: &SupportingData,
     org: &Organized<'_>,
-    antigen: &Antigen,
+    antigen: AntigenFacts,
     series: &Series,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
@@ -183,10 +202,10 @@ pub(crate) fn forecast_series(
         }
         break (td, dates);
     };
-    if has_immunity(antigen, org) {
+    if antigen.immune {
         return (SeriesStatus::Immune, None, k);
     }
-    if is_contraindicated(antigen, org) {
+    if antigen.contraindicated {
         return (SeriesStatus::Contraindicated, None, k);
     }
     let TargetDates {
