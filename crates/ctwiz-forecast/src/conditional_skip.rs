@@ -81,7 +81,11 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
             let by_age = c.kind != ConditionKind::VaccineCountByDate;
             let by_date = c.kind != ConditionKind::VaccineCountByAge;
             // The age window as dates, once for all the doses.
-            let begin = c.ages.begin.filter(|_| by_age).map(|b| input.org.age_date(b));
+            let begin = c
+                .ages
+                .begin
+                .filter(|_| by_age)
+                .map(|b| input.org.age_date(b));
             let end = c.ages.end.filter(|_| by_age).map(|e| input.org.age_date(e));
             let count = input.doses[..input.limit]
                 .iter()

@@ -286,8 +286,14 @@ mod tests {
     #[test]
     fn remembered_sums_are_the_sums() {
         let sums = DateSums::new();
-        let durations = ["4 weeks", "6 months - 4 days", "1 year", "0 days", "18 years"]
-            .map(|t| CdsiDuration::parse(t).unwrap());
+        let durations = [
+            "4 weeks",
+            "6 months - 4 days",
+            "1 year",
+            "0 days",
+            "18 years",
+        ]
+        .map(|t| CdsiDuration::parse(t).unwrap());
         for round in 0..3 {
             for day in 0..800 {
                 let base = add_days(d(2019, 1, 1), day * 7 + round);
@@ -296,10 +302,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(
-            sums.add(CdsiDuration::ZERO, NaiveDate::MIN),
-            NaiveDate::MIN
-        );
+        assert_eq!(sums.add(CdsiDuration::ZERO, NaiveDate::MIN), NaiveDate::MIN);
     }
 
     #[test]

@@ -149,7 +149,13 @@ struct Scratch<'d> {
 impl Scratch<'_> {
     fn new() -> Self {
         Scratch {
-            state: SeriesState::default(),
+            // Room for the doses of one antigen (seldom more than 16), so
+            // the buffers do not grow while the first antigens are evaluated.
+            state: SeriesState {
+                evals: Vec::with_capacity(16),
+                targets: Vec::with_capacity(16),
+                pos: 0,
+            },
             cands: Vec::with_capacity(16),
             scores: Vec::with_capacity(16),
             completed_groups: Vec::with_capacity(4),

@@ -121,8 +121,14 @@ pub(crate) fn organize<'p>(
             None
         };
         for assoc in &entry.antigens {
-            let in_window = assoc.ages.begin.is_none_or(|b| dose.date >= sums.add(b, patient.dob))
-                && assoc.ages.end.is_none_or(|e| dose.date < sums.add(e, patient.dob));
+            let in_window = assoc
+                .ages
+                .begin
+                .is_none_or(|b| dose.date >= sums.add(b, patient.dob))
+                && assoc
+                    .ages
+                    .end
+                    .is_none_or(|e| dose.date < sums.add(e, patient.dob));
             if !in_window {
                 continue;
             }
