@@ -1,9 +1,14 @@
 //! `ctwiz`: the command-line frontend. It parses arguments, opens the store, calls the
 //! libraries and prints; the rules live in the library crates.
 
+mod alloc_count;
 mod cdsi_cases;
 mod cmd;
 mod output;
+
+/// Counts allocations for `ctwiz bench` (off unless a bench turns it on).
+#[global_allocator]
+static ALLOCATOR: alloc_count::CountingAllocator = alloc_count::CountingAllocator;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

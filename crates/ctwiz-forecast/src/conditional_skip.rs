@@ -61,15 +61,14 @@ fn set_met(set: &SkipSet, input: &SkipInput<'_, '_>) -> bool {
 }
 
 fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
-    let dob = input.org.dob;
     match c.kind {
-        ConditionKind::Age => c.ages.contains(dob, input.reference),
+        ConditionKind::Age => input.org.in_ages(&c.ages, input.reference),
         ConditionKind::Interval => {
             let Some(interval) = c.interval else {
                 return false;
             };
             match previous_dose(input.evals, input.limit) {
-                Some(j) => input.reference >= interval.add_to(input.doses[j].date),
+                Some(j) => input.reference >= input.org.add(interval, input.doses[j].date),
                 None => false,
             }
         }
@@ -81,6 +80,13 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
         | ConditionKind::VaccineCountByDateAndAge => {
             let by_age = c.kind != ConditionKind::VaccineCountByDate;
             let by_date = c.kind != ConditionKind::VaccineCountByAge;
+            // The age window as dates, once for all the doses.
+            let begin = c
+                .ages
+                .begin
+                .filter(|_| by_age)
+                .map(|b| input.org.age_date(b));
+            let end = c.ages.end.filter(|_| by_age).map(|e| input.org.age_date(e));
             let count = input.doses[..input.limit]
                 .iter()
                 .zip(input.evals)
@@ -94,7 +100,7 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
                     if !c.vaccine_types.is_empty() && !c.vaccine_types.contains(&d.cvx) {
                         return false;
                     }
-                    if by_age && !c.ages.contains(dob, d.date) {
+                    if begin.is_some_and(|b| d.date < b) || end.is_some_and(|e| d.date >= e) {
                         return false;
                     }
                     if by_date

@@ -8,6 +8,7 @@
 //! data is loaded, so the hot path only adds integers to dates.
 
 use chrono::{Datelike, NaiveDate};
+use std::cell::Cell;
 use std::fmt;
 
 /// A parsed CDSi duration: a number of months (years are 12 months) followed
@@ -95,6 +96,60 @@ impl CdsiDuration {
 impl fmt::Display for CdsiDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} months {:+} days", self.months, self.days)
+    }
+}
+
+/// A forecast's date sums, `base + duration`, remembered: one forecast asks
+/// for the same few hundred sums over and over (every series of an antigen
+/// asks for the same ages from the date of birth, every interval check for the
+/// same dose date plus the same interval), about a thousand times for a
+/// child with a full history. A direct-mapped table: a sum whose slot holds
+/// another is computed again and takes the slot.
+pub(crate) struct DateSums {
+    slots: [Cell<DateSum>; 1 << DateSums::BITS],
+}
+
+#[derive(Clone, Copy)]
+struct DateSum {
+    base: NaiveDate,
+    duration: CdsiDuration,
+    sum: NaiveDate,
+}
+
+impl DateSums {
+    /// log2 of the number of slots (512 × 16 bytes).
+    const BITS: u32 = 9;
+
+    pub(crate) fn new() -> Self {
+        // `MIN + 0 = MIN`: a true sum, so an unused slot needs no marker.
+        const EMPTY: DateSum = DateSum {
+            base: NaiveDate::MIN,
+            duration: CdsiDuration::ZERO,
+            sum: NaiveDate::MIN,
+        };
+        DateSums {
+            slots: [const { Cell::new(EMPTY) }; 1 << Self::BITS],
+        }
+    }
+
+    /// `duration.add_to(base)`.
+    #[inline]
+    pub(crate) fn add(&self, duration: CdsiDuration, base: NaiveDate) -> NaiveDate {
+        let key = ((base.year() as u32) << 9 | base.ordinal()).wrapping_mul(0x9E37_79B1)
+            ^ (duration.months as u32).wrapping_mul(0x85EB_CA77)
+            ^ (duration.days as u32).wrapping_mul(0xC2B2_AE3D);
+        let slot = &self.slots[(key >> (32 - Self::BITS)) as usize];
+        let s = slot.get();
+        if s.base == base && s.duration == duration {
+            return s.sum;
+        }
+        let sum = duration.add_to(base);
+        slot.set(DateSum {
+            base,
+            duration,
+            sum,
+        });
+        sum
     }
 }
 
@@ -226,6 +281,28 @@ mod tests {
                 .add_to(d(2008, 8, 6)),
             d(2009, 8, 2)
         );
+    }
+
+    #[test]
+    fn remembered_sums_are_the_sums() {
+        let sums = DateSums::new();
+        let durations = [
+            "4 weeks",
+            "6 months - 4 days",
+            "1 year",
+            "0 days",
+            "18 years",
+        ]
+        .map(|t| CdsiDuration::parse(t).unwrap());
+        for round in 0..3 {
+            for day in 0..800 {
+                let base = add_days(d(2019, 1, 1), day * 7 + round);
+                for dur in durations {
+                    assert_eq!(sums.add(dur, base), dur.add_to(base), "{base} + {dur}");
+                }
+            }
+        }
+        assert_eq!(sums.add(CdsiDuration::ZERO, NaiveDate::MIN), NaiveDate::MIN);
     }
 
     #[test]

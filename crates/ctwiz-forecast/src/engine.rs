@@ -2,7 +2,7 @@
 //! group forecast for one patient.
 
 use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
-use crate::forecast::{forecast_series, recommended_vaccines};
+use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
 use crate::result::{
@@ -48,7 +48,9 @@ impl Engine {
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
         let data = &*self.data;
-        let org = organize(data, patient, assessment_date);
+        // On the stack: 8 KiB the allocator need not find and coalesce.
+        let sums = crate::dates::DateSums::new();
+        let org = organize(data, patient, assessment_date, &sums);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
@@ -147,7 +149,13 @@ struct Scratch<'d> {
 impl Scratch<'_> {
     fn new() -> Self {
         Scratch {
-            state: SeriesState::default(),
+            // Room for the doses of one antigen (seldom more than 16), so
+            // the buffers do not grow while the first antigens are evaluated.
+            state: SeriesState {
+                evals: Vec::with_capacity(16),
+                targets: Vec::with_capacity(16),
+                pos: 0,
+            },
             cands: Vec::with_capacity(16),
             scores: Vec::with_capacity(16),
             completed_groups: Vec::with_capacity(4),
@@ -190,9 +198,13 @@ fn evaluate_antigen<'d>(
     cands.clear();
     targets.clear();
     completed_groups.clear();
+    let facts = AntigenFacts::of(antigen, org);
     let series_start = bufs.series.len();
     for &series in relevant.iter() {
-        {
+        if doses.is_empty() {
+            // Nothing to evaluate: the series stands at its first target dose.
+            state.clear();
+        } else {
             let completed = |g: &str| completed_groups.contains(&g);
             evaluate_series(state, data, org, series, doses, &completed);
         }
@@ -201,7 +213,7 @@ fn evaluate_antigen<'d>(
         }
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast, target) =
-            forecast_series(data, org, antigen, series, doses, state, &completed);
+            forecast_series(data, org, facts, series, doses, state, &completed);
         targets.push((series, target));
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".
@@ -235,28 +247,8 @@ fn evaluate_antigen<'d>(
                         .first()
                         .is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
             });
-        // CDSi 8 "forecast finish date": the next dose's earliest date plus
-        // the longest minimum interval of the target doses still to come.
-        let finish = forecast.as_ref().map(|f| {
-            series
-                .doses
-                .iter()
-                .skip(target + 1)
-                .flat_map(|d| d.intervals.iter())
-                .filter_map(|r| r.min)
-                .map(|m| m.add_to(f.earliest))
-                .fold(f.earliest, NaiveDate::max)
-        });
-        let last_max_age = series
-            .doses
-            .last()
-            .and_then(|d| d.ages.iter().filter_map(|a| a.max).next())
-            .map(|m| m.add_to(org.dob));
-        let completable = status == SeriesStatus::NotComplete
-            && finish.is_some_and(|f| last_max_age.is_none_or(|m| f < m));
         cands.push(Candidate {
-            finish,
-            completable,
+            target,
             series,
             status,
             valid_doses,

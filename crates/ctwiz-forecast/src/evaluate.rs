@@ -60,6 +60,13 @@ pub(crate) struct SeriesState {
 }
 
 impl SeriesState {
+    /// No dose evaluated, no target dose dealt with.
+    pub fn clear(&mut self) {
+        self.evals.clear();
+        self.targets.clear();
+        self.pos = 0;
+    }
+
     pub fn valid_doses(&self) -> usize {
         self.targets
             .iter()
@@ -166,9 +173,7 @@ pub(crate) fn evaluate_series(
     doses: &[AntigenDose<'_>],
     completed_group: &dyn Fn(&str) -> bool,
 ) {
-    state.evals.clear();
-    state.targets.clear();
-    state.pos = 0;
+    state.clear();
     for (i, dose) in doses.iter().enumerate() {
         // CDSi 6.1: a sub-standard dose cannot count.
         if let Some(reason) = dose.sub_standard {
@@ -234,7 +239,6 @@ fn evaluate_dose(
 ) -> DoseEval {
     let dose = &doses[i];
     let date = dose.date;
-    let dob = org.dob;
     // CDSi 6.3: an inadvertent vaccine never counts.
     if td.inadvertent_vaccines.contains(&dose.cvx) {
         let mut e = DoseEval::new(
@@ -251,8 +255,8 @@ fn evaluate_dose(
 
     // CDSi 6.4 age.
     if let Some(age) = age_rule(td, date) {
-        let abs_min = age.abs_min.map(|d| d.add_to(dob));
-        let min = age.min.map(|d| d.add_to(dob));
+        let abs_min = age.abs_min.map(|d| org.age_date(d));
+        let min = age.min.map(|d| org.age_date(d));
         match check_min(date, abs_min, min, grace_allowed) {
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
@@ -260,7 +264,7 @@ fn evaluate_dose(
             Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
             Check::Pass => {}
         }
-        if age.max.is_some_and(|m| date >= m.add_to(dob)) {
+        if age.max.is_some_and(|m| date >= org.age_date(m)) {
             // Test data and CDSi 4.x: a dose at/after the maximum age is extraneous.
             return DoseEval::new(EvaluationStatus::Extraneous, Some(EvaluationReason::TooOld));
         }
@@ -272,8 +276,8 @@ fn evaluate_dose(
         let Some(reference) = interval_reference(rule, org, doses, state, i) else {
             continue;
         };
-        let abs = rule.abs_min.map(|d| d.add_to(reference));
-        let min = rule.min.map(|d| d.add_to(reference));
+        let abs = rule.abs_min.map(|d| org.add(d, reference));
+        let min = rule.min.map(|d| org.add(d, reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
             Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
@@ -292,7 +296,7 @@ fn evaluate_dose(
                 continue;
             };
             any = true;
-            if rule.abs_min.is_some_and(|d| date < d.add_to(reference)) {
+            if rule.abs_min.is_some_and(|d| date < org.add(d, reference)) {
                 all_ok = false;
             }
         }
@@ -317,7 +321,7 @@ fn evaluate_dose(
     // CDSi 6.8 preferable vaccine, 6.9 allowable vaccine.
     let preferable = td.preferable_vaccines.iter().any(|v| {
         v.cvx == dose.cvx
-            && v.ages.contains(dob, date)
+            && org.in_ages(&v.ages, date)
             && v.mvx
                 .as_deref()
                 .is_none_or(|m| dose.mvx.is_some_and(|dm| dm.eq_ignore_ascii_case(m)))
@@ -326,7 +330,7 @@ fn evaluate_dose(
         let allowable = td
             .allowable_vaccines
             .iter()
-            .any(|v| v.cvx == dose.cvx && v.ages.contains(dob, date));
+            .any(|v| v.cvx == dose.cvx && org.in_ages(&v.ages, date));
         if !allowable {
             return DoseEval::new(
                 EvaluationStatus::NotValid,
@@ -359,8 +363,8 @@ fn live_virus_conflict(data: &SupportingData, org: &Organized<'_>, dose: &Antige
                     .map(|&r| &data.live_virus_conflicts[r])
                     .any(|c| {
                         c.current == dose.cvx
-                            && dose.date >= c.begin.add_to(d)
-                            && dose.date < c.min_end.add_to(d)
+                            && dose.date >= org.add(c.begin, d)
+                            && dose.date < org.add(c.min_end, d)
                     })
             })
     })

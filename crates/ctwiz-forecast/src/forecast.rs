@@ -35,7 +35,26 @@ pub(crate) fn is_contraindicated(antigen: &Antigen, org: &Organized<'_>) -> bool
     antigen
         .contraindications
         .iter()
-        .any(|c| org.has_observation(c.code) && c.ages.contains(org.dob, org.assessment))
+        .any(|c| org.has_observation(c.code) && org.in_ages(&c.ages, org.assessment))
+}
+
+/// What CDSi 7.2 and 7.3 decide for an antigen as a whole, the same for
+/// every series of it: decided once per antigen.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AntigenFacts {
+    /// Evidence of immunity (CDSi 7.2).
+    pub immune: bool,
+    /// Contraindicated on the assessment date (CDSi 7.3).
+    pub contraindicated: bool,
+}
+
+impl AntigenFacts {
+    pub(crate) fn of(antigen: &Antigen, org: &Organized<'_>) -> Self {
+        AntigenFacts {
+            immune: has_immunity(antigen, org),
+            contraindicated: is_contraindicated(antigen, org),
+        }
+    }
 }
 
 /// The dates of one target dose (CDSi 7.5), before vaccine selection.
@@ -57,15 +76,15 @@ fn target_dates(
 ) -> TargetDates {
     let dob = org.dob;
     let age = age_rule(td, org.assessment);
-    let max_age = age.and_then(|a| a.max).map(|m| m.add_to(dob));
+    let max_age = age.and_then(|a| a.max).map(|m| org.age_date(m));
     let mut earliest = age
         .and_then(|a| a.min.or(a.abs_min))
-        .map(|m| m.add_to(dob))
+        .map(|m| org.age_date(m))
         .unwrap_or(dob);
-    let rec_by_age: Option<NaiveDate> = age.and_then(|a| a.earliest_rec).map(|d| d.add_to(dob));
+    let rec_by_age: Option<NaiveDate> = age.and_then(|a| a.earliest_rec).map(|d| org.age_date(d));
     let past_due_by_age: Option<NaiveDate> = age
         .and_then(|a| a.latest_rec)
-        .map(|d| add_days(d.add_to(dob), -1));
+        .map(|d| add_days(org.age_date(d), -1));
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.
@@ -84,15 +103,15 @@ fn target_dates(
             continue;
         };
         if let Some(min) = rule.min.or(rule.abs_min) {
-            let d = min.add_to(reference);
+            let d = org.add(min, reference);
             interval_earliest = Some(interval_earliest.map_or(d, |e| e.max(d)));
         }
         if let Some(r) = rule.earliest_rec {
-            let d = r.add_to(reference);
+            let d = org.add(r, reference);
             rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
         }
         if let Some(l) = rule.latest_rec {
-            let d = add_days(l.add_to(reference), -1);
+            let d = add_days(org.add(l, reference), -1);
             past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
         }
     }
@@ -120,7 +139,7 @@ fn target_dates(
     // A series cannot be started before its minimum age to start.
     if state.valid_doses() == 0 {
         if let Some(start) = min_age_to_start {
-            earliest = earliest.max(start.add_to(dob));
+            earliest = earliest.max(org.age_date(start));
         }
     }
     // CDSi 7.5: the recommended and past-due dates come from the age rule
@@ -144,7 +163,7 @@ fn target_dates(
 pub(crate) fn forecast_series(
     data: &SupportingData,
     org: &Organized<'_>,
-    antigen: &Antigen,
+    antigen: AntigenFacts,
     series: &Series,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
@@ -183,10 +202,10 @@ pub(crate) fn forecast_series(
         }
         break (td, dates);
     };
-    if has_immunity(antigen, org) {
+    if antigen.immune {
         return (SeriesStatus::Immune, None, k);
     }
-    if is_contraindicated(antigen, org) {
+    if antigen.contraindicated {
         return (SeriesStatus::Contraindicated, None, k);
     }
     let TargetDates {
@@ -246,7 +265,7 @@ fn live_virus_conflict_end(
         };
         for c in rows.iter().map(|&r| &data.live_virus_conflicts[r]) {
             if td.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
-                let e = c.end.add_to(d);
+                let e = org.add(c.end, d);
                 if e > org.assessment {
                     end = Some(end.map_or(e, |x| x.max(e)));
                 }
@@ -270,17 +289,16 @@ pub(crate) fn recommended_vaccines(
     let Some(td) = target_definition(series, k) else {
         return Shared::default();
     };
-    let dob = org.dob;
     let on = org.assessment.max(earliest);
     let contraindicated = |cvx: Cvx| {
         antigen.vaccine_contraindications.iter().any(|c| {
             org.has_observation(c.code)
                 && c.vaccines
                     .iter()
-                    .any(|(v, ages)| *v == cvx && ages.contains(dob, org.assessment))
+                    .any(|(v, ages)| *v == cvx && org.in_ages(ages, org.assessment))
         })
     };
-    let applies = |v: &PreferableVaccine| v.ages.contains(dob, on) && !contraindicated(v.cvx);
+    let applies = |v: &PreferableVaccine| org.in_ages(&v.ages, on) && !contraindicated(v.cvx);
     let mut flagged = td.preferable_vaccines.iter().filter(|v| v.forecast);
     // Every flagged row applies: the answer is the precomputed list.
     if flagged.all(applies) {

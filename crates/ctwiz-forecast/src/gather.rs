@@ -3,9 +3,10 @@
 //! map and its age windows), drop records that were not administered, flag
 //! sub-standard doses, and sort each antigen's doses by date.
 
+use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
 use crate::result::EvaluationReason;
-use crate::supporting_data::{Cvx, ObservationCode, SupportingData};
+use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
 use chrono::NaiveDate;
 
 /// One administered dose as seen by one antigen.
@@ -34,6 +35,8 @@ pub(crate) struct Organized<'p> {
     pub live_doses: Vec<(NaiveDate, Cvx, usize)>,
     pub observations: Vec<(ObservationCode, Option<NaiveDate>)>,
     pub unknown_vaccines: Vec<usize>,
+    /// The forecast's date sums (ages, intervals), each worked out once.
+    sums: &'p DateSums,
 }
 
 impl<'p> Organized<'p> {
@@ -48,6 +51,26 @@ impl<'p> Organized<'p> {
             (Some(&a), Some(&b)) => &self.doses[a as usize..b as usize],
             _ => &[],
         }
+    }
+
+    /// `duration.add_to(base)`, remembered for this forecast.
+    #[inline]
+    pub fn add(&self, duration: CdsiDuration, base: NaiveDate) -> NaiveDate {
+        self.sums.add(duration, base)
+    }
+
+    /// The date the patient reaches `age`.
+    #[inline]
+    pub fn age_date(&self, age: CdsiDuration) -> NaiveDate {
+        self.sums.add(age, self.dob)
+    }
+
+    /// Is the patient within the age window `ages` on `date`?
+    /// ([`AgeRange::contains`] with remembered sums.)
+    #[inline]
+    pub fn in_ages(&self, ages: &AgeRange, date: NaiveDate) -> bool {
+        ages.begin.is_none_or(|b| date >= self.age_date(b))
+            && ages.end.is_none_or(|e| date < self.age_date(e))
     }
 
     pub fn has_observation(&self, code: ObservationCode) -> bool {
@@ -66,6 +89,7 @@ pub(crate) fn organize<'p>(
     data: &SupportingData,
     patient: &'p Patient,
     assessment: NaiveDate,
+    sums: &'p DateSums,
 ) -> Organized<'p> {
     // (antigen id, dose) pairs, sorted below.
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
@@ -97,7 +121,15 @@ pub(crate) fn organize<'p>(
             None
         };
         for assoc in &entry.antigens {
-            if !assoc.ages.contains(patient.dob, dose.date) {
+            let in_window = assoc
+                .ages
+                .begin
+                .is_none_or(|b| dose.date >= sums.add(b, patient.dob))
+                && assoc
+                    .ages
+                    .end
+                    .is_none_or(|e| dose.date < sums.add(e, patient.dob));
+            if !in_window {
                 continue;
             }
             all.push((
@@ -140,5 +172,6 @@ pub(crate) fn organize<'p>(
         live_doses,
         observations,
         unknown_vaccines,
+        sums,
     }
 }

@@ -21,7 +21,7 @@ pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
         SeriesType::Risk => {
             !org.observations.is_empty()
                 && series.indications.iter().any(|ind| {
-                    org.has_observation(ind.code) && ind.ages.contains(org.dob, org.assessment)
+                    org.has_observation(ind.code) && org.in_ages(&ind.ages, org.assessment)
                 })
         }
     }
@@ -40,13 +40,39 @@ pub(crate) struct Candidate<'a> {
     pub first_doses_skipped: bool,
     /// Every valid dose is a preferable vaccine of a product series.
     pub all_product: bool,
-    /// CDSi 8 forecast finish date.
-    pub finish: Option<NaiveDate>,
-    /// The series can be finished before the last target dose's maximum age.
-    pub completable: bool,
+    /// The index of the target dose forecast next.
+    pub target: usize,
 }
 
 impl Candidate<'_> {
+    /// CDSi 8 "forecast finish date": the next dose's earliest date plus the
+    /// longest minimum interval of the target doses still to come. Only
+    /// scoring asks (most antigens need none), so it is worked out then.
+    fn finish(&self, org: &Organized<'_>) -> Option<NaiveDate> {
+        self.forecast_earliest.map(|earliest| {
+            self.series
+                .doses
+                .iter()
+                .skip(self.target + 1)
+                .flat_map(|d| d.intervals.iter())
+                .filter_map(|r| r.min)
+                .map(|m| org.add(m, earliest))
+                .fold(earliest, NaiveDate::max)
+        })
+    }
+    /// The series can be finished before the last target dose's maximum age.
+    fn completable(&self, org: &Organized<'_>) -> bool {
+        let last_max_age = self
+            .series
+            .doses
+            .last()
+            .and_then(|d| d.ages.iter().filter_map(|a| a.max).next())
+            .map(|m| org.age_date(m));
+        self.status == SeriesStatus::NotComplete
+            && self
+                .finish(org)
+                .is_some_and(|f| last_max_age.is_none_or(|m| f < m))
+    }
     fn complete(&self) -> bool {
         matches!(self.status, SeriesStatus::Complete | SeriesStatus::Immune)
     }
@@ -83,10 +109,10 @@ fn scorable(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .min_age_to_start
-        .is_none_or(|m| org.assessment >= crate::dates::add_days(m.add_to(org.dob), -4))
+        .is_none_or(|m| org.assessment >= crate::dates::add_days(org.age_date(m), -4))
         && c.series
             .max_age_to_start
-            .is_none_or(|m| start < m.add_to(org.dob))
+            .is_none_or(|m| start < org.age_date(m))
 }
 
 /// Was the series started (first valid dose) before its maximum age to start?
@@ -94,7 +120,7 @@ fn started_in_time(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     let start = c.first_valid.unwrap_or(org.assessment);
     c.series
         .max_age_to_start
-        .is_none_or(|m| start < m.add_to(org.dob))
+        .is_none_or(|m| start < org.age_date(m))
 }
 
 /// Has the patient reached the series' minimum age to start (on the
@@ -102,7 +128,7 @@ fn started_in_time(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
 fn old_enough_to_start(c: &Candidate<'_>, org: &Organized<'_>) -> bool {
     c.series
         .min_age_to_start
-        .is_none_or(|m| org.assessment >= m.add_to(org.dob))
+        .is_none_or(|m| org.assessment >= org.age_date(m))
 }
 
 /// A set of candidate indices (at most 64 series per antigen), so that
@@ -243,25 +269,30 @@ fn select_in_group(
         return in_process.first();
     }
     if in_process.len() > 1 {
-        score_in_process(cands, in_process, scores);
+        score_in_process(cands, in_process, org, scores);
         return best_scored(cands, in_process, scores);
     }
     // CDSi 8.2 rule 5: nothing started — the default series; else CDSi 8.6.
     if let Some(d) = members.iter().find(|&i| cands[i].series.default_series) {
         return Some(d);
     }
-    score_no_valid_doses(cands, members, scores);
+    score_no_valid_doses(cands, members, org, scores);
     best_scored(cands, members, scores)
 }
 
 /// CDSi 8.6 scoring of series with no valid doses (Table 8-11): can start
 /// earliest (the next dose's earliest date, +1/0/−1), completable (±1), and a
 /// product series counts against (−1, others +1).
-fn score_no_valid_doses(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
+fn score_no_valid_doses(
+    cands: &[Candidate<'_>],
+    members: Members,
+    org: &Organized<'_>,
+    scores: &mut [i32],
+) {
     award(members, scores, |i| cands[i].forecast_earliest, false, 1);
     for i in members.iter() {
         let c = &cands[i];
-        scores[i] += if c.completable { 1 } else { -1 };
+        scores[i] += if c.completable(org) { 1 } else { -1 };
         scores[i] += if c.series.product_path { -1 } else { 1 };
     }
 }
@@ -292,7 +323,12 @@ fn award<K: Ord + Copy>(
 }
 
 /// CDSi 8.5 in-process-series scoring (Table 8-9).
-fn score_in_process(cands: &[Candidate<'_>], members: Members, scores: &mut [i32]) {
+fn score_in_process(
+    cands: &[Candidate<'_>],
+    members: Members,
+    org: &Organized<'_>,
+    scores: &mut [i32],
+) {
     for i in members.iter() {
         let c = &cands[i];
         scores[i] += if c.series.product_path && c.all_product {
@@ -300,12 +336,12 @@ fn score_in_process(cands: &[Candidate<'_>], members: Members, scores: &mut [i32
         } else {
             -2
         };
-        scores[i] += if c.completable { 3 } else { -3 };
+        scores[i] += if c.completable(org) { 3 } else { -3 };
     }
     award(members, scores, |i| Some(cands[i].valid_doses), true, 2);
     award(members, scores, |i| Some(cands[i].remaining), false, 2);
-    let completable = members.filter(|i| cands[i].completable);
-    award(completable, scores, |i| cands[i].finish, false, 1);
+    let completable = members.filter(|i| cands[i].completable(org));
+    award(completable, scores, |i| cands[i].finish(org), false, 1);
 }
 
 fn best_scored(cands: &[Candidate<'_>], members: Members, scores: &[i32]) -> Option<usize> {

@@ -101,6 +101,7 @@ pub(crate) fn vaccine_group_forecast<'a>(
         })
     }));
     let (status, forecast) = combine(group, contained, last_dose);
+    let headline_type = contained.first().map(|c| c.series.series_type);
 
     // FORECASTVG-1: one forecast per series group, from the best series of
     // that group of each antigen (Table 8-14).
@@ -113,6 +114,26 @@ pub(crate) fn vaccine_group_forecast<'a>(
     );
     groups.sort_by(|a, b| cmp_series_group(a, b));
     groups.dedup();
+    // The usual case: one series group in play, whose best series are the
+    // antigens' selected series. It contains what the headline contains
+    // (the antigen's status and forecast are its selected series' own when
+    // no other series group's doses count), so its forecast is the
+    // headline's.
+    let as_headline = groups.len() == 1
+        && members().all(|a| match (&a.group_best_series[..], a.best_series) {
+            ([], None) => true,
+            ([g], Some(b)) => *g == b,
+            _ => false,
+        });
+    if let (true, Some(g), Some(series_type)) = (as_headline, groups.first(), headline_type) {
+        out.push(SeriesGroupForecast {
+            series_group: (*g).clone(),
+            series_type,
+            status,
+            forecast: forecast.clone(),
+        });
+        groups.clear();
+    }
     for g in groups.iter() {
         contained.clear();
         contained.extend(members().flat_map(|a| {

@@ -91,22 +91,23 @@ pub fn run_bench_forecast(args: BenchForecastArgs) -> Result<(), Box<dyn Error>>
         })
         .collect();
     let doses: usize = patients.iter().map(|p| p.doses.len()).sum();
+    let due_groups = |p: &Patient| {
+        let r = engine.forecast(p, as_of);
+        r.vaccine_groups
+            .iter()
+            .filter(|g| g.forecast.is_some())
+            .count()
+    };
+    // Heap allocations per forecast, counted on this thread over a sample
+    // before the timed run (which it also warms up).
+    let sample = &patients[..patients.len().min(ALLOCATION_SAMPLE)];
+    let (_, allocations) =
+        crate::alloc_count::count(|| sample.iter().map(due_groups).sum::<usize>());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.max(1))
         .build()?;
     let start = std::time::Instant::now();
-    let due: usize = pool.install(|| {
-        patients
-            .par_iter()
-            .map(|p| {
-                let r = engine.forecast(p, as_of);
-                r.vaccine_groups
-                    .iter()
-                    .filter(|g| g.forecast.is_some())
-                    .count()
-            })
-            .sum()
-    });
+    let due: usize = pool.install(|| patients.par_iter().map(due_groups).sum());
     let secs = start.elapsed().as_secs_f64().max(f64::EPSILON);
     println!(
         "{} patient forecasts ({:.1} doses each) in {secs:.3} s on {} thread(s): {:.0} patient forecasts/second ({due} vaccine groups due)",
@@ -115,8 +116,16 @@ pub fn run_bench_forecast(args: BenchForecastArgs) -> Result<(), Box<dyn Error>>
         args.threads.max(1),
         patients.len() as f64 / secs
     );
+    println!(
+        "{:.1} heap allocations per forecast (counted over {} forecasts on one thread)",
+        allocations as f64 / sample.len().max(1) as f64,
+        sample.len()
+    );
     Ok(())
 }
+
+/// How many patients `ctwiz bench forecast` counts allocations over.
+const ALLOCATION_SAMPLE: usize = 1_000;
 
 /// Builds the engine from the bundled data or from a release directory.
 pub fn load_engine(dir: Option<&Path>) -> Result<Engine, Box<dyn Error>> {
