@@ -1,7 +1,10 @@
 //! What a nurse reads: a vaccine group's status at a glance ([`DueStatus`])
 //! and, for each dose that does not count or is extra, the reason in words
-//! ([`dose_notes`]). The one wording every front end uses (ctwiz's
-//! Immunization Home, its CLI and its HL7 answers), so they never disagree.
+//! ([`dose_notes`]), and which groups are worth listing for the patient at all
+//! ([`relevance`]: not the Not Recommended ones, not those left to shared clinical
+//! decision-making without a dose, not the adult schedule for a child). The one wording
+//! and listing every front end uses (ctwiz's Immunization Home, its CLI, its HL7 answers
+//! and its recall lists), so they never disagree.
 //!
 //! ```
 //! use chrono::NaiveDate;
