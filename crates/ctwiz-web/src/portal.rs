@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::limits::ClientAddr;
 use crate::page;
 use crate::patients::record::download;
-use crate::session::cookie;
+use crate::session::{cookie, cookie_header};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -32,15 +32,7 @@ const CHALLENGE_COOKIE: &str = "ctwiz_portal_challenge";
 const VISIT_COOKIE: &str = "ctwiz_portal";
 
 fn portal_cookie(state: &AppState, name: &str, value: &str, max_age: chrono::Duration) -> String {
-    let secure = if state.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{name}={value}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        max_age.num_seconds()
-    )
+    cookie_header(state, name, value, "/portal", Some(max_age.num_seconds()))
 }
 
 fn bearer(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -42,22 +42,32 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-pub fn set_cookie(state: &AppState, name: &str, value: &str) -> String {
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure when the site is served over
+/// HTTPS, valid under `path`, for `max_age` seconds (a session cookie without one).
+pub fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+) -> String {
+    let max_age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
     let secure = if state.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}")
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict{max_age}{secure}")
+}
+
+pub fn set_cookie(state: &AppState, name: &str, value: &str) -> String {
+    cookie_header(state, name, value, "/", None)
 }
 
 pub fn clear_cookie(state: &AppState, name: &str) -> String {
-    let secure = if state.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+    cookie_header(state, name, "", "/", Some(0))
 }
 
 /// Where the user is acting: the clinic chosen after sign-in, their jurisdiction, or the state.
