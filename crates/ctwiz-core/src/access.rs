@@ -1,12 +1,13 @@
-//! Users, the ten CT WiZ-style access types, and the permission matrix that decides
-//! what each may do where. The web app and CLI ask [`can`] and never re-implement it.
+//! Users, the ten CT WiZ-style access types (the state's "DPH, dependent on role" split into
+//! three sub-roles), and the permission matrix that decides what each may do where. The web app and CLI ask [`can`] and never re-implement it.
 
 use crate::error::{CoreError, Result};
 use crate::ids::{name_text, ClinicPin, Email, UserId, Username};
 use crate::org::County;
 use serde::{Deserialize, Serialize};
 
-/// The ten access types a user can hold (per clinic, jurisdiction or statewide).
+/// The access types a user can hold (per clinic, jurisdiction or statewide): CT WiZ's ten,
+/// with its "DPH, dependent on role" type held as one of three state sub-roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {
     PrimaryVaccineCoordinator,
@@ -24,12 +25,18 @@ pub enum Role {
     SchoolNurseReadOnly,
     /// Health department/director: read-only, limited to their jurisdiction.
     HealthDepartmentReadOnly,
-    /// Department of Public Health state staff: approves and administers everything.
+    /// DPH state staff who run vaccine supply: approve public orders, allocations and
+    /// oversee every clinic's inventory; no patient records.
+    DphVaccineManagement,
+    /// DPH state staff who search records and run reports statewide, and change nothing.
+    DphReadOnly,
+    /// DPH Administrator: accounts, approvals, merges and everything else the state does.
     StateAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    /// Every role; the DPH Administrator last (tests walk them in this order).
+    pub const ALL: [Role; 12] = [
         Role::PrimaryVaccineCoordinator,
         Role::BackupVaccineCoordinator,
         Role::PrivateInventoryMainContact,
@@ -39,6 +46,8 @@ impl Role {
         Role::PatientLookUpOnly,
         Role::SchoolNurseReadOnly,
         Role::HealthDepartmentReadOnly,
+        Role::DphVaccineManagement,
+        Role::DphReadOnly,
         Role::StateAdmin,
     ];
 
@@ -54,6 +63,9 @@ impl Role {
             Role::PatientLookUpOnly => "patient-lookup",
             Role::SchoolNurseReadOnly => "school-nurse",
             Role::HealthDepartmentReadOnly => "health-department",
+            Role::DphVaccineManagement => "dph-vaccine-management",
+            Role::DphReadOnly => "dph-read-only",
+            // "state" is the stored key of the administrator since before the split.
             Role::StateAdmin => "state",
         }
     }
@@ -69,7 +81,9 @@ impl Role {
             Role::PatientLookUpOnly => "Patient Look-Up Only (MD/DO/PA/APRN)",
             Role::SchoolNurseReadOnly => "School Nurse Read-Only",
             Role::HealthDepartmentReadOnly => "Health Department/Director Read-Only",
-            Role::StateAdmin => "DPH State",
+            Role::DphVaccineManagement => "DPH Vaccine Management",
+            Role::DphReadOnly => "DPH Read-Only",
+            Role::StateAdmin => "DPH Administrator",
         }
     }
 
@@ -89,7 +103,7 @@ impl Role {
     pub fn scope_kind(self) -> ScopeKind {
         match self {
             Role::HealthDepartmentReadOnly => ScopeKind::Jurisdiction,
-            Role::StateAdmin => ScopeKind::State,
+            Role::DphVaccineManagement | Role::DphReadOnly | Role::StateAdmin => ScopeKind::State,
             _ => ScopeKind::Clinic,
         }
     }
@@ -144,6 +158,7 @@ impl Role {
             ReportCoverage,
             ReportReminderRecall,
             RecallNoticeRecord,
+            ReportDqa,
             TaskView,
             InterfaceSubmit,
             InterfaceQuery,
@@ -169,6 +184,26 @@ impl Role {
             ReportReminderRecall,
             ReportDqa,
         ];
+        // Supply, not records: the state's vaccine team sees no patient.
+        const DPH_VACCINE: &[Action] = &[
+            InventoryView,
+            InventoryEdit,
+            OrderApprove,
+            ClinicToolsView,
+            ReportCoverage,
+            ReportDqa,
+            TaskView,
+        ];
+        const DPH_READ_ONLY: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            InventoryView,
+            ClinicToolsView,
+            ReportCoverage,
+            ReportReminderRecall,
+            ReportDqa,
+        ];
         match self {
             Role::PrimaryVaccineCoordinator | Role::BackupVaccineCoordinator => COORDINATOR,
             Role::PrivateInventoryMainContact => PRIVATE_CONTACT,
@@ -178,6 +213,8 @@ impl Role {
             Role::PatientLookUpOnly => LOOK_UP,
             Role::SchoolNurseReadOnly => SCHOOL_NURSE,
             Role::HealthDepartmentReadOnly => HEALTH_DEPT,
+            Role::DphVaccineManagement => DPH_VACCINE,
+            Role::DphReadOnly => DPH_READ_ONLY,
             Role::StateAdmin => Action::ALL,
         }
     }
@@ -693,6 +730,7 @@ mod tests {
                     ReportCoverage,
                     ReportReminderRecall,
                     RecallNoticeRecord,
+                    ReportDqa,
                     TaskView,
                     InterfaceSubmit,
                     InterfaceQuery,
@@ -751,6 +789,64 @@ mod tests {
         }
         let st = user_with(Role::StateAdmin, Scope::State);
         assert!(Action::ALL.iter().all(|&a| can(&st, Target::State, a)));
+        let vm = user_with(Role::DphVaccineManagement, Scope::State);
+        let ro = user_with(Role::DphReadOnly, Scope::State);
+        for &a in Action::ALL {
+            let vaccine = [
+                InventoryView,
+                InventoryEdit,
+                OrderApprove,
+                ClinicToolsView,
+                ReportCoverage,
+                ReportDqa,
+                TaskView,
+            ];
+            let read = [
+                PatientSearch,
+                PatientView,
+                CertificatePrint,
+                InventoryView,
+                ClinicToolsView,
+                ReportCoverage,
+                ReportReminderRecall,
+                ReportDqa,
+            ];
+            assert_eq!(can(&vm, Target::State, a), vaccine.contains(&a), "VM {a:?}");
+            assert_eq!(can(&ro, Target::State, a), read.contains(&a), "RO {a:?}");
+            assert!(
+                !(can(&ro, at_c1(&c1), a) && a.writes()),
+                "DPH read-only writes"
+            );
+        }
+    }
+
+    /// The DPH sub-roles split the administrator's work: only the administrator decides
+    /// accounts, clinic changes and merges; only supply staff approve orders besides it;
+    /// the vaccine team never opens a patient record.
+    #[test]
+    fn dph_sub_roles_split_the_state_work() {
+        for a in [
+            Action::AccountApprove,
+            Action::UserManage,
+            Action::PatientMerge,
+            Action::ChangeRequestReview,
+            Action::AuditView,
+        ] {
+            assert!(Role::StateAdmin.allows(a));
+            assert!(!Role::DphVaccineManagement.allows(a), "{a:?}");
+            assert!(!Role::DphReadOnly.allows(a), "{a:?}");
+        }
+        assert!(Role::DphVaccineManagement.allows(Action::OrderApprove));
+        assert!(!Role::DphReadOnly.allows(Action::OrderApprove));
+        assert!(!Role::DphVaccineManagement.allows(Action::PatientView));
+        for r in [
+            Role::DphVaccineManagement,
+            Role::DphReadOnly,
+            Role::StateAdmin,
+        ] {
+            assert_eq!(r.scope_kind(), ScopeKind::State);
+            assert_eq!(Role::parse(r.key()).unwrap(), r);
+        }
     }
 
     #[test]
@@ -784,7 +880,11 @@ mod tests {
 
     #[test]
     fn read_only_roles_never_write() {
-        for role in [Role::PatientLookUpOnly, Role::HealthDepartmentReadOnly] {
+        for role in [
+            Role::PatientLookUpOnly,
+            Role::HealthDepartmentReadOnly,
+            Role::DphReadOnly,
+        ] {
             assert!(role.allowed().iter().all(|a| !a.writes()), "{role:?}");
         }
         // The school nurse's only writes are to her own student roster.

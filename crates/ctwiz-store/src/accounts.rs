@@ -421,36 +421,100 @@ pub fn change_password<S: UserStore + WebStore + ?Sized>(
     Ok(Ok(()))
 }
 
-/// A forgotten password replaced by a temporary one, to be mailed to `email` (the address
-/// on file) and then forgotten: it is never stored readable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemporaryPassword {
-    pub username: Username,
-    pub email: Email,
-    pub password: String,
+/// The questions users choose two of when they first sign in.
+pub const SECURITY_QUESTIONS: [&str; 6] = [
+    "What was the name of your first pet?",
+    "In what city were you born?",
+    "What was the name of your elementary school?",
+    "What is your oldest sibling's middle name?",
+    "What was the make of your first car?",
+    "What street did you grow up on?",
+];
+
+/// The account the forgot-password pages are about: the username and e-mail typed must
+/// both match it.
+fn forgotten_account<S: UserStore + ?Sized>(
+    store: &S,
+    username: &str,
+    email: &str,
+) -> Result<Option<Account>> {
+    Ok(match (Username::new(username), Email::new(email)) {
+        (Ok(name), Ok(email)) => store
+            .account(&name)?
+            .filter(|a| a.user.email.as_str().eq_ignore_ascii_case(email.as_str())),
+        _ => None,
+    })
 }
 
-/// Forgot-password: the username, the e-mail address on the account and the answers to
-/// its two security questions (in the order chosen). When all fit an active, unlocked
-/// account, its password becomes a fresh temporary one (to change at next sign-in), its
-/// sessions end, and the reset is audited. Otherwise `None`, and wrong answers for a real
-/// account count like failed sign-ins. Every path does the same argon2 work (two answer
-/// checks and one hash), so neither the answer nor its timing tells whether the account
-/// exists.
+/// The two questions the forgot-password page asks for what was typed: the account's own
+/// when the username and e-mail match an account that has chosen them; otherwise two
+/// stand-ins picked by a keyed hash of the typed username and e-mail. The stand-ins are the
+/// same every time (and across restarts: the key is kept in the database) and cannot be
+/// computed without the key, so the page tells nothing about which accounts exist.
+pub fn forgot_password_questions<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    username: &str,
+    email: &str,
+) -> Result<[String; 2]> {
+    if let Some(a) = forgotten_account(store, username, email)? {
+        let stored = store.security_answers(account_id(&a)?)?;
+        if let [q1, q2] = stored.as_slice() {
+            return Ok([q1.question.clone(), q2.question.clone()]);
+        }
+    }
+    use blake2::{Blake2b512, Digest};
+    let key = store.server_secret("forgot-password-questions")?;
+    let typed = format!(
+        "{key}\0{}\0{}",
+        username.trim().to_lowercase(),
+        email.trim().to_lowercase()
+    );
+    let h = Blake2b512::digest(typed.as_bytes());
+    let n = SECURITY_QUESTIONS.len();
+    let first = h[0] as usize % n;
+    let second = (first + 1 + h[1] as usize % (n - 1)) % n;
+    Ok([
+        SECURITY_QUESTIONS[first].to_string(),
+        SECURITY_QUESTIONS[second].to_string(),
+    ])
+}
+
+/// Why a forgotten password was not replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ForgotRefused {
+    #[error("The two new passwords are not the same.")]
+    NotTheSame,
+    #[error("Please choose another password: {0}.")]
+    Weak(#[from] WeakPassword),
+    /// The same words whether the account does not exist, is locked or disabled, or the
+    /// answers were wrong.
+    #[error("The username, e-mail address and answers do not match our records.")]
+    NoMatch,
+}
+
+/// A forgotten password replaced by the user after answering their two security questions
+/// (in the order chosen), entering the new one twice; no password travels by e-mail. The
+/// same argon2 work whether or not the account exists; wrong answers count toward the
+/// sign-in lock; a success ends the user's sessions, is audited, and e-mails a notice
+/// (not the password) to the address on file.
+#[allow(clippy::too_many_arguments)]
 pub fn reset_forgotten_password<S: UserStore + WebStore + ?Sized>(
     store: &S,
     channel: Channel,
     username: &str,
     email: &str,
     answers: [&str; 2],
+    new: &str,
+    again: &str,
     now: NaiveDateTime,
-) -> Result<Option<TemporaryPassword>> {
-    let account = match (Username::new(username), Email::new(email)) {
-        (Ok(name), Ok(email)) => store
-            .account(&name)?
-            .filter(|a| a.user.email.as_str().eq_ignore_ascii_case(email.as_str())),
-        _ => None,
-    };
+) -> Result<std::result::Result<Username, ForgotRefused>> {
+    if new != again {
+        return Ok(Err(ForgotRefused::NotTheSame));
+    }
+    if let Err(weak) = check_password_policy(new, username) {
+        return Ok(Err(weak.into()));
+    }
+    let account = forgotten_account(store, username, email)?;
     let stored = match &account {
         Some(a) => store.security_answers(account_id(a)?)?,
         None => Vec::new(),
@@ -463,35 +527,40 @@ pub fn reset_forgotten_password<S: UserStore + WebStore + ?Sized>(
             verify_password(&normalize_answer(a), hash)
         })
         .fold(stored.len() == 2, |all, ok| all && ok);
-    let temp = temporary_password();
-    let temp_hash = hash_password(&temp)?;
+    let hash = hash_password(new)?;
     let Some(account) = account else {
-        return Ok(None);
+        return Ok(Err(ForgotRefused::NoMatch));
     };
     let id = account_id(&account)?;
     if account.user.status != AccountStatus::Active || locked_at(&account, now) {
-        return Ok(None);
+        return Ok(Err(ForgotRefused::NoMatch));
     }
     if !right {
         count_failure(store, &account, channel, "wrong security answers", now)?;
-        return Ok(None);
+        return Ok(Err(ForgotRefused::NoMatch));
     }
-    store.set_password(id, &temp_hash, true)?;
+    store.set_password(id, &hash, false)?;
     store.delete_user_sessions(id)?;
     audit_event(
         store,
         channel,
         account.user.username.as_str(),
         AuditAction::PasswordReset,
-        "forgot-password: temporary password e-mailed to the address on file; sessions ended"
+        "forgot-password: security questions answered, new password set by the user; sessions ended"
             .into(),
         now,
     )?;
-    Ok(Some(TemporaryPassword {
-        username: account.user.username,
-        email: account.user.email,
-        password: temp,
-    }))
+    store.queue_email(
+        &account.user.email,
+        "Your CT WiZ password was changed",
+        &format!(
+            "The password of CT WiZ user {} was changed on {} after the security questions were answered.\n\nIf you did not do this, call the DPH help desk at once.",
+            account.user.username,
+            now.format("%Y-%m-%d %H:%M")
+        ),
+        now,
+    )?;
+    Ok(Ok(account.user.username))
 }
 
 /// Why a state user's change to another account was refused.

@@ -106,6 +106,8 @@ pub trait WebStore {
     /// Replaces the user's security questions.
     fn set_security_answers(&self, user: UserId, answers: &[SecurityAnswer]) -> Result<()>;
     fn security_answers(&self, user: UserId) -> Result<Vec<SecurityAnswer>>;
+    /// The server's secret called `name`, made (256 random bits) on first use and kept.
+    fn server_secret(&self, name: &str) -> Result<String>;
 
     fn create_account_request(&self, r: &NewAccountRequest, now: NaiveDateTime) -> Result<i64>;
     fn account_request(&self, id: i64) -> Result<Option<AccountRequest>>;

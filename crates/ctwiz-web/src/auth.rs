@@ -21,15 +21,8 @@ use ctwiz_store::web::{NewAccountRequest, RequestedClinic, WebStore};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-/// The questions users choose two of at first sign-in.
-pub const QUESTIONS: [&str; 6] = [
-    "What was the name of your first pet?",
-    "In what city were you born?",
-    "What was the name of your elementary school?",
-    "What is your oldest sibling's middle name?",
-    "What was the make of your first car?",
-    "What street did you grow up on?",
-];
+/// The questions users choose two of at first sign-in (the list is the store's).
+pub use ctwiz_store::accounts::SECURITY_QUESTIONS as QUESTIONS;
 
 /// Reuses the browser's pre-sign-in token or makes one; the form echoes it back.
 pub(crate) fn with_pre_token(
@@ -83,7 +76,8 @@ fn sign_in_form(token: &str, error: Option<&str>, username: &str) -> Markup {
             }
             p { a href="/forgot-username" { "Forgot your username?" } " · "
                 a href="/forgot-password" { "Forgot your password?" } " · "
-                a href="/request-account" { "Request an account" } }
+                a href="/request-account" { "Request an account" } " · "
+                a href="/trouble-signing-in" { "Trouble Logging In?" } }
             p.muted { "For authorized users only. Activity is logged." }
         },
     )
@@ -399,22 +393,20 @@ pub async fn forgot_username(
 
 // ---------------------------------------------------------------- forgot password
 
-/// The one forgot-password form: the same for everyone, so it reveals nothing about
-/// accounts (their questions are not shown; the user answers them in the order chosen).
+/// Step 1, the same for everyone: username and the e-mail address on the account.
 pub async fn forgot_password_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     with_pre_token(&state, &headers, StatusCode::OK, |t| {
         page::public(
             "Forgot your password?",
             html! {
-                p { "Enter your username, the e-mail address on your account, and the answers to the two security questions you chose, in the order you chose them. If everything matches, a temporary password is e-mailed to the address on the account." }
+                p { "Enter your username and the e-mail address on your account. Next you answer the two security questions you chose and pick a new password. Nothing is sent by e-mail except a notice that the password was changed." }
                 form.stack.card method="post" action="/forgot-password" {
                     (pre_field(t))
                     (text_field("username", "Username", "", true))
                     label { span { "E-mail address" } input type="email" name="email" required; }
-                    (text_field("a1", "Answer to your first security question", "", true))
-                    (text_field("a2", "Answer to your second security question", "", true))
-                    div.actions { button type="submit" { "Reset my password" } a href="/sign-in" { "Back to sign in" } }
+                    div.actions { button type="submit" { "Next" } a href="/sign-in" { "Back to sign in" } }
                 }
+                p { a href="/trouble-signing-in" { "Trouble Logging In?" } }
             },
         )
     })
@@ -425,14 +417,38 @@ pub struct ForgotPasswordForm {
     csrf: String,
     username: String,
     email: String,
-    #[serde(default)]
-    a1: String,
-    #[serde(default)]
-    a2: String,
 }
 
-/// Answers the same page, after the same work, whether or not the account exists and the
-/// answers were right (`accounts::reset_forgotten_password` decides and audits).
+/// Step 2's form: the two questions, the answers and the new password twice.
+fn forgot_password_questions_page(
+    token: &str,
+    username: &str,
+    email: &str,
+    questions: &[String; 2],
+    error: Option<&str>,
+) -> Markup {
+    page::public(
+        "Answer your security questions",
+        html! {
+            (form_error(error))
+            form.stack.card method="post" action="/forgot-password/reset" {
+                (pre_field(token))
+                input type="hidden" name="username" value=(username);
+                input type="hidden" name="email" value=(email);
+                p { "Username: " strong { (username) } }
+                (text_field("a1", &questions[0], "", true))
+                (text_field("a2", &questions[1], "", true))
+                label { span { "New password" } input type="password" name="new_password" autocomplete="new-password" required; }
+                label { span { "New password again" } input type="password" name="new_password_again" autocomplete="new-password" required; }
+                p.muted { (format!("At least {} characters, not your username and not a common password.", ctwiz_store::accounts::MIN_PASSWORD_CHARS)) }
+                div.actions { button type="submit" { "Change my password" } a href="/sign-in" { "Cancel" } }
+            }
+        },
+    )
+}
+
+/// Shows the questions for what was typed: the account's own, or stand-ins that are just
+/// as stable (`accounts::forgot_password_questions`), so the page reveals no account.
 pub async fn forgot_password(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -441,43 +457,114 @@ pub async fn forgot_password(
 ) -> Result<Markup, AppError> {
     check_pre_token(&headers, &f.csrf)?;
     state.limits().public_forms.check(addr, &f.username)?;
+    let (username, email) = (f.username.trim().to_string(), f.email.trim().to_string());
+    let (u, e) = (username.clone(), email.clone());
+    let questions = state
+        .db(move |s| Ok(accounts::forgot_password_questions(s, &u, &e)?))
+        .await?;
+    Ok(forgot_password_questions_page(
+        &f.csrf, &username, &email, &questions, None,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ForgotResetForm {
+    csrf: String,
+    username: String,
+    email: String,
+    #[serde(default)]
+    a1: String,
+    #[serde(default)]
+    a2: String,
+    new_password: String,
+    new_password_again: String,
+}
+
+/// Step 2: the answers and the new password (`accounts::reset_forgotten_password` decides,
+/// audits and queues the notice). A refusal shows the questions again with the reason;
+/// the reason is the same whether the account is unknown or the answers were wrong.
+pub async fn forgot_password_reset(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<ForgotResetForm>,
+) -> Result<Response, AppError> {
+    check_pre_token(&headers, &f.csrf)?;
+    state.limits().public_forms.check(addr, &f.username)?;
     let now = state.now();
-    let held = state.clone();
-    state
+    let (username, email) = (f.username.trim().to_string(), f.email.trim().to_string());
+    let (u, e) = (username.clone(), email.clone());
+    let outcome = state
         .db(move |s| {
-            // One transaction: the new password is stored only with its e-mail queued.
             Ok(s.in_transaction(|s| {
-            let reset = accounts::reset_forgotten_password(
-                s,
-                Channel::Web,
-                &f.username,
-                &f.email,
-                [&f.a1, &f.a2],
-                now,
-            )?;
-            if let Some(reset) = reset {
-                crate::mail::queue_with_secret(
-                    &held,
+                let done = accounts::reset_forgotten_password(
                     s,
-                    &reset.email,
-                    "Your CT WiZ temporary password",
-                    &format!(
-                        "A password reset was requested for CT WiZ user {}.\n\nTemporary password: {}\n\nSign in with it; you will be asked to choose a new password.",
-                        reset.username,
-                        crate::mail::WITHHELD
-                    ),
-                    reset.password,
+                    Channel::Web,
+                    &u,
+                    &e,
+                    [&f.a1, &f.a2],
+                    &f.new_password,
+                    &f.new_password_again,
                     now,
                 )?;
-            }
-            Ok(())
+                let questions = match done {
+                    Ok(_) => None,
+                    Err(_) => Some(accounts::forgot_password_questions(s, &u, &e)?),
+                };
+                Ok((done, questions))
             })?)
         })
         .await?;
-    Ok(page::bare(
-        "Check your e-mail",
-        "If the details and answers were correct, a temporary password has been e-mailed to the address on the account.",
-    ))
+    Ok(match outcome {
+        (Ok(_), _) => page::bare(
+            "Your password was changed",
+            "Sign in with your new password. A notice of the change was e-mailed to the address on your account.",
+        )
+        .into_response(),
+        (Err(refused), questions) => {
+            let questions = questions.unwrap_or_default();
+            (
+                StatusCode::BAD_REQUEST,
+                forgot_password_questions_page(
+                    &f.csrf,
+                    &username,
+                    &email,
+                    &questions,
+                    Some(&refused.to_string()),
+                ),
+            )
+                .into_response()
+        }
+    })
+}
+
+/// Help for the sign-in page's "Trouble Logging In?" link: each way signing in goes wrong,
+/// and what to do about it.
+pub async fn trouble_signing_in() -> Markup {
+    page::public(
+        "Trouble Logging In?",
+        html! {
+            dl.help {
+                dt { "I forgot my username." }
+                dd { "Use " a href="/forgot-username" { "Forgot your username?" } ". Enter the e-mail address on your account and your username is e-mailed to it." }
+                dt { "I forgot my password." }
+                dd { "Use " a href="/forgot-password" { "Forgot your password?" } ". Enter your username and e-mail address, answer the two security questions you chose when you first signed in, and choose a new password. No password is sent by e-mail." }
+                dt { "It says my sign-in is locked." }
+                dd { (format!("After {} wrong passwords or wrong answers in a row, signing in is locked for {} minutes. Wait and try again, or ask the DPH help desk to unlock your account.", ctwiz_store::accounts::MAX_FAILED_SIGN_INS, ctwiz_store::accounts::LOCKOUT_MINUTES)) }
+                dt { "My temporary password does not work." }
+                dd { "A temporary password works once, for the first sign-in, where you choose your own password and two security questions. If you have lost the e-mail, use Forgot your password? — or, if you never finished the first sign-in, ask the DPH help desk to send a new one." }
+                dt { "It says my account is disabled." }
+                dd { "Accounts are deactivated when a clinic reports that the user has left or after a long time without use. Call the DPH help desk to have it reactivated." }
+                dt { "I signed in but see no patients or the wrong clinic." }
+                dd { "What you see depends on your access type at the clinic you chose. Users of several clinics choose one after signing in and can switch at the top of the page. Ask your clinic's vaccine coordinator to request a change of access." }
+                dt { "I do not have an account." }
+                dd { a href="/request-account" { "Request an account" } ". Your clinic's coordinator must first list you as clinic staff in Clinic Tools; the DPH team then reviews the request." }
+                dt { "The page says my session has expired." }
+                dd { "Sessions end after a period without activity and when you sign in elsewhere after changing your password. Sign in again. Your browser must accept cookies from this site." }
+            }
+            p { a href="/sign-in" { "Back to sign in" } }
+        },
+    )
 }
 
 // ---------------------------------------------------------------- request an account

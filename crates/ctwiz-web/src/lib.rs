@@ -267,6 +267,8 @@ pub fn router(state: AppState) -> Router {
             "/forgot-password",
             get(auth::forgot_password_page).post(auth::forgot_password),
         )
+        .route("/forgot-password/reset", post(auth::forgot_password_reset))
+        .route("/trouble-signing-in", get(auth::trouble_signing_in))
         .route(
             "/request-account",
             get(auth::request_account_page).post(auth::request_account),

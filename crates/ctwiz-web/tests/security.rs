@@ -210,9 +210,17 @@ async fn public_forms_are_throttled() {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// Hides the per-page anti-forgery token so two pages can be compared byte for byte.
-fn without_token(body: &str, token: &str) -> String {
-    body.replace(token, "TOKEN")
+/// The page with the two questions' texts, the typed username and e-mail, and the form
+/// token blanked: what is left must be the same for every account, known or not.
+fn page_shape(body: &str, token: &str, typed: &[&str]) -> String {
+    let mut out = body.replace(token, "TOKEN");
+    for q in accounts::SECURITY_QUESTIONS {
+        out = out.replace(q, "QUESTION");
+    }
+    for t in typed {
+        out = out.replace(t, "TYPED");
+    }
+    out
 }
 
 #[tokio::test]
@@ -220,57 +228,156 @@ async fn forgot_password_answers_alike_for_known_and_unknown_accounts() {
     let f = fixture();
     let (id, _) = user(&f, Role::ClinicAccess, "forgetful", true);
     let (pre, token) = pre_token(&f, "/forgot-password").await;
-    let ask =
-        |n: u8, name: &'static str, email: &'static str, a1: &'static str, a2: &'static str| {
+    let questions = |n: u8, name: &'static str, email: &'static str| {
+        let (f, pre, token) = (&f, pre.clone(), token.clone());
+        async move {
+            post_from(
+                f,
+                addr(n),
+                "/forgot-password",
+                &pre,
+                &[("csrf", &token), ("username", name), ("email", email)],
+            )
+            .await
+        }
+    };
+    let answer =
+        |n: u8, name: &'static str, email: &'static str, a: &'static str, new: &'static str| {
             let (f, pre, token) = (&f, pre.clone(), token.clone());
             async move {
                 post_from(
                     f,
                     addr(n),
-                    "/forgot-password",
+                    "/forgot-password/reset",
                     &pre,
                     &[
                         ("csrf", &token),
                         ("username", name),
                         ("email", email),
-                        ("a1", a1),
-                        ("a2", a2),
+                        ("a1", a),
+                        ("a2", a),
+                        ("new_password", new),
+                        ("new_password_again", new),
                     ],
                 )
                 .await
             }
         };
-    // The first step of the old two-step form: only username and e-mail.
-    let known = ask(1, "forgetful", "forgetful@example.org", "", "").await;
-    let unknown = ask(2, "nobody-here", "nobody@example.org", "", "").await;
+    // Step 1 shows two questions for any username and e-mail: the account's own, or
+    // stand-ins that are the same every time; the pages differ only in those texts.
+    let known = questions(1, "forgetful", "forgetful@example.org").await;
+    let unknown = questions(2, "nobody-here", "nobody@example.org").await;
+    let again = questions(3, "nobody-here", "nobody@example.org").await;
+    assert_eq!(known.status, StatusCode::OK);
     assert_eq!(known.status, unknown.status);
+    assert!(known.body.contains(accounts::SECURITY_QUESTIONS[0]));
+    assert!(known.body.contains(accounts::SECURITY_QUESTIONS[1]));
+    assert_eq!(unknown.body, again.body, "stand-in questions are stable");
+    let shown = accounts::SECURITY_QUESTIONS
+        .iter()
+        .filter(|q| unknown.body.contains(*q))
+        .count();
+    assert_eq!(shown, 2, "two different stand-in questions");
     assert_eq!(
-        without_token(&known.body, &token),
-        without_token(&unknown.body, &token),
+        page_shape(&known.body, &token, &["forgetful@example.org", "forgetful"]),
+        page_shape(
+            &unknown.body,
+            &token,
+            &["nobody@example.org", "nobody-here"]
+        ),
         "the page differs for a known account"
     );
-    let wrong = ask(3, "forgetful", "forgetful@example.org", "red", "red").await;
-    let right = ask(4, "forgetful", "forgetful@example.org", " Blue ", "BLUE").await;
-    let stranger = ask(5, "nobody-here", "nobody@example.org", "blue", "blue").await;
-    assert_eq!(wrong.body, right.body);
-    assert_eq!(wrong.body, stranger.body);
-    assert_eq!(known.body, right.body);
-
-    // The right answers mailed a temporary password; the outbox table does not hold it.
+    // Step 2: wrong answers and an unknown account are refused in the same words.
+    const NEW: &str = "a brand new passphrase";
+    let wrong = answer(5, "forgetful", "forgetful@example.org", "red", NEW).await;
+    let stranger = answer(6, "nobody-here", "nobody@example.org", "blue", NEW).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.status, stranger.status);
+    assert!(wrong.body.contains("do not match our records"));
+    assert_eq!(
+        page_shape(&wrong.body, &token, &["forgetful@example.org", "forgetful"]),
+        page_shape(
+            &stranger.body,
+            &token,
+            &["nobody@example.org", "nobody-here"]
+        ),
+    );
+    assert!(!s_password_is(&f, id, NEW));
+    // The right answers set the new password; no password was e-mailed, only a notice.
+    let right = answer(7, "forgetful", "forgetful@example.org", " Blue ", NEW).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+    assert!(right.body.contains("Your password was changed"));
+    assert!(s_password_is(&f, id, NEW));
     let s = store(&f);
-    assert!(s.account_by_id(id).unwrap().unwrap().must_change_password);
-    let (st, _) = user(&f, Role::StateAdmin, "helpdesk", true);
-    let (admin, _) = session(&f, st);
-    let temp =
-        temporary_password_on_outbox_page(&f, &admin, "Your CT WiZ temporary password").await;
-    assert!(s
-        .outbox(10)
-        .unwrap()
-        .iter()
-        .all(|m| !m.body.contains(&temp)));
-    let r = sign_in_from(&f, addr(6), "forgetful", &temp).await;
-    assert_eq!(r.location.as_deref(), Some("/account/password"));
+    assert!(!s.account_by_id(id).unwrap().unwrap().must_change_password);
+    let mail = s.outbox(10).unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].subject, "Your CT WiZ password was changed");
+    assert!(!mail[0].body.contains(NEW));
+    let r = sign_in_from(&f, addr(8), "forgetful", NEW).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(audit_rows(&f, AuditAction::PasswordReset).len(), 1);
+    assert_eq!(
+        audit_rows(&f, AuditAction::SignInFailed).len(),
+        1,
+        "wrong answers count"
+    );
+}
+
+fn s_password_is(f: &Fixture, id: ctwiz_core::ids::UserId, password: &str) -> bool {
+    let account = store(f).account_by_id(id).unwrap().unwrap();
+    accounts::verify_password(password, &account.password_hash)
+}
+
+#[tokio::test]
+async fn forgot_password_refuses_a_weak_or_mistyped_new_password_clearly() {
+    let f = fixture();
+    user(&f, Role::ClinicAccess, "forgetful", true);
+    let (pre, token) = pre_token(&f, "/forgot-password").await;
+    let send = |n: u8, new: &'static str, again: &'static str| {
+        let (f, pre, token) = (&f, pre.clone(), token.clone());
+        async move {
+            post_from(
+                f,
+                addr(n),
+                "/forgot-password/reset",
+                &pre,
+                &[
+                    ("csrf", &token),
+                    ("username", "forgetful"),
+                    ("email", "forgetful@example.org"),
+                    ("a1", "blue"),
+                    ("a2", "blue"),
+                    ("new_password", new),
+                    ("new_password_again", again),
+                ],
+            )
+            .await
+        }
+    };
+    let typo = send(1, "a brand new passphrase", "a brand new passphrasE").await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert!(typo
+        .body
+        .contains("The two new passwords are not the same."));
+    let short = send(2, "short", "short").await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(short.body.contains("Please choose another password"));
+    let named = send(
+        3,
+        "forgetful forever and ever",
+        "forgetful forever and ever",
+    )
+    .await;
+    assert!(named.body.contains("Please choose another password"));
+    // The questions are asked again with the error.
+    assert!(named.body.contains(accounts::SECURITY_QUESTIONS[0]));
+    assert!(store(&f).outbox(10).unwrap().is_empty());
+    let help = common::get(&f, "/trouble-signing-in", "").await;
+    assert_eq!(help.status, StatusCode::OK);
+    assert!(help.body.contains("Forgot your password?"));
+    let sign_in = common::get(&f, "/sign-in", "").await;
+    assert!(sign_in.body.contains("href=\"/trouble-signing-in\""));
 }
 
 #[tokio::test]

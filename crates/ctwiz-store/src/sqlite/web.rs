@@ -201,6 +201,16 @@ impl WebStore for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    fn server_secret(&self, name: &str) -> Result<String> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)")?
+            .execute(params![name, crate::secret::random_token()])?;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?)
+    }
+
     fn create_account_request(&self, r: &NewAccountRequest, now: NaiveDateTime) -> Result<i64> {
         self.conn
             .prepare_cached(

@@ -190,11 +190,11 @@ pub fn user(f: &Fixture, role: Role, name: &str, ready: bool) -> (UserId, String
             id,
             &[
                 SecurityAnswer {
-                    question: "Q1".into(),
+                    question: accounts::SECURITY_QUESTIONS[0].into(),
                     answer_hash: answer.clone(),
                 },
                 SecurityAnswer {
-                    question: "Q2".into(),
+                    question: accounts::SECURITY_QUESTIONS[1].into(),
                     answer_hash: answer,
                 },
             ],

@@ -101,4 +101,12 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_user ON notifications (user_id, created_at);
     CREATE INDEX notifications_created ON notifications (created_at);
     "#,
+    // 5: secrets the server keeps across restarts (e.g. the key that picks the
+    // forgot-password page's stand-in questions, which must not change on a restart).
+    r#"
+    CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
