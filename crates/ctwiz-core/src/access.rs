@@ -168,13 +168,9 @@ impl Role {
         const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView, InterfaceSubmit];
         const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicToolsEdit, ClinicAgreementSign];
         const LOOK_UP: &[Action] = &[PatientSearch, PatientView, CertificatePrint];
-        const SCHOOL_NURSE: &[Action] = &[
-            PatientSearch,
-            PatientView,
-            CertificatePrint,
-            RosterView,
-            RosterEdit,
-        ];
+        // No search: a nurse names a student exactly to add her to the roster, and sees
+        // only rostered students' records (`sees_only_rostered`).
+        const SCHOOL_NURSE: &[Action] = &[PatientView, CertificatePrint, RosterView, RosterEdit];
         const HEALTH_DEPT: &[Action] = &[
             PatientSearch,
             PatientView,
@@ -217,6 +213,12 @@ impl Role {
             Role::DphReadOnly => DPH_READ_ONLY,
             Role::StateAdmin => Action::ALL,
         }
+    }
+
+    /// Whether the role's patient access covers only the students on the roster of the
+    /// school it is held at (school nurses), instead of the consolidated record.
+    pub fn sees_only_rostered(self) -> bool {
+        self == Role::SchoolNurseReadOnly
     }
 
     pub fn allows(self, action: Action) -> bool {
@@ -583,6 +585,8 @@ pub struct PatientScope<'a> {
     /// Clinics that have reported for or hold an MRN for the patient.
     pub clinics: &'a [ClinicPin],
     pub confidential: bool,
+    /// Schools whose student roster lists the patient.
+    pub rostered: &'a [ClinicPin],
 }
 
 /// May `user`, acting for `acting` (a clinic, or none for jurisdiction/state users),
@@ -590,7 +594,8 @@ pub struct PatientScope<'a> {
 ///
 /// Clinic users see the consolidated statewide record (the point of an IIS), except
 /// records marked confidential, which only the clinics that reported them see.
-/// Health-department users see only patients residing in their jurisdiction.
+/// Health-department users see only patients residing in their jurisdiction; school
+/// nurses only the students on their school's roster.
 pub fn can_on_patient(
     user: &User,
     acting: Option<Target<'_>>,
@@ -609,7 +614,9 @@ pub fn can_on_patient(
             Scope::Jurisdiction(c) => patient.county == Some(*c),
             Scope::Clinic(p) => {
                 let acting_here = matches!(acting, Some(Target::Clinic { pin, .. }) if pin == p);
-                acting_here && (!patient.confidential || patient.clinics.contains(p))
+                acting_here
+                    && (!patient.confidential || patient.clinics.contains(p))
+                    && (!g.role.sees_only_rostered() || patient.rostered.contains(p))
             }
         }
     })
@@ -750,13 +757,7 @@ mod tests {
             ),
             (
                 Role::SchoolNurseReadOnly,
-                vec![
-                    PatientSearch,
-                    PatientView,
-                    CertificatePrint,
-                    RosterView,
-                    RosterEdit,
-                ],
+                vec![PatientView, CertificatePrint, RosterView, RosterEdit],
             ),
         ];
         for (role, allowed) in cases {
@@ -967,15 +968,70 @@ mod tests {
             county: Some(County::Tolland),
             clinics: &[],
             confidential: false,
+            rostered: &[],
         };
         let elsewhere = PatientScope {
             county: Some(County::Windham),
             clinics: &[],
             confidential: false,
+            rostered: &[],
         };
         assert!(can_on_patient(&hd, None, in_county, Action::PatientView));
         assert!(!can_on_patient(&hd, None, elsewhere, Action::PatientView));
         assert!(!can_on_patient(&hd, None, in_county, Action::PatientEdit));
+    }
+
+    /// A school nurse opens only her own school's rostered students; a clinic user at the
+    /// same clinic is not limited by the roster.
+    #[test]
+    fn school_nurses_see_only_their_rostered_students() {
+        let school = pin("C1");
+        let nurse = clinic_user(Role::SchoolNurseReadOnly);
+        let here = Some(at_c1(&school));
+        let on_roster = [school.clone()];
+        let elsewhere = [pin("C2")];
+        let scope = |rostered| PatientScope {
+            county: Some(HERE),
+            clinics: &[],
+            confidential: false,
+            rostered,
+        };
+        assert!(can_on_patient(
+            &nurse,
+            here,
+            scope(&on_roster),
+            Action::PatientView
+        ));
+        assert!(can_on_patient(
+            &nurse,
+            here,
+            scope(&on_roster),
+            Action::CertificatePrint
+        ));
+        assert!(!can_on_patient(
+            &nurse,
+            here,
+            scope(&[]),
+            Action::PatientView
+        ));
+        assert!(!can_on_patient(
+            &nurse,
+            here,
+            scope(&elsewhere),
+            Action::PatientView
+        ));
+        assert!(!Role::SchoolNurseReadOnly.allows(Action::PatientSearch));
+        let clerk = clinic_user(Role::ClinicAccess);
+        assert!(can_on_patient(
+            &clerk,
+            here,
+            scope(&[]),
+            Action::PatientView
+        ));
+        assert_eq!(
+            Role::ALL.iter().filter(|r| r.sees_only_rostered()).count(),
+            1
+        );
     }
 
     #[test]
@@ -988,11 +1044,13 @@ mod tests {
             county: Some(HERE),
             clinics: &others,
             confidential: true,
+            rostered: &[],
         };
         let conf_mine = PatientScope {
             county: Some(HERE),
             clinics: &mine,
             confidential: true,
+            rostered: &[],
         };
         assert!(!can_on_patient(
             &u,

@@ -385,6 +385,21 @@ pub struct Patient {
 }
 
 impl Patient {
+    /// Whether this record carries exactly these names and birth date, the names compared
+    /// as search keys (case, accents and punctuation aside; letters of every script kept):
+    /// how someone without search rights (a school nurse, the public portal) names a
+    /// person they already know, never a browse.
+    pub fn is_exactly(&self, given: &str, family: &str, dob: NaiveDate) -> bool {
+        use crate::matching::normalize_name;
+        let family = normalize_name(family);
+        let given = normalize_name(given);
+        self.dob == dob
+            && !family.is_empty()
+            && !given.is_empty()
+            && normalize_name(&self.name.family) == family
+            && normalize_name(&self.name.given) == given
+    }
+
     /// A new active patient with the minimum a registry needs: a name, birth date and sex.
     pub fn new(name: PersonName, dob: NaiveDate, sex: Sex) -> Result<Self> {
         if dob < EARLIEST_DOB {

@@ -114,9 +114,7 @@ impl PortalSearch {
     /// keys: case, accents and punctuation aside, letters of every script kept), the
     /// same birth date, and the same sex when one was given.
     pub fn matches(&self, p: &Patient) -> bool {
-        p.dob == self.dob
-            && normalize_name(&p.name.family) == normalize_name(&self.family)
-            && normalize_name(&p.name.given) == normalize_name(&self.given)
+        p.is_exactly(&self.given, &self.family, self.dob)
             && self.sex.is_none_or(|s| s == p.sex || p.sex == Sex::Unknown)
     }
 }

@@ -83,6 +83,8 @@ pub trait PatientStore {
     fn patient_count(&self) -> Result<u64>;
     /// Clinics that have reported doses for, or hold an MRN of, the patient.
     fn patient_clinics(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
+    /// Schools whose student roster lists the patient.
+    fn patient_rosters(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
     /// Creates a patient with its doses in one transaction; nothing is stored on error.
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId>;
     /// Creates many patients with their doses in one transaction (bulk loads); all or nothing.

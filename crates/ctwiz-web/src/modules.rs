@@ -95,8 +95,12 @@ pub async fn rosters(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
             }
             @if ctx.can(Action::RosterEdit) {
                 form.card.stack method="post" action="/rosters/add" {
+                    h2 { "Add a student" }
+                    p.muted { "Enter the student's first name, last name and date of birth exactly as the family gives them. The student is added only when exactly one record matches; you then see that student's immunization record." }
                     (csrf_field(&ctx))
-                    (text_field("patient_id", "Add a student by ctwiz ID (find it with Patient search)", "", true))
+                    (text_field("given", "First name", "", true))
+                    (text_field("family", "Last name", "", true))
+                    label { span { "Date of birth" } input type="date" name="dob" required; }
                     div.actions { button type="submit" { "Add to roster" } }
                 }
             }
@@ -107,7 +111,12 @@ pub async fn rosters(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
 #[derive(Deserialize)]
 pub struct RosterAdd {
     csrf: String,
-    patient_id: String,
+    #[serde(default)]
+    given: String,
+    #[serde(default)]
+    family: String,
+    #[serde(default)]
+    dob: String,
 }
 
 pub async fn roster_add(
@@ -116,14 +125,19 @@ pub async fn roster_add(
     Form(f): Form<RosterAdd>,
 ) -> Result<Response, AppError> {
     ctx.check_csrf(&f.csrf)?;
-    let id: i64 = f
-        .patient_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("{:?} is not a ctwiz ID.", f.patient_id)))?;
+    let dob = chrono::NaiveDate::parse_from_str(f.dob.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::BadRequest(format!(
+            "{:?} is not a date of birth (use the date picker or YYYY-MM-DD).",
+            f.dob
+        ))
+    })?;
     let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| Ok(usecase::rosters::add(s, &actor, PatientId(id), now)?))
+        .db(move |s| {
+            Ok(usecase::rosters::add_by_name(
+                s, &actor, &f.given, &f.family, dob, now,
+            )?)
+        })
         .await?;
     Ok(Redirect::to("/rosters").into_response())
 }

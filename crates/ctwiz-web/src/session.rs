@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, Utc};
-use ctwiz_core::access::{Action, Module, PatientScope, User};
+use ctwiz_core::access::{Action, Module, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
@@ -245,12 +245,6 @@ impl Ctx {
                     .any(|a| a.module() == Some(*m) && self.can(*a))
             })
             .collect()
-    }
-
-    /// Whether `action` is allowed on a record with this scope: the same rule the use
-    /// cases apply (`authorize_on_patient`), asked for what to show.
-    pub fn can_on(&self, scope: PatientScope<'_>, action: Action) -> bool {
-        ctwiz_core::actor::authorize_on_patient(&self.as_actor(), scope, action).is_ok()
     }
 
     /// This request's actor for the use cases below the web (channel Web).

@@ -70,6 +70,13 @@ async fn every_role_against_every_route() {
     for (i, role) in Role::ALL.into_iter().enumerate() {
         let (id, _) = user(&f, role, &format!("user{i}"), true);
         let (cookie, csrf) = session(&f, id);
+        if role.sees_only_rostered() {
+            // A school nurse sees the child once the child is on her school's roster
+            // (`school_nurse_adds_by_exact_match_and_sees_only_rostered_students`).
+            store(&f)
+                .add_to_roster(&f.home, f.in_county, "test", chrono::Utc::now().naive_utc())
+                .unwrap();
+        }
         for (path, action) in routes(&f) {
             let r = get(&f, &path, &cookie).await;
             let allowed = action.is_none_or(|a| role.allows(a));

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use ctwiz_core::access::Role;
 use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{AuditAction, AuditFilter, AuditStore, PatientStore};
+use ctwiz_store::{AuditAction, AuditFilter, AuditStore, PatientStore, UserStore};
 
 fn rows(f: &Fixture, action: AuditAction, actor: &str) -> Vec<ctwiz_store::AuditEntry> {
     store(f)
@@ -141,21 +141,86 @@ async fn a_new_patient_is_written_and_audited_by_the_use_case() {
 }
 
 #[tokio::test]
-async fn roster_changes_are_audited_on_the_student_and_need_roster_access() {
+async fn school_nurse_adds_by_exact_match_and_sees_only_rostered_students() {
     let f = fixture();
+    let s = store(&f);
     let (nurse, _) = user(&f, Role::SchoolNurseReadOnly, "nurse2", true);
     let (cookie, csrf) = session(&f, nurse);
+    let child = s.patient(f.in_county).unwrap().unwrap();
     let id = f.in_county.0.to_string();
-    let r = post(
-        &f,
-        "/rosters/add",
-        &cookie,
-        &[("csrf", &csrf), ("patient_id", &id)],
+    let dob = child.dob.to_string();
+    // No statewide browsing: no search, and no record before the student is rostered.
+    let r = get(&f, "/patients?family=Testchild", &cookie).await;
+    assert_eq!(r.status, 403);
+    let r = get(&f, &format!("/patients/{id}"), &cookie).await;
+    assert_eq!(r.status, 403);
+    assert!(!r.body.to_lowercase().contains("testchild"));
+    // A near miss (one letter, another birth date) adds nobody and says the same thing.
+    let add = |given: String, family: String, dob: String| {
+        let (f, cookie, csrf) = (&f, cookie.clone(), csrf.clone());
+        async move {
+            post(
+                f,
+                "/rosters/add",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("given", &given),
+                    ("family", &family),
+                    ("dob", &dob),
+                ],
+            )
+            .await
+        }
+    };
+    let typo = add(
+        child.name.given.clone(),
+        format!("{}x", child.name.family),
+        dob.clone(),
+    )
+    .await;
+    let other_day = add(
+        child.name.given.clone(),
+        child.name.family.clone(),
+        "2001-01-01".into(),
+    )
+    .await;
+    assert_eq!(typo.status, 400);
+    assert!(
+        typo.body.contains("No single record has exactly this"),
+        "{}",
+        typo.body
+    );
+    assert_eq!(other_day.status, 400);
+    assert!(other_day.body.contains("No single record has exactly this"));
+    let bad = add("A".into(), "B".into(), "not a date".into()).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("is not a date of birth"));
+    // The exact names (any case, stray spaces) and birth date add the student.
+    let r = add(
+        format!(" {} ", child.name.given.to_lowercase()),
+        child.name.family.to_uppercase(),
+        dob.clone(),
     )
     .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let r = get(&f, "/rosters", &cookie).await;
     assert!(r.body.contains(&format!("/patients/{id}\"")), "{}", r.body);
+    assert_eq!(
+        get(&f, &format!("/patients/{id}"), &cookie).await.status,
+        200
+    );
+    // Another school's nurse still cannot open the record.
+    let (other_nurse, _) = user(&f, Role::SchoolNurseReadOnly, "nurse3", true);
+    let mut grants = s.account_by_id(other_nurse).unwrap().unwrap().user.grants;
+    grants[0].scope = ctwiz_core::access::Scope::Clinic(f.other.clone());
+    s.set_grants(other_nurse, &grants).unwrap();
+    let (cookie3, _) = session(&f, other_nurse);
+    assert_eq!(
+        get(&f, &format!("/patients/{id}"), &cookie3).await.status,
+        403
+    );
+
     let r = post(
         &f,
         &format!("/rosters/{id}/remove"),
@@ -164,6 +229,10 @@ async fn roster_changes_are_audited_on_the_student_and_need_roster_access() {
     )
     .await;
     assert_eq!(r.status, 303);
+    assert_eq!(
+        get(&f, &format!("/patients/{id}"), &cookie).await.status,
+        403
+    );
     // Removing a student who is not on the roster is a clear 404, not a silent no-op.
     let r = post(
         &f,
@@ -178,10 +247,9 @@ async fn roster_changes_are_audited_on_the_student_and_need_roster_access() {
     assert_eq!((added.len(), removed.len()), (1, 1));
     assert_eq!(added[0].patient, Some(f.in_county));
     assert_eq!(removed[0].patient, Some(f.in_county));
-    assert_eq!(
-        rows(&f, AuditAction::Read, "web:nurse2").len(),
-        1,
-        "roster view"
+    assert!(
+        rows(&f, AuditAction::Denied, "web:nurse2").len() >= 2,
+        "near misses audited"
     );
 
     // A clinic user has no roster: refused and audited.
@@ -191,7 +259,12 @@ async fn roster_changes_are_audited_on_the_student_and_need_roster_access() {
         &f,
         "/rosters/add",
         &cookie,
-        &[("csrf", &csrf), ("patient_id", &id)],
+        &[
+            ("csrf", &csrf),
+            ("given", &child.name.given),
+            ("family", &child.name.family),
+            ("dob", &dob),
+        ],
     )
     .await;
     assert_eq!(r.status, 403);

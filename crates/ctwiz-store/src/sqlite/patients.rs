@@ -332,6 +332,15 @@ impl PatientStore for SqliteStore {
             .collect()
     }
 
+    fn patient_rosters(&self, id: PatientId) -> Result<Vec<ClinicPin>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT clinic_pin FROM roster_students WHERE patient_id = ?1 ORDER BY 1",
+        )?;
+        let rows = st.query_map([id.0], |r| r.get::<_, String>(0))?;
+        rows.map(|r| stored("clinic PIN", ClinicPin::new(&r?)))
+            .collect()
+    }
+
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
         self.in_transaction(|s| {
             let id = s.write_patient_columns(None, p)?;

@@ -46,11 +46,12 @@ pub(crate) fn permit_on<'a, S: PatientStore + AuditStore + ?Sized>(
     now: NaiveDateTime,
     purpose: &str,
 ) -> Result<Authorized<'a>, UseCaseError> {
-    let clinics = store.patient_clinics(id)?;
+    let (clinics, rostered) = relations(store, id)?;
     let scope = PatientScope {
         county: p.county(),
         clinics: &clinics,
         confidential: p.confidential,
+        rostered: &rostered,
     };
     audit_refusal(
         store,
@@ -60,6 +61,40 @@ pub(crate) fn permit_on<'a, S: PatientStore + AuditStore + ?Sized>(
         |d| format!("{purpose}: {d}"),
         authorize_on_patient(actor, scope, action),
     )
+}
+
+/// What the matrix needs to know about record `id` beyond its own fields: the clinics
+/// that reported it, and the schools whose roster lists it.
+fn relations<S: PatientStore + ?Sized>(
+    store: &S,
+    id: PatientId,
+) -> Result<
+    (
+        Vec<ctwiz_core::ids::ClinicPin>,
+        Vec<ctwiz_core::ids::ClinicPin>,
+    ),
+    UseCaseError,
+> {
+    Ok((store.patient_clinics(id)?, store.patient_rosters(id)?))
+}
+
+/// Which of `actions` the actor may do on record `p` (id `id`), for a page to offer only
+/// those; asks the same matrix as [`authorize`], audits nothing (nothing is disclosed).
+pub fn allowed_on<S: PatientStore + ?Sized, const N: usize>(
+    store: &S,
+    actor: &Actor,
+    id: PatientId,
+    p: &Patient,
+    actions: [Action; N],
+) -> Result<[bool; N], UseCaseError> {
+    let (clinics, rostered) = relations(store, id)?;
+    let scope = PatientScope {
+        county: p.county(),
+        clinics: &clinics,
+        confidential: p.confidential,
+        rostered: &rostered,
+    };
+    Ok(actions.map(|a| authorize_on_patient(actor, scope, a).is_ok()))
 }
 
 /// Loads patient `id` for `action` (view, edit, record a dose, print) and writes one
@@ -115,11 +150,12 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
     let mut rows = Vec::with_capacity(page.rows.len());
     for r in page.rows {
         if r.confidential {
-            let clinics = store.patient_clinics(r.id)?;
+            let (clinics, rostered) = relations(store, r.id)?;
             let scope = PatientScope {
                 county: r.county,
                 clinics: &clinics,
                 confidential: true,
+                rostered: &rostered,
             };
             if authorize_on_patient(actor, scope, Action::PatientView).is_err() {
                 continue;

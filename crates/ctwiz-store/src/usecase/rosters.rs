@@ -1,10 +1,12 @@
 //! School rosters: the students a school nurse follows. A roster belongs to the school the
-//! nurse acts for; listing it discloses names and birth dates (audited as a read); a
-//! student is added only when the nurse may view that record; additions and removals are
-//! audited on the student's record.
+//! nurse acts for; listing it discloses names and birth dates (audited as a read). A nurse
+//! has no patient search: she adds a student by naming her exactly (names and birth date,
+//! [`add_by_name`]), and then sees that student's record, and only rostered students'
+//! (`Role::sees_only_rostered`). Additions and removals are audited on the student's
+//! record.
 
 use super::actors::permit;
-use super::patients::{audit_entry, authorize};
+use super::patients::audit_entry;
 use super::{audited, UseCaseError};
 use crate::traits::{Atomic, AuditAction, AuditStore, PatientStore};
 use crate::web::WebStore;
@@ -65,24 +67,65 @@ pub fn list<S: WebStore + PatientStore + AuditStore>(
     Ok(out)
 }
 
-/// Adds patient `pid` to the acting school's roster: `RosterEdit` there and `PatientView`
-/// on the student's record.
-pub fn add<S: WebStore + PatientStore + AuditStore + Atomic>(
+/// The one answer for "no single record to add", whatever the reason (none, several with
+/// the same names and birth date, confidential, opted out, merged): a nurse learns nothing
+/// about records she may not see.
+pub const NO_SINGLE_MATCH: &str = "No single record has exactly this first name, last name and date of birth. Check the spelling and the date with the family, or ask the DPH help desk.";
+
+/// Most records a name and birth date are checked against (same names and birth date are
+/// rare; more than one is refused anyway).
+const CANDIDATES: u32 = 20;
+
+/// Adds the student named exactly (`given`, `family`, `dob`, names compared as search keys)
+/// to the acting school's roster (`RosterEdit` there). Exactly one record must match, and
+/// it must be one a school may see (not confidential, not opted out, not merged);
+/// otherwise [`NO_SINGLE_MATCH`], the same words for every reason, audited as a refused
+/// search. Returns the student's record id.
+pub fn add_by_name<S: WebStore + PatientStore + AuditStore + Atomic>(
     store: &S,
     actor: &Actor,
-    pid: PatientId,
+    given: &str,
+    family: &str,
+    dob: NaiveDate,
     now: NaiveDateTime,
-) -> Result<(), UseCaseError> {
-    permit(
-        store,
-        actor,
-        Action::RosterEdit,
-        now,
-        "add to the student roster",
-    )?;
+) -> Result<PatientId, UseCaseError> {
+    let criteria = format!("roster add by exact name given={given:?} family={family:?} dob={dob}");
+    permit(store, actor, Action::RosterEdit, now, &criteria)?;
     let pin = school(actor)?;
-    authorize(store, actor, pid, Action::PatientView, now, "add to roster")?;
-    let detail = format!("added to roster {pin}");
+    let page = store.search_patients(&crate::traits::PatientQuery {
+        family: Some(family.trim().to_string()),
+        given: Some(given.trim().to_string()),
+        dob: Some(dob),
+        limit: CANDIDATES,
+        ..Default::default()
+    })?;
+    let mut found = Vec::new();
+    for row in page.rows {
+        if row.opted_out || row.confidential || store.merged_into(row.id)?.is_some() {
+            continue;
+        }
+        if let Some(p) = store.patient(row.id)? {
+            if p.is_exactly(given, family, dob) {
+                found.push(row.id);
+            }
+        }
+    }
+    let [pid] = found[..] else {
+        store.audit(&audit_entry(
+            actor,
+            None,
+            AuditAction::Denied,
+            now,
+            format!("{criteria}: {} exact matches", found.len()),
+        ))?;
+        return Err(UseCaseError::Invalid(CoreError::Rule(
+            NO_SINGLE_MATCH.into(),
+        )));
+    };
+    if store.roster(&pin)?.contains(&pid) {
+        return Ok(pid);
+    }
+    let detail = format!("added to roster {pin} by exact name and birth date");
     audited(
         store,
         actor,
@@ -91,7 +134,8 @@ pub fn add<S: WebStore + PatientStore + AuditStore + Atomic>(
         now,
         detail,
         |s| s.add_to_roster(&pin, pid, &actor.label(), now),
-    )
+    )?;
+    Ok(pid)
 }
 
 /// Removes patient `pid` from the acting school's roster (`RosterEdit` there).

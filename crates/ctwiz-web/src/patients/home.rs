@@ -8,11 +8,11 @@ use crate::recommender;
 use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use ctwiz_core::access::{Action, PatientScope};
+use ctwiz_core::access::Action;
 use ctwiz_core::dose::{Dose, Observation};
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
-use ctwiz_store::{DoseStore, PatientStore, SqliteStore};
+use ctwiz_store::{DoseStore, SqliteStore};
 use maud::{html, Markup};
 
 // ---------------------------------------------------------------- Immunization Home
@@ -40,15 +40,17 @@ fn load_home(
         Err(ctwiz_store::usecase::UseCaseError::Merged { into, .. }) => return Ok(Err(into)),
         Err(e) => return Err(e.into()),
     };
-    let clinics = s.patient_clinics(id)?;
-    let scope = PatientScope {
-        county: patient.county(),
-        clinics: &clinics,
-        confidential: patient.confidential,
-    };
-    let can_edit = ctx.can_on(scope, Action::PatientEdit);
-    let can_record = ctx.can_on(scope, Action::DoseRecord);
-    let can_print = ctx.can_on(scope, Action::CertificatePrint);
+    let [can_edit, can_record, can_print] = ctwiz_store::usecase::patients::allowed_on(
+        s,
+        &ctx.as_actor(),
+        id,
+        &patient,
+        [
+            Action::PatientEdit,
+            Action::DoseRecord,
+            Action::CertificatePrint,
+        ],
+    )?;
     let doses = s.doses(id)?;
     let observations = s.observations(id)?;
     Ok(Ok(Home {

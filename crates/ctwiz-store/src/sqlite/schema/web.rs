@@ -102,8 +102,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_created ON notifications (created_at);
     "#,
     // 5: secrets the server keeps across restarts (e.g. the key that picks the
-    // forgot-password page's stand-in questions, which must not change on a restart).
+    // forgot-password page's stand-in questions, which must not change on a restart); a
+    // record's rosters are read on every school nurse's look at it.
     r#"
+    CREATE INDEX roster_students_patient ON roster_students (patient_id, clinic_pin);
     CREATE TABLE server_secrets (
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
