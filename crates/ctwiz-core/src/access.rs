@@ -167,7 +167,14 @@ impl Role {
         // may not read records back (no QBP), as they may not open a patient page.
         const DQA_INTERFACE: &[Action] = &[ReportDqa, TaskView, InterfaceSubmit];
         const PHYSICIAN: &[Action] = &[ClinicToolsView, ClinicToolsEdit, ClinicAgreementSign];
-        const LOOK_UP: &[Action] = &[PatientSearch, PatientView, CertificatePrint];
+        // Look-up users read their clinic's patient-level list (reminder/recall) but
+        // record no notices.
+        const LOOK_UP: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            ReportReminderRecall,
+        ];
         // No search: a nurse names a student exactly to add her to the roster, and sees
         // only rostered students' records (`sees_only_rostered`).
         const SCHOOL_NURSE: &[Action] = &[PatientView, CertificatePrint, RosterView, RosterEdit];
@@ -306,6 +313,9 @@ pub enum Action {
     /// Record that reminder/recall notices were sent (a write: only roles that send them).
     RecallNoticeRecord,
     ReportDqa,
+    /// The school nurse's report: which rostered students are not up to date, and what
+    /// each is missing.
+    ReportRosterStatus,
     TaskView,
     RosterView,
     RosterEdit,
@@ -342,6 +352,7 @@ impl Action {
         Action::ReportReminderRecall,
         Action::RecallNoticeRecord,
         Action::ReportDqa,
+        Action::ReportRosterStatus,
         Action::TaskView,
         Action::RosterView,
         Action::RosterEdit,
@@ -364,9 +375,8 @@ impl Action {
                 Module::InventoryManagement
             }
             ClinicToolsView | ClinicToolsEdit | ClinicAgreementSign => Module::ClinicTools,
-            ReportCoverage | ReportReminderRecall | RecallNoticeRecord | ReportDqa => {
-                Module::Reports
-            }
+            ReportCoverage | ReportReminderRecall | RecallNoticeRecord | ReportDqa
+            | ReportRosterStatus => Module::Reports,
             TaskView => Module::Tasks,
             AccountApprove | UserManage | ClinicManage | AuditView | ChangeRequestReview => {
                 Module::Administration
@@ -397,6 +407,7 @@ impl Action {
             ReportReminderRecall => "run reminder/recall reports",
             RecallNoticeRecord => "record recall notices",
             ReportDqa => "run the DQA report",
+            ReportRosterStatus => "run the student roster report",
             TaskView => "view tasks",
             RosterView => "view student rosters",
             RosterEdit => "edit student rosters",
@@ -753,7 +764,12 @@ mod tests {
             ),
             (
                 Role::PatientLookUpOnly,
-                vec![PatientSearch, PatientView, CertificatePrint],
+                vec![
+                    PatientSearch,
+                    PatientView,
+                    CertificatePrint,
+                    ReportReminderRecall,
+                ],
             ),
             (
                 Role::SchoolNurseReadOnly,

@@ -381,6 +381,7 @@ pub fn router(state: AppState) -> Router {
             get(reports::recall).post(reports::record_recall),
         )
         .route("/reports/dqa", get(reports::dqa))
+        .route("/reports/students", get(reports::students))
         .route("/tasks", get(modules::tasks))
         .route("/rosters", get(modules::rosters))
         .route("/rosters/add", post(modules::roster_add))

@@ -50,6 +50,7 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ),
         ("/notifications".into(), None),
         ("/reports/dqa".into(), Some(Action::ReportDqa)),
+        ("/reports/students".into(), Some(Action::ReportRosterStatus)),
         ("/tasks".into(), Some(Action::TaskView)),
         ("/rosters".into(), Some(Action::RosterView)),
         ("/admin/users".into(), Some(Action::UserManage)),

@@ -65,17 +65,15 @@ pub fn reachable(p: &Patient) -> bool {
         && p.publicity.as_ref().is_none_or(|x| x.allows_reminders())
 }
 
-/// The patient's recall entry, or `None` when nothing is due or they must not be contacted.
-pub fn recall_entry(
+/// The vaccine groups due or overdue per `q` for a patient (the groups the record lists,
+/// as on the web, CLI and Z42), and the groups of the query not asked with the reason.
+pub fn due_groups(
     ctx: &Context<'_>,
     p: &Patient,
     doses: &[Dose],
     observations: &[Observation],
     q: &RecallQuery,
-) -> Option<RecallEntry> {
-    if !reachable(p) {
-        return None;
-    }
+) -> (Vec<DueGroup>, Vec<(String, String)>) {
     let known =
         crate::forecast_input::patient_before(p, doses, observations, q.as_of + Days::new(1));
     let r = ctx.engine.forecast(&known, q.as_of);
@@ -128,6 +126,46 @@ pub fn recall_entry(
             })
         })
         .collect();
+    (due, not_asked)
+}
+
+/// What a student still needs on `as_of`: the vaccine groups past due (by the same rule
+/// as recall, whatever the family's reminder preference: a school nurse follows every
+/// student), and the groups excused with the reason.
+pub fn not_up_to_date(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    observations: &[Observation],
+    as_of: NaiveDate,
+) -> (Vec<DueGroup>, Vec<(String, String)>) {
+    let q = RecallQuery {
+        as_of,
+        from: as_of,
+        to: as_of,
+        vaccine_groups: Vec::new(),
+        include_overdue: true,
+    };
+    let (due, excused) = due_groups(ctx, p, doses, observations, &q);
+    let overdue = due
+        .into_iter()
+        .filter(|g| g.urgency == Urgency::Overdue)
+        .collect();
+    (overdue, excused)
+}
+
+/// The patient's recall entry, or `None` when nothing is due or they must not be contacted.
+pub fn recall_entry(
+    ctx: &Context<'_>,
+    p: &Patient,
+    doses: &[Dose],
+    observations: &[Observation],
+    q: &RecallQuery,
+) -> Option<RecallEntry> {
+    if !reachable(p) {
+        return None;
+    }
+    let (due, not_asked) = due_groups(ctx, p, doses, observations, q);
     if due.is_empty() {
         return None;
     }

@@ -167,3 +167,69 @@ pub fn remove<S: WebStore + AuditStore + Atomic>(
         |s| s.remove_from_roster(&pin, pid),
     )
 }
+
+/// One rostered student who is not up to date: what is past due, and what is excused.
+#[derive(Debug, Clone)]
+pub struct StudentStatus {
+    pub student: Student,
+    /// Vaccine groups past due on the report's date, with the dose due.
+    pub missing: Vec<ctwiz_core::assessment::recall::DueGroup>,
+    /// Groups not asked, with the reason (immunity, contraindication, exemption).
+    pub excused: Vec<String>,
+}
+
+/// The school nurse's report (`ReportRosterStatus` at her school): each rostered student
+/// with a vaccine group past due on `as_of` per the Recommender, and what is missing; the
+/// students up to date are counted. Audited as a read of the roster.
+pub fn not_up_to_date<S: WebStore + PatientStore + crate::traits::DoseStore + AuditStore>(
+    store: &S,
+    ctx: &ctwiz_core::assessment::coverage::Context<'_>,
+    actor: &Actor,
+    as_of: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<(Vec<StudentStatus>, usize), UseCaseError> {
+    permit(
+        store,
+        actor,
+        Action::ReportRosterStatus,
+        now,
+        "run the student roster report",
+    )?;
+    let pin = school(actor)?;
+    let mut out = Vec::new();
+    let mut up_to_date = 0;
+    for id in store.roster(&pin)? {
+        let Some(p) = store.patient(id)? else {
+            continue;
+        };
+        let doses = store.doses(id)?;
+        let observations = store.observations(id)?;
+        let (missing, excused) =
+            ctwiz_core::assessment::recall::not_up_to_date(ctx, &p, &doses, &observations, as_of);
+        if missing.is_empty() {
+            up_to_date += 1;
+            continue;
+        }
+        out.push(StudentStatus {
+            student: Student {
+                id,
+                name: p.name.display(),
+                dob: p.dob,
+            },
+            missing,
+            excused: excused
+                .into_iter()
+                .map(|(g, why)| format!("{g}: {why}"))
+                .collect(),
+        });
+    }
+    out.sort_by(|a, b| (&a.student.name, a.student.dob).cmp(&(&b.student.name, b.student.dob)));
+    store.audit(&audit_entry(
+        actor,
+        None,
+        AuditAction::Read,
+        now,
+        format!("roster {pin} report: students not up to date on {as_of}"),
+    ))?;
+    Ok((out, up_to_date))
+}

@@ -28,12 +28,14 @@ mod compliancy;
 mod coverage;
 mod dqa;
 mod recall;
+mod students;
 
 pub use cleanup::cleanup;
 pub use compliancy::compliancy;
 pub use coverage::coverage;
 pub use dqa::dqa;
 pub use recall::{recall, record_recall};
+pub use students::students;
 
 /// Children per chunk streamed from the store (as the CLI).
 const CHUNK: usize = 4096;
@@ -338,7 +340,7 @@ async fn run_coverage(
 // ---------------------------------------------------------------- index
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let reports: [(Action, &str, &str, &str); 5] = [
+    let reports: [(Action, &str, &str, &str); 6] = [
         (
             Action::ReportCoverage,
             "/reports/coverage",
@@ -368,6 +370,12 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
             "/reports/dqa",
             "DQA – Interface Activity",
             "HL7 messages received, accepted, rejected and warnings by error code, per facility and day.",
+        ),
+        (
+            Action::ReportRosterStatus,
+            "/reports/students",
+            "Students not up to date",
+            "Rostered students with a vaccine past due today, and what each is missing.",
         ),
     ];
     if !reports.iter().any(|(a, ..)| ctx.can(*a)) {
