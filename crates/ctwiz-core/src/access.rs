@@ -177,7 +177,13 @@ impl Role {
         ];
         // No search: a nurse names a student exactly to add her to the roster, and sees
         // only rostered students' records (`sees_only_rostered`).
-        const SCHOOL_NURSE: &[Action] = &[PatientView, CertificatePrint, RosterView, RosterEdit];
+        const SCHOOL_NURSE: &[Action] = &[
+            PatientView,
+            CertificatePrint,
+            ReportRosterStatus,
+            RosterView,
+            RosterEdit,
+        ];
         const HEALTH_DEPT: &[Action] = &[
             PatientSearch,
             PatientView,
@@ -773,7 +779,13 @@ mod tests {
             ),
             (
                 Role::SchoolNurseReadOnly,
-                vec![PatientView, CertificatePrint, RosterView, RosterEdit],
+                vec![
+                    PatientView,
+                    CertificatePrint,
+                    ReportRosterStatus,
+                    RosterView,
+                    RosterEdit,
+                ],
             ),
         ];
         for (role, allowed) in cases {

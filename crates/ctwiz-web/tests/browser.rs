@@ -585,3 +585,107 @@ async fn public_portal_in_chromium() {
     c.goto(&format!("{base}/portal/record")).await.unwrap();
     wait_for(&c, "Start again").await;
 }
+
+/// Forgot password (the questions, then a new password twice) from the sign-in page's
+/// "Trouble Logging In?" help, then a school nurse adding a student by exact name and
+/// birth date and seeing that student, and only rostered students.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_password_and_school_nurse_roster_in_chromium() {
+    use ctwiz_store::accounts::SECURITY_QUESTIONS;
+    use ctwiz_store::PatientStore;
+    if no_browser() {
+        return;
+    }
+    let f = fixture();
+    user(&f, Role::ClinicAccess, "forgetful", true);
+    user(&f, Role::SchoolNurseReadOnly, "schoolnurse", true);
+    let child = store(&f).patient(f.in_county).unwrap().unwrap();
+    let (c, base, _driver, _profile) = start(&f).await;
+
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    c.find(Locator::LinkText("Trouble Logging In?"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "I forgot my password.").await;
+    shot(&c, "trouble-logging-in").await;
+    c.find(Locator::Css("dd a[href='/forgot-password']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "Forgot your password?").await;
+    fill(&c, "username", "forgetful").await;
+    fill(&c, "email", "forgetful@example.org").await;
+    submit(&c, "/forgot-password").await;
+    wait_for(&c, SECURITY_QUESTIONS[0]).await;
+    fill(&c, "a1", "blue").await;
+    fill(&c, "a2", "BLUE").await;
+    fill(&c, "new_password", "spring tulips 2027").await;
+    fill(&c, "new_password_again", "spring tulips 2026").await;
+    submit(&c, "/forgot-password/reset").await;
+    wait_for(&c, "The two new passwords are not the same.").await;
+    fill(&c, "a1", "blue").await;
+    fill(&c, "a2", "BLUE").await;
+    fill(&c, "new_password", "spring tulips 2027").await;
+    fill(&c, "new_password_again", "spring tulips 2027").await;
+    shot(&c, "forgot-password-questions").await;
+    submit(&c, "/forgot-password/reset").await;
+    wait_for(&c, "Your password was changed").await;
+    sign_in(&c, &base, "forgetful", "spring tulips 2027").await;
+    wait_for(&c, "Signed in as").await;
+    sign_out(&c).await;
+
+    // The nurse: no patient search, a roster to add to by exact match.
+    sign_in(&c, &base, "schoolnurse", common::PASSWORD).await;
+    let home = wait_for(&c, "Signed in as").await;
+    assert!(
+        home.contains("Student Rosters") && !home.contains("Patient Management"),
+        "{home}"
+    );
+    c.goto(&format!("{base}/patients/{}", f.in_county))
+        .await
+        .unwrap();
+    wait_for(&c, "You do not have access to this page.").await;
+    c.goto(&format!("{base}/rosters")).await.unwrap();
+    wait_for(&c, "Add a student").await;
+    let add = |given: String| {
+        let c = c.clone();
+        let (family, dob) = (child.name.family.clone(), child.dob.to_string());
+        async move {
+            fill(&c, "given", &given).await;
+            fill(&c, "family", &family).await;
+            c.execute(
+                &format!("document.querySelector(\"[name='dob']\").value = '{dob}';"),
+                vec![],
+            )
+            .await
+            .unwrap();
+            submit(&c, "/rosters/add").await;
+        }
+    };
+    add(format!("{}a", child.name.given)).await;
+    wait_for(&c, "No single record has exactly this").await;
+    c.goto(&format!("{base}/rosters")).await.unwrap();
+    wait_for(&c, "Add a student").await;
+    add(child.name.given.to_lowercase()).await;
+    let roster = wait_for(&c, &child.dob.to_string()).await;
+    assert!(
+        roster
+            .to_uppercase()
+            .contains(&child.name.family.to_uppercase()),
+        "{roster}"
+    );
+    shot(&c, "student-roster").await;
+    c.goto(&format!("{base}/reports/students")).await.unwrap();
+    wait_for(&c, "rostered student(s) have a vaccine past due").await;
+    shot(&c, "students-not-up-to-date").await;
+    c.goto(&format!("{base}/patients/{}", f.in_county))
+        .await
+        .unwrap();
+    wait_for(&c, "Recommender").await;
+    c.close().await.unwrap();
+}

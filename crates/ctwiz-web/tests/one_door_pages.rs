@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use ctwiz_core::access::Role;
 use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::{AuditAction, AuditFilter, AuditStore, PatientStore, UserStore};
+use ctwiz_store::{AuditAction, AuditFilter, AuditStore, DoseStore, PatientStore, UserStore};
 
 fn rows(f: &Fixture, action: AuditAction, actor: &str) -> Vec<ctwiz_store::AuditEntry> {
     store(f)
@@ -210,6 +210,28 @@ async fn school_nurse_adds_by_exact_match_and_sees_only_rostered_students() {
         get(&f, &format!("/patients/{id}"), &cookie).await.status,
         200
     );
+    // The nurse's report lists the student with what is past due, as the engine says.
+    let report = get(&f, "/reports/students", &cookie).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let (engine, codes) = (
+        ctwiz_forecast::Engine::bundled().unwrap(),
+        ctwiz_core::codes::CodeSets::embedded(),
+    );
+    let (missing, _) = ctwiz_core::assessment::recall::not_up_to_date(
+        &ctwiz_core::assessment::coverage::Context {
+            engine: &engine,
+            codes: &codes,
+        },
+        &child,
+        &s.doses(f.in_county).unwrap(),
+        &s.observations(f.in_county).unwrap(),
+        chrono::Utc::now().date_naive(),
+    );
+    assert!(!missing.is_empty(), "the fixture child is behind");
+    for g in &missing {
+        let line = format!("{} dose {}", g.vaccine_group, g.dose_number);
+        assert!(report.body.contains(&line), "{line} in {}", report.body);
+    }
     // Another school's nurse still cannot open the record.
     let (other_nurse, _) = user(&f, Role::SchoolNurseReadOnly, "nurse3", true);
     let mut grants = s.account_by_id(other_nurse).unwrap().unwrap().user.grants;
