@@ -104,6 +104,10 @@ fn main() -> ExitCode {
             | Command::Hl7(_)
             | Command::Certificate(_)
             | Command::Keys(_)
+            | Command::Clinic(
+                cmd::clinic::ClinicCommand::SignAgreement { .. }
+                    | cmd::clinic::ClinicCommand::Agreements
+            )
     );
     if !honours_as && who.user.is_some() {
         eprintln!(
@@ -116,7 +120,7 @@ fn main() -> ExitCode {
         Command::Init => cmd::db::init(&cli.db),
         Command::Seed(a) => cmd::seed::run(&cli.db, a),
         Command::Patient(c) => cmd::patient::run(&cli.db, &who, c),
-        Command::Clinic(c) => cmd::clinic::run(&cli.db, c),
+        Command::Clinic(c) => cmd::clinic::run(&cli.db, &who, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),
         Command::Inventory(c) => cmd::inventory::run(&cli.db, &who, c),

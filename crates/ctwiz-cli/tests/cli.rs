@@ -383,6 +383,57 @@ fn inventory_and_order_cycle() {
     let shown = ok(&db, &["inventory", "show", "--clinic", "CT1"]);
     assert!(shown.contains("DT1") && shown.contains(" 5 "), "{shown}");
 
+    // Public orders need the clinic's current program agreement.
+    let order = [
+        "inventory",
+        "order",
+        "create",
+        "--clinic",
+        "CT1",
+        "--line",
+        "20:50",
+    ];
+    let e = err(&db, &order);
+    assert!(e.contains("no current program agreement"), "{e}");
+    let flagged = ok(&db, &["clinic", "agreements"]);
+    assert!(
+        flagged.contains("CT1") && flagged.contains("never signed"),
+        "{flagged}"
+    );
+    let e = err(
+        &db,
+        &[
+            "clinic",
+            "sign-agreement",
+            "--clinic",
+            "CT1",
+            "--program",
+            "cvp",
+            "--typed-name",
+            "Maria Lopez",
+        ],
+    );
+    assert!(e.contains("I agree"), "{e}");
+    let signed = ok(
+        &db,
+        &[
+            "clinic",
+            "sign-agreement",
+            "--clinic",
+            "CT1",
+            "--program",
+            "cvp",
+            "--typed-name",
+            "Maria Lopez",
+            "--agree",
+        ],
+    );
+    assert!(
+        signed.contains("CVP-2026.1") && signed.contains("current through"),
+        "{signed}"
+    );
+    assert!(!ok(&db, &["clinic", "agreements"]).contains("CT1 "));
+
     ok(
         &db,
         &[

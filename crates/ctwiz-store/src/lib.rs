@@ -15,6 +15,7 @@
 //! ```
 
 pub mod accounts;
+pub mod agreements;
 pub mod certificate;
 pub mod clinic_info;
 pub mod dedup;

@@ -30,6 +30,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "contact" => Some("Contact details saved."),
         "unchanged" => Some("Nothing changed."),
         "requested" => Some("Change request sent to the DPH state team. It is listed under Change Request History until they decide."),
+        "signed" => Some("Agreement signed. The DPH state team sees it with your clinic's record."),
         _ => None,
     }
 }
@@ -69,8 +70,14 @@ pub async fn page(
         ));
     }
     let (actor, now) = (ctx.as_actor(), ctx.now);
-    let info = state
-        .db(move |s| Ok(clinic_info::view(s, &actor, now)?))
+    let (info, agreement) = state
+        .db(move |s| {
+            let info = clinic_info::view(s, &actor, now)?;
+            let agreement = (info.clinic.program == ProgramType::Cvp)
+                .then(|| ctwiz_store::usecase::agreements::status(s, &actor, &info.clinic.pin, now))
+                .transpose()?;
+            Ok((info, agreement))
+        })
         .await?;
     let c = &info.clinic;
     let edit = ctx.can(Action::ClinicToolsEdit);
@@ -93,6 +100,7 @@ pub async fn page(
                     dt { "Vaccine delivery days/hours" } dd { (c.delivery_hours.clone().unwrap_or_default()) }
                 }
             }
+            @if let Some(st) = &agreement { (crate::agreements::section(&ctx, st)) }
             @if edit {
                 section.card {
                     h2 { "Phone, fax and delivery hours" }

@@ -20,6 +20,7 @@
 //! ```
 
 mod admin;
+mod agreements;
 mod auth;
 mod certificate;
 mod clinic_tools;
@@ -361,6 +362,8 @@ pub fn router(state: AppState) -> Router {
         .route("/clinic-tools", get(clinic_tools::page))
         .route("/clinic-tools/contact", post(clinic_tools::contact))
         .route("/clinic-tools/changes", post(clinic_tools::request_change))
+        .route("/clinic-tools/agreement", post(agreements::sign))
+        .route("/admin/agreements", get(agreements::flagged))
         .route("/admin/change-requests", get(clinic_tools::reviews))
         .route(
             "/admin/change-requests/{id}/approve",

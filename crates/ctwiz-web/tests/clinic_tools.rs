@@ -488,8 +488,13 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
     let (clerk, _) = user(&f, Role::ClinicAccess, "clerk5", true);
     let (clerk_cookie, _) = session(&f, clerk);
 
+    // At first the state's only task is the fixture's second CVP clinic, which has not
+    // signed its program agreement.
     let tasks = get(&f, "/tasks", &sc).await;
-    assert!(tasks.body.contains("No open tasks"), "{}", tasks.body);
+    assert_eq!(tasks.body.matches("<li>").count(), 1, "{}", tasks.body);
+    assert!(tasks
+        .body
+        .contains("1</strong> CVP clinic(s) without a current program agreement"));
 
     // A change request, an account request and a public order wait for the state.
     post(
@@ -572,5 +577,95 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
             .contains("1</strong> approved order(s) to receive"),
         "{}",
         mine.body
+    );
+}
+
+/// The signing physician signs the clinic's program agreement in Clinic Tools; until then
+/// the clinic is on the state's list and its public orders are refused with the reason.
+#[tokio::test]
+async fn physician_signs_the_agreement_and_only_then_the_clinic_orders() {
+    use ctwiz_store::UserStore;
+    let f = fixture();
+    let s = store(&f);
+    let at_other = |role, name: &str| {
+        let (id, _) = user(&f, role, name, true);
+        let mut grants = s.account_by_id(id).unwrap().unwrap().user.grants;
+        grants[0].scope = ctwiz_core::access::Scope::Clinic(f.other.clone());
+        s.set_grants(id, &grants).unwrap();
+        session(&f, id)
+    };
+    let (doc, doc_csrf) = at_other(Role::PhysicianSigning, "drsign");
+    let (coord, coord_csrf) = at_other(Role::PrimaryVaccineCoordinator, "coordother");
+    let (state_id, _) = user(&f, Role::StateAdmin, "dphadmin", true);
+    let (state, _) = session(&f, state_id);
+
+    // Before: flagged to the state (list and task), the order refused with the reason.
+    let list = get(&f, "/admin/agreements", &state).await;
+    assert!(list.body.contains("Shoreline Family Care"), "{}", list.body);
+    assert!(
+        !list.body.contains("Hartford Pediatrics"),
+        "the home clinic has signed"
+    );
+    let tasks = get(&f, "/tasks", &state).await;
+    assert!(tasks.body.contains("without a current program agreement"));
+    let order = [("csrf", coord_csrf.as_str()), ("qty_20", "10")];
+    let r = post(&f, "/inventory/orders", &coord, &order).await;
+    assert!(r.status.is_client_error(), "{} {}", r.status, r.body);
+    assert!(
+        r.body.contains("no current program agreement"),
+        "{}",
+        r.body
+    );
+    let page = get(&f, "/clinic-tools", &coord).await;
+    assert!(page.body.contains("may not order public vaccine"));
+    assert!(
+        !page.body.contains("action=\"/clinic-tools/agreement\""),
+        "only the physician signs"
+    );
+
+    // The physician sees the text and signs; a missing tick or a one-word name is refused.
+    let page = get(&f, "/clinic-tools", &doc).await;
+    assert!(
+        page.body.contains("CVP-2026.1") && page.body.contains("Vaccine Information Statement")
+    );
+    let sign = |name: &'static str, agree: bool| {
+        let (f, doc, csrf) = (&f, doc.clone(), doc_csrf.clone());
+        async move {
+            let mut fields = vec![
+                ("csrf", csrf.as_str()),
+                ("program", "cvp"),
+                ("typed_name", name),
+            ];
+            if agree {
+                fields.push(("agree", "1"));
+            }
+            post(f, "/clinic-tools/agreement", &doc, &fields).await
+        }
+    };
+    let r = sign("Maria Lopez", false).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("I agree"));
+    let r = sign("Maria", true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("first and last name"));
+    let r = sign("Maria  Lopez", true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&f, "/clinic-tools", &coord).await;
+    assert!(
+        page.body.contains("Maria Lopez") && page.body.contains("Current"),
+        "{}",
+        page.body
+    );
+    assert_eq!(rows(&f, AuditAction::Create, "web:drsign").len(), 1);
+
+    // After: off the list, and the order goes through.
+    let list = get(&f, "/admin/agreements", &state).await;
+    assert!(!list.body.contains("Shoreline Family Care"));
+    let r = post(&f, "/inventory/orders", &coord, &order).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Nobody but the state reads the list.
+    assert_eq!(
+        get(&f, "/admin/agreements", &coord).await.status,
+        StatusCode::FORBIDDEN
     );
 }

@@ -56,6 +56,7 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ("/admin/users".into(), Some(Action::UserManage)),
         ("/admin/requests".into(), Some(Action::AccountApprove)),
         ("/admin/outbox".into(), Some(Action::UserManage)),
+        ("/admin/agreements".into(), Some(Action::ClinicManage)),
         ("/patients/duplicates".into(), Some(Action::PatientMerge)),
         (
             format!("/patients/duplicates/{}", f.review),
@@ -205,6 +206,10 @@ fn write_routes(f: &Fixture, order: i64) -> Vec<(String, Action)> {
         ("/admin/users/1/grants".into(), Action::UserManage),
         ("/clinic-tools/contact".into(), Action::ClinicToolsEdit),
         ("/clinic-tools/changes".into(), Action::ClinicToolsEdit),
+        (
+            "/clinic-tools/agreement".into(),
+            Action::ClinicAgreementSign,
+        ),
         (
             "/admin/change-requests/1/approve".into(),
             Action::ChangeRequestReview,

@@ -1,7 +1,9 @@
 use super::{db, CliResult};
 use crate::output;
+use ctwiz_core::agreement::Program;
 use ctwiz_core::ids::{ClinicPin, Phone};
 use ctwiz_core::org::{Clinic, County, ProgramType};
+use ctwiz_store::usecase::agreements;
 use ctwiz_store::OrgStore;
 use std::path::Path;
 
@@ -27,11 +29,82 @@ pub enum ClinicCommand {
     },
     /// List clinics.
     List,
+    /// Sign the clinic's CVP or CVFA program agreement (the signing physician, with --as;
+    /// the current text is printed first). Public orders need a current agreement.
+    SignAgreement {
+        #[arg(long)]
+        clinic: String,
+        /// cvp (childhood) or cvfa (adults).
+        #[arg(long)]
+        program: String,
+        /// The signer's first and last name, typed as the signature.
+        #[arg(long)]
+        typed_name: String,
+        /// Agree to every term of the agreement.
+        #[arg(long)]
+        agree: bool,
+    },
+    /// Clinics of the public program without a current agreement (they may not order).
+    Agreements,
 }
 
-pub fn run(path: &Path, c: ClinicCommand) -> CliResult {
+pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
     let store = db::open(path)?;
+    let now = chrono::Local::now().naive_local();
     match c {
+        ClinicCommand::SignAgreement {
+            clinic,
+            program,
+            typed_name,
+            agree,
+        } => {
+            let actor = who.actor(&store, ctwiz_core::actor::Channel::Cli)?;
+            let text = Program::parse(&program)?.current();
+            println!("{} ({})", text.title, text.version);
+            for t in text.terms {
+                println!("- {t}");
+            }
+            let s = agreements::sign(
+                &store,
+                &actor,
+                &ClinicPin::new(&clinic)?,
+                &program,
+                &typed_name,
+                agree,
+                now,
+            )?;
+            println!(
+                "signed {} for clinic {} by {} on {}; current through {}",
+                s.version,
+                s.clinic,
+                s.typed_name,
+                s.signed_at.date(),
+                s.valid_through()
+            );
+        }
+        ClinicCommand::Agreements => {
+            let actor = who.actor(&store, ctwiz_core::actor::Channel::Cli)?;
+            let mut t = output::table(&["PIN", "Name", "CVP", "CVFA"]);
+            for st in agreements::flagged(&store, &actor, now)? {
+                let cell = |p: Program| {
+                    st.programs
+                        .iter()
+                        .find(|(q, ..)| *q == p)
+                        .and_then(|(_, s, _)| s.as_ref())
+                        .map(|s| {
+                            format!("{} signed {}, not current", s.version, s.signed_at.date())
+                        })
+                        .unwrap_or_else(|| "never signed".into())
+                };
+                t.add_row(vec![
+                    st.clinic.pin.to_string(),
+                    st.clinic.name.clone(),
+                    cell(Program::Cvp),
+                    cell(Program::Cvfa),
+                ]);
+            }
+            println!("{t}");
+        }
         ClinicCommand::Add {
             pin,
             name,

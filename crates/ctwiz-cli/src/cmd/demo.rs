@@ -2,8 +2,10 @@ use super::seed::{self, SeedArgs};
 use super::{db, CliResult};
 use crate::output;
 use ctwiz_core::access::{Grant, Role, Scope, User};
+use ctwiz_core::agreement::{Program, Signature};
 use ctwiz_core::ids::{Email, Username};
 use ctwiz_core::synth;
+use ctwiz_store::agreements::AgreementStore;
 use ctwiz_store::{accounts, OrgStore, PatientStore, UserStore};
 use std::path::Path;
 
@@ -33,6 +35,19 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
         println!(
             "seeded {} patient records with {} doses in {:.1} s",
             r.patients, r.doses, r.seconds
+        );
+        // Every public-program clinic but the demo users' own has this year's agreement;
+        // the demo physician signs that one in Clinic Tools before it can order.
+        let home = synth::clinic_pin(0);
+        let now = chrono::Local::now().naive_local();
+        for c in store.clinics()? {
+            if c.pin != home && c.program == ctwiz_core::org::ProgramType::Cvp {
+                let s = Signature::new(&c, Program::Cvp, "Demo Physician", true, "demo", now)?;
+                store.add_signature(&s)?;
+            }
+        }
+        println!(
+            "clinic {home} has no program agreement yet: sign in as demo-physician-signing and sign it in Clinic Tools before ordering public vaccine"
         );
     } else {
         println!(

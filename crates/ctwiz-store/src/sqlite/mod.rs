@@ -3,6 +3,7 @@
 //! One [`SqliteStore`] wraps one connection. Open one per thread or request; SQLite in
 //! WAL mode lets many readers run beside one writer.
 
+mod agreements;
 mod audit;
 mod backup;
 mod certificates;

@@ -229,7 +229,9 @@ pub fn reconcile<S: InventoryStore + OrgStore + AuditStore + Atomic>(
 
 /// A new public vaccine order of clinic `clinic_pin`, pending state approval. Returns
 /// its id.
-pub fn create_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
+pub fn create_order<
+    S: InventoryStore + OrgStore + AuditStore + crate::agreements::AgreementStore + ?Sized,
+>(
     store: &S,
     actor: &Actor,
     codes: &CodeSets,
@@ -242,6 +244,7 @@ pub fn create_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
         known_vaccine(codes, cvx)?;
     }
     let order = VaccineOrder::new(&c, &actor.label(), at.date(), lines)?;
+    super::agreements::may_order(store, &c, at.date())?;
     Ok(store.create_order(&order)?)
 }
 

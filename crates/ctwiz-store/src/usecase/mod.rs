@@ -7,6 +7,7 @@
 //! [`Actor`]: ctwiz_core::actor::Actor
 
 pub mod actors;
+pub mod agreements;
 pub mod audit;
 pub mod certificates;
 pub mod clinic_info;

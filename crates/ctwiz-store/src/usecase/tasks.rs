@@ -27,7 +27,12 @@ pub struct Task {
 /// The actor's open tasks (`TaskView`), in the order they appear on the page.
 pub fn pending<S>(store: &S, actor: &Actor, now: NaiveDateTime) -> Result<Vec<Task>, UseCaseError>
 where
-    S: WebStore + ChangeRequestStore + InventoryStore + OrgStore + AuditStore,
+    S: WebStore
+        + ChangeRequestStore
+        + InventoryStore
+        + OrgStore
+        + AuditStore
+        + crate::agreements::AgreementStore,
 {
     permit(store, actor, Action::TaskView, now, "view tasks")?;
     let mut out = Vec::new();
@@ -44,6 +49,14 @@ where
             "clinic change request(s) wait for review",
             n,
             "/admin/change-requests",
+        );
+    }
+    if actor.may(Action::ClinicManage) {
+        let n = super::agreements::flagged(store, actor, now)?.len();
+        add(
+            "CVP clinic(s) without a current program agreement",
+            n,
+            "/admin/agreements",
         );
     }
     if actor.may(Action::AccountApprove) {

@@ -91,6 +91,21 @@ pub fn fixture() -> Fixture {
             });
     }
     s.add_clinic(&home_clinic).unwrap();
+    // The home clinic's physician has signed this year's CVP agreement (public orders
+    // need it; tests/clinic_tools.rs signs one through the page).
+    ctwiz_store::agreements::AgreementStore::add_signature(
+        &s,
+        &ctwiz_core::agreement::Signature::new(
+            &home_clinic,
+            ctwiz_core::agreement::Program::Cvp,
+            "Maria Lopez",
+            true,
+            "fixture",
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     s.add_clinic(
         &Clinic::new(
             other.clone(),

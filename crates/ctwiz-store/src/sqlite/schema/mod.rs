@@ -1,6 +1,7 @@
 //! The schema, one append-only migration list per component, so parts of ctwiz can grow
 //! their tables independently. Never edit or reorder a released migration: append.
 
+pub mod agreements;
 pub mod certificates;
 pub mod dedup;
 pub mod foundation;
@@ -20,4 +21,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("certificates", certificates::MIGRATIONS),
     ("portal", portal::MIGRATIONS),
     ("providers", providers::MIGRATIONS),
+    ("agreements", agreements::MIGRATIONS),
 ];
