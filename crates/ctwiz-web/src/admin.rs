@@ -70,7 +70,7 @@ pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> Result<Markup,
                             }
                             form.inline method="post" action={ "/admin/requests/" (r.id) "/reject" } {
                                 (csrf_field(&ctx))
-                                label { span { "Reason" } input type="text" name="note"; }
+                                label { span { "Reason (e-mailed to the requester)" } input type="text" name="note" required; }
                                 button.secondary type="submit" { "Reject" }
                             }
                         }

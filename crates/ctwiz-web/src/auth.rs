@@ -591,7 +591,7 @@ fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Ma
                 (text_field("phone", "Phone", &value(|f| &f.phone), false))
                 @for i in 0..REQUEST_ROWS {
                     div.grid {
-                        (text_field(&format!("pin{i}"), &format!("Clinic PIN {}", i + 1),
+                        (text_field(&format!("pin{i}"), &format!("Clinic PIN(s) {} – several separated by commas", i + 1),
                             f.map(|f| f.pin(i)).unwrap_or(""), i == 0))
                         (select_field(&format!("role{i}"), "Access type",
                             clinic_roles().map(|r| (r.key(), r.label().to_string())),
@@ -646,23 +646,23 @@ fn parse_request(f: &RequestForm) -> Result<NewAccountRequest, AppError> {
     let email = Email::new(&f.email)?;
     let mut clinics = Vec::new();
     for i in 0..REQUEST_ROWS {
-        if f.pin(i).trim().is_empty() {
-            continue;
+        // A row may name several clinics, separated by commas, for one access type.
+        for pin in f.pin(i).split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let pin = ClinicPin::new(pin)?;
+            let role = Role::parse(f.role(i))?;
+            if role.scope_kind() != ScopeKind::Clinic {
+                return Err(AppError::BadRequest(format!(
+                    "{} is not a clinic access type.",
+                    role.label()
+                )));
+            }
+            if clinics.iter().any(|c: &RequestedClinic| c.pin == pin) {
+                return Err(AppError::BadRequest(format!(
+                    "Clinic PIN {pin} is listed twice."
+                )));
+            }
+            clinics.push(RequestedClinic { pin, role });
         }
-        let pin = ClinicPin::new(f.pin(i))?;
-        let role = Role::parse(f.role(i))?;
-        if role.scope_kind() != ScopeKind::Clinic {
-            return Err(AppError::BadRequest(format!(
-                "{} is not a clinic access type.",
-                role.label()
-            )));
-        }
-        if clinics.iter().any(|c: &RequestedClinic| c.pin == pin) {
-            return Err(AppError::BadRequest(format!(
-                "Clinic PIN {pin} is listed twice."
-            )));
-        }
-        clinics.push(RequestedClinic { pin, role });
     }
     if clinics.is_empty() {
         return Err(AppError::BadRequest("Name at least one clinic PIN.".into()));

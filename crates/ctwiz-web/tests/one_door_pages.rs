@@ -336,7 +336,33 @@ async fn account_requests_are_decided_once_by_the_use_case() {
             .await
         }
     };
+    let no_reason = reject("  ").await;
+    assert_eq!(no_reason.status, 400);
+    assert!(
+        no_reason.body.contains("give the reason for the denial"),
+        "{}",
+        no_reason.body
+    );
     assert_eq!(reject("not staff of this clinic").await.status, 303);
+    // Two e-mails to the requester: access denied, and the reason.
+    let requester = store(&f)
+        .account_request(request)
+        .unwrap()
+        .unwrap()
+        .request
+        .email;
+    let mail: Vec<_> = store(&f)
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.to == requester.as_str())
+        .collect();
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    assert!(mail.iter().any(|m| m.subject == "CT WiZ access denied"));
+    assert!(mail
+        .iter()
+        .any(|m| m.subject == "CT WiZ access denied: the reason"
+            && m.body.contains("not staff of this clinic")));
     let again = reject("twice").await;
     assert_eq!(again.status, 400);
     assert!(again.body.contains("already decided"), "{}", again.body);
@@ -363,4 +389,43 @@ async fn account_requests_are_decided_once_by_the_use_case() {
         store(&f).account_request(pending).unwrap().unwrap().status,
         RequestStatus::Pending
     );
+}
+
+/// One row of the request form may name several clinics separated by commas; each must be
+/// a clinic whose staff list names the requester, and none may repeat.
+#[tokio::test]
+async fn an_account_request_names_several_clinics_in_one_field() {
+    let f = fixture();
+    let (pre, token) = pre_token(&f, "/request-account").await;
+    let send = |pins: String| {
+        let (f, pre, token) = (&f, pre.clone(), token.clone());
+        async move {
+            post(
+                f,
+                "/request-account",
+                &pre,
+                &[
+                    ("csrf", &token),
+                    ("full_name", "Pat Nurse"),
+                    ("email", "pat@example.org"),
+                    ("pin0", &pins),
+                    ("role0", "clinic-access"),
+                ],
+            )
+            .await
+        }
+    };
+    let twice = send(format!("{0}, {0}", f.home)).await;
+    assert_eq!(twice.status, 400);
+    assert!(twice.body.contains("is listed twice"), "{}", twice.body);
+    // Shoreline's staff list does not name Pat: the whole request is refused.
+    let other = send(format!("{}, {}", f.home, f.other)).await;
+    assert_eq!(other.status, 400, "{}", other.body);
+    assert!(store(&f).account_requests(None).unwrap().is_empty());
+    let ok = send(format!(" {} ,", f.home)).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let stored = store(&f).account_requests(None).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].request.clinics.len(), 1);
+    assert_eq!(stored[0].request.clinics[0].pin, f.home);
 }

@@ -123,15 +123,53 @@ pub fn reject<S: UserStore + WebStore + Atomic>(
     now: NaiveDateTime,
 ) -> Result<(), AdminError> {
     may_decide(store, actor, id, now)?;
-    pending(store, id)?;
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    let req = pending(store, id)?;
+    let Some(reason) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Err(AdminError::Invalid(ctwiz_core::CoreError::Rule(
+            "give the reason for the denial: it is e-mailed to the requester".into(),
+        )));
+    };
+    // Two e-mails, as CT WiZ sends them: that access was denied, and why.
+    let to = &req.request.email;
+    let clinics = req
+        .request
+        .clinics
+        .iter()
+        .map(|c| format!("{} ({})", c.pin, c.role.label()))
+        .collect::<Vec<_>>()
+        .join(", ");
     store.atomically(|s| {
-        s.decide_account_request(id, RequestStatus::Rejected, &actor.label(), note, None, now)?;
+        s.decide_account_request(
+            id,
+            RequestStatus::Rejected,
+            &actor.label(),
+            Some(reason),
+            None,
+            now,
+        )?;
+        s.queue_email(
+            to,
+            "CT WiZ access denied",
+            &format!(
+                "Dear {},\n\nYour request for CT WiZ access for {clinics} has been denied. A second e-mail gives the reason.\n\nConnecticut Department of Public Health, Immunization Program",
+                req.request.full_name
+            ),
+            now,
+        )?;
+        s.queue_email(
+            to,
+            "CT WiZ access denied: the reason",
+            &format!(
+                "Dear {},\n\nThe reason your CT WiZ access request was denied: {reason}\n\nYou may send a new request once this is resolved, or contact the DPH Immunization Program help desk.",
+                req.request.full_name
+            ),
+            now,
+        )?;
         audit_by(
             s,
             actor,
             AuditAction::GrantChange,
-            format!("account request {id} rejected"),
+            format!("account request {id} rejected: {reason}; two e-mails queued"),
             now,
         )
     })?;
