@@ -600,8 +600,8 @@ fn managed_account(
 }
 
 /// A state user lifts a lock (and re-activates a locked or disabled account); audited.
-pub fn unlock(
-    store: &dyn UserStore,
+pub fn unlock<S: UserStore + WebStore + ?Sized>(
+    store: &S,
     actor: &Actor,
     id: UserId,
     now: NaiveDateTime,
@@ -609,6 +609,13 @@ pub fn unlock(
     let account = managed_account(store, actor, id, now)?;
     store.set_status(id, AccountStatus::Active)?;
     store.set_locked_until(id, None)?;
+    tell_user(
+        store,
+        &account.user.email,
+        &account.user.username,
+        "your account was unlocked; you can sign in again",
+        now,
+    )?;
     let detail = format!(
         "unlocked {} (was {:?}{})",
         account.user.username,
@@ -633,8 +640,8 @@ pub fn scope_text(s: &Scope) -> String {
 
 /// A state user replaces a user's grants (access types per clinic, county or state); audited
 /// with the grants before and after.
-pub fn change_grants(
-    store: &dyn UserStore,
+pub fn change_grants<S: UserStore + WebStore + ?Sized>(
+    store: &S,
     actor: &Actor,
     id: UserId,
     grants: &[Grant],
@@ -655,6 +662,137 @@ pub fn change_grants(
         show(grants)
     );
     audit_by(store, actor, AuditAction::GrantChange, detail, now)?;
+    let now_held = grants
+        .iter()
+        .map(|g| format!("{} at {}", g.role.label(), scope_text(&g.scope)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    tell_user(
+        store,
+        &account.user.email,
+        &account.user.username,
+        &format!(
+            "your access was changed by the DPH help desk. You now hold: {}",
+            if now_held.is_empty() {
+                "no access".into()
+            } else {
+                now_held
+            }
+        ),
+        now,
+    )?;
+    Ok(())
+}
+
+/// E-mails the user what the help desk did to their account (every help-desk action
+/// does, so a change the user did not ask for is noticed).
+fn tell_user<S: WebStore + ?Sized>(
+    store: &S,
+    to: &Email,
+    username: &Username,
+    what: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    store.queue_email(
+        to,
+        "Your CT WiZ account was changed",
+        &format!(
+            "CT WiZ user {username}: {what}.\n\nIf you did not expect this, contact the DPH Immunization Program help desk."
+        ),
+        now,
+    )?;
+    Ok(())
+}
+
+/// The help desk deactivates (`active = false`, with the reason) or reactivates an
+/// account: a deactivated user cannot sign in and their sessions end at once. Audited
+/// and e-mailed to the user.
+pub fn set_active<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: UserId,
+    active: bool,
+    reason: &str,
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    let account = managed_account(store, actor, id, now)?;
+    let reason = reason.trim();
+    if !active && reason.is_empty() {
+        return Err(AdminError::Invalid(ctwiz_core::CoreError::Rule(
+            "give the reason for deactivating the account (e.g. left the clinic)".into(),
+        )));
+    }
+    let (status, what) = if active {
+        (AccountStatus::Active, "reactivated")
+    } else {
+        (AccountStatus::Disabled, "deactivated")
+    };
+    store.set_status(id, status)?;
+    if !active {
+        store.delete_user_sessions(id)?;
+    }
+    let why = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    };
+    audit_by(
+        store,
+        actor,
+        AuditAction::GrantChange,
+        format!("{} {what}{why}", account.user.username),
+        now,
+    )?;
+    tell_user(
+        store,
+        &account.user.email,
+        &account.user.username,
+        &format!("your account was {what}{why}"),
+        now,
+    )?;
+    Ok(())
+}
+
+/// The help desk corrects a user's name (e.g. a new last name) and e-mail address.
+/// Audited (old and new); the notice goes to the old address and, when it changed, the
+/// new one too.
+pub fn change_identity<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: UserId,
+    full_name: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    let account = managed_account(store, actor, id, now)?;
+    let name =
+        ctwiz_core::ids::name_text("full name", full_name, 120).map_err(AdminError::Invalid)?;
+    let email = Email::new(email).map_err(AdminError::Invalid)?;
+    if name == account.user.full_name && email == account.user.email {
+        return Ok(());
+    }
+    store.set_identity(id, &name, &email)?;
+    audit_by(
+        store,
+        actor,
+        AuditAction::GrantChange,
+        format!(
+            "{}: name {:?} -> {:?}, e-mail {} -> {}",
+            account.user.username, account.user.full_name, name, account.user.email, email
+        ),
+        now,
+    )?;
+    let what = format!("your name on file is now {name:?} and your e-mail address {email}");
+    tell_user(
+        store,
+        &account.user.email,
+        &account.user.username,
+        &what,
+        now,
+    )?;
+    if email != account.user.email {
+        tell_user(store, &email, &account.user.username, &what, now)?;
+    }
     Ok(())
 }
 

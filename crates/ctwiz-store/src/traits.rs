@@ -157,6 +157,13 @@ pub trait UserStore: AuditStore {
     ) -> Result<()>;
     fn set_grants(&self, id: UserId, grants: &[Grant]) -> Result<()>;
     fn set_status(&self, id: UserId, status: AccountStatus) -> Result<()>;
+    /// Changes the user's name and e-mail address (the help desk's correction).
+    fn set_identity(
+        &self,
+        id: UserId,
+        full_name: &str,
+        email: &ctwiz_core::ids::Email,
+    ) -> Result<()>;
     /// Counts a failed sign-in and returns the new count.
     fn record_failed_sign_in(&self, id: UserId) -> Result<u32>;
     /// Locks sign-in until `until`; `None` lifts the lock and clears the failure count.

@@ -2,7 +2,7 @@
 //! (unlock, change access types) and the e-mail outbox.
 
 use crate::error::AppError;
-use crate::page::{self, csrf_field};
+use crate::page::{self, csrf_field, text_field};
 use crate::session::{CsrfOnly, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -179,11 +179,27 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
                     @for (u, locked_until) in &all {
                         @let uid = u.id.map(|i| i.0).unwrap_or_default();
                         tr {
-                            td { strong { (u.username) } br; (u.full_name) br; span.muted { (u.email) } }
+                            td { strong { (u.username) } br; (u.full_name) br; span.muted { (u.email) }
+                                details { summary { "Change name or e-mail" }
+                                    form.stack method="post" action={ "/admin/users/" (uid) "/identity" } {
+                                        (csrf_field(&ctx))
+                                        (text_field("full_name", "Full name", &u.full_name, true))
+                                        label { span { "E-mail" } input type="email" name="email" value=(u.email) required; }
+                                        button.small type="submit" { "Save and notify the user" }
+                                    }
+                                }
+                            }
                             td { (format!("{:?}", u.status))
                                 @if let Some(t) = locked_until { br; span.muted { "sign-in locked until " (t) " UTC" } }
                                 @if u.status != AccountStatus::Active || locked_until.is_some() {
                                     form.inline method="post" action={ "/admin/users/" (uid) "/unlock" } { (csrf_field(&ctx)) button.small type="submit" { "Unlock" } }
+                                }
+                                @if u.status == AccountStatus::Disabled {
+                                    form.inline method="post" action={ "/admin/users/" (uid) "/status" } { (csrf_field(&ctx)) input type="hidden" name="active" value="1"; button.small type="submit" { "Reactivate" } }
+                                } @else {
+                                    form.inline method="post" action={ "/admin/users/" (uid) "/status" } { (csrf_field(&ctx)) input type="hidden" name="active" value="0";
+                                        input type="text" name="reason" placeholder="Reason" size="12" required;
+                                        button.small.secondary type="submit" { "Deactivate" } }
                                 } }
                             td {
                                 @for (i, g) in u.grants.iter().enumerate() {
@@ -234,6 +250,73 @@ pub async fn unlock(
     let now = ctx.now;
     state
         .db(move |s| Ok(accounts::unlock(s, &actor, UserId(id), now)?))
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    csrf: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Deactivate or reactivate an account (`accounts::set_active` decides, audits, e-mails).
+pub async fn set_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let active = f.active == "1";
+    state
+        .db(move |s| {
+            Ok(accounts::set_active(
+                s,
+                &actor,
+                UserId(id),
+                active,
+                &f.reason,
+                now,
+            )?)
+        })
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    csrf: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Correct a user's name or e-mail (`accounts::change_identity`).
+pub async fn set_identity(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<IdentityForm>,
+) -> Result<Response, AppError> {
+    ctx.check_csrf(&f.csrf)?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    state
+        .db(move |s| {
+            Ok(accounts::change_identity(
+                s,
+                &actor,
+                UserId(id),
+                &f.full_name,
+                &f.email,
+                now,
+            )?)
+        })
         .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }

@@ -393,6 +393,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/requests", get(admin::requests))
         .route("/admin/requests/{id}/approve", post(admin::approve))
         .route("/admin/requests/{id}/reject", post(admin::reject))
+        .route("/admin/users/{id}/status", post(admin::set_status))
+        .route("/admin/users/{id}/identity", post(admin::set_identity))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/grants", post(admin::change_grant))

@@ -204,6 +204,8 @@ fn write_routes(f: &Fixture, order: i64) -> Vec<(String, Action)> {
         ("/admin/requests/1/reject".into(), Action::AccountApprove),
         ("/admin/users/1/unlock".into(), Action::UserManage),
         ("/admin/users/1/grants".into(), Action::UserManage),
+        ("/admin/users/1/status".into(), Action::UserManage),
+        ("/admin/users/1/identity".into(), Action::UserManage),
         ("/clinic-tools/contact".into(), Action::ClinicToolsEdit),
         ("/clinic-tools/changes".into(), Action::ClinicToolsEdit),
         (

@@ -644,3 +644,114 @@ async fn a_connection_that_never_finishes_its_request_head_is_closed() {
     let idle = run(b"").await.unwrap();
     assert!(idle.is_some(), "an idle connection was held for 10 s");
 }
+
+/// The help desk's account actions: deactivate (with a reason; sessions end, sign-in
+/// refused), reactivate, correct the name and e-mail, change access; each audited and
+/// e-mailed to the user (both addresses when the e-mail changes).
+#[tokio::test]
+async fn help_desk_actions_are_audited_and_emailed_to_the_user() {
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::ClinicAccess, "leaving", true);
+    let real = sign_in_from(&f, addr(1), "leaving", common::PASSWORD).await;
+    let nurse_cookie = session_cookie(&real);
+    let (admin, _) = user(&f, Role::StateAdmin, "helpdesk", true);
+    let (cookie, csrf) = session(&f, admin);
+    let act = |path: String, fields: Vec<(&'static str, String)>| {
+        let (f, cookie, csrf) = (&f, cookie.clone(), csrf.clone());
+        async move {
+            let mut all = vec![("csrf", csrf)];
+            all.extend(fields);
+            let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            common::post(f, &path, &cookie, &refs).await
+        }
+    };
+    let s = store(&f);
+    let mail_to = |to: &str| {
+        s.outbox(50)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.to == to)
+            .collect::<Vec<_>>()
+    };
+    let status = format!("/admin/users/{}/status", nurse.0);
+    let r = act(status.clone(), vec![("active", "0".into())]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("give the reason"));
+    let r = act(
+        status.clone(),
+        vec![("active", "0".into()), ("reason", "left the clinic".into())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        common::get(&f, "/", &nurse_cookie).await.status,
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+    let refused = sign_in_from(&f, addr(2), "leaving", common::PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let notes = mail_to("leaving@example.org");
+    assert!(
+        notes
+            .iter()
+            .any(|m| m.body.contains("deactivated: left the clinic")),
+        "{notes:?}"
+    );
+    let r = act(status, vec![("active", "1".into())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in_from(&f, addr(3), "leaving", common::PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A new last name and address: both addresses are told.
+    let r = act(
+        format!("/admin/users/{}/identity", nurse.0),
+        vec![
+            ("full_name", "Lee Newname".into()),
+            ("email", "lee.newname@example.org".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let account = s.account_by_id(nurse).unwrap().unwrap();
+    assert_eq!(account.user.full_name, "Lee Newname");
+    assert_eq!(account.user.email.as_str(), "lee.newname@example.org");
+    assert!(mail_to("leaving@example.org")
+        .iter()
+        .any(|m| m.body.contains("Lee Newname")));
+    assert!(mail_to("lee.newname@example.org")
+        .iter()
+        .any(|m| m.body.contains("Lee Newname")));
+    let bad = act(
+        format!("/admin/users/{}/identity", nurse.0),
+        vec![
+            ("full_name", "Lee".into()),
+            ("email", "not-an-address".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Another clinic added: the user is told what they now hold.
+    let r = act(
+        format!("/admin/users/{}/grants", nurse.0),
+        vec![
+            ("index", "new".into()),
+            ("pin", f.other.to_string()),
+            ("role", "patient-lookup".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(mail_to("lee.newname@example.org")
+        .iter()
+        .any(|m| m.body.contains("Patient Look-Up Only") && m.body.contains(f.other.as_str())));
+    let rows: Vec<_> = audit_rows(&f, AuditAction::GrantChange)
+        .into_iter()
+        .filter(|r| r.actor.contains("helpdesk"))
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+}

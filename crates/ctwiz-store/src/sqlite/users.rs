@@ -222,6 +222,20 @@ impl UserStore for SqliteStore {
         )
     }
 
+    fn set_identity(&self, id: UserId, full_name: &str, email: &Email) -> Result<()> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE users SET full_name = ?2, email = ?3 WHERE id = ?1")?
+            .execute(params![id.0, full_name, email.as_str()])?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     fn record_failed_sign_in(&self, id: UserId) -> Result<u32> {
         self.conn
             .prepare_cached(
