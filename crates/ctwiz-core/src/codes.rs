@@ -25,6 +25,37 @@ pub struct VaccineCode {
     pub antigens: Vec<String>,
     /// CDSi vaccine groups (e.g. "DTaP/Tdap/Td", "MMR").
     pub vaccine_groups: Vec<String>,
+    /// The CDC table's concept type: "vaccine" (a US product), "foreign vaccine",
+    /// "unspecified" (formulation unknown: history only), "non vaccine", ...
+    #[serde(default)]
+    pub concept: String,
+    /// The CDC table's "use not after" date: no new administrations after it.
+    #[serde(default)]
+    pub retired_after: Option<chrono::NaiveDate>,
+}
+
+impl VaccineCode {
+    /// A US-licensed product a clinic may give on `today`: a vaccine concept (not
+    /// foreign, unspecified or a non-vaccine), active, not past its "use not after" date,
+    /// and protecting against some CDSi vaccine group.
+    pub fn offered_on(&self, today: chrono::NaiveDate) -> bool {
+        self.concept == "vaccine"
+            && self.active
+            && self.retired_after.is_none_or(|d| d >= today)
+            && !self.vaccine_groups.is_empty()
+    }
+}
+
+/// The vaccines a dose form offers, in the order a nurse looks for them: what the
+/// Recommender says is due for this patient, what the clinic has in stock, then every
+/// other US-licensed product. Foreign, unspecified and retired codes are not listed; they
+/// are found by searching (`search`).
+#[derive(Debug, Default)]
+pub struct DoseChoices<'a> {
+    pub due: Vec<&'a VaccineCode>,
+    pub in_stock: Vec<&'a VaccineCode>,
+    pub licensed: Vec<&'a VaccineCode>,
+    pub search: Vec<&'a VaccineCode>,
 }
 
 /// One manufacturer.
@@ -95,6 +126,12 @@ impl CodeSets {
                     active: is_active(r.get(3).unwrap_or("")),
                     antigens: Vec::new(),
                     vaccine_groups: Vec::new(),
+                    concept: r.get(11).unwrap_or("").trim().to_string(),
+                    retired_after: chrono::NaiveDate::parse_from_str(
+                        r.get(6).unwrap_or("").trim(),
+                        "%Y%m%d",
+                    )
+                    .ok(),
                 },
             );
         }
@@ -116,6 +153,8 @@ impl CodeSets {
                 active: true,
                 antigens: Vec::new(),
                 vaccine_groups: Vec::new(),
+                concept: "vaccine".into(),
+                retired_after: None,
             });
             entry.antigens = split(2);
             entry.vaccine_groups = split(3);
@@ -203,6 +242,33 @@ impl CodeSets {
         self.mvx.get(mvx)
     }
 
+    /// The dose form's choices on `today` for a patient due for `due_groups` (CDSi
+    /// vaccine group names) at a clinic holding `stock`, each part sorted by name.
+    pub fn dose_choices(
+        &self,
+        due_groups: &[String],
+        stock: &[Cvx],
+        today: chrono::NaiveDate,
+    ) -> DoseChoices<'_> {
+        let mut c = DoseChoices::default();
+        for v in self.cvx.values().filter(|v| !v.vaccine_groups.is_empty()) {
+            let offered = v.offered_on(today);
+            if offered && v.vaccine_groups.iter().any(|g| due_groups.contains(g)) {
+                c.due.push(v);
+            } else if stock.contains(&v.cvx) {
+                c.in_stock.push(v);
+            } else if offered {
+                c.licensed.push(v);
+            } else {
+                c.search.push(v);
+            }
+        }
+        for part in [&mut c.due, &mut c.in_stock, &mut c.licensed, &mut c.search] {
+            part.sort_by_key(|v| v.short_name.to_lowercase());
+        }
+        c
+    }
+
     pub fn vaccines(&self) -> impl Iterator<Item = &VaccineCode> {
         self.cvx.values()
     }
@@ -226,6 +292,50 @@ impl CodeSets {
 
 #[cfg(test)]
 mod tests {
+
+    /// The dose form lists what is due first, then stock, then US products; retired,
+    /// unspecified and foreign codes only by search.
+    #[test]
+    fn dose_choices_put_due_then_stock_then_licensed() {
+        let c = CodeSets::embedded();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let dtp = Cvx::new("01").unwrap();
+        let choices = c.dose_choices(
+            &["MMR".to_string()],
+            &[Cvx::new("20").unwrap(), dtp.clone()],
+            today,
+        );
+        let codes =
+            |part: &[&VaccineCode]| part.iter().map(|v| v.cvx.to_string()).collect::<Vec<_>>();
+        assert_eq!(codes(&choices.due), ["03", "94"], "MMR and MMRV");
+        assert!(codes(&choices.in_stock).contains(&"20".to_string()));
+        // A retired code in stock (a data error) is still listed with the stock.
+        assert!(codes(&choices.in_stock).contains(&"01".to_string()));
+        assert!(codes(&choices.licensed).contains(&"08".to_string()));
+        assert!(!codes(&choices.licensed).contains(&"20".to_string()));
+        for only_by_search in ["45", "107", "502"] {
+            let v = c.vaccine(&Cvx::new(only_by_search).unwrap()).unwrap();
+            assert!(!v.offered_on(today), "{only_by_search}");
+            if !v.vaccine_groups.is_empty() {
+                assert!(codes(&choices.search).contains(&only_by_search.to_string()));
+            }
+        }
+        assert!(
+            !c.vaccine(&dtp).unwrap().offered_on(today),
+            "DTP retired in 1997"
+        );
+        let total = choices.due.len()
+            + choices.in_stock.len()
+            + choices.licensed.len()
+            + choices.search.len();
+        assert_eq!(
+            total,
+            c.vaccines()
+                .filter(|v| !v.vaccine_groups.is_empty())
+                .count()
+        );
+    }
+
     use super::*;
 
     #[test]

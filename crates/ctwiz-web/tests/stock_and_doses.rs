@@ -229,3 +229,71 @@ async fn opening_the_demographics_edit_page_is_audited() {
         "{audit:?}"
     );
 }
+
+/// Dose entry offers what the Recommender says is due first, then the clinic's stock,
+/// then other US vaccines; an unspecified, retired or foreign code only by search, which
+/// records it.
+#[tokio::test]
+async fn dose_entry_offers_due_vaccines_first_and_others_by_search() {
+    use ctwiz_store::DoseStore;
+    let f = fixture();
+    let (nurse, _) = user(&f, Role::ClinicAccess, "picker", true);
+    let (cookie, csrf) = session(&f, nurse);
+    let page = get(&f, &format!("/patients/{}/doses/new", f.in_county), &cookie).await;
+    assert_eq!(page.status, 200);
+    let due_at = page
+        .body
+        .find("Due now for this patient")
+        .expect("a due group");
+    let licensed_at = page.body.find("Other US-licensed vaccines").unwrap();
+    assert!(due_at < licensed_at);
+    // The fixture child (born 2024-01-15, two doses) is overdue for MMR: MMR is offered
+    // in the first group, not among the others.
+    let due_part = &page.body[due_at..licensed_at];
+    assert!(due_part.contains("MMR (CVX 03)"), "{due_part}");
+    let picker_end = licensed_at + page.body[licensed_at..].find("</select>").unwrap();
+    assert!(!page.body[licensed_at..picker_end].contains("MMR (CVX 03)"));
+    // An unspecified formulation is not a choice, only a search suggestion.
+    assert!(!page.body.contains("<option value=\"107\""));
+    assert!(page.body.contains("107 – DTaP, unspecified formulation"));
+    let r = post(
+        &f,
+        &format!("/patients/{}/doses", f.in_county),
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "historical"),
+            ("cvx", ""),
+            ("cvx_other", "107 – DTaP, unspecified formulation"),
+            ("date", "2024-05-20"),
+            ("source", "01"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let doses = store(&f).doses(f.in_county).unwrap();
+    assert!(doses.iter().any(|d| d.cvx.as_str() == "107"));
+    let r = post(
+        &f,
+        &format!("/patients/{}/doses", f.in_county),
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "historical"),
+            ("cvx_other", "measles shot"),
+            ("date", "2024-06-20"),
+            ("source", "01"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("is not a vaccine from the list"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Due now for this patient"),
+        "the form comes back whole"
+    );
+}

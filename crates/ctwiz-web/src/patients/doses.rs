@@ -11,13 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
 use ctwiz_core::access::Action;
-use ctwiz_core::codes::CodeSets;
+use ctwiz_core::codes::{CodeSets, DoseChoices, VaccineCode};
 use ctwiz_core::dose::{
     Dose, FundingSource, InformationSource, Observation, ObservationKind, RefusalReason, Route,
     Site, VfcEligibility, VisGiven,
 };
 use ctwiz_core::ids::{Cvx, DoseId, LotNumber, PatientId};
 use ctwiz_core::inventory::StockFunding;
+use ctwiz_core::patient::Patient;
+use ctwiz_forecast::explain::DueStatus;
 use ctwiz_store::{usecase, DoseStore, InventoryStore, LotStock, SqliteStore};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -157,6 +159,31 @@ pub struct DoseForm {
     vis_given: Option<String>,
     #[serde(default)]
     refusal: String,
+    /// A vaccine found by search (foreign, unspecified or retired codes are not listed).
+    #[serde(default)]
+    cvx_other: String,
+}
+
+/// The vaccine picker: what the Recommender says is due, the clinic's stock, other
+/// US-licensed products (`CodeSets::dose_choices`), and a search over every other code.
+fn vaccine_picker(label: &str, choices: &DoseChoices<'_>, selected: &str, list_id: &str) -> Markup {
+    let option = |v: &VaccineCode| {
+        html! { option value=(v.cvx) selected[selected == v.cvx.as_str()] { (v.short_name) " (CVX " (v.cvx) ")" } }
+    };
+    html! {
+        label { span { (label) }
+            select name="cvx" {
+                option value="" { "— choose a vaccine —" }
+                @if !choices.due.is_empty() { optgroup label="Due now for this patient (Recommender)" { @for v in &choices.due { (option(v)) } } }
+                @if !choices.in_stock.is_empty() { optgroup label="In this clinic's stock" { @for v in &choices.in_stock { (option(v)) } } }
+                optgroup label="Other US-licensed vaccines" { @for v in &choices.licensed { (option(v)) } }
+            }
+        }
+        label { span { "Or search other codes (unspecified, retired, non-US)" }
+            input type="search" name="cvx_other" list=(list_id) placeholder="CVX code or name";
+            datalist id=(list_id) { @for v in &choices.search { option value=(format!("{} – {}", v.cvx, v.short_name)) {} } }
+        }
+    }
 }
 
 fn usable_lots(lots: &[LotStock], on: NaiveDate) -> Vec<&LotStock> {
@@ -165,31 +192,20 @@ fn usable_lots(lots: &[LotStock], on: NaiveDate) -> Vec<&LotStock> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dose_form(
     ctx: &Ctx,
     codes: &CodeSets,
     id: PatientId,
     lots: &[LotStock],
+    due: &[String],
     f: &DoseForm,
     error: Option<&str>,
 ) -> Markup {
     let today = ctx.now.date();
     let lots = usable_lots(lots, today);
-    let mut vaccines: Vec<(String, String)> = codes
-        .vaccines()
-        .filter(|v| !v.vaccine_groups.is_empty())
-        .map(|v| {
-            (
-                v.cvx.to_string(),
-                format!("{} (CVX {})", v.short_name, v.cvx),
-            )
-        })
-        .collect();
-    vaccines.sort_by_key(|v| v.1.to_lowercase());
-    let cvx_options = || {
-        std::iter::once(("", "— choose a vaccine —".to_string()))
-            .chain(vaccines.iter().map(|(c, l)| (c.as_str(), l.clone())))
-    };
+    let stock: Vec<Cvx> = lots.iter().map(|l| l.lot.cvx.clone()).collect();
+    let choices = codes.dose_choices(due, &stock, today);
     let date = if f.date.is_empty() {
         today.to_string()
     } else {
@@ -221,7 +237,7 @@ fn dose_form(
                 @if lots.is_empty() {
                     p.muted { "This clinic has no usable inventory lots; enter the vaccine and lot by hand." }
                     div.grid {
-                        (select_field("cvx", "Vaccine", cvx_options(), &f.cvx))
+                        (vaccine_picker("Vaccine", &choices, &f.cvx, "cvx-administered"))
                         (text_field("lot_number", "Lot number", &f.lot_number, false))
                     }
                 } @else {
@@ -253,7 +269,7 @@ fn dose_form(
                 (csrf_field(ctx))
                 input type="hidden" name="kind" value="historical";
                 div.grid {
-                    (select_field("cvx", "Vaccine", cvx_options(), ""))
+                    (vaccine_picker("Vaccine", &choices, "", "cvx-historical"))
                     (date_field("date", "Date given", "", true))
                     (select_field("source", "Source of the information", sources, "01"))
                     (text_field("lot_number", "Lot number (if known)", "", false))
@@ -267,7 +283,7 @@ fn dose_form(
                 (csrf_field(ctx))
                 input type="hidden" name="kind" value="refusal";
                 div.grid {
-                    (select_field("cvx", "Vaccine refused", cvx_options(), ""))
+                    (vaccine_picker("Vaccine refused", &choices, "", "cvx-refusal"))
                     (date_field("date", "Date", &today.to_string(), true))
                     (select_field("refusal", "Reason", refusals, "00"))
                 }
@@ -284,6 +300,42 @@ async fn clinic_lots(state: &AppState, ctx: &Ctx) -> Result<Vec<LotStock>, AppEr
     state.db(move |s| Ok(s.lots(&pin)?)).await
 }
 
+/// The vaccine groups the Recommender lists as due now or overdue for the patient of a
+/// dose form the user was already allowed to open, for the picker's first group.
+async fn due_groups(
+    state: &AppState,
+    p: Patient,
+    id: PatientId,
+    today: NaiveDate,
+) -> Result<Vec<String>, AppError> {
+    let st = state.clone();
+    state
+        .db(move |s| {
+            let (doses, observations) = (s.doses(id)?, s.observations(id)?);
+            let Some(rec) =
+                crate::recommender::evaluate(st.engine(), &p, &doses, &observations, today)
+            else {
+                return Ok(Vec::new());
+            };
+            Ok(rec
+                .result
+                .vaccine_groups
+                .iter()
+                .filter(|g| {
+                    matches!(g.due_status(today), DueStatus::DueNow | DueStatus::Overdue)
+                        && ctwiz_forecast::explain::relevance(
+                            st.engine().supporting_data(),
+                            &rec.result,
+                            g,
+                            p.dob,
+                        ) == ctwiz_forecast::Relevance::Listed
+                })
+                .map(|g| g.vaccine_group.to_string())
+                .collect())
+        })
+        .await
+}
+
 pub async fn new_dose_page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -294,14 +346,17 @@ pub async fn new_dose_page(
         .db(move |s| ctx2.patient_for(s, PatientId(id), Action::DoseRecord))
         .await?;
     let lots = clinic_lots(&state, &ctx).await?;
+    let title = format!("Add immunization – {}", p.name.display());
+    let due = due_groups(&state, p, PatientId(id), ctx.now.date()).await?;
     Ok(page::layout(
         &ctx,
-        &format!("Add immunization – {}", p.name.display()),
+        &title,
         dose_form(
             &ctx,
             state.codes(),
             PatientId(id),
             &lots,
+            &due,
             &DoseForm::default(),
             None,
         ),
@@ -316,8 +371,25 @@ fn build_dose(
     lots: &[LotStock],
 ) -> Result<(Dose, Option<i64>), AppError> {
     let date = parse_date("Date", &f.date)?;
+    // The list's choice, else the search field's ("107 – DTaP, unspecified formulation").
     let cvx_of = |s: &str| -> Result<Cvx, AppError> {
-        let c = Cvx::new(opt(s).ok_or_else(|| AppError::BadRequest("Choose a vaccine.".into()))?)?;
+        let searched: String = f
+            .cvx_other
+            .trim()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let code = match (opt(s), f.cvx_other.trim()) {
+            (Some(c), _) => c.to_string(),
+            (None, "") => return Err(AppError::BadRequest("Choose a vaccine.".into())),
+            (None, typed) if searched.is_empty() => {
+                return Err(AppError::BadRequest(format!(
+                    "{typed:?} is not a vaccine from the list: pick one of the search's suggestions or type its CVX code."
+                )))
+            }
+            (None, _) => searched,
+        };
+        let c = Cvx::new(&code)?;
         codes.require_vaccine(&c)?;
         Ok(c)
     };
@@ -454,15 +526,33 @@ pub async fn add_dose(
         .await?;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}")).into_response()),
-        Err(msg) => Ok((
-            StatusCode::BAD_REQUEST,
-            page::layout(
-                &ctx,
-                "Add immunization",
-                dose_form(&ctx, state.codes(), PatientId(id), &lots, &f, Some(&msg)),
-            ),
-        )
-            .into_response()),
+        Err(msg) => {
+            // Already authorized for this record above; re-reading it is no new disclosure.
+            let p = state
+                .db(move |s| {
+                    ctwiz_store::PatientStore::patient(s, PatientId(id))?
+                        .ok_or_else(|| AppError::NotFound(format!("patient {id}")))
+                })
+                .await?;
+            let due = due_groups(&state, p, PatientId(id), ctx.now.date()).await?;
+            Ok((
+                StatusCode::BAD_REQUEST,
+                page::layout(
+                    &ctx,
+                    "Add immunization",
+                    dose_form(
+                        &ctx,
+                        state.codes(),
+                        PatientId(id),
+                        &lots,
+                        &due,
+                        &f,
+                        Some(&msg),
+                    ),
+                ),
+            )
+                .into_response())
+        }
     }
 }
 
