@@ -86,15 +86,17 @@ fn signed_in(f: &Fixture, role: Role, name: &str) -> (String, String) {
 #[tokio::test]
 async fn every_role_against_every_report_and_inventory_page() {
     let f = seeded();
-    let pages: [(&str, &[Action]); 10] = [
+    let pages: [(&str, &[Action]); 11] = [
         (
             "/reports",
             &[
                 Action::ReportCoverage,
                 Action::ReportReminderRecall,
                 Action::ReportDqa,
+                Action::ReportRosterStatus,
             ],
         ),
+        ("/reports/students", &[Action::ReportRosterStatus]),
         ("/reports/coverage", &[Action::ReportCoverage]),
         (
             "/reports/coverage?series=adolescent",
