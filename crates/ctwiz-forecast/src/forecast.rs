@@ -260,7 +260,7 @@ fn live_virus_conflict_end(
     }
     let mut end: Option<NaiveDate> = None;
     for &(d, prev, _) in &org.live_doses {
-        let Some(rows) = data.conflicts_by_previous.get(&prev) else {
+        let Some(rows) = org.plan.slot(prev).map(|s| &s.conflicts_as_previous) else {
             continue;
         };
         for c in rows.iter().map(|&r| &data.live_virus_conflicts[r]) {

@@ -5,6 +5,7 @@
 
 use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
+use crate::plan::Plan;
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
 use chrono::NaiveDate;
@@ -37,6 +38,8 @@ pub(crate) struct Organized<'p> {
     pub unknown_vaccines: Vec<usize>,
     /// The forecast's date sums (ages, intervals), each worked out once.
     sums: &'p DateSums,
+    /// The supporting data's per-release tables.
+    pub plan: &'p Plan,
 }
 
 impl<'p> Organized<'p> {
@@ -87,6 +90,7 @@ impl<'p> Organized<'p> {
 
 pub(crate) fn organize<'p>(
     data: &SupportingData,
+    plan: &'p Plan,
     patient: &'p Patient,
     assessment: NaiveDate,
     sums: &'p DateSums,
@@ -103,13 +107,13 @@ pub(crate) fn organize<'p>(
         if dose.date > assessment {
             continue;
         }
-        let Some(entry) = Cvx::parse(&dose.cvx).and_then(|c| data.cvx.get(&c).map(|e| (c, e)))
+        let Some((cvx, entry)) =
+            Cvx::parse(&dose.cvx).and_then(|c| plan.slot(c).filter(|e| e.known).map(|e| (c, e)))
         else {
             unknown_vaccines.push(index);
             continue;
         };
-        let (cvx, entry) = entry;
-        if data.conflicts_by_previous.contains_key(&cvx) {
+        if !entry.conflicts_as_previous.is_empty() {
             live_doses.push((dose.date, cvx, index));
         }
         // CDSi 6.1: an expired lot or a sub-potent dose is sub-standard.
@@ -120,7 +124,7 @@ pub(crate) fn organize<'p>(
         } else {
             None
         };
-        for assoc in &entry.antigens {
+        for assoc in entry.antigens.iter() {
             let in_window = assoc
                 .ages
                 .begin
@@ -144,10 +148,16 @@ pub(crate) fn organize<'p>(
             ));
         }
     }
-    // Sorted by (antigen, date, dose index): each antigen's doses form one
-    // run; `starts` records where each run begins. (Unstable sort: the keys
-    // are distinct, and it does not allocate.)
-    all.sort_unstable_by_key(|(a, d)| (*a, d.date, d.index));
+    // Each antigen's doses form one run in (date, dose index) order;
+    // `starts` records where each run begins. A history is usually recorded
+    // in date order already (then no sort at all); the runs are then laid
+    // out by a counting sort on the antigen, which keeps that order.
+    if !all
+        .windows(2)
+        .all(|w| (w[0].1.date, w[0].1.index) <= (w[1].1.date, w[1].1.index))
+    {
+        all.sort_by_key(|(_, d)| (d.date, d.index));
+    }
     let mut starts = vec![0u32; data.antigens.len() + 1];
     for (a, _) in &all {
         if let Some(s) = starts.get_mut(usize::from(*a) + 1) {
@@ -157,6 +167,22 @@ pub(crate) fn organize<'p>(
     for a in 1..starts.len() {
         starts[a] += starts[a - 1];
     }
+    // `starts[a + 1]` is the end of antigen `a`'s run: filled from the back,
+    // it ends up at the run's beginning, so shifting by one gives the starts.
+    let total = starts.last().copied().unwrap_or(0);
+    let mut doses = Vec::with_capacity(all.len());
+    if let Some((_, first)) = all.first() {
+        doses.resize(all.len(), first.clone());
+    }
+    for (a, d) in all.into_iter().rev() {
+        if let Some(end) = starts.get_mut(usize::from(a) + 1) {
+            *end -= 1;
+            doses[*end as usize] = d;
+        }
+    }
+    starts.remove(0);
+    starts.push(total);
+    doses.truncate(total as usize);
     live_doses.sort_unstable_by_key(|d| (d.0, d.2));
     let observations = patient
         .observations
@@ -167,11 +193,12 @@ pub(crate) fn organize<'p>(
         dob: patient.dob,
         sex: patient.sex,
         assessment,
-        doses: all.into_iter().map(|(_, d)| d).collect(),
+        doses,
         starts,
         live_doses,
         observations,
         unknown_vaccines,
         sums,
+        plan,
     }
 }
