@@ -358,16 +358,11 @@ fn live_virus_conflict(data: &SupportingData, org: &Organized<'_>, dose: &Antige
     org.live_doses.iter().any(|&(d, prev, idx)| {
         idx != dose.index
             && d < dose.date
-            && org.plan.slot(prev).is_some_and(|slot| {
-                slot.conflicts_as_previous
-                    .iter()
-                    .map(|&r| &data.live_virus_conflicts[r])
-                    .any(|c| {
-                        c.current == dose.cvx
-                            && dose.date >= org.add(c.begin, d)
-                            && dose.date < org.add(c.min_end, d)
-                    })
-            })
+            && org
+                .plan
+                .conflicts(prev, dose.cvx)
+                .map(|r| &data.live_virus_conflicts[r])
+                .any(|c| dose.date >= org.add(c.begin, d) && dose.date < org.add(c.min_end, d))
     })
 }
 

@@ -95,11 +95,23 @@ pub(crate) fn organize<'p>(
     assessment: NaiveDate,
     sums: &'p DateSums,
 ) -> Organized<'p> {
-    // (antigen id, dose) pairs, sorted below.
+    // The doses in (date, dose index) order: a history is usually recorded
+    // in date order already, else a few (date, index) pairs are sorted.
+    let mut order: Vec<(NaiveDate, usize)> = patient
+        .doses
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.date, i))
+        .collect();
+    if !order.is_sorted() {
+        order.sort_unstable();
+    }
+    // (antigen id, dose) pairs in (date, dose index) order.
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    for (index, dose) in patient.doses.iter().enumerate() {
+    for &(_, index) in &order {
+        let dose = &patient.doses[index];
         if dose.status != AdministrationStatus::Administered {
             continue;
         }
@@ -148,16 +160,10 @@ pub(crate) fn organize<'p>(
             ));
         }
     }
-    // Each antigen's doses form one run in (date, dose index) order;
-    // `starts` records where each run begins. A history is usually recorded
-    // in date order already (then no sort at all); the runs are then laid
-    // out by a counting sort on the antigen, which keeps that order.
-    if !all
-        .windows(2)
-        .all(|w| (w[0].1.date, w[0].1.index) <= (w[1].1.date, w[1].1.index))
-    {
-        all.sort_by_key(|(_, d)| (d.date, d.index));
-    }
+    unknown_vaccines.sort_unstable();
+    // Each antigen's doses form one run in (date, dose index) order, laid
+    // out by a counting sort on the antigen (which keeps that order);
+    // `starts` records where each run begins.
     let mut starts = vec![0u32; data.antigens.len() + 1];
     for (a, _) in &all {
         if let Some(s) = starts.get_mut(usize::from(*a) + 1) {

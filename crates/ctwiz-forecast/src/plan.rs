@@ -22,8 +22,9 @@ pub(crate) struct CvxSlot {
     /// The code's antigen associations (the CVX map's).
     pub antigens: Box<[CvxAssociation]>,
     /// Live virus conflict rows with this vaccine as the earlier one
-    /// (`SupportingData::conflicts_by_previous`); empty when none.
-    pub conflicts_as_previous: Box<[usize]>,
+    /// (`SupportingData::conflicts_by_previous`) with their later vaccine,
+    /// sorted by the later vaccine; empty when none.
+    pub conflicts_as_previous: Box<[(Cvx, usize)]>,
     /// Is this vaccine the later one of some live virus conflict
     /// (`SupportingData::live_virus_current`)?
     pub live_current: bool,
@@ -47,11 +48,17 @@ impl Plan {
                     .get(&cvx)
                     .map(|e| e.antigens.clone().into_boxed_slice())
                     .unwrap_or_default(),
-                conflicts_as_previous: data
-                    .conflicts_by_previous
-                    .get(&cvx)
-                    .map(|rows| rows.clone().into_boxed_slice())
-                    .unwrap_or_default(),
+                conflicts_as_previous: {
+                    let mut rows: Vec<(Cvx, usize)> = data
+                        .conflicts_by_previous
+                        .get(&cvx)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|&r| data.live_virus_conflicts.get(r).map(|c| (c.current, r)))
+                        .collect();
+                    rows.sort_unstable();
+                    rows.into_boxed_slice()
+                },
                 live_current: data.live_virus_current.binary_search(&cvx).is_ok(),
             });
             // More than 65,535 distinct codes cannot happen (CVX codes are
@@ -61,6 +68,25 @@ impl Plan {
             }
         }
         Plan { slot_of, slots }
+    }
+
+    /// The live virus conflict rows (indices into
+    /// `SupportingData::live_virus_conflicts`) with `previous` as the
+    /// earlier vaccine and `current` as the later one.
+    #[inline]
+    pub(crate) fn conflicts(
+        &self,
+        previous: Cvx,
+        current: Cvx,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let rows = self
+            .slot(previous)
+            .map_or(&[][..], |s| &s.conflicts_as_previous[..]);
+        let from = rows.partition_point(|&(c, _)| c < current);
+        rows[from..]
+            .iter()
+            .take_while(move |&&(c, _)| c == current)
+            .map(|&(_, r)| r)
     }
 
     /// The code's entry, if the supporting data knows it at all.
