@@ -5,6 +5,7 @@ use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
 use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
+use crate::plan::Plan;
 use crate::result::{
     valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
     PatientSeries, SeriesStatus,
@@ -20,6 +21,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Engine {
     data: Arc<SupportingData>,
+    /// What the forecast needs of `data` that does not depend on the
+    /// patient, worked out once.
+    plan: Arc<Plan>,
 }
 
 impl Engine {
@@ -27,15 +31,14 @@ impl Engine {
     /// This parses the XML (tens of milliseconds): build one engine and clone
     /// it (clones share the parsed data).
     pub fn bundled() -> Result<Engine, SupportingDataError> {
-        Ok(Engine {
-            data: Arc::new(SupportingData::bundled()?),
-        })
+        Ok(Engine::new(Arc::new(SupportingData::bundled()?)))
     }
 
     /// An engine over supporting data you parsed yourself (e.g. a newer
     /// release read with [`SupportingData::from_xml_texts`]).
     pub fn new(data: Arc<SupportingData>) -> Engine {
-        Engine { data }
+        let plan = Arc::new(Plan::new(&data));
+        Engine { data, plan }
     }
 
     /// The supporting data in use.
@@ -50,7 +53,7 @@ impl Engine {
         let data = &*self.data;
         // On the stack: 8 KiB the allocator need not find and coalesce.
         let sums = crate::dates::DateSums::new();
-        let org = organize(data, patient, assessment_date, &sums);
+        let org = organize(data, &self.plan, patient, assessment_date, &sums);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),

@@ -352,21 +352,17 @@ fn evaluate_dose(
 /// CDSi 6.7: is this dose given within the conflict window of an earlier
 /// live virus vaccine?
 fn live_virus_conflict(data: &SupportingData, org: &Organized<'_>, dose: &AntigenDose<'_>) -> bool {
-    if data.live_virus_current.binary_search(&dose.cvx).is_err() {
+    if !org.plan.slot(dose.cvx).is_some_and(|s| s.live_current) {
         return false;
     }
     org.live_doses.iter().any(|&(d, prev, idx)| {
         idx != dose.index
             && d < dose.date
-            && data.conflicts_by_previous.get(&prev).is_some_and(|rows| {
-                rows.iter()
-                    .map(|&r| &data.live_virus_conflicts[r])
-                    .any(|c| {
-                        c.current == dose.cvx
-                            && dose.date >= org.add(c.begin, d)
-                            && dose.date < org.add(c.min_end, d)
-                    })
-            })
+            && org
+                .plan
+                .conflicts(prev, dose.cvx)
+                .map(|r| &data.live_virus_conflicts[r])
+                .any(|c| dose.date >= org.add(c.begin, d) && dose.date < org.add(c.min_end, d))
     })
 }
 

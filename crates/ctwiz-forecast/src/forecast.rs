@@ -259,12 +259,16 @@ fn live_virus_conflict_end(
         return None;
     }
     let mut end: Option<NaiveDate> = None;
+    // The latest end over the conflict rows from each earlier live dose to
+    // any of the target dose's preferable vaccines (a row counts once even
+    // if two preferable rows name its vaccine: the latest end is the same).
     for &(d, prev, _) in &org.live_doses {
-        let Some(rows) = data.conflicts_by_previous.get(&prev) else {
-            continue;
-        };
-        for c in rows.iter().map(|&r| &data.live_virus_conflicts[r]) {
-            if td.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
+        for v in &td.preferable_vaccines {
+            for c in org
+                .plan
+                .conflicts(prev, v.cvx)
+                .map(|r| &data.live_virus_conflicts[r])
+            {
                 let e = org.add(c.end, d);
                 if e > org.assessment {
                     end = Some(end.map_or(e, |x| x.max(e)));

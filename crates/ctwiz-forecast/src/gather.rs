@@ -5,6 +5,7 @@
 
 use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
+use crate::plan::Plan;
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
 use chrono::NaiveDate;
@@ -37,6 +38,8 @@ pub(crate) struct Organized<'p> {
     pub unknown_vaccines: Vec<usize>,
     /// The forecast's date sums (ages, intervals), each worked out once.
     sums: &'p DateSums,
+    /// The supporting data's per-release tables.
+    pub plan: &'p Plan,
 }
 
 impl<'p> Organized<'p> {
@@ -87,15 +90,28 @@ impl<'p> Organized<'p> {
 
 pub(crate) fn organize<'p>(
     data: &SupportingData,
+    plan: &'p Plan,
     patient: &'p Patient,
     assessment: NaiveDate,
     sums: &'p DateSums,
 ) -> Organized<'p> {
-    // (antigen id, dose) pairs, sorted below.
+    // The doses in (date, dose index) order: a history is usually recorded
+    // in date order already, else a few (date, index) pairs are sorted.
+    let mut order: Vec<(NaiveDate, usize)> = patient
+        .doses
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.date, i))
+        .collect();
+    if !order.is_sorted() {
+        order.sort_unstable();
+    }
+    // (antigen id, dose) pairs in (date, dose index) order.
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    for (index, dose) in patient.doses.iter().enumerate() {
+    for &(_, index) in &order {
+        let dose = &patient.doses[index];
         if dose.status != AdministrationStatus::Administered {
             continue;
         }
@@ -103,13 +119,13 @@ pub(crate) fn organize<'p>(
         if dose.date > assessment {
             continue;
         }
-        let Some(entry) = Cvx::parse(&dose.cvx).and_then(|c| data.cvx.get(&c).map(|e| (c, e)))
+        let Some((cvx, entry)) =
+            Cvx::parse(&dose.cvx).and_then(|c| plan.slot(c).filter(|e| e.known).map(|e| (c, e)))
         else {
             unknown_vaccines.push(index);
             continue;
         };
-        let (cvx, entry) = entry;
-        if data.conflicts_by_previous.contains_key(&cvx) {
+        if !entry.conflicts_as_previous.is_empty() {
             live_doses.push((dose.date, cvx, index));
         }
         // CDSi 6.1: an expired lot or a sub-potent dose is sub-standard.
@@ -120,7 +136,7 @@ pub(crate) fn organize<'p>(
         } else {
             None
         };
-        for assoc in &entry.antigens {
+        for assoc in entry.antigens.iter() {
             let in_window = assoc
                 .ages
                 .begin
@@ -144,10 +160,10 @@ pub(crate) fn organize<'p>(
             ));
         }
     }
-    // Sorted by (antigen, date, dose index): each antigen's doses form one
-    // run; `starts` records where each run begins. (Unstable sort: the keys
-    // are distinct, and it does not allocate.)
-    all.sort_unstable_by_key(|(a, d)| (*a, d.date, d.index));
+    unknown_vaccines.sort_unstable();
+    // Each antigen's doses form one run in (date, dose index) order, laid
+    // out by a counting sort on the antigen (which keeps that order);
+    // `starts` records where each run begins.
     let mut starts = vec![0u32; data.antigens.len() + 1];
     for (a, _) in &all {
         if let Some(s) = starts.get_mut(usize::from(*a) + 1) {
@@ -157,6 +173,22 @@ pub(crate) fn organize<'p>(
     for a in 1..starts.len() {
         starts[a] += starts[a - 1];
     }
+    // `starts[a + 1]` is the end of antigen `a`'s run: filled from the back,
+    // it ends up at the run's beginning, so shifting by one gives the starts.
+    let total = starts.last().copied().unwrap_or(0);
+    let mut doses = Vec::with_capacity(all.len());
+    if let Some((_, first)) = all.first() {
+        doses.resize(all.len(), first.clone());
+    }
+    for (a, d) in all.into_iter().rev() {
+        if let Some(end) = starts.get_mut(usize::from(a) + 1) {
+            *end -= 1;
+            doses[*end as usize] = d;
+        }
+    }
+    starts.remove(0);
+    starts.push(total);
+    doses.truncate(total as usize);
     live_doses.sort_unstable_by_key(|d| (d.0, d.2));
     let observations = patient
         .observations
@@ -167,11 +199,12 @@ pub(crate) fn organize<'p>(
         dob: patient.dob,
         sex: patient.sex,
         assessment,
-        doses: all.into_iter().map(|(_, d)| d).collect(),
+        doses,
         starts,
         live_doses,
         observations,
         unknown_vaccines,
         sums,
+        plan,
     }
 }

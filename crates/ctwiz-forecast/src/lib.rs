@@ -156,6 +156,7 @@ mod forecast;
 mod gather;
 mod name;
 mod patient;
+mod plan;
 #[cfg(feature = "python")]
 #[allow(unsafe_code)] // pyo3's generated module glue
 mod python;

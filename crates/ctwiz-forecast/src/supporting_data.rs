@@ -20,6 +20,11 @@ pub struct Cvx(pub u16);
 impl Cvx {
     /// Parses a CVX text; `None` for anything that is not a 1–4 digit number.
     pub fn parse(text: &str) -> Option<Cvx> {
+        // The usual case, a bare 1–4 digit code, without trimming.
+        let b = text.as_bytes();
+        if (1..=4).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+            return Some(Cvx(b.iter().fold(0, |n, d| n * 10 + u16::from(d - b'0'))));
+        }
         let t = text.trim();
         if t.is_empty() || t.len() > 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return None;
