@@ -46,36 +46,79 @@ pub(crate) fn permit_on<'a, S: PatientStore + AuditStore + ?Sized>(
     now: NaiveDateTime,
     purpose: &str,
 ) -> Result<Authorized<'a>, UseCaseError> {
-    let (clinics, rostered) = relations(store, id)?;
-    let scope = PatientScope {
-        county: p.county(),
-        clinics: &clinics,
-        confidential: p.confidential,
-        rostered: &rostered,
-    };
+    let rel = Relations::of(store, id)?;
     audit_refusal(
         store,
         actor,
         Some(id),
         now,
         |d| format!("{purpose}: {d}"),
-        authorize_on_patient(actor, scope, action),
+        authorize_on_patient(actor, rel.scope(p.county(), p.confidential), action),
     )
 }
 
 /// What the matrix needs to know about record `id` beyond its own fields: the clinics
 /// that reported it, and the schools whose roster lists it.
-fn relations<S: PatientStore + ?Sized>(
+struct Relations {
+    clinics: Vec<ctwiz_core::ids::ClinicPin>,
+    rostered: Vec<ctwiz_core::ids::ClinicPin>,
+}
+
+impl Relations {
+    fn of<S: PatientStore + ?Sized>(store: &S, id: PatientId) -> Result<Self, UseCaseError> {
+        Ok(Relations {
+            clinics: store.patient_clinics(id)?,
+            rostered: store.patient_rosters(id)?,
+        })
+    }
+
+    fn scope(
+        &self,
+        county: Option<ctwiz_core::org::County>,
+        confidential: bool,
+    ) -> PatientScope<'_> {
+        PatientScope {
+            county,
+            clinics: &self.clinics,
+            confidential,
+            rostered: &self.rostered,
+        }
+    }
+}
+
+/// The records someone names exactly (`Patient::is_exactly`: names and birth date) that
+/// a registry may show without search rights: not merged away, not opted out, not
+/// confidential. Used where there is no search (a school nurse's roster, the portal);
+/// two results mean the name is ambiguous and the callers open neither.
+pub(crate) fn named_exactly<S: PatientStore + ?Sized>(
     store: &S,
-    id: PatientId,
-) -> Result<
-    (
-        Vec<ctwiz_core::ids::ClinicPin>,
-        Vec<ctwiz_core::ids::ClinicPin>,
-    ),
-    UseCaseError,
-> {
-    Ok((store.patient_clinics(id)?, store.patient_rosters(id)?))
+    given: &str,
+    family: &str,
+    dob: chrono::NaiveDate,
+) -> crate::Result<Vec<Patient>> {
+    /// Most records a name and birth date are checked against (the same names and birth
+    /// date are rare; more than one is refused anyway).
+    const CANDIDATES: u32 = 20;
+    let page = store.search_patients(&crate::traits::PatientQuery {
+        family: Some(family.trim().to_string()),
+        given: Some(given.trim().to_string()),
+        dob: Some(dob),
+        limit: CANDIDATES,
+        ..Default::default()
+    })?;
+    let mut found = Vec::new();
+    for row in page.rows {
+        if row.opted_out || row.confidential || store.merged_into(row.id)?.is_some() {
+            continue;
+        }
+        if let Some(mut p) = store.patient(row.id)? {
+            if p.is_exactly(given, family, dob) {
+                p.id = Some(row.id);
+                found.push(p);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Which of `actions` the actor may do on record `p` (id `id`), for a page to offer only
@@ -87,13 +130,8 @@ pub fn allowed_on<S: PatientStore + ?Sized, const N: usize>(
     p: &Patient,
     actions: [Action; N],
 ) -> Result<[bool; N], UseCaseError> {
-    let (clinics, rostered) = relations(store, id)?;
-    let scope = PatientScope {
-        county: p.county(),
-        clinics: &clinics,
-        confidential: p.confidential,
-        rostered: &rostered,
-    };
+    let rel = Relations::of(store, id)?;
+    let scope = rel.scope(p.county(), p.confidential);
     Ok(actions.map(|a| authorize_on_patient(actor, scope, a).is_ok()))
 }
 
@@ -150,14 +188,9 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
     let mut rows = Vec::with_capacity(page.rows.len());
     for r in page.rows {
         if r.confidential {
-            let (clinics, rostered) = relations(store, r.id)?;
-            let scope = PatientScope {
-                county: r.county,
-                clinics: &clinics,
-                confidential: true,
-                rostered: &rostered,
-            };
-            if authorize_on_patient(actor, scope, Action::PatientView).is_err() {
+            let rel = Relations::of(store, r.id)?;
+            if authorize_on_patient(actor, rel.scope(r.county, true), Action::PatientView).is_err()
+            {
                 continue;
             }
         }

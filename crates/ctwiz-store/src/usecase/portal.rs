@@ -13,7 +13,7 @@ use crate::certificate::ShcKeyStore;
 use crate::portal::{PortalStore, PortalVisit};
 use crate::secret::{random_token, same_secret, token_hash};
 use crate::traits::{
-    Atomic, AuditAction, AuditEntry, AuditStore, DoseStore, Interface, PatientQuery, PatientStore,
+    Atomic, AuditAction, AuditEntry, AuditStore, DoseStore, Interface, PatientStore,
 };
 use crate::web::WebStore;
 use chrono::NaiveDateTime;
@@ -27,9 +27,6 @@ use ctwiz_core::portal::{
     VIEW_TTL,
 };
 use rand::Rng;
-
-/// Records with the searched names and birth date looked at (twins, duplicates).
-const CANDIDATES: u32 = 20;
 
 /// The audit row of a portal step. The actor is the person at the portal, known only by
 /// the challenge they hold.
@@ -63,25 +60,11 @@ fn find<S: PatientStore + ?Sized>(
     store: &S,
     search: &PortalSearch,
 ) -> crate::Result<Option<(Patient, Vec<String>)>> {
-    let page = store.search_patients(&PatientQuery {
-        family: Some(search.family.clone()),
-        given: Some(search.given.clone()),
-        dob: Some(search.dob),
-        limit: CANDIDATES,
-        ..Default::default()
-    })?;
-    let mut found = Vec::new();
-    for row in page.rows {
-        if row.opted_out || row.confidential || store.merged_into(row.id)?.is_some() {
-            continue;
-        }
-        let Some(p) = store.patient(row.id)? else {
-            continue;
-        };
-        if search.matches(&p) && rules::reachable(&p) {
-            found.push(p);
-        }
-    }
+    let mut found: Vec<Patient> =
+        super::patients::named_exactly(store, &search.given, &search.family, search.dob)?
+            .into_iter()
+            .filter(|p| search.matches(p) && rules::reachable(p))
+            .collect();
     // Two records with the same names and birth date (unmerged duplicates, or twins with
     // one name): the portal cannot tell which the searcher means, so it opens neither.
     if found.len() != 1 {

@@ -72,10 +72,6 @@ pub fn list<S: WebStore + PatientStore + AuditStore>(
 /// about records she may not see.
 pub const NO_SINGLE_MATCH: &str = "No single record has exactly this first name, last name and date of birth. Check the spelling and the date with the family, or ask the DPH help desk.";
 
-/// Most records a name and birth date are checked against (same names and birth date are
-/// rare; more than one is refused anyway).
-const CANDIDATES: u32 = 20;
-
 /// Adds the student named exactly (`given`, `family`, `dob`, names compared as search keys)
 /// to the acting school's roster (`RosterEdit` there). Exactly one record must match, and
 /// it must be one a school may see (not confidential, not opted out, not merged);
@@ -92,24 +88,10 @@ pub fn add_by_name<S: WebStore + PatientStore + AuditStore + Atomic>(
     let criteria = format!("roster add by exact name given={given:?} family={family:?} dob={dob}");
     permit(store, actor, Action::RosterEdit, now, &criteria)?;
     let pin = school(actor)?;
-    let page = store.search_patients(&crate::traits::PatientQuery {
-        family: Some(family.trim().to_string()),
-        given: Some(given.trim().to_string()),
-        dob: Some(dob),
-        limit: CANDIDATES,
-        ..Default::default()
-    })?;
-    let mut found = Vec::new();
-    for row in page.rows {
-        if row.opted_out || row.confidential || store.merged_into(row.id)?.is_some() {
-            continue;
-        }
-        if let Some(p) = store.patient(row.id)? {
-            if p.is_exactly(given, family, dob) {
-                found.push(row.id);
-            }
-        }
-    }
+    let found: Vec<PatientId> = super::patients::named_exactly(store, given, family, dob)?
+        .into_iter()
+        .filter_map(|p| p.id)
+        .collect();
     let [pid] = found[..] else {
         store.audit(&audit_entry(
             actor,
