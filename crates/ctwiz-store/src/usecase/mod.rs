@@ -11,6 +11,8 @@ pub mod audit;
 pub mod certificates;
 pub mod clinic_info;
 pub mod dedup;
+pub mod dedup_clusters;
+pub mod dedup_scan;
 pub mod dose_stock;
 pub mod doses;
 pub mod inventory;
