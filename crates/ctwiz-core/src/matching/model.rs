@@ -123,6 +123,13 @@ pub struct Evidence {
     pub weight: f64,
 }
 
+/// "family name: exact (+5.2)", as reviewers read it.
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ({:+.1})", self.field.name(), self.level, self.weight)
+    }
+}
+
 impl Evidence {
     /// A compact text form for storing the evidence of a queued pair: one
     /// `field:level:weight` item per field (level `-` when not known on both).
