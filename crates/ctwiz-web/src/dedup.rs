@@ -59,6 +59,32 @@ fn evidence_list(evidence: &[ctwiz_core::matching::Evidence]) -> Markup {
     }
 }
 
+/// The warning on "Add a patient" when the new record may duplicate existing ones: each
+/// match with its score and evidence, and the confirmation that saving creates a new record.
+pub fn possible_duplicates_notice(
+    found: &[ctwiz_store::usecase::possible_matches::PossibleMatch],
+) -> Markup {
+    html! {
+        section.card.warn {
+            h2 { "This child may already be in the registry" }
+            p { "Open the existing record if it is the same child. Save again only if this is someone else: a new record is created." }
+            table {
+                thead { tr { th { "Name" } th { "Date of birth" } th { "Sex" } th { "Identifiers" } th { "Doses" } th { "Match" } th { "Evidence" } } }
+                tbody {
+                    @for m in found {
+                        tr {
+                            (side_cells(&m.existing))
+                            td { (format!("{:.3}", m.probability)) }
+                            td { (evidence_list(&m.evidence)) }
+                        }
+                    }
+                }
+            }
+            input type="hidden" name="confirm_new" value="1";
+        }
+    }
+}
+
 fn cluster_card(n: u64, c: &ReviewCluster) -> Markup {
     html! {
         section.card.cluster {

@@ -22,6 +22,7 @@ pub mod maintenance;
 pub mod notifications;
 pub mod patients;
 pub mod portal;
+pub mod possible_matches;
 pub mod releases;
 pub mod reports;
 pub mod rosters;

@@ -1,5 +1,6 @@
-//! The possible-duplicates page over HTTP: the queue as clusters, strongest match first,
-//! each pair with its score and each field's evidence.
+//! Possible duplicates over HTTP: the review queue as clusters, strongest match first,
+//! each pair with its score and each field's evidence; and the warning on "Add a patient"
+//! when the new record may already be in the registry.
 
 mod common;
 
@@ -9,7 +10,7 @@ use ctwiz_core::access::Role;
 use ctwiz_core::actor::Channel;
 use ctwiz_core::patient::{Patient, PersonName, Sex};
 use ctwiz_store::usecase::dedup::{scan, ScanOptions};
-use ctwiz_store::PatientStore;
+use ctwiz_store::{AuditStore, PatientStore};
 
 #[tokio::test]
 async fn the_queue_shows_clusters_with_scores_and_evidence() {
@@ -56,4 +57,45 @@ async fn the_queue_shows_clusters_with_scores_and_evidence() {
     assert!(body.contains("birth date: day and month transposed"), "{body}");
     assert!(body.contains("dedup scan by cli:tester"), "{body}");
     assert!(body.contains("hl7:test"), "{body}");
+}
+
+#[tokio::test]
+async fn adding_a_child_already_in_the_registry_asks_first() {
+    let f = fixture();
+    let (id, _) = user(&f, Role::ClinicAccess, "registrar", true);
+    let (cookie, csrf) = session(&f, id);
+    // The fixture's Ada Testchild, born 2024-01-15, typed again with a slip in the name.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("family", "Testchilde"),
+        ("given", "Ada"),
+        ("dob", "2024-01-15"),
+        ("sex", "F"),
+        ("state", "CT"),
+    ];
+    let before = store(&f).patient_count().unwrap();
+    let r = post(&f, "/patients/new", &cookie, &form).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("may already be in the registry"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("href=\"/patients/{}\"", f.in_county)),
+        "the existing record is linked: {}",
+        r.body
+    );
+    assert!(r.body.contains("birth date: exact (+"), "{}", r.body);
+    assert!(r.body.contains("name=\"confirm_new\""), "{}", r.body);
+    assert!(r.body.contains("Testchilde"), "the form keeps what was typed");
+    assert_eq!(store(&f).patient_count().unwrap(), before, "nothing stored");
+    // The disclosure of the existing record is audited on it.
+    assert!(store(&f)
+        .audit_for_patient(f.in_county, 20)
+        .unwrap()
+        .iter()
+        .any(|a| a.detail.starts_with("shown as a possible duplicate")));
+    // Confirmed: a new record.
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirm_new", "1"));
+    let r = post(&f, "/patients/new", &cookie, &confirmed).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(store(&f).patient_count().unwrap(), before + 1);
 }
