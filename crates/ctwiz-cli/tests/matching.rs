@@ -227,13 +227,19 @@ fn an_import_with_known_duplicates_links_them_and_queues_only_the_doubtful() {
 
 fn fails(c: &mut Command) -> String {
     let out = c.output().expect("run ctwiz");
-    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The number after `label` in `text` ("Queued 12 pair(s)" → 12).
 fn number_after(text: &str, label: &str) -> u64 {
-    let at = text.find(label).unwrap_or_else(|| panic!("{label:?} in {text}"));
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} in {text}"));
     text[at + label.len()..]
         .split(|c: char| !c.is_ascii_digit())
         .find(|s| !s.is_empty())
@@ -251,7 +257,15 @@ fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
     let db = dir.path().join("reg.db");
     let seed = |db: &Path| {
         let out = ok(ctwiz(db).args([
-            "seed", "--children", "500", "--clinics", "4", "--seed", "5", "--as-of", "2026-11-01",
+            "seed",
+            "--children",
+            "500",
+            "--clinics",
+            "4",
+            "--seed",
+            "5",
+            "--as-of",
+            "2026-11-01",
         ]));
         number_after(&out, "seeded ")
     };
@@ -259,13 +273,20 @@ fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
     assert!(records > 500, "the seed has duplicates");
     let scanned = ok(ctwiz(&db).args(["patient", "dedup-scan"]));
     assert_eq!(number_after(&scanned, "Scanned "), records, "{scanned}");
-    assert!(scanned.contains("(default model)"), "500 records: too few to fit: {scanned}");
+    assert!(
+        scanned.contains("(default model)"),
+        "500 records: too few to fit: {scanned}"
+    );
     let sure = number_after(&scanned, "candidate pairs, ");
     let queued = number_after(&scanned, "Queued ");
     assert!(sure >= 1 && queued >= sure, "{scanned}");
     assert!(scanned.contains("Nothing was merged"), "{scanned}");
     let store = SqliteStore::open(&db).expect("open");
-    assert_eq!(store.patient_count().expect("count"), records, "nothing merged");
+    assert_eq!(
+        store.patient_count().expect("count"),
+        records,
+        "nothing merged"
+    );
     drop(store);
 
     let listed = ok(ctwiz(&db).args(["patient", "duplicates", "--limit", "200"]));
@@ -289,8 +310,16 @@ fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
     assert_eq!(number_after(&again, "Queued "), 0, "{again}");
 
     ok(ctwiz(&db).args([
-        "user", "add", "--username", "nurse-c1", "--email", "n@c1.example", "--role",
-        "clinic-access", "--clinic", "CT00001",
+        "user",
+        "add",
+        "--username",
+        "nurse-c1",
+        "--email",
+        "n@c1.example",
+        "--role",
+        "clinic-access",
+        "--clinic",
+        "CT00001",
     ]));
     let e = fails(ctwiz(&db).args(["--as", "nurse-c1", "patient", "dedup-scan"]));
     assert!(e.contains("may not merge patient records"), "{e}");

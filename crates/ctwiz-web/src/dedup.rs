@@ -17,8 +17,8 @@ use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::same_dose_event;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupPair, DedupSide};
-use ctwiz_store::usecase::dedup::ReviewCluster;
 use ctwiz_store::usecase;
+use ctwiz_store::usecase::dedup::ReviewCluster;
 use maud::{html, Markup};
 use serde::Deserialize;
 

@@ -45,16 +45,31 @@ async fn the_queue_shows_clusters_with_scores_and_evidence() {
     let page = get(&f, "/patients/duplicates", &cookie).await;
     assert_eq!(page.status, 200);
     let body = &page.body;
-    assert!(body.contains("in 2 cluster(s) waiting for review"), "{body}");
+    assert!(
+        body.contains("in 2 cluster(s) waiting for review"),
+        "{body}"
+    );
     // The scanned cluster (three records of one child) scores higher than the fixture's
     // uncertain pair, so it comes first; both show evidence.
-    let quin = body.find("QUINTANILLA").or_else(|| body.find("Quintanilla")).expect("cluster");
-    let test = body.find("TESTCHILD").or_else(|| body.find("Testchild")).expect("fixture pair");
+    let quin = body
+        .find("QUINTANILLA")
+        .or_else(|| body.find("Quintanilla"))
+        .expect("cluster");
+    let test = body
+        .find("TESTCHILD")
+        .or_else(|| body.find("Testchild"))
+        .expect("fixture pair");
     assert!(quin < test, "strongest first");
-    assert!(body.contains("Cluster 1") && body.contains("Cluster 2"), "{body}");
+    assert!(
+        body.contains("Cluster 1") && body.contains("Cluster 2"),
+        "{body}"
+    );
     assert!(body.contains("3 records"), "{body}");
     assert!(body.contains("birth date: exact (+"), "{body}");
-    assert!(body.contains("birth date: day and month transposed"), "{body}");
+    assert!(
+        body.contains("birth date: day and month transposed"),
+        "{body}"
+    );
     assert!(body.contains("dedup scan by cli:tester"), "{body}");
     assert!(body.contains("hl7:test"), "{body}");
 }
@@ -76,15 +91,23 @@ async fn adding_a_child_already_in_the_registry_asks_first() {
     let before = store(&f).patient_count().unwrap();
     let r = post(&f, "/patients/new", &cookie, &form).await;
     assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body.contains("may already be in the registry"), "{}", r.body);
     assert!(
-        r.body.contains(&format!("href=\"/patients/{}\"", f.in_county)),
+        r.body.contains("may already be in the registry"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&format!("href=\"/patients/{}\"", f.in_county)),
         "the existing record is linked: {}",
         r.body
     );
     assert!(r.body.contains("birth date: exact (+"), "{}", r.body);
     assert!(r.body.contains("name=\"confirm_new\""), "{}", r.body);
-    assert!(r.body.contains("Testchilde"), "the form keeps what was typed");
+    assert!(
+        r.body.contains("Testchilde"),
+        "the form keeps what was typed"
+    );
     assert_eq!(store(&f).patient_count().unwrap(), before, "nothing stored");
     // The disclosure of the existing record is audited on it.
     assert!(store(&f)

@@ -259,20 +259,13 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                     c.records.len(),
                     c.pairs.len()
                 );
-                let mut t = output::table(&[
-                    "Patient",
-                    "Name",
-                    "Born",
-                    "Sex",
-                    "Identifiers",
-                    "Doses",
-                ]);
+                let mut t =
+                    output::table(&["Patient", "Name", "Born", "Sex", "Identifiers", "Doses"]);
                 for side in &c.records {
                     t.add_row(side_row(side));
                 }
                 println!("{t}");
-                let mut t =
-                    output::table(&["Review", "Pair", "Score", "Evidence", "Flagged"]);
+                let mut t = output::table(&["Review", "Pair", "Score", "Evidence", "Flagged"]);
                 for p in &c.pairs {
                     t.add_row(vec![
                         p.review.to_string(),
@@ -347,7 +340,10 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                     "Merged {} record(s) into an older record{}.",
                     r.merged,
                     if r.merge_refused > 0 {
-                        format!("; {} merge(s) refused, queued for review instead", r.merge_refused)
+                        format!(
+                            "; {} merge(s) refused, queued for review instead",
+                            r.merge_refused
+                        )
                     } else {
                         String::new()
                     }

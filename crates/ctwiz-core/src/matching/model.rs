@@ -126,7 +126,13 @@ pub struct Evidence {
 /// "family name: exact (+5.2)", as reviewers read it.
 impl std::fmt::Display for Evidence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({:+.1})", self.field.name(), self.level, self.weight)
+        write!(
+            f,
+            "{}: {} ({:+.1})",
+            self.field.name(),
+            self.level,
+            self.weight
+        )
     }
 }
 

@@ -130,7 +130,9 @@ mod tests {
             .and_then(|d| d.and_hms_opt(9, 0, 0))
             .expect("now");
         let actor = super::super::actors::local_operator("tester", Channel::Web);
-        let old = s.create_patient(&child("Marisol", "Quintanilla", 3, 4)).expect("old");
+        let old = s
+            .create_patient(&child("Marisol", "Quintanilla", 3, 4))
+            .expect("old");
         // A typo and a swapped day/month: shown, with evidence; nothing written.
         let again = child("Marisol", "Quintanila", 4, 3);
         let Added::PossibleDuplicates(found) =
@@ -141,7 +143,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].existing.id(), old);
         assert!(found[0].probability >= default_model().thresholds.review);
-        assert!(found[0].evidence.iter().any(|e| e.level == "day and month transposed"));
+        assert!(found[0]
+            .evidence
+            .iter()
+            .any(|e| e.level == "day and month transposed"));
         assert_eq!(s.patient_count().expect("count"), 1);
         // Confirmed: created.
         assert!(matches!(

@@ -1,7 +1,6 @@
 //! Adding and editing a patient's demographics (the new and edit patient forms and their handlers).
 
 use super::{opt, parse_date, status_label};
-use ctwiz_store::usecase::possible_matches::Added;
 use crate::error::AppError;
 use crate::page::{self, csrf_field, date_field, form_error, select_field, text_field};
 use crate::session::Ctx;
@@ -17,6 +16,7 @@ use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
 use ctwiz_store::usecase;
+use ctwiz_store::usecase::possible_matches::Added;
 use maud::{html, Markup};
 use serde::Deserialize;
 
