@@ -146,13 +146,13 @@ fn score_review<S: PatientStore + ?Sized>(
         Some((p, e)) => (p, e, ScoredBy::Scan),
         None => {
             for id in [r.patient, r.candidate] {
-                if !records.contains_key(&id) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = records.entry(id) {
                     let p = store.patient(id)?.ok_or_else(|| {
                         UseCaseError::Store(crate::StoreError::Corrupt(format!(
                             "review names missing patient {id}"
                         )))
                     })?;
-                    records.insert(id, MatchRecord::from_patient(&p));
+                    slot.insert(MatchRecord::from_patient(&p));
                 }
             }
             let (x, y) = (&records[&r.patient], &records[&r.candidate]);
