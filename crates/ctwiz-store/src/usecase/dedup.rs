@@ -142,27 +142,6 @@ pub fn dismiss<S: DedupStore + AuditStore + ?Sized>(
         .map_err(UseCaseError::Store)
 }
 
-/// A page of the review queue (`PatientMerge`): names, birth dates and identifiers of
-/// both records of each pair, so the view is audited as a read.
-pub fn queue<S: DedupStore + AuditStore + ?Sized>(
-    store: &S,
-    actor: &Actor,
-    limit: u32,
-    offset: u32,
-    now: NaiveDateTime,
-) -> Result<crate::dedup::DedupPage, UseCaseError> {
-    may_merge(store, actor, now, "view the possible duplicates queue")?;
-    let page = store.dedup_queue(limit, offset)?;
-    store.audit(&super::audit_entry(
-        actor,
-        None,
-        crate::AuditAction::Read,
-        now,
-        "possible duplicates queue viewed".into(),
-    ))?;
-    Ok(page)
-}
-
 /// Review `review`'s pair with both records' live doses, for comparing side by side
 /// (`PatientMerge`); each record's disclosure is audited, naming the other.
 pub fn compare<S: DedupStore + crate::traits::DoseStore + AuditStore + ?Sized>(
