@@ -261,8 +261,10 @@ impl DedupStore for SqliteStore {
                 "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at, score, evidence)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 != ?2
                  AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)
-                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND (patient_id = ?1 OR candidate_id = ?1)) < ?7
-                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND (patient_id = ?2 OR candidate_id = ?2)) < ?7",
+                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?1)
+                   + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?1) < ?7
+                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?2)
+                   + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?2) < ?7",
             )?;
             for p in pairs {
                 if known.query_row(params![p.a.0, p.b.0], |r| r.get::<_, bool>(0))? {
