@@ -224,3 +224,112 @@ fn an_import_with_known_duplicates_links_them_and_queues_only_the_doubtful() {
     assert_eq!(pairs, [(look_id.0, original.0)]);
     assert!(!pairs.iter().any(|&(a, b)| a == twin_id.0 || b == twin_id.0));
 }
+
+fn fails(c: &mut Command) -> String {
+    let out = c.output().expect("run ctwiz");
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The number after `label` in `text` ("Queued 12 pair(s)" → 12).
+fn number_after(text: &str, label: &str) -> u64 {
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} in {text}"));
+    text[at + label.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number after {label:?} in {text}"))
+}
+
+/// A seeded registry (its synthetic duplicates stored as separate records) scanned through
+/// the binary: the duplicates are queued, nothing is merged, the queue lists clusters with
+/// scores and evidence, a rescan adds nothing, a clinic user may not scan, and `--link`
+/// merges the sure pairs (each one undoable).
+#[test]
+fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("reg.db");
+    let seed = |db: &Path| {
+        let out = ok(ctwiz(db).args([
+            "seed",
+            "--children",
+            "500",
+            "--clinics",
+            "4",
+            "--seed",
+            "5",
+            "--as-of",
+            "2026-11-01",
+        ]));
+        number_after(&out, "seeded ")
+    };
+    let records = seed(&db);
+    assert!(records > 500, "the seed has duplicates");
+    let scanned = ok(ctwiz(&db).args(["patient", "dedup-scan"]));
+    assert_eq!(number_after(&scanned, "Scanned "), records, "{scanned}");
+    assert!(
+        scanned.contains("(default model)"),
+        "500 records: too few to fit: {scanned}"
+    );
+    let sure = number_after(&scanned, "candidate pairs, ");
+    let queued = number_after(&scanned, "Queued ");
+    assert!(sure >= 1 && queued >= sure, "{scanned}");
+    assert!(scanned.contains("Nothing was merged"), "{scanned}");
+    let store = SqliteStore::open(&db).expect("open");
+    assert_eq!(
+        store.patient_count().expect("count"),
+        records,
+        "nothing merged"
+    );
+    drop(store);
+
+    let listed = ok(ctwiz(&db).args(["patient", "duplicates", "--limit", "200"]));
+    assert_eq!(
+        number_after(&listed, "clusters shown, "),
+        queued,
+        "every queued pair is listed: {listed}"
+    );
+    assert!(listed.contains("Cluster 1 of "), "{listed}");
+    assert!(listed.contains("birth date: exact (+"), "{listed}");
+    assert!(listed.contains("dedup scan by cli:"), "{listed}");
+    // Strongest first.
+    let best: Vec<f64> = listed
+        .lines()
+        .filter_map(|l| l.split("best match ").nth(1))
+        .filter_map(|s| s.split(',').next()?.parse().ok())
+        .collect();
+    assert!(best.windows(2).all(|w| w[0] >= w[1]), "{best:?}");
+
+    let again = ok(ctwiz(&db).args(["patient", "dedup-scan"]));
+    assert_eq!(number_after(&again, "Queued "), 0, "{again}");
+
+    ok(ctwiz(&db).args([
+        "user",
+        "add",
+        "--username",
+        "nurse-c1",
+        "--email",
+        "n@c1.example",
+        "--role",
+        "clinic-access",
+        "--clinic",
+        "CT00001",
+    ]));
+    let e = fails(ctwiz(&db).args(["--as", "nurse-c1", "patient", "dedup-scan"]));
+    assert!(e.contains("may not merge patient records"), "{e}");
+
+    // --link on a fresh copy of the registry merges the sure pairs.
+    let db2 = dir.path().join("reg2.db");
+    assert_eq!(seed(&db2), records);
+    let linked = ok(ctwiz(&db2).args(["patient", "dedup-scan", "--link"]));
+    let merged = number_after(&linked, "Merged ");
+    assert!(merged >= 1, "{linked}");
+    let store = SqliteStore::open(&db2).expect("open");
+    assert_eq!(store.patient_count().expect("count"), records - merged);
+}

@@ -107,7 +107,57 @@ impl RepeatedDose {
     }
 }
 
+/// A pair the duplicate scan proposes for review, with what the model saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposedReview {
+    pub a: PatientId,
+    pub b: PatientId,
+    /// Match probability.
+    pub score: f64,
+    /// Each field's evidence (`ctwiz_core::matching::Evidence::encode`).
+    pub evidence: String,
+}
+
+/// What queueing a list of proposed pairs did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCounts {
+    /// New open reviews.
+    pub queued: u64,
+    /// Already waiting, or already judged two people: not queued again.
+    pub known: u64,
+    /// Left out because one of the records already waits in
+    /// `MAX_OPEN_REVIEWS_PER_RECORD` open reviews (or is merged).
+    pub capped: u64,
+}
+
+/// An open review pair with both records live, as the cluster view needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenReview {
+    pub review: i64,
+    pub patient: PatientId,
+    pub candidate: PatientId,
+    pub source: String,
+    pub flagged_at: NaiveDateTime,
+    /// Probability and encoded evidence stored by the scan (`None`: flagged by ingest).
+    pub score: Option<f64>,
+    pub evidence: Option<String>,
+}
+
 pub trait DedupStore {
+    /// Queues `pairs` (in the order given: strongest first) for review in one
+    /// transaction, each like `flag_for_dedup_review` but with its score and evidence and
+    /// with the cap on *both* records: no record waits in more than
+    /// `MAX_OPEN_REVIEWS_PER_RECORD` open reviews.
+    fn queue_proposed(
+        &self,
+        pairs: &[ProposedReview],
+        source: &str,
+        at: NaiveDateTime,
+    ) -> Result<QueueCounts>;
+    /// Every open pair whose records are both live (ids and stored scores only).
+    fn open_reviews(&self) -> Result<Vec<OpenReview>>;
+    /// One record (tombstones too) with its live dose count, for the review views.
+    fn dedup_side(&self, id: PatientId) -> Result<Option<DedupSide>>;
     /// Open pairs whose records are both still live, oldest first, `limit` from `offset`.
     fn dedup_queue(&self, limit: u32, offset: u32) -> Result<DedupPage>;
     /// One queued pair (open or decided), by review id.

@@ -1,5 +1,6 @@
-//! Possible duplicates: the review queue the HL7 interface fills when a submission matches
-//! an existing record only uncertainly, a side-by-side comparison of a pair with their
+//! Possible duplicates: the review queue (filled by the HL7 interface when a submission
+//! matches an existing record only uncertainly, and by the duplicate scan) shown as
+//! clusters with each pair's score and evidence, a side-by-side comparison of a pair with their
 //! doses, and the two decisions (merge, or not a duplicate). Only users the core matrix
 //! allows `Action::PatientMerge` (DPH state users) get here.
 
@@ -17,6 +18,7 @@ use ctwiz_core::merge::same_dose_event;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::dedup::{DedupPair, DedupSide};
 use ctwiz_store::usecase;
+use ctwiz_store::usecase::dedup::ReviewCluster;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -46,6 +48,69 @@ fn side_cells(side: &DedupSide) -> Markup {
     }
 }
 
+/// One field's part in a pair's score: "family name: exact (+5.2)", coloured by sign.
+fn evidence_list(evidence: &[ctwiz_core::matching::Evidence]) -> Markup {
+    html! {
+        ul.evidence {
+            @for e in evidence.iter().filter(|e| e.weight != 0.0) {
+                li class=(if e.weight > 0.0 { "for" } else { "against" }) { (e.to_string()) }
+            }
+        }
+    }
+}
+
+/// The warning on "Add a patient" when the new record may duplicate existing ones: each
+/// match with its score and evidence, and the confirmation that saving creates a new record.
+pub fn possible_duplicates_notice(
+    found: &[ctwiz_store::usecase::possible_matches::PossibleMatch],
+) -> Markup {
+    html! {
+        section.card.warn {
+            h2 { "This child may already be in the registry" }
+            p { "Open the existing record if it is the same child. Save again only if this is someone else: a new record is created." }
+            table {
+                thead { tr { th { "Name" } th { "Date of birth" } th { "Sex" } th { "Identifiers" } th { "Doses" } th { "Match" } th { "Evidence" } } }
+                tbody {
+                    @for m in found {
+                        tr {
+                            (side_cells(&m.existing))
+                            td { (format!("{:.3}", m.probability)) }
+                            td { (evidence_list(&m.evidence)) }
+                        }
+                    }
+                }
+            }
+            input type="hidden" name="confirm_new" value="1";
+        }
+    }
+}
+
+fn cluster_card(n: u64, c: &ReviewCluster) -> Markup {
+    html! {
+        section.card.cluster {
+            h2 { "Cluster " (n) span.muted { " — best match " (format!("{:.3}", c.best())) ", " (c.records.len()) " records" } }
+            table {
+                thead { tr { th { "Name" } th { "Date of birth" } th { "Sex" } th { "Identifiers" } th { "Doses" } } }
+                tbody { @for side in &c.records { tr { (side_cells(side)) } } }
+            }
+            table {
+                thead { tr { th { "Pair" } th { "Score" } th { "Evidence" } th { "Flagged" } th { "" } } }
+                tbody {
+                    @for p in &c.pairs {
+                        tr {
+                            td { "#" (p.a) " / #" (p.b) }
+                            td { (format!("{:.3}", p.probability)) }
+                            td { (evidence_list(&p.evidence)) }
+                            td { (p.flagged_at.date()) br; span.muted { (p.source) } }
+                            td { a.button.small href={ "/patients/duplicates/" (p.review) } { "Compare" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -55,7 +120,7 @@ pub async fn queue(
     let page_no = q.page;
     let res = state
         .db(move |s| {
-            Ok(usecase::dedup::queue(
+            Ok(usecase::dedup::clusters_page(
                 s,
                 &actor,
                 PAGE_SIZE,
@@ -64,29 +129,18 @@ pub async fn queue(
             )?)
         })
         .await?;
+    let first = u64::from(page_no * PAGE_SIZE);
     Ok(page::layout(
         &ctx,
         "Possible duplicates",
         html! {
-            p.muted { (res.total) " pair(s) waiting for review. Pairs are flagged when a submission matches an existing record only uncertainly." }
-            @if res.rows.is_empty() { p { "Nothing to review." } } @else {
-                table {
-                    thead { tr { th { "Flagged" } th { "Name" } th { "Date of birth" } th { "Sex" } th { "Identifiers" } th { "Doses" } th { "" } } }
-                    tbody {
-                        @for r in &res.rows {
-                            tr {
-                                td rowspan="2" { (r.flagged_at.date()) br; span.muted { (r.source) } }
-                                (side_cells(&r.patient))
-                                td rowspan="2" { a.button.small href={ "/patients/duplicates/" (r.review) } { "Compare" } }
-                            }
-                            tr { (side_cells(&r.candidate)) }
-                        }
-                    }
-                }
+            p.muted { (res.total_pairs) " pair(s) in " (res.total_clusters) " cluster(s) waiting for review, strongest match first. Pairs are flagged when a submission matches an existing record only uncertainly, or by the duplicate scan (" code { "ctwiz patient dedup-scan" } "). Records joined by pairs form one cluster." }
+            @if res.clusters.is_empty() { p { "Nothing to review." } } @else {
+                @for (i, c) in res.clusters.iter().enumerate() { (cluster_card(first + i as u64 + 1, c)) }
                 div.pager {
                     @if q.page > 0 { a href={ "/patients/duplicates?page=" (q.page - 1) } { "← Previous" } }
-                    span.muted { "Page " (q.page + 1) " of " (res.total.div_ceil(u64::from(PAGE_SIZE)).max(1)) }
-                    @if u64::from((q.page + 1) * PAGE_SIZE) < res.total { a href={ "/patients/duplicates?page=" (q.page + 1) } { "Next →" } }
+                    span.muted { "Page " (q.page + 1) " of " (res.total_clusters.div_ceil(u64::from(PAGE_SIZE)).max(1)) }
+                    @if u64::from((q.page + 1) * PAGE_SIZE) < res.total_clusters { a href={ "/patients/duplicates?page=" (q.page + 1) } { "Next →" } }
                 }
             }
         },

@@ -6,7 +6,8 @@ use ctwiz_core::actor::Channel;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::patient::Patient;
-use ctwiz_store::dedup::{DedupSide, DedupStore};
+use ctwiz_store::dedup::DedupSide;
+use ctwiz_store::usecase::dedup;
 use ctwiz_store::usecase::patients;
 use ctwiz_store::{DoseStore, PatientQuery, PatientStore};
 use std::path::Path;
@@ -38,12 +39,31 @@ pub enum PatientCommand {
         #[arg(long, default_value_t = 1)]
         page: u32,
     },
-    /// List the possible-duplicates review queue (pairs flagged by the HL7 interface).
+    /// List the possible-duplicates review queue as clusters (records joined by open
+    /// review pairs), strongest match first, with each pair's score and evidence.
     Duplicates {
+        /// Clusters per page.
         #[arg(long, default_value_t = 25)]
         limit: u32,
         #[arg(long, default_value_t = 1)]
         page: u32,
+    },
+    /// Scan the whole registry for duplicate records with the matching engine and queue
+    /// the possible duplicates for review (`patient duplicates`). Links nothing unless
+    /// --link is given. Needs statewide merge permission.
+    DedupScan {
+        /// Also merge the pairs the engine would link on its own at ingest (same person on
+        /// the evidence, no twins, no disputed birth date, no clinic's two MRNs) into the
+        /// older record; every merge is audited and can be undone (`patient unmerge`).
+        #[arg(long)]
+        link: bool,
+        /// Score with the default model (as ingest does) instead of weights fitted to
+        /// this registry's records (fitted only from 1,000 records up).
+        #[arg(long)]
+        default_model: bool,
+        /// Seed of the random pairs the fit learns from (the same seed, the same result).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Merge two records of the same person: the duplicate's doses, observations and MRNs
     /// move to the survivor, which keeps its own demographics (empty fields are filled).
@@ -79,17 +99,15 @@ fn identifiers(p: &Patient) -> String {
         .join(", ")
 }
 
-fn side_row(review: String, side: &DedupSide, flagged: String) -> Vec<String> {
+fn side_row(side: &DedupSide) -> Vec<String> {
     let p = &side.patient;
     vec![
-        review,
         side.id().to_string(),
         p.name.display(),
         p.dob.to_string(),
         p.sex.code().to_string(),
         identifiers(p),
         side.live_doses.to_string(),
-        flagged,
     ]
 }
 
@@ -224,31 +242,126 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
             if page == 0 {
                 return Err("--page starts at 1".into());
             }
-            let res = store.dedup_queue(limit, (page - 1) * limit)?;
-            let mut t = output::table(&[
-                "Review",
-                "Patient",
-                "Name",
-                "Born",
-                "Sex",
-                "Identifiers",
-                "Doses",
-                "Flagged",
-            ]);
-            for r in &res.rows {
-                t.add_row(side_row(
-                    r.review.to_string(),
-                    &r.patient,
-                    format!("{} by {}", r.flagged_at, r.source),
-                ));
-                t.add_row(side_row(String::new(), &r.candidate, String::new()));
+            let actor = who.actor(&store, Channel::Cli)?;
+            let res = dedup::clusters_page(
+                &store,
+                &actor,
+                limit,
+                (page - 1) * limit,
+                Local::now().naive_local(),
+            )?;
+            for (i, c) in res.clusters.iter().enumerate() {
+                println!(
+                    "Cluster {} of {}: best match {:.3}, {} records, {} pair(s)",
+                    (page - 1) * limit + i as u32 + 1,
+                    res.total_clusters,
+                    c.best(),
+                    c.records.len(),
+                    c.pairs.len()
+                );
+                let mut t =
+                    output::table(&["Patient", "Name", "Born", "Sex", "Identifiers", "Doses"]);
+                for side in &c.records {
+                    t.add_row(side_row(side));
+                }
+                println!("{t}");
+                let mut t = output::table(&["Review", "Pair", "Score", "Evidence", "Flagged"]);
+                for p in &c.pairs {
+                    t.add_row(vec![
+                        p.review.to_string(),
+                        format!("{} / {}", p.a, p.b),
+                        format!("{:.3}", p.probability),
+                        p.evidence
+                            .iter()
+                            .filter(|e| e.weight != 0.0)
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        format!("{} by {}", p.flagged_at, p.source),
+                    ]);
+                }
+                println!("{t}");
             }
-            println!("{t}");
             println!(
-                "{} pairs shown, {} waiting for review (page {page})",
-                res.rows.len(),
-                res.total
+                "{} clusters shown, {} pairs in {} clusters waiting for review (page {page})",
+                res.clusters.len(),
+                res.total_pairs,
+                res.total_clusters
             );
+        }
+        PatientCommand::DedupScan {
+            link,
+            default_model,
+            seed,
+        } => {
+            let actor = who.actor(&store, Channel::Cli)?;
+            let options = dedup::ScanOptions {
+                model: if default_model {
+                    dedup::ScanModel::Default
+                } else {
+                    dedup::ScanModel::Fitted
+                },
+                link,
+                seed,
+            };
+            let pb = output::progress(0, "reading");
+            let r = dedup::scan(
+                &store,
+                &actor,
+                options,
+                Local::now().naive_local(),
+                &mut |step| {
+                    let (what, done, total) = match step {
+                        dedup::ScanStep::Reading { done, total } => ("reading", done, total),
+                        dedup::ScanStep::Scoring { done, total } => ("scoring", done, total),
+                        dedup::ScanStep::Merging { done, total } => ("merging", done, total),
+                        dedup::ScanStep::Queueing => ("queueing", 0, 0),
+                    };
+                    pb.set_message(what);
+                    pb.set_length(total);
+                    pb.set_position(done);
+                },
+            )?;
+            pb.finish_and_clear();
+            println!(
+                "Scanned {} records ({} model): {} candidate pairs, {} judged the same person, {} to review.",
+                r.records,
+                if r.model_fitted {
+                    "weights fitted to this registry"
+                } else {
+                    "default"
+                },
+                r.candidate_pairs,
+                r.link_pairs,
+                r.review_pairs
+            );
+            if link {
+                println!(
+                    "Merged {} record(s) into an older record{}.",
+                    r.merged,
+                    if r.merge_refused > 0 {
+                        format!(
+                            "; {} merge(s) refused, queued for review instead",
+                            r.merge_refused
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            println!(
+                "Queued {} pair(s) for review; {} already waiting or judged different people; {} left out (a record already waits in {} reviews).",
+                r.queue.queued,
+                r.queue.known,
+                r.queue.capped,
+                ctwiz_store::interface::MAX_OPEN_REVIEWS_PER_RECORD
+            );
+            if !link && r.link_pairs > 0 {
+                println!(
+                    "Nothing was merged: review with `ctwiz patient duplicates`, or rerun with --link to merge the {} sure pair(s).",
+                    r.link_pairs
+                );
+            }
         }
         PatientCommand::Merge {
             survivor,

@@ -256,15 +256,27 @@ pub fn find_pairs(
 ) -> (MatchModel, Vec<ScoredPair>) {
     let pairs = candidate_pairs(records, blocking);
     let model = MatchModel::fit(records, &pairs, RANDOM_PAIRS, seed);
-    let mut out: Vec<ScoredPair> = pairs
-        .iter()
+    let mut out = score_pairs(&model, records, &pairs, at_least);
+    out.sort_by_key(|p| (p.a, p.b));
+    (model, out)
+}
+
+/// Scores candidate `pairs` of `records` (indexes) in parallel and keeps those judged
+/// (`Score::judged`) at `at_least` or above, in the order of `pairs`.
+pub fn score_pairs(
+    model: &MatchModel,
+    records: &[MatchRecord],
+    pairs: &[(u32, u32)],
+    at_least: Decision,
+) -> Vec<ScoredPair> {
+    use rayon::prelude::*;
+    pairs
+        .par_iter()
         .filter_map(|&(a, b)| {
             let score = model.score(&records[a as usize], &records[b as usize]);
             (score.judged >= at_least).then_some(ScoredPair { a, b, score })
         })
-        .collect();
-    out.sort_by_key(|p| (p.a, p.b));
-    (model, out)
+        .collect()
 }
 
 #[cfg(test)]

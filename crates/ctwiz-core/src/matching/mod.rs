@@ -25,11 +25,13 @@
 
 pub mod batch;
 pub mod blocking;
+pub mod cluster;
 pub mod compare;
 pub mod model;
 pub mod record;
 
 pub use blocking::{candidate_pairs, dob_variants, Blocking};
+pub use cluster::clusters;
 pub use compare::{compare, Comparison, Field};
 pub use model::{Decision, Evidence, MatchModel, Override, Score, Thresholds};
 pub use record::MatchRecord;

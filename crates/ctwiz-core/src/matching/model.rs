@@ -123,6 +123,60 @@ pub struct Evidence {
     pub weight: f64,
 }
 
+/// "family name: exact (+5.2)", as reviewers read it.
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} ({:+.1})",
+            self.field.name(),
+            self.level,
+            self.weight
+        )
+    }
+}
+
+impl Evidence {
+    /// A compact text form for storing the evidence of a queued pair: one
+    /// `field:level:weight` item per field (level `-` when not known on both).
+    pub fn encode(evidence: &[Evidence]) -> String {
+        evidence
+            .iter()
+            .map(|e| {
+                let level = e
+                    .field
+                    .levels()
+                    .iter()
+                    .position(|l| *l == e.level)
+                    .map_or("-".to_string(), |l| l.to_string());
+                format!("{}:{level}:{:.3}", e.field.index(), e.weight)
+            })
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Reads [`Evidence::encode`]'s form back; `None` when it is not that form.
+    pub fn decode(text: &str) -> Option<Vec<Evidence>> {
+        text.split(';')
+            .filter(|s| !s.is_empty())
+            .map(|item| {
+                let mut parts = item.split(':');
+                let field = *Field::ALL.get(parts.next()?.parse::<usize>().ok()?)?;
+                let level = match parts.next()? {
+                    "-" => "not known on both",
+                    l => field.levels().get(l.parse::<usize>().ok()?)?,
+                };
+                let weight = parts.next()?.parse().ok()?;
+                Some(Evidence {
+                    field,
+                    level,
+                    weight,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Relative frequency of each normalized value, with the number of records counted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TermFrequencies {
@@ -454,6 +508,23 @@ mod tests {
         r.set_street_line("12 Main St");
         r.set_zip("06106");
         r
+    }
+
+    #[test]
+    fn stored_evidence_reads_back() {
+        let m = MatchModel::default();
+        let mut b = rec("Olivia", "Tymczack", "20200403");
+        b.set_zip("");
+        let e = m.explain(&rec("Olivia", "Tymczak", "20200304"), &b);
+        let back = Evidence::decode(&Evidence::encode(&e)).expect("decodes");
+        assert_eq!(back.len(), e.len());
+        for (x, y) in e.iter().zip(&back) {
+            assert_eq!((x.field, x.level), (y.field, y.level));
+            assert!((x.weight - y.weight).abs() < 1e-3);
+        }
+        assert!(back.iter().any(|e| e.level == "not known on both"));
+        assert_eq!(Evidence::decode("99:0:1.0"), None);
+        assert_eq!(Evidence::decode("x"), None);
     }
 
     #[test]

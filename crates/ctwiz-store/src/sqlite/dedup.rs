@@ -2,7 +2,10 @@
 
 use super::codec;
 use super::SqliteStore;
-use crate::dedup::{DedupPage, DedupPair, DedupSide, DedupStore, MergeOutcome};
+use crate::dedup::{
+    DedupPage, DedupPair, DedupSide, DedupStore, MergeOutcome, OpenReview, ProposedReview,
+    QueueCounts,
+};
 use crate::error::{Result, StoreError};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, DoseStore, Interface, InventoryStore};
 use chrono::NaiveDateTime;
@@ -62,22 +65,17 @@ impl SqliteStore {
             .query_row([id.0], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn dedup_side(&self, id: PatientId) -> Result<DedupSide> {
-        let (patient, _) = self
-            .patient_with_merge(id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("review names missing patient {id}")))?;
-        Ok(DedupSide {
-            patient,
-            live_doses: self.live_dose_count(id)?,
-        })
+    fn review_side(&self, id: PatientId) -> Result<DedupSide> {
+        DedupStore::dedup_side(self, id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("review names missing patient {id}")))
     }
 
     fn pair_from_row(&self, r: (i64, i64, i64, String, String)) -> Result<DedupPair> {
         let (review, p, c, source, at) = r;
         Ok(DedupPair {
             review,
-            patient: self.dedup_side(PatientId(p))?,
-            candidate: self.dedup_side(PatientId(c))?,
+            patient: self.review_side(PatientId(p))?,
+            candidate: self.review_side(PatientId(c))?,
             source,
             flagged_at: codec::datetime(&at)?,
         })
@@ -248,6 +246,94 @@ impl SqliteStore {
 }
 
 impl DedupStore for SqliteStore {
+    fn queue_proposed(
+        &self,
+        pairs: &[ProposedReview],
+        source: &str,
+        at: NaiveDateTime,
+    ) -> Result<QueueCounts> {
+        self.in_transaction(|s| {
+            let mut counts = QueueCounts::default();
+            let mut known = s.conn.prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM dedup_review WHERE status IN ('open', 'dismissed') AND {SAME_PAIR})"
+            ))?;
+            let mut insert = s.conn.prepare_cached(
+                "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at, score, evidence)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 != ?2
+                 AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)
+                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?1)
+                   + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?1) < ?7
+                 AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?2)
+                   + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?2) < ?7",
+            )?;
+            for p in pairs {
+                if known.query_row(params![p.a.0, p.b.0], |r| r.get::<_, bool>(0))? {
+                    counts.known += 1;
+                    continue;
+                }
+                let n = insert.execute(params![
+                    p.a.0,
+                    p.b.0,
+                    source,
+                    ts(at),
+                    p.score,
+                    p.evidence,
+                    crate::interface::MAX_OPEN_REVIEWS_PER_RECORD
+                ])?;
+                if n == 1 {
+                    counts.queued += 1;
+                } else {
+                    counts.capped += 1;
+                }
+            }
+            Ok(counts)
+        })
+    }
+
+    fn open_reviews(&self) -> Result<Vec<OpenReview>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.id, r.patient_id, r.candidate_id, r.source, r.created_at, r.score, r.evidence
+             FROM dedup_review r
+             JOIN patients a ON a.id = r.patient_id AND a.merged_into IS NULL
+             JOIN patients b ON b.id = r.candidate_id AND b.merged_into IS NULL
+             WHERE r.status = 'open' ORDER BY r.id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (review, p, c, source, at, score, evidence) = row?;
+            Ok(OpenReview {
+                review,
+                patient: PatientId(p),
+                candidate: PatientId(c),
+                source,
+                flagged_at: codec::datetime(&at)?,
+                score,
+                evidence,
+            })
+        })
+        .collect()
+    }
+
+    fn dedup_side(&self, id: PatientId) -> Result<Option<DedupSide>> {
+        let Some((patient, _)) = self.patient_with_merge(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(DedupSide {
+            patient,
+            live_doses: self.live_dose_count(id)?,
+        }))
+    }
+
     fn dedup_queue(&self, limit: u32, offset: u32) -> Result<DedupPage> {
         const OPEN: &str = "FROM dedup_review r
              JOIN patients a ON a.id = r.patient_id AND a.merged_into IS NULL

@@ -1,5 +1,6 @@
 //! Merging duplicate records and settling pairs as different people: the one path for
-//! every door (web review queue, `ctwiz patient merge / unmerge / not-duplicate`).
+//! every door (web review queue, `ctwiz patient merge / unmerge / not-duplicate`); the
+//! duplicate scan (`dedup_scan`) and the queue's cluster view (`dedup_clusters`).
 
 use super::{audit_refusal, UseCaseError};
 use crate::dedup::{DedupStore, MergeOutcome, UnmergeOutcome};
@@ -9,8 +10,11 @@ use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize, Actor};
 use ctwiz_core::ids::PatientId;
 
+pub use super::dedup_clusters::{clusters_page, ClusterPage, ReviewCluster};
+pub use super::dedup_scan::{scan, ScanModel, ScanOptions, ScanReport, ScanStep};
+
 /// `PatientMerge` in the actor's scope; a refusal is audited (`what` names the attempt).
-fn may_merge<S: AuditStore + ?Sized>(
+pub(super) fn may_merge<S: AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     now: NaiveDateTime,
@@ -136,27 +140,6 @@ pub fn dismiss<S: DedupStore + AuditStore + ?Sized>(
     store
         .dismiss_pair(a, b, &actor.label(), Interface::of(actor.channel), now)
         .map_err(UseCaseError::Store)
-}
-
-/// A page of the review queue (`PatientMerge`): names, birth dates and identifiers of
-/// both records of each pair, so the view is audited as a read.
-pub fn queue<S: DedupStore + AuditStore + ?Sized>(
-    store: &S,
-    actor: &Actor,
-    limit: u32,
-    offset: u32,
-    now: NaiveDateTime,
-) -> Result<crate::dedup::DedupPage, UseCaseError> {
-    may_merge(store, actor, now, "view the possible duplicates queue")?;
-    let page = store.dedup_queue(limit, offset)?;
-    store.audit(&super::audit_entry(
-        actor,
-        None,
-        crate::AuditAction::Read,
-        now,
-        "possible duplicates queue viewed".into(),
-    ))?;
-    Ok(page)
 }
 
 /// Review `review`'s pair with both records' live doses, for comparing side by side

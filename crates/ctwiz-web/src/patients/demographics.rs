@@ -16,6 +16,7 @@ use ctwiz_core::patient::{
     Address, Guardian, Mrn, Patient, PatientStatus, PersonName, Relationship, Sex,
 };
 use ctwiz_store::usecase;
+use ctwiz_store::usecase::possible_matches::Added;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -73,6 +74,9 @@ pub struct PatientForm {
     opt_out_date: String,
     #[serde(default)]
     opt_out_reason: String,
+    /// Set by the possible-duplicates warning: the person confirmed a new record.
+    #[serde(default)]
+    confirm_new: Option<String>,
 }
 
 impl PatientForm {
@@ -122,6 +126,7 @@ impl PatientForm {
                 .as_ref()
                 .map(|o| o.reason.clone())
                 .unwrap_or_default(),
+            confirm_new: None,
         }
     }
 
@@ -220,6 +225,18 @@ fn patient_form(
     f: &PatientForm,
     error: Option<&str>,
 ) -> Markup {
+    patient_form_with(ctx, action, title, f, error, html! {})
+}
+
+/// The form with `notice` at the top inside it (e.g. the possible-duplicates warning).
+fn patient_form_with(
+    ctx: &Ctx,
+    action: &str,
+    title: &str,
+    f: &PatientForm,
+    error: Option<&str>,
+    notice: Markup,
+) -> Markup {
     let sexes = [
         ("F", "Female".to_string()),
         ("M", "Male".into()),
@@ -245,6 +262,7 @@ fn patient_form(
             (form_error(error))
             form.stack method="post" action=(action) {
                 (csrf_field(ctx))
+                (notice)
                 section.card {
                     h2 { "Patient" }
                     div.grid {
@@ -330,11 +348,24 @@ pub async fn create_patient(
         Err(e) => return Err(e),
     };
     let (actor, now) = (ctx.as_actor(), ctx.now);
+    let confirmed = f.confirm_new.is_some();
     let id = match state
-        .db(move |s| Ok(usecase::patients::create(s, &actor, &p, now)))
+        .db(move |s| {
+            Ok(usecase::possible_matches::create_checked(
+                s, &actor, &p, confirmed, now,
+            ))
+        })
         .await?
     {
-        Ok(id) => id,
+        Ok(Added::Created(id)) => id,
+        Ok(Added::PossibleDuplicates(found)) => {
+            let notice = crate::dedup::possible_duplicates_notice(&found);
+            return Ok((
+                StatusCode::CONFLICT,
+                patient_form_with(&ctx, "/patients/new", "Add a patient", &f, None, notice),
+            )
+                .into_response());
+        }
         Err(usecase::UseCaseError::Invalid(e)) => {
             let m = e.to_string();
             return Ok((

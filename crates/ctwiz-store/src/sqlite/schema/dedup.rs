@@ -18,4 +18,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX merge_journal_duplicate ON merge_journal (duplicate_id);
     CREATE INDEX merge_journal_survivor ON merge_journal (survivor_id);
     "#,
+    // 2: a pair queued by the duplicate scan keeps the match probability and each field's
+    // evidence (`ctwiz_core::matching::Evidence::encode`) of the model that found it, so
+    // the review shows what the scan saw. NULL for pairs flagged by ingest.
+    r#"
+    ALTER TABLE dedup_review ADD COLUMN score REAL;
+    ALTER TABLE dedup_review ADD COLUMN evidence TEXT;
+    "#,
 ];
