@@ -57,10 +57,11 @@ pub enum PatientCommand {
         /// older record; every merge is audited and can be undone (`patient unmerge`).
         #[arg(long)]
         link: bool,
-        /// Score with the default model (as ingest does) instead of weights fitted to
-        /// this registry's records (fitted only from 1,000 records up).
+        /// Score with weights fitted to this registry's records (from 1,000 records up)
+        /// instead of the default model ingest uses. Slow on large registries: minutes at
+        /// 10,000 records (docs/matching.md).
         #[arg(long)]
-        default_model: bool,
+        fitted: bool,
         /// Seed of the random pairs the fit learns from (the same seed, the same result).
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -289,17 +290,13 @@ pub fn run(path: &Path, who: &Who, c: PatientCommand) -> CliResult {
                 res.total_clusters
             );
         }
-        PatientCommand::DedupScan {
-            link,
-            default_model,
-            seed,
-        } => {
+        PatientCommand::DedupScan { link, fitted, seed } => {
             let actor = who.actor(&store, Channel::Cli)?;
             let options = dedup::ScanOptions {
-                model: if default_model {
-                    dedup::ScanModel::Default
-                } else {
+                model: if fitted {
                     dedup::ScanModel::Fitted
+                } else {
+                    dedup::ScanModel::Default
                 },
                 link,
                 seed,

@@ -30,10 +30,12 @@ pub const MIN_RECORDS_TO_FIT: usize = 1_000;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ScanModel {
     /// Fitted to the registry's own records (EM, u from random pairs), when it holds at
-    /// least [`MIN_RECORDS_TO_FIT`]; the default model otherwise.
-    #[default]
+    /// least [`MIN_RECORDS_TO_FIT`]; the default model otherwise. Opt-in: on registries
+    /// of 10,000 records and more it is far slower than the default model (see
+    /// docs/matching.md).
     Fitted,
     /// The default model, as ingest scores (comparable with what ingest decided).
+    #[default]
     Default,
 }
 

@@ -7,8 +7,8 @@ use super::{audit_entry, UseCaseError};
 use crate::dedup::{DedupSide, DedupStore};
 use crate::traits::{Atomic, AuditAction, AuditStore, PatientStore};
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{Action, PatientScope};
-use ctwiz_core::actor::{authorize_on_patient, Actor};
+use ctwiz_core::access::Action;
+use ctwiz_core::actor::Actor;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::matching::{default_model, Decision, Evidence, MatchRecord};
 use ctwiz_core::patient::Patient;
@@ -82,13 +82,8 @@ fn possible_matches<S: PatientStore + DedupStore + ?Sized>(
         if score.judged < Decision::Review {
             continue;
         }
-        let clinics = store.patient_clinics(id)?;
-        let scope = PatientScope {
-            county: c.county(),
-            clinics: &clinics,
-            confidential: c.confidential,
-        };
-        if authorize_on_patient(actor, scope, Action::PatientView).is_err() {
+        let [may_view] = super::patients::allowed_on(store, actor, id, &c, [Action::PatientView])?;
+        if !may_view {
             continue;
         }
         let Some(existing) = store.dedup_side(id)? else {
