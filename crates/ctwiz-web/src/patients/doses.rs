@@ -346,20 +346,35 @@ pub async fn new_dose_page(
         .db(move |s| ctx2.patient_for(s, PatientId(id), Action::DoseRecord))
         .await?;
     let lots = clinic_lots(&state, &ctx).await?;
-    let title = format!("Add immunization – {}", p.name.display());
-    let due = due_groups(&state, p, PatientId(id), ctx.now.date()).await?;
-    Ok(page::layout(
+    dose_page(
+        &state,
         &ctx,
+        p,
+        PatientId(id),
+        &lots,
+        &DoseForm::default(),
+        None,
+    )
+    .await
+}
+
+/// The dose entry page for patient `p` (already opened for `DoseRecord`), its vaccine
+/// picker ordered by what the Recommender says is due.
+async fn dose_page(
+    state: &AppState,
+    ctx: &Ctx,
+    p: Patient,
+    id: PatientId,
+    lots: &[LotStock],
+    f: &DoseForm,
+    error: Option<&str>,
+) -> Result<Markup, AppError> {
+    let title = format!("Add immunization – {}", p.name.display());
+    let due = due_groups(state, p, id, ctx.now.date()).await?;
+    Ok(page::layout(
+        ctx,
         &title,
-        dose_form(
-            &ctx,
-            state.codes(),
-            PatientId(id),
-            &lots,
-            &due,
-            &DoseForm::default(),
-            None,
-        ),
+        dose_form(ctx, state.codes(), id, lots, &due, f, error),
     ))
 }
 
@@ -534,24 +549,8 @@ pub async fn add_dose(
                         .ok_or_else(|| AppError::NotFound(format!("patient {id}")))
                 })
                 .await?;
-            let due = due_groups(&state, p, PatientId(id), ctx.now.date()).await?;
-            Ok((
-                StatusCode::BAD_REQUEST,
-                page::layout(
-                    &ctx,
-                    "Add immunization",
-                    dose_form(
-                        &ctx,
-                        state.codes(),
-                        PatientId(id),
-                        &lots,
-                        &due,
-                        &f,
-                        Some(&msg),
-                    ),
-                ),
-            )
-                .into_response())
+            let page = dose_page(&state, &ctx, p, PatientId(id), &lots, &f, Some(&msg)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
     }
 }
