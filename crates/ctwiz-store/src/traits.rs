@@ -532,6 +532,8 @@ pub struct AuditFilter {
     pub patient: Option<PatientId>,
     /// The username in the actor label (`door:user[@clinic]`), exactly.
     pub user: Option<String>,
+    /// The whole actor label (`door:user[@clinic]`), exactly (indexed).
+    pub actor: Option<String>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
     /// At most this many rows, newest first (0: a default of 1,000).

@@ -28,12 +28,14 @@ mod dedup;
 mod disclosures;
 mod error;
 mod health;
+mod help;
 mod inventory;
 mod limits;
 mod mail;
 mod metrics;
 pub mod mllp;
 mod modules;
+mod nav;
 mod page;
 mod patients;
 mod portal;
@@ -270,6 +272,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/forgot-password/reset", post(auth::forgot_password_reset))
         .route("/trouble-signing-in", get(auth::trouble_signing_in))
+        .route("/help", get(help::index))
+        .route("/help/{key}", get(help::topic))
         .route(
             "/request-account",
             get(auth::request_account_page).post(auth::request_account),

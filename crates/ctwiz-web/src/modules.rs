@@ -2,7 +2,7 @@
 //! their own modules).
 
 use crate::error::AppError;
-use crate::page::{self, csrf_field, nav_links, text_field};
+use crate::page::{self, csrf_field, module_links, text_field};
 use crate::session::{CsrfOnly, Ctx};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -15,23 +15,81 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let tasks = if ctx.can(Action::TaskView) {
-        let (actor, now) = (ctx.as_actor(), ctx.now);
-        state
-            .db(move |s| Ok(usecase::tasks::pending(s, &actor, now)?))
-            .await?
-    } else {
-        Vec::new()
-    };
-    let links: Vec<_> = nav_links(&ctx).into_iter().skip(1).collect();
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let (tasks, unread, recent) = state
+        .db(move |s| {
+            let tasks = if actor.may(Action::TaskView) {
+                usecase::tasks::pending(s, &actor, now)?
+            } else {
+                Vec::new()
+            };
+            let unread: Vec<_> = usecase::notifications::list(s, &actor, now)?
+                .into_iter()
+                .filter(|n| n.read_at.is_none())
+                .take(5)
+                .collect();
+            let recent = if actor.may(Action::PatientView) || actor.may(Action::RosterView) {
+                usecase::patients::recently_viewed(s, &actor, now)?
+            } else {
+                Vec::new()
+            };
+            Ok((tasks, unread, recent))
+        })
+        .await?;
+    let open_tasks: usize = tasks.iter().map(|t| t.count).sum();
+    let links = module_links(&ctx);
     let bell = crate::inventory::load_bell(&state, &ctx).await?;
     Ok(page::layout_with_bell(
         &ctx,
         "Home",
         html! {
             p { "Signed in as " strong { (ctx.user.username) } ", acting for " strong { (page::acting_label(&ctx)) } " as " (page::role_label(&ctx)) "." }
-            @for t in &tasks { p.notice { a href=(t.link) { (t.count) " " (t.what) } } }
             @if links.is_empty() { p.notice { "Your account has no access here yet. Contact the DPH state team." } }
+            div.cols {
+                div {
+                    @if ctx.can(Action::PatientSearch) {
+                        form.card.quick-search method="get" action="/patients" role="search" {
+                            h2 { "Quick patient search" }
+                            div.grid {
+                                (text_field("family", "Last name", "", false))
+                                (text_field("given", "First name", "", false))
+                                label { span { "Date of birth" } input type="date" name="dob"; }
+                            }
+                            div.actions { button type="submit" { "Search" } }
+                        }
+                    }
+                    @if !recent.is_empty() {
+                        section.card {
+                            h2 { "Recently viewed patients" }
+                            ul.recent {
+                                @for p in &recent {
+                                    @if let Some(id) = p.id {
+                                        li { a href={ "/patients/" (id) } { (p.name.display()) } " " span.muted { "born " (p.dob) " · ID " (id) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div {
+                    @if ctx.can(Action::TaskView) {
+                        section.card {
+                            h2 { a href="/tasks" { "Tasks" } " " span.badge { (open_tasks) } }
+                            @if tasks.is_empty() { p.muted { "No open tasks." } }
+                            ul.tasks { @for t in &tasks { li { a href=(t.link) { strong { (t.count) } " " (t.what) } } } }
+                        }
+                    }
+                    section.card {
+                        h2 { a href="/notifications" { "Notifications" } " " span.badge { (ctx.unread_notifications) } }
+                        @if unread.is_empty() { p.muted { "No unread notifications." } }
+                        ul.notifications {
+                            @for n in &unread {
+                                li { a href={ "/notifications/" (n.id) } { (n.kind.label()) ": " (n.message) } }
+                            }
+                        }
+                    }
+                }
+            }
             div.tiles {
                 @for (href, label) in links {
                     a.card href=(href) { h2 { (label) } }

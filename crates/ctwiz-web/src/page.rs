@@ -2,7 +2,7 @@
 //! one embedded stylesheet.
 
 use crate::session::{Acting, Ctx};
-use ctwiz_core::access::{Action, Module, Scope};
+use ctwiz_core::access::Scope;
 use maud::{html, Markup, DOCTYPE};
 
 pub const STYLE: &str = include_str!("style.css");
@@ -27,6 +27,7 @@ pub fn public(title: &str, body: Markup) -> Markup {
             body.public {
                 header.top {
                     a.brand href="/" { "CT WiZ" span.sub { "Immunization Information System" } }
+                    a.help-link href="/help" { "Help" }
                 }
                 main.narrow {
                     h1 { (title) }
@@ -73,35 +74,54 @@ pub fn acting_label(ctx: &Ctx) -> String {
     }
 }
 
-/// Navigation entries the user may open: (href, label, module).
-pub fn nav_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
-    let mut links = vec![("/", "Home")];
-    let modules = ctx.modules();
-    if ctx.can(Action::PatientSearch) {
-        links.push(("/patients", "Patient Management"));
+/// The modules the user may open, each with its first screen (the home page's tiles).
+pub fn module_links(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    crate::nav::menu(ctx)
+        .into_iter()
+        .filter(|(g, _)| !matches!(g, crate::nav::Group::Home | crate::nav::Group::Account))
+        .map(|(g, screens)| (g.landing().unwrap_or(screens[0].path), g.label()))
+        .collect()
+}
+
+/// The left-side menu: each module expandable to its screens; the module of the current
+/// screen is open and the screen marked.
+fn side_menu(ctx: &Ctx) -> Markup {
+    let here = crate::nav::screen_for(&ctx.path);
+    html! {
+        nav.side aria-label="Modules" {
+            @for (group, screens) in crate::nav::menu(ctx) {
+                @let open = here.is_some_and(|h| h.group == group);
+                @if group == crate::nav::Group::Home {
+                    a.home href="/" aria-current=[(ctx.path == "/").then_some("page")] { "Home" }
+                } @else {
+                    details open[open] {
+                        summary { (group.label()) }
+                        ul {
+                            @for s in screens {
+                                li { a href=(s.path) aria-current=[(here.is_some_and(|h| h.key == s.key)).then_some("page")] { (s.title) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    if ctx.can(Action::PatientMerge) {
-        links.push(("/patients/duplicates", "Possible Duplicates"));
+}
+
+/// The title of a signed-in screen with its help icon and "Learn more" link.
+fn screen_title(ctx: &Ctx, title: &str) -> Markup {
+    let screen = crate::nav::screen_for(&ctx.path).filter(|s| s.key != "help");
+    html! {
+        div.title {
+            h1 { (title) }
+            @if let Some(s) = screen {
+                a.help-icon href={ "/help/" (s.key) } title=(s.summary) aria-label={ "Help: " (s.title) } { "?" }
+            }
+        }
+        @if let Some(s) = screen {
+            p.screen-help { (s.summary) " " a href={ "/help/" (s.key) } { "Learn more" } }
+        }
     }
-    if ctx.can(Action::RosterView) {
-        links.push(("/rosters", "Student Rosters"));
-    }
-    if modules.contains(&Module::InventoryManagement) {
-        links.push(("/inventory", "Inventory"));
-    }
-    if modules.contains(&Module::ClinicTools) {
-        links.push(("/clinic-tools", "Clinic Tools"));
-    }
-    if modules.contains(&Module::Reports) {
-        links.push(("/reports", "Reports"));
-    }
-    if modules.contains(&Module::Tasks) {
-        links.push(("/tasks", "Tasks"));
-    }
-    if modules.contains(&Module::Administration) {
-        links.push(("/admin", "Administration"));
-    }
-    links
 }
 
 /// What the notification bell counts where the user acts: the user's unread stored
@@ -172,17 +192,13 @@ pub fn layout_with_bell(ctx: &Ctx, title: &str, body: Markup, bell: Option<Bell>
                         }
                     }
                 }
-                // Until the first-sign-in steps are done every module redirects, so none is shown.
-                nav.modules {
-                    @if !ctx.setup_pending {
-                        @for (href, label) in nav_links(ctx) {
-                            a href=(href) { (label) }
-                        }
+                div.shell {
+                    // Until the first-sign-in steps are done every module redirects, so none is shown.
+                    @if !ctx.setup_pending { (side_menu(ctx)) }
+                    main {
+                        (screen_title(ctx, title))
+                        (body)
                     }
-                }
-                main {
-                    h1 { (title) }
-                    (body)
                 }
                 footer { "ctwiz · synthetic data only · " (acting_label(ctx)) }
             }

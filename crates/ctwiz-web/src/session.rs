@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, Utc};
-use ctwiz_core::access::{Action, Module, User};
+use ctwiz_core::access::{Action, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
 use ctwiz_core::patient::Patient;
@@ -94,6 +94,8 @@ pub struct Ctx {
     pub setup_pending: bool,
     /// The user's unread notifications (the bell's stored part).
     pub unread_notifications: usize,
+    /// The requested path (which screen's menu entry and help to show).
+    pub path: String,
 }
 
 /// Why a request could not get a context: not signed in, or must finish a step first.
@@ -136,7 +138,7 @@ impl FromRequestParts<AppState> for Ctx {
         let idle = state.idle_minutes();
         let now = state.now();
         let loaded = state.db(move |s| load_ctx(s, hash, idle, now)).await?;
-        let (ctx, needs_setup) = loaded.ok_or(NoCtx::SignIn)?;
+        let (mut ctx, needs_setup) = loaded.ok_or(NoCtx::SignIn)?;
         if needs_setup && !allowed_before_setup(&path) {
             return Err(NoCtx::ChangePassword);
         }
@@ -147,6 +149,7 @@ impl FromRequestParts<AppState> for Ctx {
         {
             return Err(NoCtx::ChooseClinic);
         }
+        ctx.path = path;
         Ok(ctx)
     }
 }
@@ -211,6 +214,7 @@ fn load_ctx(
             now,
             setup_pending: needs_setup,
             unread_notifications,
+            path: String::new(),
         },
         needs_setup,
     )))
@@ -233,18 +237,6 @@ impl Ctx {
                 Ok(())
             })
             .await
-    }
-
-    /// Modules for the navigation: those with at least one action allowed here.
-    pub fn modules(&self) -> Vec<Module> {
-        Module::ALL
-            .into_iter()
-            .filter(|m| {
-                Action::ALL
-                    .iter()
-                    .any(|a| a.module() == Some(*m) && self.can(*a))
-            })
-            .collect()
     }
 
     /// This request's actor for the use cases below the web (channel Web).

@@ -401,7 +401,7 @@ async fn clinic_change_requests_in_chromium() {
     wait_for(&c, "Signed in as").await;
     c.goto(&format!("{base}/tasks")).await.unwrap();
     wait_for(&c, "2 clinic change request(s) wait for review").await;
-    c.find(Locator::Css("a[href='/admin/change-requests']"))
+    c.find(Locator::Css("main a[href='/admin/change-requests']"))
         .await
         .unwrap()
         .click()

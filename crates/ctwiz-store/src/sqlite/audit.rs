@@ -79,6 +79,10 @@ impl AuditStore for SqliteStore {
             args.push(Value::Text(u.clone()));
             args.push(Value::Text(u.clone()));
         }
+        if let Some(a) = &f.actor {
+            sql.push_str(" AND actor = ?");
+            args.push(Value::Text(a.clone()));
+        }
         if let Some(t) = f.since {
             sql.push_str(" AND at >= ?");
             args.push(Value::Text(t.format(codec::DATETIME).to_string()));

@@ -200,6 +200,64 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
     Ok((rows, page.total))
 }
 
+/// How many patients "recently viewed" lists, and how far back it looks.
+pub const RECENT_PATIENTS: usize = 8;
+const RECENT_DAYS: i64 = 30;
+
+/// The patients whose record the actor opened lately through this door and for this
+/// clinic (their own audit rows, newest first), for the home page. A record the actor
+/// may no longer view (made confidential, taken off the roster, merged away) is left
+/// out. Listing them again is audited as one read naming the ids.
+pub fn recently_viewed<S: PatientStore + AuditStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<Patient>, UseCaseError> {
+    let rows = store.audit_query(&crate::traits::AuditFilter {
+        actor: Some(actor.label()),
+        since: Some(now - chrono::Duration::days(RECENT_DAYS)),
+        limit: 500,
+        ..Default::default()
+    })?;
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for id in rows
+        .iter()
+        .filter(|e| matches!(e.action, AuditAction::Read | AuditAction::Print))
+        .filter_map(|e| e.patient)
+    {
+        if out.len() == RECENT_PATIENTS || seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let Some(mut p) = store.patient(id)? else {
+            continue;
+        };
+        if store.merged_into(id)?.is_some()
+            || !allowed_on(store, actor, id, &p, [Action::PatientView])?[0]
+        {
+            continue;
+        }
+        p.id = Some(id);
+        out.push(p);
+    }
+    if !out.is_empty() {
+        let ids: Vec<String> = out
+            .iter()
+            .filter_map(|p| p.id)
+            .map(|i| i.to_string())
+            .collect();
+        store.audit(&audit_entry(
+            actor,
+            None,
+            AuditAction::Read,
+            now,
+            format!("recently viewed list: patients {}", ids.join(", ")),
+        ))?;
+    }
+    Ok(out)
+}
+
 /// Adds patient `p` (the web's add-patient form): `PatientEdit` in the acting scope, a
 /// record valid on `now`, the record and its audit row in one transaction.
 pub fn create<S: PatientStore + AuditStore + Atomic>(
