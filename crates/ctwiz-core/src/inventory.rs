@@ -107,6 +107,18 @@ pub fn check_transfer(
     check_arrival(lot, to, codes, on)
 }
 
+/// Public vaccine is reconciled (every lot counted) each calendar month: due when the
+/// clinic holds public doses and has not reconciled since the month began.
+pub fn reconciliation_due(
+    holds_public_doses: bool,
+    last_reconciled: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    use chrono::Datelike;
+    holds_public_doses
+        && last_reconciled.is_none_or(|d| (d.year(), d.month()) < (today.year(), today.month()))
+}
+
 /// Checks a physical count against the quantity that was shown when counting
 /// (`seen`, if the count came from a screen) and the quantity now (`on_hand`).
 pub fn check_count_is_current(
@@ -401,6 +413,26 @@ pub fn apply(
 pub fn on_hand<'a>(txs: impl IntoIterator<Item = &'a Movement>) -> Option<i64> {
     txs.into_iter()
         .try_fold(0i64, |sum, m| sum.checked_add(m.delta()))
+}
+
+#[cfg(test)]
+mod reconciliation_due_tests {
+    use super::reconciliation_due;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn monthly_when_holding_public_doses() {
+        let today = d("2026-12-02");
+        assert!(reconciliation_due(true, None, today));
+        assert!(reconciliation_due(true, Some(d("2026-11-30")), today));
+        assert!(!reconciliation_due(true, Some(d("2026-12-01")), today));
+        assert!(reconciliation_due(true, Some(d("2025-12-15")), today));
+        assert!(!reconciliation_due(false, None, today));
+    }
 }
 
 #[cfg(test)]

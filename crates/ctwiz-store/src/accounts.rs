@@ -600,7 +600,7 @@ fn managed_account(
 }
 
 /// A state user lifts a lock (and re-activates a locked or disabled account); audited.
-pub fn unlock<S: UserStore + WebStore + ?Sized>(
+pub fn unlock<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: UserId,
@@ -611,6 +611,7 @@ pub fn unlock<S: UserStore + WebStore + ?Sized>(
     store.set_locked_until(id, None)?;
     tell_user(
         store,
+        id,
         &account.user.email,
         &account.user.username,
         "your account was unlocked; you can sign in again",
@@ -640,7 +641,7 @@ pub fn scope_text(s: &Scope) -> String {
 
 /// A state user replaces a user's grants (access types per clinic, county or state); audited
 /// with the grants before and after.
-pub fn change_grants<S: UserStore + WebStore + ?Sized>(
+pub fn change_grants<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: UserId,
@@ -669,6 +670,7 @@ pub fn change_grants<S: UserStore + WebStore + ?Sized>(
         .join("; ");
     tell_user(
         store,
+        id,
         &account.user.email,
         &account.user.username,
         &format!(
@@ -684,9 +686,29 @@ pub fn change_grants<S: UserStore + WebStore + ?Sized>(
     Ok(())
 }
 
-/// E-mails the user what the help desk did to their account (every help-desk action
-/// does, so a change the user did not ask for is noticed).
-fn tell_user<S: WebStore + ?Sized>(
+/// Tells user `id` what the help desk did to their account, by e-mail and in their
+/// notifications (every help-desk action does, so a change the user did not ask for is
+/// noticed).
+fn tell_user<S: WebStore + crate::clinic_info::NotificationStore + ?Sized>(
+    store: &S,
+    id: UserId,
+    to: &Email,
+    username: &Username,
+    what: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    store.notify(
+        id,
+        crate::clinic_info::NotificationKind::AccountDecision,
+        &format!("the DPH help desk changed your account: {what}"),
+        "/account/password",
+        now,
+    )?;
+    email_user(store, to, username, what, now)
+}
+
+/// The help-desk e-mail of [`tell_user`] alone (a second address).
+fn email_user<S: WebStore + ?Sized>(
     store: &S,
     to: &Email,
     username: &Username,
@@ -707,7 +729,7 @@ fn tell_user<S: WebStore + ?Sized>(
 /// The help desk deactivates (`active = false`, with the reason) or reactivates an
 /// account: a deactivated user cannot sign in and their sessions end at once. Audited
 /// and e-mailed to the user.
-pub fn set_active<S: UserStore + WebStore + ?Sized>(
+pub fn set_active<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: UserId,
@@ -745,6 +767,7 @@ pub fn set_active<S: UserStore + WebStore + ?Sized>(
     )?;
     tell_user(
         store,
+        id,
         &account.user.email,
         &account.user.username,
         &format!("your account was {what}{why}"),
@@ -756,7 +779,7 @@ pub fn set_active<S: UserStore + WebStore + ?Sized>(
 /// The help desk corrects a user's name (e.g. a new last name) and e-mail address.
 /// Audited (old and new); the notice goes to the old address and, when it changed, the
 /// new one too.
-pub fn change_identity<S: UserStore + WebStore + ?Sized>(
+pub fn change_identity<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
     store: &S,
     actor: &Actor,
     id: UserId,
@@ -785,13 +808,14 @@ pub fn change_identity<S: UserStore + WebStore + ?Sized>(
     let what = format!("your name on file is now {name:?} and your e-mail address {email}");
     tell_user(
         store,
+        id,
         &account.user.email,
         &account.user.username,
         &what,
         now,
     )?;
     if email != account.user.email {
-        tell_user(store, &email, &account.user.username, &what, now)?;
+        email_user(store, &email, &account.user.username, &what, now)?;
     }
     Ok(())
 }

@@ -571,6 +571,8 @@ pub trait RecallStore {
     fn record_recall_notices(&self, notices: &[RecallNotice]) -> Result<()>;
     /// The most recent notice date per patient among `patients`.
     fn last_recall_notice(&self, patient: PatientId) -> Result<Option<NaiveDate>>;
+    /// When notices were last recorded by `scope` (a clinic PIN, a county, or "state").
+    fn last_recall_run(&self, scope: &str) -> Result<Option<NaiveDate>>;
 }
 
 pub trait AuditStore {

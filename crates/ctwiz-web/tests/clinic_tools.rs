@@ -543,10 +543,34 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
     assert!(home
         .body
         .contains("1</strong> clinic change request(s) wait for review"));
-    // The coordinator has nothing to do yet; the clerk may not see the Task Module's
-    // state work either.
+    // The coordinator has no order to receive yet, only the clinic's routine work: no
+    // reminder/recall notices were ever recorded. The clerk may not see the Task
+    // Module's state work either.
     let mine = get(&f, "/tasks", &cookie).await;
-    assert!(mine.body.contains("No open tasks"), "{}", mine.body);
+    assert!(!mine.body.contains("order(s) to receive"), "{}", mine.body);
+    assert!(mine
+        .body
+        .contains("monthly inventory reconciliation of public vaccine is due"));
+    assert!(
+        mine.body.contains(
+            "1</strong> reminder/recall list due (no notices recorded in the last 30 days)"
+        ),
+        "{}",
+        mine.body
+    );
+    // Recording notices for the clinic takes the recall task away.
+    use ctwiz_store::RecallStore;
+    s.record_recall_notices(&[ctwiz_store::RecallNotice {
+        patient: f.in_county,
+        sent_on: chrono::Local::now().date_naive(),
+        method: "letter".into(),
+        vaccine_groups: vec!["MMR".into()],
+        sent_by: "web:coord5@CT00001".into(),
+        scope: f.home.to_string(),
+    }])
+    .unwrap();
+    let mine = get(&f, "/tasks", &cookie).await;
+    assert!(!mine.body.contains("reminder/recall"), "{}", mine.body);
     let clerk_tasks = get(&f, "/tasks", &clerk_cookie).await;
     assert!(clerk_tasks.body.contains("No open tasks"));
 
@@ -578,6 +602,15 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
             .contains("1</strong> approved order(s) to receive"),
         "{}",
         mine.body
+    );
+    // The coordinator is notified of the state's decision (bell and notifications).
+    let bell = get(&f, "/notifications", &cookie).await;
+    assert!(
+        bell.body.contains(&format!(
+            "Vaccine order: Hartford Kids (CT00001): order {order} approved (10 doses)"
+        )),
+        "{}",
+        bell.body
     );
 }
 

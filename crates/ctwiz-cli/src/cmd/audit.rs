@@ -47,6 +47,7 @@ pub fn run(path: &Path, who: &Who, a: AuditArgs) -> CliResult {
             .and_then(|d| d.succ_opt())
             .and_then(|d| d.and_hms_opt(0, 0, 0)),
         limit: a.limit,
+        actor: None,
     };
     let rows = audit::read(
         &store,

@@ -58,6 +58,15 @@ pub struct RecallQuery {
 }
 
 /// Whether the patient may be contacted at all.
+/// How often a clinic is expected to run its reminder/recall list.
+pub const RECALL_EVERY_DAYS: i64 = 30;
+
+/// Whether a clinic's reminder/recall run is due: no notices recorded in the last
+/// [`RECALL_EVERY_DAYS`] days (or ever).
+pub fn recall_run_due(last_run: Option<NaiveDate>, today: NaiveDate) -> bool {
+    last_run.is_none_or(|d| (today - d).num_days() >= RECALL_EVERY_DAYS)
+}
+
 pub fn reachable(p: &Patient) -> bool {
     p.status == PatientStatus::Active
         && !p.is_opted_out()

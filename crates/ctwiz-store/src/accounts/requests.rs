@@ -56,7 +56,7 @@ pub fn approve<S, F>(
     deliver: F,
 ) -> Result<User, AdminError>
 where
-    S: UserStore + WebStore + Atomic,
+    S: UserStore + WebStore + crate::clinic_info::NotificationStore + Atomic,
     F: FnOnce(&S, &Email, String) -> crate::Result<()>,
 {
     may_decide(store, actor, id, now)?;
@@ -83,7 +83,21 @@ where
         .collect::<Vec<_>>()
         .join(", ");
     store.atomically(|s| {
-        let (_, temp) = create_with_temporary_password(s, &user)?;
+        let (new_id, temp) = create_with_temporary_password(s, &user)?;
+        // Waiting for the user's first sign-in: what they were given.
+        let held = user
+            .grants
+            .iter()
+            .map(|g| format!("{} at {}", g.role.label(), super::scope_text(&g.scope)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        s.notify(
+            new_id,
+            crate::clinic_info::NotificationKind::AccountDecision,
+            &format!("your account request was approved: {held}"),
+            "/",
+            now,
+        )?;
         s.decide_account_request(
             id,
             RequestStatus::Approved,

@@ -36,4 +36,14 @@ impl RecallStore for SqliteStore {
             .flatten();
         codec::opt_date(d)
     }
+
+    fn last_recall_run(&self, scope: &str) -> Result<Option<NaiveDate>> {
+        let d: Option<String> = self
+            .conn
+            .prepare_cached("SELECT MAX(sent_on) FROM recall_notices WHERE scope = ?1")?
+            .query_row([scope], |r| r.get(0))
+            .optional()?
+            .flatten();
+        codec::opt_date(d)
+    }
 }

@@ -275,21 +275,50 @@ pub enum Decision {
     },
 }
 
-/// Decides pending order `id`.
-pub fn decide_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
+/// Decides pending order `id`; the clinic's users who order are notified.
+pub fn decide_order<
+    S: InventoryStore
+        + OrgStore
+        + AuditStore
+        + crate::clinic_info::NotificationStore
+        + crate::traits::UserStore
+        + ?Sized,
+>(
     store: &S,
     actor: &Actor,
     id: i64,
     decision: &Decision,
     at: NaiveDateTime,
 ) -> Result<(), UseCaseError> {
-    let (mut o, _) = order_at(store, actor, id, Action::OrderApprove, at)?;
+    let (mut o, c) = order_at(store, actor, id, Action::OrderApprove, at)?;
     let by = actor.label();
-    match decision {
-        Decision::Approve { changes, note } => o.approve(&by, changes, note.as_deref())?,
-        Decision::Reject { reason } => o.reject(&by, reason)?,
-    }
-    Ok(store.save_order(&o)?)
+    let what = match decision {
+        Decision::Approve { changes, note } => {
+            o.approve(&by, changes, note.as_deref())?;
+            let doses: i64 = o.lines.iter().filter_map(|l| l.approved).sum();
+            match note {
+                Some(n) if !n.trim().is_empty() => {
+                    format!("approved ({doses} doses; note: {})", n.trim())
+                }
+                _ => format!("approved ({doses} doses)"),
+            }
+        }
+        Decision::Reject { reason } => {
+            o.reject(&by, reason)?;
+            format!("rejected (reason: {reason})")
+        }
+    };
+    store.save_order(&o)?;
+    super::notifications::notify_clinic(
+        store,
+        &c.pin,
+        Action::OrderCreate,
+        crate::clinic_info::NotificationKind::OrderDecision,
+        &format!("{} ({}): order {id} {what}", c.name, c.pin),
+        "/inventory/orders",
+        at,
+    )?;
+    Ok(())
 }
 
 /// One received lot of a shipment: CVX, lot number, expiration, doses.

@@ -56,3 +56,27 @@ pub fn open<S: NotificationStore>(
         .filter(|n| n.created_at >= oldest_kept(now))
         .ok_or_else(|| not_found("notification", id))
 }
+
+/// Notifies every user who may do `action` at clinic `pin` (e.g. the coordinators who
+/// ordered, when the state decides an order). Returns how many were told.
+pub(crate) fn notify_clinic<S: NotificationStore + crate::traits::UserStore + ?Sized>(
+    store: &S,
+    pin: &ctwiz_core::ids::ClinicPin,
+    action: ctwiz_core::access::Action,
+    kind: crate::clinic_info::NotificationKind,
+    message: &str,
+    link: &str,
+    now: NaiveDateTime,
+) -> Result<usize, UseCaseError> {
+    let mut told = 0;
+    for user in store.users()? {
+        let (Some(id), Some(role)) = (user.id, user.role_at(pin)) else {
+            continue;
+        };
+        if role.allows(action) {
+            store.notify(id, kind, message, link, now)?;
+            told += 1;
+        }
+    }
+    Ok(told)
+}

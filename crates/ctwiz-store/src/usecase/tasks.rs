@@ -32,7 +32,9 @@ where
         + InventoryStore
         + OrgStore
         + AuditStore
-        + crate::agreements::AgreementStore,
+        + crate::agreements::AgreementStore
+        + crate::interface::InterfaceStore
+        + crate::traits::RecallStore,
 {
     permit(store, actor, Action::TaskView, now, "view tasks")?;
     let mut out = Vec::new();
@@ -90,5 +92,82 @@ where
         super::inventory_exceptions::open_count(store, actor)?,
         "/inventory/exceptions",
     );
+    if let Some(pin) = actor.clinic() {
+        let today = now.date();
+        if actor.may(Action::InventoryEdit) && reconciliation_is_due(store, pin, today)? {
+            add(
+                "monthly inventory reconciliation of public vaccine is due",
+                1,
+                "/inventory/reconcile",
+            );
+        }
+        if actor.may(Action::ReportDqa) {
+            add(
+                "day(s) of the last week with HL7 messages from this clinic answered with errors",
+                dqa_error_days(store, actor, today)?,
+                "/reports/dqa",
+            );
+        }
+        if actor.may(Action::RecallNoticeRecord)
+            && ctwiz_core::assessment::recall::recall_run_due(
+                store.last_recall_run(pin.as_str())?,
+                today,
+            )
+        {
+            add(
+                "reminder/recall list due (no notices recorded in the last 30 days)",
+                1,
+                "/reports/recall",
+            );
+        }
+    }
     Ok(out)
+}
+
+/// Whether clinic `pin` holds public doses and has not reconciled this month.
+fn reconciliation_is_due<S: InventoryStore + ?Sized>(
+    store: &S,
+    pin: &ctwiz_core::ids::ClinicPin,
+    today: chrono::NaiveDate,
+) -> Result<bool, UseCaseError> {
+    use ctwiz_core::inventory::{Movement, StockFunding};
+    let mut holds_public = false;
+    let mut last: Option<chrono::NaiveDate> = None;
+    for l in store.lots(pin)? {
+        if l.lot.funding != StockFunding::Public {
+            continue;
+        }
+        holds_public |= l.on_hand > 0;
+        if let Some(id) = l.lot.id {
+            for (at, _, m) in store.movements(id)? {
+                if matches!(m, Movement::Reconcile { .. }) {
+                    last = last.max(Some(at.date()));
+                }
+            }
+        }
+    }
+    Ok(ctwiz_core::inventory::reconciliation_due(
+        holds_public,
+        last,
+        today,
+    ))
+}
+
+/// Days of the last seven on which messages from the acting clinic's facility were
+/// answered with errors or rejected (the DQA report shows which; the same facility
+/// rule as the report's).
+fn dqa_error_days<S: crate::interface::InterfaceStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    today: chrono::NaiveDate,
+) -> Result<usize, UseCaseError> {
+    let from = today - chrono::Days::new(6);
+    Ok(store
+        .interface_activity(from, today)?
+        .iter()
+        .filter(|r| {
+            r.errors + r.rejected > 0
+                && super::reports::dqa_facility_visible(actor, &[], &r.facility)
+        })
+        .count())
 }

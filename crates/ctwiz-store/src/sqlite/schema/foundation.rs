@@ -162,4 +162,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_at ON audit_log (at);
     CREATE INDEX audit_log_actor ON audit_log (actor, at);
     "#,
+    // 5: when a clinic (or area) last sent reminder/recall notices (its Task Module item).
+    r#"
+    CREATE INDEX recall_notices_scope ON recall_notices (scope, sent_on);
+    "#,
 ];
