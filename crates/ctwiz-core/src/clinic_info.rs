@@ -291,6 +291,40 @@ pub fn may_request_access(clinic: &Clinic, email: &Email) -> Result<()> {
     Ok(())
 }
 
+/// What a school nurse confirms when requesting access (shown on the form, checked here).
+pub const NURSE_ATTESTATION: &str =
+    "I attest that I am the registered nurse of the school(s) named above.";
+
+/// The access a request names beyond clinics must be a health department (with its
+/// jurisdiction) or a DPH access type; school nurse access needs the attestation; a
+/// request names at least one access.
+pub fn check_requested_access(
+    clinic_roles: &[crate::access::Role],
+    other: Option<&crate::access::Grant>,
+    nurse_attested: bool,
+) -> Result<()> {
+    use crate::access::{Role, ScopeKind};
+    if clinic_roles.is_empty() && other.is_none() {
+        return Err(CoreError::Rule(
+            "name at least one clinic PIN, or a health department or DPH access type".into(),
+        ));
+    }
+    if let Some(g) = other {
+        if g.role.scope_kind() == ScopeKind::Clinic {
+            return Err(CoreError::Rule(format!(
+                "{} is requested per clinic: give the clinic PIN",
+                g.role.label()
+            )));
+        }
+    }
+    if clinic_roles.contains(&Role::SchoolNurseReadOnly) && !nurse_attested {
+        return Err(CoreError::Rule(format!(
+            "school nurse access needs your confirmation: \"{NURSE_ATTESTATION}\""
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +333,25 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn requested_access_beyond_clinics() {
+        use crate::access::{Grant, Role, Scope};
+        let hd = Grant::new(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(County::Hartford),
+        )
+        .unwrap();
+        assert!(check_requested_access(&[], Some(&hd), false).is_ok());
+        assert!(check_requested_access(&[], None, false).is_err());
+        let nurse = [Role::SchoolNurseReadOnly];
+        assert!(check_requested_access(&nurse, None, false)
+            .unwrap_err()
+            .to_string()
+            .contains("registered nurse"));
+        assert!(check_requested_access(&nurse, None, true).is_ok());
+        assert!(check_requested_access(&[Role::ClinicAccess], None, false).is_ok());
     }
 
     fn clinic() -> Clinic {

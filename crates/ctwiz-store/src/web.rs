@@ -57,6 +57,10 @@ pub struct NewAccountRequest {
     pub email: Email,
     pub phone: Option<String>,
     pub clinics: Vec<RequestedClinic>,
+    /// Access beyond clinics: a health department's jurisdiction, or DPH statewide.
+    pub other: Option<ctwiz_core::access::Grant>,
+    /// A school nurse confirmed `clinic_info::NURSE_ATTESTATION`.
+    pub nurse_attested: bool,
 }
 
 /// A stored account request and its decision.

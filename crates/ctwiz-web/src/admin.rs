@@ -60,7 +60,11 @@ pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> Result<Markup,
                 section.card {
                     h2 { (r.request.full_name) " " span.muted { "– " (r.request.email) " – " (r.status.key()) } }
                     p.muted { "Requested " (r.created_at) @if let Some(p) = &r.request.phone { " · phone " (p) } }
-                    ul { @for c in &r.request.clinics { li { (c.pin) ": " (c.role.label()) } } }
+                    ul {
+                        @for c in &r.request.clinics { li { (c.pin) ": " (c.role.label()) } }
+                        @if let Some(g) = &r.request.other { li { (ctwiz_store::accounts::scope_text(&g.scope)) ": " (g.role.label()) } }
+                    }
+                    @if r.request.nurse_attested { p.muted { "Attested: " (ctwiz_core::clinic_info::NURSE_ATTESTATION) } }
                     @if r.status == RequestStatus::Pending {
                         div.actions {
                             form.inline method="post" action={ "/admin/requests/" (r.id) "/approve" } {

@@ -13,9 +13,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::{Role, ScopeKind};
+use ctwiz_core::access::{Grant, Role, Scope, ScopeKind};
 use ctwiz_core::actor::Channel;
 use ctwiz_core::ids::{ClinicPin, Email};
+use ctwiz_core::org::County;
 use ctwiz_store::accounts::{self, normalize_answer, SIGN_IN_FAILED};
 use ctwiz_store::web::{NewAccountRequest, RequestedClinic, WebStore};
 use maud::{html, Markup};
@@ -577,6 +578,13 @@ fn clinic_roles() -> impl Iterator<Item = Role> {
         .filter(|r| r.scope_kind() == ScopeKind::Clinic)
 }
 
+/// The access types requested beyond clinics (health department, DPH).
+fn other_roles() -> impl Iterator<Item = Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| r.scope_kind() != ScopeKind::Clinic)
+}
+
 fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Markup {
     let value = |get: fn(&RequestForm) -> &str| f.map(get).unwrap_or("").to_string();
     page::public(
@@ -592,11 +600,28 @@ fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Ma
                 @for i in 0..REQUEST_ROWS {
                     div.grid {
                         (text_field(&format!("pin{i}"), &format!("Clinic PIN(s) {} – several separated by commas", i + 1),
-                            f.map(|f| f.pin(i)).unwrap_or(""), i == 0))
+                            f.map(|f| f.pin(i)).unwrap_or(""), false))
                         (select_field(&format!("role{i}"), "Access type",
                             clinic_roles().map(|r| (r.key(), r.label().to_string())),
                             f.map(|f| f.role(i)).unwrap_or("clinic-access")))
                     }
+                }
+                fieldset {
+                    legend { "Health department or DPH access (instead of, or besides, clinics)" }
+                    div.grid {
+                        (select_field("other_role", "Access type",
+                            std::iter::once(("", "— none —".to_string()))
+                                .chain(other_roles().map(|r| (r.key(), r.label().to_string()))),
+                            f.map(|f| f.other_role.as_str()).unwrap_or("")))
+                        (select_field("jurisdiction", "Health department's jurisdiction",
+                            std::iter::once(("", "— statewide (DPH) —".to_string()))
+                                .chain(County::ALL.iter().map(|c| (c.fips(), format!("{} County", c.name())))),
+                            f.map(|f| f.jurisdiction.as_str()).unwrap_or("")))
+                    }
+                }
+                label.check {
+                    input type="checkbox" name="nurse_attested" value="yes" checked[f.is_some_and(|f| f.attested())];
+                    span { "School nurses: " (ctwiz_core::clinic_info::NURSE_ATTESTATION) }
                 }
                 div.actions { button type="submit" { "Send request" } a href="/sign-in" { "Back to sign in" } }
             }
@@ -629,6 +654,12 @@ pub struct RequestForm {
     pin2: String,
     #[serde(default)]
     role2: String,
+    #[serde(default)]
+    other_role: String,
+    #[serde(default)]
+    jurisdiction: String,
+    #[serde(default)]
+    nurse_attested: String,
 }
 
 impl RequestForm {
@@ -637,6 +668,27 @@ impl RequestForm {
     }
     fn role(&self, i: usize) -> &str {
         [&self.role0, &self.role1, &self.role2][i.min(2)]
+    }
+    fn attested(&self) -> bool {
+        self.nurse_attested == "yes"
+    }
+    /// The access beyond clinics, when one is chosen.
+    fn other(&self) -> Result<Option<Grant>, AppError> {
+        if self.other_role.trim().is_empty() {
+            return Ok(None);
+        }
+        let role = Role::parse(&self.other_role)?;
+        let scope = match role.scope_kind() {
+            ScopeKind::Jurisdiction if self.jurisdiction.trim().is_empty() => {
+                return Err(AppError::BadRequest(format!(
+                    "Choose the jurisdiction of the {} access.",
+                    role.label()
+                )))
+            }
+            ScopeKind::Jurisdiction => Scope::Jurisdiction(County::parse(&self.jurisdiction)?),
+            _ => Scope::State,
+        };
+        Ok(Some(Grant::new(role, scope)?))
     }
 }
 
@@ -664,15 +716,14 @@ fn parse_request(f: &RequestForm) -> Result<NewAccountRequest, AppError> {
             clinics.push(RequestedClinic { pin, role });
         }
     }
-    if clinics.is_empty() {
-        return Err(AppError::BadRequest("Name at least one clinic PIN.".into()));
-    }
     let phone = Some(f.phone.trim().to_string()).filter(|p| !p.is_empty());
     Ok(NewAccountRequest {
         full_name,
         email,
         phone,
         clinics,
+        other: f.other()?,
+        nurse_attested: f.attested(),
     })
 }
 

@@ -401,6 +401,119 @@ async fn who_may_edit_clinic_information() {
     );
 }
 
+/// The form offers every access type: a health department with its jurisdiction (no
+/// clinic), and school nurse access only with the nurse's attestation.
+#[tokio::test]
+async fn account_requests_for_a_health_department_and_a_school_nurse() {
+    use ctwiz_store::UserStore;
+    let f = fixture();
+    let (pre, token) = pre_token(&f, "/request-account").await;
+    let form = pre_token(&f, "/request-account").await;
+    let page = get(&f, "/request-account", &form.0).await;
+    assert!(page.body.contains("Health Department") && page.body.contains("registered nurse"));
+    // A health department access without its jurisdiction is sent back with the reason.
+    let r = post(
+        &f,
+        "/request-account",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("full_name", "Hanna Health"),
+            ("email", "hanna@example.org"),
+            ("other_role", "health-department"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Choose the jurisdiction"), "{}", r.body);
+    let (pre, token) = pre_token(&f, "/request-account").await;
+    let r = post(
+        &f,
+        "/request-account",
+        &pre,
+        &[
+            ("csrf", &token),
+            ("full_name", "Hanna Health"),
+            ("email", "hanna@example.org"),
+            ("other_role", "health-department"),
+            ("jurisdiction", "09003"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let req = store(&f).account_requests(None).unwrap().remove(0);
+    assert!(req.request.clinics.is_empty());
+    // The state approves it; the account holds the health department access, and the
+    // new user finds the decision among their notifications.
+    let (st, _) = user(&f, Role::StateAdmin, "state9", true);
+    let (sc, scsrf) = session(&f, st);
+    let list = get(&f, "/admin/requests", &sc).await;
+    assert!(
+        list.body.contains("Hartford County: Health Department"),
+        "{}",
+        list.body
+    );
+    let r = post(
+        &f,
+        &format!("/admin/requests/{}/approve", req.id),
+        &sc,
+        &[("csrf", &scsrf), ("username", "hhealth")],
+    )
+    .await;
+    assert!(
+        r.status.is_redirection() || r.status.is_success(),
+        "{}",
+        r.body
+    );
+    let s = store(&f);
+    let account = s
+        .account(&ctwiz_core::ids::Username::new("hhealth").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        account.user.grants,
+        vec![ctwiz_core::access::Grant::new(
+            Role::HealthDepartmentReadOnly,
+            ctwiz_core::access::Scope::Jurisdiction(ctwiz_core::org::County::Hartford)
+        )
+        .unwrap()]
+    );
+    let told = s
+        .notifications(account.user.id.unwrap(), chrono::NaiveDateTime::MIN)
+        .unwrap();
+    assert!(told[0].message.contains("approved"), "{told:?}");
+
+    // School nurse access needs the attestation, checked before anything else.
+    let (pre, token) = pre_token(&f, "/request-account").await;
+    let home = f.home.to_string();
+    let nurse = |attest: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("full_name", "Nora Nurse".to_string()),
+            ("email", "nora@example.org".to_string()),
+            ("pin0", home.clone()),
+            ("role0", "school-nurse".to_string()),
+            ("nurse_attested", attest.to_string()),
+        ]
+    };
+    let fields = nurse("");
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post(&f, "/request-account", &pre, &refs).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("registered nurse of the school"),
+        "{}",
+        r.body
+    );
+    let (pre, token2) = pre_token(&f, "/request-account").await;
+    let mut fields = nurse("yes");
+    fields[0].1 = token2;
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post(&f, "/request-account", &pre, &refs).await;
+    // Past the attestation, the clinic's staff list decides.
+    assert!(r.body.contains("is not on the staff list"), "{}", r.body);
+}
+
 #[tokio::test]
 async fn cvp_account_requests_need_the_staff_list() {
     let f = fixture();

@@ -76,6 +76,9 @@ where
             Grant::new(c.role, Scope::Clinic(c.pin.clone())).map_err(AdminError::Invalid)?;
         user.grant(grant);
     }
+    if let Some(g) = &req.request.other {
+        user.grant(g.clone());
+    }
     let grants = user
         .grants
         .iter()

@@ -31,7 +31,7 @@ fn status_parse(s: &str) -> Result<RequestStatus> {
 }
 
 const REQUEST_COLUMNS: &str =
-    "id, created_at, full_name, email, phone, clinics, status, decided_by, decided_at, note, username";
+    "id, created_at, full_name, email, phone, clinics, status, decided_by, decided_at, note, username, other_access, nurse_attested";
 
 fn request_from_row(r: &Row<'_>) -> Result<AccountRequest> {
     let clinics: Vec<RequestedClinic> = serde_json::from_str(&r.get::<_, String>(5)?)?;
@@ -43,6 +43,11 @@ fn request_from_row(r: &Row<'_>) -> Result<AccountRequest> {
             email: stored("email", Email::new(&r.get::<_, String>(3)?))?,
             phone: r.get(4)?,
             clinics,
+            other: r
+                .get::<_, Option<String>>(11)?
+                .map(|j| serde_json::from_str(&j))
+                .transpose()?,
+            nurse_attested: r.get(12)?,
         },
         status: status_parse(&r.get::<_, String>(6)?)?,
         decided_by: r.get(7)?,
@@ -214,15 +219,17 @@ impl WebStore for SqliteStore {
     fn create_account_request(&self, r: &NewAccountRequest, now: NaiveDateTime) -> Result<i64> {
         self.conn
             .prepare_cached(
-                "INSERT INTO account_requests (created_at, full_name, email, phone, clinics, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+                "INSERT INTO account_requests (created_at, full_name, email, phone, clinics, status, other_access, nurse_attested)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
             )?
             .execute(params![
                 ts(now),
                 r.full_name,
                 r.email.as_str(),
                 r.phone,
-                serde_json::to_string(&r.clinics)?
+                serde_json::to_string(&r.clinics)?,
+                r.other.as_ref().map(serde_json::to_string).transpose()?,
+                r.nurse_attested,
             ])?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -419,6 +426,8 @@ mod tests {
                 pin: ClinicPin::new("CT00002").unwrap(),
                 role: Role::ClinicAccess,
             }],
+            other: None,
+            nurse_attested: false,
         };
         let id = s.create_account_request(&r, now()).unwrap();
         assert_eq!(

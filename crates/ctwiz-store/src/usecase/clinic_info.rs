@@ -291,6 +291,12 @@ pub fn submit_account_request<S: OrgStore + WebStore>(
     request: &NewAccountRequest,
     now: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
+    let roles: Vec<_> = request.clinics.iter().map(|c| c.role).collect();
+    ctwiz_core::clinic_info::check_requested_access(
+        &roles,
+        request.other.as_ref(),
+        request.nurse_attested,
+    )?;
     for c in &request.clinics {
         let clinic = store.clinic(&c.pin)?.ok_or_else(|| {
             UseCaseError::Invalid(CoreError::Rule(format!(

@@ -111,4 +111,10 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: account requests for a health department or DPH access, and the school nurse's
+    // attestation.
+    r#"
+    ALTER TABLE account_requests ADD COLUMN other_access TEXT;
+    ALTER TABLE account_requests ADD COLUMN nurse_attested INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
