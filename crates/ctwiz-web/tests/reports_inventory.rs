@@ -637,6 +637,50 @@ async fn reconciliation_needs_a_reason_for_a_difference() {
     assert_eq!(kinds.iter().filter(|k| **k == "reconcile").count(), 2);
 }
 
+/// A public order holds any number of vaccines: the form grows on request and every
+/// "another vaccine" line is read; a vaccine without doses is refused with its line.
+#[tokio::test]
+async fn an_order_holds_any_number_of_lines() {
+    let f = fixture();
+    let s = store(&f);
+    let (clinic, csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "manylines");
+    let r = get(&f, "/inventory/orders?lines=8", &clinic).await;
+    assert_eq!(r.body.matches("name=\"extra_cvx\"").count(), 8);
+    assert!(r.body.contains("lines=13"), "the form offers more lines");
+    let extra = ["03", "21", "83", "08", "133", "10"];
+    let mut fields = vec![("csrf", csrf.as_str()), ("qty_20", "")];
+    for cvx in &extra {
+        fields.push(("extra_cvx", cvx));
+        fields.push(("extra_qty", "10"));
+    }
+    fields.push(("extra_cvx", ""));
+    fields.push(("extra_qty", ""));
+    let r = post(&f, "/inventory/orders", &clinic, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let order = &s.orders(Some(&f.home), Some(OrderStatus::Pending)).unwrap()[0];
+    assert_eq!(order.lines.len(), extra.len());
+    let r = post(
+        &f,
+        "/inventory/orders",
+        &clinic,
+        &[
+            ("csrf", &csrf),
+            ("extra_cvx", "03"),
+            ("extra_qty", "5"),
+            ("extra_cvx", "21"),
+            ("extra_qty", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body
+            .contains("Give the doses to order of CVX 21 (line 2)"),
+        "{}",
+        r.body
+    );
+}
+
 #[tokio::test]
 async fn order_cycle_create_approve_with_change_receive() {
     let f = fixture();

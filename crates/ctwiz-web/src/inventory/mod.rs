@@ -210,6 +210,8 @@ fn sub_nav(c: &Clinic) -> Markup {
 pub struct PinQuery {
     pin: Option<String>,
     done: Option<String>,
+    /// Blank vaccine lines on the order form (more on request).
+    lines: Option<usize>,
 }
 
 /// What a finished form says when it redirects back (fixed texts, nothing reflected).

@@ -30,8 +30,14 @@ pub async fn orders(
     Query(q): Query<PinQuery>,
 ) -> Result<Markup, AppError> {
     let done = done_message(q.done.as_deref()).map(str::to_string);
-    orders_page(&state, &ctx, q.pin, None, done).await
+    let lines = q.lines.unwrap_or(BLANK_LINES).clamp(1, MAX_BLANK_LINES);
+    orders_page(&state, &ctx, q.pin, None, done, lines).await
 }
+
+/// Blank "another vaccine" lines on a new order form, and the most a form asks for
+/// (an order may hold any number of lines; the form grows on request).
+const BLANK_LINES: usize = 3;
+const MAX_BLANK_LINES: usize = 60;
 
 async fn orders_page(
     state: &AppState,
@@ -39,6 +45,7 @@ async fn orders_page(
     pin: Option<String>,
     error: Option<String>,
     done: Option<String>,
+    blank_lines: usize,
 ) -> Result<Markup, AppError> {
     let ctx2 = ctx.clone();
     let today = ctx.now.date();
@@ -147,10 +154,15 @@ async fn orders_page(
                                 } } }
                             }
                         }
-                        div.grid {
-                            (select_field("extra_cvx", "Another vaccine",
-                                std::iter::once(("", "—".to_string())).chain(vaccines.iter().map(|(k, l)| (k.as_str(), l.clone()))), ""))
-                            label { span { "Doses" } input type="number" min="0" name="extra_qty"; }
+                        @for i in 0..blank_lines {
+                            div.grid {
+                                (select_field("extra_cvx", &format!("Another vaccine ({})", i + 1),
+                                    std::iter::once(("", "—".to_string())).chain(vaccines.iter().map(|(k, l)| (k.as_str(), l.clone()))), ""))
+                                label { span { "Doses" } input type="number" min="0" name="extra_qty"; }
+                            }
+                        }
+                        @if blank_lines < MAX_BLANK_LINES {
+                            p { a href={ "/inventory/orders?pin=" (c.pin) "&lines=" ((blank_lines + 5).min(MAX_BLANK_LINES)) } { "More vaccine lines" } " " span.muted { "(before filling in the form)" } }
                         }
                         div.actions { button type="submit" { "Send for state approval" } }
                     }
@@ -201,6 +213,33 @@ fn shipment_form(ctx: &Ctx, o: &VaccineOrder, today: NaiveDate) -> Markup {
     }
 }
 
+/// (CVX, doses) of the "another vaccine" lines, paired in form order; a line without a
+/// vaccine is skipped, a vaccine without doses refused.
+fn extra_lines(form: &[(String, String)]) -> Result<Vec<(Cvx, i64)>, AppError> {
+    let values = |name: &str| {
+        form.iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .collect::<Vec<_>>()
+    };
+    let (cvxs, qtys) = (values("extra_cvx"), values("extra_qty"));
+    let mut out = Vec::new();
+    for (i, cvx) in cvxs.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        let q = qtys.get(i).copied().unwrap_or("");
+        if q.is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "Give the doses to order of CVX {cvx} (line {}).",
+                i + 1
+            )));
+        }
+        out.push((
+            Cvx::new(cvx)?,
+            whole_number(&format!("Doses of CVX {cvx}"), q)?,
+        ));
+    }
+    Ok(out)
+}
+
 /// (CVX, doses) for every `qty_<cvx>` field; blank fields are skipped.
 fn quantities(form: &[(String, String)]) -> Result<Vec<(Cvx, i64)>, AppError> {
     form.iter()
@@ -234,12 +273,7 @@ pub async fn create_order(
             .into_iter()
             .filter(|(_, q)| *q != 0)
             .collect();
-        if let (Some(cvx), Some(q)) = (
-            form_field(&form, "extra_cvx"),
-            form_field(&form, "extra_qty"),
-        ) {
-            lines.push((Cvx::new(cvx)?, whole_number("Doses", q)?));
-        }
+        lines.extend(extra_lines(&form)?);
         let (actor, now, codes, c) = (
             ctx.as_actor(),
             ctx.now,
@@ -253,7 +287,12 @@ pub async fn create_order(
     .await;
     match result {
         Ok(_) => Ok(back_to("/inventory/orders", &clinic, "ordered")),
-        Err(e) => refused(e, |m| orders_page(&state, &ctx, Some(pin), Some(m), None)).await,
+        Err(e) => {
+            refused(e, |m| {
+                orders_page(&state, &ctx, Some(pin), Some(m), None, BLANK_LINES)
+            })
+            .await
+        }
     }
 }
 
@@ -287,7 +326,12 @@ async fn decide(
     let done = if approve { "approved" } else { "rejected" };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/inventory/orders?done={done}")).into_response()),
-        Err(e) => refused(e, |m| orders_page(&state, &ctx, None, Some(m), None)).await,
+        Err(e) => {
+            refused(e, |m| {
+                orders_page(&state, &ctx, None, Some(m), None, BLANK_LINES)
+            })
+            .await
+        }
     }
 }
 
@@ -360,6 +404,11 @@ pub async fn receive_shipment(
     .await;
     match result {
         Ok(_) => Ok(back_to("/inventory", &clinic, "shipment")),
-        Err(e) => refused(e, |m| orders_page(&state, &ctx, Some(pin), Some(m), None)).await,
+        Err(e) => {
+            refused(e, |m| {
+                orders_page(&state, &ctx, Some(pin), Some(m), None, BLANK_LINES)
+            })
+            .await
+        }
     }
 }
