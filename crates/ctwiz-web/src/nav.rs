@@ -265,7 +265,7 @@ pub static SCREENS: &[Screen] = &[
         title: "Disclosures",
         group: Group::Patients,
         in_menu: false,
-        gate: Can(Action::PatientView),
+        gate: Can(Action::AuditView),
         summary: "Who saw or received this record, when, and through which door.",
         help: &[
             "Every view, print, query answer and release of the record is listed with the user or system, the clinic and the time, as the disclosure accounting a patient may ask for.",

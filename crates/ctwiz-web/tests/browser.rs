@@ -689,3 +689,77 @@ async fn forgot_password_and_school_nurse_roster_in_chromium() {
     wait_for(&c, "Recommender").await;
     c.close().await.unwrap();
 }
+
+/// The left-side menu expands a module to its screens, every screen links to its help,
+/// and home shows the patients just opened and a quick search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn menu_help_and_home_in_chromium() {
+    use ctwiz_store::PatientStore;
+    if no_browser() {
+        return;
+    }
+    let f = fixture();
+    user(&f, Role::PrimaryVaccineCoordinator, "navigator", true);
+    let child = store(&f).patient(f.in_county).unwrap().unwrap();
+    let (c, base, _driver, _profile) = start(&f).await;
+    sign_in(&c, &base, "navigator", common::PASSWORD).await;
+    wait_for(&c, "Signed in as").await;
+
+    // Open a record, then home lists it under recently viewed.
+    c.goto(&format!("{base}/patients/{}", f.in_county))
+        .await
+        .unwrap();
+    wait_for(&c, "Recommender").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    let home = wait_for(&c, "Recently viewed patients").await;
+    assert!(
+        home.to_uppercase()
+            .contains(&child.name.family.to_uppercase()),
+        "{home}"
+    );
+    assert!(home.contains("Quick patient search") && home.contains("Tasks"));
+    shot(&c, "home").await;
+    fill(&c, "family", &child.name.family).await;
+    submit(&c, "/patients").await;
+    wait_for(&c, &child.dob.to_string()).await;
+
+    // The Inventory module is closed until expanded; its screens are then links.
+    let orders = c
+        .find(Locator::Css("nav.side a[href='/inventory/orders']"))
+        .await
+        .unwrap();
+    assert!(!orders.is_displayed().await.unwrap(), "collapsed");
+    c.find(Locator::XPath(
+        "//nav[contains(@class,'side')]//summary[normalize-space()='Inventory']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    orders.click().await.unwrap();
+    wait_for(&c, "New public vaccine order").await;
+    c.find(Locator::LinkText("More vaccine lines"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "Another vaccine (8)").await;
+    shot(&c, "orders-with-menu").await;
+
+    // The help icon opens the screen's own help page.
+    c.find(Locator::Css("a.help-icon"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let help = wait_for(&c, "Help: Vaccine orders").await;
+    assert!(
+        help.contains("Add as many vaccines as the order needs"),
+        "{help}"
+    );
+    shot(&c, "help-page").await;
+    c.close().await.unwrap();
+}

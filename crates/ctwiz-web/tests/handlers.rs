@@ -49,6 +49,12 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
             Some(Action::ChangeRequestReview),
         ),
         ("/notifications".into(), None),
+        ("/help".into(), None),
+        ("/help/orders".into(), None),
+        (
+            "/inventory/orders?lines=9".into(),
+            Some(Action::InventoryView),
+        ),
         ("/reports/dqa".into(), Some(Action::ReportDqa)),
         ("/reports/students".into(), Some(Action::ReportRosterStatus)),
         ("/tasks".into(), Some(Action::TaskView)),
