@@ -82,6 +82,9 @@ enum Command {
     Backup(cmd::db::BackupArgs),
     /// Replace the database with a backup (stop the server first; the old file is kept).
     Restore(cmd::db::RestoreArgs),
+    /// Send the scheduled lists (monthly compliancy, yearly clean-up) to every practice.
+    #[command(subcommand)]
+    Distribute(cmd::distribute::DistributeCommand),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Match(c) => cmd::matching::run(c),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
+        Command::Distribute(c) => cmd::distribute::run(&cli.db, c),
         Command::Audit(a) => cmd::audit::run(&cli.db, &who, a),
         Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),

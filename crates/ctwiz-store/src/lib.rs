@@ -19,6 +19,7 @@ pub mod agreements;
 pub mod certificate;
 pub mod clinic_info;
 pub mod dedup;
+pub mod distributions;
 mod error;
 pub mod interface;
 pub mod pool;

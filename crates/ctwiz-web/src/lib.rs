@@ -41,6 +41,7 @@ mod patients;
 mod portal;
 mod recommender;
 mod reports;
+pub mod schedule;
 mod session;
 pub mod soap;
 mod state;
@@ -91,6 +92,8 @@ pub struct WebConfig {
     /// TLS-terminating proxy): the SOAP WSDL advertises its service there, and it is the
     /// SMART Health Card issuer (`http://ADDR` if unset).
     pub public_url: Option<String>,
+    /// Scheduled distributions to practices (`None`: not run by this process).
+    pub schedule: Option<schedule::Schedule>,
 }
 
 /// The default [`WebConfig::header_read_timeout`].
@@ -108,6 +111,7 @@ impl WebConfig {
             mllp: mllp::MllpConfig::new(Vec::new()),
             header_read_timeout: HEADER_READ_TIMEOUT,
             public_url: None,
+            schedule: None,
         }
     }
 }
@@ -147,6 +151,9 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             smtp,
             std::time::Duration::from_secs(15),
         ));
+    }
+    if let Some(sch) = cfg.schedule {
+        tokio::spawn(schedule::run(state.clone(), sch));
     }
     if let Some(gw) = cfg.sms.clone() {
         tokio::spawn(texts::run_delivery(
@@ -389,6 +396,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports/dqa", get(reports::dqa))
         .route("/reports/students", get(reports::students))
+        .route("/reports/distributed", get(reports::distributed::list))
+        .route("/reports/distributed/{id}", get(reports::distributed::view))
         .route("/tasks", get(modules::tasks))
         .route("/rosters", get(modules::rosters))
         .route("/rosters/add", post(modules::roster_add))

@@ -386,6 +386,31 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "distributed",
+        path: "/reports/distributed",
+        title: "Distributed reports",
+        group: Group::Reports,
+        in_menu: true,
+        gate: Can(Action::ReportCoverage),
+        summary: "Lists DPH sends to your practice each month and each year.",
+        help: &[
+            "On the first of each month DPH sends every practice its compliancy list: the children who turn 8 or 20 months that month, whether they will be up to date on that day, and the vaccines missing or invalid. Once a year the two-year-old clean-up lists the practice's children 24–35 months old who are not up to date.",
+            "Each list arrives as a task, a notification and an e-mail notice. Open it to see the children (each links to the record) or download it as CSV; the task is done once someone at the practice has opened it.",
+        ],
+    },
+    Screen {
+        key: "distributed-report",
+        path: "/reports/distributed/{id}",
+        title: "Distributed report",
+        group: Group::Reports,
+        in_menu: false,
+        gate: Can(Action::ReportCoverage),
+        summary: "One distributed list: each child with what is missing.",
+        help: &[
+            "Bring each child up to date, or correct the record: add historical doses given elsewhere, or mark a child who moved or goes elsewhere.",
+        ],
+    },
+    Screen {
         key: "coverage",
         path: "/reports/coverage",
         title: "Coverage (AFIX)",

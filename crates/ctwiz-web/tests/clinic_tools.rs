@@ -816,3 +816,94 @@ async fn physician_signs_the_agreement_and_only_then_the_clinic_orders() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The yearly clean-up reaches the practice as a task, a notification and an e-mail; the
+/// practice opens it (page and CSV), which ends the task; another practice may not.
+#[tokio::test]
+async fn a_distributed_cleanup_list_reaches_the_practice_once() {
+    use ctwiz_core::assessment::coverage::Context;
+    use ctwiz_core::assessment::distribution::DistributionKind;
+    use ctwiz_store::distributions::DistributionStore;
+    use ctwiz_store::usecase::distributions;
+    use ctwiz_store::UserStore;
+    let f = fixture();
+    let (coord, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord7", true);
+    let (cookie, _) = session(&f, coord);
+    let s = store(&f);
+    let ctx = Context {
+        engine: f.state.engine(),
+        codes: f.state.codes(),
+    };
+    let now = chrono::Local::now().naive_local();
+    // Ada (two doses, born January 2024) is the home clinic's patient (its MRN).
+    {
+        use ctwiz_store::PatientStore;
+        let mut ada = s.patient(f.in_county).unwrap().unwrap();
+        ada.id = Some(f.in_county);
+        ada.mrns
+            .push(ctwiz_core::patient::Mrn::new(f.home.clone(), "A-1").unwrap());
+        s.update_patient(&ada).unwrap();
+    }
+    let op =
+        ctwiz_store::usecase::actors::local_operator("tester", ctwiz_core::actor::Channel::Cli);
+    let first = distributions::run(&s, &op, &ctx, DistributionKind::Cleanup, None, now).unwrap();
+    assert!(
+        first.sent >= 1 && first.sent == first.practices,
+        "{first:?}"
+    );
+    let second = distributions::run(&s, &op, &ctx, DistributionKind::Cleanup, None, now).unwrap();
+    assert_eq!((second.practices, second.sent), (first.practices, 0));
+    // A clinic user without reports may not run it.
+    let clerk = ctwiz_store::usecase::actors::stored_user(
+        &s,
+        "coord7",
+        None,
+        ctwiz_core::actor::Channel::Cli,
+    )
+    .unwrap();
+    assert!(distributions::run(&s, &clerk, &ctx, DistributionKind::Cleanup, None, now).is_err());
+
+    let tasks = get(&f, "/tasks", &cookie).await;
+    assert!(
+        tasks
+            .body
+            .contains("1</strong> report(s) distributed to this practice to review"),
+        "{}",
+        tasks.body
+    );
+    let notes = get(&f, "/notifications", &cookie).await;
+    assert!(
+        notes.body.contains("Yearly two-year-old clean-up"),
+        "{}",
+        notes.body
+    );
+    assert_eq!(
+        s.outbox(100)
+            .unwrap()
+            .iter()
+            .filter(|m| m
+                .subject
+                .starts_with("CT WiZ: Yearly two-year-old clean-up"))
+            .count(),
+        1
+    );
+    let list = get(&f, "/reports/distributed", &cookie).await;
+    let id = s.distributions(&f.home).unwrap()[0].id;
+    assert!(list.body.contains(&format!("/reports/distributed/{id}")));
+    let page = get(&f, &format!("/reports/distributed/{id}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("not up to date"), "{}", page.body);
+    let csv = get(&f, &format!("/reports/distributed/{id}?csv=1"), &cookie).await;
+    assert!(csv.body.starts_with("patient_id,name,dob"), "{}", csv.body);
+    let tasks = get(&f, "/tasks", &cookie).await;
+    assert!(!tasks.body.contains("distributed to this practice"));
+
+    // Another practice's coordinator may not open it.
+    let (other, _) = user(&f, Role::PrimaryVaccineCoordinator, "coord8", true);
+    let mut grants = s.account_by_id(other).unwrap().unwrap().user.grants;
+    grants[0].scope = ctwiz_core::access::Scope::Clinic(f.other.clone());
+    s.set_grants(other, &grants).unwrap();
+    let (oc, _) = session(&f, other);
+    let r = get(&f, &format!("/reports/distributed/{id}"), &oc).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -119,6 +119,11 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
                 mllp_bind: Vec::new(),
                 mllp_idle_secs: 60,
                 public_url: None,
+                // The demo sends this month's compliancy and this year's clean-up at once,
+                // so each practice finds them among its tasks.
+                no_schedule: false,
+                cleanup_day: "01-01".into(),
+                schedule_every_secs: 3600,
             },
         )?;
     }

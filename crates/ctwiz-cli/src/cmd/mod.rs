@@ -7,6 +7,7 @@ pub mod certificate;
 pub mod clinic;
 pub mod db;
 pub mod demo;
+pub mod distribute;
 pub mod forecast;
 pub mod hl7;
 pub mod ingest_bench;

@@ -50,6 +50,15 @@ pub struct ServeArgs {
     /// X-Forwarded-Proto headers and cards name http://ADDR.
     #[arg(long, value_name = "URL", env = "CTWIZ_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Do not send the scheduled lists from this process (another process does).
+    #[arg(long)]
+    pub no_schedule: bool,
+    /// The day of the year (MM-DD) the two-year-old clean-up goes to every practice.
+    #[arg(long, value_name = "MM-DD", default_value = "10-01")]
+    pub cleanup_day: String,
+    /// How often the schedule is checked, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub schedule_every_secs: u64,
 }
 
 /// Username of the first state administrator created on an empty database.
@@ -76,6 +85,13 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
     cfg.secure_cookies = a.secure_cookies;
     cfg.mllp_addr = a.mllp;
     cfg.public_url = a.public_url.clone();
+    if !a.no_schedule {
+        let sch = ctwiz_web::schedule::Schedule {
+            every: std::time::Duration::from_secs(a.schedule_every_secs),
+            ..Default::default()
+        };
+        cfg.schedule = Some(sch.with_cleanup_day(&a.cleanup_day)?);
+    }
     cfg.mllp = ctwiz_web::mllp::MllpConfig {
         bindings: a.mllp_bind.clone(),
         idle_timeout: std::time::Duration::from_secs(a.mllp_idle_secs),

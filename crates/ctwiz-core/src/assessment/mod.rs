@@ -8,6 +8,7 @@
 pub mod chart;
 pub mod compliancy;
 pub mod coverage;
+pub mod distribution;
 pub mod recall;
 pub mod run;
 

@@ -10,6 +10,7 @@ mod certificates;
 mod clinic_info;
 mod codec;
 mod dedup;
+mod distributions;
 mod dose_stock;
 mod doses;
 mod interface;

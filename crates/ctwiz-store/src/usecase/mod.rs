@@ -14,6 +14,7 @@ pub mod clinic_info;
 pub mod dedup;
 pub mod dedup_clusters;
 pub mod dedup_scan;
+pub mod distributions;
 pub mod dose_stock;
 pub mod doses;
 pub mod inventory;

@@ -34,7 +34,8 @@ where
         + AuditStore
         + crate::agreements::AgreementStore
         + crate::interface::InterfaceStore
-        + crate::traits::RecallStore,
+        + crate::traits::RecallStore
+        + crate::distributions::DistributionStore,
 {
     permit(store, actor, Action::TaskView, now, "view tasks")?;
     let mut out = Vec::new();
@@ -91,6 +92,11 @@ where
         "dose(s) given from a lot not in stock (inventory exceptions) to settle",
         super::inventory_exceptions::open_count(store, actor)?,
         "/inventory/exceptions",
+    );
+    add(
+        "report(s) distributed to this practice to review",
+        super::distributions::unopened(store, actor)?,
+        "/reports/distributed",
     );
     if let Some(pin) = actor.clinic() {
         let today = now.date();

@@ -35,6 +35,7 @@ pub use compliancy::compliancy;
 pub use coverage::coverage;
 pub use dqa::dqa;
 pub use recall::{recall, record_recall};
+pub mod distributed;
 pub use students::students;
 
 /// Children per chunk streamed from the store (as the CLI).
@@ -340,7 +341,13 @@ async fn run_coverage(
 // ---------------------------------------------------------------- index
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let reports: [(Action, &str, &str, &str); 6] = [
+    let reports: [(Action, &str, &str, &str); 7] = [
+        (
+            Action::ReportCoverage,
+            "/reports/distributed",
+            "Distributed reports",
+            "Monthly compliancy and the yearly two-year-old clean-up, sent to this practice by DPH.",
+        ),
         (
             Action::ReportCoverage,
             "/reports/coverage",

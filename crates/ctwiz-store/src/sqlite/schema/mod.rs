@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod certificates;
 pub mod dedup;
+pub mod distributions;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
@@ -22,4 +23,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("portal", portal::MIGRATIONS),
     ("providers", providers::MIGRATIONS),
     ("agreements", agreements::MIGRATIONS),
+    ("distributions", distributions::MIGRATIONS),
 ];
