@@ -25,6 +25,7 @@ pub mod access;
 pub mod actor;
 pub mod age;
 pub mod agreement;
+pub mod allocation;
 #[allow(missing_docs)] // the reports, documented at module level
 pub mod assessment;
 pub mod certificate;

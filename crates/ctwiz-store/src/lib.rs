@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod allocations;
 pub mod certificate;
 pub mod clinic_info;
 pub mod dedup;

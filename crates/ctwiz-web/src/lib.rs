@@ -367,6 +367,10 @@ pub fn router(state: AppState) -> Router {
             post(inventory::receive_shipment),
         )
         .route("/inventory/report", get(inventory::report))
+        .route(
+            "/inventory/allocations",
+            get(inventory::allocations::page).post(inventory::allocations::set),
+        )
         .route("/inventory/exceptions", get(inventory::exceptions))
         .route("/inventory/exceptions/{id}", post(inventory::settle))
         .route("/inventory/lot-usage", get(inventory::lot_usage_report))

@@ -324,6 +324,19 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "allocations",
+        path: "/inventory/allocations",
+        title: "Vaccine allocations",
+        group: Group::Inventory,
+        in_menu: true,
+        gate: Can(Action::InventoryView),
+        summary: "Doses of a scarce vaccine each clinic may order in a period.",
+        help: &[
+            "When a vaccine is scarce (a new or pandemic vaccine, a supply shortage), DPH vaccine management allocates how many doses each clinic may order between two dates. Orders placed in the period and not rejected count against it, at the approved quantity once decided.",
+            "An order that asks for more than remains is refused, naming the allocation, what was already ordered and what remains. Clinics see their own allocations here.",
+        ],
+    },
+    Screen {
         key: "inventory-exceptions",
         path: "/inventory/exceptions",
         title: "Inventory exceptions",

@@ -853,3 +853,72 @@ async fn csv_downloads_neutralise_formula_cells() {
         assert!(row[0].parse::<i64>().is_ok(), "ids stay numbers: {row:?}");
     }
 }
+
+/// The state allocates a scarce vaccine on the allocations page; the clinic's order
+/// beyond what remains is refused with the same sentence as the CLI's, and a clinic may
+/// not set allocations.
+#[tokio::test]
+async fn allocations_cap_orders_through_the_web() {
+    let f = fixture();
+    let s = store(&f);
+    let (clinic, clinic_csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "alloc_c");
+    let (state, state_csrf) = signed_in(&f, Role::DphVaccineManagement, "alloc_s");
+    let today = chrono::Local::now().date_naive();
+    let (from, to) = (
+        (today - chrono::Days::new(1)).to_string(),
+        (today + chrono::Days::new(30)).to_string(),
+    );
+    let home = f.home.to_string();
+    let fields = |csrf: &str| {
+        vec![
+            ("csrf".to_string(), csrf.to_string()),
+            ("pin".into(), home.clone()),
+            ("cvx".into(), "213".into()),
+            ("doses".into(), "30".into()),
+            ("from".into(), from.clone()),
+            ("to".into(), to.clone()),
+        ]
+    };
+    let as_refs = |v: &[(String, String)]| -> Vec<(String, String)> { v.to_vec() };
+    let post_fields = |cookie: &str, v: Vec<(String, String)>| {
+        let f = &f;
+        let cookie = cookie.to_string();
+        async move {
+            let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            post(f, "/inventory/allocations", &cookie, &refs).await
+        }
+    };
+    let r = post_fields(&clinic, as_refs(&fields(&clinic_csrf))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = post_fields(&state, as_refs(&fields(&state_csrf))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&f, "/inventory/allocations", &clinic).await;
+    assert!(
+        page.body.contains(&to),
+        "the clinic sees its allocation: {}",
+        page.body
+    );
+
+    let order = |q: &'static str| {
+        let (f, clinic, csrf) = (&f, clinic.clone(), clinic_csrf.clone());
+        async move {
+            post(
+                f,
+                "/inventory/orders",
+                &clinic,
+                &[("csrf", &csrf), ("extra_cvx", "213"), ("extra_qty", q)],
+            )
+            .await
+        }
+    };
+    assert_eq!(order("20").await.status, StatusCode::SEE_OTHER);
+    let r = order("20").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body
+            .contains("20 already ordered, 10 remain, and this order asks 20"),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.orders(Some(&f.home), None).unwrap().len(), 1);
+}

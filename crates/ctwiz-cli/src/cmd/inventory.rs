@@ -106,6 +106,23 @@ pub enum InventoryCommand {
     /// Public vaccine orders.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// Allocate a scarce vaccine: the doses a clinic may order in a period (state).
+    Allocate {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        cvx: String,
+        #[arg(long)]
+        doses: i64,
+        /// First day of the period (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day of the period (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
+    /// Allocations: the acting clinic's, or every clinic's for the state.
+    Allocations,
 }
 
 #[derive(clap::Subcommand)]
@@ -322,6 +339,43 @@ pub fn run(path: &Path, who: &Who, c: InventoryCommand) -> CliResult {
             return Ok(());
         }
         InventoryCommand::Order(o) => return run_order(&store, &actor, &codes, o, now),
+        InventoryCommand::Allocate {
+            clinic,
+            cvx,
+            doses,
+            from,
+            to,
+        } => {
+            let a = ctwiz_store::usecase::allocations::set(
+                &store,
+                &actor,
+                &codes,
+                &ClinicPin::new(&clinic)?,
+                Cvx::new(&cvx)?,
+                (from, to),
+                doses,
+                now,
+            )?;
+            println!(
+                "allocated {} doses of CVX {} to clinic {} from {} to {}",
+                a.doses, a.cvx, a.clinic, a.first, a.last
+            );
+            return Ok(());
+        }
+        InventoryCommand::Allocations => {
+            let mut t = output::table(&["Clinic", "CVX", "From", "To", "Doses"]);
+            for a in ctwiz_store::usecase::allocations::list(&store, &actor, now)? {
+                t.add_row(vec![
+                    a.clinic.to_string(),
+                    a.cvx.to_string(),
+                    a.first.to_string(),
+                    a.last.to_string(),
+                    a.doses.to_string(),
+                ]);
+            }
+            println!("{t}");
+            return Ok(());
+        }
     };
     let (how, lot_id, doses, reason) = disposal;
     let q = inventory::dispose(&store, &actor, lot_id, how, doses, reason, now)?;

@@ -4,6 +4,7 @@
 //! WAL mode lets many readers run beside one writer.
 
 mod agreements;
+mod allocations;
 mod audit;
 mod backup;
 mod certificates;

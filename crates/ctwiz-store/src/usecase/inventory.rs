@@ -230,7 +230,12 @@ pub fn reconcile<S: InventoryStore + OrgStore + AuditStore + Atomic>(
 /// A new public vaccine order of clinic `clinic_pin`, pending state approval. Returns
 /// its id.
 pub fn create_order<
-    S: InventoryStore + OrgStore + AuditStore + crate::agreements::AgreementStore + ?Sized,
+    S: InventoryStore
+        + OrgStore
+        + AuditStore
+        + crate::agreements::AgreementStore
+        + crate::allocations::AllocationStore
+        + Atomic,
 >(
     store: &S,
     actor: &Actor,
@@ -245,7 +250,23 @@ pub fn create_order<
     }
     let order = VaccineOrder::new(&c, &actor.label(), at.date(), lines)?;
     super::agreements::may_order(store, &c, at.date())?;
-    Ok(store.create_order(&order)?)
+    // The allocation is read and the order written in one transaction, so two orders
+    // at once cannot both take the last doses.
+    let lines: Vec<(Cvx, i64)> = order
+        .lines
+        .iter()
+        .map(|l| (l.cvx.clone(), l.requested))
+        .collect();
+    store
+        .atomically(|s| {
+            Ok(
+                match super::allocations::check_order(s, &c.pin, &lines, at.date()) {
+                    Ok(()) => Ok(s.create_order(&order)?),
+                    Err(refused) => Err(refused),
+                },
+            )
+        })
+        .map_err(UseCaseError::from)?
 }
 
 /// Order `id` with its clinic, after the matrix allowed `action` there.

@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod agreements;
+pub mod allocations;
 pub mod audit;
 pub mod certificates;
 pub mod clinic_info;

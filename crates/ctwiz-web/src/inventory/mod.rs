@@ -28,6 +28,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use std::future::Future;
 
+pub mod allocations;
 mod lot_usage;
 mod lots;
 mod movements;

@@ -2,6 +2,7 @@
 //! their tables independently. Never edit or reorder a released migration: append.
 
 pub mod agreements;
+pub mod allocations;
 pub mod certificates;
 pub mod dedup;
 pub mod distributions;
@@ -24,4 +25,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("providers", providers::MIGRATIONS),
     ("agreements", agreements::MIGRATIONS),
     ("distributions", distributions::MIGRATIONS),
+    ("allocations", allocations::MIGRATIONS),
 ];
