@@ -136,3 +136,38 @@ fn orders_beyond_an_allocation_are_refused_with_what_remains() {
     let listed = ok(&db, &["inventory", "order", "list", "--clinic", "CT1"]);
     assert_eq!(listed.matches("pending").count(), 2, "{listed}");
 }
+
+/// `ctwiz report realtime` prints each practice and the share reporting in real time.
+#[test]
+fn realtime_report_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    ok(
+        &db,
+        &["seed", "--children", "200", "--clinics", "3", "--seed", "9"],
+    );
+    let out = ok(&db, &["report", "realtime", "--from", "2000-01-01"]);
+    assert!(
+        out.contains("Real-time reporting, doses given 2000-01-01 to"),
+        "{out}"
+    );
+    let summary = out.lines().last().unwrap();
+    assert!(
+        summary.contains("practice(s) report in real time"),
+        "{summary}"
+    );
+    // Seeded doses were recorded at seeding, long after most were given.
+    assert!(out.contains(" no "), "{out}");
+    let e = err(
+        &db,
+        &[
+            "report",
+            "realtime",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+        ],
+    );
+    assert!(e.contains("before it begins"), "{e}");
+}

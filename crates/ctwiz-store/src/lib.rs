@@ -25,6 +25,7 @@ mod error;
 pub mod interface;
 pub mod pool;
 pub mod portal;
+pub mod reporting;
 pub mod secret;
 mod sqlite;
 mod traits;

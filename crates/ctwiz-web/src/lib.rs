@@ -401,6 +401,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/dqa", get(reports::dqa))
         .route("/reports/students", get(reports::students))
         .route("/reports/distributed", get(reports::distributed::list))
+        .route("/reports/realtime", get(reports::realtime::realtime))
         .route("/reports/distributed/{id}", get(reports::distributed::view))
         .route("/tasks", get(modules::tasks))
         .route("/rosters", get(modules::rosters))

@@ -424,6 +424,19 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "realtime",
+        path: "/reports/realtime",
+        title: "Real-time reporting",
+        group: Group::Reports,
+        in_menu: true,
+        gate: Can(Action::ReportCoverage),
+        summary: "How quickly each practice's doses reach the registry.",
+        help: &[
+            "For the doses each practice administered in the period: how many were recorded within 48 hours, the median lag, and whether they came from the practice's EHR (HL7) or were entered here (UI). A practice reports in real time when at least 90% of its doses arrive within 48 hours.",
+            "Doses carry their day of administration, not the hour, so administration is counted from noon of that day. Historical doses (given elsewhere) are not counted.",
+        ],
+    },
+    Screen {
         key: "coverage",
         path: "/reports/coverage",
         title: "Coverage (AFIX)",

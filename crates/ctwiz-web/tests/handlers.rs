@@ -58,6 +58,7 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ("/reports/dqa".into(), Some(Action::ReportDqa)),
         ("/reports/students".into(), Some(Action::ReportRosterStatus)),
         ("/reports/distributed".into(), Some(Action::ReportCoverage)),
+        ("/reports/realtime".into(), Some(Action::ReportCoverage)),
         ("/tasks".into(), Some(Action::TaskView)),
         ("/rosters".into(), Some(Action::RosterView)),
         ("/admin/users".into(), Some(Action::UserManage)),

@@ -922,3 +922,49 @@ async fn allocations_cap_orders_through_the_web() {
     );
     assert_eq!(s.orders(Some(&f.home), None).unwrap().len(), 1);
 }
+
+/// Real-time reporting: the state sees every practice, a clinic only its own; the
+/// fixture's doses were recorded years after they were given, so nobody is real time.
+#[tokio::test]
+async fn realtime_reporting_by_scope() {
+    use ctwiz_core::dose::{Dose, InformationSource};
+    use ctwiz_store::DoseStore;
+    let f = fixture();
+    // Doses administered in March 2024 at each clinic, recorded now.
+    let s = store(&f);
+    for (patient, pin) in [(f.in_county, &f.home), (f.out_county, &f.other)] {
+        let mut d = Dose::new(
+            ctwiz_core::ids::Cvx::new("20").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 28).unwrap(),
+            InformationSource::NewRecord,
+        );
+        d.clinic = Some(pin.clone());
+        s.add_dose(patient, &d).unwrap();
+    }
+    let (state, _) = signed_in(&f, Role::StateAdmin, "rt_state");
+    let (clinic, _) = signed_in(&f, Role::PrimaryVaccineCoordinator, "rt_clinic");
+    let period = "/reports/realtime?from=2024-03-01&to=2024-03-31";
+    let r = get(&f, period, &state).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body
+            .contains("0 of 2</strong> practice(s) report in real time"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(f.home.as_str()) && r.body.contains(f.other.as_str()));
+    let r = get(&f, period, &clinic).await;
+    assert!(r.body.contains("0 of 1</strong>"), "{}", r.body);
+    assert!(
+        !r.body.contains(&format!("<td>{}</td>", f.other)),
+        "{}",
+        r.body
+    );
+    let r = get(
+        &f,
+        "/reports/realtime?from=2024-03-31&to=2024-03-01",
+        &state,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}

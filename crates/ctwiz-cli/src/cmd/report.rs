@@ -97,6 +97,16 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Real-time reporting: per practice, doses given in the period, the share recorded
+    /// within 48 hours, median lag and method, and how many practices report in real time.
+    Realtime {
+        /// First day (default: 29 days before --to).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (default: today).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+    },
     /// Two-year-old clean-up list: children 24–35 months not up to date, with what is missing.
     Cleanup {
         #[command(flatten)]
@@ -307,6 +317,7 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             cohort,
             output,
         } => super::assess::compliancy(&store, &milestones, &cohort, &output)?,
+        ReportCommand::Realtime { from, to } => realtime(&store, from, to)?,
         ReportCommand::Cleanup { cohort, output } => {
             super::assess::cleanup(&store, &cohort, &output)?
         }
@@ -397,5 +408,55 @@ pub fn run(path: &Path, c: ReportCommand) -> CliResult {
             )?;
         }
     }
+    Ok(())
+}
+
+fn realtime(
+    store: &ctwiz_store::SqliteStore,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> CliResult {
+    let to = to.unwrap_or_else(|| Local::now().date_naive());
+    let from = from.unwrap_or(to - chrono::Days::new(29));
+    let r = ctwiz_store::usecase::reports::realtime(
+        store,
+        &super::operator(ctwiz_core::actor::Channel::Cli),
+        from,
+        to,
+        Local::now().naive_local(),
+    )?;
+    let mut t = output::table(&[
+        "Practice",
+        "Doses",
+        "Within 48 h",
+        "Share %",
+        "Median lag (h)",
+        "Method",
+        "Real time",
+    ]);
+    for row in &r.rows {
+        t.add_row(vec![
+            row.clinic.to_string(),
+            row.doses.to_string(),
+            row.within_48h.to_string(),
+            format!("{:.1}", row.share),
+            format!("{:.1}", row.median_lag_hours),
+            row.method.to_string(),
+            if row.real_time { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    println!("Real-time reporting, doses given {} to {}", r.from, r.to);
+    println!("{t}");
+    println!(
+        "{} of {} practice(s) report in real time ({:.1}%: at least {}% of their doses within {} hours); {:.1}% of {} doses arrived within {} hours",
+        r.real_time_practices,
+        r.practices,
+        r.share_of_practices(),
+        ctwiz_core::assessment::realtime::REAL_TIME_SHARE,
+        ctwiz_core::assessment::realtime::REAL_TIME_HOURS,
+        r.share_of_doses(),
+        r.doses,
+        ctwiz_core::assessment::realtime::REAL_TIME_HOURS,
+    );
     Ok(())
 }

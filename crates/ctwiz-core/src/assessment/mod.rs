@@ -9,6 +9,7 @@ pub mod chart;
 pub mod compliancy;
 pub mod coverage;
 pub mod distribution;
+pub mod realtime;
 pub mod recall;
 pub mod run;
 

@@ -21,6 +21,7 @@ mod orgs;
 mod patients;
 mod portal;
 mod recall;
+mod reporting;
 mod schema;
 mod unmerge;
 mod users;

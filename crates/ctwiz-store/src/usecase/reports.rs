@@ -314,3 +314,36 @@ pub struct DqaReport {
     /// Inventory exceptions raised by HL7 senders' doses: (facility, kind, count).
     pub inventory_exceptions: Vec<(ClinicPin, ctwiz_core::dose_stock::ExceptionKind, i64)>,
 }
+
+/// Real-time reporting over `from`..=`to` for the practices in the actor's report scope
+/// (`ReportCoverage`: a clinic its own, a health department the clinics of its
+/// jurisdiction, the state all). Names no patient.
+pub fn realtime<S: OrgStore + AuditStore + crate::reporting::ReportingStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    now: NaiveDateTime,
+) -> Result<ctwiz_core::assessment::realtime::RealtimeReport, UseCaseError> {
+    if to < from {
+        return Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "the period cannot end ({to}) before it begins ({from})"
+        ))));
+    }
+    let sc = scope(store, actor, Action::ReportCoverage, None, None, now)?;
+    let clinics = store.clinics()?;
+    let keep = |pin: &ClinicPin| {
+        sc.clinics.as_ref().is_none_or(|cs| cs.contains(pin))
+            && sc.counties.as_ref().is_none_or(|cs| {
+                clinics
+                    .iter()
+                    .find(|c| &c.pin == pin)
+                    .is_some_and(|c| cs.contains(&c.county))
+            })
+    };
+    let doses = store
+        .administered_doses(from, to)?
+        .into_iter()
+        .filter(|d| keep(&d.clinic));
+    Ok(ctwiz_core::assessment::realtime::report(from, to, doses))
+}

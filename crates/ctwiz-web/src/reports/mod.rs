@@ -36,6 +36,7 @@ pub use coverage::coverage;
 pub use dqa::dqa;
 pub use recall::{recall, record_recall};
 pub mod distributed;
+pub mod realtime;
 pub use students::students;
 
 /// Children per chunk streamed from the store (as the CLI).
@@ -341,7 +342,13 @@ async fn run_coverage(
 // ---------------------------------------------------------------- index
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let reports: [(Action, &str, &str, &str); 7] = [
+    let reports: [(Action, &str, &str, &str); 8] = [
+        (
+            Action::ReportCoverage,
+            "/reports/realtime",
+            "Real-time reporting",
+            "Per practice: doses given, the share recorded within 48 hours, median lag and method.",
+        ),
         (
             Action::ReportCoverage,
             "/reports/distributed",
