@@ -277,6 +277,7 @@ fn evaluate_antigen<'d>(
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
             first_doses_skipped: forecast.is_some() && target > 0,
             all_product,
+            finish: std::cell::Cell::new(None),
         });
         let evals_start = bufs.evals.len();
         bufs.evals

@@ -80,7 +80,10 @@ impl Default for Name {
 
 impl PartialEq for Name {
     fn eq(&self, other: &Name) -> bool {
-        self.as_str() == other.as_str()
+        let (a, b) = (self.as_str(), other.as_str());
+        // One interned text is one pointer: equal names usually compare
+        // without reading their bytes.
+        a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
     }
 }
 
