@@ -99,7 +99,8 @@ impl fmt::Display for CdsiDuration {
     }
 }
 
-/// A forecast's date sums, `base + duration`, remembered: one forecast asks
+/// Date sums, `base + duration`, remembered (one table per thread, shared
+/// by its forecasts: a sum depends only on its base and duration): one forecast asks
 /// for the same few hundred sums over and over (every series of an antigen
 /// asks for the same ages from the date of birth, every interval check for the
 /// same dose date plus the same interval), about a thousand times for a
@@ -120,7 +121,7 @@ impl DateSums {
     /// log2 of the number of slots (512 × 16 bytes).
     const BITS: u32 = 9;
 
-    pub(crate) fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         // `MIN + 0 = MIN`: a true sum, so an unused slot needs no marker.
         const EMPTY: DateSum = DateSum {
             base: NaiveDate::MIN,

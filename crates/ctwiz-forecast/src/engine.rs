@@ -1,6 +1,7 @@
 //! The engine: runs gather → evaluate → select series → forecast → vaccine
 //! group forecast for one patient.
 
+use crate::dates::DateSums;
 use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
 use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
@@ -50,10 +51,17 @@ impl Engine {
     /// group as of `assessment_date`. Never panics on odd input: unknown CVX
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
+        DATE_SUMS.with(|sums| self.forecast_with(patient, assessment_date, sums))
+    }
+
+    fn forecast_with(
+        &self,
+        patient: &Patient,
+        assessment_date: NaiveDate,
+        sums: &DateSums,
+    ) -> ForecastResult {
         let data = &*self.data;
-        // On the stack: 8 KiB the allocator need not find and coalesce.
-        let sums = crate::dates::DateSums::new();
-        let org = organize(data, &self.plan, patient, assessment_date, &sums);
+        let org = organize(data, &self.plan, patient, assessment_date, sums);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
@@ -117,6 +125,15 @@ impl Engine {
             unknown_vaccines: org.unknown_vaccines,
         }
     }
+}
+
+thread_local! {
+    /// The thread's remembered date sums. A sum depends on nothing but its
+    /// base date and duration, so every forecast on the thread shares them:
+    /// no 8 KiB table to set up per forecast (that copy was a tenth of a
+    /// forecast's time), and the ages and intervals of one forecast often
+    /// meet those of the last.
+    static DATE_SUMS: DateSums = const { DateSums::new() };
 }
 
 /// A finished buffer as a shared one (`None` when empty: nothing to share).
@@ -260,6 +277,7 @@ fn evaluate_antigen<'d>(
             forecast_earliest: forecast.as_ref().map(|f| f.earliest),
             first_doses_skipped: forecast.is_some() && target > 0,
             all_product,
+            finish: std::cell::Cell::new(None),
         });
         let evals_start = bufs.evals.len();
         bufs.evals

@@ -188,16 +188,19 @@ pub(crate) fn evaluate_series(
             let Some(td) = target_definition(series, k) else {
                 break None;
             };
-            let input = SkipInput {
-                org,
-                doses,
-                evals: &state.evals,
-                limit: i,
-                reference: dose.date,
-                completed_group,
-            };
             if !td.conditional_skips.is_empty()
-                && is_skipped(&td.conditional_skips, SkipContext::Evaluation, &input)
+                && is_skipped(
+                    &td.conditional_skips,
+                    SkipContext::Evaluation,
+                    &SkipInput {
+                        org,
+                        doses,
+                        evals: &state.evals,
+                        limit: i,
+                        reference: dose.date,
+                        completed_group,
+                    },
+                )
             {
                 state.targets.push(TargetStatus::Skipped);
                 state.pos = k + 1;

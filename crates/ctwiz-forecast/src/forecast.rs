@@ -17,10 +17,11 @@ use chrono::NaiveDate;
 
 /// CDSi 7.2: does the patient have evidence of immunity to the antigen?
 pub(crate) fn has_immunity(antigen: &Antigen, org: &Organized<'_>) -> bool {
-    if antigen
-        .immunity_codes
-        .iter()
-        .any(|c| org.has_observation(*c))
+    if !org.observations.is_empty()
+        && antigen
+            .immunity_codes
+            .iter()
+            .any(|c| org.has_observation(*c))
     {
         return true;
     }
@@ -32,10 +33,13 @@ pub(crate) fn has_immunity(antigen: &Antigen, org: &Organized<'_>) -> bool {
 
 /// CDSi 7.3: is the antigen contraindicated on the assessment date?
 pub(crate) fn is_contraindicated(antigen: &Antigen, org: &Organized<'_>) -> bool {
-    antigen
-        .contraindications
-        .iter()
-        .any(|c| org.has_observation(c.code) && org.in_ages(&c.ages, org.assessment))
+    // Every contraindication is an observation: without any, the rows need
+    // not be read.
+    !org.observations.is_empty()
+        && antigen
+            .contraindications
+            .iter()
+            .any(|c| org.has_observation(c.code) && org.in_ages(&c.ages, org.assessment))
 }
 
 /// What CDSi 7.2 and 7.3 decide for an antigen as a whole, the same for
@@ -295,12 +299,13 @@ pub(crate) fn recommended_vaccines(
     };
     let on = org.assessment.max(earliest);
     let contraindicated = |cvx: Cvx| {
-        antigen.vaccine_contraindications.iter().any(|c| {
-            org.has_observation(c.code)
-                && c.vaccines
-                    .iter()
-                    .any(|(v, ages)| *v == cvx && org.in_ages(ages, org.assessment))
-        })
+        !org.observations.is_empty()
+            && antigen.vaccine_contraindications.iter().any(|c| {
+                org.has_observation(c.code)
+                    && c.vaccines
+                        .iter()
+                        .any(|(v, ages)| *v == cvx && org.in_ages(ages, org.assessment))
+            })
     };
     let applies = |v: &PreferableVaccine| org.in_ages(&v.ages, on) && !contraindicated(v.cvx);
     let mut flagged = td.preferable_vaccines.iter().filter(|v| v.forecast);

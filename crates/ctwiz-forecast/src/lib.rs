@@ -8,10 +8,13 @@
 //! and forecasts the next dose per antigen and per vaccine group (earliest,
 //! recommended, past-due and latest dates, and the vaccines to give).
 //!
-//! It is a pure library: no file or network I/O, no clock, no global state.
-//! Build one [`Engine`] (parsing the supporting data once) and share it — it
-//! is cheap to clone and `Send + Sync`. Names in the results ([`Name`]) share
-//! the supporting data's text, so a forecast copies no strings.
+//! It is a pure library: no file or network I/O, no clock, and no state that
+//! can change an answer (a per-thread cache of date sums and the process-wide
+//! table of supporting-data names are the only globals). Build one [`Engine`]
+//! (parsing the supporting data once) and share it — it is cheap to clone and
+//! `Send + Sync`. Names in the results ([`Name`]) share the supporting data's
+//! text, interned for the life of the process, so a forecast copies no
+//! strings and counts no references for them.
 //!
 //! Modules follow the specification's processes: [`supporting_data`] (the
 //! parsed CDC data), then, internally, gather (organize the history),

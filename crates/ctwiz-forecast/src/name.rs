@@ -27,105 +27,175 @@ use std::sync::Arc;
 /// # #[cfg(feature = "serde")]
 /// assert_eq!(serde_json::to_string(&name).unwrap(), r#""Measles""#);
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Name(Arc<str>);
+///
+/// The names of supporting data are interned: kept once for the life of the
+/// process (a release loaded again adds nothing), so copying one into a
+/// result costs no reference count. A name made with `From` is counted like
+/// an `Arc<str>`.
+#[derive(Clone)]
+pub struct Name(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// A supporting-data name, interned ([`Name::interned`]).
+    Interned(&'static str),
+    /// Any other text.
+    Counted(Arc<str>),
+}
 
 impl Name {
     /// The text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Interned(s) => s,
+            Repr::Counted(s) => s,
+        }
+    }
+
+    /// The name for `text` from the process-wide table of supporting-data
+    /// names, adding it the first time. Only for the supporting data's own
+    /// names (a bounded vocabulary): results copy them for free.
+    pub(crate) fn interned(text: &str) -> Name {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock};
+        static TABLE: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+        let mut table = TABLE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&s) = table.get(text) {
+            return Name(Repr::Interned(s));
+        }
+        let s: &'static str = Box::leak(text.into());
+        table.insert(s);
+        Name(Repr::Interned(s))
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Name(Repr::Interned(""))
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        let (a, b) = (self.as_str(), other.as_str());
+        // One interned text is one pointer: equal names usually compare
+        // without reading their bytes.
+        a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
     }
 }
 
 impl Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl From<&str> for Name {
     fn from(s: &str) -> Self {
-        Name(Arc::from(s))
+        Name(Repr::Counted(Arc::from(s)))
     }
 }
 
 impl From<String> for Name {
     fn from(s: String) -> Self {
-        Name(Arc::from(s))
+        Name(Repr::Counted(Arc::from(s)))
     }
 }
 
 impl From<Name> for String {
     fn from(n: Name) -> Self {
-        n.0.to_string()
+        n.as_str().to_string()
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        &*self.0 == other.as_str()
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for str {
     fn eq(&self, other: &Name) -> bool {
-        self == &*other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for &str {
     fn eq(&self, other: &Name) -> bool {
-        *self == &*other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for String {
     fn eq(&self, other: &Name) -> bool {
-        self.as_str() == &*other.0
+        self.as_str() == other.as_str()
     }
 }
 
 #[cfg(feature = "serde")]
 impl serde::Serialize for Name {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -278,6 +348,23 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Shared<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interned_and_counted_names_are_the_same_text() {
+        let a = Name::interned("Measles");
+        let b = Name::interned(&String::from("Measles"));
+        // Interned once: both point at the same text.
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        let counted = Name::from("Measles");
+        assert_eq!(a, counted);
+        assert_eq!(a.cmp(&counted), std::cmp::Ordering::Equal);
+        let mut set = std::collections::HashSet::new();
+        set.insert(a.clone());
+        assert!(set.contains(&counted));
+        assert!(set.contains("Measles"));
+        assert!(counted < Name::interned("Mumps"));
+        assert_eq!(Name::default(), "");
+    }
 
     #[test]
     fn a_shared_slice_reads_compares_and_clones_like_its_elements() {

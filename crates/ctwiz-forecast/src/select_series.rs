@@ -8,6 +8,7 @@ use crate::gather::Organized;
 use crate::result::SeriesStatus;
 use crate::supporting_data::{Series, SeriesType};
 use chrono::NaiveDate;
+use std::cell::Cell;
 
 /// CDSi 5: a standard series is relevant to everyone; a risk series only when
 /// the patient has one of its indications in its age window; either only
@@ -42,14 +43,21 @@ pub(crate) struct Candidate<'a> {
     pub all_product: bool,
     /// The index of the target dose forecast next.
     pub target: usize,
+    /// [`Candidate::finish`], once scoring has asked for it (scoring asks
+    /// several times per candidate).
+    pub finish: Cell<Option<Option<NaiveDate>>>,
 }
 
 impl Candidate<'_> {
     /// CDSi 8 "forecast finish date": the next dose's earliest date plus the
     /// longest minimum interval of the target doses still to come. Only
-    /// scoring asks (most antigens need none), so it is worked out then.
+    /// scoring asks (most antigens need none), so it is worked out then,
+    /// once.
     fn finish(&self, org: &Organized<'_>) -> Option<NaiveDate> {
-        self.forecast_earliest.map(|earliest| {
+        if let Some(finish) = self.finish.get() {
+            return finish;
+        }
+        let finish = self.forecast_earliest.map(|earliest| {
             self.series
                 .doses
                 .iter()
@@ -58,7 +66,9 @@ impl Candidate<'_> {
                 .filter_map(|r| r.min)
                 .map(|m| org.add(m, earliest))
                 .fold(earliest, NaiveDate::max)
-        })
+        });
+        self.finish.set(Some(finish));
+        finish
     }
     /// The series can be finished before the last target dose's maximum age.
     fn completable(&self, org: &Organized<'_>) -> bool {
@@ -190,17 +200,17 @@ pub(crate) fn select_best(
     let everyone = Members::all(cands.len().min(64));
     let mut winners = Members::default();
     for first in everyone.iter() {
-        let g = cands[first].series.series_group.as_str();
+        let g = &cands[first].series.series_group;
         // Handle each series group once, at its first member.
         if everyone
             .iter()
             .take_while(|&i| i < first)
-            .any(|i| cands[i].series.series_group == g)
+            .any(|i| cands[i].series.series_group == *g)
         {
             continue;
         }
         let members = everyone.filter(|i| {
-            cands[i].series.series_group == g
+            cands[i].series.series_group == *g
                 && cands[i].series.series_type != SeriesType::EvaluationOnly
         });
         if members.len() == 0 {

@@ -686,7 +686,7 @@ impl SupportingData {
                     .map(|id| antigens[usize::from(id.0)].name.clone())
                     .collect();
                 vaccine_groups.push(VaccineGroup {
-                    name: Name::from(name),
+                    name: Name::interned(name),
                     administer_full_group: full_group.get(name).copied().unwrap_or(false),
                     antigens: ids,
                     antigen_names,
@@ -781,7 +781,7 @@ fn parse_antigen(text: &str) -> Result<Antigen, SupportingDataError> {
     })?;
     let root = doc.root_element();
     let first_series = child(root, "series");
-    let name = Name::from(
+    let name = Name::interned(
         first_series
             .and_then(|s| text_of(s, "targetDisease"))
             .unwrap_or(""),
@@ -900,7 +900,7 @@ fn parse_series(ctx: &Ctx<'_>, s: Node<'_, '_>) -> Result<Series, SupportingData
         None => (None, None),
     };
     Ok(Series {
-        name: Name::from(text_of(s, "seriesName").unwrap_or("")),
+        name: Name::interned(text_of(s, "seriesName").unwrap_or("")),
         target_disease: text_of(s, "targetDisease").unwrap_or("").to_string(),
         vaccine_group: text_of(s, "vaccineGroup").unwrap_or("").to_string(),
         series_type,
@@ -916,7 +916,7 @@ fn parse_series(ctx: &Ctx<'_>, s: Node<'_, '_>) -> Result<Series, SupportingData
         default_series: yes(sel_text("defaultSeries")),
         product_path: yes(sel_text("productPath")),
         series_group_name: sel_text("seriesGroupName").unwrap_or("").to_string(),
-        series_group: Name::from(sel_text("seriesGroup").unwrap_or("1")),
+        series_group: Name::interned(sel_text("seriesGroup").unwrap_or("1")),
         priority: sel_text("seriesPriority")
             .and_then(|p| p.chars().next())
             .unwrap_or('A'),
@@ -999,7 +999,7 @@ fn parse_series_dose(
             continue;
         };
         preferable_vaccines.push(PreferableVaccine {
-            vaccine_type: Name::from(text_of(v, "vaccineType").unwrap_or("")),
+            vaccine_type: Name::interned(text_of(v, "vaccineType").unwrap_or("")),
             cvx,
             ages: ctx.ages(v)?,
             mvx: text_of(v, "mvx").map(str::to_string),
@@ -1013,7 +1013,7 @@ fn parse_series_dose(
             continue;
         };
         allowable_vaccines.push(AllowableVaccine {
-            vaccine_type: Name::from(text_of(v, "vaccineType").unwrap_or("")),
+            vaccine_type: Name::interned(text_of(v, "vaccineType").unwrap_or("")),
             cvx,
             ages: ctx.ages(v)?,
         });
