@@ -207,13 +207,22 @@ impl WebStore for SqliteStore {
     }
 
     fn server_secret(&self, name: &str) -> Result<String> {
+        let read = |conn: &rusqlite::Connection| -> Result<Option<String>> {
+            Ok(conn
+                .prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
+                .query_row([name], |r| r.get(0))
+                .optional()?)
+        };
+        // Read first: the public pages that use a secret write nothing once it exists.
+        if let Some(v) = read(&self.conn)? {
+            return Ok(v);
+        }
+        // The first use creates it; a process creating it at the same moment wins alike.
         self.conn
             .prepare_cached("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)")?
             .execute(params![name, crate::secret::random_token()])?;
-        Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))?)
+        read(&self.conn)?
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("server secret {name} vanished")))
     }
 
     fn create_account_request(&self, r: &NewAccountRequest, now: NaiveDateTime) -> Result<i64> {
