@@ -44,3 +44,56 @@ pub trait DistributionStore {
         now: NaiveDateTime,
     ) -> Result<()>;
 }
+
+/// The practice's printable copy of `d`.
+pub fn pdf(d: &Distribution) -> std::result::Result<Vec<u8>, crate::certificate::pdf::PdfError> {
+    let compliancy = d.kind == DistributionKind::Compliancy;
+    let behind = d.children.iter().filter(|c| !c.up_to_date).count();
+    let header = vec![
+        format!(
+            "{} child(ren) for practice {}, sent {}; {behind} not up to date.",
+            d.children.len(),
+            d.clinic,
+            d.created_at.date()
+        ),
+        "Connecticut Department of Public Health, Immunization Program. Confidential: patient information.".into(),
+    ];
+    let rows: Vec<Vec<String>> = d
+        .children
+        .iter()
+        .map(|c| {
+            let mut r = vec![
+                c.patient.map(|p| p.to_string()).unwrap_or_default(),
+                c.name.clone(),
+                c.dob.to_string(),
+            ];
+            if compliancy {
+                r.push(match (c.milestone_months, c.milestone_day) {
+                    (Some(m), Some(day)) => format!("{m} months on {day}"),
+                    _ => String::new(),
+                });
+            }
+            r.push(if c.up_to_date { "yes" } else { "no" }.into());
+            r.push(c.missing.join(", "));
+            r
+        })
+        .collect();
+    let (heads, widths): (Vec<&'static str>, Vec<f32>) = if compliancy {
+        (
+            vec!["ID", "Child", "Born", "Milestone", "Up to date", "Missing"],
+            vec![0.7, 2.2, 1.2, 1.8, 0.9, 3.2],
+        )
+    } else {
+        (
+            vec!["ID", "Child", "Born", "Up to date", "Missing"],
+            vec![0.7, 2.4, 1.2, 0.9, 4.8],
+        )
+    };
+    crate::certificate::pdf::render_list(
+        &format!("{} – {}", d.kind.label(), d.period),
+        &header,
+        &heads,
+        &widths,
+        &rows,
+    )
+}

@@ -895,6 +895,8 @@ async fn a_distributed_cleanup_list_reaches_the_practice_once() {
     assert!(page.body.contains("not up to date"), "{}", page.body);
     let csv = get(&f, &format!("/reports/distributed/{id}?csv=1"), &cookie).await;
     assert!(csv.body.starts_with("patient_id,name,dob"), "{}", csv.body);
+    let pdf = get(&f, &format!("/reports/distributed/{id}?pdf=1"), &cookie).await;
+    assert!(pdf.body.starts_with("%PDF"), "a PDF copy");
     let tasks = get(&f, "/tasks", &cookie).await;
     assert!(!tasks.body.contains("distributed to this practice"));
 

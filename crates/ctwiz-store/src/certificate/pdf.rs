@@ -263,6 +263,57 @@ fn verification_qr(content: &str) -> Option<qrcode::QrCode> {
     qrcode::QrCode::with_error_correction_level(content.as_bytes(), qrcode::EcLevel::L).ok()
 }
 
+/// A titled list as a US-letter PDF (the printable copy of a distributed report): the
+/// header lines, then a table whose cells wrap in their columns and whose header repeats
+/// on every page. `widths` are the columns' shares of the page width.
+pub fn render_list(
+    title: &str,
+    header: &[String],
+    heads: &[&'static str],
+    widths: &[f32],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, PdfError> {
+    assert_eq!(heads.len(), widths.len(), "one width per column");
+    let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "list");
+    let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
+    let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
+    let layer = doc.get_page(page).get_layer(layer);
+    let mut w = Writer {
+        doc,
+        layer,
+        fonts: [regular, bold],
+        metrics: [Metrics::new(REGULAR)?, Metrics::new(BOLD)?],
+        y: TOP,
+        running_head: title.to_string(),
+        table: None,
+    };
+    w.text(title, 14.0, LEFT, w.y, Face::Bold);
+    w.y -= 2.0;
+    for line in header {
+        w.paragraph(line, 9.0, Face::Regular);
+    }
+    w.y -= 1.5;
+    w.rule(LEFT, RIGHT, w.y);
+    let total: f32 = widths.iter().sum();
+    let mut x = LEFT;
+    let cols: Vec<Column> = widths
+        .iter()
+        .map(|share| {
+            let width = (RIGHT - LEFT) * share / total;
+            let c = Column { x, width };
+            x += width;
+            c
+        })
+        .collect();
+    w.open_table(cols, heads.to_vec());
+    for r in rows {
+        let cells: Vec<(&str, Face)> = r.iter().map(|c| (c.as_str(), Face::Regular)).collect();
+        w.row(&cells);
+    }
+    w.close_table();
+    w.doc.save_to_bytes().map_err(pdf_error)
+}
+
 /// Renders `c` as a PDF.
 pub fn render(c: &Certificate) -> Result<Vec<u8>, PdfError> {
     let (doc, page, layer) =

@@ -43,6 +43,8 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
 pub struct ViewQuery {
     #[serde(default)]
     csv: Option<String>,
+    #[serde(default)]
+    pdf: Option<String>,
 }
 
 pub async fn view(
@@ -55,6 +57,26 @@ pub async fn view(
     let d = state
         .db(move |s| Ok(distributions::open(s, &actor, id, now)?))
         .await?;
+    if q.pdf.is_some() {
+        let bytes =
+            ctwiz_store::distributions::pdf(&d).map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-{}-{}.pdf\"",
+                        d.kind.key(),
+                        d.period,
+                        d.clinic
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
     if q.csv.is_some() {
         return Ok((
             [
@@ -79,7 +101,8 @@ pub async fn view(
         &format!("{} – {}", d.kind.label(), d.period),
         html! {
             p { (d.children.len()) " child(ren) for " (d.clinic) ", sent " (d.created_at.date()) "; " strong { (behind) } " not up to date. "
-                a href={ "/reports/distributed/" (d.id) "?csv=1" } { "Download CSV" } }
+                a href={ "/reports/distributed/" (d.id) "?csv=1" } { "Download CSV" } " · "
+                a href={ "/reports/distributed/" (d.id) "?pdf=1" } { "Print (PDF)" } }
             table {
                 thead { tr {
                     th { "Child" } th { "Date of birth" }
