@@ -249,28 +249,35 @@ pub fn lists<E>(
     Ok(out)
 }
 
-/// The list as CSV (for the practice's download).
+/// The list as CSV (for the practice's download), through the one CSV writer (which
+/// neutralises cells a spreadsheet would run as a formula).
 pub fn csv(rows: &[DistributedChild]) -> String {
-    let mut out = String::from(
-        "patient_id,name,dob,milestone_months,milestone_day,up_to_date,missing,not_asked\n",
-    );
-    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            r.patient.map(|p| p.to_string()).unwrap_or_default(),
-            q(&r.name),
-            r.dob,
-            r.milestone_months
-                .map(|m| m.to_string())
-                .unwrap_or_default(),
-            r.milestone_day.map(|d| d.to_string()).unwrap_or_default(),
-            if r.up_to_date { "yes" } else { "no" },
-            q(&r.missing.join("; ")),
-            q(&r.not_due.join("; ")),
-        ));
-    }
-    out
+    crate::export::csv::to_csv(
+        &[
+            "patient_id",
+            "name",
+            "dob",
+            "milestone_months",
+            "milestone_day",
+            "up_to_date",
+            "missing",
+            "not_asked",
+        ],
+        rows.iter().map(|r| {
+            vec![
+                r.patient.map(|p| p.to_string()).unwrap_or_default(),
+                r.name.clone(),
+                r.dob.to_string(),
+                r.milestone_months
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+                r.milestone_day.map(|d| d.to_string()).unwrap_or_default(),
+                if r.up_to_date { "yes" } else { "no" }.to_string(),
+                r.missing.join("; "),
+                r.not_due.join("; "),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -303,10 +310,10 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_names_and_lists() {
+    fn csv_quotes_names_lists_and_formulas() {
         let rows = [DistributedChild {
             patient: Some(PatientId(7)),
-            name: "DOE, \"Jo\"".into(),
+            name: "=DOE, \"Jo\"".into(),
             dob: d("2025-04-10"),
             milestone_months: Some(20),
             milestone_day: Some(d("2026-12-10")),
@@ -316,7 +323,7 @@ mod tests {
         }];
         assert_eq!(
             csv(&rows).lines().nth(1).unwrap(),
-            "7,\"DOE, \"\"Jo\"\"\",2025-04-10,20,2026-12-10,no,\"MMR; Varicella\",\"\""
+            "7,\"'=DOE, \"\"Jo\"\"\",2025-04-10,20,2026-12-10,no,MMR; Varicella,"
         );
     }
 }

@@ -127,6 +127,23 @@ struct Writer {
 }
 
 impl Writer {
+    /// A one-page document titled `title`, fonts embedded, at the top of the page.
+    fn new(title: &str, running_head: String) -> Result<Writer, PdfError> {
+        let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "page");
+        let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
+        let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
+        let layer = doc.get_page(page).get_layer(layer);
+        Ok(Writer {
+            doc,
+            layer,
+            fonts: [regular, bold],
+            metrics: [Metrics::new(REGULAR)?, Metrics::new(BOLD)?],
+            y: TOP,
+            running_head,
+            table: None,
+        })
+    }
+
     fn font(&self, f: Face) -> (&IndirectFontRef, &Metrics) {
         match f {
             Face::Regular => (&self.fonts[0], &self.metrics[0]),
@@ -153,7 +170,7 @@ impl Writer {
         if self.y - height >= BOTTOM {
             return;
         }
-        let (page, layer) = self.doc.add_page(Mm(PAGE_W), Mm(PAGE_H), "certificate");
+        let (page, layer) = self.doc.add_page(Mm(PAGE_W), Mm(PAGE_H), "page");
         self.layer = self.doc.get_page(page).get_layer(layer);
         self.y = TOP;
         let head = format!("{} (continued)", self.running_head);
@@ -274,19 +291,7 @@ pub fn render_list(
     rows: &[Vec<String>],
 ) -> Result<Vec<u8>, PdfError> {
     assert_eq!(heads.len(), widths.len(), "one width per column");
-    let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "list");
-    let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
-    let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
-    let layer = doc.get_page(page).get_layer(layer);
-    let mut w = Writer {
-        doc,
-        layer,
-        fonts: [regular, bold],
-        metrics: [Metrics::new(REGULAR)?, Metrics::new(BOLD)?],
-        y: TOP,
-        running_head: title.to_string(),
-        table: None,
-    };
+    let mut w = Writer::new(title, title.to_string())?;
     w.text(title, 14.0, LEFT, w.y, Face::Bold);
     w.y -= 2.0;
     for line in header {
@@ -316,20 +321,10 @@ pub fn render_list(
 
 /// Renders `c` as a PDF.
 pub fn render(c: &Certificate) -> Result<Vec<u8>, PdfError> {
-    let (doc, page, layer) =
-        PdfDocument::new(c.kind.title(), Mm(PAGE_W), Mm(PAGE_H), "certificate");
-    let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
-    let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
-    let layer = doc.get_page(page).get_layer(layer);
-    let mut w = Writer {
-        doc,
-        layer,
-        fonts: [regular, bold],
-        metrics: [Metrics::new(REGULAR)?, Metrics::new(BOLD)?],
-        y: TOP,
-        running_head: format!("{} – born {}", c.name, us_date(c.dob)),
-        table: None,
-    };
+    let mut w = Writer::new(
+        c.kind.title(),
+        format!("{} – born {}", c.name, us_date(c.dob)),
+    )?;
 
     w.text(c.kind.title(), 16.0, LEFT, w.y, Face::Bold);
     w.y -= 2.0;

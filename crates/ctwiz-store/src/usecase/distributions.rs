@@ -20,6 +20,32 @@ use ctwiz_core::assessment::distribution::{self, DistributionKind, Period};
 /// Children per streamed chunk.
 const CHUNK: usize = 2_000;
 
+/// What a run reads and writes: the children, practices and their users, the copies,
+/// notifications, e-mails and the audit log.
+pub trait Distributing:
+    PatientStore
+    + OrgStore
+    + UserStore
+    + NotificationStore
+    + WebStore
+    + DistributionStore
+    + AuditStore
+    + Atomic
+{
+}
+
+impl<T> Distributing for T where
+    T: PatientStore
+        + OrgStore
+        + UserStore
+        + NotificationStore
+        + WebStore
+        + DistributionStore
+        + AuditStore
+        + Atomic
+{
+}
+
 /// What one run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
@@ -43,14 +69,7 @@ pub fn run<S>(
     now: NaiveDateTime,
 ) -> Result<RunSummary, UseCaseError>
 where
-    S: PatientStore
-        + OrgStore
-        + UserStore
-        + NotificationStore
-        + WebStore
-        + DistributionStore
-        + AuditStore
-        + Atomic,
+    S: Distributing,
 {
     permit(
         store,
@@ -138,14 +157,7 @@ pub fn run_if_due<S>(
     now: NaiveDateTime,
 ) -> Result<Option<RunSummary>, UseCaseError>
 where
-    S: PatientStore
-        + OrgStore
-        + UserStore
-        + NotificationStore
-        + WebStore
-        + DistributionStore
-        + AuditStore
-        + Atomic,
+    S: Distributing,
 {
     let period = Period::current(kind, now.date());
     if store.distribution_run_finished(kind, &period.key)? {

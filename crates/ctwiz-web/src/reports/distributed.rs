@@ -4,10 +4,10 @@
 
 use crate::error::AppError;
 use crate::page;
+use crate::patients::record::download;
 use crate::session::Ctx;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::assessment::distribution;
 use ctwiz_store::usecase::distributions;
@@ -57,43 +57,19 @@ pub async fn view(
     let d = state
         .db(move |s| Ok(distributions::open(s, &actor, id, now)?))
         .await?;
+    let name = |ext: &str| format!("{}-{}-{}.{ext}", d.kind.key(), d.period, d.clinic);
     if q.pdf.is_some() {
         let bytes =
             ctwiz_store::distributions::pdf(&d).map_err(|e| AppError::Internal(e.to_string()))?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"{}-{}-{}.pdf\"",
-                        d.kind.key(),
-                        d.period,
-                        d.clinic
-                    ),
-                ),
-            ],
-            bytes,
-        )
-            .into_response());
+        return Ok(download("application/pdf", name("pdf"), bytes));
     }
     if q.csv.is_some() {
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"{}-{}-{}.csv\"",
-                        d.kind.key(),
-                        d.period,
-                        d.clinic
-                    ),
-                ),
-            ],
-            distribution::csv(&d.children),
-        )
-            .into_response());
+        let text = distribution::csv(&d.children);
+        return Ok(download(
+            "text/csv; charset=utf-8",
+            name("csv"),
+            text.into_bytes(),
+        ));
     }
     let behind = d.children.iter().filter(|c| !c.up_to_date).count();
     Ok(page::layout(
