@@ -264,6 +264,20 @@ fn pattern(c: &Comparison) -> Pattern {
 }
 
 /// Fields learned from data (the MRN rule is fixed).
+/// Whether a candidate pair may teach EM what the same person looks like: the same birth
+/// date (or day and month transposed), or both names the same up to a slip (Jaro-Winkler
+/// ≥ 0.92). The looser passes (a name sound and a birth year, a ZIP and a street, a
+/// phone) pair thousands of strangers who share one common value; where names or streets
+/// are few, EM would take that shared value for "same person" (Splink trains EM on
+/// birth-date and name blocks for the same reason).
+fn shares_personal_evidence(c: &Comparison) -> bool {
+    const DOB_TRANSPOSED: u8 = 1;
+    const NAME_SLIP: u8 = 1;
+    let close = |f: Field, worst: u8| c.level(f).is_some_and(|l| l <= worst);
+    close(Field::Dob, DOB_TRANSPOSED)
+        || (close(Field::Given, NAME_SLIP) && close(Field::Family, NAME_SLIP))
+}
+
 fn learned(f: Field) -> bool {
     f != Field::Mrn
 }
@@ -374,11 +388,21 @@ impl MatchModel {
         }
         model.estimate_u(records, random_pairs, seed);
         let mut patterns: HashMap<Pattern, f64> = HashMap::new();
+        let mut trained = 0usize;
         for &(i, j) in pairs {
             let c = compare(&records[i as usize], &records[j as usize]);
-            *patterns.entry(pattern(&c)).or_default() += 1.0;
+            if shares_personal_evidence(&c) {
+                *patterns.entry(pattern(&c)).or_default() += 1.0;
+                trained += 1;
+            }
         }
         model.expectation_maximisation(&patterns.into_iter().collect::<Vec<_>>(), 30);
+        // The matches EM found among the training pairs are (nearly) all the matches among
+        // the candidates: the prior that scores every candidate is their share of all pairs.
+        if trained > 0 && !pairs.is_empty() {
+            model.prior =
+                (model.prior * trained as f64 / pairs.len() as f64).clamp(1e-6, 1.0 - 1e-6);
+        }
         model
     }
 
