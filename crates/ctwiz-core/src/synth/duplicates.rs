@@ -264,7 +264,7 @@ fn short_forms(given: &str) -> Option<&'static [&'static str]> {
 /// population can be generated in parallel.
 pub fn records(cfg: &SynthConfig, dups: &DuplicateConfig, index: u64) -> Vec<SynthRecord> {
     let mut c = child(cfg, index);
-    let mut rng = child_rng(cfg.seed ^ 0xD0B1_E5, index);
+    let mut rng = child_rng(cfg.seed ^ 0x00D0_B1E5, index);
     c.patient.addresses = vec![home_address(&mut rng)];
     let mut people = vec![SynthRecord {
         person: 2 * index,
