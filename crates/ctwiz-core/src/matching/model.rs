@@ -264,20 +264,6 @@ fn pattern(c: &Comparison) -> Pattern {
 }
 
 /// Fields learned from data (the MRN rule is fixed).
-/// Whether a candidate pair may teach EM what the same person looks like: the same birth
-/// date (or day and month transposed), or both names the same up to a slip (Jaro-Winkler
-/// ≥ 0.92). The looser passes (a name sound and a birth year, a ZIP and a street, a
-/// phone) pair thousands of strangers who share one common value; where names or streets
-/// are few, EM would take that shared value for "same person" (Splink trains EM on
-/// birth-date and name blocks for the same reason).
-fn shares_personal_evidence(c: &Comparison) -> bool {
-    const DOB_TRANSPOSED: u8 = 1;
-    const NAME_SLIP: u8 = 1;
-    let close = |f: Field, worst: u8| c.level(f).is_some_and(|l| l <= worst);
-    close(Field::Dob, DOB_TRANSPOSED)
-        || (close(Field::Given, NAME_SLIP) && close(Field::Family, NAME_SLIP))
-}
-
 fn learned(f: Field) -> bool {
     f != Field::Mrn
 }
@@ -387,21 +373,47 @@ impl MatchModel {
             return model;
         }
         model.estimate_u(records, random_pairs, seed);
-        let mut patterns: HashMap<Pattern, f64> = HashMap::new();
-        let mut trained = 0usize;
+        // Two EM sessions, as Splink trains: one on the pairs with the same birth date,
+        // one on the pairs with the same names. Each leaves out the fields its block is
+        // made of: inside the block they agree by construction and would teach EM that
+        // agreeing on them *is* the match.
+        let (mut by_dob, mut by_names) = (HashMap::new(), HashMap::new());
+        let (mut n_dob, mut n_names) = (0usize, 0usize);
         for &(i, j) in pairs {
             let c = compare(&records[i as usize], &records[j as usize]);
-            if shares_personal_evidence(&c) {
-                *patterns.entry(pattern(&c)).or_default() += 1.0;
-                trained += 1;
+            let close = |f: Field| c.level(f).is_some_and(|l| l <= 1);
+            if close(Field::Dob) {
+                *by_dob.entry(pattern(&c)).or_default() += 1.0;
+                n_dob += 1;
+            }
+            if close(Field::Given) && close(Field::Family) {
+                *by_names.entry(pattern(&c)).or_default() += 1.0;
+                n_names += 1;
             }
         }
-        model.expectation_maximisation(&patterns.into_iter().collect::<Vec<_>>(), 30);
-        // The matches EM found among the training pairs are (nearly) all the matches among
-        // the candidates: the prior that scores every candidate is their share of all pairs.
-        if trained > 0 && !pairs.is_empty() {
-            model.prior =
-                (model.prior * trained as f64 / pairs.len() as f64).clamp(1e-6, 1.0 - 1e-6);
+        let mut a = model.clone();
+        a.expectation_maximisation(&by_dob.into_iter().collect::<Vec<_>>(), 30, &[Field::Dob]);
+        let mut b = model.clone();
+        b.expectation_maximisation(
+            &by_names.into_iter().collect::<Vec<_>>(),
+            30,
+            &[Field::Given, Field::Family],
+        );
+        for f in Field::ALL.into_iter().filter(|&f| learned(f)) {
+            let i = f.index();
+            model.fields[i].m = match f {
+                Field::Dob => b.fields[i].m.clone(),
+                Field::Given | Field::Family => a.fields[i].m.clone(),
+                _ => (a.fields[i].m.iter().zip(&b.fields[i].m))
+                    .map(|(x, y)| (x + y) / 2.0)
+                    .collect(),
+            };
+        }
+        // Each block holds most of the matches: the larger of the two counts estimates
+        // them all, and their share of the candidates is the prior that scores them.
+        let matches = (a.prior * n_dob as f64).max(b.prior * n_names as f64);
+        if !pairs.is_empty() && n_dob + n_names > 0 {
+            model.prior = (matches / pairs.len() as f64).clamp(1e-6, 1.0 - 1e-6);
         }
         model
     }
@@ -436,7 +448,13 @@ impl MatchModel {
     }
 
     /// EM over aggregated comparison patterns (pattern, count): `u` stays fixed.
-    fn expectation_maximisation(&mut self, patterns: &[(Pattern, f64)], iterations: usize) {
+    fn expectation_maximisation(
+        &mut self,
+        patterns: &[(Pattern, f64)],
+        iterations: usize,
+        blocked: &[Field],
+    ) {
+        let learned = |f: Field| learned(f) && !blocked.contains(&f);
         if patterns.is_empty() {
             return;
         }
