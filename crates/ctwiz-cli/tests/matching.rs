@@ -433,9 +433,9 @@ fn seeded_duplicates_have_ground_truth_and_twins_are_distinct_people() {
     }
     assert_eq!(twin_pairs.len(), twins, "every twin has its own sibling");
 
-    // The analyst command, given every field but the truth, finds most duplicates. (Its
-    // precision on this population is still poor, and twins with look-alike given names,
-    // e.g. Olivia and Oliver, are linked: docs/matching.md, "Synthetic registry".)
+    // The analyst command, given every field but the truth, finds most duplicates. (Twins with
+    // look-alike given names, e.g. Olivia and Oliver, are still linked: docs/matching.md,
+    // "Synthetic registry".)
     let input = dir.path().join("records.csv");
     let mut text = String::new();
     for line in std::fs::read_to_string(&truth).unwrap().lines() {
