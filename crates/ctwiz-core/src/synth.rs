@@ -16,6 +16,8 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub mod duplicates;
+
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
 pub struct SynthConfig {

@@ -30,6 +30,9 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
             clinics: 12,
             seed: 2026,
             as_of: None,
+            duplicates: seed::DEFAULT_DUPLICATE_RATE,
+            twins: seed::DEFAULT_TWIN_RATE,
+            truth: None,
         };
         let r = seed::seed(&store, &args, true)?;
         println!(

@@ -88,12 +88,20 @@ fn pairs(a: PairsArgs) -> CliResult {
 fn csv_line_writer<'a>(
     out: &'a mut dyn Write,
 ) -> impl FnMut(&str, &str, &str) -> std::io::Result<()> + 'a {
-    fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    move |a, b, c| write_csv_row(out, &[a, b, c])
+}
+
+/// Writes one CSV line, quoting the cells that need it (RFC 4180).
+pub fn write_csv_row(out: &mut dyn Write, cells: &[&str]) -> std::io::Result<()> {
+    for (i, s) in cells.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
         if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\"")).into()
+            write!(out, "\"{}\"", s.replace('"', "\"\""))?;
         } else {
-            s.into()
+            out.write_all(s.as_bytes())?;
         }
     }
-    move |a, b, c| writeln!(out, "{},{},{}", cell(a), cell(b), cell(c))
+    out.write_all(b"\n")
 }

@@ -373,12 +373,48 @@ impl MatchModel {
             return model;
         }
         model.estimate_u(records, random_pairs, seed);
-        let mut patterns: HashMap<Pattern, f64> = HashMap::new();
+        // Two EM sessions, as Splink trains: one on the pairs with the same birth date,
+        // one on the pairs with the same names. Each leaves out the fields its block is
+        // made of: inside the block they agree by construction and would teach EM that
+        // agreeing on them *is* the match.
+        let (mut by_dob, mut by_names) = (HashMap::new(), HashMap::new());
+        let (mut n_dob, mut n_names) = (0usize, 0usize);
         for &(i, j) in pairs {
             let c = compare(&records[i as usize], &records[j as usize]);
-            *patterns.entry(pattern(&c)).or_default() += 1.0;
+            let close = |f: Field| c.level(f).is_some_and(|l| l <= 1);
+            if close(Field::Dob) {
+                *by_dob.entry(pattern(&c)).or_default() += 1.0;
+                n_dob += 1;
+            }
+            if close(Field::Given) && close(Field::Family) {
+                *by_names.entry(pattern(&c)).or_default() += 1.0;
+                n_names += 1;
+            }
         }
-        model.expectation_maximisation(&patterns.into_iter().collect::<Vec<_>>(), 30);
+        let mut a = model.clone();
+        a.expectation_maximisation(&by_dob.into_iter().collect::<Vec<_>>(), 30, &[Field::Dob]);
+        let mut b = model.clone();
+        b.expectation_maximisation(
+            &by_names.into_iter().collect::<Vec<_>>(),
+            30,
+            &[Field::Given, Field::Family],
+        );
+        for f in Field::ALL.into_iter().filter(|&f| learned(f)) {
+            let i = f.index();
+            model.fields[i].m = match f {
+                Field::Dob => b.fields[i].m.clone(),
+                Field::Given | Field::Family => a.fields[i].m.clone(),
+                _ => (a.fields[i].m.iter().zip(&b.fields[i].m))
+                    .map(|(x, y)| (x + y) / 2.0)
+                    .collect(),
+            };
+        }
+        // Each block holds most of the matches: the larger of the two counts estimates
+        // them all, and their share of the candidates is the prior that scores them.
+        let matches = (a.prior * n_dob as f64).max(b.prior * n_names as f64);
+        if !pairs.is_empty() && n_dob + n_names > 0 {
+            model.prior = (matches / pairs.len() as f64).clamp(1e-6, 1.0 - 1e-6);
+        }
         model
     }
 
@@ -412,7 +448,13 @@ impl MatchModel {
     }
 
     /// EM over aggregated comparison patterns (pattern, count): `u` stays fixed.
-    fn expectation_maximisation(&mut self, patterns: &[(Pattern, f64)], iterations: usize) {
+    fn expectation_maximisation(
+        &mut self,
+        patterns: &[(Pattern, f64)],
+        iterations: usize,
+        blocked: &[Field],
+    ) {
+        let learned = |f: Field| learned(f) && !blocked.contains(&f);
         if patterns.is_empty() {
             return;
         }
