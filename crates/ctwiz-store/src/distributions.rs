@@ -33,6 +33,9 @@ pub trait DistributionStore {
     fn distribution(&self, id: i64) -> Result<Option<Distribution>>;
     /// The practice's distributions, newest first.
     fn distributions(&self, clinic: &ClinicPin) -> Result<Vec<Distribution>>;
+    /// How many of the practice's distributions nobody opened yet (a count: the task
+    /// list asks on every page that shows it).
+    fn unopened_distributions(&self, clinic: &ClinicPin) -> Result<usize>;
     /// Marks it opened (the first time is kept).
     fn mark_distribution_opened(&self, id: i64, now: NaiveDateTime) -> Result<()>;
     /// Whether a run of this kind and period finished; and recording that it did.

@@ -79,6 +79,16 @@ impl DistributionStore for SqliteStore {
         Ok(out)
     }
 
+    fn unopened_distributions(&self, clinic: &ClinicPin) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM distributions WHERE clinic_pin = ?1 AND opened_at IS NULL",
+            )?
+            .query_row([clinic.as_str()], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
     fn mark_distribution_opened(&self, id: i64, now: NaiveDateTime) -> Result<()> {
         self.conn
             .prepare_cached(

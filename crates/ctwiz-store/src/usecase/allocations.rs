@@ -76,26 +76,24 @@ pub fn list<S: AllocationStore + AuditStore + ?Sized>(
     }
 }
 
-/// Refuses an order of `lines` by clinic `pin` on `on` that goes beyond an allocation
-/// covering that day, naming what remains.
+/// Refuses a new `order` that goes beyond an allocation of its clinic covering the day
+/// it is placed, naming what remains.
 pub fn check_order<S: AllocationStore + InventoryStore + ?Sized>(
     store: &S,
-    pin: &ClinicPin,
-    lines: &[(Cvx, i64)],
-    on: NaiveDate,
+    order: &ctwiz_core::ordering::VaccineOrder,
 ) -> Result<(), UseCaseError> {
     let allocations: Vec<Allocation> = store
-        .allocations(Some(pin))?
+        .allocations(Some(&order.clinic))?
         .into_iter()
-        .filter(|a| a.covers(on))
+        .filter(|a| a.covers(order.created_on))
         .collect();
     if allocations.is_empty() {
         return Ok(());
     }
-    let orders = store.orders(Some(pin), None)?;
-    for (cvx, doses) in lines {
-        for a in allocations.iter().filter(|a| &a.cvx == cvx) {
-            a.check(&orders, *doses)?;
+    let orders = store.orders(Some(&order.clinic), None)?;
+    for line in &order.lines {
+        for a in allocations.iter().filter(|a| a.cvx == line.cvx) {
+            a.check(&orders, line.requested)?;
         }
     }
     Ok(())

@@ -115,13 +115,9 @@ where
                 rows.len()
             );
             let link = format!("/reports/distributed/{id}");
-            for u in &users {
-                let (Some(uid), Some(role)) = (u.id, u.role_at(pin)) else {
-                    continue;
-                };
-                if !role.allows(Action::ReportCoverage) {
-                    continue;
-                }
+            for (uid, u) in
+                super::notifications::at_clinic_who_may(&users, pin, Action::ReportCoverage)
+            {
                 s.notify(uid, NotificationKind::Report, &what, &link, now)?;
                 s.queue_email(
                     &u.email,
@@ -191,11 +187,7 @@ pub fn unopened<S: DistributionStore + ?Sized>(
     actor: &Actor,
 ) -> Result<usize, UseCaseError> {
     match actor.clinic() {
-        Some(pin) if actor.may(Action::ReportCoverage) => Ok(store
-            .distributions(pin)?
-            .iter()
-            .filter(|d| d.opened_at.is_none())
-            .count()),
+        Some(pin) if actor.may(Action::ReportCoverage) => Ok(store.unopened_distributions(pin)?),
         _ => Ok(0),
     }
 }

@@ -252,19 +252,12 @@ pub fn create_order<
     super::agreements::may_order(store, &c, at.date())?;
     // The allocation is read and the order written in one transaction, so two orders
     // at once cannot both take the last doses.
-    let lines: Vec<(Cvx, i64)> = order
-        .lines
-        .iter()
-        .map(|l| (l.cvx.clone(), l.requested))
-        .collect();
     store
         .atomically(|s| {
-            Ok(
-                match super::allocations::check_order(s, &c.pin, &lines, at.date()) {
-                    Ok(()) => Ok(s.create_order(&order)?),
-                    Err(refused) => Err(refused),
-                },
-            )
+            Ok(match super::allocations::check_order(s, &order) {
+                Ok(()) => Ok(s.create_order(&order)?),
+                Err(refused) => Err(refused),
+            })
         })
         .map_err(UseCaseError::from)?
 }

@@ -57,6 +57,19 @@ pub fn open<S: NotificationStore>(
         .ok_or_else(|| not_found("notification", id))
 }
 
+/// The stored users of `users` whose access type at clinic `pin` allows `action` (who is
+/// told about a clinic's order decisions, distributed reports).
+pub(crate) fn at_clinic_who_may<'a>(
+    users: &'a [ctwiz_core::access::User],
+    pin: &'a ctwiz_core::ids::ClinicPin,
+    action: ctwiz_core::access::Action,
+) -> impl Iterator<Item = (UserId, &'a ctwiz_core::access::User)> + 'a {
+    users.iter().filter_map(move |u| {
+        let (id, role) = (u.id?, u.role_at(pin)?);
+        role.allows(action).then_some((id, u))
+    })
+}
+
 /// Notifies every user who may do `action` at clinic `pin` (e.g. the coordinators who
 /// ordered, when the state decides an order). Returns how many were told.
 pub(crate) fn notify_clinic<S: NotificationStore + crate::traits::UserStore + ?Sized>(
@@ -68,15 +81,11 @@ pub(crate) fn notify_clinic<S: NotificationStore + crate::traits::UserStore + ?S
     link: &str,
     now: NaiveDateTime,
 ) -> Result<usize, UseCaseError> {
+    let users = store.users()?;
     let mut told = 0;
-    for user in store.users()? {
-        let (Some(id), Some(role)) = (user.id, user.role_at(pin)) else {
-            continue;
-        };
-        if role.allows(action) {
-            store.notify(id, kind, message, link, now)?;
-            told += 1;
-        }
+    for (id, _) in at_clinic_who_may(&users, pin, action) {
+        store.notify(id, kind, message, link, now)?;
+        told += 1;
     }
     Ok(told)
 }

@@ -331,15 +331,18 @@ pub fn realtime<S: OrgStore + AuditStore + crate::reporting::ReportingStore + ?S
         ))));
     }
     let sc = scope(store, actor, Action::ReportCoverage, None, None, now)?;
-    let clinics = store.clinics()?;
+    // Each clinic's county, looked up by PIN (a period holds many doses per practice).
+    let county_of: std::collections::HashMap<ClinicPin, County> = store
+        .clinics()?
+        .into_iter()
+        .map(|c| (c.pin, c.county))
+        .collect();
     let keep = |pin: &ClinicPin| {
         sc.clinics.as_ref().is_none_or(|cs| cs.contains(pin))
-            && sc.counties.as_ref().is_none_or(|cs| {
-                clinics
-                    .iter()
-                    .find(|c| &c.pin == pin)
-                    .is_some_and(|c| cs.contains(&c.county))
-            })
+            && sc
+                .counties
+                .as_ref()
+                .is_none_or(|cs| county_of.get(pin).is_some_and(|c| cs.contains(c)))
     };
     let doses = store
         .administered_doses(from, to)?
