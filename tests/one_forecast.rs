@@ -279,7 +279,8 @@ fn reports(s: &SqliteStore, engine: &Engine, today: NaiveDate) -> BTreeMap<Patie
         min_age_months: 0,
         max_age_months: 18 * 12,
         clinics: None,
-        counties: None,
+        within: None,
+        places: None,
     };
     let q = RecallQuery {
         as_of: today,

@@ -57,7 +57,8 @@ fn cohort(min: u32, max: u32) -> Cohort {
         min_age_months: min,
         max_age_months: max,
         clinics: None,
-        counties: None,
+        within: None,
+        places: None,
     }
 }
 
@@ -444,7 +445,8 @@ fn hand_cohort(min: u32, max: u32) -> Cohort {
         min_age_months: min,
         max_age_months: max,
         clinics: None,
-        counties: None,
+        within: None,
+        places: None,
     }
 }
 

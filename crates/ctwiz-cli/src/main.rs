@@ -85,6 +85,9 @@ enum Command {
     /// Send the scheduled lists (monthly compliancy, yearly clean-up) to every practice.
     #[command(subcommand)]
     Distribute(cmd::distribute::DistributeCommand),
+    /// The towns table: county, health department or district and IAP area of each town.
+    #[command(subcommand)]
+    Jurisdictions(cmd::jurisdictions::JurisdictionsCommand),
     /// Run the web application.
     Serve(cmd::serve::ServeArgs),
     /// Set up a demo database with a synthetic population and one user per role.
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Match(c) => cmd::matching::run(c),
         Command::Serve(a) => cmd::serve::run(&cli.db, a),
         Command::Distribute(c) => cmd::distribute::run(&cli.db, c),
+        Command::Jurisdictions(c) => cmd::jurisdictions::run(&cli.db, c),
         Command::Audit(a) => cmd::audit::run(&cli.db, &who, a),
         Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
         Command::Bench(c) => cmd::bench::run(&cli.db, c),

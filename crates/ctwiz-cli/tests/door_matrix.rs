@@ -108,7 +108,9 @@ fn world() -> World {
         let name = format!("door-{}", role.key());
         let scope = match role.scope_kind() {
             ScopeKind::Clinic => Scope::Clinic(home.clone()),
-            ScopeKind::Jurisdiction => Scope::Jurisdiction(County::Hartford),
+            ScopeKind::Jurisdiction => {
+                Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(County::Hartford))
+            }
             ScopeKind::State => Scope::State,
         };
         let mut u = User::new(

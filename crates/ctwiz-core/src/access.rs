@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::ids::{name_text, ClinicPin, Email, UserId, Username};
-use crate::org::County;
+pub use crate::place::{Jurisdiction, Location};
 use serde::{Deserialize, Serialize};
 
 /// The access types a user can hold (per clinic, jurisdiction or statewide): CT WiZ's ten,
@@ -461,7 +461,7 @@ pub enum ScopeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Scope {
     Clinic(ClinicPin),
-    Jurisdiction(County),
+    Jurisdiction(Jurisdiction),
     State,
 }
 
@@ -563,9 +563,12 @@ impl User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target<'a> {
     /// Acting for a clinic (its inventory, its reports, its patients' records).
-    Clinic { pin: &'a ClinicPin, county: County },
-    /// Data aggregated over a county (jurisdiction reports).
-    Jurisdiction(County),
+    Clinic {
+        pin: &'a ClinicPin,
+        at: Location<'a>,
+    },
+    /// Data aggregated over a jurisdiction (jurisdiction reports).
+    Jurisdiction(&'a Jurisdiction),
     /// Statewide data or administration.
     State,
 }
@@ -573,7 +576,7 @@ pub enum Target<'a> {
 /// The permission check: may `user` do `action` on `target`?
 ///
 /// A grant covers a target when its scope contains it: a clinic grant covers only that
-/// clinic; a jurisdiction grant covers its county and every clinic in it; a state grant
+/// clinic; a jurisdiction grant covers itself and every clinic in its towns; a state grant
 /// covers everything. Locked or disabled users may do nothing.
 pub fn can(user: &User, target: Target<'_>, action: Action) -> bool {
     if user.status != AccountStatus::Active {
@@ -587,8 +590,8 @@ pub fn can(user: &User, target: Target<'_>, action: Action) -> bool {
 fn covers(scope: &Scope, target: Target<'_>) -> bool {
     match (scope, target) {
         (Scope::State, _) => true,
-        (Scope::Jurisdiction(c), Target::Clinic { county, .. }) => *c == county,
-        (Scope::Jurisdiction(c), Target::Jurisdiction(t)) => *c == t,
+        (Scope::Jurisdiction(j), Target::Clinic { at, .. }) => j.contains(at),
+        (Scope::Jurisdiction(j), Target::Jurisdiction(t)) => j == t,
         (Scope::Clinic(p), Target::Clinic { pin, .. }) => p == pin,
         _ => false,
     }
@@ -597,8 +600,8 @@ fn covers(scope: &Scope, target: Target<'_>) -> bool {
 /// What the permission check needs to know about a patient record.
 #[derive(Debug, Clone, Copy)]
 pub struct PatientScope<'a> {
-    /// County of residence (health-department jurisdiction).
-    pub county: Option<County>,
+    /// Where the patient lives (health-department jurisdiction).
+    pub at: Location<'a>,
     /// Clinics that have reported for or hold an MRN for the patient.
     pub clinics: &'a [ClinicPin],
     pub confidential: bool,
@@ -628,7 +631,7 @@ pub fn can_on_patient(
         }
         match &g.scope {
             Scope::State => true,
-            Scope::Jurisdiction(c) => patient.county == Some(*c),
+            Scope::Jurisdiction(j) => j.contains(patient.at),
             Scope::Clinic(p) => {
                 let acting_here = matches!(acting, Some(Target::Clinic { pin, .. }) if pin == p);
                 acting_here
@@ -642,6 +645,7 @@ pub fn can_on_patient(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::org::County;
 
     fn pin(s: &str) -> ClinicPin {
         ClinicPin::new(s).unwrap()
@@ -667,7 +671,7 @@ mod tests {
     fn at_c1(p: &ClinicPin) -> Target<'_> {
         Target::Clinic {
             pin: p,
-            county: HERE,
+            at: crate::place::Location::in_county(HERE),
         }
     }
 
@@ -798,7 +802,10 @@ mod tests {
                 );
             }
         }
-        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        let hd = user_with(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(crate::place::Jurisdiction::County(HERE)),
+        );
         for &a in Action::ALL {
             let expect = [
                 PatientSearch,
@@ -900,7 +907,10 @@ mod tests {
                 "{role:?}"
             );
         }
-        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        let hd = user_with(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(crate::place::Jurisdiction::County(HERE)),
+        );
         assert!(!can(&hd, at_c1(&c1), Action::AuditView));
         assert!(!Action::AuditView.writes());
         let st = user_with(Role::StateAdmin, Scope::State);
@@ -943,10 +953,13 @@ mod tests {
         }
         assert!(Action::RecallNoticeRecord.writes());
         assert!(Role::HealthDepartmentReadOnly.allows(Action::ReportReminderRecall));
-        let hd = user_with(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(HERE));
+        let hd = user_with(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(crate::place::Jurisdiction::County(HERE)),
+        );
         assert!(!can(
             &hd,
-            Target::Jurisdiction(HERE),
+            Target::Jurisdiction(&crate::place::Jurisdiction::County(HERE)),
             Action::RecallNoticeRecord
         ));
     }
@@ -959,11 +972,15 @@ mod tests {
             &u,
             Target::Clinic {
                 pin: &c2,
-                county: HERE
+                at: crate::place::Location::in_county(HERE)
             },
             Action::InventoryView
         ));
-        assert!(!can(&u, Target::Jurisdiction(HERE), Action::ReportCoverage));
+        assert!(!can(
+            &u,
+            Target::Jurisdiction(&crate::place::Jurisdiction::County(HERE)),
+            Action::ReportCoverage
+        ));
         assert!(!can(&u, Target::State, Action::OrderApprove));
     }
 
@@ -971,35 +988,35 @@ mod tests {
     fn health_department_is_scoped_to_its_county() {
         let hd = user_with(
             Role::HealthDepartmentReadOnly,
-            Scope::Jurisdiction(County::Tolland),
+            Scope::Jurisdiction(crate::place::Jurisdiction::County(County::Tolland)),
         );
         let c = pin("C9");
         assert!(can(
             &hd,
-            Target::Jurisdiction(County::Tolland),
+            Target::Jurisdiction(&crate::place::Jurisdiction::County(County::Tolland)),
             Action::ReportCoverage
         ));
         assert!(!can(
             &hd,
-            Target::Jurisdiction(County::Windham),
+            Target::Jurisdiction(&crate::place::Jurisdiction::County(County::Windham)),
             Action::ReportCoverage
         ));
         assert!(!can(
             &hd,
             Target::Clinic {
                 pin: &c,
-                county: County::Windham
+                at: crate::place::Location::in_county(County::Windham)
             },
             Action::PatientView
         ));
         let in_county = PatientScope {
-            county: Some(County::Tolland),
+            at: crate::place::Location::in_county(County::Tolland),
             clinics: &[],
             confidential: false,
             rostered: &[],
         };
         let elsewhere = PatientScope {
-            county: Some(County::Windham),
+            at: crate::place::Location::in_county(County::Windham),
             clinics: &[],
             confidential: false,
             rostered: &[],
@@ -1007,6 +1024,69 @@ mod tests {
         assert!(can_on_patient(&hd, None, in_county, Action::PatientView));
         assert!(!can_on_patient(&hd, None, elsewhere, Action::PatientView));
         assert!(!can_on_patient(&hd, None, in_county, Action::PatientEdit));
+    }
+
+    /// A health district's user sees the residents of its member towns and the clinics
+    /// there, not its county's other towns.
+    #[test]
+    fn health_district_is_scoped_to_its_towns() {
+        let places = crate::place::Places::bundled();
+        let ehhd = places
+            .jurisdiction("Eastern Highlands Health District")
+            .unwrap();
+        let hd = user_with(
+            Role::HealthDepartmentReadOnly,
+            Scope::Jurisdiction(ehhd.clone()),
+        );
+        let mansfield = places.location(places.town("Storrs").unwrap());
+        let vernon = places.location(places.town("Vernon").unwrap());
+        assert_eq!(mansfield.county, vernon.county, "both in Tolland County");
+        let resident = |at| PatientScope {
+            at,
+            clinics: &[],
+            confidential: false,
+            rostered: &[],
+        };
+        assert!(can_on_patient(
+            &hd,
+            None,
+            resident(mansfield),
+            Action::PatientView
+        ));
+        assert!(!can_on_patient(
+            &hd,
+            None,
+            resident(vernon),
+            Action::PatientView
+        ));
+        let c = pin("C9");
+        assert!(can(
+            &hd,
+            Target::Clinic {
+                pin: &c,
+                at: mansfield
+            },
+            Action::ReportCoverage
+        ));
+        assert!(!can(
+            &hd,
+            Target::Clinic {
+                pin: &c,
+                at: vernon
+            },
+            Action::ReportCoverage
+        ));
+        assert!(can(
+            &hd,
+            Target::Jurisdiction(&ehhd),
+            Action::ReportCoverage
+        ));
+        let tolland = crate::place::Jurisdiction::County(County::Tolland);
+        assert!(!can(
+            &hd,
+            Target::Jurisdiction(&tolland),
+            Action::ReportCoverage
+        ));
     }
 
     /// A school nurse opens only her own school's rostered students; a clinic user at the
@@ -1019,7 +1099,7 @@ mod tests {
         let on_roster = [school.clone()];
         let elsewhere = [pin("C2")];
         let scope = |rostered| PatientScope {
-            county: Some(HERE),
+            at: crate::place::Location::in_county(HERE),
             clinics: &[],
             confidential: false,
             rostered,
@@ -1069,13 +1149,13 @@ mod tests {
         let others = [pin("C7")];
         let mine = [c1.clone()];
         let conf_other = PatientScope {
-            county: Some(HERE),
+            at: crate::place::Location::in_county(HERE),
             clinics: &others,
             confidential: true,
             rostered: &[],
         };
         let conf_mine = PatientScope {
-            county: Some(HERE),
+            at: crate::place::Location::in_county(HERE),
             clinics: &mine,
             confidential: true,
             rostered: &[],
@@ -1108,7 +1188,7 @@ mod tests {
             &u,
             Target::Clinic {
                 pin: &c2,
-                county: HERE
+                at: crate::place::Location::in_county(HERE)
             },
             Action::OrderCreate
         ));

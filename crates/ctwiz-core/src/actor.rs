@@ -8,7 +8,7 @@
 
 use crate::access::{can, can_on_patient, AccountStatus, Action, PatientScope, Target, User};
 use crate::ids::ClinicPin;
-use crate::org::County;
+use crate::place::{Jurisdiction, Locality};
 use serde::{Deserialize, Serialize};
 
 /// The door a request came through; recorded in every audit row.
@@ -49,9 +49,10 @@ impl Channel {
 pub enum Acting {
     Clinic {
         pin: ClinicPin,
-        county: County,
+        /// Where the clinic is (its town, health department, county).
+        at: Locality,
     },
-    Jurisdiction(County),
+    Jurisdiction(Jurisdiction),
     State,
     /// Signed in but no scope chosen (a multi-clinic user before picking one): nothing
     /// is allowed.
@@ -78,11 +79,11 @@ impl Actor {
     /// The permission target for actions on the acting scope's own data.
     pub fn target(&self) -> Target<'_> {
         match &self.acting {
-            Acting::Clinic { pin, county } => Target::Clinic {
+            Acting::Clinic { pin, at } => Target::Clinic {
                 pin,
-                county: *county,
+                at: at.location(),
             },
-            Acting::Jurisdiction(c) => Target::Jurisdiction(*c),
+            Acting::Jurisdiction(j) => Target::Jurisdiction(j),
             Acting::State | Acting::Nowhere => Target::State,
         }
     }
@@ -216,6 +217,7 @@ mod tests {
     use super::*;
     use crate::access::{Grant, Role, Scope};
     use crate::ids::{Email, Username};
+    use crate::org::County;
 
     fn pin(s: &str) -> ClinicPin {
         ClinicPin::new(s).unwrap()
@@ -235,7 +237,7 @@ mod tests {
     fn at(p: &str) -> Acting {
         Acting::Clinic {
             pin: pin(p),
-            county: County::Hartford,
+            at: crate::place::Locality::county(County::Hartford),
         }
     }
 
@@ -264,7 +266,7 @@ mod tests {
         let c2 = pin("C2");
         let there = Target::Clinic {
             pin: &c2,
-            county: County::Hartford,
+            at: crate::place::Location::in_county(County::Hartford),
         };
         assert!(authorize_at(&a, there, Action::InventoryView).is_err());
         assert!(authorize(&a, Action::InventoryView).is_ok());

@@ -340,7 +340,7 @@ mod tests {
         use crate::access::{Grant, Role, Scope};
         let hd = Grant::new(
             Role::HealthDepartmentReadOnly,
-            Scope::Jurisdiction(County::Hartford),
+            Scope::Jurisdiction(crate::place::Jurisdiction::County(County::Hartford)),
         )
         .unwrap();
         assert!(check_requested_access(&[], Some(&hd), false).is_ok());

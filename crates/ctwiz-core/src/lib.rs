@@ -11,11 +11,12 @@
 //!
 //! ```
 //! use ctwiz_core::{access::{can, Action, Grant, Role, Scope, Target, User}, ids::*, org::County};
+//! use ctwiz_core::place::Location;
 //!
 //! let mut nurse = User::new(Username::new("jdoe")?, "Jane Doe", Email::new("jdoe@example.org")?)?;
 //! let pin = ClinicPin::new("CT00001")?;
 //! nurse.grant(Grant::new(Role::ClinicAccess, Scope::Clinic(pin.clone()))?);
-//! let here = Target::Clinic { pin: &pin, county: County::Hartford };
+//! let here = Target::Clinic { pin: &pin, at: Location::in_county(County::Hartford) };
 //! assert!(can(&nurse, here, Action::DoseRecord));
 //! assert!(!can(&nurse, here, Action::OrderCreate));
 //! # Ok::<(), ctwiz_core::CoreError>(())
@@ -44,6 +45,7 @@ pub mod merge;
 pub mod ordering;
 pub mod org;
 pub mod patient;
+pub mod place;
 pub mod portal;
 pub mod synth;
 

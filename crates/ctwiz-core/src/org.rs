@@ -114,6 +114,10 @@ pub struct Clinic {
     /// (`clinic_info`); a CVP clinic's staff must be listed before they request access.
     #[serde(default)]
     pub staff: Vec<crate::clinic_info::StaffMember>,
+    /// Where the clinic is (town, health department, IAP area), derived from its address
+    /// by the towns table when the store reads it; never stored.
+    #[serde(skip)]
+    pub at: crate::place::Locality,
 }
 
 impl Clinic {
@@ -130,7 +134,16 @@ impl Clinic {
             county,
             active: true,
             staff: Vec::new(),
+            at: crate::place::Locality::county(county),
         })
+    }
+
+    /// The permission target for acting on this clinic's data.
+    pub fn target(&self) -> crate::access::Target<'_> {
+        crate::access::Target::Clinic {
+            pin: &self.pin,
+            at: self.at.location(),
+        }
     }
 
     pub fn orders_public_vaccine(&self) -> bool {

@@ -858,6 +858,23 @@ fn make_dose(
 mod tests {
     use super::*;
 
+    /// Seeded addresses land in real towns: the towns table places each by name and by
+    /// ZIP, in the county the generator gives.
+    #[test]
+    fn seeded_towns_resolve_by_name_and_zip() {
+        let places = crate::place::Places::bundled();
+        for (county, town, zip) in TOWNS {
+            let by_name = places.town(town).unwrap_or_else(|| panic!("{town}"));
+            assert_eq!((by_name.name.as_str(), by_name.county), (*town, *county));
+            let a = Address::new("1 Main St", "Elsewhere", "CT", Zip::new(zip).unwrap()).unwrap();
+            assert_eq!(
+                places.resolve(&a).map(|t| t.name.as_str()),
+                Some(*town),
+                "{zip}"
+            );
+        }
+    }
+
     fn cfg() -> SynthConfig {
         SynthConfig {
             children: 1000,

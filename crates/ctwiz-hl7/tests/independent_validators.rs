@@ -499,7 +499,7 @@ fn clinic_sender() -> Actor {
         u,
         Acting::Clinic {
             pin,
-            county: County::Hartford,
+            at: ctwiz_core::place::Locality::county(County::Hartford),
         },
         Channel::Mllp,
     )

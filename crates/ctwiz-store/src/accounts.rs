@@ -634,7 +634,7 @@ pub fn unlock<S: UserStore + WebStore + crate::clinic_info::NotificationStore + 
 pub fn scope_text(s: &Scope) -> String {
     match s {
         Scope::Clinic(p) => format!("clinic {p}"),
-        Scope::Jurisdiction(c) => format!("{c} County"),
+        Scope::Jurisdiction(c) => c.label(),
         Scope::State => "statewide".into(),
     }
 }

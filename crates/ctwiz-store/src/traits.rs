@@ -22,6 +22,8 @@ pub struct PatientQuery {
     pub id: Option<PatientId>,
     /// Restrict to residents of these counties (health-department scoping).
     pub counties: Option<Vec<County>>,
+    /// Restrict to residents of these towns (a health district's scoping).
+    pub towns: Option<Vec<String>>,
     /// Also match names that sound alike (Soundex), ranked after exact prefixes.
     pub phonetic: bool,
     pub limit: u32,
@@ -61,7 +63,8 @@ pub type PatientRecord = (Patient, Vec<Dose>, Vec<Observation>);
 /// The cap on records one blocking pass of [`PatientStore::match_candidates`] returns.
 pub const MATCH_CANDIDATES_PER_PASS: u32 = 50;
 
-pub trait PatientStore {
+/// Patients live in towns: every patient store knows the towns table.
+pub trait PatientStore: PlaceStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId>;
     /// Replaces the stored demographics of `p.id`.
     fn update_patient(&self, p: &Patient) -> Result<()>;
@@ -582,6 +585,24 @@ pub trait AuditStore {
     fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
+/// The towns table (`ctwiz_core::place`) and the town each patient is placed in.
+pub trait PlaceStore {
+    /// The current table (cached; a table another process imported is picked up).
+    fn places(&self) -> Result<std::sync::Arc<ctwiz_core::place::Places>>;
+    /// Replaces the table and places every patient again, in one transaction; returns
+    /// how many patients changed town.
+    fn replace_places(
+        &self,
+        p: &ctwiz_core::place::Places,
+        source: &str,
+        at: chrono::NaiveDateTime,
+    ) -> Result<u64>;
+    /// Where the current table came from, and when it was loaded.
+    fn places_source(&self) -> Result<(String, String)>;
+    /// Patients (not merged away) per town; `None` for addresses that did not resolve.
+    fn patients_by_town(&self) -> Result<Vec<(Option<String>, u64)>>;
+}
+
 /// Everything a frontend needs.
 pub trait Store:
     PatientStore
@@ -591,6 +612,7 @@ pub trait Store:
     + InventoryStore
     + AuditStore
     + RecallStore
+    + PlaceStore
     + crate::dedup::DedupStore
 {
 }
@@ -602,6 +624,7 @@ impl<T> Store for T where
         + InventoryStore
         + AuditStore
         + RecallStore
+        + PlaceStore
         + crate::dedup::DedupStore
 {
 }

@@ -173,7 +173,7 @@ fn only_statewide_merge_permission_may_scan() {
         u,
         Acting::Clinic {
             pin,
-            county: County::Hartford,
+            at: ctwiz_core::place::Locality::county(County::Hartford),
         },
         Channel::Cli,
     );

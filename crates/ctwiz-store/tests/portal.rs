@@ -314,7 +314,7 @@ fn clinic_actor(role: Role) -> Actor {
         u,
         Acting::Clinic {
             pin,
-            county: ctwiz_core::org::County::Hartford,
+            at: ctwiz_core::place::Locality::county(ctwiz_core::org::County::Hartford),
         },
         Channel::Web,
     )

@@ -245,7 +245,7 @@ fn users_clinics_and_grants_round_trip() {
     u.grant(
         Grant::new(
             Role::HealthDepartmentReadOnly,
-            Scope::Jurisdiction(County::Tolland),
+            Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(County::Tolland)),
         )
         .unwrap(),
     );

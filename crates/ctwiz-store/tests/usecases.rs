@@ -37,7 +37,7 @@ fn coordinator_at(p: &str) -> Actor {
         u,
         Acting::Clinic {
             pin: pin(p),
-            county: County::Hartford,
+            at: ctwiz_core::place::Locality::county(County::Hartford),
         },
         Channel::Soap,
     )

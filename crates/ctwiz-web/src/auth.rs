@@ -16,7 +16,6 @@ use axum::Form;
 use ctwiz_core::access::{Grant, Role, Scope, ScopeKind};
 use ctwiz_core::actor::Channel;
 use ctwiz_core::ids::{ClinicPin, Email};
-use ctwiz_core::org::County;
 use ctwiz_store::accounts::{self, normalize_answer, SIGN_IN_FAILED};
 use ctwiz_store::web::{NewAccountRequest, RequestedClinic, WebStore};
 use maud::{html, Markup};
@@ -585,7 +584,13 @@ fn other_roles() -> impl Iterator<Item = Role> {
         .filter(|r| r.scope_kind() != ScopeKind::Clinic)
 }
 
-fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Markup {
+fn request_form(
+    token: &str,
+    error: Option<&str>,
+    f: Option<&RequestForm>,
+    jurisdictions: &[ctwiz_core::place::Jurisdiction],
+) -> Markup {
+    let keys: Vec<(String, String)> = jurisdictions.iter().map(|j| (j.key(), j.label())).collect();
     let value = |get: fn(&RequestForm) -> &str| f.map(get).unwrap_or("").to_string();
     page::public(
         "Request an account",
@@ -615,7 +620,7 @@ fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Ma
                             f.map(|f| f.other_role.as_str()).unwrap_or("")))
                         (select_field("jurisdiction", "Health department's jurisdiction",
                             std::iter::once(("", "— statewide (DPH) —".to_string()))
-                                .chain(County::ALL.iter().map(|c| (c.fips(), format!("{} County", c.name())))),
+                                .chain(keys.iter().map(|(k, l)| (k.as_str(), l.clone()))),
                             f.map(|f| f.jurisdiction.as_str()).unwrap_or("")))
                     }
                 }
@@ -629,10 +634,16 @@ fn request_form(token: &str, error: Option<&str>, f: Option<&RequestForm>) -> Ma
     )
 }
 
-pub async fn request_account_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    with_pre_token(&state, &headers, StatusCode::OK, |t| {
-        request_form(t, None, None)
-    })
+pub async fn request_account_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let jurisdictions = state
+        .db(|s| Ok(ctwiz_store::usecase::places::jurisdictions(s)?))
+        .await?;
+    Ok(with_pre_token(&state, &headers, StatusCode::OK, |t| {
+        request_form(t, None, None, &jurisdictions)
+    }))
 }
 
 #[derive(Deserialize)]
@@ -685,7 +696,9 @@ impl RequestForm {
                     role.label()
                 )))
             }
-            ScopeKind::Jurisdiction => Scope::Jurisdiction(County::parse(&self.jurisdiction)?),
+            ScopeKind::Jurisdiction => Scope::Jurisdiction(
+                ctwiz_core::place::Jurisdiction::from_key(&self.jurisdiction)?,
+            ),
             _ => Scope::State,
         };
         Ok(Some(Grant::new(role, scope)?))
@@ -735,8 +748,9 @@ pub async fn request_account(
 ) -> Result<Response, AppError> {
     check_pre_token(&headers, &f.csrf)?;
     state.limits().public_forms.check(addr, &f.email)?;
-    let (f, result) = state
+    let (f, result, jurisdictions) = state
         .db(move |s| {
+            let jurisdictions = ctwiz_store::usecase::places::jurisdictions(s)?;
             let r = match parse_request(&f) {
                 Ok(req) => {
                     match ctwiz_store::usecase::clinic_info::submit_account_request(
@@ -752,7 +766,7 @@ pub async fn request_account(
                 Err(AppError::BadRequest(m)) => Err(m),
                 Err(e) => return Err(e),
             };
-            Ok((f, r))
+            Ok((f, r, jurisdictions))
         })
         .await?;
     match result {
@@ -765,7 +779,7 @@ pub async fn request_account(
             &state,
             &headers,
             StatusCode::BAD_REQUEST,
-            |t| request_form(t, Some(&msg), Some(&f)),
+            |t| request_form(t, Some(&msg), Some(&f), &jurisdictions),
         )),
     }
 }

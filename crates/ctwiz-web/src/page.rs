@@ -68,7 +68,7 @@ pub fn role_label(ctx: &Ctx) -> String {
 pub fn acting_label(ctx: &Ctx) -> String {
     match &ctx.acting {
         Acting::Clinic(c) => format!("{} ({})", c.name, c.pin),
-        Acting::Jurisdiction(c) => format!("{c} County"),
+        Acting::Jurisdiction(c) => c.label(),
         Acting::State => "Statewide".into(),
         Acting::Nowhere => "No clinic selected".into(),
     }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, Utc};
 use ctwiz_core::access::{Action, User};
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::org::{Clinic, County};
+use ctwiz_core::org::Clinic;
 use ctwiz_core::patient::Patient;
 use ctwiz_store::web::WebStore;
 use ctwiz_store::{OrgStore, SqliteStore, UserStore};
@@ -74,7 +74,7 @@ pub fn clear_cookie(state: &AppState, name: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum Acting {
     Clinic(Box<Clinic>),
-    Jurisdiction(County),
+    Jurisdiction(ctwiz_core::place::Jurisdiction),
     State,
     /// The account holds no grant at all: everything is refused.
     Nowhere,
@@ -200,7 +200,7 @@ fn load_ctx(
             Some(c) => Acting::Clinic(Box::new(c)),
             None => Acting::Nowhere,
         },
-        ctwiz_core::actor::Acting::Jurisdiction(c) => Acting::Jurisdiction(c),
+        ctwiz_core::actor::Acting::Jurisdiction(j) => Acting::Jurisdiction(j),
         ctwiz_core::actor::Acting::State => Acting::State,
         ctwiz_core::actor::Acting::Nowhere => Acting::Nowhere,
     };
@@ -245,9 +245,9 @@ impl Ctx {
         let acting = match &self.acting {
             Acting::Clinic(c) => A::Clinic {
                 pin: c.pin.clone(),
-                county: c.county,
+                at: c.at.clone(),
             },
-            Acting::Jurisdiction(c) => A::Jurisdiction(*c),
+            Acting::Jurisdiction(j) => A::Jurisdiction(j.clone()),
             Acting::State => A::State,
             Acting::Nowhere => A::Nowhere,
         };

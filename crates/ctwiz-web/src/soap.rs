@@ -247,7 +247,7 @@ pub(crate) fn actor_for(
     let acting = match clinic {
         Some(c) => Acting::Clinic {
             pin: c.pin,
-            county: c.county,
+            at: ctwiz_core::place::Locality::county(c.county),
         },
         None => Acting::Nowhere,
     };

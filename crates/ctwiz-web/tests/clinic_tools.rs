@@ -474,7 +474,9 @@ async fn account_requests_for_a_health_department_and_a_school_nurse() {
         account.user.grants,
         vec![ctwiz_core::access::Grant::new(
             Role::HealthDepartmentReadOnly,
-            ctwiz_core::access::Scope::Jurisdiction(ctwiz_core::org::County::Hartford)
+            ctwiz_core::access::Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(
+                ctwiz_core::org::County::Hartford
+            ))
         )
         .unwrap()]
     );

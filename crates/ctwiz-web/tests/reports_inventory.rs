@@ -52,7 +52,12 @@ fn cohort_size(f: &Fixture, clinics: Option<Vec<ClinicPin>>, counties: Option<Ve
         min_age_months: 24,
         max_age_months: 35,
         clinics,
-        counties,
+        within: counties.map(|cs| {
+            cs.into_iter()
+                .map(ctwiz_core::place::Jurisdiction::County)
+                .collect()
+        }),
+        places: Some(ctwiz_store::PlaceStore::places(&s).unwrap()),
     };
     let ctx = Context {
         engine: f.state.engine(),

@@ -11,9 +11,11 @@ use ctwiz_core::assessment::{chart, defaults, run, Cohort};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::County;
+use ctwiz_core::place::Jurisdiction;
 use ctwiz_forecast::Engine;
+use ctwiz_store::usecase::places;
 use ctwiz_store::usecase::reports::NoticeSent;
-use ctwiz_store::{OrgStore, PatientStore, RecallStore, SqliteStore};
+use ctwiz_store::{OrgStore, PatientStore, PlaceStore, RecallStore, SqliteStore};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,7 +26,7 @@ fn engine() -> CliResult<Engine> {
         .map_err(|e| format!("the bundled CDSi supporting data did not load: {e}").into())
 }
 
-fn cohort(a: &CohortArgs, default_months: (u32, u32)) -> CliResult<Cohort> {
+fn cohort(store: &SqliteStore, a: &CohortArgs, default_months: (u32, u32)) -> CliResult<Cohort> {
     let min = a.min_age_months.unwrap_or(default_months.0);
     let max = a.max_age_months.unwrap_or(default_months.1);
     if min > max {
@@ -44,16 +46,26 @@ fn cohort(a: &CohortArgs, default_months: (u32, u32)) -> CliResult<Cohort> {
                     .collect::<Result<_, _>>()?,
             )
         },
-        counties: if a.counties.is_empty() {
+        within: if a.counties.is_empty() && a.health_districts.is_empty() {
             None
         } else {
             Some(
                 a.counties
                     .iter()
-                    .map(|c| County::parse(c))
-                    .collect::<Result<_, _>>()?,
+                    .map(|c| {
+                        County::parse(c)
+                            .map(Jurisdiction::County)
+                            .map_err(Into::into)
+                    })
+                    .chain(
+                        a.health_districts
+                            .iter()
+                            .map(|h| places::jurisdiction(store, h).map_err(Into::into)),
+                    )
+                    .collect::<CliResult<_>>()?,
             )
         },
+        places: Some(store.places()?),
     })
 }
 
@@ -118,7 +130,7 @@ pub fn coverage(
     out: &OutputArgs,
 ) -> CliResult {
     let (series, ages) = series_of(s);
-    let c = cohort(a, ages)?;
+    let c = cohort(store, a, ages)?;
     let start = Instant::now();
     let r = coverage_report(store, series, &c)?;
     eprintln!(
@@ -156,19 +168,14 @@ pub fn coverage(
             }
         }
         Some(b) => {
-            let groups = if b == ByArg::Clinic {
-                &r.by_clinic
-            } else {
-                &r.by_county
+            let (column, groups) = match b {
+                ByArg::Clinic => ("clinic", &r.by_clinic),
+                ByArg::Town => ("town", &r.by_town),
+                ByArg::HealthDistrict => ("health_department", &r.by_health_department),
+                ByArg::Iap => ("iap_area", &r.by_iap),
+                ByArg::County => ("county", &r.by_county),
             };
-            let mut header = vec![
-                if b == ByArg::Clinic {
-                    "clinic"
-                } else {
-                    "county"
-                },
-                "cohort",
-            ];
+            let mut header = vec![column, "cohort"];
             header.extend(measures.iter().map(|m| m.label()));
             let rows: Vec<Vec<String>> = groups
                 .iter()
@@ -231,7 +238,7 @@ pub fn trend(
         return Err("--quarters must be between 1 and 20".into());
     }
     let (series, ages) = series_of(s);
-    let last = cohort(a, ages)?;
+    let last = cohort(store, a, ages)?;
     let mut points = Vec::new();
     for q in (0..quarters).rev() {
         let as_of = last
@@ -306,7 +313,7 @@ fn behind_rows(r: &CoverageReport) -> Vec<Vec<String>> {
 }
 
 pub fn cleanup(store: &SqliteStore, a: &CohortArgs, out: &OutputArgs) -> CliResult {
-    let c = cohort(a, defaults::CLEANUP_AGES)?;
+    let c = cohort(store, a, defaults::CLEANUP_AGES)?;
     let r = coverage_report(store, Series::Childhood, &c)?;
     eprintln!(
         "{} of {} children aged {}–{} months are not up to date",
@@ -327,7 +334,7 @@ pub fn compliancy(
     let ages =
         defaults::compliancy_ages(milestones).ok_or("give at least one --milestones value")?;
     // Children who reached each milestone within the last year.
-    let c = cohort(a, ages)?;
+    let c = cohort(store, a, ages)?;
     let engine = engine()?;
     let codes = CodeSets::embedded();
     let ctx = Context {
@@ -378,7 +385,7 @@ pub fn recall(
     a: &CohortArgs,
     out: &OutputArgs,
 ) -> CliResult {
-    let c = cohort(a, defaults::RECALL_AGES)?;
+    let c = cohort(store, a, defaults::RECALL_AGES)?;
     let from = o.from.unwrap_or(c.as_of);
     let to = o.to.unwrap_or(from + Days::new(30));
     if from > to {

@@ -74,7 +74,13 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
         }
         let scope = match role.scope_kind() {
             ctwiz_core::access::ScopeKind::Clinic => Scope::Clinic(home.clone()),
-            ctwiz_core::access::ScopeKind::Jurisdiction => Scope::Jurisdiction(home_clinic.county),
+            ctwiz_core::access::ScopeKind::Jurisdiction => {
+                // The health department or district of the clinic's town.
+                Scope::Jurisdiction(match &home_clinic.at.health_department {
+                    Some(h) => ctwiz_core::place::Jurisdiction::HealthDepartment(h.clone()),
+                    None => ctwiz_core::place::Jurisdiction::County(home_clinic.county),
+                })
+            }
             ctwiz_core::access::ScopeKind::State => Scope::State,
         };
         let mut u = User::new(
@@ -84,7 +90,7 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
         )?;
         let where_ = match &scope {
             Scope::Clinic(p) => format!("clinic {p}"),
-            Scope::Jurisdiction(c) => format!("{c} County"),
+            Scope::Jurisdiction(c) => c.label(),
             Scope::State => "statewide".into(),
         };
         u.grant(Grant::new(role, scope)?);

@@ -12,6 +12,7 @@ pub mod forecast;
 pub mod hl7;
 pub mod ingest_bench;
 pub mod inventory;
+pub mod jurisdictions;
 pub mod letters;
 pub mod matching;
 pub mod patient;

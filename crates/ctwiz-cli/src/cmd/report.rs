@@ -38,6 +38,10 @@ pub struct CohortArgs {
     /// Only children living in this county (repeatable).
     #[arg(long = "county")]
     pub counties: Vec<String>,
+    /// Only children living in the towns of this health department or district, by name
+    /// (repeatable; `ctwiz jurisdictions list` names them).
+    #[arg(long = "health-district")]
+    pub health_districts: Vec<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +250,11 @@ pub enum DqaView {
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum ByArg {
     Clinic,
+    Town,
+    /// The local health department or district serving the child's town.
+    HealthDistrict,
+    /// The Immunization Action Plan area.
+    Iap,
     County,
 }
 

@@ -2,7 +2,7 @@ use super::{db, CliResult};
 use crate::output;
 use ctwiz_core::access::{Grant, Role, Scope, ScopeKind, User};
 use ctwiz_core::ids::{ClinicPin, Email, Username};
-use ctwiz_core::org::County;
+use ctwiz_store::SqliteStore;
 use ctwiz_store::{accounts, OrgStore, UserStore};
 use std::path::Path;
 
@@ -23,8 +23,9 @@ pub enum UserCommand {
         /// Clinic PIN, for clinic roles.
         #[arg(long)]
         clinic: Option<String>,
-        /// County, for the health-department role.
-        #[arg(long)]
+        /// Jurisdiction of the health-department role: a county, or a health department
+        /// or district by name (`ctwiz jurisdictions list`).
+        #[arg(long, alias = "jurisdiction")]
         county: Option<String>,
     },
     /// List accounts and their grants.
@@ -67,7 +68,7 @@ pub fn run(path: &Path, c: UserCommand) -> CliResult {
                     .iter()
                     .map(|g| match &g.scope {
                         Scope::Clinic(p) => format!("{} @ {p}", g.role.key()),
-                        Scope::Jurisdiction(c) => format!("{} @ {c} County", g.role.key()),
+                        Scope::Jurisdiction(c) => format!("{} @ {c}", g.role.key()),
                         Scope::State => g.role.key().to_string(),
                     })
                     .collect::<Vec<_>>()
@@ -88,7 +89,7 @@ pub fn run(path: &Path, c: UserCommand) -> CliResult {
 
 /// The scope a new grant applies to, checked against the registered clinics.
 pub fn scope_for(
-    store: &dyn OrgStore,
+    store: &SqliteStore,
     role: Role,
     clinic: Option<&str>,
     county: Option<&str>,
@@ -116,7 +117,8 @@ pub fn scope_for(
             }
             Scope::Clinic(pin)
         }
-        ScopeKind::Jurisdiction => Scope::Jurisdiction(County::parse(
+        ScopeKind::Jurisdiction => Scope::Jurisdiction(ctwiz_store::usecase::places::jurisdiction(
+            store,
             county.ok_or_else(|| format!("role {} needs --county NAME", role.key()))?,
         )?),
         ScopeKind::State => Scope::State,

@@ -498,6 +498,11 @@ pub struct CoverageReport {
     pub total: Counts,
     pub by_clinic: BTreeMap<String, Counts>,
     pub by_county: BTreeMap<String, Counts>,
+    /// By town, health department or district, and IAP area (empty when the cohort has
+    /// no towns table to place children with).
+    pub by_town: BTreeMap<String, Counts>,
+    pub by_health_department: BTreeMap<String, Counts>,
+    pub by_iap: BTreeMap<String, Counts>,
     /// Children not up to date, with what is missing and what is not asked and why
     /// (the clean-up list).
     pub behind: Vec<ChildAssessment>,
@@ -511,8 +516,27 @@ impl CoverageReport {
             total: Counts::default(),
             by_clinic: BTreeMap::new(),
             by_county: BTreeMap::new(),
+            by_town: BTreeMap::new(),
+            by_health_department: BTreeMap::new(),
+            by_iap: BTreeMap::new(),
             behind: Vec::new(),
         }
+    }
+
+    /// Adds a child placed in towns as well (see [`CoverageReport::by_town`]).
+    pub fn add_at(&mut self, a: ChildAssessment, at: Option<crate::place::Location<'_>>) {
+        if let Some(at) = at {
+            let unknown = || "(unknown)".to_string();
+            let put = |m: &mut BTreeMap<String, Counts>, k: Option<&str>| {
+                m.entry(k.map_or_else(unknown, str::to_string))
+                    .or_default()
+                    .add(&a)
+            };
+            put(&mut self.by_town, at.town);
+            put(&mut self.by_health_department, at.health_department);
+            put(&mut self.by_iap, at.iap_area);
+        }
+        self.add(a);
     }
 
     pub fn add(&mut self, a: ChildAssessment) {
@@ -539,8 +563,15 @@ impl CoverageReport {
         for (k, c) in o.by_clinic {
             self.by_clinic.entry(k).or_default().merge(c);
         }
-        for (k, c) in o.by_county {
-            self.by_county.entry(k).or_default().merge(c);
+        for (mine, theirs) in [
+            (&mut self.by_county, o.by_county),
+            (&mut self.by_town, o.by_town),
+            (&mut self.by_health_department, o.by_health_department),
+            (&mut self.by_iap, o.by_iap),
+        ] {
+            for (k, c) in theirs {
+                mine.entry(k).or_default().merge(c);
+            }
         }
         self.behind.extend(o.behind);
     }

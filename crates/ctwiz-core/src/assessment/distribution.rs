@@ -143,7 +143,8 @@ impl Period {
             min_age_months: lo,
             max_age_months: hi,
             clinics: None,
-            counties: None,
+            within: None,
+            places: None,
         }
     }
 }

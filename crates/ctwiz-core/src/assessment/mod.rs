@@ -18,9 +18,11 @@ use crate::dose::{CompletionStatus, Dose, RefusalReason};
 use crate::ids::{ClinicPin, PatientId};
 use crate::org::County;
 use crate::patient::{Patient, PatientStatus};
+use crate::place::{Jurisdiction, Location, Places};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use ctwiz_forecast::{ForecastResult, SeriesStatus};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Default cohorts of the reports that are not per series, the same for every door.
 pub mod defaults {
@@ -40,7 +42,8 @@ pub mod defaults {
     }
 }
 
-/// Who is counted: an age band on a date, optionally narrowed to clinics or counties.
+/// Who is counted: an age band on a date, optionally narrowed to clinics or jurisdictions
+/// (counties, health departments).
 #[derive(Debug, Clone, Serialize)]
 pub struct Cohort {
     pub as_of: NaiveDate,
@@ -49,8 +52,12 @@ pub struct Cohort {
     pub max_age_months: u32,
     /// Only children whose home clinic (first MRN) is one of these.
     pub clinics: Option<Vec<ClinicPin>>,
-    /// Only children living in these counties (health-department jurisdiction).
-    pub counties: Option<Vec<County>>,
+    /// Only children living in these jurisdictions.
+    pub within: Option<Vec<Jurisdiction>>,
+    /// The towns table that says where a child lives (town, health department, IAP area);
+    /// without it a child is placed by the county on their address only.
+    #[serde(skip)]
+    pub places: Option<Arc<Places>>,
 }
 
 impl Cohort {
@@ -58,10 +65,28 @@ impl Cohort {
     /// "Hartford", or "state"), the same whichever door recorded them.
     pub fn recorded_scope(&self) -> String {
         let join = |xs: Vec<String>| xs.join(",");
-        match (&self.clinics, &self.counties) {
+        match (&self.clinics, &self.within) {
             (Some(cs), _) => join(cs.iter().map(|c| c.to_string()).collect()),
-            (None, Some(cs)) => join(cs.iter().map(|c| c.to_string()).collect()),
+            (None, Some(js)) => join(
+                js.iter()
+                    .map(|j| match j {
+                        Jurisdiction::County(c) => c.to_string(),
+                        Jurisdiction::HealthDepartment(h) => h.clone(),
+                    })
+                    .collect(),
+            ),
             (None, None) => "state".into(),
+        }
+    }
+
+    /// Where a child lives, as far as this cohort can tell.
+    pub fn locate<'a>(&'a self, p: &Patient) -> Location<'a> {
+        match &self.places {
+            Some(places) => places.locate(p),
+            None => Location {
+                county: p.county(),
+                ..Location::default()
+            },
         }
     }
 
@@ -94,8 +119,9 @@ impl Cohort {
                 return false;
             }
         }
-        if let Some(cs) = &self.counties {
-            if !p.county().is_some_and(|c| cs.contains(&c)) {
+        if let Some(js) = &self.within {
+            let at = self.locate(p);
+            if !js.iter().any(|j| j.contains(at)) {
                 return false;
             }
         }

@@ -35,7 +35,8 @@ pub fn coverage<E>(
             .fold(
                 || CoverageReport::new(series, cohort.as_of),
                 |mut r, (p, d, o)| {
-                    r.add(coverage::assess(ctx, series, p, d, o, cohort.as_of));
+                    let at = cohort.places.as_ref().map(|_| cohort.locate(p));
+                    r.add_at(coverage::assess(ctx, series, p, d, o, cohort.as_of), at);
                     r
                 },
             )

@@ -25,7 +25,7 @@ pub fn authorize_facility<S: OrgStore + ?Sized>(
     };
     let target = Target::Clinic {
         pin,
-        county: clinic.county,
+        at: ctwiz_core::place::Location::in_county(clinic.county),
     };
     authorize_at(actor, target, action).map(|_| ())
 }
@@ -44,7 +44,7 @@ pub fn acting_for_message<S: OrgStore + ?Sized>(
         if let Ok(Some(c)) = store.clinic(pin) {
             bound.acting = Acting::Clinic {
                 pin: c.pin,
-                county: c.county,
+                at: ctwiz_core::place::Locality::county(c.county),
             };
         }
     }
@@ -103,7 +103,7 @@ mod tests {
         }
         let at_c1 = Acting::Clinic {
             pin: pin("C1"),
-            county: County::Hartford,
+            at: ctwiz_core::place::Locality::county(County::Hartford),
         };
         let dqa = actor(
             Role::ClinicAccessDqaInterface,

@@ -784,7 +784,7 @@ fn the_matrix_decides_who_may_submit_and_query_for_msh4() {
         Scope::Clinic(c1.clone()),
         Acting::Clinic {
             pin: c1.clone(),
-            county: County::Hartford,
+            at: ctwiz_core::place::Locality::county(County::Hartford),
         },
     );
     let ok = run_as(

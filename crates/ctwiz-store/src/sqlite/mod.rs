@@ -19,6 +19,7 @@ mod inventory;
 mod migrations;
 mod orgs;
 mod patients;
+mod places;
 mod portal;
 mod recall;
 mod reporting;
@@ -44,6 +45,8 @@ pub fn default_db_path() -> PathBuf {
 
 pub struct SqliteStore {
     conn: Connection,
+    /// The towns table as last read, with its version (see `places.rs`).
+    places: std::cell::RefCell<Option<(i64, std::sync::Arc<ctwiz_core::place::Places>)>>,
 }
 
 impl SqliteStore {
@@ -73,7 +76,12 @@ impl SqliteStore {
         }
         conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")?;
         migrations::migrate(&conn)?;
-        Ok(SqliteStore { conn })
+        let store = SqliteStore {
+            conn,
+            places: Default::default(),
+        };
+        store.settle_places()?;
+        Ok(store)
     }
 
     /// The schema version of the opened database.

@@ -16,6 +16,17 @@ fn from_detail(d: &str) -> Result<Clinic> {
     serde_json::from_str(d).map_err(|e| StoreError::Corrupt(format!("clinic: {e}")))
 }
 
+impl SqliteStore {
+    /// The clinic with its place filled in from the towns table.
+    fn placed(&self, mut c: Clinic) -> Result<Clinic> {
+        let places = crate::traits::PlaceStore::places(self)?;
+        c.at = places
+            .locate_address(c.address.as_ref(), c.county)
+            .to_locality();
+        Ok(c)
+    }
+}
+
 impl OrgStore for SqliteStore {
     fn add_clinic(&self, c: &Clinic) -> Result<()> {
         self.conn
@@ -66,7 +77,9 @@ impl OrgStore for SqliteStore {
             .prepare_cached("SELECT detail FROM clinics WHERE pin = ?1")?
             .query_row([pin.as_str()], |r| r.get(0))
             .optional()?;
-        d.as_deref().map(from_detail).transpose()
+        d.as_deref()
+            .map(|d| self.placed(from_detail(d)?))
+            .transpose()
     }
 
     fn clinics(&self) -> Result<Vec<Clinic>> {
@@ -74,6 +87,6 @@ impl OrgStore for SqliteStore {
             .conn
             .prepare_cached("SELECT detail FROM clinics ORDER BY pin")?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|r| from_detail(&r?)).collect()
+        rows.map(|r| self.placed(from_detail(&r?)?)).collect()
     }
 }

@@ -23,6 +23,8 @@ impl SqliteStore {
         p: &Patient,
     ) -> Result<PatientId> {
         let detail = serde_json::to_string(p)?;
+        let places = crate::traits::PlaceStore::places(self)?;
+        let town = places.locate(p).town;
         let fam = normalize_name(&p.name.family);
         let giv = normalize_name(&p.name.given);
         let args = params![
@@ -41,14 +43,16 @@ impl SqliteStore {
             p.is_opted_out(),
             p.deceased_date.map(|d| d.format(codec::DATE).to_string()),
             detail,
+            town,
         ];
         let id = match id {
             None => {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO patients (family, given, middle, family_norm, given_norm, family_sx,
-                         given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                         given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail,
+                         town)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     )?
                     .execute(args)?;
                 PatientId(self.conn.last_insert_rowid())
@@ -59,8 +63,9 @@ impl SqliteStore {
                     .prepare_cached(
                         "UPDATE patients SET family=?1, given=?2, middle=?3, family_norm=?4, given_norm=?5,
                          family_sx=?6, given_sx=?7, dob=?8, sex=?9, county=?10, status=?11, confidential=?12,
-                         opted_out=?13, deceased_date=?14, detail=?15, updated_at=datetime('now')
-                         WHERE id=?16 AND merged_into IS NULL",
+                         opted_out=?13, deceased_date=?14, detail=?15, town=?16,
+                         updated_at=datetime('now')
+                         WHERE id=?17 AND merged_into IS NULL",
                     )?
                     .execute(rusqlite::params_from_iter(
                         args.iter().copied().chain(std::iter::once(&id.0 as &dyn rusqlite::ToSql)),
@@ -281,6 +286,15 @@ impl PatientStore for SqliteStore {
             wheres.push(format!("p.county IN ({})", vec!["?"; cs.len()].join(", ")));
             for c in cs {
                 args.push(Box::new(c.name()));
+            }
+        }
+        if let Some(ts) = &q.towns {
+            if ts.is_empty() {
+                return Ok(SearchPage::default());
+            }
+            wheres.push(format!("p.town IN ({})", vec!["?"; ts.len()].join(", ")));
+            for t in ts {
+                args.push(Box::new(t.clone()));
             }
         }
         if wheres.is_empty() {

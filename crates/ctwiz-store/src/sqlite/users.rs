@@ -5,7 +5,7 @@ use crate::traits::{Account, UserStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
 use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
-use ctwiz_core::org::County;
+use ctwiz_core::place::Jurisdiction;
 use rusqlite::{params, OptionalExtension, Row};
 
 fn status_key(s: AccountStatus) -> &'static str {
@@ -28,7 +28,9 @@ fn status_parse(s: &str) -> Result<AccountStatus> {
 fn scope_columns(s: &Scope) -> (&'static str, String) {
     match s {
         Scope::Clinic(p) => ("clinic", p.to_string()),
-        Scope::Jurisdiction(c) => ("jurisdiction", c.name().to_string()),
+        // Counties as their bare name (as stored before towns), districts as `hd:NAME`.
+        Scope::Jurisdiction(Jurisdiction::County(c)) => ("jurisdiction", c.name().to_string()),
+        Scope::Jurisdiction(j) => ("jurisdiction", j.key()),
         Scope::State => ("state", String::new()),
     }
 }
@@ -48,7 +50,9 @@ impl SqliteStore {
             let value: String = r.get(2)?;
             let scope = match r.get::<_, String>(1)?.as_str() {
                 "clinic" => Scope::Clinic(stored("clinic PIN", ClinicPin::new(&value))?),
-                "jurisdiction" => Scope::Jurisdiction(stored("county", County::parse(&value))?),
+                "jurisdiction" => {
+                    Scope::Jurisdiction(stored("jurisdiction", Jurisdiction::from_key(&value))?)
+                }
                 "state" => Scope::State,
                 other => return Err(StoreError::Corrupt(format!("grant scope {other:?}"))),
             };

@@ -24,17 +24,17 @@ pub fn acting_for<S: OrgStore + ?Sized>(
         if let Some(c) = store.clinic(&pin)? {
             return Ok(Acting::Clinic {
                 pin: c.pin,
-                county: c.county,
+                at: c.at,
             });
         }
     }
     Ok(if user.is_state() {
         Acting::State
-    } else if let Some(c) = user.grants.iter().find_map(|g| match g.scope {
-        Scope::Jurisdiction(c) => Some(c),
+    } else if let Some(j) = user.grants.iter().find_map(|g| match &g.scope {
+        Scope::Jurisdiction(j) => Some(j.clone()),
         _ => None,
     }) {
-        Acting::Jurisdiction(c)
+        Acting::Jurisdiction(j)
     } else {
         Acting::Nowhere
     })

@@ -145,7 +145,7 @@ mod tests {
             Scope::Clinic(pin.clone()),
             Acting::Clinic {
                 pin,
-                county: County::Hartford,
+                at: ctwiz_core::place::Locality::county(County::Hartford),
             },
         );
         assert!(matches!(

@@ -286,7 +286,7 @@ pub fn reject<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore 
 
 /// Files a public account request: every clinic named must be registered, and a CVP
 /// clinic must list the requester's e-mail on its staff list. Returns the request's id.
-pub fn submit_account_request<S: OrgStore + WebStore>(
+pub fn submit_account_request<S: OrgStore + WebStore + crate::traits::PlaceStore>(
     store: &S,
     request: &NewAccountRequest,
     now: NaiveDateTime,
@@ -297,6 +297,16 @@ pub fn submit_account_request<S: OrgStore + WebStore>(
         request.other.as_ref(),
         request.nurse_attested,
     )?;
+    // A health department named in the request must be one in the towns table.
+    if let Some(ctwiz_core::access::Scope::Jurisdiction(j)) =
+        request.other.as_ref().map(|g| &g.scope)
+    {
+        if !super::places::jurisdictions(store)?.contains(j) {
+            return Err(UseCaseError::Invalid(CoreError::Rule(format!(
+                "{j} is not a jurisdiction in the towns table."
+            ))));
+        }
+    }
     for c in &request.clinics {
         let clinic = store.clinic(&c.pin)?.ok_or_else(|| {
             UseCaseError::Invalid(CoreError::Rule(format!(

@@ -8,7 +8,7 @@
 use super::{audit_refusal, not_found, UseCaseError};
 use crate::traits::{Atomic, AuditStore, InventoryStore, OrgStore};
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{Action, Target};
+use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize_at, Actor, Authorized};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx};
@@ -30,10 +30,7 @@ pub fn authorize_at_clinic<'a>(
     c: &Clinic,
     action: Action,
 ) -> Result<Authorized<'a>, UseCaseError> {
-    let target = Target::Clinic {
-        pin: &c.pin,
-        county: c.county,
-    };
+    let target = c.target();
     Ok(authorize_at(actor, target, action)?)
 }
 
@@ -46,10 +43,7 @@ pub(crate) fn permit_at<S: AuditStore + ?Sized>(
     action: Action,
     at: NaiveDateTime,
 ) -> Result<(), UseCaseError> {
-    let target = Target::Clinic {
-        pin: &c.pin,
-        county: c.county,
-    };
+    let target = c.target();
     audit_refusal::<_, UseCaseError, _>(
         store,
         actor,
@@ -371,7 +365,7 @@ pub fn receive_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
 /// period, for the clinics the actor may see (`InventoryView` at each; a clinic user: their
 /// acting clinic), optionally one county. The period defaults to the three months up to
 /// `now`'s date; one that starts after it ends is refused. Returns the period and the rows.
-pub fn movement_report<S: InventoryStore + AuditStore + ?Sized>(
+pub fn movement_report<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
     from: Option<chrono::NaiveDate>,
@@ -389,16 +383,16 @@ pub fn movement_report<S: InventoryStore + AuditStore + ?Sized>(
     let (from, to) = super::period(from, to, now.date(), |to| {
         to.checked_sub_months(chrono::Months::new(3)).unwrap_or(to)
     })?;
+    let clinics = store.clinics()?;
     let rows = store
         .inventory_report(from, to)?
         .into_iter()
         .filter(|r| county.is_none_or(|c| c == r.county))
         .filter(|r| {
-            let at = Target::Clinic {
-                pin: &r.clinic,
-                county: r.county,
-            };
-            authorize_at(actor, at, Action::InventoryView).is_ok()
+            clinics
+                .iter()
+                .find(|c| c.pin == r.clinic)
+                .is_some_and(|c| authorize_at(actor, c.target(), Action::InventoryView).is_ok())
         })
         .collect();
     Ok(MovementReport { from, to, rows })

@@ -13,7 +13,7 @@ use crate::traits::{
     InventoryStore, OrgStore,
 };
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{Action, Target};
+use ctwiz_core::access::Action;
 use ctwiz_core::actor::{authorize_at, Actor};
 use ctwiz_core::ids::{ClinicPin, DoseId};
 use ctwiz_core::inventory::Movement;
@@ -50,10 +50,7 @@ pub fn open_count<S: InventoryStore + OrgStore + ?Sized>(
         return Ok(0);
     };
     let c = clinic(store, pin)?;
-    let at = Target::Clinic {
-        pin: &c.pin,
-        county: c.county,
-    };
+    let at = c.target();
     if authorize_at(actor, at, Action::InventoryEdit).is_err() {
         return Ok(0);
     }

@@ -24,6 +24,7 @@ pub mod lot_usage;
 pub mod maintenance;
 pub mod notifications;
 pub mod patients;
+pub mod places;
 pub mod portal;
 pub mod possible_matches;
 pub mod releases;

@@ -47,13 +47,14 @@ pub(crate) fn permit_on<'a, S: PatientStore + AuditStore + ?Sized>(
     purpose: &str,
 ) -> Result<Authorized<'a>, UseCaseError> {
     let rel = Relations::of(store, id)?;
+    let places = store.places()?;
     audit_refusal(
         store,
         actor,
         Some(id),
         now,
         |d| format!("{purpose}: {d}"),
-        authorize_on_patient(actor, rel.scope(p.county(), p.confidential), action),
+        authorize_on_patient(actor, rel.scope(places.locate(p), p.confidential), action),
     )
 }
 
@@ -72,13 +73,13 @@ impl Relations {
         })
     }
 
-    fn scope(
-        &self,
-        county: Option<ctwiz_core::org::County>,
+    fn scope<'a>(
+        &'a self,
+        at: ctwiz_core::place::Location<'a>,
         confidential: bool,
-    ) -> PatientScope<'_> {
+    ) -> PatientScope<'a> {
         PatientScope {
-            county,
+            at,
             clinics: &self.clinics,
             confidential,
             rostered: &self.rostered,
@@ -131,7 +132,8 @@ pub fn allowed_on<S: PatientStore + ?Sized, const N: usize>(
     actions: [Action; N],
 ) -> Result<[bool; N], UseCaseError> {
     let rel = Relations::of(store, id)?;
-    let scope = rel.scope(p.county(), p.confidential);
+    let places = store.places()?;
+    let scope = rel.scope(places.locate(p), p.confidential);
     Ok(actions.map(|a| authorize_on_patient(actor, scope, a).is_ok()))
 }
 
@@ -181,16 +183,26 @@ pub fn search<S: PatientStore + AuditStore + ?Sized>(
         query.id.map(|i| i.to_string()).unwrap_or_default(),
     );
     super::actors::permit(store, actor, Action::PatientSearch, now, &criteria)?;
-    if let ctwiz_core::actor::Acting::Jurisdiction(c) = actor.acting {
-        query.counties = Some(vec![c]);
+    let places = store.places()?;
+    match &actor.acting {
+        ctwiz_core::actor::Acting::Jurisdiction(ctwiz_core::place::Jurisdiction::County(c)) => {
+            query.counties = Some(vec![*c]);
+        }
+        ctwiz_core::actor::Acting::Jurisdiction(j) => {
+            query.towns = Some(places.towns_of(j).into_iter().map(str::to_string).collect());
+        }
+        _ => {}
     }
     let page = store.search_patients(&query)?;
     let mut rows = Vec::with_capacity(page.rows.len());
     for r in page.rows {
         if r.confidential {
             let rel = Relations::of(store, r.id)?;
-            if authorize_on_patient(actor, rel.scope(r.county, true), Action::PatientView).is_err()
-            {
+            let Some(p) = store.patient(r.id)? else {
+                continue;
+            };
+            let scope = rel.scope(places.locate(&p), true);
+            if authorize_on_patient(actor, scope, Action::PatientView).is_err() {
                 continue;
             }
         }

@@ -3,49 +3,79 @@
 //! narrowed.
 
 use super::UseCaseError;
-use crate::traits::{AuditAction, AuditStore, OrgStore, RecallNotice, RecallStore};
+use crate::traits::{AuditAction, AuditStore, OrgStore, PlaceStore, RecallNotice, RecallStore};
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{can, Action, Target};
 use ctwiz_core::actor::{authorize, authorize_at, Acting, Actor, Denied};
+use ctwiz_core::assessment::Cohort;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::org::{Clinic, County};
+use ctwiz_core::place::{Jurisdiction, Places};
+use std::sync::Arc;
 
 /// The population a report runs over, and what the actor could narrow it to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ReportScope {
     /// Only patients of these clinics (`None`: no clinic filter).
     pub clinics: Option<Vec<ClinicPin>>,
-    /// Only residents of these counties (`None`: statewide).
-    pub counties: Option<Vec<County>>,
+    /// Only residents of these jurisdictions (`None`: statewide).
+    pub within: Option<Vec<Jurisdiction>>,
     /// Clinics the actor may narrow to (none for clinic users, who have theirs).
     pub clinic_choices: Vec<(ClinicPin, String, County)>,
-    /// Counties the actor may narrow to (more than one only for the state).
-    pub county_choices: Vec<County>,
+    /// Jurisdictions (counties, health departments) the actor may narrow to (more than
+    /// one only for the state).
+    pub area_choices: Vec<Jurisdiction>,
     pub chosen_clinic: Option<ClinicPin>,
-    pub chosen_county: Option<County>,
+    pub chosen_area: Option<Jurisdiction>,
+    /// The towns table the report places children with.
+    pub places: Arc<Places>,
     /// "Hartford Pediatrics (CT00001)", "Hartford County", "Statewide".
     pub label: String,
 }
 
+impl ReportScope {
+    /// The cohort of this scope: children of `as_of` aged `ages` (months, inclusive).
+    pub fn cohort_of(&self, as_of: chrono::NaiveDate, ages: (u32, u32)) -> Cohort {
+        Cohort {
+            as_of,
+            min_age_months: ages.0,
+            max_age_months: ages.1,
+            clinics: self.clinics.clone(),
+            within: self.within.clone(),
+            places: Some(self.places.clone()),
+        }
+    }
+}
+
 /// Decides the scope of a report guarded by `action` (ReportCoverage, ReportDqa, …) for
-/// an optional clinic and county the actor asked for. A refusal is audited as `Denied`.
-pub fn scope<S: OrgStore + AuditStore + ?Sized>(
+/// an optional clinic and jurisdiction the actor asked for (a county or a health
+/// department by name, as typed). A refusal is audited as `Denied`; an unknown name is
+/// refused naming the valid ones.
+pub fn scope<S: OrgStore + AuditStore + PlaceStore + ?Sized>(
     store: &S,
     actor: &Actor,
     action: Action,
     wanted_clinic: Option<ClinicPin>,
-    wanted_county: Option<County>,
+    wanted_area: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<ReportScope, UseCaseError> {
+    let places = store.places()?;
+    let wanted_area = wanted_area
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| places.jurisdiction(s))
+        .transpose()
+        .map_err(UseCaseError::Invalid)?;
     let asked = format!(
-        "{} for clinic {} county {}",
+        "{} for clinic {} area {}",
         action.label(),
         wanted_clinic.as_ref().map(|c| c.as_str()).unwrap_or("-"),
-        wanted_county
+        wanted_area
+            .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_else(|| "-".into()),
     );
-    let decided = decide_scope(store, actor, action, wanted_clinic, wanted_county);
+    let decided = decide_scope(store, actor, action, wanted_clinic, wanted_area, places);
     match decided {
         Err(UseCaseError::Denied(d)) => {
             super::audit_refusal(store, actor, None, now, |d| format!("{asked}: {d}"), Err(d))
@@ -59,14 +89,17 @@ fn decide_scope<S: OrgStore + ?Sized>(
     actor: &Actor,
     action: Action,
     wanted_clinic: Option<ClinicPin>,
-    wanted_county: Option<County>,
+    wanted_area: Option<Jurisdiction>,
+    places: Arc<Places>,
 ) -> Result<ReportScope, UseCaseError> {
     authorize(actor, action)?;
     let clinics = store.clinics()?;
     match &actor.acting {
-        Acting::Clinic { pin, county } => {
+        Acting::Clinic { pin, at } => {
             if wanted_clinic.as_ref().is_some_and(|w| w != pin)
-                || wanted_county.is_some_and(|w| w != *county)
+                || wanted_area
+                    .as_ref()
+                    .is_some_and(|w| !w.contains(at.location()))
             {
                 return Err(Denied::OutOfScope(action).into());
             }
@@ -77,51 +110,57 @@ fn decide_scope<S: OrgStore + ?Sized>(
                 .unwrap_or_default();
             Ok(ReportScope {
                 clinics: Some(vec![pin.clone()]),
-                counties: None,
+                within: None,
                 clinic_choices: Vec::new(),
-                county_choices: Vec::new(),
+                area_choices: Vec::new(),
                 chosen_clinic: None,
-                chosen_county: None,
+                chosen_area: None,
                 label: format!("{name} ({pin})"),
+                places,
             })
         }
         Acting::Jurisdiction(_) | Acting::State => {
             let clinic_choices: Vec<(ClinicPin, String, County)> = clinics
                 .iter()
                 .filter(|c| {
-                    let at = Target::Clinic {
-                        pin: &c.pin,
-                        county: c.county,
-                    };
+                    let at = c.target();
                     authorize_at(actor, at, action).is_ok()
                 })
                 .map(|c| (c.pin.clone(), c.name.clone(), c.county))
                 .collect();
-            // Health departments: their jurisdictions only; the state: every county.
-            let county_choices: Vec<County> = County::ALL
+            // Health departments: their jurisdictions only; the state: every county and
+            // every health department.
+            let every: Vec<Jurisdiction> = County::ALL
                 .into_iter()
-                .filter(|c| can(&actor.user, Target::Jurisdiction(*c), action))
+                .map(Jurisdiction::County)
+                .chain(
+                    places
+                        .health_departments()
+                        .into_iter()
+                        .map(|h| Jurisdiction::HealthDepartment(h.to_string())),
+                )
+                .collect();
+            let area_choices: Vec<Jurisdiction> = every
+                .iter()
+                .filter(|j| can(&actor.user, Target::Jurisdiction(j), action))
+                .cloned()
                 .collect();
             if let Some(w) = &wanted_clinic {
                 if !clinic_choices.iter().any(|(p, _, _)| p == w) {
                     return Err(Denied::OutOfScope(action).into());
                 }
             }
-            let counties = match wanted_county {
-                Some(c) if !county_choices.contains(&c) => {
+            let within = match &wanted_area {
+                Some(j) if !area_choices.contains(j) => {
                     return Err(Denied::OutOfScope(action).into())
                 }
-                Some(c) => Some(vec![c]),
-                None if county_choices.len() == County::ALL.len() => None,
-                None => Some(county_choices.clone()),
+                Some(j) => Some(vec![j.clone()]),
+                None if area_choices.len() == every.len() => None,
+                None => Some(area_choices.clone()),
             };
-            let mut label = match &counties {
+            let mut label = match &within {
                 None => "Statewide".to_string(),
-                Some(cs) => cs
-                    .iter()
-                    .map(|c| format!("{c} County"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Some(js) => js.iter().map(|j| j.label()).collect::<Vec<_>>().join(", "),
             };
             if let Some(w) = &wanted_clinic {
                 if let Some((_, name, _)) = clinic_choices.iter().find(|(p, _, _)| p == w) {
@@ -130,12 +169,13 @@ fn decide_scope<S: OrgStore + ?Sized>(
             }
             Ok(ReportScope {
                 clinics: wanted_clinic.clone().map(|c| vec![c]),
-                counties,
+                within,
                 clinic_choices,
-                county_choices,
+                area_choices,
                 chosen_clinic: wanted_clinic,
-                chosen_county: wanted_county,
+                chosen_area: wanted_area,
                 label,
+                places,
             })
         }
         Acting::Nowhere => Err(Denied::NoActingScope.into()),
@@ -156,10 +196,7 @@ pub fn dqa_facility_visible(actor: &Actor, clinics: &[Clinic], facility: &str) -
                 .find(|c| c.pin.as_str().eq_ignore_ascii_case(facility))
             {
                 Some(c) => {
-                    let at = Target::Clinic {
-                        pin: &c.pin,
-                        county: c.county,
-                    };
+                    let at = c.target();
                     authorize_at(actor, at, Action::ReportDqa).is_ok()
                 }
                 None => authorize_at(actor, Target::State, Action::ReportDqa).is_ok(),
@@ -318,7 +355,9 @@ pub struct DqaReport {
 /// Real-time reporting over `from`..=`to` for the practices in the actor's report scope
 /// (`ReportCoverage`: a clinic its own, a health department the clinics of its
 /// jurisdiction, the state all). Names no patient.
-pub fn realtime<S: OrgStore + AuditStore + crate::reporting::ReportingStore + ?Sized>(
+pub fn realtime<
+    S: OrgStore + AuditStore + PlaceStore + crate::reporting::ReportingStore + ?Sized,
+>(
     store: &S,
     actor: &Actor,
     from: chrono::NaiveDate,
@@ -331,18 +370,19 @@ pub fn realtime<S: OrgStore + AuditStore + crate::reporting::ReportingStore + ?S
         ))));
     }
     let sc = scope(store, actor, Action::ReportCoverage, None, None, now)?;
-    // Each clinic's county, looked up by PIN (a period holds many doses per practice).
-    let county_of: std::collections::HashMap<ClinicPin, County> = store
+    // Each clinic's place, looked up by PIN (a period holds many doses per practice).
+    let place_of: std::collections::HashMap<ClinicPin, ctwiz_core::place::Locality> = store
         .clinics()?
         .into_iter()
-        .map(|c| (c.pin, c.county))
+        .map(|c| (c.pin, c.at))
         .collect();
     let keep = |pin: &ClinicPin| {
         sc.clinics.as_ref().is_none_or(|cs| cs.contains(pin))
-            && sc
-                .counties
-                .as_ref()
-                .is_none_or(|cs| county_of.get(pin).is_some_and(|c| cs.contains(c)))
+            && sc.within.as_ref().is_none_or(|js| {
+                place_of
+                    .get(pin)
+                    .is_some_and(|at| js.iter().any(|j| j.contains(at.location())))
+            })
     };
     let doses = store
         .administered_doses(from, to)?

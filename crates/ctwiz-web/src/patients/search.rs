@@ -159,6 +159,7 @@ fn build_query(q: &SearchParams) -> Result<PatientQuery, AppError> {
         id,
         // The use case narrows a health department to its jurisdiction.
         counties: None,
+        towns: None,
         phonetic: true,
         limit: PAGE_SIZE,
         offset: q.page.saturating_mul(PAGE_SIZE),

@@ -19,7 +19,7 @@ use ctwiz_core::access::Action;
 use ctwiz_core::assessment::coverage::{Context, CoverageReport, Series};
 use ctwiz_core::assessment::{run, ChildRef, Cohort};
 use ctwiz_core::ids::ClinicPin;
-use ctwiz_core::org::County;
+use ctwiz_core::place::Jurisdiction;
 use ctwiz_store::{PatientStore, SqliteStore};
 use maud::{html, Markup, PreEscaped};
 
@@ -152,13 +152,7 @@ impl ScopeCohort for ReportScope {
                 "The youngest age ({min} months) is above the oldest ({max} months)."
             )));
         }
-        Ok(Cohort {
-            as_of: p.date("as_of")?.unwrap_or(today),
-            min_age_months: min,
-            max_age_months: max,
-            clinics: self.clinics.clone(),
-            counties: self.counties.clone(),
-        })
+        Ok(self.cohort_of(p.date("as_of")?.unwrap_or(today), (min, max)))
     }
 }
 
@@ -169,7 +163,11 @@ async fn load_scope(
     p: &Params,
 ) -> Result<ReportScope, AppError> {
     let wanted_clinic = p.get("clinic").map(ClinicPin::new).transpose()?;
-    let wanted_county = p.get("county").map(County::parse).transpose()?;
+    // `county` is the filter's name from before towns (bookmarked links keep working).
+    let wanted_area = p
+        .get("area")
+        .or_else(|| p.get("county"))
+        .map(str::to_string);
     let (actor, now) = (ctx.as_actor(), ctx.now);
     state
         .db(move |s| {
@@ -178,7 +176,7 @@ async fn load_scope(
                 &actor,
                 action,
                 wanted_clinic,
-                wanted_county,
+                wanted_area.as_deref(),
                 now,
             )?)
         })
@@ -196,6 +194,20 @@ fn filters(
     p: &Params,
     extra: Markup,
 ) -> Markup {
+    let area_value = |j: &Jurisdiction| match j {
+        Jurisdiction::County(c) => c.name().to_string(),
+        Jurisdiction::HealthDepartment(h) => h.clone(),
+    };
+    let areas: Vec<(String, String)> = scope
+        .area_choices
+        .iter()
+        .map(|j| (area_value(j), j.label()))
+        .collect();
+    let chosen_area = scope
+        .chosen_area
+        .as_ref()
+        .map(area_value)
+        .unwrap_or_default();
     let as_of = p
         .get("as_of")
         .map(str::to_string)
@@ -216,11 +228,11 @@ fn filters(
                             scope.clinic_choices.iter().map(|(pin, name, _)| (pin.as_str(), format!("{name} ({pin})")))),
                         scope.chosen_clinic.as_ref().map_or("", |c| c.as_str())))
                 }
-                @if scope.county_choices.len() > 1 {
-                    (select_field("county", "County",
-                        std::iter::once(("", "All counties".to_string())).chain(
-                            scope.county_choices.iter().map(|c| (c.name(), c.name().to_string()))),
-                        scope.chosen_county.map_or("", |c| c.name())))
+                @if scope.area_choices.len() > 1 {
+                    (select_field("area", "County or health department",
+                        std::iter::once(("", "All in scope".to_string())).chain(
+                            areas.iter().map(|(v, l)| (v.as_str(), l.clone()))),
+                        &chosen_area))
                 }
                 (extra)
             }

@@ -186,7 +186,9 @@ pub fn user(f: &Fixture, role: Role, name: &str, ready: bool) -> (UserId, String
     let s = store(f);
     let scope = match role.scope_kind() {
         ScopeKind::Clinic => Scope::Clinic(f.home.clone()),
-        ScopeKind::Jurisdiction => Scope::Jurisdiction(County::Hartford),
+        ScopeKind::Jurisdiction => {
+            Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(County::Hartford))
+        }
         ScopeKind::State => Scope::State,
     };
     let mut u = User::new(

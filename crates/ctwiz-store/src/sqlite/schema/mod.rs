@@ -9,6 +9,7 @@ pub mod distributions;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
+pub mod places;
 pub mod portal;
 pub mod providers;
 pub mod web;
@@ -26,4 +27,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("agreements", agreements::MIGRATIONS),
     ("distributions", distributions::MIGRATIONS),
     ("allocations", allocations::MIGRATIONS),
+    ("places", places::MIGRATIONS),
 ];
