@@ -384,14 +384,18 @@ impl Places {
     }
 
     /// The town an address is in: by its city (a town or another name of one), else by
-    /// its ZIP. Addresses outside Connecticut resolve to none.
+    /// its ZIP, unless the sender gave a county the ZIP's town is not in (a ZIP is only a
+    /// guess; the stated county is not). Addresses outside Connecticut resolve to none.
     pub fn resolve(&self, a: &Address) -> Option<&Town> {
         if !a.state.is_empty() && a.state != "CT" {
             return None;
         }
         self.town(&a.city).or_else(|| {
             let zip5 = a.zip.as_str().get(..5)?;
-            self.by_zip.get(zip5).map(|&i| &self.towns[i])
+            self.by_zip
+                .get(zip5)
+                .map(|&i| &self.towns[i])
+                .filter(|t| a.county.is_none_or(|c| c == t.county))
         })
     }
 
@@ -514,7 +518,10 @@ mod tests {
             p.resolve(&addr("east-haddam", "06423")).unwrap().name,
             "East Haddam"
         );
-        // A misspelt city still resolves by ZIP.
+        // A misspelt city still resolves by ZIP, unless the stated county disagrees.
+        let mut other = addr("Wilimantic", "06226");
+        other.county = Some(County::Hartford);
+        assert!(p.resolve(&other).is_none());
         assert_eq!(
             p.resolve(&addr("Wilimantic", "06226")).unwrap().name,
             "Windham"
