@@ -46,6 +46,9 @@ enum Command {
     /// Look patients up; review and merge possible duplicates.
     #[command(subcommand)]
     Patient(cmd::patient::PatientCommand),
+    /// IAP outreach: refer children who are behind, record attempts and outcomes.
+    #[command(subcommand)]
+    Outreach(cmd::outreach::OutreachCommand),
     /// Register and list clinics.
     #[command(subcommand)]
     Clinic(cmd::clinic::ClinicCommand),
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
     let honours_as = matches!(
         cli.command,
         Command::Patient(_)
+            | Command::Outreach(_)
             | Command::Inventory(_)
             | Command::Audit(_)
             | Command::Hl7(_)
@@ -117,7 +121,7 @@ fn main() -> ExitCode {
     );
     if !honours_as && who.user.is_some() {
         eprintln!(
-            "error: --as applies to the patient, inventory, hl7 and audit commands and to certificate and keys; this one \
+            "error: --as applies to the patient, outreach, inventory, hl7 and audit commands and to certificate and keys; this one \
              runs as the local operator (state authority)"
         );
         return ExitCode::FAILURE;
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
         Command::Init => cmd::db::init(&cli.db),
         Command::Seed(a) => cmd::seed::run(&cli.db, a),
         Command::Patient(c) => cmd::patient::run(&cli.db, &who, c),
+        Command::Outreach(c) => cmd::outreach::run(&cli.db, &who, c),
         Command::Clinic(c) => cmd::clinic::run(&cli.db, &who, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),

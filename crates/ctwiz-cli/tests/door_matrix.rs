@@ -108,6 +108,9 @@ fn world() -> World {
         let name = format!("door-{}", role.key());
         let scope = match role.scope_kind() {
             ScopeKind::Clinic => Scope::Clinic(home.clone()),
+            ScopeKind::Jurisdiction if role == Role::IapCoordinator => Scope::Jurisdiction(
+                ctwiz_core::place::Jurisdiction::IapArea("Hartford IAP".into()),
+            ),
             ScopeKind::Jurisdiction => {
                 Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(County::Hartford))
             }

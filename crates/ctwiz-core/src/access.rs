@@ -32,11 +32,15 @@ pub enum Role {
     DphReadOnly,
     /// DPH Administrator: accounts, approvals, merges and everything else the state does.
     StateAdmin,
+    /// Immunization Action Plan coordinator: works the outreach referrals of one IAP area
+    /// and runs reminder/recall across its practices; reads records of the area's
+    /// residents only.
+    IapCoordinator,
 }
 
 impl Role {
     /// Every role; the DPH Administrator last (tests walk them in this order).
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::PrimaryVaccineCoordinator,
         Role::BackupVaccineCoordinator,
         Role::PrivateInventoryMainContact,
@@ -48,6 +52,7 @@ impl Role {
         Role::HealthDepartmentReadOnly,
         Role::DphVaccineManagement,
         Role::DphReadOnly,
+        Role::IapCoordinator,
         Role::StateAdmin,
     ];
 
@@ -67,6 +72,7 @@ impl Role {
             Role::DphReadOnly => "dph-read-only",
             // "state" is the stored key of the administrator since before the split.
             Role::StateAdmin => "state",
+            Role::IapCoordinator => "iap-coordinator",
         }
     }
 
@@ -84,6 +90,7 @@ impl Role {
             Role::DphVaccineManagement => "DPH Vaccine Management",
             Role::DphReadOnly => "DPH Read-Only",
             Role::StateAdmin => "DPH Administrator",
+            Role::IapCoordinator => "IAP Coordinator",
         }
     }
 
@@ -102,7 +109,7 @@ impl Role {
     /// Where a grant of this role applies.
     pub fn scope_kind(self) -> ScopeKind {
         match self {
-            Role::HealthDepartmentReadOnly => ScopeKind::Jurisdiction,
+            Role::HealthDepartmentReadOnly | Role::IapCoordinator => ScopeKind::Jurisdiction,
             Role::DphVaccineManagement | Role::DphReadOnly | Role::StateAdmin => ScopeKind::State,
             _ => ScopeKind::Clinic,
         }
@@ -129,6 +136,7 @@ impl Role {
             TaskView,
             InterfaceSubmit,
             InterfaceQuery,
+            ReferralCreate,
         ];
         const PRIVATE_CONTACT: &[Action] = &[
             PatientSearch,
@@ -147,6 +155,7 @@ impl Role {
             TaskView,
             InterfaceSubmit,
             InterfaceQuery,
+            ReferralCreate,
         ];
         const CLINIC_ACCESS: &[Action] = &[
             PatientSearch,
@@ -162,6 +171,7 @@ impl Role {
             TaskView,
             InterfaceSubmit,
             InterfaceQuery,
+            ReferralCreate,
         ];
         // EHR interface staff send their clinic's VXUs and read the DQA report; they
         // may not read records back (no QBP), as they may not open a patient page.
@@ -213,8 +223,21 @@ impl Role {
             ReportReminderRecall,
             ReportDqa,
         ];
+        // Outreach in one IAP area: the area's residents' records, its coverage and
+        // reminder/recall across its practices, and the referrals sent to it.
+        const IAP: &[Action] = &[
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            ReportCoverage,
+            ReportReminderRecall,
+            RecallNoticeRecord,
+            TaskView,
+            ReferralWork,
+        ];
         match self {
             Role::PrimaryVaccineCoordinator | Role::BackupVaccineCoordinator => COORDINATOR,
+            Role::IapCoordinator => IAP,
             Role::PrivateInventoryMainContact => PRIVATE_CONTACT,
             Role::ClinicAccess => CLINIC_ACCESS,
             Role::ClinicAccessDqaInterface => DQA_INTERFACE,
@@ -336,6 +359,10 @@ pub enum Action {
     /// disclosures). Only DPH state users hold it; the log names users and records of
     /// every clinic.
     AuditView,
+    /// Refer a child who is behind to the IAP area of their town (practices).
+    ReferralCreate,
+    /// Work IAP referrals: record attempts to reach the family and the outcome.
+    ReferralWork,
 }
 
 impl Action {
@@ -368,6 +395,8 @@ impl Action {
         Action::InterfaceSubmit,
         Action::InterfaceQuery,
         Action::AuditView,
+        Action::ReferralCreate,
+        Action::ReferralWork,
     ];
 
     /// The navigation module the action belongs to; interface actions have none (they
@@ -376,7 +405,9 @@ impl Action {
         use Action::*;
         Some(match self {
             PatientSearch | PatientView | PatientEdit | DoseRecord | PatientMerge
-            | CertificatePrint | RosterView | RosterEdit => Module::PatientManagement,
+            | CertificatePrint | RosterView | RosterEdit | ReferralCreate | ReferralWork => {
+                Module::PatientManagement
+            }
             InventoryView | InventoryEdit | OrderCreate | OrderApprove => {
                 Module::InventoryManagement
             }
@@ -423,6 +454,8 @@ impl Action {
             InterfaceSubmit => "submit immunization messages",
             InterfaceQuery => "query records over the HL7 interface",
             AuditView => "read the audit log",
+            ReferralCreate => "refer children to IAP outreach",
+            ReferralWork => "work IAP referrals",
         }
     }
 
@@ -432,6 +465,8 @@ impl Action {
         matches!(
             self,
             PatientEdit
+                | ReferralCreate
+                | ReferralWork
                 | DoseRecord
                 | PatientMerge
                 | InventoryEdit
@@ -492,6 +527,21 @@ impl Grant {
                 role.scope_kind(),
                 scope.kind()
             )));
+        }
+        // An IAP coordinator works an IAP area; a health department a county or district.
+        if let Scope::Jurisdiction(j) = &scope {
+            let iap = matches!(j, Jurisdiction::IapArea(_));
+            if iap != (role == Role::IapCoordinator) {
+                return Err(CoreError::Rule(format!(
+                    "role {} cannot be granted for {j}: {}",
+                    role.key(),
+                    if iap {
+                        "an IAP area is for IAP coordinators"
+                    } else {
+                        "an IAP coordinator is granted an IAP area"
+                    }
+                )));
+            }
         }
         Ok(Grant { role, scope })
     }
@@ -701,6 +751,7 @@ mod tests {
                     TaskView,
                     InterfaceSubmit,
                     InterfaceQuery,
+                    ReferralCreate,
                 ],
             ),
             (
@@ -723,6 +774,7 @@ mod tests {
                     TaskView,
                     InterfaceSubmit,
                     InterfaceQuery,
+                    ReferralCreate,
                 ],
             ),
             (
@@ -744,6 +796,7 @@ mod tests {
                     TaskView,
                     InterfaceSubmit,
                     InterfaceQuery,
+                    ReferralCreate,
                 ],
             ),
             (
@@ -762,6 +815,7 @@ mod tests {
                     TaskView,
                     InterfaceSubmit,
                     InterfaceQuery,
+                    ReferralCreate,
                 ],
             ),
             (
@@ -942,6 +996,7 @@ mod tests {
             Role::BackupVaccineCoordinator,
             Role::PrivateInventoryMainContact,
             Role::ClinicAccess,
+            Role::IapCoordinator,
             Role::StateAdmin,
         ];
         for role in Role::ALL {
@@ -1087,6 +1142,48 @@ mod tests {
             Target::Jurisdiction(&tolland),
             Action::ReportCoverage
         ));
+    }
+
+    /// An IAP coordinator works its area's referrals and residents' records, reads and
+    /// changes nothing else; the grant must name an IAP area.
+    #[test]
+    fn iap_coordinators_work_their_area_only() {
+        use Action::*;
+        let places = crate::place::Places::bundled();
+        let area = places.jurisdiction("Ledge Light IAP").unwrap();
+        assert_eq!(area, Jurisdiction::IapArea("Ledge Light IAP".into()));
+        let u = user_with(Role::IapCoordinator, Scope::Jurisdiction(area.clone()));
+        let expected = [
+            PatientSearch,
+            PatientView,
+            CertificatePrint,
+            ReportCoverage,
+            ReportReminderRecall,
+            RecallNoticeRecord,
+            TaskView,
+            ReferralWork,
+        ];
+        for &a in Action::ALL {
+            assert_eq!(
+                can(&u, Target::Jurisdiction(&area), a),
+                expected.contains(&a),
+                "{a:?}"
+            );
+        }
+        let norwich = places.location(places.town("Norwich").unwrap());
+        let hartford = places.location(places.town("Hartford").unwrap());
+        let resident = |at| PatientScope {
+            at,
+            clinics: &[],
+            confidential: false,
+            rostered: &[],
+        };
+        assert!(can_on_patient(&u, None, resident(norwich), ReferralWork));
+        assert!(!can_on_patient(&u, None, resident(hartford), ReferralWork));
+        assert!(!can_on_patient(&u, None, resident(norwich), PatientEdit));
+        let county = Scope::Jurisdiction(Jurisdiction::County(County::NewLondon));
+        assert!(Grant::new(Role::IapCoordinator, county).is_err());
+        assert!(Grant::new(Role::HealthDepartmentReadOnly, Scope::Jurisdiction(area)).is_err());
     }
 
     /// A school nurse opens only her own school's rostered students; a clinic user at the

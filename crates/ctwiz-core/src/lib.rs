@@ -44,6 +44,7 @@ pub mod matching;
 pub mod merge;
 pub mod ordering;
 pub mod org;
+pub mod outreach;
 pub mod patient;
 pub mod place;
 pub mod portal;

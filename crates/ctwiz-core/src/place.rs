@@ -43,6 +43,8 @@ pub struct Town {
 pub enum Jurisdiction {
     County(County),
     HealthDepartment(String),
+    /// An Immunization Action Plan area (its towns): an IAP coordinator's scope.
+    IapArea(String),
 }
 
 impl Jurisdiction {
@@ -51,6 +53,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::County(c) => at.county == Some(*c),
             Jurisdiction::HealthDepartment(h) => at.health_department == Some(h.as_str()),
+            Jurisdiction::IapArea(a) => at.iap_area == Some(a.as_str()),
         }
     }
 
@@ -58,21 +61,29 @@ impl Jurisdiction {
     pub fn label(&self) -> String {
         match self {
             Jurisdiction::County(c) => format!("{c} County"),
-            Jurisdiction::HealthDepartment(h) => h.clone(),
+            Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
         }
     }
 
-    /// How it is stored in a grant: `county:Hartford` or `hd:<name>`.
+    /// How it is stored in a grant: `county:Hartford`, `hd:<name>` or `iap:<name>`.
     pub fn key(&self) -> String {
         match self {
             Jurisdiction::County(c) => format!("county:{}", c.name()),
             Jurisdiction::HealthDepartment(h) => format!("hd:{h}"),
+            Jurisdiction::IapArea(a) => format!("iap:{a}"),
         }
     }
 
     /// Reads [`Jurisdiction::key`] back; a bare county name (grants stored before towns
     /// existed) is a county.
     pub fn from_key(s: &str) -> Result<Jurisdiction> {
+        if let Some(a) = s.strip_prefix("iap:") {
+            let a = a.trim();
+            if a.is_empty() {
+                return Err(CoreError::Empty { field: "IAP area" });
+            }
+            return Ok(Jurisdiction::IapArea(a.to_string()));
+        }
         if let Some(h) = s.strip_prefix("hd:") {
             let h = h.trim();
             if h.is_empty() {
@@ -472,23 +483,34 @@ impl Places {
                 return Ok(j);
             }
         }
-        let typed = s.strip_prefix("hd:").unwrap_or(s);
+        let typed = s
+            .strip_prefix("hd:")
+            .or_else(|| s.strip_prefix("iap:"))
+            .unwrap_or(s);
         let want = normal(typed);
         if let Ok(c) = County::parse(typed.trim().trim_end_matches(" County")) {
             return Ok(Jurisdiction::County(c));
         }
-        self.health_departments()
+        let hd = self
+            .health_departments()
             .into_iter()
             .find(|h| normal(h) == want)
-            .map(|h| Jurisdiction::HealthDepartment(h.to_string()))
-            .ok_or_else(|| CoreError::Unknown {
-                field: "jurisdiction",
-                value: s.trim().to_string(),
-                valid: format!(
-                    "a county or one of: {}",
-                    self.health_departments().join(", ")
-                ),
-            })
+            .map(|h| Jurisdiction::HealthDepartment(h.to_string()));
+        let iap = || {
+            self.iap_areas()
+                .into_iter()
+                .find(|a| normal(a) == want)
+                .map(|a| Jurisdiction::IapArea(a.to_string()))
+        };
+        hd.or_else(iap).ok_or_else(|| CoreError::Unknown {
+            field: "jurisdiction",
+            value: s.trim().to_string(),
+            valid: format!(
+                "a county, an IAP area ({}) or a health department: {}",
+                self.iap_areas().join(", "),
+                self.health_departments().join(", ")
+            ),
+        })
     }
 }
 

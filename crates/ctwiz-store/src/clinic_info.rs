@@ -45,15 +45,18 @@ pub enum NotificationKind {
     OrderDecision,
     StockAlert,
     Report,
+    /// A practice referred a child to the IAP area.
+    Referral,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::ChangeRequestDecision,
         NotificationKind::AccountDecision,
         NotificationKind::OrderDecision,
         NotificationKind::StockAlert,
         NotificationKind::Report,
+        NotificationKind::Referral,
     ];
 
     pub fn key(self) -> &'static str {
@@ -63,6 +66,7 @@ impl NotificationKind {
             NotificationKind::OrderDecision => "order",
             NotificationKind::StockAlert => "stock",
             NotificationKind::Report => "report",
+            NotificationKind::Referral => "referral",
         }
     }
 
@@ -73,6 +77,7 @@ impl NotificationKind {
             NotificationKind::OrderDecision => "Vaccine order",
             NotificationKind::StockAlert => "Stock alert",
             NotificationKind::Report => "Report",
+            NotificationKind::Referral => "IAP referral",
         }
     }
 

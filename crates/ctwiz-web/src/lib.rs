@@ -36,6 +36,7 @@ mod metrics;
 pub mod mllp;
 mod modules;
 mod nav;
+mod outreach;
 mod page;
 mod patients;
 mod portal;
@@ -402,6 +403,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/students", get(reports::students))
         .route("/reports/distributed", get(reports::distributed::list))
         .route("/reports/realtime", get(reports::realtime::realtime))
+        .route("/outreach", get(outreach::page).post(outreach::refer))
+        .route("/outreach/{id}/attempt", post(outreach::attempt))
+        .route("/outreach/{id}/close", post(outreach::close))
         .route("/reports/distributed/{id}", get(reports::distributed::view))
         .route("/tasks", get(modules::tasks))
         .route("/rosters", get(modules::rosters))

@@ -13,6 +13,8 @@ pub enum Gate {
     Anyone,
     /// Users who may do this where they act.
     Can(Action),
+    /// Users who may do any of these where they act.
+    CanAny(&'static [Action]),
 }
 
 /// One screen of the application.
@@ -107,6 +109,7 @@ impl Screen {
         match self.gate {
             Gate::Anyone => true,
             Gate::Can(a) => ctx.can(a),
+            Gate::CanAny(xs) => xs.iter().any(|a| ctx.can(*a)),
         }
     }
 }
@@ -135,7 +138,7 @@ pub fn menu(ctx: &Ctx) -> Vec<(Group, Vec<&'static Screen>)> {
         .collect()
 }
 
-use Gate::{Anyone, Can};
+use Gate::{Anyone, Can, CanAny};
 
 /// Every screen, in menu order within its group.
 pub static SCREENS: &[Screen] = &[
@@ -269,6 +272,19 @@ pub static SCREENS: &[Screen] = &[
         summary: "Who saw or received this record, when, and through which door.",
         help: &[
             "Every view, print, query answer and release of the record is listed with the user or system, the clinic and the time, as the disclosure accounting a patient may ask for.",
+        ],
+    },
+    Screen {
+        key: "outreach",
+        path: "/outreach",
+        title: "IAP referrals",
+        group: Group::Patients,
+        in_menu: true,
+        gate: CanAny(&[Action::ReferralCreate, Action::ReferralWork]),
+        summary: "Refer a child who is behind to IAP outreach; coordinators record attempts and outcomes.",
+        help: &[
+            "A practice refers a child who is behind (from its clean-up or reminder/recall list) by the child's ctwiz id and what is missing. The referral goes to the Immunization Action Plan (IAP) area of the town the child lives in, and the area's coordinators are notified. A child has at most one open referral.",
+            "IAP coordinators see the referrals of their area, record each attempt to reach the family (phone, postcard, letter, text, home visit) and close the referral with its outcome: brought up to date, new primary care provider identified, moved out of state (the record is then marked moved or gone elsewhere), unreachable, or declined.",
         ],
     },
     Screen {

@@ -75,10 +75,21 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
         let scope = match role.scope_kind() {
             ctwiz_core::access::ScopeKind::Clinic => Scope::Clinic(home.clone()),
             ctwiz_core::access::ScopeKind::Jurisdiction => {
-                // The health department or district of the clinic's town.
-                Scope::Jurisdiction(match &home_clinic.at.health_department {
-                    Some(h) => ctwiz_core::place::Jurisdiction::HealthDepartment(h.clone()),
-                    None => ctwiz_core::place::Jurisdiction::County(home_clinic.county),
+                // The IAP area, or the health department or district, of the clinic's
+                // town.
+                use ctwiz_core::place::Jurisdiction as J;
+                let at = &home_clinic.at;
+                Scope::Jurisdiction(match (role, &at.iap_area, &at.health_department) {
+                    (Role::IapCoordinator, Some(a), _) => J::IapArea(a.clone()),
+                    (Role::IapCoordinator, None, _) => J::IapArea(
+                        ctwiz_store::PlaceStore::places(&store)?
+                            .iap_areas()
+                            .first()
+                            .ok_or("the towns table has no IAP area")?
+                            .to_string(),
+                    ),
+                    (_, _, Some(h)) => J::HealthDepartment(h.clone()),
+                    _ => J::County(home_clinic.county),
                 })
             }
             ctwiz_core::access::ScopeKind::State => Scope::State,

@@ -71,7 +71,7 @@ impl Cohort {
                 js.iter()
                     .map(|j| match j {
                         Jurisdiction::County(c) => c.to_string(),
-                        Jurisdiction::HealthDepartment(h) => h.clone(),
+                        Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
                     })
                     .collect(),
             ),

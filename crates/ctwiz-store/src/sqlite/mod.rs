@@ -18,6 +18,7 @@ mod interface;
 mod inventory;
 mod migrations;
 mod orgs;
+mod outreach;
 mod patients;
 mod places;
 mod portal;

@@ -9,11 +9,15 @@ use ctwiz_core::actor::Actor;
 use ctwiz_core::org::County;
 use ctwiz_core::place::{Jurisdiction, Places};
 
-/// Every jurisdiction a health-department grant or a report may name: the counties, then
-/// the health departments and districts by name. Public (no person's data).
+/// Every jurisdiction a grant or a report may name: the counties, the health departments
+/// and districts, then the IAP areas, by name. Public (no person's data).
 pub fn jurisdictions<S: PlaceStore + ?Sized>(store: &S) -> Result<Vec<Jurisdiction>, UseCaseError> {
-    let places = store.places()?;
-    Ok(County::ALL
+    Ok(every(&*store.places()?))
+}
+
+/// [`jurisdictions`] of a towns table.
+pub fn every(places: &ctwiz_core::place::Places) -> Vec<Jurisdiction> {
+    County::ALL
         .into_iter()
         .map(Jurisdiction::County)
         .chain(
@@ -22,7 +26,13 @@ pub fn jurisdictions<S: PlaceStore + ?Sized>(store: &S) -> Result<Vec<Jurisdicti
                 .into_iter()
                 .map(|h| Jurisdiction::HealthDepartment(h.to_string())),
         )
-        .collect())
+        .chain(
+            places
+                .iap_areas()
+                .into_iter()
+                .map(|a| Jurisdiction::IapArea(a.to_string())),
+        )
+        .collect()
 }
 
 /// Reads a jurisdiction as typed (a county, or a health department's name), refusing

@@ -128,18 +128,9 @@ fn decide_scope<S: OrgStore + ?Sized>(
                 })
                 .map(|c| (c.pin.clone(), c.name.clone(), c.county))
                 .collect();
-            // Health departments: their jurisdictions only; the state: every county and
-            // every health department.
-            let every: Vec<Jurisdiction> = County::ALL
-                .into_iter()
-                .map(Jurisdiction::County)
-                .chain(
-                    places
-                        .health_departments()
-                        .into_iter()
-                        .map(|h| Jurisdiction::HealthDepartment(h.to_string())),
-                )
-                .collect();
+            // Health departments and IAP coordinators: their jurisdictions only; the
+            // state: every county, health department and IAP area.
+            let every = super::places::every(&places);
             let area_choices: Vec<Jurisdiction> = every
                 .iter()
                 .filter(|j| can(&actor.user, Target::Jurisdiction(j), action))

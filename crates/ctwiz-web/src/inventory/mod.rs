@@ -44,7 +44,7 @@ pub use report::report;
 // ---------------------------------------------------------------- shared
 
 /// The message of an error the user can fix, or the error itself (403, 500...).
-fn user_message(e: AppError) -> Result<String, AppError> {
+pub(crate) fn user_message(e: AppError) -> Result<String, AppError> {
     match e {
         AppError::BadRequest(m) | AppError::Store(StoreError::Conflict(m)) => Ok(m),
         AppError::Store(StoreError::Core(c)) => Ok(c.to_string()),

@@ -196,7 +196,7 @@ fn filters(
 ) -> Markup {
     let area_value = |j: &Jurisdiction| match j {
         Jurisdiction::County(c) => c.name().to_string(),
-        Jurisdiction::HealthDepartment(h) => h.clone(),
+        Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
     };
     let areas: Vec<(String, String)> = scope
         .area_choices

@@ -186,6 +186,10 @@ pub fn user(f: &Fixture, role: Role, name: &str, ready: bool) -> (UserId, String
     let s = store(f);
     let scope = match role.scope_kind() {
         ScopeKind::Clinic => Scope::Clinic(f.home.clone()),
+        // The home clinic's county, or its town's IAP area for an IAP coordinator.
+        ScopeKind::Jurisdiction if role == Role::IapCoordinator => Scope::Jurisdiction(
+            ctwiz_core::place::Jurisdiction::IapArea("Hartford IAP".into()),
+        ),
         ScopeKind::Jurisdiction => {
             Scope::Jurisdiction(ctwiz_core::place::Jurisdiction::County(County::Hartford))
         }

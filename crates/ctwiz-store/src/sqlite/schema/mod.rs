@@ -9,6 +9,7 @@ pub mod distributions;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
+pub mod outreach;
 pub mod places;
 pub mod portal;
 pub mod providers;
@@ -28,4 +29,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("distributions", distributions::MIGRATIONS),
     ("allocations", allocations::MIGRATIONS),
     ("places", places::MIGRATIONS),
+    ("outreach", outreach::MIGRATIONS),
 ];
