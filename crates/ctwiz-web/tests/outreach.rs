@@ -16,6 +16,26 @@ async fn a_referral_is_handled_by_the_iap_coordinator_of_the_childs_area() {
     let (iap, _) = user(&f, Role::IapCoordinator, "iapcoord", true);
     let (iap_cookie, iap_csrf) = session(&f, iap);
 
+    // The practice's lists of children behind offer the referral, prefilled (the child
+    // is the practice's patient: its MRN).
+    {
+        use ctwiz_store::PatientStore;
+        let s = store(&f);
+        let mut p = s.patient(f.in_county).unwrap().unwrap();
+        p.mrns.insert(
+            0,
+            ctwiz_core::patient::Mrn::new(f.home.clone(), "HP-1").unwrap(),
+        );
+        s.update_patient(&p).unwrap();
+    }
+    let cleanup = get(&f, "/reports/cleanup?run=1", &nurse_cookie).await;
+    assert!(
+        cleanup
+            .body
+            .contains(&format!("/outreach?patient={}&amp;reason=", f.in_county)),
+        "{}",
+        cleanup.body
+    );
     // The practice sees the referral form; the child lives in Hartford (ZIP 06101).
     let page = get(&f, "/outreach", &nurse_cookie).await;
     assert_eq!(page.status, StatusCode::OK);

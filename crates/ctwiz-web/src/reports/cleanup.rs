@@ -50,7 +50,7 @@ pub async fn cleanup(
                 " months as of " (cohort.as_of) " are not up to date with 4:3:1:3:3:1:4 · " (scope.label) "." }
             p.muted { "Open each record to add historical doses, or to mark a child moved or gone elsewhere, before the assessment." }
             (downloads(&p, "/reports/cleanup", &[("behind", "clean-up list")]))
-            (behind_table(&r, "To clean up"))
+            (behind_table(&r, "To clean up", super::coverage::refers(&ctx)))
         },
     )
     .into_response())

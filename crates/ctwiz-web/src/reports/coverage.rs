@@ -140,23 +140,38 @@ pub async fn coverage(
             }
             @if let Some(svg) = by_clinic { (chart_markup(svg)) }
             (downloads(&p, "/reports/coverage", &[("measures", "measures"), ("clinics", "by clinic"), ("behind", "children behind")]))
-            (behind_table(&r, "Children not up to date"))
+            (behind_table(&r, "Children not up to date", refers(&ctx)))
         },
     )
     .into_response())
 }
 
-pub(super) fn behind_table(r: &CoverageReport, title: &str) -> Markup {
+/// Whether the lists offer "Refer to IAP": to practices that may refer.
+pub(super) fn refers(ctx: &Ctx) -> bool {
+    ctx.clinic().is_some() && ctx.can(Action::ReferralCreate)
+}
+
+/// The children behind; `refer` adds a "Refer to IAP" link per child (for practices).
+pub(super) fn behind_table(r: &CoverageReport, title: &str, refer: bool) -> Markup {
+    let refer_link = |a: &ctwiz_core::assessment::coverage::ChildAssessment| {
+        a.child.id.map(|id| {
+            format!(
+                "/outreach?patient={id}&reason={}",
+                super::url_encode(&a.missing.join("; "))
+            )
+        })
+    };
     html! {
         h2 { (title) " (" (r.behind.len()) ")" }
         @if r.behind.is_empty() { p.muted { "Every child in the cohort is up to date." } } @else {
             table {
-                thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Not asked (reason)" } th { "Missed opportunities" } } }
+                thead { tr { th { "Child" } th { "Born" } th { "Clinic" } th { "Missing" } th { "Not asked (reason)" } th { "Missed opportunities" } @if refer { th { "Outreach" } } } }
                 tbody { @for a in r.behind.iter().take(LIST_LIMIT) { tr {
                     (child_cells(&a.child))
                     td { (a.missing.join(", ")) }
                     td { (a.not_due.join(", ")) }
                     td { (a.missed_opportunities) }
+                    @if refer { td { @if let Some(href) = refer_link(a) { a href=(href) { "Refer to IAP" } } } }
                 } } }
             }
             (more_rows(r.behind.len()))

@@ -123,7 +123,7 @@ pub(crate) fn parse_date(what: &str, v: &str) -> Result<NaiveDate, AppError> {
         .map_err(|_| AppError::BadRequest(format!("{what} {v:?} is not a date (YYYY-MM-DD).")))
 }
 
-fn url_encode(s: &str) -> String {
+pub(super) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
