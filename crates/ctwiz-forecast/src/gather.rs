@@ -65,7 +65,7 @@ impl<'p> Organized<'p> {
     /// The date the patient reaches `age`.
     #[inline]
     pub fn age_date(&self, age: CdsiDuration) -> NaiveDate {
-        self.sums.add(age, self.dob)
+        self.sums.age(age)
     }
 
     /// Is the patient within the age window `ages` on `date`?
@@ -137,14 +137,8 @@ pub(crate) fn organize<'p>(
             None
         };
         for assoc in entry.antigens.iter() {
-            let in_window = assoc
-                .ages
-                .begin
-                .is_none_or(|b| dose.date >= sums.add(b, patient.dob))
-                && assoc
-                    .ages
-                    .end
-                    .is_none_or(|e| dose.date < sums.add(e, patient.dob));
+            let in_window = assoc.ages.begin.is_none_or(|b| dose.date >= sums.age(b))
+                && assoc.ages.end.is_none_or(|e| dose.date < sums.age(e));
             if !in_window {
                 continue;
             }

@@ -5,6 +5,7 @@
 //! among series groups).
 
 use crate::gather::Organized;
+use crate::plan::Admission;
 use crate::result::SeriesStatus;
 use crate::supporting_data::{Series, SeriesType};
 use chrono::NaiveDate;
@@ -12,20 +13,15 @@ use std::cell::Cell;
 
 /// CDSi 5: a standard series is relevant to everyone; a risk series only when
 /// the patient has one of its indications in its age window; either only
-/// when the patient's sex is among the series' required genders.
-pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
-    if !series.required_gender.is_empty() && !series.required_gender.contains(&org.sex) {
-        return false;
-    }
-    match series.series_type {
-        SeriesType::Standard | SeriesType::EvaluationOnly => true,
-        SeriesType::Risk => {
-            !org.observations.is_empty()
+/// when the patient's sex is among the series' required genders (`admission`,
+/// the series' own facts worked out once per release).
+pub(crate) fn is_relevant(series: &Series, admission: Admission, org: &Organized<'_>) -> bool {
+    admission.admits(org.sex)
+        && (!admission.risk
+            || (!org.observations.is_empty()
                 && series.indications.iter().any(|ind| {
                     org.has_observation(ind.code) && org.in_ages(&ind.ages, org.assessment)
-                })
-        }
-    }
+                })))
 }
 
 /// What selection needs to know about an evaluated patient series.
