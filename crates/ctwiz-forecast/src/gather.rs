@@ -8,7 +8,7 @@ use crate::patient::{AdministrationStatus, Patient};
 use crate::plan::Plan;
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// One administered dose as seen by one antigen.
 #[derive(Clone, Debug)]
@@ -97,11 +97,16 @@ pub(crate) fn organize<'p>(
 ) -> Organized<'p> {
     // The doses in (date, dose index) order: a history is usually recorded
     // in date order already, else a few (date, index) pairs are sorted.
-    let mut order: Vec<(NaiveDate, usize)> = patient
+    // Sorted as one integer each, (day number, index): the same order, with
+    // cheaper comparisons.
+    let mut order: Vec<u64> = patient
         .doses
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.date, i))
+        .map(|(i, d)| {
+            let day = i64::from(d.date.num_days_from_ce()) - i64::from(i32::MIN);
+            (day as u64) << 32 | (i as u64 & 0xFFFF_FFFF)
+        })
         .collect();
     if !order.is_sorted() {
         order.sort_unstable();
@@ -110,7 +115,8 @@ pub(crate) fn organize<'p>(
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    for &(_, index) in &order {
+    for &key in &order {
+        let index = (key & 0xFFFF_FFFF) as usize;
         let dose = &patient.doses[index];
         if dose.status != AdministrationStatus::Administered {
             continue;
