@@ -235,6 +235,13 @@ pub fn add_days(date: NaiveDate, days: i32) -> NaiveDate {
     })
 }
 
+/// The day before `date` (`add_days(date, -1)`, saturating at the calendar's
+/// start), the cheap way: past-due and latest dates are a day before a limit.
+#[inline]
+pub(crate) fn day_before(date: NaiveDate) -> NaiveDate {
+    date.pred_opt().unwrap_or(NaiveDate::MIN)
+}
+
 /// Adds months keeping the day of month; a day that does not exist in the
 /// target month rolls to the first of the next month (CDSi CALCDT-5).
 pub fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
@@ -400,6 +407,15 @@ mod tests {
         sums.begin(d(2020, 2, 29));
         assert_eq!(sums.generation.get(), 1);
         assert_eq!(sums.age(ages[3]), d(2038, 3, 1));
+    }
+
+    #[test]
+    fn the_day_before_is_one_day_back() {
+        for day in 0..1500 {
+            let date = add_days(d(2019, 1, 1), day);
+            assert_eq!(day_before(date), add_days(date, -1), "{date}");
+        }
+        assert_eq!(day_before(NaiveDate::MIN), add_days(NaiveDate::MIN, -1));
     }
 
     #[test]
