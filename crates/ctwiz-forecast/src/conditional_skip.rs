@@ -97,9 +97,6 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
                     if c.valid_only && e.status != EvaluationStatus::Valid {
                         return false;
                     }
-                    if !c.vaccine_types.is_empty() && !c.vaccine_types.contains(&d.cvx) {
-                        return false;
-                    }
                     if begin.is_some_and(|b| d.date < b) || end.is_some_and(|e| d.date >= e) {
                         return false;
                     }
@@ -109,7 +106,8 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
                     {
                         return false;
                     }
-                    true
+                    // Last: the vaccine list is the longest test.
+                    c.vaccine_types.is_empty() || c.vaccine_types.contains(&d.cvx)
                 })
                 .count() as u32;
             match c.count_logic {

@@ -108,6 +108,21 @@ impl fmt::Display for CdsiDuration {
 /// another is computed again and takes the slot.
 pub(crate) struct DateSums {
     slots: [Cell<DateSum>; 1 << DateSums::BITS],
+    /// The patient's ages as dates (`dob + age`), for the forecast under
+    /// way only: a slot counts when it carries the forecast's generation.
+    /// Every rule of every series asks for ages (about 700 a forecast for a
+    /// child), all from the one date of birth, so they are keyed by the age
+    /// alone.
+    ages: [Cell<AgeSum>; 1 << DateSums::AGE_BITS],
+    dob: Cell<NaiveDate>,
+    generation: Cell<u32>,
+}
+
+#[derive(Clone, Copy)]
+struct AgeSum {
+    generation: u32,
+    age: CdsiDuration,
+    sum: NaiveDate,
 }
 
 #[derive(Clone, Copy)]
@@ -121,6 +136,9 @@ impl DateSums {
     /// log2 of the number of slots (512 × 16 bytes).
     const BITS: u32 = 9;
 
+    /// log2 of the number of age slots (256 × 16 bytes).
+    const AGE_BITS: u32 = 8;
+
     pub(crate) const fn new() -> Self {
         // `MIN + 0 = MIN`: a true sum, so an unused slot needs no marker.
         const EMPTY: DateSum = DateSum {
@@ -128,9 +146,58 @@ impl DateSums {
             duration: CdsiDuration::ZERO,
             sum: NaiveDate::MIN,
         };
+        // Generation 0 is never a forecast's.
+        const NO_AGE: AgeSum = AgeSum {
+            generation: 0,
+            age: CdsiDuration::ZERO,
+            sum: NaiveDate::MIN,
+        };
         DateSums {
             slots: [const { Cell::new(EMPTY) }; 1 << Self::BITS],
+            ages: [const { Cell::new(NO_AGE) }; 1 << Self::AGE_BITS],
+            dob: Cell::new(NaiveDate::MIN),
+            generation: Cell::new(0),
         }
+    }
+
+    /// Starts a forecast for a patient born on `dob`: the ages remembered
+    /// for the last one no longer count.
+    pub(crate) fn begin(&self, dob: NaiveDate) {
+        let generation = self.generation.get().wrapping_add(1);
+        if generation == 0 {
+            // After 2^32 forecasts: forget every age, then start again at 1.
+            for slot in &self.ages {
+                slot.set(AgeSum {
+                    generation: 0,
+                    ..slot.get()
+                });
+            }
+            self.generation.set(1);
+        } else {
+            self.generation.set(generation);
+        }
+        self.dob.set(dob);
+    }
+
+    /// The date the patient of the forecast under way ([`DateSums::begin`])
+    /// reaches `age`: `age.add_to(dob)`.
+    #[inline]
+    pub(crate) fn age(&self, age: CdsiDuration) -> NaiveDate {
+        let key = (age.months as u32).wrapping_mul(0x9E37_79B1)
+            ^ (age.days as u32).wrapping_mul(0x85EB_CA77);
+        let slot = &self.ages[(key >> (32 - Self::AGE_BITS)) as usize];
+        let s = slot.get();
+        let generation = self.generation.get();
+        if s.generation == generation && s.age == age {
+            return s.sum;
+        }
+        let sum = age.add_to(self.dob.get());
+        slot.set(AgeSum {
+            generation,
+            age,
+            sum,
+        });
+        sum
     }
 
     /// `duration.add_to(base)`.
@@ -166,6 +233,13 @@ pub fn add_days(date: NaiveDate, days: i32) -> NaiveDate {
     } else {
         NaiveDate::MAX
     })
+}
+
+/// The day before `date` (`add_days(date, -1)`, saturating at the calendar's
+/// start), the cheap way: past-due and latest dates are a day before a limit.
+#[inline]
+pub(crate) fn day_before(date: NaiveDate) -> NaiveDate {
+    date.pred_opt().unwrap_or(NaiveDate::MIN)
 }
 
 /// Adds months keeping the day of month; a day that does not exist in the
@@ -304,6 +378,44 @@ mod tests {
             }
         }
         assert_eq!(sums.add(CdsiDuration::ZERO, NaiveDate::MIN), NaiveDate::MIN);
+    }
+
+    #[test]
+    fn remembered_ages_are_the_ages_of_the_patient_under_way() {
+        let sums = DateSums::new();
+        let ages = [
+            "6 weeks - 4 days",
+            "2 months",
+            "12 months - 4 days",
+            "18 years",
+            "0 days",
+        ]
+        .map(|t| CdsiDuration::parse(t).unwrap());
+        // Patients one day apart: each forecast sees its own patient's ages,
+        // never the last one's.
+        for patient in 0..600 {
+            let dob = add_days(d(2010, 1, 31), patient);
+            sums.begin(dob);
+            for _ in 0..2 {
+                for age in ages {
+                    assert_eq!(sums.age(age), age.add_to(dob), "{dob} + {age}");
+                }
+            }
+        }
+        // A generation that wraps round forgets every remembered age.
+        sums.generation.set(u32::MAX);
+        sums.begin(d(2020, 2, 29));
+        assert_eq!(sums.generation.get(), 1);
+        assert_eq!(sums.age(ages[3]), d(2038, 3, 1));
+    }
+
+    #[test]
+    fn the_day_before_is_one_day_back() {
+        for day in 0..1500 {
+            let date = add_days(d(2019, 1, 1), day);
+            assert_eq!(day_before(date), add_days(date, -1), "{date}");
+        }
+        assert_eq!(day_before(NaiveDate::MIN), add_days(NaiveDate::MIN, -1));
     }
 
     #[test]

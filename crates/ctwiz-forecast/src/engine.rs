@@ -61,6 +61,7 @@ impl Engine {
         sums: &DateSums,
     ) -> ForecastResult {
         let data = &*self.data;
+        sums.begin(patient.dob);
         let org = organize(data, &self.plan, patient, assessment_date, sums);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
@@ -136,9 +137,10 @@ thread_local! {
     static DATE_SUMS: DateSums = const { DateSums::new() };
 }
 
-/// A finished buffer as a shared one (`None` when empty: nothing to share).
-fn freeze<T>(v: Vec<T>) -> Option<Arc<[T]>> {
-    (!v.is_empty()).then(|| Arc::from(v))
+/// A finished buffer as a shared one, not copied (`None` when empty:
+/// nothing to share).
+fn freeze<T>(v: Vec<T>) -> Option<Arc<Vec<T>>> {
+    (!v.is_empty()).then(|| Arc::new(v))
 }
 
 /// The forecast-wide buffers the results' lists are cut from: each antigen
@@ -204,7 +206,14 @@ fn evaluate_antigen<'d>(
         relevant,
     } = scratch;
     relevant.clear();
-    relevant.extend(antigen.series.iter().filter(|s| is_relevant(s, org)));
+    relevant.extend(
+        antigen
+            .series
+            .iter()
+            .zip(org.plan.admissions(usize::from(id.0)))
+            .filter(|&(s, &admission)| is_relevant(s, admission, org))
+            .map(|(s, _)| s),
+    );
     if relevant.is_empty() {
         return AntigenResult {
             antigen: antigen.name.clone(),

@@ -3,7 +3,7 @@
 //! contraindications [7.3], forecast need [7.4] and forecast dates [7.5].
 
 use crate::conditional_skip::{is_skipped, SkipInput};
-use crate::dates::add_days;
+use crate::dates::day_before;
 use crate::evaluate::{
     age_rule, interval_in_force, interval_reference, target_definition, SeriesState,
 };
@@ -88,7 +88,7 @@ fn target_dates(
     let rec_by_age: Option<NaiveDate> = age.and_then(|a| a.earliest_rec).map(|d| org.age_date(d));
     let past_due_by_age: Option<NaiveDate> = age
         .and_then(|a| a.latest_rec)
-        .map(|d| add_days(org.age_date(d), -1));
+        .map(|d| day_before(org.age_date(d)));
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.
@@ -115,7 +115,7 @@ fn target_dates(
             rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
         }
         if let Some(l) = rule.latest_rec {
-            let d = add_days(org.add(l, reference), -1);
+            let d = day_before(org.add(l, reference));
             past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
         }
     }
@@ -222,7 +222,7 @@ pub(crate) fn forecast_series(
     if max_age.is_some_and(|m| org.assessment >= m || earliest >= m) {
         return (SeriesStatus::AgedOut, None, k);
     }
-    let latest = max_age.map(|m| add_days(m, -1));
+    let latest = max_age.map(day_before);
     // The CDC reports the forecast dose number as the count of valid doses
     // plus one (skipped target doses are not counted).
     let valid = state.valid_doses();

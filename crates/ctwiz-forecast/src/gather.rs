@@ -8,7 +8,7 @@ use crate::patient::{AdministrationStatus, Patient};
 use crate::plan::Plan;
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// One administered dose as seen by one antigen.
 #[derive(Clone, Debug)]
@@ -65,7 +65,7 @@ impl<'p> Organized<'p> {
     /// The date the patient reaches `age`.
     #[inline]
     pub fn age_date(&self, age: CdsiDuration) -> NaiveDate {
-        self.sums.add(age, self.dob)
+        self.sums.age(age)
     }
 
     /// Is the patient within the age window `ages` on `date`?
@@ -97,11 +97,16 @@ pub(crate) fn organize<'p>(
 ) -> Organized<'p> {
     // The doses in (date, dose index) order: a history is usually recorded
     // in date order already, else a few (date, index) pairs are sorted.
-    let mut order: Vec<(NaiveDate, usize)> = patient
+    // Sorted as one integer each, (day number, index): the same order, with
+    // cheaper comparisons.
+    let mut order: Vec<u64> = patient
         .doses
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.date, i))
+        .map(|(i, d)| {
+            let day = i64::from(d.date.num_days_from_ce()) - i64::from(i32::MIN);
+            (day as u64) << 32 | (i as u64 & 0xFFFF_FFFF)
+        })
         .collect();
     if !order.is_sorted() {
         order.sort_unstable();
@@ -110,7 +115,8 @@ pub(crate) fn organize<'p>(
     let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    for &(_, index) in &order {
+    for &key in &order {
+        let index = (key & 0xFFFF_FFFF) as usize;
         let dose = &patient.doses[index];
         if dose.status != AdministrationStatus::Administered {
             continue;
@@ -137,14 +143,8 @@ pub(crate) fn organize<'p>(
             None
         };
         for assoc in entry.antigens.iter() {
-            let in_window = assoc
-                .ages
-                .begin
-                .is_none_or(|b| dose.date >= sums.add(b, patient.dob))
-                && assoc
-                    .ages
-                    .end
-                    .is_none_or(|e| dose.date < sums.add(e, patient.dob));
+            let in_window = assoc.ages.begin.is_none_or(|b| dose.date >= sums.age(b))
+                && assoc.ages.end.is_none_or(|e| dose.date < sums.age(e));
             if !in_window {
                 continue;
             }

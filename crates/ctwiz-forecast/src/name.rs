@@ -213,8 +213,9 @@ impl<'de> serde::Deserialize<'de> for Name {
 /// Build one from a `Vec` with `From`/`collect`.
 pub struct Shared<T> {
     /// `None` for an empty list (no allocation), or while the engine is still
-    /// filling the buffer this list will point into.
-    all: Option<Arc<[T]>>,
+    /// filling the buffer this list will point into. A shared `Vec`, so a
+    /// finished buffer is shared as it is, never copied.
+    all: Option<Arc<Vec<T>>>,
     start: u32,
     end: u32,
 }
@@ -240,7 +241,7 @@ impl<T> Shared<T> {
     }
 
     /// Points a pending list at the finished buffer.
-    pub(crate) fn resolve(&mut self, all: &Arc<[T]>) {
+    pub(crate) fn resolve(&mut self, all: &Arc<Vec<T>>) {
         debug_assert!(self.start <= self.end && self.end as usize <= all.len());
         if self.start < self.end {
             self.all = Some(Arc::clone(all));
@@ -298,7 +299,7 @@ impl<T> From<Vec<T>> for Shared<T> {
         }
         let end = v.len() as u32;
         Shared {
-            all: Some(Arc::from(v)),
+            all: Some(Arc::new(v)),
             start: 0,
             end,
         }
@@ -368,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_shared_slice_reads_compares_and_clones_like_its_elements() {
-        let all: Arc<[u8]> = Arc::from(vec![1, 2, 3, 4]);
+        let all = Arc::new(vec![1, 2, 3, 4]);
         let mut mid = Shared::pending(1..3);
         assert!(mid.is_empty(), "pending lists read as empty");
         mid.resolve(&all);

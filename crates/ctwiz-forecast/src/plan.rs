@@ -1,8 +1,10 @@
 //! What the engine works out once per supporting-data release, not per
 //! patient: the CVX map as a table indexed by the code (no hashing per dose)
-//! with each vaccine's antigens and live virus conflict rows beside it.
+//! with each vaccine's antigens and live virus conflict rows beside it, and
+//! per antigen what decides which of its series are relevant, so that a
+//! forecast reads only the series it evaluates.
 
-use crate::supporting_data::{Cvx, CvxAssociation, SupportingData};
+use crate::supporting_data::{Cvx, CvxAssociation, SeriesType, Sex, SupportingData};
 
 /// A supporting-data release prepared for forecasting (built by
 /// [`crate::Engine::new`], shared by the engine's clones).
@@ -11,6 +13,30 @@ pub(crate) struct Plan {
     /// `slots[slot_of[cvx] - 1]` is the vaccine's entry; 0 = not in the data.
     slot_of: Box<[u16]>,
     slots: Vec<CvxSlot>,
+    /// Per antigen (by id), parallel to its series: who each series is for.
+    admissions: Box<[Box<[Admission]>]>,
+}
+
+/// Who a series is for, as far as the data says without the patient's
+/// observations (CDSi 5, gender and series type).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Admission {
+    /// One bit per [`Sex`] the series admits.
+    sexes: u8,
+    /// A risk series: relevant only with one of its indications.
+    pub risk: bool,
+}
+
+impl Admission {
+    fn bit(sex: Sex) -> u8 {
+        1 << (sex as u8)
+    }
+
+    /// Does the series admit a patient of this sex?
+    #[inline]
+    pub(crate) fn admits(self, sex: Sex) -> bool {
+        self.sexes & Admission::bit(sex) != 0
+    }
 }
 
 /// One CVX code of the supporting data.
@@ -67,7 +93,36 @@ impl Plan {
                 slot_of[usize::from(cvx.0)] = n;
             }
         }
-        Plan { slot_of, slots }
+        let admissions = data
+            .antigens
+            .iter()
+            .map(|a| {
+                a.series
+                    .iter()
+                    .map(|s| Admission {
+                        sexes: if s.required_gender.is_empty() {
+                            u8::MAX
+                        } else {
+                            s.required_gender
+                                .iter()
+                                .fold(0, |m, &sex| m | Admission::bit(sex))
+                        },
+                        risk: s.series_type == SeriesType::Risk,
+                    })
+                    .collect()
+            })
+            .collect();
+        Plan {
+            slot_of,
+            slots,
+            admissions,
+        }
+    }
+
+    /// Who each series of the antigen is for, parallel to its series.
+    #[inline]
+    pub(crate) fn admissions(&self, antigen: usize) -> &[Admission] {
+        self.admissions.get(antigen).map_or(&[], |a| &a[..])
     }
 
     /// The live virus conflict rows (indices into

@@ -5,6 +5,7 @@
 //! among series groups).
 
 use crate::gather::Organized;
+use crate::plan::Admission;
 use crate::result::SeriesStatus;
 use crate::supporting_data::{Series, SeriesType};
 use chrono::NaiveDate;
@@ -12,20 +13,15 @@ use std::cell::Cell;
 
 /// CDSi 5: a standard series is relevant to everyone; a risk series only when
 /// the patient has one of its indications in its age window; either only
-/// when the patient's sex is among the series' required genders.
-pub(crate) fn is_relevant(series: &Series, org: &Organized<'_>) -> bool {
-    if !series.required_gender.is_empty() && !series.required_gender.contains(&org.sex) {
-        return false;
-    }
-    match series.series_type {
-        SeriesType::Standard | SeriesType::EvaluationOnly => true,
-        SeriesType::Risk => {
-            !org.observations.is_empty()
+/// when the patient's sex is among the series' required genders (`admission`,
+/// the series' own facts worked out once per release).
+pub(crate) fn is_relevant(series: &Series, admission: Admission, org: &Organized<'_>) -> bool {
+    admission.admits(org.sex)
+        && (!admission.risk
+            || (!org.observations.is_empty()
                 && series.indications.iter().any(|ind| {
                     org.has_observation(ind.code) && org.in_ages(&ind.ages, org.assessment)
-                })
-        }
-    }
+                })))
 }
 
 /// What selection needs to know about an evaluated patient series.
@@ -169,6 +165,14 @@ impl Members {
                 .fold(0, |acc, i| acc | (1 << i)),
         )
     }
+    /// The members also in `other`.
+    fn and(self, other: Members) -> Members {
+        Members(self.0 & other.0)
+    }
+    /// The members not in `other`.
+    fn and_not(self, other: Members) -> Members {
+        Members(self.0 & !other.0)
+    }
     fn len(self) -> u32 {
         self.0.count_ones()
     }
@@ -198,38 +202,37 @@ pub(crate) fn select_best(
     group_best: &mut Vec<usize>,
 ) -> Option<usize> {
     let everyone = Members::all(cands.len().min(64));
+    let traits = Traits::of(cands, everyone);
     let mut winners = Members::default();
+    let mut handled = Members::default();
     for first in everyone.iter() {
-        let g = &cands[first].series.series_group;
         // Handle each series group once, at its first member.
-        if everyone
-            .iter()
-            .take_while(|&i| i < first)
-            .any(|i| cands[i].series.series_group == *g)
-        {
+        if handled.contains(first) {
             continue;
         }
-        let members = everyone.filter(|i| {
-            cands[i].series.series_group == *g
-                && cands[i].series.series_type != SeriesType::EvaluationOnly
-        });
+        let g = &cands[first].series.series_group;
+        let group = everyone.filter(|i| cands[i].series.series_group == *g);
+        handled.0 |= group.0;
+        let members = group.and_not(traits.evaluation_only);
         if members.len() == 0 {
             continue;
         }
         // Priority: only the series of the highest priority letter among the
         // viable ones compete.
-        let viable = members.filter(|i| cands[i].viable());
-        let best_priority = viable
-            .or_if_empty(members)
-            .iter()
-            .map(|i| cands[i].series.priority)
-            .min()
-            .unwrap_or('A');
-        let members = members.filter(|i| cands[i].series.priority == best_priority);
-        let members = members
-            .filter(|i| cands[i].startable())
-            .or_if_empty(members);
-        if let Some(w) = select_in_group(cands, members, org, scores) {
+        let viable = members.and(traits.viable);
+        let competing = viable.or_if_empty(members);
+        let members = if competing.len() == 1 && members.len() == 1 {
+            members
+        } else {
+            let best_priority = competing
+                .iter()
+                .map(|i| cands[i].series.priority)
+                .min()
+                .unwrap_or('A');
+            members.filter(|i| cands[i].series.priority == best_priority)
+        };
+        let members = members.and(traits.startable).or_if_empty(members);
+        if let Some(w) = select_in_group(cands, &traits, members, org, scores) {
             winners.0 |= 1 << w;
         }
     }
@@ -237,18 +240,61 @@ pub(crate) fn select_best(
     choose_among_groups(cands, winners)
 }
 
+/// What selection asks of every candidate, as sets: worked out once per
+/// antigen, so the rules below combine sets instead of looping over the
+/// candidates again and again.
+struct Traits {
+    evaluation_only: Members,
+    viable: Members,
+    startable: Members,
+    /// With a valid dose ([`Candidate::in_process`]).
+    in_process: Members,
+    complete: Members,
+    default_series: Members,
+}
+
+impl Traits {
+    fn of(cands: &[Candidate<'_>], everyone: Members) -> Self {
+        let mut t = Traits {
+            evaluation_only: Members::default(),
+            viable: Members::default(),
+            startable: Members::default(),
+            in_process: Members::default(),
+            complete: Members::default(),
+            default_series: Members::default(),
+        };
+        for i in everyone.iter() {
+            let c = &cands[i];
+            let bit = 1u64 << i;
+            let mark = |set: &mut Members, yes: bool| set.0 |= if yes { bit } else { 0 };
+            mark(
+                &mut t.evaluation_only,
+                c.series.series_type == SeriesType::EvaluationOnly,
+            );
+            mark(&mut t.viable, c.viable());
+            mark(&mut t.startable, c.startable());
+            mark(&mut t.in_process, c.in_process());
+            mark(&mut t.complete, c.complete());
+            mark(&mut t.default_series, c.series.default_series);
+        }
+        t
+    }
+}
+
 fn select_in_group(
     cands: &[Candidate<'_>],
+    traits: &Traits,
     members: Members,
     org: &Organized<'_>,
     scores: &mut [i32],
 ) -> Option<usize> {
     // CDSi 8.2: with no valid dose in any series of the group, the default
     // series is the patient's series.
-    if members.iter().all(|i| cands[i].valid_doses == 0) {
+    if members.and(traits.in_process).len() == 0 {
         if let Some(d) = members
+            .and(traits.default_series)
             .iter()
-            .find(|&i| cands[i].series.default_series && old_enough_to_start(&cands[i], org))
+            .find(|&i| old_enough_to_start(&cands[i], org))
         {
             return Some(d);
         }
@@ -257,7 +303,9 @@ fn select_in_group(
     // series counts even if the patient started it younger than its minimum
     // age to start (HPV 3-dose from age 9), but not if they started it after
     // its maximum age to start (the infant COVID-19 series for an adult).
-    let complete = members.filter(|i| cands[i].complete() && started_in_time(&cands[i], org));
+    let complete = members
+        .and(traits.complete)
+        .filter(|i| started_in_time(&cands[i], org));
     if complete.len() == 1 {
         return complete.first();
     }
@@ -268,13 +316,15 @@ fn select_in_group(
     // When the patient is too young for every series of the group, a series
     // they have already started still counts (PPSV23 at 47 years in the
     // 50+ PPSV23-PCV series).
-    let members = members
-        .filter(|i| scorable(&cands[i], org))
-        .or_if_empty(members.filter(|i| cands[i].in_process() && started_in_time(&cands[i], org)));
+    let members = members.filter(|i| scorable(&cands[i], org)).or_if_empty(
+        members
+            .and(traits.in_process)
+            .filter(|i| started_in_time(&cands[i], org)),
+    );
     if members.len() <= 1 {
         return members.first();
     }
-    let in_process = members.filter(|i| cands[i].in_process());
+    let in_process = members.and(traits.in_process);
     if in_process.len() == 1 {
         return in_process.first();
     }
@@ -283,7 +333,7 @@ fn select_in_group(
         return best_scored(cands, in_process, scores);
     }
     // CDSi 8.2 rule 5: nothing started — the default series; else CDSi 8.6.
-    if let Some(d) = members.iter().find(|&i| cands[i].series.default_series) {
+    if let Some(d) = members.and(traits.default_series).first() {
         return Some(d);
     }
     score_no_valid_doses(cands, members, org, scores);
