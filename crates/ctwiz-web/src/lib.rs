@@ -403,6 +403,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/students", get(reports::students))
         .route("/reports/distributed", get(reports::distributed::list))
         .route("/reports/realtime", get(reports::realtime::realtime))
+        .route("/reports/trend", get(reports::trend::trend))
         .route("/outreach", get(outreach::page).post(outreach::refer))
         .route("/outreach/{id}/attempt", post(outreach::attempt))
         .route("/outreach/{id}/close", post(outreach::close))

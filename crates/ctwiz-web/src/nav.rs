@@ -489,6 +489,18 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "trend",
+        path: "/reports/trend",
+        title: "Coverage trend",
+        group: Group::Reports,
+        in_menu: true,
+        gate: Can(Action::ReportCoverage),
+        summary: "Childhood coverage month by month over the last two years.",
+        help: &[
+            "Each point is the 4:3:1:3:3:1:4 coverage (and each antigen's) of the children aged 24–35 months on that day, counting the doses recorded by then, for the clinic, health department, IAP area or state you report for. A falling line answers \"have rates declined?\"; the table and the CSV give the figures behind the chart.",
+        ],
+    },
+    Screen {
         key: "recall",
         path: "/reports/recall",
         title: "Reminder/recall",

@@ -91,7 +91,9 @@ fn signed_in(f: &Fixture, role: Role, name: &str) -> (String, String) {
 #[tokio::test]
 async fn every_role_against_every_report_and_inventory_page() {
     let f = seeded();
-    let pages: [(&str, &[Action]); 11] = [
+    let pages: [(&str, &[Action]); 13] = [
+        ("/reports/trend", &[Action::ReportCoverage]),
+        ("/outreach", &[Action::ReferralCreate, Action::ReferralWork]),
         (
             "/reports",
             &[
@@ -972,4 +974,35 @@ async fn realtime_reporting_by_scope() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
+/// The coverage trend: 24 monthly points ending today, the last equal to today's coverage
+/// report, charted (one line per measure) and downloadable; a health department sees its
+/// own county's trend.
+#[tokio::test]
+async fn coverage_trend_by_month_over_two_years() {
+    let f = seeded();
+    let (cookie, _) = signed_in(&f, Role::StateAdmin, "trendstate");
+    let r = get(&f, "/reports/trend?run=1", &cookie).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body.matches("<polyline").count(),
+        9,
+        "one line per measure"
+    );
+    let csv = get(&f, "/reports/trend?run=1&format=csv&table=trend", &cookie).await;
+    let (head, rows) = csv_rows(&csv.body);
+    assert_eq!(head[..2], ["as_of".to_string(), "cohort".to_string()]);
+    assert_eq!(rows.len(), 24);
+    assert_eq!(rows[23][0], today().to_string());
+    assert_eq!(rows[23][1], cohort_size(&f, None, None).to_string());
+    assert!(rows.iter().all(|r| r[1].parse::<u64>().unwrap() > 0));
+
+    let (hd, _) = signed_in(&f, Role::HealthDepartmentReadOnly, "trendhd");
+    let r = get(&f, "/reports/trend?run=1&format=csv&table=trend", &hd).await;
+    let (_, rows) = csv_rows(&r.body);
+    assert_eq!(
+        rows[23][1],
+        cohort_size(&f, None, Some(vec![County::Hartford])).to_string()
+    );
 }

@@ -112,6 +112,35 @@ pub fn coverage_report(
     Ok(run::coverage(&ctx, series, c, |f| stream(store, c, f))?)
 }
 
+/// Coverage on each of `dates`, in one pass over the children born in their bands.
+fn trend_report(
+    store: &SqliteStore,
+    series: Series,
+    c: &Cohort,
+    dates: &[NaiveDate],
+) -> CliResult<Vec<(NaiveDate, CoverageReport)>> {
+    let engine = engine()?;
+    let codes = CodeSets::embedded();
+    let ctx = Context {
+        engine: &engine,
+        codes: &codes,
+    };
+    let range = run::trend_dob_range(c, dates);
+    let pb = output::progress(0, "children");
+    let mut seen = 0u64;
+    let r = run::coverage_trend(&ctx, series, c, dates, |f| {
+        store.for_each_chunk(Some(range), CHUNK, &mut |chunk| {
+            seen += chunk.len() as u64;
+            f(chunk);
+            pb.set_length(seen);
+            pb.set_position(seen);
+            Ok(())
+        })
+    });
+    pb.finish_and_clear();
+    Ok(r?)
+}
+
 fn write_file(path: &PathBuf, text: &str) -> CliResult {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("wrote {}", path.display());
@@ -239,18 +268,9 @@ pub fn trend(
     }
     let (series, ages) = series_of(s);
     let last = cohort(store, a, ages)?;
-    let mut points = Vec::new();
-    for q in (0..quarters).rev() {
-        let as_of = last
-            .as_of
-            .checked_sub_months(chrono::Months::new(3 * q))
-            .ok_or("the as-of date is too early for that many quarters")?;
-        let c = Cohort {
-            as_of,
-            ..last.clone()
-        };
-        points.push((as_of, coverage_report(store, series, &c)?));
-    }
+    let dates = run::trend_dates(&last, quarters, 3)
+        .ok_or("the as-of date is too early for that many quarters")?;
+    let points = trend_report(store, series, &last, &dates)?;
     let measures = series.measures();
     let mut header = vec!["as_of", "cohort"];
     header.extend(measures.iter().map(|m| m.label()));

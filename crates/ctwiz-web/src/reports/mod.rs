@@ -37,6 +37,7 @@ pub use dqa::dqa;
 pub use recall::{recall, record_recall};
 pub mod distributed;
 pub mod realtime;
+pub mod trend;
 pub use students::students;
 
 /// Children per chunk streamed from the store (as the CLI).
@@ -260,7 +261,7 @@ fn filters_only(ctx: &Ctx, title: &str, filters: Markup) -> Response {
     .into_response()
 }
 
-fn downloads(p: &Params, path: &str, tables: &[(&str, &str)]) -> Markup {
+pub(super) fn downloads(p: &Params, path: &str, tables: &[(&str, &str)]) -> Markup {
     html! {
         p.no-print { "Download CSV: "
             @for (i, (table, label)) in tables.iter().enumerate() {
@@ -271,7 +272,7 @@ fn downloads(p: &Params, path: &str, tables: &[(&str, &str)]) -> Markup {
     }
 }
 
-fn chart_markup(svg: String) -> Markup {
+pub(super) fn chart_markup(svg: String) -> Markup {
     // The SVG comes from `assessment::chart`, which escapes every label it prints.
     html! { figure.chart { (PreEscaped(svg)) } }
 }
@@ -354,7 +355,7 @@ async fn run_coverage(
 // ---------------------------------------------------------------- index
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    let reports: [(Action, &str, &str, &str); 8] = [
+    let reports: [(Action, &str, &str, &str); 9] = [
         (
             Action::ReportCoverage,
             "/reports/realtime",
@@ -372,6 +373,12 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
             "/reports/coverage",
             "Coverage (AFIX)",
             "4:3:1:3:3:1:4 by the 2nd birthday, each antigen, adolescent and flu coverage, missed opportunities, children behind.",
+        ),
+        (
+            Action::ReportCoverage,
+            "/reports/trend",
+            "Coverage trend",
+            "4:3:1:3:3:1:4 coverage month by month over the last two years: have rates declined?",
         ),
         (
             Action::ReportCoverage,
