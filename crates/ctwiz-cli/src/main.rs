@@ -49,6 +49,9 @@ enum Command {
     /// IAP outreach: refer children who are behind, record attempts and outcomes.
     #[command(subcommand)]
     Outreach(cmd::outreach::OutreachCommand),
+    /// Onboarding: Applications for Electronic Reporting and each clinic's stage.
+    #[command(subcommand)]
+    Onboarding(cmd::onboarding::OnboardingCommand),
     /// Register and list clinics.
     #[command(subcommand)]
     Clinic(cmd::clinic::ClinicCommand),
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         cli.command,
         Command::Patient(_)
             | Command::Outreach(_)
+            | Command::Onboarding(_)
             | Command::Inventory(_)
             | Command::Audit(_)
             | Command::Hl7(_)
@@ -121,7 +125,7 @@ fn main() -> ExitCode {
     );
     if !honours_as && who.user.is_some() {
         eprintln!(
-            "error: --as applies to the patient, outreach, inventory, hl7 and audit commands and to certificate and keys; this one \
+            "error: --as applies to the patient, outreach, onboarding, inventory, hl7 and audit commands and to certificate and keys; this one \
              runs as the local operator (state authority)"
         );
         return ExitCode::FAILURE;
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
         Command::Seed(a) => cmd::seed::run(&cli.db, a),
         Command::Patient(c) => cmd::patient::run(&cli.db, &who, c),
         Command::Outreach(c) => cmd::outreach::run(&cli.db, &who, c),
+        Command::Onboarding(c) => cmd::onboarding::run(&cli.db, &who, c),
         Command::Clinic(c) => cmd::clinic::run(&cli.db, &who, c),
         Command::User(c) => cmd::user::run(&cli.db, c),
         Command::Demo(a) => cmd::demo::run(&cli.db, a),

@@ -42,6 +42,7 @@ pub mod inventory;
 pub mod lot_usage;
 pub mod matching;
 pub mod merge;
+pub mod onboarding;
 pub mod ordering;
 pub mod org;
 pub mod outreach;

@@ -47,16 +47,19 @@ pub enum NotificationKind {
     Report,
     /// A practice referred a child to the IAP area.
     Referral,
+    /// DPH moved the clinic's onboarding to another stage.
+    Onboarding,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         NotificationKind::ChangeRequestDecision,
         NotificationKind::AccountDecision,
         NotificationKind::OrderDecision,
         NotificationKind::StockAlert,
         NotificationKind::Report,
         NotificationKind::Referral,
+        NotificationKind::Onboarding,
     ];
 
     pub fn key(self) -> &'static str {
@@ -67,6 +70,7 @@ impl NotificationKind {
             NotificationKind::StockAlert => "stock",
             NotificationKind::Report => "report",
             NotificationKind::Referral => "referral",
+            NotificationKind::Onboarding => "onboarding",
         }
     }
 
@@ -78,6 +82,7 @@ impl NotificationKind {
             NotificationKind::StockAlert => "Stock alert",
             NotificationKind::Report => "Report",
             NotificationKind::Referral => "IAP referral",
+            NotificationKind::Onboarding => "Onboarding",
         }
     }
 

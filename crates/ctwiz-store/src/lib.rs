@@ -23,6 +23,7 @@ pub mod dedup;
 pub mod distributions;
 mod error;
 pub mod interface;
+pub mod onboarding;
 pub mod outreach;
 pub mod pool;
 pub mod portal;

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod jurisdictions;
 pub mod letters;
 pub mod matching;
+pub mod onboarding;
 pub mod outreach;
 pub mod patient;
 pub mod report;

@@ -17,6 +17,7 @@ mod doses;
 mod interface;
 mod inventory;
 mod migrations;
+mod onboarding;
 mod orgs;
 mod outreach;
 mod patients;

@@ -23,6 +23,7 @@ pub mod inventory_exceptions;
 pub mod lot_usage;
 pub mod maintenance;
 pub mod notifications;
+pub mod onboarding;
 pub mod outreach;
 pub mod patients;
 pub mod places;

@@ -9,6 +9,7 @@ pub mod distributions;
 pub mod foundation;
 pub mod interface;
 pub mod inventory;
+pub mod onboarding;
 pub mod outreach;
 pub mod places;
 pub mod portal;
@@ -30,4 +31,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("allocations", allocations::MIGRATIONS),
     ("places", places::MIGRATIONS),
     ("outreach", outreach::MIGRATIONS),
+    ("onboarding", onboarding::MIGRATIONS),
 ];

@@ -1,0 +1,177 @@
+//! Onboarding through the CLI as a process: an EHR clinic applies, its QA messages are
+//! answered and logged but not stored, DPH sends it back from the DQA review with notes,
+//! signs off, and only then do its messages land; the notice to patients once live.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ctwiz(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("CTWIZ_DB")
+        .env_remove("CTWIZ_USER")
+        .env("USER", "cli-test")
+        .output()
+        .expect("the ctwiz binary runs")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = ctwiz(db, args);
+    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn err(db: &Path, args: &[&str]) -> String {
+    let out = ctwiz(db, args);
+    assert!(!out.status.success(), "ctwiz {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn vxu(id: &str, mrn: &str) -> String {
+    format!(
+        "MSH|^~\\&|EHR|C1|CTWIZ|CTDPH|20250301090000||VXU^V04^VXU_V04|{id}|P|2.5.1\r\
+         PID|1||{mrn}^^^C1^MR||Doe^Ann||20250101|F|||1 Main St^^Hartford^CT^06106\r\
+         ORC|RE||D{id}^C1\rRXA|0|1|20250301||08^HepB^CVX|999|||01^^NIP001\r"
+    )
+}
+
+fn patients(db: &Path) -> usize {
+    ok(db, &["patient", "search", "--name", "Doe"])
+        .lines()
+        .filter(|l| l.contains("DOE"))
+        .count()
+}
+
+#[test]
+fn an_ehr_clinic_goes_from_application_through_qa_and_dqa_review_to_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    ok(
+        &db,
+        &[
+            "clinic",
+            "add",
+            "--pin",
+            "C1",
+            "--name",
+            "Elm St Pediatrics",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "onboarding",
+            "apply",
+            "--clinic",
+            "C1",
+            "--method",
+            "ehr-hl7",
+            "--contact-name",
+            "Pat Lee",
+            "--contact-email",
+            "pat@elm.example",
+        ],
+    );
+    assert!(e.contains("vendor and product"), "{e}");
+    ok(
+        &db,
+        &[
+            "onboarding",
+            "apply",
+            "--clinic",
+            "C1",
+            "--method",
+            "ehr-hl7",
+            "--vendor",
+            "Acme EHR",
+            "--product",
+            "Acme Peds 9",
+            "--contact-name",
+            "Pat Lee",
+            "--contact-email",
+            "pat@elm.example",
+        ],
+    );
+    let e = err(
+        &db,
+        &[
+            "onboarding",
+            "apply",
+            "--clinic",
+            "C1",
+            "--method",
+            "ui",
+            "--contact-name",
+            "Pat Lee",
+            "--contact-email",
+            "pat@elm.example",
+        ],
+    );
+    assert!(e.contains("applied already"), "{e}");
+    let e = err(&db, &["onboarding", "advance", "C1", "--to", "production"]);
+    assert!(e.contains("SOAP connectivity seen"), "{e}");
+    ok(
+        &db,
+        &["onboarding", "advance", "C1", "--to", "connectivity"],
+    );
+    ok(&db, &["onboarding", "advance", "C1", "--to", "qa"]);
+
+    // In QA the message is answered and logged, not stored.
+    let m1 = dir.path().join("m1.hl7");
+    std::fs::write(&m1, vxu("M1", "MRN1")).unwrap();
+    let out = ok(&db, &["hl7", "process", m1.to_str().unwrap()]);
+    assert!(out.contains("MSA|AA|M1"), "{out}");
+    assert_eq!(patients(&db), 0, "QA messages are not stored");
+    let shown = ok(&db, &["onboarding", "show", "C1"]);
+    assert!(shown.contains("QA messages: 1 (1 accepted"), "{shown}");
+    assert!(shown.contains("Acme EHR Acme Peds 9"), "{shown}");
+
+    ok(&db, &["onboarding", "advance", "C1", "--to", "dqa-review"]);
+    let e = err(&db, &["onboarding", "advance", "C1", "--to", "qa"]);
+    assert!(e.contains("what the clinic must fix"), "{e}");
+    ok(
+        &db,
+        &[
+            "onboarding",
+            "advance",
+            "C1",
+            "--to",
+            "qa",
+            "--notes",
+            "send RXA-9 for every dose",
+        ],
+    );
+    ok(&db, &["onboarding", "advance", "C1", "--to", "dqa-review"]);
+    let e = err(&db, &["onboarding", "notice", "C1"]);
+    assert!(e.contains("once the clinic is live"), "{e}");
+    let out = ok(&db, &["onboarding", "advance", "C1", "--to", "production"]);
+    assert!(out.contains("Live in production"), "{out}");
+
+    // In production the same kind of message lands.
+    let m2 = dir.path().join("m2.hl7");
+    std::fs::write(&m2, vxu("M2", "MRN2")).unwrap();
+    ok(&db, &["hl7", "process", m2.to_str().unwrap()]);
+    assert_eq!(patients(&db), 1);
+
+    let shown = ok(&db, &["onboarding", "show", "C1"]);
+    for stage in [
+        "Application received",
+        "SOAP connectivity seen",
+        "Testing in QA",
+        "DQA review by DPH",
+        "send RXA-9 for every dose",
+        "Live in production",
+    ] {
+        assert!(shown.contains(stage), "{stage}: {shown}");
+    }
+    let list = ok(&db, &["onboarding", "list"]);
+    assert!(
+        list.contains("C1") && list.contains("Live in production"),
+        "{list}"
+    );
+    let notice = ok(&db, &["onboarding", "notice", "C1"]);
+    assert!(notice.contains("NOTICE TO PATIENTS") && notice.contains("AVISO A LOS PACIENTES"));
+    assert!(notice.contains("Elm St Pediatrics"));
+}

@@ -1,0 +1,255 @@
+//! Onboarding a clinic, the same for every door: the clinic (or DPH for it) files the
+//! Application for Electronic Reporting; DPH moves it through the stages of its path
+//! (`ctwiz_core::onboarding`), signing off the DQA review or sending it back to QA with
+//! notes. An EHR clinic's messages stay in QA mode (validated, answered, logged, not
+//! stored) until DPH moves it to production, in the same transaction.
+
+use super::{audited, not_found, UseCaseError};
+use crate::clinic_info::{NotificationKind, NotificationStore};
+use crate::interface::{AckResult, InterfaceStatus, InterfaceStore};
+use crate::onboarding::{Onboarding, OnboardingStore, StageEvent};
+use crate::traits::{AuditAction, AuditStore, OrgStore, UserStore};
+use chrono::NaiveDateTime;
+use ctwiz_core::access::Action;
+use ctwiz_core::actor::{Acting, Actor};
+use ctwiz_core::ids::ClinicPin;
+use ctwiz_core::onboarding::{self, Application, Method, Stage};
+use std::collections::BTreeMap;
+
+/// How a clinic's QA messages fared: what DPH reviews before signing off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QaSummary {
+    pub messages: u64,
+    pub accepted: u64,
+    pub with_errors: u64,
+    pub rejected: u64,
+    /// The most frequent error codes (HL7 code: count), most frequent first.
+    pub top_errors: Vec<(String, u64)>,
+}
+
+impl QaSummary {
+    /// Share of QA messages not accepted as sent, in percent.
+    pub fn error_rate(&self) -> f64 {
+        ctwiz_core::assessment::percent(self.with_errors + self.rejected, self.messages)
+    }
+}
+
+/// The clinic the actor files for: its own, or (for DPH) the one named.
+fn clinic_for(actor: &Actor, named: Option<&ClinicPin>) -> Result<ClinicPin, UseCaseError> {
+    match (&actor.acting, named) {
+        (Acting::Clinic { pin, .. }, None) => Ok(pin.clone()),
+        (Acting::Clinic { pin, .. }, Some(n)) if n == pin => Ok(pin.clone()),
+        (Acting::State, Some(n)) => Ok(n.clone()),
+        _ => Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(
+            "name the clinic the application is for (clinic users apply for the clinic they act for)".into(),
+        ))),
+    }
+}
+
+/// Files the application. An EHR clinic goes to QA mode at once, so its test messages
+/// are answered but not stored.
+pub fn apply<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: Option<&ClinicPin>,
+    app: &Application,
+    now: NaiveDateTime,
+) -> Result<(), UseCaseError>
+where
+    S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + crate::traits::Atomic,
+{
+    let pin = clinic_for(actor, clinic)?;
+    let c = store
+        .clinic(&pin)?
+        .ok_or_else(|| not_found("clinic", &pin))?;
+    super::inventory::permit_at(store, actor, &c, Action::ClinicToolsEdit, now)?;
+    audited(
+        store,
+        actor,
+        None,
+        AuditAction::Create,
+        now,
+        format!("onboarding application for {pin} ({})", app.method.label()),
+        |s| {
+            s.create_onboarding(&pin, app, &actor.label(), now)?;
+            if app.method == Method::EhrHl7 {
+                InterfaceStore::set_interface_status(s, &pin, InterfaceStatus::Qa, now)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A clinic's onboarding with its QA summary, for the clinic itself or DPH.
+pub fn show<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: &ClinicPin,
+    now: NaiveDateTime,
+) -> Result<(Onboarding, QaSummary), UseCaseError>
+where
+    S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + ?Sized,
+{
+    let c = store
+        .clinic(clinic)?
+        .ok_or_else(|| not_found("clinic", clinic))?;
+    super::inventory::permit_at(store, actor, &c, Action::ClinicToolsView, now)?;
+    let o = store
+        .onboarding(clinic)?
+        .ok_or_else(|| not_found("onboarding of clinic", clinic))?;
+    Ok((o, qa_summary(store, clinic)?))
+}
+
+/// Most QA messages a summary reads (the newest).
+const QA_WINDOW: u32 = 5000;
+
+fn qa_summary<S: InterfaceStore + ?Sized>(
+    store: &S,
+    clinic: &ClinicPin,
+) -> Result<QaSummary, UseCaseError> {
+    let mut q = QaSummary::default();
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    for m in store.message_log(Some(clinic.as_str()), QA_WINDOW)? {
+        if m.mode != InterfaceStatus::Qa {
+            continue;
+        }
+        q.messages += 1;
+        match m.result {
+            AckResult::Accepted if m.errors.is_empty() => q.accepted += 1,
+            AckResult::Accepted | AckResult::Error => q.with_errors += 1,
+            AckResult::Rejected => q.rejected += 1,
+        }
+        for e in &m.errors {
+            *errors.entry(e.hl7_code.clone()).or_default() += 1;
+        }
+    }
+    let mut top: Vec<(String, u64)> = errors.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(5);
+    q.top_errors = top;
+    Ok(q)
+}
+
+/// Every clinic's onboarding, for DPH.
+pub fn list<S>(
+    store: &S,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<Onboarding>, UseCaseError>
+where
+    S: OnboardingStore + AuditStore + ?Sized,
+{
+    super::actors::permit(
+        store,
+        actor,
+        Action::ChangeRequestReview,
+        now,
+        "onboarding list",
+    )?;
+    Ok(store.onboardings()?)
+}
+
+/// DPH moves a clinic to stage `to` (one forward, or back from the DQA review to QA with
+/// notes). Production switches the clinic's interface to production in the same
+/// transaction; the clinic's coordinators are notified.
+pub fn advance<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: &ClinicPin,
+    to: Stage,
+    notes: &str,
+    now: NaiveDateTime,
+) -> Result<Onboarding, UseCaseError>
+where
+    S: OnboardingStore
+        + InterfaceStore
+        + NotificationStore
+        + UserStore
+        + AuditStore
+        + crate::traits::Atomic,
+{
+    super::actors::permit(
+        store,
+        actor,
+        Action::ChangeRequestReview,
+        now,
+        "onboarding move",
+    )?;
+    let o = store
+        .onboarding(clinic)?
+        .ok_or_else(|| not_found("onboarding of clinic", clinic))?;
+    onboarding::check_move(o.application.method, o.stage, to)?;
+    onboarding::check_notes(o.stage, to, notes)?;
+    let notes = ctwiz_core::outreach::note("notes", notes)?;
+    let event = StageEvent {
+        at: now,
+        by: actor.label(),
+        from: Some(o.stage),
+        to,
+        notes: notes.clone(),
+    };
+    audited(
+        store,
+        actor,
+        None,
+        AuditAction::Update,
+        now,
+        format!(
+            "onboarding of {clinic}: {} → {}",
+            o.stage.label(),
+            to.label()
+        ),
+        |s| {
+            s.move_onboarding(clinic, o.stage, &event)?;
+            if to.stores_messages() {
+                InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Production, now)?;
+            } else if o.application.method == Method::EhrHl7 {
+                InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Qa, now)?;
+            }
+            let message = if notes.is_empty() {
+                format!("Onboarding: {}. Next: {}", to.label(), to.next_step())
+            } else {
+                format!("Onboarding: {} — {notes}", to.label())
+            };
+            super::notifications::notify_clinic(
+                s,
+                clinic,
+                Action::ClinicToolsEdit,
+                NotificationKind::Onboarding,
+                &message,
+                "/clinic-tools/onboarding",
+                now,
+            )
+            .map_err(|e| match e {
+                UseCaseError::Store(e) => e,
+                other => crate::StoreError::Conflict(other.to_string()),
+            })?;
+            Ok(())
+        },
+    )?;
+    Ok(store.onboarding(clinic)?.expect("just moved"))
+}
+
+/// The Notice to Patients about reporting, once the clinic reports.
+pub fn patient_notice<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: &ClinicPin,
+    now: NaiveDateTime,
+) -> Result<String, UseCaseError>
+where
+    S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + ?Sized,
+{
+    let (o, _) = show(store, actor, clinic, now)?;
+    if !o.stage.is_live() {
+        return Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "the notice is handed out once the clinic is live; it is at \"{}\"",
+            o.stage.label()
+        ))));
+    }
+    let name = store
+        .clinic(clinic)?
+        .map(|c| c.name)
+        .unwrap_or_else(|| clinic.to_string());
+    Ok(onboarding::patient_notice(&name))
+}
