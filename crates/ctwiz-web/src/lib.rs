@@ -36,6 +36,7 @@ mod metrics;
 pub mod mllp;
 mod modules;
 mod nav;
+mod onboarding;
 mod outreach;
 mod page;
 mod patients;
@@ -405,6 +406,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/realtime", get(reports::realtime::realtime))
         .route("/reports/trend", get(reports::trend::trend))
         .route("/outreach", get(outreach::page).post(outreach::refer))
+        .route("/onboarding", get(onboarding::page))
+        .route("/onboarding/{pin}", get(onboarding::clinic))
+        .route("/onboarding/{pin}/apply", post(onboarding::apply))
+        .route("/onboarding/{pin}/advance", post(onboarding::advance))
+        .route("/onboarding/{pin}/notice", get(onboarding::notice))
         .route("/outreach/{id}/attempt", post(outreach::attempt))
         .route("/outreach/{id}/close", post(outreach::close))
         .route("/reports/distributed/{id}", get(reports::distributed::view))

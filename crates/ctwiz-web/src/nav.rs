@@ -389,6 +389,32 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "onboarding",
+        path: "/onboarding",
+        title: "Onboarding",
+        group: Group::ClinicTools,
+        in_menu: true,
+        gate: CanAny(&[Action::ClinicToolsView, Action::ChangeRequestReview]),
+        summary: "The Application for Electronic Reporting and each step to going live.",
+        help: &[
+            "A clinic's coordinator files the Application for Electronic Reporting: how the clinic will report (its EHR sends HL7, or staff enter doses here), the EHR vendor and product, and a technical contact.",
+            "An EHR clinic then shows SOAP connectivity, sends test messages in QA (answered and logged, not stored), and DPH reviews the QA messages' errors: it signs off (production: messages are stored from then on) or sends the clinic back to QA with notes. A direct-entry clinic registers for training and its coordinator adds its staff before DPH turns it live.",
+            "Each stage shows when and by whom it was reached. Once live, the Notice to Patients about reporting (English and Spanish) can be downloaded here.",
+        ],
+    },
+    Screen {
+        key: "onboarding-clinic",
+        path: "/onboarding/{pin}",
+        title: "Onboarding",
+        group: Group::ClinicTools,
+        in_menu: false,
+        gate: CanAny(&[Action::ClinicToolsView, Action::ChangeRequestReview]),
+        summary: "A clinic's application, stage, history, next step and QA results.",
+        help: &[
+            "DPH moves the clinic one stage at a time, or from the DQA review back to QA with notes saying what to fix. The clinic's coordinators are notified of every move.",
+        ],
+    },
+    Screen {
         key: "clinic-tools",
         path: "/clinic-tools",
         title: "Clinic information",

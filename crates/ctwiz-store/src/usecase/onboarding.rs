@@ -90,14 +90,27 @@ pub fn show<S>(
 where
     S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + ?Sized,
 {
+    status(store, actor, clinic, now)?.ok_or_else(|| not_found("onboarding of clinic", clinic))
+}
+
+/// [`show`], or `None` when the clinic has not applied (the page then offers the form).
+pub fn status<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: &ClinicPin,
+    now: NaiveDateTime,
+) -> Result<Option<(Onboarding, QaSummary)>, UseCaseError>
+where
+    S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + ?Sized,
+{
     let c = store
         .clinic(clinic)?
         .ok_or_else(|| not_found("clinic", clinic))?;
     super::inventory::permit_at(store, actor, &c, Action::ClinicToolsView, now)?;
-    let o = store
-        .onboarding(clinic)?
-        .ok_or_else(|| not_found("onboarding of clinic", clinic))?;
-    Ok((o, qa_summary(store, clinic)?))
+    match store.onboarding(clinic)? {
+        Some(o) => Ok(Some((o, qa_summary(store, clinic)?))),
+        None => Ok(None),
+    }
 }
 
 /// Most QA messages a summary reads (the newest).
@@ -217,7 +230,7 @@ where
                 Action::ClinicToolsEdit,
                 NotificationKind::Onboarding,
                 &message,
-                "/clinic-tools/onboarding",
+                "/onboarding",
                 now,
             )
             .map_err(|e| match e {
