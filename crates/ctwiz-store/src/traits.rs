@@ -249,8 +249,9 @@ pub trait InventoryStore {
     ) -> Result<Vec<i64>>;
     /// Stock movement totals per clinic, vaccine, funding, kind and wastage reason.
     fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>>;
-    /// Whether a clinic other than `except` holds a lot numbered `lot_number`.
-    fn lot_held_elsewhere(&self, lot_number: &LotNumber, except: &ClinicPin) -> Result<bool>;
+    /// Every clinic's lots numbered `lot_number` (one index seek: the import asks this
+    /// for each dose it records).
+    fn lots_numbered(&self, lot_number: &LotNumber) -> Result<Vec<LotStock>>;
     /// Checks a movement for dose record `dose` against the lot (core's `apply`, expiry
     /// judged on `on`, the dose's date) and records it linked to the record, atomically.
     /// Returns the new quantity.

@@ -49,18 +49,6 @@ fn ts(at: NaiveDateTime) -> String {
 }
 
 impl SqliteStore {
-    pub(super) fn held_elsewhere(
-        &self,
-        lot_number: &LotNumber,
-        except: &ClinicPin,
-    ) -> Result<bool> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM lots WHERE lot_number = ?1 AND clinic_pin != ?2)",
-            params![lot_number.as_str(), except.as_str()],
-            |r| r.get(0),
-        )?)
-    }
-
     pub(super) fn draws_of_dose(&self, dose: DoseId) -> Result<Vec<(i64, i64)>> {
         let mut st = self.conn.prepare_cached(
             "SELECT lot_id, -SUM(delta) FROM inventory_transactions

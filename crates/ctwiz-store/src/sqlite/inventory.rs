@@ -517,8 +517,8 @@ impl InventoryStore for SqliteStore {
         })
     }
 
-    fn lot_held_elsewhere(&self, lot_number: &LotNumber, except: &ClinicPin) -> Result<bool> {
-        self.held_elsewhere(lot_number, except)
+    fn lots_numbered(&self, lot_number: &LotNumber) -> Result<Vec<LotStock>> {
+        self.lots_where("l.lot_number = ?1", &[&lot_number.as_str()])
     }
 
     fn record_dose_movement(

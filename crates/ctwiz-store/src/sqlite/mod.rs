@@ -35,6 +35,9 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Prepared statements kept per connection (see [`SqliteStore::init`]).
+const STATEMENT_CACHE: usize = 256;
+
 pub use migrations::SCHEMA_VERSION;
 
 /// `ctwiz.db` in the working directory unless `CTWIZ_DB` says otherwise (the CLI's
@@ -77,6 +80,9 @@ impl SqliteStore {
             conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         }
         conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")?;
+        // One VXU runs a few dozen distinct statements (matching, doses, stock, audit):
+        // rusqlite's default cache of 16 would re-prepare most of them per message.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrations::migrate(&conn)?;
         let store = SqliteStore {
             conn,
@@ -95,16 +101,17 @@ impl SqliteStore {
     pub fn in_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
         // Inside an outer transaction, join it through a savepoint: use cases can then
         // compose store calls (which use transactions themselves) into one atomic unit.
+        // The savepoint statements are prepared once (an import runs several per message).
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("SAVEPOINT nested")?;
+            self.savepoint("SAVEPOINT nested")?;
             return match f(self) {
                 Ok(v) => {
-                    self.conn.execute_batch("RELEASE nested")?;
+                    self.savepoint("RELEASE nested")?;
                     Ok(v)
                 }
                 Err(e) => {
-                    self.conn
-                        .execute_batch("ROLLBACK TO nested; RELEASE nested")?;
+                    self.savepoint("ROLLBACK TO nested")?;
+                    self.savepoint("RELEASE nested")?;
                     Err(e)
                 }
             };
@@ -118,6 +125,11 @@ impl SqliteStore {
         let out = f(self)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    fn savepoint(&self, sql: &str) -> Result<()> {
+        self.conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
     }
 
     /// Size of the database file in bytes (pages × page size).

@@ -57,12 +57,11 @@ pub fn record<S: InventoryStore + ?Sized>(
     let (true, Some(clinic), Some(number)) = (draws_from_stock(d), &d.clinic, &d.lot) else {
         return Ok(Drawn::NotFromStock);
     };
-    let held: Vec<_> = s
-        .lots(clinic)?
+    let (held, other): (Vec<_>, Vec<_>) = s
+        .lots_numbered(number)?
         .into_iter()
-        .filter(|l| &l.lot.lot_number == number)
-        .collect();
-    let elsewhere = held.is_empty() && s.lot_held_elsewhere(number, clinic)?;
+        .partition(|l| &l.lot.clinic == clinic);
+    let elsewhere = held.is_empty() && !other.is_empty();
     match source_lot(d, held.iter().map(|l| (&l.lot, l.on_hand)), elsewhere) {
         Ok(lot) => {
             let lot = lot

@@ -49,4 +49,6 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX inventory_exceptions_open ON inventory_exceptions (clinic_pin, resolution);
     CREATE INDEX inventory_exceptions_dose ON inventory_exceptions (dose_id);
     "#,
+    // 3: the import looks up every dose's lot by its number (issue 18).
+    "CREATE INDEX lots_number ON lots (lot_number);",
 ];
