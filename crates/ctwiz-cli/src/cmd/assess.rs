@@ -271,30 +271,10 @@ pub fn trend(
     let dates = run::trend_dates(&last, quarters, 3)
         .ok_or("the as-of date is too early for that many quarters")?;
     let points = trend_report(store, series, &last, &dates)?;
-    let measures = series.measures();
-    let mut header = vec!["as_of", "cohort"];
-    header.extend(measures.iter().map(|m| m.label()));
-    let rows: Vec<Vec<String>> = points
-        .iter()
-        .map(|(d, r)| {
-            let mut row = vec![d.to_string(), r.total.children.to_string()];
-            row.extend(measures.iter().map(|m| format!("{:.1}", r.total.rate(*m))));
-            row
-        })
-        .collect();
+    let (header, rows) = run::trend_table(&points);
     emit(out, &header, &rows)?;
     if let Some(p) = chart_out {
-        let labels: Vec<String> = points.iter().map(|(d, _)| d.to_string()).collect();
-        let lines: Vec<(String, Vec<f64>)> = measures
-            .iter()
-            .map(|m| {
-                (
-                    m.label().to_string(),
-                    points.iter().map(|(_, r)| r.total.rate(*m)).collect(),
-                )
-            })
-            .collect();
-        write_file(&p, &chart::percent_lines("Coverage trend", &labels, &lines))?;
+        write_file(&p, &run::trend_chart("Coverage trend", &points, "%Y-%m-%d"))?;
     }
     Ok(())
 }

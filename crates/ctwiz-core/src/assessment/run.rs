@@ -173,6 +173,54 @@ pub fn coverage_trend<E>(
         .collect())
 }
 
+/// A trend as a table: `as_of, cohort` and each measure's rate (one decimal) per date, as
+/// every door prints and downloads it.
+pub fn trend_table(
+    points: &[(chrono::NaiveDate, CoverageReport)],
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let measures = points
+        .first()
+        .map(|(_, r)| r.series.measures())
+        .unwrap_or(&[]);
+    let mut header = vec!["as_of", "cohort"];
+    header.extend(measures.iter().map(|m| m.label()));
+    let rows = points
+        .iter()
+        .map(|(d, r)| {
+            let mut row = vec![d.to_string(), r.total.children.to_string()];
+            row.extend(measures.iter().map(|m| format!("{:.1}", r.total.rate(*m))));
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// A trend as a line chart: one line per measure, each date labelled by `date_format`.
+pub fn trend_chart(
+    title: &str,
+    points: &[(chrono::NaiveDate, CoverageReport)],
+    date_format: &str,
+) -> String {
+    let measures = points
+        .first()
+        .map(|(_, r)| r.series.measures())
+        .unwrap_or(&[]);
+    let labels: Vec<String> = points
+        .iter()
+        .map(|(d, _)| d.format(date_format).to_string())
+        .collect();
+    let lines: Vec<(String, Vec<f64>)> = measures
+        .iter()
+        .map(|m| {
+            (
+                m.label().to_string(),
+                points.iter().map(|(_, r)| r.total.rate(*m)).collect(),
+            )
+        })
+        .collect();
+    super::chart::percent_lines(title, &labels, &lines)
+}
+
 /// Everyone in the cohort due or overdue per `q`, sorted by clinic, name and birth date.
 pub fn recall<E>(
     ctx: &Context<'_>,

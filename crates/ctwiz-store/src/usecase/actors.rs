@@ -40,6 +40,23 @@ pub fn acting_for<S: OrgStore + ?Sized>(
     })
 }
 
+/// The practice an act is done for: the clinic the actor acts for, or — for the state
+/// only — the clinic it names. `what` says what is refused otherwise ("a referral").
+pub fn clinic_for(
+    actor: &Actor,
+    named: Option<&ClinicPin>,
+    what: &str,
+) -> Result<ClinicPin, UseCaseError> {
+    match (&actor.acting, named) {
+        (Acting::Clinic { pin, .. }, None) => Ok(pin.clone()),
+        (Acting::Clinic { pin, .. }, Some(n)) if n == pin => Ok(pin.clone()),
+        (Acting::State, Some(n)) => Ok(n.clone()),
+        _ => Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "{what} is made for one clinic: act for that clinic (DPH names it)"
+        )))),
+    }
+}
+
 /// A stored user acting through `channel` (CLI `--user`, MLLP bindings, batch import).
 /// Refused when unknown or not active.
 pub fn stored_user<S: UserStore + OrgStore + ?Sized>(

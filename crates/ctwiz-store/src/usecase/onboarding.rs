@@ -11,7 +11,7 @@ use crate::onboarding::{Onboarding, OnboardingStore, StageEvent};
 use crate::traits::{AuditAction, AuditStore, OrgStore, UserStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::Action;
-use ctwiz_core::actor::{Acting, Actor};
+use ctwiz_core::actor::Actor;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::onboarding::{self, Application, Method, Stage};
 use std::collections::BTreeMap;
@@ -34,18 +34,6 @@ impl QaSummary {
     }
 }
 
-/// The clinic the actor files for: its own, or (for DPH) the one named.
-fn clinic_for(actor: &Actor, named: Option<&ClinicPin>) -> Result<ClinicPin, UseCaseError> {
-    match (&actor.acting, named) {
-        (Acting::Clinic { pin, .. }, None) => Ok(pin.clone()),
-        (Acting::Clinic { pin, .. }, Some(n)) if n == pin => Ok(pin.clone()),
-        (Acting::State, Some(n)) => Ok(n.clone()),
-        _ => Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(
-            "name the clinic the application is for (clinic users apply for the clinic they act for)".into(),
-        ))),
-    }
-}
-
 /// Files the application. An EHR clinic goes to QA mode at once, so its test messages
 /// are answered but not stored.
 pub fn apply<S>(
@@ -58,7 +46,7 @@ pub fn apply<S>(
 where
     S: OnboardingStore + InterfaceStore + OrgStore + AuditStore + crate::traits::Atomic,
 {
-    let pin = clinic_for(actor, clinic)?;
+    let pin = super::actors::clinic_for(actor, clinic, "an onboarding application")?;
     let c = store
         .clinic(&pin)?
         .ok_or_else(|| not_found("clinic", &pin))?;

@@ -38,17 +38,7 @@ where
         now,
         "refer to IAP",
     )?;
-    let clinic = match (actor.clinic(), for_clinic) {
-        (Some(c), None) => c.clone(),
-        (Some(c), Some(w)) if c == w => c.clone(),
-        (None, Some(w)) if matches!(actor.acting, Acting::State) => w.clone(),
-        _ => {
-            return Err(UseCaseError::Invalid(ctwiz_core::CoreError::Rule(
-                "a referral is made for one practice: act for the clinic that refers the child"
-                    .into(),
-            )))
-        }
-    };
+    let clinic = super::actors::clinic_for(actor, for_clinic, "a referral")?;
     let reason = outreach::note("reason", reason)?;
     if reason.is_empty() {
         return Err(ctwiz_core::CoreError::Empty { field: "reason" }.into());

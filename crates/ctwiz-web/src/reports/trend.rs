@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use ctwiz_core::access::Action;
 use ctwiz_core::assessment::coverage::{Context, CoverageReport, Series};
-use ctwiz_core::assessment::{chart, run};
+use ctwiz_core::assessment::run;
 use maud::html;
 
 /// Months shown: two years, as the state's "have rates declined?" asks.
@@ -55,33 +55,10 @@ pub async fn trend(
             Ok(r)
         })
         .await?;
-    let measures = series.measures();
+    let (head, rows) = run::trend_table(&points);
     if p.csv() {
-        let mut head = vec!["as_of", "cohort"];
-        head.extend(measures.iter().map(|m| m.label()));
-        return csv_download(
-            "coverage-trend.csv",
-            &head,
-            points.iter().map(|(d, r)| {
-                let mut row = vec![d.to_string(), r.total.children.to_string()];
-                row.extend(measures.iter().map(|m| format!("{:.1}", r.total.rate(*m))));
-                row
-            }),
-        );
+        return csv_download("coverage-trend.csv", &head, rows);
     }
-    let labels: Vec<String> = points
-        .iter()
-        .map(|(d, _)| d.format("%Y-%m").to_string())
-        .collect();
-    let lines: Vec<(String, Vec<f64>)> = measures
-        .iter()
-        .map(|m| {
-            (
-                m.label().to_string(),
-                points.iter().map(|(_, r)| r.total.rate(*m)).collect(),
-            )
-        })
-        .collect();
     let headline = series.headline();
     let first = points
         .first()
@@ -100,14 +77,11 @@ pub async fn trend(
                 " months went from " strong { (format!("{first:.1}%")) } " on " (dates[0]) " to "
                 strong { (format!("{last:.1}%")) } " on " (cohort.as_of) " · " (scope.label) "." }
             p.muted { "Each month counts the children in the age band on that day, with the doses recorded by then." }
-            (chart_markup(chart::percent_lines("Coverage by month", &labels, &lines)))
+            (chart_markup(run::trend_chart("Coverage by month", &points, "%Y-%m")))
             (downloads(&p, "/reports/trend", &[("trend", "coverage by month")]))
             table {
-                thead { tr { th { "As of" } th { "Cohort" } @for m in measures.iter() { th { (m.label()) } } } }
-                tbody { @for (d, r) in &points { tr {
-                    td { (d) } td { (r.total.children) }
-                    @for m in measures.iter() { td { (format!("{:.1}", r.total.rate(*m))) } }
-                } } }
+                thead { tr { @for h in &head { th { (h) } } } }
+                tbody { @for r in &rows { tr { @for c in r { td { (c) } } } } }
             }
         },
     )
