@@ -89,6 +89,12 @@ async fn a_clinic_goes_from_application_to_production_through_the_web() {
         .await;
         assert!(r.status.is_redirection(), "{to}: {}: {}", r.status, r.body);
     }
+    let tasks = get(&f, "/tasks", &dph_cookie).await;
+    assert!(
+        tasks.body.contains("wait for their DQA review"),
+        "{}",
+        tasks.body
+    );
     let review = get(&f, &format!("/onboarding/{pin}"), &dph_cookie).await;
     assert!(review.body.contains("Send back to QA") && review.body.contains("QA messages"));
     let r = post(

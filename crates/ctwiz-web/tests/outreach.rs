@@ -86,6 +86,12 @@ async fn a_referral_is_handled_by_the_iap_coordinator_of_the_childs_area() {
     // The coordinator is told, sees the referral and works it.
     let home = get(&f, "/", &iap_cookie).await;
     assert!(home.body.contains("New referral"), "{}", home.body);
+    let tasks = get(&f, "/tasks", &iap_cookie).await;
+    assert!(
+        tasks.body.contains("open IAP referral(s) to work"),
+        "{}",
+        tasks.body
+    );
     let list = get(&f, "/outreach", &iap_cookie).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("Hartford IAP") && list.body.contains("4+ DTaP; 1+ MMR"));

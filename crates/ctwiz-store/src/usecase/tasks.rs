@@ -35,7 +35,9 @@ where
         + crate::agreements::AgreementStore
         + crate::interface::InterfaceStore
         + crate::traits::RecallStore
-        + crate::distributions::DistributionStore,
+        + crate::distributions::DistributionStore
+        + crate::outreach::OutreachStore
+        + crate::onboarding::OnboardingStore,
 {
     permit(store, actor, Action::TaskView, now, "view tasks")?;
     let mut out = Vec::new();
@@ -65,6 +67,29 @@ where
     if actor.may(Action::AccountApprove) {
         let n = store.account_requests(Some(RequestStatus::Pending))?.len();
         add("account request(s) wait for approval", n, "/admin/requests");
+    }
+    if actor.may(Action::ChangeRequestReview) {
+        let n = store
+            .onboardings()?
+            .iter()
+            .filter(|o| o.stage == ctwiz_core::onboarding::Stage::DqaReview)
+            .count();
+        add("clinic(s) wait for their DQA review", n, "/onboarding");
+    }
+    // An IAP coordinator's area's open referrals (the state sees them on the page).
+    if let ctwiz_core::actor::Acting::Jurisdiction(ctwiz_core::place::Jurisdiction::IapArea(a)) =
+        &actor.acting
+    {
+        if actor.may(Action::ReferralWork) {
+            let n = store
+                .referrals(&crate::outreach::ReferralFilter {
+                    iap_area: Some(a.clone()),
+                    open_only: true,
+                    ..Default::default()
+                })?
+                .len();
+            add("open IAP referral(s) to work", n, "/outreach");
+        }
     }
     let clinics = store.clinics()?;
     let to_approve = store
