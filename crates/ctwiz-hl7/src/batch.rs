@@ -275,7 +275,9 @@ impl<R: BufRead> RawMessageReader<R> {
 
     /// Reads the next non-empty line into `self.line`; `false` at the end.
     fn next_line(&mut self) -> std::io::Result<bool> {
-        let limit = self.limit;
+        // Room for a leading BOM on the first line, which is dropped below: it must not
+        // cost the line its last bytes (a line that fits would be kept cut short).
+        let limit = self.limit + if self.line_number == 0 { BOM.len() } else { 0 };
         let keep = |line: &mut Vec<u8>, part: &[u8]| {
             let room = limit.saturating_sub(line.len());
             line.extend_from_slice(&part[..part.len().min(room)]);
