@@ -57,11 +57,20 @@ impl Jurisdiction {
         }
     }
 
+    /// Its bare name ("Hartford", "Ledge Light Health District"): what forms send back and
+    /// recall notices record, and what [`Places::jurisdiction`] reads.
+    pub fn name(&self) -> &str {
+        match self {
+            Jurisdiction::County(c) => c.name(),
+            Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h,
+        }
+    }
+
     /// Its name on pages and in the CLI ("Hartford County", "Ledge Light Health District").
     pub fn label(&self) -> String {
         match self {
             Jurisdiction::County(c) => format!("{c} County"),
-            Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
+            _ => self.name().to_string(),
         }
     }
 
@@ -478,14 +487,10 @@ impl Places {
     /// County", FIPS) or a health department's name in any case. Unknown names are
     /// refused with the valid ones listed.
     pub fn jurisdiction(&self, s: &str) -> Result<Jurisdiction> {
-        if let Ok(j) = Jurisdiction::from_key(s) {
-            if let Jurisdiction::County(_) = j {
-                return Ok(j);
-            }
-        }
-        let typed = s
-            .strip_prefix("hd:")
-            .or_else(|| s.strip_prefix("iap:"))
+        // A stored key (`county:`, `hd:`, `iap:`) reads as the name after it.
+        let typed = ["county:", "hd:", "iap:"]
+            .iter()
+            .find_map(|p| s.strip_prefix(p))
             .unwrap_or(s);
         let want = normal(typed);
         if let Ok(c) = County::parse(typed.trim().trim_end_matches(" County")) {

@@ -67,14 +67,7 @@ impl Cohort {
         let join = |xs: Vec<String>| xs.join(",");
         match (&self.clinics, &self.within) {
             (Some(cs), _) => join(cs.iter().map(|c| c.to_string()).collect()),
-            (None, Some(js)) => join(
-                js.iter()
-                    .map(|j| match j {
-                        Jurisdiction::County(c) => c.to_string(),
-                        Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
-                    })
-                    .collect(),
-            ),
+            (None, Some(js)) => join(js.iter().map(|j| j.name().to_string()).collect()),
             (None, None) => "state".into(),
         }
     }

@@ -195,10 +195,7 @@ fn filters(
     p: &Params,
     extra: Markup,
 ) -> Markup {
-    let area_value = |j: &Jurisdiction| match j {
-        Jurisdiction::County(c) => c.name().to_string(),
-        Jurisdiction::HealthDepartment(h) | Jurisdiction::IapArea(h) => h.clone(),
-    };
+    let area_value = |j: &Jurisdiction| j.name().to_string();
     let areas: Vec<(String, String)> = scope
         .area_choices
         .iter()
