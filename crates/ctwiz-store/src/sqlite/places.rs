@@ -69,28 +69,36 @@ impl SqliteStore {
     /// Writes every patient's town under the current table; returns how many records
     /// changed town.
     fn place_patients(&self) -> Result<u64> {
+        /// Records read at a time, so a registry of any size is placed in bounded memory.
+        const PAGE: i64 = 5000;
         let places = self.places()?;
         let mut changed = 0u64;
-        let mut rows: Vec<(i64, Option<String>, String)> = Vec::new();
-        {
-            let mut q = self
+        let mut after = i64::MIN;
+        loop {
+            let rows: Vec<(i64, Option<String>, String)> = self
                 .conn
-                .prepare("SELECT id, town, detail FROM patients ORDER BY id")?;
-            let mut it = q.query([])?;
-            while let Some(r) = it.next()? {
-                rows.push((r.get(0)?, r.get(1)?, r.get(2)?));
+                .prepare_cached(
+                    "SELECT id, town, detail FROM patients WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?
+                .query_map(params![after, PAGE], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                break;
+            };
+            let mut upd = self
+                .conn
+                .prepare_cached("UPDATE patients SET town = ?1 WHERE id = ?2")?;
+            for (id, old, detail) in rows {
+                let p: Patient = serde_json::from_str(&detail)?;
+                let town = places.locate(&p).town;
+                if town != old.as_deref() {
+                    upd.execute(params![town, id])?;
+                    changed += 1;
+                }
             }
-        }
-        let mut upd = self
-            .conn
-            .prepare_cached("UPDATE patients SET town = ?1 WHERE id = ?2")?;
-        for (id, old, detail) in rows {
-            let p: Patient = serde_json::from_str(&detail)?;
-            let town = places.locate(&p).town;
-            if town != old.as_deref() {
-                upd.execute(params![town, id])?;
-                changed += 1;
-            }
+            after = last;
         }
         self.conn
             .execute("UPDATE places_meta SET settled = version", [])?;
