@@ -18,12 +18,11 @@ fn from_detail(d: &str) -> Result<Clinic> {
 
 impl SqliteStore {
     /// The clinic with its place filled in from the towns table.
-    fn placed(&self, mut c: Clinic) -> Result<Clinic> {
-        let places = crate::traits::PlaceStore::places(self)?;
+    fn placed(places: &ctwiz_core::place::Places, mut c: Clinic) -> Clinic {
         c.at = places
             .locate_address(c.address.as_ref(), c.county)
             .to_locality();
-        Ok(c)
+        c
     }
 }
 
@@ -78,7 +77,12 @@ impl OrgStore for SqliteStore {
             .query_row([pin.as_str()], |r| r.get(0))
             .optional()?;
         d.as_deref()
-            .map(|d| self.placed(from_detail(d)?))
+            .map(|d| {
+                Ok(Self::placed(
+                    &*crate::traits::PlaceStore::places(self)?,
+                    from_detail(d)?,
+                ))
+            })
             .transpose()
     }
 
@@ -87,6 +91,8 @@ impl OrgStore for SqliteStore {
             .conn
             .prepare_cached("SELECT detail FROM clinics ORDER BY pin")?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|r| self.placed(from_detail(&r?)?)).collect()
+        let places = crate::traits::PlaceStore::places(self)?;
+        rows.map(|r| Ok(Self::placed(&places, from_detail(&r?)?)))
+            .collect()
     }
 }
