@@ -394,7 +394,7 @@ fn inventory_and_order_cycle() {
         "20:50",
     ];
     let e = err(&db, &order);
-    assert!(e.contains("no current program agreement"), "{e}");
+    assert!(e.contains("no current CVP agreement"), "{e}");
     let flagged = ok(&db, &["clinic", "agreements"]);
     assert!(
         flagged.contains("CT1") && flagged.contains("never signed"),
@@ -511,13 +511,10 @@ fn inventory_and_order_cycle() {
         "{csv}"
     );
     assert!(
-        csv.contains("CT1,Hartford,20,public,waste,broken-vial,-1,1"),
+        csv.contains("CT1,Hartford,20,cvp,waste,broken-vial,-1,1"),
         "{csv}"
     );
-    assert!(
-        csv.contains("CT2,Tolland,20,public,transfer-in,,3,1"),
-        "{csv}"
-    );
+    assert!(csv.contains("CT2,Tolland,20,cvp,transfer-in,,3,1"), "{csv}");
 }
 
 #[test]
@@ -984,10 +981,7 @@ fn inventory_rules_hold_at_the_cli_door() {
             "2099-12-31",
         ],
     );
-    assert!(
-        csv.contains("CT1,Hartford,20,public,receive,,10,1"),
-        "{csv}"
-    );
+    assert!(csv.contains("CT1,Hartford,20,cvp,receive,,10,1"), "{csv}");
     // Public stock to a private-only clinic: refused like a receipt there.
     let e = err(
         &db,

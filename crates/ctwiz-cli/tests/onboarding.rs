@@ -155,6 +155,28 @@ fn an_ehr_clinic_goes_from_application_through_qa_and_dqa_review_to_production()
     ok(&db, &["hl7", "process", m2.to_str().unwrap()]);
     assert_eq!(patients(&db), 1);
 
+    // The legacy data comes as a batch import; when it has stored the clinic's records
+    // the onboarding is complete by itself.
+    let legacy = dir.path().join("legacy.hl7");
+    std::fs::write(
+        &legacy,
+        format!("{}{}", vxu("L1", "MRN3"), vxu("L2", "MRN4")),
+    )
+    .unwrap();
+    let out = ok(&db, &["hl7", "import", legacy.to_str().unwrap()]);
+    assert!(
+        out.contains("clinic C1: legacy data imported; its onboarding is complete"),
+        "{out}"
+    );
+    assert!(out.contains("accepted 2 (AA)"), "{out}");
+    let shown = ok(&db, &["onboarding", "show", "C1"]);
+    assert!(shown.contains("Legacy data imported"), "{shown}");
+    // A second import moves nothing further.
+    let again = dir.path().join("more.hl7");
+    std::fs::write(&again, vxu("L3", "MRN5")).unwrap();
+    let out = ok(&db, &["hl7", "import", again.to_str().unwrap()]);
+    assert!(!out.contains("onboarding is complete"), "{out}");
+
     let shown = ok(&db, &["onboarding", "show", "C1"]);
     for stage in [
         "Application received",
@@ -168,7 +190,7 @@ fn an_ehr_clinic_goes_from_application_through_qa_and_dqa_review_to_production()
     }
     let list = ok(&db, &["onboarding", "list"]);
     assert!(
-        list.contains("C1") && list.contains("Live in production"),
+        list.contains("C1") && list.contains("Legacy data imported"),
         "{list}"
     );
     let notice = ok(&db, &["onboarding", "notice", "C1"]);

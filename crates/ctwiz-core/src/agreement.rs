@@ -7,48 +7,13 @@
 
 use crate::error::{CoreError, Result};
 use crate::ids::ClinicPin;
-use crate::org::{Clinic, ProgramType};
+use crate::org::Clinic;
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-/// Which public program the agreement enrolls the clinic in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Program {
-    /// Connecticut Vaccine Program: state-supplied vaccine for children.
-    Cvp,
-    /// Connecticut Vaccine For Adults.
-    Cvfa,
-}
+pub use crate::program::Program;
 
 impl Program {
-    pub const ALL: [Program; 2] = [Program::Cvp, Program::Cvfa];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Program::Cvp => "cvp",
-            Program::Cvfa => "cvfa",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Program::Cvp => "Connecticut Vaccine Program (CVP, childhood)",
-            Program::Cvfa => "Connecticut Vaccine For Adults (CVFA)",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Program> {
-        let t = s.trim().to_ascii_lowercase();
-        Program::ALL
-            .into_iter()
-            .find(|p| p.key() == t)
-            .ok_or_else(|| CoreError::Unknown {
-                field: "program",
-                value: s.into(),
-                valid: "cvp, cvfa".into(),
-            })
-    }
-
     /// The agreement text users sign now.
     pub fn current(self) -> &'static AgreementText {
         match self {
@@ -129,12 +94,12 @@ impl Signature {
         signed_by: &str,
         at: NaiveDateTime,
     ) -> Result<Signature> {
-        if clinic.program != ProgramType::Cvp {
-            return Err(CoreError::Rule(format!(
-                "{} is a private-only clinic: it orders no public vaccine and signs no program agreement",
-                clinic.pin
-            )));
-        }
+        clinic
+            .program
+            .check_enrolled(clinic.pin.as_str(), program)
+            .map_err(|e| {
+                CoreError::Rule(format!("{e}; it signs no {} agreement", program.short()))
+            })?;
         if !agreed {
             return Err(CoreError::Rule(
                 "tick \"I agree\" to sign: the agreement is signed only by agreeing to every term"
@@ -170,10 +135,12 @@ impl Signature {
     }
 }
 
-/// Whether a clinic may order public vaccine on `today`: a current signature of some
-/// program's agreement. `signatures` are the clinic's, any order.
-pub fn may_order(signatures: &[Signature], today: NaiveDate) -> bool {
-    signatures.iter().any(|s| s.is_current(today))
+/// Whether a clinic may order `program`'s vaccine on `today`: a current signature of
+/// that program's agreement. `signatures` are the clinic's, any order.
+pub fn may_order(signatures: &[Signature], program: Program, today: NaiveDate) -> bool {
+    signatures
+        .iter()
+        .any(|s| s.program == program && s.is_current(today))
 }
 
 /// The newest signature per program, for the clinic's page and the state's list.
@@ -187,7 +154,7 @@ pub fn latest(signatures: &[Signature], program: Program) -> Option<&Signature> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::org::County;
+    use crate::org::{County, ProgramType};
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -221,8 +188,20 @@ mod tests {
         assert_eq!(s.version, "CVP-2026.1");
         assert!(s.is_current(at("2027-03-01").date()));
         assert!(!s.is_current(at("2027-03-02").date()));
-        assert!(may_order(std::slice::from_ref(&s), at("2026-12-01").date()));
-        assert!(!may_order(&[], at("2026-12-01").date()));
+        assert!(may_order(
+            std::slice::from_ref(&s),
+            Program::Cvp,
+            at("2026-12-01").date()
+        ));
+        assert!(
+            !may_order(
+                std::slice::from_ref(&s),
+                Program::Cvfa,
+                at("2026-12-01").date()
+            ),
+            "a CVP signature does not let the clinic order CVFA vaccine"
+        );
+        assert!(!may_order(&[], Program::Cvp, at("2026-12-01").date()));
         let old = Signature {
             version: "CVP-2025.1".into(),
             ..s.clone()
@@ -251,6 +230,11 @@ mod tests {
         private.program = ProgramType::PrivateOnly;
         let e = Signature::new(&private, Program::Cvfa, "Maria Lopez", true, "u", now).unwrap_err();
         assert!(e.to_string().contains("private-only"), "{e}");
+        let e = Signature::new(&cvp(), Program::Cvfa, "Maria Lopez", true, "u", now).unwrap_err();
+        assert!(
+            e.to_string().contains("not enrolled in CVFA"),
+            "a CVP clinic signs no CVFA agreement: {e}"
+        );
         assert_eq!(Program::parse(" CVFA ").unwrap(), Program::Cvfa);
         assert!(Program::parse("vfc").is_err());
     }

@@ -93,6 +93,7 @@ mod tests {
         VaccineOrder {
             id: None,
             clinic: ClinicPin::new("CT00001").unwrap(),
+            program: crate::program::Program::Cvp,
             created_by: "t".into(),
             created_on: d(on),
             status,

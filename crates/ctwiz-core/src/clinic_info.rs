@@ -6,7 +6,7 @@
 use crate::access::Role;
 use crate::error::{CoreError, Result};
 use crate::ids::{name_text, ClinicPin, Email, Phone};
-use crate::org::{Clinic, ProgramType};
+use crate::org::Clinic;
 use crate::patient::Address;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -282,7 +282,7 @@ pub fn rejection_reason(reason: &str) -> Result<String> {
 /// that clinic's staff list (the coordinators add staff in Clinic Tools first); private
 /// clinics keep no such list.
 pub fn may_request_access(clinic: &Clinic, email: &Email) -> Result<()> {
-    if clinic.program == ProgramType::Cvp && !clinic.staff.iter().any(|s| s.same_person(email)) {
+    if clinic.program.is_public() && !clinic.staff.iter().any(|s| s.same_person(email)) {
         return Err(CoreError::Rule(format!(
             "{email} is not on the staff list of {} ({}). Ask your clinic's vaccine coordinator to add you under Clinic Tools, then request access again.",
             clinic.name, clinic.pin
@@ -329,7 +329,7 @@ pub fn check_requested_access(
 mod tests {
     use super::*;
     use crate::ids::Zip;
-    use crate::org::County;
+    use crate::org::{County, ProgramType};
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -8,9 +8,37 @@
 //! again; a merge keeps one draw per dose event ([`repeat_on_merge`]). The store applies
 //! these in the transaction that changes the dose (`ctwiz_store::usecase::dose_stock`).
 
-use crate::dose::Dose;
-use crate::inventory::Lot;
+use crate::dose::{Dose, FundingSource, InformationSource};
+use crate::error::CoreError;
+use crate::inventory::{Lot, StockFunding};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+/// A dose the clinic gives on `date` from `lot`, which it picked from its stock: the
+/// lot's vaccine, product and expiration, and its program's funding source.
+pub fn dose_from_lot(lot: &Lot, date: NaiveDate) -> Dose {
+    let mut d = Dose::new(lot.cvx.clone(), date, InformationSource::NewRecord);
+    d.mvx = lot.mvx.clone();
+    d.ndc = lot.ndc.clone();
+    d.lot = Some(lot.lot_number.clone());
+    d.lot_expiration = Some(lot.expiration);
+    d.funding = Some(match lot.funding {
+        StockFunding::Public(p) => p.funding(),
+        StockFunding::Private => FundingSource::Private,
+    });
+    d
+}
+
+/// Refuses drawing a public program's lot for someone the program does not serve: CVP
+/// vaccine for an adult, CVFA vaccine for a child (age on the day of the dose). Private
+/// stock serves anyone. Applies where a user picks the lot; a dose reported after the
+/// fact is a fact and still draws from the lot it names.
+pub fn check_lot_serves(lot: &Lot, dob: NaiveDate, on: NaiveDate) -> Result<(), CoreError> {
+    match lot.funding.program() {
+        Some(p) => p.check_serves(crate::age::whole_years(dob, on)),
+        None => Ok(()),
+    }
+}
 
 /// Whether `d` came out of its clinic's own stock: given (complete or partial) by the
 /// reporting clinic itself (a new record, RXA-9 = 00), naming a lot.
@@ -173,9 +201,8 @@ pub fn repeat_on_merge(kept_drawn: i64, repeat_drawn: i64) -> RepeatDraw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dose::InformationSource;
     use crate::ids::{ClinicPin, Cvx, LotNumber};
-    use crate::inventory::StockFunding;
+    use crate::program::Program;
     use chrono::NaiveDate;
 
     fn day(m: u32, d: u32) -> NaiveDate {
@@ -223,7 +250,7 @@ mod tests {
     #[test]
     fn the_source_lot_or_the_reason_there_is_none() {
         let exp = day(6, 30);
-        let public = lot(1, "A1", "20", exp, StockFunding::Public);
+        let public = lot(1, "A1", "20", exp, StockFunding::Public(Program::Cvp));
         let private = lot(2, "A1", "20", exp, StockFunding::Private);
         let d = given("A1", "20", day(3, 1));
         // The fuller of two lots sharing the number.
@@ -248,7 +275,7 @@ mod tests {
             Err(ExceptionKind::UnknownLot)
         );
         // A lot of another vaccine under the same number is not this dose's lot.
-        let mmr = lot(3, "A1", "03", exp, StockFunding::Public);
+        let mmr = lot(3, "A1", "03", exp, StockFunding::Public(Program::Cvp));
         assert_eq!(
             source_lot(&d, [(&mmr, 9)], false),
             Err(ExceptionKind::UnknownLot)
@@ -270,5 +297,36 @@ mod tests {
             DeletedVaccine::DrawnUpAndLost
         );
         assert!(DeletedVaccine::parse("gone").is_err());
+    }
+
+    #[test]
+    fn a_picked_lot_carries_its_program_and_serves_only_its_ages() {
+        let exp = NaiveDate::from_ymd_opt(2027, 6, 30).unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let child = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let adult = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
+        let cvp = lot(1, "A1", "20", exp, StockFunding::Public(Program::Cvp));
+        let cvfa = lot(2, "B1", "20", exp, StockFunding::Public(Program::Cvfa));
+        let private = lot(3, "C1", "20", exp, StockFunding::Private);
+        let d = dose_from_lot(&cvfa, on);
+        assert_eq!(d.funding, Some(FundingSource::PublicNonVfc));
+        assert_eq!(d.lot.as_ref().map(|l| l.as_str()), Some("B1"));
+        assert_eq!(d.lot_expiration, Some(exp));
+        assert_eq!(dose_from_lot(&cvp, on).funding, Some(FundingSource::Public));
+        assert_eq!(
+            dose_from_lot(&private, on).funding,
+            Some(FundingSource::Private)
+        );
+        assert!(check_lot_serves(&cvp, child, on).is_ok());
+        assert!(check_lot_serves(&cvfa, adult, on).is_ok());
+        assert!(check_lot_serves(&private, adult, on).is_ok());
+        let e = check_lot_serves(&cvp, adult, on).unwrap_err();
+        assert!(e.to_string().contains("CVP vaccine is for children"), "{e}");
+        let e = check_lot_serves(&cvfa, child, on).unwrap_err();
+        assert!(e.to_string().contains("CVFA vaccine is for adults"), "{e}");
+        // An 18-year-old still gets CVP vaccine; on the 19th birthday CVFA.
+        let eighteen = NaiveDate::from_ymd_opt(2007, 6, 2).unwrap();
+        assert!(check_lot_serves(&cvp, eighteen, on).is_ok());
+        assert!(check_lot_serves(&cvfa, NaiveDate::from_ymd_opt(2007, 6, 1).unwrap(), on).is_ok());
     }
 }

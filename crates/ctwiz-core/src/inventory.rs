@@ -6,6 +6,7 @@
 use crate::codes::CodeSets;
 use crate::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use crate::org::Clinic;
+use crate::program::Program;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -44,6 +45,8 @@ pub enum InventoryError {
     ReasonRequired(&'static str),
     #[error("clinic {clinic} is private-only (not enrolled in CVP) and holds no public vaccine")]
     PublicAtPrivateClinic { clinic: ClinicPin },
+    #[error("clinic {clinic} is not enrolled in {program} and holds none of its vaccine")]
+    NotEnrolled { clinic: ClinicPin, program: Program },
     #[error("CVX {0} is not a known vaccine code")]
     UnknownCvx(Cvx),
     #[error("a transfer needs two different clinics (lot {lot} is already at {clinic})")]
@@ -55,12 +58,20 @@ pub enum InventoryError {
 /// Whether `clinic` may hold stock of `funding`: public (state-supplied CVP) vaccine only
 /// at clinics enrolled in CVP. The one rule for receipts, transfers and shipments.
 pub fn may_hold(clinic: &Clinic, funding: StockFunding) -> Result<(), InventoryError> {
-    if funding == StockFunding::Public && !clinic.orders_public_vaccine() {
-        return Err(InventoryError::PublicAtPrivateClinic {
-            clinic: clinic.pin.clone(),
-        });
+    match funding {
+        StockFunding::Public(_) if !clinic.orders_public_vaccine() => {
+            Err(InventoryError::PublicAtPrivateClinic {
+                clinic: clinic.pin.clone(),
+            })
+        }
+        StockFunding::Public(program) if !clinic.program.enrolled(program) => {
+            Err(InventoryError::NotEnrolled {
+                clinic: clinic.pin.clone(),
+                program,
+            })
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A CVX that inventory may hold or order: one of the code sets' vaccines.
@@ -135,18 +146,56 @@ pub fn check_count_is_current(
     Ok(())
 }
 
-/// Who paid for the stock: public (state-supplied CVP) and private stock are kept apart.
+/// Who paid for the stock: each public program's (state-supplied CVP or CVFA) and
+/// private stock are kept apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StockFunding {
-    Public,
+    Public(Program),
     Private,
 }
 
 impl StockFunding {
+    pub const ALL: [StockFunding; 3] = [
+        StockFunding::Public(Program::Cvp),
+        StockFunding::Public(Program::Cvfa),
+        StockFunding::Private,
+    ];
+
+    /// `cvp`, `cvfa` or `private`: how reports, exports and forms name it.
     pub fn key(self) -> &'static str {
         match self {
-            StockFunding::Public => "public",
+            StockFunding::Public(p) => p.key(),
             StockFunding::Private => "private",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StockFunding::Public(Program::Cvp) => "Public (CVP)",
+            StockFunding::Public(Program::Cvfa) => "Public (CVFA)",
+            StockFunding::Private => "Private",
+        }
+    }
+
+    /// The public program whose stock this is, if any.
+    pub fn program(self) -> Option<Program> {
+        match self {
+            StockFunding::Public(p) => Some(p),
+            StockFunding::Private => None,
+        }
+    }
+
+    /// Reads a key; `public` and `vfc`, the names used before CVFA stock existed, are CVP.
+    pub fn parse(s: &str) -> Result<StockFunding, crate::error::CoreError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "public" | "cvp" | "vfc" => Ok(StockFunding::Public(Program::Cvp)),
+            "cvfa" => Ok(StockFunding::Public(Program::Cvfa)),
+            "private" => Ok(StockFunding::Private),
+            _ => Err(crate::error::CoreError::Unknown {
+                field: "funding",
+                value: s.into(),
+                valid: "cvp, cvfa, private".into(),
+            }),
         }
     }
 }
@@ -449,7 +498,7 @@ mod tests {
             mvx: None,
             lot_number: LotNumber::new("A1").unwrap(),
             expiration: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-            funding: StockFunding::Public,
+            funding: StockFunding::Public(Program::Cvp),
         }
     }
     fn day(m: u32, d: u32) -> NaiveDate {

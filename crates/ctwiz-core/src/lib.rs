@@ -49,6 +49,7 @@ pub mod outreach;
 pub mod patient;
 pub mod place;
 pub mod portal;
+pub mod program;
 pub mod synth;
 
 pub use error::{CoreError, Result};

@@ -125,11 +125,11 @@ impl Stage {
     /// What happens next, for the clinic and the state to read.
     pub fn next_step(self) -> &'static str {
         match self {
-            Stage::Applied => "DPH reviews the application; the clinic's EHR vendor sends a SOAP connectivityTest with the clinic's credentials (or, for direct entry, staff register for training).",
-            Stage::ConnectivitySeen => "The EHR sends test VXU messages; DPH moves the clinic to QA.",
+            Stage::Applied => "DPH reviews the application; the clinic's EHR vendor sends a SOAP connectivityTest signed in with the clinic's credentials (HTTP Basic) or its first message, which moves the clinic on by itself (for direct entry, staff register for training).",
+            Stage::ConnectivitySeen => "The EHR sends test VXU messages; the first one processed moves the clinic to QA.",
             Stage::Qa => "The EHR sends real VXU messages in QA; they are answered and logged but not stored. When the error rate is low, the clinic asks DPH for the DQA review.",
             Stage::DqaReview => "DPH reviews the QA messages' errors and signs off (production) or sends the clinic back to QA with notes.",
-            Stage::Production => "Messages are stored. Send the legacy (historical) data as a batch import.",
+            Stage::Production => "Messages are stored. Send the legacy (historical) data as a batch import; when it finishes the clinic moves on by itself.",
             Stage::LegacyImported => "Done: the clinic reports in real time.",
             Stage::TrainingRegistered => "The clinic's coordinator adds the staff who will enter doses.",
             Stage::StaffAdded => "DPH confirms training and turns the clinic live.",
@@ -247,6 +247,52 @@ pub fn check_move(method: Method, from: Stage, to: Stage) -> Result<()> {
     }))
 }
 
+/// What the interfaces see of a clinic that moves its onboarding on by itself, without
+/// waiting for DPH: the connection proven, a message in QA, the legacy data imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// An authenticated SOAP exchange with the clinic's credentials (a connectivityTest
+    /// signed in, or any message).
+    Connection,
+    /// A VXU or QBP the interface processed for the clinic in QA mode.
+    QaMessage,
+    /// A batch import of the clinic's messages finished, with records stored.
+    LegacyImport,
+}
+
+impl Seen {
+    pub fn label(self) -> &'static str {
+        match self {
+            Seen::Connection => "SOAP connection with the clinic's credentials",
+            Seen::QaMessage => "first message in QA",
+            Seen::LegacyImport => "legacy data batch import",
+        }
+    }
+}
+
+/// The stages `seen` moves an onboarding at `stage` through, in order (none when it
+/// waits for something else). A message proves the connection too, so a clinic's first
+/// message moves it from "applied" through "connectivity seen" to "QA". DPH's steps
+/// (the DQA review, production, anything on the direct-entry path) are never automatic.
+pub fn moved_by(method: Method, stage: Stage, seen: Seen) -> Vec<Stage> {
+    if method != Method::EhrHl7 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut at = stage;
+    loop {
+        let next = match (at, seen) {
+            (Stage::Applied, Seen::Connection | Seen::QaMessage) => Stage::ConnectivitySeen,
+            (Stage::ConnectivitySeen, Seen::QaMessage) => Stage::Qa,
+            (Stage::Production, Seen::LegacyImport) => Stage::LegacyImported,
+            _ => return out,
+        };
+        debug_assert!(check_move(method, at, next).is_ok());
+        out.push(next);
+        at = next;
+    }
+}
+
 /// Sending a clinic back to QA needs notes saying what to fix.
 pub fn check_notes(from: Stage, to: Stage, notes: &str) -> Result<()> {
     if from == Stage::DqaReview && to == Stage::Qa && notes.trim().is_empty() {
@@ -286,6 +332,37 @@ pub fn patient_notice(clinic: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_interfaces_see_moves_only_the_interface_stages() {
+        use Stage::*;
+        let hl7 = Method::EhrHl7;
+        assert_eq!(
+            moved_by(hl7, Applied, Seen::Connection),
+            vec![ConnectivitySeen]
+        );
+        assert_eq!(
+            moved_by(hl7, Applied, Seen::QaMessage),
+            vec![ConnectivitySeen, Qa],
+            "a first message proves the connection and is a QA message"
+        );
+        assert_eq!(moved_by(hl7, ConnectivitySeen, Seen::QaMessage), vec![Qa]);
+        assert!(moved_by(hl7, ConnectivitySeen, Seen::Connection).is_empty());
+        assert!(moved_by(hl7, Qa, Seen::QaMessage).is_empty());
+        assert!(
+            moved_by(hl7, DqaReview, Seen::QaMessage).is_empty(),
+            "DPH reviews"
+        );
+        assert!(moved_by(hl7, Qa, Seen::LegacyImport).is_empty());
+        assert_eq!(
+            moved_by(hl7, Production, Seen::LegacyImport),
+            vec![LegacyImported]
+        );
+        assert!(moved_by(hl7, LegacyImported, Seen::LegacyImport).is_empty());
+        for seen in [Seen::Connection, Seen::QaMessage, Seen::LegacyImport] {
+            assert!(moved_by(Method::UiDirectEntry, Applied, seen).is_empty());
+        }
+    }
 
     #[test]
     fn stages_move_one_forward_and_review_may_send_back() {

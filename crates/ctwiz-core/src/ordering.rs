@@ -1,10 +1,12 @@
-//! Public (CVP) vaccine ordering: a clinic asks, the state decides, a shipment arrives.
+//! Public vaccine ordering, per program (CVP, CVFA): a clinic asks, the state decides, a
+//! shipment arrives.
 //! Also the stock alerts (expiring lots, low stock) shown in the notification bell.
 
 use crate::error::{CoreError, Result};
 use crate::ids::{ClinicPin, Cvx};
 use crate::inventory::{check_doses, InventoryError, Lot, StockFunding, MAX_DOSES_PER_MOVEMENT};
 use crate::org::Clinic;
+use crate::program::Program;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +62,9 @@ pub struct OrderLine {
 pub struct VaccineOrder {
     pub id: Option<i64>,
     pub clinic: ClinicPin,
+    /// The program whose vaccine is ordered: its shipment is received as that program's
+    /// stock, and the clinic must be enrolled in it with a current agreement.
+    pub program: Program,
     pub created_by: String,
     pub created_on: NaiveDate,
     pub status: OrderStatus,
@@ -69,15 +74,25 @@ pub struct VaccineOrder {
 }
 
 impl VaccineOrder {
-    /// A new pending order. Only CVP clinics order public vaccine; every line needs a
-    /// positive quantity and each vaccine appears once.
-    pub fn new(clinic: &Clinic, by: &str, on: NaiveDate, lines: Vec<(Cvx, i64)>) -> Result<Self> {
+    /// A new pending order of `program`'s vaccine. Only clinics enrolled in the program
+    /// order its vaccine; every line needs a positive quantity and each vaccine appears
+    /// once.
+    pub fn new(
+        clinic: &Clinic,
+        program: Program,
+        by: &str,
+        on: NaiveDate,
+        lines: Vec<(Cvx, i64)>,
+    ) -> Result<Self> {
         if !clinic.orders_public_vaccine() {
             return Err(CoreError::Rule(format!(
-                "clinic {} is private-only (not enrolled in CVP) and cannot order public vaccine",
+                "clinic {} is private-only (not enrolled in CVP or CVFA) and cannot order public vaccine",
                 clinic.pin
             )));
         }
+        clinic
+            .program
+            .check_enrolled(clinic.pin.as_str(), program)?;
         if lines.is_empty() {
             return Err(CoreError::Rule(
                 "an order needs at least one vaccine".into(),
@@ -100,6 +115,7 @@ impl VaccineOrder {
         Ok(VaccineOrder {
             id: None,
             clinic: clinic.pin.clone(),
+            program,
             created_by: by.into(),
             created_on: on,
             status: OrderStatus::Pending,
@@ -248,10 +264,11 @@ pub struct OrderSuggestion {
     pub suggested: i64,
 }
 
-/// One suggestion per vaccine the clinic holds lots of, from its lots with their
-/// quantities and `used(cvx, since)`, the doses administered since a date.
+/// One suggestion per vaccine the clinic holds lots of `program`'s stock of, from its
+/// lots with their quantities and `used(cvx, since)`, the doses administered since a date.
 pub fn order_suggestions<E>(
     lots: &[(&Lot, i64)],
+    program: Program,
     today: NaiveDate,
     policy: SupplyPolicy,
     mut used: impl FnMut(&Cvx, NaiveDate) -> std::result::Result<i64, E>,
@@ -259,18 +276,21 @@ pub fn order_suggestions<E>(
     let since = today
         .checked_sub_months(chrono::Months::new(policy.months_observed))
         .unwrap_or(today);
-    let mut cvxs: Vec<&Cvx> = lots.iter().map(|(l, _)| &l.cvx).collect();
+    let stock = StockFunding::Public(program);
+    let mut cvxs: Vec<&Cvx> = lots
+        .iter()
+        .filter(|(l, _)| l.funding == stock)
+        .map(|(l, _)| &l.cvx)
+        .collect();
     cvxs.sort();
     cvxs.dedup();
     cvxs.into_iter()
         .map(|cvx| {
             let used = used(cvx, since)?;
-            // Only public, unexpired stock offsets a public order.
+            // Only the program's unexpired stock offsets its order.
             let on_hand = lots
                 .iter()
-                .filter(|(l, _)| {
-                    &l.cvx == cvx && l.funding == StockFunding::Public && !l.is_expired(today)
-                })
+                .filter(|(l, _)| &l.cvx == cvx && l.funding == stock && !l.is_expired(today))
                 .fold(0i64, |t, (_, q)| t.saturating_add(*q));
             Ok(OrderSuggestion {
                 cvx: cvx.clone(),
@@ -418,6 +438,7 @@ mod tests {
     fn private_clinics_cannot_order_and_lines_are_checked() {
         let e = VaccineOrder::new(
             &clinic(ProgramType::PrivateOnly),
+            Program::Cvp,
             "u",
             d(1, 1),
             vec![(cvx("20"), 10)],
@@ -425,16 +446,36 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("private-only"), "{e}");
         let c = clinic(ProgramType::Cvp);
-        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![]).is_err());
-        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![(cvx("20"), 0)]).is_err());
-        assert!(VaccineOrder::new(&c, "u", d(1, 1), vec![(cvx("20"), 5), (cvx("20"), 5)]).is_err());
+        assert!(VaccineOrder::new(&c, Program::Cvp, "u", d(1, 1), vec![]).is_err());
+        assert!(VaccineOrder::new(&c, Program::Cvp, "u", d(1, 1), vec![(cvx("20"), 0)]).is_err());
+        assert!(VaccineOrder::new(
+            &c,
+            Program::Cvp,
+            "u",
+            d(1, 1),
+            vec![(cvx("20"), 5), (cvx("20"), 5)]
+        )
+        .is_err());
+        let e =
+            VaccineOrder::new(&c, Program::Cvfa, "u", d(1, 1), vec![(cvx("20"), 5)]).unwrap_err();
+        assert!(e.to_string().contains("not enrolled in CVFA"), "{e}");
+        let both = clinic(ProgramType::CvpAndCvfa);
+        let o =
+            VaccineOrder::new(&both, Program::Cvfa, "u", d(1, 1), vec![(cvx("20"), 5)]).unwrap();
+        assert_eq!(o.program, Program::Cvfa);
     }
 
     #[test]
     fn approval_cycle() {
         let c = clinic(ProgramType::Cvp);
-        let mut o = VaccineOrder::new(&c, "coord", d(1, 1), vec![(cvx("20"), 50), (cvx("10"), 30)])
-            .unwrap();
+        let mut o = VaccineOrder::new(
+            &c,
+            Program::Cvp,
+            "coord",
+            d(1, 1),
+            vec![(cvx("20"), 50), (cvx("10"), 30)],
+        )
+        .unwrap();
         assert!(o.mark_received().is_err());
         // Modifying quantities needs a note.
         assert!(o.approve("state", &[(cvx("20"), 40)], None).is_err());
@@ -445,7 +486,8 @@ mod tests {
         assert!(o.reject("state", "late").is_err());
         o.mark_received().unwrap();
         assert_eq!(o.status, OrderStatus::Received);
-        let mut r = VaccineOrder::new(&c, "coord", d(1, 1), vec![(cvx("20"), 50)]).unwrap();
+        let mut r =
+            VaccineOrder::new(&c, Program::Cvp, "coord", d(1, 1), vec![(cvx("20"), 50)]).unwrap();
         assert!(r.reject("state", " ").is_err());
         r.reject("state", "duplicate order").unwrap();
         assert_eq!(r.status, OrderStatus::Rejected);
@@ -471,13 +513,15 @@ mod tests {
             funding,
         };
         let (a, b, c) = (
-            lot("A", d(12, 1), StockFunding::Public),
-            lot("OLD", d(1, 1), StockFunding::Public),
+            lot("A", d(12, 1), StockFunding::Public(Program::Cvp)),
+            lot("OLD", d(1, 1), StockFunding::Public(Program::Cvp)),
             lot("P", d(12, 1), StockFunding::Private),
         );
+        let adult = lot("ADULT", d(12, 1), StockFunding::Public(Program::Cvfa));
         let mut asked = None;
         let s = order_suggestions(
-            &[(&a, 5), (&b, 7), (&c, 9)],
+            &[(&a, 5), (&b, 7), (&c, 9), (&adult, 11)],
+            Program::Cvp,
             d(2, 1),
             SupplyPolicy::default(),
             |_, since| {
@@ -508,7 +552,7 @@ mod tests {
             mvx: None,
             lot_number: LotNumber::new(n).unwrap(),
             expiration: exp,
-            funding: StockFunding::Public,
+            funding: StockFunding::Public(Program::Cvp),
         };
         let a = stock_alerts(
             &[

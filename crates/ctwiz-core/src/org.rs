@@ -86,15 +86,7 @@ impl std::fmt::Display for County {
     }
 }
 
-/// Whether a clinic takes part in the state's public vaccine program (CVP, Connecticut's
-/// VFC program) or only uses privately bought vaccine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ProgramType {
-    /// Enrolled in the Connecticut Vaccine Program: orders state-supplied vaccine.
-    Cvp,
-    /// Private stock only; reports doses but does not order public vaccine.
-    PrivateOnly,
-}
+pub use crate::program::ProgramType;
 
 /// A provider site registered in the IIS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,8 +138,9 @@ impl Clinic {
         }
     }
 
+    /// Whether the clinic is enrolled in any public program (CVP, CVFA).
     pub fn orders_public_vaccine(&self) -> bool {
-        self.program == ProgramType::Cvp
+        self.program.is_public()
     }
 }
 

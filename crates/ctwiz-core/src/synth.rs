@@ -533,7 +533,16 @@ pub fn clinics(cfg: &SynthConfig) -> Vec<Clinic> {
             } else {
                 ProgramType::PrivateOnly
             };
-            let name = format!("{} {}", town, pick(&mut rng, CLINIC_KINDS));
+            let kind = pick(&mut rng, CLINIC_KINDS);
+            // Family practices and community health centers see adults too: those in
+            // the state's programs are also enrolled in CVFA.
+            let program = match (program, *kind) {
+                (ProgramType::Cvp, "Family Medicine" | "Community Health Center") => {
+                    ProgramType::CvpAndCvfa
+                }
+                (p, _) => p,
+            };
+            let name = format!("{} {}", town, kind);
             let mut c = Clinic::new(clinic_pin(i), &name, county, program)
                 .expect("generated names are valid");
             let mut addr = Address::new(
@@ -922,6 +931,7 @@ mod tests {
         let cs = clinics(&cfg());
         assert_eq!(cs.len(), 20);
         assert!(cs.iter().any(|c| c.program == ProgramType::Cvp));
+        assert!(cs.iter().any(|c| c.program == ProgramType::CvpAndCvfa));
         assert!(cs.iter().any(|c| c.program == ProgramType::PrivateOnly));
     }
 }

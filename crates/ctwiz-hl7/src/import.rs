@@ -175,6 +175,8 @@ pub struct FileReport {
     /// ACKs of messages committed before an interruption, written now.
     pub resent_acks: usize,
     pub tally: Tally,
+    /// Clinics whose onboarding this import finished (their legacy data is in).
+    pub onboarded: Vec<ctwiz_core::ids::ClinicPin>,
 }
 
 /// Imports one file (see the module documentation). `progress` is called
@@ -250,6 +252,8 @@ pub fn import_file<S: IisStore, R: Read>(
     // thread reads and validates batch k+1.
     let mut current: Option<PreparedBatch> = None;
     let mut eof = false;
+    // The clinics this file stored records for: a finished import is their legacy data.
+    let mut stored_for: HashSet<ctwiz_core::ids::ClinicPin> = HashSet::new();
     loop {
         if eof && current.is_none() {
             break;
@@ -298,6 +302,13 @@ pub fn import_file<S: IisStore, R: Read>(
             }
             for o in &outcomes {
                 report.tally.add(o);
+                if o.stored {
+                    if let Some(pin) = &o.log.clinic {
+                        if !stored_for.contains(pin) {
+                            stored_for.insert(pin.clone());
+                        }
+                    }
+                }
             }
             progress(read.get());
         }
@@ -313,6 +324,12 @@ pub fn import_file<S: IisStore, R: Read>(
         sink.close_envelope(&e.trailer(index))
             .map_err(ImportError::Acks)?;
     }
+    report.onboarded = interface::legacy_imported(
+        store,
+        opts.actor,
+        &stored_for,
+        chrono::Local::now().naive_local(),
+    );
     Ok(report)
 }
 

@@ -227,8 +227,14 @@ pub trait InventoryStore {
         by: &str,
         at: NaiveDateTime,
     ) -> Result<i64>;
-    /// Doses of `cvx` administered from the clinic's inventory since `since`.
-    fn doses_used(&self, clinic: &ClinicPin, cvx: &Cvx, since: NaiveDate) -> Result<i64>;
+    /// Doses of `cvx` administered from the clinic's `funding` stock since `since`.
+    fn doses_used(
+        &self,
+        clinic: &ClinicPin,
+        cvx: &Cvx,
+        funding: ctwiz_core::inventory::StockFunding,
+        since: NaiveDate,
+    ) -> Result<i64>;
     fn create_order(&self, o: &VaccineOrder) -> Result<i64>;
     fn order(&self, id: i64) -> Result<Option<VaccineOrder>>;
     /// Orders, newest first, optionally for one clinic and/or in one status.

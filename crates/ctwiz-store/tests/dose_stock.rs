@@ -67,7 +67,7 @@ fn lot(p: &str, number: &str) -> Lot {
         mvx: None,
         lot_number: LotNumber::new(number).unwrap(),
         expiration: NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     }
 }
 

@@ -43,7 +43,7 @@ fn lot(clinic: &ClinicPin, number: &str, cvx: &str) -> Lot {
         mvx: Some(Mvx::new("MSD").unwrap()),
         lot_number: LotNumber::new(number).unwrap(),
         expiration: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     }
 }
 
@@ -109,10 +109,18 @@ fn administering_from_a_lot_records_the_dose_and_decrements() {
     assert!(s
         .administer_from_lot(pid, &mmr, id, "nurse", at(3))
         .is_err());
+    let cvp = StockFunding::Public(ctwiz_core::program::Program::Cvp);
+    let cvfa = StockFunding::Public(ctwiz_core::program::Program::Cvfa);
     assert_eq!(
-        s.doses_used(&a, &Cvx::new("21").unwrap(), at(1).date())
+        s.doses_used(&a, &Cvx::new("21").unwrap(), cvp, at(1).date())
             .unwrap(),
         1
+    );
+    assert_eq!(
+        s.doses_used(&a, &Cvx::new("21").unwrap(), cvfa, at(1).date())
+            .unwrap(),
+        0,
+        "CVP doses are not CVFA usage"
     );
     assert!(s
         .find_lot(&a, &LotNumber::new("var9").unwrap())
@@ -130,6 +138,7 @@ fn order_cycle_from_request_to_received_stock() {
         .unwrap();
     let mut o = VaccineOrder::new(
         cvp,
+        ctwiz_core::program::Program::Cvp,
         "coord",
         at(1).date(),
         vec![(Cvx::new("20").unwrap(), 50), (Cvx::new("10").unwrap(), 20)],

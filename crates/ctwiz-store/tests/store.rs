@@ -277,7 +277,7 @@ fn inventory_movements_keep_stock_consistent() {
         mvx: Some(Mvx::new("SKB").unwrap()),
         lot_number: LotNumber::new("DT01").unwrap(),
         expiration: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     };
     let id = s.add_lot(&lot).unwrap();
     assert_eq!(

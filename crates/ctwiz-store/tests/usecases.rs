@@ -61,7 +61,7 @@ fn lot(p: &str, number: &str) -> Lot {
         mvx: None,
         lot_number: LotNumber::new(number).unwrap(),
         expiration: NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     }
 }
 
@@ -108,6 +108,7 @@ fn stock_use_cases_refuse_with_typed_errors_and_write_nothing() {
         &b,
         &codes,
         &pin("CT2"),
+        ctwiz_core::program::Program::Cvp,
         vec![(Cvx::new("555").unwrap(), 10)],
         at(),
     )

@@ -21,12 +21,13 @@ pub fn section(ctx: &Ctx, st: &Status) -> Markup {
     html! {
         section.card #agreement {
             h2 { "Program agreement" }
-            @if !st.may_order {
-                p.bad role="alert" { "No current program agreement: this clinic may not order public vaccine until its signing physician signs." }
+            @let missing = st.missing();
+            @if !missing.is_empty() {
+                p.bad role="alert" { "No current " (missing.iter().map(|p| p.short()).collect::<Vec<_>>().join(" or ")) " agreement: this clinic may not order that program's vaccine until its signing physician signs." }
             }
             table {
                 thead { tr { th { "Program" } th { "Signed version" } th { "Signed by" } th { "Signed on" } th { "Current through" } th { "Status" } } }
-                tbody { @for (p, s, current) in &st.programs { tr {
+                tbody { @for (p, s, current) in st.programs.iter().filter(|(p, ..)| st.clinic.program.enrolled(*p)) { tr {
                     td { (p.label()) }
                     @if let Some(s) = s {
                         td { (s.version) } td { (s.typed_name) " " span.muted { "(" (s.signed_by) ")" } }
@@ -38,7 +39,7 @@ pub fn section(ctx: &Ctx, st: &Status) -> Markup {
                 } } }
             }
             @if ctx.can(Action::ClinicAgreementSign) {
-                @for p in Program::ALL {
+                @for p in st.clinic.program.programs() {
                     @let text = p.current();
                     details {
                         summary { (text.title) " (" (text.version) ")" }
@@ -48,7 +49,7 @@ pub fn section(ctx: &Ctx, st: &Status) -> Markup {
                 form.stack method="post" action="/clinic-tools/agreement" {
                     (csrf_field(ctx))
                     label { span { "Agreement" }
-                        select name="program" { @for p in Program::ALL { option value=(p.key()) { (p.label()) } } }
+                        select name="program" { @for p in st.clinic.program.programs() { option value=(p.key()) { (p.label()) } } }
                     }
                     (text_field("typed_name", "Your first and last name (your signature)", "", true))
                     label.check { input type="checkbox" name="agree" value="1"; " I have read the agreement and agree to every term, for this clinic, for one year." }
@@ -112,14 +113,17 @@ pub async fn flagged(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, 
         &ctx,
         "Clinics without a current program agreement",
         html! {
-            p { "These CVP clinics may not order public vaccine until their signing physician signs this year's agreement in Clinic Tools." }
-            @if list.is_empty() { p.muted { "Every CVP clinic has a current agreement." } } @else {
+            p { "These clinics may not order a program's vaccine (CVP or CVFA) until their signing physician signs this year's agreement of that program in Clinic Tools." }
+            @if list.is_empty() { p.muted { "Every clinic has a current agreement for each program it is enrolled in." } } @else {
                 table {
                     thead { tr { th { "Clinic" } th { "PIN" } th { "County" } @for p in Program::ALL { th { (p.key().to_uppercase()) " – newest signature" } } } }
                     tbody { @for st in &list { tr {
                         td { (st.clinic.name) } td { (st.clinic.pin) } td { (st.clinic.county) }
-                        @for (_, s, _) in &st.programs {
-                            td { @if let Some(s) = s { (s.version) " signed " (s.signed_at.date()) " by " (s.typed_name) } @else { span.muted { "never signed" } } }
+                        @for (p, s, current) in &st.programs {
+                            td { @if !st.clinic.program.enrolled(*p) { span.muted { "not enrolled" } }
+                                @else if *current { span.ok { "current" } }
+                                @else if let Some(s) = s { (s.version) " signed " (s.signed_at.date()) " by " (s.typed_name) " – " span.bad { "not current" } }
+                                @else { span.bad { "never signed" } } }
                         }
                     } } }
                 }

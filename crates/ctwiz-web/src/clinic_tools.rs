@@ -13,7 +13,6 @@ use chrono::NaiveDate;
 use ctwiz_core::access::{Action, Role, ScopeKind};
 use ctwiz_core::clinic_info::{ChangeStatus, ClinicChange, ContactDetails, StaffMember};
 use ctwiz_core::ids::{Email, Phone, Zip};
-use ctwiz_core::org::ProgramType;
 use ctwiz_core::patient::Address;
 use ctwiz_store::usecase::{clinic_info, notifications};
 use maud::{html, Markup};
@@ -73,7 +72,10 @@ pub async fn page(
     let (info, agreement) = state
         .db(move |s| {
             let info = clinic_info::view(s, &actor, now)?;
-            let agreement = (info.clinic.program == ProgramType::Cvp)
+            let agreement = info
+                .clinic
+                .program
+                .is_public()
                 .then(|| ctwiz_store::usecase::agreements::status(s, &actor, &info.clinic.pin, now))
                 .transpose()?;
             Ok((info, agreement))
@@ -93,7 +95,7 @@ pub async fn page(
                     dt { "Name" } dd { (c.name) }
                     dt { "PIN" } dd { (c.pin) }
                     dt { "County" } dd { (c.county) }
-                    dt { "Program" } dd { (match c.program { ProgramType::Cvp => "Connecticut Vaccine Program (CVP)", ProgramType::PrivateOnly => "Private stock only" }) }
+                    dt { "Programs" } dd { (c.program.label()) }
                     dt { "Address" } dd { @if let Some(a) = &c.address { (a.street) ", " (a.city) ", " (a.state) " " (a.zip) } @else { span.muted { "none on record" } } }
                     dt { "Phone" } dd { (c.phone.as_ref().map(Phone::formatted).unwrap_or_default()) }
                     dt { "Fax" } dd { (c.fax.as_ref().map(Phone::formatted).unwrap_or_default()) }
@@ -135,7 +137,7 @@ pub async fn page(
             }
             section.card #staff {
                 h2 { "Clinic staff" }
-                @if c.program == ProgramType::Cvp { p.muted { "Staff must be listed here before they can request a CT WiZ account for this clinic." } }
+                @if c.program.is_public() { p.muted { "Staff must be listed here before they can request a CT WiZ account for this clinic." } }
                 @if c.staff.is_empty() { p.muted { "No staff listed." } } @else {
                     table {
                         thead { tr { th { "Name" } th { "E-mail" } th { "Role" } th { "Title" } th { "Training completed" } @if edit { th { "" } } } }

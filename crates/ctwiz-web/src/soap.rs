@@ -146,6 +146,43 @@ impl InterfaceService {
             .map_err(|e| ServiceError::Join(e.to_string()))?
     }
 
+    /// A `connectivityTest` signed in as `username`: the connection of the user's clinic
+    /// is proven (`interface::connectivity_test`). `Err(fault)` when the sign-in fails.
+    async fn connectivity(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<Result<(), Fault>, ServiceError> {
+        self.with_store(
+            move |store, inner| -> Result<Result<(), Fault>, ctwiz_store::StoreError> {
+                let now = Local::now().naive_local();
+                let user = match inner.credentials.sign_in(
+                    store,
+                    Channel::Soap,
+                    &username,
+                    &password,
+                    now,
+                )? {
+                    Ok(account) => account.user,
+                    Err(why) => {
+                        inner.metrics.sign_in_failed("soap");
+                        return Ok(Err(sign_in_fault(why)));
+                    }
+                };
+                // The clinic a test proves is the user's own: only one is unambiguous.
+                let facility = match user.clinics().as_slice() {
+                    [only] => only.to_string(),
+                    _ => String::new(),
+                };
+                let actor = actor_for(store, user, &facility, Channel::Soap)?;
+                interface::connectivity_test(store, &actor, now);
+                Ok(Ok(()))
+            },
+        )
+        .await?
+        .map_err(ServiceError::Store)
+    }
+
     /// Signs in (SOAP sends username and password with every message) and processes the
     /// message as that user acting for `facility`. `Err(fault)` when the sign-in fails.
     async fn submit(
@@ -201,6 +238,21 @@ impl Inner {
         );
         outcome.response.to_er7()
     }
+}
+
+/// Username and password of an `Authorization: Basic` header, if one is sent.
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
 }
 
 /// The SecurityFault for a failed sign-in: what failed, in words that give an attacker
@@ -391,6 +443,7 @@ fn too_many_failures(wait: u64) -> Response {
 async fn submit(
     State(service): State<InterfaceService>,
     from: crate::limits::ClientAddr,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let Ok(xml) = std::str::from_utf8(&body) else {
@@ -403,10 +456,33 @@ async fn submit(
         Err(f) => return fault_response(&f),
     };
     match request {
-        Request::ConnectivityTest { echo_back } => soap_response(
-            StatusCode::OK,
-            soap::response("connectivityTest", &echo_back),
-        ),
+        Request::ConnectivityTest { echo_back } => {
+            // The WSDL's connectivityTest carries no credentials; an EHR may sign it
+            // with HTTP Basic to prove its clinic's connection (onboarding).
+            if let Some((username, password)) = basic_credentials(&headers) {
+                if let Some(wait) = service.inner.failed_sign_ins.blocked(from.0) {
+                    return too_many_failures(wait);
+                }
+                match service.connectivity(username, password).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(fault)) => {
+                        service.inner.failed_sign_ins.failed(from.0);
+                        return fault_response(&fault);
+                    }
+                    Err(e) => {
+                        return fault_response(&Fault::new(
+                            FaultKind::Unknown,
+                            "internal error",
+                            e.to_string(),
+                        ))
+                    }
+                }
+            }
+            soap_response(
+                StatusCode::OK,
+                soap::response("connectivityTest", &echo_back),
+            )
+        }
         Request::SubmitSingleMessage {
             username,
             password,

@@ -738,7 +738,7 @@ async fn menu_help_and_home_in_chromium() {
     .await
     .unwrap();
     orders.click().await.unwrap();
-    wait_for(&c, "New public vaccine order").await;
+    wait_for(&c, "New CVP vaccine order").await;
     c.find(Locator::LinkText("More vaccine lines"))
         .await
         .unwrap()

@@ -608,9 +608,9 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
     let tasks = get(&f, "/tasks", &sc).await;
     let listed = &tasks.body[tasks.body.find("<main>").unwrap()..];
     assert_eq!(listed.matches("<li>").count(), 1, "{}", tasks.body);
-    assert!(tasks
-        .body
-        .contains("1</strong> CVP clinic(s) without a current program agreement"));
+    assert!(tasks.body.contains(
+        "1</strong> clinic(s) without a current agreement of a program they are enrolled in"
+    ));
 
     // A change request, an account request and a public order wait for the state.
     post(
@@ -628,6 +628,7 @@ async fn tasks_list_pending_work_by_role_and_disappear_when_done() {
         .create_order(
             &VaccineOrder::new(
                 &clinic,
+                ctwiz_core::program::Program::Cvp,
                 "coord5",
                 chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
                 vec![(Cvx::new("20").unwrap(), 10)],
@@ -756,17 +757,15 @@ async fn physician_signs_the_agreement_and_only_then_the_clinic_orders() {
         "the home clinic has signed"
     );
     let tasks = get(&f, "/tasks", &state).await;
-    assert!(tasks.body.contains("without a current program agreement"));
+    assert!(tasks
+        .body
+        .contains("without a current agreement of a program"));
     let order = [("csrf", coord_csrf.as_str()), ("qty_20", "10")];
     let r = post(&f, "/inventory/orders", &coord, &order).await;
     assert!(r.status.is_client_error(), "{} {}", r.status, r.body);
-    assert!(
-        r.body.contains("no current program agreement"),
-        "{}",
-        r.body
-    );
+    assert!(r.body.contains("no current CVP agreement"), "{}", r.body);
     let page = get(&f, "/clinic-tools", &coord).await;
-    assert!(page.body.contains("may not order public vaccine"));
+    assert!(page.body.contains("may not order that program's vaccine"));
     assert!(
         !page.body.contains("action=\"/clinic-tools/agreement\""),
         "only the physician signs"

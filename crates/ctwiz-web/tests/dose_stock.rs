@@ -25,7 +25,7 @@ async fn the_lot_count_follows_each_dose_through_the_web() {
             mvx: None,
             lot_number: LotNumber::new("DT999B").unwrap(),
             expiration: chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
-            funding: StockFunding::Public,
+            funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
         })
         .unwrap();
     let t = chrono::NaiveDate::from_ymd_opt(2025, 1, 1)

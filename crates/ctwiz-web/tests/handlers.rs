@@ -247,6 +247,7 @@ async fn every_role_against_every_write_route() {
         .create_order(
             &VaccineOrder::new(
                 &clinic,
+                ctwiz_core::program::Program::Cvp,
                 "test",
                 chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
                 vec![(Cvx::new("20").unwrap(), 10)],

@@ -695,7 +695,7 @@ async fn order_cycle_create_approve_with_change_receive() {
     let (clinic, clinic_csrf) = signed_in(&f, Role::PrimaryVaccineCoordinator, "orderer");
     let (state, state_csrf) = signed_in(&f, Role::StateAdmin, "approver");
     let r = get(&f, "/inventory/orders", &clinic).await;
-    assert!(r.body.contains("New public vaccine order"), "{}", r.body);
+    assert!(r.body.contains("New CVP vaccine order"), "{}", r.body);
     assert!(
         r.body.contains("qty_20"),
         "a suggestion line per stocked vaccine"
@@ -733,7 +733,7 @@ async fn order_cycle_create_approve_with_change_receive() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The state sees it; changing a quantity without a note is refused.
     let r = get(&f, "/inventory/orders", &state).await;
-    assert!(r.body.contains(&format!("Order {id}")), "{}", r.body);
+    assert!(r.body.contains(&format!("CVP order {id}")), "{}", r.body);
     let approve = format!("/inventory/orders/{id}/approve");
     let r = post(
         &f,

@@ -644,3 +644,113 @@ async fn zeep_reads_the_wsdl_and_the_faults() {
     assert!(out.status.success(), "zeep checks failed:\n{report}");
     assert!(report.contains("all checks pass"), "{report}");
 }
+
+/// The clinic's onboarding moves on by itself from what the SOAP door sees: a
+/// connectivityTest signed in with the clinic's credentials proves the connection, the
+/// first message processed in QA starts QA. A wrong password moves nothing and is a
+/// SecurityFault, an unsigned test only echoes.
+#[tokio::test]
+async fn onboarding_moves_on_from_what_soap_sees() {
+    use base64::Engine;
+    use ctwiz_core::actor::{Acting, Actor, Channel};
+    use ctwiz_core::onboarding::{Application, Method, Stage};
+    use ctwiz_store::onboarding::OnboardingStore;
+    let (dir, app) = setup();
+    let store = SqliteStore::open(dir.path().join("soap.db")).expect("store");
+    let pin = ClinicPin::new("C1").expect("pin");
+    let mut dph = User::new(
+        Username::new("dph").expect("name"),
+        "DPH",
+        Email::new("dph@ct.example").expect("email"),
+    )
+    .expect("user");
+    dph.grants
+        .push(Grant::new(Role::StateAdmin, Scope::State).expect("grant"));
+    let dph = Actor::new(dph, Acting::State, Channel::Cli);
+    let application = Application::new(
+        Method::EhrHl7,
+        "Acme EHR",
+        "Peds 9",
+        "Pat Lee",
+        Email::new("pat@c1.example").expect("email"),
+        None,
+    )
+    .expect("application");
+    let now = chrono::Local::now().naive_local();
+    ctwiz_store::usecase::onboarding::apply(&store, &dph, Some(&pin), &application, now)
+        .expect("apply");
+    let stage = || {
+        store
+            .onboarding(&pin)
+            .expect("read")
+            .expect("onboarding")
+            .stage
+    };
+    assert_eq!(stage(), Stage::Applied);
+
+    let signed = |user: &str, password: &str| {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Request::post(ctwiz_web::soap::PATH)
+            .header("content-type", soap::CONTENT_TYPE)
+            .header("authorization", format!("Basic {token}"))
+            .body(Body::from(soap::connectivity_request("ping")))
+            .expect("request")
+    };
+    // Unsigned: an echo, nothing moves.
+    let (status, xml) = post(&app, soap::connectivity_request("ping")).await;
+    assert_eq!(
+        (status, soap::parse_response(&xml)),
+        (StatusCode::OK, Ok("ping".into()))
+    );
+    assert_eq!(stage(), Stage::Applied);
+    // A wrong password: the same SecurityFault as a message's, nothing moves.
+    let res = app
+        .clone()
+        .oneshot(signed("ehr-c1", "wrong"))
+        .await
+        .expect("response");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(security_fault(&String::from_utf8_lossy(&body)));
+    assert_eq!(stage(), Stage::Applied);
+    // Signed with the clinic's credentials: the connection is seen.
+    let res = app
+        .clone()
+        .oneshot(signed("ehr-c1", PASSWORD))
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(
+        soap::parse_response(&String::from_utf8_lossy(&body)).as_deref(),
+        Ok("ping")
+    );
+    assert_eq!(stage(), Stage::ConnectivitySeen);
+    // The first message, answered in QA and not stored, starts QA.
+    let (_, xml) = post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert!(soap::parse_response(&xml)
+        .expect("ack")
+        .contains("MSA|AA|M1"));
+    assert_eq!(
+        store.patient_count().expect("count"),
+        0,
+        "QA stores nothing"
+    );
+    let o = store.onboarding(&pin).expect("read").expect("onboarding");
+    assert_eq!(o.stage, Stage::Qa);
+    let moves: Vec<_> = o.history.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        moves[1..],
+        [
+            (Some(Stage::Applied), Stage::ConnectivitySeen),
+            (Some(Stage::ConnectivitySeen), Stage::Qa)
+        ]
+    );
+    assert!(
+        o.history[2].by.contains("first message in QA"),
+        "{:?}",
+        o.history
+    );
+    // Further messages leave it for DPH's DQA review.
+    post(&app, soap::submit_request("ehr-c1", PASSWORD, "C1", VXU)).await;
+    assert_eq!(stage(), Stage::Qa);
+}

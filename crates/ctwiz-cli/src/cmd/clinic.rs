@@ -18,12 +18,15 @@ pub enum ClinicCommand {
         /// Connecticut county (decides the health-department jurisdiction).
         #[arg(long, default_value = "Hartford")]
         county: String,
-        /// Enrolled in the state's public vaccine program (default).
-        #[arg(long, conflicts_with = "private")]
+        /// Enrolled in CVP, the state's childhood vaccine program (the default).
+        #[arg(long, conflicts_with_all = ["private", "program"])]
         cvp: bool,
         /// Private stock only; does not order public vaccine.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "program")]
         private: bool,
+        /// The public programs the clinic is enrolled in: cvp, cvfa, cvp,cvfa or private.
+        #[arg(long)]
+        program: Option<String>,
         #[arg(long)]
         phone: Option<String>,
     },
@@ -46,6 +49,14 @@ pub enum ClinicCommand {
     },
     /// Clinics of the public program without a current agreement (they may not order).
     Agreements,
+    /// Set a clinic's enrollment in the public programs (state, with --as): cvp, cvfa,
+    /// cvp,cvfa or private. Leaving a program needs its stock and open orders settled.
+    Enroll {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        program: String,
+    },
 }
 
 pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
@@ -87,6 +98,16 @@ pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
             let mut t = output::table(&["PIN", "Name", "CVP", "CVFA"]);
             for st in agreements::flagged(&store, &actor, now)? {
                 let cell = |p: Program| {
+                    if !st.clinic.program.enrolled(p) {
+                        return "not enrolled".into();
+                    }
+                    if st
+                        .programs
+                        .iter()
+                        .any(|(q, _, current)| *q == p && *current)
+                    {
+                        return "current".into();
+                    }
                     st.programs
                         .iter()
                         .find(|(q, ..)| *q == p)
@@ -111,12 +132,13 @@ pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
             county,
             cvp: _,
             private,
+            program,
             phone,
         } => {
-            let program = if private {
-                ProgramType::PrivateOnly
-            } else {
-                ProgramType::Cvp
+            let program = match (private, program) {
+                (true, _) => ProgramType::PrivateOnly,
+                (false, Some(p)) => ProgramType::parse(&p)?,
+                (false, None) => ProgramType::Cvp,
             };
             let mut clinic = Clinic::new(
                 ClinicPin::new(&pin)?,
@@ -131,8 +153,19 @@ pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
                 clinic.pin,
                 clinic.name,
                 clinic.county,
-                program_label(program)
+                program.short()
             );
+        }
+        ClinicCommand::Enroll { clinic, program } => {
+            let actor = who.actor(&store, ctwiz_core::actor::Channel::Cli)?;
+            let c = ctwiz_store::usecase::clinic_info::enroll(
+                &store,
+                &actor,
+                &ClinicPin::new(&clinic)?,
+                ProgramType::parse(&program)?,
+                now,
+            )?;
+            println!("clinic {} is enrolled in: {}", c.pin, c.program.short());
         }
         ClinicCommand::List => {
             let mut t = output::table(&["PIN", "Name", "County", "Program", "Phone"]);
@@ -141,7 +174,7 @@ pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
                     c.pin.to_string(),
                     c.name.clone(),
                     c.county.to_string(),
-                    program_label(c.program).to_string(),
+                    c.program.short().to_string(),
                     c.phone.map(|p| p.formatted()).unwrap_or_default(),
                 ]);
             }
@@ -149,11 +182,4 @@ pub fn run(path: &Path, who: &super::Who, c: ClinicCommand) -> CliResult {
         }
     }
     Ok(())
-}
-
-fn program_label(p: ProgramType) -> &'static str {
-    match p {
-        ProgramType::Cvp => "CVP",
-        ProgramType::PrivateOnly => "private only",
-    }
 }

@@ -2,7 +2,7 @@ use super::seed::{self, SeedArgs};
 use super::{db, CliResult};
 use crate::output;
 use ctwiz_core::access::{Grant, Role, Scope, User};
-use ctwiz_core::agreement::{Program, Signature};
+use ctwiz_core::agreement::Signature;
 use ctwiz_core::ids::{Email, Username};
 use ctwiz_core::synth;
 use ctwiz_store::agreements::AgreementStore;
@@ -44,8 +44,11 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
         let home = synth::clinic_pin(0);
         let now = chrono::Local::now().naive_local();
         for c in store.clinics()? {
-            if c.pin != home && c.program == ctwiz_core::org::ProgramType::Cvp {
-                let s = Signature::new(&c, Program::Cvp, "Demo Physician", true, "demo", now)?;
+            if c.pin == home {
+                continue;
+            }
+            for p in c.program.programs() {
+                let s = Signature::new(&c, p, "Demo Physician", true, "demo", now)?;
                 store.add_signature(&s)?;
             }
         }

@@ -315,6 +315,8 @@ pub struct ImportSummary {
     pub skipped_files: u64,
     pub tally: Tally,
     pub seconds: f64,
+    /// Clinics whose onboarding the import finished (legacy data imported).
+    pub onboarded: Vec<ctwiz_core::ids::ClinicPin>,
 }
 
 impl ImportSummary {
@@ -335,6 +337,9 @@ impl ImportSummary {
                 table.add_row(vec![format!("{code} {}", hl7_label(code)), n.to_string()]);
             }
             println!("{table}");
+        }
+        for pin in &self.onboarded {
+            println!("clinic {pin}: legacy data imported; its onboarding is complete");
         }
     }
 }
@@ -412,6 +417,7 @@ pub fn import(
             eprintln!("{}: already imported; nothing to do", path.display());
         }
         summary.tally.merge(&report.tally);
+        summary.onboarded.extend(report.onboarded);
     }
     summary.seconds = start.elapsed().as_secs_f64();
     Ok(summary)

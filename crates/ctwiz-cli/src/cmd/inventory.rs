@@ -10,6 +10,7 @@ use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber, Mvx, Ndc};
 use ctwiz_core::inventory::{Lot, StockFunding, WastageReason};
 use ctwiz_core::ordering::{order_suggestions, stock_alerts, OrderStatus, SupplyPolicy};
+use ctwiz_core::program::Program;
 use ctwiz_store::usecase::inventory::{self, Decision, Disposal};
 use ctwiz_store::usecase::inventory_exceptions::{self, Settle};
 use ctwiz_store::InventoryStore;
@@ -35,8 +36,9 @@ pub enum InventoryCommand {
         exp: NaiveDate,
         #[arg(long)]
         doses: i64,
-        /// public (state-supplied CVP) or private.
-        #[arg(long, default_value = "public")]
+        /// cvp (state-supplied childhood vaccine; `public` is accepted), cvfa (state-supplied
+        /// adult vaccine) or private.
+        #[arg(long, default_value = "cvp")]
         funding: String,
         #[arg(long)]
         mvx: Option<String>,
@@ -127,15 +129,22 @@ pub enum InventoryCommand {
 
 #[derive(clap::Subcommand)]
 pub enum OrderCommand {
-    /// Suggest quantities from the last 3 months' usage and current stock (2 months' supply).
+    /// Suggest quantities from the last 3 months' usage and current stock of one
+    /// program (2 months' supply).
     Suggest {
         #[arg(long)]
         clinic: String,
+        /// cvp or cvfa.
+        #[arg(long, default_value = "cvp")]
+        program: String,
     },
-    /// Create an order: --line CVX:DOSES, repeated.
+    /// Create an order of one program's vaccine: --line CVX:DOSES, repeated.
     Create {
         #[arg(long)]
         clinic: String,
+        /// cvp (childhood) or cvfa (adults); the clinic must be enrolled in it.
+        #[arg(long, default_value = "cvp")]
+        program: String,
         #[arg(long = "line", required = true)]
         lines: Vec<String>,
     },
@@ -181,11 +190,7 @@ fn cvx_qty(s: &str) -> CliResult<(Cvx, i64)> {
 }
 
 fn funding(s: &str) -> CliResult<StockFunding> {
-    match s.trim().to_lowercase().as_str() {
-        "public" | "cvp" | "vfc" => Ok(StockFunding::Public),
-        "private" => Ok(StockFunding::Private),
-        other => Err(format!("unknown funding {other:?}; valid values: public, private").into()),
-    }
+    Ok(StockFunding::parse(s)?)
 }
 
 fn print_lots(store: &dyn InventoryStore, pin: &ClinicPin) -> CliResult {
@@ -399,16 +404,22 @@ fn run_order(
         lines.iter().map(|l| cvx_qty(l)).collect()
     };
     match c {
-        OrderCommand::Suggest { clinic: pin } => {
+        OrderCommand::Suggest {
+            clinic: pin,
+            program,
+        } => {
+            let program = Program::parse(&program)?;
             let c = inventory::clinic(store, &ClinicPin::new(&pin)?)?;
             inventory::authorize_at_clinic(actor, &c, Action::InventoryView)?;
             let lots = store.lots(&c.pin)?;
             let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
             let policy = SupplyPolicy::default();
             let used = format!("Used ({} months)", policy.months_observed);
-            let mut t = output::table(&["CVX", &used, "On hand (public)", "Suggested order"]);
-            for s in order_suggestions(&pairs, today, policy, |cvx, since| {
-                store.doses_used(&c.pin, cvx, since)
+            let on_hand = format!("On hand ({})", program.short());
+            let mut t = output::table(&["CVX", &used, &on_hand, "Suggested order"]);
+            let stock = StockFunding::Public(program);
+            for s in order_suggestions(&pairs, program, today, policy, |cvx, since| {
+                store.doses_used(&c.pin, cvx, stock, since)
             })? {
                 t.add_row(vec![
                     s.cvx.to_string(),
@@ -419,10 +430,26 @@ fn run_order(
             }
             println!("{t}");
         }
-        OrderCommand::Create { clinic: pin, lines } => {
+        OrderCommand::Create {
+            clinic: pin,
+            program,
+            lines,
+        } => {
             let pin = ClinicPin::new(&pin)?;
-            let id = inventory::create_order(store, actor, codes, &pin, lines_of(&lines)?, now)?;
-            println!("order {id} for clinic {pin} is pending state approval");
+            let program = Program::parse(&program)?;
+            let id = inventory::create_order(
+                store,
+                actor,
+                codes,
+                &pin,
+                program,
+                lines_of(&lines)?,
+                now,
+            )?;
+            println!(
+                "{} order {id} for clinic {pin} is pending state approval",
+                program.short()
+            );
         }
         OrderCommand::List {
             clinic: pin,
@@ -432,6 +459,7 @@ fn run_order(
             let status = status.as_deref().map(OrderStatus::parse).transpose()?;
             let mut t = output::table(&[
                 "Order",
+                "Program",
                 "Clinic",
                 "Created",
                 "Status",
@@ -460,6 +488,7 @@ fn run_order(
                     .join("\n");
                 t.add_row(vec![
                     o.id.unwrap_or(0).to_string(),
+                    o.program.short().to_string(),
                     o.clinic.to_string(),
                     o.created_on.to_string(),
                     o.status.key().to_string(),

@@ -63,9 +63,12 @@ use ctwiz_core::access::Action;
 use ctwiz_core::actor::{Actor, Denied};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::onboarding::{Seen, Stage};
+use ctwiz_store::clinic_info::NotificationStore;
 use ctwiz_store::interface::{
     AckResult, InterfaceStatus, InterfaceStore, LoggedError, MessageLogEntry,
 };
+use ctwiz_store::onboarding::OnboardingStore;
 use ctwiz_store::{AuditAction, AuditEntry, Interface, Store};
 
 use crate::datatype::{Hd, Timestamp};
@@ -77,8 +80,8 @@ use crate::segment::Msh;
 use crate::ParseError;
 
 /// Everything a store must offer the interface.
-pub trait IisStore: Store + InterfaceStore {}
-impl<T: Store + InterfaceStore> IisStore for T {}
+pub trait IisStore: Store + InterfaceStore + OnboardingStore + NotificationStore {}
+impl<T: Store + InterfaceStore + OnboardingStore + NotificationStore> IisStore for T {}
 
 /// Who we are and the circumstances of one message.
 pub struct Context<'a> {
@@ -498,12 +501,59 @@ fn finish<S: IisStore>(
 ) -> Outcome {
     let log = log_entry(ctx, msh, clinic, result, issues, stats, mode);
     let _ = store.log_message(&log);
+    // An EHR's message processed in QA over the network proves its connection and
+    // starts its QA (onboarding moves on by itself).
+    if let (InterfaceStatus::Qa, Some(pin), Interface::Soap | Interface::Mllp) =
+        (mode, &log.clinic, ctx.interface())
+    {
+        if result != AckResult::Rejected {
+            onboarding_seen(store, ctx.actor, pin, Seen::QaMessage, ctx.received_at);
+        }
+    }
     Outcome {
         response,
         result,
         log,
         stored: stats.stored,
     }
+}
+
+/// Records the onboarding moves an exchange proves (`usecase::onboarding::seen`). The
+/// exchange is already answered and committed: a failure here changes neither, and the
+/// next exchange tries again.
+fn onboarding_seen<S: IisStore>(
+    store: &S,
+    actor: &Actor,
+    pin: &ClinicPin,
+    seen: Seen,
+    at: NaiveDateTime,
+) -> Vec<Stage> {
+    ctwiz_store::usecase::onboarding::seen(store, actor, pin, seen, at).unwrap_or_default()
+}
+
+/// A signed-in SOAP `connectivityTest` from `actor`: the connection of the clinic it
+/// acts for is proven (its onboarding moves on from "applied"). Returns the stages moved
+/// to.
+pub fn connectivity_test<S: IisStore>(store: &S, actor: &Actor, at: NaiveDateTime) -> Vec<Stage> {
+    match actor.clinic() {
+        Some(pin) => onboarding_seen(store, actor, pin, Seen::Connection, at),
+        None => Vec::new(),
+    }
+}
+
+/// A batch import by `actor` stored records of `clinics`: their legacy data is in
+/// (their onboarding moves on from production). Returns the clinics moved.
+pub fn legacy_imported<'a, S: IisStore>(
+    store: &S,
+    actor: &Actor,
+    clinics: impl IntoIterator<Item = &'a ClinicPin>,
+    at: NaiveDateTime,
+) -> Vec<ClinicPin> {
+    clinics
+        .into_iter()
+        .filter(|pin| !onboarding_seen(store, actor, pin, Seen::LegacyImport, at).is_empty())
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

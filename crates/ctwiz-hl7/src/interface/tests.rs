@@ -536,7 +536,7 @@ fn administered_dose_from_inventory_decrements_the_lot() {
         mvx: None,
         lot_number: LotNumber::new("LOT0").expect("lot"),
         expiration: NaiveDate::from_ymd_opt(2030, 1, 1).expect("d"),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     };
     let lot_id = s.add_lot(&lot).expect("lot");
     s.record_movement(
@@ -586,7 +586,7 @@ fn a_dose_follows_its_lot_through_rxa21_add_update_and_delete() {
             mvx: None,
             lot_number: LotNumber::new(number).expect("lot"),
             expiration: NaiveDate::from_ymd_opt(2030, 1, 1).expect("d"),
-            funding: StockFunding::Public,
+            funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
         };
         s.receive_into_lot(&lot, 5, "t", now()).expect("receive").0
     };

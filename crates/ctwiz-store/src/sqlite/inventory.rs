@@ -11,6 +11,7 @@ use ctwiz_core::dose_stock::ExceptionKind;
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding};
 use ctwiz_core::ordering::{OrderLine, OrderStatus, VaccineOrder};
+use ctwiz_core::program::Program;
 use rusqlite::{params, Row};
 
 /// Stored movements beyond this many doses come from before core bounded movements
@@ -24,9 +25,31 @@ fn lot_columns() -> String {
     format!(
         "l.id, l.clinic_pin, l.cvx, l.ndc, l.mvx, l.lot_number, l.expiration, l.funding,
         COALESCE((SELECT SUM(delta) FROM inventory_transactions t WHERE t.lot_id = l.id AND t.delta {SANE_DELTA}), 0),
-        (SELECT COUNT(*) FROM inventory_transactions t WHERE t.lot_id = l.id AND t.delta NOT {SANE_DELTA})"
+        (SELECT COUNT(*) FROM inventory_transactions t WHERE t.lot_id = l.id AND t.delta NOT {SANE_DELTA}),
+        l.program"
     )
 }
+
+/// The `funding` and `program` columns of a lot: public stock names its program.
+fn funding_columns(f: StockFunding) -> (&'static str, Option<&'static str>) {
+    match f {
+        StockFunding::Public(p) => ("public", Some(p.key())),
+        StockFunding::Private => ("private", None),
+    }
+}
+
+fn funding_from_columns(funding: &str, program: Option<&str>) -> Result<StockFunding> {
+    match (funding, program) {
+        ("private", None) => Ok(StockFunding::Private),
+        ("public", Some(p)) => Ok(StockFunding::Public(stored("program", Program::parse(p))?)),
+        (f, p) => Err(StoreError::Corrupt(format!(
+            "lot funding {f:?} program {p:?}"
+        ))),
+    }
+}
+
+/// SQL for a lot's stock funding key (`StockFunding::key`) from its columns.
+const FUNDING_KEY_SQL: &str = "CASE WHEN l.funding = 'public' THEN l.program ELSE l.funding END";
 
 fn lot_from_row(r: &Row<'_>) -> Result<LotStock> {
     let out_of_range: i64 = r.get(9)?;
@@ -37,11 +60,10 @@ fn lot_from_row(r: &Row<'_>) -> Result<LotStock> {
             r.get::<_, i64>(0)?
         )));
     }
-    let funding = match r.get::<_, String>(7)?.as_str() {
-        "public" => StockFunding::Public,
-        "private" => StockFunding::Private,
-        other => return Err(StoreError::Corrupt(format!("lot funding {other:?}"))),
-    };
+    let funding = funding_from_columns(
+        &r.get::<_, String>(7)?,
+        r.get::<_, Option<String>>(10)?.as_deref(),
+    )?;
     Ok(LotStock {
         lot: Lot {
             id: Some(r.get(0)?),
@@ -153,6 +175,7 @@ impl SqliteStore {
         Ok(VaccineOrder {
             id: Some(id),
             clinic: stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(1)?))?,
+            program: stored("program", Program::parse(&r.get::<_, String>(7)?))?,
             created_by: r.get(2)?,
             created_on: codec::date(&r.get::<_, String>(3)?)?,
             status: stored("status", OrderStatus::parse(&r.get::<_, String>(4)?))?,
@@ -164,7 +187,7 @@ impl SqliteStore {
 }
 
 const ORDER_COLUMNS: &str =
-    "id, clinic_pin, created_by, created_on, status, decided_by, decision_note";
+    "id, clinic_pin, created_by, created_on, status, decided_by, decision_note, program";
 
 impl crate::traits::Atomic for SqliteStore {
     fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
@@ -176,8 +199,8 @@ impl InventoryStore for SqliteStore {
     fn add_lot(&self, lot: &Lot) -> Result<i64> {
         self.conn
             .prepare_cached(
-                "INSERT INTO lots (clinic_pin, cvx, ndc, mvx, lot_number, expiration, funding)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO lots (clinic_pin, cvx, ndc, mvx, lot_number, expiration, funding, program)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 lot.clinic.as_str(),
@@ -186,7 +209,8 @@ impl InventoryStore for SqliteStore {
                 lot.mvx.as_ref().map(|m| m.as_str()),
                 lot.lot_number.as_str(),
                 lot.expiration.format(codec::DATE).to_string(),
-                lot.funding.key(),
+                funding_columns(lot.funding).0,
+                funding_columns(lot.funding).1,
             ])
             .map_err(|e| {
                 constraint(e, || {
@@ -269,7 +293,7 @@ impl InventoryStore for SqliteStore {
                     &[
                         &lot.clinic.as_str(),
                         &lot.lot_number.as_str(),
-                        &lot.funding.key(),
+                        &funding_columns(lot.funding).0,
                     ],
                 )?
                 .pop();
@@ -357,7 +381,7 @@ impl InventoryStore for SqliteStore {
                     &[
                         &to.as_str(),
                         &from.lot.lot_number.as_str(),
-                        &from.lot.funding.key(),
+                        &funding_columns(from.lot.funding).0,
                     ],
                 )?
                 .pop();
@@ -385,11 +409,18 @@ impl InventoryStore for SqliteStore {
         })
     }
 
-    fn doses_used(&self, clinic: &ClinicPin, cvx: &Cvx, since: NaiveDate) -> Result<i64> {
+    fn doses_used(
+        &self,
+        clinic: &ClinicPin,
+        cvx: &Cvx,
+        funding: StockFunding,
+        since: NaiveDate,
+    ) -> Result<i64> {
         Ok(self.conn.query_row(
-            "SELECT COALESCE(-SUM(t.delta), 0) FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id
-             WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind IN ('administer', 'give-back') AND t.at >= ?3",
-            params![clinic.as_str(), cvx.as_str(), since.format(codec::DATE).to_string()],
+            &format!("SELECT COALESCE(-SUM(t.delta), 0) FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id
+             WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind IN ('administer', 'give-back') AND t.at >= ?3
+               AND {FUNDING_KEY_SQL} = ?4"),
+            params![clinic.as_str(), cvx.as_str(), since.format(codec::DATE).to_string(), funding.key()],
             |r| r.get(0),
         )?)
     }
@@ -398,8 +429,8 @@ impl InventoryStore for SqliteStore {
         self.in_transaction(|s| {
             s.conn
                 .prepare_cached(
-                    "INSERT INTO vaccine_orders (clinic_pin, created_by, created_on, status, decided_by, decision_note)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO vaccine_orders (clinic_pin, created_by, created_on, status, decided_by, decision_note, program)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     o.clinic.as_str(),
@@ -407,7 +438,8 @@ impl InventoryStore for SqliteStore {
                     o.created_on.format(codec::DATE).to_string(),
                     o.status.key(),
                     o.decided_by,
-                    o.decision_note
+                    o.decision_note,
+                    o.program.key()
                 ])
                 .map_err(|e| constraint(e, || format!("unknown clinic {}", o.clinic)))?;
             let id = s.conn.last_insert_rowid();
@@ -482,9 +514,10 @@ impl InventoryStore for SqliteStore {
             o.mark_received()?;
             let mut ids = Vec::with_capacity(lots.len());
             for (lot, doses) in lots {
-                if lot.clinic != o.clinic || lot.funding != StockFunding::Public {
+                if lot.clinic != o.clinic || lot.funding != StockFunding::Public(o.program) {
                     return Err(StoreError::Conflict(format!(
-                        "order {order_id} delivers public vaccine to clinic {}",
+                        "order {order_id} delivers {} vaccine to clinic {}",
+                        o.program.short(),
                         o.clinic
                     )));
                 }
@@ -586,7 +619,7 @@ impl InventoryStore for SqliteStore {
 
     fn inventory_report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<InventoryReportRow>> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT l.clinic_pin, c.county, l.cvx, l.funding, t.kind,
+            "SELECT l.clinic_pin, c.county, l.cvx, {FUNDING_KEY_SQL}, t.kind,
                     json_extract(t.movement, '$.' || CASE t.kind WHEN 'waste' THEN 'Waste' WHEN 'return' THEN 'Return' END || '.reason'),
                     SUM(CASE WHEN t.delta {SANE_DELTA} THEN t.delta ELSE 0 END), COUNT(*),
                     group_concat(DISTINCT CASE WHEN t.delta NOT {SANE_DELTA} THEN l.lot_number END)

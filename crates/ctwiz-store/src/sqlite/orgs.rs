@@ -5,10 +5,13 @@ use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::{Clinic, ProgramType};
 use rusqlite::{params, OptionalExtension};
 
+/// The `program` column, kept from before CVFA: `cvp` for a clinic in CVP, else
+/// `private`. The clinic's whole enrollment is in its detail (`Clinic::program`).
 fn program_key(p: ProgramType) -> &'static str {
-    match p {
-        ProgramType::Cvp => "cvp",
-        ProgramType::PrivateOnly => "private",
+    if p.enrolled(ctwiz_core::program::Program::Cvp) {
+        "cvp"
+    } else {
+        "private"
     }
 }
 

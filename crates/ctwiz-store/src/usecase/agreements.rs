@@ -14,7 +14,7 @@ use ctwiz_core::access::Action;
 use ctwiz_core::actor::Actor;
 use ctwiz_core::agreement::{self, Program, Signature};
 use ctwiz_core::ids::ClinicPin;
-use ctwiz_core::org::{Clinic, ProgramType};
+use ctwiz_core::org::Clinic;
 use ctwiz_core::CoreError;
 
 /// The physician signs `program`'s (`cvp` or `cvfa`) current agreement for clinic `pin`
@@ -47,12 +47,24 @@ pub fn sign<S: AgreementStore + OrgStore + AuditStore + Atomic>(
 }
 
 /// A clinic's agreement status: per program, the newest signature and whether it is
-/// current on `today`.
+/// current on `today`; `may_order` when every program the clinic is enrolled in has a
+/// current agreement.
 #[derive(Debug, Clone)]
 pub struct Status {
     pub clinic: Clinic,
     pub programs: Vec<(Program, Option<Signature>, bool)>,
     pub may_order: bool,
+}
+
+impl Status {
+    /// The enrolled programs without a current agreement.
+    pub fn missing(&self) -> Vec<Program> {
+        self.programs
+            .iter()
+            .filter(|(p, _, current)| self.clinic.program.enrolled(*p) && !current)
+            .map(|(p, ..)| *p)
+            .collect()
+    }
 }
 
 fn status_of(clinic: Clinic, signatures: &[Signature], today: NaiveDate) -> Status {
@@ -64,8 +76,13 @@ fn status_of(clinic: Clinic, signatures: &[Signature], today: NaiveDate) -> Stat
             (p, latest, current)
         })
         .collect();
+    let may_order = clinic
+        .program
+        .programs()
+        .into_iter()
+        .all(|p| agreement::may_order(signatures, p, today));
     Status {
-        may_order: agreement::may_order(signatures, today),
+        may_order: clinic.program.is_public() && may_order,
         clinic,
         programs,
     }
@@ -83,8 +100,9 @@ pub fn status<S: AgreementStore + OrgStore + AuditStore + ?Sized>(
     Ok(status_of(clinic, &signatures, now.date()))
 }
 
-/// For the state (`ClinicManage`): every active CVP clinic without a current agreement,
-/// by name — the clinics that may not order public vaccine until their physician signs.
+/// For the state (`ClinicManage`): every active public-program clinic missing a current
+/// agreement of a program it is enrolled in, by name — the clinics that may not order
+/// that program's vaccine until their physician signs.
 pub fn flagged<S: AgreementStore + OrgStore + AuditStore + ?Sized>(
     store: &S,
     actor: &Actor,
@@ -101,7 +119,7 @@ pub fn flagged<S: AgreementStore + OrgStore + AuditStore + ?Sized>(
     let mut out: Vec<Status> = store
         .clinics()?
         .into_iter()
-        .filter(|c| c.active && c.program == ProgramType::Cvp)
+        .filter(|c| c.active && c.program.is_public())
         .map(|c| {
             let mine: Vec<Signature> = all.iter().filter(|s| s.clinic == c.pin).cloned().collect();
             status_of(c, &mine, now.date())
@@ -112,17 +130,23 @@ pub fn flagged<S: AgreementStore + OrgStore + AuditStore + ?Sized>(
     Ok(out)
 }
 
-/// Refuses a public order of a clinic without a current agreement.
+/// Refuses an order of `program`'s vaccine by a clinic without that program's current
+/// agreement.
 pub fn may_order<S: AgreementStore + ?Sized>(
     store: &S,
     clinic: &Clinic,
+    program: Program,
     today: NaiveDate,
 ) -> Result<(), UseCaseError> {
-    if agreement::may_order(&store.signatures(Some(&clinic.pin))?, today) {
+    if agreement::may_order(&store.signatures(Some(&clinic.pin))?, program, today) {
         return Ok(());
     }
     Err(UseCaseError::Invalid(CoreError::Rule(format!(
-        "{} ({}) has no current program agreement: the clinic's signing physician signs the CVP or CVFA agreement in Clinic Tools before public vaccine can be ordered",
-        clinic.name, clinic.pin
+        "{} ({}) has no current {} agreement: the clinic's signing physician signs the {} agreement in Clinic Tools before {} vaccine can be ordered",
+        clinic.name,
+        clinic.pin,
+        program.short(),
+        program.short(),
+        program.short()
     ))))
 }

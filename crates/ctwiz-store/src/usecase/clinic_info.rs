@@ -318,3 +318,58 @@ pub fn submit_account_request<S: OrgStore + WebStore + crate::traits::PlaceStore
     }
     Ok(store.create_account_request(request, now)?)
 }
+
+/// The state (`ClinicManage`) sets clinic `pin`'s enrollment in the public programs (CVP,
+/// CVFA, both, or private only). Leaving a program is refused while the clinic holds its
+/// stock or open orders (`ctwiz_core::program::check_enrollment_change`). Audited; returns
+/// the clinic as enrolled now.
+pub fn enroll<S: OrgStore + crate::traits::InventoryStore + AuditStore + Atomic>(
+    store: &S,
+    actor: &Actor,
+    pin: &ctwiz_core::ids::ClinicPin,
+    to: ctwiz_core::org::ProgramType,
+    now: NaiveDateTime,
+) -> Result<Clinic, UseCaseError> {
+    use ctwiz_core::ordering::OrderStatus;
+    use ctwiz_core::program::{check_enrollment_change, Holding, Program};
+    let mut clinic = super::inventory::clinic_for(store, actor, pin, Action::ClinicManage, now)?;
+    let from = clinic.program;
+    let lots = store.lots(pin)?;
+    let orders = store.orders(Some(pin), None)?;
+    let holding: Vec<Holding> = Program::ALL
+        .into_iter()
+        .map(|program| Holding {
+            program,
+            doses: lots
+                .iter()
+                .filter(|l| l.lot.funding.program() == Some(program))
+                .map(|l| l.on_hand.max(0))
+                .sum(),
+            open_orders: orders
+                .iter()
+                .filter(|o| {
+                    o.program == program
+                        && matches!(o.status, OrderStatus::Pending | OrderStatus::Approved)
+                })
+                .count(),
+        })
+        .collect();
+    check_enrollment_change(from, to, &holding)?;
+    clinic.program = to;
+    store.atomically(|s| {
+        s.update_clinic(&clinic)?;
+        s.audit(&audit_entry(
+            actor,
+            None,
+            AuditAction::Update,
+            now,
+            format!(
+                "clinic {} enrollment: {} → {}",
+                clinic.pin,
+                from.key(),
+                to.key()
+            ),
+        ))
+    })?;
+    Ok(clinic)
+}

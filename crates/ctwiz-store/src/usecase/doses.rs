@@ -49,6 +49,7 @@ where
             ))
             .into());
         }
+        ctwiz_core::dose_stock::check_lot_serves(&held.lot, p.dob, dose.date)?;
     }
     let detail = format!("{what} dose CVX {} on {}", dose.cvx, dose.date);
     let by = actor.label();

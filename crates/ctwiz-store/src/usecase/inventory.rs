@@ -18,6 +18,7 @@ use ctwiz_core::inventory::{
 };
 use ctwiz_core::ordering::VaccineOrder;
 use ctwiz_core::org::Clinic;
+use ctwiz_core::program::Program;
 
 /// The registered clinic `pin`.
 pub fn clinic<S: OrgStore + ?Sized>(store: &S, pin: &ClinicPin) -> Result<Clinic, UseCaseError> {
@@ -221,8 +222,9 @@ pub fn reconcile<S: InventoryStore + OrgStore + AuditStore + Atomic>(
         .map_err(UseCaseError::from)?
 }
 
-/// A new public vaccine order of clinic `clinic_pin`, pending state approval. Returns
-/// its id.
+/// A new order of `program`'s vaccine for clinic `clinic_pin`, pending state approval:
+/// the clinic must be enrolled in the program and hold its current agreement. Returns its
+/// id.
 pub fn create_order<
     S: InventoryStore
         + OrgStore
@@ -235,6 +237,7 @@ pub fn create_order<
     actor: &Actor,
     codes: &CodeSets,
     clinic_pin: &ClinicPin,
+    program: Program,
     lines: Vec<(Cvx, i64)>,
     at: NaiveDateTime,
 ) -> Result<i64, UseCaseError> {
@@ -242,8 +245,8 @@ pub fn create_order<
     for (cvx, _) in &lines {
         known_vaccine(codes, cvx)?;
     }
-    let order = VaccineOrder::new(&c, &actor.label(), at.date(), lines)?;
-    super::agreements::may_order(store, &c, at.date())?;
+    let order = VaccineOrder::new(&c, program, &actor.label(), at.date(), lines)?;
+    super::agreements::may_order(store, &c, program, at.date())?;
     // The allocation is read and the order written in one transaction, so two orders
     // at once cannot both take the last doses.
     store
@@ -353,7 +356,7 @@ pub fn receive_order<S: InventoryStore + OrgStore + AuditStore + ?Sized>(
             mvx: None,
             lot_number: number.clone(),
             expiration: *expiration,
-            funding: ctwiz_core::inventory::StockFunding::Public,
+            funding: ctwiz_core::inventory::StockFunding::Public(o.program),
         };
         check_arrival(&lot, &c, codes, at.date())?;
         lots.push((lot, *doses));

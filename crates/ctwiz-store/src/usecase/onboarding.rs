@@ -200,35 +200,110 @@ where
             o.stage.label(),
             to.label()
         ),
-        |s| {
-            s.move_onboarding(clinic, o.stage, &event)?;
-            if to.stores_messages() {
-                InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Production, now)?;
-            } else if o.application.method == Method::EhrHl7 {
-                InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Qa, now)?;
-            }
-            let message = if notes.is_empty() {
-                format!("Onboarding: {}. Next: {}", to.label(), to.next_step())
-            } else {
-                format!("Onboarding: {} — {notes}", to.label())
-            };
-            super::notifications::notify_clinic(
-                s,
-                clinic,
-                Action::ClinicToolsEdit,
-                NotificationKind::Onboarding,
-                &message,
-                "/onboarding",
-                now,
-            )
-            .map_err(|e| match e {
-                UseCaseError::Store(e) => e,
-                other => crate::StoreError::Conflict(other.to_string()),
-            })?;
-            Ok(())
-        },
+        |s| record_move(s, clinic, o.application.method, &event),
     )?;
     Ok(store.onboarding(clinic)?.expect("just moved"))
+}
+
+/// Writes one move (`event`, from its `from` stage), switches the interface to the mode
+/// the new stage takes and tells the clinic's coordinators. Inside the caller's
+/// transaction.
+fn record_move<S>(
+    s: &S,
+    clinic: &ClinicPin,
+    method: Method,
+    event: &StageEvent,
+) -> crate::error::Result<()>
+where
+    S: OnboardingStore + InterfaceStore + NotificationStore + UserStore + ?Sized,
+{
+    let (to, now) = (event.to, event.at);
+    let from = event
+        .from
+        .ok_or_else(|| crate::StoreError::Conflict("a move names its stage".into()))?;
+    s.move_onboarding(clinic, from, event)?;
+    if to.stores_messages() {
+        InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Production, now)?;
+    } else if method == Method::EhrHl7 {
+        InterfaceStore::set_interface_status(s, clinic, InterfaceStatus::Qa, now)?;
+    }
+    let message = if event.notes.is_empty() {
+        format!("Onboarding: {}. Next: {}", to.label(), to.next_step())
+    } else {
+        format!("Onboarding: {} — {}", to.label(), event.notes)
+    };
+    super::notifications::notify_clinic(
+        s,
+        clinic,
+        Action::ClinicToolsEdit,
+        NotificationKind::Onboarding,
+        &message,
+        "/onboarding",
+        now,
+    )
+    .map_err(|e| match e {
+        UseCaseError::Store(e) => e,
+        other => crate::StoreError::Conflict(other.to_string()),
+    })?;
+    Ok(())
+}
+
+/// What an interface saw of clinic `clinic` (a connection with its credentials, a QA
+/// message, a finished legacy import) moves its onboarding on by itself
+/// (`ctwiz_core::onboarding::moved_by`); each move is recorded as by the interface on
+/// behalf of `actor`, notified and audited. Called by the interface use cases after the
+/// exchange that proves it; a clinic with no onboarding, or waiting for something else,
+/// is left as it is. Returns the stages moved to.
+pub fn seen<S>(
+    store: &S,
+    actor: &Actor,
+    clinic: &ClinicPin,
+    seen: onboarding::Seen,
+    now: NaiveDateTime,
+) -> Result<Vec<Stage>, crate::StoreError>
+where
+    S: OnboardingStore + InterfaceStore + NotificationStore + UserStore + AuditStore,
+{
+    let Some(o) = store.onboarding(clinic)? else {
+        return Ok(Vec::new());
+    };
+    let moves = onboarding::moved_by(o.application.method, o.stage, seen);
+    if moves.is_empty() {
+        return Ok(moves);
+    }
+    let by = format!("{} ({})", actor.label(), seen.label());
+    InterfaceStore::atomically(store, |s| {
+        // Read again inside the transaction: another message may have moved it.
+        let Some(o) = s.onboarding(clinic)? else {
+            return Ok(Vec::new());
+        };
+        let moves = onboarding::moved_by(o.application.method, o.stage, seen);
+        let mut from = o.stage;
+        for to in &moves {
+            let event = StageEvent {
+                at: now,
+                by: by.clone(),
+                from: Some(from),
+                to: *to,
+                notes: String::new(),
+            };
+            record_move(s, clinic, o.application.method, &event)?;
+            s.audit(&super::audit_entry(
+                actor,
+                None,
+                AuditAction::Update,
+                now,
+                format!(
+                    "onboarding of {clinic}: {} → {} ({})",
+                    from.label(),
+                    to.label(),
+                    seen.label()
+                ),
+            ))?;
+            from = *to;
+        }
+        Ok(moves)
+    })
 }
 
 /// The Notice to Patients about reporting, once the clinic reports.

@@ -59,7 +59,7 @@ where
     if actor.may(Action::ClinicManage) {
         let n = super::agreements::flagged(store, actor, now)?.len();
         add(
-            "CVP clinic(s) without a current program agreement",
+            "clinic(s) without a current agreement of a program they are enrolled in",
             n,
             "/admin/agreements",
         );
@@ -161,11 +161,11 @@ fn reconciliation_is_due<S: InventoryStore + ?Sized>(
     pin: &ctwiz_core::ids::ClinicPin,
     today: chrono::NaiveDate,
 ) -> Result<bool, UseCaseError> {
-    use ctwiz_core::inventory::{Movement, StockFunding};
+    use ctwiz_core::inventory::Movement;
     let mut holds_public = false;
     let mut last: Option<chrono::NaiveDate> = None;
     for l in store.lots(pin)? {
-        if l.lot.funding != StockFunding::Public {
+        if l.lot.funding.program().is_none() {
             continue;
         }
         holds_public |= l.on_hand > 0;

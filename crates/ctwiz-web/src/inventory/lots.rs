@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
-use ctwiz_core::inventory::WastageReason;
+use ctwiz_core::inventory::{StockFunding, WastageReason};
 use ctwiz_core::org::Clinic;
 use ctwiz_store::{InventoryStore, LotStock, OrgStore};
 use maud::{html, Markup};
@@ -79,7 +79,7 @@ pub(super) async fn lots_page(
                             td { (vaccine_name(codes, &l.lot.cvx)) }
                             td { (l.lot.lot_number) }
                             td { (l.lot.expiration) @if l.lot.is_expired(today) { span.error { " expired" } } }
-                            td { (l.lot.funding.key()) }
+                            td { (l.lot.funding.label()) }
                             td { (l.on_hand) }
                         } } }
                     }
@@ -98,10 +98,11 @@ pub(super) async fn lots_page(
                             (text_field("lot", "Lot number", "", true))
                             (date_field("expiration", "Expiration date", "", true))
                             label { span { "Doses *" } input type="number" name="doses" min="1" required; }
+                            @let held: Vec<StockFunding> = StockFunding::ALL.into_iter()
+                                .filter(|f| f.program().is_none_or(|p| c.program.enrolled(p))).collect();
                             (select_field("funding", "Funding",
-                                c.orders_public_vaccine().then_some(("public", "Public (CVP)".to_string())).into_iter()
-                                    .chain(std::iter::once(("private", "Private".to_string()))),
-                                if c.orders_public_vaccine() { "public" } else { "private" }))
+                                held.iter().map(|f| (f.key(), f.label().to_string())),
+                                held.first().map_or("private", |f| f.key())))
                             (text_field("mvx", "Manufacturer (MVX)", "", false))
                             (text_field("ndc", "NDC", "", false))
                             div.actions { button type="submit" { "Receive" } }

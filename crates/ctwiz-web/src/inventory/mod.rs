@@ -213,6 +213,8 @@ pub struct PinQuery {
     done: Option<String>,
     /// Blank vaccine lines on the order form (more on request).
     lines: Option<usize>,
+    /// The program the order form is for (`cvp`, `cvfa`); default the clinic's first.
+    program: Option<String>,
 }
 
 /// What a finished form says when it redirects back (fixed texts, nothing reflected).

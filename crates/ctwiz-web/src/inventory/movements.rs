@@ -62,15 +62,7 @@ async fn receive_lot(
     f: ReceiveForm,
 ) -> Result<(), AppError> {
     let doses = whole_number("Doses", &f.doses)?;
-    let funding = match f.funding.as_str() {
-        "public" => StockFunding::Public,
-        "private" => StockFunding::Private,
-        other => {
-            return Err(AppError::BadRequest(format!(
-                "Unknown funding {other:?}; choose public or private."
-            )))
-        }
-    };
+    let funding = StockFunding::parse(&f.funding)?;
     let expiration = parse_date("Expiration", &f.expiration)?;
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let lot = Lot {
@@ -243,7 +235,7 @@ async fn reconcile_screen(
                                     td { (vaccine_name(codes, &l.lot.cvx)) }
                                     td { (l.lot.lot_number) }
                                     td { (l.lot.expiration) }
-                                    td { (l.lot.funding.key()) }
+                                    td { (l.lot.funding.label()) }
                                     td { (l.on_hand) input type="hidden" name={ "computed_" (id) } value=(l.on_hand); }
                                     td { input type="number" min="0" name={ "count_" (id) } aria-label={ "Count of lot " (l.lot.lot_number) }
                                         value=(entered(format!("count_{id}")).unwrap_or_else(|| l.on_hand.to_string())); }

@@ -1,4 +1,5 @@
-//! Public (CVP) vaccine orders: placing them, the state's approval or rejection, receiving shipments.
+//! Public vaccine orders, per program (CVP, CVFA): placing them, the state's approval or
+//! rejection, receiving shipments.
 
 use super::{
     back_to, clinic_picker, done_message, form_clinic, form_field, load_bell, may, orders_for,
@@ -16,8 +17,10 @@ use axum::Form;
 use chrono::{Days, NaiveDate};
 use ctwiz_core::access::Action;
 use ctwiz_core::ids::{ClinicPin, Cvx, LotNumber};
+use ctwiz_core::inventory::StockFunding;
 use ctwiz_core::ordering::{order_suggestions, OrderStatus, SupplyPolicy, VaccineOrder};
 use ctwiz_core::org::Clinic;
+use ctwiz_core::program::Program;
 use ctwiz_store::usecase::inventory::{self as usecase, Decision};
 use ctwiz_store::{InventoryStore, OrgStore};
 use maud::{html, Markup};
@@ -31,7 +34,8 @@ pub async fn orders(
 ) -> Result<Markup, AppError> {
     let done = done_message(q.done.as_deref()).map(str::to_string);
     let lines = q.lines.unwrap_or(BLANK_LINES).clamp(1, MAX_BLANK_LINES);
-    orders_page(&state, &ctx, q.pin, None, done, lines).await
+    let program = q.program.as_deref().map(Program::parse).transpose()?;
+    orders_page(&state, &ctx, q.pin, None, done, lines, program).await
 }
 
 /// Blank "another vaccine" lines on a new order form, and the most a form asks for
@@ -46,24 +50,35 @@ async fn orders_page(
     error: Option<String>,
     done: Option<String>,
     blank_lines: usize,
+    program: Option<Program>,
 ) -> Result<Markup, AppError> {
     let ctx2 = ctx.clone();
     let today = ctx.now.date();
-    let (clinics, clinic, suggestions, own, pending, shipping) = state
+    let (clinics, clinic, suggestions, own, pending, shipping, program) = state
         .db(move |s| {
             let clinics = s.clinics()?;
             let clinic = resolve_clinic(s, &ctx2, pin.as_deref(), Action::InventoryView)?;
             let mut suggestions = Vec::new();
             let mut own = Vec::new();
+            // The program the form orders: the one asked for if the clinic is in it,
+            // else the clinic's first.
+            let mut chosen = None;
             if let Some(c) = &clinic {
                 own = s.orders(Some(&c.pin), None)?;
-                if c.orders_public_vaccine() && may(&ctx2, c, Action::OrderCreate) {
+                chosen = program
+                    .filter(|p| c.program.enrolled(*p))
+                    .or_else(|| c.program.programs().first().copied());
+                if let (Some(p), true) = (chosen, may(&ctx2, c, Action::OrderCreate)) {
                     let lots = s.lots(&c.pin)?;
                     let pairs: Vec<_> = lots.iter().map(|l| (&l.lot, l.on_hand)).collect();
-                    suggestions =
-                        order_suggestions(&pairs, today, SupplyPolicy::default(), |cvx, since| {
-                            s.doses_used(&c.pin, cvx, since)
-                        })?;
+                    let stock = StockFunding::Public(p);
+                    suggestions = order_suggestions(
+                        &pairs,
+                        p,
+                        today,
+                        SupplyPolicy::default(),
+                        |cvx, since| s.doses_used(&c.pin, cvx, stock, since),
+                    )?;
                 }
             }
             let (pending, shipping) = if ctx2.can(Action::OrderApprove) {
@@ -74,7 +89,7 @@ async fn orders_page(
             } else {
                 (Vec::new(), Vec::new())
             };
-            Ok((clinics, clinic, suggestions, own, pending, shipping))
+            Ok((clinics, clinic, suggestions, own, pending, shipping, chosen))
         })
         .await?;
     let codes = state.codes();
@@ -103,7 +118,7 @@ async fn orders_page(
                 @for o in &pending {
                     @let id = o.id.unwrap_or(0);
                     form.card.stack method="post" action={ "/inventory/orders/" (id) "/approve" } {
-                        h3 { "Order " (id) " · " (name_of(&o.clinic)) " · " (o.created_on) " by " (o.created_by) }
+                        h3 { (o.program.short()) " order " (id) " · " (name_of(&o.clinic)) " · " (o.created_on) " by " (o.created_by) }
                         (csrf_field(ctx))
                         table {
                             thead { tr { th { "Vaccine" } th { "Requested" } th { "Approve" } } }
@@ -124,9 +139,10 @@ async fn orders_page(
             @if !shipping.is_empty() {
                 h2 { "Approved, awaiting shipment (" (shipping.len()) ")" }
                 table {
-                    thead { tr { th { "Order" } th { "Clinic" } th { "Created" } th { "Approved doses" } th { "Note" } } }
+                    thead { tr { th { "Order" } th { "Program" } th { "Clinic" } th { "Created" } th { "Approved doses" } th { "Note" } } }
                     tbody { @for o in &shipping { tr {
                         td { (o.id.unwrap_or(0)) }
+                        td { (o.program.short()) }
                         td { (name_of(&o.clinic)) }
                         td { (o.created_on) }
                         td { (o.lines.iter().map(|l| format!("{} × {}", l.approved.unwrap_or(0), vaccine_name(codes, &l.cvx))).collect::<Vec<_>>().join(", ")) }
@@ -138,15 +154,19 @@ async fn orders_page(
             @if let Some(c) = &clinic {
                 (sub_nav(c))
                 @if !c.orders_public_vaccine() {
-                    p.notice { (c.name) " is a private-only clinic (not enrolled in CVP) and does not order public vaccine." }
-                } @else if may(ctx, c, Action::OrderCreate) {
+                    p.notice { (c.name) " is a private-only clinic (enrolled in neither CVP nor CVFA) and does not order public vaccine." }
+                } @else if let (Some(program), true) = (program, may(ctx, c, Action::OrderCreate)) {
                     form.card.stack method="post" action="/inventory/orders" {
-                        h2 { "New public vaccine order" }
-                        p.muted { "Suggested: " (supply.months_of_supply) " months of supply at the last " (supply.months_observed) " months' usage, less public stock on hand, in boxes of " (supply.box_size) "." }
+                        h2 { "New " (program.short()) " vaccine order" }
+                        p.muted { (program.label()) "." @for other in c.program.programs().into_iter().filter(|p| *p != program) {
+                            " " a href={ "/inventory/orders?pin=" (c.pin) "&program=" (other.key()) } { "Order " (other.short()) " vaccine instead" }
+                        } }
+                        p.muted { "Suggested: " (supply.months_of_supply) " months of supply at the last " (supply.months_observed) " months' usage, less " (program.short()) " stock on hand, in boxes of " (supply.box_size) "." }
                         (csrf_field(ctx)) (pin_field(c))
+                        input type="hidden" name="program" value=(program.key());
                         @if !suggestions.is_empty() {
                             table {
-                                thead { tr { th { "Vaccine" } th { "Used (" (supply.months_observed) " months)" } th { "Public on hand" } th { "Suggested" } th { "Order doses" } } }
+                                thead { tr { th { "Vaccine" } th { "Used (" (supply.months_observed) " months)" } th { (program.short()) " on hand" } th { "Suggested" } th { "Order doses" } } }
                                 tbody { @for sg in &suggestions { tr {
                                     td { (vaccine_name(codes, &sg.cvx)) }
                                     td { (sg.used) } td { (sg.on_hand) } td { (sg.suggested) }
@@ -162,7 +182,7 @@ async fn orders_page(
                             }
                         }
                         @if blank_lines < MAX_BLANK_LINES {
-                            p { a href={ "/inventory/orders?pin=" (c.pin) "&lines=" ((blank_lines + 5).min(MAX_BLANK_LINES)) } { "More vaccine lines" } " " span.muted { "(before filling in the form)" } }
+                            p { a href={ "/inventory/orders?pin=" (c.pin) "&program=" (program.key()) "&lines=" ((blank_lines + 5).min(MAX_BLANK_LINES)) } { "More vaccine lines" } " " span.muted { "(before filling in the form)" } }
                         }
                         div.actions { button type="submit" { "Send for state approval" } }
                     }
@@ -172,7 +192,7 @@ async fn orders_page(
                     @for o in &own {
                         @let id = o.id.unwrap_or(0);
                         section.card {
-                            h3 { "Order " (id) " · " (o.created_on) " · " span.badge { (o.status.key()) } }
+                            h3 { (o.program.short()) " order " (id) " · " (o.created_on) " · " span.badge { (o.status.key()) } }
                             table {
                                 thead { tr { th { "Vaccine" } th { "Requested" } th { "Approved" } } }
                                 tbody { @for l in &o.lines { tr {
@@ -268,6 +288,7 @@ pub async fn create_order(
     )
     .await?;
     let pin = clinic.to_string();
+    let program = Program::parse(form_field(&form, "program").unwrap_or("cvp"))?;
     let result = async {
         let mut lines: Vec<(Cvx, i64)> = quantities(&form)?
             .into_iter()
@@ -281,7 +302,11 @@ pub async fn create_order(
             clinic.clone(),
         );
         state
-            .db(move |s| Ok(usecase::create_order(s, &actor, &codes, &c, lines, now)?))
+            .db(move |s| {
+                Ok(usecase::create_order(
+                    s, &actor, &codes, &c, program, lines, now,
+                )?)
+            })
             .await
     }
     .await;
@@ -289,7 +314,15 @@ pub async fn create_order(
         Ok(_) => Ok(back_to("/inventory/orders", &clinic, "ordered")),
         Err(e) => {
             refused(e, |m| {
-                orders_page(&state, &ctx, Some(pin), Some(m), None, BLANK_LINES)
+                orders_page(
+                    &state,
+                    &ctx,
+                    Some(pin),
+                    Some(m),
+                    None,
+                    BLANK_LINES,
+                    Some(program),
+                )
             })
             .await
         }
@@ -328,7 +361,7 @@ async fn decide(
         Ok(()) => Ok(Redirect::to(&format!("/inventory/orders?done={done}")).into_response()),
         Err(e) => {
             refused(e, |m| {
-                orders_page(&state, &ctx, None, Some(m), None, BLANK_LINES)
+                orders_page(&state, &ctx, None, Some(m), None, BLANK_LINES, None)
             })
             .await
         }
@@ -406,7 +439,7 @@ pub async fn receive_shipment(
         Ok(_) => Ok(back_to("/inventory", &clinic, "shipment")),
         Err(e) => {
             refused(e, |m| {
-                orders_page(&state, &ctx, Some(pin), Some(m), None, BLANK_LINES)
+                orders_page(&state, &ctx, Some(pin), Some(m), None, BLANK_LINES, None)
             })
             .await
         }

@@ -13,11 +13,10 @@ use chrono::NaiveDate;
 use ctwiz_core::access::Action;
 use ctwiz_core::codes::{CodeSets, DoseChoices, VaccineCode};
 use ctwiz_core::dose::{
-    Dose, FundingSource, InformationSource, Observation, ObservationKind, RefusalReason, Route,
-    Site, VfcEligibility, VisGiven,
+    Dose, InformationSource, Observation, ObservationKind, RefusalReason, Route, Site,
+    VfcEligibility, VisGiven,
 };
 use ctwiz_core::ids::{Cvx, DoseId, LotNumber, PatientId};
-use ctwiz_core::inventory::StockFunding;
 use ctwiz_core::patient::Patient;
 use ctwiz_forecast::explain::DueStatus;
 use ctwiz_store::{usecase, DoseStore, InventoryStore, LotStock, SqliteStore};
@@ -428,17 +427,10 @@ fn build_dose(
                             "Lot {lid} is not in this clinic's inventory."
                         ))
                     })?;
-                    let mut d =
-                        Dose::new(stock.lot.cvx.clone(), date, InformationSource::NewRecord);
-                    d.mvx = stock.lot.mvx.clone();
-                    d.ndc = stock.lot.ndc.clone();
-                    d.lot = Some(stock.lot.lot_number.clone());
-                    d.lot_expiration = Some(stock.lot.expiration);
-                    d.funding = Some(match stock.lot.funding {
-                        StockFunding::Public => FundingSource::Public,
-                        StockFunding::Private => FundingSource::Private,
-                    });
-                    (d, Some(lid))
+                    (
+                        ctwiz_core::dose_stock::dose_from_lot(&stock.lot, date),
+                        Some(lid),
+                    )
                 }
                 None => {
                     let mut d = Dose::new(cvx_of(&f.cvx)?, date, InformationSource::NewRecord);

@@ -146,7 +146,7 @@ pub fn fixture() -> Fixture {
             mvx: None,
             lot_number: LotNumber::new("DT123A").unwrap(),
             expiration: date(2099, 12, 31),
-            funding: StockFunding::Public,
+            funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
         })
         .unwrap();
     s.record_movement(

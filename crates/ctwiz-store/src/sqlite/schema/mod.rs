@@ -13,6 +13,7 @@ pub mod onboarding;
 pub mod outreach;
 pub mod places;
 pub mod portal;
+pub mod programs;
 pub mod providers;
 pub mod web;
 
@@ -32,4 +33,5 @@ pub const COMPONENTS: &[(&str, &[&str])] = &[
     ("places", places::MIGRATIONS),
     ("outreach", outreach::MIGRATIONS),
     ("onboarding", onboarding::MIGRATIONS),
+    ("programs", programs::MIGRATIONS),
 ];
