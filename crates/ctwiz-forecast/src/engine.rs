@@ -6,7 +6,7 @@ use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
 use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanSeries};
 use crate::result::{
     valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
     PatientSeries, SeriesStatus,
@@ -165,7 +165,7 @@ struct Scratch<'d> {
     /// Per evaluated series: the series and its forecast target dose index.
     targets: Vec<(&'d Series, usize)>,
     /// The antigen's relevant series.
-    relevant: Vec<&'d Series>,
+    relevant: Vec<(&'d Series, &'d PlanSeries)>,
 }
 
 impl Scratch<'_> {
@@ -189,7 +189,7 @@ impl Scratch<'_> {
 
 fn evaluate_antigen<'d>(
     data: &'d SupportingData,
-    org: &Organized<'_>,
+    org: &Organized<'d>,
     id: AntigenId,
     scratch: &mut Scratch<'d>,
     bufs: &mut Buffers,
@@ -210,9 +210,8 @@ fn evaluate_antigen<'d>(
         antigen
             .series
             .iter()
-            .zip(org.plan.admissions(usize::from(id.0)))
-            .filter(|&(s, &admission)| is_relevant(s, admission, org))
-            .map(|(s, _)| s),
+            .zip(org.plan.series(usize::from(id.0)))
+            .filter(|&(s, p)| is_relevant(s, p.admission, org)),
     );
     if relevant.is_empty() {
         return AntigenResult {
@@ -229,30 +228,31 @@ fn evaluate_antigen<'d>(
     completed_groups.clear();
     let facts = AntigenFacts::of(antigen, org);
     let series_start = bufs.series.len();
-    for &series in relevant.iter() {
+    for &(series, plan_series) in relevant.iter() {
         if doses.is_empty() {
             // Nothing to evaluate: the series stands at its first target dose.
             state.clear();
         } else {
             let completed = |g: &str| completed_groups.contains(&g);
-            evaluate_series(state, data, org, series, doses, &completed);
+            evaluate_series(state, data, org, series, plan_series, doses, &completed);
         }
         if crate::evaluate::target_definition(series, state.pos).is_none() {
             completed_groups.push(series.series_group.as_str());
         }
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast, target) =
-            forecast_series(data, org, facts, series, doses, state, &completed);
+            forecast_series(data, org, facts, series, plan_series, doses, state, &completed);
         targets.push((series, target));
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".
         bufs.priority.push(
             forecast.is_some() && {
-                let mut intervals = series
-                    .doses
+                let mut intervals = org
+                    .plan
+                    .doses(plan_series)
                     .get(target)
                     .into_iter()
-                    .flat_map(|td| td.intervals.iter())
+                    .flat_map(|td| org.plan.intervals(td).iter())
                     .filter(|r| crate::evaluate::interval_in_force(r, org.assessment))
                     .peekable();
                 intervals.peek().is_some() && intervals.all(|r| r.priority_override)
@@ -271,10 +271,11 @@ fn evaluate_antigen<'d>(
         let all_product = series.product_path
             && doses.iter().zip(&state.evals).all(|(d, e)| {
                 e.status == EvaluationStatus::SubStandard
-                    || series
-                        .doses
+                    || org
+                        .plan
+                        .doses(plan_series)
                         .first()
-                        .is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
+                        .is_some_and(|td| org.plan.preferable(td).iter().any(|v| v.cvx == d.cvx))
             });
         cands.push(Candidate {
             target,

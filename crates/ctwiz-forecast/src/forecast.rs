@@ -5,12 +5,13 @@
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
 use crate::evaluate::{
-    age_rule, interval_in_force, interval_reference, target_definition, SeriesState,
+    age_rule_in, interval_in_force, interval_reference, target_definition, SeriesState,
 };
 use crate::gather::{AntigenDose, Organized};
+use crate::plan::{PlanDose, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
 use crate::supporting_data::{
-    Antigen, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
+    Antigen, IntervalRule, Series, SkipContext, SupportingData,
 };
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
@@ -73,13 +74,14 @@ struct TargetDates {
 fn target_dates(
     data: &SupportingData,
     org: &Organized<'_>,
-    td: &SeriesDose,
+    td: &PlanDose,
     min_age_to_start: Option<crate::dates::CdsiDuration>,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
 ) -> TargetDates {
+    let plan = org.plan;
     let dob = org.dob;
-    let age = age_rule(td, org.assessment);
+    let age = age_rule_in(plan.ages(td), org.assessment);
     let max_age = age.and_then(|a| a.max).map(|m| org.age_date(m));
     let mut earliest = age
         .and_then(|a| a.min.or(a.abs_min))
@@ -93,13 +95,13 @@ fn target_dates(
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.
     let in_force = |r: &&IntervalRule| interval_in_force(r, org.assessment);
-    let has_override = td
-        .intervals
+    let intervals = plan.intervals(td);
+    let has_override = intervals
         .iter()
         .filter(in_force)
         .any(|r| r.priority_override);
     let mut interval_earliest: Option<NaiveDate> = None;
-    for rule in td.intervals.iter().filter(in_force) {
+    for rule in intervals.iter().filter(in_force) {
         if has_override && !rule.priority_override {
             continue;
         }
@@ -169,10 +171,12 @@ pub(crate) fn forecast_series(
     org: &Organized<'_>,
     antigen: AntigenFacts,
     series: &Series,
+    plan_series: &PlanSeries,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     completed_group: &dyn Fn(&str) -> bool,
 ) -> (SeriesStatus, Option<ForecastDates>, usize) {
+    let tds = org.plan.doses(plan_series);
     // CDSi 7.1: skip target doses whose forecast-context skip is met on the
     // assessment date; CDSi 7.6 validates the recommendation by asking again
     // on the forecast's earliest date (CONDSKIP-2: the reference date is the
@@ -180,9 +184,10 @@ pub(crate) fn forecast_series(
     // the child will be 12 months old by the time it may be given.
     let mut k = state.pos;
     let (td, dates) = loop {
-        let Some(td) = target_definition(series, k) else {
+        let Some(td) = tds.get(k) else {
             return (SeriesStatus::Complete, None, k);
         };
+        let skips = &series.doses[k].conditional_skips;
         let skipped_on = |reference: NaiveDate| {
             let input = SkipInput {
                 org,
@@ -192,9 +197,9 @@ pub(crate) fn forecast_series(
                 reference,
                 completed_group,
             };
-            is_skipped(&td.conditional_skips, SkipContext::Forecast, &input)
+            is_skipped(skips, SkipContext::Forecast, &input)
         };
-        let has_skips = !td.conditional_skips.is_empty();
+        let has_skips = td.skips_forecast;
         if has_skips && skipped_on(org.assessment) {
             k += 1;
             continue;
@@ -257,7 +262,7 @@ pub(crate) fn forecast_series(
 fn live_virus_conflict_end(
     data: &SupportingData,
     org: &Organized<'_>,
-    td: &SeriesDose,
+    td: &PlanDose,
 ) -> Option<NaiveDate> {
     if !td.live_vaccine {
         return None;
@@ -267,7 +272,7 @@ fn live_virus_conflict_end(
     // any of the target dose's preferable vaccines (a row counts once even
     // if two preferable rows name its vaccine: the latest end is the same).
     for &(d, prev, _) in &org.live_doses {
-        for v in &td.preferable_vaccines {
+        for v in org.plan.preferable(td) {
             for c in org
                 .plan
                 .conflicts(prev, v.cvx)

@@ -4,7 +4,11 @@
 //! per antigen what decides which of its series are relevant, so that a
 //! forecast reads only the series it evaluates.
 
-use crate::supporting_data::{Cvx, CvxAssociation, SeriesType, Sex, SupportingData};
+use crate::supporting_data::{
+    AgeRange, AgeRule, ConditionalSkip, Cvx, CvxAssociation, IntervalRule, SeriesType, Sex,
+    SkipContext, SupportingData,
+};
+use chrono::NaiveDate;
 
 /// A supporting-data release prepared for forecasting (built by
 /// [`crate::Engine::new`], shared by the engine's clones).
@@ -13,8 +17,91 @@ pub(crate) struct Plan {
     /// `slots[slot_of[cvx] - 1]` is the vaccine's entry; 0 = not in the data.
     slot_of: Box<[u16]>,
     slots: Vec<CvxSlot>,
-    /// Per antigen (by id), parallel to its series: who each series is for.
-    admissions: Box<[Box<[Admission]>]>,
+    /// Per antigen (by id), parallel to its series: who each series is for
+    /// and where its target doses are.
+    series: Box<[Box<[PlanSeries]>]>,
+    /// Every target dose of every series, series by series in the data's
+    /// order: the doses of one series are side by side, and so are their
+    /// rows in the tables below (walking a series reads memory in order,
+    /// not the supporting data's scattered allocations).
+    doses: Vec<PlanDose>,
+    /// The target doses' age rows.
+    ages: Vec<AgeRule>,
+    /// The target doses' preferable and allowable interval rows.
+    intervals: Vec<IntervalRule>,
+    /// The target doses' preferable and allowable vaccines, as far as
+    /// evaluation reads them.
+    vaccines: Vec<PlanVaccine>,
+    /// The target doses' inadvertent vaccines.
+    inadvertent: Vec<Cvx>,
+}
+
+/// A series as the forecast walks it: who it is for and its target doses.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSeries {
+    /// Who the series is for.
+    pub admission: Admission,
+    /// Its target doses in [`Plan::doses`].
+    doses: Span,
+}
+
+/// A run of rows in one of the plan's tables.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn of<T>(table: &[T], start: usize) -> Span {
+        Span {
+            start: start as u32,
+            len: (table.len() - start) as u32,
+        }
+    }
+
+    #[inline]
+    fn slice<T>(self, table: &[T]) -> &[T] {
+        table
+            .get(self.start as usize..(self.start + self.len) as usize)
+            .unwrap_or(&[])
+    }
+}
+
+/// A target dose of a series (the data's `SeriesDose` at the same
+/// position) with what evaluation and forecasting read of it.
+#[derive(Clone, Debug)]
+pub(crate) struct PlanDose {
+    /// 1-based dose number.
+    pub number: u8,
+    /// Repeats once reached.
+    pub recurring: bool,
+    /// Some conditional skip applies when evaluating a dose (context
+    /// evaluation or both, with a set): else none can skip it then.
+    pub skips_evaluation: bool,
+    /// Some conditional skip applies when forecasting.
+    pub skips_forecast: bool,
+    /// Some preferable vaccine is a live virus vaccine.
+    pub live_vaccine: bool,
+    /// Seasonal recommendation start.
+    pub season_start: Option<NaiveDate>,
+    ages: Span,
+    intervals: Span,
+    allowable_intervals: Span,
+    preferable: Span,
+    allowable: Span,
+    inadvertent: Span,
+}
+
+/// A preferable or allowable vaccine row of a target dose, as evaluation
+/// reads it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanVaccine {
+    pub cvx: Cvx,
+    /// The row names a manufacturer (read from the data's row, same
+    /// position, when the CVX matches).
+    pub mvx: bool,
+    pub ages: AgeRange,
 }
 
 /// Who a series is for, as far as the data says without the patient's
@@ -93,36 +180,134 @@ impl Plan {
                 slot_of[usize::from(cvx.0)] = n;
             }
         }
-        let admissions = data
-            .antigens
-            .iter()
-            .map(|a| {
-                a.series
-                    .iter()
-                    .map(|s| Admission {
-                        sexes: if s.required_gender.is_empty() {
-                            u8::MAX
-                        } else {
-                            s.required_gender
-                                .iter()
-                                .fold(0, |m, &sex| m | Admission::bit(sex))
-                        },
-                        risk: s.series_type == SeriesType::Risk,
-                    })
-                    .collect()
-            })
-            .collect();
-        Plan {
+        let mut plan = Plan {
             slot_of,
             slots,
-            admissions,
+            ..Plan::default()
+        };
+        let skips = |skips: &[ConditionalSkip], phase: SkipContext| {
+            skips.iter().any(|s| {
+                (s.context == SkipContext::Both || s.context == phase) && !s.sets.is_empty()
+            })
+        };
+        let mut all_series = Vec::with_capacity(data.antigens.len());
+        for a in &data.antigens {
+            let mut antigen_series = Vec::with_capacity(a.series.len());
+            for s in &a.series {
+                let admission = Admission {
+                    sexes: if s.required_gender.is_empty() {
+                        u8::MAX
+                    } else {
+                        s.required_gender
+                            .iter()
+                            .fold(0, |m, &sex| m | Admission::bit(sex))
+                    },
+                    risk: s.series_type == SeriesType::Risk,
+                };
+                let first = plan.doses.len();
+                for d in &s.doses {
+                    let ages = plan.ages.len();
+                    plan.ages.extend(d.ages.iter().cloned());
+                    let ages = Span::of(&plan.ages, ages);
+                    let intervals = plan.intervals.len();
+                    plan.intervals.extend(d.intervals.iter().cloned());
+                    let intervals = Span::of(&plan.intervals, intervals);
+                    let allowable_intervals = plan.intervals.len();
+                    plan.intervals
+                        .extend(d.allowable_intervals.iter().cloned());
+                    let allowable_intervals = Span::of(&plan.intervals, allowable_intervals);
+                    let preferable = plan.vaccines.len();
+                    plan.vaccines
+                        .extend(d.preferable_vaccines.iter().map(|v| PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: v.mvx.is_some(),
+                            ages: v.ages,
+                        }));
+                    let preferable = Span::of(&plan.vaccines, preferable);
+                    let allowable = plan.vaccines.len();
+                    plan.vaccines
+                        .extend(d.allowable_vaccines.iter().map(|v| PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: false,
+                            ages: v.ages,
+                        }));
+                    let allowable = Span::of(&plan.vaccines, allowable);
+                    let inadvertent = plan.inadvertent.len();
+                    plan.inadvertent
+                        .extend(d.inadvertent_vaccines.iter().copied());
+                    let inadvertent = Span::of(&plan.inadvertent, inadvertent);
+                    plan.doses.push(PlanDose {
+                        number: d.number,
+                        recurring: d.recurring,
+                        skips_evaluation: skips(&d.conditional_skips, SkipContext::Evaluation),
+                        skips_forecast: skips(&d.conditional_skips, SkipContext::Forecast),
+                        live_vaccine: d.live_vaccine,
+                        season_start: d.season_start,
+                        ages,
+                        intervals,
+                        allowable_intervals,
+                        preferable,
+                        allowable,
+                        inadvertent,
+                    });
+                }
+                antigen_series.push(PlanSeries {
+                    admission,
+                    doses: Span::of(&plan.doses, first),
+                });
+            }
+            all_series.push(antigen_series.into_boxed_slice());
         }
+        plan.series = all_series.into_boxed_slice();
+        plan
     }
 
-    /// Who each series of the antigen is for, parallel to its series.
+    /// The series of the antigen, parallel to the data's.
     #[inline]
-    pub(crate) fn admissions(&self, antigen: usize) -> &[Admission] {
-        self.admissions.get(antigen).map_or(&[], |a| &a[..])
+    pub(crate) fn series(&self, antigen: usize) -> &[PlanSeries] {
+        self.series.get(antigen).map_or(&[], |a| &a[..])
+    }
+
+    /// The target doses of a series, parallel to the data's.
+    #[inline]
+    pub(crate) fn doses(&self, series: &PlanSeries) -> &[PlanDose] {
+        series.doses.slice(&self.doses)
+    }
+
+    /// A target dose's age rows.
+    #[inline]
+    pub(crate) fn ages(&self, dose: &PlanDose) -> &[AgeRule] {
+        dose.ages.slice(&self.ages)
+    }
+
+    /// A target dose's preferable interval rows.
+    #[inline]
+    pub(crate) fn intervals(&self, dose: &PlanDose) -> &[IntervalRule] {
+        dose.intervals.slice(&self.intervals)
+    }
+
+    /// A target dose's allowable interval rows.
+    #[inline]
+    pub(crate) fn allowable_intervals(&self, dose: &PlanDose) -> &[IntervalRule] {
+        dose.allowable_intervals.slice(&self.intervals)
+    }
+
+    /// A target dose's preferable vaccines, parallel to the data's.
+    #[inline]
+    pub(crate) fn preferable(&self, dose: &PlanDose) -> &[PlanVaccine] {
+        dose.preferable.slice(&self.vaccines)
+    }
+
+    /// A target dose's allowable vaccines, parallel to the data's.
+    #[inline]
+    pub(crate) fn allowable(&self, dose: &PlanDose) -> &[PlanVaccine] {
+        dose.allowable.slice(&self.vaccines)
+    }
+
+    /// A target dose's inadvertent vaccines.
+    #[inline]
+    pub(crate) fn inadvertent(&self, dose: &PlanDose) -> &[Cvx] {
+        dose.inadvertent.slice(&self.inadvertent)
     }
 
     /// The live virus conflict rows (indices into
