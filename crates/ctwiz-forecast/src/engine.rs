@@ -15,6 +15,7 @@ use crate::select_series::{is_relevant, select_best, Candidate};
 use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
 use crate::vaccine_group_forecast::{vaccine_group_forecast, GroupInputs, GroupScratch};
 use chrono::NaiveDate;
+use std::cell::Cell;
 use std::sync::Arc;
 
 /// A CDSi engine over one supporting-data release. Cheap to clone, `Send +
@@ -51,7 +52,16 @@ impl Engine {
     /// group as of `assessment_date`. Never panics on odd input: unknown CVX
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
-        DATE_SUMS.with(|sums| self.forecast_with(patient, assessment_date, sums))
+        DATE_SUMS.with(|sums| {
+            AGE_DATES.with(|ages| {
+                let mut ages = ages.take();
+                ages.clear();
+                ages.resize(self.plan.age_count(), Cell::new(None));
+                let result = self.forecast_with(patient, assessment_date, sums, &ages);
+                AGE_DATES.set(ages);
+                result
+            })
+        })
     }
 
     fn forecast_with(
@@ -59,10 +69,11 @@ impl Engine {
         patient: &Patient,
         assessment_date: NaiveDate,
         sums: &DateSums,
+        age_dates: &[Cell<Option<NaiveDate>>],
     ) -> ForecastResult {
         let data = &*self.data;
         sums.begin(patient.dob);
-        let org = organize(data, &self.plan, patient, assessment_date, sums);
+        let org = organize(data, &self.plan, patient, assessment_date, sums, age_dates);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
@@ -135,6 +146,11 @@ thread_local! {
     /// forecast's time), and the ages and intervals of one forecast often
     /// meet those of the last.
     static DATE_SUMS: DateSums = const { DateSums::new() };
+
+    /// The buffer of the forecast under way's ages by plan id
+    /// (`Organized::age_at`), kept for the thread's next forecast (cleared
+    /// first): no allocation per forecast.
+    static AGE_DATES: Cell<Vec<Cell<Option<NaiveDate>>>> = const { Cell::new(Vec::new()) };
 }
 
 /// A finished buffer as a shared one, not copied (`None` when empty:

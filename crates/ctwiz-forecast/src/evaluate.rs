@@ -267,9 +267,9 @@ fn evaluate_dose(
     let grace_allowed = true;
 
     // CDSi 6.4 age.
-    if let Some(age) = age_rule_in(plan.ages(td), date) {
-        let abs_min = age.abs_min.map(|d| org.age_date(d));
-        let min = age.min.map(|d| org.age_date(d));
+    if let Some(age) = plan.ages(td).iter().find(|a| a.in_force(date)) {
+        let abs_min = org.age_at(age.abs_min);
+        let min = org.age_at(age.min);
         match check_min(date, abs_min, min, grace_allowed) {
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
@@ -277,7 +277,7 @@ fn evaluate_dose(
             Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
             Check::Pass => {}
         }
-        if age.max.is_some_and(|m| date >= org.age_date(m)) {
+        if org.age_at(age.max).is_some_and(|m| date >= m) {
             // Test data and CDSi 4.x: a dose at/after the maximum age is extraneous.
             return DoseEval::new(EvaluationStatus::Extraneous, Some(EvaluationReason::TooOld));
         }
@@ -338,7 +338,7 @@ fn evaluate_dose(
     // CDSi 6.8 preferable vaccine, 6.9 allowable vaccine.
     let preferable = plan.preferable(td).iter().enumerate().any(|(j, v)| {
         v.cvx == dose.cvx
-            && org.in_ages(&v.ages, date)
+            && org.in_age_window(v.begin, v.end, date)
             && (!v.mvx
                 || series_dose.preferable_vaccines[j]
                     .mvx
@@ -349,7 +349,7 @@ fn evaluate_dose(
         let allowable = plan
             .allowable(td)
             .iter()
-            .any(|v| v.cvx == dose.cvx && org.in_ages(&v.ages, date));
+            .any(|v| v.cvx == dose.cvx && org.in_age_window(v.begin, v.end, date));
         if !allowable {
             return DoseEval::new(
                 EvaluationStatus::NotValid,

@@ -5,7 +5,7 @@
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
 use crate::evaluate::{
-    age_rule_in, interval_in_force, interval_reference, target_definition, SeriesState,
+    interval_in_force, interval_reference, target_definition, SeriesState,
 };
 use crate::gather::{AntigenDose, Organized};
 use crate::plan::{PlanDose, PlanSeries};
@@ -81,16 +81,15 @@ fn target_dates(
 ) -> TargetDates {
     let plan = org.plan;
     let dob = org.dob;
-    let age = age_rule_in(plan.ages(td), org.assessment);
-    let max_age = age.and_then(|a| a.max).map(|m| org.age_date(m));
+    let age = plan.ages(td).iter().find(|a| a.in_force(org.assessment));
+    let max_age = age.and_then(|a| org.age_at(a.max));
     let mut earliest = age
-        .and_then(|a| a.min.or(a.abs_min))
-        .map(|m| org.age_date(m))
+        .and_then(|a| org.age_at(a.min).or_else(|| org.age_at(a.abs_min)))
         .unwrap_or(dob);
-    let rec_by_age: Option<NaiveDate> = age.and_then(|a| a.earliest_rec).map(|d| org.age_date(d));
+    let rec_by_age: Option<NaiveDate> = age.and_then(|a| org.age_at(a.earliest_rec));
     let past_due_by_age: Option<NaiveDate> = age
-        .and_then(|a| a.latest_rec)
-        .map(|d| day_before(org.age_date(d)));
+        .and_then(|a| org.age_at(a.latest_rec))
+        .map(day_before);
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.

@@ -4,6 +4,7 @@
 //! per antigen what decides which of its series are relevant, so that a
 //! forecast reads only the series it evaluates.
 
+use crate::dates::CdsiDuration;
 use crate::supporting_data::{
     AgeRange, AgeRule, ConditionalSkip, Cvx, CvxAssociation, IntervalRule, SeriesType, Sex,
     SkipContext, SupportingData,
@@ -26,7 +27,9 @@ pub(crate) struct Plan {
     /// not the supporting data's scattered allocations).
     doses: Vec<PlanDose>,
     /// The target doses' age rows.
-    ages: Vec<AgeRule>,
+    ages: Vec<PlanAge>,
+    /// Every distinct age of the rows above ([`AgeId`] is an index).
+    age_durations: Vec<CdsiDuration>,
     /// The target doses' preferable and allowable interval rows.
     intervals: Vec<IntervalRule>,
     /// The target doses' preferable and allowable vaccines, as far as
@@ -101,7 +104,82 @@ pub(crate) struct PlanVaccine {
     /// The row names a manufacturer (read from the data's row, same
     /// position, when the CVX matches).
     pub mvx: bool,
-    pub ages: AgeRange,
+    /// The row's age window (inclusive begin, exclusive end).
+    pub begin: AgeId,
+    pub end: AgeId,
+}
+
+/// An age of the release's rows, by its index in the plan's table of
+/// distinct ages: a forecast works out each one once
+/// ([`crate::gather::Organized::age_at`]) and finds it again by index.
+/// [`AgeId::NONE`] is an age the row does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AgeId(pub u16);
+
+impl AgeId {
+    /// No age.
+    pub const NONE: AgeId = AgeId(u16::MAX);
+}
+
+/// An age row of a target dose ([`AgeRule`] with [`AgeId`]s).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanAge {
+    pub abs_min: AgeId,
+    pub min: AgeId,
+    pub earliest_rec: AgeId,
+    pub latest_rec: AgeId,
+    pub max: AgeId,
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+}
+
+impl PlanAge {
+    /// Is the row in force on `date`?
+    #[inline]
+    pub(crate) fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.cessation.is_none_or(|c| date <= c)
+    }
+}
+
+/// The distinct ages of a release as ids, while the plan is built.
+#[derive(Default)]
+struct AgeIds {
+    ids: std::collections::HashMap<CdsiDuration, AgeId>,
+    durations: Vec<CdsiDuration>,
+}
+
+impl AgeIds {
+    fn id(&mut self, age: Option<CdsiDuration>) -> AgeId {
+        let Some(age) = age else {
+            return AgeId::NONE;
+        };
+        let next = self.durations.len();
+        // More distinct ages than ids cannot happen in CDC data (a few
+        // hundred); should it, the plan would panic when built, never
+        // answer wrongly.
+        let fresh = AgeId(u16::try_from(next).expect("fewer than 65,535 distinct ages"));
+        assert!(fresh != AgeId::NONE, "fewer than 65,535 distinct ages");
+        *self.ids.entry(age).or_insert_with(|| {
+            self.durations.push(age);
+            fresh
+        })
+    }
+
+    fn row(&mut self, a: &AgeRule) -> PlanAge {
+        PlanAge {
+            abs_min: self.id(a.abs_min),
+            min: self.id(a.min),
+            earliest_rec: self.id(a.earliest_rec),
+            latest_rec: self.id(a.latest_rec),
+            max: self.id(a.max),
+            effective: a.effective,
+            cessation: a.cessation,
+        }
+    }
+
+    fn range(&mut self, r: &AgeRange) -> (AgeId, AgeId) {
+        (self.id(r.begin), self.id(r.end))
+    }
 }
 
 /// Who a series is for, as far as the data says without the patient's
@@ -190,6 +268,7 @@ impl Plan {
                 (s.context == SkipContext::Both || s.context == phase) && !s.sets.is_empty()
             })
         };
+        let mut age_ids = AgeIds::default();
         let mut all_series = Vec::with_capacity(data.antigens.len());
         for a in &data.antigens {
             let mut antigen_series = Vec::with_capacity(a.series.len());
@@ -207,7 +286,7 @@ impl Plan {
                 let first = plan.doses.len();
                 for d in &s.doses {
                     let ages = plan.ages.len();
-                    plan.ages.extend(d.ages.iter().cloned());
+                    plan.ages.extend(d.ages.iter().map(|a| age_ids.row(a)));
                     let ages = Span::of(&plan.ages, ages);
                     let intervals = plan.intervals.len();
                     plan.intervals.extend(d.intervals.iter().cloned());
@@ -218,18 +297,26 @@ impl Plan {
                     let allowable_intervals = Span::of(&plan.intervals, allowable_intervals);
                     let preferable = plan.vaccines.len();
                     plan.vaccines
-                        .extend(d.preferable_vaccines.iter().map(|v| PlanVaccine {
-                            cvx: v.cvx,
-                            mvx: v.mvx.is_some(),
-                            ages: v.ages,
+                        .extend(d.preferable_vaccines.iter().map(|v| {
+                            let (begin, end) = age_ids.range(&v.ages);
+                            PlanVaccine {
+                                cvx: v.cvx,
+                                mvx: v.mvx.is_some(),
+                                begin,
+                                end,
+                            }
                         }));
                     let preferable = Span::of(&plan.vaccines, preferable);
                     let allowable = plan.vaccines.len();
                     plan.vaccines
-                        .extend(d.allowable_vaccines.iter().map(|v| PlanVaccine {
-                            cvx: v.cvx,
-                            mvx: false,
-                            ages: v.ages,
+                        .extend(d.allowable_vaccines.iter().map(|v| {
+                            let (begin, end) = age_ids.range(&v.ages);
+                            PlanVaccine {
+                                cvx: v.cvx,
+                                mvx: false,
+                                begin,
+                                end,
+                            }
                         }));
                     let allowable = Span::of(&plan.vaccines, allowable);
                     let inadvertent = plan.inadvertent.len();
@@ -259,7 +346,20 @@ impl Plan {
             all_series.push(antigen_series.into_boxed_slice());
         }
         plan.series = all_series.into_boxed_slice();
+        plan.age_durations = age_ids.durations;
         plan
+    }
+
+    /// How many distinct ages the release's rows name.
+    #[inline]
+    pub(crate) fn age_count(&self) -> usize {
+        self.age_durations.len()
+    }
+
+    /// The age with this id (`None` for [`AgeId::NONE`]).
+    #[inline]
+    pub(crate) fn age_duration(&self, id: AgeId) -> Option<CdsiDuration> {
+        self.age_durations.get(usize::from(id.0)).copied()
     }
 
     /// The series of the antigen, parallel to the data's.
@@ -276,7 +376,7 @@ impl Plan {
 
     /// A target dose's age rows.
     #[inline]
-    pub(crate) fn ages(&self, dose: &PlanDose) -> &[AgeRule] {
+    pub(crate) fn ages(&self, dose: &PlanDose) -> &[PlanAge] {
         dose.ages.slice(&self.ages)
     }
 
