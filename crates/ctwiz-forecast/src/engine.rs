@@ -257,7 +257,7 @@ fn evaluate_antigen<'d>(
         }
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast, target) =
-            forecast_series(data, org, facts, series, plan_series, doses, state, &completed);
+            forecast_series(org, facts, series, plan_series, doses, state, &completed);
         targets.push((series, target));
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".

@@ -198,7 +198,7 @@ pub(crate) fn evaluate_series(
             };
             if td.skips_evaluation
                 && is_skipped(
-                    &series.doses[k].conditional_skips,
+                    org.plan.skips(td),
                     SkipContext::Evaluation,
                     &SkipInput {
                         org,

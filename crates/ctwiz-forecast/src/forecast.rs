@@ -11,7 +11,7 @@ use crate::gather::{AntigenDose, Organized};
 use crate::plan::{PlanDose, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
 use crate::supporting_data::{
-    Antigen, IntervalRule, Series, SkipContext, SupportingData,
+    Antigen, IntervalRule, Series, SkipContext,
 };
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
@@ -72,7 +72,6 @@ struct TargetDates {
 }
 
 fn target_dates(
-    data: &SupportingData,
     org: &Organized<'_>,
     td: &PlanDose,
     min_age_to_start: Option<crate::dates::CdsiDuration>,
@@ -124,7 +123,7 @@ fn target_dates(
         earliest = earliest.max(ie);
     }
     // Live virus vaccines: wait out the conflict window of earlier live doses.
-    if let Some(end) = live_virus_conflict_end(data, org, td) {
+    if let Some(end) = live_virus_conflict_end(org, td) {
         earliest = earliest.max(end);
     }
     if let Some(season_start) = td.season_start {
@@ -166,7 +165,6 @@ fn target_dates(
 
 /// The series status and, when a dose is needed, its forecast.
 pub(crate) fn forecast_series(
-    data: &SupportingData,
     org: &Organized<'_>,
     antigen: AntigenFacts,
     series: &Series,
@@ -186,7 +184,7 @@ pub(crate) fn forecast_series(
         let Some(td) = tds.get(k) else {
             return (SeriesStatus::Complete, None, k);
         };
-        let skips = &series.doses[k].conditional_skips;
+        let skips = org.plan.skips(td);
         let skipped_on = |reference: NaiveDate| {
             let input = SkipInput {
                 org,
@@ -203,7 +201,7 @@ pub(crate) fn forecast_series(
             k += 1;
             continue;
         }
-        let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
+        let dates = target_dates(org, td, series.min_age_to_start, doses, state);
         if has_skips && dates.earliest > org.assessment && skipped_on(dates.earliest) {
             k += 1;
             continue;
@@ -258,29 +256,20 @@ pub(crate) fn forecast_series(
 
 /// The latest end of a live virus conflict window (CDSi 6.7) that the next
 /// dose's live vaccines would fall into, if it is after the assessment date.
-fn live_virus_conflict_end(
-    data: &SupportingData,
-    org: &Organized<'_>,
-    td: &PlanDose,
-) -> Option<NaiveDate> {
+fn live_virus_conflict_end(org: &Organized<'_>, td: &PlanDose) -> Option<NaiveDate> {
     if !td.live_vaccine {
         return None;
     }
     let mut end: Option<NaiveDate> = None;
     // The latest end over the conflict rows from each earlier live dose to
-    // any of the target dose's preferable vaccines (a row counts once even
-    // if two preferable rows name its vaccine: the latest end is the same).
+    // any of the target dose's preferable vaccines (listed once per
+    // release, `Plan::live_ends`).
+    let ends = org.plan.live_ends(td);
     for &(d, prev, _) in &org.live_doses {
-        for v in org.plan.preferable(td) {
-            for c in org
-                .plan
-                .conflicts(prev, v.cvx)
-                .map(|r| &data.live_virus_conflicts[r])
-            {
-                let e = org.add(c.end, d);
-                if e > org.assessment {
-                    end = Some(end.map_or(e, |x| x.max(e)));
-                }
+        for &(_, duration) in ends.iter().filter(|&&(p, _)| p == prev) {
+            let e = org.add(duration, d);
+            if e > org.assessment {
+                end = Some(end.map_or(e, |x| x.max(e)));
             }
         }
     }

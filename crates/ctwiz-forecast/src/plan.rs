@@ -6,8 +6,8 @@
 
 use crate::dates::CdsiDuration;
 use crate::supporting_data::{
-    AgeRange, AgeRule, ConditionalSkip, Cvx, CvxAssociation, IntervalRule, SeriesType, Sex,
-    SkipContext, SupportingData,
+    AgeRange, AgeRule, ConditionKind, ConditionalSkip, CountLogic, Cvx, CvxAssociation,
+    IntervalRule, SeriesType, Sex, SkipContext, SupportingData,
 };
 use chrono::NaiveDate;
 
@@ -35,8 +35,55 @@ pub(crate) struct Plan {
     /// The target doses' preferable and allowable vaccines, as far as
     /// evaluation reads them.
     vaccines: Vec<PlanVaccine>,
-    /// The target doses' inadvertent vaccines.
+    /// The target doses' inadvertent vaccines, and the vaccine types of
+    /// skip conditions.
     inadvertent: Vec<Cvx>,
+    /// The target doses' conditional skips, their sets and conditions.
+    skips: Vec<PlanSkip>,
+    skip_sets: Vec<PlanSkipSet>,
+    conditions: Vec<PlanCondition>,
+    /// The series groups of `CompletedSeries` conditions.
+    series_groups: Vec<String>,
+    /// Per target dose with live vaccines: the live virus conflict rows
+    /// its preferable vaccines can fall into, as (earlier vaccine, end of
+    /// the conflict), sorted and once each.
+    live_ends: Vec<(Cvx, CdsiDuration)>,
+}
+
+/// A conditional skip of a target dose ([`ConditionalSkip`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSkip {
+    pub context: SkipContext,
+    /// Sets combine with OR (else AND).
+    pub any: bool,
+    sets: Span,
+}
+
+/// A set of conditions of a conditional skip.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSkipSet {
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+    /// Conditions combine with OR (else AND).
+    pub any: bool,
+    conditions: Span,
+}
+
+/// One condition of a skip set ([`crate::supporting_data::SkipCondition`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanCondition {
+    pub kind: ConditionKind,
+    pub valid_only: bool,
+    pub count_logic: CountLogic,
+    /// The age window.
+    pub begin: AgeId,
+    pub end: AgeId,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub interval: Option<CdsiDuration>,
+    pub dose_count: u32,
+    vaccine_types: Span,
+    series_groups: Span,
 }
 
 /// A series as the forecast walks it: who it is for and its target doses.
@@ -52,21 +99,22 @@ pub(crate) struct PlanSeries {
 #[derive(Clone, Copy, Debug, Default)]
 struct Span {
     start: u32,
-    len: u32,
+    end: u32,
 }
 
 impl Span {
+    /// The rows from `start` to the end of `table`.
     fn of<T>(table: &[T], start: usize) -> Span {
         Span {
             start: start as u32,
-            len: (table.len() - start) as u32,
+            end: table.len() as u32,
         }
     }
 
     #[inline]
     fn slice<T>(self, table: &[T]) -> &[T] {
         table
-            .get(self.start as usize..(self.start + self.len) as usize)
+            .get(self.start as usize..self.end as usize)
             .unwrap_or(&[])
     }
 }
@@ -94,6 +142,8 @@ pub(crate) struct PlanDose {
     preferable: Span,
     allowable: Span,
     inadvertent: Span,
+    skips: Span,
+    live_ends: Span,
 }
 
 /// A preferable or allowable vaccine row of a target dose, as evaluation
@@ -263,7 +313,7 @@ impl Plan {
             slots,
             ..Plan::default()
         };
-        let skips = |skips: &[ConditionalSkip], phase: SkipContext| {
+        let has_skips = |skips: &[ConditionalSkip], phase: SkipContext| {
             skips.iter().any(|s| {
                 (s.context == SkipContext::Both || s.context == phase) && !s.sets.is_empty()
             })
@@ -323,11 +373,27 @@ impl Plan {
                     plan.inadvertent
                         .extend(d.inadvertent_vaccines.iter().copied());
                     let inadvertent = Span::of(&plan.inadvertent, inadvertent);
+                    let skips = plan.add_skips(&d.conditional_skips, &mut age_ids);
+                    let live_ends = plan.live_ends.len();
+                    if d.live_vaccine {
+                        let mut ends: Vec<(Cvx, CdsiDuration)> = Vec::new();
+                        for (&previous, rows) in &data.conflicts_by_previous {
+                            for c in rows.iter().filter_map(|&r| data.live_virus_conflicts.get(r)) {
+                                if d.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
+                                    ends.push((previous, c.end));
+                                }
+                            }
+                        }
+                        ends.sort_unstable_by_key(|&(p, e)| (p, e.months, e.days));
+                        ends.dedup();
+                        plan.live_ends.extend(ends);
+                    }
+                    let live_ends = Span::of(&plan.live_ends, live_ends);
                     plan.doses.push(PlanDose {
                         number: d.number,
                         recurring: d.recurring,
-                        skips_evaluation: skips(&d.conditional_skips, SkipContext::Evaluation),
-                        skips_forecast: skips(&d.conditional_skips, SkipContext::Forecast),
+                        skips_evaluation: has_skips(&d.conditional_skips, SkipContext::Evaluation),
+                        skips_forecast: has_skips(&d.conditional_skips, SkipContext::Forecast),
                         live_vaccine: d.live_vaccine,
                         season_start: d.season_start,
                         ages,
@@ -336,6 +402,8 @@ impl Plan {
                         preferable,
                         allowable,
                         inadvertent,
+                        skips,
+                        live_ends,
                     });
                 }
                 antigen_series.push(PlanSeries {
@@ -348,6 +416,88 @@ impl Plan {
         plan.series = all_series.into_boxed_slice();
         plan.age_durations = age_ids.durations;
         plan
+    }
+
+    /// Lays out a target dose's conditional skips (each skip's sets, then
+    /// each set's conditions, side by side).
+    fn add_skips(&mut self, skips: &[ConditionalSkip], age_ids: &mut AgeIds) -> Span {
+        let first = self.skips.len();
+        for skip in skips {
+            let sets = self.skip_sets.len();
+            for set in &skip.sets {
+                let conditions = self.conditions.len();
+                for c in &set.conditions {
+                    let vaccine_types = self.inadvertent.len();
+                    self.inadvertent.extend(c.vaccine_types.iter().copied());
+                    let vaccine_types = Span::of(&self.inadvertent, vaccine_types);
+                    let series_groups = self.series_groups.len();
+                    self.series_groups.extend(c.series_groups.iter().cloned());
+                    let series_groups = Span::of(&self.series_groups, series_groups);
+                    let (begin, end) = age_ids.range(&c.ages);
+                    self.conditions.push(PlanCondition {
+                        kind: c.kind,
+                        valid_only: c.valid_only,
+                        count_logic: c.count_logic,
+                        begin,
+                        end,
+                        start_date: c.start_date,
+                        end_date: c.end_date,
+                        interval: c.interval,
+                        dose_count: c.dose_count,
+                        vaccine_types,
+                        series_groups,
+                    });
+                }
+                self.skip_sets.push(PlanSkipSet {
+                    effective: set.effective,
+                    cessation: set.cessation,
+                    any: set.any,
+                    conditions: Span::of(&self.conditions, conditions),
+                });
+            }
+            self.skips.push(PlanSkip {
+                context: skip.context,
+                any: skip.any,
+                sets: Span::of(&self.skip_sets, sets),
+            });
+        }
+        Span::of(&self.skips, first)
+    }
+
+    /// A target dose's live virus conflict ends (see `Plan::live_ends`).
+    #[inline]
+    pub(crate) fn live_ends(&self, dose: &PlanDose) -> &[(Cvx, CdsiDuration)] {
+        dose.live_ends.slice(&self.live_ends)
+    }
+
+    /// A target dose's conditional skips.
+    #[inline]
+    pub(crate) fn skips(&self, dose: &PlanDose) -> &[PlanSkip] {
+        dose.skips.slice(&self.skips)
+    }
+
+    /// A conditional skip's sets.
+    #[inline]
+    pub(crate) fn skip_sets(&self, skip: &PlanSkip) -> &[PlanSkipSet] {
+        skip.sets.slice(&self.skip_sets)
+    }
+
+    /// A skip set's conditions.
+    #[inline]
+    pub(crate) fn conditions(&self, set: &PlanSkipSet) -> &[PlanCondition] {
+        set.conditions.slice(&self.conditions)
+    }
+
+    /// A condition's vaccine types (empty = any).
+    #[inline]
+    pub(crate) fn vaccine_types(&self, c: &PlanCondition) -> &[Cvx] {
+        c.vaccine_types.slice(&self.inadvertent)
+    }
+
+    /// A `CompletedSeries` condition's series groups.
+    #[inline]
+    pub(crate) fn series_groups(&self, c: &PlanCondition) -> &[String] {
+        c.series_groups.slice(&self.series_groups)
     }
 
     /// How many distinct ages the release's rows name.
