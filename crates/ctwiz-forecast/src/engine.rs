@@ -269,7 +269,7 @@ fn evaluate_antigen<'d>(
                     .get(target)
                     .into_iter()
                     .flat_map(|td| org.plan.intervals(td).iter())
-                    .filter(|r| crate::evaluate::interval_in_force(r, org.assessment))
+                    .filter(|r| r.in_force(org.assessment))
                     .peekable();
                 intervals.peek().is_some() && intervals.all(|r| r.priority_override)
             },

@@ -10,10 +10,10 @@
 
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::gather::{AntigenDose, Organized};
-use crate::plan::{PlanDose, PlanSeries};
+use crate::plan::{PlanDose, PlanFrom, PlanInterval, PlanSeries};
 use crate::result::{EvaluationReason, EvaluationStatus, Reasons};
 use crate::supporting_data::{
-    AgeRule, IntervalFrom, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
+    AgeRule, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
 };
 use chrono::NaiveDate;
 
@@ -112,32 +112,35 @@ pub(crate) fn interval_in_force(rule: &IntervalRule, date: NaiveDate) -> bool {
 
 /// The reference date an interval is measured from, if it exists.
 pub(crate) fn interval_reference(
-    rule: &IntervalRule,
+    rule: &PlanInterval,
     org: &Organized<'_>,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     limit: usize,
 ) -> Option<NaiveDate> {
-    match &rule.from {
-        IntervalFrom::Previous => previous_dose(&state.evals, limit).map(|j| doses[j].date),
-        IntervalFrom::TargetDose(n) => {
-            let k = usize::from(*n).checked_sub(1)?;
+    match rule.from {
+        PlanFrom::Previous => previous_dose(&state.evals, limit).map(|j| doses[j].date),
+        PlanFrom::TargetDose(n) => {
+            let k = usize::from(n).checked_sub(1)?;
             match state.targets.get(k) {
                 Some(TargetStatus::Satisfied(j)) => Some(doses[*j].date),
                 _ => None,
             }
         }
-        IntervalFrom::MostRecent(types) => doses[..limit.min(doses.len())]
-            .iter()
-            .zip(&state.evals)
-            .rev()
-            .find(|(d, e)| {
-                types.contains(&d.cvx)
-                    && e.status != EvaluationStatus::SubStandard
-                    && !e.inadvertent
-            })
-            .map(|(d, _)| d.date),
-        IntervalFrom::Observation(code) => org.observation_date(*code),
+        PlanFrom::MostRecent(list) => {
+            let types = org.plan.cvx_list(list);
+            doses[..limit.min(doses.len())]
+                .iter()
+                .zip(&state.evals)
+                .rev()
+                .find(|(d, e)| {
+                    types.contains(&d.cvx)
+                        && e.status != EvaluationStatus::SubStandard
+                        && !e.inadvertent
+                })
+                .map(|(d, _)| d.date)
+        }
+        PlanFrom::Observation(code) => org.observation_date(code),
     }
 }
 
@@ -285,16 +288,12 @@ fn evaluate_dose(
 
     // CDSi 6.5 preferable interval; 6.6 allowable interval when it fails.
     let mut preferable_interval_ok = true;
-    for rule in plan
-        .intervals(td)
-        .iter()
-        .filter(|r| interval_in_force(r, date))
-    {
+    for rule in plan.intervals(td).iter().filter(|r| r.in_force(date)) {
         let Some(reference) = interval_reference(rule, org, doses, state, i) else {
             continue;
         };
-        let abs = rule.abs_min.map(|d| org.add(d, reference));
-        let min = rule.min.map(|d| org.add(d, reference));
+        let abs = plan.duration(rule.abs_min).map(|d| org.add(d, reference));
+        let min = plan.duration(rule.min).map(|d| org.add(d, reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
             Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
@@ -307,13 +306,16 @@ fn evaluate_dose(
         for rule in plan
             .allowable_intervals(td)
             .iter()
-            .filter(|r| interval_in_force(r, date))
+            .filter(|r| r.in_force(date))
         {
             let Some(reference) = interval_reference(rule, org, doses, state, i) else {
                 continue;
             };
             any = true;
-            if rule.abs_min.is_some_and(|d| date < org.add(d, reference)) {
+            if plan
+                .duration(rule.abs_min)
+                .is_some_and(|d| date < org.add(d, reference))
+            {
                 all_ok = false;
             }
         }

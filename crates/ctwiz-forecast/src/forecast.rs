@@ -5,13 +5,13 @@
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
 use crate::evaluate::{
-    interval_in_force, interval_reference, target_definition, SeriesState,
+    interval_reference, target_definition, SeriesState,
 };
 use crate::gather::{AntigenDose, Organized};
-use crate::plan::{PlanDose, PlanSeries};
+use crate::plan::{PlanDose, PlanInterval, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
 use crate::supporting_data::{
-    Antigen, IntervalRule, Series, SkipContext,
+    Antigen, Series, SkipContext,
 };
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
@@ -92,7 +92,7 @@ fn target_dates(
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.
-    let in_force = |r: &&IntervalRule| interval_in_force(r, org.assessment);
+    let in_force = |r: &&PlanInterval| r.in_force(org.assessment);
     let intervals = plan.intervals(td);
     let has_override = intervals
         .iter()
@@ -106,15 +106,18 @@ fn target_dates(
         let Some(reference) = interval_reference(rule, org, doses, state, doses.len()) else {
             continue;
         };
-        if let Some(min) = rule.min.or(rule.abs_min) {
+        if let Some(min) = plan
+            .duration(rule.min)
+            .or_else(|| plan.duration(rule.abs_min))
+        {
             let d = org.add(min, reference);
             interval_earliest = Some(interval_earliest.map_or(d, |e| e.max(d)));
         }
-        if let Some(r) = rule.earliest_rec {
+        if let Some(r) = plan.duration(rule.earliest_rec) {
             let d = org.add(r, reference);
             rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
         }
-        if let Some(l) = rule.latest_rec {
+        if let Some(l) = plan.duration(rule.latest_rec) {
             let d = day_before(org.add(l, reference));
             past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
         }

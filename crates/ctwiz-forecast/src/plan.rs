@@ -7,7 +7,7 @@
 use crate::dates::CdsiDuration;
 use crate::supporting_data::{
     AgeRange, AgeRule, ConditionKind, ConditionalSkip, CountLogic, Cvx, CvxAssociation,
-    IntervalRule, SeriesType, Sex, SkipContext, SupportingData,
+    IntervalFrom, IntervalRule, ObservationCode, SeriesType, Sex, SkipContext, SupportingData,
 };
 use chrono::NaiveDate;
 
@@ -28,10 +28,11 @@ pub(crate) struct Plan {
     doses: Vec<PlanDose>,
     /// The target doses' age rows.
     ages: Vec<PlanAge>,
-    /// Every distinct age of the rows above ([`AgeId`] is an index).
+    /// Every distinct age and interval of the rows above ([`AgeId`] is an
+    /// index).
     age_durations: Vec<CdsiDuration>,
     /// The target doses' preferable and allowable interval rows.
-    intervals: Vec<IntervalRule>,
+    intervals: Vec<PlanInterval>,
     /// The target doses' preferable and allowable vaccines, as far as
     /// evaluation reads them.
     vaccines: Vec<PlanVaccine>,
@@ -97,7 +98,7 @@ pub(crate) struct PlanSeries {
 
 /// A run of rows in one of the plan's tables.
 #[derive(Clone, Copy, Debug, Default)]
-struct Span {
+pub(crate) struct Span {
     start: u32,
     end: u32,
 }
@@ -191,6 +192,38 @@ impl PlanAge {
     }
 }
 
+/// A preferable or allowable interval row ([`IntervalRule`] with
+/// [`AgeId`]s for its durations).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanInterval {
+    pub from: PlanFrom,
+    pub abs_min: AgeId,
+    pub min: AgeId,
+    pub earliest_rec: AgeId,
+    pub latest_rec: AgeId,
+    pub priority_override: bool,
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+}
+
+impl PlanInterval {
+    /// Is the row in force on `date`?
+    #[inline]
+    pub(crate) fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.cessation.is_none_or(|c| date <= c)
+    }
+}
+
+/// Where an interval is measured from ([`IntervalFrom`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PlanFrom {
+    Previous,
+    TargetDose(u8),
+    /// The vaccine types, in [`Plan::cvx_list`].
+    MostRecent(Span),
+    Observation(ObservationCode),
+}
+
 /// The distinct ages of a release as ids, while the plan is built.
 #[derive(Default)]
 struct AgeIds {
@@ -224,6 +257,28 @@ impl AgeIds {
             max: self.id(a.max),
             effective: a.effective,
             cessation: a.cessation,
+        }
+    }
+
+    fn interval(&mut self, r: &IntervalRule, cvx_lists: &mut Vec<Cvx>) -> PlanInterval {
+        PlanInterval {
+            from: match &r.from {
+                IntervalFrom::Previous => PlanFrom::Previous,
+                IntervalFrom::TargetDose(n) => PlanFrom::TargetDose(*n),
+                IntervalFrom::MostRecent(types) => {
+                    let start = cvx_lists.len();
+                    cvx_lists.extend(types.iter().copied());
+                    PlanFrom::MostRecent(Span::of(cvx_lists, start))
+                }
+                IntervalFrom::Observation(code) => PlanFrom::Observation(*code),
+            },
+            abs_min: self.id(r.abs_min),
+            min: self.id(r.min),
+            earliest_rec: self.id(r.earliest_rec),
+            latest_rec: self.id(r.latest_rec),
+            priority_override: r.priority_override,
+            effective: r.effective,
+            cessation: r.cessation,
         }
     }
 
@@ -339,11 +394,16 @@ impl Plan {
                     plan.ages.extend(d.ages.iter().map(|a| age_ids.row(a)));
                     let ages = Span::of(&plan.ages, ages);
                     let intervals = plan.intervals.len();
-                    plan.intervals.extend(d.intervals.iter().cloned());
+                    for r in &d.intervals {
+                        let row = age_ids.interval(r, &mut plan.inadvertent);
+                        plan.intervals.push(row);
+                    }
                     let intervals = Span::of(&plan.intervals, intervals);
                     let allowable_intervals = plan.intervals.len();
-                    plan.intervals
-                        .extend(d.allowable_intervals.iter().cloned());
+                    for r in &d.allowable_intervals {
+                        let row = age_ids.interval(r, &mut plan.inadvertent);
+                        plan.intervals.push(row);
+                    }
                     let allowable_intervals = Span::of(&plan.intervals, allowable_intervals);
                     let preferable = plan.vaccines.len();
                     plan.vaccines
@@ -464,6 +524,18 @@ impl Plan {
         Span::of(&self.skips, first)
     }
 
+    /// The vaccine types of a `MostRecent` interval.
+    #[inline]
+    pub(crate) fn cvx_list(&self, list: Span) -> &[Cvx] {
+        list.slice(&self.inadvertent)
+    }
+
+    /// A duration of the release's rows by id (`None` for [`AgeId::NONE`]).
+    #[inline]
+    pub(crate) fn duration(&self, id: AgeId) -> Option<CdsiDuration> {
+        self.age_durations.get(usize::from(id.0)).copied()
+    }
+
     /// A target dose's live virus conflict ends (see `Plan::live_ends`).
     #[inline]
     pub(crate) fn live_ends(&self, dose: &PlanDose) -> &[(Cvx, CdsiDuration)] {
@@ -532,13 +604,13 @@ impl Plan {
 
     /// A target dose's preferable interval rows.
     #[inline]
-    pub(crate) fn intervals(&self, dose: &PlanDose) -> &[IntervalRule] {
+    pub(crate) fn intervals(&self, dose: &PlanDose) -> &[PlanInterval] {
         dose.intervals.slice(&self.intervals)
     }
 
     /// A target dose's allowable interval rows.
     #[inline]
-    pub(crate) fn allowable_intervals(&self, dose: &PlanDose) -> &[IntervalRule] {
+    pub(crate) fn allowable_intervals(&self, dose: &PlanDose) -> &[PlanInterval] {
         dose.allowable_intervals.slice(&self.intervals)
     }
 
