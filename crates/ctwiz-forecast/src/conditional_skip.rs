@@ -5,8 +5,8 @@
 
 use crate::evaluate::{previous_dose, DoseEval};
 use crate::gather::{AntigenDose, Organized};
-use crate::result::EvaluationStatus;
 use crate::plan::{PlanCondition, PlanSkip, PlanSkipSet};
+use crate::result::EvaluationStatus;
 use crate::supporting_data::{ConditionKind, CountLogic, SkipContext};
 use chrono::NaiveDate;
 
@@ -91,7 +91,11 @@ fn condition_met(c: &PlanCondition, input: &SkipInput<'_, '_>) -> bool {
             } else {
                 None
             };
-            let end = if by_age { input.org.age_at(c.end) } else { None };
+            let end = if by_age {
+                input.org.age_at(c.end)
+            } else {
+                None
+            };
             let vaccine_types = input.org.plan.vaccine_types(c);
             let count = input.doses[..input.limit]
                 .iter()

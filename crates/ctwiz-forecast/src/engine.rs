@@ -284,15 +284,14 @@ fn evaluate_antigen<'d>(
         }
         // CDSi 8.4: a product series scores only if every dose given is its
         // product (the first target dose's preferable vaccines).
-        let all_product = series.product_path
-            && doses.iter().zip(&state.evals).all(|(d, e)| {
-                e.status == EvaluationStatus::SubStandard
-                    || org
-                        .plan
-                        .doses(plan_series)
-                        .first()
-                        .is_some_and(|td| org.plan.preferable(td).iter().any(|v| v.cvx == d.cvx))
-            });
+        let all_product =
+            series.product_path
+                && doses.iter().zip(&state.evals).all(|(d, e)| {
+                    e.status == EvaluationStatus::SubStandard
+                        || org.plan.doses(plan_series).first().is_some_and(|td| {
+                            org.plan.preferable(td).iter().any(|v| v.cvx == d.cvx)
+                        })
+                });
         cands.push(Candidate {
             target,
             series,

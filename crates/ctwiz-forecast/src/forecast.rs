@@ -4,15 +4,11 @@
 
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
-use crate::evaluate::{
-    interval_reference, target_definition, SeriesState,
-};
+use crate::evaluate::{interval_reference, target_definition, SeriesState};
 use crate::gather::{AntigenDose, Organized};
 use crate::plan::{PlanDose, PlanInterval, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
-use crate::supporting_data::{
-    Antigen, Series, SkipContext,
-};
+use crate::supporting_data::{Antigen, Series, SkipContext};
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
 
@@ -86,9 +82,8 @@ fn target_dates(
         .and_then(|a| org.age_at(a.min).or_else(|| org.age_at(a.abs_min)))
         .unwrap_or(dob);
     let rec_by_age: Option<NaiveDate> = age.and_then(|a| org.age_at(a.earliest_rec));
-    let past_due_by_age: Option<NaiveDate> = age
-        .and_then(|a| org.age_at(a.latest_rec))
-        .map(day_before);
+    let past_due_by_age: Option<NaiveDate> =
+        age.and_then(|a| org.age_at(a.latest_rec)).map(day_before);
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.

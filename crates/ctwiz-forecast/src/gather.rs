@@ -6,10 +6,10 @@
 use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
 use crate::plan::{AgeId, Plan};
-use std::cell::Cell;
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
 use chrono::{Datelike, NaiveDate};
+use std::cell::Cell;
 
 /// One administered dose as seen by one antigen.
 #[derive(Clone, Debug)]
@@ -80,7 +80,7 @@ impl<'p> Organized<'p> {
         if let Some(date) = cell.get() {
             return Some(date);
         }
-        let date = self.plan.age_duration(id)?.add_to(self.dob);
+        let date = self.plan.duration(id)?.add_to(self.dob);
         cell.set(Some(date));
         Some(date)
     }

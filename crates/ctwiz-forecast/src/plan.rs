@@ -160,10 +160,11 @@ pub(crate) struct PlanVaccine {
     pub end: AgeId,
 }
 
-/// An age of the release's rows, by its index in the plan's table of
-/// distinct ages: a forecast works out each one once
-/// ([`crate::gather::Organized::age_at`]) and finds it again by index.
-/// [`AgeId::NONE`] is an age the row does not have.
+/// A duration of the release's rows (an age, or an interval), by its
+/// index in the plan's table of distinct durations: a forecast works out
+/// each age of the patient once ([`crate::gather::Organized::age_at`]) and
+/// finds it again by index. [`AgeId::NONE`] is a duration the row does not
+/// have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AgeId(pub u16);
 
@@ -224,7 +225,7 @@ pub(crate) enum PlanFrom {
     Observation(ObservationCode),
 }
 
-/// The distinct ages of a release as ids, while the plan is built.
+/// The distinct durations of a release as ids, while the plan is built.
 #[derive(Default)]
 struct AgeIds {
     ids: std::collections::HashMap<CdsiDuration, AgeId>,
@@ -406,28 +407,26 @@ impl Plan {
                     }
                     let allowable_intervals = Span::of(&plan.intervals, allowable_intervals);
                     let preferable = plan.vaccines.len();
-                    plan.vaccines
-                        .extend(d.preferable_vaccines.iter().map(|v| {
-                            let (begin, end) = age_ids.range(&v.ages);
-                            PlanVaccine {
-                                cvx: v.cvx,
-                                mvx: v.mvx.is_some(),
-                                begin,
-                                end,
-                            }
-                        }));
+                    plan.vaccines.extend(d.preferable_vaccines.iter().map(|v| {
+                        let (begin, end) = age_ids.range(&v.ages);
+                        PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: v.mvx.is_some(),
+                            begin,
+                            end,
+                        }
+                    }));
                     let preferable = Span::of(&plan.vaccines, preferable);
                     let allowable = plan.vaccines.len();
-                    plan.vaccines
-                        .extend(d.allowable_vaccines.iter().map(|v| {
-                            let (begin, end) = age_ids.range(&v.ages);
-                            PlanVaccine {
-                                cvx: v.cvx,
-                                mvx: false,
-                                begin,
-                                end,
-                            }
-                        }));
+                    plan.vaccines.extend(d.allowable_vaccines.iter().map(|v| {
+                        let (begin, end) = age_ids.range(&v.ages);
+                        PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: false,
+                            begin,
+                            end,
+                        }
+                    }));
                     let allowable = Span::of(&plan.vaccines, allowable);
                     let inadvertent = plan.inadvertent.len();
                     plan.inadvertent
@@ -438,7 +437,10 @@ impl Plan {
                     if d.live_vaccine {
                         let mut ends: Vec<(Cvx, CdsiDuration)> = Vec::new();
                         for (&previous, rows) in &data.conflicts_by_previous {
-                            for c in rows.iter().filter_map(|&r| data.live_virus_conflicts.get(r)) {
+                            for c in rows
+                                .iter()
+                                .filter_map(|&r| data.live_virus_conflicts.get(r))
+                            {
                                 if d.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
                                     ends.push((previous, c.end));
                                 }
@@ -572,16 +574,11 @@ impl Plan {
         c.series_groups.slice(&self.series_groups)
     }
 
-    /// How many distinct ages the release's rows name.
+    /// How many distinct durations (ages and intervals) the release's rows
+    /// name.
     #[inline]
     pub(crate) fn age_count(&self) -> usize {
         self.age_durations.len()
-    }
-
-    /// The age with this id (`None` for [`AgeId::NONE`]).
-    #[inline]
-    pub(crate) fn age_duration(&self, id: AgeId) -> Option<CdsiDuration> {
-        self.age_durations.get(usize::from(id.0)).copied()
     }
 
     /// The series of the antigen, parallel to the data's.
