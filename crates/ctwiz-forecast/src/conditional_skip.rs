@@ -5,10 +5,9 @@
 
 use crate::evaluate::{previous_dose, DoseEval};
 use crate::gather::{AntigenDose, Organized};
+use crate::plan::{PlanCondition, PlanSkip, PlanSkipSet};
 use crate::result::EvaluationStatus;
-use crate::supporting_data::{
-    ConditionKind, ConditionalSkip, CountLogic, SkipCondition, SkipContext, SkipSet,
-};
+use crate::supporting_data::{ConditionKind, CountLogic, SkipContext};
 use chrono::NaiveDate;
 
 /// What a skip decision looks at.
@@ -25,44 +24,47 @@ pub(crate) struct SkipInput<'a, 'p> {
 
 /// `phase` is [`SkipContext::Evaluation`] or [`SkipContext::Forecast`].
 pub(crate) fn is_skipped(
-    skips: &[ConditionalSkip],
+    skips: &[PlanSkip],
     phase: SkipContext,
     input: &SkipInput<'_, '_>,
 ) -> bool {
+    let plan = input.org.plan;
     skips.iter().any(|skip| {
         let applies = skip.context == SkipContext::Both || skip.context == phase;
-        if !applies || skip.sets.is_empty() {
+        let sets = plan.skip_sets(skip);
+        if !applies || sets.is_empty() {
             return false;
         }
         // setLogic: OR (or n/a with a single set) vs AND.
         if skip.any {
-            skip.sets.iter().any(|s| set_met(s, input))
+            sets.iter().any(|s| set_met(s, input))
         } else {
-            skip.sets.iter().all(|s| set_met(s, input))
+            sets.iter().all(|s| set_met(s, input))
         }
     })
 }
 
-fn set_met(set: &SkipSet, input: &SkipInput<'_, '_>) -> bool {
+fn set_met(set: &PlanSkipSet, input: &SkipInput<'_, '_>) -> bool {
     // A set only applies between its effective and cessation dates.
     if set.effective.is_some_and(|e| input.reference < e)
         || set.cessation.is_some_and(|c| input.reference > c)
     {
         return false;
     }
-    if set.conditions.is_empty() {
+    let conditions = input.org.plan.conditions(set);
+    if conditions.is_empty() {
         return false;
     }
     if set.any {
-        set.conditions.iter().any(|c| condition_met(c, input))
+        conditions.iter().any(|c| condition_met(c, input))
     } else {
-        set.conditions.iter().all(|c| condition_met(c, input))
+        conditions.iter().all(|c| condition_met(c, input))
     }
 }
 
-fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
+fn condition_met(c: &PlanCondition, input: &SkipInput<'_, '_>) -> bool {
     match c.kind {
-        ConditionKind::Age => input.org.in_ages(&c.ages, input.reference),
+        ConditionKind::Age => input.org.in_age_window(c.begin, c.end, input.reference),
         ConditionKind::Interval => {
             let Some(interval) = c.interval else {
                 return false;
@@ -72,21 +74,29 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
                 None => false,
             }
         }
-        ConditionKind::CompletedSeries => {
-            c.series_groups.iter().any(|g| (input.completed_group)(g))
-        }
+        ConditionKind::CompletedSeries => input
+            .org
+            .plan
+            .series_groups(c)
+            .iter()
+            .any(|g| (input.completed_group)(g)),
         ConditionKind::VaccineCountByAge
         | ConditionKind::VaccineCountByDate
         | ConditionKind::VaccineCountByDateAndAge => {
             let by_age = c.kind != ConditionKind::VaccineCountByDate;
             let by_date = c.kind != ConditionKind::VaccineCountByAge;
             // The age window as dates, once for all the doses.
-            let begin = c
-                .ages
-                .begin
-                .filter(|_| by_age)
-                .map(|b| input.org.age_date(b));
-            let end = c.ages.end.filter(|_| by_age).map(|e| input.org.age_date(e));
+            let begin = if by_age {
+                input.org.age_at(c.begin)
+            } else {
+                None
+            };
+            let end = if by_age {
+                input.org.age_at(c.end)
+            } else {
+                None
+            };
+            let vaccine_types = input.org.plan.vaccine_types(c);
             let count = input.doses[..input.limit]
                 .iter()
                 .zip(input.evals)
@@ -107,7 +117,7 @@ fn condition_met(c: &SkipCondition, input: &SkipInput<'_, '_>) -> bool {
                         return false;
                     }
                     // Last: the vaccine list is the longest test.
-                    c.vaccine_types.is_empty() || c.vaccine_types.contains(&d.cvx)
+                    vaccine_types.is_empty() || vaccine_types.contains(&d.cvx)
                 })
                 .count() as u32;
             match c.count_logic {

@@ -6,7 +6,7 @@ use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
 use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, AntigenDose, Organized};
 use crate::patient::Patient;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanSeries};
 use crate::result::{
     valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
     PatientSeries, SeriesStatus,
@@ -15,6 +15,7 @@ use crate::select_series::{is_relevant, select_best, Candidate};
 use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
 use crate::vaccine_group_forecast::{vaccine_group_forecast, GroupInputs, GroupScratch};
 use chrono::NaiveDate;
+use std::cell::Cell;
 use std::sync::Arc;
 
 /// A CDSi engine over one supporting-data release. Cheap to clone, `Send +
@@ -51,7 +52,16 @@ impl Engine {
     /// group as of `assessment_date`. Never panics on odd input: unknown CVX
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
-        DATE_SUMS.with(|sums| self.forecast_with(patient, assessment_date, sums))
+        DATE_SUMS.with(|sums| {
+            AGE_DATES.with(|ages| {
+                let mut ages = ages.take();
+                ages.clear();
+                ages.resize(self.plan.age_count(), Cell::new(None));
+                let result = self.forecast_with(patient, assessment_date, sums, &ages);
+                AGE_DATES.set(ages);
+                result
+            })
+        })
     }
 
     fn forecast_with(
@@ -59,10 +69,11 @@ impl Engine {
         patient: &Patient,
         assessment_date: NaiveDate,
         sums: &DateSums,
+        age_dates: &[Cell<Option<NaiveDate>>],
     ) -> ForecastResult {
         let data = &*self.data;
         sums.begin(patient.dob);
-        let org = organize(data, &self.plan, patient, assessment_date, sums);
+        let org = organize(data, &self.plan, patient, assessment_date, sums, age_dates);
         let mut scratch = Scratch::new();
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
@@ -135,6 +146,11 @@ thread_local! {
     /// forecast's time), and the ages and intervals of one forecast often
     /// meet those of the last.
     static DATE_SUMS: DateSums = const { DateSums::new() };
+
+    /// The buffer of the forecast under way's ages by plan id
+    /// (`Organized::age_at`), kept for the thread's next forecast (cleared
+    /// first): no allocation per forecast.
+    static AGE_DATES: Cell<Vec<Cell<Option<NaiveDate>>>> = const { Cell::new(Vec::new()) };
 }
 
 /// A finished buffer as a shared one, not copied (`None` when empty:
@@ -165,7 +181,7 @@ struct Scratch<'d> {
     /// Per evaluated series: the series and its forecast target dose index.
     targets: Vec<(&'d Series, usize)>,
     /// The antigen's relevant series.
-    relevant: Vec<&'d Series>,
+    relevant: Vec<(&'d Series, &'d PlanSeries)>,
 }
 
 impl Scratch<'_> {
@@ -189,7 +205,7 @@ impl Scratch<'_> {
 
 fn evaluate_antigen<'d>(
     data: &'d SupportingData,
-    org: &Organized<'_>,
+    org: &Organized<'d>,
     id: AntigenId,
     scratch: &mut Scratch<'d>,
     bufs: &mut Buffers,
@@ -210,9 +226,8 @@ fn evaluate_antigen<'d>(
         antigen
             .series
             .iter()
-            .zip(org.plan.admissions(usize::from(id.0)))
-            .filter(|&(s, &admission)| is_relevant(s, admission, org))
-            .map(|(s, _)| s),
+            .zip(org.plan.series(usize::from(id.0)))
+            .filter(|&(s, p)| is_relevant(s, p.admission, org)),
     );
     if relevant.is_empty() {
         return AntigenResult {
@@ -229,31 +244,32 @@ fn evaluate_antigen<'d>(
     completed_groups.clear();
     let facts = AntigenFacts::of(antigen, org);
     let series_start = bufs.series.len();
-    for &series in relevant.iter() {
+    for &(series, plan_series) in relevant.iter() {
         if doses.is_empty() {
             // Nothing to evaluate: the series stands at its first target dose.
             state.clear();
         } else {
             let completed = |g: &str| completed_groups.contains(&g);
-            evaluate_series(state, data, org, series, doses, &completed);
+            evaluate_series(state, data, org, series, plan_series, doses, &completed);
         }
         if crate::evaluate::target_definition(series, state.pos).is_none() {
             completed_groups.push(series.series_group.as_str());
         }
         let completed = |g: &str| completed_groups.contains(&g);
         let (status, forecast, target) =
-            forecast_series(data, org, facts, series, doses, state, &completed);
+            forecast_series(org, facts, series, plan_series, doses, state, &completed);
         targets.push((series, target));
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".
         bufs.priority.push(
             forecast.is_some() && {
-                let mut intervals = series
-                    .doses
+                let mut intervals = org
+                    .plan
+                    .doses(plan_series)
                     .get(target)
                     .into_iter()
-                    .flat_map(|td| td.intervals.iter())
-                    .filter(|r| crate::evaluate::interval_in_force(r, org.assessment))
+                    .flat_map(|td| org.plan.intervals(td).iter())
+                    .filter(|r| r.in_force(org.assessment))
                     .peekable();
                 intervals.peek().is_some() && intervals.all(|r| r.priority_override)
             },
@@ -268,14 +284,14 @@ fn evaluate_antigen<'d>(
         }
         // CDSi 8.4: a product series scores only if every dose given is its
         // product (the first target dose's preferable vaccines).
-        let all_product = series.product_path
-            && doses.iter().zip(&state.evals).all(|(d, e)| {
-                e.status == EvaluationStatus::SubStandard
-                    || series
-                        .doses
-                        .first()
-                        .is_some_and(|td| td.preferable_vaccines.iter().any(|v| v.cvx == d.cvx))
-            });
+        let all_product =
+            series.product_path
+                && doses.iter().zip(&state.evals).all(|(d, e)| {
+                    e.status == EvaluationStatus::SubStandard
+                        || org.plan.doses(plan_series).first().is_some_and(|td| {
+                            org.plan.preferable(td).iter().any(|v| v.cvx == d.cvx)
+                        })
+                });
         cands.push(Candidate {
             target,
             series,

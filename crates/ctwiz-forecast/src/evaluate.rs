@@ -10,9 +10,10 @@
 
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::gather::{AntigenDose, Organized};
+use crate::plan::{PlanDose, PlanFrom, PlanInterval, PlanSeries};
 use crate::result::{EvaluationReason, EvaluationStatus, Reasons};
 use crate::supporting_data::{
-    AgeRule, IntervalFrom, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
+    AgeRule, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
 };
 use chrono::NaiveDate;
 
@@ -94,8 +95,13 @@ pub(crate) fn previous_dose(evals: &[DoseEval], limit: usize) -> Option<usize> {
 
 /// The age row in force on `date` (effective/cessation dates).
 pub(crate) fn age_rule(dose: &SeriesDose, date: NaiveDate) -> Option<&AgeRule> {
-    dose.ages
-        .iter()
+    age_rule_in(&dose.ages, date)
+}
+
+/// The row of `ages` in force on `date`.
+#[inline]
+pub(crate) fn age_rule_in(ages: &[AgeRule], date: NaiveDate) -> Option<&AgeRule> {
+    ages.iter()
         .find(|a| a.effective.is_none_or(|e| date >= e) && a.cessation.is_none_or(|c| date <= c))
 }
 
@@ -106,32 +112,35 @@ pub(crate) fn interval_in_force(rule: &IntervalRule, date: NaiveDate) -> bool {
 
 /// The reference date an interval is measured from, if it exists.
 pub(crate) fn interval_reference(
-    rule: &IntervalRule,
+    rule: &PlanInterval,
     org: &Organized<'_>,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     limit: usize,
 ) -> Option<NaiveDate> {
-    match &rule.from {
-        IntervalFrom::Previous => previous_dose(&state.evals, limit).map(|j| doses[j].date),
-        IntervalFrom::TargetDose(n) => {
-            let k = usize::from(*n).checked_sub(1)?;
+    match rule.from {
+        PlanFrom::Previous => previous_dose(&state.evals, limit).map(|j| doses[j].date),
+        PlanFrom::TargetDose(n) => {
+            let k = usize::from(n).checked_sub(1)?;
             match state.targets.get(k) {
                 Some(TargetStatus::Satisfied(j)) => Some(doses[*j].date),
                 _ => None,
             }
         }
-        IntervalFrom::MostRecent(types) => doses[..limit.min(doses.len())]
-            .iter()
-            .zip(&state.evals)
-            .rev()
-            .find(|(d, e)| {
-                types.contains(&d.cvx)
-                    && e.status != EvaluationStatus::SubStandard
-                    && !e.inadvertent
-            })
-            .map(|(d, _)| d.date),
-        IntervalFrom::Observation(code) => org.observation_date(*code),
+        PlanFrom::MostRecent(list) => {
+            let types = org.plan.cvx_list(list);
+            doses[..limit.min(doses.len())]
+                .iter()
+                .zip(&state.evals)
+                .rev()
+                .find(|(d, e)| {
+                    types.contains(&d.cvx)
+                        && e.status != EvaluationStatus::SubStandard
+                        && !e.inadvertent
+                })
+                .map(|(d, _)| d.date)
+        }
+        PlanFrom::Observation(code) => org.observation_date(code),
     }
 }
 
@@ -170,10 +179,12 @@ pub(crate) fn evaluate_series(
     data: &SupportingData,
     org: &Organized<'_>,
     series: &Series,
+    plan_series: &PlanSeries,
     doses: &[AntigenDose<'_>],
     completed_group: &dyn Fn(&str) -> bool,
 ) {
     state.clear();
+    let tds = org.plan.doses(plan_series);
     for (i, dose) in doses.iter().enumerate() {
         // CDSi 6.1: a sub-standard dose cannot count.
         if let Some(reason) = dose.sub_standard {
@@ -185,12 +196,12 @@ pub(crate) fn evaluate_series(
         // CDSi 6.2: skip target doses whose conditional skip is met on this date.
         let target = loop {
             let k = state.pos;
-            let Some(td) = target_definition(series, k) else {
+            let Some(td) = tds.get(k) else {
                 break None;
             };
-            if !td.conditional_skips.is_empty()
+            if td.skips_evaluation
                 && is_skipped(
-                    &td.conditional_skips,
+                    org.plan.skips(td),
                     SkipContext::Evaluation,
                     &SkipInput {
                         org,
@@ -206,9 +217,9 @@ pub(crate) fn evaluate_series(
                 state.pos = k + 1;
                 continue;
             }
-            break Some(td);
+            break Some((td, &series.doses[k]));
         };
-        let Some(td) = target else {
+        let Some((td, series_dose)) = target else {
             // CDSi 6: doses after the series is complete are extraneous.
             state.evals.push(DoseEval::new(
                 EvaluationStatus::Extraneous,
@@ -216,7 +227,7 @@ pub(crate) fn evaluate_series(
             ));
             continue;
         };
-        let mut eval = evaluate_dose(data, org, doses, state, i, td);
+        let mut eval = evaluate_dose(data, org, doses, state, i, td, series_dose);
         eval.against = Some(td.number);
         if eval.status == EvaluationStatus::Valid {
             state.targets.push(TargetStatus::Satisfied(i));
@@ -238,12 +249,14 @@ fn evaluate_dose(
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     i: usize,
-    td: &SeriesDose,
+    td: &PlanDose,
+    series_dose: &SeriesDose,
 ) -> DoseEval {
+    let plan = org.plan;
     let dose = &doses[i];
     let date = dose.date;
     // CDSi 6.3: an inadvertent vaccine never counts.
-    if td.inadvertent_vaccines.contains(&dose.cvx) {
+    if plan.inadvertent(td).contains(&dose.cvx) {
         let mut e = DoseEval::new(
             EvaluationStatus::NotValid,
             Some(EvaluationReason::Inadvertent),
@@ -257,9 +270,9 @@ fn evaluate_dose(
     let grace_allowed = true;
 
     // CDSi 6.4 age.
-    if let Some(age) = age_rule(td, date) {
-        let abs_min = age.abs_min.map(|d| org.age_date(d));
-        let min = age.min.map(|d| org.age_date(d));
+    if let Some(age) = plan.ages(td).iter().find(|a| a.in_force(date)) {
+        let abs_min = org.age_at(age.abs_min);
+        let min = org.age_at(age.min);
         match check_min(date, abs_min, min, grace_allowed) {
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
@@ -267,7 +280,7 @@ fn evaluate_dose(
             Check::Grace => reasons.push(EvaluationReason::AgeGracePeriod),
             Check::Pass => {}
         }
-        if age.max.is_some_and(|m| date >= org.age_date(m)) {
+        if org.age_at(age.max).is_some_and(|m| date >= m) {
             // Test data and CDSi 4.x: a dose at/after the maximum age is extraneous.
             return DoseEval::new(EvaluationStatus::Extraneous, Some(EvaluationReason::TooOld));
         }
@@ -275,12 +288,12 @@ fn evaluate_dose(
 
     // CDSi 6.5 preferable interval; 6.6 allowable interval when it fails.
     let mut preferable_interval_ok = true;
-    for rule in td.intervals.iter().filter(|r| interval_in_force(r, date)) {
+    for rule in plan.intervals(td).iter().filter(|r| r.in_force(date)) {
         let Some(reference) = interval_reference(rule, org, doses, state, i) else {
             continue;
         };
-        let abs = rule.abs_min.map(|d| org.add(d, reference));
-        let min = rule.min.map(|d| org.add(d, reference));
+        let abs = plan.duration(rule.abs_min).map(|d| org.add(d, reference));
+        let min = plan.duration(rule.min).map(|d| org.add(d, reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
             Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),
@@ -290,16 +303,19 @@ fn evaluate_dose(
     if !preferable_interval_ok {
         let mut any = false;
         let mut all_ok = true;
-        for rule in td
-            .allowable_intervals
+        for rule in plan
+            .allowable_intervals(td)
             .iter()
-            .filter(|r| interval_in_force(r, date))
+            .filter(|r| r.in_force(date))
         {
             let Some(reference) = interval_reference(rule, org, doses, state, i) else {
                 continue;
             };
             any = true;
-            if rule.abs_min.is_some_and(|d| date < org.add(d, reference)) {
+            if plan
+                .duration(rule.abs_min)
+                .is_some_and(|d| date < org.add(d, reference))
+            {
                 all_ok = false;
             }
         }
@@ -322,18 +338,20 @@ fn evaluate_dose(
     }
 
     // CDSi 6.8 preferable vaccine, 6.9 allowable vaccine.
-    let preferable = td.preferable_vaccines.iter().any(|v| {
+    let preferable = plan.preferable(td).iter().enumerate().any(|(j, v)| {
         v.cvx == dose.cvx
-            && org.in_ages(&v.ages, date)
-            && v.mvx
-                .as_deref()
-                .is_none_or(|m| dose.mvx.is_some_and(|dm| dm.eq_ignore_ascii_case(m)))
+            && org.in_age_window(v.begin, v.end, date)
+            && (!v.mvx
+                || series_dose.preferable_vaccines[j]
+                    .mvx
+                    .as_deref()
+                    .is_none_or(|m| dose.mvx.is_some_and(|dm| dm.eq_ignore_ascii_case(m))))
     });
     if !preferable {
-        let allowable = td
-            .allowable_vaccines
+        let allowable = plan
+            .allowable(td)
             .iter()
-            .any(|v| v.cvx == dose.cvx && org.in_ages(&v.ages, date));
+            .any(|v| v.cvx == dose.cvx && org.in_age_window(v.begin, v.end, date));
         if !allowable {
             return DoseEval::new(
                 EvaluationStatus::NotValid,

@@ -4,14 +4,11 @@
 
 use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
-use crate::evaluate::{
-    age_rule, interval_in_force, interval_reference, target_definition, SeriesState,
-};
+use crate::evaluate::{interval_reference, target_definition, SeriesState};
 use crate::gather::{AntigenDose, Organized};
+use crate::plan::{PlanDose, PlanInterval, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
-use crate::supporting_data::{
-    Antigen, IntervalRule, Series, SeriesDose, SkipContext, SupportingData,
-};
+use crate::supporting_data::{Antigen, Series, SkipContext};
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
 use chrono::NaiveDate;
 
@@ -71,50 +68,51 @@ struct TargetDates {
 }
 
 fn target_dates(
-    data: &SupportingData,
     org: &Organized<'_>,
-    td: &SeriesDose,
+    td: &PlanDose,
     min_age_to_start: Option<crate::dates::CdsiDuration>,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
 ) -> TargetDates {
+    let plan = org.plan;
     let dob = org.dob;
-    let age = age_rule(td, org.assessment);
-    let max_age = age.and_then(|a| a.max).map(|m| org.age_date(m));
+    let age = plan.ages(td).iter().find(|a| a.in_force(org.assessment));
+    let max_age = age.and_then(|a| org.age_at(a.max));
     let mut earliest = age
-        .and_then(|a| a.min.or(a.abs_min))
-        .map(|m| org.age_date(m))
+        .and_then(|a| org.age_at(a.min).or_else(|| org.age_at(a.abs_min)))
         .unwrap_or(dob);
-    let rec_by_age: Option<NaiveDate> = age.and_then(|a| a.earliest_rec).map(|d| org.age_date(d));
-    let past_due_by_age: Option<NaiveDate> = age
-        .and_then(|a| a.latest_rec)
-        .map(|d| day_before(org.age_date(d)));
+    let rec_by_age: Option<NaiveDate> = age.and_then(|a| org.age_at(a.earliest_rec));
+    let past_due_by_age: Option<NaiveDate> =
+        age.and_then(|a| org.age_at(a.latest_rec)).map(day_before);
     let mut rec_by_interval: Option<NaiveDate> = None;
     let mut past_due_by_interval: Option<NaiveDate> = None;
     // An interval with priority "override" takes precedence over the others.
-    let in_force = |r: &&IntervalRule| interval_in_force(r, org.assessment);
-    let has_override = td
-        .intervals
+    let in_force = |r: &&PlanInterval| r.in_force(org.assessment);
+    let intervals = plan.intervals(td);
+    let has_override = intervals
         .iter()
         .filter(in_force)
         .any(|r| r.priority_override);
     let mut interval_earliest: Option<NaiveDate> = None;
-    for rule in td.intervals.iter().filter(in_force) {
+    for rule in intervals.iter().filter(in_force) {
         if has_override && !rule.priority_override {
             continue;
         }
         let Some(reference) = interval_reference(rule, org, doses, state, doses.len()) else {
             continue;
         };
-        if let Some(min) = rule.min.or(rule.abs_min) {
+        if let Some(min) = plan
+            .duration(rule.min)
+            .or_else(|| plan.duration(rule.abs_min))
+        {
             let d = org.add(min, reference);
             interval_earliest = Some(interval_earliest.map_or(d, |e| e.max(d)));
         }
-        if let Some(r) = rule.earliest_rec {
+        if let Some(r) = plan.duration(rule.earliest_rec) {
             let d = org.add(r, reference);
             rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
         }
-        if let Some(l) = rule.latest_rec {
+        if let Some(l) = plan.duration(rule.latest_rec) {
             let d = day_before(org.add(l, reference));
             past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
         }
@@ -123,7 +121,7 @@ fn target_dates(
         earliest = earliest.max(ie);
     }
     // Live virus vaccines: wait out the conflict window of earlier live doses.
-    if let Some(end) = live_virus_conflict_end(data, org, td) {
+    if let Some(end) = live_virus_conflict_end(org, td) {
         earliest = earliest.max(end);
     }
     if let Some(season_start) = td.season_start {
@@ -165,14 +163,15 @@ fn target_dates(
 
 /// The series status and, when a dose is needed, its forecast.
 pub(crate) fn forecast_series(
-    data: &SupportingData,
     org: &Organized<'_>,
     antigen: AntigenFacts,
     series: &Series,
+    plan_series: &PlanSeries,
     doses: &[AntigenDose<'_>],
     state: &SeriesState,
     completed_group: &dyn Fn(&str) -> bool,
 ) -> (SeriesStatus, Option<ForecastDates>, usize) {
+    let tds = org.plan.doses(plan_series);
     // CDSi 7.1: skip target doses whose forecast-context skip is met on the
     // assessment date; CDSi 7.6 validates the recommendation by asking again
     // on the forecast's earliest date (CONDSKIP-2: the reference date is the
@@ -180,9 +179,10 @@ pub(crate) fn forecast_series(
     // the child will be 12 months old by the time it may be given.
     let mut k = state.pos;
     let (td, dates) = loop {
-        let Some(td) = target_definition(series, k) else {
+        let Some(td) = tds.get(k) else {
             return (SeriesStatus::Complete, None, k);
         };
+        let skips = org.plan.skips(td);
         let skipped_on = |reference: NaiveDate| {
             let input = SkipInput {
                 org,
@@ -192,14 +192,14 @@ pub(crate) fn forecast_series(
                 reference,
                 completed_group,
             };
-            is_skipped(&td.conditional_skips, SkipContext::Forecast, &input)
+            is_skipped(skips, SkipContext::Forecast, &input)
         };
-        let has_skips = !td.conditional_skips.is_empty();
+        let has_skips = td.skips_forecast;
         if has_skips && skipped_on(org.assessment) {
             k += 1;
             continue;
         }
-        let dates = target_dates(data, org, td, series.min_age_to_start, doses, state);
+        let dates = target_dates(org, td, series.min_age_to_start, doses, state);
         if has_skips && dates.earliest > org.assessment && skipped_on(dates.earliest) {
             k += 1;
             continue;
@@ -254,29 +254,20 @@ pub(crate) fn forecast_series(
 
 /// The latest end of a live virus conflict window (CDSi 6.7) that the next
 /// dose's live vaccines would fall into, if it is after the assessment date.
-fn live_virus_conflict_end(
-    data: &SupportingData,
-    org: &Organized<'_>,
-    td: &SeriesDose,
-) -> Option<NaiveDate> {
+fn live_virus_conflict_end(org: &Organized<'_>, td: &PlanDose) -> Option<NaiveDate> {
     if !td.live_vaccine {
         return None;
     }
     let mut end: Option<NaiveDate> = None;
     // The latest end over the conflict rows from each earlier live dose to
-    // any of the target dose's preferable vaccines (a row counts once even
-    // if two preferable rows name its vaccine: the latest end is the same).
+    // any of the target dose's preferable vaccines (listed once per
+    // release, `Plan::live_ends`).
+    let ends = org.plan.live_ends(td);
     for &(d, prev, _) in &org.live_doses {
-        for v in &td.preferable_vaccines {
-            for c in org
-                .plan
-                .conflicts(prev, v.cvx)
-                .map(|r| &data.live_virus_conflicts[r])
-            {
-                let e = org.add(c.end, d);
-                if e > org.assessment {
-                    end = Some(end.map_or(e, |x| x.max(e)));
-                }
+        for &(_, duration) in ends.iter().filter(|&&(p, _)| p == prev) {
+            let e = org.add(duration, d);
+            if e > org.assessment {
+                end = Some(end.map_or(e, |x| x.max(e)));
             }
         }
     }

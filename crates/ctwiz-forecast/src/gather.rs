@@ -5,10 +5,11 @@
 
 use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
-use crate::plan::Plan;
+use crate::plan::{AgeId, Plan};
 use crate::result::EvaluationReason;
 use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
 use chrono::{Datelike, NaiveDate};
+use std::cell::Cell;
 
 /// One administered dose as seen by one antigen.
 #[derive(Clone, Debug)]
@@ -38,6 +39,9 @@ pub(crate) struct Organized<'p> {
     pub unknown_vaccines: Vec<usize>,
     /// The forecast's date sums (ages, intervals), each worked out once.
     sums: &'p DateSums,
+    /// The patient's ages of the plan's rows, by [`AgeId`], each worked
+    /// out once (`None` until asked for).
+    age_dates: &'p [Cell<Option<NaiveDate>>],
     /// The supporting data's per-release tables.
     pub plan: &'p Plan,
 }
@@ -68,6 +72,25 @@ impl<'p> Organized<'p> {
         self.sums.age(age)
     }
 
+    /// The date the patient reaches the plan's age `id` (`None` for
+    /// [`AgeId::NONE`]).
+    #[inline]
+    pub fn age_at(&self, id: AgeId) -> Option<NaiveDate> {
+        let cell = self.age_dates.get(usize::from(id.0))?;
+        if let Some(date) = cell.get() {
+            return Some(date);
+        }
+        let date = self.plan.duration(id)?.add_to(self.dob);
+        cell.set(Some(date));
+        Some(date)
+    }
+
+    /// Is the patient within the plan's age window `begin..end` on `date`?
+    #[inline]
+    pub fn in_age_window(&self, begin: AgeId, end: AgeId, date: NaiveDate) -> bool {
+        self.age_at(begin).is_none_or(|b| date >= b) && self.age_at(end).is_none_or(|e| date < e)
+    }
+
     /// Is the patient within the age window `ages` on `date`?
     /// ([`AgeRange::contains`] with remembered sums.)
     #[inline]
@@ -94,6 +117,7 @@ pub(crate) fn organize<'p>(
     patient: &'p Patient,
     assessment: NaiveDate,
     sums: &'p DateSums,
+    age_dates: &'p [Cell<Option<NaiveDate>>],
 ) -> Organized<'p> {
     // The doses in (date, dose index) order: a history is usually recorded
     // in date order already, else a few (date, index) pairs are sorted.
@@ -205,6 +229,7 @@ pub(crate) fn organize<'p>(
         observations,
         unknown_vaccines,
         sums,
+        age_dates,
         plan,
     }
 }

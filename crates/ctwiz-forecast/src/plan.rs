@@ -4,7 +4,12 @@
 //! per antigen what decides which of its series are relevant, so that a
 //! forecast reads only the series it evaluates.
 
-use crate::supporting_data::{Cvx, CvxAssociation, SeriesType, Sex, SupportingData};
+use crate::dates::CdsiDuration;
+use crate::supporting_data::{
+    AgeRange, AgeRule, ConditionKind, ConditionalSkip, CountLogic, Cvx, CvxAssociation,
+    IntervalFrom, IntervalRule, ObservationCode, SeriesType, Sex, SkipContext, SupportingData,
+};
+use chrono::NaiveDate;
 
 /// A supporting-data release prepared for forecasting (built by
 /// [`crate::Engine::new`], shared by the engine's clones).
@@ -13,8 +18,274 @@ pub(crate) struct Plan {
     /// `slots[slot_of[cvx] - 1]` is the vaccine's entry; 0 = not in the data.
     slot_of: Box<[u16]>,
     slots: Vec<CvxSlot>,
-    /// Per antigen (by id), parallel to its series: who each series is for.
-    admissions: Box<[Box<[Admission]>]>,
+    /// Per antigen (by id), parallel to its series: who each series is for
+    /// and where its target doses are.
+    series: Box<[Box<[PlanSeries]>]>,
+    /// Every target dose of every series, series by series in the data's
+    /// order: the doses of one series are side by side, and so are their
+    /// rows in the tables below (walking a series reads memory in order,
+    /// not the supporting data's scattered allocations).
+    doses: Vec<PlanDose>,
+    /// The target doses' age rows.
+    ages: Vec<PlanAge>,
+    /// Every distinct age and interval of the rows above ([`AgeId`] is an
+    /// index).
+    age_durations: Vec<CdsiDuration>,
+    /// The target doses' preferable and allowable interval rows.
+    intervals: Vec<PlanInterval>,
+    /// The target doses' preferable and allowable vaccines, as far as
+    /// evaluation reads them.
+    vaccines: Vec<PlanVaccine>,
+    /// The target doses' inadvertent vaccines, and the vaccine types of
+    /// skip conditions.
+    inadvertent: Vec<Cvx>,
+    /// The target doses' conditional skips, their sets and conditions.
+    skips: Vec<PlanSkip>,
+    skip_sets: Vec<PlanSkipSet>,
+    conditions: Vec<PlanCondition>,
+    /// The series groups of `CompletedSeries` conditions.
+    series_groups: Vec<String>,
+    /// Per target dose with live vaccines: the live virus conflict rows
+    /// its preferable vaccines can fall into, as (earlier vaccine, end of
+    /// the conflict), sorted and once each.
+    live_ends: Vec<(Cvx, CdsiDuration)>,
+}
+
+/// A conditional skip of a target dose ([`ConditionalSkip`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSkip {
+    pub context: SkipContext,
+    /// Sets combine with OR (else AND).
+    pub any: bool,
+    sets: Span,
+}
+
+/// A set of conditions of a conditional skip.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSkipSet {
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+    /// Conditions combine with OR (else AND).
+    pub any: bool,
+    conditions: Span,
+}
+
+/// One condition of a skip set ([`crate::supporting_data::SkipCondition`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanCondition {
+    pub kind: ConditionKind,
+    pub valid_only: bool,
+    pub count_logic: CountLogic,
+    /// The age window.
+    pub begin: AgeId,
+    pub end: AgeId,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub interval: Option<CdsiDuration>,
+    pub dose_count: u32,
+    vaccine_types: Span,
+    series_groups: Span,
+}
+
+/// A series as the forecast walks it: who it is for and its target doses.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanSeries {
+    /// Who the series is for.
+    pub admission: Admission,
+    /// Its target doses in [`Plan::doses`].
+    doses: Span,
+}
+
+/// A run of rows in one of the plan's tables.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// The rows from `start` to the end of `table`.
+    fn of<T>(table: &[T], start: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: table.len() as u32,
+        }
+    }
+
+    #[inline]
+    fn slice<T>(self, table: &[T]) -> &[T] {
+        table
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or(&[])
+    }
+}
+
+/// A target dose of a series (the data's `SeriesDose` at the same
+/// position) with what evaluation and forecasting read of it.
+#[derive(Clone, Debug)]
+pub(crate) struct PlanDose {
+    /// 1-based dose number.
+    pub number: u8,
+    /// Repeats once reached.
+    pub recurring: bool,
+    /// Some conditional skip applies when evaluating a dose (context
+    /// evaluation or both, with a set): else none can skip it then.
+    pub skips_evaluation: bool,
+    /// Some conditional skip applies when forecasting.
+    pub skips_forecast: bool,
+    /// Some preferable vaccine is a live virus vaccine.
+    pub live_vaccine: bool,
+    /// Seasonal recommendation start.
+    pub season_start: Option<NaiveDate>,
+    ages: Span,
+    intervals: Span,
+    allowable_intervals: Span,
+    preferable: Span,
+    allowable: Span,
+    inadvertent: Span,
+    skips: Span,
+    live_ends: Span,
+}
+
+/// A preferable or allowable vaccine row of a target dose, as evaluation
+/// reads it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanVaccine {
+    pub cvx: Cvx,
+    /// The row names a manufacturer (read from the data's row, same
+    /// position, when the CVX matches).
+    pub mvx: bool,
+    /// The row's age window (inclusive begin, exclusive end).
+    pub begin: AgeId,
+    pub end: AgeId,
+}
+
+/// A duration of the release's rows (an age, or an interval), by its
+/// index in the plan's table of distinct durations: a forecast works out
+/// each age of the patient once ([`crate::gather::Organized::age_at`]) and
+/// finds it again by index. [`AgeId::NONE`] is a duration the row does not
+/// have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AgeId(pub u16);
+
+impl AgeId {
+    /// No age.
+    pub const NONE: AgeId = AgeId(u16::MAX);
+}
+
+/// An age row of a target dose ([`AgeRule`] with [`AgeId`]s).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanAge {
+    pub abs_min: AgeId,
+    pub min: AgeId,
+    pub earliest_rec: AgeId,
+    pub latest_rec: AgeId,
+    pub max: AgeId,
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+}
+
+impl PlanAge {
+    /// Is the row in force on `date`?
+    #[inline]
+    pub(crate) fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.cessation.is_none_or(|c| date <= c)
+    }
+}
+
+/// A preferable or allowable interval row ([`IntervalRule`] with
+/// [`AgeId`]s for its durations).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlanInterval {
+    pub from: PlanFrom,
+    pub abs_min: AgeId,
+    pub min: AgeId,
+    pub earliest_rec: AgeId,
+    pub latest_rec: AgeId,
+    pub priority_override: bool,
+    pub effective: Option<NaiveDate>,
+    pub cessation: Option<NaiveDate>,
+}
+
+impl PlanInterval {
+    /// Is the row in force on `date`?
+    #[inline]
+    pub(crate) fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.cessation.is_none_or(|c| date <= c)
+    }
+}
+
+/// Where an interval is measured from ([`IntervalFrom`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PlanFrom {
+    Previous,
+    TargetDose(u8),
+    /// The vaccine types, in [`Plan::cvx_list`].
+    MostRecent(Span),
+    Observation(ObservationCode),
+}
+
+/// The distinct durations of a release as ids, while the plan is built.
+#[derive(Default)]
+struct AgeIds {
+    ids: std::collections::HashMap<CdsiDuration, AgeId>,
+    durations: Vec<CdsiDuration>,
+}
+
+impl AgeIds {
+    fn id(&mut self, age: Option<CdsiDuration>) -> AgeId {
+        let Some(age) = age else {
+            return AgeId::NONE;
+        };
+        let next = self.durations.len();
+        // More distinct ages than ids cannot happen in CDC data (a few
+        // hundred); should it, the plan would panic when built, never
+        // answer wrongly.
+        let fresh = AgeId(u16::try_from(next).expect("fewer than 65,535 distinct ages"));
+        assert!(fresh != AgeId::NONE, "fewer than 65,535 distinct ages");
+        *self.ids.entry(age).or_insert_with(|| {
+            self.durations.push(age);
+            fresh
+        })
+    }
+
+    fn row(&mut self, a: &AgeRule) -> PlanAge {
+        PlanAge {
+            abs_min: self.id(a.abs_min),
+            min: self.id(a.min),
+            earliest_rec: self.id(a.earliest_rec),
+            latest_rec: self.id(a.latest_rec),
+            max: self.id(a.max),
+            effective: a.effective,
+            cessation: a.cessation,
+        }
+    }
+
+    fn interval(&mut self, r: &IntervalRule, cvx_lists: &mut Vec<Cvx>) -> PlanInterval {
+        PlanInterval {
+            from: match &r.from {
+                IntervalFrom::Previous => PlanFrom::Previous,
+                IntervalFrom::TargetDose(n) => PlanFrom::TargetDose(*n),
+                IntervalFrom::MostRecent(types) => {
+                    let start = cvx_lists.len();
+                    cvx_lists.extend(types.iter().copied());
+                    PlanFrom::MostRecent(Span::of(cvx_lists, start))
+                }
+                IntervalFrom::Observation(code) => PlanFrom::Observation(*code),
+            },
+            abs_min: self.id(r.abs_min),
+            min: self.id(r.min),
+            earliest_rec: self.id(r.earliest_rec),
+            latest_rec: self.id(r.latest_rec),
+            priority_override: r.priority_override,
+            effective: r.effective,
+            cessation: r.cessation,
+        }
+    }
+
+    fn range(&mut self, r: &AgeRange) -> (AgeId, AgeId) {
+        (self.id(r.begin), self.id(r.end))
+    }
 }
 
 /// Who a series is for, as far as the data says without the patient's
@@ -93,36 +364,269 @@ impl Plan {
                 slot_of[usize::from(cvx.0)] = n;
             }
         }
-        let admissions = data
-            .antigens
-            .iter()
-            .map(|a| {
-                a.series
-                    .iter()
-                    .map(|s| Admission {
-                        sexes: if s.required_gender.is_empty() {
-                            u8::MAX
-                        } else {
-                            s.required_gender
-                                .iter()
-                                .fold(0, |m, &sex| m | Admission::bit(sex))
-                        },
-                        risk: s.series_type == SeriesType::Risk,
-                    })
-                    .collect()
-            })
-            .collect();
-        Plan {
+        let mut plan = Plan {
             slot_of,
             slots,
-            admissions,
+            ..Plan::default()
+        };
+        let has_skips = |skips: &[ConditionalSkip], phase: SkipContext| {
+            skips.iter().any(|s| {
+                (s.context == SkipContext::Both || s.context == phase) && !s.sets.is_empty()
+            })
+        };
+        let mut age_ids = AgeIds::default();
+        let mut all_series = Vec::with_capacity(data.antigens.len());
+        for a in &data.antigens {
+            let mut antigen_series = Vec::with_capacity(a.series.len());
+            for s in &a.series {
+                let admission = Admission {
+                    sexes: if s.required_gender.is_empty() {
+                        u8::MAX
+                    } else {
+                        s.required_gender
+                            .iter()
+                            .fold(0, |m, &sex| m | Admission::bit(sex))
+                    },
+                    risk: s.series_type == SeriesType::Risk,
+                };
+                let first = plan.doses.len();
+                for d in &s.doses {
+                    let ages = plan.ages.len();
+                    plan.ages.extend(d.ages.iter().map(|a| age_ids.row(a)));
+                    let ages = Span::of(&plan.ages, ages);
+                    let intervals = plan.intervals.len();
+                    for r in &d.intervals {
+                        let row = age_ids.interval(r, &mut plan.inadvertent);
+                        plan.intervals.push(row);
+                    }
+                    let intervals = Span::of(&plan.intervals, intervals);
+                    let allowable_intervals = plan.intervals.len();
+                    for r in &d.allowable_intervals {
+                        let row = age_ids.interval(r, &mut plan.inadvertent);
+                        plan.intervals.push(row);
+                    }
+                    let allowable_intervals = Span::of(&plan.intervals, allowable_intervals);
+                    let preferable = plan.vaccines.len();
+                    plan.vaccines.extend(d.preferable_vaccines.iter().map(|v| {
+                        let (begin, end) = age_ids.range(&v.ages);
+                        PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: v.mvx.is_some(),
+                            begin,
+                            end,
+                        }
+                    }));
+                    let preferable = Span::of(&plan.vaccines, preferable);
+                    let allowable = plan.vaccines.len();
+                    plan.vaccines.extend(d.allowable_vaccines.iter().map(|v| {
+                        let (begin, end) = age_ids.range(&v.ages);
+                        PlanVaccine {
+                            cvx: v.cvx,
+                            mvx: false,
+                            begin,
+                            end,
+                        }
+                    }));
+                    let allowable = Span::of(&plan.vaccines, allowable);
+                    let inadvertent = plan.inadvertent.len();
+                    plan.inadvertent
+                        .extend(d.inadvertent_vaccines.iter().copied());
+                    let inadvertent = Span::of(&plan.inadvertent, inadvertent);
+                    let skips = plan.add_skips(&d.conditional_skips, &mut age_ids);
+                    let live_ends = plan.live_ends.len();
+                    if d.live_vaccine {
+                        let mut ends: Vec<(Cvx, CdsiDuration)> = Vec::new();
+                        for (&previous, rows) in &data.conflicts_by_previous {
+                            for c in rows
+                                .iter()
+                                .filter_map(|&r| data.live_virus_conflicts.get(r))
+                            {
+                                if d.preferable_vaccines.iter().any(|v| v.cvx == c.current) {
+                                    ends.push((previous, c.end));
+                                }
+                            }
+                        }
+                        ends.sort_unstable_by_key(|&(p, e)| (p, e.months, e.days));
+                        ends.dedup();
+                        plan.live_ends.extend(ends);
+                    }
+                    let live_ends = Span::of(&plan.live_ends, live_ends);
+                    plan.doses.push(PlanDose {
+                        number: d.number,
+                        recurring: d.recurring,
+                        skips_evaluation: has_skips(&d.conditional_skips, SkipContext::Evaluation),
+                        skips_forecast: has_skips(&d.conditional_skips, SkipContext::Forecast),
+                        live_vaccine: d.live_vaccine,
+                        season_start: d.season_start,
+                        ages,
+                        intervals,
+                        allowable_intervals,
+                        preferable,
+                        allowable,
+                        inadvertent,
+                        skips,
+                        live_ends,
+                    });
+                }
+                antigen_series.push(PlanSeries {
+                    admission,
+                    doses: Span::of(&plan.doses, first),
+                });
+            }
+            all_series.push(antigen_series.into_boxed_slice());
         }
+        plan.series = all_series.into_boxed_slice();
+        plan.age_durations = age_ids.durations;
+        plan
     }
 
-    /// Who each series of the antigen is for, parallel to its series.
+    /// Lays out a target dose's conditional skips (each skip's sets, then
+    /// each set's conditions, side by side).
+    fn add_skips(&mut self, skips: &[ConditionalSkip], age_ids: &mut AgeIds) -> Span {
+        let first = self.skips.len();
+        for skip in skips {
+            let sets = self.skip_sets.len();
+            for set in &skip.sets {
+                let conditions = self.conditions.len();
+                for c in &set.conditions {
+                    let vaccine_types = self.inadvertent.len();
+                    self.inadvertent.extend(c.vaccine_types.iter().copied());
+                    let vaccine_types = Span::of(&self.inadvertent, vaccine_types);
+                    let series_groups = self.series_groups.len();
+                    self.series_groups.extend(c.series_groups.iter().cloned());
+                    let series_groups = Span::of(&self.series_groups, series_groups);
+                    let (begin, end) = age_ids.range(&c.ages);
+                    self.conditions.push(PlanCondition {
+                        kind: c.kind,
+                        valid_only: c.valid_only,
+                        count_logic: c.count_logic,
+                        begin,
+                        end,
+                        start_date: c.start_date,
+                        end_date: c.end_date,
+                        interval: c.interval,
+                        dose_count: c.dose_count,
+                        vaccine_types,
+                        series_groups,
+                    });
+                }
+                self.skip_sets.push(PlanSkipSet {
+                    effective: set.effective,
+                    cessation: set.cessation,
+                    any: set.any,
+                    conditions: Span::of(&self.conditions, conditions),
+                });
+            }
+            self.skips.push(PlanSkip {
+                context: skip.context,
+                any: skip.any,
+                sets: Span::of(&self.skip_sets, sets),
+            });
+        }
+        Span::of(&self.skips, first)
+    }
+
+    /// The vaccine types of a `MostRecent` interval.
     #[inline]
-    pub(crate) fn admissions(&self, antigen: usize) -> &[Admission] {
-        self.admissions.get(antigen).map_or(&[], |a| &a[..])
+    pub(crate) fn cvx_list(&self, list: Span) -> &[Cvx] {
+        list.slice(&self.inadvertent)
+    }
+
+    /// A duration of the release's rows by id (`None` for [`AgeId::NONE`]).
+    #[inline]
+    pub(crate) fn duration(&self, id: AgeId) -> Option<CdsiDuration> {
+        self.age_durations.get(usize::from(id.0)).copied()
+    }
+
+    /// A target dose's live virus conflict ends (see `Plan::live_ends`).
+    #[inline]
+    pub(crate) fn live_ends(&self, dose: &PlanDose) -> &[(Cvx, CdsiDuration)] {
+        dose.live_ends.slice(&self.live_ends)
+    }
+
+    /// A target dose's conditional skips.
+    #[inline]
+    pub(crate) fn skips(&self, dose: &PlanDose) -> &[PlanSkip] {
+        dose.skips.slice(&self.skips)
+    }
+
+    /// A conditional skip's sets.
+    #[inline]
+    pub(crate) fn skip_sets(&self, skip: &PlanSkip) -> &[PlanSkipSet] {
+        skip.sets.slice(&self.skip_sets)
+    }
+
+    /// A skip set's conditions.
+    #[inline]
+    pub(crate) fn conditions(&self, set: &PlanSkipSet) -> &[PlanCondition] {
+        set.conditions.slice(&self.conditions)
+    }
+
+    /// A condition's vaccine types (empty = any).
+    #[inline]
+    pub(crate) fn vaccine_types(&self, c: &PlanCondition) -> &[Cvx] {
+        c.vaccine_types.slice(&self.inadvertent)
+    }
+
+    /// A `CompletedSeries` condition's series groups.
+    #[inline]
+    pub(crate) fn series_groups(&self, c: &PlanCondition) -> &[String] {
+        c.series_groups.slice(&self.series_groups)
+    }
+
+    /// How many distinct durations (ages and intervals) the release's rows
+    /// name.
+    #[inline]
+    pub(crate) fn age_count(&self) -> usize {
+        self.age_durations.len()
+    }
+
+    /// The series of the antigen, parallel to the data's.
+    #[inline]
+    pub(crate) fn series(&self, antigen: usize) -> &[PlanSeries] {
+        self.series.get(antigen).map_or(&[], |a| &a[..])
+    }
+
+    /// The target doses of a series, parallel to the data's.
+    #[inline]
+    pub(crate) fn doses(&self, series: &PlanSeries) -> &[PlanDose] {
+        series.doses.slice(&self.doses)
+    }
+
+    /// A target dose's age rows.
+    #[inline]
+    pub(crate) fn ages(&self, dose: &PlanDose) -> &[PlanAge] {
+        dose.ages.slice(&self.ages)
+    }
+
+    /// A target dose's preferable interval rows.
+    #[inline]
+    pub(crate) fn intervals(&self, dose: &PlanDose) -> &[PlanInterval] {
+        dose.intervals.slice(&self.intervals)
+    }
+
+    /// A target dose's allowable interval rows.
+    #[inline]
+    pub(crate) fn allowable_intervals(&self, dose: &PlanDose) -> &[PlanInterval] {
+        dose.allowable_intervals.slice(&self.intervals)
+    }
+
+    /// A target dose's preferable vaccines, parallel to the data's.
+    #[inline]
+    pub(crate) fn preferable(&self, dose: &PlanDose) -> &[PlanVaccine] {
+        dose.preferable.slice(&self.vaccines)
+    }
+
+    /// A target dose's allowable vaccines, parallel to the data's.
+    #[inline]
+    pub(crate) fn allowable(&self, dose: &PlanDose) -> &[PlanVaccine] {
+        dose.allowable.slice(&self.vaccines)
+    }
+
+    /// A target dose's inadvertent vaccines.
+    #[inline]
+    pub(crate) fn inadvertent(&self, dose: &PlanDose) -> &[Cvx] {
+        dose.inadvertent.slice(&self.inadvertent)
     }
 
     /// The live virus conflict rows (indices into
