@@ -131,7 +131,7 @@ impl Stage {
             Stage::DqaReview => "DPH reviews the QA messages' errors and signs off (production) or sends the clinic back to QA with notes.",
             Stage::Production => "Messages are stored. Send the legacy (historical) data as a batch import; when it finishes the clinic moves on by itself.",
             Stage::LegacyImported => "Done: the clinic reports in real time.",
-            Stage::TrainingRegistered => "The clinic's coordinator adds the staff who will enter doses.",
+            Stage::TrainingRegistered => "The clinic's coordinator adds the staff who will enter doses in Clinic Tools; the first one DPH approves moves the clinic on.",
             Stage::StaffAdded => "DPH confirms training and turns the clinic live.",
             Stage::Live => "Done: staff record doses in the registry.",
         }
@@ -258,6 +258,8 @@ pub enum Seen {
     QaMessage,
     /// A batch import of the clinic's messages finished, with records stored.
     LegacyImport,
+    /// The state approved a staff member the clinic's coordinator added (direct entry).
+    StaffAdded,
 }
 
 impl Seen {
@@ -266,25 +268,29 @@ impl Seen {
             Seen::Connection => "SOAP connection with the clinic's credentials",
             Seen::QaMessage => "first message in QA",
             Seen::LegacyImport => "legacy data batch import",
+            Seen::StaffAdded => "staff added by the clinic's coordinator",
         }
     }
 }
 
 /// The stages `seen` moves an onboarding at `stage` through, in order (none when it
 /// waits for something else). A message proves the connection too, so a clinic's first
-/// message moves it from "applied" through "connectivity seen" to "QA". DPH's steps
-/// (the DQA review, production, anything on the direct-entry path) are never automatic.
+/// message moves it from "applied" through "connectivity seen" to "QA". A direct-entry
+/// clinic registered for training moves on when its first staff member is added. DPH's
+/// steps (the DQA review, production, training, going live) are never automatic.
 pub fn moved_by(method: Method, stage: Stage, seen: Seen) -> Vec<Stage> {
-    if method != Method::EhrHl7 {
-        return Vec::new();
-    }
     let mut out = Vec::new();
     let mut at = stage;
     loop {
-        let next = match (at, seen) {
-            (Stage::Applied, Seen::Connection | Seen::QaMessage) => Stage::ConnectivitySeen,
-            (Stage::ConnectivitySeen, Seen::QaMessage) => Stage::Qa,
-            (Stage::Production, Seen::LegacyImport) => Stage::LegacyImported,
+        let next = match (method, at, seen) {
+            (Method::EhrHl7, Stage::Applied, Seen::Connection | Seen::QaMessage) => {
+                Stage::ConnectivitySeen
+            }
+            (Method::EhrHl7, Stage::ConnectivitySeen, Seen::QaMessage) => Stage::Qa,
+            (Method::EhrHl7, Stage::Production, Seen::LegacyImport) => Stage::LegacyImported,
+            (Method::UiDirectEntry, Stage::TrainingRegistered, Seen::StaffAdded) => {
+                Stage::StaffAdded
+            }
             _ => return out,
         };
         debug_assert!(check_move(method, at, next).is_ok());
@@ -362,6 +368,20 @@ mod tests {
         for seen in [Seen::Connection, Seen::QaMessage, Seen::LegacyImport] {
             assert!(moved_by(Method::UiDirectEntry, Applied, seen).is_empty());
         }
+        let ui = Method::UiDirectEntry;
+        assert_eq!(
+            moved_by(ui, TrainingRegistered, Seen::StaffAdded),
+            vec![StaffAdded]
+        );
+        assert!(
+            moved_by(ui, Applied, Seen::StaffAdded).is_empty(),
+            "training first"
+        );
+        assert!(
+            moved_by(ui, StaffAdded, Seen::StaffAdded).is_empty(),
+            "DPH turns it live"
+        );
+        assert!(moved_by(hl7, Qa, Seen::StaffAdded).is_empty());
     }
 
     #[test]

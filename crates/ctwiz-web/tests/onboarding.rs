@@ -168,3 +168,91 @@ async fn a_clinic_goes_from_application_to_production_through_the_web() {
     let other = get(&f, &format!("/onboarding/{}", f.other), &clinic_cookie).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
 }
+
+/// The direct-entry path: after DPH registers the clinic's training, the first staff
+/// member the coordinator adds (a change request DPH approves) moves the onboarding on by
+/// itself; going live stays DPH's step.
+#[tokio::test]
+async fn a_direct_entry_clinic_moves_on_when_its_staff_is_added() {
+    use ctwiz_core::onboarding::Stage;
+    use ctwiz_store::clinic_info::ChangeRequestStore;
+    use ctwiz_store::onboarding::OnboardingStore;
+    let f = fixture();
+    let pin = f.home.to_string();
+    let (coord, _) = user(&f, Role::PrimaryVaccineCoordinator, "coordui", true);
+    let (cookie, csrf) = session(&f, coord);
+    let (dph, _) = user(&f, Role::StateAdmin, "dphui", true);
+    let (dph_cookie, dph_csrf) = session(&f, dph);
+    let r = post(
+        &f,
+        &format!("/onboarding/{pin}/apply"),
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("method", "ui"),
+            ("contact_name", "Pat Lee"),
+            ("contact_email", "pat@clinic.example"),
+        ],
+    )
+    .await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    let stage = || {
+        store(&f)
+            .onboarding(&f.home)
+            .unwrap()
+            .expect("onboarding")
+            .stage
+    };
+    let r = post(
+        &f,
+        &format!("/onboarding/{pin}/advance"),
+        &dph_cookie,
+        &[("csrf", &dph_csrf), ("to", "training")],
+    )
+    .await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    assert_eq!(stage(), Stage::TrainingRegistered);
+    let r = post(
+        &f,
+        "/clinic-tools/changes",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("kind", "staff"),
+            ("staff_name", "Sam Assistant"),
+            ("staff_email", "sam@example.org"),
+            ("staff_role", "clinic-access"),
+            ("staff_title", "Medical assistant"),
+            ("training_course", "CT WiZ data entry"),
+            ("training_date", "2025-02-03"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        stage(),
+        Stage::TrainingRegistered,
+        "not before DPH approves"
+    );
+    let id = store(&f).change_requests(Some(&f.home), None).unwrap()[0].id;
+    let r = post(
+        &f,
+        &format!("/admin/change-requests/{id}/approve"),
+        &dph_cookie,
+        &[("csrf", &dph_csrf)],
+    )
+    .await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    assert_eq!(stage(), Stage::StaffAdded);
+    let shown = get(&f, &format!("/onboarding/{pin}"), &cookie).await;
+    assert!(
+        shown
+            .body
+            .contains("staff added by the clinic&#39;s coordinator")
+            || shown
+                .body
+                .contains("staff added by the clinic's coordinator"),
+        "{}",
+        &shown.body[shown.body.find("<main>").unwrap_or(0)..]
+    );
+}

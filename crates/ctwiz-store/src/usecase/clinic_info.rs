@@ -257,7 +257,16 @@ fn decide<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore + At
 /// Approves request `id`: applies the change to the clinic, records the decision,
 /// notifies the requester and audits, in one transaction. The change is checked again
 /// against the clinic as it is now (another approval may have changed it).
-pub fn approve<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore + Atomic>(
+pub fn approve<
+    S: OrgStore
+        + ChangeRequestStore
+        + NotificationStore
+        + AuditStore
+        + Atomic
+        + crate::onboarding::OnboardingStore
+        + crate::interface::InterfaceStore
+        + UserStore,
+>(
     store: &S,
     actor: &Actor,
     id: i64,
@@ -267,7 +276,20 @@ pub fn approve<S: OrgStore + ChangeRequestStore + NotificationStore + AuditStore
     let mut changed = clinic.clone();
     req.change.apply(&mut changed)?;
     let changed = (changed != clinic).then_some(changed);
-    decide(store, actor, &req, &clinic, Ok(changed), now)
+    let decided = decide(store, actor, &req, &clinic, Ok(changed), now)?;
+    if matches!(req.change, ClinicChange::Staff(_)) {
+        // A direct-entry clinic's coordinator has added its staff (onboarding moves on).
+        // The decision is committed whatever this does; a move that fails is made by
+        // the next staff addition.
+        let _ = super::onboarding::seen(
+            store,
+            actor,
+            &clinic.pin,
+            ctwiz_core::onboarding::Seen::StaffAdded,
+            now,
+        );
+    }
+    Ok(decided)
 }
 
 /// Rejects request `id` with a reason the requester reads (required), notifies them and
