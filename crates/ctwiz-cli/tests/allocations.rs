@@ -2,31 +2,9 @@
 //! clinic's order beyond what remains is refused with the remaining quantity (the web
 //! door gives the same refusal: ctwiz-web tests/reports_inventory.rs).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn err(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(!out.status.success(), "ctwiz {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
+use common::{ctwiz, err, ok};
 
 #[test]
 fn orders_beyond_an_allocation_are_refused_with_what_remains() {

@@ -2,32 +2,11 @@
 //! health district and IAP area over a seeded population (snapshots), a health district's
 //! user scoped to its towns, and replacing the towns table (a bad file changes nothing).
 
+mod common;
+
+use common::{err, ok};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env_remove("CTWIZ_USER")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn err(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(!out.status.success(), "ctwiz {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
 
 const AS_OF: &str = "2026-06-01";
 

@@ -2,32 +2,11 @@
 //! answered and logged but not stored, DPH sends it back from the DQA review with notes,
 //! signs off, and only then do its messages land; the notice to patients once live.
 
+mod common;
+
+use common::{err, ok};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env_remove("CTWIZ_USER")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn err(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(!out.status.success(), "ctwiz {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
 
 fn vxu(id: &str, mrn: &str) -> String {
     format!(

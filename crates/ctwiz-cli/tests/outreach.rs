@@ -1,32 +1,9 @@
 //! IAP outreach through the CLI as a process, acting as a clinic user and as the IAP
 //! coordinator of the child's area (the web door: ctwiz-web tests/outreach.rs).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env_remove("CTWIZ_USER")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn err(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(!out.status.success(), "ctwiz {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
+use common::{err, ok};
 
 #[test]
 fn a_practice_refers_and_the_areas_coordinator_closes_the_referral() {

@@ -3,31 +3,12 @@
 //! a shipment arrives as its program's stock, and leaving a program is refused while its
 //! stock is on hand. The web door gives the same refusals (ctwiz-web tests/programs.rs).
 
+mod common;
+
+use common::{ctwiz, err, ok};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn err(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(!out.status.success(), "ctwiz {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
+use std::process::Output;
 
 fn sign(db: &Path, program: &str) -> Output {
     ctwiz(

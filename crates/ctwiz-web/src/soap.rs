@@ -156,18 +156,9 @@ impl InterfaceService {
         self.with_store(
             move |store, inner| -> Result<Result<(), Fault>, ctwiz_store::StoreError> {
                 let now = Local::now().naive_local();
-                let user = match inner.credentials.sign_in(
-                    store,
-                    Channel::Soap,
-                    &username,
-                    &password,
-                    now,
-                )? {
-                    Ok(account) => account.user,
-                    Err(why) => {
-                        inner.metrics.sign_in_failed("soap");
-                        return Ok(Err(sign_in_fault(why)));
-                    }
+                let user = match inner.sign_in(store, &username, &password, now)? {
+                    Ok(user) => user,
+                    Err(fault) => return Ok(Err(fault)),
                 };
                 // The clinic a test proves is the user's own: only one is unambiguous.
                 let facility = match user.clinics().as_slice() {
@@ -195,18 +186,9 @@ impl InterfaceService {
         self.with_store(
             move |store, inner| -> Result<Result<String, Fault>, ctwiz_store::StoreError> {
                 let now = Local::now().naive_local();
-                let user = match inner.credentials.sign_in(
-                    store,
-                    Channel::Soap,
-                    &username,
-                    &password,
-                    now,
-                )? {
-                    Ok(account) => account.user,
-                    Err(why) => {
-                        inner.metrics.sign_in_failed("soap");
-                        return Ok(Err(sign_in_fault(why)));
-                    }
+                let user = match inner.sign_in(store, &username, &password, now)? {
+                    Ok(user) => user,
+                    Err(fault) => return Ok(Err(fault)),
                 };
                 let actor = actor_for(store, user, &facility, Channel::Soap)?;
                 Ok(Ok(inner.process(store, &actor, &hl7)))
@@ -218,6 +200,29 @@ impl InterfaceService {
 }
 
 impl Inner {
+    /// SOAP's sign-in (credentials with every request): the user, or the SecurityFault
+    /// to answer with (the failure counted in the metrics).
+    fn sign_in(
+        &self,
+        store: &SqliteStore,
+        username: &str,
+        password: &str,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Result<User, Fault>, ctwiz_store::StoreError> {
+        Ok(
+            match self
+                .credentials
+                .sign_in(store, Channel::Soap, username, password, now)?
+            {
+                Ok(account) => Ok(account.user),
+                Err(why) => {
+                    self.metrics.sign_in_failed("soap");
+                    Err(sign_in_fault(why))
+                }
+            },
+        )
+    }
+
     /// The interface use case for one message from `actor`; the ER7 response.
     pub(crate) fn process(&self, store: &SqliteStore, actor: &Actor, hl7: &str) -> String {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);

@@ -378,20 +378,14 @@ pub fn enroll<S: OrgStore + crate::traits::InventoryStore + AuditStore + Atomic>
         .collect();
     check_enrollment_change(from, to, &holding)?;
     clinic.program = to;
-    store.atomically(|s| {
-        s.update_clinic(&clinic)?;
-        s.audit(&audit_entry(
-            actor,
-            None,
-            AuditAction::Update,
-            now,
-            format!(
-                "clinic {} enrollment: {} → {}",
-                clinic.pin,
-                from.key(),
-                to.key()
-            ),
-        ))
+    let detail = format!(
+        "clinic {} enrollment: {} → {}",
+        clinic.pin,
+        from.key(),
+        to.key()
+    );
+    super::audited(store, actor, None, AuditAction::Update, now, detail, |s| {
+        s.update_clinic(&clinic)
     })?;
     Ok(clinic)
 }
