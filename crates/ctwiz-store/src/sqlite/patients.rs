@@ -295,8 +295,11 @@ impl PatientStore for SqliteStore {
                 "give at least one search criterion: name, birth date, MRN or id".into(),
             ));
         }
-        // Merged records are tombstones, never results.
-        wheres.push("p.merged_into IS NULL".into());
+        // Merged records are tombstones, never results. Said as "not one of the merged
+        // ids" (a short list, read once per query through `patients_merged`), a search
+        // reads only its index until it has the page: `merged_into IS NULL` would read
+        // each matching row of the table to check it.
+        wheres.push("p.id NOT IN (SELECT id FROM patients WHERE merged_into IS NOT NULL)".into());
         // Results are ordered by tier, then name, birth date and id. Tier t takes each
         // phonetic name by its prefix (its bit clear) or as a sound-alike only (set); the
         // given name's bit is the high one: both prefixes first, then the given name's
@@ -305,7 +308,8 @@ impl PatientStore for SqliteStore {
         // which an index serves without sorting: a page costs the rows it shows, not
         // every match (a one-letter name matches a tenth of the registry). `given_sx` is a
         // function of `given_norm`, so ordering by it too changes no order; it lets the
-        // search indexes (`patients_search_name`, `_sound`) serve the order as stored.
+        // indexes `web_patients_name_lookup` and `patients_search_sound` serve the order
+        // as stored.
         let tiers: Vec<(String, Vec<Value>)> = (0..1usize << sounds.len())
             .map(|t| {
                 let mut w = wheres.clone();

@@ -117,13 +117,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE account_requests ADD COLUMN other_access TEXT;
     ALTER TABLE account_requests ADD COLUMN nurse_attested INTEGER NOT NULL DEFAULT 0;
     "#,
-    // 7: patient search (issue 18, 1M patients): each tier of a name search (prefix,
-    // sound-alike) reads one of these in result order, and counts its matches on the index
-    // alone (live records only: merged tombstones are never results).
+    // 7: patient search (issue 18, 1M patients): a name search's sound-alike tier reads
+    // this in result order (the prefix tiers read `web_patients_name_lookup`), counting
+    // its matches on the index alone.
     r#"
-    CREATE INDEX patients_search_name ON patients (family_norm, given_norm, given_sx, dob)
-        WHERE merged_into IS NULL;
-    CREATE INDEX patients_search_sound ON patients (family_sx, family_norm, given_norm, given_sx, dob)
-        WHERE merged_into IS NULL;
+    CREATE INDEX patients_search_sound ON patients (family_sx, family_norm, given_norm, given_sx, dob);
     "#,
 ];
