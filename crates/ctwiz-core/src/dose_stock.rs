@@ -3,6 +3,8 @@
 //! An administered dose the clinic gave from a lot it names draws one dose from that lot
 //! ([`draws_from_stock`], [`source_lot`]); when the lot cannot be found in the clinic's
 //! stock the dose is still recorded and an [`ExceptionKind`] says why it was not drawn.
+//! A clinic that keeps no stock in ctwiz has nothing to reconcile: its doses draw nothing
+//! and raise no exception ([`dose_source`], [`ClinicStock::NotKept`]).
 //! Deleting the dose gives it back ([`DeletedVaccine`]) unless the vaccine was drawn up and
 //! lost, which is wastage; a correction of lot or vaccine gives back the old draw and draws
 //! again; a merge keeps one draw per dose event ([`repeat_on_merge`]). The store applies
@@ -141,6 +143,49 @@ pub fn source_lot<'a>(
         .max_by_key(|(_, on_hand)| *on_hand)
         .map(|(l, _)| l)
         .ok_or(ExceptionKind::NoStock)
+}
+
+/// The reporting clinic's stock in ctwiz, as far as one dose from its stock needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClinicStock<I> {
+    /// The clinic has never held a lot in ctwiz: it keeps its stock elsewhere.
+    NotKept,
+    /// The clinic holds (or has held) lots here: `numbered` are its lots with the dose's
+    /// lot number, each with its quantity on hand; `held_elsewhere` says whether another
+    /// clinic holds a lot with that number.
+    Kept { numbered: I, held_elsewhere: bool },
+}
+
+/// What an administered dose from the clinic's stock does to the stock ctwiz keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoseSource<'a> {
+    /// One dose is drawn from this lot.
+    Lot(&'a Lot),
+    /// Nothing is drawn; the clinic reconciles the dose as an inventory exception.
+    Exception(ExceptionKind),
+    /// Nothing is drawn and nothing is raised: an IIS asks a clinic to reconcile its doses
+    /// against the stock it keeps in the IIS, and this clinic keeps none here.
+    NotTracked,
+}
+
+/// Where administered dose `d` from its clinic's stock comes from: at a clinic that keeps
+/// stock in ctwiz, the lot [`source_lot`] picks, or an inventory exception for every dose
+/// no lot can supply (each resolved on its own); at a clinic that has never held a lot in
+/// ctwiz, nowhere ([`DoseSource::NotTracked`]).
+pub fn dose_source<'a, I: IntoIterator<Item = (&'a Lot, i64)>>(
+    d: &Dose,
+    stock: ClinicStock<I>,
+) -> DoseSource<'a> {
+    match stock {
+        ClinicStock::NotKept => DoseSource::NotTracked,
+        ClinicStock::Kept {
+            numbered,
+            held_elsewhere,
+        } => match source_lot(d, numbered, held_elsewhere) {
+            Ok(lot) => DoseSource::Lot(lot),
+            Err(kind) => DoseSource::Exception(kind),
+        },
+    }
 }
 
 /// What became of the vaccine of a deleted dose record.
@@ -284,6 +329,40 @@ mod tests {
             assert_eq!(ExceptionKind::parse(k.key()).unwrap(), k);
         }
         assert!(ExceptionKind::parse("nope").is_err());
+    }
+
+    #[test]
+    fn a_clinic_that_keeps_no_stock_here_has_nothing_to_reconcile() {
+        let held = lot(1, "A1", "20", day(6, 30), StockFunding::Public);
+        let d = given("A1", "20", day(3, 1));
+        fn kept(numbered: Vec<(&Lot, i64)>, held_elsewhere: bool) -> ClinicStock<Vec<(&Lot, i64)>> {
+            ClinicStock::Kept {
+                numbered,
+                held_elsewhere,
+            }
+        }
+        // Never held a lot here: no draw and no exception, whatever the lot number names.
+        assert_eq!(
+            dose_source(&d, ClinicStock::<Vec<(&Lot, i64)>>::NotKept),
+            DoseSource::NotTracked
+        );
+        // Keeps stock here: the lot, or one exception per dose as before.
+        assert_eq!(
+            dose_source(&d, kept(vec![(&held, 3)], false)),
+            DoseSource::Lot(&held)
+        );
+        assert_eq!(
+            dose_source(&d, kept(vec![(&held, 0)], false)),
+            DoseSource::Exception(ExceptionKind::NoStock)
+        );
+        assert_eq!(
+            dose_source(&d, kept(Vec::new(), false)),
+            DoseSource::Exception(ExceptionKind::UnknownLot)
+        );
+        assert_eq!(
+            dose_source(&d, kept(Vec::new(), true)),
+            DoseSource::Exception(ExceptionKind::OtherClinicLot)
+        );
     }
 
     #[test]

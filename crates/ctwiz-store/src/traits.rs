@@ -258,6 +258,9 @@ pub trait InventoryStore {
     /// Every clinic's lots numbered `lot_number` (one index seek: the import asks this
     /// for each dose it records).
     fn lots_numbered(&self, lot_number: &LotNumber) -> Result<Vec<LotStock>>;
+    /// Whether the clinic holds, or has ever held, a lot in ctwiz (lots are never
+    /// deleted; one index seek: the import asks this for each dose from stock).
+    fn holds_any_lot(&self, clinic: &ClinicPin) -> Result<bool>;
     /// Checks a movement for dose record `dose` against the lot (core's `apply`, expiry
     /// judged on `on`, the dose's date) and records it linked to the record, atomically.
     /// Returns the new quantity.

@@ -643,6 +643,44 @@ fn a_dose_follows_its_lot_through_rxa21_add_update_and_delete() {
     );
 }
 
+#[test]
+fn a_clinic_that_keeps_no_stock_here_reconciles_nothing() {
+    // C1 has never held a lot in ctwiz: its administered doses are stored as sent, with
+    // no draw and no inventory exception (nothing to reconcile them against).
+    let s = store(&["C1"]);
+    let pin = ClinicPin::new("C1").expect("pin");
+    let o = run(&s, &vxu_from_lot("M1", "E1", "NOPE", "A"));
+    assert_eq!(o.result, AckResult::Accepted, "{}", o.response.to_lines());
+    let id = o.log.patient.expect("stored");
+    assert_eq!(s.doses(id).expect("doses").len(), 1);
+    assert!(s
+        .exceptions(Some(&pin), false)
+        .expect("exceptions")
+        .is_empty());
+    // A clinic that keeps a lot here: a dose from a lot it does not hold is an exception,
+    // one per dose, as before.
+    let s = store(&["C1"]);
+    let lot = Lot {
+        id: None,
+        clinic: pin.clone(),
+        cvx: Cvx::new("08").expect("cvx"),
+        ndc: None,
+        mvx: None,
+        lot_number: LotNumber::new("LOTA").expect("lot"),
+        expiration: NaiveDate::from_ymd_opt(2030, 1, 1).expect("d"),
+        funding: StockFunding::Public,
+    };
+    s.add_lot(&lot).expect("lot");
+    let o = run(&s, &vxu_from_lot("M1", "E1", "OTHER", "A"));
+    assert_eq!(o.result, AckResult::Accepted, "{}", o.response.to_lines());
+    let open = s.exceptions(Some(&pin), true).expect("exceptions");
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        open[0].kind,
+        ctwiz_core::dose_stock::ExceptionKind::UnknownLot
+    );
+}
+
 struct FixedForecast;
 impl Forecaster for FixedForecast {
     fn evaluate(

@@ -554,6 +554,14 @@ impl InventoryStore for SqliteStore {
         self.lots_where("l.lot_number = ?1", &[&lot_number.as_str()])
     }
 
+    fn holds_any_lot(&self, clinic: &ClinicPin) -> Result<bool> {
+        // The UNIQUE (clinic_pin, lot_number, funding) index answers it.
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM lots WHERE clinic_pin = ?1)")?
+            .query_row([clinic.as_str()], |r| r.get(0))?)
+    }
+
     fn record_dose_movement(
         &self,
         lot_id: i64,

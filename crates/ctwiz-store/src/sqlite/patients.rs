@@ -136,6 +136,9 @@ impl SqliteStore {
     }
 }
 
+/// A search's total stops counting here (the page says "10001 matching records").
+const SEARCH_COUNT_CAP: u64 = 10_001;
+
 const SUMMARY_COLUMNS: &str =
     "p.id, p.family, p.given, p.middle, p.dob, p.sex, p.county, p.status, p.confidential, p.opted_out";
 
@@ -231,100 +234,147 @@ impl PatientStore for SqliteStore {
     }
 
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage> {
+        use rusqlite::types::Value;
         let mut wheres: Vec<String> = Vec::new();
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        let mut order = String::from("p.family_norm, p.given_norm, p.dob, p.id");
+        let mut args: Vec<Value> = Vec::new();
         let mut from = String::from("patients p");
         if let Some(id) = q.id {
             // The id of a merged record finds the record it was merged into.
             let id = self.merged_into(id)?.unwrap_or(id);
             wheres.push("p.id = ?".into());
-            args.push(Box::new(id.0));
+            args.push(Value::Integer(id.0));
         }
         if let Some(mrn) = q.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
             from.push_str(" JOIN mrns m ON m.patient_id = p.id");
             wheres.push("m.mrn = ?".into());
-            args.push(Box::new(mrn.to_string()));
+            args.push(Value::Text(mrn.to_string()));
         }
         if let Some(dob) = q.dob {
             wheres.push("p.dob = ?".into());
-            args.push(Box::new(dob.format(codec::DATE).to_string()));
+            args.push(Value::Text(dob.format(codec::DATE).to_string()));
         }
-        let mut name_clause = |column_norm: &str, column_sx: &str, value: &Option<String>| {
+        // A name matches by prefix; a phonetic search also by Soundex, exact prefixes
+        // listed before sound-alikes.
+        let mut sounds: Vec<(&str, &str, String)> = Vec::new();
+        for (column_norm, column_sx, value) in [
+            ("family_norm", "family_sx", &q.family),
+            ("given_norm", "given_sx", &q.given),
+        ] {
             let Some(v) = value
                 .as_deref()
                 .map(normalize_name)
                 .filter(|v| !v.is_empty())
             else {
-                return;
+                continue;
             };
             // A name without English letters has no Soundex code: prefix search only.
             if q.phonetic && !soundex(&v).is_empty() {
-                wheres.push(format!(
-                    "((p.{column_norm} >= ? AND p.{column_norm} < ?) OR p.{column_sx} = ?)"
-                ));
-                args.push(Box::new(v.clone()));
-                args.push(Box::new(prefix_end(&v)));
-                args.push(Box::new(soundex(&v)));
-                // Exact prefixes first, sound-alikes after.
-                order = format!(
-                    "(p.{column_norm} >= '{v}' AND p.{column_norm} < '{}') DESC, {order}",
-                    prefix_end(&v)
-                );
+                sounds.push((column_norm, column_sx, v));
             } else {
                 wheres.push(format!("p.{column_norm} >= ? AND p.{column_norm} < ?"));
-                args.push(Box::new(v.clone()));
-                args.push(Box::new(prefix_end(&v)));
+                args.push(Value::Text(v.clone()));
+                args.push(Value::Text(prefix_end(&v)));
             }
-        };
-        name_clause("family_norm", "family_sx", &q.family);
-        name_clause("given_norm", "given_sx", &q.given);
+        }
         if let Some(cs) = &q.counties {
             if cs.is_empty() {
                 return Ok(SearchPage::default());
             }
             wheres.push(format!("p.county IN ({})", vec!["?"; cs.len()].join(", ")));
-            for c in cs {
-                args.push(Box::new(c.name()));
-            }
+            args.extend(cs.iter().map(|c| Value::Text(c.name().to_string())));
         }
         if let Some(ts) = &q.towns {
             if ts.is_empty() {
                 return Ok(SearchPage::default());
             }
             wheres.push(format!("p.town IN ({})", vec!["?"; ts.len()].join(", ")));
-            for t in ts {
-                args.push(Box::new(t.clone()));
-            }
+            args.extend(ts.iter().map(|t| Value::Text(t.clone())));
         }
-        if wheres.is_empty() {
+        if wheres.is_empty() && sounds.is_empty() {
             return Err(StoreError::Conflict(
                 "give at least one search criterion: name, birth date, MRN or id".into(),
             ));
         }
-        // Merged records are tombstones, never results.
-        wheres.push("p.merged_into IS NULL".into());
-        let where_sql = wheres.join(" AND ");
-        let total: i64 = self.conn.query_row(
-            &format!("SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT 10001)"),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        let limit = if q.limit == 0 { 25 } else { q.limit.min(500) };
-        let sql = format!(
-            "SELECT DISTINCT {SUMMARY_COLUMNS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}",
-            q.offset
-        );
-        let mut st = self.conn.prepare(&sql)?;
-        let mut rows = st.query(params_from_iter(args.iter()))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(Self::summary(r)?);
+        // Merged records are tombstones, never results. Said as "not one of the merged
+        // ids" (a short list, read once per query through `patients_merged`), a search
+        // reads only its index until it has the page: `merged_into IS NULL` would read
+        // each matching row of the table to check it.
+        wheres.push("p.id NOT IN (SELECT id FROM patients WHERE merged_into IS NOT NULL)".into());
+        // Results are ordered by tier, then name, birth date and id. Tier t takes each
+        // phonetic name by its prefix (its bit clear) or as a sound-alike only (set); the
+        // given name's bit is the high one: both prefixes first, then the given name's
+        // prefix with a sound-alike family name, then a sound-alike given name with the
+        // family prefix, then both sound-alikes. Each tier is one query in name order,
+        // which an index serves without sorting: a page costs the rows it shows, not
+        // every match (a one-letter name matches a tenth of the registry). `given_sx` is a
+        // function of `given_norm`, so ordering by it too changes no order; it lets the
+        // indexes `web_patients_name_lookup` and `patients_search_sound` serve the order
+        // as stored.
+        let tiers: Vec<(String, Vec<Value>)> = (0..1usize << sounds.len())
+            .map(|t| {
+                let mut w = wheres.clone();
+                let mut a = args.clone();
+                for (i, (column_norm, column_sx, v)) in sounds.iter().enumerate() {
+                    let prefix = format!("p.{column_norm} >= ? AND p.{column_norm} < ?");
+                    if t >> i & 1 == 0 {
+                        w.push(prefix);
+                    } else {
+                        w.push(format!("p.{column_sx} = ? AND NOT ({prefix})"));
+                        a.push(Value::Text(soundex(v)));
+                    }
+                    a.push(Value::Text(v.clone()));
+                    a.push(Value::Text(prefix_end(v)));
+                }
+                (w.join(" AND "), a)
+            })
+            .collect();
+        // Up to `cap` matches of a tier (the total shown stops at 10,001).
+        let count = |where_sql: &str, a: &[Value], cap: u64| -> Result<u64> {
+            let n: i64 = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT ?)"
+                ))?
+                .query_row(
+                    params_from_iter(a.iter().chain([&Value::Integer(cap as i64)])),
+                    |r| r.get(0),
+                )?;
+            Ok(n as u64)
+        };
+        let mut total = 0u64;
+        for (where_sql, a) in &tiers {
+            if total >= SEARCH_COUNT_CAP {
+                break;
+            }
+            total += count(where_sql, a, SEARCH_COUNT_CAP - total)?;
         }
-        Ok(SearchPage {
-            rows: out,
-            total: total as u64,
-        })
+        let mut need = u64::from(if q.limit == 0 { 25 } else { q.limit.min(500) });
+        let mut skip = u64::from(q.offset);
+        let mut out = Vec::new();
+        for (where_sql, a) in &tiers {
+            if need == 0 {
+                break;
+            }
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT DISTINCT {SUMMARY_COLUMNS} FROM {from} WHERE {where_sql}
+                 ORDER BY p.family_norm, p.given_norm, p.given_sx, p.dob, p.id LIMIT ? OFFSET ?"
+            ))?;
+            let page = [Value::Integer(need as i64), Value::Integer(skip as i64)];
+            let mut rows = st.query(params_from_iter(a.iter().chain(page.iter())))?;
+            let before = out.len();
+            while let Some(r) = rows.next()? {
+                out.push(Self::summary(r)?);
+            }
+            let got = (out.len() - before) as u64;
+            if got == 0 && skip > 0 {
+                // The page starts after this tier: skip its rows in the next.
+                skip -= count(where_sql, a, skip)?;
+            } else {
+                skip = 0;
+            }
+            need -= got;
+        }
+        Ok(SearchPage { rows: out, total })
     }
 
     fn patient_count(&self) -> Result<u64> {

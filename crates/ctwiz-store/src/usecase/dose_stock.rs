@@ -13,7 +13,8 @@ use crate::traits::{ExceptionResolution, Interface, InventoryStore, NewException
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose::Dose;
 use ctwiz_core::dose_stock::{
-    draws_from_stock, source_lot, stock_changed, DeletedVaccine, ExceptionKind, RepeatDraw,
+    dose_source, draws_from_stock, stock_changed, ClinicStock, DeletedVaccine, DoseSource,
+    ExceptionKind, RepeatDraw,
 };
 use ctwiz_core::ids::DoseId;
 use ctwiz_core::inventory::{Movement, WastageReason};
@@ -35,14 +36,18 @@ pub enum Drawn {
     Lot(i64),
     /// Recorded as an inventory exception of this kind (nothing drawn).
     Exception(ExceptionKind),
+    /// Nothing drawn and no exception: the clinic keeps no stock in ctwiz, so there is
+    /// nothing to reconcile the dose against (`DoseSource::NotTracked`).
+    NotTracked,
 }
 
 /// Stock for dose record `d` (stored: it has an id), just recorded. With `chosen` (a lot
 /// of the clinic the user picked), one dose is drawn from it and the stock rules may
 /// refuse. Otherwise an administered dose from the clinic's stock draws from the lot it
-/// names (`ctwiz_core::dose_stock::source_lot`), or is recorded as an inventory exception
-/// when the clinic cannot draw it from that lot: the dose itself is never refused for
-/// stock it names.
+/// names, or is recorded as an inventory exception when the clinic cannot draw it from
+/// that lot, or touches nothing when the clinic keeps no stock in ctwiz
+/// (`ctwiz_core::dose_stock::dose_source`): the dose itself is never refused for stock it
+/// names.
 pub fn record<S: InventoryStore + ?Sized>(
     s: &S,
     d: &Dose,
@@ -57,20 +62,32 @@ pub fn record<S: InventoryStore + ?Sized>(
     let (true, Some(clinic), Some(number)) = (draws_from_stock(d), &d.clinic, &d.lot) else {
         return Ok(Drawn::NotFromStock);
     };
-    let (held, other): (Vec<_>, Vec<_>) = s
-        .lots_numbered(number)?
-        .into_iter()
-        .partition(|l| &l.lot.clinic == clinic);
-    let elsewhere = held.is_empty() && !other.is_empty();
-    match source_lot(d, held.iter().map(|l| (&l.lot, l.on_hand)), elsewhere) {
-        Ok(lot) => {
+    // A clinic that never held a lot here: no lot to look up (one index seek decides).
+    let lots = if s.holds_any_lot(clinic)? {
+        Some(s.lots_numbered(number)?)
+    } else {
+        None
+    };
+    let (held, other): (Vec<_>, Vec<_>) =
+        lots.iter().flatten().partition(|l| &l.lot.clinic == clinic);
+    let stock = if lots.is_some() {
+        ClinicStock::Kept {
+            numbered: held.iter().map(|l| (&l.lot, l.on_hand)),
+            held_elsewhere: held.is_empty() && !other.is_empty(),
+        }
+    } else {
+        ClinicStock::NotKept
+    };
+    match dose_source(d, stock) {
+        DoseSource::NotTracked => Ok(Drawn::NotTracked),
+        DoseSource::Lot(lot) => {
             let lot = lot
                 .id
                 .ok_or_else(|| crate::StoreError::Corrupt("lot without id".into()))?;
             draw(s, lot, id, d, by)?;
             Ok(Drawn::Lot(lot))
         }
-        Err(kind) => {
+        DoseSource::Exception(kind) => {
             s.raise_exception(&NewException {
                 dose: id,
                 clinic: clinic.clone(),

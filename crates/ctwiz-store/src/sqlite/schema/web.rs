@@ -117,4 +117,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE account_requests ADD COLUMN other_access TEXT;
     ALTER TABLE account_requests ADD COLUMN nurse_attested INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: patient search (issue 18, 1M patients): a name search's sound-alike tier reads
+    // this in result order (the prefix tiers read `web_patients_name_lookup`), counting
+    // its matches on the index alone.
+    r#"
+    CREATE INDEX patients_search_sound ON patients (family_sx, family_norm, given_norm, given_sx, dob);
+    "#,
 ];
