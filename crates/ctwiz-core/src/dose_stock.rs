@@ -333,7 +333,13 @@ mod tests {
 
     #[test]
     fn a_clinic_that_keeps_no_stock_here_has_nothing_to_reconcile() {
-        let held = lot(1, "A1", "20", day(6, 30), StockFunding::Public);
+        let held = lot(
+            1,
+            "A1",
+            "20",
+            day(6, 30),
+            StockFunding::Public(Program::Cvp),
+        );
         let d = given("A1", "20", day(3, 1));
         fn kept(numbered: Vec<(&Lot, i64)>, held_elsewhere: bool) -> ClinicStock<Vec<(&Lot, i64)>> {
             ClinicStock::Kept {

@@ -668,7 +668,7 @@ fn a_clinic_that_keeps_no_stock_here_reconciles_nothing() {
         mvx: None,
         lot_number: LotNumber::new("LOTA").expect("lot"),
         expiration: NaiveDate::from_ymd_opt(2030, 1, 1).expect("d"),
-        funding: StockFunding::Public,
+        funding: StockFunding::Public(ctwiz_core::program::Program::Cvp),
     };
     s.add_lot(&lot).expect("lot");
     let o = run(&s, &vxu_from_lot("M1", "E1", "OTHER", "A"));
