@@ -3,7 +3,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] crate::sql::Error),
     #[error(transparent)]
     Core(#[from] ctwiz_core::CoreError),
     #[error("{what} {id} not found")]
@@ -20,6 +20,12 @@ pub enum StoreError {
     },
     #[error("password hashing failed: {0}")]
     Password(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.into())
+    }
 }
 
 impl From<serde_json::Error> for StoreError {

@@ -29,11 +29,13 @@ pub mod pool;
 pub mod portal;
 pub mod reporting;
 pub mod secret;
+pub(crate) mod sql;
 mod sqlite;
 mod traits;
 pub mod usecase;
 pub mod web;
 
 pub use error::{Result, StoreError};
-pub use sqlite::{default_db_path, SqliteStore, SCHEMA_VERSION};
+pub use sql::Dialect;
+pub use sqlite::{default_db_path, postgres_url, SqliteStore, SCHEMA_VERSION};
 pub use traits::*;

@@ -4,9 +4,9 @@ use super::codec;
 use super::SqliteStore;
 use crate::agreements::AgreementStore;
 use crate::error::Result;
+use crate::sql::params;
 use ctwiz_core::agreement::{Program, Signature};
 use ctwiz_core::ids::ClinicPin;
-use rusqlite::params;
 
 impl AgreementStore for SqliteStore {
     fn add_signature(&self, s: &Signature) -> Result<i64> {
@@ -23,7 +23,7 @@ impl AgreementStore for SqliteStore {
                 s.signed_by,
                 s.signed_at.format(codec::DATETIME).to_string()
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn signatures(&self, clinic: Option<&ClinicPin>) -> Result<Vec<Signature>> {
@@ -34,12 +34,12 @@ impl AgreementStore for SqliteStore {
         )?;
         let rows = st.query_map([clinic.map(|c| c.as_str())], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<String>(5)?,
             ))
         })?;
         let mut out = Vec::new();

@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::allocations::AllocationStore;
 use crate::error::Result;
+use crate::sql::params;
 use chrono::NaiveDateTime;
 use ctwiz_core::allocation::Allocation;
 use ctwiz_core::ids::{ClinicPin, Cvx};
-use rusqlite::params;
 
 impl AllocationStore for SqliteStore {
     fn set_allocation(&self, a: &Allocation, by: &str, now: NaiveDateTime) -> Result<()> {
@@ -39,11 +39,11 @@ impl AllocationStore for SqliteStore {
         )?;
         let rows = st.query_map([clinic.map(|c| c.as_str())], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<i64>(4)?,
             ))
         })?;
         rows.map(|r| {

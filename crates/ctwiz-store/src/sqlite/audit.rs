@@ -1,9 +1,9 @@
 use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, params_from_iter, Value};
 use crate::traits::{AuditAction, AuditEntry, AuditFilter, AuditStore, Interface};
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use rusqlite::{params, params_from_iter, types::Value};
 
 fn action_parse(s: &str) -> Result<AuditAction> {
     AuditAction::ALL
@@ -21,16 +21,16 @@ fn interface_parse(s: &str) -> Result<Interface> {
 
 const COLUMNS: &str = "at, actor, patient_id, action, interface, detail, clinic";
 
-fn entry(r: &rusqlite::Row<'_>) -> Result<AuditEntry> {
+fn entry(r: &crate::sql::Row<'_>) -> Result<AuditEntry> {
     Ok(AuditEntry {
-        at: codec::datetime(&r.get::<_, String>(0)?)?,
+        at: codec::datetime(&r.get::<String>(0)?)?,
         actor: r.get(1)?,
-        patient: r.get::<_, Option<i64>>(2)?.map(PatientId),
-        action: action_parse(&r.get::<_, String>(3)?)?,
-        interface: interface_parse(&r.get::<_, String>(4)?)?,
+        patient: r.get::<Option<i64>>(2)?.map(PatientId),
+        action: action_parse(&r.get::<String>(3)?)?,
+        interface: interface_parse(&r.get::<String>(4)?)?,
         detail: r.get(5)?,
         clinic: r
-            .get::<_, Option<String>>(6)?
+            .get::<Option<String>>(6)?
             .map(|c| ClinicPin::new(&c))
             .transpose()?,
     })
@@ -97,7 +97,7 @@ impl AuditStore for SqliteStore {
         let mut st = self.conn.prepare(&sql)?;
         let mut rows = st.query(params_from_iter(args))?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(entry(r)?);
         }
         Ok(out)

@@ -60,7 +60,7 @@ impl SqliteStore {
         }
         let partial = beside(dest, ".partial");
         let _ = std::fs::remove_file(&partial);
-        copy(&self.conn, &partial)?;
+        copy(self.sqlite_conn()?, &partial)?;
         integrity(&Connection::open_with_flags(
             &partial,
             OpenFlags::SQLITE_OPEN_READ_ONLY,

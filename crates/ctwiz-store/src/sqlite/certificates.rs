@@ -4,8 +4,8 @@ use super::codec;
 use super::SqliteStore;
 use crate::certificate::{ShcKey, ShcKeyStore};
 use crate::error::Result;
+use crate::sql::params;
 use chrono::NaiveDateTime;
-use rusqlite::params;
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -19,11 +19,11 @@ impl ShcKeyStore for SqliteStore {
         )?;
         let rows = st.query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
+                r.get::<String>(0)?,
+                r.get::<Vec<u8>>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<Option<String>>(4)?,
             ))
         })?;
         let mut keys = Vec::new();

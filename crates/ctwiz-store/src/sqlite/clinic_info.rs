@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::clinic_info::{ChangeRequestStore, Notification, NotificationKind, NotificationStore};
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension, Row};
 use chrono::NaiveDateTime;
 use ctwiz_core::clinic_info::{ChangeRequest, ChangeStatus, ClinicChange};
 use ctwiz_core::ids::{ClinicPin, UserId};
-use rusqlite::{params, OptionalExtension, Row};
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -26,11 +26,11 @@ fn change_from_row(r: &Row<'_>) -> Result<ChangeRequest> {
     let status: String = r.get(6)?;
     Ok(ChangeRequest {
         id: r.get(0)?,
-        clinic: codec::stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(1)?))?,
+        clinic: codec::stored("clinic_pin", ClinicPin::new(&r.get::<String>(1)?))?,
         change,
         requested_by: r.get(3)?,
-        requester: r.get::<_, Option<i64>>(4)?.map(UserId),
-        requested_at: codec::datetime(&r.get::<_, String>(5)?)?,
+        requester: r.get::<Option<i64>>(4)?.map(UserId),
+        requested_at: codec::datetime(&r.get::<String>(5)?)?,
         status: codec::stored("status", ChangeStatus::parse(&status))?,
         reviewer: r.get(7)?,
         reviewed_at: opt_ts(r.get(8)?)?,
@@ -59,7 +59,7 @@ impl ChangeRequestStore for SqliteStore {
                 requester.map(|u| u.0),
                 ts(now)
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn change_request(&self, id: i64) -> Result<Option<ChangeRequest>> {
@@ -67,7 +67,7 @@ impl ChangeRequestStore for SqliteStore {
             "SELECT {CHANGE_COLUMNS} FROM clinic_change_requests WHERE id = ?1"
         ))?;
         let mut rows = st.query([id])?;
-        rows.next()?.map(change_from_row).transpose()
+        rows.next()?.as_ref().map(change_from_row).transpose()
     }
 
     fn change_requests(
@@ -81,7 +81,7 @@ impl ChangeRequestStore for SqliteStore {
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), status.map(|s| s.key())])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(change_from_row(r)?);
         }
         Ok(out)
@@ -123,7 +123,7 @@ fn note_from_row(r: &Row<'_>) -> Result<Notification> {
     Ok(Notification {
         id: r.get(0)?,
         user: UserId(r.get(1)?),
-        created_at: codec::datetime(&r.get::<_, String>(2)?)?,
+        created_at: codec::datetime(&r.get::<String>(2)?)?,
         kind: NotificationKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("notification kind {kind:?}")))?,
         message: r.get(4)?,
@@ -146,7 +146,7 @@ impl NotificationStore for SqliteStore {
                 "INSERT INTO notifications (user_id, created_at, kind, message, link) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![user.0, ts(now), kind.key(), message, link])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn notifications(&self, user: UserId, since: NaiveDateTime) -> Result<Vec<Notification>> {
@@ -155,7 +155,7 @@ impl NotificationStore for SqliteStore {
         ))?;
         let mut rows = st.query(params![user.0, ts(since)])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(note_from_row(r)?);
         }
         Ok(out)

@@ -7,12 +7,12 @@ use crate::dedup::{
     QueueCounts,
 };
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, DoseStore, Interface, InventoryStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::PatientId;
 use ctwiz_core::merge::{check_merge, merge_demographics, plan_dose_merge};
 use ctwiz_core::patient::Patient;
-use rusqlite::{params, OptionalExtension};
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -62,7 +62,7 @@ impl SqliteStore {
             .prepare_cached(
                 "SELECT COUNT(*) FROM doses WHERE patient_id = ?1 AND deleted_reason IS NULL",
             )?
-            .query_row([id.0], |r| r.get::<_, i64>(0))? as u64)
+            .query_row([id.0], |r| r.get::<i64>(0))? as u64)
     }
 
     fn review_side(&self, id: PatientId) -> Result<DedupSide> {
@@ -267,7 +267,7 @@ impl DedupStore for SqliteStore {
                    + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?2) < ?7",
             )?;
             for p in pairs {
-                if known.query_row(params![p.a.0, p.b.0], |r| r.get::<_, bool>(0))? {
+                if known.query_row(params![p.a.0, p.b.0], |r| r.get::<bool>(0))? {
                     counts.known += 1;
                     continue;
                 }
@@ -300,13 +300,13 @@ impl DedupStore for SqliteStore {
         )?;
         let rows = st.query_map([], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<f64>>(5)?,
-                r.get::<_, Option<String>>(6)?,
+                r.get::<i64>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<Option<f64>>(5)?,
+                r.get::<Option<String>>(6)?,
             ))
         })?;
         rows.map(|row| {

@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::distributions::{Distribution, DistributionStore};
 use crate::error::Result;
+use crate::sql::{params, OptionalExtension, Row};
 use chrono::NaiveDateTime;
 use ctwiz_core::assessment::distribution::{DistributedChild, DistributionKind};
 use ctwiz_core::ids::ClinicPin;
-use rusqlite::{params, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, kind, period, clinic_pin, created_at, content, opened_at";
 
@@ -23,10 +23,10 @@ fn from_row(r: &Row<'_>) -> Result<Distribution> {
         kind: DistributionKind::parse(&kind)?,
         period: r.get(2)?,
         clinic: ClinicPin::new(&pin)?,
-        created_at: codec::datetime(&r.get::<_, String>(4)?)?,
-        children: serde_json::from_str(&r.get::<_, String>(5)?)?,
+        created_at: codec::datetime(&r.get::<String>(4)?)?,
+        children: serde_json::from_str(&r.get::<String>(5)?)?,
         opened_at: r
-            .get::<_, Option<String>>(6)?
+            .get::<Option<String>>(6)?
             .map(|t| codec::datetime(&t))
             .transpose()?,
     })
@@ -56,7 +56,10 @@ impl DistributionStore for SqliteStore {
                 children.len() as i64,
                 serde_json::to_string(children)?
             ])?;
-        Ok((stored == 1).then(|| self.conn.last_insert_rowid()))
+        (stored == 1)
+            .then(|| self.conn.last_insert_rowid())
+            .transpose()
+            .map_err(Into::into)
     }
 
     fn distribution(&self, id: i64) -> Result<Option<Distribution>> {
@@ -64,7 +67,7 @@ impl DistributionStore for SqliteStore {
             "SELECT {COLUMNS} FROM distributions WHERE id = ?1"
         ))?;
         let mut rows = st.query([id])?;
-        rows.next()?.map(from_row).transpose()
+        rows.next()?.as_ref().map(from_row).transpose()
     }
 
     fn distributions(&self, clinic: &ClinicPin) -> Result<Vec<Distribution>> {
@@ -73,7 +76,7 @@ impl DistributionStore for SqliteStore {
         ))?;
         let mut rows = st.query([clinic.as_str()])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(from_row(r)?);
         }
         Ok(out)

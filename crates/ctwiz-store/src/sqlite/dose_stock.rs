@@ -6,6 +6,7 @@ use super::codec::{self, stored};
 use super::doses::{dose_from_row, DOSE_COLUMNS};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension, Row};
 use crate::traits::{
     ExceptionResolution, Interface, InventoryException, LotUsageData, NewException,
 };
@@ -13,7 +14,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose_stock::ExceptionKind;
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, PatientId};
 use ctwiz_core::lot_usage::{DoseRecord, LotMovement};
-use rusqlite::{params, OptionalExtension, Row};
 
 const EXCEPTION_COLUMNS: &str =
     "e.id, e.dose_id, d.patient_id, d.date, e.clinic_pin, e.kind, e.cvx, e.lot_number,
@@ -25,12 +25,12 @@ fn exception_from_row(r: &Row<'_>) -> Result<InventoryException> {
         id: r.get(0)?,
         dose: DoseId(r.get(1)?),
         patient: PatientId(r.get(2)?),
-        dose_date: codec::date(&r.get::<_, String>(3)?)?,
-        clinic: stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(4)?))?,
-        kind: stored("kind", ExceptionKind::parse(&r.get::<_, String>(5)?))?,
-        cvx: stored("cvx", Cvx::new(&r.get::<_, String>(6)?))?,
-        lot_number: stored("lot_number", LotNumber::new(&r.get::<_, String>(7)?))?,
-        raised_at: codec::datetime(&r.get::<_, String>(8)?)?,
+        dose_date: codec::date(&r.get::<String>(3)?)?,
+        clinic: stored("clinic_pin", ClinicPin::new(&r.get::<String>(4)?))?,
+        kind: stored("kind", ExceptionKind::parse(&r.get::<String>(5)?))?,
+        cvx: stored("cvx", Cvx::new(&r.get::<String>(6)?))?,
+        lot_number: stored("lot_number", LotNumber::new(&r.get::<String>(7)?))?,
+        raised_at: codec::datetime(&r.get::<String>(8)?)?,
         raised_by: r.get(9)?,
         interface: r.get(10)?,
         resolution: r.get(11)?,
@@ -38,7 +38,7 @@ fn exception_from_row(r: &Row<'_>) -> Result<InventoryException> {
         resolution_note: r.get(13)?,
         resolved_by: r.get(14)?,
         resolved_at: r
-            .get::<_, Option<String>>(15)?
+            .get::<Option<String>>(15)?
             .map(|s| codec::datetime(&s))
             .transpose()?,
     })
@@ -83,7 +83,7 @@ impl SqliteStore {
                 e.by,
                 e.interface.key()
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     pub(super) fn exceptions_where(
@@ -100,7 +100,7 @@ impl SqliteStore {
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), open_only, id])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(exception_from_row(r)?);
         }
         Ok(out)
@@ -173,7 +173,7 @@ impl SqliteStore {
                 to.format(codec::DATE).to_string(),
                 serde_json::to_string(&keys)?
             ],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get(2)?)),
         )?;
         rows.map(|r| {
             let (c, k, n) = r?;
@@ -197,10 +197,10 @@ impl SqliteStore {
             )?;
             let rows = st.query_map([&id_list], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<Option<i64>>(3)?,
                 ))
             })?;
             rows.map(|r| {
@@ -230,7 +230,7 @@ impl SqliteStore {
         ))?;
         let mut rows = st.query([&id_list])?;
         let mut records = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             let dose = dose_from_row(r)?;
             records.push(DoseRecord {
                 patient: dose

@@ -1,22 +1,22 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, Row};
 use crate::traits::DoseStore;
 use ctwiz_core::dose::{
     CompletionStatus, Dose, DoseAmount, FundingSource, InformationSource, Observation,
     ObservationKind, Provider, RefusalReason, Route, Site, VfcEligibility,
 };
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
-use rusqlite::{params, Row};
 use std::collections::HashMap;
 
 /// An observation from `SELECT kind, code, text, date ...`.
 fn observation_from_row(r: &Row<'_>) -> Result<Observation> {
     Ok(Observation {
-        kind: kind_parse(&r.get::<_, String>(0)?)?,
+        kind: kind_parse(&r.get::<String>(0)?)?,
         code: r.get(1)?,
         text: r.get(2)?,
-        date: codec::date(&r.get::<_, String>(3)?)?,
+        date: codec::date(&r.get::<String>(3)?)?,
     })
 }
 
@@ -34,7 +34,7 @@ fn opt<T>(
 }
 
 pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
-    let amount = match (r.get::<_, Option<f64>>(9)?, r.get::<_, Option<String>>(10)?) {
+    let amount = match (r.get::<Option<f64>>(9)?, r.get::<Option<String>>(10)?) {
         (Some(v), Some(u)) => Some(DoseAmount { value: v, unit: u }),
         _ => None,
     };
@@ -42,16 +42,13 @@ pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
     Ok(Dose {
         id: Some(DoseId(r.get(0)?)),
         patient: Some(PatientId(r.get(1)?)),
-        cvx: stored("cvx", Cvx::new(&r.get::<_, String>(2)?))?,
+        cvx: stored("cvx", Cvx::new(&r.get::<String>(2)?))?,
         mvx: opt("mvx", r.get(3)?, Mvx::new)?,
         ndc: opt("ndc", r.get(4)?, Ndc::new)?,
         lot: opt("lot", r.get(5)?, LotNumber::new)?,
         lot_expiration: codec::opt_date(r.get(6)?)?,
-        date: codec::date(&r.get::<_, String>(7)?)?,
-        source: stored(
-            "source",
-            InformationSource::from_code(&r.get::<_, String>(8)?),
-        )?,
+        date: codec::date(&r.get::<String>(7)?)?,
+        source: stored("source", InformationSource::from_code(&r.get::<String>(8)?))?,
         amount,
         route: opt("route", r.get(11)?, Route::from_code)?,
         site: opt("site", r.get(12)?, Site::from_code)?,
@@ -61,7 +58,7 @@ pub(super) fn dose_from_row(r: &Row<'_>) -> Result<Dose> {
         eligibility: opt("eligibility", r.get(16)?, VfcEligibility::from_code)?,
         completion: stored(
             "completion",
-            CompletionStatus::from_code(&r.get::<_, String>(17)?),
+            CompletionStatus::from_code(&r.get::<String>(17)?),
         )?,
         refusal: opt("refusal", r.get(18)?, RefusalReason::from_code)?,
         vis: match vis {
@@ -103,7 +100,7 @@ fn kind_parse(s: &str) -> Result<ObservationKind> {
 }
 
 impl SqliteStore {
-    fn dose_params(d: &Dose) -> Result<Vec<Box<dyn rusqlite::ToSql>>> {
+    fn dose_params(d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
         let vis = if d.vis.is_empty() {
             None
         } else {
@@ -149,7 +146,7 @@ impl SqliteStore {
         ))?;
         let mut rows = st.query([list])?;
         let mut out: HashMap<i64, Vec<Dose>> = HashMap::with_capacity(ids.len());
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             let pid: i64 = r.get(1)?;
             out.entry(pid).or_default().push(dose_from_row(r)?);
         }
@@ -165,7 +162,7 @@ impl SqliteStore {
         )?;
         let mut rows = st.query([list])?;
         let mut out: HashMap<i64, Vec<Observation>> = HashMap::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             let pid: i64 = r.get(4)?;
             out.entry(pid).or_default().push(observation_from_row(r)?);
         }
@@ -180,7 +177,7 @@ impl SqliteStore {
         ))?;
         let mut rows = st.query(params![first, last])?;
         let mut out: HashMap<i64, Vec<Dose>> = HashMap::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             let pid: i64 = r.get(1)?;
             out.entry(pid).or_default().push(dose_from_row(r)?);
         }
@@ -199,14 +196,14 @@ impl DoseStore for SqliteStore {
                  refusal, vis, sender_id, administering_provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                  ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             )?
-            .execute(rusqlite::params_from_iter(args.iter()))
+            .execute(crate::sql::params_from_iter(args.iter()))
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                f if f.is_constraint_violation() => {
                     StoreError::NotFound { what: "patient", id: patient.to_string() }
                 }
                 other => other.into(),
             })?;
-        Ok(DoseId(self.conn.last_insert_rowid()))
+        Ok(DoseId(self.conn.last_insert_rowid()?))
     }
 
     fn update_dose(&self, d: &Dose) -> Result<()> {
@@ -223,7 +220,7 @@ impl DoseStore for SqliteStore {
                  administering_provider=?20
                  WHERE id=?21 AND deleted_reason IS NULL",
             )?
-            .execute(rusqlite::params_from_iter(args.iter()))?;
+            .execute(crate::sql::params_from_iter(args.iter()))?;
         if n == 0 {
             return Err(StoreError::NotFound {
                 what: "dose",
@@ -267,7 +264,7 @@ impl DoseStore for SqliteStore {
              ORDER BY id DESC LIMIT 1"
         ))?;
         let mut rows = st.query(params![clinic.as_str(), sender_id])?;
-        rows.next()?.map(dose_from_row).transpose()
+        rows.next()?.as_ref().map(dose_from_row).transpose()
     }
 
     fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()> {
@@ -283,7 +280,7 @@ impl DoseStore for SqliteStore {
             .prepare_cached("SELECT kind, code, text, date FROM observations WHERE patient_id = ?1 ORDER BY date, id")?;
         let mut rows = st.query([patient.0])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(observation_from_row(r)?);
         }
         Ok(out)

@@ -8,10 +8,10 @@ use crate::interface::{
     AckResult, ActivityRow, DedupReview, ErrorCodeRow, ImportProgress, InterfaceStatus,
     InterfaceStore, LoggedError, MessageLogEntry,
 };
+use crate::sql::{params, OptionalExtension};
 use crate::traits::Interface;
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use rusqlite::{params, OptionalExtension};
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -85,7 +85,7 @@ impl InterfaceStore for SqliteStore {
                 e.late_doses,
                 warnings,
             ])?;
-        let id = self.conn.last_insert_rowid();
+        let id = self.conn.last_insert_rowid()?;
         if !e.errors.is_empty() {
             let mut st = self.conn.prepare_cached(
                 "INSERT INTO message_errors (message_id, severity, hl7_code, app_code, location, text)
@@ -109,19 +109,19 @@ impl InterfaceStore for SqliteStore {
         let rows = st
             .query_map(params![facility, limit], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, String>(9)?,
-                    r.get::<_, Option<i64>>(10)?,
-                    r.get::<_, u32>(11)?,
-                    r.get::<_, u32>(12)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<Option<String>>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<String>(5)?,
+                    r.get::<String>(6)?,
+                    r.get::<String>(7)?,
+                    r.get::<String>(8)?,
+                    r.get::<String>(9)?,
+                    r.get::<Option<i64>>(10)?,
+                    r.get::<u32>(11)?,
+                    r.get::<u32>(12)?,
                 ))
             })?
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -175,17 +175,17 @@ impl InterfaceStore for SqliteStore {
         let rows = st
             .query_map(params![lo, hi], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
                     [
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, i64>(8)?,
-                        r.get::<_, i64>(9)?,
+                        r.get::<i64>(2)?,
+                        r.get::<i64>(3)?,
+                        r.get::<i64>(4)?,
+                        r.get::<i64>(5)?,
+                        r.get::<i64>(6)?,
+                        r.get::<i64>(7)?,
+                        r.get::<i64>(8)?,
+                        r.get::<i64>(9)?,
                     ],
                 ))
             })?
@@ -222,12 +222,12 @@ impl InterfaceStore for SqliteStore {
         let rows = st
             .query_map(params![lo, hi], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, i64>(5)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<Option<String>>(4)?,
+                    r.get::<i64>(5)?,
                 ))
             })?
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -255,7 +255,7 @@ impl InterfaceStore for SqliteStore {
                 Ok(ImportProgress {
                     file_hash: r.get(0)?,
                     path: r.get(1)?,
-                    messages_done: r.get::<_, i64>(2)?.max(0) as u64,
+                    messages_done: r.get::<i64>(2)?.max(0) as u64,
                     complete: r.get(3)?,
                 })
             })
@@ -293,7 +293,7 @@ impl InterfaceStore for SqliteStore {
             "SELECT message_index, ack FROM import_pending_acks WHERE file_hash = ?1 ORDER BY message_index",
         )?;
         let rows = st.query_map(params![file_hash], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            Ok((r.get::<i64>(0)? as u64, r.get::<String>(1)?))
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }

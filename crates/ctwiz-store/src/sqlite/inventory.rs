@@ -1,6 +1,7 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, Row};
 use crate::traits::{
     DoseStore, ExceptionResolution, Interface, InventoryException, InventoryReportRow,
     InventoryStore, LotStock, LotUsageData, NewException,
@@ -12,7 +13,6 @@ use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
 use ctwiz_core::inventory::{apply, Lot, Movement, StockFunding};
 use ctwiz_core::ordering::{OrderLine, OrderStatus, VaccineOrder};
 use ctwiz_core::program::Program;
-use rusqlite::{params, Row};
 
 /// Stored movements beyond this many doses come from before core bounded movements
 /// (`ctwiz_core::inventory::MAX_DOSES_PER_MOVEMENT`); sums leave them out and name the
@@ -56,55 +56,55 @@ fn lot_from_row(r: &Row<'_>) -> Result<LotStock> {
     if out_of_range > 0 {
         return Err(StoreError::Corrupt(format!(
             "lot {} (id {}) holds {out_of_range} movement(s) out of the range ctwiz accepts, stored before movements were bounded; its quantity is unknown until corrected",
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(0)?
+            r.get::<String>(5)?,
+            r.get::<i64>(0)?
         )));
     }
     let funding = funding_from_columns(
-        &r.get::<_, String>(7)?,
-        r.get::<_, Option<String>>(10)?.as_deref(),
+        &r.get::<String>(7)?,
+        r.get::<Option<String>>(10)?.as_deref(),
     )?;
     Ok(LotStock {
         lot: Lot {
             id: Some(r.get(0)?),
-            clinic: stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(1)?))?,
-            cvx: stored("cvx", Cvx::new(&r.get::<_, String>(2)?))?,
+            clinic: stored("clinic_pin", ClinicPin::new(&r.get::<String>(1)?))?,
+            cvx: stored("cvx", Cvx::new(&r.get::<String>(2)?))?,
             ndc: r
-                .get::<_, Option<String>>(3)?
+                .get::<Option<String>>(3)?
                 .map(|s| stored("ndc", Ndc::new(&s)))
                 .transpose()?,
             mvx: r
-                .get::<_, Option<String>>(4)?
+                .get::<Option<String>>(4)?
                 .map(|s| stored("mvx", Mvx::new(&s)))
                 .transpose()?,
-            lot_number: stored("lot_number", LotNumber::new(&r.get::<_, String>(5)?))?,
-            expiration: codec::date(&r.get::<_, String>(6)?)?,
+            lot_number: stored("lot_number", LotNumber::new(&r.get::<String>(5)?))?,
+            expiration: codec::date(&r.get::<String>(6)?)?,
             funding,
         },
         on_hand: r.get(8)?,
     })
 }
 
-fn constraint(e: rusqlite::Error, msg: impl FnOnce() -> String) -> StoreError {
+fn constraint(e: crate::sql::Error, msg: impl FnOnce() -> String) -> StoreError {
     match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(msg())
-        }
+        f if f.is_constraint_violation() => StoreError::Conflict(msg()),
         other => other.into(),
     }
 }
 
 impl SqliteStore {
-    fn lots_where(&self, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<LotStock>> {
+    fn lots_where(
+        &self,
+        sql_where: &str,
+        args: &[&dyn crate::sql::ToSql],
+    ) -> Result<Vec<LotStock>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {} FROM lots l WHERE {sql_where} ORDER BY l.cvx, l.expiration, l.lot_number",
             lot_columns()
         ))?;
         let mut rows = st.query(args)?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(lot_from_row(r)?);
         }
         Ok(out)
@@ -158,7 +158,7 @@ impl SqliteStore {
         let mut st = self
             .conn
             .prepare_cached("SELECT cvx, requested, approved FROM vaccine_order_lines WHERE order_id = ?1 ORDER BY rowid")?;
-        let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = st.query_map([id], |r| Ok((r.get::<String>(0)?, r.get(1)?, r.get(2)?)))?;
         rows.map(|r| {
             let (cvx, requested, approved) = r?;
             Ok(OrderLine {
@@ -174,11 +174,11 @@ impl SqliteStore {
         let id: i64 = r.get(0)?;
         Ok(VaccineOrder {
             id: Some(id),
-            clinic: stored("clinic_pin", ClinicPin::new(&r.get::<_, String>(1)?))?,
-            program: stored("program", Program::parse(&r.get::<_, String>(7)?))?,
+            clinic: stored("clinic_pin", ClinicPin::new(&r.get::<String>(1)?))?,
+            program: stored("program", Program::parse(&r.get::<String>(7)?))?,
             created_by: r.get(2)?,
-            created_on: codec::date(&r.get::<_, String>(3)?)?,
-            status: stored("status", OrderStatus::parse(&r.get::<_, String>(4)?))?,
+            created_on: codec::date(&r.get::<String>(3)?)?,
+            status: stored("status", OrderStatus::parse(&r.get::<String>(4)?))?,
             lines: self.order_lines(id)?,
             decided_by: r.get(5)?,
             decision_note: r.get(6)?,
@@ -222,7 +222,7 @@ impl InventoryStore for SqliteStore {
                     )
                 })
             })?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn lot(&self, id: i64) -> Result<Option<LotStock>> {
@@ -267,9 +267,9 @@ impl InventoryStore for SqliteStore {
             .prepare_cached("SELECT at, by_user, movement FROM inventory_transactions WHERE lot_id = ?1 ORDER BY id")?;
         let rows = st.query_map([lot_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
             ))
         })?;
         rows.map(|r| {
@@ -442,7 +442,7 @@ impl InventoryStore for SqliteStore {
                     o.program.key()
                 ])
                 .map_err(|e| constraint(e, || format!("unknown clinic {}", o.clinic)))?;
-            let id = s.conn.last_insert_rowid();
+            let id = s.conn.last_insert_rowid()?;
             let mut ins = s
                 .conn
                 .prepare_cached("INSERT INTO vaccine_order_lines (order_id, cvx, requested, approved) VALUES (?1, ?2, ?3, ?4)")?;
@@ -458,7 +458,10 @@ impl InventoryStore for SqliteStore {
             "SELECT {ORDER_COLUMNS} FROM vaccine_orders WHERE id = ?1"
         ))?;
         let mut rows = st.query([id])?;
-        rows.next()?.map(|r| self.order_from_row(r)).transpose()
+        rows.next()?
+            .as_ref()
+            .map(|r| self.order_from_row(r))
+            .transpose()
     }
 
     fn orders(
@@ -472,7 +475,7 @@ impl InventoryStore for SqliteStore {
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), status.map(|s| s.key())])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(self.order_from_row(r)?);
         }
         Ok(out)
@@ -642,15 +645,15 @@ impl InventoryStore for SqliteStore {
             ],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, Option<String>>(8)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<Option<String>>(5)?,
+                    r.get::<i64>(6)?,
+                    r.get::<i64>(7)?,
+                    r.get::<Option<String>>(8)?,
                 ))
             },
         )?;

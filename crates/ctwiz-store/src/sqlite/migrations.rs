@@ -3,7 +3,8 @@
 
 use super::schema::COMPONENTS;
 use crate::error::{Result, StoreError};
-use rusqlite::{Connection, OptionalExtension};
+use crate::sql::{ddl, Conn, Dialect, OptionalExtension};
+use rusqlite::Connection;
 
 /// The total number of migrations this build knows (a summary "schema version").
 pub const SCHEMA_VERSION: u32 = {
@@ -18,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = {
 
 /// The Rust functions migrations may call (search keys are computed by the same code that
 /// writes them, `ctwiz_core::matching`; a provider's text is read as the web reads it).
-fn register_functions(conn: &Connection) -> Result<()> {
+pub(super) fn register_functions(conn: &Connection) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("ctwiz_normalize_name", 1, flags, |ctx| {
@@ -40,11 +41,27 @@ fn register_functions(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn migrate(conn: &Connection) -> Result<()> {
-    register_functions(conn)?;
-    conn.execute_batch(
+pub(super) fn migrate(conn: &Conn) -> Result<()> {
+    match conn.dialect() {
+        // Each migration in its own transaction.
+        Dialect::Sqlite => apply(conn, true),
+        // All of it in one: PostgreSQL's DDL is transactional, and the write lock keeps
+        // several processes starting at once from migrating side by side.
+        Dialect::Postgres => conn.write_transaction(|| {
+            conn.execute_batch(ddl::POSTGRES_COMPAT)?;
+            apply(conn, false)
+        }),
+    }
+}
+
+fn apply(conn: &Conn, each_in_transaction: bool) -> Result<()> {
+    let in_dialect = |sql: &str| match conn.dialect() {
+        Dialect::Sqlite => sql.to_string(),
+        Dialect::Postgres => ddl::to_postgres(sql),
+    };
+    conn.execute_batch(&in_dialect(
         "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-    )?;
+    ))?;
     // Refuse before touching anything if any component is newer than this build.
     let mut st = conn.prepare("SELECT component, version FROM schema_versions")?;
     let known: Vec<(String, u32)> = st
@@ -73,21 +90,27 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
             .optional()?
             .unwrap_or(0);
         for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO schema_versions (component, version) VALUES (?1, ?2)
-                 ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                rusqlite::params![component, i as u32 + 1],
-            )?;
-            tx.commit()?;
+            let step = || -> Result<()> {
+                conn.execute_batch(&in_dialect(sql))?;
+                conn.execute(
+                    "INSERT INTO schema_versions (component, version) VALUES (?1, ?2)
+                     ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                    crate::sql::params![component, i as u32 + 1],
+                )?;
+                Ok(())
+            };
+            if each_in_transaction {
+                conn.write_transaction(step)?;
+            } else {
+                step()?;
+            }
         }
     }
     Ok(())
 }
 
 /// Sum of applied migrations over all components.
-pub(super) fn applied(conn: &Connection) -> Result<u32> {
+pub(super) fn applied(conn: &Conn) -> Result<u32> {
     Ok(conn.query_row(
         "SELECT COALESCE(SUM(version), 0) FROM schema_versions",
         [],

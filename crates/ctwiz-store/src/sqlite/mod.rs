@@ -31,6 +31,7 @@ mod users;
 mod web;
 
 use crate::error::{Result, StoreError};
+use crate::sql::{Conn, Dialect};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,17 +49,58 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("ctwiz.db"))
 }
 
+/// The PostgreSQL URL in a `--db` value, if it is one.
+pub fn postgres_url(db: &Path) -> Option<&str> {
+    db.to_str()
+        .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
 pub struct SqliteStore {
-    conn: Connection,
+    conn: Conn,
     /// The towns table as last read, with its version (see `places.rs`).
     places: std::cell::RefCell<Option<(i64, std::sync::Arc<ctwiz_core::place::Places>)>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the database at `path`: an SQLite file, or
+    /// a PostgreSQL database given as `postgres://user:password@host:port/db`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        if let Some(url) = postgres_url(path.as_ref()) {
+            return Self::open_postgres(url);
+        }
         let conn = Connection::open(path.as_ref())?;
         Self::init(conn, true)
+    }
+
+    /// Connects to a PostgreSQL database and migrates it. The database must sort text by
+    /// code point (the C collation), as SQLite does, so lists and reports come out in the
+    /// same order on both.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        let conn = Conn::postgres(url)?;
+        let collation: String = conn.query_row(
+            "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+            (),
+            |r| r.get(0),
+        )?;
+        if collation != "C" && collation != "POSIX" {
+            return Err(StoreError::Conflict(format!(
+                "the PostgreSQL database sorts text by the {collation} collation; ctwiz needs C \
+                 (create it with: CREATE DATABASE name TEMPLATE template0 ENCODING 'UTF8' \
+                 LC_COLLATE 'C' LC_CTYPE 'C')"
+            )));
+        }
+        migrations::migrate(&conn)?;
+        let store = SqliteStore {
+            conn,
+            places: Default::default(),
+        };
+        store.settle_places()?;
+        Ok(store)
+    }
+
+    /// Which engine this store runs on.
+    pub fn dialect(&self) -> crate::sql::Dialect {
+        self.conn.dialect()
     }
 
     /// A private database that disappears when dropped (tests, demos).
@@ -83,6 +125,8 @@ impl SqliteStore {
         // One VXU runs a few dozen distinct statements (matching, doses, stock, audit):
         // rusqlite's default cache of 16 would re-prepare most of them per message.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrations::register_functions(&conn)?;
+        let conn = Conn::sqlite(conn);
         migrations::migrate(&conn)?;
         let store = SqliteStore {
             conn,
@@ -116,26 +160,36 @@ impl SqliteStore {
                 }
             };
         }
-        // IMMEDIATE takes the write lock up front, so read-check-write sequences (stock
+        // The write lock is taken up front, so read-check-write sequences (stock
         // levels, MRN checks) can't interleave with another writer.
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )?;
-        let out = f(self)?;
-        tx.commit()?;
-        Ok(out)
+        self.conn.write_transaction(|| f(self))
     }
 
     fn savepoint(&self, sql: &str) -> Result<()> {
-        self.conn.prepare_cached(sql)?.execute([])?;
-        Ok(())
+        Ok(self.conn.savepoint(sql)?)
+    }
+
+    /// The SQLite connection, for what only SQLite has (online backup, file size).
+    fn sqlite_conn(&self) -> Result<&Connection> {
+        self.conn.as_sqlite().ok_or_else(|| {
+            StoreError::Conflict(
+                "this needs an SQLite database; on PostgreSQL use its own tools (pg_dump)".into(),
+            )
+        })
     }
 
     /// Size of the database file in bytes (pages × page size).
     pub fn size_bytes(&self) -> Result<u64> {
-        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let Some(conn) = self.conn.as_sqlite() else {
+            let size: i64 =
+                self.conn
+                    .query_row("SELECT pg_database_size(current_database())", (), |r| {
+                        r.get(0)
+                    })?;
+            return Ok(size as u64);
+        };
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         Ok((pages * size) as u64)
     }
 
@@ -143,14 +197,20 @@ impl SqliteStore {
     /// commit (a process crash still can't corrupt the database; only an OS crash can lose
     /// the last transactions) and a 256 MiB page cache.
     pub fn tune_for_bulk_load(&self) -> Result<()> {
-        self.conn
-            .execute_batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")?;
+        self.conn.execute_batch(match self.conn.dialect() {
+            Dialect::Sqlite => "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;",
+            // Commits do not wait for the WAL flush (a crash loses the last ones only).
+            Dialect::Postgres => "SET synchronous_commit = off",
+        })?;
         Ok(())
     }
 
     /// Refreshes the query planner's statistics (after bulk loads).
     pub fn optimize(&self) -> Result<()> {
-        self.conn.execute_batch("PRAGMA optimize; ANALYZE;")?;
+        self.conn.execute_batch(match self.conn.dialect() {
+            Dialect::Sqlite => "PRAGMA optimize; ANALYZE;",
+            Dialect::Postgres => "ANALYZE",
+        })?;
         Ok(())
     }
 }

@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::onboarding::{Onboarding, OnboardingStore, StageEvent};
+use crate::sql::params;
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::onboarding::{Application, Stage};
-use rusqlite::params;
 
 fn time(s: &str) -> Result<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, codec::DATETIME)
@@ -26,14 +26,14 @@ impl SqliteStore {
         )?;
         let mut rows = st.query([clinic.map(|c| c.as_str())])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             let pin: String = r.get(0)?;
-            let app: Application = serde_json::from_str(&r.get::<_, String>(1)?)?;
+            let app: Application = serde_json::from_str(&r.get::<String>(1)?)?;
             out.push(Onboarding {
                 clinic: codec::stored("clinic PIN", ClinicPin::new(&pin))?,
                 application: app,
-                stage: stage(&r.get::<_, String>(2)?)?,
-                applied_at: time(&r.get::<_, String>(3)?)?,
+                stage: stage(&r.get::<String>(2)?)?,
+                applied_at: time(&r.get::<String>(3)?)?,
                 history: Vec::new(),
             });
         }
@@ -43,16 +43,16 @@ impl SqliteStore {
                   WHERE clinic_pin = ?1 ORDER BY at, rowid",
             )?;
             let mut rows = st.query([o.clinic.as_str()])?;
-            while let Some(r) = rows.next()? {
+            while let Some(ref r) = rows.next()? {
                 o.history.push(StageEvent {
-                    at: time(&r.get::<_, String>(0)?)?,
+                    at: time(&r.get::<String>(0)?)?,
                     by: r.get(1)?,
                     from: r
-                        .get::<_, Option<String>>(2)?
+                        .get::<Option<String>>(2)?
                         .as_deref()
                         .map(stage)
                         .transpose()?,
-                    to: stage(&r.get::<_, String>(3)?)?,
+                    to: stage(&r.get::<String>(3)?)?,
                     notes: r.get(4)?,
                 });
             }
@@ -102,9 +102,7 @@ impl OnboardingStore for SqliteStore {
                 ]);
             match done {
                 Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
+                Err(e) if e.is_constraint_violation() => {
                     return Err(StoreError::Conflict(format!(
                         "clinic {clinic} has applied already; see its onboarding"
                     )))

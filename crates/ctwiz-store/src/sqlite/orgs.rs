@@ -1,9 +1,9 @@
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension};
 use crate::traits::OrgStore;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::org::{Clinic, ProgramType};
-use rusqlite::{params, OptionalExtension};
 
 /// The `program` column, kept from before CVFA: `cvp` for a clinic in CVP, else
 /// `private`. The clinic's whole enrollment is in its detail (`Clinic::program`).
@@ -44,7 +44,7 @@ impl OrgStore for SqliteStore {
                 serde_json::to_string(c)?
             ])
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                f if f.is_constraint_violation() => {
                     StoreError::Conflict(format!("a clinic with PIN {} already exists", c.pin))
                 }
                 other => other.into(),
@@ -93,7 +93,7 @@ impl OrgStore for SqliteStore {
         let mut st = self
             .conn
             .prepare_cached("SELECT detail FROM clinics ORDER BY pin")?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        let rows = st.query_map([], |r| r.get::<String>(0))?;
         let places = crate::traits::PlaceStore::places(self)?;
         rows.map(|r| Ok(Self::placed(&places, from_detail(&r?)?)))
             .collect()

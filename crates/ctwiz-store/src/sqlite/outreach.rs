@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::outreach::{NewReferral, OutreachStore, ReferralFilter};
+use crate::sql::{params, Row};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::outreach::{Attempt, AttemptMethod, Outcome, Referral};
-use rusqlite::{params, Row};
 
 const COLUMNS: &str = "id, patient_id, clinic_pin, iap_area, reason, referred_by, referred_at,
      outcome, outcome_at, outcome_by, outcome_note";
@@ -19,22 +19,22 @@ fn time(s: &str) -> Result<NaiveDateTime> {
 
 impl SqliteStore {
     fn referral_row(&self, r: &Row<'_>) -> Result<Referral> {
-        let outcome = match r.get::<_, Option<String>>(7)? {
+        let outcome = match r.get::<Option<String>>(7)? {
             Some(o) => Some((
                 codec::stored("outcome", Outcome::parse(&o))?,
-                time(&r.get::<_, String>(8)?)?,
-                r.get::<_, String>(9)?,
+                time(&r.get::<String>(8)?)?,
+                r.get::<String>(9)?,
             )),
             None => None,
         };
         Ok(Referral {
             id: r.get(0)?,
             patient: PatientId(r.get(1)?),
-            clinic: codec::stored("clinic PIN", ClinicPin::new(&r.get::<_, String>(2)?))?,
+            clinic: codec::stored("clinic PIN", ClinicPin::new(&r.get::<String>(2)?))?,
             iap_area: r.get(3)?,
             reason: r.get(4)?,
             referred_by: r.get(5)?,
-            referred_at: time(&r.get::<_, String>(6)?)?,
+            referred_at: time(&r.get::<String>(6)?)?,
             attempts: Vec::new(),
             outcome,
             outcome_note: r.get(10)?,
@@ -47,13 +47,13 @@ impl SqliteStore {
               WHERE referral_id = ?1 ORDER BY at, rowid",
         )?;
         let mut rows = st.query([r.id])?;
-        while let Some(a) = rows.next()? {
+        while let Some(ref a) = rows.next()? {
             r.attempts.push(Attempt {
-                at: time(&a.get::<_, String>(0)?)?,
+                at: time(&a.get::<String>(0)?)?,
                 by: a.get(1)?,
                 method: codec::stored(
                     "attempt method",
-                    AttemptMethod::parse(&a.get::<_, String>(2)?),
+                    AttemptMethod::parse(&a.get::<String>(2)?),
                 )?,
                 note: a.get(3)?,
             });
@@ -64,14 +64,14 @@ impl SqliteStore {
     fn referrals_where(
         &self,
         sql_where: &str,
-        args: &[&dyn rusqlite::ToSql],
+        args: &[&dyn crate::sql::ToSql],
     ) -> Result<Vec<Referral>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM referrals WHERE {sql_where} ORDER BY referred_at DESC, id DESC"
         ))?;
         let mut rows = st.query(args)?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(self.referral_row(r)?);
         }
         out.into_iter().map(|r| self.with_attempts(r)).collect()
@@ -95,15 +95,11 @@ impl OutreachStore for SqliteStore {
                 r.referred_at.format(codec::DATETIME).to_string()
             ]);
         match done {
-            Ok(_) => Ok(self.conn.last_insert_rowid()),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Err(StoreError::Conflict(format!(
-                    "patient {} already has an open referral",
-                    r.patient
-                )))
-            }
+            Ok(_) => Ok(self.conn.last_insert_rowid()?),
+            Err(e) if e.is_constraint_violation() => Err(StoreError::Conflict(format!(
+                "patient {} already has an open referral",
+                r.patient
+            ))),
             Err(e) => Err(e.into()),
         }
     }

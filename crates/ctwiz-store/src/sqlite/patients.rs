@@ -1,6 +1,7 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, params_from_iter, OptionalExtension, Row};
 use crate::traits::{
     DoseStore, PatientQuery, PatientStore, PatientSummary, SearchPage, MATCH_CANDIDATES_PER_PASS,
 };
@@ -9,7 +10,6 @@ use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{dob_variants, normalize_name, soundex};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
-use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
 /// The smallest string greater than every string starting with `prefix` (for index ranges).
 fn prefix_end(prefix: &str) -> String {
@@ -55,7 +55,7 @@ impl SqliteStore {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     )?
                     .execute(args)?;
-                PatientId(self.conn.last_insert_rowid())
+                PatientId(self.conn.last_insert_rowid()?)
             }
             Some(id) => {
                 let n = self
@@ -67,8 +67,8 @@ impl SqliteStore {
                          updated_at=datetime('now')
                          WHERE id=?17 AND merged_into IS NULL",
                     )?
-                    .execute(rusqlite::params_from_iter(
-                        args.iter().copied().chain(std::iter::once(&id.0 as &dyn rusqlite::ToSql)),
+                    .execute(crate::sql::params_from_iter(
+                        args.iter().copied().chain(std::iter::once(&id.0 as &dyn crate::sql::ToSql)),
                     ))?;
                 if n == 0 {
                     return Err(match self.merged_into(id)? {
@@ -94,14 +94,10 @@ impl SqliteStore {
         for m in &p.mrns {
             ins.execute(params![m.clinic.as_str(), m.value, id.0])
                 .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        StoreError::Conflict(format!(
-                            "MRN {} at clinic {} already belongs to another patient",
-                            m.value, m.clinic
-                        ))
-                    }
+                    f if f.is_constraint_violation() => StoreError::Conflict(format!(
+                        "MRN {} at clinic {} already belongs to another patient",
+                        m.value, m.clinic
+                    )),
                     other => other.into(),
                 })?;
         }
@@ -126,10 +122,10 @@ impl SqliteStore {
         Ok(PatientSummary {
             id: PatientId(r.get(0)?),
             name,
-            dob: codec::date(&r.get::<_, String>(4)?)?,
-            sex: stored("sex", Sex::from_code(&r.get::<_, String>(5)?))?,
+            dob: codec::date(&r.get::<String>(4)?)?,
+            sex: stored("sex", Sex::from_code(&r.get::<String>(5)?))?,
             county: codec::county(r.get(6)?)?,
-            status: stored("status", PatientStatus::from_code(&r.get::<_, String>(7)?))?,
+            status: stored("status", PatientStatus::from_code(&r.get::<String>(7)?))?,
             confidential: r.get(8)?,
             opted_out: r.get(9)?,
         })
@@ -170,7 +166,7 @@ impl PatientStore for SqliteStore {
         Ok(self
             .conn
             .prepare_cached("SELECT merged_into FROM patients WHERE id = ?1")?
-            .query_row([id.0], |r| r.get::<_, Option<i64>>(0))
+            .query_row([id.0], |r| r.get::<Option<i64>>(0))
             .optional()?
             .flatten()
             .map(PatientId))
@@ -193,7 +189,7 @@ impl PatientStore for SqliteStore {
         let mut found: Vec<Patient> = Vec::new();
         fn collect(
             found: &mut Vec<Patient>,
-            rows: impl Iterator<Item = rusqlite::Result<(i64, String)>>,
+            rows: impl Iterator<Item = crate::sql::Result<(i64, String)>>,
         ) -> Result<()> {
             for r in rows {
                 let (id, d) = r?;
@@ -212,7 +208,7 @@ impl PatientStore for SqliteStore {
             &mut found,
             st.query_map(
                 params![date(probe.dob), fam_sx, giv_sx, MATCH_CANDIDATES_PER_PASS],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
             )?,
         )?;
         // Pass 2: both names sounding alike, birth date one slip away (index on
@@ -227,14 +223,14 @@ impl PatientStore for SqliteStore {
         collect(
             &mut found,
             st.query_map(params_from_iter(args), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
             })?,
         )?;
         Ok(found)
     }
 
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage> {
-        use rusqlite::types::Value;
+        use crate::sql::Value;
         let mut wheres: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
         let mut from = String::from("patients p");
@@ -362,7 +358,7 @@ impl PatientStore for SqliteStore {
             let page = [Value::Integer(need as i64), Value::Integer(skip as i64)];
             let mut rows = st.query(params_from_iter(a.iter().chain(page.iter())))?;
             let before = out.len();
-            while let Some(r) = rows.next()? {
+            while let Some(ref r) = rows.next()? {
                 out.push(Self::summary(r)?);
             }
             let got = (out.len() - before) as u64;
@@ -381,7 +377,7 @@ impl PatientStore for SqliteStore {
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM patients WHERE merged_into IS NULL",
             [],
-            |r| r.get::<_, i64>(0),
+            |r| r.get::<i64>(0),
         )? as u64)
     }
 
@@ -391,7 +387,7 @@ impl PatientStore for SqliteStore {
              UNION SELECT clinic_pin FROM doses WHERE patient_id = ?1 AND clinic_pin IS NOT NULL
              ORDER BY 1",
         )?;
-        let rows = st.query_map([id.0], |r| r.get::<_, String>(0))?;
+        let rows = st.query_map([id.0], |r| r.get::<String>(0))?;
         rows.map(|r| stored("clinic PIN", ClinicPin::new(&r?)))
             .collect()
     }
@@ -400,7 +396,7 @@ impl PatientStore for SqliteStore {
         let mut st = self.conn.prepare_cached(
             "SELECT clinic_pin FROM roster_students WHERE patient_id = ?1 ORDER BY 1",
         )?;
-        let rows = st.query_map([id.0], |r| r.get::<_, String>(0))?;
+        let rows = st.query_map([id.0], |r| r.get::<String>(0))?;
         rows.map(|r| stored("clinic PIN", ClinicPin::new(&r?)))
             .collect()
     }
@@ -467,10 +463,10 @@ impl PatientStore for SqliteStore {
                      ORDER BY dob, id LIMIT ?4",
                 )?;
                 let mut rows = st.query(params![after.0, after.1, to, chunk as i64])?;
-                while let Some(r) = rows.next()? {
+                while let Some(ref r) = rows.next()? {
                     let id: i64 = r.get(0)?;
-                    batch.push(Self::patient_from_detail(id, &r.get::<_, String>(1)?)?);
-                    last_key = Some((r.get::<_, String>(2)?, id));
+                    batch.push(Self::patient_from_detail(id, &r.get::<String>(1)?)?);
+                    last_key = Some((r.get::<String>(2)?, id));
                 }
             }
             let Some(key) = last_key else {

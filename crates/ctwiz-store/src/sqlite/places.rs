@@ -2,12 +2,12 @@
 
 use super::SqliteStore;
 use crate::error::Result;
+use crate::sql::{params, OptionalExtension};
 use crate::traits::PlaceStore;
 use chrono::NaiveDateTime;
 use ctwiz_core::org::County;
 use ctwiz_core::patient::Patient;
 use ctwiz_core::place::{Places, Town};
-use rusqlite::{params, OptionalExtension};
 use std::sync::Arc;
 
 /// How the embedded table is named as a source.
@@ -59,7 +59,7 @@ impl SqliteStore {
             .unwrap_or_else(|| "at first open".into());
         self.conn.execute(
             "INSERT INTO places_meta (id, version, settled, source, loaded_at) VALUES (1, 1, 0, ?1, ?2)
-             ON CONFLICT(id) DO UPDATE SET version = version + 1, source = ?1, loaded_at = ?2",
+             ON CONFLICT(id) DO UPDATE SET version = places_meta.version + 1, source = ?1, loaded_at = ?2",
             params![source, at],
         )?;
         *self.places.borrow_mut() = None;
@@ -83,7 +83,7 @@ impl SqliteStore {
                 .query_map(params![after, PAGE], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::sql::Result<_>>()?;
             let Some(last) = rows.last().map(|r| r.0) else {
                 break;
             };
@@ -124,12 +124,12 @@ impl PlaceStore for SqliteStore {
         let towns = q
             .query_map([], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<Option<String>>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<String>(5)?,
                 ))
             })?
             .map(|row| {
@@ -175,8 +175,8 @@ impl PlaceStore for SqliteStore {
             "SELECT town, COUNT(*) FROM patients WHERE merged_into IS NULL GROUP BY town ORDER BY town",
         )?;
         let rows = q
-            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map([], |r| Ok((r.get(0)?, r.get::<i64>(1)? as u64)))?
+            .collect::<crate::sql::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

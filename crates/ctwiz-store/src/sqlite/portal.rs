@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::portal::{NewRelease, PortalStore, PortalVisit, Release, StoredChallenge, TextMessage};
+use crate::sql::{params, OptionalExtension};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::{PatientId, Phone};
 use ctwiz_core::portal::{ChallengeState, ContactKind};
-use rusqlite::{params, OptionalExtension};
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -17,7 +17,9 @@ fn via(s: &str) -> Result<ContactKind> {
     ContactKind::parse(s).map_err(|e| StoreError::Corrupt(format!("portal_challenges.via: {e}")))
 }
 
-fn text_row(r: &rusqlite::Row) -> rusqlite::Result<(i64, String, String, String, Option<String>)> {
+fn text_row(
+    r: &crate::sql::Row,
+) -> crate::sql::Result<(i64, String, String, String, Option<String>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
@@ -63,7 +65,7 @@ impl PortalStore for SqliteStore {
                 code_hash,
                 ts(now)
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn challenge(&self, token_hash: &str) -> Result<Option<StoredChallenge>> {
@@ -75,13 +77,13 @@ impl PortalStore for SqliteStore {
             )?
             .query_row([token_hash], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, u32>(5)?,
-                    r.get::<_, Option<String>>(6)?,
+                    r.get::<i64>(0)?,
+                    r.get::<Option<i64>>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<u32>(5)?,
+                    r.get::<Option<String>>(6)?,
                 ))
             })
             .optional()?;
@@ -148,7 +150,7 @@ impl PortalStore for SqliteStore {
                 "SELECT patient_id, challenge_id, expires_at FROM portal_visits WHERE token_hash = ?1",
             )?
             .query_row([token_hash], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?))
             })
             .optional()?;
         row.map(|(p, c, e)| {
@@ -194,7 +196,7 @@ impl PortalStore for SqliteStore {
                 "INSERT INTO text_outbox (created_at, to_phone, body) VALUES (?1, ?2, ?3)",
             )?
             .execute(params![ts(now), to.as_str(), body])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn texts(&self, limit: u32) -> Result<Vec<TextMessage>> {
@@ -235,7 +237,7 @@ impl PortalStore for SqliteStore {
                 recorded_by,
                 ts(now)
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn releases(&self, patient: PatientId) -> Result<Vec<Release>> {
@@ -246,14 +248,14 @@ impl PortalStore for SqliteStore {
         )?;
         let rows = st.query_map([patient.0], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<String>(5)?,
+                r.get::<String>(6)?,
+                r.get::<String>(7)?,
             ))
         })?;
         let mut out = Vec::new();

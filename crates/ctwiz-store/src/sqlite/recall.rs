@@ -1,10 +1,10 @@
 use super::codec;
 use super::SqliteStore;
 use crate::error::Result;
+use crate::sql::{params, OptionalExtension};
 use crate::traits::{RecallNotice, RecallStore};
 use chrono::NaiveDate;
 use ctwiz_core::ids::PatientId;
-use rusqlite::{params, OptionalExtension};
 
 impl RecallStore for SqliteStore {
     fn record_recall_notices(&self, notices: &[RecallNotice]) -> Result<()> {

@@ -4,10 +4,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::error::Result;
 use crate::reporting::ReportingStore;
+use crate::sql::params;
 use chrono::NaiveDate;
 use ctwiz_core::assessment::realtime::DoseReport;
 use ctwiz_core::ids::ClinicPin;
-use rusqlite::params;
 
 impl ReportingStore for SqliteStore {
     fn administered_doses(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<DoseReport>> {
@@ -18,10 +18,10 @@ impl ReportingStore for SqliteStore {
         )?;
         let rows = st.query_map(params![from.to_string(), to.to_string()], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<bool>(3)?,
             ))
         })?;
         rows.map(|r| {

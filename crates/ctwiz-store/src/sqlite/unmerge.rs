@@ -6,10 +6,10 @@ use super::codec;
 use super::SqliteStore;
 use crate::dedup::{DedupStore, RepeatedDose, UnmergeOutcome};
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, Interface};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::PatientId;
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// An observation row as stored (kind, code, text, date).
@@ -39,7 +39,7 @@ pub(super) struct Journal {
     pub repointed: Vec<i64>,
 }
 
-fn ids(store: &SqliteStore, sql: &str, args: impl rusqlite::Params) -> Result<Vec<i64>> {
+fn ids(store: &SqliteStore, sql: &str, args: impl crate::sql::Params) -> Result<Vec<i64>> {
     let mut st = store.conn.prepare_cached(sql)?;
     let rows = st.query_map(args, |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -103,7 +103,7 @@ impl SqliteStore {
                 "SELECT o.id FROM observations o WHERE o.patient_id = ?1 AND NOT EXISTS (
                  SELECT 1 FROM observations k WHERE k.patient_id = ?2 AND k.kind = o.kind
                  AND k.code = o.code AND k.text = o.text AND k.date = o.date)",
-                (d.0, s.0),
+                [d.0, s.0],
             )?;
             let mut st = self.conn.prepare_cached(
                 "SELECT clinic_pin, added_by, added_at FROM roster_students WHERE patient_id = ?1",
@@ -190,7 +190,7 @@ impl SqliteStore {
                 "SELECT duplicate_id FROM merge_journal
                  WHERE survivor_id = ?1 AND id > ?2 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
             )?
-            .query_row(params![s.0, journal_id], |r| r.get::<_, i64>(0))
+            .query_row(params![s.0, journal_id], |r| r.get::<i64>(0))
             .optional()?
         {
             return Err(StoreError::Conflict(format!(

@@ -1,12 +1,12 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension, Row};
 use crate::traits::{Account, UserStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
 use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
 use ctwiz_core::place::Jurisdiction;
-use rusqlite::{params, OptionalExtension, Row};
 
 fn status_key(s: AccountStatus) -> &'static str {
     match s {
@@ -45,10 +45,10 @@ impl SqliteStore {
         )?;
         let mut rows = st.query([id])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let role = stored("role", Role::parse(&r.get::<_, String>(0)?))?;
+        while let Some(ref r) = rows.next()? {
+            let role = stored("role", Role::parse(&r.get::<String>(0)?))?;
             let value: String = r.get(2)?;
-            let scope = match r.get::<_, String>(1)?.as_str() {
+            let scope = match r.get::<String>(1)?.as_str() {
                 "clinic" => Scope::Clinic(stored("clinic PIN", ClinicPin::new(&value))?),
                 "jurisdiction" => {
                     Scope::Jurisdiction(stored("jurisdiction", Jurisdiction::from_key(&value))?)
@@ -65,11 +65,11 @@ impl SqliteStore {
         let id: i64 = r.get(0)?;
         let user = User {
             id: Some(UserId(id)),
-            username: stored("username", Username::new(&r.get::<_, String>(1)?))?,
+            username: stored("username", Username::new(&r.get::<String>(1)?))?,
             full_name: r.get(2)?,
-            email: stored("email", Email::new(&r.get::<_, String>(3)?))?,
+            email: stored("email", Email::new(&r.get::<String>(3)?))?,
             grants: self.grants_of(id)?,
-            status: status_parse(&r.get::<_, String>(4)?)?,
+            status: status_parse(&r.get::<String>(4)?)?,
         };
         Ok(Account {
             user,
@@ -77,12 +77,12 @@ impl SqliteStore {
             must_change_password: r.get(6)?,
             failed_sign_ins: r.get(7)?,
             last_sign_in: r
-                .get::<_, Option<String>>(8)?
+                .get::<Option<String>>(8)?
                 .as_deref()
                 .map(codec::datetime)
                 .transpose()?,
             locked_until: r
-                .get::<_, Option<String>>(9)?
+                .get::<Option<String>>(9)?
                 .as_deref()
                 .map(codec::datetime)
                 .transpose()?,
@@ -103,18 +103,18 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn one_account(&self, sql_where: &str, arg: &dyn rusqlite::ToSql) -> Result<Option<Account>> {
+    fn one_account(&self, sql_where: &str, arg: &dyn crate::sql::ToSql) -> Result<Option<Account>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM users WHERE {sql_where}"
         ))?;
         let mut rows = st.query([arg])?;
         match rows.next()? {
-            Some(r) => Ok(Some(self.account_from_row(r)?)),
+            Some(r) => Ok(Some(self.account_from_row(&r)?)),
             None => Ok(None),
         }
     }
 
-    fn touch_user(&self, sql: &str, id: UserId, arg: &dyn rusqlite::ToSql) -> Result<()> {
+    fn touch_user(&self, sql: &str, id: UserId, arg: &dyn crate::sql::ToSql) -> Result<()> {
         let n = self.conn.prepare_cached(sql)?.execute(params![id.0, arg])?;
         if n == 0 {
             return Err(StoreError::NotFound {
@@ -148,12 +148,12 @@ impl UserStore for SqliteStore {
                     must_change_password
                 ])
                 .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    f if f.is_constraint_violation() => {
                         StoreError::Conflict(format!("username {} is taken", u.username))
                     }
                     other => other.into(),
                 })?;
-            let id = s.conn.last_insert_rowid();
+            let id = s.conn.last_insert_rowid()?;
             s.write_grants(id, &u.grants)?;
             Ok(UserId(id))
         })

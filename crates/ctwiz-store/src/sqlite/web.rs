@@ -3,13 +3,13 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
+use crate::sql::{params, OptionalExtension, Row};
 use crate::web::{
     AccountRequest, NewAccountRequest, OutboxEmail, RequestStatus, RequestedClinic, SecurityAnswer,
     WebSession, WebStore,
 };
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::{ClinicPin, Email, PatientId, UserId, Username};
-use rusqlite::{params, OptionalExtension, Row};
 
 fn ts(t: NaiveDateTime) -> String {
     t.format(codec::DATETIME).to_string()
@@ -34,27 +34,27 @@ const REQUEST_COLUMNS: &str =
     "id, created_at, full_name, email, phone, clinics, status, decided_by, decided_at, note, username, other_access, nurse_attested";
 
 fn request_from_row(r: &Row<'_>) -> Result<AccountRequest> {
-    let clinics: Vec<RequestedClinic> = serde_json::from_str(&r.get::<_, String>(5)?)?;
+    let clinics: Vec<RequestedClinic> = serde_json::from_str(&r.get::<String>(5)?)?;
     Ok(AccountRequest {
         id: r.get(0)?,
-        created_at: codec::datetime(&r.get::<_, String>(1)?)?,
+        created_at: codec::datetime(&r.get::<String>(1)?)?,
         request: NewAccountRequest {
             full_name: r.get(2)?,
-            email: stored("email", Email::new(&r.get::<_, String>(3)?))?,
+            email: stored("email", Email::new(&r.get::<String>(3)?))?,
             phone: r.get(4)?,
             clinics,
             other: r
-                .get::<_, Option<String>>(11)?
+                .get::<Option<String>>(11)?
                 .map(|j| serde_json::from_str(&j))
                 .transpose()?,
             nurse_attested: r.get(12)?,
         },
-        status: status_parse(&r.get::<_, String>(6)?)?,
+        status: status_parse(&r.get::<String>(6)?)?,
         decided_by: r.get(7)?,
         decided_at: opt_ts(r.get(8)?)?,
         note: r.get(9)?,
         username: r
-            .get::<_, Option<String>>(10)?
+            .get::<Option<String>>(10)?
             .map(|u| stored("username", Username::new(&u)))
             .transpose()?,
     })
@@ -67,10 +67,10 @@ impl SqliteStore {
         ))?;
         let mut rows = st.query([limit])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(OutboxEmail {
                 id: r.get(0)?,
-                created_at: codec::datetime(&r.get::<_, String>(1)?)?,
+                created_at: codec::datetime(&r.get::<String>(1)?)?,
                 to: r.get(2)?,
                 subject: r.get(3)?,
                 body: r.get(4)?,
@@ -113,11 +113,11 @@ impl WebStore for SqliteStore {
             )?
             .query_row([token_hash], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<Option<String>>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?,
                 ))
             })
             .optional()?;
@@ -207,7 +207,7 @@ impl WebStore for SqliteStore {
     }
 
     fn server_secret(&self, name: &str) -> Result<String> {
-        let read = |conn: &rusqlite::Connection| -> Result<Option<String>> {
+        let read = |conn: &crate::sql::Conn| -> Result<Option<String>> {
             Ok(conn
                 .prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
                 .query_row([name], |r| r.get(0))
@@ -240,7 +240,7 @@ impl WebStore for SqliteStore {
                 r.other.as_ref().map(serde_json::to_string).transpose()?,
                 r.nurse_attested,
             ])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn account_request(&self, id: i64) -> Result<Option<AccountRequest>> {
@@ -248,7 +248,7 @@ impl WebStore for SqliteStore {
             "SELECT {REQUEST_COLUMNS} FROM account_requests WHERE id = ?1"
         ))?;
         let mut rows = st.query([id])?;
-        rows.next()?.map(request_from_row).transpose()
+        rows.next()?.as_ref().map(request_from_row).transpose()
     }
 
     fn account_requests(&self, status: Option<RequestStatus>) -> Result<Vec<AccountRequest>> {
@@ -257,7 +257,7 @@ impl WebStore for SqliteStore {
         ))?;
         let mut rows = st.query([status.map(|s| s.key())])?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
+        while let Some(ref r) = rows.next()? {
             out.push(request_from_row(r)?);
         }
         Ok(out)
@@ -311,7 +311,7 @@ impl WebStore for SqliteStore {
                 "INSERT INTO outbox (created_at, to_addr, subject, body) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![ts(now), to.as_str(), subject, body])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.last_insert_rowid()?)
     }
 
     fn outbox(&self, limit: u32) -> Result<Vec<OutboxEmail>> {
@@ -365,8 +365,7 @@ impl WebStore for SqliteStore {
             )?
             .execute(params![clinic.as_str(), patient.0, by, ts(now)])
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                f if f.is_constraint_violation() =>
                 {
                     StoreError::NotFound {
                         what: "patient",

@@ -1,0 +1,547 @@
+//! The SQL connection the store speaks through: one small API (shaped like rusqlite's)
+//! over SQLite, the embedded default, and PostgreSQL, for a statewide deployment. The
+//! store's statements, written once, run on either; where the two dialects differ the
+//! store asks [`Conn::dialect`] or a helper here for the fragment.
+//!
+//! Rows read the same on both: integers, reals, text and bytes ([`ValueRef`]); booleans
+//! are 0/1 integers and dates ISO text, as the SQLite schema has always stored them.
+
+pub mod ddl;
+mod postgres;
+mod sqlite;
+mod value;
+
+pub use value::{FromSql, ToSql, Value, ValueRef};
+
+use std::cell::Cell;
+
+/// Which SQL engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// What went wrong in the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", postgres::describe(.0))]
+    Postgres(#[from] ::postgres::Error),
+    #[error("query returned no rows")]
+    NoRows,
+    #[error("column {index}: {message}")]
+    Column { index: usize, message: String },
+    #[error("{0}")]
+    Value(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl Error {
+    /// A UNIQUE, NOT NULL, CHECK or foreign-key constraint refused the write.
+    pub fn is_constraint_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            Error::Postgres(e) => postgres::is_constraint_violation(e),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `query_row(...).optional()`: no row is `None`, not an error.
+pub trait OptionalExtension<T> {
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Parameters of a statement: `params![a, b]`, an array `[a, b]`, a slice of
+/// `&dyn ToSql`, or [`params_from_iter`].
+pub trait Params {
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R;
+}
+
+impl Params for &[&dyn ToSql] {
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+        f(self)
+    }
+}
+
+impl<const N: usize> Params for &[&dyn ToSql; N] {
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+        f(self)
+    }
+}
+
+impl Params for [&dyn ToSql; 0] {
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+        f(&[])
+    }
+}
+
+impl Params for () {
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+        f(&[])
+    }
+}
+
+macro_rules! array_params {
+    ($($n:literal)*) => {$(
+        impl<T: ToSql> Params for [T; $n] {
+            fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+                let refs: [&dyn ToSql; $n] = std::array::from_fn(|i| &self[i] as &dyn ToSql);
+                f(&refs)
+            }
+        }
+    )*};
+}
+array_params!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
+/// Parameters from an iterator (lists whose length is known only at run time).
+pub struct ParamsFromIter<I>(I);
+
+pub fn params_from_iter<I>(iter: I) -> ParamsFromIter<I>
+where
+    I: IntoIterator,
+    I::Item: ToSql,
+{
+    ParamsFromIter(iter)
+}
+
+impl<I> Params for ParamsFromIter<I>
+where
+    I: IntoIterator,
+    I::Item: ToSql,
+{
+    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
+        let items: Vec<I::Item> = self.0.into_iter().collect();
+        let refs: Vec<&dyn ToSql> = items.iter().map(|v| v as &dyn ToSql).collect();
+        f(&refs)
+    }
+}
+
+/// `params![a, b, c]`: a parameter list of any [`ToSql`] values.
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::sql::ToSql]
+    };
+    ($($p:expr),+ $(,)?) => {
+        &[$(&$p as &dyn $crate::sql::ToSql),+] as &[&dyn $crate::sql::ToSql]
+    };
+}
+pub(crate) use params;
+
+/// One connection to SQLite or PostgreSQL.
+pub struct Conn {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::PgConn>),
+}
+
+impl Conn {
+    pub fn sqlite(conn: rusqlite::Connection) -> Conn {
+        Conn {
+            backend: Backend::Sqlite(conn),
+        }
+    }
+
+    /// Connects to `postgres://...` (the URL syntax of libpq).
+    pub fn postgres(url: &str) -> Result<Conn> {
+        Ok(Conn {
+            backend: Backend::Postgres(Box::new(postgres::PgConn::connect(url)?)),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The SQLite connection, for what only SQLite has (online backup, PRAGMAs).
+    pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        match &self.backend {
+            Backend::Sqlite(c) => Some(c),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// A statement prepared once per connection and kept (the store's fixed statements).
+    pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        Ok(Statement {
+            inner: match &self.backend {
+                Backend::Sqlite(c) => StmtInner::SqliteCached(c.prepare_cached(sql)?),
+                Backend::Postgres(c) => StmtInner::Postgres(c, c.prepare(sql)?),
+            },
+        })
+    }
+
+    /// A statement prepared for one use.
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        Ok(Statement {
+            inner: match &self.backend {
+                Backend::Sqlite(c) => StmtInner::Sqlite(c.prepare(sql)?),
+                Backend::Postgres(c) => StmtInner::Postgres(c, c.prepare(sql)?),
+            },
+        })
+    }
+
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    pub fn query_row<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// Runs several `;`-separated statements without parameters.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Backend::Postgres(c) => c.batch(sql),
+        }
+    }
+
+    /// The id of the row most recently inserted on this connection (into any table, on
+    /// both engines: SQLite's rowid, PostgreSQL's last identity value).
+    pub fn last_insert_rowid(&self) -> Result<i64> {
+        match &self.backend {
+            Backend::Sqlite(c) => Ok(c.last_insert_rowid()),
+            Backend::Postgres(c) => c.lastval(),
+        }
+    }
+
+    /// No transaction is open on this connection.
+    pub fn is_autocommit(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(c) => c.is_autocommit(),
+            Backend::Postgres(c) => c.depth.get() == 0,
+        }
+    }
+
+    /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back if it
+    /// fails or panics. Writers take the database's write lock up front (SQLite
+    /// `BEGIN IMMEDIATE`; on PostgreSQL one transaction-scoped advisory lock shared by
+    /// every ctwiz process), so a read-check-write sequence (stock levels, MRN checks)
+    /// never interleaves with another writer. Not for nesting: see `savepoint`.
+    pub fn write_transaction<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?,
+            Backend::Postgres(c) => c.begin_write()?,
+        }
+        let guard = Rollback {
+            conn: self,
+            armed: Cell::new(true),
+        };
+        let out = f()?;
+        match &self.backend {
+            Backend::Sqlite(c) => c.execute_batch("COMMIT").map_err(Error::from)?,
+            Backend::Postgres(c) => c.commit()?,
+        }
+        guard.armed.set(false);
+        Ok(out)
+    }
+
+    /// Runs a savepoint statement (`SAVEPOINT n`, `RELEASE n`, `ROLLBACK TO n`).
+    pub fn savepoint(&self, sql: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                c.prepare_cached(sql)?.execute([])?;
+                Ok(())
+            }
+            Backend::Postgres(c) => c.batch(sql),
+        }
+    }
+}
+
+/// Rolls an open transaction back unless it was committed (errors and panics alike).
+struct Rollback<'c> {
+    conn: &'c Conn,
+    armed: Cell<bool>,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if !self.armed.get() {
+            return;
+        }
+        // Nothing more can be done about a failed rollback: the connection is dropped by
+        // its owner, which ends the transaction on both engines.
+        match &self.conn.backend {
+            Backend::Sqlite(c) => {
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+            }
+            Backend::Postgres(c) => c.rollback(),
+        }
+    }
+}
+
+/// A prepared statement.
+pub struct Statement<'c> {
+    inner: StmtInner<'c>,
+}
+
+enum StmtInner<'c> {
+    SqliteCached(rusqlite::CachedStatement<'c>),
+    Sqlite(rusqlite::Statement<'c>),
+    Postgres(&'c postgres::PgConn, ::postgres::Statement),
+}
+
+impl<'c> Statement<'c> {
+    /// Runs the statement; the number of rows it changed.
+    pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        match &mut self.inner {
+            StmtInner::SqliteCached(st) => sqlite::execute(st, params),
+            StmtInner::Sqlite(st) => sqlite::execute(st, params),
+            StmtInner::Postgres(c, st) => c.execute(st, params),
+        }
+    }
+
+    /// The rows of a query, read with [`Rows::next`].
+    pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
+        Ok(Rows {
+            inner: match &mut self.inner {
+                StmtInner::SqliteCached(st) => RowsInner::Sqlite(sqlite::query(st, params)?),
+                StmtInner::Sqlite(st) => RowsInner::Sqlite(sqlite::query(st, params)?),
+                StmtInner::Postgres(c, st) => RowsInner::Postgres {
+                    rows: c.query(st, params)?.into_iter(),
+                    current: None,
+                },
+            },
+        })
+    }
+
+    /// Each row turned into a `T` by `f`.
+    pub fn query_map<T, P, F>(&mut self, params: P, f: F) -> Result<MappedRows<'_, F>>
+    where
+        P: Params,
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        Ok(MappedRows {
+            rows: self.query(params)?,
+            f,
+        })
+    }
+
+    /// The first row turned into a `T` by `f`; [`Error::NoRows`] if there is none.
+    pub fn query_row<T, P: Params>(
+        &mut self,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut rows = self.query(params)?;
+        match rows.next()? {
+            Some(r) => f(&r),
+            None => Err(Error::NoRows),
+        }
+    }
+}
+
+/// The rows of a query.
+pub struct Rows<'s> {
+    inner: RowsInner<'s>,
+}
+
+enum RowsInner<'s> {
+    Sqlite(rusqlite::Rows<'s>),
+    Postgres {
+        rows: std::vec::IntoIter<::postgres::Row>,
+        current: Option<::postgres::Row>,
+    },
+}
+
+impl Rows<'_> {
+    /// The next row, or `None` after the last.
+    #[allow(clippy::should_implement_trait)] // a lending iterator: rows borrow the cursor
+    pub fn next(&mut self) -> Result<Option<Row<'_>>> {
+        match &mut self.inner {
+            RowsInner::Sqlite(rows) => Ok(rows.next()?.map(Row::Sqlite)),
+            RowsInner::Postgres { rows, current } => {
+                *current = rows.next();
+                Ok(current.as_ref().map(Row::Postgres))
+            }
+        }
+    }
+}
+
+/// Rows turned into values by a closure, as an iterator.
+pub struct MappedRows<'s, F> {
+    rows: Rows<'s>,
+    f: F,
+}
+
+impl<T, F> Iterator for MappedRows<'_, F>
+where
+    F: FnMut(&Row<'_>) -> Result<T>,
+{
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        match self.rows.next() {
+            Ok(Some(r)) => Some((self.f)(&r)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// One row of a result.
+#[derive(Clone, Copy)]
+pub enum Row<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a ::postgres::Row),
+}
+
+impl Row<'_> {
+    /// Column `index` (from 0) as a `T`.
+    pub fn get<T: FromSql>(&self, index: usize) -> Result<T> {
+        let v = match self {
+            Row::Sqlite(r) => sqlite::value(r, index)?,
+            Row::Postgres(r) => postgres::value(r, index)?,
+        };
+        T::from_sql(v).map_err(|message| Error::Column { index, message })
+    }
+}
+
+/// Turns SQLite's `?` and `?N` placeholders into PostgreSQL's `$N` (a bare `?` takes the
+/// number after the largest one so far, as SQLite numbers it). Quoted text is left alone.
+pub fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut largest = 0u32;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                let n = if digits.is_empty() {
+                    largest + 1
+                } else {
+                    digits.parse().unwrap_or(u32::MAX)
+                };
+                largest = largest.max(n);
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_as_sqlite_numbers_them() {
+        assert_eq!(
+            numbered_placeholders("SELECT a FROM t WHERE b = ?1 AND c = ? AND d = '?' AND e = ?2"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2 AND d = '?' AND e = $2"
+        );
+        assert_eq!(
+            numbered_placeholders("VALUES (?, ?, ?)"),
+            "VALUES ($1, $2, $3)"
+        );
+        assert_eq!(
+            numbered_placeholders("SELECT \"a?\" FROM t WHERE x = ?3 OR y = ?"),
+            "SELECT \"a?\" FROM t WHERE x = $3 OR y = $4"
+        );
+    }
+
+    #[test]
+    fn sqlite_rows_read_through_the_layer() -> Result<()> {
+        let c = Conn::sqlite(rusqlite::Connection::open_in_memory()?);
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, flag INTEGER, x REAL)",
+        )?;
+        let n = c.execute(
+            "INSERT INTO t (name, flag, x) VALUES (?1, ?2, ?3), (?4, ?5, NULL)",
+            params!["a", true, 1.5, "b", false],
+        )?;
+        assert_eq!(n, 2);
+        let mut st = c.prepare_cached("SELECT id, name, flag, x FROM t ORDER BY id")?;
+        let rows: Vec<(i64, String, bool, Option<f64>)> = st
+            .query_map([] as [&dyn ToSql; 0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_>>()?;
+        assert_eq!(
+            rows,
+            vec![
+                (1, "a".into(), true, Some(1.5)),
+                (2, "b".into(), false, None)
+            ]
+        );
+        let none = c
+            .query_row("SELECT id FROM t WHERE name = ?1", ["zz"], |r| {
+                r.get::<i64>(0)
+            })
+            .optional()?;
+        assert_eq!(none, None);
+        let err = c.query_row("SELECT name FROM t WHERE id = 1", (), |r| r.get::<i64>(0));
+        assert!(
+            matches!(err, Err(Error::Column { index: 0, .. })),
+            "{err:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_write_transaction_leaves_nothing() -> Result<()> {
+        let c = Conn::sqlite(rusqlite::Connection::open_in_memory()?);
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
+        let r: Result<()> = c.write_transaction(|| {
+            c.execute("INSERT INTO t (id) VALUES (1)", ())?;
+            Err(Error::Value("no".into()))
+        });
+        assert!(r.is_err());
+        assert!(c.is_autocommit());
+        let n: i64 = c.query_row("SELECT COUNT(*) FROM t", (), |r| r.get(0))?;
+        assert_eq!(n, 0);
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! A fresh PostgreSQL database per test, on the server named by `CTWIZ_TEST_POSTGRES`
+//! (`scripts/postgres-temp.sh` starts one; `.ci/run` always does). Without the variable
+//! the PostgreSQL tests are skipped, except under CI, where that is a failure.
+
+use ctwiz_store::SqliteStore;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// The server's URL, or `None` (test skipped) outside CI.
+pub fn server() -> Option<String> {
+    match std::env::var("CTWIZ_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CTWIZ_TEST_POSTGRES is not set under CI: start scripts/postgres-temp.sh")
+        }
+        _ => {
+            eprintln!("skipped: set CTWIZ_TEST_POSTGRES (scripts/postgres-temp.sh) to run");
+            None
+        }
+    }
+}
+
+/// The URL of a new, empty database with the C collation.
+pub fn fresh_database(server: &str) -> String {
+    let name = format!(
+        "ctwiz_t{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut admin =
+        postgres::Client::connect(server, postgres::NoTls).expect("connect to the test server");
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        ))
+        .expect("create a test database");
+    let (base, _) = server.rsplit_once('/').expect("a URL ending in /database");
+    format!("{base}/{name}")
+}
+
+/// A migrated store on a new PostgreSQL database, if a server is configured.
+pub fn store() -> Option<SqliteStore> {
+    let server = server()?;
+    Some(SqliteStore::open(fresh_database(&server)).expect("open the PostgreSQL store"))
+}
