@@ -1,5 +1,7 @@
 //! Deduplication through the store: the review queue, merges and "not a duplicate".
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose::{Dose, InformationSource, Observation, ObservationKind};
 use ctwiz_core::ids::*;
@@ -107,7 +109,7 @@ fn mrn_pairs(p: &Patient) -> Vec<(String, String)> {
 
 #[test]
 fn the_queue_shows_both_records_with_their_dose_counts() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let page = s.dedup_queue(10, 0).expect("queue");
     assert_eq!(page.total, 1);
@@ -126,7 +128,7 @@ fn the_queue_shows_both_records_with_their_dose_counts() {
 
 #[test]
 fn merge_moves_everything_and_drops_repeated_doses() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let out = s
         .merge_patients(a, b, "dph.admin", Interface::Cli, at())
@@ -211,7 +213,7 @@ fn merge_moves_everything_and_drops_repeated_doses() {
 
 #[test]
 fn refused_merges_change_nothing() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let snapshot = |s: &SqliteStore| {
         (
@@ -261,7 +263,7 @@ fn refused_merges_change_nothing() {
 
 #[test]
 fn not_a_duplicate_closes_the_pair_for_good() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     s.dismiss_pair(a, b, "dph.admin", Interface::Web, at())
         .expect("dismiss");
@@ -285,7 +287,7 @@ fn not_a_duplicate_closes_the_pair_for_good() {
 
 #[test]
 fn merging_re_points_the_duplicates_other_pairs_and_earlier_merges() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let c = s.create_patient(&person("Luna", None)).expect("c");
     let d = s.create_patient(&person("Lu", None)).expect("d");
@@ -313,7 +315,7 @@ proptest! {
         ys in prop::collection::vec((0usize..3, 1u32..5), 0..6),
     ) {
         const CVX: [&str; 3] = ["08", "10", "20"];
-        let s = SqliteStore::open_in_memory().expect("db");
+        let s = common::store();
         let mk = |v: &[(usize, u32)]| -> Vec<Dose> {
             v.iter().map(|(c, d)| dose(CVX[*c], day(2, *d), None)).collect()
         };
@@ -354,7 +356,7 @@ fn snapshot(s: &SqliteStore, id: PatientId) -> (Patient, Vec<Dose>, Vec<String>)
 
 #[test]
 fn unmerge_restores_both_records_and_keeps_what_came_after() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let (before_a, before_b) = (snapshot(&s, a), snapshot(&s, b));
     s.merge_patients(a, b, "dph.admin", Interface::Web, at())
@@ -398,7 +400,7 @@ fn unmerge_restores_both_records_and_keeps_what_came_after() {
 
 #[test]
 fn unmerge_keeps_the_survivors_later_edits_and_undoes_newest_first() {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let (a, b) = pair(&s);
     let c = s
         .create_patient(&person("Lucy", Some(("C3", "C"))))
@@ -444,7 +446,7 @@ proptest! {
         roster in any::<bool>(),
     ) {
         const CVX: [&str; 3] = ["08", "10", "20"];
-        let s = SqliteStore::open_in_memory().expect("db");
+        let s = common::store();
         let mk = |v: &[(usize, u32)]| -> Vec<Dose> {
             v.iter().map(|(c, d)| dose(CVX[*c], day(2, *d), None)).collect()
         };

@@ -1,5 +1,7 @@
 //! The duplicate scan and the queue's cluster view, through the use cases.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{Grant, Role, Scope, User};
 use ctwiz_core::actor::{Acting, Actor, Channel};
@@ -28,7 +30,7 @@ fn operator() -> Actor {
 /// A synthetic registry with its own duplicates stored as separate records; returns the
 /// (original, duplicate) id pairs.
 fn registry(children: u64) -> (SqliteStore, Vec<(PatientId, PatientId)>) {
-    let s = SqliteStore::open_in_memory().expect("db");
+    let s = common::store();
     let cfg = SynthConfig {
         children,
         clinics: 4,
@@ -198,7 +200,7 @@ proptest! {
     fn scan_clusters_partition_the_queued_records(people in look_alikes()) {
         const FAMILY: [&str; 4] = ["Tymczak", "Tymczack", "Rivera", "Riviera"];
         const GIVEN: [&str; 5] = ["Olivia", "Olivya", "Liv", "Sophia", "Ana"];
-        let s = SqliteStore::open_in_memory().expect("db");
+        let s = common::store();
         let mut ids = Vec::new();
         for (f, g, day, female) in &people {
             let mut p = Patient::new(

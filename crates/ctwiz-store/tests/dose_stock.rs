@@ -4,6 +4,8 @@
 //! doses whose lot the clinic cannot draw from become inventory exceptions, and the lot
 //! usage report reconciles to the dose records.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{Grant, Role, Scope, User};
 use ctwiz_core::actor::{Acting, Actor, Channel};
@@ -50,7 +52,7 @@ fn coordinator_at(p: &str) -> Actor {
 }
 
 fn store() -> SqliteStore {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     for p in ["CT1", "CT2"] {
         s.add_clinic(&Clinic::new(pin(p), p, County::Hartford, ProgramType::Cvp).unwrap())
             .unwrap();

@@ -1,6 +1,8 @@
 //! Inventory and ordering through the SQLite store: transfers, administration from a lot,
 //! the order approval cycle, and the movement report.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::dose::{Dose, InformationSource};
 use ctwiz_core::ids::*;
@@ -27,7 +29,7 @@ fn at(day: u32) -> NaiveDateTime {
 }
 
 fn store() -> SqliteStore {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     for c in synth::clinics(&cfg()) {
         s.add_clinic(&c).unwrap();
     }

@@ -3,6 +3,8 @@
 //! lock, the visit ends after 15 minutes, every step is audited on channel portal, and
 //! releases of information are recorded and listed.
 
+mod common;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{Grant, Role, Scope, User};
 use ctwiz_core::actor::{Acting, Actor, Channel};
@@ -76,7 +78,7 @@ fn portal_audit(s: &SqliteStore) -> Vec<(Option<PatientId>, AuditAction, String)
 
 #[test]
 fn a_code_by_text_opens_the_record_for_fifteen_minutes() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     let id = s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     let token = portal::request_code(&s, &search("ana", "LOPEZ", ContactKind::Text), now).unwrap();
@@ -123,7 +125,7 @@ fn a_code_by_text_opens_the_record_for_fifteen_minutes() {
 
 #[test]
 fn a_search_that_matches_nothing_gets_a_challenge_that_never_opens() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     let real = portal::request_code(&s, &search("Ana", "Lopez", ContactKind::Email), now).unwrap();
@@ -147,7 +149,7 @@ fn a_search_that_matches_nothing_gets_a_challenge_that_never_opens() {
 
 #[test]
 fn five_wrong_codes_lock_even_the_right_one() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     let token = portal::request_code(&s, &search("Ana", "Lopez", ContactKind::Text), now).unwrap();
@@ -185,7 +187,7 @@ fn five_wrong_codes_lock_even_the_right_one() {
 
 #[test]
 fn codes_expire_after_ten_minutes() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     let token = portal::request_code(&s, &search("Ana", "Lopez", ContactKind::Text), now).unwrap();
@@ -198,7 +200,7 @@ fn codes_expire_after_ten_minutes() {
 
 #[test]
 fn opted_out_confidential_duplicate_and_contactless_records_get_no_code() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     let now = t(NOW);
     let mut out = child("Olga", "Nowak");
     out.opt_out = Some(OptOut {
@@ -229,7 +231,7 @@ fn opted_out_confidential_duplicate_and_contactless_records_get_no_code() {
 
 #[test]
 fn a_record_gets_at_most_three_codes_an_hour() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     let id = s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     for i in 0..5 {
@@ -255,7 +257,7 @@ fn a_record_gets_at_most_three_codes_an_hour() {
 
 #[test]
 fn a_record_opted_out_after_verification_closes_the_visit() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     let id = s.create_patient(&child("Ana", "Lopez")).unwrap();
     let now = t(NOW);
     let token = portal::request_code(&s, &search("Ana", "Lopez", ContactKind::Text), now).unwrap();
@@ -322,7 +324,7 @@ fn clinic_actor(role: Role) -> Actor {
 
 #[test]
 fn releases_of_information_are_recorded_checked_and_listed() {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     let id = s.create_patient(&child("Ana", "Lopez")).unwrap();
     let state = Actor::new(
         {

@@ -1,9 +1,7 @@
 //! The store on PostgreSQL: the schema migrates from the one list of migrations, and
 //! what is written reads back as it does on SQLite.
 
-mod common {
-    pub mod postgres;
-}
+mod common;
 
 use chrono::NaiveDate;
 use ctwiz_core::patient::{Patient, PersonName, Sex};

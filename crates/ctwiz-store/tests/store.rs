@@ -1,5 +1,7 @@
 //! Behaviour of the SQLite store: round trips, migrations, search, inventory, concurrency.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{AccountStatus, Grant, Role, Scope, User};
 use ctwiz_core::dose::{Dose, InformationSource, Observation, ObservationKind, VisGiven};
@@ -27,7 +29,7 @@ fn at(h: u32) -> NaiveDateTime {
 }
 
 fn seeded() -> SqliteStore {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     for c in synth::clinics(&cfg()) {
         s.add_clinic(&c).unwrap();
     }

@@ -1,6 +1,8 @@
 //! The inventory and dose use cases against a real SQLite store: each refusal is a typed
 //! variant, decided before anything is written.
 
+mod common;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::{Action, Grant, Role, Scope, User};
 use ctwiz_core::actor::{Acting, Actor, Channel, Denied};
@@ -44,7 +46,7 @@ fn coordinator_at(p: &str) -> Actor {
 }
 
 fn store() -> SqliteStore {
-    let s = SqliteStore::open_in_memory().unwrap();
+    let s = common::store();
     for p in ["CT1", "CT2"] {
         s.add_clinic(&Clinic::new(pin(p), p, County::Hartford, ProgramType::Cvp).unwrap())
             .unwrap();

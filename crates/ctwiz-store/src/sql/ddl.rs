@@ -12,14 +12,31 @@
 //! out: a PostgreSQL database is created by a version that never wrote such rows. A future
 //! repair must be written so it runs on both.
 
-/// PostgreSQL functions with SQLite's names, so statements written once run on both
-/// (created with the schema, before the first migration).
+/// PostgreSQL functions with SQLite's names (`datetime('now')`, `date(d, '+1 day')`,
+/// two-argument `min`/`max`, `json_extract`, `group_concat`, `instr`), so statements
+/// written once run on both (created with the schema, before the first migration).
 pub const POSTGRES_COMPAT: &str = r#"
 CREATE OR REPLACE FUNCTION datetime(text) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN $1 = 'now'
         THEN to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
         ELSE to_char($1::timestamp, 'YYYY-MM-DD HH24:MI:SS') END
 $$;
+CREATE OR REPLACE FUNCTION date(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_char($1::date + $2::interval, 'YYYY-MM-DD')
+$$;
+CREATE OR REPLACE FUNCTION min(bigint, bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT LEAST($1, $2)
+$$;
+CREATE OR REPLACE FUNCTION max(bigint, bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT GREATEST($1, $2)
+$$;
+CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT $1::json #>> string_to_array(substr($2, 3), '.')
+$$;
+CREATE OR REPLACE FUNCTION ctwiz_concat_step(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || ',' || $2 END
+$$;
+CREATE OR REPLACE AGGREGATE group_concat(text) (SFUNC = ctwiz_concat_step, STYPE = text);
 CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
     SELECT strpos($1, $2)
 $$;

@@ -35,8 +35,9 @@ pub enum Error {
     Column { index: usize, message: String },
     #[error("{0}")]
     Value(String),
-    #[error("{0}")]
-    Unsupported(String),
+    /// PostgreSQL refused to prepare a statement (the statement is named, for the log).
+    #[error("{message} in: {sql}")]
+    Prepare { message: String, sql: String },
 }
 
 impl Error {
@@ -428,6 +429,27 @@ impl Row<'_> {
             Row::Postgres(r) => postgres::value(r, index)?,
         };
         T::from_sql(v).map_err(|message| Error::Column { index, message })
+    }
+}
+
+/// A subquery listing the integers of a JSON array bound at `param` (`"?1"`), for
+/// `id IN (...)` with a list of any length in one statement.
+pub fn json_integers(d: Dialect, param: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("SELECT value FROM json_each({param})"),
+        Dialect::Postgres => {
+            format!("SELECT value::bigint FROM json_array_elements_text(CAST({param} AS json))")
+        }
+    }
+}
+
+/// A subquery listing the strings of a JSON array bound at `param`.
+pub fn json_texts(d: Dialect, param: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("SELECT value FROM json_each({param})"),
+        Dialect::Postgres => {
+            format!("SELECT value FROM json_array_elements_text(CAST({param} AS json))")
+        }
     }
 }
 

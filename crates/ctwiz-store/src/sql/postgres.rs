@@ -40,7 +40,11 @@ impl PgConn {
         let st = self
             .client
             .borrow_mut()
-            .prepare(&numbered_placeholders(sql))?;
+            .prepare(&numbered_placeholders(sql))
+            .map_err(|e| Error::Prepare {
+                message: describe(&e),
+                sql: sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            })?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), st.clone());

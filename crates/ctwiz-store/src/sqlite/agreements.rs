@@ -29,7 +29,7 @@ impl AgreementStore for SqliteStore {
     fn signatures(&self, clinic: Option<&ClinicPin>) -> Result<Vec<Signature>> {
         let mut st = self.conn.prepare_cached(
             "SELECT clinic_pin, program, version, typed_name, signed_by, signed_at
-               FROM agreement_signatures WHERE ?1 IS NULL OR clinic_pin = ?1
+               FROM agreement_signatures WHERE CAST(?1 AS TEXT) IS NULL OR clinic_pin = ?1
               ORDER BY signed_at DESC, id DESC",
         )?;
         let rows = st.query_map([clinic.map(|c| c.as_str())], |r| {

@@ -34,7 +34,7 @@ impl AllocationStore for SqliteStore {
     fn allocations(&self, clinic: Option<&ClinicPin>) -> Result<Vec<Allocation>> {
         let mut st = self.conn.prepare_cached(
             "SELECT clinic_pin, cvx, first_day, last_day, doses FROM allocations
-              WHERE ?1 IS NULL OR clinic_pin = ?1
+              WHERE CAST(?1 AS TEXT) IS NULL OR clinic_pin = ?1
               ORDER BY first_day DESC, clinic_pin, cvx",
         )?;
         let rows = st.query_map([clinic.map(|c| c.as_str())], |r| {

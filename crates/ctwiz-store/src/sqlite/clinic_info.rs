@@ -77,7 +77,7 @@ impl ChangeRequestStore for SqliteStore {
     ) -> Result<Vec<ChangeRequest>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {CHANGE_COLUMNS} FROM clinic_change_requests
-             WHERE (?1 IS NULL OR clinic_pin = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC"
+             WHERE (CAST(?1 AS TEXT) IS NULL OR clinic_pin = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id DESC"
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), status.map(|s| s.key())])?;
         let mut out = Vec::new();

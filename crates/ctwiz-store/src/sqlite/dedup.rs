@@ -161,8 +161,9 @@ impl SqliteStore {
             params![s, d],
         )?;
         self.conn.execute(
-            "INSERT OR IGNORE INTO roster_students (clinic_pin, patient_id, added_by, added_at)
-             SELECT clinic_pin, ?1, added_by, added_at FROM roster_students WHERE patient_id = ?2",
+            "INSERT INTO roster_students (clinic_pin, patient_id, added_by, added_at)
+             SELECT clinic_pin, ?1, added_by, added_at FROM roster_students WHERE patient_id = ?2
+             ON CONFLICT DO NOTHING",
             params![s, d],
         )?;
         self.conn
@@ -259,7 +260,8 @@ impl DedupStore for SqliteStore {
             ))?;
             let mut insert = s.conn.prepare_cached(
                 "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at, score, evidence)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 != ?2
+                 SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), ?3, ?4, CAST(?5 AS DOUBLE PRECISION), ?6
+                 WHERE ?1 != ?2
                  AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)
                  AND (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND patient_id = ?1)
                    + (SELECT COUNT(*) FROM dedup_review WHERE status = 'open' AND candidate_id = ?1) < ?7

@@ -6,7 +6,7 @@ use super::codec::{self, stored};
 use super::doses::{dose_from_row, DOSE_COLUMNS};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::sql::{params, OptionalExtension, Row};
+use crate::sql::{json_integers, json_texts, params, OptionalExtension, Row};
 use crate::traits::{
     ExceptionResolution, Interface, InventoryException, LotUsageData, NewException,
 };
@@ -94,8 +94,8 @@ impl SqliteStore {
     ) -> Result<Vec<InventoryException>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {EXCEPTION_COLUMNS} FROM inventory_exceptions e JOIN doses d ON d.id = e.dose_id
-             WHERE (?1 IS NULL OR e.clinic_pin = ?1) AND (?2 = 0 OR e.resolution IS NULL)
-             AND (?3 IS NULL OR e.id = ?3)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR e.clinic_pin = ?1) AND (?2 = 0 OR e.resolution IS NULL)
+             AND (CAST(?3 AS BIGINT) IS NULL OR e.id = ?3)
              ORDER BY e.id DESC"
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), open_only, id])?;
@@ -161,12 +161,13 @@ impl SqliteStore {
         interfaces: &[Interface],
     ) -> Result<Vec<(ClinicPin, ExceptionKind, i64)>> {
         let keys: Vec<&str> = interfaces.iter().map(|i| i.key()).collect();
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT clinic_pin, kind, COUNT(*) FROM inventory_exceptions
              WHERE raised_at >= ?1 AND raised_at < date(?2, '+1 day')
-             AND interface IN (SELECT value FROM json_each(?3))
+             AND interface IN ({})
              GROUP BY 1, 2 ORDER BY 1, 2",
-        )?;
+            json_texts(self.conn.dialect(), "?3")
+        ))?;
         let rows = st.query_map(
             params![
                 from.format(codec::DATE).to_string(),
@@ -191,10 +192,11 @@ impl SqliteStore {
         let ids: Vec<i64> = lots.iter().map(|(id, _, _)| *id).collect();
         let id_list = serde_json::to_string(&ids)?;
         let movements = {
-            let mut st = self.conn.prepare_cached(
+            let mut st = self.conn.prepare_cached(&format!(
                 "SELECT lot_id, movement, at, dose_id FROM inventory_transactions
-                 WHERE lot_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-            )?;
+                 WHERE lot_id IN ({}) ORDER BY id",
+                json_integers(self.conn.dialect(), "?1")
+            ))?;
             let rows = st.query_map([&id_list], |r| {
                 Ok((
                     r.get::<i64>(0)?,
@@ -216,15 +218,16 @@ impl SqliteStore {
         };
         // Records that drew from these lots, and live records naming one of them at its
         // clinic (exceptions included).
+        let ids = json_integers(self.conn.dialect(), "?1");
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {DOSE_COLUMNS}, deleted_reason IS NULL,
                 EXISTS (SELECT 1 FROM inventory_exceptions e WHERE e.dose_id = doses.id
                         AND e.resolution = 'not-from-stock')
              FROM doses WHERE id IN (
                 SELECT dose_id FROM inventory_transactions
-                WHERE dose_id IS NOT NULL AND lot_id IN (SELECT value FROM json_each(?1)))
+                WHERE dose_id IS NOT NULL AND lot_id IN ({ids}))
              OR (deleted_reason IS NULL AND lot IS NOT NULL AND EXISTS (
-                SELECT 1 FROM lots l WHERE l.id IN (SELECT value FROM json_each(?1))
+                SELECT 1 FROM lots l WHERE l.id IN ({ids})
                 AND l.clinic_pin = doses.clinic_pin AND l.lot_number = doses.lot AND l.cvx = doses.cvx))
              ORDER BY id"
         ))?;

@@ -1,7 +1,7 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::sql::{params, Row};
+use crate::sql::{json_integers, params, Row};
 use crate::traits::DoseStore;
 use ctwiz_core::dose::{
     CompletionStatus, Dose, DoseAmount, FundingSource, InformationSource, Observation,
@@ -141,8 +141,9 @@ impl SqliteStore {
     pub(super) fn doses_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Dose>>> {
         let list = serde_json::to_string(ids)?;
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {DOSE_COLUMNS} FROM doses WHERE patient_id IN (SELECT value FROM json_each(?1))
-             AND deleted_reason IS NULL ORDER BY patient_id, date, id"
+            "SELECT {DOSE_COLUMNS} FROM doses WHERE patient_id IN ({})
+             AND deleted_reason IS NULL ORDER BY patient_id, date, id",
+            json_integers(self.conn.dialect(), "?1")
         ))?;
         let mut rows = st.query([list])?;
         let mut out: HashMap<i64, Vec<Dose>> = HashMap::with_capacity(ids.len());
@@ -156,10 +157,11 @@ impl SqliteStore {
     /// Observations of the patients with these ids, grouped by patient.
     pub(super) fn observations_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Observation>>> {
         let list = serde_json::to_string(ids)?;
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT kind, code, text, date, patient_id FROM observations
-             WHERE patient_id IN (SELECT value FROM json_each(?1)) ORDER BY patient_id, date, id",
-        )?;
+             WHERE patient_id IN ({}) ORDER BY patient_id, date, id",
+            json_integers(self.conn.dialect(), "?1")
+        ))?;
         let mut rows = st.query([list])?;
         let mut out: HashMap<i64, Vec<Observation>> = HashMap::new();
         while let Some(ref r) = rows.next()? {

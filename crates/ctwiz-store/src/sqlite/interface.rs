@@ -104,7 +104,7 @@ impl InterfaceStore for SqliteStore {
         let mut st = self.conn.prepare_cached(
             "SELECT id, facility, clinic_pin, message_type, control_id, result, mode, interface,
                     received_at, processed_at, patient_id, doses, late_doses
-             FROM message_log WHERE ?1 IS NULL OR facility = ?1 ORDER BY id DESC LIMIT ?2",
+             FROM message_log WHERE CAST(?1 AS TEXT) IS NULL OR facility = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = st
             .query_map(params![facility, limit], |r| {
@@ -280,7 +280,8 @@ impl InterfaceStore for SqliteStore {
 
     fn record_pending_acks(&self, file_hash: &str, acks: &[(u64, String)]) -> Result<()> {
         let mut st = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO import_pending_acks (file_hash, message_index, ack) VALUES (?1, ?2, ?3)",
+            "INSERT INTO import_pending_acks (file_hash, message_index, ack) VALUES (?1, ?2, ?3)
+             ON CONFLICT (file_hash, message_index) DO UPDATE SET ack = excluded.ack",
         )?;
         for (i, ack) in acks {
             st.execute(params![file_hash, *i as i64, ack])?;
@@ -319,7 +320,7 @@ impl InterfaceStore for SqliteStore {
                 // A pair already waiting, or already judged to be two people, is not
                 // queued again; nor is a merged record.
                 "INSERT INTO dedup_review (patient_id, candidate_id, source, created_at)
-                 SELECT ?1, ?2, ?3, ?4 WHERE ?1 != ?2
+                 SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), ?3, ?4 WHERE ?1 != ?2
                  AND NOT EXISTS (SELECT 1 FROM dedup_review WHERE status IN ('open', 'dismissed')
                      AND ((patient_id = ?1 AND candidate_id = ?2) OR (patient_id = ?2 AND candidate_id = ?1)))
                  AND NOT EXISTS (SELECT 1 FROM patients WHERE id IN (?1, ?2) AND merged_into IS NOT NULL)

@@ -471,7 +471,7 @@ impl InventoryStore for SqliteStore {
     ) -> Result<Vec<VaccineOrder>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {ORDER_COLUMNS} FROM vaccine_orders
-             WHERE (?1 IS NULL OR clinic_pin = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC"
+             WHERE (CAST(?1 AS TEXT) IS NULL OR clinic_pin = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY id DESC"
         ))?;
         let mut rows = st.query(params![clinic.map(|c| c.as_str()), status.map(|s| s.key())])?;
         let mut out = Vec::new();

@@ -22,7 +22,7 @@ impl SqliteStore {
     fn onboarding_where(&self, clinic: Option<&ClinicPin>) -> Result<Vec<Onboarding>> {
         let mut st = self.conn.prepare_cached(
             "SELECT clinic_pin, application, stage, applied_at FROM onboarding
-              WHERE ?1 IS NULL OR clinic_pin = ?1 ORDER BY clinic_pin",
+              WHERE CAST(?1 AS TEXT) IS NULL OR clinic_pin = ?1 ORDER BY clinic_pin",
         )?;
         let mut rows = st.query([clinic.map(|c| c.as_str())])?;
         let mut out = Vec::new();

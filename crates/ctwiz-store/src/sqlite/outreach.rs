@@ -118,7 +118,7 @@ impl OutreachStore for SqliteStore {
         let area = f.iap_area.as_deref();
         let clinic = f.clinic.as_ref().map(|c| c.as_str());
         self.referrals_where(
-            "(?1 IS NULL OR iap_area = ?1) AND (?2 IS NULL OR clinic_pin = ?2)
+            "(CAST(?1 AS TEXT) IS NULL OR iap_area = ?1) AND (CAST(?2 AS TEXT) IS NULL OR clinic_pin = ?2)
              AND (?3 = 0 OR outcome IS NULL)",
             &[&area, &clinic, &f.open_only],
         )

@@ -329,7 +329,7 @@ impl PatientStore for SqliteStore {
             let n: i64 = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT ?)"
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT p.id FROM {from} WHERE {where_sql} LIMIT ?) AS page"
                 ))?
                 .query_row(
                     params_from_iter(a.iter().chain([&Value::Integer(cap as i64)])),
@@ -352,7 +352,9 @@ impl PatientStore for SqliteStore {
                 break;
             }
             let mut st = self.conn.prepare_cached(&format!(
-                "SELECT DISTINCT {SUMMARY_COLUMNS} FROM {from} WHERE {where_sql}
+                // (PostgreSQL wants a DISTINCT query's sort keys among its columns.)
+                "SELECT DISTINCT {SUMMARY_COLUMNS}, p.family_norm, p.given_norm, p.given_sx
+                 FROM {from} WHERE {where_sql}
                  ORDER BY p.family_norm, p.given_norm, p.given_sx, p.dob, p.id LIMIT ? OFFSET ?"
             ))?;
             let page = [Value::Integer(need as i64), Value::Integer(skip as i64)];

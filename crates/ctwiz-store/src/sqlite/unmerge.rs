@@ -248,8 +248,8 @@ impl SqliteStore {
         }
         for (pin, by, added) in &j.roster_removed {
             self.conn.execute(
-                "INSERT OR IGNORE INTO roster_students (clinic_pin, patient_id, added_by, added_at)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO roster_students (clinic_pin, patient_id, added_by, added_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 params![pin, d.0, by, added],
             )?;
         }

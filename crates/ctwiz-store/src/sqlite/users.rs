@@ -94,7 +94,8 @@ impl SqliteStore {
             .prepare_cached("DELETE FROM user_grants WHERE user_id = ?1")?
             .execute([id])?;
         let mut ins = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO user_grants (user_id, role, scope_kind, scope_value) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO user_grants (user_id, role, scope_kind, scope_value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (user_id, scope_kind, scope_value) DO UPDATE SET role = excluded.role",
         )?;
         for g in grants {
             let (k, v) = scope_columns(&g.scope);

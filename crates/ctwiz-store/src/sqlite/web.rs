@@ -219,7 +219,9 @@ impl WebStore for SqliteStore {
         }
         // The first use creates it; a process creating it at the same moment wins alike.
         self.conn
-            .prepare_cached("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)")?
+            .prepare_cached(
+                "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?
             .execute(params![name, crate::secret::random_token()])?;
         read(&self.conn)?
             .ok_or_else(|| crate::StoreError::Corrupt(format!("server secret {name} vanished")))
@@ -253,7 +255,7 @@ impl WebStore for SqliteStore {
 
     fn account_requests(&self, status: Option<RequestStatus>) -> Result<Vec<AccountRequest>> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM account_requests WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC"
+            "SELECT {REQUEST_COLUMNS} FROM account_requests WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY id DESC"
         ))?;
         let mut rows = st.query([status.map(|s| s.key())])?;
         let mut out = Vec::new();
@@ -315,7 +317,7 @@ impl WebStore for SqliteStore {
     }
 
     fn outbox(&self, limit: u32) -> Result<Vec<OutboxEmail>> {
-        self.emails_where("1 ORDER BY id DESC", limit)
+        self.emails_where("1 = 1 ORDER BY id DESC", limit)
     }
 
     fn unsent_emails(&self, limit: u32) -> Result<Vec<OutboxEmail>> {
@@ -361,7 +363,8 @@ impl WebStore for SqliteStore {
     ) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO roster_students (clinic_pin, patient_id, added_by, added_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO roster_students (clinic_pin, patient_id, added_by, added_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![clinic.as_str(), patient.0, by, ts(now)])
             .map_err(|e| match e {
