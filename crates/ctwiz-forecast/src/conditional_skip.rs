@@ -7,7 +7,7 @@ use crate::evaluate::{previous_dose, DoseEval};
 use crate::gather::{AntigenDose, Organized};
 use crate::plan::{PlanCondition, PlanSkip, PlanSkipSet};
 use crate::result::EvaluationStatus;
-use crate::supporting_data::{ConditionKind, CountLogic, SkipContext};
+use crate::supporting_data::{ConditionKind, CountLogic};
 use chrono::NaiveDate;
 
 /// What a skip decision looks at.
@@ -22,19 +22,12 @@ pub(crate) struct SkipInput<'a, 'p> {
     pub completed_group: &'a dyn Fn(&str) -> bool,
 }
 
-/// `phase` is [`SkipContext::Evaluation`] or [`SkipContext::Forecast`].
-pub(crate) fn is_skipped(
-    skips: &[PlanSkip],
-    phase: SkipContext,
-    input: &SkipInput<'_, '_>,
-) -> bool {
+/// `skips` are a target dose's skips of one phase ([`crate::plan::Plan::skips`]:
+/// each applies in it and has a set).
+pub(crate) fn is_skipped(skips: &[PlanSkip], input: &SkipInput<'_, '_>) -> bool {
     let plan = input.org.plan;
     skips.iter().any(|skip| {
-        let applies = skip.context == SkipContext::Both || skip.context == phase;
         let sets = plan.skip_sets(skip);
-        if !applies || sets.is_empty() {
-            return false;
-        }
         // setLogic: OR (or n/a with a single set) vs AND.
         if skip.any {
             sets.iter().any(|s| set_met(s, input))
