@@ -74,7 +74,7 @@ impl<'p> Organized<'p> {
 
     /// The date the patient reaches the plan's age `id` (`None` for
     /// [`AgeId::NONE`]).
-    #[inline]
+    #[inline(always)]
     pub fn age_at(&self, id: AgeId) -> Option<NaiveDate> {
         let cell = self.age_dates.get(usize::from(id.0))?;
         if let Some(date) = cell.get() {
@@ -86,7 +86,7 @@ impl<'p> Organized<'p> {
     }
 
     /// Is the patient within the plan's age window `begin..end` on `date`?
-    #[inline]
+    #[inline(always)]
     pub fn in_age_window(&self, begin: AgeId, end: AgeId, date: NaiveDate) -> bool {
         self.age_at(begin).is_none_or(|b| date >= b) && self.age_at(end).is_none_or(|e| date < e)
     }
