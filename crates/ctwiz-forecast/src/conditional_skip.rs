@@ -7,7 +7,7 @@ use crate::evaluate::{previous_dose, DoseEval};
 use crate::gather::{AntigenDose, Organized};
 use crate::plan::{PlanCondition, PlanSkip, PlanSkipSet};
 use crate::result::EvaluationStatus;
-use crate::supporting_data::{ConditionKind, CountLogic, SkipContext};
+use crate::supporting_data::{ConditionKind, CountLogic};
 use chrono::NaiveDate;
 
 /// What a skip decision looks at.
@@ -22,19 +22,12 @@ pub(crate) struct SkipInput<'a, 'p> {
     pub completed_group: &'a dyn Fn(&str) -> bool,
 }
 
-/// `phase` is [`SkipContext::Evaluation`] or [`SkipContext::Forecast`].
-pub(crate) fn is_skipped(
-    skips: &[PlanSkip],
-    phase: SkipContext,
-    input: &SkipInput<'_, '_>,
-) -> bool {
+/// `skips` are a target dose's skips of one phase ([`crate::plan::Plan::skips`]:
+/// each applies in it and has a set).
+pub(crate) fn is_skipped(skips: &[PlanSkip], input: &SkipInput<'_, '_>) -> bool {
     let plan = input.org.plan;
     skips.iter().any(|skip| {
-        let applies = skip.context == SkipContext::Both || skip.context == phase;
         let sets = plan.skip_sets(skip);
-        if !applies || sets.is_empty() {
-            return false;
-        }
         // setLogic: OR (or n/a with a single set) vs AND.
         if skip.any {
             sets.iter().any(|s| set_met(s, input))
@@ -97,29 +90,34 @@ fn condition_met(c: &PlanCondition, input: &SkipInput<'_, '_>) -> bool {
                 None
             };
             let vaccine_types = input.org.plan.vaccine_types(c);
-            let count = input.doses[..input.limit]
-                .iter()
-                .zip(input.evals)
-                .filter(|(d, e)| {
-                    if e.status == EvaluationStatus::SubStandard {
-                        return false;
+            let mut count = 0u32;
+            // An antigen's doses are in date order: once a dose is past the
+            // window's end, so are all the later ones.
+            for (d, e) in input.doses[..input.limit].iter().zip(input.evals) {
+                if end.is_some_and(|e| d.date >= e)
+                    || (by_date && c.end_date.is_some_and(|e| d.date > e))
+                {
+                    break;
+                }
+                if begin.is_some_and(|b| d.date < b)
+                    || (by_date && c.start_date.is_some_and(|s| d.date < s))
+                {
+                    continue;
+                }
+                if e.status == EvaluationStatus::SubStandard
+                    || (c.valid_only && e.status != EvaluationStatus::Valid)
+                {
+                    continue;
+                }
+                // Last: the vaccine list is the longest test.
+                if vaccine_types.is_empty() || vaccine_types.contains(&d.cvx) {
+                    count += 1;
+                    // "More than n" is settled by the first dose over n.
+                    if matches!(c.count_logic, CountLogic::GreaterThan) && count > c.dose_count {
+                        break;
                     }
-                    if c.valid_only && e.status != EvaluationStatus::Valid {
-                        return false;
-                    }
-                    if begin.is_some_and(|b| d.date < b) || end.is_some_and(|e| d.date >= e) {
-                        return false;
-                    }
-                    if by_date
-                        && (c.start_date.is_some_and(|s| d.date < s)
-                            || c.end_date.is_some_and(|e| d.date > e))
-                    {
-                        return false;
-                    }
-                    // Last: the vaccine list is the longest test.
-                    vaccine_types.is_empty() || vaccine_types.contains(&d.cvx)
-                })
-                .count() as u32;
+                }
+            }
             match c.count_logic {
                 CountLogic::GreaterThan => count > c.dose_count,
                 CountLogic::EqualTo => count == c.dose_count,

@@ -2,9 +2,10 @@
 //! group forecast for one patient.
 
 use crate::dates::DateSums;
-use crate::evaluate::{evaluate_series, SeriesState, TargetStatus};
+use crate::evaluate::{evaluate_series, DoseEval, SeriesState, TargetStatus};
 use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
-use crate::gather::{organize, AntigenDose, Organized};
+use crate::gather::{organize, recycle, AntigenDose, GatherBuffers, Organized};
+use crate::name::Name;
 use crate::patient::Patient;
 use crate::plan::{Plan, PlanSeries};
 use crate::result::{
@@ -13,7 +14,7 @@ use crate::result::{
 };
 use crate::select_series::{is_relevant, select_best, Candidate};
 use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
-use crate::vaccine_group_forecast::{vaccine_group_forecast, GroupInputs, GroupScratch};
+use crate::vaccine_group_forecast::{vaccine_group_forecast, Contained, GroupInputs, GroupScratch};
 use chrono::NaiveDate;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -53,14 +54,14 @@ impl Engine {
     /// codes are listed in [`ForecastResult::unknown_vaccines`].
     pub fn forecast(&self, patient: &Patient, assessment_date: NaiveDate) -> ForecastResult {
         DATE_SUMS.with(|sums| {
-            AGE_DATES.with(|ages| {
-                let mut ages = ages.take();
-                ages.clear();
-                ages.resize(self.plan.age_count(), Cell::new(None));
-                let result = self.forecast_with(patient, assessment_date, sums, &ages);
-                AGE_DATES.set(ages);
-                result
-            })
+            let mut ages = AGE_DATES.take();
+            ages.clear();
+            ages.resize(self.plan.age_count(), Cell::new(None));
+            let mut spare = SPARE.take();
+            let result = self.forecast_with(patient, assessment_date, sums, &ages, &mut spare);
+            AGE_DATES.set(ages);
+            SPARE.set(spare);
+            result
         })
     }
 
@@ -70,16 +71,28 @@ impl Engine {
         assessment_date: NaiveDate,
         sums: &DateSums,
         age_dates: &[Cell<Option<NaiveDate>>],
+        spare: &mut Spare,
     ) -> ForecastResult {
         let data = &*self.data;
         sums.begin(patient.dob);
-        let org = organize(data, &self.plan, patient, assessment_date, sums, age_dates);
-        let mut scratch = Scratch::new();
+        let mut gather = std::mem::take(&mut spare.gather).recycle();
+        let org = organize(
+            data,
+            &self.plan,
+            patient,
+            assessment_date,
+            sums,
+            age_dates,
+            &mut gather,
+        );
+        let mut scratch = Scratch::from_spare(spare);
+        let mut priority = recycle(std::mem::take(&mut spare.priority));
+        priority.reserve(64);
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
             evals: Vec::with_capacity(org.antigen_dose_count() * 3),
             group_best: Vec::with_capacity(32),
-            priority: Vec::with_capacity(64),
+            priority,
         };
         let mut antigens: Vec<AntigenResult> = (0..data.antigens.len())
             .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch, &mut bufs))
@@ -110,7 +123,10 @@ impl Engine {
         let inputs = GroupInputs {
             priority: &priority,
         };
-        let mut group_scratch = GroupScratch::new();
+        let mut group_scratch = GroupScratch::new(
+            recycle(std::mem::take(&mut spare.contained)),
+            recycle(std::mem::take(&mut spare.groups)),
+        );
         let mut series_groups = Vec::with_capacity(data.vaccine_groups.len() + 8);
         let mut vaccine_groups: Vec<_> = data
             .vaccine_groups
@@ -130,11 +146,19 @@ impl Engine {
                 g.series_groups.resolve(&series_groups);
             }
         }
+        // The scratch buffers go back to the thread for its next forecast.
+        let (contained, groups) = group_scratch.into_parts();
+        spare.contained = recycle(contained);
+        spare.groups = recycle(groups);
+        spare.priority = recycle(priority);
+        scratch.into_spare(spare);
+        let unknown_vaccines = org.finish(&mut gather);
+        spare.gather = gather.recycle();
         ForecastResult {
             assessment_date,
             antigens,
             vaccine_groups,
-            unknown_vaccines: org.unknown_vaccines,
+            unknown_vaccines,
         }
     }
 }
@@ -151,6 +175,29 @@ thread_local! {
     /// (`Organized::age_at`), kept for the thread's next forecast (cleared
     /// first): no allocation per forecast.
     static AGE_DATES: Cell<Vec<Cell<Option<NaiveDate>>>> = const { Cell::new(Vec::new()) };
+
+    /// The scratch buffers of the thread's last forecast, emptied, for its
+    /// next one: a forecast allocates little besides its result.
+    static SPARE: Cell<Spare> = Cell::new(Spare::default());
+}
+
+/// A forecast's scratch buffers between forecasts: empty, their capacity
+/// kept. The borrowed types are stored with a `'static` lifetime and
+/// recycled ([`recycle`]) into a forecast's lifetime, never holding an
+/// element meanwhile.
+#[derive(Default)]
+struct Spare {
+    gather: GatherBuffers<'static>,
+    evals: Vec<DoseEval>,
+    targets_done: Vec<TargetStatus>,
+    cands: Vec<Candidate<'static>>,
+    scores: Vec<i32>,
+    completed_groups: Vec<&'static str>,
+    targets: Vec<(&'static Series, usize)>,
+    relevant: Vec<(&'static Series, &'static PlanSeries)>,
+    priority: Vec<bool>,
+    contained: Vec<Contained<'static>>,
+    groups: Vec<&'static Name>,
 }
 
 /// A finished buffer as a shared one, not copied (`None` when empty:
@@ -185,21 +232,41 @@ struct Scratch<'d> {
 }
 
 impl Scratch<'_> {
-    fn new() -> Self {
-        Scratch {
-            // Room for the doses of one antigen (seldom more than 16), so
-            // the buffers do not grow while the first antigens are evaluated.
+    /// The thread's spare buffers as this forecast's scratch.
+    fn from_spare(spare: &mut Spare) -> Self {
+        let mut scratch = Scratch {
             state: SeriesState {
-                evals: Vec::with_capacity(16),
-                targets: Vec::with_capacity(16),
+                evals: recycle(std::mem::take(&mut spare.evals)),
+                targets: recycle(std::mem::take(&mut spare.targets_done)),
                 pos: 0,
             },
-            cands: Vec::with_capacity(16),
-            scores: Vec::with_capacity(16),
-            completed_groups: Vec::with_capacity(4),
-            targets: Vec::with_capacity(16),
-            relevant: Vec::with_capacity(16),
-        }
+            cands: recycle(std::mem::take(&mut spare.cands)),
+            scores: recycle(std::mem::take(&mut spare.scores)),
+            completed_groups: recycle(std::mem::take(&mut spare.completed_groups)),
+            targets: recycle(std::mem::take(&mut spare.targets)),
+            relevant: recycle(std::mem::take(&mut spare.relevant)),
+        };
+        // Room for the doses of one antigen (seldom more than 16), so the
+        // buffers do not grow while the first antigens are evaluated.
+        scratch.state.evals.reserve(16);
+        scratch.state.targets.reserve(16);
+        scratch.cands.reserve(16);
+        scratch.scores.reserve(16);
+        scratch.completed_groups.reserve(4);
+        scratch.targets.reserve(16);
+        scratch.relevant.reserve(16);
+        scratch
+    }
+
+    /// The buffers back to the thread, emptied.
+    fn into_spare(self, spare: &mut Spare) {
+        spare.evals = recycle(self.state.evals);
+        spare.targets_done = recycle(self.state.targets);
+        spare.cands = recycle(self.cands);
+        spare.scores = recycle(self.scores);
+        spare.completed_groups = recycle(self.completed_groups);
+        spare.targets = recycle(self.targets);
+        spare.relevant = recycle(self.relevant);
     }
 }
 

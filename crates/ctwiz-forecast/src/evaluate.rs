@@ -201,8 +201,7 @@ pub(crate) fn evaluate_series(
             };
             if td.skips_evaluation
                 && is_skipped(
-                    org.plan.skips(td),
-                    SkipContext::Evaluation,
+                    org.plan.skips(td, SkipContext::Evaluation),
                     &SkipInput {
                         org,
                         doses,

@@ -182,7 +182,7 @@ pub(crate) fn forecast_series(
         let Some(td) = tds.get(k) else {
             return (SeriesStatus::Complete, None, k);
         };
-        let skips = org.plan.skips(td);
+        let skips = org.plan.skips(td, SkipContext::Forecast);
         let skipped_on = |reference: NaiveDate| {
             let input = SkipInput {
                 org,
@@ -192,7 +192,7 @@ pub(crate) fn forecast_series(
                 reference,
                 completed_group,
             };
-            is_skipped(skips, SkipContext::Forecast, &input)
+            is_skipped(skips, &input)
         };
         let has_skips = td.skips_forecast;
         if has_skips && skipped_on(org.assessment) {

@@ -74,7 +74,7 @@ impl<'p> Organized<'p> {
 
     /// The date the patient reaches the plan's age `id` (`None` for
     /// [`AgeId::NONE`]).
-    #[inline]
+    #[inline(always)]
     pub fn age_at(&self, id: AgeId) -> Option<NaiveDate> {
         let cell = self.age_dates.get(usize::from(id.0))?;
         if let Some(date) = cell.get() {
@@ -86,7 +86,7 @@ impl<'p> Organized<'p> {
     }
 
     /// Is the patient within the plan's age window `begin..end` on `date`?
-    #[inline]
+    #[inline(always)]
     pub fn in_age_window(&self, begin: AgeId, end: AgeId, date: NaiveDate) -> bool {
         self.age_at(begin).is_none_or(|b| date >= b) && self.age_at(end).is_none_or(|e| date < e)
     }
@@ -111,6 +111,53 @@ impl<'p> Organized<'p> {
     }
 }
 
+/// The buffers [`organize`] fills, empty or holding a former forecast's
+/// data (cleared first): a thread keeps them between its forecasts so
+/// organizing a history allocates nothing once they are large enough.
+#[derive(Default)]
+pub(crate) struct GatherBuffers<'p> {
+    /// Each dose's vaccine, by dose index.
+    codes: Vec<Option<Cvx>>,
+    order: Vec<u64>,
+    all: Vec<(u16, AntigenDose<'p>)>,
+    doses: Vec<AntigenDose<'p>>,
+    starts: Vec<u32>,
+}
+
+impl<'p> GatherBuffers<'p> {
+    /// The same (emptied) buffers for another forecast's lifetime.
+    pub(crate) fn recycle<'q>(self) -> GatherBuffers<'q> {
+        GatherBuffers {
+            codes: self.codes,
+            order: recycle(self.order),
+            all: recycle(self.all),
+            doses: recycle(self.doses),
+            starts: recycle(self.starts),
+        }
+    }
+}
+
+/// An emptied buffer as a buffer of another element type of the same size
+/// and alignment (here the same type with another lifetime), keeping its
+/// allocation: collecting a `Vec`'s own iterator into a `Vec` of a same-sized
+/// type reuses the allocation, and with no element the map never runs.
+pub(crate) fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("an empty list"))
+        .collect()
+}
+
+impl<'p> Organized<'p> {
+    /// The buffers back, for the thread's next forecast, and the unknown
+    /// vaccines (part of the result).
+    pub(crate) fn finish(self, spare: &mut GatherBuffers<'p>) -> Vec<usize> {
+        spare.doses = self.doses;
+        spare.starts = self.starts;
+        self.unknown_vaccines
+    }
+}
+
 pub(crate) fn organize<'p>(
     data: &SupportingData,
     plan: &'p Plan,
@@ -118,28 +165,35 @@ pub(crate) fn organize<'p>(
     assessment: NaiveDate,
     sums: &'p DateSums,
     age_dates: &'p [Cell<Option<NaiveDate>>],
+    spare: &mut GatherBuffers<'p>,
 ) -> Organized<'p> {
     // The doses in (date, dose index) order: a history is usually recorded
     // in date order already, else a few (date, index) pairs are sorted.
     // Sorted as one integer each, (day number, index): the same order, with
     // cheaper comparisons.
-    let mut order: Vec<u64> = patient
-        .doses
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let day = i64::from(d.date.num_days_from_ce()) - i64::from(i32::MIN);
-            (day as u64) << 32 | (i as u64 & 0xFFFF_FFFF)
-        })
-        .collect();
+    // Every dose's vaccine, read in a pass of its own first: the codes sit
+    // in small allocations of their own, and a loop that does nothing else
+    // lets the processor fetch many of them at once instead of one per turn
+    // of the loop below (a history not read lately is not in the cache).
+    let codes = &mut spare.codes;
+    codes.clear();
+    codes.extend(patient.doses.iter().map(|d| Cvx::parse(&d.cvx)));
+    let order = &mut spare.order;
+    order.clear();
+    order.extend(patient.doses.iter().enumerate().map(|(i, d)| {
+        let day = i64::from(d.date.num_days_from_ce()) - i64::from(i32::MIN);
+        (day as u64) << 32 | (i as u64 & 0xFFFF_FFFF)
+    }));
     if !order.is_sorted() {
         order.sort_unstable();
     }
     // (antigen id, dose) pairs in (date, dose index) order.
-    let mut all: Vec<(u16, AntigenDose<'p>)> = Vec::with_capacity(patient.doses.len() * 3);
+    let all = &mut spare.all;
+    all.clear();
+    all.reserve(patient.doses.len() * 3);
     let mut live_doses = Vec::new();
     let mut unknown_vaccines = Vec::new();
-    for &key in &order {
+    for &key in order.iter() {
         let index = (key & 0xFFFF_FFFF) as usize;
         let dose = &patient.doses[index];
         if dose.status != AdministrationStatus::Administered {
@@ -149,8 +203,11 @@ pub(crate) fn organize<'p>(
         if dose.date > assessment {
             continue;
         }
-        let Some((cvx, entry)) =
-            Cvx::parse(&dose.cvx).and_then(|c| plan.slot(c).filter(|e| e.known).map(|e| (c, e)))
+        let Some((cvx, entry)) = codes
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|c| plan.slot(c).filter(|e| e.known).map(|e| (c, e)))
         else {
             unknown_vaccines.push(index);
             continue;
@@ -188,8 +245,10 @@ pub(crate) fn organize<'p>(
     // Each antigen's doses form one run in (date, dose index) order, laid
     // out by a counting sort on the antigen (which keeps that order);
     // `starts` records where each run begins.
-    let mut starts = vec![0u32; data.antigens.len() + 1];
-    for (a, _) in &all {
+    let mut starts = std::mem::take(&mut spare.starts);
+    starts.clear();
+    starts.resize(data.antigens.len() + 1, 0);
+    for (a, _) in all.iter() {
         if let Some(s) = starts.get_mut(usize::from(*a) + 1) {
             *s += 1;
         }
@@ -200,11 +259,12 @@ pub(crate) fn organize<'p>(
     // `starts[a + 1]` is the end of antigen `a`'s run: filled from the back,
     // it ends up at the run's beginning, so shifting by one gives the starts.
     let total = starts.last().copied().unwrap_or(0);
-    let mut doses = Vec::with_capacity(all.len());
+    let mut doses = std::mem::take(&mut spare.doses);
+    doses.clear();
     if let Some((_, first)) = all.first() {
         doses.resize(all.len(), first.clone());
     }
-    for (a, d) in all.into_iter().rev() {
+    for (a, d) in all.drain(..).rev() {
         if let Some(end) = starts.get_mut(usize::from(a) + 1) {
             *end -= 1;
             doses[*end as usize] = d;

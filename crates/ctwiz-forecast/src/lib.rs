@@ -9,8 +9,9 @@
 //! recommended, past-due and latest dates, and the vaccines to give).
 //!
 //! It is a pure library: no file or network I/O, no clock, and no state that
-//! can change an answer (a per-thread cache of date sums and the process-wide
-//! table of supporting-data names are the only globals). Build one [`Engine`]
+//! can change an answer (a per-thread cache of date sums, per-thread scratch
+//! buffers emptied before each forecast, and the process-wide table of
+//! supporting-data names are the only globals). Build one [`Engine`]
 //! (parsing the supporting data once) and share it — it is cheap to clone and
 //! `Send + Sync`. Names in the results ([`Name`]) share the supporting data's
 //! text, interned for the life of the process, so a forecast copies no

@@ -53,8 +53,8 @@ pub(crate) struct Plan {
 
 /// A conditional skip of a target dose ([`ConditionalSkip`]).
 #[derive(Clone, Copy, Debug)]
+/// Laid out per phase ([`Plan::skips`]): only the skips that apply in it.
 pub(crate) struct PlanSkip {
-    pub context: SkipContext,
     /// Sets combine with OR (else AND).
     pub any: bool,
     sets: Span,
@@ -143,7 +143,11 @@ pub(crate) struct PlanDose {
     preferable: Span,
     allowable: Span,
     inadvertent: Span,
-    skips: Span,
+    /// The conditional skips that apply when evaluating a dose (context
+    /// evaluation or both, with a set), and those that apply when
+    /// forecasting: each phase reads only its own.
+    evaluation_skips: Span,
+    forecast_skips: Span,
     live_ends: Span,
 }
 
@@ -432,7 +436,10 @@ impl Plan {
                     plan.inadvertent
                         .extend(d.inadvertent_vaccines.iter().copied());
                     let inadvertent = Span::of(&plan.inadvertent, inadvertent);
-                    let skips = plan.add_skips(&d.conditional_skips, &mut age_ids);
+                    let evaluation_skips =
+                        plan.add_skips(&d.conditional_skips, SkipContext::Evaluation, &mut age_ids);
+                    let forecast_skips =
+                        plan.add_skips(&d.conditional_skips, SkipContext::Forecast, &mut age_ids);
                     let live_ends = plan.live_ends.len();
                     if d.live_vaccine {
                         let mut ends: Vec<(Cvx, CdsiDuration)> = Vec::new();
@@ -464,7 +471,8 @@ impl Plan {
                         preferable,
                         allowable,
                         inadvertent,
-                        skips,
+                        evaluation_skips,
+                        forecast_skips,
                         live_ends,
                     });
                 }
@@ -482,9 +490,18 @@ impl Plan {
 
     /// Lays out a target dose's conditional skips (each skip's sets, then
     /// each set's conditions, side by side).
-    fn add_skips(&mut self, skips: &[ConditionalSkip], age_ids: &mut AgeIds) -> Span {
+    /// Only the skips that apply in `phase` and have a set are laid out (the
+    /// others can never skip a dose then).
+    fn add_skips(
+        &mut self,
+        skips: &[ConditionalSkip],
+        phase: SkipContext,
+        age_ids: &mut AgeIds,
+    ) -> Span {
         let first = self.skips.len();
-        for skip in skips {
+        for skip in skips.iter().filter(|s| {
+            (s.context == SkipContext::Both || s.context == phase) && !s.sets.is_empty()
+        }) {
             let sets = self.skip_sets.len();
             for set in &skip.sets {
                 let conditions = self.conditions.len();
@@ -518,7 +535,6 @@ impl Plan {
                 });
             }
             self.skips.push(PlanSkip {
-                context: skip.context,
                 any: skip.any,
                 sets: Span::of(&self.skip_sets, sets),
             });
@@ -544,10 +560,15 @@ impl Plan {
         dose.live_ends.slice(&self.live_ends)
     }
 
-    /// A target dose's conditional skips.
+    /// A target dose's conditional skips that apply in `phase`
+    /// ([`SkipContext::Evaluation`] or [`SkipContext::Forecast`]), each
+    /// with a set.
     #[inline]
-    pub(crate) fn skips(&self, dose: &PlanDose) -> &[PlanSkip] {
-        dose.skips.slice(&self.skips)
+    pub(crate) fn skips(&self, dose: &PlanDose, phase: SkipContext) -> &[PlanSkip] {
+        match phase {
+            SkipContext::Forecast => dose.forecast_skips.slice(&self.skips),
+            _ => dose.evaluation_skips.slice(&self.skips),
+        }
     }
 
     /// A conditional skip's sets.

@@ -56,12 +56,17 @@ pub(crate) struct GroupScratch<'a> {
     groups: Vec<&'a Name>,
 }
 
-impl GroupScratch<'_> {
-    pub fn new() -> Self {
-        GroupScratch {
-            contained: Vec::with_capacity(8),
-            groups: Vec::with_capacity(4),
-        }
+impl<'a> GroupScratch<'a> {
+    /// Scratch in the given (empty) buffers.
+    pub fn new(mut contained: Vec<Contained<'a>>, mut groups: Vec<&'a Name>) -> Self {
+        contained.reserve(8);
+        groups.reserve(4);
+        GroupScratch { contained, groups }
+    }
+
+    /// The buffers back, for reuse.
+    pub fn into_parts(self) -> (Vec<Contained<'a>>, Vec<&'a Name>) {
+        (self.contained, self.groups)
     }
 }
 
