@@ -1,8 +1,9 @@
 //! # ctwiz-store
 //!
 //! Persistence for ctwiz: the store traits that the web app, CLI and HL7 interface
-//! program against, and their SQLite implementation ([`SqliteStore`]). This is the only
-//! crate that speaks SQL.
+//! program against, and their implementation ([`SqliteStore`]) on SQLite, the embedded
+//! default, or PostgreSQL (`SqliteStore::open("postgres://...")`), through one SQL layer
+//! (`sql`) so each statement is written once. This is the only crate that speaks SQL.
 //!
 //! ```
 //! use ctwiz_store::{PatientStore, SqliteStore};

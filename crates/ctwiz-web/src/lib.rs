@@ -129,7 +129,11 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let state = AppState::new(cfg.db_path.clone(), cfg.secure_cookies)?;
+    // Opening the database blocks (a PostgreSQL client runs its own small runtime).
+    let (db_path, secure_cookies) = (cfg.db_path.clone(), cfg.secure_cookies);
+    let state = tokio::task::spawn_blocking(move || AppState::new(db_path, secure_cookies))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
     let public_url = cfg
         .public_url
         .clone()

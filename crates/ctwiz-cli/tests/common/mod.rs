@@ -1,15 +1,44 @@
 //! Running the `ctwiz` binary as a process, for the CLI's end-to-end tests: `--db` first,
 //! no inherited `CTWIZ_DB`/`CTWIZ_USER`, a fixed `USER`.
+//!
+//! `CTWIZ_TEST_BACKEND=postgres` runs them on PostgreSQL: each database file a test names
+//! stands for a fresh PostgreSQL database (on the server `CTWIZ_TEST_POSTGRES` names),
+//! created the first time the file is used.
 
 #![allow(dead_code)]
 
-use std::path::Path;
+#[path = "../../../ctwiz-store/tests/common/postgres.rs"]
+mod pg;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("CTWIZ_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// What `--db` gets for the test database `db`: the file, or its PostgreSQL stand-in.
+pub fn db_arg(db: &Path) -> OsString {
+    static DATABASES: Mutex<BTreeMap<PathBuf, String>> = Mutex::new(BTreeMap::new());
+    if !on_postgres() {
+        return db.into();
+    }
+    let server = pg::server().expect("CTWIZ_TEST_BACKEND=postgres needs CTWIZ_TEST_POSTGRES");
+    let mut dbs = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+    dbs.entry(db.to_path_buf())
+        .or_insert_with(|| pg::fresh_database(&server))
+        .clone()
+        .into()
+}
 
 pub fn ctwiz(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ctwiz"))
         .arg("--db")
-        .arg(db)
+        .arg(db_arg(db))
         .args(args)
         .env_remove("CTWIZ_DB")
         .env_remove("CTWIZ_USER")
@@ -21,8 +50,13 @@ pub fn ctwiz(db: &Path, args: &[&str]) -> Output {
 /// Runs `ctwiz`, which must succeed; its stdout.
 pub fn ok(db: &Path, args: &[&str]) -> String {
     let out = ctwiz(db, args);
-    assert!(out.status.success(), "ctwiz {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
+    assert!(
+        out.status.success(),
+        "ctwiz {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 /// Runs `ctwiz`, which must fail; its stderr.

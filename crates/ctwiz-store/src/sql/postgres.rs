@@ -25,7 +25,9 @@ pub(crate) struct PgConn {
 
 impl PgConn {
     pub(super) fn connect(url: &str) -> Result<PgConn> {
-        let client = Client::connect(url, NoTls)?;
+        let mut client = Client::connect(url, NoTls)?;
+        // Notices ("relation already exists, skipping" at each open) are not news.
+        client.batch_execute("SET client_min_messages TO warning")?;
         Ok(PgConn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),

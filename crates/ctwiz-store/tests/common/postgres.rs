@@ -6,6 +6,30 @@ use ctwiz_store::SqliteStore;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+static CLEANED: std::sync::Once = std::sync::Once::new();
+
+/// Drops the databases of earlier test processes that have ended (each test makes one, a
+/// few megabytes each, and a process cannot drop its own while its stores are open).
+fn drop_leftovers(admin: &mut postgres::Client) {
+    let rows = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'ctwiz_t%'",
+            &[],
+        )
+        .expect("list test databases");
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name
+            .trim_start_matches("ctwiz_t")
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
 
 /// The server's URL, or `None` (test skipped) outside CI.
 pub fn server() -> Option<String> {
@@ -34,6 +58,7 @@ pub fn fresh_database(server: &str) -> String {
     );
     let mut admin =
         postgres::Client::connect(server, postgres::NoTls).expect("connect to the test server");
+    CLEANED.call_once(|| drop_leftovers(&mut admin));
     admin
         .batch_execute(&format!(
             "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
