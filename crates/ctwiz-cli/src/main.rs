@@ -18,7 +18,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "ctwiz", version, propagate_version = true)]
 struct Cli {
-    /// SQLite database file.
+    /// The database: an SQLite file, or PostgreSQL as postgres://USER:PASSWORD@HOST:PORT/DB.
     #[arg(long, global = true, env = "CTWIZ_DB", default_value = "ctwiz.db")]
     db: PathBuf,
     /// Act as this ctwiz user (their access type and scope apply, and audit rows name

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 #[path = "../../../ctwiz-store/tests/common/postgres.rs"]
-mod pg;
+pub mod pg;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -36,9 +36,14 @@ pub fn db_arg(db: &Path) -> OsString {
 }
 
 pub fn ctwiz(db: &Path, args: &[&str]) -> Output {
+    ctwiz_on(&db_arg(db), args)
+}
+
+/// Runs `ctwiz` on exactly this `--db` (a file or a `postgres://` URL).
+pub fn ctwiz_on(db: &std::ffi::OsStr, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ctwiz"))
         .arg("--db")
-        .arg(db_arg(db))
+        .arg(db)
         .args(args)
         .env_remove("CTWIZ_DB")
         .env_remove("CTWIZ_USER")

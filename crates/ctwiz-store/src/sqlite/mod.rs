@@ -89,6 +89,11 @@ impl SqliteStore {
                  LC_COLLATE 'C' LC_CTYPE 'C')"
             )));
         }
+        Self::migrated(conn)
+    }
+
+    /// Migrates the database on `conn` and settles its towns table: a store ready to use.
+    fn migrated(conn: Conn) -> Result<Self> {
         migrations::migrate(&conn)?;
         let store = SqliteStore {
             conn,
@@ -127,13 +132,7 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrations::register_functions(&conn)?;
         let conn = Conn::sqlite(conn);
-        migrations::migrate(&conn)?;
-        let store = SqliteStore {
-            conn,
-            places: Default::default(),
-        };
-        store.settle_places()?;
-        Ok(store)
+        Self::migrated(conn)
     }
 
     /// The schema version of the opened database.
