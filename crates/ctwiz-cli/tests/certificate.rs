@@ -3,7 +3,10 @@
 //! searched and printed as written, and the SMART Health Card verified against the
 //! published keys across a key rotation.
 
+mod common;
+
 use chrono::NaiveDate;
+use common::{ctwiz, ok};
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{Dose, InformationSource, Observation, ObservationKind, RefusalReason};
 use ctwiz_core::ids::{Cvx, PatientId};
@@ -11,30 +14,7 @@ use ctwiz_core::patient::{Patient, PersonName, Sex};
 use ctwiz_store::certificate::{shc, ShcKeyStore};
 use ctwiz_store::{DoseStore, PatientStore, SqliteStore};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ctwiz(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env_remove("CTWIZ_PUBLIC_URL")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = ctwiz(db, args);
-    assert!(
-        out.status.success(),
-        "ctwiz {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use std::process::Command;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
@@ -69,7 +49,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("c.db");
     ok(&db, &["init"]);
-    let store = SqliteStore::open(&db).expect("store");
+    let store = SqliteStore::open(common::db_arg(&db)).expect("store");
     let p = Patient::new(
         PersonName::new(FAMILY, GIVEN).expect("name"),
         day(2018, 5, 6),
@@ -214,7 +194,7 @@ fn school_certificate_prints_every_date_intact_and_the_name_as_written() {
     assert!(text.contains("Religious exemption"), "{text}");
     assert!(text.contains("Connecticut Immunization Registry"), "{text}");
     // The card verifies with the store's key and carries the name as written.
-    let store = SqliteStore::open(&f.db).expect("store");
+    let store = SqliteStore::open(common::db_arg(&f.db)).expect("store");
     let payload =
         shc::verify(&card_jws(&card), &store.shc_keys().expect("keys")).expect("verifies");
     let bundle = &payload["vc"]["credentialSubject"]["fhirBundle"];
@@ -295,7 +275,7 @@ fn rotated_keys_stay_published_and_old_cards_still_verify() {
     let after: serde_json::Value =
         serde_json::from_str(&ok(&f.db, &["keys", "show"])).expect("jwks json");
     assert_eq!(after["keys"].as_array().map(Vec::len), Some(2));
-    let store = SqliteStore::open(&f.db).expect("store");
+    let store = SqliteStore::open(common::db_arg(&f.db)).expect("store");
     let keys = store.shc_keys().expect("keys");
     shc::verify(&card_jws(&card), &keys).expect("a card signed before the rotation still verifies");
     ok(

@@ -1,6 +1,8 @@
 //! `ctwiz distribute` as a process: every practice receives its list once, even when two
 //! processes distribute at the same moment, and a later run sends nothing.
 
+mod common;
+
 use ctwiz_store::distributions::DistributionStore;
 use ctwiz_store::{OrgStore, SqliteStore};
 use std::path::Path;
@@ -9,7 +11,7 @@ use std::process::{Command, Stdio};
 fn ctwiz(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ctwiz"));
     c.arg("--db")
-        .arg(db)
+        .arg(common::db_arg(db))
         .env_remove("CTWIZ_DB")
         .env("USER", "cli-test");
     c
@@ -79,7 +81,7 @@ fn two_processes_at_once_send_each_practice_its_list_once() {
         assert_eq!(sa + sb, pa, "each practice exactly once: {outs:?}");
 
         // The store holds one copy per practice; a third run sends nothing.
-        let s = SqliteStore::open(&db).unwrap();
+        let s = SqliteStore::open(common::db_arg(&db)).unwrap();
         let copies: usize = s
             .clinics()
             .unwrap()
@@ -137,7 +139,7 @@ fn two_servers_started_at_once_send_each_list_once() {
         .unwrap();
     assert!(seeded.status.success(), "{seeded:?}");
     // A coordinator at the first clinic, to be notified and e-mailed.
-    let s = SqliteStore::open(&db).unwrap();
+    let s = SqliteStore::open(common::db_arg(&db)).unwrap();
     let pin = s.clinics().unwrap()[0].pin.to_string();
     drop(s);
     let added = ctwiz(&db)
@@ -195,7 +197,7 @@ fn two_servers_started_at_once_send_each_list_once() {
     ];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let s = SqliteStore::open(&db).unwrap();
+        let s = SqliteStore::open(common::db_arg(&db)).unwrap();
         let done = periods
             .iter()
             .all(|(k, p)| s.distribution_run_finished(*k, p).unwrap());
@@ -214,7 +216,7 @@ fn two_servers_started_at_once_send_each_list_once() {
         s.kill().unwrap();
         s.wait().unwrap();
     }
-    let s = SqliteStore::open(&db).unwrap();
+    let s = SqliteStore::open(common::db_arg(&db)).unwrap();
     let mine = s
         .distributions(&ctwiz_core::ids::ClinicPin::new(&pin).unwrap())
         .unwrap();

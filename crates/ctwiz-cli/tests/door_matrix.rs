@@ -13,6 +13,8 @@
 //! the CLI as a process (`--as USER`: `patient show`, `patient search`, `hl7 process`,
 //! `inventory receive`, `audit`).
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{NaiveDate, Timelike};
@@ -54,7 +56,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 fn world() -> World {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("doors.db");
-    let s = SqliteStore::open(&db).expect("store");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("store");
     let home = ClinicPin::new(HOME).expect("pin");
     s.add_clinic(
         &Clinic::new(
@@ -144,7 +146,7 @@ fn world() -> World {
         users.push((role, name, id));
     }
     drop(s);
-    let state = ctwiz_web::AppState::new(db.clone(), false).expect("web state");
+    let state = ctwiz_web::AppState::new(common::db_arg(&db).into(), false).expect("web state");
     let service = ctwiz_web::soap::InterfaceService::new(db.clone()).expect("interface");
     let bindings = users
         .iter()
@@ -218,7 +220,7 @@ fn rsp_discloses(answer: &str) -> bool {
 }
 
 fn store(w: &World) -> SqliteStore {
-    SqliteStore::open(&w.db).expect("store")
+    SqliteStore::open(common::db_arg(&w.db)).expect("store")
 }
 
 /// A signed-in web session for `id`: the Cookie header and the CSRF token.
@@ -255,7 +257,7 @@ fn head(text: &str) -> String {
 fn ctwiz(db: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ctwiz"))
         .arg("--db")
-        .arg(db)
+        .arg(common::db_arg(db))
         .args(args)
         .env_remove("CTWIZ_DB")
         .env_remove("CTWIZ_USER")

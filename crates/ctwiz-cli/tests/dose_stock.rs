@@ -4,26 +4,10 @@
 //! difference; a dose from a lot the clinic does not hold is an inventory exception,
 //! listed, settled, and counted in the DQA report.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CTWIZ_DB")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs");
-    assert!(
-        out.status.success(),
-        "ctwiz {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use common::ok;
+use std::path::Path;
 
 /// A VXU from C1: one HepB dose given on 2026-11-24 under ORC-3 E1, from `lot`.
 fn vxu(ctl: &str, lot: &str, action: &str) -> String {

@@ -2,6 +2,8 @@
 //! (an import killed mid-batch and re-run loses no acknowledged message and stores none
 //! twice).
 
+mod common;
+
 use ctwiz_store::interface::InterfaceStore;
 use ctwiz_store::{PatientStore, SqliteStore};
 use std::collections::BTreeSet;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 fn ctwiz(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ctwiz"));
-    c.arg("--db").arg(db).env_remove("CTWIZ_DB");
+    c.arg("--db").arg(common::db_arg(db)).env_remove("CTWIZ_DB");
     c
 }
 
@@ -44,7 +46,7 @@ fn synth(db: &Path, file: &Path, children: u32) {
 }
 
 fn totals(db: &Path) -> (u64, usize, usize) {
-    let s = SqliteStore::open(db).expect("open");
+    let s = SqliteStore::open(common::db_arg(db)).expect("open");
     let mut doses = 0;
     s.for_each_patient(&mut |_, d| {
         doses += d.len();
@@ -155,7 +157,7 @@ fn killed_import_resumes_without_loss_or_duplicates() {
         after, expected,
         "(patients, doses, logged messages) after resume"
     );
-    let s = SqliteStore::open(&db).expect("open");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("open");
     let logged: BTreeSet<String> = s
         .message_log(None, u32::MAX)
         .expect("log")
@@ -202,7 +204,7 @@ fn resumed_import_rebuilds_acks_lost_after_commit() {
     // pending again, as the store has them when the ACK write never happened.
     let kept = lines[..n - 11].join("\n") + "\n" + &lines[n - 11][..20];
     std::fs::write(&acks, kept).expect("truncate");
-    let s = SqliteStore::open(&db).expect("open");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("open");
     let hash = file_hash(&file);
     let pending: Vec<(u64, String)> = lines[n - 11..]
         .iter()
@@ -316,7 +318,7 @@ fn a_bad_byte_costs_its_message_only() {
             assert!(code == "AA" || code == "AE", "message {}: {ack}", i + 1);
         }
     }
-    let s = SqliteStore::open(&db).expect("open");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("open");
     let log = s.message_log(None, u32::MAX).expect("log");
     assert_eq!(log.len(), 300);
     let row = log.iter().find(|e| e.control_id == bad).expect("logged");
@@ -362,7 +364,7 @@ fn an_import_with_a_bad_byte_resumes_after_a_kill() {
         .map(|a| &a.1)
         .collect();
     assert_eq!(rejected, [&bad]);
-    let s = SqliteStore::open(&db).expect("open");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("open");
     assert_eq!(s.message_log(None, u32::MAX).expect("log").len(), 3000);
 }
 
@@ -540,7 +542,7 @@ fn names_in_any_script_are_stored_matched_and_sent_back_as_written() {
         out.contains("MSA|AA|U1") && out.contains("MSA|AA|U2"),
         "{out}"
     );
-    let s = SqliteStore::open(&db).expect("db");
+    let s = SqliteStore::open(common::db_arg(&db)).expect("db");
     let found = s
         .search_patients(&ctwiz_store::PatientQuery {
             family: Some("иванова".into()),

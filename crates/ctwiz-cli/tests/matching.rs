@@ -1,6 +1,8 @@
 //! Patient matching through the binary: `ctwiz match pairs` on a CSV extract, and an HL7
 //! import of a feed with known duplicates (the records and the review queue it leaves).
 
+mod common;
+
 use chrono::{Datelike, NaiveDate};
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::ids::PatientId;
@@ -15,7 +17,7 @@ use std::process::Command;
 
 fn ctwiz(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ctwiz"));
-    c.arg("--db").arg(db).env_remove("CTWIZ_DB");
+    c.arg("--db").arg(common::db_arg(db)).env_remove("CTWIZ_DB");
     c
 }
 
@@ -125,7 +127,7 @@ fn an_import_with_known_duplicates_links_them_and_queues_only_the_doubtful() {
     };
     ok(ctwiz(&db).arg("init"));
     {
-        let store = SqliteStore::open(&db).expect("open");
+        let store = SqliteStore::open(common::db_arg(&db)).expect("open");
         for c in synth::clinics(&cfg) {
             ctwiz_store::OrgStore::add_clinic(&store, &c).expect("clinic");
         }
@@ -190,7 +192,7 @@ fn an_import_with_known_duplicates_links_them_and_queues_only_the_doubtful() {
     std::fs::write(&file, feed).expect("feed");
     ok(ctwiz(&db).args(["hl7", "import"]).arg(&file));
 
-    let store = SqliteStore::open(&db).expect("open");
+    let store = SqliteStore::open(common::db_arg(&db)).expect("open");
     assert!(synth_duplicates > 0, "the synthetic feed has duplicates");
     // Every synthetic duplicate and the slipped record joined their child; the twin and
     // the look-alike are records of their own.
@@ -282,7 +284,7 @@ fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
     let queued = number_after(&scanned, "Queued ");
     assert!(sure >= 1 && queued >= sure, "{scanned}");
     assert!(scanned.contains("Nothing was merged"), "{scanned}");
-    let store = SqliteStore::open(&db).expect("open");
+    let store = SqliteStore::open(common::db_arg(&db)).expect("open");
     assert_eq!(
         store.patient_count().expect("count"),
         records,
@@ -331,7 +333,7 @@ fn dedup_scan_queues_a_seeded_registrys_duplicates_and_links_only_when_asked() {
     let linked = ok(ctwiz(&db2).args(["patient", "dedup-scan", "--link"]));
     let merged = number_after(&linked, "Merged ");
     assert!(merged >= 1, "{linked}");
-    let store = SqliteStore::open(&db2).expect("open");
+    let store = SqliteStore::open(common::db_arg(&db2)).expect("open");
     assert_eq!(store.patient_count().expect("count"), records - merged);
 }
 
@@ -383,7 +385,7 @@ fn seeded_duplicates_have_ground_truth_and_twins_are_distinct_people() {
     let rows = read_rows(&truth);
 
     // Every stored record is in the file once, under its store id, as stored.
-    let store = SqliteStore::open(&db).expect("open");
+    let store = SqliteStore::open(common::db_arg(&db)).expect("open");
     assert_eq!(store.patient_count().expect("count"), rows.len() as u64);
     let ids: BTreeSet<i64> = rows
         .iter()

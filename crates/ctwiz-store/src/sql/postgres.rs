@@ -17,7 +17,8 @@ use std::collections::HashMap;
 const WRITE_LOCK: i64 = 0x63_74_77_69_7a;
 
 pub(crate) struct PgConn {
-    client: RefCell<Client>,
+    /// Always `Some` until dropped (see `Drop`).
+    client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<String, Statement>>,
     /// Open transactions and savepoints (0: autocommit).
     pub(super) depth: Cell<u32>,
@@ -29,9 +30,16 @@ impl PgConn {
         // Notices ("relation already exists, skipping" at each open) are not news.
         client.batch_execute("SET client_min_messages TO warning")?;
         Ok(PgConn {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
+        })
+    }
+
+    fn client(&self) -> std::cell::RefMut<'_, Client> {
+        std::cell::RefMut::map(self.client.borrow_mut(), |c| {
+            c.as_mut()
+                .expect("the client lives until the connection is dropped")
         })
     }
 
@@ -40,8 +48,7 @@ impl PgConn {
             return Ok(st.clone());
         }
         let st = self
-            .client
-            .borrow_mut()
+            .client()
             .prepare(&numbered_placeholders(sql))
             .map_err(|e| Error::Prepare {
                 message: describe(&e),
@@ -57,7 +64,7 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            let n = self.client.borrow_mut().execute(st, &binds)?;
+            let n = self.client().execute(st, &binds)?;
             Ok(n as usize)
         })
     }
@@ -66,21 +73,18 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            Ok(self.client.borrow_mut().query(st, &binds)?)
+            Ok(self.client().query(st, &binds)?)
         })
     }
 
     pub(super) fn lastval(&self) -> Result<i64> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_one("SELECT lastval()", &[])?;
+        let row = self.client().query_one("SELECT lastval()", &[])?;
         Ok(row.try_get(0)?)
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
         let upper = sql.trim_start().to_ascii_uppercase();
-        self.client.borrow_mut().batch_execute(sql)?;
+        self.client().batch_execute(sql)?;
         // Savepoints nest inside the transaction; track depth for `is_autocommit`.
         if upper.starts_with("SAVEPOINT") {
             self.depth.set(self.depth.get() + 1);
@@ -91,7 +95,7 @@ impl PgConn {
     }
 
     pub(super) fn begin_write(&self) -> Result<()> {
-        let mut c = self.client.borrow_mut();
+        let mut c = self.client();
         c.batch_execute("BEGIN")?;
         self.depth.set(1);
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
@@ -99,16 +103,35 @@ impl PgConn {
     }
 
     pub(super) fn commit(&self) -> Result<()> {
-        self.client.borrow_mut().batch_execute("COMMIT")?;
+        self.client().batch_execute("COMMIT")?;
         self.depth.set(0);
         Ok(())
     }
 
     pub(super) fn rollback(&self) {
         if let Ok(mut c) = self.client.try_borrow_mut() {
-            let _ = c.batch_execute("ROLLBACK");
+            if let Some(c) = c.as_mut() {
+                let _ = c.batch_execute("ROLLBACK");
+            }
         }
         self.depth.set(0);
+    }
+}
+
+impl Drop for PgConn {
+    /// The synchronous client closes its connection by blocking on its own runtime, which
+    /// panics on a thread that drives an async runtime (a server's pool dropped there):
+    /// it is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            let closer = std::thread::Builder::new()
+                .name("ctwiz-pg-close".into())
+                .spawn(move || drop(client));
+            // No thread to be had: the process is going down; let the socket go with it.
+            if let Err(e) = closer {
+                eprintln!("ctwiz: PostgreSQL connection left open: {e}");
+            }
+        }
     }
 }
 

@@ -167,8 +167,8 @@ impl InterfaceStore for SqliteStore {
         let (lo, hi) = day_bounds(from, to);
         let mut st = self.conn.prepare_cached(
             "SELECT facility, substr(received_at, 1, 10) AS day, COUNT(*),
-                    SUM(result = 'AA'), SUM(result = 'AE'), SUM(result = 'AR'),
-                    SUM(warnings > 0), SUM(late_doses > 0), SUM(late_doses), SUM(mode = 'qa')
+                    SUM(CASE WHEN result = 'AA' THEN 1 ELSE 0 END), SUM(CASE WHEN result = 'AE' THEN 1 ELSE 0 END), SUM(CASE WHEN result = 'AR' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN warnings > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN late_doses > 0 THEN 1 ELSE 0 END), SUM(late_doses), SUM(CASE WHEN mode = 'qa' THEN 1 ELSE 0 END)
              FROM message_log WHERE received_at BETWEEN ?1 AND ?2
              GROUP BY facility, day ORDER BY facility, day",
         )?;

@@ -69,7 +69,29 @@ pub fn fresh_database(server: &str) -> String {
 }
 
 /// A migrated store on a new PostgreSQL database, if a server is configured.
+///
+/// The database lives as long as the store: the databases of this process's stores that
+/// have been dropped are dropped here (a `DROP DATABASE` fails while a store is still
+/// connected, and is tried again next time), so a suite of thousands of stores holds only
+/// the few alive at once.
 pub fn store() -> Option<SqliteStore> {
+    static OWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let server = server()?;
-    Some(SqliteStore::open(fresh_database(&server)).expect("open the PostgreSQL store"))
+    {
+        let mut own = OWN.lock().unwrap_or_else(|e| e.into_inner());
+        if !own.is_empty() {
+            let mut admin = postgres::Client::connect(&server, postgres::NoTls)
+                .expect("connect to the test server");
+            own.retain(|name| {
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .is_err()
+            });
+        }
+    }
+    let url = fresh_database(&server);
+    let name = url.rsplit('/').next().expect("a database name").to_string();
+    let store = SqliteStore::open(&url).expect("open the PostgreSQL store");
+    OWN.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+    Some(store)
 }
