@@ -147,7 +147,8 @@ fn world() -> World {
     }
     drop(s);
     let state = ctwiz_web::AppState::new(common::db_arg(&db).into(), false).expect("web state");
-    let service = ctwiz_web::soap::InterfaceService::new(db.clone()).expect("interface");
+    let service =
+        ctwiz_web::soap::InterfaceService::new(common::db_arg(&db).into()).expect("interface");
     let bindings = users
         .iter()
         .enumerate()
@@ -223,6 +224,17 @@ fn store(w: &World) -> SqliteStore {
     SqliteStore::open(common::db_arg(&w.db)).expect("store")
 }
 
+/// Runs `f` on a store of the world's database, outside the test's async runtime (the
+/// PostgreSQL client blocks on a runtime of its own, which may not run inside another).
+fn on_store<T>(w: &World, f: impl FnOnce(&SqliteStore) -> T) -> T {
+    tokio::task::block_in_place(|| f(&store(w)))
+}
+
+/// The patient's doses as stored now.
+fn dose_count(w: &World, p: PatientId) -> usize {
+    on_store(w, |s| s.doses(p).expect("doses").len())
+}
+
 /// A signed-in web session for `id`: the Cookie header and the CSRF token.
 fn web_session(w: &World, id: UserId, n: usize) -> (String, String) {
     let token = format!("{:064x}", id.0 as u128 * 104_729 + n as u128 * 7_919 + 7);
@@ -231,9 +243,10 @@ fn web_session(w: &World, id: UserId, n: usize) -> (String, String) {
         .naive_utc()
         .with_nanosecond(0)
         .expect("time");
-    store(w)
-        .create_session(&ctwiz_web::session_token_hash(&token), id, &csrf, None, now)
-        .expect("session");
+    on_store(w, |s| {
+        s.create_session(&ctwiz_web::session_token_hash(&token), id, &csrf, None, now)
+            .expect("session")
+    });
     (format!("ctwiz_session={token}"), csrf)
 }
 
@@ -414,7 +427,7 @@ async fn attempt(
             let (cookie, csrf) = web_session(w, *id, n);
             let day = dose_day(n).to_string();
             let body = format!("csrf={csrf}&kind=historical&cvx=08&date={day}&source=01");
-            let before = store(w).doses(p).expect("doses").len();
+            let before = dose_count(w, p);
             let (status, text) = http(
                 w,
                 Request::post(format!("/patients/{p}/doses"))
@@ -424,7 +437,7 @@ async fn attempt(
                     .expect("request"),
             )
             .await;
-            let stored = store(w).doses(p).expect("doses").len() > before;
+            let stored = dose_count(w, p) > before;
             if !stored {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {}", head(&text));
             }
@@ -443,7 +456,7 @@ async fn attempt(
             rsp_discloses(&soap::parse_response(&text).unwrap_or_default())
         }
         (UseCase::RecordDose, Door::Soap) => {
-            let before = store(w).doses(p).expect("doses").len();
+            let before = dose_count(w, p);
             let xml = soap::submit_request(name, PASSWORD, HOME, &hl7_vxu(n));
             let (_, text) = http(
                 w,
@@ -453,7 +466,7 @@ async fn attempt(
                     .expect("request"),
             )
             .await;
-            let stored = store(w).doses(p).expect("doses").len() > before;
+            let stored = dose_count(w, p) > before;
             assert_eq!(
                 stored,
                 text.contains("MSA|AA|") || text.contains("MSA|AE|"),
@@ -472,11 +485,11 @@ async fn attempt(
             rsp_discloses(&answer.expect("a bound connection is answered"))
         }
         (UseCase::RecordDose, Door::Mllp) => {
-            let before = store(w).doses(p).expect("doses").len();
+            let before = dose_count(w, p);
             let answer = mllp_exchange(w.mllp, &mllp_source(i), &hl7_vxu(n))
                 .await
                 .expect("a bound connection is answered");
-            let stored = store(w).doses(p).expect("doses").len() > before;
+            let stored = dose_count(w, p) > before;
             assert_eq!(
                 stored,
                 !answer.contains("MSA|AR|"),
@@ -583,12 +596,12 @@ async fn attempt(
             Door::Soap | Door::Mllp,
         ) => unreachable!("{uc:?} has no {door:?} door (UseCase::action says None)"),
         (UseCase::RecordDose, Door::Cli) => {
-            let before = store(w).doses(p).expect("doses").len();
+            let before = dose_count(w, p);
             let file = w.db.with_file_name(format!("vxu-{n}.hl7"));
             std::fs::write(&file, hl7_vxu(n)).expect("write message");
             let path = file.to_str().expect("utf-8 path");
             let (_, text) = ctwiz(&w.db, &["--as", name, "hl7", "process", path]);
-            let stored = store(w).doses(p).expect("doses").len() > before;
+            let stored = dose_count(w, p) > before;
             assert_eq!(stored, !text.contains("MSA|AR|"), "{name}: {}", head(&text));
             stored
         }
@@ -597,39 +610,42 @@ async fn attempt(
 
 /// Doses on hand at the home clinic, all lots.
 fn stock(w: &World) -> i64 {
-    store(w)
-        .lots(&ClinicPin::new(HOME).expect("pin"))
-        .expect("lots")
-        .iter()
-        .map(|l| l.on_hand)
-        .sum()
+    on_store(w, |s| {
+        s.lots(&ClinicPin::new(HOME).expect("pin"))
+            .expect("lots")
+            .iter()
+            .map(|l| l.on_hand)
+            .sum()
+    })
 }
 
 /// Who recorded the home clinic's movements (`door:user@clinic`).
 fn movement_authors(w: &World) -> Vec<String> {
-    let s = store(w);
-    let mut by = Vec::new();
-    for l in s.lots(&ClinicPin::new(HOME).expect("pin")).expect("lots") {
-        let id = l.lot.id.expect("stored lot");
-        by.extend(s.movements(id).expect("movements").into_iter().map(|m| m.1));
-    }
-    by
+    on_store(w, |s| {
+        let mut by = Vec::new();
+        for l in s.lots(&ClinicPin::new(HOME).expect("pin")).expect("lots") {
+            let id = l.lot.id.expect("stored lot");
+            by.extend(s.movements(id).expect("movements").into_iter().map(|m| m.1));
+        }
+        by
+    })
 }
 
 fn rows_since(w: &World, seen: usize) -> Vec<AuditEntry> {
-    let mut all = store(w)
-        .audit_query(&AuditFilter {
+    let mut all = on_store(w, |s| {
+        s.audit_query(&AuditFilter {
             limit: 100_000,
             ..AuditFilter::default()
         })
-        .expect("audit");
+        .expect("audit")
+    });
     all.reverse();
     all.split_off(seen.min(all.len()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
-    let w = world();
+    let w = tokio::task::block_in_place(world);
     let mut n = 0;
     let mut failures = Vec::new();
     for uc in [
@@ -645,13 +661,14 @@ async fn every_door_asks_the_same_matrix_and_leaves_the_same_trail() {
             };
             for user in &w.users {
                 n += 1;
-                let seen = store(&w)
-                    .audit_query(&AuditFilter {
+                let seen = on_store(&w, |s| {
+                    s.audit_query(&AuditFilter {
                         limit: 100_000,
                         ..AuditFilter::default()
                     })
                     .expect("audit")
-                    .len();
+                    .len()
+                });
                 let (role, name, _) = user;
                 let allowed = attempt(&w, uc, door, user, n).await;
                 let want = role.allows(action);

@@ -10,11 +10,17 @@ use ctwiz_store::*;
 
 #[test]
 fn the_schema_migrates_and_reports_the_same_version() {
-    let Some(store) = common::postgres::store() else {
+    // An empty database, not the suite's migrated template: every migration runs here.
+    let Some(server) = common::postgres::server() else {
         return;
     };
+    let url = common::postgres::empty_database(&server);
+    let store = SqliteStore::open(&url).unwrap();
     assert_eq!(store.dialect(), Dialect::Postgres);
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    // A second process opening it finds every migration applied.
+    let again = SqliteStore::open(&url).unwrap();
+    assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
 }
 
 #[test]

@@ -27,6 +27,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, Ap
             div.tiles {
                 @if ctx.can(Action::AccountApprove) { a.card href="/admin/requests" { h2 { "Account requests" } p { "Approve or reject requests for access." } } }
                 @if ctx.can(Action::ChangeRequestReview) { a.card href="/admin/change-requests" { h2 { "Clinic change requests" } p { "Approve or reject clinics' name, address and staff changes." } } }
+                @if ctx.can(Action::ClinicManage) { a.card href="/admin/clinics" { h2 { "Clinics and program enrollment" } p { "Enroll clinics in CVP, CVFA or both, or mark them private only." } } }
                 @if ctx.can(Action::ClinicManage) { a.card href="/admin/agreements" { h2 { "Program agreements" } p { "CVP clinics without a current signed agreement (they may not order)." } } }
                 @if ctx.can(Action::UserManage) { a.card href="/admin/users" { h2 { "Users" } p { "Unlock accounts and change access types." } } }
                 @if ctx.can(Action::UserManage) { a.card href="/admin/outbox" { h2 { "E-mail and text outbox" } p { "Messages sent by the system." } } }

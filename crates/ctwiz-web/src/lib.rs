@@ -26,6 +26,7 @@ mod certificate;
 mod clinic_tools;
 mod dedup;
 mod disclosures;
+mod enrollment;
 mod error;
 mod health;
 mod help;
@@ -385,6 +386,8 @@ pub fn router(state: AppState) -> Router {
         .route("/clinic-tools/changes", post(clinic_tools::request_change))
         .route("/clinic-tools/agreement", post(agreements::sign))
         .route("/admin/agreements", get(agreements::flagged))
+        .route("/admin/clinics", get(enrollment::page))
+        .route("/admin/clinics/{pin}/enrollment", post(enrollment::enroll))
         .route("/admin/change-requests", get(clinic_tools::reviews))
         .route(
             "/admin/change-requests/{id}/approve",

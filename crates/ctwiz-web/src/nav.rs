@@ -623,6 +623,19 @@ pub static SCREENS: &[Screen] = &[
         ],
     },
     Screen {
+        key: "enrollment",
+        path: "/admin/clinics",
+        title: "Clinics and program enrollment",
+        group: Group::Administration,
+        in_menu: true,
+        gate: Can(Action::ClinicManage),
+        summary: "Enroll clinics in CVP, CVFA or both, or mark them private only.",
+        help: &[
+            "A clinic orders and gives a program's vaccine only while enrolled in it. Leaving a program is refused while the clinic still holds that program's vaccine or has open orders of it: use, transfer or return the stock and settle the orders first.",
+            "Each change is recorded in the audit log; the same change can be made with the command ctwiz clinic enroll.",
+        ],
+    },
+    Screen {
         key: "agreements",
         path: "/admin/agreements",
         title: "Program agreements",

@@ -65,6 +65,7 @@ fn routes(f: &Fixture) -> Vec<(String, Option<Action>)> {
         ("/admin/requests".into(), Some(Action::AccountApprove)),
         ("/admin/outbox".into(), Some(Action::UserManage)),
         ("/admin/agreements".into(), Some(Action::ClinicManage)),
+        ("/admin/clinics".into(), Some(Action::ClinicManage)),
         ("/patients/duplicates".into(), Some(Action::PatientMerge)),
         (
             format!("/patients/duplicates/{}", f.review),

@@ -79,16 +79,53 @@ async fn cvfa_orders_stock_and_doses_through_the_web() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("not enrolled in CVFA"), "{}", r.body);
 
-    // The state enrolls it in both programs.
+    // The clinic may not enroll itself; the state enrolls it in both programs on its
+    // clinics page.
     let now = chrono::Local::now().naive_local();
-    ctwiz_store::usecase::clinic_info::enroll(
-        &s,
-        &state_actor(),
-        &f.home,
-        ProgramType::CvpAndCvfa,
-        now,
+    let enroll_at = format!("/admin/clinics/{}/enrollment", f.home);
+    assert_eq!(
+        get(&f, "/admin/clinics", &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = post(
+        &f,
+        &enroll_at,
+        &cookie,
+        &[("csrf", &csrf), ("program", "cvp,cvfa")],
     )
-    .unwrap();
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let (state_cookie, state_csrf) = signed_in(&f, Role::StateAdmin, "dphenroll");
+    let list = get(&f, "/admin/clinics", &state_cookie).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains(&enroll_at), "{}", list.body);
+    let r = post(
+        &f,
+        &enroll_at,
+        &state_cookie,
+        &[("csrf", &state_csrf), ("program", "cvp,cvfa")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = get(
+        &f,
+        &format!("/admin/clinics?done={}", f.home),
+        &state_cookie,
+    )
+    .await;
+    assert!(done.body.contains("is now enrolled in"), "{}", done.body);
+    assert_eq!(
+        s.clinic(&f.home).unwrap().unwrap().program,
+        ProgramType::CvpAndCvfa
+    );
+    let r = post(
+        &f,
+        &enroll_at,
+        &state_cookie,
+        &[("csrf", &state_csrf), ("program", "measles")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     let page = get(&f, "/inventory/orders?program=cvfa", &cookie).await;
     assert!(
         page.body.contains("New CVFA vaccine order"),
@@ -169,7 +206,17 @@ async fn cvfa_orders_stock_and_doses_through_the_web() {
     let page = get(&f, "/inventory/orders", &cookie).await;
     assert!(page.body.contains("CVFA order "), "{}", page.body);
 
-    // Leaving CVFA with its stock and order open is refused.
+    // Leaving CVFA with its stock and order open is refused, through the web as through
+    // the use case, and the enrollment stays.
+    let r = post(
+        &f,
+        &enroll_at,
+        &state_cookie,
+        &[("csrf", &state_csrf), ("program", "cvp")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("20 dose(s) of CVFA stock"), "{}", r.body);
     let e = ctwiz_store::usecase::clinic_info::enroll(
         &s,
         &state_actor(),
@@ -179,4 +226,8 @@ async fn cvfa_orders_stock_and_doses_through_the_web() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("20 dose(s) of CVFA stock"), "{e}");
+    assert_eq!(
+        s.clinic(&f.home).unwrap().unwrap().program,
+        ProgramType::CvpAndCvfa
+    );
 }

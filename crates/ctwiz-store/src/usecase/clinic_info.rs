@@ -341,6 +341,19 @@ pub fn submit_account_request<S: OrgStore + WebStore + crate::traits::PlaceStore
     Ok(store.create_account_request(request, now)?)
 }
 
+/// Every registered clinic, by name, with its program enrollment: the state's
+/// (`ClinicManage`) list to enroll clinics from. A refusal is audited.
+pub fn clinics_to_enroll<S: OrgStore + AuditStore>(
+    store: &S,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<Clinic>, UseCaseError> {
+    permit(store, actor, Action::ClinicManage, now, "clinic enrollment")?;
+    let mut clinics = store.clinics()?;
+    clinics.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.pin.cmp(&b.pin)));
+    Ok(clinics)
+}
+
 /// The state (`ClinicManage`) sets clinic `pin`'s enrollment in the public programs (CVP,
 /// CVFA, both, or private only). Leaving a program is refused while the clinic holds its
 /// stock or open orders (`ctwiz_core::program::check_enrollment_change`). Audited; returns

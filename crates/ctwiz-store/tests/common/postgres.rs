@@ -45,8 +45,17 @@ pub fn server() -> Option<String> {
     }
 }
 
-/// The URL of a new, empty database with the C collation.
+/// The URL of a new database with the C collation, migrated to this build's schema.
 pub fn fresh_database(server: &str) -> String {
+    new_database(server, true)
+}
+
+/// The URL of a new, empty database with the C collation (nothing migrated).
+pub fn empty_database(server: &str) -> String {
+    new_database(server, false)
+}
+
+fn new_database(server: &str, migrated: bool) -> String {
     let name = format!(
         "ctwiz_t{}_{}_{}",
         std::process::id(),
@@ -59,13 +68,69 @@ pub fn fresh_database(server: &str) -> String {
     let mut admin =
         postgres::Client::connect(server, postgres::NoTls).expect("connect to the test server");
     CLEANED.call_once(|| drop_leftovers(&mut admin));
-    admin
-        .batch_execute(&format!(
+    let sql = if migrated {
+        let template = migrated_template(server, &mut admin);
+        format!("CREATE DATABASE {name} TEMPLATE {template}")
+    } else {
+        format!(
             "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
-        ))
-        .expect("create a test database");
+        )
+    };
+    admin.batch_execute(&sql).expect("create a test database");
     let (base, _) = server.rsplit_once('/').expect("a URL ending in /database");
     format!("{base}/{name}")
+}
+
+/// A database migrated to this build's schema, copied for each test: copying takes a few
+/// milliseconds, migrating a new database most of a second, and a suite makes hundreds.
+/// (Stores opened on a copy find nothing to migrate, so they still open as in production.)
+/// Made once per server and schema version, by whichever test process comes first.
+fn migrated_template(server: &str, admin: &mut postgres::Client) -> String {
+    static MADE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        let name = format!("ctwiz_schema_{}", ctwiz_store::SCHEMA_VERSION);
+        // One maker at a time across test processes (a session-level advisory lock).
+        admin
+            .batch_execute("SELECT pg_advisory_lock(7467311)")
+            .expect("lock the template");
+        let exists = admin
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .expect("look for the template")
+            .is_some();
+        if !exists {
+            // Built under another name and renamed when complete, so a maker that dies
+            // half-way leaves no template that looks finished.
+            let building = format!("{name}_building");
+            // (Two calls: one batch would be one transaction, which these refuse.)
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                .expect("drop a half-made template");
+            admin
+                .batch_execute(&format!(
+                    "CREATE DATABASE {building} TEMPLATE template0 ENCODING 'UTF8' \
+                     LC_COLLATE 'C' LC_CTYPE 'C'"
+                ))
+                .expect("create the template");
+            let (base, _) = server.rsplit_once('/').expect("a URL ending in /database");
+            drop(SqliteStore::open(format!("{base}/{building}")).expect("migrate the template"));
+            // The store's connection closes on a thread of its own: wait until it has.
+            let mut renamed = false;
+            for _ in 0..200 {
+                let sql = format!("ALTER DATABASE {building} RENAME TO {name}");
+                if admin.batch_execute(&sql).is_ok() {
+                    renamed = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            assert!(renamed, "the template {building} is still in use");
+        }
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(7467311)")
+            .expect("unlock the template");
+        name
+    })
+    .clone()
 }
 
 /// A migrated store on a new PostgreSQL database, if a server is configured.
