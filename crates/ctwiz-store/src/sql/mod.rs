@@ -82,12 +82,6 @@ impl Params for &[&dyn ToSql] {
     }
 }
 
-impl<const N: usize> Params for &[&dyn ToSql; N] {
-    fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
-        f(self)
-    }
-}
-
 impl Params for [&dyn ToSql; 0] {
     fn with<R>(self, f: impl FnOnce(&[&dyn ToSql]) -> R) -> R {
         f(&[])
@@ -149,6 +143,8 @@ pub(crate) use params;
 /// One connection to SQLite or PostgreSQL.
 pub struct Conn {
     backend: Backend,
+    /// Write transactions begun on this connection (tells one from the next).
+    transactions: Cell<u64>,
 }
 
 enum Backend {
@@ -160,6 +156,7 @@ impl Conn {
     pub fn sqlite(conn: rusqlite::Connection) -> Conn {
         Conn {
             backend: Backend::Sqlite(conn),
+            transactions: Cell::new(0),
         }
     }
 
@@ -167,6 +164,7 @@ impl Conn {
     pub fn postgres(url: &str) -> Result<Conn> {
         Ok(Conn {
             backend: Backend::Postgres(Box::new(postgres::PgConn::connect(url)?)),
+            transactions: Cell::new(0),
         })
     }
 
@@ -226,6 +224,24 @@ impl Conn {
         }
     }
 
+    /// Runs an `INSERT` into a table keyed by an `id` column (prepared once per
+    /// connection) and returns the new row's id. One round trip on PostgreSQL
+    /// (`RETURNING id`), where `execute` and then `last_insert_rowid` take two.
+    pub fn insert_returning_id<P: Params>(&self, sql: &str, params: P) -> Result<i64> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                sqlite::execute(&mut st, params)?;
+                Ok(c.last_insert_rowid())
+            }
+            Backend::Postgres(c) => {
+                let st = c.prepare(&format!("{sql} RETURNING id"))?;
+                let rows = c.query(&st, params)?;
+                Ok(rows.first().ok_or(Error::NoRows)?.try_get(0)?)
+            }
+        }
+    }
+
     /// The id of the row most recently inserted on this connection (into any table, on
     /// both engines: SQLite's rowid, PostgreSQL's last identity value).
     pub fn last_insert_rowid(&self) -> Result<i64> {
@@ -235,11 +251,17 @@ impl Conn {
         }
     }
 
+    /// The open write transaction's number on this connection (each `write_transaction`
+    /// takes the next), or `None` when no transaction is open.
+    pub fn transaction(&self) -> Option<u64> {
+        (!self.is_autocommit()).then(|| self.transactions.get())
+    }
+
     /// No transaction is open on this connection.
     pub fn is_autocommit(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(c) => c.is_autocommit(),
-            Backend::Postgres(c) => c.depth.get() == 0,
+            Backend::Postgres(c) => !c.in_transaction.get(),
         }
     }
 
@@ -256,6 +278,7 @@ impl Conn {
             Backend::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?,
             Backend::Postgres(c) => c.begin_write()?,
         }
+        self.transactions.set(self.transactions.get() + 1);
         let guard = Rollback {
             conn: self,
             armed: Cell::new(true),

@@ -20,8 +20,9 @@ pub(crate) struct PgConn {
     /// Always `Some` until dropped (see `Drop`).
     client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<String, Statement>>,
-    /// Open transactions and savepoints (0: autocommit).
-    pub(super) depth: Cell<u32>,
+    /// A transaction is open (`begin_write` until `commit`/`rollback`); savepoints only
+    /// nest inside one, so they do not change it.
+    pub(super) in_transaction: Cell<bool>,
 }
 
 impl PgConn {
@@ -32,7 +33,7 @@ impl PgConn {
         Ok(PgConn {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
-            depth: Cell::new(0),
+            in_transaction: Cell::new(false),
         })
     }
 
@@ -83,28 +84,21 @@ impl PgConn {
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
-        let upper = sql.trim_start().to_ascii_uppercase();
         self.client().batch_execute(sql)?;
-        // Savepoints nest inside the transaction; track depth for `is_autocommit`.
-        if upper.starts_with("SAVEPOINT") {
-            self.depth.set(self.depth.get() + 1);
-        } else if upper.starts_with("RELEASE") {
-            self.depth.set(self.depth.get().saturating_sub(1));
-        }
         Ok(())
     }
 
     pub(super) fn begin_write(&self) -> Result<()> {
         let mut c = self.client();
         c.batch_execute("BEGIN")?;
-        self.depth.set(1);
+        self.in_transaction.set(true);
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         Ok(())
     }
 
     pub(super) fn commit(&self) -> Result<()> {
         self.client().batch_execute("COMMIT")?;
-        self.depth.set(0);
+        self.in_transaction.set(false);
         Ok(())
     }
 
@@ -114,7 +108,7 @@ impl PgConn {
                 let _ = c.batch_execute("ROLLBACK");
             }
         }
-        self.depth.set(0);
+        self.in_transaction.set(false);
     }
 }
 

@@ -86,22 +86,19 @@ macro_rules! integer_to_sql {
 }
 integer_to_sql!(i8, i16, i32, i64, u8, u16, u32, bool);
 
-impl ToSql for u64 {
-    fn to_sql(&self) -> Result<ValueRef<'_>, Error> {
-        i64::try_from(*self)
-            .map(ValueRef::Integer)
-            .map_err(|_| Error::Value(format!("{self} is too large for a 64-bit column")))
-    }
+/// Unsigned integers wider than a column's signed 64 bits are refused, not wrapped.
+macro_rules! wide_to_sql {
+    ($($t:ty),*) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> Result<ValueRef<'_>, Error> {
+                i64::try_from(*self)
+                    .map(ValueRef::Integer)
+                    .map_err(|_| Error::Value(format!("{self} is too large for a 64-bit column")))
+            }
+        }
+    )*};
 }
-
-impl ToSql for usize {
-    fn to_sql(&self) -> Result<ValueRef<'_>, Error> {
-        (*self as u64).to_sql().map(|v| match v {
-            ValueRef::Integer(i) => ValueRef::Integer(i),
-            _ => unreachable!("u64 binds as an integer"),
-        })
-    }
-}
+wide_to_sql!(u64, usize);
 
 impl ToSql for f64 {
     fn to_sql(&self) -> Result<ValueRef<'_>, Error> {

@@ -191,21 +191,22 @@ impl DoseStore for SqliteStore {
     fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId> {
         let mut args = Self::dose_params(d)?;
         args.insert(0, Box::new(patient.0));
-        self.conn
-            .prepare_cached(
+        let id = self
+            .conn
+            .insert_returning_id(
                 "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount,
                  amount_unit, route, site, clinic_pin, administered_by, funding, eligibility, completion,
                  refusal, vis, sender_id, administering_provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                  ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-            )?
-            .execute(crate::sql::params_from_iter(args.iter()))
+                crate::sql::params_from_iter(args.iter()),
+            )
             .map_err(|e| match e {
                 f if f.is_constraint_violation() => {
                     StoreError::NotFound { what: "patient", id: patient.to_string() }
                 }
                 other => other.into(),
             })?;
-        Ok(DoseId(self.conn.last_insert_rowid()?))
+        Ok(DoseId(id))
     }
 
     fn update_dose(&self, d: &Dose) -> Result<()> {

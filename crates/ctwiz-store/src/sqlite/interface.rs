@@ -64,13 +64,11 @@ impl InterfaceStore for SqliteStore {
 
     fn log_message(&self, e: &MessageLogEntry) -> Result<i64> {
         let warnings = e.errors.iter().filter(|x| x.severity == "W").count() as i64;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO message_log (facility, clinic_pin, message_type, control_id, result, mode,
+        let id = self.conn.insert_returning_id(
+            "INSERT INTO message_log (facility, clinic_pin, message_type, control_id, result, mode,
                  interface, received_at, processed_at, patient_id, doses, late_doses, warnings)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?
-            .execute(params![
+            params![
                 e.facility,
                 e.clinic.as_ref().map(|c| c.as_str()),
                 e.message_type,
@@ -84,8 +82,8 @@ impl InterfaceStore for SqliteStore {
                 e.doses,
                 e.late_doses,
                 warnings,
-            ])?;
-        let id = self.conn.last_insert_rowid()?;
+            ],
+        )?;
         if !e.errors.is_empty() {
             let mut st = self.conn.prepare_cached(
                 "INSERT INTO message_errors (message_id, severity, hl7_code, app_code, location, text)

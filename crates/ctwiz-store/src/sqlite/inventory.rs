@@ -197,6 +197,10 @@ impl crate::traits::Atomic for SqliteStore {
 
 impl InventoryStore for SqliteStore {
     fn add_lot(&self, lot: &Lot) -> Result<i64> {
+        self.held
+            .borrow_mut()
+            .lot_holders
+            .remove(lot.clinic.as_str());
         self.conn
             .prepare_cached(
                 "INSERT INTO lots (clinic_pin, cvx, ndc, mvx, lot_number, expiration, funding, program)
@@ -558,11 +562,19 @@ impl InventoryStore for SqliteStore {
     }
 
     fn holds_any_lot(&self, clinic: &ClinicPin) -> Result<bool> {
-        // The UNIQUE (clinic_pin, lot_number, funding) index answers it.
-        Ok(self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM lots WHERE clinic_pin = ?1)")?
-            .query_row([clinic.as_str()], |r| r.get(0))?)
+        self.while_locked(
+            |h| h.lot_holders.get(clinic.as_str()).copied(),
+            |h, v| {
+                h.lot_holders.insert(clinic.as_str().to_string(), v);
+            },
+            // The UNIQUE (clinic_pin, lot_number, funding) index answers it.
+            || {
+                Ok(self
+                    .conn
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM lots WHERE clinic_pin = ?1)")?
+                    .query_row([clinic.as_str()], |r| r.get(0))?)
+            },
+        )
     }
 
     fn record_dose_movement(

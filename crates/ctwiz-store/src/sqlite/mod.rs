@@ -59,6 +59,48 @@ pub struct SqliteStore {
     conn: Conn,
     /// The towns table as last read, with its version (see `places.rs`).
     places: std::cell::RefCell<Option<(i64, std::sync::Arc<ctwiz_core::place::Places>)>>,
+    /// Answers kept for the rest of this connection's write transaction.
+    held: std::cell::RefCell<WhileLocked>,
+}
+
+/// Answers that no other process can change while this connection holds the database's
+/// write lock, kept until its transaction ends: a VXU asks them once per dose, and on
+/// PostgreSQL each question is a round trip. A write through this store that could change
+/// one forgets it (a savepoint rolled back may undo that write).
+#[derive(Default)]
+struct WhileLocked {
+    /// The write transaction these answers belong to.
+    transaction: u64,
+    /// Whether a clinic holds any lot (`InventoryStore::holds_any_lot`).
+    lot_holders: std::collections::HashMap<String, bool>,
+    /// The towns table's version (`places_meta`).
+    places_version: Option<i64>,
+}
+
+impl SqliteStore {
+    /// `ask` once per write transaction; outside one, every time.
+    fn while_locked<T: Clone>(
+        &self,
+        get: impl Fn(&WhileLocked) -> Option<T>,
+        put: impl FnOnce(&mut WhileLocked, T),
+        ask: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let Some(transaction) = self.conn.transaction() else {
+            return ask();
+        };
+        if self.held.borrow().transaction != transaction {
+            *self.held.borrow_mut() = WhileLocked {
+                transaction,
+                ..Default::default()
+            };
+        }
+        if let Some(v) = get(&self.held.borrow()) {
+            return Ok(v);
+        }
+        let v = ask()?;
+        put(&mut self.held.borrow_mut(), v.clone());
+        Ok(v)
+    }
 }
 
 impl SqliteStore {
@@ -98,6 +140,7 @@ impl SqliteStore {
         let store = SqliteStore {
             conn,
             places: Default::default(),
+            held: Default::default(),
         };
         store.settle_places()?;
         Ok(store)

@@ -47,15 +47,13 @@ impl SqliteStore {
         ];
         let id = match id {
             None => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO patients (family, given, middle, family_norm, given_norm, family_sx,
-                         given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail,
-                         town)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                    )?
-                    .execute(args)?;
-                PatientId(self.conn.last_insert_rowid()?)
+                PatientId(self.conn.insert_returning_id(
+                    "INSERT INTO patients (family, given, middle, family_norm, given_norm, family_sx,
+                     given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail,
+                     town)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    args,
+                )?)
             }
             Some(id) => {
                 let n = self

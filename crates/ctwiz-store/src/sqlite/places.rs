@@ -63,6 +63,7 @@ impl SqliteStore {
             params![source, at],
         )?;
         *self.places.borrow_mut() = None;
+        self.held.borrow_mut().places_version = None;
         Ok(())
     }
 
@@ -108,10 +109,16 @@ impl SqliteStore {
 
 impl PlaceStore for SqliteStore {
     fn places(&self) -> Result<Arc<Places>> {
-        let version: i64 = self
-            .conn
-            .prepare_cached("SELECT version FROM places_meta")?
-            .query_row([], |r| r.get(0))?;
+        let version: i64 = self.while_locked(
+            |h| h.places_version,
+            |h, v| h.places_version = Some(v),
+            || {
+                Ok(self
+                    .conn
+                    .prepare_cached("SELECT version FROM places_meta")?
+                    .query_row([], |r| r.get(0))?)
+            },
+        )?;
         if let Some((v, p)) = &*self.places.borrow() {
             if *v == version {
                 return Ok(p.clone());
