@@ -172,8 +172,7 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
     // app's sessions/CSRF.
     let interface = soap::InterfaceService::for_app(&state).with_public_url(cfg.public_url.clone());
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    tokio::spawn(stop_on_signal(stop_tx));
+    let stop = stop_on_signal();
     let mut mllp_done = None;
     if let Some(addr) = cfg.mllp_addr {
         if cfg.mllp.bindings.is_empty() {
@@ -216,30 +215,35 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Sends `true` once the process is asked to stop: Ctrl-C, or SIGTERM (what systemd,
+/// Turns `true` once the process is asked to stop: Ctrl-C, or SIGTERM (what systemd,
 /// Kubernetes and `kill` send). Either way the doors stop taking new work and finish
 /// what they hold (`serve_app`, `mllp::serve_until`) before the process exits.
-async fn stop_on_signal(stop: tokio::sync::watch::Sender<bool>) {
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    // Registered here, before serving: from now on SIGTERM is ours, not the default kill.
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| tracing::warn!("cannot listen for SIGTERM: {e}"))
+        .ok();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match sigterm.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await
-            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+            _ = terminate => tracing::info!("SIGTERM: stopping"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
-        _ = terminate => tracing::info!("SIGTERM: stopping"),
-    }
-    let _ = stop.send(true);
+        let _ = stop.send(true);
+    });
+    stopping
 }
 
 /// Completes when `stop` turns `true` (or its sender is gone).
