@@ -119,7 +119,8 @@ impl WebConfig {
     }
 }
 
-/// Opens the database and serves until Ctrl-C.
+/// Opens the database and serves until Ctrl-C or SIGTERM, then drains: HTTP requests
+/// and MLLP messages in flight are answered (for at most 10 s) before it returns.
 pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     // Errors (every 500, with its request id) must land somewhere: stderr, unless the
     // program embedding us installed its own subscriber.
@@ -172,6 +173,8 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
     // app's sessions/CSRF.
     let interface = soap::InterfaceService::for_app(&state).with_public_url(cfg.public_url.clone());
+    let stop = stop_on_signal();
+    let mut mllp_done = None;
     if let Some(addr) = cfg.mllp_addr {
         if cfg.mllp.bindings.is_empty() {
             return Err(AppError::Internal(
@@ -187,21 +190,66 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
             .await
             .map_err(|e| AppError::Internal(format!("cannot listen for MLLP on {addr}: {e}")))?;
         tracing::info!("MLLP listening on {addr}");
-        tokio::spawn(mllp::serve(
+        mllp_done = Some(tokio::spawn(mllp::serve_until(
             mllp_listener,
             interface.clone(),
             cfg.mllp.clone(),
-        ));
+            stopping(stop.clone()),
+        )));
     }
     serve_app(
         listener,
         router(state).merge(soap::router(interface)),
         cfg.header_read_timeout,
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        },
+        stopping(stop),
     )
-    .await
+    .await?;
+    // HTTP drained; MLLP drains alongside (it started when the signal came).
+    if let Some(mllp) = mllp_done {
+        match mllp.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("MLLP listener: {e}"),
+            Err(e) => tracing::warn!("MLLP listener task: {e}"),
+        }
+    }
+    tracing::info!("ctwiz stopped");
+    Ok(())
+}
+
+/// Turns `true` once the process is asked to stop: Ctrl-C, or SIGTERM (what systemd,
+/// Kubernetes and `kill` send). Either way the doors stop taking new work and finish
+/// what they hold (`serve_app`, `mllp::serve_until`) before the process exits.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    // Registered here, before serving: from now on SIGTERM is ours, not the default kill.
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| tracing::warn!("cannot listen for SIGTERM: {e}"))
+        .ok();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match sigterm.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+            _ = terminate => tracing::info!("SIGTERM: stopping"),
+        }
+        let _ = stop.send(true);
+    });
+    stopping
+}
+
+/// Completes when `stop` turns `true` (or its sender is gone).
+async fn stopping(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight

@@ -12,6 +12,8 @@
 //! permission matrix, whether that account may submit (VXU) or query (QBP) and refuses
 //! an MSH-4 other than the bound facility. A connection that completes no frame for
 //! [`MllpConfig::idle_timeout`] (idle, half-open, or trickling bytes) is closed.
+//! A stopping server ([`serve_until`]) answers the messages it has read and closes each
+//! connection between messages.
 
 use crate::soap::{actor_for, msh4, InterfaceService, ServiceError, DEFAULT_MAX_MESSAGE_BYTES};
 use ctwiz_core::actor::Channel;
@@ -23,6 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
 const START: u8 = 0x0B;
@@ -197,22 +200,47 @@ pub fn check_bindings<S: UserStore + OrgStore>(
     Ok(())
 }
 
+/// How long a stopping listener lets its connections finish the messages they hold.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Accepts connections on `listener` forever, one task per bound connection.
 pub async fn serve(
     listener: TcpListener,
     service: InterfaceService,
     config: MllpConfig,
 ) -> io::Result<()> {
+    serve_until(listener, service, config, std::future::pending()).await
+}
+
+/// Accepts connections on `listener` until `stop` completes, then drains: no new
+/// connection is accepted, each connection answers the messages it has already read
+/// whole and is closed (one waiting for its next message at once), and this returns
+/// when all are closed or after [`DRAIN_TIMEOUT`]. A message whose answer was never
+/// sent is resent by its sender, and the interface stores a resent message once.
+pub async fn serve_until(
+    listener: TcpListener,
+    service: InterfaceService,
+    config: MllpConfig,
+    stop: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
     let config = Arc::new(config);
+    let (stopping_tx, stopping) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and the like: wait instead of spinning.
-                tracing::warn!("MLLP accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("MLLP accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            // Reap finished connections so the set holds only open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = &mut stop => break,
         };
         let bound = config.bindings_for(peer.ip());
         if bound.is_empty() {
@@ -224,12 +252,34 @@ pub async fn serve(
         }
         let service = service.clone();
         let idle = config.idle_timeout;
-        tokio::spawn(async move {
-            if let Err(e) = connection(stream, peer, service, bound, idle).await {
+        let stopping = stopping.clone();
+        connections.spawn(async move {
+            if let Err(e) = connection(stream, peer, service, bound, idle, stopping).await {
                 tracing::warn!("MLLP connection from {peer}: {e}");
             }
         });
     }
+    drop(listener);
+    let _ = stopping_tx.send(true);
+    let open = connections.len();
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    match drained {
+        Ok(()) => tracing::info!("MLLP stopped: {open} connection(s) drained"),
+        Err(_) => tracing::warn!(
+            "MLLP stopped: {} of {open} connection(s) still busy after {DRAIN_TIMEOUT:?} were dropped",
+            connections.len()
+        ),
+    }
+    Ok(())
+}
+
+/// Completes once the listener is stopping.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    // An error means the listener is gone: stopping too.
+    let _ = stopping.wait_for(|s| *s).await;
 }
 
 /// Splits MLLP frames out of a byte stream.
@@ -276,16 +326,25 @@ async fn connection(
     service: InterfaceService,
     bound: Vec<MllpBinding>,
     idle: Duration,
+    mut stopping: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut frames = Deframer::default();
     let mut buf = vec![0u8; 64 * 1024];
     let mut deadline = Instant::now() + idle;
     loop {
         // The deadline moves only when a frame completes, so a peer that vanished
-        // (half-open) or trickles bytes is dropped as surely as an idle one.
-        if timeout_at(deadline, stream.readable()).await.is_err() {
-            tracing::info!("MLLP connection from {peer} closed: no complete message for {idle:?}");
-            return Ok(());
+        // (half-open) or trickles bytes is dropped as surely as an idle one. A stopping
+        // server closes here, between messages: every message read whole was answered.
+        tokio::select! {
+            biased;
+            _ = stopped(&mut stopping) => {
+                tracing::info!("MLLP connection from {peer} closed: the server is stopping");
+                return Ok(());
+            }
+            readable = timeout_at(deadline, stream.readable()) => if readable.is_err() {
+                tracing::info!("MLLP connection from {peer} closed: no complete message for {idle:?}");
+                return Ok(());
+            }
         }
         let n = match stream.try_read(&mut buf) {
             Ok(0) => return Ok(()),

@@ -1,6 +1,7 @@
 //! The MLLP listener over real TCP sockets: only bound source addresses are served, each
 //! as its facility's account (the permission matrix decides what it may do), MSH-4 must
-//! be the bound facility, disclosures are audited, idle connections are closed.
+//! be the bound facility, disclosures are audited, idle connections are closed, and a
+//! stopping listener closes its connections between messages.
 
 use ctwiz_core::access::{Grant, Role, Scope, User};
 use ctwiz_core::ids::{ClinicPin, Email, Username};
@@ -38,6 +39,13 @@ struct Listener {
 /// C1's clinic user bound at 127.0.0.1, C1's DQA-interface user at 127.0.0.3; nothing
 /// bound at 127.0.0.2. Connections idle for one second are closed.
 async fn start() -> Listener {
+    start_until(std::future::pending()).await.0
+}
+
+/// [`start`], serving until `stop` completes; the listener's task.
+async fn start_until(
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (Listener, tokio::task::JoinHandle<std::io::Result<()>>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("mllp.db");
     let store = SqliteStore::open(&db).expect("store");
@@ -87,12 +95,15 @@ async fn start() -> Listener {
     let service = InterfaceService::new(db.clone()).expect("service");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(mllp::serve(listener, service, config));
-    Listener {
-        _dir: dir,
-        db,
-        addr,
-    }
+    let task = tokio::spawn(mllp::serve_until(listener, service, config, stop));
+    (
+        Listener {
+            _dir: dir,
+            db,
+            addr,
+        },
+        task,
+    )
 }
 
 /// A connection from the loopback address `from` (the whole of 127/8 is local).
@@ -194,6 +205,39 @@ async fn a_connection_that_completes_no_message_is_closed_after_the_timeout() {
         waited >= Duration::from_millis(900),
         "closed too early: {waited:?}"
     );
+}
+
+/// A stopping listener (SIGTERM in `ctwiz serve`) accepts nothing more and closes a
+/// connection waiting between messages at once, not after the idle timeout.
+#[tokio::test]
+async fn a_stopping_listener_closes_connections_between_messages_and_returns() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (l, task) = start_until(async {
+        let _ = stopped.await;
+    })
+    .await;
+    let mut s = connect("127.0.0.1", l.addr).await;
+    let ack = exchange(&mut s, VXU).await.expect("answered");
+    assert!(ack.contains("MSA|AA|M1"), "{ack}");
+    let asked = Instant::now();
+    stop.send(()).expect("listener running");
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the listener returned")
+        .expect("task")
+        .expect("drained");
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).await.unwrap_or(0);
+    assert_eq!(n, 0, "the connection was closed");
+    // The idle timeout is one second: this was the stop, not the timeout.
+    let took = asked.elapsed();
+    assert!(took < Duration::from_millis(800), "took {took:?}");
+    assert!(
+        TcpStream::connect(l.addr).await.is_err(),
+        "a stopped listener accepted a connection"
+    );
+    let store = SqliteStore::open(&l.db).expect("store");
+    assert_eq!(store.patient_count().expect("count"), 1);
 }
 
 /// A query answered with a list of candidates (Z31) discloses each of them: one Read

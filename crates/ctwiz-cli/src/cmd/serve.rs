@@ -111,7 +111,7 @@ pub fn run(path: &Path, a: ServeArgs) -> CliResult {
         });
     }
     println!(
-        "Serving {} on http://{} (Ctrl-C stops)",
+        "Serving {} on http://{} (Ctrl-C or SIGTERM stops, after answering what is in flight)",
         path.display(),
         a.addr
     );

@@ -41,16 +41,22 @@ pub fn ctwiz(db: &Path, args: &[&str]) -> Output {
 
 /// Runs `ctwiz` on exactly this `--db` (a file or a `postgres://` URL).
 pub fn ctwiz_on(db: &std::ffi::OsStr, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ctwiz"))
-        .arg("--db")
-        .arg(db)
+    command(db)
         .args(args)
+        .output()
+        .expect("the ctwiz binary runs")
+}
+
+/// `ctwiz --db DB` with the test environment, to add arguments to and run or spawn.
+pub fn command(db: &std::ffi::OsStr) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ctwiz"));
+    c.arg("--db")
+        .arg(db)
         .env_remove("CTWIZ_DB")
         .env_remove("CTWIZ_USER")
         .env_remove("CTWIZ_PUBLIC_URL")
-        .env("USER", "cli-test")
-        .output()
-        .expect("the ctwiz binary runs")
+        .env("USER", "cli-test");
+    c
 }
 
 /// Runs `ctwiz`, which must succeed; its stdout.
