@@ -55,10 +55,11 @@ fn row<'a>(out: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key} in:\n{out}"))
 }
 
-/// A prepared database: clinic C1 and its EHR's interface account `ehr-c1`.
-fn registry(db: &Path) {
+/// A prepared database: clinic C1 and its EHR's interface account `ehr-c1`, whose
+/// temporary password is returned.
+fn registry(db: &Path) -> String {
     ok(db, &["clinic", "add", "--pin", "C1", "--name", "C1"]);
-    ok(
+    let out = ok(
         db,
         &[
             "user",
@@ -73,6 +74,11 @@ fn registry(db: &Path) {
             "C1",
         ],
     );
+    out.lines()
+        .find_map(|l| l.split_once("temporary password").map(|(_, p)| p))
+        .and_then(|p| p.rsplit(": ").next())
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|| panic!("no temporary password in {out}"))
 }
 
 #[test]
@@ -296,6 +302,42 @@ fn get(addr: &str, path: &str) -> Option<String> {
     Some(out)
 }
 
+/// A SOAP submitSingleMessage of `hl7` (ER7 with CR segment ends): the whole HTTP answer.
+fn soap_submit(addr: &str, username: &str, password: &str, hl7: &str) -> String {
+    let body = format!(
+        "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\" \
+         xmlns:urn=\"urn:cdc:iisb:2011\"><soap:Body><urn:submitSingleMessage>\
+         <urn:username>{username}</urn:username><urn:password>{password}</urn:password>\
+         <urn:facilityID>C1</urn:facilityID><urn:hl7Message>{}</urn:hl7Message>\
+         </urn:submitSingleMessage></soap:Body></soap:Envelope>",
+        hl7.replace('&', "&amp;").replace('\r', "&#13;")
+    );
+    let mut s = std::net::TcpStream::connect(addr).expect("HTTP connects");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST /iis/soap HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/soap+xml\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("SOAP answer");
+    out
+}
+
+/// The value of header `name` in an HTTP answer.
+fn header(answer: &str, name: &str) -> String {
+    answer
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {name} in {answer}"))
+}
+
 /// One message over MLLP; the answer.
 fn mllp_exchange(addr: &str, message: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).expect("MLLP connects");
@@ -316,7 +358,7 @@ fn mllp_exchange(addr: &str, message: &str) -> String {
 fn serve_takes_its_settings_from_the_file_and_logs_json_lines_with_request_ids() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    registry(&db);
+    let password = registry(&db);
     let (port, mllp_port) = (free_port(), free_port());
     let addr = format!("127.0.0.1:{port}");
     let mllp = format!("127.0.0.1:{mllp_port}");
@@ -351,6 +393,14 @@ fn serve_takes_its_settings_from_the_file_and_logs_json_lines_with_request_ids()
                PID|1||MRN-1^^^C1^MR||Doe^Ann||20250101|F\r\
                ORC|RE||D-1^C1\rRXA|0|1|20250301||08^HepB^CVX|999|||01^^NIP001\r";
     let ack = health.as_ref().map(|_| mllp_exchange(&mllp, vxu));
+    let soap = health.as_ref().map(|_| {
+        soap_submit(
+            &addr,
+            "ehr-c1",
+            &password,
+            &vxu.replace("CTL-4711", "CTL-SOAP"),
+        )
+    });
     // Let the last lines reach stderr, then stop the server.
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
@@ -358,16 +408,12 @@ fn serve_takes_its_settings_from_the_file_and_logs_json_lines_with_request_ids()
     let stderr = String::from_utf8_lossy(&out.stderr);
     let health = health.unwrap_or_else(|| panic!("serve never answered on {addr}:\n{stderr}"));
     assert!(health.starts_with("HTTP/1.0 200") || health.starts_with("HTTP/1.1 200"));
-    let request_id = health
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("x-request-id")
-                .then(|| v.trim().to_string())
-        })
-        .expect("an X-Request-Id header");
+    let request_id = header(&health, "x-request-id");
     let ack = ack.expect("an MLLP answer");
     assert!(ack.contains("MSA|AA|CTL-4711"), "{ack}");
+    let soap = soap.expect("a SOAP answer");
+    assert!(soap.contains("MSA|AA|CTL-SOAP"), "{soap}");
+    let soap_request_id = header(&soap, "x-request-id");
 
     // Every line on stderr is one JSON object.
     let lines: Vec<serde_json::Value> = out
@@ -397,13 +443,26 @@ fn serve_takes_its_settings_from_the_file_and_logs_json_lines_with_request_ids()
     // The MLLP message's line names the facility, MSH-10 and the acknowledgment code.
     let hl7 = lines
         .iter()
-        .find(|l| l["target"] == "ctwiz::hl7")
-        .unwrap_or_else(|| panic!("no HL7 line:\n{stderr}"));
+        .find(|l| l["target"] == "ctwiz::hl7" && l["span"]["door"] == "mllp")
+        .unwrap_or_else(|| panic!("no MLLP line:\n{stderr}"));
     assert_eq!(hl7["fields"]["ack"], "AA", "{hl7}");
     assert_eq!(hl7["fields"]["control_id"], "CTL-4711", "{hl7}");
     assert_eq!(hl7["span"]["control_id"], "CTL-4711", "{hl7}");
     assert_eq!(hl7["span"]["facility"], "C1", "{hl7}");
-    assert_eq!(hl7["span"]["door"], "mllp", "{hl7}");
+    // The SOAP message's line is written on the store's worker thread, inside both the
+    // request's span (its id is the response's X-Request-Id) and the message's.
+    let soap_line = lines
+        .iter()
+        .find(|l| l["target"] == "ctwiz::hl7" && l["span"]["door"] == "soap")
+        .unwrap_or_else(|| panic!("no SOAP line:\n{stderr}"));
+    assert_eq!(soap_line["fields"]["ack"], "AA", "{soap_line}");
+    assert_eq!(soap_line["span"]["control_id"], "CTL-SOAP", "{soap_line}");
+    assert_eq!(soap_line["span"]["facility"], "C1", "{soap_line}");
+    assert_eq!(
+        soap_line["spans"][0]["request_id"],
+        soap_request_id.as_str(),
+        "{soap_line}"
+    );
     assert!(
         lines.iter().any(|l| l["fields"]["message"]
             .as_str()
