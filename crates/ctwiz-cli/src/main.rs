@@ -4,6 +4,7 @@
 mod alloc_count;
 mod cdsi_cases;
 mod cmd;
+mod config;
 mod output;
 
 /// Counts allocations for `ctwiz bench` (off unless a bench turns it on).
@@ -18,9 +19,14 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "ctwiz", version, propagate_version = true)]
 struct Cli {
-    /// The database: an SQLite file, or PostgreSQL as postgres://USER:PASSWORD@HOST:PORT/DB.
-    #[arg(long, global = true, env = "CTWIZ_DB", default_value = "ctwiz.db")]
-    db: PathBuf,
+    /// The configuration file (see `ctwiz config example`); without it, ./ctwiz.toml if
+    /// there is one. Flags and CTWIZ_* variables override what it says.
+    #[arg(long, global = true, env = "CTWIZ_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The database: an SQLite file, or PostgreSQL as postgres://USER:PASSWORD@HOST:PORT/DB
+    /// [env CTWIZ_DB; file database; default ctwiz.db].
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
     /// Act as this ctwiz user (their access type and scope apply, and audit rows name
     /// them) instead of as the local operator, who has the state's authority.
     #[arg(
@@ -95,13 +101,30 @@ enum Command {
     #[command(subcommand)]
     Jurisdictions(cmd::jurisdictions::JurisdictionsCommand),
     /// Run the web application.
-    Serve(cmd::serve::ServeArgs),
+    Serve(config::ServeFlags),
+    /// The configuration file (ctwiz.toml): check it, print an example.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCommand),
     /// Set up a demo database with a synthetic population and one user per role.
     Demo(cmd::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The example is printed whatever state the configuration is in.
+    if let Command::Config(cmd::config::ConfigCommand::Example) = cli.command {
+        cmd::config::print_example();
+        return ExitCode::SUCCESS;
+    }
+    let file = match config::load(cli.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let db_setting = config::database(cli.db.clone(), &config::process_env, file.as_ref());
+    let db = db_setting.value.clone();
     let who = cmd::Who {
         user: cli.as_user.clone(),
         clinic: cli.acting_clinic.clone(),
@@ -131,29 +154,30 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Init => cmd::db::init(&cli.db),
-        Command::Seed(a) => cmd::seed::run(&cli.db, a),
-        Command::Patient(c) => cmd::patient::run(&cli.db, &who, c),
-        Command::Outreach(c) => cmd::outreach::run(&cli.db, &who, c),
-        Command::Onboarding(c) => cmd::onboarding::run(&cli.db, &who, c),
-        Command::Clinic(c) => cmd::clinic::run(&cli.db, &who, c),
-        Command::User(c) => cmd::user::run(&cli.db, c),
-        Command::Demo(a) => cmd::demo::run(&cli.db, a),
-        Command::Inventory(c) => cmd::inventory::run(&cli.db, &who, c),
+        Command::Init => cmd::db::init(&db),
+        Command::Seed(a) => cmd::seed::run(&db, a),
+        Command::Patient(c) => cmd::patient::run(&db, &who, c),
+        Command::Outreach(c) => cmd::outreach::run(&db, &who, c),
+        Command::Onboarding(c) => cmd::onboarding::run(&db, &who, c),
+        Command::Clinic(c) => cmd::clinic::run(&db, &who, c),
+        Command::User(c) => cmd::user::run(&db, c),
+        Command::Demo(a) => cmd::demo::run(&db, a, file.as_ref()),
+        Command::Inventory(c) => cmd::inventory::run(&db, &who, c),
         Command::Forecast(a) => cmd::forecast::run_forecast(a),
         Command::CdsiTest(a) => cmd::forecast::run_cdsi_test(a),
         Command::Match(c) => cmd::matching::run(c),
-        Command::Serve(a) => cmd::serve::run(&cli.db, a),
-        Command::Distribute(c) => cmd::distribute::run(&cli.db, c),
-        Command::Jurisdictions(c) => cmd::jurisdictions::run(&cli.db, c),
-        Command::Audit(a) => cmd::audit::run(&cli.db, &who, a),
-        Command::Hl7(c) => cmd::hl7::run(&cli.db, &who, c),
-        Command::Bench(c) => cmd::bench::run(&cli.db, c),
-        Command::Report(c) => cmd::report::run(&cli.db, c),
-        Command::Certificate(a) => cmd::certificate::run(&cli.db, &who, a),
-        Command::Keys(c) => cmd::certificate::keys(&cli.db, &who, c),
-        Command::Backup(a) => cmd::db::backup(&cli.db, a),
-        Command::Restore(a) => cmd::db::restore(&cli.db, a),
+        Command::Serve(f) => cmd::serve::run(&db, &f, file.as_ref()),
+        Command::Config(c) => cmd::config::run(&db_setting, c, file.as_ref()),
+        Command::Distribute(c) => cmd::distribute::run(&db, c),
+        Command::Jurisdictions(c) => cmd::jurisdictions::run(&db, c),
+        Command::Audit(a) => cmd::audit::run(&db, &who, a),
+        Command::Hl7(c) => cmd::hl7::run(&db, &who, c),
+        Command::Bench(c) => cmd::bench::run(&db, c),
+        Command::Report(c) => cmd::report::run(&db, c),
+        Command::Certificate(a) => cmd::certificate::run(&db, &who, a),
+        Command::Keys(c) => cmd::certificate::keys(&db, &who, c),
+        Command::Backup(a) => cmd::db::backup(&db, a),
+        Command::Restore(a) => cmd::db::restore(&db, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

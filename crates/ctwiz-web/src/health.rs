@@ -29,13 +29,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(v) if v == ctwiz_store::SCHEMA_VERSION => {
             text(StatusCode::OK, format!("ready (schema {v})\n"))
         }
-        Ok(v) => text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "not ready: database schema {v}, this build expects {}\n",
+        Ok(v) => {
+            let why = format!(
+                "database schema {v}, this build expects {}",
                 ctwiz_store::SCHEMA_VERSION
-            ),
-        ),
+            );
+            tracing::warn!("readiness: {why}");
+            text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {why}\n"),
+            )
+        }
         Err(e) => {
             tracing::warn!("readiness: {e}");
             text(

@@ -32,6 +32,7 @@ mod health;
 mod help;
 mod inventory;
 mod limits;
+pub mod logging;
 mod mail;
 mod metrics;
 pub mod mllp;
@@ -51,7 +52,7 @@ mod state;
 mod texts;
 
 pub use error::AppError;
-pub use limits::{Limits, Throttle};
+pub use limits::{LimitRates, Limits, Rate, Throttle, ThrottleRates};
 pub use mail::{deliver_outbox, SmtpConfig};
 pub use state::AppState;
 pub use texts::{deliver_texts, SmsGateway};
@@ -97,6 +98,12 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Scheduled distributions to practices (`None`: not run by this process).
     pub schedule: Option<schedule::Schedule>,
+    /// The throttles of sign-in, the public forms and SOAP sign-in failures.
+    pub limits: LimitRates,
+    /// How log lines are written (when `serve` installs the log output).
+    pub log_format: logging::LogFormat,
+    /// Which log lines are written.
+    pub log_level: logging::LogLevel,
 }
 
 /// The default [`WebConfig::header_read_timeout`].
@@ -115,6 +122,9 @@ impl WebConfig {
             header_read_timeout: HEADER_READ_TIMEOUT,
             public_url: None,
             schedule: None,
+            limits: LimitRates::default(),
+            log_format: logging::LogFormat::default(),
+            log_level: logging::LogLevel::default(),
         }
     }
 }
@@ -124,18 +134,14 @@ impl WebConfig {
 pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     // Errors (every 500, with its request id) must land somewhere: stderr, unless the
     // program embedding us installed its own subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    logging::init(cfg.log_format, &cfg.log_level);
     // Opening the database blocks (a PostgreSQL client runs its own small runtime).
     let (db_path, secure_cookies) = (cfg.db_path.clone(), cfg.secure_cookies);
-    let state = tokio::task::spawn_blocking(move || AppState::new(db_path, secure_cookies))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let limits = Limits::from_rates(&cfg.limits);
+    let state =
+        tokio::task::spawn_blocking(move || AppState::with_limits(db_path, secure_cookies, limits))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
     let public_url = cfg
         .public_url
         .clone()
@@ -172,7 +178,9 @@ pub async fn serve(cfg: WebConfig) -> Result<(), AppError> {
     }
     // The CDC SOAP web service shares the store pool and the CDSi engine, not the web
     // app's sessions/CSRF.
-    let interface = soap::InterfaceService::for_app(&state).with_public_url(cfg.public_url.clone());
+    let interface = soap::InterfaceService::for_app(&state)
+        .with_public_url(cfg.public_url.clone())
+        .with_sign_in_failure_limit(cfg.limits.soap_sign_in_failures);
     let stop = stop_on_signal();
     let mut mllp_done = None;
     if let Some(addr) = cfg.mllp_addr {
@@ -492,6 +500,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
+        .layer(middleware::from_fn(logging::request_context))
         .with_state(state)
 }
 
@@ -506,32 +515,18 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled (`-` outside of one): in the log line and on the
-/// page of every 500, and in the `X-Request-Id` header of every response.
-pub(crate) fn request_id() -> String {
-    REQUEST_ID
-        .try_with(|id| id.clone())
-        .unwrap_or_else(|_| "-".into())
-}
+pub(crate) use logging::request_id;
 
 /// Headers on every response: no framing, no sniffing, no referrers, no scripts, no
 /// cross-origin use, no caching of pages that may hold patient data, HTTPS only when served
-/// over HTTPS; and the request id.
+/// over HTTPS. (The request id is [`logging::request_context`]'s.)
 async fn security_headers(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let id = session::random_token()[..16].to_string();
-    let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        h.insert("x-request-id", v);
-    }
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };

@@ -51,7 +51,92 @@ fn quota(burst: u32, one_per: Duration) -> Quota {
         .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
 }
 
+/// A limit: `burst` attempts at once, then one more per `every` (a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    burst: NonZeroU32,
+    every: Duration,
+}
+
+impl Rate {
+    /// Refuses a zero burst or period (a limiter cannot be built from them).
+    pub fn new(burst: u32, every: Duration) -> Result<Rate, String> {
+        let burst = NonZeroU32::new(burst).ok_or("the burst must be at least 1")?;
+        if every.is_zero() {
+            return Err("the period must be longer than zero".into());
+        }
+        Ok(Rate { burst, every })
+    }
+
+    /// The built-in limits below: whole seconds, never zero.
+    fn of(burst: u32, every_secs: u64) -> Rate {
+        Rate::new(burst, Duration::from_secs(every_secs)).expect("built-in limits are non-zero")
+    }
+
+    pub fn burst(&self) -> u32 {
+        self.burst.get()
+    }
+
+    pub fn every(&self) -> Duration {
+        self.every
+    }
+
+    fn quota(&self) -> Quota {
+        quota(self.burst.get(), self.every)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at once, then 1 per {:?}", self.burst, self.every)
+    }
+}
+
+/// One form's limits, per client address and per account name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRates {
+    pub per_address: Rate,
+    pub per_account: Rate,
+}
+
+/// The limits of every throttled door, as configured (`ctwiz.toml` `[limits]`); the
+/// defaults are the ones documented on [`Limits`] and [`FailedSignIns`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitRates {
+    pub sign_in: ThrottleRates,
+    pub public_forms: ThrottleRates,
+    pub portal_search: ThrottleRates,
+    pub portal_verify: ThrottleRates,
+    /// Failed SOAP sign-ins per address ([`FailedSignIns`]).
+    pub soap_sign_in_failures: Rate,
+}
+
+impl Default for LimitRates {
+    fn default() -> LimitRates {
+        let both = |a: (u32, u64), b: (u32, u64)| ThrottleRates {
+            per_address: Rate::of(a.0, a.1),
+            per_account: Rate::of(b.0, b.1),
+        };
+        LimitRates {
+            sign_in: both((20, 3), (10, 30)),
+            public_forms: both((5, 60), (3, 300)),
+            portal_search: both((10, 60), (5, 600)),
+            portal_verify: both((20, 3), (1, 1)),
+            soap_sign_in_failures: Rate::of(20, 3),
+        }
+    }
+}
+
 impl Throttle {
+    /// A throttle with these limits.
+    pub fn from_rates(rates: &ThrottleRates) -> Throttle {
+        Throttle {
+            by_addr: DefaultKeyedRateLimiter::keyed(rates.per_address.quota()),
+            by_account: DefaultKeyedRateLimiter::keyed(rates.per_account.quota()),
+            clock: DefaultClock::default(),
+        }
+    }
+
     /// `burst` attempts at once, then one more per `one_per`; for each address and for
     /// each account name.
     pub fn new(
@@ -108,14 +193,21 @@ pub struct Limits {
     pub portal_verify: Throttle,
 }
 
+impl Limits {
+    /// The throttles for these limits.
+    pub fn from_rates(rates: &LimitRates) -> Limits {
+        Limits {
+            sign_in: Throttle::from_rates(&rates.sign_in),
+            public_forms: Throttle::from_rates(&rates.public_forms),
+            portal_search: Throttle::from_rates(&rates.portal_search),
+            portal_verify: Throttle::from_rates(&rates.portal_verify),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            sign_in: Throttle::new(20, Duration::from_secs(3), 10, Duration::from_secs(30)),
-            public_forms: Throttle::new(5, Duration::from_secs(60), 3, Duration::from_secs(300)),
-            portal_search: Throttle::new(10, Duration::from_secs(60), 5, Duration::from_secs(600)),
-            portal_verify: Throttle::new(20, Duration::from_secs(3), 1, Duration::from_secs(1)),
-        }
+        Limits::from_rates(&LimitRates::default())
     }
 }
 
@@ -132,9 +224,9 @@ pub struct FailedSignIns {
 }
 
 impl FailedSignIns {
-    pub fn new(burst: u32, one_per: Duration) -> FailedSignIns {
+    pub fn new(rate: Rate) -> FailedSignIns {
         FailedSignIns {
-            failures: DefaultKeyedRateLimiter::keyed(quota(burst, one_per)),
+            failures: DefaultKeyedRateLimiter::keyed(rate.quota()),
             blocked: Default::default(),
             clock: DefaultClock::default(),
         }
@@ -178,6 +270,6 @@ impl FailedSignIns {
 impl Default for FailedSignIns {
     /// As the web's sign-in per address: 20 at once, then one per 3 s.
     fn default() -> FailedSignIns {
-        FailedSignIns::new(20, Duration::from_secs(3))
+        FailedSignIns::new(LimitRates::default().soap_sign_in_failures)
     }
 }

@@ -26,6 +26,37 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
+impl SmtpConfig {
+    /// Checks the relay and the sender before anything is queued for them.
+    pub fn new(relay: &str, from: &str) -> Result<SmtpConfig, String> {
+        let (host, port) = SmtpConfig::parse_relay(relay)?;
+        SmtpConfig::check_sender(from)?;
+        Ok(SmtpConfig {
+            host,
+            port,
+            from: from.to_string(),
+        })
+    }
+
+    /// A relay written `HOST:PORT`.
+    pub fn parse_relay(relay: &str) -> Result<(String, u16), String> {
+        relay
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim(), p.parse::<u16>().ok()?)))
+            .filter(|(h, port)| !h.is_empty() && !h.contains(char::is_whitespace) && *port > 0)
+            .map(|(h, port)| (h.to_string(), port))
+            .ok_or_else(|| format!("SMTP relay {relay:?}: expected HOST:PORT, e.g. 127.0.0.1:25"))
+    }
+
+    /// A sender address as mail carries it: `ctwiz@dph.example.org` or
+    /// `CT WiZ <ctwiz@dph.example.org>`.
+    pub fn check_sender(from: &str) -> Result<(), String> {
+        from.parse::<Mailbox>()
+            .map(|_| ())
+            .map_err(|e| format!("sender address {from:?}: {e}"))
+    }
+}
+
 /// What the outbox stores where a message's secret goes.
 pub const WITHHELD: &str = "[withheld from the outbox: sent by e-mail only, never stored]";
 

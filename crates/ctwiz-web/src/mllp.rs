@@ -15,7 +15,9 @@
 //! A stopping server ([`serve_until`]) answers the messages it has read and closes each
 //! connection between messages.
 
-use crate::soap::{actor_for, msh4, InterfaceService, ServiceError, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::soap::{
+    actor_for, message_span, msh4, InterfaceService, ServiceError, DEFAULT_MAX_MESSAGE_BYTES,
+};
 use ctwiz_core::actor::Channel;
 use ctwiz_core::ids::{ClinicPin, Username};
 use ctwiz_store::{OrgStore, UserStore};
@@ -27,6 +29,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
+use tracing::Instrument;
 
 const START: u8 = 0x0B;
 const END: u8 = 0x1C;
@@ -79,28 +82,71 @@ pub struct BindingError {
     reason: String,
 }
 
+impl MllpBinding {
+    /// A binding from its parts (a configuration file's table): the same rules as
+    /// `PIN=USERNAME@ADDR[,ADDR...]`.
+    pub fn new(
+        facility: &str,
+        username: &str,
+        sources: &[impl AsRef<str>],
+    ) -> Result<MllpBinding, BindingError> {
+        let err = |reason: String| BindingError {
+            value: format!(
+                "{facility}={username}@{}",
+                sources
+                    .iter()
+                    .map(|s| s.as_ref())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            reason,
+        };
+        let pin = ClinicPin::new(facility.trim()).map_err(|e| err(e.to_string()))?;
+        let username = Username::new(username.trim()).map_err(|e| err(e.to_string()))?;
+        if sources.is_empty() {
+            return Err(err("no address to accept connections from".into()));
+        }
+        let sources = sources
+            .iter()
+            .map(|a| a.as_ref().trim().parse::<SourceNet>().map_err(&err))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(MllpBinding {
+            facility: pin,
+            username,
+            sources,
+        })
+    }
+}
+
+impl std::fmt::Display for MllpBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sources: Vec<String> = self.sources.iter().map(ToString::to_string).collect();
+        write!(
+            f,
+            "{}={}@{}",
+            self.facility,
+            self.username,
+            sources.join(",")
+        )
+    }
+}
+
 impl FromStr for MllpBinding {
     type Err = BindingError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let err = |reason: String| BindingError {
+        let err = |reason: &str| BindingError {
             value: value.into(),
-            reason,
+            reason: reason.into(),
         };
-        let (facility, rest) = value.split_once('=').ok_or_else(|| err("no '='".into()))?;
+        let (facility, rest) = value.split_once('=').ok_or_else(|| err("no '='"))?;
         let (username, sources) = rest
             .rsplit_once('@')
-            .ok_or_else(|| err("no '@' before the addresses".into()))?;
-        let facility = ClinicPin::new(facility.trim()).map_err(|e| err(e.to_string()))?;
-        let username = Username::new(username.trim()).map_err(|e| err(e.to_string()))?;
-        let sources = sources
-            .split(',')
-            .map(|a| a.trim().parse::<SourceNet>().map_err(&err))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(MllpBinding {
-            facility,
-            username,
-            sources,
+            .ok_or_else(|| err("no '@' before the addresses"))?;
+        let sources: Vec<&str> = sources.split(',').collect();
+        MllpBinding::new(facility, username, &sources).map_err(|e| BindingError {
+            value: value.into(),
+            reason: e.reason,
         })
     }
 }
@@ -253,11 +299,14 @@ pub async fn serve_until(
         let service = service.clone();
         let idle = config.idle_timeout;
         let stopping = stopping.clone();
-        connections.spawn(async move {
-            if let Err(e) = connection(stream, peer, service, bound, idle, stopping).await {
-                tracing::warn!("MLLP connection from {peer}: {e}");
+        connections.spawn(
+            async move {
+                if let Err(e) = connection(stream, peer, service, bound, idle, stopping).await {
+                    tracing::warn!("MLLP connection from {peer}: {e}");
+                }
             }
-        });
+            .instrument(tracing::info_span!("mllp", peer = %peer)),
+        );
     }
     drop(listener);
     let _ = stopping_tx.send(true);
@@ -392,7 +441,8 @@ async fn process(
         .find(|b| b.facility.as_str().eq_ignore_ascii_case(&claimed))
         .unwrap_or(&bound[0])
         .clone();
-    service
+    let span = message_span("mllp", binding.facility.as_str(), &text);
+    let answer = service
         .with_store(move |store, inner| {
             // Re-read on every message: a locked account or changed grant applies at once.
             let Some(account) = store.account(&binding.username)? else {
@@ -406,7 +456,14 @@ async fn process(
             )?;
             Ok(inner.process(store, &actor, &text))
         })
-        .await?
+        .instrument(span.clone())
+        .await
+        .and_then(|r| r);
+    if let Err(e) = &answer {
+        // The connection closes without an answer: the sender will resend.
+        span.in_scope(|| tracing::error!(error = %e, "MLLP message not processed"));
+    }
+    answer
 }
 
 async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {

@@ -30,6 +30,7 @@ use ctwiz_store::{OrgStore, SqliteStore};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Where the service lives.
 pub const PATH: &str = "/iis/soap";
@@ -44,6 +45,8 @@ pub struct InterfaceService {
     inner: Arc<Inner>,
     /// The service's site as clients reach it (behind a proxy), for the WSDL.
     public_url: Option<Arc<str>>,
+    /// Addresses refused after too many failed sign-ins.
+    failed_sign_ins: Arc<crate::limits::FailedSignIns>,
 }
 
 pub(crate) struct Inner {
@@ -51,8 +54,6 @@ pub(crate) struct Inner {
     codes: CodeSets,
     forecaster: CdsiForecaster,
     credentials: CredentialCache,
-    /// Addresses refused after too many failed sign-ins.
-    failed_sign_ins: crate::limits::FailedSignIns,
     next_id: AtomicU64,
     started: String,
     max_message_bytes: usize,
@@ -110,14 +111,21 @@ impl InterfaceService {
                 codes,
                 forecaster: CdsiForecaster::new(engine),
                 credentials: CredentialCache::default(),
-                failed_sign_ins: Default::default(),
                 next_id: AtomicU64::new(1),
                 started: Local::now().format("%Y%m%d%H%M%S").to_string(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 metrics,
             }),
             public_url: None,
+            failed_sign_ins: Arc::default(),
         }
+    }
+
+    /// Refuses an address whose failed sign-ins go past `rate` (by default as the web's
+    /// sign-in per address: 20 at once, then one per 3 s).
+    pub fn with_sign_in_failure_limit(mut self, rate: crate::limits::Rate) -> Self {
+        self.failed_sign_ins = Arc::new(crate::limits::FailedSignIns::new(rate));
+        self
     }
 
     /// The address the WSDL advertises: `url` (the site as clients reach it, e.g.
@@ -135,15 +143,18 @@ impl InterfaceService {
         self.inner.max_message_bytes
     }
 
-    /// Runs `f` with a pooled connection on a blocking thread.
+    /// Runs `f` with a pooled connection on a blocking thread, inside the caller's span.
     pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&SqliteStore, &Inner) -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
         let this = self.inner.clone();
-        tokio::task::spawn_blocking(move || Ok(this.pool.with(|s| f(s, &this))?))
-            .await
-            .map_err(|e| ServiceError::Join(e.to_string()))?
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| Ok(this.pool.with(|s| f(s, &this))?))
+        })
+        .await
+        .map_err(|e| ServiceError::Join(e.to_string()))?
     }
 
     /// A `connectivityTest` signed in as `username`: the connection of the user's clinic
@@ -235,11 +246,26 @@ impl Inner {
         ctx.forecaster = Some(&self.forecaster);
         let started = std::time::Instant::now();
         let outcome = interface::process_message(store, &ctx, hl7);
+        let elapsed = started.elapsed();
         self.metrics.hl7_message(
             actor.channel.key(),
             &outcome.log.message_type,
             outcome.result.code(),
-            started.elapsed().as_secs_f64(),
+            elapsed.as_secs_f64(),
+        );
+        // Inside the caller's `hl7` span (door, facility, MSH-10). Error texts stay in the
+        // message log: they may quote the patient's data.
+        tracing::info!(
+            target: "ctwiz::hl7",
+            message_type = %log_safe(&outcome.log.message_type),
+            control_id = %log_safe(&outcome.log.control_id),
+            ack = outcome.result.code(),
+            errors = outcome.log.errors.len(),
+            ms = elapsed.as_millis() as u64,
+            "HL7 {} {} answered {}",
+            log_safe(&outcome.log.message_type),
+            log_safe(&outcome.log.control_id),
+            outcome.result.code(),
         );
         outcome.response.to_er7()
     }
@@ -279,6 +305,33 @@ fn sign_in_fault(why: accounts::SignInFailure) -> Fault {
         ),
     };
     Fault::new(FaultKind::Security, reason, detail)
+}
+
+/// A span for one HL7 message: every line logged while it is processed names the door,
+/// the facility it is processed for and its MSH-10 (message control id).
+pub(crate) fn message_span(door: &'static str, facility: &str, hl7: &str) -> tracing::Span {
+    tracing::info_span!(
+        "hl7",
+        door,
+        facility = %log_safe(facility),
+        control_id = %log_safe(control_id(hl7)),
+    )
+}
+
+/// MSH-10 read from the header segment alone (the message is not parsed yet when its
+/// span opens); empty if there is none.
+fn control_id(hl7: &str) -> &str {
+    let msh = hl7.trim_start().split(['\r', '\n']).next().unwrap_or("");
+    match msh.strip_prefix("MSH").and_then(|rest| rest.chars().next()) {
+        // MSH-1 is the separator itself, so MSH-10 is the 10th piece.
+        Some(sep) => msh.split(sep).nth(9).unwrap_or(""),
+        None => "",
+    }
+}
+
+/// A value a sender chose, as it goes into a log line: printable, at most 64 characters.
+fn log_safe(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 /// MSH-4.1 of a message (empty if it is not HL7): the facility it claims to come from.
@@ -321,6 +374,7 @@ pub fn router(service: InterfaceService) -> Router {
         .route(PATH, get(wsdl).post(submit))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(interface_headers))
+        .layer(axum::middleware::from_fn(crate::logging::request_context))
         .with_state(service)
 }
 
@@ -465,21 +519,23 @@ async fn submit(
             // The WSDL's connectivityTest carries no credentials; an EHR may sign it
             // with HTTP Basic to prove its clinic's connection (onboarding).
             if let Some((username, password)) = basic_credentials(&headers) {
-                if let Some(wait) = service.inner.failed_sign_ins.blocked(from.0) {
+                if let Some(wait) = service.failed_sign_ins.blocked(from.0) {
                     return too_many_failures(wait);
                 }
                 match service.connectivity(username, password).await {
                     Ok(Ok(())) => {}
                     Ok(Err(fault)) => {
-                        service.inner.failed_sign_ins.failed(from.0);
+                        tracing::warn!("SOAP connectivityTest: sign-in refused");
+                        service.failed_sign_ins.failed(from.0);
                         return fault_response(&fault);
                     }
                     Err(e) => {
+                        tracing::error!(error = %e, "SOAP connectivityTest failed");
                         return fault_response(&Fault::new(
                             FaultKind::Unknown,
                             "internal error",
                             e.to_string(),
-                        ))
+                        ));
                     }
                 }
             }
@@ -509,11 +565,14 @@ async fn submit(
             } else {
                 facility_id.trim().to_string()
             };
-            if let Some(wait) = service.inner.failed_sign_ins.blocked(from.0) {
+            let span = message_span("soap", &facility, &hl7_message);
+            if let Some(wait) = service.failed_sign_ins.blocked(from.0) {
+                span.in_scope(|| tracing::warn!("SOAP submitSingleMessage refused: too many failed sign-ins from this address"));
                 return too_many_failures(wait);
             }
             match service
                 .submit(username, password, facility, hl7_message)
+                .instrument(span.clone())
                 .await
             {
                 Ok(Ok(answer)) => soap_response(
@@ -522,14 +581,20 @@ async fn submit(
                 ),
                 Ok(Err(fault)) => {
                     // Only a failed sign-in answers with a fault here.
-                    service.inner.failed_sign_ins.failed(from.0);
+                    span.in_scope(|| tracing::warn!("SOAP submitSingleMessage: sign-in refused"));
+                    service.failed_sign_ins.failed(from.0);
                     fault_response(&fault)
                 }
-                Err(e) => fault_response(&Fault::new(
-                    FaultKind::Unknown,
-                    "internal error",
-                    e.to_string(),
-                )),
+                Err(e) => {
+                    span.in_scope(
+                        || tracing::error!(error = %e, "SOAP submitSingleMessage failed"),
+                    );
+                    fault_response(&Fault::new(
+                        FaultKind::Unknown,
+                        "internal error",
+                        e.to_string(),
+                    ))
+                }
             }
         }
     }

@@ -159,14 +159,16 @@ impl AppState {
         self.inner.idle_minutes
     }
 
-    /// Runs `f` with a store on a blocking thread (SQLite and argon2 block).
+    /// Runs `f` with a store on a blocking thread (SQLite and argon2 block), inside the
+    /// caller's span (what it logs names the request).
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&SqliteStore) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.inner.pool.clone();
-        tokio::task::spawn_blocking(move || pool.with(f)?)
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| pool.with(f))?)
             .await
             .map_err(|e| AppError::Internal(format!("worker failed: {e}")))?
     }

@@ -18,11 +18,21 @@ use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
 /// An HTTP SMS gateway (or a local relay to one).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmsGateway {
     /// e.g. `http://127.0.0.1:9090/send`.
     pub url: hyper::Uri,
     pub token: Option<String>,
+}
+
+/// Never prints the token (configurations are logged and printed).
+impl std::fmt::Debug for SmsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsGateway")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "********"))
+            .finish()
+    }
 }
 
 impl SmsGateway {

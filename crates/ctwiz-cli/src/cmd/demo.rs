@@ -1,5 +1,6 @@
 use super::seed::{self, SeedArgs};
 use super::{db, CliResult};
+use crate::config;
 use crate::output;
 use ctwiz_core::access::{Grant, Role, Scope, User};
 use ctwiz_core::agreement::Signature;
@@ -17,12 +18,29 @@ pub struct DemoArgs {
     /// Only prepare the database; don't start the web server.
     #[arg(long)]
     pub no_serve: bool,
-    /// Where the web server listens.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: std::net::SocketAddr,
+    /// Where the web server listens [env CTWIZ_ADDR; file web.addr; default 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<std::net::SocketAddr>,
 }
 
-pub fn run(path: &Path, a: DemoArgs) -> CliResult {
+pub fn run(path: &Path, a: DemoArgs, file: Option<&config::Loaded>) -> CliResult {
+    // The demo sends this month's compliancy and this year's clean-up at once, so each
+    // practice finds them among its tasks; the rest is as `serve` would have it.
+    let flags = config::ServeFlags {
+        addr: a.addr,
+        cleanup_day: Some("01-01".parse()?),
+        ..Default::default()
+    };
+    // Checked before the work of seeding, so a bad setting fails at once.
+    let settings = if a.no_serve {
+        None
+    } else {
+        Some(config::ServeSettings::resolve(
+            &flags,
+            &config::process_env,
+            file,
+        )?)
+    };
     let store = db::open(path)?;
     if store.patient_count()? == 0 {
         let args = SeedArgs {
@@ -119,36 +137,14 @@ pub fn run(path: &Path, a: DemoArgs) -> CliResult {
     println!("{t}");
     println!("Demo database: {}", path.display());
     println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz report coverage`.");
-    if !a.no_serve {
+    if let Some(settings) = settings {
         drop(store);
+        let addr = settings.addr.value;
+        println!("Sign in at http://{addr} with a username above and its temporary password.");
         println!(
-            "Sign in at http://{} with a username above and its temporary password.",
-            a.addr
+            "Public portal (no account): http://{addr}/portal; its codes wait in the outbox (state admin: /admin/outbox)."
         );
-        println!(
-            "Public portal (no account): http://{}/portal; its codes wait in the outbox (state admin: /admin/outbox).",
-            a.addr
-        );
-        super::serve::run(
-            path,
-            super::serve::ServeArgs {
-                addr: a.addr,
-                secure_cookies: false,
-                smtp: None,
-                mail_from: "ctwiz@localhost".into(),
-                sms_gateway: None,
-                sms_token: None,
-                mllp: None,
-                mllp_bind: Vec::new(),
-                mllp_idle_secs: 60,
-                public_url: None,
-                // The demo sends this month's compliancy and this year's clean-up at once,
-                // so each practice finds them among its tasks.
-                no_schedule: false,
-                cleanup_day: "01-01".into(),
-                schedule_every_secs: 3600,
-            },
-        )?;
+        super::serve::start(path, &settings)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod certificate;
 pub mod clinic;
+pub mod config;
 pub mod db;
 pub mod demo;
 pub mod distribute;

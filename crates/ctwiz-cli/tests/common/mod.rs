@@ -1,5 +1,5 @@
 //! Running the `ctwiz` binary as a process, for the CLI's end-to-end tests: `--db` first,
-//! no inherited `CTWIZ_DB`/`CTWIZ_USER`/`CTWIZ_PUBLIC_URL`, a fixed `USER`.
+//! no inherited `CTWIZ_DB`/`CTWIZ_USER`/`CTWIZ_PUBLIC_URL`/`CTWIZ_CONFIG`, a fixed `USER`.
 //!
 //! `CTWIZ_TEST_BACKEND=postgres` runs them on PostgreSQL: each database file a test names
 //! stands for a fresh PostgreSQL database (on the server `CTWIZ_TEST_POSTGRES` names),
@@ -55,6 +55,7 @@ pub fn command(db: &std::ffi::OsStr) -> Command {
         .env_remove("CTWIZ_DB")
         .env_remove("CTWIZ_USER")
         .env_remove("CTWIZ_PUBLIC_URL")
+        .env_remove("CTWIZ_CONFIG")
         .env("USER", "cli-test");
     c
 }

@@ -183,6 +183,37 @@ impl SqliteStore {
         migrations::applied(&self.conn)
     }
 
+    /// The schema version of the database at `path`, read without creating, migrating or
+    /// writing anything (`ctwiz config check`); `None` if the SQLite file does not exist.
+    pub fn applied_schema_version(path: impl AsRef<Path>) -> Result<Option<u32>> {
+        let path = path.as_ref();
+        let conn = match postgres_url(path) {
+            Some(url) => Conn::postgres(url)?,
+            None if !path.exists() => return Ok(None),
+            None => Conn::sqlite(Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?),
+        };
+        let tables: i64 = conn.query_row(
+            match conn.dialect() {
+                Dialect::Sqlite => {
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_versions'"
+                }
+                Dialect::Postgres => {
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = 'schema_versions'"
+                }
+            },
+            (),
+            |r| r.get(0),
+        )?;
+        if tables == 0 {
+            return Ok(Some(0));
+        }
+        Ok(Some(migrations::applied(&conn)?))
+    }
+
     /// Runs `f` inside one transaction: all of its writes land, or none.
     pub fn in_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
         // Inside an outer transaction, join it through a savepoint: use cases can then
