@@ -108,6 +108,10 @@ pub trait PatientStore: PlaceStore {
 
 pub trait DoseStore {
     fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId>;
+    /// Adds `doses` of `patient` in order; their ids, in the same order.
+    fn add_doses(&self, patient: PatientId, doses: &[Dose]) -> Result<Vec<DoseId>> {
+        doses.iter().map(|d| self.add_dose(patient, d)).collect()
+    }
     fn update_dose(&self, d: &Dose) -> Result<()>;
     /// Live (not deleted) doses in date order.
     fn doses(&self, patient: PatientId) -> Result<Vec<Dose>>;

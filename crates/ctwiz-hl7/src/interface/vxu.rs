@@ -308,9 +308,7 @@ fn apply<S: IisStore>(
                 .map(with_sender)
                 .partition(draws_from_stock);
             let id = s.create_patient_with_doses(&incoming, &plain)?;
-            for dose in from_stock {
-                add_dose(s, id, dose, change)?;
-            }
+            add_doses(s, id, from_stock, change)?;
             for o in &record.observations {
                 s.add_observation(id, o)?;
             }
@@ -467,6 +465,25 @@ fn add_dose<S: IisStore>(
     d.id = Some(s.add_dose(patient, &d)?);
     dose_stock::record(s, &d, None, change)?;
     Ok(d)
+}
+
+/// [`add_dose`] for several doses of a new record: stored together (one statement on
+/// PostgreSQL), then each one's effect on stock in order.
+fn add_doses<S: IisStore>(
+    s: &S,
+    patient: PatientId,
+    mut doses: Vec<Dose>,
+    change: Change<'_>,
+) -> StoreResult<()> {
+    let ids = s.add_doses(patient, &doses)?;
+    for (d, id) in doses.iter_mut().zip(ids) {
+        d.patient = Some(patient);
+        d.id = Some(id);
+    }
+    for d in &doses {
+        dose_stock::record(s, d, None, change)?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

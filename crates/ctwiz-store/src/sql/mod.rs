@@ -242,6 +242,29 @@ impl Conn {
         }
     }
 
+    /// Runs a multi-row `INSERT` into a table keyed by an `id` column and returns the new
+    /// rows' ids (in no promised order).
+    pub fn insert_returning_ids<P: Params>(&self, sql: &str, params: P) -> Result<Vec<i64>> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                let mut st = c.prepare_cached(&format!("{sql} RETURNING id"))?;
+                let mut rows = sqlite::query(&mut st, params)?;
+                let mut ids = Vec::new();
+                while let Some(r) = rows.next()? {
+                    ids.push(r.get(0)?);
+                }
+                Ok(ids)
+            }
+            Backend::Postgres(c) => {
+                let st = c.prepare(&format!("{sql} RETURNING id"))?;
+                c.query(&st, params)?
+                    .iter()
+                    .map(|r| Ok(r.try_get(0)?))
+                    .collect()
+            }
+        }
+    }
+
     /// The id of the row most recently inserted on this connection (into any table, on
     /// both engines: SQLite's rowid, PostgreSQL's last identity value).
     pub fn last_insert_rowid(&self) -> Result<i64> {

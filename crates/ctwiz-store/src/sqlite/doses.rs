@@ -187,26 +187,92 @@ impl SqliteStore {
     }
 }
 
-impl DoseStore for SqliteStore {
-    fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId> {
+/// The columns a new dose row is written with, in `dose_params` order after `patient_id`.
+const INSERT_DOSE: &str = "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date,
+    source, amount, amount_unit, route, site, clinic_pin, administered_by, funding, eligibility,
+    completion, refusal, vis, sender_id, administering_provider) VALUES ";
+/// Values per dose row.
+const DOSE_VALUES: usize = 21;
+/// Doses per multi-row insert on PostgreSQL (21 parameters each, far below its limit).
+const DOSES_PER_INSERT: usize = 200;
+
+impl SqliteStore {
+    /// A refused dose insert names the patient (the only key a new dose refers to).
+    fn dose_insert_error(patient: PatientId, e: crate::sql::Error) -> StoreError {
+        match e {
+            f if f.is_constraint_violation() => StoreError::NotFound {
+                what: "patient",
+                id: patient.to_string(),
+            },
+            other => other.into(),
+        }
+    }
+
+    fn dose_row_params(patient: PatientId, d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
         let mut args = Self::dose_params(d)?;
         args.insert(0, Box::new(patient.0));
+        Ok(args)
+    }
+}
+
+/// `(?1, …, ?21), (?22, …)`: placeholders for `rows` dose rows.
+fn dose_rows(rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=DOSE_VALUES)
+                .map(|c| format!("?{}", r * DOSE_VALUES + c))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DoseStore for SqliteStore {
+    fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId> {
+        let args = Self::dose_row_params(patient, d)?;
         let id = self
             .conn
             .insert_returning_id(
-                "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date, source, amount,
-                 amount_unit, route, site, clinic_pin, administered_by, funding, eligibility, completion,
-                 refusal, vis, sender_id, administering_provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                &format!("{INSERT_DOSE}{}", dose_rows(1)),
                 crate::sql::params_from_iter(args.iter()),
             )
-            .map_err(|e| match e {
-                f if f.is_constraint_violation() => {
-                    StoreError::NotFound { what: "patient", id: patient.to_string() }
-                }
-                other => other.into(),
-            })?;
+            .map_err(|e| Self::dose_insert_error(patient, e))?;
         Ok(DoseId(id))
+    }
+
+    fn add_doses(&self, patient: PatientId, doses: &[Dose]) -> Result<Vec<DoseId>> {
+        // SQLite runs statements in-process: one per dose costs nothing. On PostgreSQL
+        // each is a round trip, and a child's history is a few dozen doses: one insert.
+        if self.conn.dialect() == crate::sql::Dialect::Sqlite || doses.len() < 2 {
+            return doses.iter().map(|d| self.add_dose(patient, d)).collect();
+        }
+        let mut ids = Vec::with_capacity(doses.len());
+        for chunk in doses.chunks(DOSES_PER_INSERT) {
+            let mut args = Vec::with_capacity(chunk.len() * DOSE_VALUES);
+            for d in chunk {
+                args.extend(Self::dose_row_params(patient, d)?);
+            }
+            let mut new = self
+                .conn
+                .insert_returning_ids(
+                    &format!("{INSERT_DOSE}{}", dose_rows(chunk.len())),
+                    crate::sql::params_from_iter(args.iter()),
+                )
+                .map_err(|e| Self::dose_insert_error(patient, e))?;
+            // Identity values are drawn row by row in VALUES order; RETURNING's own
+            // order is not promised, so the ids are put back in that order.
+            new.sort_unstable();
+            if new.len() != chunk.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "{} doses inserted, {} ids returned",
+                    chunk.len(),
+                    new.len()
+                )));
+            }
+            ids.extend(new.into_iter().map(DoseId));
+        }
+        Ok(ids)
     }
 
     fn update_dose(&self, d: &Dose) -> Result<()> {

@@ -404,9 +404,7 @@ impl PatientStore for SqliteStore {
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
         self.in_transaction(|s| {
             let id = s.write_patient_columns(None, p)?;
-            for d in doses {
-                s.add_dose(id, d)?;
-            }
+            s.add_doses(id, doses)?;
             Ok(id)
         })
     }
@@ -417,9 +415,7 @@ impl PatientStore for SqliteStore {
                 .iter()
                 .map(|(p, doses)| {
                     let id = s.write_patient_columns(None, p)?;
-                    for d in doses {
-                        s.add_dose(id, d)?;
-                    }
+                    s.add_doses(id, doses)?;
                     Ok(id)
                 })
                 .collect()
