@@ -296,3 +296,39 @@ fn a_legacy_out_of_range_movement_costs_its_lot_only() {
     );
     assert_eq!(s.lot(good).unwrap().unwrap().on_hand, 7);
 }
+
+/// Inside a write transaction the store keeps some answers (whether a clinic holds a lot,
+/// a clinic's row) instead of asking again; its own writes, and a savepoint rolled back,
+/// must never leave a stale one.
+#[test]
+fn answers_kept_in_a_transaction_follow_its_writes_and_rollbacks() {
+    let s = store();
+    let a = synth::clinic_pin(0);
+    s.in_transaction(|s| {
+        assert!(!s.holds_any_lot(&a)?);
+        // A nested step adds a lot, sees it, and is rolled back.
+        let undone: Result<()> = s.in_transaction(|s| {
+            s.add_lot(&lot(&a, "GONE1", "03"))?;
+            assert!(s.holds_any_lot(&a)?);
+            let mut c = s.clinic(&a)?.expect("clinic");
+            c.name = "Renamed and undone".into();
+            s.update_clinic(&c)?;
+            assert_eq!(s.clinic(&a)?.expect("clinic").name, "Renamed and undone");
+            Err(StoreError::Conflict("undo".into()))
+        });
+        assert!(undone.is_err());
+        assert!(!s.holds_any_lot(&a)?, "the undone lot is not held");
+        assert_ne!(s.clinic(&a)?.expect("clinic").name, "Renamed and undone");
+        // A kept write is seen at once.
+        s.add_lot(&lot(&a, "KEPT1", "03"))?;
+        assert!(s.holds_any_lot(&a)?);
+        let mut c = s.clinic(&a)?.expect("clinic");
+        c.name = "Renamed".into();
+        s.update_clinic(&c)?;
+        assert_eq!(s.clinic(&a)?.expect("clinic").name, "Renamed");
+        Ok(())
+    })
+    .unwrap();
+    assert!(s.holds_any_lot(&a).unwrap());
+    assert_eq!(s.clinic(&a).unwrap().unwrap().name, "Renamed");
+}

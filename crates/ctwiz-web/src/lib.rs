@@ -264,6 +264,24 @@ async fn stopping(mut stop: tokio::sync::watch::Receiver<bool>) {
 /// finish (for at most 10 s). HTTP/1.1, with the client's address handed to handlers as
 /// `ConnectInfo<SocketAddr>` (the throttles key on it), and connections closed when a
 /// request head takes longer than `header_read_timeout` to arrive (hyper's timer).
+/// The next connection on `listener`. A failed accept (out of file descriptors and the
+/// like) is logged and waited out instead of spinning; the wait is cancellable, so a
+/// stopping server does not wait for it.
+pub(crate) async fn accept(
+    listener: &tokio::net::TcpListener,
+    door: &str,
+) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(c) => return c,
+            Err(e) => {
+                tracing::warn!("{door}: accepting a connection failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 pub async fn serve_app(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -277,15 +295,7 @@ pub async fn serve_app(
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!("accepting a connection: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            accepted = accept(&listener, "HTTP") => accepted,
             _ = &mut shutdown => break,
         };
         let service = match make.call(peer).await {

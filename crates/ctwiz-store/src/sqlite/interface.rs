@@ -38,11 +38,19 @@ impl InterfaceStore for SqliteStore {
     }
 
     fn interface_status(&self, clinic: &ClinicPin) -> Result<InterfaceStatus> {
-        let s: Option<String> = self
-            .conn
-            .prepare_cached("SELECT status FROM interface_status WHERE clinic_pin = ?1")?
-            .query_row([clinic.as_str()], |r| r.get(0))
-            .optional()?;
+        let s: Option<String> = self.while_locked(
+            |h| h.interface_status.get(clinic.as_str()).cloned(),
+            |h, v| {
+                h.interface_status.insert(clinic.as_str().to_string(), v);
+            },
+            || {
+                Ok(self
+                    .conn
+                    .prepare_cached("SELECT status FROM interface_status WHERE clinic_pin = ?1")?
+                    .query_row([clinic.as_str()], |r| r.get(0))
+                    .optional()?)
+            },
+        )?;
         s.map_or(Ok(InterfaceStatus::Production), |s| {
             InterfaceStatus::parse(&s)
         })
@@ -54,6 +62,10 @@ impl InterfaceStore for SqliteStore {
         status: InterfaceStatus,
         at: NaiveDateTime,
     ) -> Result<()> {
+        self.held
+            .borrow_mut()
+            .interface_status
+            .remove(clinic.as_str());
         self.conn.execute(
             "INSERT INTO interface_status (clinic_pin, status, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (clinic_pin) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",

@@ -66,7 +66,8 @@ pub struct SqliteStore {
 /// Answers that no other process can change while this connection holds the database's
 /// write lock, kept until its transaction ends: a VXU asks them once per dose, and on
 /// PostgreSQL each question is a round trip. A write through this store that could change
-/// one forgets it (a savepoint rolled back may undo that write).
+/// one forgets it, and a savepoint rolled back forgets them all (it may undo such a write
+/// after its new value was read).
 #[derive(Default)]
 struct WhileLocked {
     /// The write transaction these answers belong to.
@@ -75,6 +76,10 @@ struct WhileLocked {
     lot_holders: std::collections::HashMap<String, bool>,
     /// The towns table's version (`places_meta`).
     places_version: Option<i64>,
+    /// A clinic's stored row (`clinics.detail`; `None`: no such clinic).
+    clinics: std::collections::HashMap<String, Option<String>>,
+    /// A clinic's interface status as stored (`None`: never set).
+    interface_status: std::collections::HashMap<String, Option<String>>,
 }
 
 impl SqliteStore {
@@ -229,6 +234,8 @@ impl SqliteStore {
                 Err(e) => {
                     self.savepoint("ROLLBACK TO nested")?;
                     self.savepoint("RELEASE nested")?;
+                    // What was read after a write now undone may be stale: ask again.
+                    *self.held.borrow_mut() = WhileLocked::default();
                     Err(e)
                 }
             };

@@ -31,6 +31,7 @@ impl SqliteStore {
 
 impl OrgStore for SqliteStore {
     fn add_clinic(&self, c: &Clinic) -> Result<()> {
+        self.held.borrow_mut().clinics.remove(c.pin.as_str());
         self.conn
             .prepare_cached(
                 "INSERT INTO clinics (pin, name, county, program, active, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -53,6 +54,7 @@ impl OrgStore for SqliteStore {
     }
 
     fn update_clinic(&self, c: &Clinic) -> Result<()> {
+        self.held.borrow_mut().clinics.remove(c.pin.as_str());
         let n = self
             .conn
             .prepare_cached("UPDATE clinics SET name=?2, county=?3, program=?4, active=?5, detail=?6 WHERE pin=?1")?
@@ -74,11 +76,19 @@ impl OrgStore for SqliteStore {
     }
 
     fn clinic(&self, pin: &ClinicPin) -> Result<Option<Clinic>> {
-        let d: Option<String> = self
-            .conn
-            .prepare_cached("SELECT detail FROM clinics WHERE pin = ?1")?
-            .query_row([pin.as_str()], |r| r.get(0))
-            .optional()?;
+        let d: Option<String> = self.while_locked(
+            |h| h.clinics.get(pin.as_str()).cloned(),
+            |h, v| {
+                h.clinics.insert(pin.as_str().to_string(), v);
+            },
+            || {
+                Ok(self
+                    .conn
+                    .prepare_cached("SELECT detail FROM clinics WHERE pin = ?1")?
+                    .query_row([pin.as_str()], |r| r.get(0))
+                    .optional()?)
+            },
+        )?;
         d.as_deref()
             .map(|d| {
                 Ok(Self::placed(
