@@ -109,8 +109,11 @@ impl fmt::Display for LogLevel {
 /// Installs the process's log output: stderr, in `format`, at `level`. Does nothing if
 /// the program embedding ctwiz already installed a subscriber (its choice wins).
 pub fn init(format: LogFormat, level: &LogLevel) {
+    use std::io::IsTerminal;
+    // Colours only for a person at a terminal; a log file or journal gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(level.filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
