@@ -234,11 +234,11 @@ impl Conn {
                 sqlite::execute(&mut st, params)?;
                 Ok(c.last_insert_rowid())
             }
-            Backend::Postgres(c) => {
-                let st = c.prepare(&format!("{sql} RETURNING id"))?;
-                let rows = c.query(&st, params)?;
-                Ok(rows.first().ok_or(Error::NoRows)?.try_get(0)?)
-            }
+            Backend::Postgres(_) => self
+                .insert_returning_ids(sql, params)?
+                .into_iter()
+                .next()
+                .ok_or(Error::NoRows),
         }
     }
 

@@ -215,6 +215,10 @@ impl SqliteStore {
     }
 }
 
+/// The one-dose insert, built once (every dose recorded one at a time runs it).
+static INSERT_ONE_DOSE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{INSERT_DOSE}{}", dose_rows(1)));
+
 /// `(?1, …, ?21), (?22, …)`: placeholders for `rows` dose rows.
 fn dose_rows(rows: usize) -> String {
     (0..rows)
@@ -233,10 +237,7 @@ impl DoseStore for SqliteStore {
         let args = Self::dose_row_params(patient, d)?;
         let id = self
             .conn
-            .insert_returning_id(
-                &format!("{INSERT_DOSE}{}", dose_rows(1)),
-                crate::sql::params_from_iter(args.iter()),
-            )
+            .insert_returning_id(&INSERT_ONE_DOSE, crate::sql::params_from_iter(args.iter()))
             .map_err(|e| Self::dose_insert_error(patient, e))?;
         Ok(DoseId(id))
     }
