@@ -7,7 +7,7 @@ use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, recycle, AntigenDose, GatherBuffers, Organized};
 use crate::name::Name;
 use crate::patient::Patient;
-use crate::plan::{Plan, PlanSeries};
+use crate::plan::{Plan, PlanSeries, Twin};
 use crate::result::{
     valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
     PatientSeries, SeriesStatus,
@@ -88,15 +88,26 @@ impl Engine {
         let mut scratch = Scratch::from_spare(spare);
         let mut priority = recycle(std::mem::take(&mut spare.priority));
         priority.reserve(64);
+        let mut series_targets = recycle(std::mem::take(&mut spare.series_targets));
+        series_targets.reserve(64);
         let mut bufs = Buffers {
             series: Vec::with_capacity(64),
             evals: Vec::with_capacity(org.antigen_dose_count() * 3),
             group_best: Vec::with_capacity(32),
             priority,
+            targets: series_targets,
         };
-        let mut antigens: Vec<AntigenResult> = (0..data.antigens.len())
-            .map(|i| evaluate_antigen(data, &org, AntigenId(i as u16), &mut scratch, &mut bufs))
-            .collect();
+        let mut antigens: Vec<AntigenResult> = Vec::with_capacity(data.antigens.len());
+        for i in 0..data.antigens.len() {
+            let id = AntigenId(i as u16);
+            let reused = self.plan.twin(i).and_then(|twin| {
+                reuse_twin(data, &org, id, twin, &antigens, &mut scratch, &mut bufs)
+            });
+            antigens.push(match reused {
+                Some(result) => result,
+                None => evaluate_antigen(data, &org, id, &mut scratch, &mut bufs),
+            });
+        }
         // One allocation each for every evaluation, series and group-best
         // index of this forecast; the results' lists point into them.
         let Buffers {
@@ -104,7 +115,9 @@ impl Engine {
             evals,
             group_best,
             priority,
+            targets: series_targets,
         } = bufs;
+        spare.series_targets = recycle(series_targets);
         if let Some(evals) = freeze(evals) {
             for s in &mut series {
                 s.doses.resolve(&evals);
@@ -196,6 +209,7 @@ struct Spare {
     targets: Vec<(&'static Series, usize)>,
     relevant: Vec<(&'static Series, &'static PlanSeries)>,
     priority: Vec<bool>,
+    series_targets: Vec<usize>,
     contained: Vec<Contained<'static>>,
     groups: Vec<&'static Name>,
 }
@@ -216,6 +230,9 @@ struct Buffers {
     /// Per series (parallel to `series`): is its forecast a priority
     /// forecast (CDSi FORECASTPRIORITY-1)?
     priority: Vec<bool>,
+    /// Per series (parallel to `series`): the index of its forecast
+    /// target dose.
+    targets: Vec<usize>,
 }
 
 /// Buffers reused across the antigens of one forecast, so the hot path does
@@ -326,6 +343,7 @@ fn evaluate_antigen<'d>(
         let (status, forecast, target) =
             forecast_series(org, facts, series, plan_series, doses, state, &completed);
         targets.push((series, target));
+        bufs.targets.push(target);
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".
         bufs.priority.push(
@@ -459,6 +477,94 @@ fn evaluate_antigen<'d>(
     }
 }
 
+/// The results of an antigen whose series are those of an earlier one
+/// ([`crate::plan::Twin`]), taken from the earlier antigen's when the
+/// patient has the same doses for both, none of the vaccines only one of
+/// them names, and the same evidence of immunity and contraindications:
+/// then every evaluation, score and forecast date is the same (the
+/// evaluations themselves are shared, not copied). Only the names and the
+/// recommended vaccines are the antigen's own. `None`: evaluate it.
+fn reuse_twin<'d>(
+    data: &'d SupportingData,
+    org: &Organized<'d>,
+    id: AntigenId,
+    twin: &Twin,
+    antigens: &[AntigenResult],
+    scratch: &mut Scratch<'d>,
+    bufs: &mut Buffers,
+) -> Option<AntigenResult> {
+    if twin.without_observations && !org.observations.is_empty() {
+        return None;
+    }
+    let b = usize::from(id.0);
+    let a = usize::from(twin.source);
+    let (mine, theirs) = (org.antigen_doses(b), org.antigen_doses(a));
+    if mine.len() != theirs.len()
+        || mine.iter().zip(theirs).any(|(x, y)| x.index != y.index)
+        || mine
+            .iter()
+            .any(|d| twin.excluded.binary_search(&d.cvx).is_ok())
+    {
+        return None;
+    }
+    let antigen = data.antigen(id);
+    let source = antigens.get(a)?;
+    if AntigenFacts::of(antigen, org) != AntigenFacts::of(data.antigen(AntigenId(twin.source)), org)
+    {
+        return None;
+    }
+    let relevant = &mut scratch.relevant;
+    relevant.clear();
+    relevant.extend(
+        antigen
+            .series
+            .iter()
+            .zip(org.plan.series(b))
+            .filter(|&(s, p)| is_relevant(s, p.admission, org)),
+    );
+    let from = source.series.range();
+    if relevant.is_empty() || relevant.len() != from.len() {
+        return None;
+    }
+    let series_start = bufs.series.len();
+    for (i, &(series, _)) in relevant.iter().enumerate() {
+        let j = from.start + i;
+        let mut s = bufs.series[j].clone();
+        s.name = series.name.clone();
+        s.series_group = series.series_group.clone();
+        bufs.series.push(s);
+        bufs.priority.push(bufs.priority[j]);
+        bufs.targets.push(bufs.targets[j]);
+    }
+    let out_series = &mut bufs.series[series_start..];
+    let group_best = &bufs.group_best[source.group_best_series.range()];
+    // The recommended vaccines of the best series of each series group and
+    // of the selected one, from this antigen's own target doses.
+    for b in group_best.iter().copied().chain(source.best_series) {
+        if let (Some(f), Some(&(series, _))) = (out_series[b].forecast.as_mut(), relevant.get(b)) {
+            let k = bufs.targets[series_start + b];
+            f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
+        }
+    }
+    let forecast = source.forecast.clone().map(|mut f| {
+        if let Some(best) = source
+            .best_series
+            .and_then(|b| out_series[b].forecast.as_ref())
+        {
+            f.vaccines = best.vaccines.clone();
+        }
+        f
+    });
+    Some(AntigenResult {
+        antigen: antigen.name.clone(),
+        series: Shared::pending(series_start..bufs.series.len()),
+        best_series: source.best_series,
+        status: source.status,
+        forecast,
+        group_best_series: Shared::pending(source.group_best_series.range()),
+    })
+}
+
 /// Does some target dose of the series measure its interval from an
 /// observation (e.g. the start of antiretroviral therapy)?
 fn counts_from_observation(series: &Series) -> bool {
@@ -467,4 +573,62 @@ fn counts_from_observation(series: &Series) -> bool {
             .iter()
             .any(|r| matches!(r.from, crate::supporting_data::IntervalFrom::Observation(_)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patient::{AdministeredDose, Observation};
+    use crate::Sex;
+
+    /// Reusing a twin antigen's results ([`reuse_twin`]) answers exactly as
+    /// evaluating it: histories with and without the vaccines only one
+    /// twin names (TT, single-antigen measles, mumps and rubella vaccines),
+    /// with an observation, and doses of both kinds.
+    #[test]
+    fn twins_answer_as_evaluated_antigens() {
+        let data = Arc::new(SupportingData::bundled().expect("bundled data parses"));
+        let with = Engine::new(Arc::clone(&data));
+        let without = Engine {
+            data: Arc::clone(&data),
+            plan: Arc::new(Plan::new(&data).without_twins()),
+        };
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid date");
+        let histories: &[&[(&str, u32)]] = &[
+            &[],
+            &[
+                ("20", 2),
+                ("20", 4),
+                ("20", 6),
+                ("20", 15),
+                ("03", 12),
+                ("03", 48),
+            ],
+            &[("20", 2), ("35", 4), ("20", 6), ("09", 90), ("115", 132)],
+            &[("28", 2), ("28", 4), ("110", 6), ("20", 18), ("113", 84)],
+            &[("03", 12), ("05", 13), ("07", 14), ("06", 15), ("94", 48)],
+            &[("04", 12), ("38", 14), ("03", 40), ("21", 41)],
+            &[("107", 1), ("20", 3), ("20", 3), ("03", 11), ("03", 12)],
+        ];
+        for (h, history) in histories.iter().enumerate() {
+            for (age_months, observation) in [(60, None), (240, Some("055")), (30, Some("038"))] {
+                let dob = date(2010, 3, 31);
+                let mut patient =
+                    Patient::new(dob, if h % 2 == 0 { Sex::Female } else { Sex::Male });
+                for &(cvx, months) in history.iter() {
+                    let given = crate::dates::add_months(dob, months as i32);
+                    patient.doses.push(AdministeredDose::new(given, cvx));
+                }
+                if let Some(code) = observation {
+                    patient.observations.push(Observation::new(code));
+                }
+                let as_of = crate::dates::add_months(dob, age_months);
+                assert_eq!(
+                    with.forecast(&patient, as_of),
+                    without.forecast(&patient, as_of),
+                    "history {h} at {age_months} months, observation {observation:?}"
+                );
+            }
+        }
+    }
 }

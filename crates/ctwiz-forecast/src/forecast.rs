@@ -41,7 +41,7 @@ pub(crate) fn is_contraindicated(antigen: &Antigen, org: &Organized<'_>) -> bool
 
 /// What CDSi 7.2 and 7.3 decide for an antigen as a whole, the same for
 /// every series of it: decided once per antigen.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AntigenFacts {
     /// Evidence of immunity (CDSi 7.2).
     pub immune: bool,

@@ -5,9 +5,11 @@
 //! forecast reads only the series it evaluates.
 
 use crate::dates::CdsiDuration;
+use crate::name::Name;
 use crate::supporting_data::{
     AgeRange, AgeRule, ConditionKind, ConditionalSkip, CountLogic, Cvx, CvxAssociation,
-    IntervalFrom, IntervalRule, ObservationCode, SeriesType, Sex, SkipContext, SupportingData,
+    IntervalFrom, IntervalRule, ObservationCode, Series, SeriesType, Sex, Shared, SkipContext,
+    SupportingData,
 };
 use chrono::NaiveDate;
 
@@ -49,6 +51,28 @@ pub(crate) struct Plan {
     /// its preferable vaccines can fall into, as (earlier vaccine, end of
     /// the conflict), sorted and once each.
     live_ends: Vec<(Cvx, CdsiDuration)>,
+    /// Per antigen (by id): the earlier antigen whose series evaluate and
+    /// forecast exactly as its own for a patient without the listed
+    /// vaccines ([`Twin`]), if any.
+    twins: Box<[Option<Twin>]>,
+}
+
+/// An antigen whose series are those of an earlier antigen but for
+/// vaccines the other one does not name (the CDC data's Diphtheria and
+/// Tetanus series differ only by TT, the Measles, Mumps and Rubella series
+/// only by their single-antigen vaccines): for a patient with the same
+/// doses for both and none of those vaccines, every evaluation, score and
+/// forecast date is the same, and the earlier antigen's are reused.
+#[derive(Clone, Debug)]
+pub(crate) struct Twin {
+    /// The earlier antigen (by id).
+    pub source: u16,
+    /// The vaccines only one of the two names, sorted: a patient dose of
+    /// one of them rules the reuse out.
+    pub excluded: Box<[Cvx]>,
+    /// Only their standard series are the same: the reuse is for a patient
+    /// without observations (for whom no risk series is relevant).
+    pub without_observations: bool,
 }
 
 /// A conditional skip of a target dose ([`ConditionalSkip`]).
@@ -485,6 +509,7 @@ impl Plan {
         }
         plan.series = all_series.into_boxed_slice();
         plan.age_durations = age_ids.durations;
+        plan.twins = twins(data, &plan);
         plan
     }
 
@@ -669,10 +694,232 @@ impl Plan {
             .map(|&(_, r)| r)
     }
 
+    /// The plan without twins: every antigen evaluated on its own (tests
+    /// compare the two).
+    #[cfg(test)]
+    pub(crate) fn without_twins(mut self) -> Plan {
+        self.twins = vec![None; self.twins.len()].into_boxed_slice();
+        self
+    }
+
+    /// The earlier antigen whose results this antigen may reuse ([`Twin`]).
+    #[inline]
+    pub(crate) fn twin(&self, antigen: usize) -> Option<&Twin> {
+        self.twins.get(antigen)?.as_ref()
+    }
+
     /// The code's entry, if the supporting data knows it at all.
     #[inline]
     pub(crate) fn slot(&self, cvx: Cvx) -> Option<&CvxSlot> {
         let n = *self.slot_of.get(usize::from(cvx.0))?;
         self.slots.get(usize::from(n).checked_sub(1)?)
+    }
+}
+
+/// Every vaccine a series' rows name (vaccine lists, skip conditions,
+/// intervals from the most recent of some vaccines).
+fn series_codes(series: &Series, out: &mut Vec<Cvx>) {
+    for d in &series.doses {
+        out.extend(d.preferable_vaccines.iter().map(|v| v.cvx));
+        out.extend(d.allowable_vaccines.iter().map(|v| v.cvx));
+        out.extend(d.inadvertent_vaccines.iter().copied());
+        out.extend(d.forecast_vaccines.as_slice().iter().map(|v| v.cvx));
+        for r in d.intervals.iter().chain(&d.allowable_intervals) {
+            if let IntervalFrom::MostRecent(types) = &r.from {
+                out.extend(types.iter().copied());
+            }
+        }
+        for c in d
+            .conditional_skips
+            .iter()
+            .flat_map(|s| &s.sets)
+            .flat_map(|s| &s.conditions)
+        {
+            out.extend(c.vaccine_types.iter().copied());
+        }
+    }
+}
+
+/// What of a series decides its evaluation, selection and forecast dates,
+/// as text, with the `excluded` vaccines left out of every list (`None`
+/// when leaving them out would empty a list where empty means "any"). The
+/// names (series, antigen, vaccine types) and the skip sets' descriptions
+/// are left out: results take them from the series itself, and the
+/// recommended vaccines are worked out per series anyway.
+fn twin_form(series: &Series, excluded: &[Cvx]) -> Option<String> {
+    let keep = |c: &Cvx| excluded.binary_search(c).is_err();
+    let mut doses = Vec::with_capacity(series.doses.len());
+    for d in &series.doses {
+        let mut d = d.clone();
+        d.preferable_vaccines.retain(|v| keep(&v.cvx));
+        d.allowable_vaccines.retain(|v| keep(&v.cvx));
+        d.inadvertent_vaccines.retain(keep);
+        d.forecast_vaccines = Shared::default();
+        for r in d.intervals.iter_mut().chain(&mut d.allowable_intervals) {
+            if let IntervalFrom::MostRecent(types) = &mut r.from {
+                types.retain(keep);
+            }
+        }
+        for set in d.conditional_skips.iter_mut().flat_map(|s| &mut s.sets) {
+            set.description.clear();
+            for c in &mut set.conditions {
+                let was_empty = c.vaccine_types.is_empty();
+                c.vaccine_types.retain(keep);
+                if !was_empty && c.vaccine_types.is_empty() {
+                    return None;
+                }
+            }
+        }
+        let vaccines = |v: &mut Vec<crate::supporting_data::PreferableVaccine>| {
+            for v in v {
+                v.vaccine_type = Name::interned("");
+                v.trade_name = None;
+            }
+        };
+        vaccines(&mut d.preferable_vaccines);
+        for v in &mut d.allowable_vaccines {
+            v.vaccine_type = Name::interned("");
+        }
+        doses.push(d);
+    }
+    Some(format!(
+        "{:?}{:?}",
+        (
+            &series.vaccine_group,
+            series.series_type,
+            &series.required_gender,
+            series.default_series,
+            series.product_path,
+        ),
+        (
+            &series.series_group,
+            series.priority,
+            series.preference,
+            series.min_age_to_start,
+            series.max_age_to_start,
+            &series.indications,
+            doses,
+        )
+    ))
+}
+
+/// Each antigen's twin ([`Twin`]): the first earlier antigen whose series
+/// are, one for one, the same as its own once the vaccines only one of the
+/// two names are left out, with the same live virus conflict ends; or
+/// failing that, whose standard series are (a risk series is relevant only
+/// with an observation, so for a patient without any only those count).
+fn twins(data: &SupportingData, plan: &Plan) -> Box<[Option<Twin>]> {
+    let codes: Vec<Vec<Cvx>> = data
+        .antigens
+        .iter()
+        .map(|a| {
+            let mut codes = Vec::new();
+            for s in &a.series {
+                series_codes(s, &mut codes);
+            }
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        })
+        .collect();
+    let live_ends = |antigen: usize, series: usize| -> Vec<Vec<(Cvx, CdsiDuration)>> {
+        plan.series(antigen)
+            .get(series)
+            .map(|s| {
+                plan.doses(s)
+                    .iter()
+                    .map(|d| plan.live_ends(d).to_vec())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Are the series `pick` keeps of antigens a and b the same, one for one?
+    let same = |a: usize, b: usize, excluded: &[Cvx], pick: &dyn Fn(&Series) -> bool| {
+        let xs: Vec<(usize, &Series)> = data.antigens[a]
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| pick(s))
+            .collect();
+        let ys: Vec<(usize, &Series)> = data.antigens[b]
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| pick(s))
+            .collect();
+        !xs.is_empty()
+            && xs.len() == ys.len()
+            && xs.iter().zip(&ys).all(|(&(i, x), &(j, y))| {
+                match (twin_form(x, excluded), twin_form(y, excluded)) {
+                    (Some(fx), Some(fy)) => fx == fy && live_ends(a, i) == live_ends(b, j),
+                    _ => false,
+                }
+            })
+    };
+    let mut twins = Vec::with_capacity(data.antigens.len());
+    for b in 0..data.antigens.len() {
+        let twin = (0..b).find_map(|a| {
+            // The vaccines one of the two names and the other does not.
+            let mut excluded: Vec<Cvx> = codes[a]
+                .iter()
+                .filter(|c| codes[b].binary_search(c).is_err())
+                .chain(
+                    codes[b]
+                        .iter()
+                        .filter(|c| codes[a].binary_search(c).is_err()),
+                )
+                .copied()
+                .collect();
+            excluded.sort_unstable();
+            let all = same(a, b, &excluded, &|_| true);
+            let standard = all || same(a, b, &excluded, &|s| s.series_type != SeriesType::Risk);
+            standard.then(|| Twin {
+                source: a as u16,
+                excluded: excluded.into_boxed_slice(),
+                without_observations: !all,
+            })
+        });
+        twins.push(twin);
+    }
+    twins.into_boxed_slice()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twins_of_the_bundled_release() {
+        let data = SupportingData::bundled().expect("bundled data parses");
+        let plan = Plan::new(&data);
+        let found: Vec<(String, String, Vec<Cvx>, bool)> = (0..data.antigens.len())
+            .filter_map(|b| {
+                let t = plan.twin(b)?;
+                Some((
+                    data.antigens[usize::from(t.source)].name.to_string(),
+                    data.antigens[b].name.to_string(),
+                    t.excluded.to_vec(),
+                    t.without_observations,
+                ))
+            })
+            .collect();
+        let twin = |source: &str, antigen: &str, excluded: &[u16], without: bool| {
+            (
+                source.to_string(),
+                antigen.to_string(),
+                excluded.iter().map(|&c| Cvx(c)).collect::<Vec<_>>(),
+                without,
+            )
+        };
+        assert_eq!(
+            found,
+            vec![
+                // MMR's risk series differ in their indications.
+                twin("Measles", "Mumps", &[4, 5, 7, 38], true),
+                twin("Measles", "Rubella", &[5, 6, 38], true),
+                // TT (35) is a tetanus vaccine only.
+                twin("Diphtheria", "Tetanus", &[35], false),
+            ]
+        );
     }
 }
