@@ -743,9 +743,9 @@ fn series_codes(series: &Series, out: &mut Vec<Cvx>) {
 /// What of a series decides its evaluation, selection and forecast dates,
 /// as text, with the `excluded` vaccines left out of every list (`None`
 /// when leaving them out would empty a list where empty means "any"). The
-/// names (series, antigen, vaccine types) and the skip sets' descriptions
-/// are left out: results take them from the series itself, and the
-/// recommended vaccines are worked out per series anyway.
+/// names (series, antigen, series group name, vaccine types) and the skip
+/// sets' descriptions are left out: results take them from the series
+/// itself, and the recommended vaccines are worked out per series anyway.
 fn twin_form(series: &Series, excluded: &[Cvx]) -> Option<String> {
     let keep = |c: &Cvx| excluded.binary_search(c).is_err();
     let mut doses = Vec::with_capacity(series.doses.len());
@@ -782,25 +782,13 @@ fn twin_form(series: &Series, excluded: &[Cvx]) -> Option<String> {
         }
         doses.push(d);
     }
-    Some(format!(
-        "{:?}{:?}",
-        (
-            &series.vaccine_group,
-            series.series_type,
-            &series.required_gender,
-            series.default_series,
-            series.product_path,
-        ),
-        (
-            &series.series_group,
-            series.priority,
-            series.preference,
-            series.min_age_to_start,
-            series.max_age_to_start,
-            &series.indications,
-            doses,
-        )
-    ))
+    // Everything else of the series counts, whatever fields it gains.
+    let mut series = series.clone();
+    series.name = Name::interned("");
+    series.target_disease.clear();
+    series.series_group_name.clear();
+    series.doses = doses;
+    Some(format!("{series:?}"))
 }
 
 /// Each antigen's twin ([`Twin`]): the first earlier antigen whose series
