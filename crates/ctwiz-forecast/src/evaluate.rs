@@ -291,8 +291,13 @@ fn evaluate_dose(
         let Some(reference) = interval_reference(rule, org, doses, state, i) else {
             continue;
         };
-        let abs = plan.duration(rule.abs_min).map(|d| org.add(d, reference));
         let min = plan.duration(rule.min).map(|d| org.add(d, reference));
+        // On or after the minimum interval's end, and the absolute minimum
+        // ends no later: the dose passes (the usual case, one sum fewer).
+        if rule.abs_min_not_after_min && min.is_some_and(|m| date >= m) {
+            continue;
+        }
+        let abs = plan.duration(rule.abs_min).map(|d| org.add(d, reference));
         match check_min(date, abs, min, grace_allowed) {
             Check::Fail => preferable_interval_ok = false,
             Check::Grace => reasons.push(EvaluationReason::IntervalGracePeriod),

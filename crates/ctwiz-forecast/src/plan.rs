@@ -231,6 +231,10 @@ pub(crate) struct PlanInterval {
     pub earliest_rec: AgeId,
     pub latest_rec: AgeId,
     pub priority_override: bool,
+    /// The absolute minimum interval ends no later than the minimum one
+    /// from any date (same months, no more days), or there is none: a dose
+    /// on or after the minimum interval's end passes without the other.
+    pub abs_min_not_after_min: bool,
     pub effective: Option<NaiveDate>,
     pub cessation: Option<NaiveDate>,
 }
@@ -306,6 +310,11 @@ impl AgeIds {
             earliest_rec: self.id(r.earliest_rec),
             latest_rec: self.id(r.latest_rec),
             priority_override: r.priority_override,
+            abs_min_not_after_min: match (r.abs_min, r.min) {
+                (None, _) => true,
+                (Some(a), Some(m)) => a.months == m.months && a.days <= m.days,
+                (Some(_), None) => false,
+            },
             effective: r.effective,
             cessation: r.cessation,
         }
