@@ -270,9 +270,15 @@ fn evaluate_dose(
 
     // CDSi 6.4 age.
     if let Some(age) = plan.ages(td).iter().find(|a| a.in_force(date)) {
-        let abs_min = org.age_at(age.abs_min);
         let min = org.age_at(age.min);
-        match check_min(date, abs_min, min, grace_allowed) {
+        // Past the minimum age, and the absolute minimum is no later: the
+        // dose passes without reading it.
+        let check = if age.abs_min_not_after_min && min.is_some_and(|m| date >= m) {
+            Check::Pass
+        } else {
+            check_min(date, org.age_at(age.abs_min), min, grace_allowed)
+        };
+        match check {
             Check::Fail => {
                 return DoseEval::new(EvaluationStatus::NotValid, Some(EvaluationReason::TooYoung))
             }

@@ -6,7 +6,7 @@ use crate::conditional_skip::{is_skipped, SkipInput};
 use crate::dates::day_before;
 use crate::evaluate::{interval_reference, target_definition, SeriesState};
 use crate::gather::{AntigenDose, Organized};
-use crate::plan::{PlanDose, PlanInterval, PlanSeries};
+use crate::plan::{AgeId, PlanDose, PlanInterval, PlanSeries};
 use crate::result::{ForecastDates, RecommendedVaccine, SeriesStatus};
 use crate::supporting_data::{Antigen, Series, SkipContext};
 use crate::supporting_data::{Cvx, PreferableVaccine, Shared};
@@ -101,15 +101,24 @@ fn target_dates(
         let Some(reference) = interval_reference(rule, org, doses, state, doses.len()) else {
             continue;
         };
-        if let Some(min) = plan
-            .duration(rule.min)
-            .or_else(|| plan.duration(rule.abs_min))
-        {
-            let d = org.add(min, reference);
+        let min_id = if rule.min == AgeId::NONE {
+            rule.abs_min
+        } else {
+            rule.min
+        };
+        let min = plan.duration(min_id).map(|m| org.add(m, reference));
+        if let Some(d) = min {
             interval_earliest = Some(interval_earliest.map_or(d, |e| e.max(d)));
         }
-        if let Some(r) = plan.duration(rule.earliest_rec) {
-            let d = org.add(r, reference);
+        // The earliest recommended interval is often the minimum one: its
+        // date is worked out once.
+        let rec = if rule.earliest_rec == min_id {
+            min
+        } else {
+            plan.duration(rule.earliest_rec)
+                .map(|r| org.add(r, reference))
+        };
+        if let Some(d) = rec {
             rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
         }
         if let Some(l) = plan.duration(rule.latest_rec) {

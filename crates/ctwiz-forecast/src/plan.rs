@@ -209,6 +209,9 @@ pub(crate) struct PlanAge {
     pub earliest_rec: AgeId,
     pub latest_rec: AgeId,
     pub max: AgeId,
+    /// The absolute minimum age is reached no later than the minimum age
+    /// (see [`PlanInterval::abs_min_not_after_min`]).
+    pub abs_min_not_after_min: bool,
     pub effective: Option<NaiveDate>,
     pub cessation: Option<NaiveDate>,
 }
@@ -288,6 +291,7 @@ impl AgeIds {
             earliest_rec: self.id(a.earliest_rec),
             latest_rec: self.id(a.latest_rec),
             max: self.id(a.max),
+            abs_min_not_after_min: not_after(a.abs_min, a.min),
             effective: a.effective,
             cessation: a.cessation,
         }
@@ -310,11 +314,7 @@ impl AgeIds {
             earliest_rec: self.id(r.earliest_rec),
             latest_rec: self.id(r.latest_rec),
             priority_override: r.priority_override,
-            abs_min_not_after_min: match (r.abs_min, r.min) {
-                (None, _) => true,
-                (Some(a), Some(m)) => a.months == m.months && a.days <= m.days,
-                (Some(_), None) => false,
-            },
+            abs_min_not_after_min: not_after(r.abs_min, r.min),
             effective: r.effective,
             cessation: r.cessation,
         }
@@ -322,6 +322,18 @@ impl AgeIds {
 
     fn range(&mut self, r: &AgeRange) -> (AgeId, AgeId) {
         (self.id(r.begin), self.id(r.end))
+    }
+}
+
+/// Does the absolute minimum (age or interval) end no later than the
+/// minimum from any date? True without one; with both, when they have the
+/// same months and the absolute minimum no more days (adding months, then
+/// days, keeps the order of the days).
+fn not_after(abs_min: Option<CdsiDuration>, min: Option<CdsiDuration>) -> bool {
+    match (abs_min, min) {
+        (None, _) => true,
+        (Some(a), Some(m)) => a.months == m.months && a.days <= m.days,
+        (Some(_), None) => false,
     }
 }
 
