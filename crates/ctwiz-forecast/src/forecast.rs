@@ -110,20 +110,25 @@ fn target_dates(
         if let Some(d) = min {
             interval_earliest = Some(interval_earliest.map_or(d, |e| e.max(d)));
         }
-        // The earliest recommended interval is often the minimum one: its
-        // date is worked out once.
-        let rec = if rule.earliest_rec == min_id {
-            min
-        } else {
-            plan.duration(rule.earliest_rec)
-                .map(|r| org.add(r, reference))
-        };
-        if let Some(d) = rec {
-            rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
+        // The recommended and past-due dates by interval count only where
+        // the age row has none (below). The earliest recommended interval
+        // is often the minimum one: its date is worked out once.
+        if rec_by_age.is_none() {
+            let rec = if rule.earliest_rec == min_id {
+                min
+            } else {
+                plan.duration(rule.earliest_rec)
+                    .map(|r| org.add(r, reference))
+            };
+            if let Some(d) = rec {
+                rec_by_interval = Some(rec_by_interval.map_or(d, |e| e.max(d)));
+            }
         }
-        if let Some(l) = plan.duration(rule.latest_rec) {
-            let d = day_before(org.add(l, reference));
-            past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
+        if past_due_by_age.is_none() {
+            if let Some(l) = plan.duration(rule.latest_rec) {
+                let d = day_before(org.add(l, reference));
+                past_due_by_interval = Some(past_due_by_interval.map_or(d, |e| e.max(d)));
+            }
         }
     }
     if let Some(ie) = interval_earliest {
