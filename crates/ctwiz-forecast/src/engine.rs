@@ -13,7 +13,9 @@ use crate::result::{
     PatientSeries, SeriesStatus,
 };
 use crate::select_series::{is_relevant, select_best, Candidate};
-use crate::supporting_data::{AntigenId, Series, Shared, SupportingData, SupportingDataError};
+use crate::supporting_data::{
+    Antigen, AntigenId, Series, Shared, SupportingData, SupportingDataError,
+};
 use crate::vaccine_group_forecast::{vaccine_group_forecast, Contained, GroupInputs, GroupScratch};
 use chrono::NaiveDate;
 use std::cell::Cell;
@@ -305,14 +307,7 @@ fn evaluate_antigen<'d>(
         targets,
         relevant,
     } = scratch;
-    relevant.clear();
-    relevant.extend(
-        antigen
-            .series
-            .iter()
-            .zip(org.plan.series(usize::from(id.0)))
-            .filter(|&(s, p)| is_relevant(s, p.admission, org)),
-    );
+    relevant_series(antigen, org, usize::from(id.0), relevant);
     if relevant.is_empty() {
         return AntigenResult {
             antigen: antigen.name.clone(),
@@ -477,6 +472,40 @@ fn evaluate_antigen<'d>(
     }
 }
 
+/// The antigen's relevant series (CDSi 5) into `out` (emptied first): for a
+/// patient without observations, the release's standard series admitting
+/// the patient's sex ([`Plan::standard_series`]).
+fn relevant_series<'d>(
+    antigen: &'d Antigen,
+    org: &Organized<'d>,
+    id: usize,
+    out: &mut Vec<(&'d Series, &'d PlanSeries)>,
+) {
+    out.clear();
+    let plans = org.plan.series(id);
+    if org.observations.is_empty() {
+        out.extend(
+            org.plan
+                .standard_series(id, org.sex)
+                .iter()
+                .filter_map(|&k| {
+                    Some((
+                        antigen.series.get(usize::from(k))?,
+                        plans.get(usize::from(k))?,
+                    ))
+                }),
+        );
+    } else {
+        out.extend(
+            antigen
+                .series
+                .iter()
+                .zip(plans)
+                .filter(|&(s, p)| is_relevant(s, p.admission, org)),
+        );
+    }
+}
+
 /// The results of an antigen whose series are those of an earlier one
 /// ([`crate::plan::Twin`]), taken from the earlier antigen's when the
 /// patient has the same doses for both, none of the vaccines only one of
@@ -514,14 +543,7 @@ fn reuse_twin<'d>(
         return None;
     }
     let relevant = &mut scratch.relevant;
-    relevant.clear();
-    relevant.extend(
-        antigen
-            .series
-            .iter()
-            .zip(org.plan.series(b))
-            .filter(|&(s, p)| is_relevant(s, p.admission, org)),
-    );
+    relevant_series(antigen, org, b, relevant);
     let from = source.series.range();
     if relevant.is_empty() || relevant.len() != from.len() {
         return None;

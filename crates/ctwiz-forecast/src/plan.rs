@@ -51,6 +51,10 @@ pub(crate) struct Plan {
     /// its preferable vaccines can fall into, as (earlier vaccine, end of
     /// the conflict), sorted and once each.
     live_ends: Vec<(Cvx, CdsiDuration)>,
+    /// Per antigen (by id) and sex (`Sex as usize`): the series relevant to
+    /// a patient of that sex without observations (the standard series
+    /// that admit the sex), by position.
+    standard: Box<[[Box<[u16]>; 3]]>,
     /// Per antigen (by id): the earlier antigen whose series evaluate and
     /// forecast exactly as its own for a patient without the listed
     /// vaccines ([`Twin`]), if any.
@@ -531,6 +535,20 @@ impl Plan {
         plan.series = all_series.into_boxed_slice();
         plan.age_durations = age_ids.durations;
         plan.twins = twins(data, &plan);
+        plan.standard = plan
+            .series
+            .iter()
+            .map(|series| {
+                [Sex::Female, Sex::Male, Sex::Unknown].map(|sex| {
+                    series
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.admission.admits(sex) && !s.admission.risk)
+                        .filter_map(|(k, _)| u16::try_from(k).ok())
+                        .collect()
+                })
+            })
+            .collect();
         plan
     }
 
@@ -652,6 +670,16 @@ impl Plan {
     #[inline]
     pub(crate) fn series(&self, antigen: usize) -> &[PlanSeries] {
         self.series.get(antigen).map_or(&[], |a| &a[..])
+    }
+
+    /// The positions of the antigen's series relevant to a patient of this
+    /// sex without observations (CDSi 5: standard series admitting the sex).
+    #[inline]
+    pub(crate) fn standard_series(&self, antigen: usize, sex: Sex) -> &[u16] {
+        self.standard
+            .get(antigen)
+            .and_then(|s| s.get(sex as usize))
+            .map_or(&[], |s| &s[..])
     }
 
     /// The target doses of a series, parallel to the data's.

@@ -389,6 +389,8 @@ fn score_in_process(
     org: &Organized<'_>,
     scores: &mut [i32],
 ) {
+    // Each member's completability, asked once.
+    let completable = members.filter(|i| cands[i].completable(org));
     for i in members.iter() {
         let c = &cands[i];
         scores[i] += if c.series.product_path && c.all_product {
@@ -396,11 +398,10 @@ fn score_in_process(
         } else {
             -2
         };
-        scores[i] += if c.completable(org) { 3 } else { -3 };
+        scores[i] += if completable.contains(i) { 3 } else { -3 };
     }
     award(members, scores, |i| Some(cands[i].valid_doses), true, 2);
     award(members, scores, |i| Some(cands[i].remaining), false, 2);
-    let completable = members.filter(|i| cands[i].completable(org));
     award(completable, scores, |i| cands[i].finish(org), false, 1);
 }
 
