@@ -86,12 +86,17 @@ pub(crate) fn vaccine_group_forecast<'a>(
             .iter()
             .filter_map(|id| antigens.get(usize::from(id.0)))
     };
-    // MULTIANTVG-1: the latest date administered of any dose of the group.
+    // MULTIANTVG-1: the latest date administered of any dose of the group
+    // (a series lists its doses in date order: its last one that counts).
     let last_dose = members()
         .filter_map(|a| a.best())
-        .flat_map(|s| s.doses.iter())
-        .filter(|d| d.status != EvaluationStatus::SubStandard)
-        .map(|d| d.date)
+        .filter_map(|s| {
+            s.doses
+                .iter()
+                .rev()
+                .find(|d| d.status != EvaluationStatus::SubStandard)
+                .map(|d| d.date)
+        })
         .max();
     let GroupScratch { contained, groups } = scratch;
 
