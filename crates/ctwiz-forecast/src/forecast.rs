@@ -143,12 +143,13 @@ fn target_dates(
     }
     // Test data: the next dose is never forecast before an inadvertent dose
     // that had to be repeated.
+    // (The doses are in date order: the last such dose.)
     if let Some(last) = doses
         .iter()
         .zip(&state.evals)
-        .filter(|(_, e)| e.inadvertent)
+        .rev()
+        .find(|(_, e)| e.inadvertent)
         .map(|(d, _)| d.date)
-        .max()
     {
         earliest = earliest.max(last);
     }
