@@ -202,19 +202,34 @@ fn combine(
     let Some((first, _)) = due().next() else {
         return (status, None);
     };
-    let min =
-        |get: &dyn Fn(&ForecastDates) -> Option<NaiveDate>| due().filter_map(|(f, _)| get(f)).min();
+    // One pass over the due forecasts for every bound the rules below take.
+    let min = |a: Option<NaiveDate>, b: Option<NaiveDate>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut any_priority = false;
+    let (mut min_earliest, mut max_earliest) = (first.earliest, first.earliest);
+    let mut min_recommended = first.recommended;
+    let (mut min_past_due, mut min_latest) = (None, None);
+    let (mut min_number, mut max_number) = (first.dose_number, first.dose_number);
+    for (f, priority) in due() {
+        any_priority |= priority;
+        min_earliest = min_earliest.min(f.earliest);
+        max_earliest = max_earliest.max(f.earliest);
+        min_recommended = min_recommended.min(f.recommended);
+        min_past_due = min(min_past_due, f.past_due);
+        min_latest = min(min_latest, f.latest);
+        min_number = min_number.min(f.dose_number);
+        max_number = max_number.max(f.dose_number);
+    }
     // MULTIANTVG-1: with a priority forecast among them (DTaP/Tdap/Td), the
     // antigen due soonest sets the earliest date; otherwise every antigen's
     // earliest date must be reached (MMR). A single antigen's earliest date
     // is its own (SINGLEANTVG-2).
-    let earliest = if due().any(|(_, priority)| priority) {
-        min(&|f| Some(f.earliest)).unwrap_or(first.earliest)
+    let earliest = if any_priority {
+        min_earliest
     } else {
-        due()
-            .map(|(f, _)| f.earliest)
-            .max()
-            .unwrap_or(first.earliest)
+        max_earliest
     };
     // MULTIANTVG-1 also keeps a priority forecast from coming before the
     // group's latest dose; the test cases apply that to every group not given
@@ -226,21 +241,17 @@ fn combine(
     };
     // FORECASTVG-2/3: the earliest of the recommended (past-due) dates, never
     // before the group's earliest date; FORECASTVG-4: the earliest latest date.
-    let recommended = min(&|f| Some(f.recommended))
-        .unwrap_or(earliest)
-        .max(earliest);
-    let past_due = min(&|f| f.past_due).map(|p| p.max(earliest));
-    let latest = min(&|f| f.latest);
+    let recommended = min_recommended.max(earliest);
+    let past_due = min_past_due.map(|p| p.max(earliest));
+    let latest = min_latest;
     // FORECASTDN-2: the lowest dose number when the whole group is given at
     // once (MMR: single-antigen measles and mumps doses still leave MMR dose
     // 1 due for rubella, 2013-0534), else the highest.
-    let numbers = due().map(|(f, _)| f.dose_number);
     let dose_number = if group.administer_full_group {
-        numbers.min()
+        min_number
     } else {
-        numbers.max()
-    }
-    .unwrap_or(first.dose_number);
+        max_number
+    };
     // FORECASTVG-9: every contained forecast's vaccines, in order, once.
     let listed_by_first = |v: &RecommendedVaccine| first.vaccines.iter().any(|x| x.cvx == v.cvx);
     let vaccines = if due().all(|(f, _)| f.vaccines.iter().all(listed_by_first)) {
@@ -272,19 +283,31 @@ fn combine(
 /// Recommended, any Not Complete, all Immune, all Complete or Immune. With
 /// nothing contained, the group is Not Recommended.
 fn group_status(statuses: impl Iterator<Item = SeriesStatus> + Clone) -> SeriesStatus {
-    let any = |s: SeriesStatus| statuses.clone().any(|x| x == s);
-    if statuses.clone().next().is_none() {
+    // One pass: which statuses occur, and whether all are Immune.
+    let (mut seen, mut any, mut all_immune) = (0u8, false, true);
+    for s in statuses {
+        any = true;
+        all_immune &= s == SeriesStatus::Immune;
+        seen |= match s {
+            SeriesStatus::Contraindicated => 1,
+            SeriesStatus::AgedOut => 2,
+            SeriesStatus::NotRecommended => 4,
+            SeriesStatus::NotComplete => 8,
+            _ => 0,
+        };
+    }
+    if !any {
         return SeriesStatus::NotRecommended;
     }
-    if any(SeriesStatus::Contraindicated) {
+    if seen & 1 != 0 {
         SeriesStatus::Contraindicated
-    } else if any(SeriesStatus::AgedOut) {
+    } else if seen & 2 != 0 {
         SeriesStatus::AgedOut
-    } else if any(SeriesStatus::NotRecommended) {
+    } else if seen & 4 != 0 {
         SeriesStatus::NotRecommended
-    } else if any(SeriesStatus::NotComplete) {
+    } else if seen & 8 != 0 {
         SeriesStatus::NotComplete
-    } else if statuses.clone().all(|s| s == SeriesStatus::Immune) {
+    } else if all_immune {
         SeriesStatus::Immune
     } else {
         SeriesStatus::Complete
