@@ -475,6 +475,7 @@ fn evaluate_antigen<'d>(
 /// The antigen's relevant series (CDSi 5) into `out` (emptied first): for a
 /// patient without observations, the release's standard series admitting
 /// the patient's sex ([`Plan::standard_series`]).
+#[inline]
 fn relevant_series<'d>(
     antigen: &'d Antigen,
     org: &Organized<'d>,
@@ -484,16 +485,13 @@ fn relevant_series<'d>(
     out.clear();
     let plans = org.plan.series(id);
     if org.observations.is_empty() {
+        // The plan's positions are those of the data's series (both built
+        // from the same release in `Engine::new`): an exact-size extend.
         out.extend(
             org.plan
                 .standard_series(id, org.sex)
                 .iter()
-                .filter_map(|&k| {
-                    Some((
-                        antigen.series.get(usize::from(k))?,
-                        plans.get(usize::from(k))?,
-                    ))
-                }),
+                .map(|&k| (&antigen.series[usize::from(k)], &plans[usize::from(k)])),
         );
     } else {
         out.extend(
