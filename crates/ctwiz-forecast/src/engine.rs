@@ -7,7 +7,7 @@ use crate::forecast::{forecast_series, recommended_vaccines, AntigenFacts};
 use crate::gather::{organize, recycle, AntigenDose, GatherBuffers, Organized};
 use crate::name::Name;
 use crate::patient::Patient;
-use crate::plan::{Plan, PlanSeries, Twin};
+use crate::plan::{Plan, Twin};
 use crate::result::{
     valid_dose_count_in, AntigenResult, DoseEvaluation, EvaluationStatus, ForecastResult,
     PatientSeries, SeriesStatus,
@@ -209,7 +209,7 @@ struct Spare {
     scores: Vec<i32>,
     completed_groups: Vec<&'static str>,
     targets: Vec<(&'static Series, usize)>,
-    relevant: Vec<(&'static Series, &'static PlanSeries)>,
+    relevant: Vec<u16>,
     priority: Vec<bool>,
     series_targets: Vec<usize>,
     contained: Vec<Contained<'static>>,
@@ -246,8 +246,9 @@ struct Scratch<'d> {
     completed_groups: Vec<&'d str>,
     /// Per evaluated series: the series and its forecast target dose index.
     targets: Vec<(&'d Series, usize)>,
-    /// The antigen's relevant series.
-    relevant: Vec<(&'d Series, &'d PlanSeries)>,
+    /// The antigen's relevant series (by position) when the patient has
+    /// observations.
+    relevant: Vec<u16>,
 }
 
 impl Scratch<'_> {
@@ -263,7 +264,7 @@ impl Scratch<'_> {
             scores: recycle(std::mem::take(&mut spare.scores)),
             completed_groups: recycle(std::mem::take(&mut spare.completed_groups)),
             targets: recycle(std::mem::take(&mut spare.targets)),
-            relevant: recycle(std::mem::take(&mut spare.relevant)),
+            relevant: std::mem::take(&mut spare.relevant),
         };
         // Room for the doses of one antigen (seldom more than 16), so the
         // buffers do not grow while the first antigens are evaluated.
@@ -285,7 +286,7 @@ impl Scratch<'_> {
         spare.scores = recycle(self.scores);
         spare.completed_groups = recycle(self.completed_groups);
         spare.targets = recycle(self.targets);
-        spare.relevant = recycle(self.relevant);
+        spare.relevant = self.relevant;
     }
 }
 
@@ -307,7 +308,8 @@ fn evaluate_antigen<'d>(
         targets,
         relevant,
     } = scratch;
-    relevant_series(antigen, org, usize::from(id.0), relevant);
+    let plans = org.plan.series(usize::from(id.0));
+    let relevant = relevant_series(antigen, org, usize::from(id.0), relevant);
     if relevant.is_empty() {
         return AntigenResult {
             antigen: antigen.name.clone(),
@@ -323,7 +325,8 @@ fn evaluate_antigen<'d>(
     completed_groups.clear();
     let facts = AntigenFacts::of(antigen, org);
     let series_start = bufs.series.len();
-    for &(series, plan_series) in relevant.iter() {
+    for &k in relevant {
+        let (series, plan_series) = (&antigen.series[usize::from(k)], &plans[usize::from(k)]);
         if doses.is_empty() {
             // Nothing to evaluate: the series stands at its first target dose.
             state.clear();
@@ -472,36 +475,32 @@ fn evaluate_antigen<'d>(
     }
 }
 
-/// The antigen's relevant series (CDSi 5) into `out` (emptied first): for a
-/// patient without observations, the release's standard series admitting
-/// the patient's sex ([`Plan::standard_series`]).
+/// The positions of the antigen's relevant series (CDSi 5): for a patient
+/// without observations, the release's standard series admitting the
+/// patient's sex ([`Plan::standard_series`]), else those `out` is filled
+/// with. The positions are those of the data's series and the plan's (both
+/// built from the same release in `Engine::new`).
 #[inline]
-fn relevant_series<'d>(
+fn relevant_series<'a, 'd: 'a>(
     antigen: &'d Antigen,
     org: &Organized<'d>,
     id: usize,
-    out: &mut Vec<(&'d Series, &'d PlanSeries)>,
-) {
-    out.clear();
-    let plans = org.plan.series(id);
+    out: &'a mut Vec<u16>,
+) -> &'a [u16] {
     if org.observations.is_empty() {
-        // The plan's positions are those of the data's series (both built
-        // from the same release in `Engine::new`): an exact-size extend.
-        out.extend(
-            org.plan
-                .standard_series(id, org.sex)
-                .iter()
-                .map(|&k| (&antigen.series[usize::from(k)], &plans[usize::from(k)])),
-        );
-    } else {
-        out.extend(
-            antigen
-                .series
-                .iter()
-                .zip(plans)
-                .filter(|&(s, p)| is_relevant(s, p.admission, org)),
-        );
+        return org.plan.standard_series(id, org.sex);
     }
+    out.clear();
+    out.extend(
+        antigen
+            .series
+            .iter()
+            .zip(org.plan.series(id))
+            .enumerate()
+            .filter(|(_, (s, p))| is_relevant(s, p.admission, org))
+            .filter_map(|(k, _)| u16::try_from(k).ok()),
+    );
+    out
 }
 
 /// The results of an antigen whose series are those of an earlier one
@@ -540,14 +539,14 @@ fn reuse_twin<'d>(
     {
         return None;
     }
-    let relevant = &mut scratch.relevant;
-    relevant_series(antigen, org, b, relevant);
+    let relevant = relevant_series(antigen, org, b, &mut scratch.relevant);
     let from = source.series.range();
     if relevant.is_empty() || relevant.len() != from.len() {
         return None;
     }
     let series_start = bufs.series.len();
-    for (i, &(series, _)) in relevant.iter().enumerate() {
+    for (i, &k) in relevant.iter().enumerate() {
+        let series = &antigen.series[usize::from(k)];
         let j = from.start + i;
         let mut s = bufs.series[j].clone();
         s.name = series.name.clone();
@@ -561,7 +560,8 @@ fn reuse_twin<'d>(
     // The recommended vaccines of the best series of each series group and
     // of the selected one, from this antigen's own target doses.
     for b in group_best.iter().copied().chain(source.best_series) {
-        if let (Some(f), Some(&(series, _))) = (out_series[b].forecast.as_mut(), relevant.get(b)) {
+        if let (Some(f), Some(&p)) = (out_series[b].forecast.as_mut(), relevant.get(b)) {
+            let series = &antigen.series[usize::from(p)];
             let k = bufs.targets[series_start + b];
             f.vaccines = recommended_vaccines(org, antigen, series, k, f.earliest);
         }
