@@ -259,6 +259,7 @@ impl Scratch<'_> {
                 evals: recycle(std::mem::take(&mut spare.evals)),
                 targets: recycle(std::mem::take(&mut spare.targets_done)),
                 pos: 0,
+                last_inadvertent: None,
             },
             cands: recycle(std::mem::take(&mut spare.cands)),
             scores: recycle(std::mem::take(&mut spare.scores)),

@@ -58,6 +58,9 @@ pub(crate) struct SeriesState {
     /// Index of the current target dose definition; a satisfied recurring
     /// dose stays current, everything else moves on.
     pub pos: usize,
+    /// The position of the last dose evaluated as an inadvertent
+    /// administration, if any (doses are in date order: the latest one).
+    pub last_inadvertent: Option<usize>,
 }
 
 impl SeriesState {
@@ -66,6 +69,7 @@ impl SeriesState {
         self.evals.clear();
         self.targets.clear();
         self.pos = 0;
+        self.last_inadvertent = None;
     }
 
     pub fn valid_doses(&self) -> usize {
@@ -237,6 +241,9 @@ pub(crate) fn evaluate_series(
             eval.target_dose = Some(td.number);
             state.evals.push(eval);
         } else {
+            if eval.inadvertent {
+                state.last_inadvertent = Some(i);
+            }
             state.evals.push(eval);
         }
     }

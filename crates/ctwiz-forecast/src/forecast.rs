@@ -142,16 +142,9 @@ fn target_dates(
         earliest = earliest.max(season_start);
     }
     // Test data: the next dose is never forecast before an inadvertent dose
-    // that had to be repeated.
-    // (The doses are in date order: the last such dose.)
-    if let Some(last) = doses
-        .iter()
-        .zip(&state.evals)
-        .rev()
-        .find(|(_, e)| e.inadvertent)
-        .map(|(d, _)| d.date)
-    {
-        earliest = earliest.max(last);
+    // that had to be repeated (the last one: the doses are in date order).
+    if let Some(last) = state.last_inadvertent.and_then(|j| doses.get(j)) {
+        earliest = earliest.max(last.date);
     }
     // A series cannot be started before its minimum age to start.
     if state.valid_doses() == 0 {
