@@ -332,3 +332,42 @@ fn answers_kept_in_a_transaction_follow_its_writes_and_rollbacks() {
     assert!(s.holds_any_lot(&a).unwrap());
     assert_eq!(s.clinic(&a).unwrap().unwrap().name, "Renamed");
 }
+
+/// Nested steps undo only their own writes, at any depth, whether they failed in the
+/// store's own checks or on a statement the database refused (on PostgreSQL a refused
+/// statement aborts everything since the last savepoint, so each step must have its own).
+#[test]
+fn nested_steps_undo_only_their_own_writes() {
+    let s = store();
+    let a = synth::clinic_pin(0);
+    let clinic = s.clinic(&a).unwrap().expect("clinic");
+    s.in_transaction(|s| {
+        s.add_lot(&lot(&a, "OUTER1", "03"))?;
+        s.in_transaction(|s| {
+            s.add_lot(&lot(&a, "MIDDLE1", "03"))?;
+            // The database refuses this one (the clinic exists).
+            let refused = s.in_transaction(|s| {
+                s.add_lot(&lot(&a, "INNER1", "03"))?;
+                s.add_clinic(&clinic)
+            });
+            assert!(refused.is_err(), "a second clinic with the same PIN");
+            // A step that fails before it writes anything.
+            let empty: Result<()> =
+                s.in_transaction(|_| Err(StoreError::Conflict("nothing done".into())));
+            assert!(empty.is_err());
+            s.add_lot(&lot(&a, "MIDDLE2", "03"))
+        })?;
+        Ok(())
+    })
+    .unwrap();
+    let numbers: Vec<String> = s
+        .lots(&a)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.lot.lot_number.to_string())
+        .collect();
+    for kept in ["OUTER1", "MIDDLE1", "MIDDLE2"] {
+        assert!(numbers.iter().any(|n| n == kept), "{kept} in {numbers:?}");
+    }
+    assert!(!numbers.iter().any(|n| n == "INNER1"), "{numbers:?}");
+}

@@ -292,7 +292,7 @@ impl Conn {
     /// fails or panics. Writers take the database's write lock up front (SQLite
     /// `BEGIN IMMEDIATE`; on PostgreSQL one transaction-scoped advisory lock shared by
     /// every ctwiz process), so a read-check-write sequence (stock levels, MRN checks)
-    /// never interleaves with another writer. Not for nesting: see `savepoint`.
+    /// never interleaves with another writer. Not for nesting: see `nested`.
     pub fn write_transaction<T, E: From<Error>>(
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
@@ -315,14 +315,52 @@ impl Conn {
         Ok(out)
     }
 
-    /// Runs a savepoint statement (`SAVEPOINT n`, `RELEASE n`, `ROLLBACK TO n`).
-    pub fn savepoint(&self, sql: &str) -> Result<()> {
+    /// Runs `f` inside the open write transaction as a nested unit: if it fails, its
+    /// writes are undone and the transaction goes on. SQLite takes a savepoint and
+    /// releases it. PostgreSQL's savepoint is sent only with the scope's first statement
+    /// (a scope that only reads cached facts costs nothing) and never released: a
+    /// released subtransaction costs the server the same as a held one, so `RELEASE`
+    /// would be a round trip bought for nothing.
+    pub fn nested<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         match &self.backend {
             Backend::Sqlite(c) => {
-                c.prepare_cached(sql)?.execute([])?;
-                Ok(())
+                c.prepare_cached("SAVEPOINT nested")
+                    .and_then(|mut s| s.execute([]))
+                    .map_err(Error::from)?;
+                let out = f();
+                let end = |sql: &str| -> Result<()> {
+                    c.prepare_cached(sql)?.execute([])?;
+                    Ok(())
+                };
+                match out {
+                    Ok(v) => {
+                        end("RELEASE nested")?;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        end("ROLLBACK TO nested")?;
+                        end("RELEASE nested")?;
+                        Err(e)
+                    }
+                }
             }
-            Backend::Postgres(c) => c.batch(sql),
+            Backend::Postgres(c) => {
+                let scope = c.open_savepoint();
+                let out = f();
+                match out {
+                    Ok(v) => {
+                        c.close_savepoint(scope, false)?;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        c.close_savepoint(scope, true)?;
+                        Err(e)
+                    }
+                }
+            }
         }
     }
 }

@@ -23,6 +23,24 @@ pub(crate) struct PgConn {
     /// A transaction is open (`begin_write` until `commit`/`rollback`); savepoints only
     /// nest inside one, so they do not change it.
     pub(super) in_transaction: Cell<bool>,
+    /// The open transaction's nested scopes, outermost first (see `Conn::nested`).
+    savepoints: RefCell<Vec<Savepoint>>,
+    /// Savepoints taken on this connection: each has a name of its own (`sp{n}`), since
+    /// none is released and `ROLLBACK TO` must find the scope's own.
+    savepoint_names: Cell<u64>,
+}
+
+/// A nested scope's savepoint: taken on the server (`sent`) only before the scope's first
+/// statement.
+struct Savepoint {
+    name: u64,
+    sent: bool,
+}
+
+/// A scope opened by [`PgConn::open_savepoint`], to be closed by `close_savepoint`.
+pub(super) struct Scope {
+    depth: usize,
+    name: u64,
 }
 
 impl PgConn {
@@ -34,7 +52,68 @@ impl PgConn {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
+            savepoints: RefCell::new(Vec::new()),
+            savepoint_names: Cell::new(0),
         })
+    }
+
+    /// Opens a nested scope in the open transaction; nothing is sent yet.
+    pub(super) fn open_savepoint(&self) -> Scope {
+        let name = self.savepoint_names.get() + 1;
+        self.savepoint_names.set(name);
+        let mut sps = self.savepoints.borrow_mut();
+        sps.push(Savepoint { name, sent: false });
+        Scope {
+            depth: sps.len(),
+            name,
+        }
+    }
+
+    /// Closes a nested scope: if it failed (`undo`) and sent anything, its writes are
+    /// rolled back; otherwise nothing is sent (see `Conn::nested`).
+    pub(super) fn close_savepoint(&self, scope: Scope, undo: bool) -> Result<()> {
+        let sent = {
+            let mut sps = self.savepoints.borrow_mut();
+            // A scope left open by a panic below this one ends with it.
+            match sps.get(scope.depth - 1) {
+                Some(sp) if sp.name == scope.name => {
+                    let sent = sp.sent;
+                    sps.truncate(scope.depth - 1);
+                    sent
+                }
+                // The transaction ended under the scope (its savepoints went with it).
+                _ => return Ok(()),
+            }
+        };
+        if undo && sent {
+            self.client()
+                .batch_execute(&format!("ROLLBACK TO SAVEPOINT sp{}", scope.name))?;
+        }
+        Ok(())
+    }
+
+    /// Takes on the server the savepoints of the scopes that have not sent a statement
+    /// yet, before the statement that needs them.
+    fn send_savepoints(&self, client: &mut Client) -> Result<()> {
+        let mut sps = self.savepoints.borrow_mut();
+        let Some(first) = sps.iter().position(|sp| !sp.sent) else {
+            return Ok(());
+        };
+        let mut sql = String::new();
+        for sp in &mut sps[first..] {
+            sql.push_str(&format!("SAVEPOINT sp{};", sp.name));
+            sp.sent = true;
+        }
+        client.batch_execute(&sql)?;
+        Ok(())
+    }
+
+    /// The client, with the pending savepoints sent (for a statement that may write or
+    /// fail: a failed statement aborts PostgreSQL's transaction up to the last savepoint).
+    fn client_for_statement(&self) -> Result<std::cell::RefMut<'_, Client>> {
+        let mut c = self.client();
+        self.send_savepoints(&mut c)?;
+        Ok(c)
     }
 
     fn client(&self) -> std::cell::RefMut<'_, Client> {
@@ -49,7 +128,7 @@ impl PgConn {
             return Ok(st.clone());
         }
         let st = self
-            .client()
+            .client_for_statement()?
             .prepare(&numbered_placeholders(sql))
             .map_err(|e| Error::Prepare {
                 message: describe(&e),
@@ -65,7 +144,7 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            let n = self.client().execute(st, &binds)?;
+            let n = self.client_for_statement()?.execute(st, &binds)?;
             Ok(n as usize)
         })
     }
@@ -74,17 +153,19 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            Ok(self.client().query(st, &binds)?)
+            Ok(self.client_for_statement()?.query(st, &binds)?)
         })
     }
 
     pub(super) fn lastval(&self) -> Result<i64> {
-        let row = self.client().query_one("SELECT lastval()", &[])?;
+        let row = self
+            .client_for_statement()?
+            .query_one("SELECT lastval()", &[])?;
         Ok(row.try_get(0)?)
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
-        self.client().batch_execute(sql)?;
+        self.client_for_statement()?.batch_execute(sql)?;
         Ok(())
     }
 
@@ -92,6 +173,7 @@ impl PgConn {
         let mut c = self.client();
         c.batch_execute("BEGIN")?;
         self.in_transaction.set(true);
+        self.savepoints.borrow_mut().clear();
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         Ok(())
     }
@@ -99,6 +181,7 @@ impl PgConn {
     pub(super) fn commit(&self) -> Result<()> {
         self.client().batch_execute("COMMIT")?;
         self.in_transaction.set(false);
+        self.savepoints.borrow_mut().clear();
         Ok(())
     }
 
@@ -109,6 +192,9 @@ impl PgConn {
             }
         }
         self.in_transaction.set(false);
+        if let Ok(mut sps) = self.savepoints.try_borrow_mut() {
+            sps.clear();
+        }
     }
 }
 

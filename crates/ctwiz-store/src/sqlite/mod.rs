@@ -221,32 +221,18 @@ impl SqliteStore {
 
     /// Runs `f` inside one transaction: all of its writes land, or none.
     pub fn in_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
-        // Inside an outer transaction, join it through a savepoint: use cases can then
-        // compose store calls (which use transactions themselves) into one atomic unit.
-        // The savepoint statements are prepared once (an import runs several per message).
+        // Inside an outer transaction, join it as a nested unit (a savepoint): use cases
+        // can then compose store calls (which use transactions themselves) into one
+        // atomic unit.
         if !self.conn.is_autocommit() {
-            self.savepoint("SAVEPOINT nested")?;
-            return match f(self) {
-                Ok(v) => {
-                    self.savepoint("RELEASE nested")?;
-                    Ok(v)
-                }
-                Err(e) => {
-                    self.savepoint("ROLLBACK TO nested")?;
-                    self.savepoint("RELEASE nested")?;
-                    // What was read after a write now undone may be stale: ask again.
-                    *self.held.borrow_mut() = WhileLocked::default();
-                    Err(e)
-                }
-            };
+            return self.conn.nested(|| f(self)).inspect_err(|_| {
+                // What was read after a write now undone may be stale: ask again.
+                *self.held.borrow_mut() = WhileLocked::default();
+            });
         }
         // The write lock is taken up front, so read-check-write sequences (stock
         // levels, MRN checks) can't interleave with another writer.
         self.conn.write_transaction(|| f(self))
-    }
-
-    fn savepoint(&self, sql: &str) -> Result<()> {
-        Ok(self.conn.savepoint(sql)?)
     }
 
     /// The SQLite connection, for what only SQLite has (online backup, file size).

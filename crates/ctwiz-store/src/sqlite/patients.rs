@@ -184,46 +184,46 @@ impl PatientStore for SqliteStore {
         let giv = normalize_name(&probe.name.given);
         let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
         let date = |d: NaiveDate| d.format(codec::DATE).to_string();
-        let mut found: Vec<Patient> = Vec::new();
-        fn collect(
-            found: &mut Vec<Patient>,
-            rows: impl Iterator<Item = crate::sql::Result<(i64, String)>>,
-        ) -> Result<()> {
-            for r in rows {
-                let (id, d) = r?;
-                if !found.iter().any(|p| p.id == Some(PatientId(id))) {
-                    found.push(SqliteStore::patient_from_detail(id, &d)?);
-                }
-            }
-            Ok(())
-        }
-        // Pass 1: same birth date, either name sounding alike (index on dob).
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, detail FROM patients WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3)
-             AND merged_into IS NULL LIMIT ?4",
-        )?;
-        collect(
-            &mut found,
-            st.query_map(
-                params![date(probe.dob), fam_sx, giv_sx, MATCH_CANDIDATES_PER_PASS],
-                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
-            )?,
-        )?;
-        // Pass 2: both names sounding alike, birth date one slip away (index on
-        // family_sx, given_sx, dob: one seek per variant).
+        // Two passes in one statement (one round trip to a database server), each capped:
+        // 1. same birth date, either name sounding alike (index on dob);
+        // 2. both names sounding alike, birth date one slip away (index on family_sx,
+        //    given_sx, dob: one seek per variant).
         let variants: Vec<String> = dob_variants(probe.dob).into_iter().map(date).collect();
-        let placeholders = vec!["?"; variants.len()].join(",");
+        let placeholders = (0..variants.len())
+            .map(|i| format!("?{}", i + 5))
+            .collect::<Vec<_>>()
+            .join(",");
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT id, detail FROM patients WHERE family_sx = ? AND given_sx = ?
-             AND dob IN ({placeholders}) AND merged_into IS NULL LIMIT {MATCH_CANDIDATES_PER_PASS}"
+            "SELECT id, detail, pass FROM (
+               SELECT id, detail, 1 AS pass FROM patients
+               WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
+               LIMIT ?4) AS same_dob
+             UNION ALL
+             SELECT id, detail, pass FROM (
+               SELECT id, detail, 2 AS pass FROM patients
+               WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({placeholders})
+               AND merged_into IS NULL LIMIT ?4) AS near_dob
+             ORDER BY pass"
         ))?;
-        let args = [fam_sx, giv_sx].into_iter().chain(variants);
-        collect(
-            &mut found,
-            st.query_map(params_from_iter(args), |r| {
-                Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
-            })?,
-        )?;
+        use crate::sql::Value;
+        let args = [
+            Value::Text(date(probe.dob)),
+            Value::Text(fam_sx),
+            Value::Text(giv_sx),
+            Value::Integer(MATCH_CANDIDATES_PER_PASS as i64),
+        ]
+        .into_iter()
+        .chain(variants.into_iter().map(Value::Text));
+        let mut found: Vec<Patient> = Vec::new();
+        for r in st.query_map(params_from_iter(args), |r| {
+            Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
+        })? {
+            let (id, d) = r?;
+            // A record both passes found is one candidate.
+            if !found.iter().any(|p| p.id == Some(PatientId(id))) {
+                found.push(SqliteStore::patient_from_detail(id, &d)?);
+            }
+        }
         Ok(found)
     }
 
