@@ -204,6 +204,7 @@ pub(crate) fn evaluate_series(
                 break None;
             };
             if td.skips_evaluation
+                && org.may_skip(td, SkipContext::Evaluation, dose.date)
                 && is_skipped(
                     org.plan.skips(td, SkipContext::Evaluation),
                     &SkipInput {
