@@ -184,6 +184,10 @@ pub(crate) struct PlanDose {
     /// does not, the skips must be read).
     evaluation_skip_ages: Option<Span>,
     forecast_skip_ages: Option<Span>,
+    /// The age before which any dose is too young for this target dose
+    /// (its one age row, in force on every date: the absolute minimum age,
+    /// else the minimum age), or [`AgeId::NONE`].
+    pub too_young_before: AgeId,
     live_ends: Span,
 }
 
@@ -455,6 +459,16 @@ impl Plan {
                     let ages = plan.ages.len();
                     plan.ages.extend(d.ages.iter().map(|a| age_ids.row(a)));
                     let ages = Span::of(&plan.ages, ages);
+                    let too_young_before = match ages.slice(&plan.ages) {
+                        [age] if age.effective.is_none() && age.cessation.is_none() => {
+                            if age.abs_min == AgeId::NONE {
+                                age.min
+                            } else {
+                                age.abs_min
+                            }
+                        }
+                        _ => AgeId::NONE,
+                    };
                     let intervals = plan.intervals.len();
                     for r in &d.intervals {
                         let row = age_ids.interval(r, &mut plan.inadvertent);
@@ -534,6 +548,7 @@ impl Plan {
                         forecast_skips,
                         evaluation_skip_ages,
                         forecast_skip_ages,
+                        too_young_before,
                         live_ends,
                     });
                 }
