@@ -188,6 +188,8 @@ pub(crate) struct PlanDose {
     /// (its one age row, in force on every date: the absolute minimum age,
     /// else the minimum age), or [`AgeId::NONE`].
     pub too_young_before: AgeId,
+    /// Some preferable interval row has priority "override".
+    pub any_override: bool,
     live_ends: Span,
 }
 
@@ -475,6 +477,10 @@ impl Plan {
                         plan.intervals.push(row);
                     }
                     let intervals = Span::of(&plan.intervals, intervals);
+                    let any_override = intervals
+                        .slice(&plan.intervals)
+                        .iter()
+                        .any(|r| r.priority_override);
                     let allowable_intervals = plan.intervals.len();
                     for r in &d.allowable_intervals {
                         let row = age_ids.interval(r, &mut plan.inadvertent);
@@ -549,6 +555,7 @@ impl Plan {
                         evaluation_skip_ages,
                         forecast_skip_ages,
                         too_young_before,
+                        any_override,
                         live_ends,
                     });
                 }
