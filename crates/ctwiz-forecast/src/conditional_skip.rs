@@ -76,6 +76,14 @@ fn condition_met(c: &PlanCondition, input: &SkipInput<'_, '_>) -> bool {
         ConditionKind::VaccineCountByAge
         | ConditionKind::VaccineCountByDate
         | ConditionKind::VaccineCountByDateAndAge => {
+            // At most `limit` doses count: too few for "more than n" or
+            // "exactly n" settles it without reading them.
+            let most = u32::try_from(input.limit).unwrap_or(u32::MAX);
+            match c.count_logic {
+                CountLogic::GreaterThan if most <= c.dose_count => return false,
+                CountLogic::EqualTo if most < c.dose_count => return false,
+                _ => {}
+            }
             let by_age = c.kind != ConditionKind::VaccineCountByDate;
             let by_date = c.kind != ConditionKind::VaccineCountByAge;
             // The age window as dates, once for all the doses.

@@ -223,6 +223,13 @@ impl DateSums {
 
 /// Adds whole days, saturating at chrono's range.
 pub fn add_days(date: NaiveDate, days: i32) -> NaiveDate {
+    // The usual case: a date of the same year, its day of the year moved.
+    let ordinal = i64::from(date.ordinal()) + i64::from(days);
+    if (1..=365).contains(&ordinal) {
+        if let Some(moved) = date.with_ordinal(ordinal as u32) {
+            return moved;
+        }
+    }
     let moved = if days >= 0 {
         date.checked_add_days(chrono::Days::new(u64::from(days.unsigned_abs())))
     } else {
@@ -242,9 +249,54 @@ pub(crate) fn day_before(date: NaiveDate) -> NaiveDate {
     date.pred_opt().unwrap_or(NaiveDate::MIN)
 }
 
+/// Days before each month (0-based) in a common year.
+const DAYS_BEFORE_MONTH: [u16; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+
 /// Adds months keeping the day of month; a day that does not exist in the
 /// target month rolls to the first of the next month (CDSi CALCDT-5).
+/// Worked out as the day of the target year (no month and day validation
+/// round trip through chrono): December has 31 days, so the roll never
+/// leaves the year.
 pub fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
+    let saturated = if months < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    };
+    // Months from January of the date's year (chrono's years fit an i32
+    // twelve times over).
+    let Some(total) = (date.month0() as i32).checked_add(months) else {
+        return saturated;
+    };
+    let (years, month0) = (total.div_euclid(12), total.rem_euclid(12) as usize);
+    let year = date.year() + years;
+    let leap = if years == 0 {
+        date.leap_year()
+    } else {
+        year & 3 == 0 && (year % 100 != 0 || year % 400 == 0)
+    };
+    // Days before `m` (0-based) in `year`.
+    let before = |m: usize| u32::from(DAYS_BEFORE_MONTH[m]) + u32::from(leap && m >= 2);
+    let start = before(month0);
+    let day = date.day();
+    let ordinal = if start + day <= before(month0 + 1) {
+        start + day
+    } else {
+        // CALCDT-5: the day does not exist in that month → 1st of next month.
+        before(month0 + 1) + 1
+    };
+    if years == 0 {
+        date.with_ordinal(ordinal)
+    } else {
+        NaiveDate::from_yo_opt(year, ordinal)
+    }
+    .unwrap_or(saturated)
+}
+
+#[cfg(test)]
+/// `add_months` as chrono's month and day validation works it out (the
+/// reference the day-of-year version is checked against).
+fn add_months_by_ymd(date: NaiveDate, months: i32) -> NaiveDate {
     let total = i64::from(date.year()) * 12 + i64::from(date.month0()) + i64::from(months);
     let year = total.div_euclid(12);
     let month0 = total.rem_euclid(12) as u32;
@@ -258,7 +310,6 @@ pub fn add_months(date: NaiveDate, months: i32) -> NaiveDate {
     match NaiveDate::from_ymd_opt(year, month0 + 1, date.day()) {
         Some(d) => d,
         None => {
-            // CALCDT-5: the day does not exist in that month → 1st of next month.
             let (ny, nm) = if month0 == 11 {
                 (year.saturating_add(1), 1)
             } else {
@@ -416,6 +467,61 @@ mod tests {
             assert_eq!(day_before(date), add_days(date, -1), "{date}");
         }
         assert_eq!(day_before(NaiveDate::MIN), add_days(NaiveDate::MIN, -1));
+    }
+
+    #[test]
+    fn months_by_day_of_year_are_months_by_month_and_day() {
+        // Every day of 1896-1904, 1996-2004 and 2096-2104 (leap and common
+        // years, centuries with and without a 29 February) plus up to 40
+        // years of months either way.
+        for start in [d(1896, 1, 1), d(1996, 1, 1), d(2096, 1, 1)] {
+            for k in 0..9 * 366 {
+                let date = add_days(start, k);
+                for months in -480..=480 {
+                    assert_eq!(
+                        add_months(date, months),
+                        add_months_by_ymd(date, months),
+                        "{date} + {months} months"
+                    );
+                }
+            }
+        }
+        for date in [NaiveDate::MIN, NaiveDate::MAX, d(2000, 1, 31)] {
+            for months in [i32::MIN, -1_000_000_000, -1, 0, 1, 1_000_000_000, i32::MAX] {
+                assert_eq!(add_months(date, months), add_months_by_ymd(date, months));
+            }
+        }
+    }
+
+    #[test]
+    fn days_by_day_of_year_are_chronos_days() {
+        let chrono_days = |date: NaiveDate, days: i32| {
+            let moved = if days >= 0 {
+                date.checked_add_days(chrono::Days::new(u64::from(days.unsigned_abs())))
+            } else {
+                date.checked_sub_days(chrono::Days::new(u64::from(days.unsigned_abs())))
+            };
+            moved.unwrap_or(if days < 0 {
+                NaiveDate::MIN
+            } else {
+                NaiveDate::MAX
+            })
+        };
+        for k in 0..3000 {
+            let date = chrono_days(d(1999, 1, 1), k);
+            for days in -800..=800 {
+                assert_eq!(
+                    add_days(date, days),
+                    chrono_days(date, days),
+                    "{date} + {days}"
+                );
+            }
+        }
+        for date in [NaiveDate::MIN, NaiveDate::MAX, d(2000, 12, 31)] {
+            for days in [i32::MIN, -1, 0, 1, 366, i32::MAX] {
+                assert_eq!(add_days(date, days), chrono_days(date, days));
+            }
+        }
     }
 
     #[test]

@@ -346,17 +346,18 @@ fn evaluate_antigen<'d>(
         // FORECASTPRIORITY-1: the forecast target dose has preferable
         // intervals in force, every one of them of priority "override".
         bufs.priority.push(
-            forecast.is_some() && {
-                let mut intervals = org
-                    .plan
-                    .doses(plan_series)
-                    .get(target)
-                    .into_iter()
-                    .flat_map(|td| org.plan.intervals(td).iter())
-                    .filter(|r| r.in_force(org.assessment))
-                    .peekable();
-                intervals.peek().is_some() && intervals.all(|r| r.priority_override)
-            },
+            forecast.is_some()
+                && org.plan.doses(plan_series).get(target).is_some_and(|td| {
+                    td.any_override && {
+                        let mut intervals = org
+                            .plan
+                            .intervals(td)
+                            .iter()
+                            .filter(|r| r.in_force(org.assessment))
+                            .peekable();
+                        intervals.peek().is_some() && intervals.all(|r| r.priority_override)
+                    }
+                }),
         );
         let mut valid_doses = 0;
         let mut first_valid = None;

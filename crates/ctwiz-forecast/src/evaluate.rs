@@ -189,7 +189,33 @@ pub(crate) fn evaluate_series(
 ) {
     state.clear();
     let tds = org.plan.doses(plan_series);
-    for (i, dose) in doses.iter().enumerate() {
+    // The doses given before the first target dose's (absolute) minimum
+    // age are too young for it, and it stays the target: each is Not Valid
+    // against it without the steps below (when it has no evaluation skip,
+    // and the dose is not one of its inadvertent vaccines, checked first).
+    let mut first = 0;
+    if let Some(td) = tds.first().filter(|td| !td.skips_evaluation) {
+        if let Some(young) = org.age_at(td.too_young_before) {
+            let inadvertent = org.plan.inadvertent(td);
+            for dose in doses {
+                if dose.date >= young || inadvertent.contains(&dose.cvx) {
+                    break;
+                }
+                state.evals.push(match dose.sub_standard {
+                    Some(reason) => DoseEval::new(EvaluationStatus::SubStandard, Some(reason)),
+                    None => DoseEval {
+                        against: Some(td.number),
+                        ..DoseEval::new(
+                            EvaluationStatus::NotValid,
+                            Some(EvaluationReason::TooYoung),
+                        )
+                    },
+                });
+                first += 1;
+            }
+        }
+    }
+    for (i, dose) in doses.iter().enumerate().skip(first) {
         // CDSi 6.1: a sub-standard dose cannot count.
         if let Some(reason) = dose.sub_standard {
             state
@@ -204,6 +230,7 @@ pub(crate) fn evaluate_series(
                 break None;
             };
             if td.skips_evaluation
+                && org.may_skip(td, SkipContext::Evaluation, dose.date)
                 && is_skipped(
                     org.plan.skips(td, SkipContext::Evaluation),
                     &SkipInput {

@@ -89,10 +89,11 @@ fn target_dates(
     // An interval with priority "override" takes precedence over the others.
     let in_force = |r: &&PlanInterval| r.in_force(org.assessment);
     let intervals = plan.intervals(td);
-    let has_override = intervals
-        .iter()
-        .filter(in_force)
-        .any(|r| r.priority_override);
+    let has_override = td.any_override
+        && intervals
+            .iter()
+            .filter(in_force)
+            .any(|r| r.priority_override);
     let mut interval_earliest: Option<NaiveDate> = None;
     for rule in intervals.iter().filter(in_force) {
         if has_override && !rule.priority_override {

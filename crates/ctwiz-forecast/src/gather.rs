@@ -5,9 +5,9 @@
 
 use crate::dates::{CdsiDuration, DateSums};
 use crate::patient::{AdministrationStatus, Patient};
-use crate::plan::{AgeId, Plan};
+use crate::plan::{AgeId, Plan, PlanDose};
 use crate::result::EvaluationReason;
-use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SupportingData};
+use crate::supporting_data::{AgeRange, Cvx, ObservationCode, SkipContext, SupportingData};
 use chrono::{Datelike, NaiveDate};
 use std::cell::Cell;
 
@@ -83,6 +83,17 @@ impl<'p> Organized<'p> {
         let date = self.plan.duration(id)?.add_to(self.dob);
         cell.set(Some(date));
         Some(date)
+    }
+
+    /// Can one of a target dose's skips of `phase` be met on `reference`:
+    /// has the patient reached one of their ages ([`Plan::skip_ages`])?
+    /// (`true` when the skips must be read to know.)
+    #[inline(always)]
+    pub fn may_skip(&self, td: &PlanDose, phase: SkipContext, reference: NaiveDate) -> bool {
+        self.plan.skip_ages(td, phase).is_none_or(|ages| {
+            ages.iter()
+                .any(|&age| self.age_at(age).is_none_or(|from| reference >= from))
+        })
     }
 
     /// Is the patient within the plan's age window `begin..end` on `date`?

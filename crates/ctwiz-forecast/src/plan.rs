@@ -45,6 +45,8 @@ pub(crate) struct Plan {
     skips: Vec<PlanSkip>,
     skip_sets: Vec<PlanSkipSet>,
     conditions: Vec<PlanCondition>,
+    /// The target doses' skip ages (see `PlanDose::evaluation_skip_ages`).
+    skip_age_rows: Vec<AgeId>,
     /// The series groups of `CompletedSeries` conditions.
     series_groups: Vec<String>,
     /// Per target dose with live vaccines: the live virus conflict rows
@@ -176,6 +178,18 @@ pub(crate) struct PlanDose {
     /// forecasting: each phase reads only its own.
     evaluation_skips: Span,
     forecast_skips: Span,
+    /// Per phase: ages of which the patient must have reached one on the
+    /// reference date for a skip to be met ([`Plan::skip_ages`]), when
+    /// every way a skip can be met has an age condition (`None`: some way
+    /// does not, the skips must be read).
+    evaluation_skip_ages: Option<Span>,
+    forecast_skip_ages: Option<Span>,
+    /// The age before which any dose is too young for this target dose
+    /// (its one age row, in force on every date: the absolute minimum age,
+    /// else the minimum age), or [`AgeId::NONE`].
+    pub too_young_before: AgeId,
+    /// Some preferable interval row has priority "override".
+    pub any_override: bool,
     live_ends: Span,
 }
 
@@ -447,12 +461,26 @@ impl Plan {
                     let ages = plan.ages.len();
                     plan.ages.extend(d.ages.iter().map(|a| age_ids.row(a)));
                     let ages = Span::of(&plan.ages, ages);
+                    let too_young_before = match ages.slice(&plan.ages) {
+                        [age] if age.effective.is_none() && age.cessation.is_none() => {
+                            if age.abs_min == AgeId::NONE {
+                                age.min
+                            } else {
+                                age.abs_min
+                            }
+                        }
+                        _ => AgeId::NONE,
+                    };
                     let intervals = plan.intervals.len();
                     for r in &d.intervals {
                         let row = age_ids.interval(r, &mut plan.inadvertent);
                         plan.intervals.push(row);
                     }
                     let intervals = Span::of(&plan.intervals, intervals);
+                    let any_override = intervals
+                        .slice(&plan.intervals)
+                        .iter()
+                        .any(|r| r.priority_override);
                     let allowable_intervals = plan.intervals.len();
                     for r in &d.allowable_intervals {
                         let row = age_ids.interval(r, &mut plan.inadvertent);
@@ -487,8 +515,10 @@ impl Plan {
                     let inadvertent = Span::of(&plan.inadvertent, inadvertent);
                     let evaluation_skips =
                         plan.add_skips(&d.conditional_skips, SkipContext::Evaluation, &mut age_ids);
+                    let evaluation_skip_ages = plan.add_skip_ages(evaluation_skips);
                     let forecast_skips =
                         plan.add_skips(&d.conditional_skips, SkipContext::Forecast, &mut age_ids);
+                    let forecast_skip_ages = plan.add_skip_ages(forecast_skips);
                     let live_ends = plan.live_ends.len();
                     if d.live_vaccine {
                         let mut ends: Vec<(Cvx, CdsiDuration)> = Vec::new();
@@ -522,6 +552,10 @@ impl Plan {
                         inadvertent,
                         evaluation_skips,
                         forecast_skips,
+                        evaluation_skip_ages,
+                        forecast_skip_ages,
+                        too_young_before,
+                        any_override,
                         live_ends,
                     });
                 }
@@ -604,6 +638,73 @@ impl Plan {
             });
         }
         Span::of(&self.skips, first)
+    }
+
+    /// The ages below which none of the laid-out `skips` can be met
+    /// ([`Plan::skip_ages`]), or `None` when some way of meeting one has
+    /// no such age. A skip is met when one of its sets is (OR) or all are
+    /// (AND: any one set's age will do); a set never with no condition,
+    /// else when one of its conditions is (OR: each needs an age) or all
+    /// are (AND: its first age condition with a start age will do); an
+    /// age condition only from its start age on (the effective and
+    /// cessation dates of a set only rule more out).
+    fn add_skip_ages(&mut self, skips: Span) -> Option<Span> {
+        let condition_age = |c: &PlanCondition| {
+            (c.kind == ConditionKind::Age && c.begin != AgeId::NONE).then_some(c.begin)
+        };
+        // The ways of meeting a set: `None` when one has no age.
+        let set_ages = |set: &PlanSkipSet, out: &mut Vec<AgeId>| -> Option<()> {
+            let conditions = set.conditions.slice(&self.conditions);
+            if conditions.is_empty() {
+                return Some(());
+            }
+            if set.any {
+                for c in conditions {
+                    out.push(condition_age(c)?);
+                }
+            } else {
+                out.push(conditions.iter().find_map(condition_age)?);
+            }
+            Some(())
+        };
+        let mut ages = Vec::new();
+        for skip in skips.slice(&self.skips) {
+            let sets = skip.sets.slice(&self.skip_sets);
+            if skip.any {
+                for set in sets {
+                    set_ages(set, &mut ages)?;
+                }
+            } else {
+                // Every set must be met: the first set that has ages will do.
+                let mut found = false;
+                for set in sets {
+                    let mut one = Vec::new();
+                    if set_ages(set, &mut one).is_some() {
+                        ages.extend(one);
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    return None;
+                }
+            }
+        }
+        let start = self.skip_age_rows.len();
+        self.skip_age_rows.extend(ages);
+        Some(Span::of(&self.skip_age_rows, start))
+    }
+
+    /// The ages of which the patient must have reached one on the
+    /// reference date for one of a target dose's skips of `phase` to be
+    /// met, or `None` when the skips must be read to know.
+    #[inline]
+    pub(crate) fn skip_ages(&self, dose: &PlanDose, phase: SkipContext) -> Option<&[AgeId]> {
+        match phase {
+            SkipContext::Forecast => dose.forecast_skip_ages,
+            _ => dose.evaluation_skip_ages,
+        }
+        .map(|span| span.slice(&self.skip_age_rows))
     }
 
     /// The vaccine types of a `MostRecent` interval.

@@ -86,6 +86,17 @@ pub(crate) fn vaccine_group_forecast<'a>(
             .iter()
             .filter_map(|id| antigens.get(usize::from(id.0)))
     };
+    // No antigen of the group has a series for the patient (Cholera for a
+    // child): nothing is contained, the group is Not Recommended.
+    if members().all(|a| a.best_series.is_none() && a.group_best_series.is_empty()) {
+        return VaccineGroupForecast {
+            vaccine_group: group.name.clone(),
+            status: SeriesStatus::NotRecommended,
+            forecast: None,
+            antigens: group.antigen_names.clone(),
+            series_groups: Shared::pending(out.len()..out.len()),
+        };
+    }
     // MULTIANTVG-1: the latest date administered of any dose of the group
     // (a series lists its doses in date order: its last one that counts).
     let last_dose = members()
