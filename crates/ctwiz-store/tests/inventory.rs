@@ -370,4 +370,35 @@ fn nested_steps_undo_only_their_own_writes() {
         assert!(numbers.iter().any(|n| n == kept), "{kept} in {numbers:?}");
     }
     assert!(!numbers.iter().any(|n| n == "INNER1"), "{numbers:?}");
+
+    // Many steps in one transaction (a batch import's messages), then a step whose own
+    // inner step succeeded before it failed: all of that step is undone, the rest kept.
+    s.in_transaction(|s| {
+        for i in 0..300 {
+            s.in_transaction(|s| s.add_lot(&lot(&a, &format!("MANY{i}"), "03")))?;
+        }
+        let undone: Result<()> = s.in_transaction(|s| {
+            s.in_transaction(|s| s.add_lot(&lot(&a, "GONE1", "03")))?;
+            s.add_lot(&lot(&a, "GONE2", "03"))?;
+            Err(StoreError::Conflict("changed its mind".into()))
+        });
+        assert!(undone.is_err());
+        s.add_lot(&lot(&a, "AFTER", "03"))
+    })
+    .unwrap();
+    let numbers: Vec<String> = s
+        .lots(&a)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.lot.lot_number.to_string())
+        .collect();
+    assert_eq!(
+        numbers.iter().filter(|n| n.starts_with("MANY")).count(),
+        300
+    );
+    assert!(numbers.iter().any(|n| n == "AFTER"), "{numbers:?}");
+    assert!(
+        !numbers.iter().any(|n| n.starts_with("GONE")),
+        "{numbers:?}"
+    );
 }

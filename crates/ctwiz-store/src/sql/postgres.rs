@@ -26,8 +26,14 @@ pub(crate) struct PgConn {
     /// The open transaction's nested scopes, outermost first (see `Conn::nested`).
     savepoints: RefCell<Vec<Savepoint>>,
     /// Savepoints taken on this connection: each has a name of its own (`sp{n}`), since
-    /// none is released and `ROLLBACK TO` must find the scope's own.
+    /// one is released only later and `ROLLBACK TO` must find the scope's own.
     savepoint_names: Cell<u64>,
+    /// Savepoints of closed scopes still held on the server, innermost first: released
+    /// with the next savepoint sent (one round trip for both), or by the commit.
+    /// Unreleased savepoints nest, and the server's visibility checks walk the whole
+    /// stack of subtransactions: a batch of a thousand messages held a thousand deep
+    /// made each scan of the rows it wrote cost milliseconds.
+    releases: RefCell<Vec<u64>>,
 }
 
 /// A nested scope's savepoint: taken on the server (`sent`) only before the scope's first
@@ -54,6 +60,7 @@ impl PgConn {
             in_transaction: Cell::new(false),
             savepoints: RefCell::new(Vec::new()),
             savepoint_names: Cell::new(0),
+            releases: RefCell::new(Vec::new()),
         })
     }
 
@@ -70,7 +77,8 @@ impl PgConn {
     }
 
     /// Closes a nested scope: if it failed (`undo`) and sent anything, its writes are
-    /// rolled back; otherwise nothing is sent (see `Conn::nested`).
+    /// rolled back; otherwise nothing is sent now (see `Conn::nested`). A sent savepoint
+    /// is released later, with the next one taken (`releases`).
     pub(super) fn close_savepoint(&self, scope: Scope, undo: bool) -> Result<()> {
         let sent = {
             let mut sps = self.savepoints.borrow_mut();
@@ -85,21 +93,31 @@ impl PgConn {
                 _ => return Ok(()),
             }
         };
-        if undo && sent {
+        if !sent {
+            return Ok(());
+        }
+        if undo {
+            // Savepoints inside this one go with the rollback.
+            self.releases.borrow_mut().retain(|&n| n < scope.name);
             self.client()
                 .batch_execute(&format!("ROLLBACK TO SAVEPOINT sp{}", scope.name))?;
         }
+        // ROLLBACK TO keeps the savepoint: it is released like a successful one.
+        self.releases.borrow_mut().push(scope.name);
         Ok(())
     }
 
     /// Takes on the server the savepoints of the scopes that have not sent a statement
-    /// yet, before the statement that needs them.
+    /// yet, before the statement that needs them, after releasing those of closed scopes.
     fn send_savepoints(&self, client: &mut Client) -> Result<()> {
         let mut sps = self.savepoints.borrow_mut();
         let Some(first) = sps.iter().position(|sp| !sp.sent) else {
             return Ok(());
         };
         let mut sql = String::new();
+        for n in self.releases.borrow_mut().drain(..) {
+            sql.push_str(&format!("RELEASE SAVEPOINT sp{n};"));
+        }
         for sp in &mut sps[first..] {
             sql.push_str(&format!("SAVEPOINT sp{};", sp.name));
             sp.sent = true;
@@ -174,6 +192,7 @@ impl PgConn {
         c.batch_execute("BEGIN")?;
         self.in_transaction.set(true);
         self.savepoints.borrow_mut().clear();
+        self.releases.borrow_mut().clear();
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         Ok(())
     }
@@ -182,6 +201,7 @@ impl PgConn {
         self.client().batch_execute("COMMIT")?;
         self.in_transaction.set(false);
         self.savepoints.borrow_mut().clear();
+        self.releases.borrow_mut().clear();
         Ok(())
     }
 
@@ -194,6 +214,9 @@ impl PgConn {
         self.in_transaction.set(false);
         if let Ok(mut sps) = self.savepoints.try_borrow_mut() {
             sps.clear();
+        }
+        if let Ok(mut rs) = self.releases.try_borrow_mut() {
+            rs.clear();
         }
     }
 }
