@@ -562,3 +562,47 @@ fn administering_provider_texts_from_before_become_parts() {
     let back = s.doses(id).unwrap().remove(0);
     assert_eq!(back.administered_by, Some(sent));
 }
+
+/// A new record whose MRN another record holds at the same clinic is refused whole (no
+/// patient, MRN or dose of it stored), with the same words on both backends; so is a record
+/// naming one MRN twice. The transaction it ran in goes on.
+#[test]
+fn a_new_record_with_a_taken_mrn_is_refused_whole() {
+    let s = seeded();
+    let first = synth::child(&cfg(), 1);
+    let kept = s
+        .create_patient_with_doses(&first.patient, &first.doses)
+        .unwrap();
+    let mut second = synth::child(&cfg(), 2);
+    second.patient.mrns = first.patient.mrns.clone();
+    let mut twice = synth::child(&cfg(), 3);
+    let m = twice.patient.mrns[0].clone();
+    twice.patient.mrns.push(m);
+    let after = synth::child(&cfg(), 4);
+    let ids = s
+        .in_transaction(|s| {
+            for refused in [&second, &twice] {
+                let e = s
+                    .create_patient_with_doses(&refused.patient, &refused.doses)
+                    .unwrap_err();
+                assert!(
+                    matches!(&e, StoreError::Conflict(m) if m.contains("already belongs to another patient")),
+                    "{e}"
+                );
+            }
+            s.create_patient_with_doses(&after.patient, &after.doses)
+        })
+        .unwrap();
+    assert_eq!(
+        s.patient_count().unwrap(),
+        2,
+        "nothing of the refused records stored"
+    );
+    assert_eq!(s.doses(kept).unwrap().len(), first.doses.len());
+    assert_eq!(s.doses(ids).unwrap().len(), after.doses.len());
+    assert_eq!(
+        s.find_by_mrn(&first.patient.mrns[0].clinic, &first.patient.mrns[0].value)
+            .unwrap(),
+        Some(kept)
+    );
+}

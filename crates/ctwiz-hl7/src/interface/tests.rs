@@ -524,6 +524,54 @@ fn update_delete_by_sender_id_and_late_reporting() {
     assert_eq!(left, vec![Cvx::new("08").expect("cvx")]);
 }
 
+/// A message for a known patient may add a dose and delete it again (same event, RXA-21
+/// D): the new doses are stored before the deletion looks for its target.
+#[test]
+fn a_dose_added_and_deleted_in_one_message_is_gone() {
+    let s = store(&["C1"]);
+    let first = vxu(
+        "C1",
+        "B0",
+        "M1",
+        ("Doe", "Ann"),
+        "20250101",
+        "",
+        &[("08", "20250102", "00", "A")],
+    );
+    assert_eq!(run(&s, &first).result, AckResult::Accepted);
+    let next = vxu(
+        "C1",
+        "B1",
+        "M1",
+        ("Doe", "Ann"),
+        "20250101",
+        "",
+        &[
+            ("03", "20261120", "00", "A"),
+            ("03", "20261120", "00", "D"),
+            ("10", "20261121", "00", "A"),
+        ],
+    );
+    let o = run(&s, &next);
+    assert_eq!(o.result, AckResult::Accepted, "{:?}", o.log.errors);
+    assert!(
+        o.log.errors.is_empty(),
+        "the deletion found its dose: {:?}",
+        o.log.errors
+    );
+    let id = s
+        .find_by_mrn(&ClinicPin::new("C1").expect("pin"), "M1")
+        .expect("find")
+        .expect("stored");
+    let left: Vec<String> = s
+        .doses(id)
+        .expect("doses")
+        .into_iter()
+        .map(|d| d.cvx.to_string())
+        .collect();
+    assert_eq!(left, vec!["08", "10"]);
+}
+
 #[test]
 fn administered_dose_from_inventory_decrements_the_lot() {
     let s = store(&["C1"]);

@@ -299,8 +299,8 @@ fn apply<S: IisStore>(
     let (id, possible) = match existing {
         Found::Same(id) => (id, Vec::new()),
         Found::New(possible) => {
-            // New record: doses given from the clinic's own stock are recorded one by
-            // one with their draw (or inventory exception), the others in one go.
+            // New record: doses given from the clinic's own stock are recorded with their
+            // draw (or inventory exception), the others with the record in one go.
             let (from_stock, plain): (Vec<Dose>, Vec<Dose>) = record
                 .doses
                 .iter()
@@ -370,10 +370,14 @@ fn apply<S: IisStore>(
     if changed {
         s.update_patient(&stored)?;
     }
-    let mut current = s.doses(id)?;
+    let mut doses = PatientDoses {
+        current: s.doses(id)?,
+        unsaved: Vec::new(),
+    };
     for r in &record.doses {
-        apply_dose(s, pin, id, r, &mut current, change, vxu, issues)?;
+        apply_dose(s, pin, id, r, &mut doses, change, vxu, issues)?;
     }
+    doses.save(s, id, change)?;
     let have: Vec<Observation> = s.observations(id)?;
     for o in &record.observations {
         if !have.contains(o) {
@@ -453,28 +457,15 @@ fn with_sender(r: &ReportedDose) -> Dose {
     d
 }
 
-/// Stores reported dose `d` of `patient` with its effect on stock (a draw from the lot
-/// it names, or an inventory exception): the rule every door shares.
-fn add_dose<S: IisStore>(
-    s: &S,
-    patient: PatientId,
-    mut d: Dose,
-    change: Change<'_>,
-) -> StoreResult<Dose> {
-    d.patient = Some(patient);
-    d.id = Some(s.add_dose(patient, &d)?);
-    dose_stock::record(s, &d, None, change)?;
-    Ok(d)
-}
-
-/// [`add_dose`] for several doses of a new record: stored together (one statement on
-/// PostgreSQL), then each one's effect on stock in order.
+/// Stores reported doses of `patient` together (one statement on PostgreSQL), then each
+/// one's effect on stock in order (a draw from the lot it names, or an inventory
+/// exception): the rule every door shares. Returns them with their ids.
 fn add_doses<S: IisStore>(
     s: &S,
     patient: PatientId,
     mut doses: Vec<Dose>,
     change: Change<'_>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Dose>> {
     let ids = s.add_doses(patient, &doses)?;
     for (d, id) in doses.iter_mut().zip(ids) {
         d.patient = Some(patient);
@@ -483,7 +474,48 @@ fn add_doses<S: IisStore>(
     for d in &doses {
         dose_stock::record(s, d, None, change)?;
     }
-    Ok(())
+    Ok(doses)
+}
+
+/// An existing record's live doses while a message is applied: the stored ones and the
+/// message's new ones, which are stored together (`save`) before anything that needs
+/// their ids (a deletion or correction in the same message) and at the end.
+struct PatientDoses {
+    current: Vec<Dose>,
+    /// Indexes in `current` of new doses not stored yet, in the message's order.
+    unsaved: Vec<usize>,
+}
+
+impl PatientDoses {
+    fn save<S: IisStore>(
+        &mut self,
+        s: &S,
+        patient: PatientId,
+        change: Change<'_>,
+    ) -> StoreResult<()> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let new = self
+            .unsaved
+            .iter()
+            .map(|&i| self.current[i].clone())
+            .collect();
+        let stored = add_doses(s, patient, new, change)?;
+        for (i, d) in std::mem::take(&mut self.unsaved).into_iter().zip(stored) {
+            self.current[i] = d;
+        }
+        Ok(())
+    }
+
+    /// The clinic's live dose of this patient with this sender id (ORC-3, see
+    /// [`with_sender`]), the latest if several.
+    fn by_sender(&self, pin: &ClinicPin, sender_id: &str) -> Option<&Dose> {
+        self.current
+            .iter()
+            .filter(|d| d.clinic.as_ref() == Some(pin) && d.sender_id.as_deref() == Some(sender_id))
+            .max_by_key(|d| d.id.map(|i| i.0))
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -492,29 +524,37 @@ fn apply_dose<S: IisStore>(
     pin: &ClinicPin,
     patient: PatientId,
     r: &ReportedDose,
-    current: &mut Vec<Dose>,
+    doses: &mut PatientDoses,
     change: Change<'_>,
     vxu: &Vxu,
     issues: &mut Vec<Issue>,
 ) -> StoreResult<()> {
-    let by_sender = match &r.sender_dose_id {
-        Some(sid) => s
-            .dose_by_sender_id(pin, sid)?
-            .filter(|d| d.patient == Some(patient)),
-        None => None,
-    };
+    // The sender's own id names one of the patient's doses at this clinic.
+    let names_stored = r.action == DoseAction::Delete
+        || r.sender_dose_id
+            .as_ref()
+            .is_some_and(|sid| doses.by_sender(pin, sid).is_some());
+    if names_stored {
+        // It may be one of this message's new doses: store them first.
+        doses.save(s, patient, change)?;
+    }
+    let by_sender = r
+        .sender_dose_id
+        .as_ref()
+        .and_then(|sid| doses.by_sender(pin, sid))
+        .cloned();
     match (r.action, by_sender) {
         (DoseAction::Delete, found) => {
             // RXA-21 D: by sender id, else the same event as reported by this clinic
             // (core rule: only the reporting clinic changes a dose).
-            let target = found.or_else(|| reported_by(current, &r.dose, pin).cloned());
+            let target = found.or_else(|| reported_by(&doses.current, &r.dose, pin).cloned());
             match target.filter(|d| d.id.is_some()) {
                 Some(d) => {
                     // The EHR deletes a record entered in error: its draw goes back.
                     let reason = "deleted by the reporting clinic (RXA-21 D)";
                     s.delete_dose(d.id.expect("filtered on a stored id"), reason)?;
                     dose_stock::delete(s, &d, reason, DeletedVaccine::BackToStock, change)?;
-                    current.retain(|c| c.id != d.id);
+                    doses.current.retain(|c| c.id != d.id);
                 }
                 None => issues.push(unknown_dose(vxu, r)),
             }
@@ -533,14 +573,20 @@ fn apply_dose<S: IisStore>(
                 "updated by the reporting clinic (RXA-21 U)",
                 change,
             )?;
+            if let Some(c) = doses.current.iter_mut().find(|c| c.id == d.id) {
+                *c = d;
+            }
         }
         (DoseAction::Update | DoseAction::Add, None) => {
-            if already_recorded(current, &r.dose).is_some() {
+            if already_recorded(&doses.current, &r.dose).is_some() {
                 // Already known (e.g. history reported by several clinics): an interface
                 // resend is idempotent where the web refuses the repeat.
                 return Ok(());
             }
-            current.push(add_dose(s, patient, with_sender(r), change)?);
+            let mut d = with_sender(r);
+            d.patient = Some(patient);
+            doses.unsaved.push(doses.current.len());
+            doses.current.push(d);
         }
     }
     Ok(())

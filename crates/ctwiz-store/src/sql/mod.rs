@@ -352,11 +352,11 @@ impl Conn {
                 let out = f();
                 match out {
                     Ok(v) => {
-                        c.close_savepoint(scope, false)?;
+                        c.close_savepoint(scope, false);
                         Ok(v)
                     }
                     Err(e) => {
-                        c.close_savepoint(scope, true)?;
+                        c.close_savepoint(scope, true);
                         Err(e)
                     }
                 }

@@ -1,24 +1,43 @@
-//! The PostgreSQL side of [`super::Conn`] (the synchronous `postgres` client).
+//! The PostgreSQL side of [`super::Conn`]: `tokio-postgres` driven by a single-threaded
+//! runtime of the connection's own, so the store stays synchronous.
 //!
 //! Statements are written for SQLite; here their placeholders are renumbered and they are
 //! prepared once per connection. Parameters bind to whatever type PostgreSQL inferred for
 //! them (an integer may fill a BIGINT, INTEGER, BOOLEAN or DOUBLE PRECISION parameter),
 //! and columns read back in the five SQLite classes.
+//!
+//! **Savepoints cost no round trip of their own.** A nested scope's `SAVEPOINT`, the
+//! `RELEASE` of a finished one and the `ROLLBACK TO` of a failed one are queued and sent in
+//! the same network write as the next statement (the client pipelines requests: the server
+//! runs them in order, and a statement after a failed one fails too).
 
 use super::{numbered_placeholders, Error, Params, Result, ToSql, ValueRef};
+use futures_util::future::{join, Fuse, FutureExt};
 use postgres::types::{to_sql_checked, FromSql, IsNull, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::Statement;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::Poll;
+use tokio_postgres::{Client, NoTls};
+
+/// The connection's own task: it writes the requests and reads the answers. Polled inline
+/// by each request (`PgConn::block_on`), as the synchronous `postgres` client does, so a
+/// round trip wakes no other task.
+type Connection =
+    Fuse<Pin<Box<dyn Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send>>>;
 
 /// The advisory lock every ctwiz write transaction takes (see `Conn::write_transaction`):
 /// "ctwiz" in ASCII.
 const WRITE_LOCK: i64 = 0x63_74_77_69_7a;
 
 pub(crate) struct PgConn {
-    /// Always `Some` until dropped (see `Drop`).
-    client: RefCell<Option<Client>>,
+    /// The client and the runtime that drives its connection; `Some` until dropped (see
+    /// `Drop`).
+    inner: Option<(tokio::runtime::Runtime, Client)>,
+    connection: RefCell<Connection>,
     statements: RefCell<HashMap<String, Statement>>,
     /// A transaction is open (`begin_write` until `commit`/`rollback`); savepoints only
     /// nest inside one, so they do not change it.
@@ -28,19 +47,33 @@ pub(crate) struct PgConn {
     /// Savepoints taken on this connection: each has a name of its own (`sp{n}`), since
     /// one is released only later and `ROLLBACK TO` must find the scope's own.
     savepoint_names: Cell<u64>,
-    /// Savepoints of closed scopes still held on the server, innermost first: released
-    /// with the next savepoint sent (one round trip for both), or by the commit.
-    /// Unreleased savepoints nest, and the server's visibility checks walk the whole
-    /// stack of subtransactions: a batch of a thousand messages held a thousand deep
-    /// made each scan of the rows it wrote cost milliseconds.
-    releases: RefCell<Vec<u64>>,
+    /// What closed scopes left to tell the server, in order, sent before the next
+    /// statement. Releasing matters: held savepoints nest, and the server's visibility
+    /// checks walk the whole stack of subtransactions (a batch of a thousand messages held
+    /// a thousand deep made each foreign-key check of its rows cost milliseconds).
+    closed: RefCell<Vec<Closed>>,
 }
 
-/// A nested scope's savepoint: taken on the server (`sent`) only before the scope's first
+/// A nested scope's savepoint: taken on the server (`sent`) only with the scope's first
 /// statement.
 struct Savepoint {
     name: u64,
     sent: bool,
+}
+
+/// A closed scope's savepoint, still to be undone to and/or released on the server.
+#[derive(Clone, Copy)]
+enum Closed {
+    RollbackTo(u64),
+    Release(u64),
+}
+
+impl Closed {
+    fn name(self) -> u64 {
+        match self {
+            Closed::RollbackTo(n) | Closed::Release(n) => n,
+        }
+    }
 }
 
 /// A scope opened by [`PgConn::open_savepoint`], to be closed by `close_savepoint`.
@@ -51,17 +84,48 @@ pub(super) struct Scope {
 
 impl PgConn {
     pub(super) fn connect(url: &str) -> Result<PgConn> {
-        let mut client = Client::connect(url, NoTls)?;
-        // Notices ("relation already exists, skipping" at each open) are not news.
-        client.batch_execute("SET client_min_messages TO warning")?;
-        Ok(PgConn {
-            client: RefCell::new(Some(client)),
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Value(format!("starting the PostgreSQL client: {e}")))?;
+        let (client, connection) = rt.block_on(tokio_postgres::connect(url, NoTls))?;
+        let connection: Connection =
+            (Box::pin(connection) as Pin<Box<dyn Future<Output = _> + Send>>).fuse();
+        let conn = PgConn {
+            inner: Some((rt, client)),
+            connection: RefCell::new(connection),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
             savepoints: RefCell::new(Vec::new()),
             savepoint_names: Cell::new(0),
-            releases: RefCell::new(Vec::new()),
-        })
+            closed: RefCell::new(Vec::new()),
+        };
+        // Notices ("relation already exists, skipping" at each open) are not news.
+        conn.batch("SET client_min_messages TO warning")?;
+        Ok(conn)
+    }
+
+    /// Runs `request` to its end, driving the connection meanwhile; a connection that
+    /// failed fails the request.
+    fn block_on<T>(
+        &self,
+        request: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        let (rt, _) = self.inner();
+        let mut request = pin!(request);
+        let mut connection = self.connection.borrow_mut();
+        Ok(rt.block_on(std::future::poll_fn(|cx| {
+            if let Poll::Ready(Err(e)) = Pin::new(&mut *connection).poll(cx) {
+                return Poll::Ready(Err(e));
+            }
+            request.as_mut().poll(cx)
+        }))?)
+    }
+
+    fn inner(&self) -> &(tokio::runtime::Runtime, Client) {
+        self.inner
+            .as_ref()
+            .expect("the client lives until the connection is dropped")
     }
 
     /// Opens a nested scope in the open transaction; nothing is sent yet.
@@ -76,10 +140,10 @@ impl PgConn {
         }
     }
 
-    /// Closes a nested scope: if it failed (`undo`) and sent anything, its writes are
-    /// rolled back; otherwise nothing is sent now (see `Conn::nested`). A sent savepoint
-    /// is released later, with the next one taken (`releases`).
-    pub(super) fn close_savepoint(&self, scope: Scope, undo: bool) -> Result<()> {
+    /// Closes a nested scope. If it sent anything, its savepoint is released, after a
+    /// rollback to it if it failed (`undo`); both go with the next statement (see
+    /// `Conn::nested`).
+    pub(super) fn close_savepoint(&self, scope: Scope, undo: bool) {
         let sent = {
             let mut sps = self.savepoints.borrow_mut();
             // A scope left open by a panic below this one ends with it.
@@ -90,68 +154,76 @@ impl PgConn {
                     sent
                 }
                 // The transaction ended under the scope (its savepoints went with it).
-                _ => return Ok(()),
+                _ => return,
             }
         };
         if !sent {
-            return Ok(());
+            return;
         }
+        let mut closed = self.closed.borrow_mut();
         if undo {
-            // Savepoints inside this one go with the rollback.
-            self.releases.borrow_mut().retain(|&n| n < scope.name);
-            self.client()
-                .batch_execute(&format!("ROLLBACK TO SAVEPOINT sp{}", scope.name))?;
+            // Savepoints taken inside this one go with the rollback.
+            closed.retain(|c| c.name() < scope.name);
+            closed.push(Closed::RollbackTo(scope.name));
         }
-        // ROLLBACK TO keeps the savepoint: it is released like a successful one.
-        self.releases.borrow_mut().push(scope.name);
-        Ok(())
+        closed.push(Closed::Release(scope.name));
     }
 
-    /// Takes on the server the savepoints of the scopes that have not sent a statement
-    /// yet, before the statement that needs them, after releasing those of closed scopes.
-    fn send_savepoints(&self, client: &mut Client) -> Result<()> {
-        let mut sps = self.savepoints.borrow_mut();
-        let Some(first) = sps.iter().position(|sp| !sp.sent) else {
-            return Ok(());
-        };
+    /// What must reach the server before the next statement: the closed scopes' rollbacks
+    /// and releases, then the savepoints of the open scopes that have not sent anything
+    /// yet (`take_savepoints`), which are marked sent.
+    fn pending(&self, take_savepoints: bool) -> Option<String> {
         let mut sql = String::new();
-        for n in self.releases.borrow_mut().drain(..) {
-            sql.push_str(&format!("RELEASE SAVEPOINT sp{n};"));
+        for c in self.closed.borrow_mut().drain(..) {
+            match c {
+                Closed::RollbackTo(n) => sql.push_str(&format!("ROLLBACK TO SAVEPOINT sp{n};")),
+                Closed::Release(n) => sql.push_str(&format!("RELEASE SAVEPOINT sp{n};")),
+            }
         }
-        for sp in &mut sps[first..] {
-            sql.push_str(&format!("SAVEPOINT sp{};", sp.name));
-            sp.sent = true;
+        if take_savepoints {
+            for sp in self
+                .savepoints
+                .borrow_mut()
+                .iter_mut()
+                .filter(|sp| !sp.sent)
+            {
+                sql.push_str(&format!("SAVEPOINT sp{};", sp.name));
+                sp.sent = true;
+            }
         }
-        client.batch_execute(&sql)?;
-        Ok(())
+        (!sql.is_empty()).then_some(sql)
     }
 
-    /// The client, with the pending savepoints sent (for a statement that may write or
-    /// fail: a failed statement aborts PostgreSQL's transaction up to the last savepoint).
-    fn client_for_statement(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        let mut c = self.client();
-        self.send_savepoints(&mut c)?;
-        Ok(c)
-    }
-
-    fn client(&self) -> std::cell::RefMut<'_, Client> {
-        std::cell::RefMut::map(self.client.borrow_mut(), |c| {
-            c.as_mut()
-                .expect("the client lives until the connection is dropped")
-        })
+    /// Runs one request, after what is pending (in the same network write).
+    fn run<'c, T, F>(&'c self, request: impl FnOnce(&'c Client) -> F) -> Result<T>
+    where
+        F: Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    {
+        let (_, client) = self.inner();
+        match self.pending(true) {
+            None => self.block_on(request(client)),
+            Some(sql) => {
+                let (before, out) = self.block_on(
+                    join(client.batch_execute(&sql), request(client)).map(|(a, b)| Ok((a, b))),
+                )?;
+                before?;
+                Ok(out?)
+            }
+        }
     }
 
     pub(super) fn prepare(&self, sql: &str) -> Result<Statement> {
         if let Some(st) = self.statements.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = self
-            .client_for_statement()?
-            .prepare(&numbered_placeholders(sql))
-            .map_err(|e| Error::Prepare {
+        let numbered = numbered_placeholders(sql);
+        let st = self.run(|c| c.prepare(&numbered)).map_err(|e| match e {
+            Error::Postgres(e) => Error::Prepare {
                 message: describe(&e),
                 sql: sql.split_whitespace().collect::<Vec<_>>().join(" "),
-            })?;
+            },
+            other => other,
+        })?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), st.clone());
@@ -162,7 +234,7 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            let n = self.client_for_statement()?.execute(st, &binds)?;
+            let n = self.run(|c| c.execute(st, &binds))?;
             Ok(n as usize)
         })
     }
@@ -171,65 +243,75 @@ impl PgConn {
         params.with(|ps| {
             let values = values(ps)?;
             let binds = binds(&values);
-            Ok(self.client_for_statement()?.query(st, &binds)?)
+            self.run(|c| c.query(st, &binds))
         })
     }
 
     pub(super) fn lastval(&self) -> Result<i64> {
-        let row = self
-            .client_for_statement()?
-            .query_one("SELECT lastval()", &[])?;
+        let row = self.run(|c| c.query_one("SELECT lastval()", &[]))?;
         Ok(row.try_get(0)?)
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
-        self.client_for_statement()?.batch_execute(sql)?;
-        Ok(())
+        self.run(|c| c.batch_execute(sql))
     }
 
     pub(super) fn begin_write(&self) -> Result<()> {
-        let mut c = self.client();
-        c.batch_execute("BEGIN")?;
-        self.in_transaction.set(true);
         self.savepoints.borrow_mut().clear();
-        self.releases.borrow_mut().clear();
-        c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        self.closed.borrow_mut().clear();
+        let (_, client) = self.inner();
+        self.block_on(client.batch_execute("BEGIN"))?;
+        self.in_transaction.set(true);
+        self.block_on(client.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))?;
         Ok(())
     }
 
     pub(super) fn commit(&self) -> Result<()> {
-        self.client().batch_execute("COMMIT")?;
+        // A rollback to a savepoint still queued must run first: committing a transaction
+        // that a failed statement left aborted would roll it all back.
+        let sql = format!("{}COMMIT", self.pending(false).unwrap_or_default());
+        let (_, client) = self.inner();
+        self.block_on(client.batch_execute(&sql))?;
         self.in_transaction.set(false);
         self.savepoints.borrow_mut().clear();
-        self.releases.borrow_mut().clear();
         Ok(())
     }
 
     pub(super) fn rollback(&self) {
-        if let Ok(mut c) = self.client.try_borrow_mut() {
-            if let Some(c) = c.as_mut() {
-                let _ = c.batch_execute("ROLLBACK");
+        if let Some((_, client)) = &self.inner {
+            if self.connection.try_borrow_mut().is_ok() {
+                let _ = self.block_on(client.batch_execute("ROLLBACK"));
             }
         }
         self.in_transaction.set(false);
         if let Ok(mut sps) = self.savepoints.try_borrow_mut() {
             sps.clear();
         }
-        if let Ok(mut rs) = self.releases.try_borrow_mut() {
-            rs.clear();
+        if let Ok(mut closed) = self.closed.try_borrow_mut() {
+            closed.clear();
         }
     }
 }
 
 impl Drop for PgConn {
-    /// The synchronous client closes its connection by blocking on its own runtime, which
-    /// panics on a thread that drives an async runtime (a server's pool dropped there):
-    /// it is closed on a thread of its own.
+    /// A runtime cannot be dropped on a thread that drives an async runtime (a server's
+    /// pool dropped there): client and runtime end on a thread of their own.
     fn drop(&mut self) {
-        if let Some(client) = self.client.get_mut().take() {
+        if let Some(inner) = self.inner.take() {
+            let connection = std::mem::replace(
+                self.connection.get_mut(),
+                (Box::pin(std::future::ready(Ok(()))) as Pin<Box<dyn Future<Output = _> + Send>>)
+                    .fuse(),
+            );
             let closer = std::thread::Builder::new()
                 .name("ctwiz-pg-close".into())
-                .spawn(move || drop(client));
+                .spawn(move || {
+                    // The client's end says goodbye (Terminate); the connection sends it
+                    // and ends.
+                    let (rt, client) = inner;
+                    drop(client);
+                    let _ = rt.block_on(connection);
+                });
             // No thread to be had: the process is going down; let the socket go with it.
             if let Err(e) = closer {
                 eprintln!("ctwiz: PostgreSQL connection left open: {e}");

@@ -100,7 +100,7 @@ fn kind_parse(s: &str) -> Result<ObservationKind> {
 }
 
 impl SqliteStore {
-    fn dose_params(d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
+    pub(super) fn dose_params(d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
         let vis = if d.vis.is_empty() {
             None
         } else {
@@ -188,13 +188,14 @@ impl SqliteStore {
 }
 
 /// The columns a new dose row is written with, in `dose_params` order after `patient_id`.
-const INSERT_DOSE: &str = "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date,
+pub(super) const INSERT_DOSE: &str =
+    "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date,
     source, amount, amount_unit, route, site, clinic_pin, administered_by, funding, eligibility,
     completion, refusal, vis, sender_id, administering_provider) VALUES ";
 /// Values per dose row.
-const DOSE_VALUES: usize = 21;
+pub(super) const DOSE_VALUES: usize = 21;
 /// Doses per multi-row insert on PostgreSQL (21 parameters each, far below its limit).
-const DOSES_PER_INSERT: usize = 200;
+pub(super) const DOSES_PER_INSERT: usize = 200;
 
 impl SqliteStore {
     /// A refused dose insert names the patient (the only key a new dose refers to).

@@ -11,62 +11,79 @@ use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{dob_variants, normalize_name, soundex};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
 
+/// The columns a patient row is written with ([`SqliteStore::patient_values`]).
+const PATIENT_COLUMNS: &str = "family, given, middle, family_sx, given_sx, family_norm, given_norm,
+    dob, sex, county, status, confidential, opted_out, deceased_date, detail, town";
+const PATIENT_VALUES: &str =
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16";
+
+/// The refusal of an MRN that another record holds at the same clinic.
+fn mrn_taken(m: &ctwiz_core::patient::Mrn) -> StoreError {
+    StoreError::Conflict(format!(
+        "MRN {} at clinic {} already belongs to another patient",
+        m.value, m.clinic
+    ))
+}
+
 /// The smallest string greater than every string starting with `prefix` (for index ranges).
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
 impl SqliteStore {
+    /// The `patients` columns of a record, in the order of [`PATIENT_COLUMNS`].
+    fn patient_values(&self, p: &Patient) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
+        let places = crate::traits::PlaceStore::places(self)?;
+        let town = places.locate(p).town.map(|t| t.to_string());
+        let fam = normalize_name(&p.name.family);
+        let giv = normalize_name(&p.name.given);
+        Ok(vec![
+            Box::new(p.name.family.clone()),
+            Box::new(p.name.given.clone()),
+            Box::new(p.name.middle.clone()),
+            Box::new(soundex(&fam)),
+            Box::new(soundex(&giv)),
+            Box::new(fam),
+            Box::new(giv),
+            Box::new(p.dob.format(codec::DATE).to_string()),
+            Box::new(p.sex.code()),
+            Box::new(p.county().map(|c| c.name())),
+            Box::new(p.status.code()),
+            Box::new(p.confidential),
+            Box::new(p.is_opted_out()),
+            Box::new(p.deceased_date.map(|d| d.format(codec::DATE).to_string())),
+            Box::new(serde_json::to_string(p)?),
+            Box::new(town),
+        ])
+    }
+
     pub(super) fn write_patient_columns(
         &self,
         id: Option<PatientId>,
         p: &Patient,
     ) -> Result<PatientId> {
-        let detail = serde_json::to_string(p)?;
-        let places = crate::traits::PlaceStore::places(self)?;
-        let town = places.locate(p).town;
-        let fam = normalize_name(&p.name.family);
-        let giv = normalize_name(&p.name.given);
-        let args = params![
-            p.name.family,
-            p.name.given,
-            p.name.middle,
-            fam,
-            giv,
-            soundex(&fam),
-            soundex(&giv),
-            p.dob.format(codec::DATE).to_string(),
-            p.sex.code(),
-            p.county().map(|c| c.name()),
-            p.status.code(),
-            p.confidential,
-            p.is_opted_out(),
-            p.deceased_date.map(|d| d.format(codec::DATE).to_string()),
-            detail,
-            town,
-        ];
+        let values = self.patient_values(p)?;
+        let args = params_from_iter(values.iter());
         let id = match id {
-            None => {
-                PatientId(self.conn.insert_returning_id(
-                    "INSERT INTO patients (family, given, middle, family_norm, given_norm, family_sx,
-                     given_sx, dob, sex, county, status, confidential, opted_out, deceased_date, detail,
-                     town)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                    args,
-                )?)
-            }
+            None => PatientId(self.conn.insert_returning_id(
+                &format!("INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ({PATIENT_VALUES})"),
+                args,
+            )?),
             Some(id) => {
                 let n = self
                     .conn
                     .prepare_cached(
-                        "UPDATE patients SET family=?1, given=?2, middle=?3, family_norm=?4, given_norm=?5,
-                         family_sx=?6, given_sx=?7, dob=?8, sex=?9, county=?10, status=?11, confidential=?12,
-                         opted_out=?13, deceased_date=?14, detail=?15, town=?16,
+                        "UPDATE patients SET family=?1, given=?2, middle=?3, family_sx=?4, given_sx=?5,
+                         family_norm=?6, given_norm=?7, dob=?8, sex=?9, county=?10, status=?11,
+                         confidential=?12, opted_out=?13, deceased_date=?14, detail=?15, town=?16,
                          updated_at=datetime('now')
                          WHERE id=?17 AND merged_into IS NULL",
                     )?
                     .execute(crate::sql::params_from_iter(
-                        args.iter().copied().chain(std::iter::once(&id.0 as &dyn crate::sql::ToSql)),
+                        values
+                            .iter()
+                            .map(|v| v.as_ref() as &dyn crate::sql::ToSql)
+                            .chain(std::iter::once(&id.0 as &dyn crate::sql::ToSql)),
                     ))?;
                 if n == 0 {
                     return Err(match self.merged_into(id)? {
@@ -92,14 +109,87 @@ impl SqliteStore {
         for m in &p.mrns {
             ins.execute(params![m.clinic.as_str(), m.value, id.0])
                 .map_err(|e| match e {
-                    f if f.is_constraint_violation() => StoreError::Conflict(format!(
-                        "MRN {} at clinic {} already belongs to another patient",
-                        m.value, m.clinic
-                    )),
+                    f if f.is_constraint_violation() => mrn_taken(m),
                     other => other.into(),
                 })?;
         }
         Ok(id)
+    }
+
+    /// A new record with its MRNs and doses, inside the caller's transaction.
+    fn insert_record(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+        if self.conn.dialect() == crate::sql::Dialect::Postgres
+            && doses.len() <= super::doses::DOSES_PER_INSERT
+        {
+            return self.insert_record_at_once(p, doses);
+        }
+        let id = self.write_patient_columns(None, p)?;
+        self.add_doses(id, doses)?;
+        Ok(id)
+    }
+
+    /// PostgreSQL: the patient row, its MRNs and its doses in one statement (data-modifying
+    /// CTEs), one round trip instead of three. An MRN another record holds is not inserted
+    /// (`ON CONFLICT DO NOTHING`) and refuses the record as the row-by-row path does; the
+    /// caller's scope then undoes the rest.
+    fn insert_record_at_once(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+        let mut args = self.patient_values(p)?;
+        let mut sql = format!(
+            "WITH p AS (INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ({PATIENT_VALUES}) RETURNING id)"
+        );
+        if !p.mrns.is_empty() {
+            let mut rows = Vec::with_capacity(p.mrns.len());
+            for m in &p.mrns {
+                args.push(Box::new(m.clinic.as_str().to_string()));
+                args.push(Box::new(m.value.clone()));
+                let n = args.len();
+                rows.push(format!("(?{}, ?{n}, (SELECT id FROM p))", n - 1));
+            }
+            sql.push_str(&format!(
+                ", m AS (INSERT INTO mrns (clinic_pin, mrn, patient_id) VALUES {}
+                 ON CONFLICT DO NOTHING RETURNING clinic_pin, mrn)",
+                rows.join(", ")
+            ));
+        }
+        if !doses.is_empty() {
+            let mut rows = Vec::with_capacity(doses.len());
+            for d in doses {
+                let first = args.len() + 1;
+                args.extend(Self::dose_params(d)?);
+                let cols: Vec<String> = (first..=args.len()).map(|i| format!("?{i}")).collect();
+                rows.push(format!("((SELECT id FROM p), {})", cols.join(", ")));
+            }
+            sql.push_str(&format!(
+                ", d AS ({}{})",
+                super::doses::INSERT_DOSE,
+                rows.join(", ")
+            ));
+        }
+        sql.push_str(if p.mrns.is_empty() {
+            " SELECT id, NULL, NULL FROM p"
+        } else {
+            " SELECT p.id, m.clinic_pin, m.mrn FROM p LEFT JOIN m ON true"
+        });
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows = st.query(params_from_iter(args.iter()))?;
+        let mut id = None;
+        let mut inserted = std::collections::HashSet::new();
+        while let Some(r) = rows.next()? {
+            id = Some(r.get::<i64>(0)?);
+            if let (Some(clinic), Some(mrn)) =
+                (r.get::<Option<String>>(1)?, r.get::<Option<String>>(2)?)
+            {
+                inserted.insert((clinic, mrn));
+            }
+        }
+        let id = id.ok_or_else(|| StoreError::Corrupt("a new patient row without id".into()))?;
+        for m in &p.mrns {
+            // Taken by another record, or twice in this one.
+            if !inserted.remove(&(m.clinic.as_str().to_string(), m.value.clone())) {
+                return Err(mrn_taken(m));
+            }
+        }
+        Ok(PatientId(id))
     }
 
     pub(super) fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
@@ -402,22 +492,14 @@ impl PatientStore for SqliteStore {
     }
 
     fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
-        self.in_transaction(|s| {
-            let id = s.write_patient_columns(None, p)?;
-            s.add_doses(id, doses)?;
-            Ok(id)
-        })
+        self.in_transaction(|s| s.insert_record(p, doses))
     }
 
     fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>> {
         self.in_transaction(|s| {
             batch
                 .iter()
-                .map(|(p, doses)| {
-                    let id = s.write_patient_columns(None, p)?;
-                    s.add_doses(id, doses)?;
-                    Ok(id)
-                })
+                .map(|(p, doses)| s.insert_record(p, doses))
                 .collect()
         })
     }
