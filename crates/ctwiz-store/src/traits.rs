@@ -89,7 +89,17 @@ pub trait PatientStore: PlaceStore {
     /// Schools whose student roster lists the patient.
     fn patient_rosters(&self, id: PatientId) -> Result<Vec<ClinicPin>>;
     /// Creates a patient with its doses in one transaction; nothing is stored on error.
-    fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId>;
+    fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+        self.create_patient_with_dose_ids(p, doses)
+            .map(|(id, _)| id)
+    }
+    /// [`create_patient_with_doses`](Self::create_patient_with_doses), also returning the
+    /// doses' ids in `doses` order.
+    fn create_patient_with_dose_ids(
+        &self,
+        p: &Patient,
+        doses: &[Dose],
+    ) -> Result<(PatientId, Vec<DoseId>)>;
     /// Creates many patients with their doses in one transaction (bulk loads); all or nothing.
     fn create_patients_with_doses(&self, batch: &[(Patient, Vec<Dose>)]) -> Result<Vec<PatientId>>;
     /// Streams every patient with their live doses to `f`, for exports and checks.

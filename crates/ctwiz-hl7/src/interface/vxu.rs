@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use ctwiz_core::access::Action;
 use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{already_recorded, reported_by, Dose, Observation};
-use ctwiz_core::dose_stock::{draws_from_stock, DeletedVaccine};
+use ctwiz_core::dose_stock::DeletedVaccine;
 use ctwiz_core::ids::{ClinicPin, PatientId};
 use ctwiz_core::matching::{default_model, Decision, MatchRecord};
 use ctwiz_core::patient::Patient;
@@ -299,16 +299,16 @@ fn apply<S: IisStore>(
     let (id, possible) = match existing {
         Found::Same(id) => (id, Vec::new()),
         Found::New(possible) => {
-            // New record: doses given from the clinic's own stock are recorded with their
-            // draw (or inventory exception), the others with the record in one go.
-            let (from_stock, plain): (Vec<Dose>, Vec<Dose>) = record
+            // New record: stored with its doses in one go (one statement on PostgreSQL),
+            // then each dose's effect on stock (a draw, or an inventory exception).
+            let doses: Vec<Dose> = record
                 .doses
                 .iter()
                 .filter(|r| r.action != DoseAction::Delete)
                 .map(with_sender)
-                .partition(draws_from_stock);
-            let id = s.create_patient_with_doses(&incoming, &plain)?;
-            add_doses(s, id, from_stock, change)?;
+                .collect();
+            let (id, dose_ids) = s.create_patient_with_dose_ids(&incoming, &doses)?;
+            record_stock(s, id, doses, dose_ids, change)?;
             for o in &record.observations {
                 s.add_observation(id, o)?;
             }
@@ -463,10 +463,21 @@ fn with_sender(r: &ReportedDose) -> Dose {
 fn add_doses<S: IisStore>(
     s: &S,
     patient: PatientId,
-    mut doses: Vec<Dose>,
+    doses: Vec<Dose>,
     change: Change<'_>,
 ) -> StoreResult<Vec<Dose>> {
     let ids = s.add_doses(patient, &doses)?;
+    record_stock(s, patient, doses, ids, change)
+}
+
+/// Doses of `patient` just stored with `ids`: each one's effect on stock, in order.
+fn record_stock<S: IisStore>(
+    s: &S,
+    patient: PatientId,
+    mut doses: Vec<Dose>,
+    ids: Vec<ctwiz_core::ids::DoseId>,
+    change: Change<'_>,
+) -> StoreResult<Vec<Dose>> {
     for (d, id) in doses.iter_mut().zip(ids) {
         d.patient = Some(patient);
         d.id = Some(id);

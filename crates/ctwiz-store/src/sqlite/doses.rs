@@ -220,6 +220,19 @@ impl SqliteStore {
 static INSERT_ONE_DOSE: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("{INSERT_DOSE}{}", dose_rows(1)));
 
+/// The ids a multi-row dose insert returned, in the order of its VALUES: identity values
+/// are drawn row by row in that order, and RETURNING's own order is not promised.
+pub(super) fn dose_ids_in_order(mut ids: Vec<i64>, inserted: usize) -> Result<Vec<DoseId>> {
+    ids.sort_unstable();
+    if ids.len() != inserted {
+        return Err(StoreError::Corrupt(format!(
+            "{inserted} doses inserted, {} ids returned",
+            ids.len()
+        )));
+    }
+    Ok(ids.into_iter().map(DoseId).collect())
+}
+
 /// `(?1, …, ?21), (?22, …)`: placeholders for `rows` dose rows.
 fn dose_rows(rows: usize) -> String {
     (0..rows)
@@ -255,24 +268,14 @@ impl DoseStore for SqliteStore {
             for d in chunk {
                 args.extend(Self::dose_row_params(patient, d)?);
             }
-            let mut new = self
+            let new = self
                 .conn
                 .insert_returning_ids(
                     &format!("{INSERT_DOSE}{}", dose_rows(chunk.len())),
                     crate::sql::params_from_iter(args.iter()),
                 )
                 .map_err(|e| Self::dose_insert_error(patient, e))?;
-            // Identity values are drawn row by row in VALUES order; RETURNING's own
-            // order is not promised, so the ids are put back in that order.
-            new.sort_unstable();
-            if new.len() != chunk.len() {
-                return Err(StoreError::Corrupt(format!(
-                    "{} doses inserted, {} ids returned",
-                    chunk.len(),
-                    new.len()
-                )));
-            }
-            ids.extend(new.into_iter().map(DoseId));
+            ids.extend(dose_ids_in_order(new, chunk.len())?);
         }
         Ok(ids)
     }

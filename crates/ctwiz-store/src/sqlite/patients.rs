@@ -7,7 +7,7 @@ use crate::traits::{
 };
 use chrono::NaiveDate;
 use ctwiz_core::dose::Dose;
-use ctwiz_core::ids::{ClinicPin, PatientId};
+use ctwiz_core::ids::{ClinicPin, DoseId, PatientId};
 use ctwiz_core::matching::{dob_variants, normalize_name, soundex};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
 
@@ -116,23 +116,28 @@ impl SqliteStore {
         Ok(id)
     }
 
-    /// A new record with its MRNs and doses, inside the caller's transaction.
-    fn insert_record(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+    /// A new record with its MRNs and doses, inside the caller's transaction; the doses'
+    /// ids in order.
+    fn insert_record(&self, p: &Patient, doses: &[Dose]) -> Result<(PatientId, Vec<DoseId>)> {
         if self.conn.dialect() == crate::sql::Dialect::Postgres
             && doses.len() <= super::doses::DOSES_PER_INSERT
         {
             return self.insert_record_at_once(p, doses);
         }
         let id = self.write_patient_columns(None, p)?;
-        self.add_doses(id, doses)?;
-        Ok(id)
+        let doses = self.add_doses(id, doses)?;
+        Ok((id, doses))
     }
 
     /// PostgreSQL: the patient row, its MRNs and its doses in one statement (data-modifying
     /// CTEs), one round trip instead of three. An MRN another record holds is not inserted
     /// (`ON CONFLICT DO NOTHING`) and refuses the record as the row-by-row path does; the
     /// caller's scope then undoes the rest.
-    fn insert_record_at_once(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+    fn insert_record_at_once(
+        &self,
+        p: &Patient,
+        doses: &[Dose],
+    ) -> Result<(PatientId, Vec<DoseId>)> {
         let mut args = self.patient_values(p)?;
         let mut sql = format!(
             "WITH p AS (INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ({PATIENT_VALUES}) RETURNING id)"
@@ -160,21 +165,30 @@ impl SqliteStore {
                 rows.push(format!("((SELECT id FROM p), {})", cols.join(", ")));
             }
             sql.push_str(&format!(
-                ", d AS ({}{})",
+                ", d AS ({}{} RETURNING id)",
                 super::doses::INSERT_DOSE,
                 rows.join(", ")
             ));
         }
+        // The patient's row with each inserted MRN, then a row per dose id.
         sql.push_str(if p.mrns.is_empty() {
-            " SELECT id, NULL, NULL FROM p"
+            " SELECT id, NULL, NULL, NULL::BIGINT FROM p"
         } else {
-            " SELECT p.id, m.clinic_pin, m.mrn FROM p LEFT JOIN m ON true"
+            " SELECT p.id, m.clinic_pin, m.mrn, NULL::BIGINT FROM p LEFT JOIN m ON true"
         });
+        if !doses.is_empty() {
+            sql.push_str(" UNION ALL SELECT NULL, NULL, NULL, id FROM d");
+        }
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut rows = st.query(params_from_iter(args.iter()))?;
         let mut id = None;
         let mut inserted = std::collections::HashSet::new();
+        let mut dose_ids = Vec::with_capacity(doses.len());
         while let Some(r) = rows.next()? {
+            if let Some(dose) = r.get::<Option<i64>>(3)? {
+                dose_ids.push(dose);
+                continue;
+            }
             id = Some(r.get::<i64>(0)?);
             if let (Some(clinic), Some(mrn)) =
                 (r.get::<Option<String>>(1)?, r.get::<Option<String>>(2)?)
@@ -183,13 +197,14 @@ impl SqliteStore {
             }
         }
         let id = id.ok_or_else(|| StoreError::Corrupt("a new patient row without id".into()))?;
+        let dose_ids = super::doses::dose_ids_in_order(dose_ids, doses.len())?;
         for m in &p.mrns {
             // Taken by another record, or twice in this one.
             if !inserted.remove(&(m.clinic.as_str().to_string(), m.value.clone())) {
                 return Err(mrn_taken(m));
             }
         }
-        Ok(PatientId(id))
+        Ok((PatientId(id), dose_ids))
     }
 
     pub(super) fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
@@ -491,7 +506,11 @@ impl PatientStore for SqliteStore {
             .collect()
     }
 
-    fn create_patient_with_doses(&self, p: &Patient, doses: &[Dose]) -> Result<PatientId> {
+    fn create_patient_with_dose_ids(
+        &self,
+        p: &Patient,
+        doses: &[Dose],
+    ) -> Result<(PatientId, Vec<DoseId>)> {
         self.in_transaction(|s| s.insert_record(p, doses))
     }
 
@@ -499,7 +518,7 @@ impl PatientStore for SqliteStore {
         self.in_transaction(|s| {
             batch
                 .iter()
-                .map(|(p, doses)| s.insert_record(p, doses))
+                .map(|(p, doses)| s.insert_record(p, doses).map(|(id, _)| id))
                 .collect()
         })
     }
