@@ -38,5 +38,5 @@ pub mod web;
 
 pub use error::{Result, StoreError};
 pub use sql::Dialect;
-pub use sqlite::{default_db_path, postgres_url, SqliteStore, SCHEMA_VERSION};
+pub use sqlite::{db_for_display, default_db_path, postgres_url, SqliteStore, SCHEMA_VERSION};
 pub use traits::*;

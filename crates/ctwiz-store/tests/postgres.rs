@@ -67,3 +67,52 @@ fn a_seeded_population_reads_back_as_written() {
         );
     }
 }
+
+/// TLS to the server (`sslmode=require`): the temp server's database `ctwiz_tls` takes TLS
+/// connections only (scripts/postgres-temp.sh). The store reaches it trusting the test CA
+/// (`sslrootcert`), and is refused without TLS, and with TLS but a CA it does not trust
+/// (the Mozilla roots): the server's certificate is verified.
+#[test]
+fn tls_connections_verify_the_server() {
+    let Some(server) = common::postgres::server() else {
+        return;
+    };
+    let ca = match std::env::var("CTWIZ_TEST_POSTGRES_CA") {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CTWIZ_TEST_POSTGRES_CA is not set under CI (see scripts/postgres-temp.sh)")
+        }
+        _ => {
+            eprintln!("skipped: set CTWIZ_TEST_POSTGRES_CA to the temp server's tls/ca.crt");
+            return;
+        }
+    };
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("admin");
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = 'ctwiz_tls'", &[])
+        .expect("look for ctwiz_tls")
+        .is_some();
+    if !exists {
+        admin
+            .batch_execute(
+                "CREATE DATABASE ctwiz_tls TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+            )
+            .expect("create ctwiz_tls");
+    }
+    let base = format!("{}/ctwiz_tls", server.rsplit_once('/').expect("a URL").0);
+
+    let store = SqliteStore::open(format!("{base}?sslmode=require&sslrootcert={ca}"))
+        .expect("TLS with the test CA");
+    assert_eq!(store.dialect(), Dialect::Postgres);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+
+    let plain = SqliteStore::open(&base).err().expect("refused without TLS");
+    assert!(plain.to_string().contains("ctwiz_tls"), "{plain}");
+    let untrusted = SqliteStore::open(format!("{base}?sslmode=verify-full"))
+        .err()
+        .expect("a certificate no trusted CA signed");
+    assert!(
+        untrusted.to_string().to_lowercase().contains("certificate"),
+        "{untrusted}"
+    );
+}

@@ -4,15 +4,20 @@ use std::path::Path;
 
 /// Opens (and migrates) the database.
 pub fn open(path: &Path) -> CliResult<SqliteStore> {
-    SqliteStore::open(path)
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()).into())
+    SqliteStore::open(path).map_err(|e| {
+        format!(
+            "cannot open database {}: {e}",
+            ctwiz_store::db_for_display(path)
+        )
+        .into()
+    })
 }
 
 pub fn init(path: &Path) -> CliResult {
     let s = open(path)?;
     println!(
         "database {} is ready (schema version {})",
-        path.display(),
+        ctwiz_store::db_for_display(path),
         s.schema_version()?
     );
     Ok(())
@@ -36,7 +41,7 @@ pub fn backup(path: &Path, a: BackupArgs) -> CliResult {
     let size = std::fs::metadata(&a.out)?.len();
     println!(
         "backed up {} to {} ({size} bytes, integrity checked)",
-        path.display(),
+        ctwiz_store::db_for_display(path),
         a.out.display()
     );
     Ok(())
@@ -56,7 +61,11 @@ pub fn restore(path: &Path, a: RestoreArgs) -> CliResult {
     let actor = super::operator(ctwiz_core::actor::Channel::Cli);
     let now = chrono::Local::now().naive_local();
     let kept = ctwiz_store::usecase::maintenance::restore(&actor, &a.from, path, now)?;
-    println!("restored {} from {}", path.display(), a.from.display());
+    println!(
+        "restored {} from {}",
+        ctwiz_store::db_for_display(path),
+        a.from.display()
+    );
     if let Some(k) = kept {
         println!("the replaced database is kept as {}", k.display());
     }

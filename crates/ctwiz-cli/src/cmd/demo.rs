@@ -76,7 +76,7 @@ pub fn run(path: &Path, a: DemoArgs, file: Option<&config::Loaded>) -> CliResult
     } else {
         println!(
             "database {} already has patients; keeping them",
-            path.display()
+            ctwiz_store::db_for_display(path)
         );
     }
     let home = synth::clinic_pin(0);
@@ -135,7 +135,7 @@ pub fn run(path: &Path, a: DemoArgs, file: Option<&config::Loaded>) -> CliResult
         ]);
     }
     println!("{t}");
-    println!("Demo database: {}", path.display());
+    println!("Demo database: {}", ctwiz_store::db_for_display(path));
     println!("Next: `ctwiz patient search --name Smith`, `ctwiz patient show 1`, `ctwiz report coverage`.");
     if let Some(settings) = settings {
         drop(store);

@@ -66,7 +66,7 @@ pub fn run(path: &Path, a: SeedArgs) -> CliResult {
         r.duplicates,
         r.doses,
         r.seconds,
-        path.display(),
+        ctwiz_store::db_for_display(path),
         size as f64 / (1024.0 * 1024.0)
     );
     Ok(())

@@ -8,6 +8,7 @@
 
 pub mod ddl;
 mod postgres;
+mod postgres_tls;
 mod sqlite;
 mod value;
 
@@ -160,7 +161,8 @@ impl Conn {
         }
     }
 
-    /// Connects to `postgres://...` (the URL syntax of libpq).
+    /// Connects to `postgres://...` (the URL syntax of libpq; TLS with `sslmode=require`,
+    /// see `postgres_tls`).
     pub fn postgres(url: &str) -> Result<Conn> {
         Ok(Conn {
             backend: Backend::Postgres(Box::new(postgres::PgConn::connect(url)?)),

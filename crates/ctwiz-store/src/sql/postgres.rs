@@ -76,6 +76,12 @@ impl Closed {
     }
 }
 
+fn boxed(
+    connection: impl Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send + 'static,
+) -> Connection {
+    (Box::pin(connection) as Pin<Box<dyn Future<Output = _> + Send>>).fuse()
+}
+
 /// A scope opened by [`PgConn::open_savepoint`], to be closed by `close_savepoint`.
 pub(super) struct Scope {
     depth: usize,
@@ -88,9 +94,18 @@ impl PgConn {
             .enable_all()
             .build()
             .map_err(|e| Error::Value(format!("starting the PostgreSQL client: {e}")))?;
-        let (client, connection) = rt.block_on(tokio_postgres::connect(url, NoTls))?;
-        let connection: Connection =
-            (Box::pin(connection) as Pin<Box<dyn Future<Output = _> + Send>>).fuse();
+        let (config, tls) = super::postgres_tls::settings(url)?;
+        let (client, connection): (Client, Connection) = match tls {
+            None => {
+                let (client, connection) = rt.block_on(config.connect(NoTls))?;
+                (client, boxed(connection))
+            }
+            Some(tls) => {
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+                let (client, connection) = rt.block_on(config.connect(tls))?;
+                (client, boxed(connection))
+            }
+        };
         let conn = PgConn {
             inner: Some((rt, client)),
             connection: RefCell::new(connection),
@@ -476,7 +491,21 @@ pub(super) fn value(r: &postgres::Row, index: usize) -> Result<ValueRef<'_>> {
 pub(super) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            // The cause says what went wrong ("error performing TLS handshake: invalid
+            // peer certificate: UnknownIssuer", "... Connection refused").
+            let mut out = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !out.contains(&text) {
+                    out.push_str(": ");
+                    out.push_str(&text);
+                }
+                cause = c.source();
+            }
+            out
+        }
     }
 }
 

@@ -55,6 +55,38 @@ pub fn postgres_url(db: &Path) -> Option<&str> {
         .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
 }
 
+/// A `--db` value fit for messages and logs: a PostgreSQL URL's password is masked.
+pub fn db_for_display(db: &Path) -> String {
+    let Some(url) = postgres_url(db) else {
+        return db.display().to_string();
+    };
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    // user:password@host... (the credentials end at the last '@' before the path).
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_password_is_never_shown() {
+    let shown = |s: &str| db_for_display(Path::new(s));
+    assert_eq!(
+        shown("postgres://ctwiz:s3cr@t@db1:5432/ctwiz?sslmode=require"),
+        "postgres://ctwiz:***@db1:5432/ctwiz?sslmode=require"
+    );
+    assert_eq!(
+        shown("postgres://ctwiz@db1/ctwiz"),
+        "postgres://ctwiz@db1/ctwiz"
+    );
+    assert_eq!(shown("/var/lib/ctwiz/ctwiz.db"), "/var/lib/ctwiz/ctwiz.db");
+}
+
 pub struct SqliteStore {
     conn: Conn,
     /// The towns table as last read, with its version (see `places.rs`).
