@@ -360,12 +360,14 @@ fn nested_steps_undo_only_their_own_writes() {
         Ok(())
     })
     .unwrap();
-    let numbers: Vec<String> = s
-        .lots(&a)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.lot.lot_number.to_string())
-        .collect();
+    let lot_numbers = || -> Vec<String> {
+        s.lots(&a)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.lot.lot_number.to_string())
+            .collect()
+    };
+    let numbers = lot_numbers();
     for kept in ["OUTER1", "MIDDLE1", "MIDDLE2"] {
         assert!(numbers.iter().any(|n| n == kept), "{kept} in {numbers:?}");
     }
@@ -386,12 +388,7 @@ fn nested_steps_undo_only_their_own_writes() {
         s.add_lot(&lot(&a, "AFTER", "03"))
     })
     .unwrap();
-    let numbers: Vec<String> = s
-        .lots(&a)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.lot.lot_number.to_string())
-        .collect();
+    let numbers = lot_numbers();
     assert_eq!(
         numbers.iter().filter(|n| n.starts_with("MANY")).count(),
         300
