@@ -540,20 +540,19 @@ fn apply_dose<S: IisStore>(
     vxu: &Vxu,
     issues: &mut Vec<Issue>,
 ) -> StoreResult<()> {
-    // The sender's own id names one of the patient's doses at this clinic.
-    let names_stored = r.action == DoseAction::Delete
-        || r.sender_dose_id
+    // The patient's dose at this clinic that the sender's own id names.
+    let named = |doses: &PatientDoses| {
+        r.sender_dose_id
             .as_ref()
-            .is_some_and(|sid| doses.by_sender(pin, sid).is_some());
-    if names_stored {
-        // It may be one of this message's new doses: store them first.
+            .and_then(|sid| doses.by_sender(pin, sid))
+            .cloned()
+    };
+    let mut by_sender = named(doses);
+    if r.action == DoseAction::Delete || by_sender.is_some() {
+        // The target may be one of this message's new doses: store them first, in order.
         doses.save(s, patient, change)?;
+        by_sender = named(doses);
     }
-    let by_sender = r
-        .sender_dose_id
-        .as_ref()
-        .and_then(|sid| doses.by_sender(pin, sid))
-        .cloned();
     match (r.action, by_sender) {
         (DoseAction::Delete, found) => {
             // RXA-21 D: by sender id, else the same event as reported by this clinic

@@ -313,11 +313,8 @@ impl Drop for PgConn {
     /// pool dropped there): client and runtime end on a thread of their own.
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            let connection = std::mem::replace(
-                self.connection.get_mut(),
-                (Box::pin(std::future::ready(Ok(()))) as Pin<Box<dyn Future<Output = _> + Send>>)
-                    .fuse(),
-            );
+            let connection =
+                std::mem::replace(self.connection.get_mut(), boxed(std::future::ready(Ok(()))));
             let closer = std::thread::Builder::new()
                 .name("ctwiz-pg-close".into())
                 .spawn(move || {

@@ -236,12 +236,15 @@ pub(super) fn dose_ids_in_order(mut ids: Vec<i64>, inserted: usize) -> Result<Ve
 /// `(?1, …, ?21), (?22, …)`: placeholders for `rows` dose rows.
 fn dose_rows(rows: usize) -> String {
     (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (1..=DOSE_VALUES)
-                .map(|c| format!("?{}", r * DOSE_VALUES + c))
-                .collect();
-            format!("({})", cols.join(", "))
-        })
+        .map(|r| format!("({})", placeholders(r * DOSE_VALUES + 1, DOSE_VALUES)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `?first, …`: `count` numbered placeholders.
+pub(super) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

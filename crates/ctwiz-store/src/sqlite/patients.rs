@@ -161,8 +161,8 @@ impl SqliteStore {
             for d in doses {
                 let first = args.len() + 1;
                 args.extend(Self::dose_params(d)?);
-                let cols: Vec<String> = (first..=args.len()).map(|i| format!("?{i}")).collect();
-                rows.push(format!("((SELECT id FROM p), {})", cols.join(", ")));
+                let cols = super::doses::placeholders(first, args.len() + 1 - first);
+                rows.push(format!("((SELECT id FROM p), {cols})"));
             }
             sql.push_str(&format!(
                 ", d AS ({}{} RETURNING id)",
