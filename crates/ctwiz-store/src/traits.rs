@@ -127,8 +127,6 @@ pub trait DoseStore {
     fn doses(&self, patient: PatientId) -> Result<Vec<Dose>>;
     /// Marks a dose deleted with the reason; the row stays for audit.
     fn delete_dose(&self, id: DoseId, reason: &str) -> Result<()>;
-    /// The live dose a sending system reported from `clinic` under its own id (ORC-3).
-    fn dose_by_sender_id(&self, clinic: &ClinicPin, sender_id: &str) -> Result<Option<Dose>>;
     fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()>;
     fn observations(&self, patient: PatientId) -> Result<Vec<Observation>>;
 }

@@ -17,32 +17,60 @@ use std::collections::{HashMap, HashSet};
 /// changed, or two adjacent digits swapped (the birth-date agreements the matcher
 /// forgives), for looking up a record whose birth date was mistyped.
 pub fn dob_variants(dob: NaiveDate) -> Vec<NaiveDate> {
-    let s = dob.format("%Y%m%d").to_string();
+    use chrono::Datelike;
+    // Every HL7 import looks a new patient up under these dates: digits and arithmetic,
+    // not a formatted string parsed back some eighty times.
+    let digits = |n: u32, width: usize| {
+        (0..width)
+            .rev()
+            .map(move |k| (n / 10u32.pow(k as u32) % 10) as u8)
+    };
+    let year = u32::try_from(dob.year()).unwrap_or(0);
+    if year > 9999 {
+        return Vec::new();
+    }
+    let mut s = [0u8; 8];
+    for (slot, d) in s.iter_mut().zip(
+        digits(year, 4)
+            .chain(digits(dob.month(), 2))
+            .chain(digits(dob.day(), 2)),
+    ) {
+        *slot = d;
+    }
     let mut out: Vec<NaiveDate> = Vec::new();
-    let mut push = |t: &str| {
-        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y%m%d") {
+    let mut push = |t: [u8; 8]| {
+        let num = |r: std::ops::Range<usize>| t[r].iter().fold(0u32, |a, &d| a * 10 + u32::from(d));
+        let date = i32::try_from(num(0..4))
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, num(4..6), num(6..8)));
+        if let Some(d) = date {
             if d != dob && !out.contains(&d) {
                 out.push(d);
             }
         }
     };
-    push(&format!("{}{}{}", &s[..4], &s[6..8], &s[4..6]));
-    let b = s.as_bytes();
-    for i in 0..b.len() {
-        for digit in b'0'..=b'9' {
-            let mut t = b.to_vec();
+    let mut swapped = s;
+    swapped[4..6].copy_from_slice(&s[6..8]);
+    swapped[6..8].copy_from_slice(&s[4..6]);
+    push(swapped);
+    for i in 0..s.len() {
+        for digit in 0..=9 {
+            let mut t = s;
             t[i] = digit;
-            push(std::str::from_utf8(&t).expect("ASCII digits"));
+            push(t);
         }
-        if i + 1 < b.len() {
-            let mut t = b.to_vec();
+        if i + 1 < s.len() {
+            let mut t = s;
             t.swap(i, i + 1);
-            push(std::str::from_utf8(&t).expect("ASCII digits"));
+            push(t);
         }
     }
     debug_assert!(out.iter().all(|d| {
-        let t = d.format("%Y%m%d").to_string();
-        one_slip(&s, &t) || t[4..6] == s[6..8]
+        let (a, b) = (
+            dob.format("%Y%m%d").to_string(),
+            d.format("%Y%m%d").to_string(),
+        );
+        one_slip(&a, &b) || b[4..6] == a[6..8]
     }));
     out
 }
@@ -157,6 +185,43 @@ mod tests {
         assert!(v.contains(&d(2021, 3, 4)));
         assert!(!v.contains(&d(2020, 3, 4)));
         assert!(v.len() < 80);
+    }
+
+    /// The first version, from formatted text: the digit arithmetic must give the same
+    /// dates in the same order.
+    fn variants_from_text(dob: NaiveDate) -> Vec<NaiveDate> {
+        let s = dob.format("%Y%m%d").to_string();
+        let mut out: Vec<NaiveDate> = Vec::new();
+        let mut push = |t: &str| {
+            if let Ok(d) = NaiveDate::parse_from_str(t, "%Y%m%d") {
+                if d != dob && !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        };
+        push(&format!("{}{}{}", &s[..4], &s[6..8], &s[4..6]));
+        let b = s.as_bytes();
+        for i in 0..b.len() {
+            for digit in b'0'..=b'9' {
+                let mut t = b.to_vec();
+                t[i] = digit;
+                push(std::str::from_utf8(&t).unwrap());
+            }
+            if i + 1 < b.len() {
+                let mut t = b.to_vec();
+                t.swap(i, i + 1);
+                push(std::str::from_utf8(&t).unwrap());
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn variants_match_the_text_version(days in 0i64..60_000) {
+            let dob = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(days as u64);
+            proptest::prop_assert_eq!(dob_variants(dob), variants_from_text(dob));
+        }
     }
 
     fn rec(given: &str, family: &str, dob: &str) -> MatchRecord {

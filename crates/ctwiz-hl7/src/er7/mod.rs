@@ -334,7 +334,29 @@ fn nth(raw: &str, sep: char, n: usize) -> &str {
     if n == 0 {
         return "";
     }
-    raw.split(sep).nth(n - 1).unwrap_or("")
+    if !sep.is_ascii() {
+        return raw.split(sep).nth(n - 1).unwrap_or("");
+    }
+    // Every field access of every message comes here: a plain byte scan (an ASCII
+    // separator never falls inside a multi-byte character, so the cuts are char
+    // boundaries) instead of a `Split` iterator per call.
+    let sep = sep as u8;
+    let mut part = 1;
+    let mut start = 0;
+    for (i, &b) in raw.as_bytes().iter().enumerate() {
+        if b == sep {
+            if part == n {
+                return &raw[start..i];
+            }
+            part += 1;
+            start = i + 1;
+        }
+    }
+    if part == n {
+        &raw[start..]
+    } else {
+        ""
+    }
 }
 
 impl<'a> Field<'a> {
@@ -475,6 +497,15 @@ impl<'a> Component<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The byte scan cuts exactly where `str::split` does, multi-byte text included.
+        #[test]
+        fn nth_is_split_nth(raw in "[a-z^&~|é€\\\\]{0,40}", sep in proptest::sample::select(vec!['^', '&', '~', '|', 'é']), n in 0usize..12) {
+            let expected = if n == 0 { "" } else { raw.split(sep).nth(n - 1).unwrap_or("") };
+            proptest::prop_assert_eq!(nth(&raw, sep, n), expected);
+        }
+    }
 
     const VXU: &str =
         "MSH|^~\\&|EHR|CLINIC|IIS|STATE|20200524084727-0500||VXU^V04^VXU_V04|MSG1|P|2.5.1\r\

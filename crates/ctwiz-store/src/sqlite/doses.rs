@@ -1,13 +1,14 @@
 use super::codec::{self, stored};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::sql::{json_integers, params, Row};
+use crate::sql::{json_integers, params, Row, ValueRef};
 use crate::traits::DoseStore;
 use ctwiz_core::dose::{
     CompletionStatus, Dose, DoseAmount, FundingSource, InformationSource, Observation,
     ObservationKind, Provider, RefusalReason, Route, Site, VfcEligibility,
 };
 use ctwiz_core::ids::{ClinicPin, Cvx, DoseId, LotNumber, Mvx, Ndc, PatientId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// An observation from `SELECT kind, code, text, date ...`.
@@ -100,40 +101,52 @@ fn kind_parse(s: &str) -> Result<ObservationKind> {
 }
 
 impl SqliteStore {
-    pub(super) fn dose_params(d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
+    /// A dose's column values, borrowed from the dose where they can be: an import binds
+    /// some twenty values for each of a few dozen doses per message.
+    pub(super) fn dose_params(d: &Dose) -> Result<Vec<ValueRef<'_>>> {
+        fn text(s: &str) -> ValueRef<'_> {
+            ValueRef::Text(Cow::Borrowed(s))
+        }
+        fn owned(s: String) -> ValueRef<'static> {
+            ValueRef::Text(Cow::Owned(s))
+        }
+        fn or_null<'a, T>(v: Option<T>, f: impl FnOnce(T) -> ValueRef<'a>) -> ValueRef<'a> {
+            v.map_or(ValueRef::Null, f)
+        }
+        let date = |x: chrono::NaiveDate| owned(x.format(codec::DATE).to_string());
         let vis = if d.vis.is_empty() {
             None
         } else {
             Some(serde_json::to_string(&d.vis)?)
         };
+        let provider = d
+            .administered_by
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
         Ok(vec![
-            Box::new(d.cvx.as_str().to_string()),
-            Box::new(d.mvx.as_ref().map(|m| m.to_string())),
-            Box::new(d.ndc.as_ref().map(|m| m.to_string())),
-            Box::new(d.lot.as_ref().map(|m| m.to_string())),
-            Box::new(d.lot_expiration.map(|x| x.format(codec::DATE).to_string())),
-            Box::new(d.date.format(codec::DATE).to_string()),
-            Box::new(d.source.code()),
-            Box::new(d.amount.as_ref().map(|a| a.value)),
-            Box::new(d.amount.as_ref().map(|a| a.unit.clone())),
-            Box::new(d.route.map(|x| x.code())),
-            Box::new(d.site.map(|x| x.code())),
-            Box::new(d.clinic.as_ref().map(|m| m.to_string())),
+            text(d.cvx.as_str()),
+            or_null(d.mvx.as_ref(), |m| text(m.as_str())),
+            or_null(d.ndc.as_ref(), |m| text(m.as_str())),
+            or_null(d.lot.as_ref(), |m| text(m.as_str())),
+            or_null(d.lot_expiration, date),
+            date(d.date),
+            text(d.source.code()),
+            or_null(d.amount.as_ref(), |a| ValueRef::Real(a.value)),
+            or_null(d.amount.as_ref(), |a| text(&a.unit)),
+            or_null(d.route, |x| text(x.code())),
+            or_null(d.site, |x| text(x.code())),
+            or_null(d.clinic.as_ref(), |m| text(m.as_str())),
             // The display text stays readable in the old column; the parts are in
             // administering_provider (the last parameter).
-            Box::new(d.administered_by.as_ref().map(Provider::display)),
-            Box::new(d.funding.map(|x| x.code())),
-            Box::new(d.eligibility.map(|x| x.code())),
-            Box::new(d.completion.code()),
-            Box::new(d.refusal.map(|x| x.code())),
-            Box::new(vis),
-            Box::new(d.sender_id.clone()),
-            Box::new(
-                d.administered_by
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()?,
-            ),
+            or_null(d.administered_by.as_ref(), |p| owned(Provider::display(p))),
+            or_null(d.funding, |x| text(x.code())),
+            or_null(d.eligibility, |x| text(x.code())),
+            text(d.completion.code()),
+            or_null(d.refusal, |x| text(x.code())),
+            or_null(vis, owned),
+            or_null(d.sender_id.as_deref(), text),
+            or_null(provider, owned),
         ])
     }
 
@@ -209,9 +222,9 @@ impl SqliteStore {
         }
     }
 
-    fn dose_row_params(patient: PatientId, d: &Dose) -> Result<Vec<Box<dyn crate::sql::ToSql>>> {
+    fn dose_row_params(patient: PatientId, d: &Dose) -> Result<Vec<ValueRef<'_>>> {
         let mut args = Self::dose_params(d)?;
-        args.insert(0, Box::new(patient.0));
+        args.insert(0, ValueRef::Integer(patient.0));
         Ok(args)
     }
 }
@@ -287,7 +300,7 @@ impl DoseStore for SqliteStore {
         let id =
             d.id.ok_or_else(|| StoreError::Conflict("cannot update a dose that has no id".into()))?;
         let mut args = Self::dose_params(d)?;
-        args.push(Box::new(id.0));
+        args.push(ValueRef::Integer(id.0));
         let n = self
             .conn
             .prepare_cached(
@@ -333,15 +346,6 @@ impl DoseStore for SqliteStore {
             });
         }
         Ok(())
-    }
-
-    fn dose_by_sender_id(&self, clinic: &ClinicPin, sender_id: &str) -> Result<Option<Dose>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {DOSE_COLUMNS} FROM doses WHERE clinic_pin = ?1 AND sender_id = ?2 AND deleted_reason IS NULL
-             ORDER BY id DESC LIMIT 1"
-        ))?;
-        let mut rows = st.query(params![clinic.as_str(), sender_id])?;
-        rows.next()?.as_ref().map(dose_from_row).transpose()
     }
 
     fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()> {

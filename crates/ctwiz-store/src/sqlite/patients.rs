@@ -138,7 +138,12 @@ impl SqliteStore {
         p: &Patient,
         doses: &[Dose],
     ) -> Result<(PatientId, Vec<DoseId>)> {
-        let mut args = self.patient_values(p)?;
+        // The doses' values borrow from `doses`.
+        let mut args: Vec<Box<dyn crate::sql::ToSql + '_>> = self
+            .patient_values(p)?
+            .into_iter()
+            .map(|v| v as Box<dyn crate::sql::ToSql>)
+            .collect();
         let mut sql = format!(
             "WITH p AS (INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ({PATIENT_VALUES}) RETURNING id)"
         );
@@ -160,7 +165,11 @@ impl SqliteStore {
             let mut rows = Vec::with_capacity(doses.len());
             for d in doses {
                 let first = args.len() + 1;
-                args.extend(Self::dose_params(d)?);
+                args.extend(
+                    Self::dose_params(d)?
+                        .into_iter()
+                        .map(|v| Box::new(v) as Box<dyn crate::sql::ToSql>),
+                );
                 let cols = super::doses::placeholders(first, args.len() + 1 - first);
                 rows.push(format!("((SELECT id FROM p), {cols})"));
             }
