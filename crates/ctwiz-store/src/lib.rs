@@ -32,6 +32,8 @@ pub mod reporting;
 pub mod secret;
 pub(crate) mod sql;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod traits;
 pub mod usecase;
 pub mod web;

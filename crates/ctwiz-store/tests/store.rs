@@ -260,6 +260,28 @@ fn users_clinics_and_grants_round_trip() {
     assert_eq!(s.users().unwrap()[0].status, AccountStatus::Disabled);
 }
 
+/// A sign-in lock is kept with the failures that set it, and lifting it starts the count
+/// again, on either backend (PostgreSQL once refused the statement: 42P08).
+#[test]
+fn a_sign_in_lock_keeps_the_failures_until_it_is_lifted() {
+    let s = common::store();
+    let u = User::new(
+        Username::new("locked").unwrap(),
+        "Locked Out",
+        Email::new("l@example.org").unwrap(),
+    )
+    .unwrap();
+    let id = s.create_user(&u, "hash", false).unwrap();
+    assert_eq!(s.record_failed_sign_in(id).unwrap(), 1);
+    assert_eq!(s.record_failed_sign_in(id).unwrap(), 2);
+    s.set_locked_until(id, Some(at(10))).unwrap();
+    let acc = s.account(&u.username).unwrap().unwrap();
+    assert_eq!((acc.locked_until, acc.failed_sign_ins), (Some(at(10)), 2));
+    s.set_locked_until(id, None).unwrap();
+    let acc = s.account(&u.username).unwrap().unwrap();
+    assert_eq!((acc.locked_until, acc.failed_sign_ins), (None, 0));
+}
+
 #[test]
 fn inventory_movements_keep_stock_consistent() {
     let s = seeded();

@@ -7,8 +7,7 @@
 
 #![allow(dead_code)]
 
-#[path = "../../../ctwiz-store/tests/common/postgres.rs"]
-pub mod pg;
+pub use ctwiz_store::test_support as pg;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -16,10 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-/// The suite runs on PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("CTWIZ_TEST_BACKEND").is_ok_and(|b| b == "postgres")
-}
+pub use ctwiz_store::test_support::on_postgres;
 
 /// What `--db` gets for the test database `db`: the file, or its PostgreSQL stand-in.
 pub fn db_arg(db: &Path) -> OsString {

@@ -188,6 +188,13 @@ impl SqliteStore {
         self.conn.dialect()
     }
 
+    /// The connection, for `test_support`'s statements (damaging a row, reading every
+    /// table): test code only.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
     /// A private database that disappears when dropped (tests, demos).
     pub fn open_in_memory() -> Result<Self> {
         Self::init(Connection::open_in_memory()?, false)

@@ -255,7 +255,7 @@ impl UserStore for SqliteStore {
         let until = until.map(|t| t.format(codec::DATETIME).to_string());
         self.touch_user(
             "UPDATE users SET locked_until = ?2,
-                 failed_sign_ins = CASE WHEN ?2 IS NULL THEN 0 ELSE failed_sign_ins END
+                 failed_sign_ins = CASE WHEN CAST(?2 AS TEXT) IS NULL THEN 0 ELSE failed_sign_ins END
              WHERE id = ?1",
             id,
             &until,

@@ -1,5 +1,7 @@
-//! A real database in a temp dir with two clinics in different counties, three patients,
-//! a vaccine lot, and users for every access type.
+//! A real database with two clinics in different counties, three patients, a vaccine
+//! lot, and users for every access type; on the backend under test
+//! (`CTWIZ_TEST_BACKEND=postgres`: a fresh PostgreSQL database, see
+//! `ctwiz_store::test_support`; else an SQLite file in a temp dir).
 #![allow(dead_code)]
 
 use chrono::{NaiveDate, Timelike};
@@ -11,16 +13,14 @@ use ctwiz_core::org::{Clinic, County, ProgramType};
 use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
 use ctwiz_store::dedup::DedupStore;
 use ctwiz_store::interface::InterfaceStore;
+use ctwiz_store::test_support::TestDb;
 use ctwiz_store::web::{SecurityAnswer, WebStore};
 use ctwiz_store::{accounts, InventoryStore, OrgStore, PatientStore, SqliteStore, UserStore};
 use ctwiz_web::AppState;
-use std::path::PathBuf;
 
 pub const PASSWORD: &str = "correct horse 42";
 
 pub struct Fixture {
-    pub dir: tempfile::TempDir,
-    pub db: PathBuf,
     pub state: AppState,
     pub home: ClinicPin,
     pub other: ClinicPin,
@@ -33,6 +33,8 @@ pub struct Fixture {
     pub lot: i64,
     /// A queued possible-duplicate pair: `out_county` flagged against `in_county`.
     pub review: i64,
+    /// The database (last: dropped after the state's connections to it).
+    pub db: TestDb,
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -58,13 +60,19 @@ fn dose(cvx: &str, on: NaiveDate, clinic: &ClinicPin) -> Dose {
 }
 
 pub fn store(f: &Fixture) -> SqliteStore {
-    SqliteStore::open(&f.db).unwrap()
+    f.db.open()
+}
+
+impl Fixture {
+    /// Another server state on the fixture's database, with other throttles.
+    pub fn state_with(&self, secure_cookies: bool, limits: ctwiz_web::Limits) -> AppState {
+        AppState::with_limits(self.db.location().to_path_buf(), secure_cookies, limits).unwrap()
+    }
 }
 
 pub fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("web.db");
-    let s = SqliteStore::open(&db).unwrap();
+    let db = TestDb::new("web.db");
+    let s = db.open();
     let home = ClinicPin::new("CT00001").unwrap();
     let other = ClinicPin::new("CT00002").unwrap();
     let mut home_clinic = Clinic::new(
@@ -165,9 +173,8 @@ pub fn fixture() -> Fixture {
     .unwrap();
     let review = s.dedup_queue(1, 0).unwrap().rows[0].review;
     drop(s);
-    let state = AppState::new(db.clone(), false).unwrap();
+    let state = AppState::new(db.location().to_path_buf(), false).unwrap();
     Fixture {
-        dir,
         db,
         state,
         home,
