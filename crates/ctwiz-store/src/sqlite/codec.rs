@@ -7,6 +7,16 @@ use ctwiz_core::org::County;
 pub(super) const DATE: &str = "%Y-%m-%d";
 pub(super) const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 
+/// A date as column text (`DATE`), written directly: imports write dozens per message,
+/// and chrono re-reads its format string on every call.
+pub(super) fn date_text(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    match d.year() {
+        y @ 0..=9999 => format!("{y:04}-{:02}-{:02}", d.month(), d.day()),
+        _ => d.format(DATE).to_string(),
+    }
+}
+
 pub(super) fn date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, DATE).map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
 }
@@ -28,4 +38,17 @@ pub(super) fn county(s: Option<String>) -> Result<Option<County>> {
 /// Turns a parse error of stored text into a corruption error naming the column.
 pub(super) fn stored<T>(column: &'static str, r: ctwiz_core::Result<T>) -> Result<T> {
     r.map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn date_text_is_chrono_format(days in -1_000_000i64..4_000_000) {
+            let d = NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::TimeDelta::days(days);
+            proptest::prop_assert_eq!(date_text(d), d.format(DATE).to_string());
+        }
+    }
 }

@@ -113,7 +113,7 @@ impl SqliteStore {
         fn or_null<'a, T>(v: Option<T>, f: impl FnOnce(T) -> ValueRef<'a>) -> ValueRef<'a> {
             v.map_or(ValueRef::Null, f)
         }
-        let date = |x: chrono::NaiveDate| owned(x.format(codec::DATE).to_string());
+        let date = |x: chrono::NaiveDate| owned(codec::date_text(x));
         let vis = if d.vis.is_empty() {
             None
         } else {

@@ -297,7 +297,7 @@ impl PatientStore for SqliteStore {
         let fam = normalize_name(&probe.name.family);
         let giv = normalize_name(&probe.name.given);
         let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
-        let date = |d: NaiveDate| d.format(codec::DATE).to_string();
+        let date = codec::date_text;
         // Two passes in one statement (one round trip to a database server), each capped:
         // 1. same birth date, either name sounding alike (index on dob);
         // 2. both names sounding alike, birth date one slip away (index on family_sx,
