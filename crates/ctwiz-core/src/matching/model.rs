@@ -433,6 +433,14 @@ impl MatchModel {
             .collect()
     }
 
+    /// This model with the given names' frequencies counted in `records`: exact given
+    /// names weigh by how common they are, and alike names both in use weigh for twins
+    /// ([`MatchModel::twin_odds`]).
+    pub fn with_given_names_counted(mut self, records: &[MatchRecord]) -> MatchModel {
+        self.given_tf = TermFrequencies::from_values(records.iter().map(|r| r.given.as_str()));
+        self
+    }
+
     /// Learns the model from `records` and the candidate `pairs` that blocking found
     /// among them (indexes into `records`): term frequencies of names, `u` from
     /// `random_pairs` random pairs, then `m` and the prior by EM over the candidates.
