@@ -120,7 +120,7 @@ pub fn seed(store: &SqliteStore, a: &SeedArgs, show_progress: bool) -> CliResult
             .collect();
         for r in &records {
             match r.kind {
-                duplicates::RecordKind::Twin => twins += 1,
+                duplicates::RecordKind::Twin { .. } => twins += 1,
                 duplicates::RecordKind::Duplicate(_) => dup_records += 1,
                 duplicates::RecordKind::Original => {}
             }

@@ -237,6 +237,12 @@ pub fn dob_digits(v: &str, format: &str) -> String {
 /// thousand to be counted some hundred times.
 pub const RANDOM_PAIRS: usize = 100_000;
 
+/// Below this many records EM has too few pairs to learn from (a handful of records would
+/// teach it, say, that co-twins are as common as slips): the default model scores them,
+/// with the given names counted in the records themselves (counting needs no EM, and
+/// tells two look-alike names in use, such as twins', from a slip).
+pub const MIN_RECORDS_TO_FIT: usize = 1_000;
+
 /// A scored pair of records (indexes into the set, `a < b`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoredPair {
@@ -246,7 +252,9 @@ pub struct ScoredPair {
 }
 
 /// Finds the pairs of `records` that are (or may be) the same person: blocks, fits the
-/// model to these records (EM; `seed` fixes the random pairs), scores every candidate
+/// model to these records (EM; `seed` fixes the random pairs) when there are at least
+/// [`MIN_RECORDS_TO_FIT`] of them (the default model with the given names counted
+/// otherwise), scores every candidate
 /// and keeps those judged (`Score::judged`) at `at_least` or above. Sorted by `(a, b)`.
 pub fn find_pairs(
     records: &[MatchRecord],
@@ -255,7 +263,11 @@ pub fn find_pairs(
     seed: u64,
 ) -> (MatchModel, Vec<ScoredPair>) {
     let pairs = candidate_pairs(records, blocking);
-    let model = MatchModel::fit(records, &pairs, RANDOM_PAIRS, seed);
+    let model = if records.len() >= MIN_RECORDS_TO_FIT {
+        MatchModel::fit(records, &pairs, RANDOM_PAIRS, seed)
+    } else {
+        MatchModel::default().with_given_names_counted(records)
+    };
     let mut out = score_pairs(&model, records, &pairs, at_least);
     out.sort_by_key(|p| (p.a, p.b));
     (model, out)

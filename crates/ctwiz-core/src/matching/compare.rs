@@ -239,7 +239,8 @@ const NICKNAMES: &[(&str, &str)] = &[
     ("STEPHEN", "STEVE"),
 ];
 
-fn nicknames(a: &str, b: &str) -> bool {
+/// Whether one name is a common short form of the other (the table above, both ways).
+pub(crate) fn nicknames(a: &str, b: &str) -> bool {
     static BY_NAME: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
     let by_name = BY_NAME.get_or_init(|| {
         let mut m: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -252,6 +253,12 @@ fn nicknames(a: &str, b: &str) -> bool {
     by_name.get(a).is_some_and(|v| v.contains(&b))
 }
 
+/// One given name is a short form of the other: a common nickname or its opening letters
+/// ("BOB" / "ROBERT", "SEB" / "SEBASTIAN"): the same name, not two.
+pub(crate) fn short_form(a: &str, b: &str) -> bool {
+    nicknames(a, b) || initial_part(a, b)
+}
+
 fn sounds_alike(a: &(String, String), b: &(String, String)) -> bool {
     let (ca, cb) = ([&a.0, &a.1], [&b.0, &b.1]);
     ca.iter()
@@ -260,7 +267,7 @@ fn sounds_alike(a: &(String, String), b: &(String, String)) -> bool {
 
 /// One string starts with the other, the shorter having at least two letters
 /// ("ALEX" / "ALEXANDRA"; a typist stopping early).
-fn initial_part(a: &str, b: &str) -> bool {
+pub(crate) fn initial_part(a: &str, b: &str) -> bool {
     let (s, l) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     s.len() >= 2 && l.starts_with(s)
 }

@@ -182,13 +182,18 @@ mod tests {
             "Tymczak",
             "",
             "Olivia",
+            "Oliver",
+            "Olivai",
+            "Jayden",
+            "Jaden",
             "Sophia",
         ]);
         let dob = prop::sample::select(vec!["20200304", "20200403", "20200305", "20190101", ""]);
         let small = prop::sample::select(vec!["", "1", "2", "06106", "06107", "8605550123"]);
+        let middle = prop::sample::select(vec!["", "Ann", "Lucas", "Owen"]);
         (
             name.clone(),
-            name.clone(),
+            middle,
             name,
             dob,
             small.clone(),
@@ -220,6 +225,32 @@ mod tests {
             let (ab, ba) = (m.score(&a, &b), m.score(&b, &a));
             prop_assert_eq!(ab.decision, ba.decision);
             prop_assert!((ab.weight - ba.weight).abs() < 1e-9);
+            prop_assert!((ab.probability - ba.probability).abs() < 1e-9);
+        }
+
+        /// The co-twin odds, with names counted or not, do not depend on which record
+        /// comes first, and twins are never linked.
+        #[test]
+        fn twin_odds_are_symmetric(a in arb_record(), b in arb_record()) {
+            let mut counted = MatchModel::default();
+            counted.given_tf.records = 1000;
+            for (name, n) in [("OLIVIA", 40), ("OLIVER", 30), ("JAYDEN", 20), ("JADEN", 9)] {
+                counted.given_tf.counts.insert(name.into(), n);
+            }
+            for m in [MatchModel::default(), counted] {
+                let (ab, ba) = (compare(&a, &b), compare(&b, &a));
+                let (x, y) = (m.twin_odds(&a, &b, &ab), m.twin_odds(&b, &a, &ba));
+                prop_assert_eq!(x.is_some(), y.is_some());
+                if let (Some(x), Some(y)) = (x, y) {
+                    prop_assert!((x - y).abs() < 1e-9);
+                }
+                let (s, t) = (m.score(&a, &b), m.score(&b, &a));
+                prop_assert_eq!(s.judged, t.judged);
+                prop_assert!((s.probability - t.probability).abs() < 1e-9);
+                if s.overridden == Some(Override::Twins) {
+                    prop_assert_eq!(s.decision, Decision::Distinct);
+                }
+            }
         }
 
         #[test]

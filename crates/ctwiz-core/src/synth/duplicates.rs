@@ -88,18 +88,20 @@ impl Change {
 pub enum RecordKind {
     /// The first record of a child, as its home clinic reported it.
     Original,
-    /// The first record of a child's twin (a different person).
-    Twin,
+    /// The first record of a child's twin (a different person); `look_alike` when the
+    /// twins' given names look alike (Olivia and Oliver).
+    Twin { look_alike: bool },
     /// A second record of the same person, with the slips that were made.
     Duplicate(Vec<Change>),
 }
 
 impl RecordKind {
-    /// `original`, `twin` or `duplicate:` and the changes joined by `+`.
+    /// `original`, `twin` (`twin:look_alike`) or `duplicate:` and the changes joined by `+`.
     pub fn label(&self) -> String {
         match self {
             RecordKind::Original => "original".into(),
-            RecordKind::Twin => "twin".into(),
+            RecordKind::Twin { look_alike: false } => "twin".into(),
+            RecordKind::Twin { look_alike: true } => "twin:look_alike".into(),
             RecordKind::Duplicate(cs) => format!(
                 "duplicate:{}",
                 cs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("+")
@@ -287,36 +289,97 @@ pub fn records(cfg: &SynthConfig, dups: &DuplicateConfig, index: u64) -> Vec<Syn
     out
 }
 
+/// Look-alike names parents give twins (a shared opening, a rhyme, a letter apart),
+/// read both ways. Only names of the generator's lists, so each is a name in use in the
+/// population, as real twins' names are; the sibling's sex is its name's.
+const LOOK_ALIKE_TWIN_NAMES: &[(&str, &str)] = &[
+    ("Olivia", "Oliver"),
+    ("Mia", "Mila"),
+    ("Isla", "Mila"),
+    ("Nora", "Nova"),
+    ("Nora", "Noah"),
+    ("Nova", "Noah"),
+    ("Eliana", "Elias"),
+    ("Eliana", "Elijah"),
+    ("Elijah", "Elias"),
+    ("Madison", "Mason"),
+    ("Lucy", "Luca"),
+    ("Luna", "Luca"),
+    ("Jackson", "Jacob"),
+    ("Aiden", "Jayden"),
+    ("Charlotte", "Scarlett"),
+    ("Amelia", "Camila"),
+];
+
+/// Share of twin pairs whose names look alike, where the first child's name has a
+/// look-alike in [`LOOK_ALIKE_TWIN_NAMES`] (about a quarter of the names do, so about one
+/// twin pair in five of the population: matching names, shared openings and rhymes are a
+/// common choice for twins).
+const LOOK_ALIKE_TWINS: f64 = 0.8;
+
+fn look_alikes(given: &str) -> Vec<&'static str> {
+    LOOK_ALIKE_TWIN_NAMES
+        .iter()
+        .filter_map(|&(a, b)| {
+            if a.eq_ignore_ascii_case(given) {
+                Some(b)
+            } else if b.eq_ignore_ascii_case(given) {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// The twin of `first`: same birth date, family, address, phone, mother and clinic, the
-/// same visits; another given name, often another sex. Half the pairs carry their birth
-/// order (1 and 2), as some birth-record feeds do; the rest do not.
+/// same visits; another given name, often another sex, sometimes a name that looks like
+/// the first child's ([`LOOK_ALIKE_TWINS`]). Half the pairs carry their birth order (1 and
+/// 2), as some birth-record feeds do; the rest do not.
 fn twin_of(rng: &mut ChaCha8Rng, first: &mut SynthRecord, index: u64) -> SynthRecord {
     let mut p = first.patient.clone();
-    p.sex = if rng.random_bool(0.5) {
-        first.patient.sex
-    } else if first.patient.sex == Sex::Female {
-        Sex::Male
+    let first_given = first.patient.name.given.clone();
+    let alike = look_alikes(&first_given);
+    let look_alike = !alike.is_empty() && rng.random_bool(LOOK_ALIKE_TWINS);
+    if look_alike {
+        let given = *pick(rng, &alike);
+        p.sex = if GIVEN_F.contains(&given) {
+            Sex::Female
+        } else {
+            Sex::Male
+        };
+        p.name.given = given.to_string();
     } else {
-        Sex::Female
-    };
+        p.sex = if rng.random_bool(0.5) {
+            first.patient.sex
+        } else if first.patient.sex == Sex::Female {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        let names = if p.sex == Sex::Female {
+            GIVEN_F
+        } else {
+            GIVEN_M
+        };
+        let related = |g: &str| {
+            g.eq_ignore_ascii_case(&first_given)
+                || short_forms(g)
+                    .is_some_and(|s| s.iter().any(|n| n.eq_ignore_ascii_case(&first_given)))
+                || short_forms(&first_given)
+                    .is_some_and(|s| s.iter().any(|n| n.eq_ignore_ascii_case(g)))
+        };
+        let mut given = *pick(rng, names);
+        while related(given) {
+            given = *pick(rng, names);
+        }
+        p.name.given = given.to_string();
+    }
     let names = if p.sex == Sex::Female {
         GIVEN_F
     } else {
         GIVEN_M
     };
-    let first_given = first.patient.name.given.clone();
-    let related = |g: &str| {
-        g.eq_ignore_ascii_case(&first_given)
-            || short_forms(g)
-                .is_some_and(|s| s.iter().any(|n| n.eq_ignore_ascii_case(&first_given)))
-            || short_forms(&first_given)
-                .is_some_and(|s| s.iter().any(|n| n.eq_ignore_ascii_case(g)))
-    };
-    let mut given = *pick(rng, names);
-    while related(given) {
-        given = *pick(rng, names);
-    }
-    p.name.given = given.to_string();
     p.name.middle = rng
         .random_bool(0.6)
         .then(|| pick(rng, names).to_string())
@@ -330,7 +393,7 @@ fn twin_of(rng: &mut ChaCha8Rng, first: &mut SynthRecord, index: u64) -> SynthRe
     }
     SynthRecord {
         person: first.person + 1,
-        kind: RecordKind::Twin,
+        kind: RecordKind::Twin { look_alike },
         patient: p,
         doses: first.doses.clone(),
     }
@@ -529,12 +592,11 @@ mod tests {
                 .count();
             assert_eq!(first, 1, "person {person}");
             assert!(rs.len() <= 2, "person {person}");
-            let expected = if person % 2 == 0 {
-                RecordKind::Original
+            if person % 2 == 0 {
+                assert_eq!(rs[0].kind, RecordKind::Original);
             } else {
-                RecordKind::Twin
-            };
-            assert_eq!(rs[0].kind, expected);
+                assert!(matches!(rs[0].kind, RecordKind::Twin { .. }));
+            }
             if let Some(dup) = rs.get(1) {
                 let RecordKind::Duplicate(changes) = &dup.kind else {
                     panic!("second record of {person} is not a duplicate")
@@ -590,8 +652,21 @@ mod tests {
     #[test]
     fn twins_are_present_and_distinct_people() {
         let all = population(DuplicateConfig::new(0.0, 0.05).unwrap());
-        let twins: Vec<_> = all.iter().filter(|r| r.kind == RecordKind::Twin).collect();
+        let twins: Vec<_> = all
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Twin { .. }))
+            .collect();
         assert!((50..150).contains(&twins.len()), "{} twins", twins.len());
+        let look_alike = twins
+            .iter()
+            .filter(|r| r.kind == RecordKind::Twin { look_alike: true })
+            .count();
+        // About one pair in five (a quarter of the names have a look-alike, 0.8 of those).
+        assert!(
+            (0.08..0.35).contains(&(look_alike as f64 / twins.len() as f64)),
+            "{look_alike} of {} twins look alike",
+            twins.len()
+        );
         for t in twins {
             let first = all.iter().find(|r| r.person == t.person - 1).unwrap();
             assert_ne!(t.person, first.person);
@@ -602,6 +677,18 @@ mod tests {
             );
             assert_eq!(a.mothers_maiden_name, b.mothers_maiden_name);
             assert!(!a.name.given.eq_ignore_ascii_case(&b.name.given));
+            if t.kind == (RecordKind::Twin { look_alike: true }) {
+                assert!(look_alikes(&a.name.given).contains(&b.name.given.as_str()));
+                let list = if b.sex == Sex::Female {
+                    GIVEN_F
+                } else {
+                    GIVEN_M
+                };
+                assert!(
+                    list.contains(&b.name.given.as_str()),
+                    "the name matches the sex"
+                );
+            }
             assert_ne!(a.mrns, b.mrns);
             match (a.birth_order, b.birth_order) {
                 (Some(1), Some(2)) | (None, None) => {}

@@ -23,8 +23,8 @@ use ctwiz_core::matching::{
 use std::collections::HashMap;
 
 /// Below this many records EM has too few pairs to learn from: the scan uses the
-/// default model (`MatchModel::default`), as ingest does.
-pub const MIN_RECORDS_TO_FIT: usize = 1_000;
+/// default model (`MatchModel::default`), as ingest does (and `ctwiz match pairs`).
+pub use ctwiz_core::matching::batch::MIN_RECORDS_TO_FIT;
 
 /// Which weights score the pairs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
