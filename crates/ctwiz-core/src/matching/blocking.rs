@@ -19,23 +19,15 @@ use std::collections::{HashMap, HashSet};
 pub fn dob_variants(dob: NaiveDate) -> Vec<NaiveDate> {
     use chrono::Datelike;
     // Every HL7 import looks a new patient up under these dates: digits and arithmetic,
-    // not a formatted string parsed back some eighty times.
-    let digits = |n: u32, width: usize| {
-        (0..width)
-            .rev()
-            .map(move |k| (n / 10u32.pow(k as u32) % 10) as u8)
-    };
-    let year = u32::try_from(dob.year()).unwrap_or(0);
-    if year > 9999 {
+    // not a formatted string parsed back some eighty times. (A year outside 0–9999 is no
+    // birth date a record can hold: no variants.)
+    let Ok(year @ 0..=9999) = u32::try_from(dob.year()) else {
         return Vec::new();
-    }
+    };
     let mut s = [0u8; 8];
-    for (slot, d) in s.iter_mut().zip(
-        digits(year, 4)
-            .chain(digits(dob.month(), 2))
-            .chain(digits(dob.day(), 2)),
-    ) {
-        *slot = d;
+    let text = format!("{year:04}{:02}{:02}", dob.month(), dob.day());
+    for (digit, b) in s.iter_mut().zip(text.bytes()) {
+        *digit = b - b'0';
     }
     let mut out: Vec<NaiveDate> = Vec::new();
     let mut push = |t: [u8; 8]| {

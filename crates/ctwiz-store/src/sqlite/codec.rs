@@ -7,8 +7,8 @@ use ctwiz_core::org::County;
 pub(super) const DATE: &str = "%Y-%m-%d";
 pub(super) const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 
-/// A date as column text (`DATE`), written directly: imports write dozens per message,
-/// and chrono re-reads its format string on every call.
+/// A date as column text (`DATE`): how the store writes every date. Written directly, as
+/// imports write dozens per message and chrono re-reads its format string on every call.
 pub(super) fn date_text(d: NaiveDate) -> String {
     use chrono::Datelike;
     match d.year() {

@@ -170,8 +170,8 @@ impl SqliteStore {
         ))?;
         let rows = st.query_map(
             params![
-                from.format(codec::DATE).to_string(),
-                to.format(codec::DATE).to_string(),
+                codec::date_text(from),
+                codec::date_text(to),
                 serde_json::to_string(&keys)?
             ],
             |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get(2)?)),

@@ -351,7 +351,7 @@ impl DoseStore for SqliteStore {
     fn add_observation(&self, patient: PatientId, o: &Observation) -> Result<()> {
         self.conn
             .prepare_cached("INSERT INTO observations (patient_id, kind, code, text, date) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![patient.0, kind_key(o.kind), o.code, o.text, o.date.format(codec::DATE).to_string()])?;
+            .execute(params![patient.0, kind_key(o.kind), o.code, o.text, codec::date_text(o.date)])?;
         Ok(())
     }
 

@@ -27,8 +27,8 @@ fn interface_parse(s: &str) -> Result<Interface> {
 /// `from..=to` as received_at text bounds.
 fn day_bounds(from: NaiveDate, to: NaiveDate) -> (String, String) {
     (
-        format!("{} 00:00:00", from.format(codec::DATE)),
-        format!("{} 23:59:59", to.format(codec::DATE)),
+        format!("{} 00:00:00", codec::date_text(from)),
+        format!("{} 23:59:59", codec::date_text(to)),
     )
 }
 

@@ -212,7 +212,7 @@ impl InventoryStore for SqliteStore {
                 lot.ndc.as_ref().map(|n| n.as_str()),
                 lot.mvx.as_ref().map(|m| m.as_str()),
                 lot.lot_number.as_str(),
-                lot.expiration.format(codec::DATE).to_string(),
+                codec::date_text(lot.expiration),
                 funding_columns(lot.funding).0,
                 funding_columns(lot.funding).1,
             ])
@@ -424,7 +424,7 @@ impl InventoryStore for SqliteStore {
             &format!("SELECT COALESCE(-SUM(t.delta), 0) FROM inventory_transactions t JOIN lots l ON l.id = t.lot_id
              WHERE l.clinic_pin = ?1 AND l.cvx = ?2 AND t.kind IN ('administer', 'give-back') AND t.at >= ?3
                AND {FUNDING_KEY_SQL} = ?4"),
-            params![clinic.as_str(), cvx.as_str(), since.format(codec::DATE).to_string(), funding.key()],
+            params![clinic.as_str(), cvx.as_str(), codec::date_text(since), funding.key()],
             |r| r.get(0),
         )?)
     }
@@ -439,7 +439,7 @@ impl InventoryStore for SqliteStore {
                 .execute(params![
                     o.clinic.as_str(),
                     o.created_by,
-                    o.created_on.format(codec::DATE).to_string(),
+                    codec::date_text(o.created_on),
                     o.status.key(),
                     o.decided_by,
                     o.decision_note,
@@ -650,25 +650,19 @@ impl InventoryStore for SqliteStore {
              WHERE t.at >= ?1 AND t.at < date(?2, '+1 day')
              GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3, 5, 6"
         ))?;
-        let rows = st.query_map(
-            params![
-                from.format(codec::DATE).to_string(),
-                to.format(codec::DATE).to_string()
-            ],
-            |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<String>(2)?,
-                    r.get::<String>(3)?,
-                    r.get::<String>(4)?,
-                    r.get::<Option<String>>(5)?,
-                    r.get::<i64>(6)?,
-                    r.get::<i64>(7)?,
-                    r.get::<Option<String>>(8)?,
-                ))
-            },
-        )?;
+        let rows = st.query_map(params![codec::date_text(from), codec::date_text(to)], |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<Option<String>>(5)?,
+                r.get::<i64>(6)?,
+                r.get::<i64>(7)?,
+                r.get::<Option<String>>(8)?,
+            ))
+        })?;
         rows.map(|r| {
             let (clinic, county, cvx, funding, kind, reason, doses, transactions, damaged) = r?;
             let damaged_lots: Vec<String> = damaged

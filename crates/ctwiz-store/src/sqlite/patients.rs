@@ -45,13 +45,13 @@ impl SqliteStore {
             Box::new(soundex(&giv)),
             Box::new(fam),
             Box::new(giv),
-            Box::new(p.dob.format(codec::DATE).to_string()),
+            Box::new(codec::date_text(p.dob)),
             Box::new(p.sex.code()),
             Box::new(p.county().map(|c| c.name())),
             Box::new(p.status.code()),
             Box::new(p.confidential),
             Box::new(p.is_opted_out()),
-            Box::new(p.deceased_date.map(|d| d.format(codec::DATE).to_string())),
+            Box::new(p.deceased_date.map(codec::date_text)),
             Box::new(serde_json::to_string(p)?),
             Box::new(town),
         ])
@@ -139,11 +139,7 @@ impl SqliteStore {
         doses: &[Dose],
     ) -> Result<(PatientId, Vec<DoseId>)> {
         // The doses' values borrow from `doses`.
-        let mut args: Vec<Box<dyn crate::sql::ToSql + '_>> = self
-            .patient_values(p)?
-            .into_iter()
-            .map(|v| v as Box<dyn crate::sql::ToSql>)
-            .collect();
+        let mut args: Vec<Box<dyn crate::sql::ToSql + '_>> = self.patient_values(p)?;
         let mut sql = format!(
             "WITH p AS (INSERT INTO patients ({PATIENT_COLUMNS}) VALUES ({PATIENT_VALUES}) RETURNING id)"
         );
@@ -297,16 +293,15 @@ impl PatientStore for SqliteStore {
         let fam = normalize_name(&probe.name.family);
         let giv = normalize_name(&probe.name.given);
         let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
-        let date = codec::date_text;
         // Two passes in one statement (one round trip to a database server), each capped:
         // 1. same birth date, either name sounding alike (index on dob);
         // 2. both names sounding alike, birth date one slip away (index on family_sx,
         //    given_sx, dob: one seek per variant).
-        let variants: Vec<String> = dob_variants(probe.dob).into_iter().map(date).collect();
-        let placeholders = (0..variants.len())
-            .map(|i| format!("?{}", i + 5))
-            .collect::<Vec<_>>()
-            .join(",");
+        let variants: Vec<String> = dob_variants(probe.dob)
+            .into_iter()
+            .map(codec::date_text)
+            .collect();
+        let placeholders = super::doses::placeholders(5, variants.len());
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT id, detail, pass FROM (
                SELECT id, detail, 1 AS pass FROM patients
@@ -321,7 +316,7 @@ impl PatientStore for SqliteStore {
         ))?;
         use crate::sql::Value;
         let args = [
-            Value::Text(date(probe.dob)),
+            Value::Text(codec::date_text(probe.dob)),
             Value::Text(fam_sx),
             Value::Text(giv_sx),
             Value::Integer(MATCH_CANDIDATES_PER_PASS as i64),
@@ -359,7 +354,7 @@ impl PatientStore for SqliteStore {
         }
         if let Some(dob) = q.dob {
             wheres.push("p.dob = ?".into());
-            args.push(Value::Text(dob.format(codec::DATE).to_string()));
+            args.push(Value::Text(codec::date_text(dob)));
         }
         // A name matches by prefix; a phonetic search also by Soundex, exact prefixes
         // listed before sound-alikes.
@@ -551,10 +546,7 @@ impl PatientStore for SqliteStore {
         // memory stays flat and each chunk costs the same however large the registry is.
         // Dates are stored as ISO text, so bounds are compared as text too.
         let (from, to) = match born {
-            Some((f, t)) => (
-                f.format(codec::DATE).to_string(),
-                t.format(codec::DATE).to_string(),
-            ),
+            Some((f, t)) => (codec::date_text(f), codec::date_text(t)),
             None => ("0000-01-01".to_string(), "9999-12-31".to_string()),
         };
         let mut after = (from, 0i64);

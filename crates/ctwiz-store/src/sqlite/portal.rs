@@ -233,7 +233,7 @@ impl PortalStore for SqliteStore {
                 r.relationship,
                 r.released_to,
                 r.information,
-                r.signed_on.format(codec::DATE).to_string(),
+                codec::date_text(r.signed_on),
                 recorded_by,
                 ts(now)
             ])?;

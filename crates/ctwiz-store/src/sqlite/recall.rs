@@ -16,7 +16,7 @@ impl RecallStore for SqliteStore {
             for n in notices {
                 st.execute(params![
                     n.patient.0,
-                    n.sent_on.format(codec::DATE).to_string(),
+                    codec::date_text(n.sent_on),
                     n.method,
                     n.vaccine_groups.join(";"),
                     n.sent_by,
