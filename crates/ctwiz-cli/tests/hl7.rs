@@ -570,3 +570,118 @@ fn names_in_any_script_are_stored_matched_and_sent_back_as_written() {
     // PID-6 keeps the mother's maiden surname (the name type M says what it is).
     assert!(rsp.contains("|Петрова^^^^^^M|"), "{rsp}");
 }
+
+/// (patients, doses) stored in the database at `location` (a file or a PostgreSQL URL).
+fn records_and_doses(location: &Path) -> (u64, usize) {
+    let s = SqliteStore::open(location).expect("open");
+    let mut doses = 0;
+    s.for_each_patient(&mut |_, d| {
+        doses += d.len();
+        Ok(())
+    })
+    .expect("scan");
+    (s.patient_count().expect("count"), doses)
+}
+
+/// A message the database refuses in the middle of its writes (its patient row is
+/// written, then one of its doses is refused) is answered AR "nothing was kept", and
+/// nothing of it is; the messages before and after it in the same batch are stored.
+/// (The import runs a batch without a savepoint per message, and runs it again with
+/// them when one fails: this is that second run.)
+#[test]
+fn a_message_failing_mid_write_leaves_nothing_and_its_batch_goes_on() {
+    let failing = common::pg::TestDb::new("failing.db");
+    let control = common::pg::TestDb::new("control.db");
+    let run = |db: &common::pg::TestDb, args: &[&str]| -> String {
+        let out = common::command(db.location().as_os_str())
+            .args(args)
+            .output()
+            .expect("run ctwiz");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let synth = [
+        "hl7",
+        "synth",
+        "--children",
+        "12",
+        "--clinics",
+        "5",
+        "--register-clinics",
+        "--as-of",
+        "2026-11-01",
+    ];
+    let text = run(&failing, &synth);
+    assert_eq!(run(&control, &synth), text, "the same feed for both");
+    let messages: Vec<String> = text.split_terminator('\n').map(str::to_string).collect();
+    assert!(messages.len() >= 10);
+    // Message 6 (the middle of the second batch of four): its first dose's lot (RXA-15)
+    // is one the failing database refuses.
+    let bad = 5;
+    let m = &messages[bad];
+    let rxa = m.find("\rRXA|").expect("an RXA");
+    let lot_at = rxa + m[rxa..].match_indices('|').nth(14).expect("RXA-15").0 + 1;
+    let lot_end = lot_at + m[lot_at..].find('|').expect("RXA-16");
+    let changed = format!("{}REFUSEDLOT{}", &m[..lot_at], &m[lot_end..]);
+    let control_id = m.split('|').nth(9).expect("MSH-10").to_string();
+    let mut with_bad = messages.clone();
+    with_bad[bad] = changed;
+    let without_bad: Vec<String> = messages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != bad)
+        .map(|(_, m)| m.clone())
+        .collect();
+    let feed = failing.dir().join("feed.hl7");
+    std::fs::write(&feed, with_bad.join("\n") + "\n").expect("write");
+    let control_feed = control.dir().join("feed.hl7");
+    std::fs::write(&control_feed, without_bad.join("\n") + "\n").expect("write");
+
+    failing.refuse_doses_with_lot("REFUSEDLOT");
+    let acks = failing.dir().join("acks.txt");
+    let out = run(
+        &failing,
+        &[
+            "hl7",
+            "import",
+            "--batch-size",
+            "4",
+            "--acks",
+            acks.to_str().expect("path"),
+            feed.to_str().expect("path"),
+        ],
+    );
+    assert!(out.contains("rejected 1 (AR)"), "{out}");
+    let answers = acks_of(&acks);
+    assert_eq!(answers.len(), messages.len(), "one ACK per message");
+    assert_eq!(answers[bad].1, control_id);
+    assert_eq!(answers[bad].0, "AR");
+    assert!(
+        answers[bad].2.contains("207^Application internal error")
+            && answers[bad].2.contains("nothing was kept"),
+        "{}",
+        answers[bad].2
+    );
+    for (i, (code, _, ack)) in answers.iter().enumerate() {
+        if i != bad {
+            assert!(code == "AA" || code == "AE", "message {}: {ack}", i + 1);
+        }
+    }
+    run(
+        &control,
+        &["hl7", "import", control_feed.to_str().expect("path")],
+    );
+    // The failing database holds exactly what the feed without that message stores.
+    assert_eq!(
+        records_and_doses(failing.location()),
+        records_and_doses(control.location())
+    );
+    let s = SqliteStore::open(failing.location()).expect("open");
+    let log = s.message_log(None, u32::MAX).expect("log");
+    assert_eq!(log.len(), messages.len(), "each message logged once");
+    assert!(log.iter().any(|e| e.control_id == control_id));
+}

@@ -254,6 +254,7 @@ pub fn import_file<S: IisStore, R: Read>(
     let mut eof = false;
     // The clinics this file stored records for: a finished import is their legacy data.
     let mut stored_for: HashSet<ctwiz_core::ids::ClinicPin> = HashSet::new();
+    let (mut spent, mut answered) = (Vec::new(), Vec::new());
     loop {
         if eof && current.is_none() {
             break;
@@ -269,6 +270,7 @@ pub fn import_file<S: IisStore, R: Read>(
             // Each batch is received when it is read (the ACKs' MSH-7, the log's day).
             received: chrono::Local::now().naive_local(),
             items: Vec::new(),
+            raws: Vec::new(),
             progress: ImportProgress {
                 file_hash: hash.clone(),
                 path: name.clone(),
@@ -278,18 +280,24 @@ pub fn import_file<S: IisStore, R: Read>(
         };
         let received = next.received;
         let keep_acks = acks.is_some();
+        // The previous batch's parsed messages and answers are freed beside this batch's
+        // decoding, not on the store thread (the import's bottleneck).
+        let freed = (std::mem::take(&mut spent), std::mem::take(&mut answered));
         let (prepared, applied) = std::thread::scope(|sc| {
             let worker = sc.spawn(move || {
-                raws.par_iter()
+                drop(freed);
+                let prepared = raws
+                    .par_iter()
                     .map(|(i, m)| (*i, interface::prepare_raw(codes, received, m)))
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (raws, prepared)
             });
             let applied = current
                 .take()
-                .map(|b| apply_batch(store, opts, b, &id_prefix, keep_acks));
+                .map(|b| apply_batch(store, opts, b, &id_prefix, keep_acks, &mut spent));
             (worker.join(), applied)
         });
-        let prepared = prepared.map_err(|_| ImportError::Worker)?;
+        let (raws, prepared) = prepared.map_err(|_| ImportError::Worker)?;
         if let Some(applied) = applied {
             // Committed: only now may the acknowledgements go out.
             let (outcomes, written) = applied?;
@@ -311,10 +319,12 @@ pub fn import_file<S: IisStore, R: Read>(
                 }
             }
             progress(read.get());
+            answered = outcomes;
         }
         if !eof {
             current = Some(PreparedBatch {
                 items: prepared,
+                raws,
                 ..next
             });
         }
@@ -351,6 +361,8 @@ impl<R: Read> Read for Counting<R> {
 struct PreparedBatch {
     received: NaiveDateTime,
     items: Vec<(u64, Prepared)>,
+    /// The messages as read, to decode again if the batch must run a second time.
+    raws: Vec<(u64, RawMessage)>,
     /// Recorded in the batch's transaction.
     progress: ImportProgress,
 }
@@ -392,13 +404,16 @@ fn apply_batch<S: IisStore>(
     batch: PreparedBatch,
     id_prefix: &str,
     keep_acks: bool,
+    spent: &mut Vec<interface::Spent>,
 ) -> Result<(Vec<Outcome>, IndexedAcks), StoreError> {
     let PreparedBatch {
         received,
         items,
+        raws,
         progress,
     } = batch;
-    store.atomically(|s| {
+    spent.reserve(items.len());
+    let apply = |s: &S, items: Vec<(u64, Prepared)>, spent: &mut Vec<interface::Spent>| {
         let mut out = Vec::with_capacity(items.len());
         let mut acks = Vec::with_capacity(if keep_acks { items.len() } else { 0 });
         for (i, p) in items {
@@ -409,7 +424,8 @@ fn apply_batch<S: IisStore>(
                 None => opts.actor.clone(),
             };
             let ctx = Context::new(opts.codes, &actor, received, format!("{id_prefix}-{i}"));
-            let outcome = interface::process_prepared(s, &ctx, p);
+            let (outcome, message) = interface::process_prepared_keeping(s, &ctx, p);
+            spent.push(message);
             if keep_acks {
                 acks.push((i, outcome.response.to_er7()));
             }
@@ -420,7 +436,19 @@ fn apply_batch<S: IisStore>(
         }
         s.record_import_progress(&progress)?;
         Ok((out, acks))
-    })
+    };
+    // Messages almost never fail in the store, so the batch first runs without a
+    // savepoint per message. If one did fail, nothing of the batch was kept: it runs
+    // again, decoded afresh, with each message able to fail alone.
+    if let Some(done) = store.atomically_unguarded(|s| apply(s, items, spent))? {
+        return Ok(done);
+    }
+    spent.clear();
+    let items = raws
+        .iter()
+        .map(|(i, m)| (*i, interface::prepare_raw(opts.codes, received, m)))
+        .collect();
+    store.atomically(|s| apply(s, items, spent))
 }
 
 /// Writes the ACKs a killed run committed but may not have written, skipping

@@ -242,3 +242,19 @@ fn nist_vxu_maps_dose_details() {
         record.issues
     );
 }
+
+/// A PID-3 that repeats the same MR number (some EHRs send each identifier list twice)
+/// gives one MRN: it used to reach the store twice and fail as an internal error.
+#[test]
+fn a_repeated_mrn_is_one_mrn() {
+    let text = "MSH|^~\\&|EHR|CT00001|CTWIZ|CTDPH|20261101120000||VXU^V04^VXU_V04|M1|P|2.5.1|||ER|AL\r\
+                PID|1||A77^^^CT00001^MR~A77^^^CT00001^MR~B12^^^CT00001^MR||Doe^Jane^^^^^L||20200101|F\r\
+                ORC|RE||O1^CT00001\r\
+                RXA|0|1|20200301||08^^CVX|999|||01^^NIP001";
+    let msg = er7::parse(text).expect("parses");
+    let vxu = Vxu::from_message(&msg).expect("VXU");
+    let record = vxu.to_core(&clinic());
+    let p = record.patient.expect("patient");
+    let mrns: Vec<&str> = p.mrns.iter().map(|m| m.value.as_str()).collect();
+    assert_eq!(mrns, ["A77", "B12"]);
+}

@@ -212,6 +212,16 @@ pub trait InterfaceStore {
     fn atomically<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T>
     where
         Self: Sized;
+    /// [`Self::atomically`] for a batch whose nested units almost never fail, run
+    /// without a savepoint each where the store can. `Ok(None)`: a nested unit failed and
+    /// nothing of `f` was kept; run the batch again with `atomically`, where each unit
+    /// can fail alone.
+    fn atomically_unguarded<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<Option<T>>
+    where
+        Self: Sized,
+    {
+        self.atomically(f).map(Some)
+    }
     /// A clinic with no recorded status is in production.
     fn interface_status(&self, clinic: &ClinicPin) -> Result<InterfaceStatus>;
     fn set_interface_status(

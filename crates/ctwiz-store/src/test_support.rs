@@ -164,6 +164,36 @@ impl TestDb {
             .expect("damage the account");
         assert_eq!(changed, 1, "no account {username}");
     }
+
+    /// Makes the database refuse every new dose with lot number `lot` (a trigger no
+    /// ctwiz installs), so a message naming it fails in the middle of its writes: for
+    /// the tests that a failed message leaves nothing behind.
+    pub fn refuse_doses_with_lot(&self, lot: &str) {
+        assert!(
+            lot.chars().all(|c| c.is_ascii_alphanumeric()),
+            "a plain lot number"
+        );
+        let store = self.open();
+        let sql = match store.dialect() {
+            crate::sql::Dialect::Sqlite => format!(
+                "CREATE TRIGGER test_refuse_lot BEFORE INSERT ON doses WHEN NEW.lot = '{lot}'
+                 BEGIN SELECT RAISE(ABORT, 'lot {lot} refused by the test'); END;"
+            ),
+            crate::sql::Dialect::Postgres => format!(
+                "CREATE FUNCTION test_refuse_lot() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF NEW.lot = '{lot}' THEN RAISE EXCEPTION 'lot {lot} refused by the test'; END IF;
+                   RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER test_refuse_lot BEFORE INSERT ON doses
+                   FOR EACH ROW EXECUTE FUNCTION test_refuse_lot();"
+            ),
+        };
+        store
+            .conn()
+            .execute_batch(&sql)
+            .expect("install the trigger");
+    }
 }
 
 impl Drop for TestDb {

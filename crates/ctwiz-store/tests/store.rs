@@ -99,6 +99,36 @@ fn dose_extras_and_observations_round_trip() {
     assert!(s.delete_dose(DoseId(999_999), "x").is_err());
 }
 
+/// A history is written in multi-row inserts of several sizes; each returned id must be
+/// the row of the dose at the same position, whatever the count.
+#[test]
+fn add_doses_gives_each_dose_its_own_id() {
+    let s = seeded();
+    let child = synth::child(&cfg(), 4);
+    let id = s.create_patient(&child.patient).unwrap();
+    let first = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    for count in [2usize, 3, 31, 32, 33, 63, 64, 65, 71] {
+        let doses: Vec<Dose> = (0..count)
+            .map(|k| {
+                let mut d = Dose::new(
+                    Cvx::new("21").unwrap(),
+                    first + chrono::Days::new(k as u64),
+                    InformationSource::HistoricalUnspecified,
+                );
+                d.lot = Some(LotNumber::new(&format!("N{count}-{k}")).unwrap());
+                d
+            })
+            .collect();
+        let ids = s.add_doses(id, &doses).unwrap();
+        assert_eq!(ids.len(), count);
+        let stored = s.doses(id).unwrap();
+        for (k, did) in ids.iter().enumerate() {
+            let got = stored.iter().find(|d| d.id == Some(*did)).unwrap();
+            assert_eq!(got.lot, doses[k].lot, "{count} doses, #{k}");
+        }
+    }
+}
+
 #[test]
 fn a_failed_multi_row_write_stores_nothing() {
     let s = seeded();

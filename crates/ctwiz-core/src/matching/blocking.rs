@@ -13,6 +13,10 @@ use super::record::MatchRecord;
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
+/// The most dates [`dob_variants`] returns: one transposition, nine other digits in each
+/// of eight places, seven adjacent swaps.
+pub const MAX_DOB_VARIANTS: usize = 1 + 8 * 9 + 7;
+
 /// Real dates one keying slip away from `dob`: day and month transposed, one digit
 /// changed, or two adjacent digits swapped (the birth-date agreements the matcher
 /// forgives), for looking up a record whose birth date was mistyped.
@@ -213,6 +217,13 @@ mod tests {
         fn variants_match_the_text_version(days in 0i64..60_000) {
             let dob = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(days as u64);
             proptest::prop_assert_eq!(dob_variants(dob), variants_from_text(dob));
+        }
+
+        /// The store binds a fixed number of variant slots.
+        #[test]
+        fn variants_never_exceed_their_bound(days in 0i64..3_650_000) {
+            let dob = NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Days::new(days as u64);
+            proptest::prop_assert!(dob_variants(dob).len() <= MAX_DOB_VARIANTS);
         }
     }
 

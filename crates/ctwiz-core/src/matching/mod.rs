@@ -30,7 +30,7 @@ pub mod compare;
 pub mod model;
 pub mod record;
 
-pub use blocking::{candidate_pairs, dob_variants, Blocking};
+pub use blocking::{candidate_pairs, dob_variants, Blocking, MAX_DOB_VARIANTS};
 pub use cluster::clusters;
 pub use compare::{compare, Comparison, Field};
 pub use model::{Decision, Evidence, MatchModel, Override, Score, Thresholds};

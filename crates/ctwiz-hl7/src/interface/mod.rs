@@ -247,6 +247,22 @@ pub fn prepare(codes: &CodeSets, received_at: NaiveDateTime, text: &str) -> Prep
     Prepared(kind)
 }
 
+/// What is left of a processed message: the caller chooses the thread that frees it (an
+/// import frees a batch's parsed messages on a decoding thread, off the store thread).
+pub struct Spent(#[allow(dead_code)] Option<Box<vxu::PreparedVxu>>);
+
+/// [`process_prepared`], handing back the parsed message instead of freeing it.
+pub fn process_prepared_keeping<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    p: Prepared,
+) -> (Outcome, Spent) {
+    match p.0 {
+        Kind::Vxu(v) => (vxu::process(store, ctx, &v), Spent(Some(v))),
+        other => (process_prepared(store, ctx, Prepared(other)), Spent(None)),
+    }
+}
+
 /// The store part of [`process_message`] for a [`prepare`]d message.
 pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) -> Outcome {
     match p.0 {
@@ -273,7 +289,7 @@ pub fn process_prepared<S: IisStore>(store: &S, ctx: &Context<'_>, p: Prepared) 
         }
         Kind::Rejected(r) => rejection(store, ctx, r),
         Kind::Refused(msh, issue) => reject(store, ctx, &msh, None, vec![issue]),
-        Kind::Vxu(v) => vxu::process(store, ctx, *v),
+        Kind::Vxu(v) => vxu::process(store, ctx, &v),
         Kind::Qbp(q) => qbp::process(store, ctx, *q),
         Kind::InvalidQuery(msh, qpd, issues) => qbp::invalid(store, ctx, &msh, &qpd, issues),
     }

@@ -53,7 +53,11 @@ pub(super) fn prepare(
     Ok(PreparedVxu { vxu, record })
 }
 
-pub(super) fn process<S: IisStore>(store: &S, ctx: &Context<'_>, prepared: PreparedVxu) -> Outcome {
+pub(super) fn process<S: IisStore>(
+    store: &S,
+    ctx: &Context<'_>,
+    prepared: &PreparedVxu,
+) -> Outcome {
     let PreparedVxu { vxu, record } = prepared;
     let (pin, mode, record) = match (resolve_facility(store, &vxu.msh), record) {
         (Ok((pin, mode)), Some(record)) => (pin, mode, record),

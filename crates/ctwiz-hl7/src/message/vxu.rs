@@ -365,6 +365,9 @@ impl Vxu {
             // other types (SR, MA, SS, PI ...) are not kept by core yet.
             if cx.id_type.eq_ignore_ascii_case("MR") && !cx.id.is_empty() {
                 match Mrn::new(clinic.clone(), &cx.id) {
+                    // The same number repeated in PID-3 is one MRN (an MRN belongs to
+                    // one record per clinic; storing it twice would be refused).
+                    Ok(m) if p.mrns.iter().any(|x| x.value == m.value) => {}
                     Ok(mut m) => {
                         // CX-4 as sent, so answers name the sender's own authority.
                         m.authority =

@@ -39,6 +39,9 @@ pub enum Error {
     /// PostgreSQL refused to prepare a statement (the statement is named, for the log).
     #[error("{message} in: {sql}")]
     Prepare { message: String, sql: String },
+    /// A nested unit of an unguarded transaction failed (never leaves the store).
+    #[error("a unit of an unguarded transaction failed; the transaction was rolled back")]
+    Spoiled,
 }
 
 impl Error {
@@ -146,6 +149,10 @@ pub struct Conn {
     backend: Backend,
     /// Write transactions begun on this connection (tells one from the next).
     transactions: Cell<u64>,
+    /// Inside `write_transaction_unguarded`: nested units take no savepoint.
+    unguarded: Cell<bool>,
+    /// A nested unit failed in an unguarded transaction, whose writes are then partial.
+    spoiled: Cell<bool>,
 }
 
 enum Backend {
@@ -158,6 +165,8 @@ impl Conn {
         Conn {
             backend: Backend::Sqlite(conn),
             transactions: Cell::new(0),
+            unguarded: Cell::new(false),
+            spoiled: Cell::new(false),
         }
     }
 
@@ -167,6 +176,8 @@ impl Conn {
         Ok(Conn {
             backend: Backend::Postgres(Box::new(postgres::PgConn::connect(url)?)),
             transactions: Cell::new(0),
+            unguarded: Cell::new(false),
+            spoiled: Cell::new(false),
         })
     }
 
@@ -244,6 +255,34 @@ impl Conn {
         }
     }
 
+    /// Runs a one-row `INSERT` into a table keyed by an `id` column once per parameter
+    /// set, the statement prepared once, and returns the new rows' ids in order.
+    pub fn insert_each_returning_id<P: Params>(
+        &self,
+        sql: &str,
+        rows: impl IntoIterator<Item = P>,
+    ) -> Result<Vec<i64>> {
+        let rows = rows.into_iter();
+        let mut ids = Vec::with_capacity(rows.size_hint().0);
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                for params in rows {
+                    sqlite::execute(&mut st, params)?;
+                    ids.push(c.last_insert_rowid());
+                }
+            }
+            Backend::Postgres(c) => {
+                let st = c.prepare(&format!("{sql} RETURNING id"))?;
+                for params in rows {
+                    let got = c.query(&st, params)?;
+                    ids.push(got.first().ok_or(Error::NoRows)?.try_get(0)?);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     /// Runs a multi-row `INSERT` into a table keyed by an `id` column and returns the new
     /// rows' ids (in no promised order).
     pub fn insert_returning_ids<P: Params>(&self, sql: &str, params: P) -> Result<Vec<i64>> {
@@ -317,6 +356,40 @@ impl Conn {
         Ok(out)
     }
 
+    /// Runs `f` in a write transaction whose nested units take no savepoint, for a batch
+    /// of units that almost never fail (an HL7 import: a savepoint copies every page a
+    /// message touches, a tenth of the import's work). If a unit does fail, its writes
+    /// up to the failure cannot be undone alone: the whole transaction is rolled back and
+    /// `Ok(None)` returned, nothing of `f` kept, for the caller to run the batch again
+    /// under `write_transaction`, where each unit fails alone. Errors of `f` itself (not
+    /// of a nested unit) roll back and are returned as from `write_transaction`.
+    pub fn write_transaction_unguarded<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<Option<T>, E> {
+        struct Guarded<'a>(&'a Conn);
+        impl Drop for Guarded<'_> {
+            fn drop(&mut self) {
+                self.0.unguarded.set(false);
+            }
+        }
+        self.spoiled.set(false);
+        self.unguarded.set(true);
+        let _back = Guarded(self);
+        let out = self.write_transaction(|| {
+            let v = f()?;
+            if self.spoiled.get() {
+                return Err(E::from(Error::Spoiled));
+            }
+            Ok(v)
+        });
+        match out {
+            Ok(v) => Ok(Some(v)),
+            Err(_) if self.spoiled.get() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Runs `f` inside the open write transaction as a nested unit: if it fails, its
     /// writes are undone and the transaction goes on. SQLite takes a savepoint and
     /// releases it. PostgreSQL's savepoint is sent only with the scope's first statement
@@ -327,6 +400,10 @@ impl Conn {
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        if self.unguarded.get() {
+            // No savepoint: a failure spoils the whole transaction (see above).
+            return f().inspect_err(|_| self.spoiled.set(true));
+        }
         match &self.backend {
             Backend::Sqlite(c) => {
                 c.prepare_cached("SAVEPOINT nested")

@@ -37,6 +37,10 @@ impl InterfaceStore for SqliteStore {
         self.in_transaction(f)
     }
 
+    fn atomically_unguarded<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<Option<T>> {
+        self.in_transaction_unguarded(f)
+    }
+
     fn interface_status(&self, clinic: &ClinicPin) -> Result<InterfaceStatus> {
         let s: Option<String> = self.while_locked(
             |h| h.interface_status.get(clinic.as_str()).cloned(),

@@ -284,6 +284,25 @@ impl SqliteStore {
         self.conn.write_transaction(|| f(self))
     }
 
+    /// [`Self::in_transaction`] for a batch of nested units that almost never fail:
+    /// none takes a savepoint. `Ok(None)`: one failed, so nothing of `f` was kept; run
+    /// the batch again with `in_transaction`. Inside an open transaction, the same as
+    /// `in_transaction`.
+    pub fn in_transaction_unguarded<T>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if !self.conn.is_autocommit() {
+            return self.in_transaction(f).map(Some);
+        }
+        let out = self.conn.write_transaction_unguarded(|| f(self))?;
+        if out.is_none() {
+            // What was read after the writes now undone may be stale: ask again.
+            *self.held.borrow_mut() = WhileLocked::default();
+        }
+        Ok(out)
+    }
+
     /// The SQLite connection, for what only SQLite has (online backup, file size).
     fn sqlite_conn(&self) -> Result<&Connection> {
         self.conn.as_sqlite().ok_or_else(|| {

@@ -8,7 +8,7 @@ use crate::traits::{
 use chrono::NaiveDate;
 use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::{ClinicPin, DoseId, PatientId};
-use ctwiz_core::matching::{dob_variants, normalize_name, soundex};
+use ctwiz_core::matching::{dob_variants, normalize_name, soundex, MAX_DOB_VARIANTS};
 use ctwiz_core::patient::{Patient, PatientStatus, PersonName, Sex};
 
 /// The columns a patient row is written with ([`SqliteStore::patient_values`]).
@@ -246,6 +246,30 @@ const SEARCH_COUNT_CAP: u64 = 10_001;
 const SUMMARY_COLUMNS: &str =
     "p.id, p.family, p.given, p.middle, p.dob, p.sex, p.county, p.status, p.confidential, p.opted_out";
 
+/// The matching lookup, two passes in one statement (one round trip to a database
+/// server), each capped:
+/// 1. same birth date, either name sounding alike (index on dob);
+/// 2. both names sounding alike, birth date one slip away (index on family_sx, given_sx,
+///    dob: one seek per variant).
+///
+/// Built once with a slot for every possible variant: a statement per variant count
+/// cost more to build and look up than the lookup itself.
+static MATCH_CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let variants = super::doses::placeholders(5, MAX_DOB_VARIANTS);
+    format!(
+        "SELECT id, detail, pass FROM (
+           SELECT id, detail, 1 AS pass FROM patients
+           WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
+           LIMIT ?4) AS same_dob
+         UNION ALL
+         SELECT id, detail, pass FROM (
+           SELECT id, detail, 2 AS pass FROM patients
+           WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({variants})
+           AND merged_into IS NULL LIMIT ?4) AS near_dob
+         ORDER BY pass"
+    )
+});
+
 impl PatientStore for SqliteStore {
     fn create_patient(&self, p: &Patient) -> Result<PatientId> {
         self.in_transaction(|s| s.write_patient_columns(None, p))
@@ -293,27 +317,17 @@ impl PatientStore for SqliteStore {
         let fam = normalize_name(&probe.name.family);
         let giv = normalize_name(&probe.name.given);
         let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
-        // Two passes in one statement (one round trip to a database server), each capped:
-        // 1. same birth date, either name sounding alike (index on dob);
-        // 2. both names sounding alike, birth date one slip away (index on family_sx,
-        //    given_sx, dob: one seek per variant).
         let variants: Vec<String> = dob_variants(probe.dob)
             .into_iter()
             .map(codec::date_text)
             .collect();
-        let placeholders = super::doses::placeholders(5, variants.len());
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT id, detail, pass FROM (
-               SELECT id, detail, 1 AS pass FROM patients
-               WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
-               LIMIT ?4) AS same_dob
-             UNION ALL
-             SELECT id, detail, pass FROM (
-               SELECT id, detail, 2 AS pass FROM patients
-               WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({placeholders})
-               AND merged_into IS NULL LIMIT ?4) AS near_dob
-             ORDER BY pass"
-        ))?;
+        if variants.len() > MAX_DOB_VARIANTS {
+            return Err(StoreError::Corrupt(format!(
+                "{} birth-date variants, more than the {MAX_DOB_VARIANTS} the lookup binds",
+                variants.len()
+            )));
+        }
+        let mut st = self.conn.prepare_cached(&MATCH_CANDIDATES)?;
         use crate::sql::Value;
         let args = [
             Value::Text(codec::date_text(probe.dob)),
@@ -322,7 +336,10 @@ impl PatientStore for SqliteStore {
             Value::Integer(MATCH_CANDIDATES_PER_PASS as i64),
         ]
         .into_iter()
-        .chain(variants.into_iter().map(Value::Text));
+        .chain(variants.into_iter().map(Value::Text))
+        // Unused variant slots are NULL, which no birth date equals.
+        .chain(std::iter::repeat(Value::Null))
+        .take(4 + MAX_DOB_VARIANTS);
         let mut found: Vec<Patient> = Vec::new();
         for r in st.query_map(params_from_iter(args), |r| {
             Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
