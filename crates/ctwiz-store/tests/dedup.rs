@@ -512,7 +512,12 @@ fn given_name_counts_count_live_records_by_their_name() {
 #[test]
 fn a_reported_multiple_birth_is_stored_and_read_back() {
     let s = common::store();
-    for (multiple, order) in [(Some(true), Some(2)), (Some(true), None), (Some(false), None), (None, None)] {
+    for (multiple, order) in [
+        (Some(true), Some(2)),
+        (Some(true), None),
+        (Some(false), None),
+        (None, None),
+    ] {
         let mut p = person("Jayden", None);
         p.multiple_birth = multiple;
         p.birth_order = order;

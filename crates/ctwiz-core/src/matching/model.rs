@@ -778,7 +778,7 @@ impl MatchModel {
         let c = compare(a, b);
         (c.level(Field::Given).is_some_and(|l| (1..=3).contains(&l))
             && self.twin_question(a, b, &c))
-        .then(|| [a.given.as_str(), b.given.as_str()])
+        .then_some([a.given.as_str(), b.given.as_str()])
     }
 
     /// Whether `a` and `b` may be two children of one birth rather than one child: same
