@@ -1,26 +1,11 @@
 //! Twins through the HL7 door: two children of one birth, reported by VXU, stay two
 //! records (issue 18). The worst matching error a registry can make is merging them.
 
-use super::tests::{context, store};
+use super::tests::{run, store};
 use super::*;
-use ctwiz_core::access::{Grant, Role, Scope, User};
-use ctwiz_core::actor::{Acting, Channel};
-use ctwiz_core::ids::{Email, Username, Zip};
+use ctwiz_core::ids::Zip;
 use ctwiz_core::patient::{Address, Patient, PersonName, Sex};
 use ctwiz_store::{PatientStore, SqliteStore};
-
-fn run(s: &SqliteStore, text: &str) -> Outcome {
-    let mut u = User::new(
-        Username::new("state-ehr").expect("name"),
-        "Interface",
-        Email::new("ehr@example.org").expect("email"),
-    )
-    .expect("user");
-    u.grant(Grant::new(Role::StateAdmin, Scope::State).expect("grant"));
-    let who = Actor::new(u, Acting::State, Channel::Mllp);
-    let codes = CodeSets::embedded();
-    process_message(s, &context(&codes, &who), text)
-}
 
 /// A VXU from `pin` for a child of the Tymczak household (same birth date, family,
 /// address, phone, mother), with one dose.
