@@ -109,6 +109,11 @@ pub fn merge_demographics(survivor: &Patient, duplicate: &Patient) -> Patient {
     if p.birth_order.is_none() {
         p.birth_order = duplicate.birth_order;
     }
+    // One report of a multiple birth is kept: it keeps the co-twin's records apart.
+    p.multiple_birth = match (p.multiple_birth, duplicate.multiple_birth) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (x, y) => x.or(y),
+    };
     if p.deceased_date.is_none() && duplicate.deceased_date.is_some() {
         p.deceased_date = duplicate.deceased_date;
         p.status = duplicate.status;
@@ -212,6 +217,21 @@ mod tests {
         assert_eq!(m.mrns.len(), 2, "MRNs are not duplicated");
         assert!(m.confidential);
         assert_eq!(m.deceased_date, Some(day(20)));
+        assert_eq!(m.multiple_birth, None);
+        // A report of a multiple birth on either record is kept.
+        let mut twin = d.clone();
+        twin.multiple_birth = Some(true);
+        let mut single = s.clone();
+        single.multiple_birth = Some(false);
+        assert_eq!(
+            merge_demographics(&single, &twin).multiple_birth,
+            Some(true)
+        );
+        assert_eq!(
+            merge_demographics(&twin, &single).multiple_birth,
+            Some(true)
+        );
+        assert_eq!(merge_demographics(&s, &single).multiple_birth, Some(false));
         assert!(m.validate(day(28)).is_ok());
     }
 

@@ -369,8 +369,13 @@ pub struct Patient {
     pub mrns: Vec<Mrn>,
     pub races: Vec<Race>,
     pub ethnicity: Option<Ethnicity>,
-    /// Multiple-birth order (1 for the first twin), helps deduplication.
+    /// Multiple-birth order (1 for the first twin), helps deduplication (HL7 PID-25).
     pub birth_order: Option<u8>,
+    /// Whether the child was one of a multiple birth, as reported (HL7 PID-24 Y/N);
+    /// `None` when not said. Matching takes Y as evidence that a look-alike record of the
+    /// same birth date and household may be a co-twin ([`Patient::reported_multiple_birth`]).
+    #[serde(default)]
+    pub multiple_birth: Option<bool>,
     pub status: PatientStatus,
     pub deceased_date: Option<NaiveDate>,
     /// Record visible only to the clinics that reported it and the state (HL7 PD1-12 = Y).
@@ -400,6 +405,16 @@ impl Patient {
             && normalize_name(&self.name.given) == given
     }
 
+    /// Whether the record says the child is one of a multiple birth: PID-24 Y, or a
+    /// birth order (PID-25, which the CDC IG asks for only with PID-24 Y). `Some(false)`
+    /// only for an explicit N without a birth order.
+    pub fn reported_multiple_birth(&self) -> Option<bool> {
+        if self.birth_order.is_some() {
+            return Some(true);
+        }
+        self.multiple_birth
+    }
+
     /// A new active patient with the minimum a registry needs: a name, birth date and sex.
     pub fn new(name: PersonName, dob: NaiveDate, sex: Sex) -> Result<Self> {
         if dob < EARLIEST_DOB {
@@ -423,6 +438,7 @@ impl Patient {
             races: Vec::new(),
             ethnicity: None,
             birth_order: None,
+            multiple_birth: None,
             status: PatientStatus::Active,
             deceased_date: None,
             confidential: false,
@@ -565,6 +581,23 @@ mod tests {
             Sex::Female,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn multiple_birth_reads_back_and_older_records_say_nothing() {
+        let mut p = ann();
+        assert_eq!(p.reported_multiple_birth(), None);
+        p.multiple_birth = Some(false);
+        assert_eq!(p.reported_multiple_birth(), Some(false));
+        p.birth_order = Some(2);
+        assert_eq!(p.reported_multiple_birth(), Some(true));
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Patient>(&json).unwrap(), p);
+        // A record stored before PID-24 was kept has no such field.
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v.as_object_mut().unwrap().remove("multiple_birth");
+        let old: Patient = serde_json::from_value(v).unwrap();
+        assert_eq!(old.multiple_birth, None);
     }
 
     #[test]

@@ -527,6 +527,25 @@ pub fn format_date(d: NaiveDate) -> String {
     d.format("%Y%m%d").to_string()
 }
 
+/// An ID value of HL7 table 0136 (Yes/no indicator: PID-24 multiple birth, QPD-10):
+/// `Some(true)` for Y, `Some(false)` for N, `None` for anything else (empty, unknown).
+pub fn yes_no(value: &str) -> Option<bool> {
+    match value.trim() {
+        "Y" | "y" => Some(true),
+        "N" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// The table 0136 code of a yes/no value; empty when not known.
+pub fn yes_no_code(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "Y",
+        Some(false) => "N",
+        None => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::traits::Interface;
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::{DoseId, PatientId};
+use ctwiz_core::matching::model::TermFrequencies;
 use ctwiz_core::patient::Patient;
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +145,14 @@ pub struct OpenReview {
 }
 
 pub trait DedupStore {
+    /// How many live records carry each of `given` (given names as the matcher
+    /// normalizes them, `MatchRecord::given`), keyed as passed, with `records` the
+    /// number of records the registry has stored (merged ones included: the highest id,
+    /// one index seek). What ingest asks, only for the two names of a pair whose verdict
+    /// they can change (`MatchModel::given_names_in_question`), so a message costs no
+    /// look-up unless a look-alike of the same birth date is among its candidates; each
+    /// name is one count on the index `patients_given_live`.
+    fn given_name_counts(&self, given: &[&str]) -> Result<TermFrequencies>;
     /// Queues `pairs` (in the order given: strongest first) for review in one
     /// transaction, each like `flag_for_dedup_review` but with its score and evidence and
     /// with the cap on *both* records: no record waits in more than

@@ -479,3 +479,55 @@ proptest! {
         }
     }
 }
+
+/// Ingest's name counts: live records per given name (as the matcher normalizes it), a
+/// merged record no longer counted, and how many records the registry has stored.
+#[test]
+fn given_name_counts_count_live_records_by_their_name() {
+    let s = common::store();
+    let empty = s.given_name_counts(&["JAYDEN"]).expect("counts");
+    assert_eq!((empty.records, empty.counts["JAYDEN"]), (0, 0));
+    let mut ids = Vec::new();
+    for given in ["Jayden", "jayden", "Jáyden", "Jaden", "Test1"] {
+        ids.push(s.create_patient(&person(given, None)).expect("create"));
+    }
+    let c = s
+        .given_name_counts(&["JAYDEN", "JADEN", "OLIVIA", "TEST1", "JAYDEN"])
+        .expect("counts");
+    assert_eq!(c.records, 5);
+    assert_eq!(c.counts.len(), 4);
+    assert_eq!(
+        (c.counts["JAYDEN"], c.counts["JADEN"], c.counts["OLIVIA"]),
+        (3, 1, 0)
+    );
+    // The store keys names by their letters: "Test1" is counted as "TEST".
+    assert_eq!(c.counts["TEST1"], 1);
+    s.merge_patients(ids[0], ids[1], "dph.admin", Interface::Cli, at())
+        .expect("merge");
+    let c = s.given_name_counts(&["JAYDEN"]).expect("counts");
+    assert_eq!((c.records, c.counts["JAYDEN"]), (5, 2));
+}
+
+/// PID-24 is kept with the record (in its stored detail, as the birth order is).
+#[test]
+fn a_reported_multiple_birth_is_stored_and_read_back() {
+    let s = common::store();
+    for (multiple, order) in [
+        (Some(true), Some(2)),
+        (Some(true), None),
+        (Some(false), None),
+        (None, None),
+    ] {
+        let mut p = person("Jayden", None);
+        p.multiple_birth = multiple;
+        p.birth_order = order;
+        let id = s.create_patient(&p).expect("create");
+        let back = s.patient(id).expect("read").expect("stored");
+        assert_eq!((back.multiple_birth, back.birth_order), (multiple, order));
+        let mut changed = back.clone();
+        changed.multiple_birth = Some(true);
+        s.update_patient(&changed).expect("update");
+        let back = s.patient(id).expect("read").expect("stored");
+        assert_eq!(back.multiple_birth, Some(true));
+    }
+}

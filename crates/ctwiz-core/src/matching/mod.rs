@@ -33,7 +33,9 @@ pub mod record;
 pub use blocking::{candidate_pairs, dob_variants, Blocking, MAX_DOB_VARIANTS};
 pub use cluster::clusters;
 pub use compare::{compare, Comparison, Field};
-pub use model::{Decision, Evidence, MatchModel, Override, Score, Thresholds};
+pub use model::{
+    Decision, Evidence, GivenNameCounts, MatchModel, NotCounted, Override, Score, Thresholds,
+};
 pub use record::MatchRecord;
 
 use crate::patient::Patient;
@@ -200,9 +202,9 @@ mod tests {
             small.clone(),
             small,
             any::<Option<bool>>(),
-            prop::option::of(1u8..3),
+            (prop::option::of(1u8..3), any::<Option<bool>>()),
         )
-            .prop_map(|(g, m, f, dob, zip, phone, mrn, sex, order)| {
+            .prop_map(|(g, m, f, dob, zip, phone, mrn, sex, (order, multiple))| {
                 let mut r = MatchRecord::default();
                 r.set_names(g, m, f);
                 r.dob = dob.into();
@@ -213,6 +215,11 @@ mod tests {
                     r.mrns = vec![("CT001".into(), mrn.into())];
                 }
                 r.birth_order = order;
+                r.multiple_birth = if order.is_some() {
+                    Some(true)
+                } else {
+                    multiple
+                };
                 r
             })
     }
@@ -239,6 +246,9 @@ mod tests {
             }
             for m in [MatchModel::default(), counted] {
                 let (ab, ba) = (compare(&a, &b), compare(&b, &a));
+                // The names in question are the same pair either way round.
+                let (qa, qb) = (m.given_names_in_question(&a, &b), m.given_names_in_question(&b, &a));
+                prop_assert_eq!(qa.map(|[x, y]| [y, x]), qb);
                 let (x, y) = (m.twin_odds(&a, &b, &ab), m.twin_odds(&b, &a, &ba));
                 prop_assert_eq!(x.is_some(), y.is_some());
                 if let (Some(x), Some(y)) = (x, y) {

@@ -205,6 +205,40 @@ impl TermFrequencies {
     }
 }
 
+/// How many records carry a given name, as counted in a registry or a file: what tells two
+/// alike given names that are both names in use (co-twins: Jayden and Jaden) from a slip
+/// (Olivia and Olivai), see [`MatchModel::score_with_names`].
+pub trait GivenNameCounts {
+    /// Records carrying `given` (normalized as [`MatchRecord::given`]); `None` when names
+    /// are not counted (the question then gives no evidence either way).
+    fn given_count(&self, given: &str) -> Option<u32>;
+}
+
+/// The names of the records a model was fitted to (or counted by
+/// [`MatchModel::with_given_names_counted`]); none counted without records.
+impl GivenNameCounts for TermFrequencies {
+    fn given_count(&self, given: &str) -> Option<u32> {
+        (self.records > 0).then(|| self.counts.get(given).copied().unwrap_or(0))
+    }
+}
+
+/// Counts of the names asked about, e.g. looked up in the store for one message; a name
+/// not in the map is carried by no record.
+impl GivenNameCounts for HashMap<String, u32> {
+    fn given_count(&self, given: &str) -> Option<u32> {
+        Some(self.get(given).copied().unwrap_or(0))
+    }
+}
+
+/// No names counted.
+pub struct NotCounted;
+
+impl GivenNameCounts for NotCounted {
+    fn given_count(&self, _: &str) -> Option<u32> {
+        None
+    }
+}
+
 /// The co-twin hypothesis. Two records with the same birth date and family name whose
 /// given names are not the same name are either one child with a slip in the given name,
 /// or two children of one birth. Under "co-twins" the household's fields (family name,
@@ -377,13 +411,28 @@ impl MatchModel {
         w
     }
 
-    /// Scores two records. Symmetric: `score(a, b) == score(b, a)`.
+    /// Scores two records. Symmetric: `score(a, b) == score(b, a)`. Given names alike but
+    /// not equal are told apart from a slip by the names this model counted (none in
+    /// [`MatchModel::default`]).
     pub fn score(&self, a: &MatchRecord, b: &MatchRecord) -> Score {
+        self.score_with_names(a, b, &self.given_tf)
+    }
+
+    /// [`MatchModel::score`] with given names counted elsewhere (ingest: the registry's
+    /// counts of the names in question, looked up in the store). The counts only answer
+    /// whether two alike given names are both names in use; exact names still weigh by
+    /// the model's own term frequencies.
+    pub fn score_with_names(
+        &self,
+        a: &MatchRecord,
+        b: &MatchRecord,
+        names: &dyn GivenNameCounts,
+    ) -> Score {
         let c = compare(a, b);
         let weight = self.weight_of(a, &c);
         // Where co-twins are a third explanation, the same person must beat both: the
         // odds against it are strangers' (`-weight`) plus co-twins' (`twin_odds`).
-        let twins = self.twin_odds(a, b, &c).map_or(0.0, f64::exp2);
+        let twins = self.twin_odds_with(a, b, &c, names).map_or(0.0, f64::exp2);
         let probability = 1.0 / (1.0 + (-weight).exp2() + twins);
         let by_weight = if probability >= self.thresholds.link {
             Decision::Link
@@ -392,7 +441,7 @@ impl MatchModel {
         } else {
             Decision::Distinct
         };
-        let overridden = self.overrides(a, b, &c);
+        let overridden = self.overrides(a, b, &c, names);
         let (judged, decision) = match overridden {
             Some(Override::Twins | Override::BirthOrder) => {
                 (Decision::Distinct, Decision::Distinct)
@@ -474,7 +523,7 @@ impl MatchModel {
             let close = |f: Field| c.level(f).is_some_and(|l| l <= 1);
             let pattern = Pattern {
                 levels: c.levels.map(|l| l.unwrap_or(MISSING)),
-                given_in_use: model.given_in_use(a, b, &c),
+                given_in_use: model.given_in_use(a, b, &c, &model.given_tf),
             };
             if close(Field::Dob) {
                 *by_dob.entry(pattern).or_default() += 1.0;
@@ -693,22 +742,55 @@ impl MatchModel {
     /// fitted to, not a slip: each carried by at least 3 records, the rarer by at least
     /// 1 in 50 of the commoner's (a slip of a common name can recur a few times, never as
     /// often as a name). `None` without counted names (the default model).
-    fn both_in_use(&self, a: &str, b: &str) -> Option<bool> {
-        let tf = &self.given_tf;
-        if tf.records == 0 {
-            return None;
-        }
-        let n = |x: &str| tf.counts.get(x).copied().unwrap_or(0);
-        let (lo, hi) = (n(a).min(n(b)), n(a).max(n(b)));
+    fn both_in_use(names: &dyn GivenNameCounts, a: &str, b: &str) -> Option<bool> {
+        let (x, y) = (names.given_count(a)?, names.given_count(b)?);
+        let (lo, hi) = (x.min(y), x.max(y));
         Some(lo >= 3 && lo.saturating_mul(50) >= hi)
     }
 
     /// [`MatchModel::both_in_use`] for given names that are alike but not equal (levels
     /// 1 to 3: a slip or two names); `None` otherwise.
-    fn given_in_use(&self, a: &MatchRecord, b: &MatchRecord, c: &Comparison) -> Option<bool> {
+    fn given_in_use(
+        &self,
+        a: &MatchRecord,
+        b: &MatchRecord,
+        c: &Comparison,
+        names: &dyn GivenNameCounts,
+    ) -> Option<bool> {
         c.level(Field::Given)
             .filter(|l| (1..=3).contains(l))
-            .and_then(|_| self.both_in_use(&a.given, &b.given))
+            .and_then(|_| MatchModel::both_in_use(names, &a.given, &b.given))
+    }
+
+    /// The two given names whose counts can change the verdict on `a` and `b`: the
+    /// co-twin question arises ([`MatchModel::twin_odds`]) and the names are alike but
+    /// not equal. What ingest looks up in the registry before scoring, so a message whose
+    /// candidates raise no such question costs no look-up.
+    pub fn given_names_in_question<'r>(
+        &self,
+        a: &'r MatchRecord,
+        b: &'r MatchRecord,
+    ) -> Option<[&'r str; 2]> {
+        // Cheap tests first: most candidates differ in birth date or carry the same name.
+        if a.given == b.given || a.given.is_empty() || b.given.is_empty() || a.dob.is_empty() {
+            return None;
+        }
+        let c = compare(a, b);
+        (c.level(Field::Given).is_some_and(|l| (1..=3).contains(&l))
+            && self.twin_question(a, b, &c))
+        .then_some([a.given.as_str(), b.given.as_str()])
+    }
+
+    /// Whether `a` and `b` may be two children of one birth rather than one child: same
+    /// birth date (or day and month transposed), given names known and neither the same
+    /// name nor a short form of it, no identifier of one person shared, not the same
+    /// birth order.
+    fn twin_question(&self, a: &MatchRecord, b: &MatchRecord, c: &Comparison) -> bool {
+        c.level(Field::Given).is_some_and(|g| g > 0)
+            && c.level(Field::Dob).is_some_and(|l| l <= 1)
+            && !short_form(&a.given, &b.given)
+            && !same_identifier(a, b, c)
+            && !matches!((a.birth_order, b.birth_order), (Some(x), Some(y)) if x == y)
     }
 
     /// log2 of the odds that `a` and `b` are two children of one birth rather than one
@@ -720,20 +802,32 @@ impl MatchModel {
     /// multiple birth raises the prior odds; two alike given names that are both names
     /// in use weigh for co-twins, a slip (a name hardly anyone carries) for one child.
     pub fn twin_odds(&self, a: &MatchRecord, b: &MatchRecord, c: &Comparison) -> Option<f64> {
-        let given = c.level(Field::Given)?;
-        let applies = given > 0
-            && c.level(Field::Dob).is_some_and(|l| l <= 1)
-            && !short_form(&a.given, &b.given)
-            && !same_identifier(a, b, c);
-        if !applies {
+        self.twin_odds_with(a, b, c, &self.given_tf)
+    }
+
+    /// [`MatchModel::twin_odds`] with given names counted elsewhere.
+    pub fn twin_odds_with(
+        &self,
+        a: &MatchRecord,
+        b: &MatchRecord,
+        c: &Comparison,
+        names: &dyn GivenNameCounts,
+    ) -> Option<f64> {
+        // The same birth order of one birth is one child (different orders: `BirthOrder`).
+        if !self.twin_question(a, b, c) {
             return None;
         }
         let mut ratio = self.twins.ratio;
-        match (a.birth_order, b.birth_order) {
-            // The same order of one birth: one child (different orders: `BirthOrder`).
-            (Some(x), Some(y)) if x == y => return None,
-            (Some(_), _) | (_, Some(_)) => ratio *= MULTIPLE_BIRTH_FACTOR,
-            (None, None) => {}
+        // A record reported as one of a multiple birth (PID-24 Y or a PID-25 order) has
+        // a co-twin for certain. An explicit N is not taken as evidence against: a
+        // sender's default N would otherwise help merge the twins it failed to flag, the
+        // worst error a registry can make.
+        if a.multiple_birth == Some(true)
+            || b.multiple_birth == Some(true)
+            || a.birth_order.is_some()
+            || b.birth_order.is_some()
+        {
+            ratio *= MULTIPLE_BIRTH_FACTOR;
         }
         let mut odds = ratio.max(1e-12).log2();
         for f in Field::ALL.into_iter().filter(|&f| personal(f)) {
@@ -742,7 +836,7 @@ impl MatchModel {
                 odds += (self.twin_level_probability(f, l) / m).log2();
             }
         }
-        if let Some(in_use) = self.given_in_use(a, b, c) {
+        if let Some(in_use) = self.given_in_use(a, b, c, names) {
             let (slip, twins) = in_use_probabilities(in_use);
             odds += (twins / slip).log2();
         }
@@ -750,13 +844,22 @@ impl MatchModel {
     }
 
     /// The rules that weights cannot express (see [`Override`]).
-    fn overrides(&self, a: &MatchRecord, b: &MatchRecord, c: &Comparison) -> Option<Override> {
+    fn overrides(
+        &self,
+        a: &MatchRecord,
+        b: &MatchRecord,
+        c: &Comparison,
+        names: &dyn GivenNameCounts,
+    ) -> Option<Override> {
         if let (Some(x), Some(y)) = (a.birth_order, b.birth_order) {
             if x != y {
                 return Some(Override::BirthOrder);
             }
         }
-        if self.twin_odds(a, b, c).is_some_and(|odds| odds > 0.0) {
+        if self
+            .twin_odds_with(a, b, c, names)
+            .is_some_and(|odds| odds > 0.0)
+        {
             return Some(Override::Twins);
         }
         if c.level(Field::Mrn) == Some(1) {
@@ -949,6 +1052,63 @@ mod tests {
             };
             assert_eq!(s.decision, expected, "{x}/{y}: {s:?}");
         }
+    }
+
+    #[test]
+    fn a_reported_multiple_birth_makes_look_alike_records_twins() {
+        let m = MatchModel::default();
+        let (mut a, b) = (child("Jayden", Sex::Male), child("Jaden", Sex::Male));
+        assert_ne!(m.score(&a, &b).decision, Decision::Distinct);
+        // PID-24 Y without a birth order.
+        a.multiple_birth = Some(true);
+        let s = m.score(&a, &b);
+        assert_eq!(
+            (s.decision, s.overridden),
+            (Decision::Distinct, Some(Override::Twins))
+        );
+        // An explicit N is no evidence either way.
+        a.multiple_birth = Some(false);
+        assert_eq!(m.score(&a, &b), m.score(&child("Jayden", Sex::Male), &b));
+        // A multiple birth does not make one child's nickname a second child.
+        let (mut x, y) = (child("Robert", Sex::Male), child("Bob", Sex::Male));
+        x.multiple_birth = Some(true);
+        assert_eq!(m.score(&x, &y).decision, Decision::Link);
+    }
+
+    /// Ingest's counts: the registry's counts of the two names in question, asked only
+    /// where they can change the verdict.
+    #[test]
+    fn names_counted_elsewhere_tell_twins_from_slips() {
+        let m = MatchModel::default();
+        let (a, b) = (child("Jayden", Sex::Male), child("Jaden", Sex::Male));
+        assert_eq!(m.given_names_in_question(&a, &b), Some(["JAYDEN", "JADEN"]));
+        let counts: HashMap<String, u32> = [("JAYDEN".into(), 120), ("JADEN".into(), 40)].into();
+        let s = m.score_with_names(&a, &b, &counts);
+        assert_eq!(
+            (s.judged, s.overridden),
+            (Decision::Distinct, Some(Override::Twins))
+        );
+        assert_eq!(m.score_with_names(&a, &b, &NotCounted), m.score(&a, &b));
+        // A slip nobody else carries: one child.
+        let slip = child("Jaydn", Sex::Male);
+        let s = m.score_with_names(&a, &slip, &counts);
+        assert_eq!(s.decision, Decision::Link, "{s:?}");
+        // No question: the same name, a nickname, another birth date, an SSN shared.
+        assert_eq!(m.given_names_in_question(&a, &a.clone()), None);
+        let bob = (child("Robert", Sex::Male), child("Bob", Sex::Male));
+        assert_eq!(m.given_names_in_question(&bob.0, &bob.1), None);
+        let mut older = b.clone();
+        older.dob = "20190304".into();
+        assert_eq!(m.given_names_in_question(&a, &older), None);
+        let (mut x, mut y) = (a.clone(), b.clone());
+        x.set_ssn("123456789");
+        y.set_ssn("123456789");
+        assert_eq!(m.given_names_in_question(&x, &y), None);
+        // Two different names (not alike): counts change nothing.
+        assert_eq!(
+            m.given_names_in_question(&a, &child("Sophia", Sex::Female)),
+            None
+        );
     }
 
     /// A registry where the given names are counted: a look-alike pair of names both in

@@ -39,6 +39,10 @@ pub struct MatchRecord {
     pub mrns: Vec<(String, String)>,
     /// Multiple-birth order (1 for the first twin), when reported.
     pub birth_order: Option<u8>,
+    /// Reported as one of a multiple birth (PID-24 Y, or a birth order): `Some(true)`;
+    /// an explicit N: `Some(false)`.
+    #[serde(default)]
+    pub multiple_birth: Option<bool>,
 }
 
 /// The base letter of a Latin letter with a diacritic ("í" → 'I'), upper-cased.
@@ -188,6 +192,7 @@ impl MatchRecord {
             .map(|m| (m.clinic.as_str().to_string(), m.value.clone()))
             .collect();
         r.birth_order = p.birth_order;
+        r.multiple_birth = p.reported_multiple_birth();
         r
     }
 

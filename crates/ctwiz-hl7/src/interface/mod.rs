@@ -574,3 +574,5 @@ pub fn legacy_imported<'a, S: IisStore>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod twins_tests;

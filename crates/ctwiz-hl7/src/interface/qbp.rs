@@ -329,6 +329,7 @@ fn find<S: IisStore>(store: &S, pin: &ClinicPin, q: &Qbp) -> StoreResult<Found> 
         return Ok(Found::None);
     };
     probe.birth_order = c.birth_order;
+    probe.multiple_birth = c.multiple_birth;
     let mut certain = Vec::new();
     let mut possible = Vec::new();
     for cand in store.match_candidates(&probe)? {

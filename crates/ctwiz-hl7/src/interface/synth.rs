@@ -7,7 +7,7 @@ use ctwiz_core::dose::Dose;
 use ctwiz_core::ids::ClinicPin;
 use ctwiz_core::patient::Patient;
 
-use crate::datatype::format_date;
+use crate::datatype::{format_date, yes_no_code};
 use crate::er7::{MessageBuf, SegmentBuf};
 use crate::escape::Delimiters;
 
@@ -60,6 +60,13 @@ pub fn vxu_for(
         )
         .with(7, &format_date(patient.dob))
         .with(8, patient.sex.code());
+    // PID-24/25 as the CDC IG R1.5 has them: the order only beside Y.
+    if let Some(multiple) = patient.reported_multiple_birth() {
+        pid = pid.with(24, yes_no_code(Some(multiple)));
+        if let Some(order) = patient.birth_order {
+            pid = pid.with(25, &order.to_string());
+        }
+    }
     if let Some(a) = patient.addresses.first() {
         pid = pid.with_components(
             11,

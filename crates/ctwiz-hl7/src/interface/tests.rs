@@ -49,7 +49,7 @@ fn actor(name: &str, role: Role, scope: Scope, acting: Acting) -> Actor {
     Actor::new(u, acting, Channel::Mllp)
 }
 
-fn run(s: &SqliteStore, text: &str) -> Outcome {
+pub(super) fn run(s: &SqliteStore, text: &str) -> Outcome {
     run_as(s, &state(), text)
 }
 

@@ -6,7 +6,10 @@ use ctwiz_core::codes::CodeSets;
 use ctwiz_core::dose::{already_recorded, reported_by, Dose, Observation};
 use ctwiz_core::dose_stock::DeletedVaccine;
 use ctwiz_core::ids::{ClinicPin, PatientId};
-use ctwiz_core::matching::{default_model, Decision, MatchRecord};
+use ctwiz_core::matching::batch::MIN_RECORDS_TO_FIT;
+use ctwiz_core::matching::{
+    default_model, Decision, GivenNameCounts, MatchModel, MatchRecord, NotCounted,
+};
 use ctwiz_core::patient::Patient;
 use ctwiz_store::interface::{AckResult, InterfaceStatus};
 use ctwiz_store::usecase::dose_stock::{self, Change};
@@ -430,12 +433,17 @@ fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult
     // under another MRN is never linked automatically (the engine's own rule).
     let probe = MatchRecord::from_patient(p);
     let model = default_model();
+    let candidates: Vec<(PatientId, MatchRecord)> = s
+        .match_candidates(p)?
+        .iter()
+        .filter_map(|c| Some((c.id?, MatchRecord::from_patient(c))))
+        .collect();
+    let names = given_name_counts(s, model, &probe, &candidates)?;
     let mut scored: Vec<(f64, Decision, PatientId)> = Vec::new();
-    for c in s.match_candidates(p)? {
-        let Some(cid) = c.id else { continue };
-        let score = model.score(&probe, &MatchRecord::from_patient(&c));
+    for (cid, c) in &candidates {
+        let score = model.score_with_names(&probe, c, names.as_ref());
         if score.decision != Decision::Distinct {
-            scored.push((score.weight, score.decision, cid));
+            scored.push((score.weight, score.decision, *cid));
         }
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -449,6 +457,39 @@ fn find_patient<S: IisStore>(s: &S, pin: &ClinicPin, p: &Patient) -> StoreResult
             .map(|s| s.2)
             .collect(),
     ))
+}
+
+/// The registry's counts of the given names whose counts can change a verdict on
+/// `probe` and its candidates (a look-alike name of the same birth date: co-twins' two
+/// names in use, or one child's slip), looked up only when some pair raises that
+/// question; none counted otherwise, and none in a registry too small for a count to
+/// tell a name in use from a slip (fewer than `MIN_RECORDS_TO_FIT`: no name is common
+/// in a registry just begun, as `ctwiz match pairs` fits only files that large).
+fn given_name_counts<S: IisStore>(
+    s: &S,
+    model: &MatchModel,
+    probe: &MatchRecord,
+    candidates: &[(PatientId, MatchRecord)],
+) -> StoreResult<Box<dyn GivenNameCounts>> {
+    let mut asked: Vec<&str> = Vec::new();
+    for (_, c) in candidates {
+        if let Some(pair) = model.given_names_in_question(probe, c) {
+            for name in pair {
+                if !asked.contains(&name) {
+                    asked.push(name);
+                }
+            }
+        }
+    }
+    if asked.is_empty() {
+        return Ok(Box::new(NotCounted));
+    }
+    let counts = s.given_name_counts(&asked)?;
+    Ok(if counts.records < MIN_RECORDS_TO_FIT as u64 {
+        Box::new(NotCounted)
+    } else {
+        Box::new(counts.counts)
+    })
 }
 
 /// A new record is queued for review with at most this many existing records (the

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use ctwiz_core::patient::Sex;
 
 use super::{check_header, AppError, Hl7Error, Issue, Rejection};
-use crate::datatype::parse_date;
+use crate::datatype::{parse_date, yes_no};
 use crate::er7::Message;
 use crate::segment::err::ErrorLocation;
 use crate::segment::{Msh, Qpd, Rcp};
@@ -199,11 +199,7 @@ impl Qbp {
                 "{}{}",
                 qpd.phone.area_code, qpd.phone.local_number
             )),
-            multiple_birth: match qpd.multiple_birth.as_str() {
-                "Y" | "y" => Some(true),
-                "N" | "n" => Some(false),
-                _ => None,
-            },
+            multiple_birth: yes_no(&qpd.multiple_birth),
             birth_order: qpd.birth_order.trim().parse().ok(),
         };
         Ok(Qbp {

@@ -10,7 +10,7 @@ use ctwiz_core::patient::{Address, Patient};
 use super::ack::{response_header, AckCode};
 use super::qbp::Qbp;
 use super::{Issue, Responder, Severity};
-use crate::datatype::{format_date, Cwe, Cx, Ei, Xad, Xpn, Xtn};
+use crate::datatype::{format_date, yes_no_code, Cwe, Cx, Ei, Xad, Xpn, Xtn};
 use crate::er7::MessageBuf;
 use crate::escape::Delimiters;
 use crate::segment::msh::MessageType;
@@ -482,11 +482,7 @@ fn pid_for(record: &PatientRecord<'_>, set_id: usize, registry: &str) -> Pid {
             .iter()
             .map(|e| Cwe::new(e.code(), "", "CDCREC"))
             .collect(),
-        multiple_birth: if p.birth_order.is_some() {
-            "Y".into()
-        } else {
-            String::new()
-        },
+        multiple_birth: yes_no_code(p.reported_multiple_birth()).into(),
         birth_order: p.birth_order.map(|b| b.to_string()).unwrap_or_default(),
         death_date: p.deceased_date.map(format_date).unwrap_or_default(),
         death_indicator: if p.deceased_date.is_some() {

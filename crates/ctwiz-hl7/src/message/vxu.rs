@@ -16,7 +16,7 @@ use ctwiz_core::patient::{
 };
 
 use super::{check_header, AppError, Hl7Error, Issue, Rejection};
-use crate::datatype::{parse_date, Xpn, Xtn};
+use crate::datatype::{parse_date, yes_no, Xpn, Xtn};
 use crate::er7::Message;
 use crate::segment::err::ErrorLocation;
 use crate::segment::{Msh, Nk1, Obx, Orc, Pd1, Pid, Pv1, Rxa, Rxr};
@@ -408,7 +408,11 @@ impl Vxu {
                 Err(err) => warn(22, err.to_string()),
             }
         }
-        if pid.multiple_birth.eq_ignore_ascii_case("Y") {
+        // PID-24 (HL7 table 0136, Y/N) is kept as sent; PID-25 counts only with PID-24 Y,
+        // as the CDC IG R1.5 conditions it: an order sent beside N or nothing is often an
+        // EHR's default 1 for every child, and would make two singletons "two children".
+        p.multiple_birth = yes_no(&pid.multiple_birth);
+        if p.multiple_birth == Some(true) {
             p.birth_order = pid.birth_order.trim().parse().ok();
         }
         if !pid.death_date.is_empty() {

@@ -11,6 +11,8 @@ use crate::sql::{params, OptionalExtension};
 use crate::traits::{AuditAction, AuditEntry, AuditStore, DoseStore, Interface, InventoryStore};
 use chrono::NaiveDateTime;
 use ctwiz_core::ids::PatientId;
+use ctwiz_core::matching::model::TermFrequencies;
+use ctwiz_core::matching::normalize_name;
 use ctwiz_core::merge::{check_merge, merge_demographics, plan_dose_merge};
 use ctwiz_core::patient::Patient;
 
@@ -247,6 +249,29 @@ impl SqliteStore {
 }
 
 impl DedupStore for SqliteStore {
+    fn given_name_counts(&self, given: &[&str]) -> Result<TermFrequencies> {
+        let mut tf = TermFrequencies::default();
+        let records: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MAX(id) FROM patients")?
+            .query_row([], |r| r.get(0))?;
+        tf.records = records.unwrap_or(0).max(0) as u64;
+        // The store keys names by `normalize_name` (letters only); the matcher keeps
+        // digits too ("TEST1"), so each name is looked up by its store key.
+        let mut count = self.conn.prepare_cached(
+            "SELECT COUNT(*) FROM patients WHERE given_norm = ?1 AND merged_into IS NULL",
+        )?;
+        for &name in given {
+            if tf.counts.contains_key(name) {
+                continue;
+            }
+            let n: i64 = count.query_row([normalize_name(name)], |r| r.get(0))?;
+            tf.counts
+                .insert(name.to_string(), u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Ok(tf)
+    }
+
     fn queue_proposed(
         &self,
         pairs: &[ProposedReview],

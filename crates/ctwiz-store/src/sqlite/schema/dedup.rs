@@ -25,4 +25,11 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE dedup_review ADD COLUMN score REAL;
     ALTER TABLE dedup_review ADD COLUMN evidence TEXT;
     "#,
+    // 3: ingest asks how many live records carry a given name, to tell look-alike
+    // co-twins' names (both in use) from a slip (`DedupStore::given_name_counts`): one
+    // count on this index per name, asked only when a look-alike of the same birth date
+    // is a candidate. Partial, so a merged record's name is not counted.
+    r#"
+    CREATE INDEX patients_given_live ON patients (given_norm) WHERE merged_into IS NULL;
+    "#,
 ];
