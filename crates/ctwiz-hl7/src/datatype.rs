@@ -35,6 +35,9 @@ impl Cwe {
     }
 
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Cwe {
             code: s(&r, 1),
             text: s(&r, 2),
@@ -95,6 +98,9 @@ impl Hd {
     }
 
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Hd {
             namespace: s(&r, 1),
             universal_id: s(&r, 2),
@@ -126,6 +132,9 @@ impl Ei {
     }
 
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Ei {
             id: s(&r, 1),
             namespace: s(&r, 2),
@@ -163,6 +172,9 @@ impl Cx {
     }
 
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Cx {
             id: s(&r, 1),
             authority: s(&r, 4),
@@ -187,6 +199,9 @@ pub struct Xpn {
 
 impl Xpn {
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Xpn {
             family: r.component(1).text().into_owned(),
             given: s(&r, 2),
@@ -228,6 +243,9 @@ pub struct Xad {
 
 impl Xad {
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Xad {
             street: r.component(1).text().into_owned(),
             other: s(&r, 2),
@@ -272,6 +290,9 @@ pub struct Xtn {
 
 impl Xtn {
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         Xtn {
             use_code: s(&r, 2),
             equipment: s(&r, 3),
@@ -322,6 +343,9 @@ pub struct Xcn {
 
 impl Xcn {
     pub fn from_rep(r: Repetition<'_>) -> Self {
+        if r.is_empty() {
+            return Self::default();
+        }
         let authority = r.component(9);
         Xcn {
             id: s(&r, 1),
@@ -549,6 +573,29 @@ pub fn yes_no_code(value: Option<bool>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `from_rep` returns `Default` at once for an absent repetition (most optional
+    /// fields: nothing to split or unescape); reading one made of separators only, the
+    /// long way, must give the same value.
+    #[test]
+    fn an_absent_repetition_reads_as_default() {
+        let msg = crate::er7::parse(
+            "MSH|^~\\&|A|B|C|D|20200101||VXU^V04|1|P|2.5.1\rZZZ||^^^^^^^^^^^^^^&&&",
+        )
+        .expect("parses");
+        let z = msg.segment("ZZZ").expect("ZZZ");
+        for f in [1, 2] {
+            let r = z.field(f).repetition(1);
+            assert_eq!(Cwe::from_rep(r), Cwe::default());
+            assert_eq!(Hd::from_rep(r), Hd::default());
+            assert_eq!(Ei::from_rep(r), Ei::default());
+            assert_eq!(Cx::from_rep(r), Cx::default());
+            assert_eq!(Xpn::from_rep(r), Xpn::default());
+            assert_eq!(Xad::from_rep(r), Xad::default());
+            assert_eq!(Xtn::from_rep(r), Xtn::default());
+            assert_eq!(Xcn::from_rep(r), Xcn::default());
+        }
+    }
 
     #[test]
     fn timestamps() {
