@@ -230,7 +230,10 @@ pub trait InterfaceStore {
         status: InterfaceStatus,
         at: NaiveDateTime,
     ) -> Result<()>;
-    fn log_message(&self, e: &MessageLogEntry) -> Result<i64>;
+    /// Logs a message with its errors. Nothing is read back, so on PostgreSQL, inside a
+    /// transaction, the row goes with the next statement (its failure still fails the
+    /// scope that wrote it, see `sql::Conn::execute_deferred`).
+    fn log_message(&self, e: &MessageLogEntry) -> Result<()>;
     /// The latest logged messages, newest first, optionally for one facility.
     fn message_log(&self, facility: Option<&str>, limit: u32) -> Result<Vec<MessageLogEntry>>;
     /// Messages per facility and day of receipt, in `from..=to`.

@@ -229,6 +229,26 @@ impl Conn {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
+    /// Runs a write whose answer nobody reads (no rows, no count: an audit row, a log
+    /// line). On PostgreSQL, inside a transaction, it is queued and sent with the next
+    /// statement, saving its round trip; a failure still fails the scope that wrote it (the
+    /// scope's end waits for the answer, see `nested`) or the commit. SQLite runs it at once.
+    pub fn execute_deferred<P: Params>(&self, sql: &str, params: P) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.execute(sql, params).map(|_| ()),
+            Backend::Postgres(c) => c.defer(c.prepare(sql)?, params),
+        }
+    }
+
+    /// PostgreSQL: queues `;`-separated statements without parameters (a setting for the
+    /// deferred write after it, and its reset) to go in order with the deferred writes.
+    pub fn execute_batch_deferred(&self, sql: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Backend::Postgres(c) => c.defer_batch(sql),
+        }
+    }
+
     /// Runs several `;`-separated statements without parameters.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.backend {
@@ -395,7 +415,8 @@ impl Conn {
     /// releases it. PostgreSQL's savepoint is sent only with the scope's first statement
     /// (a scope that only reads cached facts costs nothing) and released together with
     /// the next savepoint taken, saving a round trip per scope (held savepoints nest, and
-    /// a deep stack of them slows the server's every visibility check).
+    /// a deep stack of them slows the server's every visibility check). Its deferred
+    /// writes (`execute_deferred`) are answered before it ends: one that failed fails it.
     pub fn nested<T, E: From<Error>>(
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
@@ -427,8 +448,14 @@ impl Conn {
                 }
             }
             Backend::Postgres(c) => {
+                // Deferred writes belong to the scope that queued them: the enclosing
+                // scope's are settled before this one begins, this one's before it ends.
+                c.flush()?;
                 let scope = c.open_savepoint();
-                let out = f();
+                let out = f().and_then(|v| match c.flush() {
+                    Ok(()) => Ok(v),
+                    Err(e) => Err(E::from(e)),
+                });
                 match out {
                     Ok(v) => {
                         c.close_savepoint(scope, false);
@@ -712,6 +739,61 @@ mod tests {
             matches!(err, Err(Error::Column { index: 0, .. })),
             "{err:?}"
         );
+        Ok(())
+    }
+
+    /// Deferred writes (`execute_deferred`) belong to the scope that queued them, on the
+    /// backend under test (`CTWIZ_TEST_BACKEND`): kept with it, dropped with it, and one the
+    /// database refuses fails its own scope only, or the commit it went with.
+    #[cfg(feature = "test-support")]
+    #[test]
+    fn a_deferred_write_fails_its_own_scope_only() -> Result<()> {
+        let store = crate::test_support::store();
+        let c = store.conn();
+        c.execute_batch("CREATE TABLE deferred_t (n INTEGER NOT NULL CHECK (n > 0))")?;
+        let insert = |n: i64| c.execute_deferred("INSERT INTO deferred_t (n) VALUES (?1)", [n]);
+        let stored = || -> Result<Vec<i64>> {
+            let mut st = c.prepare("SELECT n FROM deferred_t ORDER BY n")?;
+            let rows = st.query_map((), |r| r.get(0))?;
+            rows.collect()
+        };
+        c.write_transaction(|| -> Result<()> {
+            c.nested(|| insert(1))?;
+            // Refused by the database: its scope fails, with the write before it; the
+            // transaction goes on.
+            let refused = c.nested(|| {
+                insert(2)?;
+                insert(-1)
+            });
+            assert!(refused.is_err(), "a CHECK violation");
+            // A scope that fails on its own drops what it queued.
+            let dropped: Result<()> = c.nested(|| {
+                insert(3)?;
+                Err(Error::Value("changed its mind".into()))
+            });
+            assert!(dropped.is_err());
+            // Queued before a nested scope: the enclosing scope's own, kept when the
+            // nested one fails.
+            insert(4)?;
+            let inner: Result<()> = c.nested(|| {
+                insert(5)?;
+                Err(Error::Value("changed its mind".into()))
+            });
+            assert!(inner.is_err());
+            // Read back in the same transaction: a query sees what was queued before it.
+            assert_eq!(stored()?, vec![1, 4]);
+            // Goes with the commit.
+            insert(6)
+        })?;
+        assert_eq!(stored()?, vec![1, 4, 6]);
+        // Refused at the commit it went with: nothing of that transaction stays.
+        let r = c.write_transaction(|| {
+            insert(7)?;
+            insert(-7)
+        });
+        assert!(r.is_err(), "a CHECK violation at commit");
+        assert!(c.is_autocommit());
+        assert_eq!(stored()?, vec![1, 4, 6]);
         Ok(())
     }
 

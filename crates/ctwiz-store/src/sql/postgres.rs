@@ -10,6 +10,13 @@
 //! `RELEASE` of a finished one and the `ROLLBACK TO` of a failed one are queued and sent in
 //! the same network write as the next statement (the client pipelines requests: the server
 //! runs them in order, and a statement after a failed one fails too).
+//!
+//! **Writes nobody waits for are deferred.** A write whose answer is not read (an audit
+//! row, the message log) is queued (`defer`) and sent in the same network write as the
+//! next statement. Its outcome is still the scope's: a scope that ends, or opens a nested
+//! one, with writes queued sends them first and fails if one failed, and a scope that
+//! fails drops its queued writes (its savepoint undoes them anyway). So a write that fails
+//! undoes its own scope and no other, as if it had been sent on its own.
 
 use super::{numbered_placeholders, Error, Params, Result, ToSql, ValueRef};
 use futures_util::future::{join, Fuse, FutureExt};
@@ -52,6 +59,17 @@ pub(crate) struct PgConn {
     /// checks walk the whole stack of subtransactions (a batch of a thousand messages held
     /// a thousand deep made each foreign-key check of its rows cost milliseconds).
     closed: RefCell<Vec<Closed>>,
+    /// Deferred writes of the innermost open scope, in order, with the savepoint commands
+    /// that had to reach the server before them (see `defer`).
+    outbox: RefCell<Vec<Queued>>,
+}
+
+/// What waits in the outbox for the next network write.
+enum Queued {
+    /// Savepoint commands queued before a deferred write.
+    Sql(String),
+    /// A deferred write and its parameters.
+    Write(Statement, Vec<ValueRef<'static>>),
 }
 
 /// A nested scope's savepoint: taken on the server (`sent`) only with the scope's first
@@ -114,6 +132,7 @@ impl PgConn {
             savepoints: RefCell::new(Vec::new()),
             savepoint_names: Cell::new(0),
             closed: RefCell::new(Vec::new()),
+            outbox: RefCell::new(Vec::new()),
         };
         // Notices ("relation already exists, skipping" at each open) are not news.
         conn.batch("SET client_min_messages TO warning")?;
@@ -159,6 +178,13 @@ impl PgConn {
     /// rollback to it if it failed (`undo`); both go with the next statement (see
     /// `Conn::nested`).
     pub(super) fn close_savepoint(&self, scope: Scope, undo: bool) {
+        if undo {
+            // The scope's deferred writes would be undone with it: they are not sent. (The
+            // savepoint commands before them still are, in order.)
+            self.outbox
+                .borrow_mut()
+                .retain(|q| matches!(q, Queued::Sql(_)));
+        }
         let sent = {
             let mut sps = self.savepoints.borrow_mut();
             // A scope left open by a panic below this one ends with it.
@@ -209,22 +235,72 @@ impl PgConn {
         (!sql.is_empty()).then_some(sql)
     }
 
-    /// Runs one request, after what is pending (in the same network write).
+    /// Runs one request, after what is queued and pending (in the same network write). A
+    /// deferred write that failed fails the request with its own error.
     fn run<'c, T, F>(&'c self, request: impl FnOnce(&'c Client) -> F) -> Result<T>
     where
         F: Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     {
         let (_, client) = self.inner();
-        match self.pending(true) {
-            None => self.block_on(request(client)),
-            Some(sql) => {
-                let (before, out) = self.block_on(
-                    join(client.batch_execute(&sql), request(client)).map(|(a, b)| Ok((a, b))),
-                )?;
-                before?;
-                Ok(out?)
-            }
+        let mut queued = self.outbox.take();
+        if let Some(sql) = self.pending(true) {
+            queued.push(Queued::Sql(sql));
         }
+        if queued.is_empty() {
+            return self.block_on(request(client));
+        }
+        let (before, out) = self.block_on(
+            join(send_in_order(client, &queued), request(client)).map(|(a, b)| Ok((a, b))),
+        )?;
+        before?;
+        Ok(out?)
+    }
+
+    /// Queues a write whose answer nobody reads, to go with the next statement (see the
+    /// module documentation). Outside a transaction it runs at once.
+    pub(super) fn defer<P: Params>(&self, st: Statement, params: P) -> Result<()> {
+        if !self.in_transaction.get() {
+            self.execute(&st, params)?;
+            return Ok(());
+        }
+        let values = params.with(|ps| -> Result<Vec<ValueRef<'static>>> {
+            ps.iter().map(|p| Ok(owned(p.to_sql()?))).collect()
+        })?;
+        let mut outbox = self.outbox.borrow_mut();
+        // The scope's savepoint (and what closed before it) must reach the server first.
+        if let Some(sql) = self.pending(true) {
+            outbox.push(Queued::Sql(sql));
+        }
+        outbox.push(Queued::Write(st, values));
+        Ok(())
+    }
+
+    /// Queues statements without parameters (settings around a deferred write) to go, in
+    /// order, with the deferred writes; outside a transaction they run at once.
+    pub(super) fn defer_batch(&self, sql: &str) -> Result<()> {
+        if !self.in_transaction.get() {
+            return self.batch(sql);
+        }
+        let mut text = self.pending(true).unwrap_or_default();
+        text.push_str(sql);
+        self.outbox.borrow_mut().push(Queued::Sql(text));
+        Ok(())
+    }
+
+    /// Sends the deferred writes now and waits for their answers: the first error, if one
+    /// failed. Nothing is sent when none is queued.
+    pub(super) fn flush(&self) -> Result<()> {
+        if !self
+            .outbox
+            .borrow()
+            .iter()
+            .any(|q| matches!(q, Queued::Write(..)))
+        {
+            return Ok(());
+        }
+        let (_, client) = self.inner();
+        let queued = self.outbox.take();
+        self.block_on(send_in_order(client, &queued))
     }
 
     pub(super) fn prepare(&self, sql: &str) -> Result<Statement> {
@@ -274,6 +350,7 @@ impl PgConn {
     pub(super) fn begin_write(&self) -> Result<()> {
         self.savepoints.borrow_mut().clear();
         self.closed.borrow_mut().clear();
+        self.outbox.borrow_mut().clear();
         let (_, client) = self.inner();
         self.block_on(client.batch_execute("BEGIN"))?;
         self.in_transaction.set(true);
@@ -283,10 +360,18 @@ impl PgConn {
 
     pub(super) fn commit(&self) -> Result<()> {
         // A rollback to a savepoint still queued must run first: committing a transaction
-        // that a failed statement left aborted would roll it all back.
+        // that a failed statement left aborted would roll it all back. Deferred writes go
+        // in the same network write; if one failed, the COMMIT rolled everything back and
+        // its error is the answer.
+        let queued = self.outbox.take();
         let sql = format!("{}COMMIT", self.pending(false).unwrap_or_default());
         let (_, client) = self.inner();
-        self.block_on(client.batch_execute(&sql))?;
+        let (before, out) = self.block_on(
+            join(send_in_order(client, &queued), client.batch_execute(&sql))
+                .map(|(a, b)| Ok((a, b))),
+        )?;
+        before?;
+        out?;
         self.in_transaction.set(false);
         self.savepoints.borrow_mut().clear();
         Ok(())
@@ -304,6 +389,9 @@ impl PgConn {
         }
         if let Ok(mut closed) = self.closed.try_borrow_mut() {
             closed.clear();
+        }
+        if let Ok(mut outbox) = self.outbox.try_borrow_mut() {
+            outbox.clear();
         }
     }
 }
@@ -329,6 +417,63 @@ impl Drop for PgConn {
                 eprintln!("ctwiz: PostgreSQL connection left open: {e}");
             }
         }
+    }
+}
+
+/// Sends `queued` in order without waiting between them (the client pipelines), then
+/// waits for every answer: the first error in order, if any.
+async fn send_in_order(
+    client: &Client,
+    queued: &[Queued],
+) -> std::result::Result<(), tokio_postgres::Error> {
+    type Answer<'a> =
+        Pin<Box<dyn Future<Output = std::result::Result<(), tokio_postgres::Error>> + 'a>>;
+    let mut answers: Vec<Option<Answer<'_>>> = queued
+        .iter()
+        .map(|q| -> Option<Answer<'_>> {
+            Some(match q {
+                Queued::Sql(sql) => Box::pin(client.batch_execute(sql)),
+                Queued::Write(st, values) => {
+                    Box::pin(async move { client.execute(st, &binds(values)).await.map(|_| ()) })
+                }
+            })
+        })
+        .collect();
+    let mut first_error = None;
+    // Each is polled in order: its first poll sends it.
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for a in answers.iter_mut() {
+            if let Some(f) = a {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(r) => {
+                        if let (Err(e), None) = (r, &first_error) {
+                            first_error = Some(e);
+                        }
+                        *a = None;
+                    }
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    first_error.map_or(Ok(()), Err)
+}
+
+/// A parameter's value that outlives the caller's borrow (a deferred write's).
+fn owned(v: ValueRef<'_>) -> ValueRef<'static> {
+    match v {
+        ValueRef::Null => ValueRef::Null,
+        ValueRef::Integer(i) => ValueRef::Integer(i),
+        ValueRef::Real(r) => ValueRef::Real(r),
+        ValueRef::Text(t) => ValueRef::Text(Cow::Owned(t.into_owned())),
+        ValueRef::Blob(b) => ValueRef::Blob(Cow::Owned(b.into_owned())),
     }
 }
 

@@ -38,11 +38,10 @@ fn entry(r: &crate::sql::Row<'_>) -> Result<AuditEntry> {
 
 impl AuditStore for SqliteStore {
     fn audit(&self, e: &AuditEntry) -> Result<()> {
-        self.conn
-            .prepare_cached(
+        // Nothing is read back: on PostgreSQL the row goes with the next statement.
+        self.conn.execute_deferred(
                 "INSERT INTO audit_log (at, actor, patient_id, action, interface, detail, clinic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
+            params![
                 e.at.format(codec::DATETIME).to_string(),
                 e.actor,
                 e.patient.map(|p| p.0),
