@@ -112,7 +112,7 @@ pub(super) fn process<S: IisStore>(
     // Store and log in one unit: the ACK below is built only once it committed.
     let result = store.atomically(|s| {
         let mut extra = Vec::new();
-        let id = apply(s, ctx, &pin, &vxu, patient, &record, &mut extra)?;
+        let id = apply(s, ctx, &pin, vxu, patient, record, &mut extra)?;
         let mut all = issues.clone();
         all.extend(extra.iter().cloned());
         let code = AckCode::for_issues(&all);

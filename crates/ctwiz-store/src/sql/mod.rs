@@ -398,6 +398,12 @@ impl Conn {
         let _back = Guarded(self);
         let out = self.write_transaction(|| {
             let v = f()?;
+            // The last units' deferred writes (PostgreSQL) are answered here: one the
+            // server refuses spoils the batch, to be run again unit by unit, instead of
+            // failing the commit.
+            if let Backend::Postgres(c) = &self.backend {
+                c.flush().inspect_err(|_| self.spoiled.set(true))?;
+            }
             if self.spoiled.get() {
                 return Err(E::from(Error::Spoiled));
             }
@@ -794,6 +800,57 @@ mod tests {
         assert!(r.is_err(), "a CHECK violation at commit");
         assert!(c.is_autocommit());
         assert_eq!(stored()?, vec![1, 4, 6]);
+        Ok(())
+    }
+
+    /// An unguarded transaction keeps everything when no unit fails; when one fails (in
+    /// its own code, or a deferred write the database refuses, even the last one) it keeps
+    /// nothing and says so with `None`, on the backend under test.
+    #[cfg(feature = "test-support")]
+    #[test]
+    fn an_unguarded_transaction_is_all_or_nothing() -> Result<()> {
+        let store = crate::test_support::store();
+        let c = store.conn();
+        c.execute_batch("CREATE TABLE unguarded_t (n INTEGER NOT NULL CHECK (n > 0))")?;
+        let insert = |n: i64| c.execute("INSERT INTO unguarded_t (n) VALUES (?1)", [n]);
+        let deferred = |n: i64| c.execute_deferred("INSERT INTO unguarded_t (n) VALUES (?1)", [n]);
+        let count =
+            || -> Result<i64> { c.query_row("SELECT COUNT(*) FROM unguarded_t", (), |r| r.get(0)) };
+        let all = c.write_transaction_unguarded(|| -> Result<()> {
+            c.nested(|| insert(1).map(drop))?;
+            c.nested(|| deferred(2))
+        })?;
+        assert_eq!(all, Some(()));
+        assert_eq!(count()?, 2);
+        // A unit fails and the caller carries on, as an import answers the message AR:
+        // the batch is spoiled all the same.
+        let spoiled = c.write_transaction_unguarded(|| -> Result<()> {
+            c.nested(|| insert(3).map(drop))?;
+            let failed: Result<()> = c.nested(|| {
+                insert(4)?;
+                Err(Error::Value("refused".into()))
+            });
+            assert!(failed.is_err());
+            c.nested(|| insert(5).map(drop))
+        })?;
+        assert_eq!(spoiled, None);
+        assert!(c.is_autocommit());
+        assert_eq!(count()?, 2, "nothing of the spoiled batch stays");
+        // The last unit's deferred write refused (PostgreSQL answers it at the end).
+        let refused = c.write_transaction_unguarded(|| -> Result<()> {
+            c.nested(|| deferred(6))?;
+            let _ = c.nested(|| deferred(-6));
+            Ok(())
+        })?;
+        assert_eq!(refused, None);
+        assert_eq!(count()?, 2);
+        // An error of the transaction's own code is an error, as for `write_transaction`.
+        let own: Result<Option<()>> = c.write_transaction_unguarded(|| {
+            insert(7)?;
+            Err(Error::Value("no".into()))
+        });
+        assert!(own.is_err());
+        assert_eq!(count()?, 2);
         Ok(())
     }
 
