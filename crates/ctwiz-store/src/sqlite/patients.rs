@@ -253,7 +253,8 @@ const SUMMARY_COLUMNS: &str =
 ///    dob: one seek per variant).
 ///
 /// Built once with a slot for every possible variant: a statement per variant count
-/// cost more to build and look up than the lookup itself.
+/// cost more to build and look up than the lookup itself. Ordered by pass in Rust: an
+/// `ORDER BY` made SQLite build two temporary b-trees per message.
 static MATCH_CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let variants = super::doses::placeholders(5, MAX_DOB_VARIANTS);
     format!(
@@ -265,8 +266,7 @@ static MATCH_CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(
          SELECT id, detail, pass FROM (
            SELECT id, detail, 2 AS pass FROM patients
            WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({variants})
-           AND merged_into IS NULL LIMIT ?4) AS near_dob
-         ORDER BY pass"
+           AND merged_into IS NULL LIMIT ?4) AS near_dob"
     )
 });
 
@@ -340,11 +340,14 @@ impl PatientStore for SqliteStore {
         // Unused variant slots are NULL, which no birth date equals.
         .chain(std::iter::repeat(Value::Null))
         .take(4 + MAX_DOB_VARIANTS);
+        let mut rows = st
+            .query_map(params_from_iter(args), |r| {
+                Ok((r.get::<i64>(2)?, r.get::<i64>(0)?, r.get::<String>(1)?))
+            })?
+            .collect::<crate::sql::Result<Vec<_>>>()?;
+        rows.sort_by_key(|r| r.0);
         let mut found: Vec<Patient> = Vec::new();
-        for r in st.query_map(params_from_iter(args), |r| {
-            Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
-        })? {
-            let (id, d) = r?;
+        for (_, id, d) in rows {
             // A record both passes found is one candidate.
             if !found.iter().any(|p| p.id == Some(PatientId(id))) {
                 found.push(SqliteStore::patient_from_detail(id, &d)?);
