@@ -46,15 +46,11 @@ fn synth(db: &Path, file: &Path, children: u32) {
 }
 
 fn totals(db: &Path) -> (u64, usize, usize) {
-    let s = SqliteStore::open(common::db_arg(db)).expect("open");
-    let mut doses = 0;
-    s.for_each_patient(&mut |_, d| {
-        doses += d.len();
-        Ok(())
-    })
-    .expect("scan");
+    let location = PathBuf::from(common::db_arg(db));
+    let (patients, doses) = records_and_doses(&location);
+    let s = SqliteStore::open(&location).expect("open");
     let logged = s.message_log(None, u32::MAX).expect("log").len();
-    (s.patient_count().expect("count"), doses, logged)
+    (patients, doses, logged)
 }
 
 /// MSA-2 of every complete ACK in the file.
@@ -593,16 +589,7 @@ fn a_message_failing_mid_write_leaves_nothing_and_its_batch_goes_on() {
     let failing = common::pg::TestDb::new("failing.db");
     let control = common::pg::TestDb::new("control.db");
     let run = |db: &common::pg::TestDb, args: &[&str]| -> String {
-        let out = common::command(db.location().as_os_str())
-            .args(args)
-            .output()
-            .expect("run ctwiz");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        ok(common::command(db.location().as_os_str()).args(args))
     };
     let synth = [
         "hl7",
