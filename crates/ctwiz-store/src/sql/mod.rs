@@ -261,18 +261,9 @@ impl Conn {
     /// connection) and returns the new row's id. One round trip on PostgreSQL
     /// (`RETURNING id`), where `execute` and then `last_insert_rowid` take two.
     pub fn insert_returning_id<P: Params>(&self, sql: &str, params: P) -> Result<i64> {
-        match &self.backend {
-            Backend::Sqlite(c) => {
-                let mut st = c.prepare_cached(sql)?;
-                sqlite::execute(&mut st, params)?;
-                Ok(c.last_insert_rowid())
-            }
-            Backend::Postgres(_) => self
-                .insert_returning_ids(sql, params)?
-                .into_iter()
-                .next()
-                .ok_or(Error::NoRows),
-        }
+        self.insert_each_returning_id(sql, [params])?
+            .pop()
+            .ok_or(Error::NoRows)
     }
 
     /// Runs a one-row `INSERT` into a table keyed by an `id` column once per parameter

@@ -264,12 +264,9 @@ pub(super) fn placeholders(first: usize, count: usize) -> String {
 
 impl DoseStore for SqliteStore {
     fn add_dose(&self, patient: PatientId, d: &Dose) -> Result<DoseId> {
-        let args = Self::dose_row_params(patient, d)?;
-        let id = self
-            .conn
-            .insert_returning_id(&INSERT_ONE_DOSE, crate::sql::params_from_iter(args.iter()))
-            .map_err(|e| Self::dose_insert_error(patient, e))?;
-        Ok(DoseId(id))
+        self.add_doses(patient, std::slice::from_ref(d))?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a dose inserted without an id".into()))
     }
 
     fn add_doses(&self, patient: PatientId, doses: &[Dose]) -> Result<Vec<DoseId>> {

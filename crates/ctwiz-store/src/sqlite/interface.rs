@@ -104,31 +104,28 @@ impl InterfaceStore for SqliteStore {
         if self.conn.dialect() == crate::sql::Dialect::Postgres {
             // One statement, the errors with their message (data-modifying CTE), and
             // deferred: no round trip of its own.
-            let mut args: Vec<&dyn crate::sql::ToSql> = row.to_vec();
-            let mut sql = INSERT_MESSAGE.to_string();
-            if !e.errors.is_empty() {
-                let mut rows = Vec::with_capacity(e.errors.len());
-                for x in &e.errors {
-                    let first = args.len() + 1;
-                    args.extend([
-                        &x.severity as &dyn crate::sql::ToSql,
-                        &x.hl7_code,
-                        &x.app_code,
-                        &x.location,
-                        &x.text,
-                    ]);
-                    rows.push(format!("({})", super::doses::placeholders(first, 5)));
-                }
-                sql = format!(
-                    "WITH m AS ({INSERT_MESSAGE} RETURNING id)
-                     INSERT INTO message_errors (message_id, severity, hl7_code, app_code, location, text)
-                     SELECT m.id, e.* FROM m, (VALUES {}) AS e",
-                    rows.join(", ")
-                );
-            }
             if e.errors.is_empty() {
-                return Ok(self.conn.execute_deferred(&sql, args.as_slice())?);
+                return Ok(self.conn.execute_deferred(INSERT_MESSAGE, row)?);
             }
+            let mut args: Vec<&dyn crate::sql::ToSql> = row.to_vec();
+            let mut rows = Vec::with_capacity(e.errors.len());
+            for x in &e.errors {
+                let first = args.len() + 1;
+                args.extend([
+                    &x.severity as &dyn crate::sql::ToSql,
+                    &x.hl7_code,
+                    &x.app_code,
+                    &x.location,
+                    &x.text,
+                ]);
+                rows.push(format!("({})", super::doses::placeholders(first, 5)));
+            }
+            let sql = format!(
+                "WITH m AS ({INSERT_MESSAGE} RETURNING id)
+                 INSERT INTO message_errors (message_id, severity, hl7_code, app_code, location, text)
+                 SELECT m.id, e.* FROM m, (VALUES {}) AS e",
+                rows.join(", ")
+            );
             // Each error row's foreign-key check runs a plan the server keeps per
             // connection, made when it first ran: in a new database, while message_log was
             // nearly empty, a scan of the whole table, kept as the table grows (an import

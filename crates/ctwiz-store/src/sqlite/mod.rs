@@ -295,12 +295,9 @@ impl SqliteStore {
         if !self.conn.is_autocommit() {
             return self.in_transaction(f).map(Some);
         }
-        let out = self.conn.write_transaction_unguarded(|| f(self))?;
-        if out.is_none() {
-            // What was read after the writes now undone may be stale: ask again.
-            *self.held.borrow_mut() = WhileLocked::default();
-        }
-        Ok(out)
+        // Facts held while locked belong to their transaction's number: a run again is a
+        // new transaction and asks afresh.
+        self.conn.write_transaction_unguarded(|| f(self))
     }
 
     /// The SQLite connection, for what only SQLite has (online backup, file size).
