@@ -650,3 +650,54 @@ fn a_new_record_with_a_taken_mrn_is_refused_whole() {
         Some(kept)
     );
 }
+
+/// A write transaction's new doses are recorded at one time, the database clock's (UTC)
+/// as the transaction first read it, however long the transaction runs; the real-time
+/// reporting report reads it back.
+#[test]
+fn doses_written_in_one_transaction_share_its_recorded_time() {
+    use ctwiz_store::reporting::ReportingStore;
+    let s = seeded();
+    let clinic = synth::clinics(&cfg())[0].pin.clone();
+    let child = synth::child(&cfg(), 5);
+    let id = s.create_patient(&child.patient).unwrap();
+    let given = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let dose = |cvx: &str| {
+        let mut d = Dose::new(Cvx::new(cvx).unwrap(), given, InformationSource::NewRecord);
+        d.clinic = Some(clinic.clone());
+        d
+    };
+    let before = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    s.atomically(|t| {
+        t.add_dose(id, &dose("20"))?;
+        // Long enough for a clock read per row to differ.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        t.add_doses(id, &[dose("10"), dose("08")])
+    })
+    .unwrap();
+    let after = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(1);
+    let reports = s.administered_doses(given, given).unwrap();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    let at = reports[0].recorded_at;
+    assert!(reports.iter().all(|r| r.recorded_at == at), "{reports:?}");
+    assert!(
+        before <= at && at <= after,
+        "{at} not between {before} and {after}"
+    );
+}
+
+/// A clinic held for the rest of a write transaction is forgotten when it changes.
+#[test]
+fn a_clinic_changed_inside_a_transaction_is_read_back_changed() {
+    let s = seeded();
+    let mut c = synth::clinics(&cfg())[0].clone();
+    s.atomically(|t| {
+        assert_eq!(t.clinic(&c.pin)?.unwrap().name, c.name);
+        c.name = format!("{} (renamed)", c.name);
+        t.update_clinic(&c)?;
+        assert_eq!(t.clinic(&c.pin)?.unwrap().name, c.name);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(s.clinic(&c.pin).unwrap().unwrap().name, c.name);
+}

@@ -144,6 +144,9 @@ impl Vxu {
     fn read_orders(&mut self, msg: &Message<'_>) {
         let mut counts = std::collections::HashMap::<&str, usize>::new();
         let mut pending_orc: Option<(Orc, usize)> = None;
+        // An order per RXA, sized once: an order is large, and growing the list by
+        // doubling copied a child's whole history several times.
+        self.orders.reserve_exact(msg.segments_named("RXA").count());
         for seg in msg.segments() {
             let id = seg.id();
             let n = {
@@ -224,7 +227,8 @@ impl Vxu {
         let mut issues = self.issues.clone();
         let patient = self.patient(clinic, &mut issues);
         let dob = patient.as_ref().map(|p| p.dob);
-        let mut doses = Vec::new();
+        // At most a dose per order: sized once, not regrown (a history is dozens).
+        let mut doses = Vec::with_capacity(self.orders.len());
         let mut observations = Vec::new();
         for (i, order) in self.orders.iter().enumerate() {
             if let Some(d) = map_dose(

@@ -4,27 +4,18 @@ use super::{Error, Params, Result, ToSql, ValueRef};
 use rusqlite::types::{ToSqlOutput, ValueRef as SqliteRef};
 use std::borrow::Cow;
 
-/// A parameter as rusqlite binds it (text and bytes borrowed, not copied).
-struct Bind<'a>(&'a dyn ToSql);
+/// A parameter's value as rusqlite binds it (text and bytes borrowed, not copied).
+struct Bind<'a>(&'a ValueRef<'a>);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        use rusqlite::types::Value as Owned;
-        let v = self
-            .0
-            .to_sql()
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(match v {
-            ValueRef::Null => ToSqlOutput::Borrowed(SqliteRef::Null),
-            ValueRef::Integer(i) => ToSqlOutput::Borrowed(SqliteRef::Integer(i)),
-            ValueRef::Real(r) => ToSqlOutput::Borrowed(SqliteRef::Real(r)),
-            ValueRef::Text(Cow::Borrowed(t)) => {
-                ToSqlOutput::Borrowed(SqliteRef::Text(t.as_bytes()))
-            }
-            ValueRef::Text(Cow::Owned(t)) => ToSqlOutput::Owned(Owned::Text(t)),
-            ValueRef::Blob(Cow::Borrowed(b)) => ToSqlOutput::Borrowed(SqliteRef::Blob(b)),
-            ValueRef::Blob(Cow::Owned(b)) => ToSqlOutput::Owned(Owned::Blob(b)),
-        })
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            ValueRef::Null => SqliteRef::Null,
+            ValueRef::Integer(i) => SqliteRef::Integer(*i),
+            ValueRef::Real(r) => SqliteRef::Real(*r),
+            ValueRef::Text(t) => SqliteRef::Text(t.as_bytes()),
+            ValueRef::Blob(b) => SqliteRef::Blob(b),
+        }))
     }
 }
 
@@ -36,8 +27,14 @@ fn bind(st: &mut rusqlite::Statement<'_>, params: &[&dyn ToSql]) -> Result<()> {
             wanted,
         )));
     }
+    // Every parameter NULL at once, then only the others bound: a dose row is two
+    // thirds NULLs, and each bind is a call through rusqlite into SQLite.
+    st.clear_bindings();
     for (i, p) in params.iter().enumerate() {
-        st.raw_bind_parameter(i + 1, Bind(*p))?;
+        let v = p.to_sql()?;
+        if !matches!(v, ValueRef::Null) {
+            st.raw_bind_parameter(i + 1, Bind(&v))?;
+        }
     }
     Ok(())
 }

@@ -104,6 +104,14 @@ impl SqliteStore {
     /// A dose's column values, borrowed from the dose where they can be: an import binds
     /// some twenty values for each of a few dozen doses per message.
     pub(super) fn dose_params(d: &Dose) -> Result<Vec<ValueRef<'_>>> {
+        // Room for a key before or after the values.
+        let mut values = Vec::with_capacity(DOSE_VALUES);
+        Self::push_dose_params(d, &mut values)?;
+        Ok(values)
+    }
+
+    /// Appends a dose's values, in `INSERT_DOSE` order after `patient_id`.
+    fn push_dose_params<'d>(d: &'d Dose, out: &mut Vec<ValueRef<'d>>) -> Result<()> {
         fn text(s: &str) -> ValueRef<'_> {
             ValueRef::Text(Cow::Borrowed(s))
         }
@@ -124,7 +132,7 @@ impl SqliteStore {
             .as_ref()
             .map(serde_json::to_string)
             .transpose()?;
-        Ok(vec![
+        out.extend([
             text(d.cvx.as_str()),
             or_null(d.mvx.as_ref(), |m| text(m.as_str())),
             or_null(d.ndc.as_ref(), |m| text(m.as_str())),
@@ -147,7 +155,8 @@ impl SqliteStore {
             or_null(vis, owned),
             or_null(d.sender_id.as_deref(), text),
             or_null(provider, owned),
-        ])
+        ]);
+        Ok(())
     }
 
     /// Live doses of the given patients, grouped by patient.
@@ -200,14 +209,15 @@ impl SqliteStore {
     }
 }
 
-/// The columns a new dose row is written with, in `dose_params` order after `patient_id`.
+/// The columns a new dose row is written with: `patient_id`, the values in `dose_params`
+/// order, `recorded_at` (the transaction's time, see `SqliteStore::transaction_time`).
 pub(super) const INSERT_DOSE: &str =
     "INSERT INTO doses (patient_id, cvx, mvx, ndc, lot, lot_expiration, date,
     source, amount, amount_unit, route, site, clinic_pin, administered_by, funding, eligibility,
-    completion, refusal, vis, sender_id, administering_provider) VALUES ";
+    completion, refusal, vis, sender_id, administering_provider, recorded_at) VALUES ";
 /// Values per dose row.
-pub(super) const DOSE_VALUES: usize = 21;
-/// Doses per multi-row insert on PostgreSQL (21 parameters each, far below its limit).
+pub(super) const DOSE_VALUES: usize = 22;
+/// Doses per multi-row insert on PostgreSQL (22 parameters each, far below its limit).
 pub(super) const DOSES_PER_INSERT: usize = 200;
 
 impl SqliteStore {
@@ -222,9 +232,16 @@ impl SqliteStore {
         }
     }
 
-    fn dose_row_params(patient: PatientId, d: &Dose) -> Result<Vec<ValueRef<'_>>> {
-        let mut args = Self::dose_params(d)?;
-        args.insert(0, ValueRef::Integer(patient.0));
+    /// A new dose row's values, in `INSERT_DOSE` order.
+    fn dose_row_params<'d>(
+        patient: PatientId,
+        d: &'d Dose,
+        recorded_at: &'d str,
+    ) -> Result<Vec<ValueRef<'d>>> {
+        let mut args = Vec::with_capacity(DOSE_VALUES);
+        args.push(ValueRef::Integer(patient.0));
+        Self::push_dose_params(d, &mut args)?;
+        args.push(ValueRef::Text(Cow::Borrowed(recorded_at)));
         Ok(args)
     }
 }
@@ -270,13 +287,14 @@ impl DoseStore for SqliteStore {
     }
 
     fn add_doses(&self, patient: PatientId, doses: &[Dose]) -> Result<Vec<DoseId>> {
+        let recorded_at = self.transaction_time()?;
         // SQLite: one prepared insert run once per dose (measured: its multi-row insert
         // with RETURNING costs more per row). PostgreSQL: each statement is a round trip
         // and a child's history is a few dozen doses, so multi-row inserts.
         if self.conn.dialect() == crate::sql::Dialect::Sqlite || doses.len() < 2 {
             let args = doses
                 .iter()
-                .map(|d| Self::dose_row_params(patient, d))
+                .map(|d| Self::dose_row_params(patient, d, &recorded_at))
                 .collect::<Result<Vec<_>>>()?;
             let ids = self
                 .conn
@@ -291,7 +309,7 @@ impl DoseStore for SqliteStore {
         for chunk in doses.chunks(DOSES_PER_INSERT) {
             let mut args = Vec::with_capacity(chunk.len() * DOSE_VALUES);
             for d in chunk {
-                args.extend(Self::dose_row_params(patient, d)?);
+                args.extend(Self::dose_row_params(patient, d, &recorded_at)?);
             }
             let new = self
                 .conn

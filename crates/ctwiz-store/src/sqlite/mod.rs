@@ -108,8 +108,11 @@ struct WhileLocked {
     lot_holders: std::collections::HashMap<String, bool>,
     /// The towns table's version (`places_meta`).
     places_version: Option<i64>,
-    /// A clinic's stored row (`clinics.detail`; `None`: no such clinic).
-    clinics: std::collections::HashMap<String, Option<String>>,
+    /// A clinic as `OrgStore::clinic` answers (`None`: no such clinic); placed under the
+    /// towns table, so a new table forgets them.
+    clinics: std::collections::HashMap<String, Option<ctwiz_core::org::Clinic>>,
+    /// The time this transaction's rows are recorded at (see `transaction_time`).
+    time: Option<String>,
     /// A clinic's interface status as stored (`None`: never set).
     interface_status: std::collections::HashMap<String, Option<String>>,
 }
@@ -137,6 +140,25 @@ impl SqliteStore {
         let v = ask()?;
         put(&mut self.held.borrow_mut(), v.clone());
         Ok(v)
+    }
+}
+
+impl SqliteStore {
+    /// The database's clock (UTC, `YYYY-MM-DD HH:MM:SS`) as a write transaction first
+    /// read it, for the rows it records (`doses.recorded_at`): PostgreSQL's `now()` is
+    /// the transaction's start too, and SQLite computing its `datetime('now')` default
+    /// for each dose row was a twentieth of an import's writing.
+    fn transaction_time(&self) -> Result<String> {
+        self.while_locked(
+            |h| h.time.clone(),
+            |h, v| h.time = Some(v),
+            || {
+                Ok(self
+                    .conn
+                    .prepare_cached("SELECT datetime('now')")?
+                    .query_row([], |r| r.get(0))?)
+            },
+        )
     }
 }
 

@@ -76,27 +76,29 @@ impl OrgStore for SqliteStore {
     }
 
     fn clinic(&self, pin: &ClinicPin) -> Result<Option<Clinic>> {
-        let d: Option<String> = self.while_locked(
+        // Held parsed and placed: a VXU asks for its clinic several times, and reading
+        // the stored detail cost more than the rest of the question.
+        self.while_locked(
             |h| h.clinics.get(pin.as_str()).cloned(),
             |h, v| {
                 h.clinics.insert(pin.as_str().to_string(), v);
             },
             || {
-                Ok(self
+                let d: Option<String> = self
                     .conn
                     .prepare_cached("SELECT detail FROM clinics WHERE pin = ?1")?
                     .query_row([pin.as_str()], |r| r.get(0))
-                    .optional()?)
+                    .optional()?;
+                d.as_deref()
+                    .map(|d| {
+                        Ok(Self::placed(
+                            &*crate::traits::PlaceStore::places(self)?,
+                            from_detail(d)?,
+                        ))
+                    })
+                    .transpose()
             },
-        )?;
-        d.as_deref()
-            .map(|d| {
-                Ok(Self::placed(
-                    &*crate::traits::PlaceStore::places(self)?,
-                    from_detail(d)?,
-                ))
-            })
-            .transpose()
+        )
     }
 
     fn clinics(&self) -> Result<Vec<Clinic>> {

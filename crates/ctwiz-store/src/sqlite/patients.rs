@@ -138,6 +138,7 @@ impl SqliteStore {
         p: &Patient,
         doses: &[Dose],
     ) -> Result<(PatientId, Vec<DoseId>)> {
+        let recorded_at = self.transaction_time()?;
         // The doses' values borrow from `doses`.
         let mut args: Vec<Box<dyn crate::sql::ToSql + '_>> = self.patient_values(p)?;
         let mut sql = format!(
@@ -166,6 +167,7 @@ impl SqliteStore {
                         .into_iter()
                         .map(|v| Box::new(v) as Box<dyn crate::sql::ToSql>),
                 );
+                args.push(Box::new(recorded_at.as_str()));
                 let cols = super::doses::placeholders(first, args.len() + 1 - first);
                 rows.push(format!("((SELECT id FROM p), {cols})"));
             }
@@ -255,19 +257,39 @@ const SUMMARY_COLUMNS: &str =
 /// Built once with a slot for every possible variant: a statement per variant count
 /// cost more to build and look up than the lookup itself. Ordered by pass in Rust: an
 /// `ORDER BY` made SQLite build two temporary b-trees per message.
-static MATCH_CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let variants = super::doses::placeholders(5, MAX_DOB_VARIANTS);
-    format!(
-        "SELECT id, detail, pass FROM (
+///
+/// Two texts, one per engine. SQLite turns `dob IN (…80 values…)` into a temporary
+/// b-tree filled and searched on every run (a third of the lookup's cost); a join with
+/// the variants as a `VALUES` list, written as the outer loop (`CROSS JOIN` fixes the
+/// order in SQLite), seeks the index once per variant with nothing built. PostgreSQL
+/// plans the `IN` list as one index scan over an array.
+static MATCH_CANDIDATES: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let same_dob = "SELECT id, detail, pass FROM (
            SELECT id, detail, 1 AS pass FROM patients
            WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
            LIMIT ?4) AS same_dob
-         UNION ALL
+         UNION ALL";
+    let postgres = format!(
+        "{same_dob}
          SELECT id, detail, pass FROM (
            SELECT id, detail, 2 AS pass FROM patients
-           WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({variants})
-           AND merged_into IS NULL LIMIT ?4) AS near_dob"
-    )
+           WHERE family_sx = ?2 AND given_sx = ?3 AND dob IN ({})
+           AND merged_into IS NULL LIMIT ?4) AS near_dob",
+        super::doses::placeholders(5, MAX_DOB_VARIANTS)
+    );
+    let rows = (5..5 + MAX_DOB_VARIANTS)
+        .map(|i| format!("(?{i})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sqlite = format!(
+        "{same_dob}
+         SELECT id, detail, pass FROM (
+           SELECT p.id, p.detail, 2 AS pass FROM (VALUES {rows}) AS v
+           CROSS JOIN patients p
+           WHERE p.family_sx = ?2 AND p.given_sx = ?3 AND p.dob = v.column1
+           AND p.merged_into IS NULL LIMIT ?4) AS near_dob"
+    );
+    [sqlite, postgres]
 });
 
 impl PatientStore for SqliteStore {
@@ -317,17 +339,22 @@ impl PatientStore for SqliteStore {
         let fam = normalize_name(&probe.name.family);
         let giv = normalize_name(&probe.name.given);
         let (fam_sx, giv_sx) = (soundex(&fam), soundex(&giv));
-        let variants: Vec<String> = dob_variants(probe.dob)
-            .into_iter()
-            .map(codec::date_text)
-            .collect();
+        // In date order, the order an index over the variants would give.
+        let mut variants: Vec<NaiveDate> = dob_variants(probe.dob);
+        variants.sort_unstable();
+        let variants: Vec<String> = variants.into_iter().map(codec::date_text).collect();
         if variants.len() > MAX_DOB_VARIANTS {
             return Err(StoreError::Corrupt(format!(
                 "{} birth-date variants, more than the {MAX_DOB_VARIANTS} the lookup binds",
                 variants.len()
             )));
         }
-        let mut st = self.conn.prepare_cached(&MATCH_CANDIDATES)?;
+        let [sqlite, postgres] = &*MATCH_CANDIDATES;
+        let sql = match self.conn.dialect() {
+            crate::sql::Dialect::Sqlite => sqlite,
+            crate::sql::Dialect::Postgres => postgres,
+        };
+        let mut st = self.conn.prepare_cached(sql)?;
         use crate::sql::Value;
         let args = [
             Value::Text(codec::date_text(probe.dob)),

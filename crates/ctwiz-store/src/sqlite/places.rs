@@ -63,7 +63,9 @@ impl SqliteStore {
             params![source, at],
         )?;
         *self.places.borrow_mut() = None;
-        self.held.borrow_mut().places_version = None;
+        let mut held = self.held.borrow_mut();
+        held.places_version = None;
+        held.clinics.clear();
         Ok(())
     }
 
