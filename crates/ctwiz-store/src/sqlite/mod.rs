@@ -149,16 +149,23 @@ impl SqliteStore {
     /// the transaction's start too, and SQLite computing its `datetime('now')` default
     /// for each dose row was a twentieth of an import's writing.
     fn transaction_time(&self) -> Result<String> {
-        self.while_locked(
+        self.while_locked_value(
             |h| h.time.clone(),
             |h, v| h.time = Some(v),
-            || {
-                Ok(self
-                    .conn
-                    .prepare_cached("SELECT datetime('now')")?
-                    .query_row([], |r| r.get(0))?)
-            },
+            "SELECT datetime('now')",
         )
+    }
+
+    /// [`Self::while_locked`] for a question of one row and one column, asked by `sql`.
+    fn while_locked_value<T: Clone + crate::sql::FromSql>(
+        &self,
+        get: impl Fn(&WhileLocked) -> Option<T>,
+        put: impl FnOnce(&mut WhileLocked, T),
+        sql: &str,
+    ) -> Result<T> {
+        self.while_locked(get, put, || {
+            Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+        })
     }
 }
 

@@ -111,15 +111,10 @@ impl SqliteStore {
 
 impl PlaceStore for SqliteStore {
     fn places(&self) -> Result<Arc<Places>> {
-        let version: i64 = self.while_locked(
+        let version: i64 = self.while_locked_value(
             |h| h.places_version,
             |h, v| h.places_version = Some(v),
-            || {
-                Ok(self
-                    .conn
-                    .prepare_cached("SELECT version FROM places_meta")?
-                    .query_row([], |r| r.get(0))?)
-            },
+            "SELECT version FROM places_meta",
         )?;
         if let Some((v, p)) = &*self.places.borrow() {
             if *v == version {
