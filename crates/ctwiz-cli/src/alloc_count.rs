@@ -1,7 +1,8 @@
 //! Heap allocation counting for the `ctwiz bench` figures (allocations per
 //! forecast). The binary's global allocator is mimalloc with a counter in
-//! front (glibc's malloc cost a fifth of an HL7 import's instructions); the counter only runs while a bench asks for it
-//! ([`count`]), so every other command pays one relaxed load per allocation.
+//! front (glibc's malloc cost a fifth of an HL7 import's instructions); the
+//! counter only runs while a bench asks for it ([`count`]), so every other
+//! command pays one relaxed load per allocation.
 //! It lives in the binary, never in a library crate that embedders link.
 
 use mimalloc::MiMalloc;

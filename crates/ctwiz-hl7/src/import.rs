@@ -286,10 +286,7 @@ pub fn import_file<S: IisStore, R: Read>(
         let (prepared, applied) = std::thread::scope(|sc| {
             let worker = sc.spawn(move || {
                 drop(freed);
-                let prepared = raws
-                    .par_iter()
-                    .map(|(i, m)| (*i, interface::prepare_raw(codes, received, m)))
-                    .collect::<Vec<_>>();
+                let prepared = decode(&raws, codes, received);
                 (raws, prepared)
             });
             let applied = current
@@ -444,11 +441,18 @@ fn apply_batch<S: IisStore>(
         return Ok(done);
     }
     spent.clear();
-    let items = raws
-        .iter()
-        .map(|(i, m)| (*i, interface::prepare_raw(opts.codes, received, m)))
-        .collect();
-    store.atomically(|s| apply(s, items, spent))
+    store.atomically(|s| apply(s, decode(&raws, opts.codes, received), spent))
+}
+
+/// A batch's messages read and validated, in parallel, each with its index in the file.
+fn decode(
+    raws: &[(u64, RawMessage)],
+    codes: &CodeSets,
+    received: NaiveDateTime,
+) -> Vec<(u64, Prepared)> {
+    raws.par_iter()
+        .map(|(i, m)| (*i, interface::prepare_raw(codes, received, m)))
+        .collect()
 }
 
 /// Writes the ACKs a killed run committed but may not have written, skipping
