@@ -27,6 +27,24 @@ pub fn store() -> SqliteStore {
     }
 }
 
+/// PostgreSQL's planner's row count for `table` (`pg_class.reltuples`: -1 until the table
+/// is first analyzed); `None` on SQLite.
+pub fn planner_row_estimate(store: &SqliteStore, table: &str) -> Option<f64> {
+    if store.dialect() != crate::sql::Dialect::Postgres {
+        return None;
+    }
+    let n: f64 = store
+        .conn()
+        .query_row(
+            "SELECT reltuples::float8 FROM pg_class
+             WHERE relname = ?1 AND relnamespace = to_regnamespace(current_schema())",
+            [table],
+            |r| r.get(0),
+        )
+        .expect("the planner's row count");
+    Some(n)
+}
+
 /// Runs an async test's body so that it may call the store directly on either backend.
 ///
 /// The PostgreSQL client blocks its thread on a runtime of its own for each statement,

@@ -68,6 +68,49 @@ fn a_seeded_population_reads_back_as_written() {
     }
 }
 
+/// A bulk write into a new database leaves the planner's statistics current. The server
+/// keeps each plan for the connection's life, also those of its own foreign-key checks:
+/// planned while `patients` was nearly empty they scanned it whole for every dose, and
+/// an import into a new registry slowed with every record (issue 19).
+#[test]
+fn a_bulk_write_into_a_new_database_leaves_the_planners_statistics_current() {
+    let Some(server) = common::postgres::server() else {
+        return;
+    };
+    // Fresh tables, never analyzed (the suite's template was).
+    let store = SqliteStore::open(&common::postgres::empty_database(&server)).unwrap();
+    let before = ctwiz_store::test_support::planner_row_estimate(&store, "patients").unwrap();
+    assert!(before <= 0.0, "a new table's estimate: {before}");
+    let cfg = SynthConfig {
+        children: 1_200,
+        clinics: 2,
+        seed: 9,
+        as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    };
+    for c in synth::clinics(&cfg) {
+        store.add_clinic(&c).unwrap();
+    }
+    // One transaction of more statements than a re-planning and a check take.
+    let children: Vec<_> = (0..cfg.children).map(|i| synth::child(&cfg, i)).collect();
+    store
+        .atomically(|s| {
+            for c in &children {
+                s.create_patient_with_doses(&c.patient, &c.doses)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let after = ctwiz_store::test_support::planner_row_estimate(&store, "patients").unwrap();
+    assert_eq!(after, cfg.children as f64, "analyzed after the commit");
+    let doses: usize = children.iter().map(|c| c.doses.len()).sum();
+    let dose_estimate = ctwiz_store::test_support::planner_row_estimate(&store, "doses").unwrap();
+    // (A sample of 30,000 rows: an estimate once the table holds more.)
+    assert!(
+        (dose_estimate - doses as f64).abs() <= doses as f64 * 0.05,
+        "{dose_estimate} doses estimated, {doses} written"
+    );
+}
+
 /// TLS to the server (`sslmode=require`): the temp server's database `ctwiz_tls` takes TLS
 /// connections only (scripts/postgres-temp.sh). The store reaches it trusting the test CA
 /// (`sslrootcert`), and is refused without TLS, and with TLS but a CA it does not trust

@@ -36,6 +36,17 @@ use tokio_postgres::{Client, NoTls};
 type Connection =
     Fuse<Pin<Box<dyn Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send>>>;
 
+/// Statements in write transactions between two re-plannings of this connection's
+/// statements (`DISCARD PLANS`, sent with the next statement): an import of a few hundred
+/// messages into a growing table, in one transaction, otherwise keeps the plans made when
+/// the table was nearly empty (see `keep_statistics_current`).
+const REPLAN_EVERY: u64 = 2_000;
+
+/// Statements in write transactions between two checks of the planner's statistics
+/// after a commit (`PgConn::keep_statistics_current`): an import checks after each batch,
+/// a web server rarely.
+const STATISTICS_CHECK_EVERY: u64 = 1_000;
+
 /// The advisory lock every ctwiz write transaction takes (see `Conn::write_transaction`):
 /// "ctwiz" in ASCII.
 const WRITE_LOCK: i64 = 0x63_74_77_69_7a;
@@ -62,6 +73,10 @@ pub(crate) struct PgConn {
     /// Deferred writes of the innermost open scope, in order, with the savepoint commands
     /// that had to reach the server before them (see `defer`).
     outbox: RefCell<Vec<Queued>>,
+    /// Statements run in write transactions on this connection (see `REPLAN_EVERY`), and
+    /// their count when the planner's statistics were last checked.
+    writes: Cell<u64>,
+    writes_checked: Cell<u64>,
 }
 
 /// What waits in the outbox for the next network write.
@@ -133,6 +148,8 @@ impl PgConn {
             savepoint_names: Cell::new(0),
             closed: RefCell::new(Vec::new()),
             outbox: RefCell::new(Vec::new()),
+            writes: Cell::new(0),
+            writes_checked: Cell::new(0),
         };
         // Notices ("relation already exists, skipping" at each open) are not news.
         conn.batch("SET client_min_messages TO warning")?;
@@ -246,6 +263,9 @@ impl PgConn {
         if let Some(sql) = self.pending(true) {
             queued.push(Queued::Sql(sql));
         }
+        if self.count_write() {
+            queued.push(Queued::Sql("DISCARD PLANS".into()));
+        }
         if queued.is_empty() {
             return self.block_on(request(client));
         }
@@ -270,6 +290,9 @@ impl PgConn {
         // The scope's savepoint (and what closed before it) must reach the server first.
         if let Some(sql) = self.pending(true) {
             outbox.push(Queued::Sql(sql));
+        }
+        if self.count_write() {
+            outbox.push(Queued::Sql("DISCARD PLANS".into()));
         }
         outbox.push(Queued::Write(st, values));
         Ok(())
@@ -374,7 +397,51 @@ impl PgConn {
         out?;
         self.in_transaction.set(false);
         self.savepoints.borrow_mut().clear();
+        if self.writes.get() - self.writes_checked.get() >= STATISTICS_CHECK_EVERY {
+            self.writes_checked.set(self.writes.get());
+            self.keep_statistics_current();
+        }
         Ok(())
+    }
+
+    /// Counts a statement run in a write transaction; true when it is time to re-plan
+    /// (`REPLAN_EVERY`).
+    fn count_write(&self) -> bool {
+        if !self.in_transaction.get() {
+            return false;
+        }
+        let n = self.writes.get() + 1;
+        self.writes.set(n);
+        n % REPLAN_EVERY == 0
+    }
+
+    /// Analyzes the tables that have more than doubled since the planner last looked at
+    /// them. A plan is kept for the connection's life (prepared statements, and the
+    /// server's own foreign-key checks): one made while a table was nearly empty scans it
+    /// whole on every run, and a bulk import into a new database then slows down with
+    /// every row (3,068 VXUs into an empty registry: the doses' foreign-key checks on
+    /// `patients` took 18 s of the import's 33). ANALYZE records the sizes, and every
+    /// connection re-plans what depends on the analyzed tables; the autovacuum daemon
+    /// would too, but only a minute or more later. Inside a long transaction
+    /// `DISCARD PLANS` does this connection's part (`REPLAN_EVERY`): ANALYZE there would
+    /// hold its lock to the end and, failing, fail the transaction. Best effort: the
+    /// transaction has committed, and a failure here only leaves the plans as they were.
+    fn keep_statistics_current(&self) {
+        let (_, client) = self.inner();
+        let grown = self.block_on(client.query(
+            "SELECT quote_ident(c.relname) FROM pg_class c
+             WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind = 'r'
+             AND pg_relation_size(c.oid) / current_setting('block_size')::bigint
+                 > 2 * GREATEST(c.relpages, 0) + 16",
+            &[],
+        ));
+        let tables: Vec<String> = match grown {
+            Ok(rows) => rows.iter().filter_map(|r| r.try_get(0).ok()).collect(),
+            Err(_) => return,
+        };
+        if !tables.is_empty() {
+            let _ = self.block_on(client.batch_execute(&format!("ANALYZE {}", tables.join(", "))));
+        }
     }
 
     pub(super) fn rollback(&self) {
