@@ -412,7 +412,7 @@ impl PgConn {
         }
         let n = self.writes.get() + 1;
         self.writes.set(n);
-        n % REPLAN_EVERY == 0
+        n.is_multiple_of(REPLAN_EVERY)
     }
 
     /// Analyzes the tables that have more than doubled since the planner last looked at
