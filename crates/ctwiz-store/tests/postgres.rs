@@ -78,7 +78,7 @@ fn a_bulk_write_into_a_new_database_leaves_the_planners_statistics_current() {
         return;
     };
     // Fresh tables, never analyzed (the suite's template was).
-    let store = SqliteStore::open(&common::postgres::empty_database(&server)).unwrap();
+    let store = SqliteStore::open(common::postgres::empty_database(&server)).unwrap();
     let before = ctwiz_store::test_support::planner_row_estimate(&store, "patients").unwrap();
     assert!(before <= 0.0, "a new table's estimate: {before}");
     let cfg = SynthConfig {
