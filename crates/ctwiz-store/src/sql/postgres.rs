@@ -36,11 +36,14 @@ use tokio_postgres::{Client, NoTls};
 type Connection =
     Fuse<Pin<Box<dyn Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send>>>;
 
-/// Statements in write transactions between two re-plannings of this connection's
-/// statements (`DISCARD PLANS`, sent with the next statement): an import of a few hundred
-/// messages into a growing table, in one transaction, otherwise keeps the plans made when
-/// the table was nearly empty (see `keep_statistics_current`).
-const REPLAN_EVERY: u64 = 2_000;
+/// Statements in write transactions before this connection first re-plans its statements
+/// (`DISCARD PLANS`, sent with the next statement), then again after twice as many, and so
+/// on: an import of a few thousand messages into a growing table, in one transaction,
+/// otherwise keeps the plans made when the table was nearly empty (see
+/// `keep_statistics_current`), and the tables a connection writes grow at most with its
+/// statements, so its plans stay within a factor of two of them. (Each re-planning costs
+/// the server about 1 ms per statement the import uses.)
+const FIRST_REPLAN: u64 = 2_000;
 
 /// Statements in write transactions between two checks of the planner's statistics
 /// after a commit (`PgConn::keep_statistics_current`): an import checks after each batch,
@@ -73,9 +76,11 @@ pub(crate) struct PgConn {
     /// Deferred writes of the innermost open scope, in order, with the savepoint commands
     /// that had to reach the server before them (see `defer`).
     outbox: RefCell<Vec<Queued>>,
-    /// Statements run in write transactions on this connection (see `REPLAN_EVERY`), and
-    /// their count when the planner's statistics were last checked.
+    /// Statements run in write transactions on this connection, their count at which it
+    /// re-plans next (see `FIRST_REPLAN`), and their count when the planner's statistics
+    /// were last checked.
     writes: Cell<u64>,
+    next_replan: Cell<u64>,
     writes_checked: Cell<u64>,
 }
 
@@ -149,6 +154,7 @@ impl PgConn {
             closed: RefCell::new(Vec::new()),
             outbox: RefCell::new(Vec::new()),
             writes: Cell::new(0),
+            next_replan: Cell::new(FIRST_REPLAN),
             writes_checked: Cell::new(0),
         };
         // Notices ("relation already exists, skipping" at each open) are not news.
@@ -405,14 +411,18 @@ impl PgConn {
     }
 
     /// Counts a statement run in a write transaction; true when it is time to re-plan
-    /// (`REPLAN_EVERY`).
+    /// (`FIRST_REPLAN`).
     fn count_write(&self) -> bool {
         if !self.in_transaction.get() {
             return false;
         }
         let n = self.writes.get() + 1;
         self.writes.set(n);
-        n.is_multiple_of(REPLAN_EVERY)
+        if n < self.next_replan.get() {
+            return false;
+        }
+        self.next_replan.set(n.saturating_mul(2));
+        true
     }
 
     /// Analyzes the tables that have more than doubled since the planner last looked at
@@ -423,7 +433,7 @@ impl PgConn {
     /// `patients` took 18 s of the import's 33). ANALYZE records the sizes, and every
     /// connection re-plans what depends on the analyzed tables; the autovacuum daemon
     /// would too, but only a minute or more later. Inside a long transaction
-    /// `DISCARD PLANS` does this connection's part (`REPLAN_EVERY`): ANALYZE there would
+    /// `DISCARD PLANS` does this connection's part (`FIRST_REPLAN`): ANALYZE there would
     /// hold its lock to the end and, failing, fail the transaction. Best effort: the
     /// transaction has committed, and a failure here only leaves the plans as they were.
     fn keep_statistics_current(&self) {
