@@ -701,3 +701,52 @@ fn a_clinic_changed_inside_a_transaction_is_read_back_changed() {
     .unwrap();
     assert_eq!(s.clinic(&c.pin).unwrap().unwrap().name, c.name);
 }
+
+/// The matching lookup finds the same candidates, in the same order, whether few records
+/// share the probe's name sounds (SQLite compares their birth dates in Rust) or many (one
+/// index seek per birth-date variant): the same birth date with a name sounding alike,
+/// then both names sounding alike with the birth date one keying slip away; never a merged
+/// record or a date further off.
+#[test]
+fn match_candidates_are_the_same_for_a_small_and_a_large_name_group() {
+    use ctwiz_core::patient::{Patient, PersonName, Sex};
+    use ctwiz_store::dedup::DedupStore;
+    let s = common::store();
+    let person = |family: &str, given: &str, dob: (i32, u32, u32)| {
+        let dob = NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2).unwrap();
+        Patient::new(PersonName::new(family, given).unwrap(), dob, Sex::Female).unwrap()
+    };
+    let add = |family: &str, given: &str, dob: (i32, u32, u32)| {
+        s.create_patient(&person(family, given, dob)).unwrap()
+    };
+    let same_day = add("Rivers", "Ann", (2021, 5, 3)); // family sounds alike, same date
+    let other_name = add("Baker", "Anna", (2021, 5, 3)); // given sounds alike, same date
+    let swapped = add("Rivera", "Anna", (2021, 3, 5)); // day and month swapped
+    let typo = add("Riviera", "Ana", (2021, 5, 8)); // one digit
+    let transposed = add("Rivera", "Ann", (2012, 5, 3)); // two digits swapped
+    let merged = add("Rivera", "Anna", (2021, 5, 4));
+    let _far = add("Rivera", "Anna", (2019, 7, 22)); // two slips away
+    let _unrelated = add("Smith", "Joan", (2021, 5, 3));
+    let survivor = add("Nobody", "Else", (2000, 1, 1));
+    s.merge_patients(survivor, merged, "test", Interface::Cli, at(9))
+        .unwrap();
+    let probe = person("Rivera", "Anna", (2021, 5, 3));
+    let expect = vec![same_day, other_name, swapped, typo, transposed];
+    let ids = |s: &SqliteStore| -> Vec<PatientId> {
+        s.match_candidates(&probe)
+            .unwrap()
+            .iter()
+            .map(|p| p.id.unwrap())
+            .collect()
+    };
+    let small = ids(&s);
+    assert_eq!(
+        small.iter().collect::<std::collections::BTreeSet<_>>(),
+        expect.iter().collect()
+    );
+    // Many more records sounding like the probe, none near its birth date.
+    for i in 0..40 {
+        add("Rivera", "Anna", (1990 + i % 5, 1 + (i as u32 % 12), 20));
+    }
+    assert_eq!(ids(&s), small);
+}

@@ -214,6 +214,79 @@ impl SqliteStore {
         Ok((PatientId(id), dose_ids))
     }
 
+    /// `match_candidates` on SQLite when few records share the probe's two name sounds
+    /// (the usual case: a group of a few in a registry of a million): their birth dates
+    /// are read from the index and compared here, instead of one index seek per birth-date
+    /// variant (some eighty, a fifth of an import's store work). Same candidates in the
+    /// same order as the one statement; `None` when the group is larger, for it.
+    fn match_candidates_in_small_group(
+        &self,
+        probe: &Patient,
+        fam_sx: &str,
+        giv_sx: &str,
+        variants: &[String],
+    ) -> Result<Option<Vec<Patient>>> {
+        let dobs: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT dob FROM patients WHERE family_sx = ?1 AND given_sx = ?2 LIMIT ?3",
+            )?
+            .query_map(params![fam_sx, giv_sx, SMALL_SOUND_GROUP as i64 + 1], |r| {
+                r.get::<String>(0)
+            })?
+            .collect::<crate::sql::Result<_>>()?;
+        if dobs.len() > SMALL_SOUND_GROUP {
+            return Ok(None);
+        }
+        let mut found: Vec<Patient> = Vec::new();
+        let take = |rows: Vec<(i64, String)>, found: &mut Vec<Patient>| -> Result<()> {
+            for (id, d) in rows {
+                // A record both passes found is one candidate.
+                if !found.iter().any(|p| p.id == Some(PatientId(id))) {
+                    found.push(SqliteStore::patient_from_detail(id, &d)?);
+                }
+            }
+            Ok(())
+        };
+        let same_dob = self
+            .conn
+            .prepare_cached(
+                "SELECT id, detail FROM patients
+                 WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
+                 LIMIT ?4",
+            )?
+            .query_map(
+                params![
+                    codec::date_text(probe.dob),
+                    fam_sx,
+                    giv_sx,
+                    MATCH_CANDIDATES_PER_PASS as i64
+                ],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+            )?
+            .collect::<crate::sql::Result<Vec<_>>>()?;
+        take(same_dob, &mut found)?;
+        // The variants are in date order, as the one statement reads them.
+        let mut near = Vec::new();
+        for v in variants.iter().filter(|v| dobs.contains(v)) {
+            let mut st = self.conn.prepare_cached(
+                "SELECT id, detail FROM patients
+                 WHERE family_sx = ?1 AND given_sx = ?2 AND dob = ?3 AND merged_into IS NULL
+                 ORDER BY id",
+            )?;
+            let rows = st.query_map(params![fam_sx, giv_sx, v], |r| {
+                Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
+            })?;
+            for r in rows {
+                if near.len() < MATCH_CANDIDATES_PER_PASS as usize {
+                    near.push(r?);
+                }
+            }
+        }
+        take(near, &mut found)?;
+        Ok(Some(found))
+    }
+
     pub(super) fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
         let mut p: Patient = serde_json::from_str(detail)
             .map_err(|e| StoreError::Corrupt(format!("patient {id}: {e}")))?;
@@ -247,6 +320,10 @@ const SEARCH_COUNT_CAP: u64 = 10_001;
 
 const SUMMARY_COLUMNS: &str =
     "p.id, p.family, p.given, p.middle, p.dob, p.sex, p.county, p.status, p.confidential, p.opted_out";
+
+/// At most this many records sharing a probe's two name sounds: SQLite compares their
+/// birth dates with the variants in Rust (`match_candidates_in_small_group`).
+const SMALL_SOUND_GROUP: usize = 32;
 
 /// The matching lookup, two passes in one statement (one round trip to a database
 /// server), each capped:
@@ -348,6 +425,13 @@ impl PatientStore for SqliteStore {
                 "{} birth-date variants, more than the {MAX_DOB_VARIANTS} the lookup binds",
                 variants.len()
             )));
+        }
+        if self.conn.dialect() == crate::sql::Dialect::Sqlite {
+            if let Some(found) =
+                self.match_candidates_in_small_group(probe, &fam_sx, &giv_sx, &variants)?
+            {
+                return Ok(found);
+            }
         }
         let [sqlite, postgres] = &*MATCH_CANDIDATES;
         let sql = match self.conn.dialect() {
