@@ -731,7 +731,7 @@ fn match_candidates_are_the_same_for_a_small_and_a_large_name_group() {
     s.merge_patients(survivor, merged, "test", Interface::Cli, at(9))
         .unwrap();
     let probe = person("Rivera", "Anna", (2021, 5, 3));
-    let expect = vec![same_day, other_name, swapped, typo, transposed];
+    let expect = [same_day, other_name, swapped, typo, transposed];
     let ids = |s: &SqliteStore| -> Vec<PatientId> {
         s.match_candidates(&probe)
             .unwrap()
