@@ -40,9 +40,9 @@ type Connection =
 /// (`DISCARD PLANS`, sent with the next statement), then again after twice as many, and so
 /// on: an import of a few thousand messages into a growing table, in one transaction,
 /// otherwise keeps the plans made when the table was nearly empty (see
-/// `keep_statistics_current`), and the tables a connection writes grow at most with its
-/// statements, so its plans stay within a factor of two of them. (Each re-planning costs
-/// the server about 1 ms per statement the import uses.)
+/// `keep_statistics_current`). A table one connection fills grows with that connection's
+/// statements, so its plans stay within a factor of two of the table. (A re-planning costs
+/// the server under a millisecond for each distinct statement used afterwards.)
 const FIRST_REPLAN: u64 = 2_000;
 
 /// Statements in write transactions between two checks of the planner's statistics
