@@ -238,16 +238,6 @@ impl SqliteStore {
         if dobs.len() > SMALL_SOUND_GROUP {
             return Ok(None);
         }
-        let mut found: Vec<Patient> = Vec::new();
-        let take = |rows: Vec<(i64, String)>, found: &mut Vec<Patient>| -> Result<()> {
-            for (id, d) in rows {
-                // A record both passes found is one candidate.
-                if !found.iter().any(|p| p.id == Some(PatientId(id))) {
-                    found.push(SqliteStore::patient_from_detail(id, &d)?);
-                }
-            }
-            Ok(())
-        };
         let same_dob = self
             .conn
             .prepare_cached(
@@ -265,7 +255,6 @@ impl SqliteStore {
                 |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
             )?
             .collect::<crate::sql::Result<Vec<_>>>()?;
-        take(same_dob, &mut found)?;
         // The variants are in date order, as the one statement reads them.
         let mut near = Vec::new();
         for v in variants.iter().filter(|v| dobs.contains(v)) {
@@ -283,8 +272,19 @@ impl SqliteStore {
                 }
             }
         }
-        take(near, &mut found)?;
-        Ok(Some(found))
+        Self::candidates(same_dob.into_iter().chain(near)).map(Some)
+    }
+
+    /// The lookup's rows (id, detail), first pass first, as candidates: a record both
+    /// passes found is one candidate.
+    fn candidates(rows: impl IntoIterator<Item = (i64, String)>) -> Result<Vec<Patient>> {
+        let mut found: Vec<Patient> = Vec::new();
+        for (id, d) in rows {
+            if !found.iter().any(|p| p.id == Some(PatientId(id))) {
+                found.push(SqliteStore::patient_from_detail(id, &d)?);
+            }
+        }
+        Ok(found)
     }
 
     pub(super) fn patient_from_detail(id: i64, detail: &str) -> Result<Patient> {
@@ -457,14 +457,7 @@ impl PatientStore for SqliteStore {
             })?
             .collect::<crate::sql::Result<Vec<_>>>()?;
         rows.sort_by_key(|r| r.0);
-        let mut found: Vec<Patient> = Vec::new();
-        for (_, id, d) in rows {
-            // A record both passes found is one candidate.
-            if !found.iter().any(|p| p.id == Some(PatientId(id))) {
-                found.push(SqliteStore::patient_from_detail(id, &d)?);
-            }
-        }
-        Ok(found)
+        Self::candidates(rows.into_iter().map(|(_, id, d)| (id, d)))
     }
 
     fn search_patients(&self, q: &PatientQuery) -> Result<SearchPage> {
