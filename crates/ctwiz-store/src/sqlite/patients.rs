@@ -240,11 +240,7 @@ impl SqliteStore {
         }
         let same_dob = self
             .conn
-            .prepare_cached(
-                "SELECT id, detail FROM patients
-                 WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
-                 LIMIT ?4",
-            )?
+            .prepare_cached(SAME_DOB_PASS)?
             .query_map(
                 params![
                     codec::date_text(probe.dob),
@@ -325,6 +321,11 @@ const SUMMARY_COLUMNS: &str =
 /// birth dates with the variants in Rust (`match_candidates_in_small_group`).
 const SMALL_SOUND_GROUP: usize = 32;
 
+/// The lookup's first pass, (id, detail): the same birth date (?1), either name sounding
+/// alike (?2, ?3), at most ?4 records.
+const SAME_DOB_PASS: &str = "SELECT id, detail FROM patients
+    WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL LIMIT ?4";
+
 /// The matching lookup, two passes in one statement (one round trip to a database
 /// server), each capped:
 /// 1. same birth date, either name sounding alike (index on dob);
@@ -341,11 +342,10 @@ const SMALL_SOUND_GROUP: usize = 32;
 /// order in SQLite), seeks the index once per variant with nothing built. PostgreSQL
 /// plans the `IN` list as one index scan over an array.
 static MATCH_CANDIDATES: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
-    let same_dob = "SELECT id, detail, pass FROM (
-           SELECT id, detail, 1 AS pass FROM patients
-           WHERE dob = ?1 AND (family_sx = ?2 OR given_sx = ?3) AND merged_into IS NULL
-           LIMIT ?4) AS same_dob
-         UNION ALL";
+    let same_dob = format!(
+        "SELECT id, detail, 1 AS pass FROM ({SAME_DOB_PASS}) AS same_dob
+         UNION ALL"
+    );
     let postgres = format!(
         "{same_dob}
          SELECT id, detail, pass FROM (
