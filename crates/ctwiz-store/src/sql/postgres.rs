@@ -258,6 +258,17 @@ impl PgConn {
         (!sql.is_empty()).then_some(sql)
     }
 
+    /// Queues what must reach the server before the next statement: the scope's savepoint
+    /// (and what closed before it), then a re-planning when one is due (`count_write`).
+    fn queue_preamble(&self, queued: &mut Vec<Queued>) {
+        if let Some(sql) = self.pending(true) {
+            queued.push(Queued::Sql(sql));
+        }
+        if self.count_write() {
+            queued.push(Queued::Sql("DISCARD PLANS".into()));
+        }
+    }
+
     /// Runs one request, after what is queued and pending (in the same network write). A
     /// deferred write that failed fails the request with its own error.
     fn run<'c, T, F>(&'c self, request: impl FnOnce(&'c Client) -> F) -> Result<T>
@@ -266,12 +277,7 @@ impl PgConn {
     {
         let (_, client) = self.inner();
         let mut queued = self.outbox.take();
-        if let Some(sql) = self.pending(true) {
-            queued.push(Queued::Sql(sql));
-        }
-        if self.count_write() {
-            queued.push(Queued::Sql("DISCARD PLANS".into()));
-        }
+        self.queue_preamble(&mut queued);
         if queued.is_empty() {
             return self.block_on(request(client));
         }
@@ -293,13 +299,7 @@ impl PgConn {
             ps.iter().map(|p| Ok(owned(p.to_sql()?))).collect()
         })?;
         let mut outbox = self.outbox.borrow_mut();
-        // The scope's savepoint (and what closed before it) must reach the server first.
-        if let Some(sql) = self.pending(true) {
-            outbox.push(Queued::Sql(sql));
-        }
-        if self.count_write() {
-            outbox.push(Queued::Sql("DISCARD PLANS".into()));
-        }
+        self.queue_preamble(&mut outbox);
         outbox.push(Queued::Write(st, values));
         Ok(())
     }

@@ -254,6 +254,10 @@ impl SqliteStore {
         // The variants are in date order, as the one statement reads them.
         let mut near = Vec::new();
         for v in variants.iter().filter(|v| dobs.contains(v)) {
+            let room = MATCH_CANDIDATES_PER_PASS as usize - near.len();
+            if room == 0 {
+                break;
+            }
             let mut st = self.conn.prepare_cached(
                 "SELECT id, detail FROM patients
                  WHERE family_sx = ?1 AND given_sx = ?2 AND dob = ?3 AND merged_into IS NULL
@@ -262,10 +266,8 @@ impl SqliteStore {
             let rows = st.query_map(params![fam_sx, giv_sx, v], |r| {
                 Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
             })?;
-            for r in rows {
-                if near.len() < MATCH_CANDIDATES_PER_PASS as usize {
-                    near.push(r?);
-                }
+            for r in rows.take(room) {
+                near.push(r?);
             }
         }
         Self::candidates(same_dob.into_iter().chain(near)).map(Some)
