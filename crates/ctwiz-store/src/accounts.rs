@@ -10,7 +10,7 @@ use crate::web::{SecurityAnswer, WebStore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::NaiveDateTime;
-use ctwiz_core::access::{AccountStatus, Action, Grant, Scope, User};
+use ctwiz_core::access::{AccountStatus, Action, Grant, Role, Scope, User};
 use ctwiz_core::actor::{authorize, Actor, Channel, Denied};
 use ctwiz_core::ids::{ClinicPin, Email, UserId, Username};
 use rand::Rng;
@@ -582,6 +582,64 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
+/// `action` for the actor, or the refusal, audited with the same words as every other
+/// page gate (`usecase::actors::permit`).
+fn permitted(
+    store: &(impl UserStore + ?Sized),
+    actor: &Actor,
+    action: Action,
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    crate::usecase::audit_refusal::<_, AdminError, _>(
+        store,
+        actor,
+        None,
+        now,
+        |d| format!("{}: {d}", action.label()),
+        authorize(actor, action).map(|_| ()),
+    )
+}
+
+/// The state team's user list (`UserManage`): every user, with the end of their sign-in
+/// lock while one holds.
+pub fn users_with_locks<S: UserStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> std::result::Result<Vec<(User, Option<NaiveDateTime>)>, AdminError> {
+    permitted(store, actor, Action::UserManage, now)?;
+    let mut out = Vec::new();
+    for u in store.users()? {
+        let locked = match u.id {
+            Some(id) => store
+                .account_by_id(id)?
+                .filter(|a| locked_at(a, now))
+                .and_then(|a| a.locked_until),
+            None => None,
+        };
+        out.push((u, locked));
+    }
+    Ok(out)
+}
+
+/// The state team's outbox (`UserManage`): the newest `limit` e-mails and text messages,
+/// sent or waiting.
+pub fn outbox<S: UserStore + WebStore + crate::portal::PortalStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    limit: u32,
+    now: NaiveDateTime,
+) -> std::result::Result<
+    (
+        Vec<crate::web::OutboxEmail>,
+        Vec<crate::portal::TextMessage>,
+    ),
+    AdminError,
+> {
+    permitted(store, actor, Action::UserManage, now)?;
+    Ok((store.outbox(limit)?, store.texts(limit)?))
+}
+
 fn managed_account(
     store: &(impl UserStore + ?Sized),
     actor: &Actor,
@@ -649,6 +707,63 @@ pub fn change_grants<S: UserStore + WebStore + crate::clinic_info::NotificationS
     now: NaiveDateTime,
 ) -> std::result::Result<(), AdminError> {
     let account = managed_account(store, actor, id, now)?;
+    replace_grants(store, actor, id, &account, grants, now)
+}
+
+/// One change the help desk makes to a user's grants (the user list's form).
+pub enum GrantEdit {
+    /// A grant at a clinic, in place of the user's grant there if they hold one.
+    AtClinic(ClinicPin, Role),
+    /// The user's grant `index` (in the order held) gets another access type.
+    Change(usize, Role),
+    /// The user's grant `index` is removed.
+    Remove(usize),
+}
+
+/// A state user makes one change to a user's grants; audited and told as
+/// [`change_grants`].
+pub fn edit_grant<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: UserId,
+    edit: GrantEdit,
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
+    let account = managed_account(store, actor, id, now)?;
+    let mut grants = account.user.grants.clone();
+    let unknown = |i: usize| {
+        AdminError::Invalid(ctwiz_core::CoreError::Rule(format!(
+            "Unknown access entry {i}."
+        )))
+    };
+    match edit {
+        GrantEdit::AtClinic(pin, role) => {
+            grants.retain(|g| g.scope != Scope::Clinic(pin.clone()));
+            grants.push(Grant::new(role, Scope::Clinic(pin)).map_err(AdminError::Invalid)?);
+        }
+        GrantEdit::Change(i, role) => {
+            let g = grants.get_mut(i).ok_or_else(|| unknown(i))?;
+            *g = Grant::new(role, g.scope.clone()).map_err(AdminError::Invalid)?;
+        }
+        GrantEdit::Remove(i) => {
+            if i >= grants.len() {
+                return Err(unknown(i));
+            }
+            grants.remove(i);
+        }
+    }
+    replace_grants(store, actor, id, &account, &grants, now)
+}
+
+/// Stores `grants` as user `id`'s (`account`), audits before and after, and tells the user.
+fn replace_grants<S: UserStore + WebStore + crate::clinic_info::NotificationStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    id: UserId,
+    account: &Account,
+    grants: &[Grant],
+    now: NaiveDateTime,
+) -> std::result::Result<(), AdminError> {
     store.set_grants(id, grants)?;
     let show = |gs: &[Grant]| {
         gs.iter()
@@ -941,6 +1056,98 @@ mod tests {
             ("soap:nurse5", Interface::Soap)
         );
         assert!(rows.iter().any(|r| r.actor == "web:ghost"));
+    }
+
+    /// A stored user with `role` statewide (`None`: no grant), acting for the state.
+    fn acting(s: &SqliteStore, n: u8, role: Option<Role>) -> Actor {
+        let (id, _) = nurse(s, n);
+        if let Some(role) = role {
+            s.set_grants(id, &[Grant::new(role, Scope::State).unwrap()])
+                .unwrap();
+        }
+        let user = s.account_by_id(id).unwrap().unwrap().user;
+        Actor::new(user, ctwiz_core::actor::Acting::State, Channel::Web)
+    }
+
+    #[test]
+    fn the_help_desk_edits_one_grant_and_its_lists_refuse_others_with_an_audit_row() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let admin = acting(&s, 20, Some(Role::StateAdmin));
+        let reader = acting(&s, 21, Some(Role::DphReadOnly));
+        let (target, _) = nurse(&s, 22);
+        let pin = ClinicPin::new("CT01234").unwrap();
+        let grants = |s: &SqliteStore| s.account_by_id(target).unwrap().unwrap().user.grants;
+
+        let at_clinic = |role| GrantEdit::AtClinic(pin.clone(), role);
+        edit_grant(&s, &admin, target, at_clinic(Role::ClinicAccess), now()).unwrap();
+        // The same clinic again replaces the grant there, not adds a second.
+        edit_grant(
+            &s,
+            &admin,
+            target,
+            at_clinic(Role::PatientLookUpOnly),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            grants(&s),
+            [Grant::new(Role::PatientLookUpOnly, Scope::Clinic(pin.clone())).unwrap()]
+        );
+        edit_grant(
+            &s,
+            &admin,
+            target,
+            GrantEdit::Change(0, Role::ClinicAccess),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(grants(&s)[0].role, Role::ClinicAccess);
+        // An entry the user does not hold, a role of another scope: refused, nothing changed.
+        for edit in [
+            GrantEdit::Change(1, Role::ClinicAccess),
+            GrantEdit::Remove(1),
+            GrantEdit::Change(0, Role::StateAdmin),
+        ] {
+            assert!(matches!(
+                edit_grant(&s, &admin, target, edit, now()),
+                Err(AdminError::Invalid(_))
+            ));
+        }
+        assert_eq!(grants(&s)[0].role, Role::ClinicAccess);
+        assert!(matches!(
+            edit_grant(&s, &reader, target, GrantEdit::Remove(0), now()),
+            Err(AdminError::Denied(_))
+        ));
+        edit_grant(&s, &admin, target, GrantEdit::Remove(0), now()).unwrap();
+        assert!(grants(&s).is_empty());
+
+        // The lists: the state administrator reads them; DPH read-only is refused, audited.
+        let users = users_with_locks(&s, &admin, now()).unwrap();
+        assert_eq!(users.len(), 3);
+        assert!(users.iter().all(|(_, locked)| locked.is_none()));
+        assert!(outbox(&s, &admin, 10, now()).is_ok());
+        assert!(requests::list(&s, &admin, now()).unwrap().is_empty());
+        let denied = |s: &SqliteStore| {
+            s.audit_query(&AuditFilter::default())
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.action == AuditAction::Denied && r.actor == "web:nurse21")
+                .count()
+        };
+        let before = denied(&s);
+        assert!(matches!(
+            users_with_locks(&s, &reader, now()),
+            Err(AdminError::Denied(_))
+        ));
+        assert!(matches!(
+            outbox(&s, &reader, 10, now()),
+            Err(AdminError::Denied(_))
+        ));
+        assert!(matches!(
+            requests::list(&s, &reader, now()),
+            Err(AdminError::Denied(_))
+        ));
+        assert_eq!(denied(&s), before + 3);
     }
 
     #[test]

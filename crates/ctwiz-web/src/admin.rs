@@ -8,11 +8,10 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use ctwiz_core::access::{AccountStatus, Action, Grant, Role, Scope};
+use ctwiz_core::access::{AccountStatus, Action, Role};
 use ctwiz_core::ids::{ClinicPin, UserId};
-use ctwiz_store::accounts;
-use ctwiz_store::web::{RequestStatus, WebStore};
-use ctwiz_store::UserStore;
+use ctwiz_store::accounts::{self, GrantEdit};
+use ctwiz_store::web::RequestStatus;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -50,8 +49,10 @@ fn suggested_username(email: &str) -> String {
 }
 
 pub async fn requests(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(&state, Action::AccountApprove).await?;
-    let all = state.db(|s| Ok(s.account_requests(None)?)).await?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
+    let all = state
+        .db(move |s| Ok(accounts::requests::list(s, &actor, now)?))
+        .await?;
     Ok(page::layout(
         &ctx,
         "Account requests",
@@ -156,23 +157,9 @@ pub async fn reject(
 // ---------------------------------------------------------------- users
 
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(&state, Action::UserManage).await?;
-    let now = ctx.now;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let all = state
-        .db(move |s| {
-            let mut out = Vec::new();
-            for u in s.users()? {
-                let locked = match u.id {
-                    Some(id) => s
-                        .account_by_id(id)?
-                        .filter(|a| accounts::locked_at(a, now))
-                        .and_then(|a| a.locked_until),
-                    None => None,
-                };
-                out.push((u, locked));
-            }
-            Ok(out)
-        })
+        .db(move |s| Ok(accounts::users_with_locks(s, &actor, now)?))
         .await?;
     Ok(page::layout(
         &ctx,
@@ -341,50 +328,31 @@ pub async fn change_grant(
     Path(id): Path<i64>,
     Form(f): Form<GrantForm>,
 ) -> Result<Response, AppError> {
-    ctx.require(&state, Action::UserManage).await?;
     ctx.check_csrf(&f.csrf)?;
-    let actor = ctx.as_actor();
-    let now = ctx.now;
+    let edit = if f.index == "new" {
+        GrantEdit::AtClinic(ClinicPin::new(&f.pin)?, Role::parse(&f.role)?)
+    } else {
+        let i: usize = f
+            .index
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("Unknown access entry {:?}.", f.index)))?;
+        if f.role == "remove" {
+            GrantEdit::Remove(i)
+        } else {
+            GrantEdit::Change(i, Role::parse(&f.role)?)
+        }
+    };
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     state
-        .db(move |s| {
-            let uid = UserId(id);
-            let acc = s
-                .account_by_id(uid)?
-                .ok_or_else(|| AppError::NotFound(format!("User {id}")))?;
-            let mut grants = acc.user.grants.clone();
-            if f.index == "new" {
-                let pin = ClinicPin::new(&f.pin)?;
-                grants.retain(|g| g.scope != Scope::Clinic(pin.clone()));
-                grants.push(Grant::new(Role::parse(&f.role)?, Scope::Clinic(pin))?);
-            } else {
-                let i: usize = f.index.parse().map_err(|_| {
-                    AppError::BadRequest(format!("Unknown access entry {:?}.", f.index))
-                })?;
-                let g = grants
-                    .get(i)
-                    .cloned()
-                    .ok_or_else(|| AppError::BadRequest(format!("Unknown access entry {i}.")))?;
-                if f.role == "remove" {
-                    grants.remove(i);
-                } else {
-                    grants[i] = Grant::new(Role::parse(&f.role)?, g.scope)?;
-                }
-            }
-            Ok(accounts::change_grants(s, &actor, uid, &grants, now)?)
-        })
+        .db(move |s| Ok(accounts::edit_grant(s, &actor, UserId(id), edit, now)?))
         .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
 pub async fn outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Markup, AppError> {
-    ctx.require(&state, Action::UserManage).await?;
+    let (actor, now) = (ctx.as_actor(), ctx.now);
     let (mails, texts) = state
-        .db(|s| {
-            Ok((
-                s.outbox(200)?,
-                ctwiz_store::portal::PortalStore::texts(s, 200)?,
-            ))
-        })
+        .db(move |s| Ok(accounts::outbox(s, &actor, 200, now)?))
         .await?;
     // A secret (temporary password) is never stored; while this process holds it for an
     // unsent message, the state team sees it here to forward it by hand.

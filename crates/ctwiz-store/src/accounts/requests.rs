@@ -30,6 +30,17 @@ fn may_decide<S: UserStore + ?Sized>(
     )
 }
 
+/// Every account request, newest first, for a state user who decides them
+/// (`AccountApprove`).
+pub fn list<S: UserStore + WebStore + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<crate::web::AccountRequest>, AdminError> {
+    super::permitted(store, actor, Action::AccountApprove, now)?;
+    Ok(store.account_requests(None)?)
+}
+
 /// The pending request `id`.
 fn pending<S: WebStore + ?Sized>(
     store: &S,
